@@ -1,0 +1,163 @@
+/**
+ * The Discord channel adapter. Ingress: slash commands arrive as signed HTTP interactions; messages arrive over
+ * the gateway websocket, which exactly one process per bot token holds (a Redis lease; stand-bys take over when
+ * the holder dies). Egress: REST sends with `nonce` + `enforce_nonce`, usable from any stateless worker — sending
+ * needs neither the gateway nor the lease.
+ */
+import { createHash } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import { pino, type Logger } from 'pino';
+import type { ChannelAdapter, ChannelHealth, IngressSink } from '../../src/core/adapter.js';
+import { RedisLease } from '../../src/core/lease.js';
+import { ThreadTracker } from '../../src/core/thread-tracker.js';
+import type { ConversationRef, RenderedPart, SendReceipt } from '../../src/core/types.js';
+import { renderDiscord } from './format.js';
+import { DiscordGateway, type GatewayTuning } from './gateway.js';
+import { MessageIngest } from './ingest.js';
+import { registerInteractionRoute } from './interactions.js';
+import { DISCORD_MAX_MESSAGE_CHARS, DISCORD_MIN_SEND_INTERVAL_MS } from './limits.js';
+import { createRest } from './rest.js';
+import { sendPart, startTyping } from './send.js';
+import { publicKeyFromHex } from './verify.js';
+
+export interface DiscordAdapterOptions {
+  /** Bot token (without the "Bot " prefix). */
+  token: string;
+  applicationId: string;
+  /** Application public key (64 hex characters), for interaction signatures. */
+  publicKey: string;
+  /** REST base without version; default https://discord.com/api. The gateway URL is then asked from this API. */
+  apiUrl?: string;
+  interactionsPath?: string;
+  /** Hold a gateway connection (messages, mentions, DMs). false: interactions and sends only. Default true. */
+  gateway?: boolean;
+  /** In guild channels answer only when mentioned (or in a thread the bot takes part in). Default true. */
+  requireMention?: boolean;
+  /** Answer messages written by other bots and webhooks. Default false; the bot's own are always ignored. */
+  allowBots?: boolean;
+  /** Needed when `gateway` is on: the lease and the thread tracker live there. */
+  redis?: Redis;
+  keyPrefix?: string;
+  leaseTtlMs?: number;
+  /** Slash commands whose answers are public (deferred without the ephemeral flag). */
+  publicCommands?: string[];
+  /** Let a reply ping the author of the message it replies to. Default false. */
+  pingReplies?: boolean;
+  /** A send waits out a rate limit up to this long, else throws RateLimitedError. Default 10 s. */
+  maxRateLimitWaitMs?: number;
+  log?: Logger;
+  /** Connection tuning (tests use short values). */
+  gatewayTuning?: GatewayTuning;
+}
+
+/** Lease key from a hash of the token: the token itself never appears in Redis or in logs. */
+export function discordLeaseKey(keyPrefix: string, token: string): string {
+  return `${keyPrefix}:lease:discord:${createHash('sha256').update(token).digest('hex').slice(0, 16)}`;
+}
+
+export function createDiscordAdapter(options: DiscordAdapterOptions): ChannelAdapter & { readonly leaseKey: string } {
+  if (!options.token) throw new Error('discord adapter: token is required (DISCORD_TOKEN)');
+  if (!options.applicationId) throw new Error('discord adapter: applicationId is required (DISCORD_APPLICATION_ID)');
+  publicKeyFromHex(options.publicKey); // fail at startup, not on the first interaction
+  const useGateway = options.gateway ?? true;
+  if (useGateway && !options.redis) throw new Error('discord adapter: redis is required when the gateway is enabled');
+
+  const keyPrefix = options.keyPrefix ?? 'chatgw';
+  const leaseKey = discordLeaseKey(keyPrefix, options.token);
+  const rest = createRest({
+    token: options.token,
+    ...(options.apiUrl ? { apiUrl: options.apiUrl } : {}),
+    ...(options.maxRateLimitWaitMs !== undefined ? { maxRateLimitWaitMs: options.maxRateLimitWaitMs } : {}),
+  });
+  const publicCommands = new Set((options.publicCommands ?? []).map((c) => c.toLowerCase()));
+  let log: Logger = (options.log ?? pino({ level: 'silent' })).child({ adapter: 'discord' });
+  let lease: RedisLease | undefined;
+  let gateway: DiscordGateway | undefined;
+  let ingest: MessageIngest | undefined;
+  let started = false;
+
+  const render = (markdown: string) => renderDiscord(markdown);
+
+  return {
+    platform: 'discord',
+    leaseKey,
+    capabilities: { threads: true, typing: true, ephemeral: true, format: 'markdown' },
+    limits: { maxMessageChars: DISCORD_MAX_MESSAGE_CHARS, minSendIntervalMs: DISCORD_MIN_SEND_INTERVAL_MS },
+
+    registerRoutes(http: FastifyInstance, sink: IngressSink): void {
+      registerInteractionRoute(http, sink, {
+        path: options.interactionsPath ?? '/discord/interactions',
+        publicKey: options.publicKey,
+        applicationId: options.applicationId,
+        rest,
+        render,
+        publicCommands,
+        log: (options.log ?? sink.log).child({ adapter: 'discord' }),
+      });
+    },
+
+    async start(sink: IngressSink): Promise<void> {
+      if (started) return;
+      started = true;
+      if (!options.log) log = sink.log.child({ adapter: 'discord' });
+      if (!useGateway) return;
+      const redis = options.redis!;
+      ingest = new MessageIngest(
+        sink,
+        { requireMention: options.requireMention ?? true, allowBots: options.allowBots ?? false, tracker: new ThreadTracker(redis, `${keyPrefix}:discord`) },
+        log,
+      );
+      const handler = ingest;
+      gateway = new DiscordGateway({
+        token: options.token,
+        ...(options.apiUrl ? { apiUrl: options.apiUrl } : {}),
+        log,
+        onMessage: (message, botId) => handler.handle(message, botId),
+        ...options.gatewayTuning,
+      });
+      const gw = gateway;
+      // onAcquired must return at once: the lease renews only after it returns, and a login can take seconds.
+      // The `started` check covers a lease granted by a tick that was already in flight when stop() ran.
+      const thisLease: RedisLease = new RedisLease(
+        redis,
+        leaseKey,
+        { onAcquired: () => (started && lease === thisLease ? gw.start() : undefined), onLost: () => gw.stop() },
+        log,
+        options.leaseTtlMs ? { ttlMs: options.leaseTtlMs } : {},
+      );
+      lease = thisLease;
+      lease.start();
+    },
+
+    async stop(): Promise<void> {
+      if (!started) return;
+      started = false;
+      await lease?.stop(); // releases the key so a stand-by takes over at once
+      await gateway?.stop();
+      await ingest?.drain();
+      lease = undefined;
+      gateway = undefined;
+    },
+
+    render,
+
+    send(ref: ConversationRef, part: RenderedPart): Promise<SendReceipt> {
+      return sendPart(rest, ref, part, { pingReplies: options.pingReplies ?? false });
+    },
+
+    async startTyping(ref: ConversationRef): Promise<() => Promise<void>> {
+      return startTyping(rest, ref, log);
+    },
+
+    health(): ChannelHealth {
+      if (!useGateway) return { state: 'up', detail: 'gateway disabled: interactions and sends only' };
+      if (!started || !lease || !gateway) return { state: 'down', detail: 'not started' };
+      if (!lease.held) return { state: 'standby', detail: 'another process holds the gateway lease' };
+      return gateway.health();
+    },
+  };
+}
+
+export { registerDiscordCommands, type DiscordCommandSpec } from './commands.js';
+export { verifyDiscordSignature } from './verify.js';

@@ -1,0 +1,68 @@
+/**
+ * A gateway MESSAGE_CREATE (a discord.js `Message`) -> the normalized `InboundEvent`.
+ *
+ * Conversation mapping (the session key follows from it, see `conversationKey`):
+ * - DM:              tenant `dm`, channel = DM channel id, user = author id   -> discord:dm:dm:{user}
+ * - guild channel:   tenant = guild id, channel = channel id                 -> discord:{guild}:{channel}
+ * - thread / forum post: channel = PARENT channel id, thread = thread id     -> discord:{guild}:{parent}:{thread}
+ * Threads keep their parent as `channel` so a thread key reads like Slack's (channel + thread) and a channel's
+ * threads can be found by prefix; sends go to the thread id (a thread is its own channel on Discord).
+ */
+import type { Message } from 'discord.js';
+import type { ConversationRef, InboundEvent } from '../../src/core/types.js';
+
+export const DM_TENANT = 'dm';
+
+export function conversationOf(message: Message): ConversationRef {
+  if (!message.inGuild()) {
+    return { platform: 'discord', tenant: DM_TENANT, channel: message.channelId, kind: 'dm', user: message.author.id };
+  }
+  const channel = message.channel;
+  if (channel.isThread() && channel.parentId) {
+    return { platform: 'discord', tenant: message.guildId, channel: channel.parentId, thread: channel.id, kind: 'group' };
+  }
+  return { platform: 'discord', tenant: message.guildId, channel: message.channelId, kind: 'group' };
+}
+
+/** Drop the bot's own mention (it only addressed the message) and turn other user mentions into readable names. */
+export function cleanContent(message: Message, botId: string): string {
+  const text = message.content.replace(/<@!?(\d+)>/g, (raw, id: string) => {
+    if (id === botId) return '';
+    const user = message.mentions.users.get(id);
+    if (!user) return raw;
+    const member = message.mentions.members?.get(id);
+    return `@${member?.displayName ?? user.globalName ?? user.username}`;
+  });
+  return text
+    .replace(/[ \t]{2,}/g, ' ')
+    .replace(/^[ \t]+|[ \t]+$/gm, '')
+    .trim();
+}
+
+export function senderName(message: Message): string {
+  return message.member?.displayName ?? message.author.globalName ?? message.author.username;
+}
+
+export function toInboundEvent(message: Message, botId: string, mentionsBot: boolean, receivedAt = new Date()): InboundEvent {
+  const conversation = conversationOf(message);
+  return {
+    id: `discord:${message.id}`,
+    platform: 'discord',
+    tenant: conversation.tenant,
+    conversation,
+    sender: { id: message.author.id, name: senderName(message), isBot: message.author.bot || Boolean(message.webhookId) },
+    text: cleanContent(message, botId),
+    attachments: [...message.attachments.values()].map((a) => ({
+      name: a.name,
+      ...(a.contentType ? { mimeType: a.contentType } : {}),
+      size: a.size,
+      url: a.url,
+    })),
+    mentionsBot,
+    ...(message.reference?.messageId ? { replyTo: message.reference.messageId } : {}),
+    platformMessageId: message.id,
+    kind: 'message',
+    sentAt: message.createdAt.toISOString(),
+    receivedAt: receivedAt.toISOString(),
+  };
+}

@@ -1,0 +1,82 @@
+/**
+ * The local channel's HTTP interface, so tools and the terminal client can talk to the bot with no platform:
+ *   POST /local/messages                       {conversation, user, text, wait?} -> 202 {id} | 200 {id, replies}
+ *   GET  /local/conversations/:c/messages      ?after=<id>&waitMs=<ms> -> {replies: [{id, text, part}]}
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import type { IngressSink } from '../../src/core/adapter.js';
+import { parseCommandText } from '../../src/commands/registry.js';
+import type { DeliveryWaiters } from '../../src/outbound/notifications.js';
+import { localMessageSchema, toInboundEvent } from './parse.js';
+import { readLocal } from './send.js';
+import { apiKeyMatches } from './verify.js';
+
+export interface LocalRouteOptions {
+  redis: Redis;
+  streamKey(conversation: string): string;
+  waiters?: DeliveryWaiters;
+  apiKey?: string;
+  waitTimeoutMs: number;
+}
+
+function parseJson(body: unknown): unknown {
+  if (!Buffer.isBuffer(body) || !body.length) return undefined;
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+export function registerLocalRoutes(http: FastifyInstance, sink: IngressSink, o: LocalRouteOptions): void {
+  const authorized = (req: FastifyRequest, reply: FastifyReply): boolean => {
+    if (apiKeyMatches(req.headers['x-api-key'] as string | undefined, o.apiKey)) return true;
+    void reply.code(401).send({ error: 'missing or invalid x-api-key' });
+    return false;
+  };
+
+  http.post('/local/messages', async (req, reply) => {
+    if (!authorized(req, reply)) return reply;
+    const json = parseJson(req.body);
+    if (json === undefined) return reply.code(400).send({ error: 'body must be a JSON object' });
+    const parsed = localMessageSchema.safeParse(json);
+    if (!parsed.success) {
+      return reply.code(400).send({ error: parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ') });
+    }
+    const msg = parsed.data;
+    const event = toInboundEvent(msg);
+    const cmd = parseCommandText(msg.text);
+    if (cmd) {
+      const result = await sink.command({
+        platform: 'local', tenant: 'default', conversation: event.conversation, user: { id: msg.user, name: msg.name },
+        name: cmd.name, args: cmd.args, id: event.id,
+      });
+      return reply.code(200).send({ id: event.id, replies: [{ text: result.text, command: true }] });
+    }
+    if (!msg.wait || !o.waiters) {
+      const outcome = await sink.submit(event);
+      return reply.code(202).send({ id: event.id, duplicate: outcome === 'duplicate' || undefined });
+    }
+    const waiter = o.waiters.waitFor(event.id, o.waitTimeoutMs);
+    try {
+      await sink.submit(event);
+    } catch (err) {
+      waiter.cancel();
+      throw err;
+    }
+    const delivered = await waiter.promise;
+    if (!delivered) return reply.code(504).send({ id: event.id, error: `no reply within ${o.waitTimeoutMs} ms; it will still be answered` });
+    return reply.code(200).send({ id: event.id, turnId: delivered.turnId, outcome: delivered.outcome, replies: delivered.parts.map((text) => ({ text })) });
+  });
+
+  const query = z.object({ after: z.string().regex(/^(\$|0|\d+-\d+)$/).default('0'), waitMs: z.coerce.number().int().min(0).max(60_000).default(0) });
+  http.get('/local/conversations/:conversation/messages', async (req, reply) => {
+    if (!authorized(req, reply)) return reply;
+    const conv = localMessageSchema.shape.conversation.safeParse((req.params as { conversation: string }).conversation);
+    const q = query.safeParse(req.query);
+    if (!conv.success || !q.success) return reply.code(400).send({ error: 'bad conversation or query' });
+    return { replies: await readLocal(o.redis, o.streamKey(conv.data), q.data.after, q.data.waitMs) };
+  });
+}

@@ -1,0 +1,41 @@
+/**
+ * "Sending" on the local channel appends the part to a capped Redis stream per conversation, which the HTTP API
+ * and the terminal client read. The stream id is the receipt. Since we own this "platform", it gets the
+ * idempotency aid real platforms lack: a part's key is claimed atomically with the append, so even a crash between
+ * send and receipt cannot show a part twice.
+ */
+import type { Redis } from 'ioredis';
+import type { ConversationRef, RenderedPart, SendReceipt } from '../../src/core/types.js';
+
+export const LOCAL_HISTORY_MAX = 1_000;
+
+const SEND = `
+local prev = redis.call('GET', KEYS[2])
+if prev then return prev end
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'text', ARGV[2], 'part', ARGV[3], 'key', ARGV[4])
+redis.call('SET', KEYS[2], id, 'EX', 604800)
+return id`;
+
+export async function sendLocal(redis: Redis, streamKey: string, ref: ConversationRef, part: RenderedPart): Promise<SendReceipt> {
+  const id = (await redis.eval(SEND, 2, streamKey, `${streamKey}:sent:${part.idempotencyKey}`, LOCAL_HISTORY_MAX, part.text, `${part.index + 1}/${part.total}`, part.idempotencyKey)) as string;
+  return { platformMessageId: id };
+}
+
+export interface LocalReply {
+  id: string;
+  text: string;
+  part: string;
+  key: string;
+}
+
+/** Replies after `after` (a stream id), waiting up to `waitMs` for the first one when there are none yet. */
+export async function readLocal(redis: Redis, streamKey: string, after: string, waitMs: number): Promise<LocalReply[]> {
+  const res = waitMs > 0
+    ? await redis.xread('COUNT', 1000, 'BLOCK', waitMs, 'STREAMS', streamKey, after)
+    : await redis.xread('COUNT', 1000, 'STREAMS', streamKey, after);
+  const rows = res?.[0]?.[1] ?? [];
+  return rows.map(([id, f]) => {
+    const get = (k: string) => f[f.indexOf(k) + 1] ?? '';
+    return { id, text: get('text'), part: get('part'), key: get('key') };
+  });
+}

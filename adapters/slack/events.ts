@@ -1,0 +1,113 @@
+/**
+ * Events API ingress: one envelope -> at most one sink.submit. Shared by the HTTP route and Socket Mode (whose
+ * `events_api` payload is the same event_callback envelope), so both transports apply identical rules.
+ *
+ * Slack wants an answer within 3 s and retries otherwise (X-Slack-Retry-Num). We answer 200 only after
+ * `sink.submit` resolved (the event is durably queued); submit only enqueues, so it is fast. If it throws, the
+ * route answers 500 and Slack's retry delivers the same message id again, which the queue deduplicates. A refusal
+ * that no retry can change (IngressError 4xx: text over MAX_INPUT_CHARS, an event the pipeline finds invalid) is
+ * acknowledged with 200 and logged instead: a 500 would only earn three pointless redeliveries, and Slack disables
+ * the event subscriptions of an app that fails too many deliveries.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import type { IngressSink } from '../../src/core/adapter.js';
+import { IngressError } from '../../src/core/errors.js';
+import { parseEventCallback, SlackPayloadError, type ParseContext } from './parse.js';
+import { envelopeSchema, eventCallbackSchema, urlVerificationSchema } from './schemas.js';
+import { verifySlackSignature } from './verify.js';
+
+export interface EnvelopeDeps {
+  sink: IngressSink;
+  /** Parse context for a workspace; resolving the bot's identity may need one auth.test call. */
+  contextFor(teamId: string): Promise<ParseContext>;
+  log: Logger;
+}
+
+export type EnvelopeResult = { status: 200; body?: unknown } | { status: 400; body: { error: string } };
+
+const bad = (error: string): EnvelopeResult => ({ status: 400, body: { error } });
+
+/** Ingress refusals that may pass later (throttled, unavailable): answered 500 so Slack redelivers. */
+const RETRYABLE_REFUSALS = new Set([429, 503]);
+
+export async function handleEnvelope(json: unknown, deps: EnvelopeDeps): Promise<EnvelopeResult> {
+  const env = envelopeSchema.safeParse(json);
+  if (!env.success) return bad('not a Slack envelope');
+
+  switch (env.data.type) {
+    case 'url_verification': {
+      const v = urlVerificationSchema.safeParse(json);
+      return v.success ? { status: 200, body: { challenge: v.data.challenge } } : bad('url_verification without challenge');
+    }
+    case 'event_callback': {
+      const cb = eventCallbackSchema.safeParse(json);
+      if (!cb.success) return bad('event_callback does not match schema');
+      let outcome;
+      try {
+        outcome = await parseEventCallback(cb.data, await deps.contextFor(cb.data.team_id));
+      } catch (err) {
+        if (err instanceof SlackPayloadError) return bad(err.message);
+        throw err;
+      }
+      if (outcome.kind === 'ignored') {
+        deps.log.debug({ eventId: cb.data.event_id, team: cb.data.team_id, reason: outcome.reason }, 'slack event ignored');
+        return { status: 200 };
+      }
+      let result;
+      try {
+        result = await deps.sink.submit(outcome.event);
+      } catch (err) {
+        if (!(err instanceof IngressError) || RETRYABLE_REFUSALS.has(err.status)) throw err;
+        deps.log.warn({ eventId: cb.data.event_id, team: cb.data.team_id, status: err.status, err: err.message }, 'slack event refused; acknowledged so Slack does not redeliver it');
+        return { status: 200 };
+      }
+      deps.log.debug({ eventId: cb.data.event_id, id: outcome.event.id, result }, 'slack event submitted');
+      return { status: 200 };
+    }
+    case 'app_rate_limited':
+      // Slack drops events for a workspace that exceeds 30,000 events / hour; nothing to do but notice.
+      deps.log.warn({ team: (json as { team_id?: unknown }).team_id }, 'slack: app_rate_limited, Slack is dropping events');
+      return { status: 200 };
+    default:
+      deps.log.debug({ type: env.data.type }, 'slack envelope type ignored');
+      return { status: 200 };
+  }
+}
+
+export function rawBodyOf(req: FastifyRequest): Buffer {
+  const b = req.body;
+  if (Buffer.isBuffer(b)) return b;
+  return Buffer.from(typeof b === 'string' ? b : '');
+}
+
+export function eventsHandler(deps: EnvelopeDeps & { signingSecret: string }) {
+  return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const raw = rawBodyOf(req);
+    const v = verifySlackSignature({ signingSecret: deps.signingSecret, headers: req.headers, rawBody: raw });
+    if (!v.ok) {
+      deps.log.warn({ reason: v.reason }, 'slack events: signature refused');
+      await reply.code(401).send({ error: 'invalid signature' });
+      return;
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(raw.toString('utf8'));
+    } catch {
+      await reply.code(400).send({ error: 'malformed JSON' });
+      return;
+    }
+    const retry = req.headers['x-slack-retry-num'];
+    if (retry) deps.log.debug({ retry, reason: req.headers['x-slack-retry-reason'] }, 'slack events: redelivery');
+    let res: EnvelopeResult;
+    try {
+      res = await handleEnvelope(json, deps);
+    } catch (err) {
+      // Queue or Redis trouble: a 500 makes Slack redeliver later; the details stay in our log, not in the reply.
+      deps.log.error({ err: (err as Error).message }, 'slack events: could not accept event');
+      await reply.code(500).send({ error: 'temporarily unavailable' });
+      return;
+    }
+    await reply.code(res.status).send(res.body ?? '');
+  };
+}

@@ -1,0 +1,133 @@
+/**
+ * The Slack channel adapter: Events API (HTTP or Socket Mode) and slash commands in, chat.postMessage out.
+ * Wiring only; each concern lives in its own file (verify, parse, format, api/send, commands, socket-mode).
+ */
+import type { Redis } from 'ioredis';
+import { pino, type Logger } from 'pino';
+import type { ChannelAdapter, IngressSink } from '../../src/core/adapter.js';
+import { ThreadTracker } from '../../src/core/thread-tracker.js';
+import { SLACK_API_URL, SlackClients, type TokenLookup } from './api.js';
+import { commandsHandler } from './commands.js';
+import { eventsHandler } from './events.js';
+import { renderSlack } from './format.js';
+import { SLACK_MAX_MESSAGE_CHARS, SLACK_MIN_SEND_INTERVAL_MS } from './limits.js';
+import type { EditPolicy, ParseContext } from './parse.js';
+import { SlackSender } from './send.js';
+import { SlackSocketMode } from './socket-mode.js';
+
+export interface SlackAdapterOptions {
+  /** Bot token (xoxb-…). Never logged. */
+  botToken: string;
+  /** Signing secret, for the v0 request signature on HTTP routes. */
+  signingSecret: string;
+  /** App-level token (xapp-…, scope connections:write): when set, events arrive over Socket Mode. */
+  appToken?: string;
+  /** Web API base URL, default https://slack.com/api/ (tests point it at a loopback fake). */
+  apiUrl?: string;
+  /** The bot's user id (U…); when absent it is read with auth.test (at start, else on first event). */
+  botUserId?: string;
+  eventsPath?: string;
+  commandsPath?: string;
+  /** The app's own slash command (manifest.yaml: `/agent`): its first word names the command. Default `/agent`. */
+  appCommand?: string;
+  /** Take messages from other bots too (never our own). Default false. */
+  allowBots?: boolean;
+  /** What a user's edit does: 'ignore' (default) or 'new_turn' (the edited text is a new message of kind 'edit'). */
+  edits?: EditPolicy;
+  /** Answer channel mentions in a thread under the message (default true) rather than in the channel. */
+  replyInThread?: boolean;
+  redis: Redis;
+  /** Prefix for this adapter's Redis keys (thread tracking). */
+  keyPrefix: string;
+  log?: Logger;
+  /** Team id -> bot token. Defaults to `botToken` for every team; per-workspace installs replace it. */
+  tokenFor?: TokenLookup;
+  /** Reaction shown on the user's message while a reply is being written. */
+  typingReaction?: string;
+}
+
+interface Identity {
+  botUserId: string;
+  botId?: string;
+}
+
+export function createSlackAdapter(options: SlackAdapterOptions): ChannelAdapter {
+  const log = (options.log ?? pino({ level: 'silent' })).child({ platform: 'slack' });
+  const apiUrl = options.apiUrl ?? SLACK_API_URL;
+  const tokenFor: TokenLookup = options.tokenFor ?? (() => options.botToken);
+  const clients = new SlackClients(tokenFor, apiUrl, log);
+  const threads = new ThreadTracker(options.redis, options.keyPrefix);
+  const sender = new SlackSender(clients, threads, log, options.typingReaction);
+  const socket = options.appToken ? new SlackSocketMode({ appToken: options.appToken, apiUrl, log, appCommand: options.appCommand }) : undefined;
+  const eventsPath = options.eventsPath ?? '/slack/events';
+  const commandsPath = options.commandsPath ?? '/slack/commands';
+
+  // The bot's identity per workspace (with per-workspace installs, each has its own bot user).
+  const identities = new Map<string, Promise<Identity>>();
+  const identityFor = (team: string): Promise<Identity> => {
+    if (options.botUserId) return Promise.resolve({ botUserId: options.botUserId });
+    let p = identities.get(team);
+    if (!p) {
+      p = clients.forTeam(team).then(async (c) => {
+        const r = await c.auth.test();
+        if (!r.user_id) throw new Error('slack auth.test returned no user_id');
+        return { botUserId: r.user_id, botId: r.bot_id };
+      });
+      p.catch((err: Error) => {
+        identities.delete(team); // retried on the next event
+        log.warn({ team, err: err.message }, 'slack: auth.test failed');
+      });
+      identities.set(team, p);
+    }
+    return p;
+  };
+
+  const contextFor = async (team: string): Promise<ParseContext> => {
+    const id = await identityFor(team);
+    return {
+      botUserId: id.botUserId,
+      botId: id.botId,
+      allowBots: options.allowBots ?? false,
+      edits: options.edits ?? 'ignore',
+      replyInThread: options.replyInThread ?? true,
+      threads,
+    };
+  };
+
+  return {
+    platform: 'slack',
+    capabilities: { threads: true, typing: true, ephemeral: true, format: 'mrkdwn' },
+    limits: { maxMessageChars: SLACK_MAX_MESSAGE_CHARS, minSendIntervalMs: SLACK_MIN_SEND_INTERVAL_MS },
+
+    registerRoutes(http, sink: IngressSink) {
+      const routeLog = options.log ? log : sink.log.child({ platform: 'slack' });
+      http.post(eventsPath, eventsHandler({ signingSecret: options.signingSecret, sink, contextFor, log: routeLog }));
+      http.post(commandsPath, commandsHandler({ signingSecret: options.signingSecret, sink, log: routeLog, appCommand: options.appCommand }));
+    },
+
+    async start(sink: IngressSink) {
+      if (!options.botUserId && !options.tokenFor) {
+        // Learn the bot's identity (and its workspace) up front; on failure it is retried on the first event.
+        try {
+          const c = await clients.forTeam('');
+          const r = await c.auth.test();
+          if (r.user_id && r.team_id) identities.set(r.team_id, Promise.resolve({ botUserId: r.user_id, botId: r.bot_id }));
+        } catch (err) {
+          log.warn({ err: (err as Error).message }, 'slack: auth.test at start failed');
+        }
+      }
+      if (socket) await socket.start(sink, { contextFor, log });
+    },
+
+    async stop() {
+      await socket?.stop();
+    },
+
+    render: (markdown) => renderSlack(markdown, SLACK_MAX_MESSAGE_CHARS),
+    send: (ref, part) => sender.send(ref, part),
+    startTyping: (ref, replyTo) => sender.startTyping(ref, replyTo),
+    health: () => (socket ? socket.health() : { state: 'up' }),
+  };
+}
+
+export type { EditPolicy } from './parse.js';

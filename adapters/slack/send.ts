@@ -1,0 +1,100 @@
+/**
+ * Outbound: one rendered part -> one chat.postMessage, and the "working on it" reaction.
+ * Exactly one Slack call per part, no retries here (see api.ts): the outbound stage retries, paces and records
+ * receipts, which keeps the unavoidable "sent but receipt not stored" window to this one call.
+ */
+import type { Logger } from 'pino';
+import { WebAPIPlatformError, type WebClient } from '@slack/web-api';
+import type { ThreadTracker } from '../../src/core/thread-tracker.js';
+import type { ConversationRef, RenderedPart, SendReceipt } from '../../src/core/types.js';
+import { mapSlackError, type SlackClients } from './api.js';
+import { threadKey } from './parse.js';
+
+export const DEFAULT_TYPING_REACTION = 'hourglass_flowing_sand';
+
+/** Longest the remover holds the answer back while a slow reactions.add / remove completes. */
+const REMOVE_WAIT_MS = 1_000;
+
+const errorCode = (err: unknown) => (err instanceof WebAPIPlatformError ? err.data.error : (err as Error).message);
+
+export class SlackSender {
+  constructor(
+    private readonly clients: SlackClients,
+    private readonly threads: ThreadTracker,
+    private readonly log: Logger,
+    private readonly typingReaction = DEFAULT_TYPING_REACTION,
+  ) {}
+
+  async send(ref: ConversationRef, part: RenderedPart): Promise<SendReceipt> {
+    const client = await this.clients.forTeam(ref.tenant);
+    let ts: string | undefined;
+    try {
+      const res = await client.chat.postMessage({
+        channel: ref.channel,
+        text: part.text,
+        mrkdwn: true,
+        ...(ref.thread ? { thread_ts: ref.thread } : {}),
+      });
+      ts = res.ts;
+    } catch (err) {
+      throw mapSlackError(err, 'chat.postMessage');
+    }
+    if (!ts) throw new Error('slack chat.postMessage: response without ts');
+    if (ref.kind === 'group' && !ref.thread) {
+      // A top-level post in a channel (a proactive check-in, or replies with replyInThread off) starts a thread the
+      // bot takes part in: answers there need no mention. Best effort: the message is already out.
+      await this.threads.add(threadKey(ref.tenant, ref.channel, ts)).catch((err: Error) => {
+        this.log.warn({ err: err.message }, 'slack: could not record thread of a top-level post');
+      });
+    }
+    return { platformMessageId: ts };
+  }
+
+  /**
+   * Slack has no typing indicator for bots outside the assistant surface, so a reaction on the user's message
+   * (`replyTo` = its ts) stands in for it. Best effort: never throws, and the remover is idempotent.
+   *
+   * Resolves without waiting for reactions.add: the worker may finish the turn while Slack is still answering it,
+   * and must hold a remover by then, or the reaction would stay on the message for good. The remover waits for the
+   * add to land before removing, but holds the answer back at most REMOVE_WAIT_MS; past that the removal finishes in
+   * the background.
+   */
+  async startTyping(ref: ConversationRef, replyTo?: string): Promise<() => Promise<void>> {
+    const noop = async () => undefined;
+    if (!replyTo) return noop;
+    const target = { channel: ref.channel, timestamp: replyTo, name: this.typingReaction };
+    let client: WebClient;
+    try {
+      client = await this.clients.forTeam(ref.tenant);
+    } catch (err) {
+      this.log.debug({ err: (err as Error).message }, 'slack: typing reaction not added');
+      return noop;
+    }
+    const shown = client.reactions.add(target).then(
+      () => true,
+      (err: unknown) => {
+        const code = errorCode(err);
+        if (code === 'already_reacted') return true;
+        this.log.debug({ code }, 'slack: typing reaction not added');
+        return false;
+      },
+    );
+    let removed = false;
+    return async () => {
+      if (removed) return;
+      removed = true;
+      const removal = shown.then(async (ok) => {
+        if (!ok) return;
+        try {
+          await client.reactions.remove(target);
+        } catch (err) {
+          this.log.debug({ code: errorCode(err) }, 'slack: typing reaction not removed');
+        }
+      });
+      let timer: NodeJS.Timeout | undefined;
+      const waited = new Promise<void>((r) => (timer = setTimeout(r, REMOVE_WAIT_MS)));
+      await Promise.race([removal, waited]);
+      clearTimeout(timer);
+    };
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * Socket Mode: Slack pushes the same envelopes over a WebSocket instead of HTTP (no public URL needed; handy for
+ * development and firewalled installs). Each envelope is acknowledged only after `sink.submit` resolved, exactly
+ * like the HTTP 200; an unacknowledged envelope is redelivered by Slack and deduplicated by message id.
+ *
+ * @slack/socket-mode is @slack/bolt's dependency, not ours (it is nested under bolt in node_modules), so it is
+ * loaded from bolt's location; its type comes from bolt's SocketModeReceiver. Adding @slack/socket-mode to
+ * package.json would let this be a plain import.
+ */
+import { createRequire } from 'node:module';
+import type { SocketModeReceiver } from '@slack/bolt';
+import type { WebClientOptions } from '@slack/web-api';
+import type { Logger } from 'pino';
+import type { ChannelHealth, IngressSink } from '../../src/core/adapter.js';
+import { slackLogger } from './api.js';
+import { acceptCommand } from './commands.js';
+import { handleEnvelope, type EnvelopeDeps } from './events.js';
+import { slashCommandSchema } from './schemas.js';
+
+type SocketModeClient = SocketModeReceiver['client'];
+type SocketModeClientCtor = new (opts: {
+  appToken: string;
+  logger: ReturnType<typeof slackLogger>;
+  clientOptions?: Omit<WebClientOptions, 'logger' | 'logLevel'>;
+  autoReconnectEnabled?: boolean;
+}) => SocketModeClient;
+
+function loadSocketModeClient(): SocketModeClientCtor {
+  const fromHere = createRequire(import.meta.url);
+  const fromBolt = createRequire(fromHere.resolve('@slack/bolt'));
+  return (fromBolt('@slack/socket-mode') as { SocketModeClient: SocketModeClientCtor }).SocketModeClient;
+}
+
+interface SlackEventArgs {
+  ack: (response?: Record<string, unknown>) => Promise<void>;
+  type: string;
+  body: unknown;
+  retry_num?: number;
+}
+
+export interface SocketModeOptions {
+  appToken: string;
+  apiUrl: string;
+  log: Logger;
+  /** Delay before retrying a start that failed outright (network down, apps.connections.open refused). */
+  restartDelayMs?: number;
+  /** The app's own slash command (see commands.ts). */
+  appCommand?: string;
+}
+
+export class SlackSocketMode {
+  private client: SocketModeClient | undefined;
+  private state: ChannelHealth = { state: 'down', detail: 'not started' };
+  private stopped = true;
+  private restartTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly opts: SocketModeOptions) {}
+
+  health(): ChannelHealth {
+    return this.state;
+  }
+
+  /**
+   * Starts connecting and returns at once: the SDK can spend minutes retrying apps.connections.open while Slack is
+   * unreachable, and gateway startup must not wait on that. `health()` reports the progress. Never throws.
+   */
+  async start(sink: IngressSink, deps: Omit<EnvelopeDeps, 'sink'>): Promise<void> {
+    this.stopped = false;
+    let Client: SocketModeClientCtor;
+    try {
+      Client = loadSocketModeClient();
+    } catch (err) {
+      this.state = { state: 'down', detail: `@slack/socket-mode not loadable: ${(err as Error).message}` };
+      this.opts.log.error({ err: (err as Error).message }, 'slack socket mode: client library missing');
+      return;
+    }
+    const client = new Client({
+      appToken: this.opts.appToken,
+      logger: slackLogger(this.opts.log),
+      // apps.connections.open goes to our API URL (a fake in tests); the SDK retries it itself while reconnecting.
+      clientOptions: { slackApiUrl: this.opts.apiUrl },
+    });
+    this.client = client;
+    const set = (state: ChannelHealth['state'], detail?: string) => (this.state = detail ? { state, detail } : { state });
+    client.on('connecting', () => set('connecting'));
+    client.on('reconnecting', () => set('connecting', 'reconnecting'));
+    client.on('connected', () => set('up'));
+    client.on('disconnected', () => set('down', this.stopped ? 'stopped' : 'disconnected'));
+    client.on('slack_event', (args: SlackEventArgs) => void this.onEnvelope(args, { ...deps, sink }));
+    set('connecting');
+    void this.connect(client);
+  }
+
+  private async connect(client: SocketModeClient): Promise<void> {
+    try {
+      await client.start();
+    } catch (err) {
+      // The SDK gives up for good on some failures (network errors, invalid app token): keep trying ourselves.
+      this.state = { state: 'down', detail: `start failed: ${(err as Error).message}` };
+      this.opts.log.warn({ err: (err as Error).message }, 'slack socket mode: start failed, retrying');
+      if (this.stopped) return;
+      this.restartTimer = setTimeout(() => void this.connect(client), this.opts.restartDelayMs ?? 10_000);
+      this.restartTimer.unref?.();
+    }
+  }
+
+  private async onEnvelope(args: SlackEventArgs, deps: EnvelopeDeps): Promise<void> {
+    const log = this.opts.log;
+    try {
+      if (args.type === 'events_api') {
+        const res = await handleEnvelope(args.body, deps);
+        if (res.status === 400) log.warn({ error: res.body.error }, 'slack socket mode: malformed envelope acknowledged');
+        await args.ack();
+      } else if (args.type === 'slash_commands') {
+        const cmd = slashCommandSchema.safeParse(args.body);
+        if (!cmd.success) {
+          log.warn('slack socket mode: malformed slash command acknowledged');
+          await args.ack();
+          return;
+        }
+        const text = await acceptCommand(cmd.data, deps.sink, log, this.opts.appCommand);
+        await args.ack(text ? { text } : undefined);
+      } else {
+        // interactive payloads and anything newer: acknowledged so Slack does not redeliver, otherwise ignored.
+        log.debug({ type: args.type }, 'slack socket mode: envelope type ignored');
+        await args.ack();
+      }
+    } catch (err) {
+      // Not acknowledged: Slack redelivers, and the message id dedupes it.
+      log.warn({ type: args.type, err: (err as Error).message }, 'slack socket mode: envelope not handled');
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    const client = this.client;
+    this.client = undefined;
+    if (client) await client.disconnect().catch(() => undefined);
+    this.state = { state: 'down', detail: 'stopped' };
+  }
+}

@@ -1,0 +1,34 @@
+import { randomUUID } from 'node:crypto';
+import { openDatabase } from '../src/db/client.js';
+import { LexicalEmbedder } from '../src/memory/embed/lexical.js';
+import { encodeSignature, encodeVector, scanSignatures, queryTermIndex } from '../src/memory/store/codec.js';
+import { PostgresMemoryStore } from '../src/memory/store/postgres.js';
+import { createTestDatabase } from '../test/helpers/services.js';
+const embedder = new LexicalEmbedder();
+let seed = 42;
+const rand = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+const syl = ['ka', 'lo', 'mi', 'ren', 'ta', 'vo', 'si', 'dur', 'pel', 'an', 'to', 'qui', 'ber', 'nes', 'ol', 'ix'];
+const word = () => Array.from({ length: 2 + Math.floor(rand() * 2) }, () => syl[Math.floor(rand() * syl.length)]).join('');
+const vocab = Array.from({ length: 3000 }, word);
+const pick = () => vocab[Math.floor(rand() * vocab.length)]!;
+const fact = () => `The user's ${pick()} ${pick()} is ${pick()} ${pick()} and they mentioned ${pick()} on a ${pick()} day.`;
+const scratch = await createTestDatabase();
+const database = openDatabase(scratch.url, 4);
+const mk = `${embedder.model}:256`;
+for (let u = 0; u < 4; u++) for (let off = 0; off < 10000; off += 1000) {
+  const texts = Array.from({ length: 1000 }, fact); const vecs = await embedder.embed(texts);
+  const rows = texts.map((text, i) => { const id = randomUUID(); return { id, user_key: `u${u}`, kind: 'fact', text, embedding_model: mk, sig: encodeSignature(id, mk, text, vecs[i]!), vec: encodeVector(vecs[i]!) }; });
+  await database.sql`insert into memories ${database.sql(rows)}`;
+}
+await database.sql`analyze memories`;
+console.log((await database.sql`explain analyze select string_agg(sig, ''::bytea) as sigs from memories where user_key = ${'u1'} and superseded_at is null`).map((r: any) => r['QUERY PLAN']).join('\n'));
+const time = async (name: string, f: () => Promise<unknown>) => { const ts: number[] = []; for (let k = 0; k < 40; k++) { const t = performance.now(); await f(); ts.push(performance.now() - t); } ts.sort((a, b) => a - b); console.log(name, ts[20]!.toFixed(1), ts[37]!.toFixed(1)); };
+await time('agg', () => database.sql`select string_agg(sig, ''::bytea) as sigs from memories where user_key = ${'u1'} and superseded_at is null`);
+await time('agglen', () => database.sql`select length(string_agg(sig, ''::bytea)) as sigs from memories where user_key = ${'u1'} and superseded_at is null`);
+const [a] = await database.sql`select string_agg(sig, ''::bytea) as sigs from memories where user_key = ${'u1'} and superseded_at is null`;
+console.log('bytes', a!.sigs.length);
+const q = `what is my ${pick()} ${pick()}?`; const qv = (await embedder.embed([q]))[0]!;
+await time('scan', async () => scanSignatures(a!.sigs, mk, qv, queryTermIndex(q)));
+const store = new PostgresMemoryStore(database.sql, database.db, embedder);
+await time('search', () => store.search('u1', q, { limit: 8 }));
+await database.close(); await scratch.drop();

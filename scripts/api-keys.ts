@@ -1,0 +1,64 @@
+/**
+ * `npm run api-keys -- create <name> | revoke <id> | list`: manage the agent API's keys.
+ * `create` prints the key once; only its hash is stored. Uses DATABASE_URL; without it (development only) the
+ * embedded Postgres under DATA_DIR, which must not be in use by a running `npm run dev` at the same time.
+ */
+import { createApiKey, listApiKeys, revokeApiKey } from '../src/api/auth.js';
+import { startEmbeddedPostgres, type DevService } from '../src/cli/dev-services.js';
+import { ConfigError, loadConfig } from '../src/config/env.js';
+import { openDatabase } from '../src/db/client.js';
+import { migrate } from '../src/db/migrate.js';
+import { createLogger } from '../src/observability/logger.js';
+
+const USAGE = 'usage: npm run api-keys -- create <name> | revoke <id> | list';
+
+async function main(): Promise<number> {
+  const [command, ...rest] = process.argv.slice(2);
+  const arg = rest.join(' ').trim();
+  if (!command || !['create', 'revoke', 'list'].includes(command) || (command !== 'list' && !arg)) {
+    console.error(USAGE);
+    return 2;
+  }
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      return 2;
+    }
+    throw err;
+  }
+  let url = config.DATABASE_URL;
+  let dev: DevService | undefined;
+  if (!url) {
+    dev = await startEmbeddedPostgres(config.DATA_DIR, createLogger('warn'));
+    url = dev.url;
+  }
+  const database = openDatabase(url, 1);
+  try {
+    if (dev) await migrate(database.sql);
+    if (command === 'create') {
+      const k = await createApiKey(database.db, arg);
+      console.log(`created API key ${k.id} (${k.name}). Store it now, it is not shown again:\n\n  ${k.key}\n`);
+      console.log('Use it in the x-api-key header, e.g. new Client({ apiUrl, apiKey }) from @langchain/langgraph-sdk.');
+    } else if (command === 'revoke') {
+      const ok = await revokeApiKey(database.db, arg);
+      console.log(ok ? `revoked API key ${arg}` : `no active API key ${arg}`);
+      if (!ok) return 1;
+    } else {
+      const keys = await listApiKeys(database.db);
+      if (!keys.length) console.log('no API keys; create one with: npm run api-keys -- create <name>');
+      for (const k of keys) console.log(`${k.id}  ${k.revokedAt ? 'revoked' : 'active '}  ${k.createdAt.toISOString()}  ${k.name}`);
+    }
+    return 0;
+  } finally {
+    await database.close();
+    await dev?.stop();
+  }
+}
+
+main().then((code) => process.exit(code), (err) => {
+  console.error(`api-keys failed: ${(err as Error).message}`);
+  process.exit(1);
+});

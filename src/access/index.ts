@@ -1,0 +1,58 @@
+/**
+ * The access module: roles, the command set, access control on every turn, usage accounting and the audit log.
+ * First in hook order (src/cli/modules.ts), so a refused, banned or paused turn never reaches the other modules.
+ *
+ * - Commands (one registry, every platform): help, reset, memory, forget, checkin, usage for users; status,
+ *   sessions, reset/memory @user, schedule, broadcast, pause/resume, ban/unban, usage all, allow, audit for admins;
+ *   grant/revoke for owners. The registry refuses what a role does not allow and audits every admin command.
+ * - Turn hooks (gate.ts): pause, bans, DM policy (open / allowlist / pairing), rate limit, daily budget, loop guard;
+ *   per-user token usage after each commit.
+ */
+import type { GatewayModule, ModuleDeps } from '../core/module.js';
+import { moderationCommands } from './commands/moderation.js';
+import { operationCommands } from './commands/operations.js';
+import { selfCommands } from './commands/self.js';
+import type { CommandDeps } from './commands/deps.js';
+import { accessHooks } from './gate.js';
+import { accessKeys, accessPolicy } from './policy.js';
+import type { Ports } from './ports.js';
+import { commandCaller } from './standing.js';
+import { packageVersion } from './status.js';
+import { writeAudit } from './store.js';
+import { memoryPort, schedulerPorts } from './wiring.js';
+
+export interface AccessModuleOptions {
+  /** Replace the memory / scheduler ports (tests, or a gateway without those modules). */
+  ports?: Ports;
+}
+
+export function createAccessModule(deps: ModuleDeps, opts: AccessModuleOptions = {}): GatewayModule {
+  const log = deps.log.child({ module: 'access' });
+  const db = deps.database.db;
+  const keys = accessKeys(deps.config.KEY_PREFIX);
+  const policy = accessPolicy(deps.config);
+  const ports: Ports = opts.ports ?? { memory: memoryPort(deps), ...schedulerPorts(deps) };
+
+  deps.commands.setAccess({
+    caller: commandCaller(db, policy),
+    async audit(entry) {
+      try {
+        await writeAudit(db, entry);
+      } catch (err) {
+        log.error({ command: entry.invocation.name, actor: entry.caller.principal, result: entry.result, err: (err as Error).message }, 'audit entry not written');
+        throw err;
+      }
+    },
+  });
+
+  const cd: CommandDeps & { inbox: ModuleDeps['inbox'] } = {
+    db, redis: deps.redis, keys, policy, config: deps.config, queues: deps.queues, adapters: deps.adapters, log, inbox: deps.inbox,
+    version: packageVersion(), startedAt: Date.now(), ports,
+  };
+
+  return {
+    name: 'access',
+    commands: [...selfCommands(cd), ...moderationCommands(cd), ...operationCommands(cd)],
+    hooks: accessHooks({ db, redis: deps.redis, keys, policy, config: deps.config, adapters: deps.adapters, paceKey: deps.keys.pace, log }),
+  };
+}

@@ -1,0 +1,131 @@
+/**
+ * The access module's reads and writes. Every write is one upsert keyed by primary key in its own transaction
+ * (`withTx`, retried on 40001); reads are primary-key lookups except the admin listings.
+ */
+import { and, desc, eq, gte, lte, sql as dsql } from 'drizzle-orm';
+import { randomUUID } from 'node:crypto';
+import type { AuditEntry, Role } from '../commands/registry.js';
+import { conversationKey } from '../core/types.js';
+import { withTx, type Db } from '../db/client.js';
+import { accessAudit, accessUsage, accessUsernames, accessUsers } from './schema.js';
+
+export type AccessUser = typeof accessUsers.$inferSelect;
+
+export async function getUser(db: Db, principal: string): Promise<AccessUser | undefined> {
+  const [row] = await db.select().from(accessUsers).where(eq(accessUsers.principal, principal));
+  return row;
+}
+
+type UserChange = Partial<Pick<AccessUser, 'role' | 'allowed' | 'banned'>>;
+
+/** Set some of role / allowed / banned for one person, creating their row if needed. */
+export async function updateUser(db: Db, principal: string, change: UserChange, by: string, name?: string): Promise<void> {
+  const now = new Date();
+  await withTx(db, (tx) =>
+    tx
+      .insert(accessUsers)
+      .values({ principal, ...change, updatedBy: by, updatedAt: now, ...(name ? { name } : {}) })
+      .onConflictDoUpdate({ target: accessUsers.principal, set: { ...change, updatedBy: by, updatedAt: now, ...(name ? { name } : {}) } }),
+  );
+}
+
+export async function writeAudit(db: Db, e: AuditEntry): Promise<void> {
+  const inv = e.invocation;
+  await withTx(db, (tx) =>
+    tx.insert(accessAudit).values({
+      id: randomUUID(), at: e.at, actor: e.caller.principal, actorName: inv.user.name ?? null, role: e.caller.role,
+      platform: inv.platform, conversationKey: conversationKey(inv.conversation), command: inv.name, args: inv.args.slice(0, 2000),
+      required: e.required, result: e.result, detail: e.detail,
+    }),
+  );
+}
+
+export async function recentAudit(db: Db, limit: number) {
+  return db.select().from(accessAudit).orderBy(desc(accessAudit.at)).limit(limit);
+}
+
+/** UTC calendar day, `YYYY-MM-DD`: usage and budgets count per UTC day. */
+export function utcDay(d: Date): string {
+  return d.toISOString().slice(0, 10);
+}
+
+/** Add one turn's tokens to the user's day: a single upsert, no read first. */
+export async function recordUsage(db: Db, userKey: string, day: string, inputTokens: number, outputTokens: number): Promise<void> {
+  await withTx(db, (tx) =>
+    tx
+      .insert(accessUsage)
+      .values({ userKey, day, inputTokens, outputTokens, turns: 1 })
+      .onConflictDoUpdate({
+        target: [accessUsage.userKey, accessUsage.day],
+        set: {
+          inputTokens: dsql`${accessUsage.inputTokens} + ${inputTokens}`,
+          outputTokens: dsql`${accessUsage.outputTokens} + ${outputTokens}`,
+          turns: dsql`${accessUsage.turns} + 1`,
+          updatedAt: new Date(),
+        },
+      }),
+  );
+}
+
+export interface UsageTotals {
+  inputTokens: number;
+  outputTokens: number;
+  turns: number;
+}
+
+const ZERO: UsageTotals = { inputTokens: 0, outputTokens: 0, turns: 0 };
+
+/** One user's tokens on one day (a primary-key read: the budget check on every turn). */
+export async function usageOn(db: Db, userKey: string, day: string): Promise<UsageTotals> {
+  const [row] = await db
+    .select({ inputTokens: accessUsage.inputTokens, outputTokens: accessUsage.outputTokens, turns: accessUsage.turns })
+    .from(accessUsage)
+    .where(and(eq(accessUsage.userKey, userKey), eq(accessUsage.day, day)));
+  return row ? { inputTokens: Number(row.inputTokens), outputTokens: Number(row.outputTokens), turns: Number(row.turns) } : ZERO;
+}
+
+/** One user's tokens over a range of days (inclusive). */
+export async function usageBetween(db: Db, userKey: string, from: string, to: string): Promise<UsageTotals> {
+  const [row] = await db
+    .select({
+      inputTokens: dsql<string>`coalesce(sum(${accessUsage.inputTokens}), 0)`,
+      outputTokens: dsql<string>`coalesce(sum(${accessUsage.outputTokens}), 0)`,
+      turns: dsql<string>`coalesce(sum(${accessUsage.turns}), 0)`,
+    })
+    .from(accessUsage)
+    .where(and(eq(accessUsage.userKey, userKey), gte(accessUsage.day, from), lte(accessUsage.day, to)));
+  return row ? { inputTokens: Number(row.inputTokens), outputTokens: Number(row.outputTokens), turns: Number(row.turns) } : ZERO;
+}
+
+/** The heaviest users of one day. */
+export async function topUsage(db: Db, day: string, limit: number) {
+  const rows = await db
+    .select()
+    .from(accessUsage)
+    .where(eq(accessUsage.day, day))
+    .orderBy(desc(dsql`${accessUsage.inputTokens} + ${accessUsage.outputTokens}`))
+    .limit(limit);
+  return rows.map((r) => ({ userKey: r.userKey, inputTokens: Number(r.inputTokens), outputTokens: Number(r.outputTokens), turns: Number(r.turns) }));
+}
+
+export async function rememberUsername(db: Db, platform: string, username: string, userId: string): Promise<void> {
+  const now = new Date();
+  await withTx(db, (tx) =>
+    tx
+      .insert(accessUsernames)
+      .values({ platform, username: username.toLowerCase(), userId, updatedAt: now })
+      .onConflictDoUpdate({ target: [accessUsernames.platform, accessUsernames.username], set: { userId, updatedAt: now } }),
+  );
+}
+
+export async function userIdForUsername(db: Db, platform: string, username: string): Promise<string | undefined> {
+  const [row] = await db
+    .select({ userId: accessUsernames.userId })
+    .from(accessUsernames)
+    .where(and(eq(accessUsernames.platform, platform), eq(accessUsernames.username, username.toLowerCase())));
+  return row?.userId;
+}
+
+export function isRole(v: string | null | undefined): v is Role {
+  return v === 'user' || v === 'admin' || v === 'owner';
+}

@@ -1,0 +1,20 @@
+/** What the api module's route builders share. */
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Config } from '../config/env.js';
+import type { Db } from '../db/client.js';
+import type { CronService } from './cron-service.js';
+import type { ApiKeys } from './ids.js';
+import type { RunService } from './run-service.js';
+import type { RunWaiters } from './waiters.js';
+
+export interface ApiContext {
+  config: Config;
+  db: Db;
+  redis: Redis;
+  log: Logger;
+  keys: ApiKeys;
+  runs: RunService;
+  crons: CronService;
+  waiters: RunWaiters;
+}

@@ -1,0 +1,104 @@
+/**
+ * The agent API module: an HTTP API in the LangGraph SDK wire format (Agent Protocol names as aliases) under
+ * API_PREFIX, and the web chat page. Threads are gateway conversations on platform `api` (tenant = the API key
+ * id), runs are inbound events through the ingress sink, and a run is final when its turn commits (the
+ * `afterCommit` hook). The `api` channel adapter comes from `createApiAdapter()` (registered with the channels).
+ *
+ * Roles: gateways serve the routes and wake waiting requests (run-done pub/sub); workers finalize runs, fire
+ * crons and sweep for runs a crash left behind.
+ */
+import type { GatewayModule, ModuleDeps } from '../core/module.js';
+import { assistantOperations } from './assistants.js';
+import type { ApiContext } from './context.js';
+import { CronService } from './cron-service.js';
+import { cronOperations } from './crons.js';
+import { op, registerOperations, type Operation } from './http.js';
+import { apiKeys } from './ids.js';
+import { openApiDocument } from './openapi.js';
+import { RunService } from './run-service.js';
+import { runOperations } from './runs.js';
+import { purgeExpired, storeOperations } from './store.js';
+import { streamOperations } from './stream.js';
+import { threadOperations } from './threads.js';
+import { RunWaiters } from './waiters.js';
+import { registerWebChat } from './web.js';
+
+export { createApiAdapter } from './adapter.js';
+export { createApiKey, listApiKeys, revokeApiKey, verifyApiKey } from './auth.js';
+
+const VERSION = '1.0.0';
+
+export function apiOperations(ctx: ApiContext): Operation[] {
+  return [
+    ...assistantOperations(ctx), ...threadOperations(ctx), ...runOperations(ctx), ...streamOperations(ctx),
+    ...storeOperations(ctx), ...cronOperations(ctx),
+  ];
+}
+
+export function createApiModule(deps: ModuleDeps): GatewayModule {
+  const { config } = deps;
+  const log = deps.log.child({ module: 'api' });
+  if (!config.API_ENABLED) return { name: 'api' };
+  const keys = apiKeys(config.KEY_PREFIX);
+  const ctx = { config, db: deps.database.db, redis: deps.redis, log, keys, waiters: new RunWaiters(keys.runDone, log) } as ApiContext;
+  ctx.runs = new RunService({
+    db: ctx.db, redis: deps.redis, sink: deps.sink, keys, log, removeSchedulers: (keyId, ids) => ctx.crons.removeSchedulers(keyId, ids),
+  });
+  ctx.crons = new CronService(ctx, deps.keys.bullPrefix);
+  const webChat = config.WEB_CHAT ?? !config.isProduction;
+
+  return {
+    name: 'api',
+    hooks: { afterCommit: (turn, outcome) => ctx.runs.onTurnCommitted(turn, outcome) },
+
+    async routes(app) {
+      let doc: Record<string, unknown> = {};
+      const ops = [...apiOperations(ctx), op({
+        method: 'GET', path: '/openapi.json', tag: 'Meta', summary: 'This document', public: true, responses: { 200: 'OpenAPI 3.1' },
+        handler: async () => doc,
+      })];
+      doc = openApiDocument(ops, config.API_PREFIX, VERSION);
+      await app.register(async (scope) => {
+        registerOperations(scope, ops, {
+          db: ctx.db, redis: deps.redis, log,
+          rateLimit: { perMinute: config.API_RATE_LIMIT_PER_MINUTE, burst: config.API_RATE_BURST }, rateKey: keys.rate,
+        });
+      }, { prefix: config.API_PREFIX });
+      if (webChat) await registerWebChat(app, { path: config.WEB_CHAT_PATH, apiPrefix: config.API_PREFIX, log });
+    },
+
+    async startGateway() {
+      await ctx.waiters.start(deps.connect());
+      return async () => {
+        console.log('G1');
+        await ctx.waiters.stop();
+        console.log('G2');
+        await ctx.crons.close();
+        console.log('G3');
+      };
+    },
+
+    async startWorker() {
+      const stopCrons = await ctx.crons.startWorker(deps.connect);
+      let stopped = false;
+      let timer: NodeJS.Timeout | undefined;
+      const sweep = async () => {
+        try {
+          await ctx.runs.sweep();
+          await purgeExpired(ctx);
+        } catch (err) {
+          log.warn({ err: (err as Error).message }, 'api sweep failed; will retry');
+        }
+        if (!stopped) timer = setTimeout(() => void sweep(), config.API_SWEEP_INTERVAL_MS);
+      };
+      timer = setTimeout(() => void sweep(), config.API_SWEEP_INTERVAL_MS);
+      return async () => {
+        stopped = true;
+        clearTimeout(timer);
+        console.log('W1');
+        await stopCrons();
+        console.log('W2');
+      };
+    },
+  };
+}

@@ -1,0 +1,303 @@
+/**
+ * The run lifecycle. A run is ONE inbound event (id `api:<run id>`) submitted through the ingress sink, so it takes
+ * the same path as a platform message: inbox, one turn per conversation, session, memory, outbox.
+ *
+ * At most one run per thread is submitted at a time: `api_threads.active_run_id` is the fence, changed only by
+ * conditional writes (`... WHERE active_run_id IS NULL` or `= <old>`), so two requests cannot both start a run.
+ * That keeps runs 1:1 with turns (the gateway would otherwise batch two waiting messages into one turn).
+ *   - reject (the default, as in LangGraph and the Agent Protocol): a second run on a busy thread is a 409;
+ *   - enqueue: stored as `pending`, submitted when the active run finishes (FIFO);
+ *   - interrupt: the active run is marked `interrupted` and the new one submitted at once. A worker cannot abort a
+ *     turn mid-flight, so if the old turn was already running its answer still lands in the thread (LangGraph
+ *     keeps an interrupted run's progress too); if it had not started, both inputs are answered by one turn;
+ *   - rollback: as interrupt, and the old run is deleted. Its messages stay in the session if its turn already
+ *     ran: committed session items are never rewritten (the spine keeps them, like after `reset`).
+ * A run is final when its turn commits (the `afterCommit` hook calls `finalize`): the answer is durably in the
+ * session then, and silent turns never reach the outbound stage. A sweeper heals crash windows.
+ */
+import { and, asc, eq, inArray, lt, sql as dsql } from 'drizzle-orm';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { IngressSink } from '../core/adapter.js';
+import type { TurnContext, TurnOutcome } from '../core/module.js';
+import type { InboundEvent } from '../core/types.js';
+import { withTx, type Db } from '../db/client.js';
+import { inboundMessages, turns } from '../db/schema.js';
+import { ApiError } from './http.js';
+import { runEventId, runIdOfEvent, threadRef, type ApiKeys } from './ids.js';
+import { apiCrons, apiRuns, apiThreads } from './schema.js';
+import { getThread, type ThreadRow } from './thread-db.js';
+
+export type RunRow = typeof apiRuns.$inferSelect;
+export type Strategy = 'reject' | 'enqueue' | 'interrupt' | 'rollback';
+export type FinalStatus = 'success' | 'error' | 'interrupted' | 'deleted';
+
+export interface RunKwargs {
+  input: string;
+  attachments: { url: string; mimeType?: string }[];
+  sender: { id: string; name?: string };
+  stream_mode: string[];
+  /** Stateless runs: delete the thread when the run is final. */
+  on_completion: 'delete' | 'keep';
+  config: Record<string, unknown>;
+}
+
+export interface NewRun {
+  runId: string;
+  assistantId: string;
+  strategy: Strategy;
+  metadata: Record<string, unknown>;
+  kwargs: RunKwargs;
+}
+
+export interface RunDone {
+  keyId: string;
+  runId: string;
+  threadId: string;
+  status: FinalStatus;
+}
+
+class Abort extends Error {}
+const OPEN = ['pending', 'running'];
+const isUnique = (err: unknown) => ((err as { code?: string }).code ?? (err as { cause?: { code?: string } }).cause?.code) === '23505';
+
+/** Turn outcome -> run status: a model failure (the user got an apology) is an error; everything else answered. */
+export function statusOfOutcome(outcome: string): 'success' | 'error' {
+  return outcome === 'apology' ? 'error' : 'success';
+}
+const ERROR_TEXT = 'the model failed after retries; the thread holds an apology message';
+
+export interface RunServiceDeps {
+  db: Db;
+  redis: Redis;
+  sink: IngressSink;
+  keys: ApiKeys;
+  log: Logger;
+  /** Remove the BullMQ schedulers of crons deleted with a thread. */
+  removeSchedulers(keyId: string, cronIds: string[]): Promise<void>;
+}
+
+export class RunService {
+  constructor(private readonly d: RunServiceDeps) {}
+
+  async get(keyId: string, runId: string): Promise<RunRow | undefined> {
+    const [row] = await this.d.db.select().from(apiRuns).where(and(eq(apiRuns.keyId, keyId), eq(apiRuns.runId, runId)));
+    return row;
+  }
+
+  async list(keyId: string, threadId: string, limit: number, offset: number, status?: string): Promise<RunRow[]> {
+    const where = [eq(apiRuns.keyId, keyId), eq(apiRuns.threadId, threadId)];
+    if (status) where.push(eq(apiRuns.status, status));
+    return this.d.db.select().from(apiRuns).where(and(...where)).orderBy(dsql`${apiRuns.createdAt} desc`).limit(limit).offset(offset);
+  }
+
+  /** Creates a run on `thread` following its multitask strategy; submits it when it becomes the active run. */
+  async create(thread: ThreadRow, n: NewRun): Promise<RunRow> {
+    const { db } = this.d;
+    const keyId = thread.keyId;
+    const row = (status: string) => ({
+      keyId, runId: n.runId, threadId: thread.threadId, assistantId: n.assistantId, status, multitaskStrategy: n.strategy,
+      metadata: n.metadata, kwargs: n.kwargs,
+    });
+    const threadPk = and(eq(apiThreads.keyId, keyId), eq(apiThreads.threadId, thread.threadId));
+    let current = thread.activeRunId;
+    for (let attempt = 0; attempt < 8; attempt++) {
+      if (attempt > 0) current = (await getThread(db, keyId, thread.threadId))?.activeRunId ?? null;
+      try {
+        if (!current) {
+          const claimed = await withTx(db, async (tx) => {
+            const t = await tx.update(apiThreads).set({ activeRunId: n.runId, status: 'busy', updatedAt: new Date() })
+              .where(and(threadPk, dsql`${apiThreads.activeRunId} is null`)).returning({ id: apiThreads.threadId });
+            if (!t.length) return false;
+            await tx.insert(apiRuns).values(row('running'));
+            return true;
+          });
+          if (!claimed) continue;
+          const run = (await this.get(keyId, n.runId))!;
+          await this.submit(run, thread);
+          return run;
+        }
+        if (n.strategy === 'reject') {
+          throw new ApiError(409, `thread ${thread.threadId} is busy with run ${current}; use multitask_strategy enqueue, interrupt or rollback`);
+        }
+        if (n.strategy === 'enqueue') {
+          await db.insert(apiRuns).values(row('pending'));
+          await db.update(apiThreads).set({ updatedAt: new Date() }).where(threadPk);
+          await this.dispatch(keyId, thread.threadId); // the active run may have finished meanwhile
+          return (await this.get(keyId, n.runId))!;
+        }
+        const old = current;
+        const swapped = await withTx(db, async (tx) => {
+          const t = await tx.update(apiThreads).set({ activeRunId: n.runId, status: 'busy', updatedAt: new Date() })
+            .where(and(threadPk, eq(apiThreads.activeRunId, old))).returning({ id: apiThreads.threadId });
+          if (!t.length) return false;
+          const oldPk = and(eq(apiRuns.keyId, keyId), eq(apiRuns.runId, old), inArray(apiRuns.status, OPEN));
+          if (n.strategy === 'rollback') await tx.delete(apiRuns).where(oldPk);
+          else await tx.update(apiRuns).set({ status: 'interrupted', error: `interrupted by run ${n.runId}`, updatedAt: new Date() }).where(oldPk);
+          await tx.insert(apiRuns).values(row('running'));
+          return true;
+        });
+        if (!swapped) continue;
+        await this.publish({ keyId, runId: old, threadId: thread.threadId, status: n.strategy === 'rollback' ? 'deleted' : 'interrupted' });
+        const run = (await this.get(keyId, n.runId))!;
+        await this.submit(run, thread);
+        return run;
+      } catch (err) {
+        // The same run id again (a cron job retried after a crash): it exists already, which is the point.
+        if (isUnique(err)) return (await this.get(keyId, n.runId))!;
+        throw err;
+      }
+    }
+    throw new ApiError(409, `thread ${thread.threadId} is changing too fast; retry`);
+  }
+
+  /** Submits the oldest pending run of an idle thread. Safe to call anywhere, any number of times. */
+  async dispatch(keyId: string, threadId: string): Promise<void> {
+    const { db } = this.d;
+    for (let attempt = 0; attempt < 8; attempt++) {
+      const [next] = await db.select().from(apiRuns)
+        .where(and(eq(apiRuns.keyId, keyId), eq(apiRuns.threadId, threadId), eq(apiRuns.status, 'pending')))
+        .orderBy(asc(apiRuns.createdAt)).limit(1);
+      if (!next) return;
+      const thread = await getThread(db, keyId, threadId);
+      if (!thread || thread.activeRunId) return;
+      const outcome = await withTx(db, async (tx) => {
+        const t = await tx.update(apiThreads).set({ activeRunId: next.runId, status: 'busy', updatedAt: new Date() })
+          .where(and(eq(apiThreads.keyId, keyId), eq(apiThreads.threadId, threadId), dsql`${apiThreads.activeRunId} is null`))
+          .returning({ id: apiThreads.threadId });
+        if (!t.length) return 'busy';
+        const r = await tx.update(apiRuns).set({ status: 'running', updatedAt: new Date() })
+          .where(and(eq(apiRuns.keyId, keyId), eq(apiRuns.runId, next.runId), eq(apiRuns.status, 'pending'))).returning({ id: apiRuns.runId });
+        if (!r.length) throw new Abort(); // cancelled meanwhile: undo the claim and look again
+        return 'ok';
+      }).catch((err) => {
+        if (err instanceof Abort) return 'again';
+        throw err;
+      });
+      if (outcome === 'busy') return;
+      if (outcome === 'ok') return this.submit({ ...next, status: 'running' }, thread);
+    }
+  }
+
+  /** The run's turn committed: record the outcome, free the thread, start what waits. Idempotent. */
+  async finalize(keyId: string, runId: string, turnId: string, status: 'success' | 'error', error: string | null): Promise<void> {
+    const run = await withTx(this.d.db, async (tx) => {
+      const [r] = await tx.update(apiRuns).set({ status, turnId, error, updatedAt: new Date() })
+        .where(and(eq(apiRuns.keyId, keyId), eq(apiRuns.runId, runId), eq(apiRuns.status, 'running'))).returning();
+      if (!r) return undefined;
+      await tx.update(apiThreads).set({ activeRunId: null, status: status === 'error' ? 'error' : 'idle', updatedAt: new Date() })
+        .where(and(eq(apiThreads.keyId, keyId), eq(apiThreads.threadId, r.threadId), eq(apiThreads.activeRunId, runId)));
+      return r;
+    });
+    if (!run) return; // already final, cancelled or deleted
+    await this.publish({ keyId, runId, threadId: run.threadId, status });
+    if ((run.kwargs as RunKwargs).on_completion === 'delete') await this.deleteThread(keyId, run.threadId);
+    else await this.dispatch(keyId, run.threadId);
+  }
+
+  /** Cancel: interrupt marks the run interrupted, rollback deletes it. null if it is not pending or running. */
+  async cancel(keyId: string, runId: string, action: 'interrupt' | 'rollback'): Promise<RunRow | null> {
+    const run = await withTx(this.d.db, async (tx) => {
+      const pk = and(eq(apiRuns.keyId, keyId), eq(apiRuns.runId, runId), inArray(apiRuns.status, OPEN));
+      const [r] = action === 'rollback'
+        ? await tx.delete(apiRuns).where(pk).returning()
+        : await tx.update(apiRuns).set({ status: 'interrupted', error: 'cancelled', updatedAt: new Date() }).where(pk).returning();
+      if (!r) return null;
+      await tx.update(apiThreads).set({ activeRunId: null, status: 'idle', updatedAt: new Date() })
+        .where(and(eq(apiThreads.keyId, keyId), eq(apiThreads.threadId, r.threadId), eq(apiThreads.activeRunId, runId)));
+      return r;
+    });
+    if (!run) return null;
+    await this.publish({ keyId, runId, threadId: run.threadId, status: action === 'rollback' ? 'deleted' : 'interrupted' });
+    await this.dispatch(keyId, run.threadId);
+    return run;
+  }
+
+  /** Deletes a final run's record (open runs are cancelled instead). */
+  async deleteRun(keyId: string, runId: string): Promise<boolean> {
+    const rows = await this.d.db.delete(apiRuns)
+      .where(and(eq(apiRuns.keyId, keyId), eq(apiRuns.runId, runId), dsql`${apiRuns.status} not in ('pending', 'running')`))
+      .returning({ id: apiRuns.runId });
+    return rows.length > 0;
+  }
+
+  /** Deletes a thread with its runs and crons. Its conversation's session stays in the database for audit. */
+  async deleteThread(keyId: string, threadId: string): Promise<boolean> {
+    const { db } = this.d;
+    const open = await db.select({ runId: apiRuns.runId }).from(apiRuns)
+      .where(and(eq(apiRuns.keyId, keyId), eq(apiRuns.threadId, threadId), inArray(apiRuns.status, OPEN)));
+    const found = await withTx(db, async (tx) => {
+      const t = await tx.delete(apiThreads).where(and(eq(apiThreads.keyId, keyId), eq(apiThreads.threadId, threadId))).returning({ id: apiThreads.threadId });
+      await tx.delete(apiRuns).where(and(eq(apiRuns.keyId, keyId), eq(apiRuns.threadId, threadId)));
+      const crons = await tx.delete(apiCrons).where(and(eq(apiCrons.keyId, keyId), eq(apiCrons.threadId, threadId))).returning({ id: apiCrons.cronId });
+      return { thread: t.length > 0, crons: crons.map((c) => c.id) };
+    });
+    if (found.crons.length) await this.d.removeSchedulers(keyId, found.crons);
+    for (const { runId } of open) await this.publish({ keyId, runId, threadId, status: 'interrupted' });
+    return found.thread;
+  }
+
+  /** The `afterCommit` hook: every API run answered by this turn is final now. */
+  async onTurnCommitted(ctx: TurnContext, outcome: TurnOutcome): Promise<void> {
+    const status = statusOfOutcome(outcome.outcome);
+    for (const e of ctx.events) {
+      const runId = e.platform === 'api' ? runIdOfEvent(e.id) : null;
+      if (runId) await this.finalize(e.tenant, runId, ctx.turnId, status, status === 'error' ? ERROR_TEXT : null);
+    }
+  }
+
+  /**
+   * Heals what a crash can leave: a running run whose turn committed but was not finalized (finalize from the
+   * spine's records), a running run whose event never reached the inbox (resubmit; the sink dedupes by event id),
+   * and pending runs on idle threads (dispatch).
+   */
+  async sweep(resubmitAfterMs = 30_000): Promise<{ finalized: number; resubmitted: number }> {
+    const { db } = this.d;
+    let finalized = 0;
+    let resubmitted = 0;
+    const running = await db.select().from(apiRuns)
+      .where(and(eq(apiRuns.status, 'running'), lt(apiRuns.updatedAt, dsql`now() - interval '2 seconds'`))).limit(200);
+    for (const run of running) {
+      const [consumed] = await db.select({ turnId: inboundMessages.turnId }).from(inboundMessages).where(eq(inboundMessages.eventId, runEventId(run.runId)));
+      if (consumed) {
+        const [turn] = await db.select({ outcome: turns.outcome }).from(turns).where(eq(turns.id, consumed.turnId));
+        const status = statusOfOutcome(turn?.outcome ?? 'replied');
+        await this.finalize(run.keyId, run.runId, consumed.turnId, status, status === 'error' ? ERROR_TEXT : null);
+        finalized++;
+      } else if (Date.now() - run.updatedAt.getTime() > resubmitAfterMs) {
+        const thread = await getThread(db, run.keyId, run.threadId);
+        if (thread) await this.submit(run, thread);
+        await db.update(apiRuns).set({ updatedAt: new Date() }).where(and(eq(apiRuns.keyId, run.keyId), eq(apiRuns.runId, run.runId)));
+        resubmitted++;
+      }
+    }
+    const waiting = await db.selectDistinct({ keyId: apiRuns.keyId, threadId: apiRuns.threadId }).from(apiRuns)
+      .where(and(eq(apiRuns.status, 'pending'), lt(apiRuns.updatedAt, dsql`now() - interval '2 seconds'`))).limit(200);
+    for (const w of waiting) await this.dispatch(w.keyId, w.threadId);
+    if (finalized || resubmitted) this.d.log.info({ finalized, resubmitted }, 'api sweeper healed runs');
+    return { finalized, resubmitted };
+  }
+
+  private async submit(run: RunRow, thread: ThreadRow): Promise<void> {
+    const k = run.kwargs as RunKwargs;
+    const now = new Date().toISOString();
+    const event: InboundEvent = {
+      id: runEventId(run.runId),
+      platform: 'api',
+      tenant: run.keyId,
+      conversation: threadRef(run.keyId, thread.threadId, thread.incarnation),
+      sender: { id: k.sender.id, name: k.sender.name, isBot: false },
+      text: k.input,
+      attachments: k.attachments.map((a) => ({ url: a.url, mimeType: a.mimeType })),
+      mentionsBot: true,
+      kind: 'message',
+      sentAt: run.createdAt.toISOString(),
+      receivedAt: now,
+    };
+    await this.d.sink.submit(event);
+  }
+
+  async publish(d: RunDone): Promise<void> {
+    await this.d.redis.publish(this.d.keys.runDone, JSON.stringify(d));
+  }
+}

@@ -1,0 +1,57 @@
+/** Waiting for runs and the values a finished run answers with (shared by runs, streams and joins). */
+import type { ApiContext } from './context.js';
+import { ApiError } from './http.js';
+import type { PreparedRun } from './run-create.js';
+import type { FinalStatus, RunRow } from './run-service.js';
+import { loadConversation, messagesOf } from './state.js';
+import { conversationKeyOf, type ThreadRow } from './thread-db.js';
+
+export const FINAL = ['success', 'error', 'interrupted'];
+
+export function isFinal(status: string): status is FinalStatus {
+  return FINAL.includes(status);
+}
+
+/** The durable answer to "is it done": the run row (gone = deleted with its thread, or rolled back). */
+export function pollRun(ctx: ApiContext, keyId: string, runId: string): () => Promise<FinalStatus | null> {
+  return async () => {
+    const r = await ctx.runs.get(keyId, runId);
+    if (!r) return 'deleted';
+    return isFinal(r.status) ? r.status : null;
+  };
+}
+
+/** Creates the run and waits for it; the waiter exists before the run can be submitted. */
+export async function createAndWait(ctx: ApiContext, p: PreparedRun): Promise<{ run: RunRow; status: FinalStatus | null }> {
+  const handle = ctx.waiters.wait(p.run.runId, ctx.config.API_WAIT_TIMEOUT_MS, pollRun(ctx, p.thread.keyId, p.run.runId));
+  let run: RunRow;
+  try {
+    run = await ctx.runs.create(p.thread, p.run);
+  } catch (err) {
+    handle.cancel();
+    throw err;
+  }
+  return { run, status: await handle.promise };
+}
+
+/** Waits for an existing run (join). */
+export async function waitForRun(ctx: ApiContext, run: RunRow): Promise<FinalStatus | null> {
+  if (isFinal(run.status)) return run.status;
+  const poll = pollRun(ctx, run.keyId, run.runId);
+  const handle = ctx.waiters.wait(run.runId, ctx.config.API_WAIT_TIMEOUT_MS, poll);
+  const now = await poll(); // it may have finished between the read and the registration
+  if (now) handle.cancel();
+  return now ?? handle.promise;
+}
+
+export function timedOut(run: { runId: string }, ms: number): ApiError {
+  // 408, not 5xx: clients retry 5xx, and re-POSTing a run would start it again.
+  return new ApiError(408, `run ${run.runId} is still running after ${ms} ms; it continues, join it later`);
+}
+
+/** What LangGraph's wait and join answer: the thread's values, with `__error__` when the run failed. */
+export async function finalValues(ctx: ApiContext, thread: ThreadRow, status: FinalStatus): Promise<Record<string, unknown>> {
+  const values: Record<string, unknown> = { messages: messagesOf(await loadConversation(ctx.db, conversationKeyOf(thread))) };
+  if (status === 'error') values.__error__ = { error: 'ModelError', message: 'the model failed after retries; the thread holds an apology message' };
+  return values;
+}

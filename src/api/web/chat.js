@@ -1,0 +1,215 @@
+// The web chat. Plain JS module, no build step, no dependencies; it uses only the public agent API (the same
+// endpoints and wire format the LangGraph SDK uses), authenticated with a key kept in localStorage.
+const API = document.querySelector('meta[name="api-prefix"]').content;
+const KEY = 'gw-chat-api-key';
+const LAST = 'gw-chat-thread';
+const $ = (sel) => document.querySelector(sel);
+
+let apiKey = localStorage.getItem(KEY) || '';
+let current = location.hash.slice(1) || localStorage.getItem(LAST) || null;
+let busy = false;
+
+class HttpError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+}
+
+async function check(res) {
+  if (res.ok) return res;
+  let detail = res.statusText;
+  try {
+    detail = (await res.json()).detail || detail;
+  } catch {
+    /* not JSON */
+  }
+  if (res.status === 401) askKey('That API key was refused.');
+  if (res.status === 429) detail = `Too many requests; try again in ${res.headers.get('retry-after') || 'a few'} s.`;
+  throw new HttpError(res.status, detail);
+}
+
+function request(path, method = 'GET', body) {
+  const headers = { 'x-api-key': apiKey };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  return fetch(API + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) }).then(check);
+}
+
+async function api(path, method, body) {
+  const res = await request(path, method, body);
+  return res.status === 204 ? null : res.json();
+}
+
+// Server-sent events from a fetch body (EventSource cannot send the key header or a POST body).
+async function* sseEvents(body) {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffer += decoder.decode(value, { stream: true }).replace(/\r\n/g, '\n');
+    let cut;
+    while ((cut = buffer.indexOf('\n\n')) >= 0) {
+      const block = buffer.slice(0, cut);
+      buffer = buffer.slice(cut + 2);
+      let event = 'message';
+      const data = [];
+      for (const line of block.split('\n')) {
+        if (line.startsWith(':')) continue; // heartbeat comment
+        if (line.startsWith('event:')) event = line.slice(6).trim();
+        else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
+      }
+      if (data.length) yield { event, data: JSON.parse(data.join('\n')) };
+    }
+  }
+}
+
+function setStatus(text) {
+  $('#status').textContent = text || '';
+}
+
+function bubble(kind, text) {
+  const el = document.createElement('div');
+  el.className = `msg msg-${kind}`;
+  el.textContent = text;
+  $('#messages').append(el);
+  el.scrollIntoView({ block: 'end' });
+  return el;
+}
+
+function renderMessages(messages) {
+  $('#messages').replaceChildren();
+  for (const m of messages) {
+    if (m.type === 'human') bubble('human', m.content);
+    else if (m.type === 'ai') bubble('ai', m.content || (m.tool_calls || []).map((c) => `(using ${c.name})`).join(' '));
+    else if (m.type === 'tool') bubble('tool', `${m.name}: ${m.content}`);
+  }
+}
+
+async function loadThreads() {
+  const threads = await api('/threads/search', 'POST', { limit: 50, sort_by: 'updated_at', sort_order: 'desc' });
+  const list = $('#threads');
+  list.replaceChildren();
+  for (const t of threads) {
+    const li = document.createElement('li');
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.dataset.thread = t.thread_id;
+    b.textContent = (t.metadata && t.metadata.title) || `Thread ${t.thread_id.slice(0, 8)}`;
+    b.title = new Date(t.updated_at).toLocaleString();
+    b.classList.toggle('active', t.thread_id === current);
+    b.addEventListener('click', () => openThread(t.thread_id).catch(showError));
+    li.append(b);
+    list.append(li);
+  }
+}
+
+function remember(id) {
+  current = id;
+  history.replaceState(null, '', id ? `#${id}` : location.pathname);
+  if (id) localStorage.setItem(LAST, id);
+  else localStorage.removeItem(LAST);
+  for (const b of document.querySelectorAll('#threads button')) b.classList.toggle('active', b.dataset.thread === id);
+}
+
+async function openThread(id) {
+  remember(id);
+  try {
+    const state = await api(`/threads/${id}/state`);
+    renderMessages(state.values.messages || []);
+  } catch (err) {
+    if (err.status === 404) return newChat(); // deleted meanwhile
+    throw err;
+  }
+}
+
+function newChat() {
+  remember(null);
+  $('#messages').replaceChildren();
+  $('#input').focus();
+}
+
+async function send(text) {
+  busy = true;
+  $('#send').disabled = true;
+  setStatus('');
+  try {
+    if (!current) {
+      const t = await api('/threads', 'POST', { metadata: { title: text.slice(0, 60) } });
+      remember(t.thread_id);
+    }
+    bubble('human', text);
+    const answer = bubble('ai', '');
+    answer.classList.add('streaming');
+    const res = await request(`/threads/${current}/runs/stream`, 'POST', {
+      assistant_id: 'agent',
+      input: { messages: [{ role: 'user', content: text }] },
+      stream_mode: ['messages-tuple', 'values'],
+      multitask_strategy: 'enqueue',
+    });
+    let chunks = 0;
+    let finalValues = null;
+    let failure = null;
+    for await (const { event, data } of sseEvents(res.body)) {
+      if (event === 'messages' && data[0].type === 'AIMessageChunk' && data[0].content) {
+        answer.textContent += data[0].content;
+        answer.dataset.chunks = String(++chunks);
+        answer.scrollIntoView({ block: 'end' });
+      } else if (event === 'values') finalValues = data;
+      else if (event === 'error') failure = data.message;
+    }
+    answer.classList.remove('streaming');
+    // The final state is the source of truth (it also shows tool calls); keep how many deltas streamed in.
+    if (finalValues) renderMessages(finalValues.messages);
+    $('#messages').dataset.lastChunks = String(chunks);
+    if (failure) bubble('error', failure);
+    await loadThreads();
+  } finally {
+    busy = false;
+    $('#send').disabled = false;
+  }
+}
+
+function showError(err) {
+  setStatus(err.message || String(err));
+}
+
+function askKey(message = '') {
+  $('#key-error').textContent = message;
+  $('#key-input').value = '';
+  $('#key-overlay').hidden = false;
+  $('#key-input').focus();
+}
+
+async function start() {
+  if (!apiKey) return askKey();
+  await loadThreads();
+  if (current) await openThread(current);
+}
+
+$('#key-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  apiKey = $('#key-input').value.trim();
+  if (!apiKey) return;
+  localStorage.setItem(KEY, apiKey);
+  $('#key-overlay').hidden = true;
+  start().catch(showError);
+});
+$('#change-key').addEventListener('click', () => askKey());
+$('#new-chat').addEventListener('click', newChat);
+$('#composer').addEventListener('submit', (e) => {
+  e.preventDefault();
+  const text = $('#input').value.trim();
+  if (!text || busy) return;
+  $('#input').value = '';
+  send(text).catch(showError);
+});
+$('#input').addEventListener('keydown', (e) => {
+  if (e.key === 'Enter' && !e.shiftKey) {
+    e.preventDefault();
+    $('#composer').requestSubmit();
+  }
+});
+
+start().catch(showError);

@@ -1,0 +1,154 @@
+/**
+ * The composition root: wires config, Redis, the database, queues, adapters, the HTTP server and the worker for
+ * one role. `main.ts` calls it for the real process; integration tests call it too, so they run the same code.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { createLocalAdapter } from '../../adapters/local/index.js';
+import { withCircuitBreaker } from '../agent/breaker.js';
+import { createAgentRuntime } from '../agent/runtime.js';
+import { CommandRegistry } from '../commands/registry.js';
+import type { ChannelAdapter } from '../core/adapter.js';
+import type { GatewayModule, ModuleDeps } from '../core/module.js';
+import { AdapterRegistry } from '../core/registry.js';
+import type { Config } from '../config/env.js';
+import { openDatabase } from '../db/client.js';
+import { createIngressSink } from '../ingress/sink.js';
+import { buildServer } from '../ingress/server.js';
+import { mountBullBoard } from '../observability/bull-board.js';
+import { inboundEvents } from '../observability/metrics.js';
+import { sampleQueues } from '../observability/queue-metrics.js';
+import { DeliveryWaiters } from '../outbound/notifications.js';
+import { Inbox } from '../queue/inbox.js';
+import { keys as makeKeys } from '../queue/keys.js';
+import { Queues } from '../queue/queues.js';
+import { createRedis } from '../queue/redis.js';
+import { startWorker, type RunningWorker } from '../worker/index.js';
+import { buildPlatformAdapters } from './channels.js';
+import { buildModules } from './modules.js';
+
+export type Role = 'gateway' | 'worker' | 'all';
+
+export interface AppOptions {
+  config: Config;
+  role: Role;
+  log: Logger;
+  databaseUrl: string;
+  redisUrl: string;
+  /** Extra adapters (tests, later issues); created by the caller. */
+  extraAdapters?: (deps: { redisUrl: string; keyPrefix: string }) => ChannelAdapter[];
+  lockDurationMs?: number;
+  sweepEveryMs?: number;
+  /** Extra capability modules (tests). */
+  extraModules?: (deps: ModuleDeps) => GatewayModule[];
+}
+
+export interface App {
+  server: FastifyInstance;
+  url: string;
+  adapters: AdapterRegistry;
+  worker?: RunningWorker;
+  stop(): Promise<void>;
+}
+
+export async function startApp(o: AppOptions): Promise<App> {
+  const { config, log } = o;
+  const k = makeKeys(config.KEY_PREFIX);
+  const gateway = o.role !== 'worker';
+  const worker = o.role !== 'gateway';
+  // Ingress fails fast when Redis is away (503, the platform retries) instead of queueing requests forever.
+  const redis = createRedis(o.redisUrl, gateway ? { maxRetriesPerRequest: 1, commandTimeout: 2_500 } : {});
+  const connections = [redis];
+  const connect = () => {
+    const c = createRedis(o.redisUrl);
+    connections.push(c);
+    return c;
+  };
+  const database = openDatabase(o.databaseUrl, config.DATABASE_POOL_SIZE);
+  const queues = new Queues(redis, k);
+  const inbox = new Inbox(redis, k, config.DEDUPE_TTL_SECONDS);
+  const commands = new CommandRegistry();
+
+  const waiters = gateway ? new DeliveryWaiters(k.delivered, log) : undefined;
+  if (waiters) await waiters.start(connect());
+
+  const adapters = new AdapterRegistry();
+  if (config.localChannelEnabled) {
+    adapters.add(createLocalAdapter({
+      redis, streamKey: k.localOut, waiters, apiKey: config.LOCAL_API_KEY, waitTimeoutMs: config.LOCAL_WAIT_TIMEOUT_MS, routes: gateway,
+    }));
+  }
+  for (const a of buildPlatformAdapters(config, { redis, keyPrefix: config.KEY_PREFIX, log })) adapters.add(a);
+  for (const a of o.extraAdapters?.({ redisUrl: o.redisUrl, keyPrefix: config.KEY_PREFIX }) ?? []) adapters.add(a);
+
+  // Every role has a sink: workers use it for synthetic events (check-ins, reminders, API runs).
+  const sink = createIngressSink({
+    inbox, queues, redis, keys: k, commands, log, maxInputChars: config.MAX_INPUT_CHARS, claimTtlSeconds: config.DEDUPE_TTL_SECONDS,
+    onSubmit: (platform, outcome) => inboundEvents.inc({ platform, outcome }),
+  });
+  const moduleDeps: ModuleDeps = {
+    config, log, database, redis, connect, keys: k, queues, inbox, adapters, commands, sink, role: { gateway, worker },
+  };
+  const modules = [...buildModules(moduleDeps), ...(o.extraModules?.(moduleDeps) ?? [])];
+  for (const m of modules) for (const c of m.commands ?? []) commands.add(c);
+
+  const server = await buildServer({
+    log,
+    adapters: gateway ? adapters.all() : [],
+    sink: gateway ? sink : undefined,
+    // Room for MAX_INPUT_CHARS of text plus the platform envelope; the character limit itself gives a clear 413.
+    bodyLimit: Math.max(1024 * 1024, config.MAX_INPUT_CHARS * 8),
+    checks: { redis: () => redis.ping(), database: () => database.sql`select 1` },
+    // Connection states exist only where connections are made: worker-only processes build adapters to send.
+    channels: () => Object.assign(
+      gateway ? Object.fromEntries(adapters.all().map((a) => [a.platform, a.health()])) : {},
+      ...modules.map((m) => m.health?.() ?? {}),
+    ),
+    beforeMetrics: () => sampleQueues([queues.turns, queues.outbound]),
+  });
+  if (gateway) for (const m of modules) await m.routes?.(server);
+  if (gateway && (config.ADMIN_API_KEY || !config.isProduction)) {
+    await mountBullBoard(server, [queues.turns, queues.outbound], config.ADMIN_API_KEY);
+  }
+
+  let running: RunningWorker | undefined;
+  if (worker) {
+    const tools = modules.flatMap((m) => m.tools ?? []);
+    const runtime = withCircuitBreaker(createAgentRuntime(config, log, tools), log, {
+      volumeThreshold: config.MODEL_BREAKER_THRESHOLD, resetTimeoutMs: config.MODEL_BREAKER_RESET_MS,
+    });
+    running = startWorker({
+      db: database.db, redis, connect, keys: k, inbox, queues, runtime, adapters, log,
+      concurrency: config.WORKER_CONCURRENCY, outboundConcurrency: config.OUTBOUND_CONCURRENCY,
+      historyLimit: config.SESSION_HISTORY_LIMIT, batchMax: config.TURN_BATCH_MAX,
+      lockDurationMs: o.lockDurationMs ?? config.JOB_LOCK_MS, sweepEveryMs: o.sweepEveryMs ?? config.SWEEP_INTERVAL_MS,
+      hooks: modules.flatMap((m) => (m.hooks ? [m.hooks] : [])),
+    });
+  }
+  const moduleStops: (() => Promise<void>)[] = [];
+  for (const m of modules) {
+    if (worker && m.startWorker) moduleStops.push(await m.startWorker());
+    if (gateway && m.startGateway) moduleStops.push(await m.startGateway());
+  }
+  if (gateway) for (const a of adapters.all()) await a.start?.(sink);
+
+  const address = await server.listen({ host: config.HOST, port: config.PORT });
+  const url = address.replace('[::1]', '127.0.0.1');
+
+  let stopped = false;
+  return {
+    server, url, adapters, worker: running,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await server.close(); // stop taking requests first
+      for (const a of adapters.all()) await a.stop?.().catch((err: Error) => log.warn({ err: err.message }, 'adapter stop failed'));
+      for (const stop of moduleStops) await stop().catch((err: Error) => log.warn({ err: err.message }, 'module stop failed'));
+      await running?.close(config.SHUTDOWN_GRACE_MS);
+      await waiters?.stop();
+      await queues.close();
+      await database.close();
+      for (const c of connections) c.disconnect();
+    },
+  };
+}

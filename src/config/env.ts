@@ -1,0 +1,225 @@
+/**
+ * Configuration from environment variables, validated with zod at start-up. A missing or invalid variable stops
+ * the process with a message naming it. `.env.example` documents every variable; keep the two in step.
+ */
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'on', 'off', 'yes', 'no'])
+  .transform((v) => ['true', '1', 'on', 'yes'].includes(v));
+const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
+
+export const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  ROLE: z.enum(['all', 'gateway', 'worker', 'migrate']).default('all'),
+  HOST: z.string().default('127.0.0.1'),
+  PORT: int(8080),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Postgres / CockroachDB URL. Unset in development: an embedded Postgres is started. */
+  DATABASE_URL: z.string().url().optional(),
+  DATABASE_POOL_SIZE: int(10, 1),
+  /** Unset in development: a redis-server is spawned on a free port. */
+  REDIS_URL: z.string().url().optional(),
+  /** Prefix of every Redis key (BullMQ queues, inboxes, dedupe, leases): lets several gateways share a Redis. */
+  KEY_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/).default('gw'),
+  DATA_DIR: z.string().default('.data'),
+
+  OPENAI_API_KEY: z.string().optional(),
+  OPENAI_BASE_URL: z.string().url().optional(),
+  OPENAI_API: z.enum(['chat_completions', 'responses']).default('responses'),
+  AGENT_MODEL: z.string().default('gpt-4.1-mini'),
+  AGENT_NAME: z.string().default('Assistant'),
+  AGENT_INSTRUCTIONS: z
+    .string()
+    .default('You are a helpful assistant in a team chat. Answer concisely in markdown.'),
+  /** Force the offline deterministic model even when a key is set (tests, demos). */
+  OFFLINE_MODEL: bool.default(false),
+  MODEL_RETRIES: int(3),
+  MODEL_TIMEOUT_MS: int(60_000, 1000),
+  /** Failed turns (after retries) in a minute that open the model circuit breaker. */
+  MODEL_BREAKER_THRESHOLD: int(5, 1),
+  /** How long the breaker stays open before a half-open probe. */
+  MODEL_BREAKER_RESET_MS: int(30_000, 100),
+
+  SESSION_HISTORY_LIMIT: int(40, 1),
+  MAX_INPUT_CHARS: int(16_000, 1),
+  TURN_BATCH_MAX: int(50, 1),
+  WORKER_CONCURRENCY: int(16, 1),
+  OUTBOUND_CONCURRENCY: int(32, 1),
+  DEDUPE_TTL_SECONDS: int(7 * 24 * 3600, 60),
+  SHUTDOWN_GRACE_MS: int(20_000, 0),
+  /** BullMQ job lock: how long before a killed worker's turn is taken over by another worker. */
+  JOB_LOCK_MS: int(30_000, 1_000),
+  /** How often workers sweep for inboxes without a turn job and replies without a delivery job. */
+  SWEEP_INTERVAL_MS: int(15_000, 200),
+
+  SLACK_BOT_TOKEN: z.string().optional(),
+  SLACK_SIGNING_SECRET: z.string().optional(),
+  SLACK_APP_TOKEN: z.string().optional(),
+  SLACK_API_URL: z.string().url().optional(),
+  SLACK_BOT_USER_ID: z.string().optional(),
+  SLACK_EVENTS_PATH: z.string().startsWith('/').default('/slack/events'),
+  SLACK_COMMANDS_PATH: z.string().startsWith('/').default('/slack/commands'),
+  SLACK_ALLOW_BOTS: bool.default(false),
+  SLACK_EDITS: z.enum(['ignore', 'new_turn']).default('ignore'),
+  SLACK_REPLY_IN_THREAD: bool.default(true),
+
+  DISCORD_TOKEN: z.string().optional(),
+  DISCORD_APPLICATION_ID: z.string().optional(),
+  DISCORD_PUBLIC_KEY: z.string().regex(/^[0-9a-fA-F]{64}$/, 'a 64-character hex Ed25519 public key').optional(),
+  DISCORD_API_URL: z.string().url().optional(),
+  DISCORD_GATEWAY: bool.default(true),
+  DISCORD_REQUIRE_MENTION: bool.default(true),
+  DISCORD_ALLOW_BOTS: bool.default(false),
+  DISCORD_INTERACTIONS_PATH: z.string().startsWith('/').default('/discord/interactions'),
+  DISCORD_PUBLIC_COMMANDS: z.string().optional(),
+  DISCORD_LEASE_TTL_MS: int(15_000, 1_000),
+  DISCORD_GUILD_ID: z.string().optional(),
+
+  TELEGRAM_BOT_TOKEN: z.string().optional(),
+  TELEGRAM_MODE: z.enum(['webhook', 'polling']).default('polling'),
+  TELEGRAM_WEBHOOK_SECRET: z.string().regex(/^[A-Za-z0-9_-]{1,256}$/, 'letters, digits, _ and - only (Telegram rule)').optional(),
+  TELEGRAM_WEBHOOK_PATH: z.string().startsWith('/').default('/telegram/webhook'),
+  TELEGRAM_WEBHOOK_URL: z.string().url().optional(),
+  TELEGRAM_API_ROOT: z.string().url().optional(),
+  TELEGRAM_EDITS: z.enum(['ignore', 'new_turn']).default('ignore'),
+  TELEGRAM_ALLOW_BOTS: bool.default(false),
+  TELEGRAM_GROUP_COMMANDS_WITHOUT_MENTION: bool.default(false),
+  TELEGRAM_LEASE_TTL_MS: int(15_000, 1_000),
+  TELEGRAM_POLL_TIMEOUT_SECONDS: int(30, 0),
+
+  // --- memory (src/memory) ---
+  /** Long-term memory (recall each turn, extraction after turns, tools). */
+  MEMORY_ENABLED: bool.default(true),
+  /** Qdrant (production store). Unset: memories live in Postgres / CockroachDB (exact per-user search). */
+  QDRANT_URL: z.string().url().optional(),
+  QDRANT_API_KEY: z.string().optional(),
+  /** OpenAI embeddings model (same provider settings as the agent); `lexical` forces the offline lexical embedder. */
+  EMBEDDING_MODEL: z.string().default('text-embedding-3-small'),
+  /** Shorter text-embedding-3 vectors (e.g. 256): smaller rows, faster embedded-store scans. Unset: the model's own. */
+  EMBEDDING_DIMENSIONS: z.coerce.number().int().min(8).max(8192).optional(),
+  /** Model for fact extraction and summaries (default: AGENT_MODEL). */
+  MEMORY_MODEL: z.string().optional(),
+  /** Extraction runs this long after the first turn of a burst (one job per user per burst). */
+  MEMORY_EXTRACT_DELAY_MS: int(10_000),
+  /** Most memories given to the agent per turn, and their total size. */
+  MEMORY_RECALL_LIMIT: int(8, 1),
+  MEMORY_RECALL_MAX_CHARS: int(2_000, 100),
+  /** Recall weighs newer memories up: a memory this many days old counts about 15% less than a new one. */
+  MEMORY_RECENCY_HALF_LIFE_DAYS: int(30, 1),
+
+  // --- scheduler (src/scheduler) ---
+  /** How often the lease holder re-mirrors check-ins, reminders and scheduled messages from the database to Redis. */
+  SCHEDULER_RECONCILE_MS: int(60_000, 1_000),
+  SCHEDULER_LEASE_TTL_MS: int(15_000, 1_000),
+  /** A scheduled job later than this is a catch-up after downtime: at most one per check-in. */
+  SCHEDULER_CATCHUP_WINDOW_MS: int(600_000, 1_000),
+  SCHEDULER_CONCURRENCY: int(32, 1),
+  /** Session items a check-in turn sees (lean context). */
+  SCHEDULER_CHECKIN_HISTORY: int(6, 1),
+  /** Default tokens a check-in may spend per local day (0 = no limit). */
+  SCHEDULER_CHECKIN_TOKEN_BUDGET: int(4_000, 0),
+  /** Timezone for users who never set one (reminders, check-ins). */
+  SCHEDULER_DEFAULT_TIMEZONE: z.string().default('UTC').refine((tz) => {
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: tz });
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'an IANA timezone such as Europe/Berlin'),
+  /** Announcement fan-out: most synthetic sends per second per platform (Telegram allows ~30/s per bot). */
+  SCHEDULER_FANOUT_PER_SECOND: int(25, 1),
+
+  // --- access control and commands (src/access) ---
+  /** Owners and admins, as `platform:userId` lists (any tenant): `slack:U123,discord:456,telegram:789,local:ann`. */
+  OWNER_USERS: z.string().default('').transform((v) => v.split(',').map((u) => u.trim()).filter(Boolean)).pipe(z.array(z.string().regex(/^(local|slack|discord|telegram|api):\S+$/, 'a comma-separated list of platform:userId'))),
+  ADMIN_USERS: z.string().default('').transform((v) => v.split(',').map((u) => u.trim()).filter(Boolean)).pipe(z.array(z.string().regex(/^(local|slack|discord|telegram|api):\S+$/, 'a comma-separated list of platform:userId'))),
+  /** Who may DM the bot: everyone, only allowed users (and admins), or unknown users get a pairing code. */
+  DM_POLICY: z.enum(['open', 'allowlist', 'pairing']).default('open'),
+  DM_POLICY_LOCAL: z.enum(['open', 'allowlist', 'pairing']).optional(),
+  DM_POLICY_SLACK: z.enum(['open', 'allowlist', 'pairing']).optional(),
+  DM_POLICY_DISCORD: z.enum(['open', 'allowlist', 'pairing']).optional(),
+  DM_POLICY_TELEGRAM: z.enum(['open', 'allowlist', 'pairing']).optional(),
+  PAIRING_CODE_TTL_SECONDS: int(600, 1),
+  /** Per-user token bucket over messages (0 = off): refill per minute, and the burst it allows. */
+  RATE_LIMIT_PER_MINUTE: int(20),
+  RATE_LIMIT_BURST: int(10, 1),
+  /** Bot-loop guard: most replies per conversation per minute (0 = off). */
+  BOT_LOOP_MAX_REPLIES_PER_MINUTE: int(30),
+  /** Tokens (input + output) one user may spend per UTC day (0 = unlimited). */
+  USER_DAILY_TOKEN_BUDGET: int(0),
+  /** Prices per 1,000 tokens, for the cost shown by `/usage all` (in your currency; 0 = not shown). */
+  USAGE_PRICE_INPUT_PER_1K: z.coerce.number().min(0).default(0),
+  USAGE_PRICE_OUTPUT_PER_1K: z.coerce.number().min(0).default(0),
+  /** While paused, how often a held conversation looks again (resume also wakes them at once). */
+  PAUSE_RECHECK_MS: int(15_000, 100),
+  /** Broadcast fan-out: conversations whose delivery starts per second. */
+  BROADCAST_PER_SECOND: int(10, 1),
+
+  // --- agent API and web chat (src/api) ---
+  /** The agent API (LangGraph SDK wire format / Agent Protocol) under API_PREFIX; keys come from `npm run api-keys`. */
+  API_ENABLED: bool.default(true),
+  API_PREFIX: z.string().regex(/^\/[A-Za-z0-9_\-/]*[A-Za-z0-9_-]$/, 'a path like /api, no trailing slash').default('/api'),
+  /** Per-key token bucket: sustained requests per minute and the burst allowed on top. */
+  API_RATE_LIMIT_PER_MINUTE: int(600, 1),
+  API_RATE_BURST: int(60, 1),
+  /** How long `runs/wait`, `join` and streams wait for a run before giving up (the run itself continues). */
+  API_WAIT_TIMEOUT_MS: int(300_000, 100),
+  /** SSE heartbeat comment interval while a streamed run is working. */
+  API_HEARTBEAT_MS: int(10_000, 50),
+  /** Workers do not stream tokens: a finished answer is streamed as message-tuple deltas of about this size. */
+  API_STREAM_CHUNK_CHARS: int(32, 1),
+  /** How often workers heal API runs left behind by a crash (unsubmitted, or committed but not finalized). */
+  API_SWEEP_INTERVAL_MS: int(5_000, 200),
+  /** The web chat page (plain HTML + JS using only the public API): default on in development, off in production. */
+  WEB_CHAT: bool.optional(),
+  WEB_CHAT_PATH: z.string().regex(/^\/[A-Za-z0-9_\-/]*[A-Za-z0-9_-]$/, 'a path like /chat, no trailing slash').default('/chat'),
+
+  /** Protects /admin/queues (Bull Board). Unset: the board is served only in development. */
+  ADMIN_API_KEY: z.string().min(16).optional(),
+
+  LOCAL_CHANNEL: bool.optional(),
+  LOCAL_API_KEY: z.string().min(16).optional(),
+  LOCAL_WAIT_TIMEOUT_MS: int(30_000, 100),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export interface Config extends Env {
+  isProduction: boolean;
+  /** The local channel is on by default in development, off in production unless enabled (then keyed). */
+  localChannelEnabled: boolean;
+  offlineModel: boolean;
+}
+
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const env = parsed.data;
+  const isProduction = env.NODE_ENV === 'production';
+  const localChannelEnabled = env.LOCAL_CHANNEL ?? !isProduction;
+  if (isProduction && localChannelEnabled && !env.LOCAL_API_KEY) {
+    throw new ConfigError('invalid configuration:\n  LOCAL_API_KEY: required when LOCAL_CHANNEL is on in production');
+  }
+  if (env.SLACK_BOT_TOKEN && !env.SLACK_SIGNING_SECRET && !env.SLACK_APP_TOKEN) {
+    throw new ConfigError('invalid configuration:\n  SLACK_SIGNING_SECRET: required with SLACK_BOT_TOKEN (or set SLACK_APP_TOKEN for Socket Mode)');
+  }
+  if (env.DISCORD_TOKEN && (!env.DISCORD_APPLICATION_ID || !env.DISCORD_PUBLIC_KEY)) {
+    throw new ConfigError('invalid configuration:\n  DISCORD_APPLICATION_ID, DISCORD_PUBLIC_KEY: required with DISCORD_TOKEN');
+  }
+  if (env.TELEGRAM_BOT_TOKEN && env.TELEGRAM_MODE === 'webhook' && !env.TELEGRAM_WEBHOOK_SECRET) {
+    throw new ConfigError('invalid configuration:\n  TELEGRAM_WEBHOOK_SECRET: required when TELEGRAM_MODE=webhook');
+  }
+  if (isProduction && !env.DATABASE_URL) throw new ConfigError('invalid configuration:\n  DATABASE_URL: required in production');
+  if (isProduction && !env.REDIS_URL) throw new ConfigError('invalid configuration:\n  REDIS_URL: required in production');
+  return { ...env, isProduction, localChannelEnabled, offlineModel: env.OFFLINE_MODEL || !env.OPENAI_API_KEY };
+}

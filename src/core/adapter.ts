@@ -1,0 +1,95 @@
+/**
+ * The one contract every channel implements. An adapter owns everything platform-specific: verifying and parsing
+ * what the platform sends (webhooks, gateway sockets, long polling), rendering markdown into the platform's dialect
+ * within its limits, and sending one part. The pipeline (queue, worker, outbound) never imports an adapter's
+ * internals. test/contract/adapter-contract.ts is the suite every adapter must pass.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { ConversationRef, InboundEvent, Platform, RenderedPart, SendReceipt } from './types.js';
+
+export interface AdapterCapabilities {
+  threads: boolean;
+  typing: boolean;
+  /** Replies can be ephemeral (visible only to the invoking user), used for command answers. */
+  ephemeral: boolean;
+  /** How `render` formats markdown. */
+  format: 'markdown' | 'mrkdwn' | 'markdownv2' | 'plain';
+}
+
+export interface AdapterLimits {
+  /** Hard limit of one platform message, in characters; `render` never returns a longer part. */
+  maxMessageChars: number;
+  /** Pacing: the least time between two sends into the same conversation. */
+  minSendIntervalMs: number;
+}
+
+export interface ChannelHealth {
+  state: 'up' | 'connecting' | 'down' | 'standby' | 'disabled';
+  detail?: string;
+}
+
+/** A command typed by a user on any platform (Slack slash command, Discord interaction, Telegram /cmd, local). */
+export interface CommandInvocation {
+  platform: Platform;
+  tenant: string;
+  conversation: ConversationRef;
+  user: { id: string; name?: string };
+  /** Command name without slash or @botname, lower-case. */
+  name: string;
+  /** Everything after the command name, trimmed. */
+  args: string;
+  /** Platform id of the invocation, for dedupe (interaction id, trigger id, update id). */
+  id: string;
+}
+
+export interface CommandResult {
+  /** Markdown answer. */
+  text: string;
+  /** Visible only to the invoking user where the platform allows it (default true for commands). */
+  ephemeral: boolean;
+}
+
+/** What ingress gives an adapter: the only way an adapter hands work to the pipeline. */
+export interface IngressSink {
+  /**
+   * Durably enqueue an inbound event (deduplicated by `event.id`). Resolves only once the event is safe in the
+   * queue, so the adapter may acknowledge the platform afterwards. Events with `sender.isBot` are accepted here
+   * and filtered by policy, so adapters should drop their own bot's messages before calling.
+   */
+  submit(event: InboundEvent): Promise<'accepted' | 'duplicate'>;
+  /** Run a command and return its answer; the adapter posts it back the platform's way. */
+  command(invocation: CommandInvocation): Promise<CommandResult>;
+  /**
+   * Claim a platform id once (interaction ids, slash-command trigger ids): true the first time, false for a
+   * redelivery. Backed by Redis so all gateway replicas agree.
+   */
+  claim(id: string): Promise<boolean>;
+  log: Logger;
+}
+
+export interface ChannelAdapter {
+  readonly platform: Platform;
+  readonly capabilities: AdapterCapabilities;
+  readonly limits: AdapterLimits;
+  /**
+   * Register webhook routes. `http` is a scope in which request bodies arrive as raw `Buffer`s (whatever the
+   * content type), so signatures can be checked over the exact bytes; adapters parse them with zod afterwards.
+   */
+  registerRoutes?(http: FastifyInstance, sink: IngressSink): void;
+  /** Open long-lived connections (Socket Mode, Discord gateway, Telegram polling). Must not throw on network errors. */
+  start?(sink: IngressSink): Promise<void>;
+  stop?(): Promise<void>;
+  /** Markdown -> platform dialect, split into parts each within `limits.maxMessageChars`. Nothing is dropped. */
+  render(markdown: string): string[];
+  /**
+   * Send one part. Throws `RateLimitedError` (retry the same part later), `PermanentSendError` (the conversation
+   * is gone), or anything else (transient; retried with backoff).
+   */
+  send(ref: ConversationRef, part: RenderedPart): Promise<SendReceipt>;
+  /** Pacing for one conversation when it differs from `limits.minSendIntervalMs` (e.g. Telegram groups). */
+  paceMs?(ref: ConversationRef): number;
+  /** Show that the bot is working; the returned function removes the sign. Best effort, never throws. */
+  startTyping?(ref: ConversationRef, replyTo?: string): Promise<() => Promise<void>>;
+  health(): ChannelHealth;
+}

@@ -1,0 +1,111 @@
+/**
+ * A lease in Redis: "only one process does X at a time" across replicas (the Discord gateway connection, the
+ * Telegram poller, the schedule reconciler). The holder renews it; when it dies the key expires and a stand-by
+ * takes over. The value is a random token, so only the holder can renew or release it. The key is built from
+ * a caller-chosen name; callers hash secrets (bot tokens) before using them in a name.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+
+const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`;
+const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
+
+export interface LeaseOptions {
+  ttlMs?: number;
+  /** How often the holder renews and a stand-by retries; well under ttlMs. */
+  intervalMs?: number;
+}
+
+export interface LeaseHandlers {
+  /** Called when this process becomes the holder. Return quickly: renewal resumes only after it returns. */
+  onAcquired(): Promise<void> | void;
+  /** Called when the lease is lost (renewal failed) or released on stop. Stop the guarded work here. */
+  onLost(): Promise<void> | void;
+}
+
+export class RedisLease {
+  private readonly token = randomUUID();
+  private timer: NodeJS.Timeout | undefined;
+  private holding = false;
+  private stopped = false;
+  private readonly ttlMs: number;
+  private readonly intervalMs: number;
+
+  constructor(
+    private readonly redis: Redis,
+    readonly key: string,
+    private readonly handlers: LeaseHandlers,
+    private readonly log: Logger,
+    opts: LeaseOptions = {},
+  ) {
+    this.ttlMs = opts.ttlMs ?? 15_000;
+    this.intervalMs = opts.intervalMs ?? Math.max(200, Math.floor(this.ttlMs / 3));
+  }
+
+  get held(): boolean {
+    return this.holding;
+  }
+
+  /** Start contending for the lease; returns at once. */
+  start(): void {
+    this.stopped = false;
+    void this.tick();
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => void this.tick(), this.intervalMs);
+    this.timer.unref?.();
+  }
+
+  private async tick(): Promise<void> {
+    try {
+      if (this.holding) {
+        const ok = await this.redis.eval(RENEW, 1, this.key, this.token, this.ttlMs);
+        if (ok !== 1) await this.lose('renewal refused (another holder or expired)');
+      } else {
+        const ok = await this.redis.set(this.key, this.token, 'PX', this.ttlMs, 'NX');
+        if (ok === 'OK' && this.stopped) {
+          // stop() ran while this SET was in flight: give the key straight back so a stand-by need not wait a TTL.
+          await this.redis.eval(RELEASE, 1, this.key, this.token);
+          return;
+        }
+        if (ok === 'OK') {
+          this.holding = true;
+          this.log.info({ lease: this.key }, 'lease acquired');
+          await this.handlers.onAcquired();
+        }
+      }
+    } catch (err) {
+      // Redis unreachable: a holder cannot prove it still holds the lease, so it steps down before the TTL ends.
+      this.log.warn({ lease: this.key, err: (err as Error).message }, 'lease check failed');
+      if (this.holding) await this.lose('redis unreachable');
+    }
+    this.schedule();
+  }
+
+  private async lose(reason: string): Promise<void> {
+    this.holding = false;
+    this.log.warn({ lease: this.key, reason }, 'lease lost');
+    try {
+      await this.handlers.onLost();
+    } catch (err) {
+      this.log.error({ lease: this.key, err: (err as Error).message }, 'lease onLost failed');
+    }
+  }
+
+  /** Stop contending; a holder releases the key so a stand-by takes over at once. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.holding) {
+      this.holding = false;
+      try {
+        await this.handlers.onLost();
+      } finally {
+        await this.redis.eval(RELEASE, 1, this.key, this.token).catch(() => undefined);
+      }
+    }
+  }
+}

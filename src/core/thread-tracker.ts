@@ -1,0 +1,25 @@
+/**
+ * Remembers which threads the bot takes part in (it was mentioned there, or started it), so follow-ups in those
+ * threads are answered without a new mention. Kept in Redis so every gateway replica agrees.
+ */
+import type { Redis } from 'ioredis';
+
+export class ThreadTracker {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    private readonly ttlSeconds = 30 * 24 * 3600,
+  ) {}
+
+  private key(threadKey: string): string {
+    return `${this.prefix}:thread:${threadKey}`;
+  }
+
+  async add(threadKey: string): Promise<void> {
+    await this.redis.set(this.key(threadKey), '1', 'EX', this.ttlSeconds);
+  }
+
+  async has(threadKey: string): Promise<boolean> {
+    return (await this.redis.exists(this.key(threadKey))) === 1;
+  }
+}

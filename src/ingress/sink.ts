@@ -1,0 +1,57 @@
+/**
+ * The IngressSink every adapter hands its events to: validate, refuse oversized input, dedupe + append to the
+ * conversation's inbox, and make sure a turn is scheduled. Resolves only when the event is durably in Redis, so
+ * an adapter may acknowledge the platform right after.
+ */
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { CommandRegistry } from '../commands/registry.js';
+import type { IngressSink } from '../core/adapter.js';
+import { IngressError } from '../core/errors.js';
+import { conversationKey, inboundEventSchema } from '../core/types.js';
+import type { Inbox } from '../queue/inbox.js';
+import type { Keys } from '../queue/keys.js';
+import type { Queues } from '../queue/queues.js';
+
+export interface SinkOptions {
+  inbox: Inbox;
+  queues: Queues;
+  redis: Redis;
+  keys: Keys;
+  commands: CommandRegistry;
+  log: Logger;
+  maxInputChars: number;
+  claimTtlSeconds: number;
+  onSubmit?(platform: string, outcome: 'accepted' | 'duplicate' | 'refused'): void;
+}
+
+export function createIngressSink(o: SinkOptions): IngressSink {
+  return {
+    log: o.log,
+    async submit(event) {
+      if (event.text.length > o.maxInputChars) {
+        o.onSubmit?.(event.platform, 'refused');
+        throw new IngressError(413, `message too long: ${event.text.length} characters, the limit is ${o.maxInputChars}`);
+      }
+      const { raw: _raw, ...plain } = event;
+      const parsed = inboundEventSchema.safeParse(plain);
+      if (!parsed.success) {
+        o.onSubmit?.(event.platform, 'refused');
+        throw new IngressError(400, `invalid event: ${parsed.error.issues[0]?.message ?? 'unknown'}`);
+      }
+      const key = conversationKey(parsed.data.conversation);
+      const { fresh, needTurn } = await o.inbox.append(key, parsed.data);
+      // Also for a duplicate when no turn is queued: if a crash hit between an earlier append and its schedule,
+      // the platform's redelivery heals it. Deduplicated in BullMQ, so an extra add is harmless.
+      if (needTurn) await o.queues.scheduleTurn(key);
+      const outcome = fresh ? 'accepted' : 'duplicate';
+      o.onSubmit?.(event.platform, outcome);
+      o.log.debug({ eventId: event.id, conversation: key, outcome }, 'inbound event');
+      return outcome;
+    },
+    command: (inv) => o.commands.invoke(inv),
+    async claim(id) {
+      return (await o.redis.set(o.keys.claim(id), '1', 'EX', o.claimTtlSeconds, 'NX')) === 'OK';
+    },
+  };
+}

@@ -1,0 +1,117 @@
+/**
+ * Long-term memory: per-user facts extracted off the hot path, hybrid recall each turn, agent tools, and list /
+ * forget functions for the commands module. Qdrant when QDRANT_URL is set, else Postgres / CockroachDB.
+ *
+ * - beforeRun: the user's most relevant memories (and this conversation's summary, once compacted) are added to
+ *   the turn's instructions. A failing or slow store never fails the turn: the agent then runs without them.
+ * - afterCommit: schedules the debounced extraction job for every person who spoke in the turn.
+ * - worker: the extraction job (jobs/extraction.ts): extract, consolidate, compact.
+ */
+import { Worker, type ConnectionOptions } from 'bullmq';
+import type { GatewayModule, ModuleDeps, TurnContext } from '../core/module.js';
+import { createEmbedder } from './embed/index.js';
+import { createModelRunner, ModelExtractor, ModelSummariser } from './extract/model.js';
+import { OfflineExtractor, OfflineSummariser } from './extract/offline.js';
+import type { FactExtractor, Summariser } from './extract/types.js';
+import { runExtraction } from './jobs/extraction.js';
+import { ExtractionScheduler, QUEUE_MEMORY, type ExtractionJob } from './jobs/pending.js';
+import { MemoryService } from './service.js';
+import { createStore } from './store/index.js';
+import { memoryTools } from './tools.js';
+import type { Memory } from './types.js';
+
+export type { Memory, MemoryStore } from './types.js';
+
+/** What the commands module calls (`/memories`, `/forget`). Always scoped by the caller's own user key. */
+export interface MemoryApi {
+  listMemories(userKey: string, limit?: number): Promise<Memory[]>;
+  /** Returns how many memories were forgotten (0 when the id is unknown or not this user's). */
+  forgetMemory(userKey: string, id: string | 'all'): Promise<number>;
+}
+
+export type MemoryModule = GatewayModule & MemoryApi;
+
+/** Recall must not hold up a reply: past this, the turn runs without memories. */
+const RECALL_TIMEOUT_MS = 3_000;
+
+const services = new WeakMap<object, MemoryApi>();
+
+/** The memory functions of the module built with these deps (the commands module gets the same `deps`). */
+export function memoryApi(deps: Pick<ModuleDeps, 'database'>): MemoryApi | undefined {
+  return services.get(deps.database);
+}
+
+function humansOf(ctx: TurnContext): Map<string, string> {
+  const who = new Map<string, string>();
+  for (const e of ctx.events) {
+    if (e.sender.isBot || (e.kind !== 'message' && e.kind !== 'edit')) continue;
+    who.set(`${e.platform}:${e.tenant}:${e.sender.id}`, e.sender.name ?? e.sender.id);
+  }
+  return who;
+}
+
+export function createMemoryModule(deps: ModuleDeps): MemoryModule {
+  const { config } = deps;
+  if (!config.MEMORY_ENABLED) return { name: 'memory', listMemories: async () => [], forgetMemory: async () => 0 };
+  const log = deps.log.child({ module: 'memory' });
+  const embedder = createEmbedder(config);
+  const store = createStore(config, deps.database, embedder);
+  const service = new MemoryService(store, {
+    limit: config.MEMORY_RECALL_LIMIT, maxChars: config.MEMORY_RECALL_MAX_CHARS, halfLifeDays: config.MEMORY_RECENCY_HALF_LIFE_DAYS,
+  }, log);
+  const scheduler = new ExtractionScheduler(deps.redis, config.KEY_PREFIX, deps.keys.bullPrefix, config.MEMORY_EXTRACT_DELAY_MS);
+  const api: MemoryApi = {
+    listMemories: (userKey, limit) => service.listMemories(userKey, limit),
+    forgetMemory: (userKey, id) => service.forgetMemory(userKey, id),
+  };
+  services.set(deps.database, api);
+  log.info({ store: store.name, embedder: `${embedder.model}:${embedder.dimensions}` }, 'memory module ready');
+
+  return {
+    name: 'memory',
+    ...api,
+    tools: memoryTools(service),
+    hooks: {
+      async beforeRun(ctx) {
+        const query = ctx.events.filter((e) => !e.sender.isBot).map((e) => e.text).join('\n');
+        let timer: NodeJS.Timeout | undefined;
+        try {
+          const lines = await Promise.race([
+            service.instructionsFor(ctx.userKey, ctx.conversationKey, query, ctx.now),
+            new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('recall timed out')), RECALL_TIMEOUT_MS))),
+          ]);
+          ctx.instructions.push(...lines);
+        } catch (err) {
+          log.warn({ err: (err as Error).message }, 'recall failed; the turn runs without memories');
+        } finally {
+          clearTimeout(timer);
+        }
+      },
+      async afterCommit(ctx) {
+        for (const [userKey, label] of humansOf(ctx)) await scheduler.schedule(userKey, ctx.conversationKey, label);
+      },
+    },
+    async startWorker() {
+      let extractor: FactExtractor = new OfflineExtractor();
+      let summariser: Summariser = new OfflineSummariser();
+      if (!config.offlineModel) {
+        const runner = createModelRunner(config);
+        const model = config.MEMORY_MODEL ?? config.AGENT_MODEL;
+        extractor = new ModelExtractor(runner, model);
+        summariser = new ModelSummariser(runner, model);
+      }
+      const jobDeps = { db: deps.database.db, store, extractor, summariser, scheduler, historyLimit: config.SESSION_HISTORY_LIMIT, log };
+      const worker = new Worker<ExtractionJob>(QUEUE_MEMORY, (job) => runExtraction(jobDeps, job.data.userKey), {
+        connection: deps.connect() as ConnectionOptions,
+        prefix: deps.keys.bullPrefix,
+        concurrency: 4,
+        lockDuration: 120_000, // a model call can take a while; the job is idempotent if it runs again anyway
+      });
+      worker.on('failed', (job, err) => log.warn({ attempts: job?.attemptsMade, err: err.message }, 'memory extraction failed'));
+      return async () => {
+        await worker.close();
+      };
+    },
+    health: () => ({ memory: { state: 'up', detail: `${store.name}, ${embedder.model}` } }),
+  };
+}

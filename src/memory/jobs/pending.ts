@@ -1,0 +1,80 @@
+/**
+ * Scheduling extraction after turns, debounced per user: a durable BullMQ job delayed by MEMORY_EXTRACT_DELAY_MS and
+ * deduplicated by user (`keepLastIfActive`): every turn of a burst lands on the one waiting job, and a turn that
+ * commits while the job runs yields exactly one more run afterwards. Which conversations to read sits in a Redis
+ * hash per user (conversation -> sender label), cleared field by field once read, unless it changed meanwhile.
+ */
+import { Queue, type ConnectionOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+
+export const QUEUE_MEMORY = 'memory';
+
+export interface ExtractionJob {
+  userKey: string;
+}
+
+export interface PendingConversation {
+  conversationKey: string;
+  /** How the user's lines are prefixed in a group conversation ("[label] "). */
+  label: string;
+  /** The raw hash value, for compare-and-delete. */
+  raw: string;
+}
+
+const CLEAR_IF_UNCHANGED = `if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then return redis.call('HDEL', KEYS[1], ARGV[1]) end return 0`;
+const PENDING_TTL_SECONDS = 30 * 86_400;
+
+export class ExtractionScheduler {
+  private queue: Queue<ExtractionJob> | undefined;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keyPrefix: string,
+    private readonly bullPrefix: string,
+    private readonly delayMs: number,
+  ) {}
+
+  pendingKey(userKey: string): string {
+    return `${this.keyPrefix}:mem:pending:${userKey}`;
+  }
+
+  get jobs(): Queue<ExtractionJob> {
+    this.queue ??= new Queue<ExtractionJob>(QUEUE_MEMORY, { connection: this.redis as ConnectionOptions, prefix: this.bullPrefix });
+    return this.queue;
+  }
+
+  async schedule(userKey: string, conversationKey: string, label: string): Promise<void> {
+    const key = this.pendingKey(userKey);
+    await this.redis.multi().hset(key, conversationKey, JSON.stringify({ label, at: Date.now() })).expire(key, PENDING_TTL_SECONDS).exec();
+    await this.jobs.add('extract', { userKey }, {
+      delay: this.delayMs,
+      deduplication: { id: `mem:${userKey}`, keepLastIfActive: true },
+      attempts: 8,
+      backoff: { type: 'exponential', delay: 2_000 },
+      // Kept for a while so operators (and the debounce test) can see how many runs there were.
+      removeOnComplete: { age: 3_600, count: 1_000 },
+      removeOnFail: { age: 7 * 86_400 },
+    });
+  }
+
+  async pending(userKey: string): Promise<PendingConversation[]> {
+    const all = await this.redis.hgetall(this.pendingKey(userKey));
+    return Object.entries(all).map(([conversationKey, raw]) => {
+      let label = '';
+      try {
+        label = String((JSON.parse(raw) as { label?: unknown }).label ?? '');
+      } catch {
+        /* unreadable: treated as no label (group lines are then skipped) */
+      }
+      return { conversationKey, label, raw };
+    });
+  }
+
+  async done(userKey: string, p: PendingConversation): Promise<void> {
+    await this.redis.eval(CLEAR_IF_UNCHANGED, 1, this.pendingKey(userKey), p.conversationKey, p.raw);
+  }
+
+  async close(): Promise<void> {
+    await this.queue?.close();
+  }
+}

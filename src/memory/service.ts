@@ -1,0 +1,64 @@
+/** The memory module's operations over one store: recall for a turn, the tools' actions, list and forget. */
+import type { Logger } from 'pino';
+import { consolidate } from './consolidate.js';
+import { parseStatement } from './extract/offline.js';
+import type { MemoryOp } from './extract/types.js';
+import { factsInstruction, recallFacts, summaryInstruction, type RecallSettings } from './recall.js';
+import type { Memory, MemoryStore } from './types.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const day = (d: Date) => d.toISOString().slice(0, 10);
+
+export class MemoryService {
+  constructor(
+    readonly store: MemoryStore,
+    private readonly settings: RecallSettings,
+    private readonly log: Logger,
+  ) {}
+
+  /** The instructions for one turn: relevant facts, and this conversation's summary if its history was compacted. */
+  async instructionsFor(userKey: string, conversationKey: string, query: string, now: Date): Promise<string[]> {
+    const [facts, summaries] = await Promise.all([
+      recallFacts(this.store, userKey, query, now, this.settings),
+      this.store.list(userKey, { kind: 'summary', limit: 50 }),
+    ]);
+    const summary = summaries.find((m) => m.source === conversationKey);
+    return [factsInstruction(facts), summaryInstruction(summary, Math.floor(this.settings.maxChars / 2))].filter((s): s is string => !!s);
+  }
+
+  /** Current memories, newest first (for the list command). */
+  listMemories(userKey: string, limit = 100): Promise<Memory[]> {
+    return this.store.list(userKey, { limit });
+  }
+
+  /** Forget one memory by id, or all of them. Returns how many were forgotten (0: not this user's, or gone). */
+  forgetMemory(userKey: string, id: string | 'all'): Promise<number> {
+    return this.store.delete(userKey, id);
+  }
+
+  async remember(userKey: string, fact: string): Promise<string> {
+    const parsed = parseStatement(fact.trim().replace(/[.!]+$/, ''), () => null).filter((op) => op.op !== 'delete');
+    const ops: MemoryOp[] = parsed.length ? parsed : [{ op: 'add', text: fact.trim(), subject: null, target: null }];
+    const known = await this.store.list(userKey, { kind: 'fact', limit: 200 });
+    const r = await consolidate(this.store, userKey, ops, known);
+    const saved = [...r.added, ...r.superseded.map((s) => s.now)];
+    this.log.debug({ saved: saved.length }, 'remember tool');
+    return saved.length ? `Remembered: ${saved.map((m) => m.text).join(' ')}` : 'Already remembered.';
+  }
+
+  async recallText(userKey: string, query: string, now: Date): Promise<string> {
+    const facts = await recallFacts(this.store, userKey, query, now, { ...this.settings, limit: Math.min(this.settings.limit, 10) });
+    if (!facts.length) return 'No memories found.';
+    return facts.map((m) => `- [${m.id}] ${m.text} (noted ${day(m.createdAt)})`).join('\n');
+  }
+
+  async forgetText(userKey: string, what: string): Promise<string> {
+    const w = what.trim();
+    if (/^(all|everything)$/i.test(w)) return `Forgot ${await this.store.delete(userKey, 'all')} memories.`;
+    if (UUID.test(w)) return (await this.store.delete(userKey, w)) ? 'Forgotten.' : 'No such memory.';
+    const known = await this.store.list(userKey, { kind: 'fact', limit: 200 });
+    const mine = /^my\s+(.+)$/i.exec(w);
+    const r = await consolidate(this.store, userKey, [{ op: 'delete', text: w, subject: mine ? mine[1]! : null, target: null }], known);
+    return r.deleted.length ? `Forgot: ${r.deleted.map((m) => m.text).join(' ')}` : 'No matching memory.';
+  }
+}

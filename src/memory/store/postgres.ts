@@ -1,0 +1,145 @@
+/**
+ * The embedded memory store on Postgres / CockroachDB: per-user hybrid search with no extensions (no pgvector, no
+ * tsvector: CockroachDB lacks or only partly has them).
+ *
+ * A search reads only this user's current rows (partial index on user_key) and only their ~100-byte signatures, as
+ * one aggregated value, and scores them in the worker: BM25 over the terms (exact, IDF over the user's own memories, as
+ * Qdrant's idf modifier does over a collection) and sign-bit agreement of the dense vector. The best dense
+ * candidates (oversampled) are rescored exactly with their int8 vectors, read by primary key with the text; the two
+ * rankings are fused with RRF like the Qdrant store. No ANN index: nothing is missed for lack of an index, and
+ * 10,000 memories per user stay inside the recall budget (bench/memory.ts). Writes are write-only transactions.
+ */
+import { randomUUID } from 'node:crypto';
+import { and, eq, isNull } from 'drizzle-orm';
+import type { Sql } from 'postgres';
+import { withTx, type Db } from '../../db/client.js';
+import { retrySerializable } from '../../db/retry.js';
+import { bm25Tf } from '../embed/tokenize.js';
+import type { Embedder } from '../embed/types.js';
+import { memories } from '../schema.js';
+import type { ListOptions, Memory, MemoryKind, MemoryStore, NewMemory, ScoredMemory, SearchOptions } from '../types.js';
+import { cosine, encodeSignature, encodeVector, queryTermIndex, scanSignatures } from './codec.js';
+import { idf, rrf, topK } from './rank.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Dense candidates rescored exactly, at least. */
+const OVERSAMPLE = 100;
+
+interface Row {
+  id: string;
+  user_key: string;
+  kind: string;
+  subject: string | null;
+  text: string;
+  source: string | null;
+  created_at: Date;
+}
+
+function toMemory(r: Row): Memory {
+  return { id: r.id, userKey: r.user_key, kind: r.kind as MemoryKind, subject: r.subject, text: r.text, source: r.source, createdAt: new Date(r.created_at) };
+}
+
+export class PostgresMemoryStore implements MemoryStore {
+  readonly name = 'postgres';
+  private readonly modelKey: string;
+
+  constructor(
+    private readonly sql: Sql,
+    private readonly db: Db,
+    private readonly embedder: Embedder,
+  ) {
+    this.modelKey = `${embedder.model}:${embedder.dimensions}`;
+  }
+
+  private async row(userKey: string, m: NewMemory) {
+    const [v] = await this.embedder.embed([m.text]);
+    const id = randomUUID();
+    return {
+      id, userKey, kind: m.kind ?? 'fact', subject: m.subject ?? null, text: m.text, source: m.source ?? null,
+      embeddingModel: this.modelKey, sig: encodeSignature(id, this.modelKey, m.text, v!), vec: encodeVector(v!),
+      createdAt: m.createdAt ?? new Date(),
+    };
+  }
+
+  private static memory(r: Awaited<ReturnType<PostgresMemoryStore['row']>>): Memory {
+    return { id: r.id, userKey: r.userKey, kind: r.kind, subject: r.subject, text: r.text, source: r.source, createdAt: r.createdAt };
+  }
+
+  async add(userKey: string, m: NewMemory): Promise<Memory> {
+    const row = await this.row(userKey, m);
+    await withTx(this.db, (tx) => tx.insert(memories).values(row));
+    return PostgresMemoryStore.memory(row);
+  }
+
+  async supersede(userKey: string, oldId: string, m: NewMemory): Promise<Memory> {
+    const row = await this.row(userKey, m);
+    await withTx(this.db, async (tx) => {
+      await tx.insert(memories).values(row);
+      if (UUID.test(oldId)) {
+        await tx
+          .update(memories)
+          .set({ supersededAt: new Date(), supersededBy: row.id })
+          .where(and(eq(memories.id, oldId), eq(memories.userKey, userKey), isNull(memories.supersededAt)));
+      }
+    });
+    return PostgresMemoryStore.memory(row);
+  }
+
+  async delete(userKey: string, id: string | 'all'): Promise<number> {
+    if (id !== 'all' && !UUID.test(id)) return 0;
+    const where = id === 'all' ? eq(memories.userKey, userKey) : and(eq(memories.userKey, userKey), eq(memories.id, id));
+    const gone = await withTx(this.db, (tx) => tx.delete(memories).where(where).returning({ id: memories.id }));
+    return gone.length;
+  }
+
+  async list(userKey: string, opts: ListOptions = {}): Promise<Memory[]> {
+    const kind = opts.kind ? this.sql`and kind = ${opts.kind}` : this.sql``;
+    const rows = await retrySerializable(() => this.sql<Row[]>`
+      select id, user_key, kind, subject, text, source, created_at from memories
+      where user_key = ${userKey} and superseded_at is null ${kind}
+      order by created_at desc limit ${opts.limit ?? 100}`);
+    return rows.map(toMemory);
+  }
+
+  async search(userKey: string, query: string, opts: SearchOptions): Promise<ScoredMemory[]> {
+    const [qv] = await this.embedder.embed([query]);
+    const kind = opts.kind ? this.sql`and kind = ${opts.kind}` : this.sql``;
+    // One aggregated value instead of one row per memory: far less for the client to parse (codec.ts).
+    const [agg] = await retrySerializable(() => this.sql<{ sigs: Buffer | null }[]>`
+      select string_agg(sig, ''::bytea) as sigs from memories
+      where user_key = ${userKey} and superseded_at is null ${kind}`);
+    if (!agg?.sigs) return [];
+    const terms = queryTermIndex(query);
+    const scan = scanSignatures(agg.sigs, this.modelKey, qv!, terms);
+    if (!scan.count) return [];
+    const pool = Math.max(opts.limit * 3, 20);
+
+    const df = new Array<number>(terms.size).fill(0);
+    for (const m of scan.matches) for (const [qi] of m) df[qi]!++;
+    const lexical = new Float64Array(scan.count).fill(NaN);
+    scan.matches.forEach((m, i) => {
+      if (m.length) lexical[i] = m.reduce((sum, [qi, tf]) => sum + idf(scan.count, df[qi]!) * bm25Tf(tf, scan.docLength[i]!), 0);
+    });
+    const lexicalTop = topK(lexical, pool);
+    const candidates = [...new Set([...topK(scan.bits, Math.max(OVERSAMPLE, pool * 4)), ...lexicalTop])];
+
+    const ids = candidates.map((i) => scan.id(i));
+    const rows = await retrySerializable(() => this.sql<(Row & { vec: Buffer; same: boolean })[]>`
+      select id, user_key, kind, subject, text, source, created_at, vec, embedding_model = ${this.modelKey} as same
+      from memories where user_key = ${userKey} and superseded_at is null and id in ${this.sql(ids)}`);
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    const dense = new Float64Array(scan.count).fill(NaN);
+    for (const i of candidates) {
+      const r = byId.get(scan.id(i));
+      if (r?.same) dense[i] = cosine(qv!, r.vec) ?? NaN;
+    }
+    const fused = rrf([topK(dense, pool), lexicalTop]);
+    return [...fused.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .flatMap(([i, score]) => {
+        const r = byId.get(scan.id(i));
+        return r ? [{ ...toMemory(r), score }] : [];
+      })
+      .slice(0, opts.limit);
+  }
+}

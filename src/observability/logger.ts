@@ -1,0 +1,21 @@
+/**
+ * JSON logs with pino. Secrets and message bodies are redacted by default: payloads can carry tokens, and chat
+ * content is personal data.
+ */
+import { pino, type Logger } from 'pino';
+
+export const REDACT_PATHS = [
+  '*.token', '*.botToken', '*.appToken', '*.signingSecret', '*.apiKey', '*.password', '*.secret',
+  '*.authorization', '*.Authorization', '*["x-api-key"]', '*["x-slack-signature"]', '*["x-telegram-bot-api-secret-token"]',
+  'headers.authorization', 'headers.cookie', 'req.headers.authorization', 'req.headers["x-api-key"]',
+  '*.text', '*.markdown', '*.raw', '*.response_url', '*.responseUrl',
+];
+
+export function createLogger(level: string, name = 'gateway'): Logger {
+  return pino({
+    name,
+    level,
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    base: { pid: process.pid, role: process.env.ROLE ?? 'all' },
+  });
+}

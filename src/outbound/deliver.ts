@@ -1,0 +1,98 @@
+/**
+ * Delivers a conversation's pending replies (outbox rows) in turn order, part by part. A part is sent only if it
+ * has no receipt, and its receipt is written right after the platform accepts it: the one window where a crash
+ * can repeat a part is that single call (adapters use the platform's idempotency aid where there is one).
+ */
+import { and, asc, eq } from 'drizzle-orm';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { PermanentSendError, RateLimitedError } from '../core/errors.js';
+import type { AdapterRegistry } from '../core/registry.js';
+import type { ConversationRef } from '../core/types.js';
+import type { Db } from '../db/client.js';
+import { outbox, receipts, turns } from '../db/schema.js';
+import { outboundParts } from '../observability/metrics.js';
+import { publishDelivered } from './notifications.js';
+import { pace } from './pacer.js';
+
+export interface DeliverDeps {
+  db: Db;
+  redis: Redis;
+  adapters: AdapterRegistry;
+  deliveredChannel: string;
+  paceKey(channelKey: string): string;
+  log: Logger;
+  /** Longest 429 wait handled in-process; longer ones fail the job so BullMQ retries it later. */
+  maxInlineWaitMs?: number;
+  onPermanentFailure?(ref: ConversationRef, err: PermanentSendError): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function deliverConversation(deps: DeliverDeps, conversationKey: string): Promise<number> {
+  let sent = 0;
+  for (;;) {
+    const rows = await deps.db
+      .select({ o: outbox, eventIds: turns.eventIds })
+      .from(outbox)
+      .innerJoin(turns, eq(turns.id, outbox.turnId))
+      .where(and(eq(outbox.conversationKey, conversationKey), eq(outbox.status, 'pending')))
+      .orderBy(asc(outbox.seq))
+      .limit(20);
+    if (!rows.length) return sent;
+    for (const { o, eventIds } of rows) {
+      await deliverOne(deps, o, eventIds as string[]);
+      sent++;
+    }
+  }
+}
+
+async function deliverOne(deps: DeliverDeps, o: typeof outbox.$inferSelect, eventIds: string[]): Promise<void> {
+  const ref = o.ref as ConversationRef;
+  const log = deps.log.child({ turnId: o.turnId, conversation: o.conversationKey });
+  const adapter = deps.adapters.get(ref.platform);
+  const finish = async (status: 'sent' | 'failed', parts: string[], error?: string) => {
+    await deps.db.update(outbox).set({ status, partsTotal: parts.length, error: error ?? null, sentAt: new Date() }).where(eq(outbox.turnId, o.turnId));
+    await publishDelivered(deps.redis, deps.deliveredChannel, {
+      turnId: o.turnId, conversationKey: o.conversationKey, eventIds, outcome: status === 'sent' ? 'replied' : 'failed', parts,
+    });
+  };
+  if (!adapter) {
+    log.error({ platform: ref.platform }, 'no adapter configured for platform; reply dropped');
+    return finish('failed', [], `no adapter for ${ref.platform}`);
+  }
+  const parts = adapter.render(o.markdown);
+  const done = new Set(
+    (await deps.db.select({ i: receipts.partIndex }).from(receipts).where(eq(receipts.turnId, o.turnId))).map((r) => r.i),
+  );
+  const interval = adapter.paceMs?.(ref) ?? adapter.limits.minSendIntervalMs;
+  const channelKey = `${ref.platform}:${ref.tenant}:${ref.channel}`;
+  for (let i = 0; i < parts.length; i++) {
+    if (done.has(i)) continue;
+    const part = { text: parts[i]!, index: i, total: parts.length, replyTo: i === 0 ? (o.replyTo ?? undefined) : undefined, idempotencyKey: `${o.turnId}:${i}` };
+    for (;;) {
+      await pace(deps.redis, deps.paceKey(channelKey), interval);
+      try {
+        const receipt = await adapter.send(ref, part);
+        await deps.db.insert(receipts).values({ turnId: o.turnId, partIndex: i, platformMessageId: receipt.platformMessageId }).onConflictDoNothing();
+        outboundParts.inc({ platform: ref.platform, result: 'sent' });
+        break;
+      } catch (err) {
+        if (err instanceof RateLimitedError) outboundParts.inc({ platform: ref.platform, result: 'rate_limited' });
+        else outboundParts.inc({ platform: ref.platform, result: 'failed' });
+        if (err instanceof RateLimitedError && err.retryAfterMs <= (deps.maxInlineWaitMs ?? 60_000)) {
+          log.warn({ part: i, retryAfterMs: err.retryAfterMs }, 'rate limited; waiting before resending the same part');
+          await sleep(err.retryAfterMs);
+          continue;
+        }
+        if (err instanceof PermanentSendError) {
+          log.warn({ reason: err.reason, err: err.message }, 'platform refused the conversation; reply marked failed');
+          await deps.onPermanentFailure?.(ref, err);
+          return finish('failed', parts.slice(0, i), `${err.reason}: ${err.message}`);
+        }
+        throw err; // transient: the job is retried with back-off, resuming at this part
+      }
+    }
+  }
+  await finish('sent', parts);
+}

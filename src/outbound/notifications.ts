@@ -1,0 +1,79 @@
+/**
+ * "This turn has been delivered" notifications over Redis pub/sub. The outbound stage publishes one per turn
+ * (also for silent turns and permanent failures); ingress processes subscribe so the local channel's `wait: true`
+ * (and later the agent API) can answer once the turn that consumed a message has replied. Pub/sub is only a
+ * latency aid: the durable record is the outbox and receipts in the database.
+ */
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+
+export interface Delivered {
+  turnId: string;
+  conversationKey: string;
+  eventIds: string[];
+  outcome: string;
+  /** The rendered parts as sent, in order. */
+  parts: string[];
+}
+
+export async function publishDelivered(redis: Redis, channel: string, d: Delivered): Promise<void> {
+  await redis.publish(channel, JSON.stringify(d));
+}
+
+export class DeliveryWaiters {
+  private readonly waiters = new Map<string, Set<(d: Delivered) => void>>();
+  private sub: Redis | undefined;
+
+  constructor(private readonly channel: string, private readonly log: Logger) {}
+
+  /** `redis` must be a dedicated connection: it enters subscriber mode. */
+  async start(redis: Redis): Promise<void> {
+    this.sub = redis;
+    redis.on('message', (_ch: string, msg: string) => {
+      let d: Delivered;
+      try {
+        d = JSON.parse(msg) as Delivered;
+      } catch {
+        return;
+      }
+      for (const id of d.eventIds) this.waiters.get(id)?.forEach((fn) => fn(d));
+    });
+    await redis.subscribe(this.channel);
+  }
+
+  /**
+   * Resolves with the delivery of the turn that consumed `eventId`, or null after `timeoutMs`. Register BEFORE
+   * submitting the event, so a fast turn cannot be missed.
+   */
+  waitFor(eventId: string, timeoutMs: number): { promise: Promise<Delivered | null>; cancel(): void } {
+    let done!: (d: Delivered | null) => void;
+    const promise = new Promise<Delivered | null>((resolve) => (done = resolve));
+    const set = this.waiters.get(eventId) ?? new Set();
+    this.waiters.set(eventId, set);
+    const cleanup = () => {
+      clearTimeout(timer);
+      set.delete(fn);
+      if (!set.size) this.waiters.delete(eventId);
+    };
+    const fn = (d: Delivered) => {
+      cleanup();
+      done(d);
+    };
+    const timer = setTimeout(() => {
+      cleanup();
+      done(null);
+    }, timeoutMs);
+    set.add(fn);
+    return { promise, cancel: () => { cleanup(); done(null); } };
+  }
+
+  get size(): number {
+    return this.waiters.size;
+  }
+
+  async stop(): Promise<void> {
+    for (const set of this.waiters.values()) set.clear();
+    this.waiters.clear();
+    await this.sub?.quit().catch(() => this.log.debug('subscriber already closed'));
+  }
+}

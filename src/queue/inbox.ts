@@ -1,0 +1,104 @@
+/**
+ * The per-conversation inbox: a Redis stream per conversation holding inbound events in arrival order.
+ *
+ * Ingress appends (deduplicated by event id, atomically with the append, so a crash can never leave a
+ * "seen" mark without the message). The one turn running for a conversation reads a batch, and removes exactly
+ * those entries only after the turn's results are committed, so a killed worker loses nothing.
+ */
+import type { Redis } from 'ioredis';
+import { inboundEventSchema, type InboundEvent } from '../core/types.js';
+import type { Keys } from './keys.js';
+
+/*
+ * Returns {fresh, needTurn}. `needTurn` is 0 only when a turn job is known to be waiting that has not started
+ * reading the inbox yet (the "queued" flag, cleared by the worker as a turn starts): that turn will see this
+ * entry, so ingress can skip the BullMQ add — most adds under load. The flag expires, and the sweeper re-adds
+ * turns for non-empty inboxes, so a crash between setting it and adding the job heals by itself.
+ */
+const SUBMIT = `
+local fresh = 0
+if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
+  redis.call('XADD', KEYS[2], '*', 'e', ARGV[2])
+  redis.call('SADD', KEYS[3], ARGV[3])
+  fresh = 1
+end
+local needTurn = 1
+if redis.call('SET', KEYS[4], '1', 'NX', 'EX', 60) == false then needTurn = 0 end
+return {fresh, needTurn}`;
+
+/** Remove consumed entries; when the inbox is empty, forget it (atomically, so an append cannot slip between). */
+const ACK = `
+if #ARGV > 1 then redis.call('XDEL', KEYS[1], unpack(ARGV, 2)) end
+local left = redis.call('XLEN', KEYS[1])
+if left == 0 then
+  redis.call('DEL', KEYS[1])
+  redis.call('SREM', KEYS[2], ARGV[1])
+end
+return left`;
+
+export interface InboxEntry {
+  streamId: string;
+  /** null for an entry that no longer parses (written by an incompatible version): it is acked and logged. */
+  event: InboundEvent | null;
+}
+
+export class Inbox {
+  constructor(
+    private readonly redis: Redis,
+    private readonly k: Keys,
+    private readonly dedupeTtlSeconds: number,
+  ) {}
+
+  /**
+   * Append unless this event id was seen before. `fresh` is false for a duplicate; `needTurn` says whether a
+   * turn job must be scheduled (false when a queued turn that has not started yet will see this entry).
+   */
+  async append(conversationKey: string, event: InboundEvent): Promise<{ fresh: boolean; needTurn: boolean }> {
+    const { raw: _raw, ...clean } = event; // raw payloads may carry tokens: never enqueued
+    const [fresh, needTurn] = (await this.redis.eval(
+      SUBMIT, 4, this.k.seen(event.id), this.k.inbox(conversationKey), this.k.inboxes, this.k.turnQueued(conversationKey),
+      this.dedupeTtlSeconds, JSON.stringify(clean), conversationKey,
+    )) as [number, number];
+    return { fresh: fresh === 1, needTurn: needTurn === 1 };
+  }
+
+  /** A turn is starting: from now on, new entries need a new turn job (it will be kept as the "next" job). */
+  async turnStarting(conversationKey: string): Promise<void> {
+    await this.redis.del(this.k.turnQueued(conversationKey));
+  }
+
+  async read(conversationKey: string, max: number): Promise<InboxEntry[]> {
+    const rows = await this.redis.xrange(this.k.inbox(conversationKey), '-', '+', 'COUNT', max);
+    const out: InboxEntry[] = [];
+    for (const [streamId, fields] of rows) {
+      let value: unknown = null;
+      try {
+        value = JSON.parse(fields[fields.indexOf('e') + 1] ?? 'null');
+      } catch {
+        /* stays null */
+      }
+      const parsed = inboundEventSchema.safeParse(value);
+      out.push({ streamId, event: parsed.success ? parsed.data : null });
+    }
+    return out;
+  }
+
+  /** Remove these entries; returns how many remain. */
+  async ack(conversationKey: string, streamIds: string[]): Promise<number> {
+    return (await this.redis.eval(ACK, 2, this.k.inbox(conversationKey), this.k.inboxes, conversationKey, ...streamIds)) as number;
+  }
+
+  async pending(conversationKey: string): Promise<number> {
+    return this.redis.xlen(this.k.inbox(conversationKey));
+  }
+
+  /** Conversations with a non-empty inbox, for the sweeper. */
+  async *conversations(): AsyncGenerator<string> {
+    let cursor = '0';
+    do {
+      const [next, batch] = await this.redis.sscan(this.k.inboxes, cursor, 'COUNT', 500);
+      cursor = next;
+      yield* batch;
+    } while (cursor !== '0');
+  }
+}

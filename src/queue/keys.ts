@@ -1,0 +1,33 @@
+/** Every Redis key the gateway uses, in one place, under the configured prefix. */
+export interface Keys {
+  bullPrefix: string;
+  seen(eventId: string): string;
+  claim(id: string): string;
+  inbox(conversationKey: string): string;
+  /** Set while a turn job is queued and has not started reading the inbox. */
+  turnQueued(conversationKey: string): string;
+  /** Set of conversation keys whose inbox is not empty (the sweeper heals lost turn jobs from it). */
+  inboxes: string;
+  pace(channelKey: string): string;
+  delivered: string;
+  localOut(conversation: string): string;
+  lease(name: string): string;
+}
+
+export function keys(prefix: string): Keys {
+  return {
+    bullPrefix: `${prefix}:bull`,
+    seen: (id) => `${prefix}:seen:${id}`,
+    claim: (id) => `${prefix}:claim:${id}`,
+    inbox: (c) => `${prefix}:inbox:${c}`,
+    turnQueued: (c) => `${prefix}:turnq:${c}`,
+    inboxes: `${prefix}:inboxes`,
+    pace: (c) => `${prefix}:pace:${c}`,
+    delivered: `${prefix}:delivered`,
+    localOut: (c) => `${prefix}:local:out:${c}`,
+    lease: (n) => `${prefix}:lease:${n}`,
+  };
+}
+
+export const QUEUE_TURNS = 'turns';
+export const QUEUE_OUTBOUND = 'outbound';

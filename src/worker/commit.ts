@@ -1,0 +1,115 @@
+/**
+ * Commits one turn in a single serializable transaction (retried on 40001): the consumed inbound ids, the new
+ * session items, the turn record and the reply (outbox). Fenced by the conversation's `version`, so a stale worker
+ * can never commit over a newer turn, and by the inbound ids' primary key, so no message is answered twice.
+ */
+import type { AgentInputItem } from '@openai/agents';
+import { and, eq, inArray, sql as dsql } from 'drizzle-orm';
+import { randomUUID } from 'node:crypto';
+import type { ConversationRef, InboundEvent } from '../core/types.js';
+import { withTx, type Db } from '../db/client.js';
+import { conversations, inboundMessages, outbox, sessionItems, turns } from '../db/schema.js';
+
+export class StaleTurnError extends Error {
+  override name = 'StaleTurnError';
+}
+
+export interface ConversationState {
+  sessionId: string;
+  version: number;
+}
+
+/** The conversation's current session and version; a new conversation gets a fresh session at version 0. */
+export async function loadConversation(db: Db, key: string): Promise<ConversationState> {
+  const [row] = await db
+    .select({ sessionId: conversations.sessionId, version: conversations.version })
+    .from(conversations)
+    .where(eq(conversations.key, key));
+  return row ?? { sessionId: randomUUID(), version: 0 };
+}
+
+/** Which of these events a committed turn already consumed, with that turn's id. */
+export async function consumedEvents(db: Db, eventIds: string[]): Promise<Map<string, string>> {
+  if (!eventIds.length) return new Map();
+  const rows = await db
+    .select({ eventId: inboundMessages.eventId, turnId: inboundMessages.turnId })
+    .from(inboundMessages)
+    .where(inArray(inboundMessages.eventId, eventIds));
+  return new Map(rows.map((r) => [r.eventId, r.turnId]));
+}
+
+export interface TurnRecord {
+  turnId: string;
+  conversationKey: string;
+  ref: ConversationRef;
+  state: ConversationState;
+  events: InboundEvent[];
+  items: AgentInputItem[];
+  /** null: nothing to send (the agent chose silence). */
+  reply: string | null;
+  replyTo?: string;
+  /** replied | silent | apology, or a module's own outcome (refused, budget, ...). */
+  outcome: string;
+  inputTokens: number;
+  outputTokens: number;
+  model: string;
+  durationMs: number;
+}
+
+/** Unique violation: another turn already committed these messages or this conversation's first turn. */
+function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: string; cause?: { code?: string } };
+  return (e?.code ?? e?.cause?.code) === '23505';
+}
+
+/**
+ * Writes only, no reads: on Postgres, SERIALIZABLE tracks reads with page-level predicate locks, so reads in
+ * concurrent turns of unrelated conversations would abort each other (40001) for nothing. The fence is the
+ * conditional UPDATE (or the INSERT of a new conversation), and the primary keys catch everything else.
+ */
+export async function commitTurn(db: Db, t: TurnRecord): Promise<number> {
+  const last = t.events.at(-1);
+  const lastMessageAt = last ? new Date(last.receivedAt) : null;
+  const n = t.items.length;
+  try {
+    return await withTx(db, async (tx) => {
+      let itemCount: number;
+      const seq = t.state.version + 1;
+      if (t.state.version === 0) {
+        await tx.insert(conversations).values({
+          key: t.conversationKey, platform: t.ref.platform, tenant: t.ref.tenant, ref: t.ref, sessionId: t.state.sessionId,
+          version: seq, itemCount: n, lastUserId: last?.sender.id, lastMessageAt,
+        });
+        itemCount = n;
+      } else {
+        const [row] = await tx
+          .update(conversations)
+          .set({ version: seq, itemCount: dsql`${conversations.itemCount} + ${n}`, ref: t.ref, lastUserId: last?.sender.id, lastMessageAt: lastMessageAt ?? undefined, updatedAt: new Date() })
+          .where(and(eq(conversations.key, t.conversationKey), eq(conversations.version, t.state.version), eq(conversations.sessionId, t.state.sessionId)))
+          .returning({ itemCount: conversations.itemCount });
+        if (!row) throw new StaleTurnError(`conversation ${t.conversationKey} moved on past version ${t.state.version}`);
+        itemCount = Number(row.itemCount);
+      }
+      if (t.events.length) {
+        await tx.insert(inboundMessages).values(t.events.map((e) => ({
+          eventId: e.id, conversationKey: t.conversationKey, turnId: t.turnId, senderId: e.sender.id, receivedAt: new Date(e.receivedAt),
+        })));
+      }
+      if (n) {
+        const base = itemCount - n;
+        await tx.insert(sessionItems).values(t.items.map((item, i) => ({ sessionId: t.state.sessionId, position: base + i, turnId: t.turnId, item })));
+      }
+      await tx.insert(turns).values({
+        id: t.turnId, conversationKey: t.conversationKey, sessionId: t.state.sessionId, seq, outcome: t.outcome,
+        eventIds: t.events.map((e) => e.id), inputTokens: t.inputTokens, outputTokens: t.outputTokens, model: t.model, durationMs: t.durationMs,
+      });
+      if (t.reply !== null) {
+        await tx.insert(outbox).values({ turnId: t.turnId, conversationKey: t.conversationKey, seq, ref: t.ref, markdown: t.reply, replyTo: t.replyTo ?? null });
+      }
+      return seq;
+    });
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new StaleTurnError('another turn already committed this conversation state or these messages');
+    throw err;
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * The worker role: consumes turn jobs (agent runs) and outbound jobs (deliveries). Stateless: everything it needs
+ * is in Redis and the database, so any number of workers can run and any of them can be killed at any moment.
+ */
+import { Worker, type ConnectionOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { AgentRuntime } from '../agent/runtime.js';
+import type { TurnHooks } from '../core/module.js';
+import type { AdapterRegistry } from '../core/registry.js';
+import type { Db } from '../db/client.js';
+import { deliverConversation } from '../outbound/deliver.js';
+import type { Inbox } from '../queue/inbox.js';
+import { QUEUE_OUTBOUND, QUEUE_TURNS, type Keys } from '../queue/keys.js';
+import { retryDelay, type ConversationJob, type Queues } from '../queue/queues.js';
+import { startSweeper, sweepOnce } from './maintenance.js';
+import { processConversation } from './turn.js';
+
+export interface WorkerOptions {
+  db: Db;
+  redis: Redis;
+  /** A connection factory: BullMQ workers each need their own blocking connection. */
+  connect(): Redis;
+  keys: Keys;
+  inbox: Inbox;
+  queues: Queues;
+  runtime: AgentRuntime;
+  adapters: AdapterRegistry;
+  log: Logger;
+  concurrency: number;
+  outboundConcurrency: number;
+  historyLimit: number;
+  batchMax: number;
+  /** Job lock: a killed worker's turn is picked up by another worker after about this long. */
+  lockDurationMs?: number;
+  sweepEveryMs?: number;
+  hooks?: TurnHooks[];
+}
+
+export interface RunningWorker {
+  close(graceMs: number): Promise<void>;
+  sweep(): Promise<unknown>;
+}
+
+export function startWorker(o: WorkerOptions): RunningWorker {
+  const lockDuration = o.lockDurationMs ?? 30_000;
+  const common = {
+    prefix: o.keys.bullPrefix,
+    lockDuration,
+    stalledInterval: Math.max(1_000, Math.floor(lockDuration / 2)),
+    // A stalled job (its worker died) must be retried, however often workers die: never fail it for stalling.
+    maxStalledCount: 1_000_000,
+    settings: { backoffStrategy: (attemptsMade: number) => retryDelay(attemptsMade) },
+  };
+  const turnWorker = new Worker<ConversationJob>(
+    QUEUE_TURNS,
+    (job) =>
+      processConversation(
+        {
+          db: o.db, redis: o.redis, inbox: o.inbox, queues: o.queues, runtime: o.runtime, adapters: o.adapters,
+          deliveredChannel: o.keys.delivered, log: o.log.child({ job: job.id }), historyLimit: o.historyLimit, batchMax: o.batchMax, hooks: o.hooks,
+        },
+        job.data.conversationKey,
+      ),
+    { ...common, connection: o.connect() as ConnectionOptions, concurrency: o.concurrency },
+  );
+  const outWorker = new Worker<ConversationJob>(
+    QUEUE_OUTBOUND,
+    (job) =>
+      deliverConversation(
+        { db: o.db, redis: o.redis, adapters: o.adapters, deliveredChannel: o.keys.delivered, paceKey: o.keys.pace, log: o.log.child({ job: job.id }) },
+        job.data.conversationKey,
+      ),
+    { ...common, connection: o.connect() as ConnectionOptions, concurrency: o.outboundConcurrency },
+  );
+  for (const [name, w] of [['turns', turnWorker], ['outbound', outWorker]] as const) {
+    w.on('failed', (job, err) => o.log.warn({ queue: name, job: job?.id, attempts: job?.attemptsMade, err: err.message }, 'job failed; will retry'));
+    w.on('error', (err) => o.log.error({ queue: name, err: err.message }, 'worker error'));
+  }
+  const sweep = () => sweepOnce(o.db, o.inbox, o.queues, o.log);
+  const stopSweeper = startSweeper(sweep, o.sweepEveryMs ?? 15_000, o.log);
+  return {
+    sweep,
+    async close(graceMs) {
+      stopSweeper();
+      // Stop taking work and let active turns finish; past the grace period, hand them back (their locks expire
+      // and another worker resumes them; every step is idempotent).
+      const graceful = Promise.all([turnWorker.close(), outWorker.close()]);
+      const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), graceMs).unref());
+      if ((await Promise.race([graceful, timeout])) === 'timeout') {
+        o.log.warn('grace period over; handing back active jobs');
+        await Promise.all([turnWorker.close(true), outWorker.close(true)]);
+      }
+    },
+  };
+}

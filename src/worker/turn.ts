@@ -1,0 +1,179 @@
+/**
+ * One turn for one conversation. BullMQ guarantees at most one active turn job per conversation (see
+ * src/queue/queues.ts); the version fence in commitTurn covers the rare case of a worker that lost its job lock
+ * and kept running. Steps, each safe to repeat after a crash at any point:
+ *   1. read a batch from the inbox (entries stay until step 5);
+ *   2. skip events a committed turn already consumed (crash after commit): make sure their reply is delivered;
+ *   3. run the agent on the fresh events, in arrival order, as one turn;
+ *   4. commit items + turn + reply (outbox) in one transaction, then schedule delivery;
+ *   5. remove the consumed entries; if more arrived, schedule another turn.
+ */
+import type { AgentInputItem } from '@openai/agents';
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Redis } from 'ioredis';
+import { BREAKER_OPEN_NOTICE, ModelUnavailableError } from '../agent/breaker.js';
+import type { AgentRuntime } from '../agent/runtime.js';
+import { modelErrors, modelTokens, turnSeconds, turnsTotal } from '../observability/metrics.js';
+import { TurnSession } from '../agent/session.js';
+import type { BeforeRun, TurnContext, TurnHooks } from '../core/module.js';
+import type { AdapterRegistry } from '../core/registry.js';
+import type { InboundEvent } from '../core/types.js';
+import type { Db } from '../db/client.js';
+import { publishDelivered } from '../outbound/notifications.js';
+import type { Inbox } from '../queue/inbox.js';
+import type { Queues } from '../queue/queues.js';
+import { commitTurn, consumedEvents, loadConversation, StaleTurnError } from './commit.js';
+
+export const APOLOGY = "Sorry, I couldn't answer that just now. Please try again in a moment.";
+
+export interface TurnDeps {
+  db: Db;
+  redis: Redis;
+  inbox: Inbox;
+  queues: Queues;
+  runtime: AgentRuntime;
+  adapters: AdapterRegistry;
+  deliveredChannel: string;
+  log: Logger;
+  historyLimit: number;
+  batchMax: number;
+  /** Show the typing sign only for turns slower than this (no flicker on fast answers). */
+  typingDelayMs?: number;
+  /** Modules' hooks, in order. */
+  hooks?: TurnHooks[];
+}
+
+function assistantItem(text: string): AgentInputItem {
+  return { type: 'message', role: 'assistant', status: 'completed', content: [{ type: 'output_text', text }] };
+}
+
+export function turnContext(turnId: string, conversationKey: string, fresh: InboundEvent[]): TurnContext {
+  const last = fresh.at(-1)!;
+  const human = [...fresh].reverse().find((e) => !e.sender.isBot) ?? last;
+  return {
+    turnId, conversationKey, ref: last.conversation, events: fresh,
+    userKey: `${human.platform}:${human.tenant}:${human.sender.id}`,
+    sender: { id: human.sender.id, name: human.sender.name },
+    kind: last.kind, now: new Date(), instructions: [],
+  };
+}
+
+/** Ask every module; the first that does not say 'run' decides. History limits combine to the smallest. */
+async function decide(hooks: TurnHooks[], ctx: TurnContext): Promise<BeforeRun> {
+  let historyLimit: number | undefined;
+  for (const h of hooks) {
+    const d = await h.beforeRun?.(ctx);
+    if (!d) continue;
+    if (d.action !== 'run') return d;
+    if (d.historyLimit !== undefined) historyLimit = Math.min(historyLimit ?? Infinity, d.historyLimit);
+  }
+  return { action: 'run', historyLimit };
+}
+
+/** How one inbound event is shown to the model. Group messages carry the sender's name. */
+export function toUserItem(e: InboundEvent): AgentInputItem {
+  const who = e.conversation.kind === 'group' ? `[${e.sender.name ?? e.sender.id}] ` : '';
+  const edited = e.kind === 'edit' ? '(edited) ' : '';
+  const files = e.attachments.map((a) => `\n[attachment: ${a.name ?? 'file'}${a.mimeType ? `, ${a.mimeType}` : ''}]`).join('');
+  return { role: 'user', content: `${who}${edited}${e.text}${files}` };
+}
+
+async function withTyping<T>(deps: TurnDeps, last: InboundEvent, fn: () => Promise<T>): Promise<T> {
+  const adapter = deps.adapters.get(last.platform);
+  if (!adapter?.startTyping) return fn();
+  let stop: (() => Promise<void>) | undefined;
+  const timer = setTimeout(() => {
+    adapter.startTyping!(last.conversation, last.platformMessageId).then((s) => (stop = s), () => undefined);
+  }, deps.typingDelayMs ?? 1_500);
+  try {
+    return await fn();
+  } finally {
+    clearTimeout(timer);
+    await stop?.().catch(() => undefined);
+  }
+}
+
+export async function processConversation(deps: TurnDeps, conversationKey: string, attempt = 0): Promise<void> {
+  const log = deps.log.child({ conversation: conversationKey });
+  await deps.inbox.turnStarting(conversationKey); // before reading: later appends schedule the next turn
+  const entries = await deps.inbox.read(conversationKey, deps.batchMax);
+  if (!entries.length) {
+    await deps.inbox.ack(conversationKey, []);
+    return;
+  }
+  for (const e of entries) if (!e.event) log.error({ streamId: e.streamId }, 'unreadable inbox entry dropped');
+  const events = entries.flatMap((e) => (e.event ? [e.event] : []));
+  const consumed = await consumedEvents(deps.db, events.map((e) => e.id));
+  if (consumed.size) await deps.queues.scheduleDelivery(conversationKey);
+  const fresh = events.filter((e) => !consumed.has(e.id));
+
+  if (fresh.length) {
+    const turnId = randomUUID();
+    const ctx = turnContext(turnId, conversationKey, fresh);
+    const hooks = deps.hooks ?? [];
+    const decision = await decide(hooks, ctx);
+    if (decision.action === 'defer') {
+      // Nothing consumed: the messages wait in the inbox, in order, for the next look.
+      log.info({ delayMs: decision.delayMs }, 'turn deferred by a module');
+      await deps.queues.scheduleTurn(conversationKey, decision.delayMs);
+      return;
+    }
+    const state = await loadConversation(deps.db, conversationKey);
+    const limit = decision.action === 'run' ? (decision.historyLimit ?? Infinity) : Infinity;
+    const session = new TurnSession(deps.db, state.sessionId, Math.min(deps.historyLimit, limit));
+    const input = fresh.map(toUserItem);
+    const last = fresh.at(-1)!;
+    const started = Date.now();
+    let reply: string | null;
+    let outcome: string;
+    let usage = { inputTokens: 0, outputTokens: 0, model: deps.runtime.modelName };
+    let items: AgentInputItem[];
+    if (decision.action === 'reply') {
+      reply = decision.text;
+      outcome = decision.outcome;
+      items = reply ? [...input, assistantItem(reply)] : input;
+    } else {
+      try {
+        const out = await withTyping(deps, last, () => deps.runtime.run(input, session, ctx));
+        usage = out;
+        reply = out.text.trim() ? out.text : null;
+        outcome = reply ? 'replied' : 'silent';
+        items = session.pending.length ? session.pending : input;
+        modelTokens.inc({ direction: 'input' }, out.inputTokens);
+        modelTokens.inc({ direction: 'output' }, out.outputTokens);
+      } catch (err) {
+        const open = err instanceof ModelUnavailableError;
+        log.error({ turnId, err: (err as Error).message }, open ? 'model circuit open; sending a notice' : 'model failed after retries; apologising');
+        modelErrors.inc({ reason: open ? 'circuit_open' : 'failed' });
+        reply = open ? BREAKER_OPEN_NOTICE : APOLOGY;
+        outcome = 'apology';
+        // The user's messages stay in the session, so the next turn still has them in context.
+        items = [...input, assistantItem(reply)];
+      }
+    }
+    try {
+      const seq = await commitTurn(deps.db, {
+        turnId, conversationKey, ref: last.conversation, state, events: fresh, items, reply,
+        replyTo: last.platformMessageId, outcome, ...usage, durationMs: Date.now() - started,
+      });
+      log.info({ turnId, seq, eventIds: fresh.map((e) => e.id), outcome, ms: Date.now() - started }, 'turn committed');
+      turnsTotal.inc({ outcome });
+      turnSeconds.observe((Date.now() - started) / 1000);
+    } catch (err) {
+      if (err instanceof StaleTurnError && attempt < 3) {
+        log.warn({ turnId, err: err.message }, 'turn was stale; starting over');
+        return processConversation(deps, conversationKey, attempt + 1);
+      }
+      throw err;
+    }
+    if (reply !== null) await deps.queues.scheduleDelivery(conversationKey);
+    else await publishDelivered(deps.redis, deps.deliveredChannel, { turnId, conversationKey, eventIds: fresh.map((e) => e.id), outcome: 'silent', parts: [] });
+    for (const h of hooks) {
+      await h.afterCommit?.(ctx, { outcome, reply, ...usage }).catch((err: Error) => log.warn({ turnId, err: err.message }, 'afterCommit hook failed'));
+    }
+  }
+
+  const left = await deps.inbox.ack(conversationKey, entries.map((e) => e.streamId));
+  if (left > 0) await deps.queues.scheduleTurn(conversationKey);
+}

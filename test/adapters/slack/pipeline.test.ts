@@ -1,0 +1,339 @@
+/**
+ * Slack end to end on the REAL pipeline: signed Events API / slash-command requests over HTTP into the gateway,
+ * inbox, turn worker (offline model), Postgres session and outbox, outbound stage, and the real @slack/web-api
+ * WebClient posting to the loopback fake Slack. The fake echoes every post back as the bot's own `message` event,
+ * as Slack does, so every test here also runs with the bot's own messages flowing in.
+ *
+ * What is asserted is what a Slack user would see: which messages appear, where (channel, thread), how many, in
+ * what order and when; plus the database rows where "the same conversation" is the point.
+ */
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SLACK_MAX_MESSAGE_CHARS } from '../../../adapters/slack/limits.js';
+import { longReply } from '../../../src/agent/offline-model.js';
+import { FakeSlack, type RecordedCall } from '../../fakes/slack/fake-slack.js';
+import {
+  BOT,
+  HUMAN,
+  TEAM,
+  appMention,
+  channelMessage,
+  dmMessage,
+  envelope,
+  fixtureText,
+  nextSlackTs,
+  postSigned,
+  type PostResult,
+} from '../../fakes/slack/requests.js';
+import { startTestApp, type TestApp } from '../../helpers/app.js';
+
+const SECRET = 'pipeline-signing-secret-0123';
+const TOKEN = 'xoxb-pipeline-token';
+/** Slack wants every Events API / slash-command request answered within 3 s, or it retries. */
+const SLACK_ACK_DEADLINE_MS = 3_000;
+
+let fake: FakeSlack;
+let app: TestApp;
+let sql: postgres.Sql;
+
+beforeAll(async () => {
+  fake = await new FakeSlack({ botUserId: BOT }).start();
+  app = await startTestApp({
+    env: { SLACK_BOT_TOKEN: TOKEN, SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: fake.apiUrl, SLACK_BOT_USER_ID: BOT },
+  });
+  fake.echoTo = { url: `${app.url}/slack/events`, signingSecret: SECRET };
+  sql = postgres(app.db.url, { max: 2, onnotice: () => undefined });
+});
+
+afterAll(async () => {
+  await sql?.end();
+  await app?.close();
+  await fake?.close();
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Poll until `ok` (at most `ms`), then return the last value: the assertions after it say what went wrong. */
+async function until<T>(probe: () => T | Promise<T>, ok: (v: T) => boolean, ms = 20_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (ok(v) || Date.now() > end) return v;
+    await sleep(50);
+  }
+}
+
+const event = (e: Record<string, unknown>, opts: { eventId?: string; retryNum?: number } = {}): Promise<PostResult> =>
+  postSigned(`${app.url}/slack/events`, SECRET, envelope(e, opts.eventId), { retryNum: opts.retryNum });
+
+const texts = (calls: RecordedCall[]) => calls.map((c) => String(c.body.text));
+const echo = (text: string, who?: string) => (who ? `Echo: [${who}] ${text}` : `Echo: ${text}`);
+
+/** The text of a stored Agents SDK item (user items are strings, assistant items output_text parts). */
+function itemText(item: { content?: unknown }): string {
+  const c = item.content;
+  if (typeof c === 'string') return c;
+  return Array.isArray(c) ? c.map((p: { text?: string }) => p.text ?? '').join('') : '';
+}
+
+describe('slack on the real pipeline', () => {
+  it('answers a channel mention in its thread; a follow-up there without a mention shares that thread and session', async () => {
+    const channel = 'C0THREADS';
+    const root = nextSlackTs();
+    expect((await event(appMention({ channel, ts: root, text: `<@${BOT}> first question` }))).status).toBe(200);
+    const first = await until(() => fake.posted(channel), (p) => p.length >= 1);
+    expect(first.map((c) => [c.body.thread_ts, c.body.text])).toEqual([[root, echo('first question', HUMAN)]]);
+
+    // Chatter at channel level (no mention, no thread) is not for the bot; the follow-up in the thread is.
+    expect((await event(channelMessage({ channel, ts: nextSlackTs(), text: 'lunch anyone?' }))).status).toBe(200);
+    expect((await event(channelMessage({ channel, ts: nextSlackTs(), thread_ts: root, text: 'second question' }))).status).toBe(200);
+    // A mention elsewhere in the channel opens a separate thread, with its own session.
+    const other = nextSlackTs();
+    expect((await event(appMention({ channel, ts: other, text: `<@${BOT}> unrelated` }))).status).toBe(200);
+
+    const all = await until(() => fake.posted(channel), (p) => p.length >= 3);
+    await sleep(700);
+    expect(fake.posted(channel, root).map((c) => c.body.text)).toEqual([echo('first question', HUMAN), echo('second question', HUMAN)]);
+    expect(fake.posted(channel, other).map((c) => c.body.text)).toEqual([echo('unrelated', HUMAN)]);
+    expect(fake.posted(channel)).toHaveLength(3);
+    expect(all.every((c) => c.body.thread_ts)).toBe(true); // nothing landed at channel level
+
+    // One conversation per thread; the follow-up was a second turn of the first thread's session.
+    const rows = await sql<{ key: string; session_id: string }[]>`
+      select key, session_id from conversations where key like ${`slack:${TEAM}:${channel}:%`} order by created_at`;
+    expect(rows.map((r) => r.key)).toEqual([`slack:${TEAM}:${channel}:${root}`, `slack:${TEAM}:${channel}:${other}`]);
+    const items = await sql<{ item: { role?: string; content?: unknown } }[]>`
+      select item from session_items where session_id = ${rows[0]!.session_id} order by position`;
+    expect(items.map((r) => [r.item.role, itemText(r.item)])).toEqual([
+      ['user', `[${HUMAN}] first question`],
+      ['assistant', echo('first question', HUMAN)],
+      ['user', `[${HUMAN}] second question`],
+      ['assistant', echo('second question', HUMAN)],
+    ]);
+  });
+
+  it("Slack's double delivery (app_mention + message) and its retries give exactly one reply", async () => {
+    const channel = 'C0DOUBLE';
+    const ts = nextSlackTs();
+    const text = `<@${BOT}> only once please`;
+    const mention = appMention({ channel, ts, text });
+    const message = channelMessage({ channel, ts, text });
+    const acks = await Promise.all([event(mention, { eventId: 'EvDoubleMention' }), event(message, { eventId: 'EvDoubleMessage' })]);
+    acks.push(await event(mention, { eventId: 'EvDoubleMention', retryNum: 1 }));
+    expect(acks.map((a) => a.status)).toEqual([200, 200, 200]);
+
+    await until(() => fake.posted(channel), (p) => p.length >= 1);
+    // Slack retries again after we answered (it never saw our ack, say): still answered once.
+    expect((await event(message, { eventId: 'EvDoubleMessage', retryNum: 2 })).status).toBe(200);
+    await sleep(1_500);
+    expect(fake.posted(channel).map((c) => [c.body.thread_ts, c.body.text])).toEqual([[ts, echo('only once please', HUMAN)]]);
+    const [turns] = await sql<{ n: number }[]>`
+      select count(*)::int as n from turns where conversation_key = ${`slack:${TEAM}:${channel}:${ts}`}`;
+    expect(turns!.n).toBe(1);
+  });
+
+  it('acknowledges within 3 s while the agent is slow, and the reply still arrives', async () => {
+    const channel = 'D0SLOW';
+    const sentAt = Date.now();
+    const ack = await event(dmMessage({ channel, user: 'U0SLOW', ts: nextSlackTs(), text: 'take your time [[slow:4000]]' }));
+    expect(ack.status).toBe(200);
+    expect(ack.ms).toBeLessThan(SLACK_ACK_DEADLINE_MS);
+    expect(fake.posted(channel)).toHaveLength(0); // the ack did not wait for the answer
+
+    const reply = await until(() => fake.posted(channel), (p) => p.length >= 1);
+    expect(texts(reply)).toEqual([echo('take your time [[slow:4000]]')]);
+    expect(reply[0]!.at - sentAt).toBeGreaterThanOrEqual(3_900);
+  });
+
+  it("gets no reply for other bots' messages or the bot's own", async () => {
+    const channel = 'C0BOTS';
+    const root = nextSlackTs();
+    await event(appMention({ channel, ts: root, text: `<@${BOT}> watch this thread` }));
+    await until(() => fake.posted(channel), (p) => p.length >= 1);
+
+    const inThread = { channel, thread_ts: root };
+    const quiet = [
+      channelMessage({ ...inThread, ts: nextSlackTs(), user: 'U0OTHERBOT', bot_id: 'B0OTHER', text: 'beep from another bot' }),
+      channelMessage({ ...inThread, ts: nextSlackTs(), user: undefined, subtype: 'bot_message', bot_id: 'B0LEGACY', text: 'legacy integration post' }),
+      channelMessage({ ...inThread, ts: nextSlackTs(), user: BOT, bot_id: 'BBOT0001', text: 'my own words' }),
+      appMention({ ...inThread, ts: nextSlackTs(), user: 'U0OTHERBOT', bot_id: 'B0OTHER', text: `<@${BOT}> bots mentioning bots` }),
+    ];
+    for (const e of quiet) expect((await event(e)).status).toBe(200);
+    await event(dmMessage({ channel: 'D0BOTS', user: BOT, bot_id: 'BBOT0001', ts: nextSlackTs(), text: 'my own DM' }));
+
+    // A person speaks again in the thread: the answer echoes exactly what they said since the bot's last answer, so
+    // any bot message that slipped into the conversation would show up in it (or as a reply of its own).
+    await event(channelMessage({ ...inThread, ts: nextSlackTs(), text: 'a human again' }));
+    await until(() => fake.posted(channel), (p) => p.length >= 2);
+    await sleep(700);
+    expect(texts(fake.posted(channel))).toEqual([echo('watch this thread', HUMAN), echo('a human again', HUMAN)]);
+    expect(fake.posted('D0BOTS')).toEqual([]);
+    // Every reply came back as the bot's own message event (as in Slack), was acknowledged, and was not answered.
+    const echoes = fake.echoes.filter((e) => e.channel === channel);
+    expect(echoes.map((e) => e.status)).toEqual([200, 200]);
+  });
+
+  it('delivers a 10,000-character reply as several messages within the limit, in order, fences balanced, nothing lost', async () => {
+    const channel = 'D0LONG';
+    await event(dmMessage({ channel, user: 'U0LONG', ts: nextSlackTs(), text: 'write a lot [[long:10000]]' }));
+    const markdown = longReply(10_000);
+    const expected = app.adapters.get('slack')!.render(markdown);
+    expect(expected.length).toBeGreaterThan(2);
+
+    const parts = await until(() => fake.posted(channel), (p) => p.length >= expected.length, 25_000);
+    await sleep(1_200);
+    expect(texts(fake.posted(channel))).toEqual(expected);
+    for (const p of texts(parts)) {
+      expect(p.length).toBeLessThanOrEqual(SLACK_MAX_MESSAGE_CHARS);
+      expect((p.match(/```/g) ?? []).length % 2).toBe(0);
+    }
+    const joined = texts(parts).join('\n');
+    const paragraphs = [...markdown.matchAll(/Paragraph (\d+):/g)].map((m) => Number(m[1]));
+    expect(paragraphs.length).toBeGreaterThan(10);
+    expect([...joined.matchAll(/Paragraph (\d+):/g)].map((m) => Number(m[1]))).toEqual(paragraphs); // each once, in order
+    for (let i = 0; i < 40; i++) expect(joined).toContain(`const value${i} = ${i} * 2; // keep me whole`);
+    // Paced at Slack's one message per second per channel, so Slack has no reason to throttle us.
+    for (let i = 1; i < parts.length; i++) expect(parts[i]!.at - parts[i - 1]!.at).toBeGreaterThanOrEqual(700);
+  });
+
+  it('a 429 with Retry-After on chat.postMessage: the part is delivered once, after the wait', async () => {
+    // Like Slack, the fake keeps refusing (429) until Retry-After has passed: a resend that does not wait shows up
+    // as a further refused call. Retry-After: 1 as Slack usually says; 3 s is longer than our own pacing and the
+    // queue's back-off, so only honouring the header gets it right.
+    for (const [channel, retryAfter] of [['D0RATE1', 1], ['D0RATE3', 3]] as const) {
+      fake.failNext('chat.postMessage', { status: 429, retryAfter, hold: true }, { channel });
+      await event(dmMessage({ channel, user: `U${channel}`, ts: nextSlackTs(), text: `hello under pressure ${retryAfter}` }));
+    }
+    for (const [channel, retryAfter] of [['D0RATE1', 1], ['D0RATE3', 3]] as const) {
+      await until(() => fake.posted(channel), (p) => p.length >= 1);
+      const calls = fake.callsOf('chat.postMessage', channel);
+      expect(calls.map((c) => [c.ok, c.error]), channel).toEqual([
+        [false, '429'],
+        [true, undefined],
+      ]);
+      expect(calls[1]!.at - calls[0]!.at).toBeGreaterThanOrEqual(retryAfter * 1000 - 50);
+      expect(calls[1]!.body.text).toBe(calls[0]!.body.text);
+    }
+    await sleep(1_000);
+    expect(texts(fake.posted('D0RATE1'))).toEqual([echo('hello under pressure 1')]);
+    expect(texts(fake.posted('D0RATE3'))).toEqual([echo('hello under pressure 3')]);
+    expect(fake.callsOf('chat.postMessage', 'D0RATE3')).toHaveLength(2);
+  });
+
+  it('/agent help: empty 200 within 3 s, then the help answer POSTed to response_url, ephemeral', async () => {
+    const form = new URLSearchParams(fixtureText('slash_command.txt'));
+    const post = async (text: string) => {
+      const responseId = `help-${text || 'empty'}-${Date.now()}`;
+      form.set('command', '/agent');
+      form.set('text', text);
+      form.set('response_url', fake.responseUrl(responseId));
+      form.set('trigger_id', `${Date.now()}.${responseId}`);
+      const ack = await postSigned(`${app.url}/slack/commands`, SECRET, form.toString(), { contentType: 'application/x-www-form-urlencoded' });
+      return { ack, responseId };
+    };
+    const answers = (id: string) => fake.responses.filter((r) => r.id === id);
+
+    for (const text of ['help', '']) {
+      const { ack, responseId } = await post(text);
+      expect(ack.status).toBe(200);
+      expect(ack.body).toBe('');
+      expect(ack.ms).toBeLessThan(SLACK_ACK_DEADLINE_MS);
+      await until(() => answers(responseId), (r) => r.length >= 1, 10_000);
+      await sleep(300);
+      const got = answers(responseId);
+      expect(got, `/agent ${text}`).toHaveLength(1);
+      expect(got[0]!.body.response_type).toBe('ephemeral');
+      expect(String(got[0]!.body.text)).toContain('`/help`');
+      expect(String(got[0]!.body.text)).toContain('List the commands you can use');
+    }
+    // Ephemeral means through the response_url only: nothing was posted into the channel for everyone.
+    expect(fake.callsOf('chat.postMessage', form.get('channel_id')!)).toEqual([]);
+  });
+
+  it('shows the typing reaction on a slow turn and removes it before the answer; a fast turn shows none', async () => {
+    const channel = 'D0TYPING';
+    await event(dmMessage({ channel, user: 'U0TYPING', ts: nextSlackTs(), text: 'quick one' }));
+    await until(() => fake.posted(channel), (p) => p.length >= 1);
+    expect(fake.callsOf('reactions.add', channel)).toEqual([]);
+
+    const ts = nextSlackTs();
+    const sentAt = Date.now();
+    await event(dmMessage({ channel, user: 'U0TYPING', ts, text: 'think hard [[slow:2500]]' }));
+    const replies = await until(() => fake.posted(channel), (p) => p.length >= 2);
+    await until(() => fake.callsOf('reactions.remove', channel), (r) => r.length >= 1, 5_000);
+
+    const target = { channel, timestamp: ts, name: 'hourglass_flowing_sand' };
+    const added = fake.callsOf('reactions.add', channel);
+    const removed = fake.callsOf('reactions.remove', channel);
+    expect(added.map((c) => c.body)).toEqual([expect.objectContaining(target)]);
+    expect(removed.map((c) => c.body)).toEqual([expect.objectContaining(target)]);
+    expect(added[0]!.at - sentAt).toBeGreaterThanOrEqual(1_000); // not for turns that answer quickly
+    expect(removed[0]!.at).toBeGreaterThan(added[0]!.at);
+    expect(removed[0]!.at).toBeLessThanOrEqual(replies[1]!.at); // gone by the time the answer shows
+    expect(texts(replies)).toEqual([echo('quick one'), echo('think hard [[slow:2500]]')]);
+  });
+
+  it('removes the typing reaction even when Slack answers reactions.add only after the turn is done', async () => {
+    const channel = 'D0TYPINGLATE';
+    const ts = nextSlackTs();
+    fake.delayNext('reactions.add', 1_500); // added at ~1.5 s, acknowledged at ~3 s; the turn ends at ~2 s
+    await event(dmMessage({ channel, user: 'U0TYPINGLATE', ts, text: 'think a bit [[slow:2000]]' }));
+    await until(() => fake.posted(channel), (p) => p.length >= 1);
+    const removed = await until(() => fake.callsOf('reactions.remove', channel), (r) => r.length >= 1, 5_000);
+    expect(fake.callsOf('reactions.add', channel).map((c) => c.body.timestamp)).toEqual([ts]);
+    expect(removed.map((c) => c.body.timestamp)).toEqual([ts]);
+  });
+
+  it('channel_not_found on send marks the reply failed with one attempt, and other conversations carry on', async () => {
+    const channel = 'C0GONE';
+    fake.closeChannel(channel);
+    const ts = nextSlackTs();
+    expect((await event(appMention({ channel, ts, text: `<@${BOT}> are you there?` }))).status).toBe(200);
+
+    const key = `slack:${TEAM}:${channel}:${ts}`;
+    const outbox = await until(
+      () => sql<{ status: string; error: string | null }[]>`select status, error from outbox where conversation_key = ${key}`,
+      (rows) => rows[0]?.status === 'failed',
+    );
+    expect(outbox).toEqual([{ status: 'failed', error: expect.stringContaining('channel_not_found') }]);
+    await sleep(2_000); // longer than the outbound queue's first back-offs: a retry would have happened by now
+    expect(fake.callsOf('chat.postMessage', channel).map((c) => c.error)).toEqual(['channel_not_found']);
+
+    await event(dmMessage({ channel: 'D0AFTER', user: 'U0AFTER', ts: nextSlackTs(), text: 'still working?' }));
+    expect(texts(await until(() => fake.posted('D0AFTER'), (p) => p.length >= 1))).toEqual([echo('still working?')]);
+  });
+
+  it('with SLACK_ALLOW_BOTS=true answers another bot, but never itself (no reply loop)', async () => {
+    const lax = await startTestApp({
+      env: { SLACK_BOT_TOKEN: TOKEN, SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: fake.apiUrl, SLACK_BOT_USER_ID: BOT, SLACK_ALLOW_BOTS: 'true' },
+    });
+    const echoTo = fake.echoTo;
+    fake.echoTo = { url: `${lax.url}/slack/events`, signingSecret: SECRET };
+    try {
+      const channel = 'C0LAX';
+      const root = nextSlackTs();
+      const fromBot = appMention({ channel, ts: root, user: 'U0OTHERBOT', bot_id: 'B0OTHER', text: `<@${BOT}> status report` });
+      expect((await postSigned(`${lax.url}/slack/events`, SECRET, envelope(fromBot))).status).toBe(200);
+      await until(() => fake.posted(channel), (p) => p.length >= 1);
+      // Our reply came back as our own message event; had it been taken, it would be answered, and so on forever.
+      await until(() => fake.echoes.filter((e) => e.channel === channel), (e) => e.length >= 1, 5_000);
+      await sleep(1_500);
+      expect(texts(fake.posted(channel))).toEqual([echo('status report', 'U0OTHERBOT')]);
+      expect(fake.echoes.filter((e) => e.channel === channel).map((e) => e.status)).toEqual([200]);
+    } finally {
+      fake.echoTo = echoTo;
+      await lax.close();
+    }
+  });
+
+  it('acknowledges a message over the input limit (so Slack does not retry it) and queues nothing', async () => {
+    const channel = 'D0HUGE';
+    const huge = 'x'.repeat(app.config.MAX_INPUT_CHARS + 1);
+    const ack = await event(dmMessage({ channel, user: 'U0HUGE', ts: nextSlackTs(), text: huge }));
+    expect(ack.status).toBe(200);
+    await sleep(700);
+    expect(fake.posted(channel)).toEqual([]);
+    const [n] = await sql<{ n: number }[]>`select count(*)::int as n from conversations where key = ${`slack:${TEAM}:dm:U0HUGE`}`;
+    expect(n!.n).toBe(0);
+  });
+});

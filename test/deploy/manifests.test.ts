@@ -1,0 +1,58 @@
+/**
+ * Deployment files are code too: the compose file must parse (docker-compose v1 `config`, which needs no engine)
+ * and every Kubernetes object rendered by kustomize must validate against the Kubernetes schemas
+ * (kubernetes-models, generated from the Kubernetes OpenAPI spec; KEDA from its CRDs).
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+
+const has = (cmd: string) => !spawnSync(cmd, ['--help'], { stdio: 'ignore' }).error;
+
+async function modelFor(apiVersion: string, kind: string): Promise<(new (data: unknown) => { validate(): void }) | undefined> {
+  const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') : ['', apiVersion];
+  const path = group === 'keda.sh' ? `@kubernetes-models/keda/keda.sh/${version}` : group ? `kubernetes-models/${group}/${version}` : `kubernetes-models/${version}`;
+  const mod = (await import(path)) as Record<string, new (data: unknown) => { validate(): void }>;
+  return mod[kind];
+}
+
+describe.skipIf(!has('docker-compose'))('docker-compose.yml', () => {
+  it('parses with `docker-compose config` and runs migrate before gateway and two workers', () => {
+    const out = execFileSync('docker-compose', ['-f', 'docker-compose.yml', 'config'], { encoding: 'utf8', env: { ...process.env, OPENAI_API_KEY: '' } });
+    const doc = parseAllDocuments(out)[0]!.toJSON() as { services: Record<string, any> };
+    expect(Object.keys(doc.services)).toEqual(expect.arrayContaining(['redis', 'cockroach', 'qdrant', 'migrate', 'gateway', 'worker']));
+    expect(doc.services.redis.command).toEqual(expect.arrayContaining(['--appendonly', 'yes', '--maxmemory-policy', 'noeviction']));
+    expect(doc.services.worker.deploy.replicas).toBe(2);
+    expect(doc.services.gateway.depends_on.migrate.condition).toBe('service_completed_successfully');
+    expect(doc.services.migrate.command).toEqual(['migrate']);
+  });
+});
+
+describe.skipIf(!has('kubectl'))('Kubernetes manifests', () => {
+  for (const overlay of ['dev', 'prod']) {
+    it(`overlay ${overlay}: every object validates against the Kubernetes schemas`, async () => {
+      const out = execFileSync('kubectl', ['kustomize', `deploy/overlays/${overlay}`], { encoding: 'utf8' });
+      const objects = parseAllDocuments(out).map((d) => d.toJSON() as { apiVersion: string; kind: string; metadata: { name: string } });
+      const kinds = new Set(objects.map((o) => o.kind));
+      for (const k of ['Deployment', 'Service', 'Ingress', 'Job', 'ConfigMap', 'PodDisruptionBudget', 'NetworkPolicy']) expect(kinds).toContain(k);
+      expect(kinds.has('HorizontalPodAutoscaler') || kinds.has('ScaledObject')).toBe(true);
+      for (const obj of objects) {
+        const Model = await modelFor(obj.apiVersion, obj.kind);
+        expect(Model, `${obj.apiVersion} ${obj.kind} has a schema`).toBeDefined();
+        expect(() => new Model!(obj).validate(), `${obj.kind}/${obj.metadata.name}`).not.toThrow();
+      }
+      for (const dep of objects.filter((o) => o.kind === 'Deployment') as any[]) {
+        const c = dep.spec.template.spec.containers[0];
+        expect(c.livenessProbe.httpGet.path).toBe('/healthz');
+        expect(c.readinessProbe.httpGet.path).toBe('/readyz');
+        expect(c.resources.requests).toBeDefined();
+        expect(dep.spec.template.spec.securityContext.runAsNonRoot).toBe(true);
+      }
+    });
+  }
+
+  it('catches an invalid manifest (the validation is real)', async () => {
+    const Model = (await modelFor('apps/v1', 'Deployment'))!;
+    expect(() => new Model({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'x' }, spec: { replicas: 'two' } }).validate()).toThrow();
+  });
+});

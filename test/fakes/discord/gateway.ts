@@ -1,0 +1,170 @@
+/**
+ * The gateway half of the fake Discord, a `ws` server speaking plain JSON (discord.js asks for
+ * `?v=10&encoding=json` and, without the optional `zlib-sync` package, no compression). HELLO (op 10) ->
+ * IDENTIFY (op 2) -> READY + GUILD_CREATE; heartbeats (op 1) are ACKed (op 11); RESUME (op 6) replays what the
+ * session missed, then RESUMED. Dispatches go to every live session and are buffered per session while it is
+ * disconnected, like Discord does for a resumable session.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocket, WebSocketServer } from 'ws';
+import { BOT_USER, IDS, guildCreate } from './payloads.js';
+
+interface Session {
+  id: string;
+  seq: number;
+  events: { op: 0; s: number; t: string; d: unknown }[];
+  socket: WebSocket | undefined;
+  /** false once closed by the client or invalidated: cannot be resumed any more. */
+  resumable: boolean;
+}
+
+export interface GatewayState {
+  token: string;
+  url(): string;
+}
+
+export class FakeDiscordGateway {
+  readonly wss = new WebSocketServer({ noServer: true });
+  readonly sessions = new Map<string, Session>();
+  identifies: { intents: number; at: number }[] = [];
+  resumes = 0;
+  connections = 0;
+  /** Highest number of simultaneously identified (live) sessions ever seen. */
+  maxLiveSessions = 0;
+  heartbeatIntervalMs = 41_250;
+  /** IDENTIFY with any of these intent bits is closed with 4014, like an app without the privileged intent. */
+  disallowedIntents = 0;
+  /** Guild channels and threads seen in dispatches (and the fixture guild's), so the bot's own messages can be echoed. */
+  private readonly guildChannels = new Map<string, { guildId: string; type: number }>();
+
+  constructor(private readonly state: GatewayState) {
+    this.wss.on('connection', (ws) => this.onConnection(ws));
+    const guild = guildCreate();
+    for (const c of [...guild.channels, ...guild.threads]) this.guildChannels.set(c.id, { guildId: guild.id, type: c.type });
+  }
+
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.wss.emit('connection', ws, req));
+  }
+
+  liveSessions(): Session[] {
+    return [...this.sessions.values()].filter((s) => s.socket?.readyState === WebSocket.OPEN);
+  }
+
+  /** Send a dispatch to every live session; resumable disconnected sessions get it on RESUME. */
+  dispatch(t: string, d: unknown): void {
+    this.remember(t, d as Record<string, any>);
+    for (const s of this.sessions.values()) {
+      if (!s.resumable) continue;
+      const event = { op: 0 as const, s: ++s.seq, t, d };
+      s.events.push(event);
+      if (s.socket?.readyState === WebSocket.OPEN) s.socket.send(JSON.stringify(event));
+    }
+  }
+
+  /**
+   * The MESSAGE_CREATE Discord sends for a message the bot itself created through REST: every bot sees its own
+   * messages come back over the gateway (a reply loop waits there if it does not drop them).
+   */
+  ownMessage(channelId: string, message: Record<string, unknown>): Record<string, unknown> {
+    const known = this.guildChannels.get(channelId);
+    if (!known) return { ...message, channel_type: 1 }; // not a guild channel we know of: a DM
+    return {
+      ...message,
+      guild_id: known.guildId,
+      channel_type: known.type,
+      member: { roles: [], joined_at: '2024-01-01T00:00:00.000000+00:00', nick: null, deaf: false, mute: false, flags: 0 },
+    };
+  }
+
+  private remember(t: string, d: Record<string, any> | undefined): void {
+    if (!d) return;
+    if ((t === 'CHANNEL_CREATE' || t === 'THREAD_CREATE') && d.guild_id) this.guildChannels.set(d.id, { guildId: d.guild_id, type: d.type });
+    if (t === 'MESSAGE_CREATE' && d.guild_id && !this.guildChannels.has(d.channel_id)) {
+      this.guildChannels.set(d.channel_id, { guildId: d.guild_id, type: typeof d.channel_type === 'number' ? d.channel_type : 0 });
+    }
+  }
+
+  /** Drop every live connection with a resumable close code; sessions stay resumable. */
+  dropConnections(code = 4000): void {
+    for (const s of this.liveSessions()) s.socket!.close(code, 'fake drop');
+  }
+
+  /** Close every live connection with a code after which Discord does not allow resuming (e.g. 4014, 4004). */
+  closeSessions(code: number): void {
+    for (const s of this.liveSessions()) {
+      s.resumable = false;
+      s.socket!.close(code, 'fake close');
+    }
+  }
+
+  close(): void {
+    for (const ws of this.wss.clients) ws.terminate();
+    this.wss.close();
+  }
+
+  private onConnection(ws: WebSocket): void {
+    this.connections++;
+    let session: Session | undefined;
+    const send = (p: unknown) => ws.readyState === WebSocket.OPEN && ws.send(JSON.stringify(p));
+    send({ op: 10, d: { heartbeat_interval: this.heartbeatIntervalMs } });
+
+    ws.on('message', (raw) => {
+      let p: { op: number; d: any };
+      try {
+        p = JSON.parse(raw.toString());
+      } catch {
+        return ws.close(4002, 'decode error');
+      }
+      switch (p.op) {
+        case 1:
+          return send({ op: 11 });
+        case 2: {
+          if (p.d?.token !== this.state.token) return ws.close(4004, 'Authentication failed.');
+          this.identifies.push({ intents: p.d.intents, at: Date.now() });
+          if (this.disallowedIntents & p.d.intents) return ws.close(4014, 'Disallowed intent(s).');
+          session = { id: randomUUID(), seq: 0, events: [], socket: ws, resumable: true };
+          this.sessions.set(session.id, session);
+          this.maxLiveSessions = Math.max(this.maxLiveSessions, this.liveSessions().length);
+          const ready = {
+            v: 10,
+            user: BOT_USER,
+            guilds: [{ id: IDS.guild, unavailable: true }],
+            session_id: session.id,
+            resume_gateway_url: this.state.url(),
+            shard: [0, 1],
+            application: { id: IDS.app, flags: 0 },
+          };
+          for (const [t, d] of [['READY', ready], ['GUILD_CREATE', guildCreate()]] as const) {
+            const event = { op: 0 as const, s: ++session.seq, t, d };
+            session.events.push(event);
+            send(event);
+          }
+          return;
+        }
+        case 6: {
+          const s = this.sessions.get(p.d?.session_id);
+          if (!s || !s.resumable || p.d?.token !== this.state.token) return send({ op: 9, d: false });
+          this.resumes++;
+          session = s;
+          s.socket = ws;
+          this.maxLiveSessions = Math.max(this.maxLiveSessions, this.liveSessions().length);
+          for (const e of s.events) if (e.s > (p.d.seq ?? 0)) send(e);
+          const resumed = { op: 0 as const, s: ++s.seq, t: 'RESUMED', d: {} };
+          s.events.push(resumed);
+          return send(resumed);
+        }
+        default:
+          return; // presence updates etc.: ignored
+      }
+    });
+    ws.on('close', (code) => {
+      if (!session || session.socket !== ws) return;
+      session.socket = undefined;
+      // A client that closes normally ends its session (Discord invalidates it); a drop keeps it resumable.
+      if (code === 1000 || code === 1001) session.resumable = false;
+    });
+  }
+}

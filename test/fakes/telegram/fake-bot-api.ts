@@ -1,0 +1,264 @@
+/**
+ * A loopback fake of the Telegram Bot API (node:http on 127.0.0.1, port 0): `/bot<token>/<method>` with JSON
+ * bodies, answering as Telegram does (HTTP status = error_code, `{ ok, result | error_code, description,
+ * parameters }`). It records every call, keeps a queue of updates for long polling (offset confirms, one poller at
+ * a time, 409 otherwise), parses MarkdownV2 strictly, and fails on demand (429 with retry_after, 403, 400).
+ */
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { EntityParseError, parseMarkdownV2, type ParsedEntity } from './markdownv2.js';
+
+export interface FakeCall {
+  method: string;
+  params: Record<string, any>;
+  /** Date.now() when the call arrived. */
+  at: number;
+}
+
+export interface SentMessage {
+  message_id: number;
+  chat_id: number | string;
+  /** As sent (MarkdownV2 source when parse_mode is set). */
+  raw: string;
+  /** What a client would show: the text after entity parsing. */
+  text: string;
+  entities: ParsedEntity[];
+  parse_mode?: string;
+  message_thread_id?: number;
+  reply_to?: number;
+}
+
+export interface FakeError {
+  error_code: number;
+  description: string;
+  parameters?: Record<string, unknown>;
+}
+
+interface PendingPoll {
+  res: ServerResponse;
+  offset: number;
+  timer: NodeJS.Timeout;
+}
+
+export class FakeBotApi {
+  readonly calls: FakeCall[] = [];
+  readonly sent: SentMessage[] = [];
+  /** getUpdates answered 409 because another poll was open (or a webhook was set). */
+  conflicts = 0;
+  /** Most getUpdates open at the same moment (must stay 1 with one poller per token). */
+  maxConcurrentPolls = 0;
+  webhookUrl = '';
+  private server!: Server;
+  private updates: Array<Record<string, unknown> & { update_id: number }> = [];
+  private nextUpdateId = 500_000;
+  private nextMessageId = 9000;
+  private failures = new Map<string, Array<{ error: FakeError; chatId?: string }>>();
+  private blocked = new Set<string>();
+  private polls = new Set<PendingPoll>();
+
+  constructor(
+    readonly token: string,
+    readonly bot: { id: number; username: string; first_name?: string } = { id: Number(token.split(':')[0]), username: 'gateway_test_bot' },
+  ) {}
+
+  /** The `apiRoot` to give the adapter. */
+  url = '';
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => void this.route(req, res));
+    this.server.listen(0, '127.0.0.1');
+    await once(this.server, 'listening');
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  async close(): Promise<void> {
+    for (const p of this.polls) clearTimeout(p.timer);
+    this.polls.clear();
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** Queue an update for getUpdates (update_id assigned when missing); returns its update_id. */
+  pushUpdate(update: Record<string, unknown>): number {
+    const u = { ...update, update_id: (update.update_id as number | undefined) ?? this.nextUpdateId++ };
+    this.updates.push(u);
+    this.flushPolls();
+    return u.update_id;
+  }
+
+  /** getUpdates requests being held open right now. */
+  get openPolls(): number {
+    return this.polls.size;
+  }
+
+  /** Updates not yet confirmed by an offset. */
+  get pendingUpdates(): number[] {
+    return this.updates.map((u) => u.update_id);
+  }
+
+  /**
+   * The next call of `method` fails with this error (queued, one per call). With `chatId`, only a call for that
+   * chat takes it, so tests sharing one fake cannot catch each other's failures.
+   */
+  failNext(method: string, error: FakeError, chatId?: number | string): void {
+    this.failures.set(method, [...(this.failures.get(method) ?? []), { error, ...(chatId !== undefined ? { chatId: String(chatId) } : {}) }]);
+  }
+
+  /** Calls of `method` for one chat, in order. */
+  callsTo(method: string, chatId: number | string): FakeCall[] {
+    return this.calls.filter((c) => c.method === method && String(c.params.chat_id) === String(chatId));
+  }
+
+  /** Messages the bot sent to one chat, in order. */
+  sentTo(chatId: number | string): SentMessage[] {
+    return this.sent.filter((m) => String(m.chat_id) === String(chatId));
+  }
+
+  /** Every send to this chat answers 403 "bot was blocked by the user". */
+  block(chatId: number | string): void {
+    this.blocked.add(String(chatId));
+  }
+
+  callsOf(method: string): FakeCall[] {
+    return this.calls.filter((c) => c.method === method);
+  }
+
+  private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const m = /^\/bot([^/]+)\/([A-Za-z]+)$/.exec(req.url?.split('?')[0] ?? '');
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    if (!m || m[1] !== this.token) return this.fail(res, { error_code: m ? 401 : 404, description: m ? 'Unauthorized' : 'Not Found' });
+    const method = m[2]!;
+    let params: Record<string, any> = {};
+    const body = Buffer.concat(chunks).toString('utf8');
+    if (body) {
+      try {
+        params = JSON.parse(body);
+      } catch {
+        return this.fail(res, { error_code: 400, description: 'Bad Request: invalid JSON' });
+      }
+    }
+    this.calls.push({ method, params, at: Date.now() });
+    const queue = this.failures.get(method) ?? [];
+    const k = queue.findIndex((f) => f.chatId === undefined || f.chatId === String(params.chat_id));
+    if (k >= 0) return this.fail(res, queue.splice(k, 1)[0]!.error);
+    switch (method) {
+      case 'getMe':
+        return this.ok(res, { is_bot: true, first_name: 'Gateway', can_join_groups: true, ...this.bot });
+      case 'getUpdates':
+        return this.getUpdates(res, params);
+      case 'sendMessage':
+        return this.sendMessage(res, params);
+      case 'sendChatAction':
+        if (this.blocked.has(String(params.chat_id))) return this.fail(res, { error_code: 403, description: 'Forbidden: bot was blocked by the user' });
+        return this.ok(res, true);
+      case 'answerCallbackQuery':
+      case 'setMyCommands':
+        return this.ok(res, true);
+      case 'setWebhook':
+        this.webhookUrl = String(params.url ?? '');
+        return this.ok(res, true);
+      case 'deleteWebhook':
+        this.webhookUrl = '';
+        return this.ok(res, true);
+      default:
+        return this.fail(res, { error_code: 404, description: 'Not Found: method not found' });
+    }
+  }
+
+  private ok(res: ServerResponse, result: unknown): void {
+    if (res.writableEnded || res.destroyed) return;
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true, result }));
+  }
+
+  private fail(res: ServerResponse, e: FakeError): void {
+    if (res.writableEnded || res.destroyed) return;
+    res.writeHead(e.error_code, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: false, ...e }));
+  }
+
+  private sendMessage(res: ServerResponse, p: Record<string, any>): void {
+    if (p.chat_id === undefined) return this.fail(res, { error_code: 400, description: 'Bad Request: chat_id is empty' });
+    if (this.blocked.has(String(p.chat_id))) return this.fail(res, { error_code: 403, description: 'Forbidden: bot was blocked by the user' });
+    const raw = String(p.text ?? '');
+    let parsed: { text: string; entities: ParsedEntity[] } = { text: raw, entities: [] };
+    if (p.parse_mode === 'MarkdownV2') {
+      try {
+        parsed = parseMarkdownV2(raw);
+      } catch (err) {
+        if (!(err instanceof EntityParseError)) throw err;
+        return this.fail(res, { error_code: 400, description: `Bad Request: can't parse entities: ${err.message}` });
+      }
+    } else if (p.parse_mode !== undefined) {
+      return this.fail(res, { error_code: 400, description: `Bad Request: unsupported parse_mode ${p.parse_mode}` });
+    }
+    if (!parsed.text.trim()) return this.fail(res, { error_code: 400, description: 'Bad Request: message text is empty' });
+    if (parsed.text.length > 4096) return this.fail(res, { error_code: 400, description: 'Bad Request: message is too long' });
+    const msg: SentMessage = {
+      message_id: this.nextMessageId++,
+      chat_id: p.chat_id,
+      raw,
+      text: parsed.text,
+      entities: parsed.entities,
+      ...(p.parse_mode ? { parse_mode: p.parse_mode } : {}),
+      ...(p.message_thread_id !== undefined ? { message_thread_id: p.message_thread_id } : {}),
+      ...(p.reply_parameters?.message_id !== undefined ? { reply_to: p.reply_parameters.message_id } : {}),
+    };
+    this.sent.push(msg);
+    const chatType = String(p.chat_id).startsWith('-') ? 'supergroup' : 'private';
+    this.ok(res, {
+      message_id: msg.message_id,
+      date: Math.floor(Date.now() / 1000),
+      chat: { id: Number(p.chat_id), type: chatType },
+      from: { id: this.bot.id, is_bot: true, first_name: 'Gateway', username: this.bot.username },
+      text: parsed.text,
+      ...(msg.message_thread_id !== undefined ? { message_thread_id: msg.message_thread_id, is_topic_message: true } : {}),
+    });
+  }
+
+  private getUpdates(res: ServerResponse, p: Record<string, any>): void {
+    this.maxConcurrentPolls = Math.max(this.maxConcurrentPolls, this.polls.size + 1);
+    if (this.webhookUrl) {
+      this.conflicts++;
+      return this.fail(res, { error_code: 409, description: "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first" });
+    }
+    if (this.polls.size > 0) {
+      this.conflicts++;
+      return this.fail(res, { error_code: 409, description: 'Conflict: terminated by other getUpdates request; make sure that only one bot instance is running' });
+    }
+    const offset = typeof p.offset === 'number' ? p.offset : 0;
+    // An offset confirms every update below it: Telegram forgets them.
+    this.updates = this.updates.filter((u) => u.update_id >= offset);
+    const timeoutS = typeof p.timeout === 'number' ? p.timeout : 0;
+    if (this.updates.length || timeoutS <= 0) return this.ok(res, this.updates.slice(0, 100));
+    const poll: PendingPoll = {
+      res,
+      offset,
+      timer: setTimeout(() => {
+        this.polls.delete(poll);
+        this.ok(res, []);
+      }, timeoutS * 1000),
+    };
+    this.polls.add(poll);
+    // The client gave up (aborted fetch): the poll is no longer open.
+    res.on('close', () => {
+      clearTimeout(poll.timer);
+      this.polls.delete(poll);
+    });
+  }
+
+  private flushPolls(): void {
+    for (const poll of this.polls) {
+      const ready = this.updates.filter((u) => u.update_id >= poll.offset);
+      if (!ready.length) continue;
+      clearTimeout(poll.timer);
+      this.polls.delete(poll);
+      this.ok(poll.res, ready.slice(0, 100));
+    }
+  }
+}
+
+export async function startFakeBotApi(token = '123456789:TEST-token_fake', bot?: { id: number; username: string }): Promise<FakeBotApi> {
+  return new FakeBotApi(token, bot).start();
+}

@@ -1,0 +1,46 @@
+/** Runs gateway / worker roles as separate OS processes (the real entry point), for multi-process tests. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { freePort } from '../../src/cli/dev-services.js';
+
+export interface RoleProcess {
+  role: string;
+  url: string;
+  proc: ChildProcess;
+  output(): string;
+  kill(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export async function spawnRole(role: 'gateway' | 'worker' | 'all', env: Record<string, string>): Promise<RoleProcess> {
+  const port = await freePort();
+  // NODE_ARGS: extra node flags for profiling (e.g. --cpu-prof), which NODE_OPTIONS does not allow.
+  const nodeArgs = env.NODE_ARGS ? env.NODE_ARGS.split(' ') : [];
+  const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/cli/main.ts', role], {
+    env: { ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'warn', HOST: '127.0.0.1', PORT: String(port), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  proc.stdout?.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
+  proc.stderr?.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`${role} exited with ${proc.exitCode}:\n${out}`);
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) break;
+    } catch {
+      /* not up yet */
+    }
+    if (Date.now() > deadline) throw new Error(`${role} did not start:\n${out}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    role, url, proc,
+    output: () => out,
+    kill: (signal = 'SIGTERM') =>
+      new Promise((resolve) => {
+        if (proc.exitCode !== null || proc.signalCode !== null) return resolve(proc.exitCode);
+        proc.once('exit', (code) => resolve(code));
+        proc.kill(signal);
+      }),
+  };
+}

@@ -1,0 +1,93 @@
+/**
+ * Reminders set in chat through the offline model's deterministic phrasing, delivered once by a delayed job; and
+ * admins' scheduled messages, to one conversation or fanned out (paced) to every opted-in user.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listScheduledMessages, removeScheduledMessage, scheduleMessage, setCheckin } from '../../src/scheduler/index.js';
+import { reminderJobId } from '../../src/scheduler/ids.js';
+import { sleep, until } from '../helpers/wait.js';
+import { dm, dmKey, posted, startSchedulerApp, type SchedulerTestApp } from './helpers.js';
+
+let t: SchedulerTestApp;
+beforeAll(async () => {
+  t = await startSchedulerApp({ env: { SCHEDULER_FANOUT_PER_SECOND: '5' } });
+});
+afterAll(async () => t?.close());
+
+const reminderRows = (user: string) =>
+  t.sql<{ id: string; text: string; status: string; due_at: Date; timezone: string }[]>`
+    select id, text, status, due_at, timezone from reminders where user_key = ${`local:default:${user}`} order by created_at`;
+
+describe('reminders', () => {
+  it('"remind me in 2 seconds to call Sam" is set through chat and delivered exactly once', async () => {
+    const res = await dm(t.app, 'ann', 'remind me in 2 seconds to call Sam');
+    expect(res.body.replies[0].text).toMatch(/^Reminder set for \[[0-9a-f]{6}\] .* \(UTC\): call Sam$/);
+    const got = await until(() => posted(t.app, 'dm-ann'), (r) => r.some((m) => m.text.includes('call Sam') && m.text.startsWith('⏰')), 8_000);
+    expect(got.filter((m) => m.text.startsWith('⏰')).map((m) => m.text)).toEqual(['⏰ Reminder: call Sam']);
+    await sleep(1_500);
+    expect((await posted(t.app, 'dm-ann')).filter((m) => m.text.startsWith('⏰'))).toHaveLength(1);
+    expect((await reminderRows('ann')).map((r) => r.status)).toEqual(['delivered']);
+  });
+
+  it('"tomorrow at 9" is read in the user\'s timezone; list and cancel are scoped to the user', async () => {
+    await dm(t.app, 'bob', 'hi');
+    await setCheckin(t.deps, { conversationKey: dmKey('bob'), enabled: false, timezone: 'Asia/Tokyo' }); // bob's timezone
+    const set = await dm(t.app, 'bob', 'remind me tomorrow at 9 to call Sam');
+    expect(set.body.replies[0].text).toMatch(/ 09:00 \(Asia\/Tokyo\): call Sam$/);
+    const [r] = await reminderRows('bob');
+    expect(r!.due_at.toISOString()).toMatch(/T00:00:00\.000Z$/); // 09:00 in Tokyo
+    expect(await t.ctx.queue.existing([reminderJobId(r!.id)])).toEqual(new Set([reminderJobId(r!.id)]));
+
+    const list = await dm(t.app, 'bob', 'list my reminders');
+    expect(list.body.replies[0].text).toContain(`[${r!.id.slice(1, 7)}]`);
+    expect((await dm(t.app, 'ann', 'list my reminders')).body.replies[0].text).toBe('You have no pending reminders.');
+    expect((await dm(t.app, 'ann', `cancel reminder ${r!.id.slice(1, 7)}`)).body.replies[0].text).toMatch(/^No pending reminder/);
+
+    const cancel = await dm(t.app, 'bob', `cancel reminder ${r!.id.slice(1, 7)}`);
+    expect(cancel.body.replies[0].text).toMatch(/^Cancelled \[/);
+    expect((await reminderRows('bob'))[0]!.status).toBe('cancelled');
+    expect((await t.ctx.queue.existing([reminderJobId(r!.id)])).size).toBe(0);
+  });
+});
+
+describe('scheduled messages', () => {
+  it('a one-off message to one conversation arrives once, as written, without the model', async () => {
+    await dm(t.app, 'cat', 'hi');
+    const m = await scheduleMessage(t.deps, { text: 'Maintenance tonight at 22:00.', to: { conversationKey: dmKey('cat') }, at: new Date(Date.now() + 800), createdBy: 'admin1' });
+    expect(m).toMatchObject({ state: 'scheduled', target: 'conversation' });
+    await until(() => posted(t.app, 'dm-cat'), (r) => r.length > 1, 8_000);
+    await sleep(800);
+    expect((await posted(t.app, 'dm-cat')).map((x) => x.text)).toEqual(['Echo: hi', 'Maintenance tonight at 22:00.']);
+    const turns = await t.sql`select outcome, input_tokens from turns where conversation_key = ${dmKey('cat')} order by seq`;
+    expect(turns.at(-1)).toMatchObject({ outcome: 'reminder', input_tokens: 0 });
+    expect((await listScheduledMessages(t.deps)).find((x) => x.id === m.id)?.state).toBe('sent');
+  });
+
+  it('to all opted-in users: one job per recipient, paced per platform, nobody else', async () => {
+    for (const user of ['u1', 'u2', 'u3', 'u4']) {
+      await dm(t.app, user, 'hi');
+      await setCheckin(t.deps, { conversationKey: dmKey(user), enabled: false, announcements: user !== 'u4' });
+    }
+    const m = await scheduleMessage(t.deps, { text: 'New feature: reminders!', to: 'optins', at: new Date(Date.now() + 300) });
+    const arrived: number[] = [];
+    for (const user of ['u1', 'u2', 'u3']) {
+      const got = await until(() => posted(t.app, `dm-${user}`), (r) => r.length > 1, 8_000);
+      expect(got.map((x) => x.text)).toEqual(['Echo: hi', 'New feature: reminders!']);
+      arrived.push(Number(got[1]!.id.split('-')[0]));
+    }
+    // 5 per second per platform: three local recipients span at least two intervals of 200 ms.
+    expect(Math.max(...arrived) - Math.min(...arrived)).toBeGreaterThanOrEqual(350);
+    await sleep(500);
+    expect((await posted(t.app, 'dm-u4')).map((x) => x.text)).toEqual(['Echo: hi']);
+    expect(await removeScheduledMessage(t.deps, m.id)).toBe(true);
+  });
+
+  it('a recurring message is a job scheduler; removing it removes the scheduler', async () => {
+    const m = await scheduleMessage(t.deps, { text: 'Weekly digest', to: 'optins', pattern: '0 9 * * 1', timezone: 'Europe/Berlin' });
+    expect(m.nextAt!.getTime()).toBeGreaterThan(Date.now());
+    const keys = async () => (await t.ctx.queue.queue.getJobSchedulers(0, -1)).map((s) => s.key);
+    expect(await keys()).toContain(`msg:${m.id}`);
+    expect(await removeScheduledMessage(t.deps, m.id)).toBe(true);
+    expect(await keys()).not.toContain(`msg:${m.id}`);
+  });
+});
