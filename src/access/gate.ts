@@ -3,7 +3,7 @@
  *   1. maintenance pause  -> defer (nothing consumed); one notice per conversation per pause
  *   2. bans               -> consumed silently when every person in the batch is banned
  *   3. DM policy          -> allowlist: a polite refusal; pairing: a code and nothing else
- *   4. per-user rate limit (token bucket, one token per message) -> a polite refusal, once a minute
+ *   4. per-user rate limit (token bucket, one token per message, charged once) -> a polite refusal, once a minute
  *   5. daily token budget -> a polite refusal
  *   6. bot-loop guard     -> every turn that would answer counts; past the cap per minute, silence
  * Refusals are `{action:'reply', outcome}`: the messages are consumed and answered once, never retried.
@@ -87,7 +87,7 @@ export function accessHooks(d: GateDeps): TurnHooks {
       }
     }
     const limits = { perMinute: d.config.RATE_LIMIT_PER_MINUTE, burst: d.config.RATE_LIMIT_BURST };
-    if (!(await takeTokens(d.redis, d.keys, standing.principal, people.length, limits))) {
+    if (!(await takeTokens(d.redis, d.keys, standing.principal, people.map((e) => e.id), limits))) {
       const notice = await claimRateNotice(d.redis, d.keys, standing.principal);
       return { action: 'reply', text: notice ? RATE_LIMITED_TEXT : null, outcome: 'rate_limited' };
     }
@@ -121,7 +121,7 @@ export function accessHooks(d: GateDeps): TurnHooks {
 
       const answers = !decision || (decision.action === 'reply' && decision.text !== null);
       const synthOnly = ctx.events.every(isSynthetic);
-      if (answers && !synthOnly && !(await allowReply(d.redis, d.keys, ctx.conversationKey, d.config.BOT_LOOP_MAX_REPLIES_PER_MINUTE))) {
+      if (answers && !synthOnly && !(await allowReply(d.redis, d.keys, ctx.conversationKey, ctx.events.at(-1)!.id, d.config.BOT_LOOP_MAX_REPLIES_PER_MINUTE))) {
         d.log.warn({ conversation: ctx.conversationKey }, 'bot-loop guard: reply cap reached; consuming quietly');
         return { action: 'reply', text: null, outcome: 'loop_guard' };
       }

@@ -43,8 +43,11 @@ export interface AccessKeys {
   pairCode(code: string): string;
   pairBy(principal: string): string;
   bucket(principal: string): string;
+  /** Message ids already charged to the bucket (so a re-run turn is not charged twice). */
+  charged(principal: string): string;
   rateNotice(principal: string): string;
   loop(conversationKey: string, minute: number): string;
+  loopMark(conversationKey: string, turnMark: string, minute: number): string;
 }
 
 export function accessKeys(prefix: string): AccessKeys {
@@ -55,7 +58,9 @@ export function accessKeys(prefix: string): AccessKeys {
     pairCode: (code) => `${p}:pair:${code}`,
     pairBy: (principal) => `${p}:pair-by:${principal}`,
     bucket: (principal) => `${p}:bucket:${principal}`,
+    charged: (principal) => `${p}:charged:${principal}`,
     rateNotice: (principal) => `${p}:rate-notice:${principal}`,
     loop: (c, minute) => `${p}:loop:${c}:${minute}`,
+    loopMark: (c, mark, minute) => `${p}:loop-mark:${c}:${minute}:${mark}`,
   };
 }

@@ -144,7 +144,7 @@ export const envSchema = z.object({
   PAIRING_CODE_TTL_SECONDS: int(600, 1),
   /** Per-user token bucket over messages (0 = off): refill per minute, and the burst it allows. */
   RATE_LIMIT_PER_MINUTE: int(20),
-  RATE_LIMIT_BURST: int(10, 1),
+  RATE_LIMIT_BURST: int(20, 1),
   /** Bot-loop guard: most replies per conversation per minute (0 = off). */
   BOT_LOOP_MAX_REPLIES_PER_MINUTE: int(30),
   /** Tokens (input + output) one user may spend per UTC day (0 = unlimited). */

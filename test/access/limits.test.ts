@@ -4,10 +4,14 @@
  * ingress. Each refusal consumes the messages with one polite answer (or, where repeating it would not help,
  * quietly) and is recorded as the turn's outcome.
  */
+import { Redis } from 'ioredis';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { budgetText, RATE_LIMITED_TEXT } from '../../src/access/gate.js';
+import { allowReply, takeTokens } from '../../src/access/limits.js';
+import { accessKeys } from '../../src/access/policy.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
+import { cleanRedisPrefix, REDIS_URL, uniqueName } from '../helpers/services.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -70,6 +74,30 @@ describe('rate limit and bot-loop guard', () => {
     const res = await app.post('/local/messages', { conversation: 'big', user: 'ann', text: 'x'.repeat(501), kind: 'dm' });
     expect(res.status).toBe(413);
     expect(res.body.error).toBe('message too long: 501 characters, the limit is 500');
+  });
+});
+
+describe('limits under at-least-once turns', () => {
+  // A turn is attempted again after a crash or a deferral: the same messages must not be charged twice.
+  it('charges each message once, however often its turn is attempted', async () => {
+    const prefix = uniqueName('lim');
+    const redis = new Redis(REDIS_URL);
+    const keys = accessKeys(prefix);
+    const s = { perMinute: 1, burst: 3 };
+    const now = Date.now();
+    try {
+      for (let attempt = 0; attempt < 5; attempt++) expect(await takeTokens(redis, keys, 'local:u', ['m1', 'm2'], s)).toBe(true);
+      expect(await takeTokens(redis, keys, 'local:u', ['m1', 'm2', 'm3'], s)).toBe(true); // only m3 is new
+      expect(await takeTokens(redis, keys, 'local:u', ['m4'], s)).toBe(false); // the bucket is empty now
+      expect(await takeTokens(redis, keys, 'local:u', ['m1', 'm2', 'm3'], s)).toBe(true);
+
+      for (let attempt = 0; attempt < 5; attempt++) expect(await allowReply(redis, keys, 'c1', 'turn-a', 2, now)).toBe(true);
+      expect(await allowReply(redis, keys, 'c1', 'turn-b', 2, now)).toBe(true);
+      expect(await allowReply(redis, keys, 'c1', 'turn-c', 2, now)).toBe(false);
+    } finally {
+      redis.disconnect();
+      await cleanRedisPrefix(prefix);
+    }
   });
 });
 
