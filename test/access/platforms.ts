@@ -13,25 +13,15 @@ import { startFakeBotApi, type FakeBotApi } from '../fakes/telegram/fake-bot-api
 import { commandInteraction, discordEnv, postInteraction } from '../adapters/discord/pipeline-helpers.js';
 import { BOT, TOKEN, newUpdateId, postUpdate, privateUpdate, telegramEnv, groupUpdate } from '../adapters/telegram/e2e-helpers.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
+import { sleep, waitFor } from '../helpers/wait.js';
+
+export { sleep, waitFor };
 
 export { BOT as TELEGRAM_BOT } from '../adapters/telegram/e2e-helpers.js';
 
 export const SLACK_SECRET = 'access-signing-secret-0123';
 export const SLACK_TEAM = 'T123ABC456';
 const SLACK_BOT = 'UBOTACCESS';
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Bounded polling: the first truthy value, or an error naming what was awaited. */
-export async function waitFor<T>(fn: () => T | undefined | null | false | Promise<T | undefined | null | false>, what: string, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(40);
-  }
-}
 
 export type PlatformName = 'slack' | 'discord' | 'telegram' | 'local';
 

@@ -4,6 +4,9 @@ import type { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
 import type { CommandInvocation, CommandResult, IngressSink } from '../../../src/core/adapter.js';
 import type { InboundEvent } from '../../../src/core/types.js';
+import { sleep, waitFor } from '../../helpers/wait.js';
+
+export { sleep, waitFor };
 
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -56,18 +59,6 @@ export function recordingSink(
   };
   return sink;
 }
-
-export async function waitFor<T>(fn: () => T | undefined | null | false | Promise<T | undefined | null | false>, what: string, timeoutMs = 8000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export function testPrefix(file: string): string {
   return `test:discord:${file}:${randomUUID().slice(0, 8)}`;

@@ -7,6 +7,9 @@ import type { ChannelAdapter } from '../../../src/core/adapter.js';
 import { startTestApp, type TestApp } from '../../helpers/app.js';
 import type { TestDatabase } from '../../helpers/services.js';
 import { FakeDiscord, IDS, createSigner, loadFixture, snowflake, type TestSigner } from '../../fakes/discord/index.js';
+import { sleep, waitFor } from '../../helpers/wait.js';
+
+export { sleep, waitFor };
 
 export interface DiscordApp {
   fake: FakeDiscord;
@@ -57,19 +60,6 @@ export async function startDiscordApp(
     throw err;
   }
 }
-
-/** Bounded polling: resolves with the first truthy value, throws (naming what it waited for) after `ms`. */
-export async function waitFor<T>(fn: () => T | undefined | null | false | Promise<T | undefined | null | false>, what: string, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 40));
-  }
-}
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Waits until a channel has at least `n` messages from the bot, and returns their contents. */
 export function repliesIn(fake: FakeDiscord, channelId: string, n = 1, ms = 20_000): Promise<string[]> {

@@ -9,6 +9,9 @@ import { startTestApp, type TestApp } from '../../helpers/app.js';
 import type { TestDatabase } from '../../helpers/services.js';
 import type { FakeBotApi, SentMessage } from '../../fakes/telegram/fake-bot-api.js';
 import { fixture, SECRET } from './helpers.js';
+import { sleep, waitFor } from '../../helpers/wait.js';
+
+export { sleep, waitFor };
 
 export { BOT, SECRET, TOKEN } from './helpers.js';
 
@@ -40,19 +43,6 @@ export async function startTelegramApp(
   }
   return { app, adapter };
 }
-
-/** Bounded polling: resolves with the first truthy value, throws (naming what it waited for) after `ms`. */
-export async function waitFor<T>(fn: () => T | undefined | null | false | Promise<T | undefined | null | false>, what: string, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 40));
-  }
-}
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Waits until the bot sent at least `n` messages to `chatId`; returns them (what the user sees, in order). */
 export function repliesIn(fake: FakeBotApi, chatId: number, n = 1, ms = 20_000): Promise<SentMessage[]> {
