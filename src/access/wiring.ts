@@ -3,10 +3,12 @@
  * commands stay written against our own small interfaces.
  * - scheduler (src/scheduler/index.ts): setCheckin / getCheckin / disableCheckin, scheduleMessage /
  *   listScheduledMessages / removeScheduledMessage.
- * - memory: no list/forget functions are exported yet (see the report); the port stays absent and `/memory`,
- *   `/forget` answer that memory is not available.
+ * - memory (src/memory/index.ts): listMemories / forgetMemory, looked up at call time because the access module
+ *   is built before the memory module (it must run first in hook order). With MEMORY_ENABLED off the port stays
+ *   absent and `/memory`, `/forget` answer that memory is not available.
  */
 import type { ModuleDeps } from '../core/module.js';
+import { memoryApi } from '../memory/index.js';
 import {
   describeCadence,
   disableCheckin,
@@ -20,8 +22,18 @@ import {
 } from '../scheduler/index.js';
 import type { CheckinPort, CheckinView, MemoryPort, SchedulePort, ScheduledView } from './ports.js';
 
-export function memoryPort(_deps: ModuleDeps): MemoryPort | undefined {
-  return undefined;
+export function memoryPort(deps: ModuleDeps): MemoryPort | undefined {
+  if (!deps.config.MEMORY_ENABLED) return undefined;
+  const api = () => {
+    const m = memoryApi(deps);
+    if (!m) throw new Error('the memory module is not running in this process');
+    return m;
+  };
+  return {
+    // Facts only: conversation summaries are the bot's notes on a session, not "what it remembers about me".
+    list: async (userKey) => (await api().listMemories(userKey)).filter((m) => m.kind === 'fact').map((m) => ({ id: m.id, text: m.text, updatedAt: m.createdAt })),
+    forget: (userKey, id) => api().forgetMemory(userKey, id),
+  };
 }
 
 function checkinView(c: Checkin): CheckinView {

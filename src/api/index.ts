@@ -64,17 +64,16 @@ export function createApiModule(deps: ModuleDeps): GatewayModule {
           rateLimit: { perMinute: config.API_RATE_LIMIT_PER_MINUTE, burst: config.API_RATE_BURST }, rateKey: keys.rate,
         });
       }, { prefix: config.API_PREFIX });
+      // Before the server stops taking requests (and waits for open ones), end the requests that wait for runs.
+      app.addHook('preClose', async () => ctx.waiters.release());
       if (webChat) await registerWebChat(app, { path: config.WEB_CHAT_PATH, apiPrefix: config.API_PREFIX, log });
     },
 
     async startGateway() {
       await ctx.waiters.start(deps.connect());
       return async () => {
-        console.log('G1');
         await ctx.waiters.stop();
-        console.log('G2');
         await ctx.crons.close();
-        console.log('G3');
       };
     },
 
@@ -95,9 +94,7 @@ export function createApiModule(deps: ModuleDeps): GatewayModule {
       return async () => {
         stopped = true;
         clearTimeout(timer);
-        console.log('W1');
         await stopCrons();
-        console.log('W2');
       };
     },
   };

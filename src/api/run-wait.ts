@@ -44,8 +44,9 @@ export async function waitForRun(ctx: ApiContext, run: RunRow): Promise<FinalSta
   return now ?? handle.promise;
 }
 
-export function timedOut(run: { runId: string }, ms: number): ApiError {
+export function timedOut(run: { runId: string }, ms: number, closing = false): ApiError {
   // 408, not 5xx: clients retry 5xx, and re-POSTing a run would start it again.
+  if (closing) return new ApiError(408, `run ${run.runId} is still running and this server is shutting down; it continues, join it later`);
   return new ApiError(408, `run ${run.runId} is still running after ${ms} ms; it continues, join it later`);
 }
 

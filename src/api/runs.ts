@@ -41,7 +41,7 @@ export function runOperations(ctx: ApiContext): Operation[] {
     const p = await prepareRun(ctx, c.caller, stateless ? null : uuidParam(c.params, 'thread_id', 'thread'), c.body);
     const { run, status } = await createAndWait(ctx, p);
     c.reply.header('content-location', runLocation(ctx, run));
-    if (!status) throw timedOut(run, ctx.config.API_WAIT_TIMEOUT_MS);
+    if (!status) throw timedOut(run, ctx.config.API_WAIT_TIMEOUT_MS, ctx.waiters.closing);
     return finalValues(ctx, p.thread, status);
   };
 
@@ -50,7 +50,7 @@ export function runOperations(ctx: ApiContext): Operation[] {
     const thread = await getThread(ctx.db, run.keyId, run.threadId);
     if (!thread) throw notFound(`thread ${run.threadId}`);
     const status = await waitForRun(ctx, run);
-    if (!status) throw timedOut(run, ctx.config.API_WAIT_TIMEOUT_MS);
+    if (!status) throw timedOut(run, ctx.config.API_WAIT_TIMEOUT_MS, ctx.waiters.closing);
     return finalValues(ctx, thread, status);
   };
 

@@ -60,7 +60,8 @@ async function streamBody(ctx: ApiContext, sse: SseStream, thread: ThreadRow, ru
   sse.heartbeat(ctx.config.API_HEARTBEAT_MS);
   const final = await status;
   if (!final) {
-    sse.send('error', { error: 'TimeoutError', message: `run ${run.runId} is still running after ${ctx.config.API_WAIT_TIMEOUT_MS} ms; join it later` });
+    const why = ctx.waiters.closing ? 'this server is shutting down' : `after ${ctx.config.API_WAIT_TIMEOUT_MS} ms`;
+    sse.send('error', { error: 'TimeoutError', message: `run ${run.runId} is still running (${why}); join it later` });
     return sse.end();
   }
   const conv = await loadConversation(ctx.db, key);

@@ -16,6 +16,7 @@ export interface WaitHandle {
 export class RunWaiters {
   private readonly waiters = new Map<string, Set<(s: FinalStatus | null) => void>>();
   private sub: Redis | undefined;
+  private closingFlag = false;
 
   constructor(private readonly channel: string, private readonly log: Logger) {}
 
@@ -38,6 +39,8 @@ export class RunWaiters {
    * Register BEFORE submitting the run so a fast turn cannot be missed.
    */
   wait(runId: string, timeoutMs: number, poll: () => Promise<FinalStatus | null>, pollEveryMs = 2_000): WaitHandle {
+    // Shutting down: answer at once, so a long wait cannot hold the HTTP server's close open.
+    if (this.closingFlag) return { promise: Promise.resolve(null), cancel: () => undefined };
     let settle!: (s: FinalStatus | null) => void;
     let settled = false;
     const promise = new Promise<FinalStatus | null>((resolve) => (settle = resolve));
@@ -65,10 +68,25 @@ export class RunWaiters {
     return this.waiters.size;
   }
 
-  async stop(): Promise<void> {
-    // Wake every waiter (as timed out) so no request hangs past shutdown.
+  /** True once `release()` ran: waits answer null because the process is stopping, not because of a timeout. */
+  get closing(): boolean {
+    return this.closingFlag;
+  }
+
+  /**
+   * Wake every waiter (as not final) and refuse new waits. Called before the HTTP server closes: runs/wait, joins
+   * and SSE streams are requests that wait for a run, and `server.close()` waits for open requests, so without
+   * this a stopping gateway hangs until every run it watches is done (or API_WAIT_TIMEOUT_MS, 5 minutes).
+   */
+  release(): void {
+    this.closingFlag = true;
     for (const set of [...this.waiters.values()]) for (const fn of [...set]) fn(null);
     this.waiters.clear();
+  }
+
+  async stop(): Promise<void> {
+    this.release();
     await this.sub?.quit().catch(() => undefined);
+    this.sub = undefined;
   }
 }

@@ -8,7 +8,9 @@
  * - worker: the extraction job (jobs/extraction.ts): extract, consolidate, compact.
  */
 import { Worker, type ConnectionOptions } from 'bullmq';
+import { eq } from 'drizzle-orm';
 import type { GatewayModule, ModuleDeps, TurnContext } from '../core/module.js';
+import { conversations } from '../db/schema.js';
 import { createEmbedder } from './embed/index.js';
 import { createModelRunner, ModelExtractor, ModelSummariser } from './extract/model.js';
 import { OfflineExtractor, OfflineSummariser } from './extract/offline.js';
@@ -65,6 +67,11 @@ export function createMemoryModule(deps: ModuleDeps): MemoryModule {
     forgetMemory: (userKey, id) => service.forgetMemory(userKey, id),
   };
   services.set(deps.database, api);
+  // The conversation's current session (the summary belongs to it); null before its first turn is committed.
+  const sessionOf = async (key: string): Promise<string | null> => {
+    const [row] = await deps.database.db.select({ sessionId: conversations.sessionId }).from(conversations).where(eq(conversations.key, key));
+    return row?.sessionId ?? null;
+  };
   log.info({ store: store.name, embedder: `${embedder.model}:${embedder.dimensions}` }, 'memory module ready');
 
   return {
@@ -77,7 +84,7 @@ export function createMemoryModule(deps: ModuleDeps): MemoryModule {
         let timer: NodeJS.Timeout | undefined;
         try {
           const lines = await Promise.race([
-            service.instructionsFor(ctx.userKey, ctx.conversationKey, query, ctx.now),
+            sessionOf(ctx.conversationKey).then((sessionId) => service.instructionsFor(ctx.userKey, ctx.conversationKey, sessionId, query, ctx.now)),
             new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('recall timed out')), RECALL_TIMEOUT_MS))),
           ]);
           ctx.instructions.push(...lines);

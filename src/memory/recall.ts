@@ -39,6 +39,14 @@ export async function recallFacts(store: MemoryStore, userKey: string, query: st
 
 const day = (d: Date) => d.toISOString().slice(0, 10);
 
+/**
+ * The `source` of a conversation's summary: the conversation AND its session, so a session reset (/reset) starts
+ * with no summary of the history it discarded.
+ */
+export function summarySource(conversationKey: string, sessionId: string): string {
+  return `${conversationKey}#${sessionId}`;
+}
+
 export function factsInstruction(facts: Memory[]): string | null {
   if (!facts.length) return null;
   return [

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { consolidate } from './consolidate.js';
 import { parseStatement } from './extract/offline.js';
 import type { MemoryOp } from './extract/types.js';
-import { factsInstruction, recallFacts, summaryInstruction, type RecallSettings } from './recall.js';
+import { factsInstruction, recallFacts, summaryInstruction, summarySource, type RecallSettings } from './recall.js';
 import type { Memory, MemoryStore } from './types.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -17,12 +17,12 @@ export class MemoryService {
   ) {}
 
   /** The instructions for one turn: relevant facts, and this conversation's summary if its history was compacted. */
-  async instructionsFor(userKey: string, conversationKey: string, query: string, now: Date): Promise<string[]> {
+  async instructionsFor(userKey: string, conversationKey: string, sessionId: string | null, query: string, now: Date): Promise<string[]> {
     const [facts, summaries] = await Promise.all([
       recallFacts(this.store, userKey, query, now, this.settings),
-      this.store.list(userKey, { kind: 'summary', limit: 50 }),
+      sessionId ? this.store.list(userKey, { kind: 'summary', limit: 50 }) : [],
     ]);
-    const summary = summaries.find((m) => m.source === conversationKey);
+    const summary = sessionId ? summaries.find((m) => m.source === summarySource(conversationKey, sessionId)) : undefined;
     return [factsInstruction(facts), summaryInstruction(summary, Math.floor(this.settings.maxChars / 2))].filter((s): s is string => !!s);
   }
 
@@ -37,7 +37,10 @@ export class MemoryService {
   }
 
   async remember(userKey: string, fact: string): Promise<string> {
-    const parsed = parseStatement(fact.trim().replace(/[.!]+$/, ''), () => null).filter((op) => op.op !== 'delete');
+    // The tool's facts are third person ("The user's favourite colour is green."): read them as "my ... is ...", so
+    // they carry a subject and supersede the older value, as the tool's description promises.
+    const statement = fact.trim().replace(/[.!]+$/, '').replace(/^the user's\s+/i, 'my ');
+    const parsed = parseStatement(statement, () => null).filter((op) => op.op !== 'delete');
     const ops: MemoryOp[] = parsed.length ? parsed : [{ op: 'add', text: fact.trim(), subject: null, target: null }];
     const known = await this.store.list(userKey, { kind: 'fact', limit: 200 });
     const r = await consolidate(this.store, userKey, ops, known);

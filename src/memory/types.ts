@@ -51,7 +51,10 @@ export interface MemoryStore {
    * left alone; the new memory is stored either way.
    */
   supersede(userKey: string, oldId: string, memory: NewMemory): Promise<Memory>;
-  /** Delete one of this user's memories, or all of them. Returns how many were deleted. */
+  /**
+   * Delete one of this user's memories, or all of them (superseded versions included). Returns how many current
+   * memories were deleted.
+   */
   delete(userKey: string, id: string | 'all'): Promise<number>;
   /** Hybrid (dense + lexical) search over this user's current memories, best first. */
   search(userKey: string, query: string, opts: SearchOptions): Promise<ScoredMemory[]>;

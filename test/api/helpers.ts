@@ -16,6 +16,7 @@ export async function startApiApp(env: Record<string, string> = {}): Promise<Api
   const app = await startTestApp({ env: { API_HEARTBEAT_MS: '200', ...env }, extraAdapters: () => [createApiAdapter()] });
   const database = openDatabase(app.db.url, 2);
   const apiUrl = `${app.url}${app.config.API_PREFIX}`;
+  const stopApp = app.close; // kept: Object.assign below replaces app.close, and calling it again would recurse
   const client = (key: string | null) => new Client({ apiUrl, apiKey: key, callerOptions: { maxRetries: 0 } });
   return Object.assign(app, {
     apiUrl,
@@ -27,7 +28,7 @@ export async function startApiApp(env: Record<string, string> = {}): Promise<Api
     },
     async close() {
       await database.close();
-      await app.close();
+      await stopApp();
     },
   });
 }
@@ -35,3 +36,38 @@ export async function startApiApp(env: Record<string, string> = {}): Promise<Api
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export const userInput = (content: string) => ({ messages: [{ role: 'user', content }] });
+
+/** The HTTP status an SDK call failed with (the SDK's HTTPError carries it); throws if the call succeeded. */
+export async function statusOf(p: Promise<unknown>): Promise<number> {
+  try {
+    await p;
+  } catch (err) {
+    const status = (err as { status?: number }).status;
+    if (typeof status === 'number') return status;
+    throw err;
+  }
+  throw new Error('expected the call to fail');
+}
+
+/** A plain HTTP request to the API (for headers the SDK does not expose). */
+export async function rawApi(app: ApiTestApp, method: string, path: string, opts: { key?: string; body?: unknown } = {}) {
+  const headers: Record<string, string> = {};
+  if (opts.key) headers['x-api-key'] = opts.key;
+  if (opts.body !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(app.apiUrl + path, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body) });
+  const text = await res.text();
+  let body: any = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    /* not JSON */
+  }
+  return { status: res.status, headers: res.headers, body };
+}
+
+/** The text of the last AI message in a values object ({messages}). */
+export function lastAi(values: unknown): string | undefined {
+  const msgs = ((values as { messages?: { type: string; content: unknown }[] }).messages ?? []).filter((m) => m.type === 'ai');
+  const c = msgs.at(-1)?.content;
+  return typeof c === 'string' ? c : undefined;
+}

@@ -12,6 +12,7 @@ import { withTx, type Db } from '../../db/client.js';
 import { conversations } from '../../db/schema.js';
 import { consolidate } from '../consolidate.js';
 import type { FactExtractor, Summariser } from '../extract/types.js';
+import { summarySource } from '../recall.js';
 import { memoryProgress } from '../schema.js';
 import type { MemoryStore, NewMemory } from '../types.js';
 import type { ExtractionScheduler, PendingConversation } from './pending.js';
@@ -81,9 +82,10 @@ async function processConversation(deps: ExtractionDeps, userKey: string, p: Pen
   if (!group && cut - summarisedTo >= step) {
     const old = toLines(await readItems(deps.db, conv.sessionId, Math.max(summarisedTo, cut - MAX_ITEMS), cut), { group, label, newFrom: 0 });
     if (old.length) {
-      const previous = (await deps.store.list(userKey, { kind: 'summary', limit: 50 })).find((m) => m.source === p.conversationKey);
+      const source = summarySource(p.conversationKey, conv.sessionId);
+      const previous = (await deps.store.list(userKey, { kind: 'summary', limit: 50 })).find((m) => m.source === source);
       const text = await deps.summariser.summarise({ previous: previous?.text ?? null, lines: old, maxChars: SUMMARY_MAX_CHARS });
-      const summary: NewMemory = { text, kind: 'summary', source: p.conversationKey, createdAt: old.at(-1)!.at };
+      const summary: NewMemory = { text, kind: 'summary', source, createdAt: old.at(-1)!.at };
       if (previous) await deps.store.supersede(userKey, previous.id, summary);
       else await deps.store.add(userKey, summary);
       deps.log.info({ items: cut - summarisedTo }, 'conversation history compacted into a summary memory');

@@ -88,8 +88,9 @@ export class PostgresMemoryStore implements MemoryStore {
   async delete(userKey: string, id: string | 'all'): Promise<number> {
     if (id !== 'all' && !UUID.test(id)) return 0;
     const where = id === 'all' ? eq(memories.userKey, userKey) : and(eq(memories.userKey, userKey), eq(memories.id, id));
-    const gone = await withTx(this.db, (tx) => tx.delete(memories).where(where).returning({ id: memories.id }));
-    return gone.length;
+    // Retired versions go too (nothing is left behind), but only current ones count: they are what the user saw.
+    const gone = await withTx(this.db, (tx) => tx.delete(memories).where(where).returning({ supersededAt: memories.supersededAt }));
+    return gone.filter((r) => r.supersededAt === null).length;
   }
 
   async list(userKey: string, opts: ListOptions = {}): Promise<Memory[]> {

@@ -117,10 +117,11 @@ export class QdrantMemoryStore implements MemoryStore {
   async delete(userKey: string, id: string | 'all'): Promise<number> {
     if (id !== 'all' && !UUID.test(id)) return 0;
     await this.ensure();
-    // 'all' includes superseded memories: forgetting everything leaves nothing behind.
-    const filter = id === 'all' ? userFilter(userKey, [], false) : userFilter(userKey, [{ has_id: [id] }], false);
-    const { count } = await this.client.count(this.collection, { filter, exact: true });
-    if (count) await this.client.delete(this.collection, { filter, wait: true });
+    // Superseded versions are deleted too (forgetting leaves nothing behind), but only current ones are counted:
+    // they are what the user could see, as in the Postgres store.
+    const extra = id === 'all' ? [] : [{ has_id: [id] }];
+    const { count } = await this.client.count(this.collection, { filter: userFilter(userKey, extra), exact: true });
+    await this.client.delete(this.collection, { filter: userFilter(userKey, extra, false), wait: true });
     return count;
   }
 

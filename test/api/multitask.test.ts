@@ -1,0 +1,98 @@
+/** A second run on a busy thread, per multitask_strategy (reject is the default), plus SSE heartbeats while a run works. */
+import type { Client } from '@langchain/langgraph-sdk';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lastAi, startApiApp, statusOf, userInput, type ApiTestApp } from './helpers.js';
+
+let app: ApiTestApp;
+let client: Client;
+let key: string;
+
+beforeAll(async () => {
+  app = await startApiApp({ API_HEARTBEAT_MS: '100' });
+  ({ client, key } = await app.newClient('multitask'));
+});
+afterAll(async () => app?.close());
+
+type Msg = { type: string; content: string };
+const contents = async (threadId: string) =>
+  ((await client.threads.getState<{ messages: Msg[] }>(threadId)).values.messages).map((m) => `${m.type}:${m.content}`);
+
+/** A thread with a run that keeps the worker busy for `ms`. */
+async function busyThread(ms = 1_000) {
+  const t = await client.threads.create();
+  const first = await client.runs.create(t.thread_id, 'agent', { input: userInput(`[[slow:${ms}]] first`) });
+  expect((await client.threads.get(t.thread_id)).status).toBe('busy');
+  return { threadId: t.thread_id, first };
+}
+
+describe('multitask_strategy', () => {
+  it('reject (the default): a second run on a busy thread is a 409 and the first run is unaffected', async () => {
+    const { threadId, first } = await busyThread(700);
+    expect(await statusOf(client.runs.create(threadId, 'agent', { input: userInput('second') }))).toBe(409);
+    expect(await statusOf(client.runs.wait(threadId, 'agent', { input: userInput('second'), multitaskStrategy: 'reject' }))).toBe(409);
+    const streamed = (async () => {
+      for await (const _ of client.runs.stream(threadId, 'agent', { input: userInput('second'), multitaskStrategy: 'reject' })) { /* drain */ }
+    })();
+    expect(await statusOf(streamed)).toBe(409);
+    const out = await client.runs.join(threadId, first.run_id);
+    expect(lastAi(out)).toMatch(/first$/);
+    expect((await client.runs.list(threadId)).map((r) => r.run_id)).toEqual([first.run_id]);
+    expect((await contents(threadId)).join('\n')).not.toContain('second');
+  });
+
+  it('enqueue: the second run waits its turn, then both are answered in order', async () => {
+    const { threadId, first } = await busyThread(700);
+    const second = await client.runs.create(threadId, 'agent', { input: userInput('second'), multitaskStrategy: 'enqueue' });
+    expect(second.status).toBe('pending');
+    const out = await client.runs.join(threadId, second.run_id);
+    expect(lastAi(out)).toMatch(/second$/);
+    expect((await client.runs.get(threadId, first.run_id)).status).toBe('success');
+    expect((await client.runs.get(threadId, second.run_id)).status).toBe('success');
+    const msgs = await contents(threadId);
+    expect(msgs).toHaveLength(4);
+    expect(msgs[0]).toBe('human:[[slow:700]] first');
+    expect(msgs[1]).toMatch(/^ai:Echo: .*first$/);
+    expect(msgs[2]).toBe('human:second');
+    expect(msgs[3]).toMatch(/^ai:Echo: .*second$/);
+  });
+
+  it('interrupt: the active run is marked interrupted at once and the new run is answered', async () => {
+    const { threadId, first } = await busyThread(700);
+    const joinFirst = client.runs.join(threadId, first.run_id); // a waiter on the old run is woken, not left hanging
+    const out = await client.runs.wait(threadId, 'agent', { input: userInput('replacement'), multitaskStrategy: 'interrupt' });
+    expect(lastAi(out)).toMatch(/replacement$/);
+    await joinFirst;
+    expect((await client.runs.get(threadId, first.run_id)).status).toBe('interrupted');
+    const runs = await client.runs.list(threadId);
+    expect(runs).toHaveLength(2);
+    expect(runs[0]).toMatchObject({ status: 'success', multitask_strategy: 'interrupt' });
+    expect((await client.threads.get(threadId)).status).toBe('idle');
+  });
+
+  it('rollback: the active run is deleted and the new run is answered', async () => {
+    const { threadId, first } = await busyThread(700);
+    const out = await client.runs.wait(threadId, 'agent', { input: userInput('do this instead'), multitaskStrategy: 'rollback' });
+    expect(lastAi(out)).toMatch(/do this instead$/);
+    expect(await statusOf(client.runs.get(threadId, first.run_id))).toBe(404);
+    const runs = await client.runs.list(threadId);
+    expect(runs).toHaveLength(1);
+    expect(runs[0]).toMatchObject({ status: 'success', multitask_strategy: 'rollback' });
+  });
+});
+
+describe('SSE heartbeats', () => {
+  it('sends heartbeat comment lines while the run works, before the answer', async () => {
+    const t = await client.threads.create();
+    const res = await fetch(`${app.apiUrl}/threads/${t.thread_id}/runs/stream`, {
+      method: 'POST',
+      headers: { 'x-api-key': key, 'content-type': 'application/json' },
+      body: JSON.stringify({ assistant_id: 'agent', input: userInput('[[slow:600]] beat'), stream_mode: ['values'] }),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const text = await res.text();
+    expect(text.startsWith('event: metadata\n')).toBe(true);
+    const beforeAnswer = text.slice(0, text.lastIndexOf('event: values'));
+    expect(beforeAnswer.match(/^: heartbeat$/gm)?.length ?? 0).toBeGreaterThanOrEqual(2);
+  });
+});
