@@ -1,7 +1,7 @@
 /**
  * Recall latency of the embedded (Postgres) memory store at 10,000 memories per user.
  *
- *   npx tsx bench/memory.ts [--memories 10000] [--users 4] [--queries 300] [--dims 256]
+ *   npm run bench:memory -- [--memories 10000] [--users 4] [--queries 300] [--dims 256]
  *
  * Creates a scratch database (TEST_DATABASE_URL's server), bulk-loads synthetic facts per user with the same
  * encodings the store writes, then times `store.search` (query embedding + per-user scan + scoring + text fetch) for

@@ -1,6 +1,6 @@
 /**
  * A server-sent event stream on a hijacked fastify reply. Events carry sequential ids; heartbeats are comment
- * lines (`: heartbeat`), which SSE clients ignore, so proxies and clients see traffic while a run works.
+ * lines (`: heartbeat`, no blank line), which SSE clients ignore, so proxies and clients see traffic while a run works.
  */
 import type { FastifyReply } from 'fastify';
 
@@ -59,7 +59,9 @@ export class SseStream {
 
   heartbeat(everyMs: number): void {
     this.timer = setInterval(() => {
-      if (!this.closed) this.reply.raw.write(': heartbeat\n\n');
+      // A comment line with no blank line after it: a blank line would make the LangGraph SDK's decoder (which
+      // keeps the last event id) emit an empty event for every heartbeat. Comment lines alone are valid SSE.
+      if (!this.closed) this.reply.raw.write(': heartbeat\n');
     }, everyMs);
   }
 

@@ -70,7 +70,7 @@ describe('crons', () => {
     const ids = await schedulerIds();
     expect(ids.filter((id) => id?.includes(c1.cron_id) || id?.includes(c2.cron_id))).toHaveLength(2);
 
-    const disabled = await client.crons.update(c2.cron_id, { enabled: false } as never);
+    const disabled = await client.crons.update(c2.cron_id, { enabled: false });
     expect(disabled.enabled).toBe(false);
     expect((await schedulerIds()).some((id) => id?.includes(c2.cron_id))).toBe(false);
 

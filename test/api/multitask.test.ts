@@ -95,4 +95,11 @@ describe('SSE heartbeats', () => {
     const beforeAnswer = text.slice(0, text.lastIndexOf('event: values'));
     expect(beforeAnswer.match(/^: heartbeat$/gm)?.length ?? 0).toBeGreaterThanOrEqual(2);
   });
+
+  it('heartbeats are invisible to SDK clients (no empty events)', async () => {
+    const t = await client.threads.create();
+    const names: string[] = [];
+    for await (const ev of client.runs.stream(t.thread_id, 'agent', { input: userInput('[[slow:600]] quiet'), streamMode: ['values'] })) names.push(ev.event);
+    expect(names).toEqual(['metadata', 'values', 'values']);
+  });
 });

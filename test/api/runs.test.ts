@@ -2,15 +2,16 @@
 import type { Client } from '@langchain/langgraph-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/wait.js';
-import { lastAi, startApiApp, statusOf, userInput, type ApiTestApp } from './helpers.js';
+import { lastAi, rawApi, startApiApp, statusOf, userInput, type ApiTestApp } from './helpers.js';
 
 let app: ApiTestApp;
 let client: Client;
+let key: string;
 
 // Small deltas so even a short answer streams as several `messages` events.
 beforeAll(async () => {
   app = await startApiApp({ API_STREAM_CHUNK_CHARS: '8' });
-  client = (await app.newClient('runs')).client;
+  ({ client, key } = await app.newClient('runs'));
 });
 afterAll(async () => app?.close());
 
@@ -103,7 +104,9 @@ describe('run stream', () => {
       if (ev.event === 'values') final = ev.data;
     }
     expect(lastAi(final)).toMatch(/ephemeral$/);
-    await waitFor(async () => (await statusOf(client.threads.get(threadId))) === 404, 'the stateless thread to be deleted', 5_000);
+    // Deleted right after the run is final (the stream may end a moment before).
+    const gone = () => client.threads.get(threadId).then(() => false, (err: { status?: number }) => err.status === 404);
+    await waitFor(gone, 'the stateless thread to be deleted', 5_000);
   });
 });
 
@@ -154,5 +157,21 @@ describe('runs get, list, join, cancel', () => {
     expect(await statusOf(client.runs.get(t.thread_id, queued.run_id))).toBe(404);
     await client.runs.join(t.thread_id, busy.run_id);
     expect((await client.runs.list(t.thread_id)).map((r) => r.run_id)).toEqual([busy.run_id]);
+  });
+});
+
+describe('Agent Protocol aliases', () => {
+  it('/agents/search, /runs/{id}/wait and GET history answer like their LangGraph twins', async () => {
+    const agents = await rawApi(app, 'POST', '/agents/search', { key, body: {} });
+    expect(agents.status).toBe(200);
+    expect(agents.body[0]).toMatchObject({ agent_id: (await client.assistants.get('agent')).assistant_id });
+    const t = await client.threads.create();
+    const r = await client.runs.create(t.thread_id, 'agent', { input: { messages: [{ role: 'user', content: 'alias' }] } });
+    const waited = await rawApi(app, 'GET', `/runs/${r.run_id}/wait`, { key });
+    expect(waited.status).toBe(200);
+    expect(JSON.stringify(waited.body.messages)).toContain('alias');
+    const hist = await rawApi(app, 'GET', `/threads/${t.thread_id}/history?limit=5`, { key });
+    expect(hist.status).toBe(200);
+    expect(hist.body).toHaveLength(1);
   });
 });
