@@ -14,7 +14,7 @@ afterAll(async () => app?.close());
 const say = (conversation: string, text: string) => app.post('/local/messages', { conversation, user: 'ops', text, wait: true });
 
 describe('operations', () => {
-  it('exposes Prometheus metrics that count inbound events, turns, tokens, sends and queue depth', async () => {
+  it('exposes Prometheus metrics that count inbound events, turns, tokens, sends, memory operations and queue depth', async () => {
     expect((await say('m1', 'count me')).status).toBe(200);
     const text = await (await fetch(`${app.url}/metrics`)).text();
     const value = (re: RegExp) => Number(re.exec(text)?.[1] ?? NaN);
@@ -24,6 +24,8 @@ describe('operations', () => {
     expect(value(/gateway_outbound_parts_total\{platform="local",result="sent"\} (\d+)/)).toBeGreaterThanOrEqual(1);
     expect(text).toMatch(/gateway_queue_depth\{queue="turns",state="wait"\} \d+/);
     expect(text).toMatch(/gateway_turn_duration_seconds_bucket/);
+    // Each turn recalls memories for its user: the store's operations are counted.
+    expect(value(/gateway_memory_operations_total\{store="postgres",op="search",result="ok"\} (\d+)/)).toBeGreaterThanOrEqual(1);
   });
 
   it('serves Bull Board only with the admin key', async () => {

@@ -4,6 +4,7 @@ import type { Config } from '../../config/env.js';
 import type { Database } from '../../db/client.js';
 import type { Embedder } from '../embed/types.js';
 import type { MemoryStore } from '../types.js';
+import { instrumented } from './instrumented.js';
 import { PostgresMemoryStore } from './postgres.js';
 import { QdrantMemoryStore } from './qdrant.js';
 
@@ -13,6 +14,6 @@ export function createQdrantClient(url: string, apiKey?: string): QdrantClient {
 }
 
 export function createStore(config: Config, database: Database, embedder: Embedder): MemoryStore {
-  if (config.QDRANT_URL) return new QdrantMemoryStore(createQdrantClient(config.QDRANT_URL, config.QDRANT_API_KEY), embedder);
-  return new PostgresMemoryStore(database.sql, database.db, embedder);
+  if (config.QDRANT_URL) return instrumented(new QdrantMemoryStore(createQdrantClient(config.QDRANT_URL, config.QDRANT_API_KEY), embedder));
+  return instrumented(new PostgresMemoryStore(database.sql, database.db, embedder));
 }
