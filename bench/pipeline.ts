@@ -71,6 +71,8 @@ async function main(): Promise<void> {
   const env = {
     DATABASE_URL: db.url, REDIS_URL, KEY_PREFIX: prefix, OFFLINE_MODEL: 'true', LOG_LEVEL: 'error',
     WORKER_CONCURRENCY: '32', OUTBOUND_CONCURRENCY: '32', DATABASE_POOL_SIZE: '20', TURN_BATCH_MAX: '100',
+    // The pipeline is measured, not the abuse limits: 100 messages per user in seconds would be refused.
+    RATE_LIMIT_PER_MINUTE: '0', BOT_LOOP_MAX_REPLIES_PER_MINUTE: '0',
     ...(process.env.BENCH_PROFILE ? { NODE_ARGS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_PROFILE}` } : {}),
   };
   const procs: RoleProcess[] = [];

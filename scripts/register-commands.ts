@@ -1,41 +1,44 @@
 /**
- * `npm run commands:register`: publish the command registry to the platforms that need it.
- * - Discord: application commands (per guild with DISCORD_GUILD_ID for instant updates while developing, else global).
- * - Telegram: the command list shown in the chat menu (setMyCommands).
- * - Slack: slash commands are declared in adapters/slack/manifest.yaml (one `/agent` command routes them all).
+ * `npm run commands:register`: publish every command of the gateway (built-ins and the modules') to Discord and
+ * Telegram, as gateways also do at start-up (COMMANDS_REGISTER_ON_START). Composes the app like a gateway would,
+ * without starting it, so the list is exactly what the gateway answers; see src/cli/register-commands.ts.
  */
-import { Api } from 'grammy';
-import { registerDiscordCommands } from '../adapters/discord/commands.js';
-import { publishTelegramCommands } from '../adapters/telegram/commands.js';
-import { CommandRegistry } from '../src/commands/registry.js';
-import { loadConfig } from '../src/config/env.js';
+import { composeApp } from '../src/cli/app.js';
+import { registerPlatformCommands } from '../src/cli/register-commands.js';
+import { ConfigError, loadConfig } from '../src/config/env.js';
+import { createLogger } from '../src/observability/logger.js';
 
-async function main(): Promise<void> {
-  const config = loadConfig();
-  const commands = new CommandRegistry().list();
-  let done = 0;
-  if (config.DISCORD_TOKEN && config.DISCORD_APPLICATION_ID) {
-    const registered = await registerDiscordCommands(
-      { token: config.DISCORD_TOKEN, applicationId: config.DISCORD_APPLICATION_ID, guildId: config.DISCORD_GUILD_ID, apiUrl: config.DISCORD_API_URL },
-      commands.map((c) => ({
-        name: c.name,
-        description: c.description.slice(0, 100),
-        options: [{ type: 3, name: 'args', description: c.usage ?? 'arguments', required: false }],
-      })),
-    );
-    console.log(`discord: registered ${registered.length} commands ${config.DISCORD_GUILD_ID ? `in guild ${config.DISCORD_GUILD_ID}` : 'globally'}`);
-    done++;
+async function main(): Promise<number> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      return 2;
+    }
+    throw err;
   }
-  if (config.TELEGRAM_BOT_TOKEN) {
-    const api = new Api(config.TELEGRAM_BOT_TOKEN, config.TELEGRAM_API_ROOT ? { apiRoot: config.TELEGRAM_API_ROOT.replace(/\/$/, '') } : undefined);
-    await publishTelegramCommands(api, commands.map((c) => ({ name: c.name, description: c.description })));
-    console.log(`telegram: published ${commands.length} commands`);
-    done++;
+  const log = createLogger(config.LOG_LEVEL);
+  // Nothing is queried: Postgres connects lazily, and no module is started.
+  const parts = composeApp({
+    config, role: 'gateway', log,
+    databaseUrl: config.DATABASE_URL ?? 'postgres://127.0.0.1:5432/unused', redisUrl: config.REDIS_URL ?? 'redis://127.0.0.1:6379',
+  });
+  try {
+    const r = await registerPlatformCommands(config, parts.commands.list(), log);
+    if (r.discord === undefined && r.telegram === undefined) {
+      console.log('no Discord or Telegram token configured; nothing to register (Slack: see adapters/slack/manifest.yaml)');
+    } else {
+      console.log([r.discord !== undefined && `discord: ${r.discord} commands`, r.telegram !== undefined && `telegram: ${r.telegram} commands`].filter(Boolean).join(', '));
+    }
+    return 0;
+  } finally {
+    await parts.close();
   }
-  if (!done) console.log('no Discord or Telegram token configured; nothing to register (Slack: see adapters/slack/manifest.yaml)');
 }
 
-main().catch((err) => {
+main().then((code) => process.exit(code), (err) => {
   console.error(`command registration failed: ${(err as Error).message}`);
   process.exit(1);
 });

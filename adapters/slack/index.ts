@@ -100,6 +100,8 @@ export function createSlackAdapter(options: SlackAdapterOptions): ChannelAdapter
     limits: { maxMessageChars: SLACK_MAX_MESSAGE_CHARS, minSendIntervalMs: SLACK_MIN_SEND_INTERVAL_MS },
 
     registerRoutes(http, sink: IngressSink) {
+      // Socket Mode without a signing secret: no HTTP ingress at all, so nothing unsigned can come in that way.
+      if (!options.signingSecret) return;
       const routeLog = options.log ? log : sink.log.child({ platform: 'slack' });
       http.post(eventsPath, eventsHandler({ signingSecret: options.signingSecret, sink, contextFor, log: routeLog }));
       http.post(commandsPath, commandsHandler({ signingSecret: options.signingSecret, sink, log: routeLog, appCommand: options.appCommand }));

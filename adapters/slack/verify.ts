@@ -33,6 +33,8 @@ export function verifySlackSignature(opts: {
   rawBody: Buffer | string;
   nowMs?: number;
 }): VerifyResult {
+  // An empty secret would make every request "signed" with the key "": refuse instead (Socket Mode has no secret).
+  if (!opts.signingSecret) return { ok: false, reason: 'no signing secret configured' };
   const ts = header(opts.headers, 'x-slack-request-timestamp');
   const sig = header(opts.headers, 'x-slack-signature');
   if (!ts || !sig) return { ok: false, reason: 'missing signature headers' };

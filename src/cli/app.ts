@@ -3,16 +3,17 @@
  * one role. `main.ts` calls it for the real process; integration tests call it too, so they run the same code.
  */
 import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { createLocalAdapter } from '../../adapters/local/index.js';
 import { withCircuitBreaker } from '../agent/breaker.js';
 import { createAgentRuntime } from '../agent/runtime.js';
 import { CommandRegistry } from '../commands/registry.js';
-import type { ChannelAdapter } from '../core/adapter.js';
+import type { ChannelAdapter, IngressSink } from '../core/adapter.js';
 import type { GatewayModule, ModuleDeps } from '../core/module.js';
 import { AdapterRegistry } from '../core/registry.js';
 import type { Config } from '../config/env.js';
-import { openDatabase } from '../db/client.js';
+import { openDatabase, type Database } from '../db/client.js';
 import { createIngressSink } from '../ingress/sink.js';
 import { buildServer } from '../ingress/server.js';
 import { mountBullBoard } from '../observability/bull-board.js';
@@ -20,12 +21,13 @@ import { inboundEvents } from '../observability/metrics.js';
 import { sampleQueues } from '../observability/queue-metrics.js';
 import { DeliveryWaiters } from '../outbound/notifications.js';
 import { Inbox } from '../queue/inbox.js';
-import { keys as makeKeys } from '../queue/keys.js';
+import { keys as makeKeys, type Keys } from '../queue/keys.js';
 import { Queues } from '../queue/queues.js';
 import { createRedis } from '../queue/redis.js';
 import { startWorker, type RunningWorker } from '../worker/index.js';
 import { buildPlatformAdapters } from './channels.js';
 import { buildModules } from './modules.js';
+import { registerPlatformCommands } from './register-commands.js';
 
 export type Role = 'gateway' | 'worker' | 'all';
 
@@ -51,7 +53,29 @@ export interface App {
   stop(): Promise<void>;
 }
 
-export async function startApp(o: AppOptions): Promise<App> {
+/** Everything a role is built from, before anything starts: connections, adapters, sink, modules, commands. */
+export interface Composition {
+  redis: Redis;
+  connect(): Redis;
+  connections: Redis[];
+  database: Database;
+  keys: Keys;
+  queues: Queues;
+  inbox: Inbox;
+  commands: CommandRegistry;
+  waiters?: DeliveryWaiters;
+  adapters: AdapterRegistry;
+  sink: IngressSink;
+  modules: GatewayModule[];
+  /** Closes what composing opened (for callers that only needed the parts, like command registration). */
+  close(): Promise<void>;
+}
+
+/**
+ * Builds the parts of a role without starting anything (no server, no workers, no platform connections). Postgres
+ * connects lazily; Redis connections are opened but nothing is sent until something runs.
+ */
+export function composeApp(o: AppOptions): Composition {
   const { config, log } = o;
   const k = makeKeys(config.KEY_PREFIX);
   const gateway = o.role !== 'worker';
@@ -68,9 +92,7 @@ export async function startApp(o: AppOptions): Promise<App> {
   const queues = new Queues(redis, k);
   const inbox = new Inbox(redis, k, config.DEDUPE_TTL_SECONDS);
   const commands = new CommandRegistry();
-
   const waiters = gateway ? new DeliveryWaiters(k.delivered, log) : undefined;
-  if (waiters) await waiters.start(connect());
 
   const adapters = new AdapterRegistry();
   if (config.localChannelEnabled) {
@@ -91,6 +113,27 @@ export async function startApp(o: AppOptions): Promise<App> {
   };
   const modules = [...buildModules(moduleDeps), ...(o.extraModules?.(moduleDeps) ?? [])];
   for (const m of modules) for (const c of m.commands ?? []) commands.add(c);
+  return {
+    redis, connect, connections, database, keys: k, queues, inbox, commands, waiters, adapters, sink, modules,
+    async close() {
+      await queues.close();
+      await database.close();
+      for (const c of connections) c.disconnect();
+    },
+  };
+}
+
+export async function startApp(o: AppOptions): Promise<App> {
+  const { config, log } = o;
+  const gateway = o.role !== 'worker';
+  const worker = o.role !== 'gateway';
+  const c = composeApp(o);
+  const { redis, connect, database, keys: k, queues, inbox, commands, waiters, adapters, sink, modules } = c;
+  if (waiters) await waiters.start(connect());
+  if (gateway && config.COMMANDS_REGISTER_ON_START) {
+    // In the background: a platform that is slow or down must not hold up (or fail) the start of the others.
+    void registerPlatformCommands(config, commands.list(), log).catch((err: Error) => log.warn({ err: err.message }, 'command registration failed; run `npm run commands:register` later'));
+  }
 
   const server = await buildServer({
     log,
@@ -146,9 +189,7 @@ export async function startApp(o: AppOptions): Promise<App> {
       for (const stop of moduleStops) await stop().catch((err: Error) => log.warn({ err: err.message }, 'module stop failed'));
       await running?.close(config.SHUTDOWN_GRACE_MS);
       await waiters?.stop();
-      await queues.close();
-      await database.close();
-      for (const c of connections) c.disconnect();
+      await c.close();
     },
   };
 }

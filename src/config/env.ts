@@ -75,6 +75,8 @@ export const envSchema = z.object({
   DISCORD_PUBLIC_COMMANDS: z.string().optional(),
   DISCORD_LEASE_TTL_MS: int(15_000, 1_000),
   DISCORD_GUILD_ID: z.string().optional(),
+  /** Gateways publish the command list to Discord and Telegram at start-up (also: `npm run commands:register`). */
+  COMMANDS_REGISTER_ON_START: bool.default(true),
 
   TELEGRAM_BOT_TOKEN: z.string().optional(),
   TELEGRAM_MODE: z.enum(['webhook', 'polling']).default('polling'),

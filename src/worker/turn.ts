@@ -83,12 +83,18 @@ async function withTyping<T>(deps: TurnDeps, last: InboundEvent, fn: () => Promi
   const adapter = deps.adapters.get(last.platform);
   if (!adapter?.startTyping) return fn();
   let stop: (() => Promise<void>) | undefined;
+  let finished = false;
   const timer = setTimeout(() => {
-    adapter.startTyping!(last.conversation, last.platformMessageId).then((s) => (stop = s), () => undefined);
+    adapter.startTyping!(last.conversation, last.platformMessageId).then((s) => {
+      // The turn may have ended while the platform was answering startTyping: stop at once, or it types forever.
+      if (finished) void s().catch(() => undefined);
+      else stop = s;
+    }, () => undefined);
   }, deps.typingDelayMs ?? 1_500);
   try {
     return await fn();
   } finally {
+    finished = true;
     clearTimeout(timer);
     await stop?.().catch(() => undefined);
   }

@@ -32,6 +32,18 @@ const replies = (who: Parameters<Platforms['dmReplies']>[0], n: number) =>
     return r.length >= n && r;
   }, `${n} replies to ${who.name}`);
 
+describe('native command menus', () => {
+  it('publishes every command of the gateway to Discord and Telegram at start-up, not just /help', async () => {
+    const expected = ['audit', 'ban', 'checkin', 'forget', 'help', 'memory', 'pause', 'reset', 'resume', 'schedule', 'status', 'usage'];
+    const telegram = await waitFor(() => p.telegram.callsOf('setMyCommands').at(-1), 'setMyCommands');
+    const tgNames = (telegram.params.commands as { command: string }[]).map((c) => c.command);
+    expect(tgNames).toEqual(expect.arrayContaining(expected));
+    const discord = await waitFor(() => p.discord.rest.commandPuts.at(-1), 'a PUT of application commands');
+    const dcNames = (discord.body as { name: string }[]).map((c) => c.name);
+    expect(dcNames.sort()).toEqual([...tgNames].sort());
+  });
+});
+
 describe('admin and owner commands', () => {
   it('/help lists what the role may run: admins see admin commands, owners also grant and revoke', async () => {
     const admin = await p.command(slackAdmin, 'help');

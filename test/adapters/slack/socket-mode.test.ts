@@ -96,3 +96,19 @@ describe('slack socket mode start', () => {
     }
   });
 });
+
+describe('slack socket mode without a signing secret', () => {
+  it('serves no HTTP ingress at all, so nothing unsigned can come in that way', async () => {
+    const { default: Fastify } = await import('fastify');
+    const http = Fastify();
+    const bare = createSlackAdapter({ botToken: 'xoxb-socket', signingSecret: '', appToken: APP_TOKEN, botUserId: BOT, apiUrl: fake.apiUrl, redis, keyPrefix: `${prefix}:bare` });
+    await bare.registerRoutes!(http, sink);
+    try {
+      const events = await http.inject({ method: 'POST', url: '/slack/events', payload: fixtureText('event_message_im.json'), headers: { 'content-type': 'application/json' } });
+      const commands = await http.inject({ method: 'POST', url: '/slack/commands', payload: 'command=%2Fagent&text=help', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+      expect([events.statusCode, commands.statusCode]).toEqual([404, 404]);
+    } finally {
+      await http.close();
+    }
+  });
+});

@@ -30,6 +30,12 @@ describe('slack v0 signature', () => {
     expect(check(other).ok).toBe(false);
   });
 
+  it('refuses everything when no signing secret is configured, even a request signed with the empty key', () => {
+    const ts = nowSec;
+    const headers = { 'x-slack-request-timestamp': String(ts), 'x-slack-signature': slackSignature('', ts, body) };
+    expect(verifySlackSignature({ signingSecret: '', headers, rawBody: body, nowMs: now })).toEqual({ ok: false, reason: 'no signing secret configured' });
+  });
+
   it('refuses stale and future timestamps beyond five minutes, even when the signature matches', () => {
     expect(check(signed(nowSec - 301))).toEqual({ ok: false, reason: 'timestamp out of range' });
     expect(check(signed(nowSec + 301))).toEqual({ ok: false, reason: 'timestamp out of range' });
