@@ -152,10 +152,12 @@ export async function processConversation(deps: TurnDeps, conversationKey: strin
         const open = err instanceof ModelUnavailableError;
         log.error({ turnId, err: (err as Error).message }, open ? 'model circuit open; sending a notice' : 'model failed after retries; apologising');
         modelErrors.inc({ reason: open ? 'circuit_open' : 'failed' });
-        reply = open ? BREAKER_OPEN_NOTICE : APOLOGY;
-        outcome = 'apology';
+        // A check-in nobody asked for right now must not DM every user an apology during a provider outage.
+        const unprompted = fresh.every((e) => e.kind === 'checkin');
+        reply = unprompted ? null : open ? BREAKER_OPEN_NOTICE : APOLOGY;
+        outcome = unprompted ? 'model_failed' : 'apology';
         // The user's messages stay in the session, so the next turn still has them in context.
-        items = [...input, assistantItem(reply)];
+        items = reply ? [...input, assistantItem(reply)] : input;
       }
     }
     try {

@@ -48,6 +48,18 @@ describe('check-ins', () => {
     expect((await posted(t.app, 'dm-bob')).map((m) => m.text)).toEqual(['Echo: hi']);
   });
 
+  it('say nothing when the model is down: no apology for a check-in nobody asked for', async () => {
+    await dm(t.app, 'dee', 'hi');
+    const slot = secondFromNow(1_500);
+    const c = await setCheckin(t.deps, { conversationKey: dmKey('dee'), pattern: cronAt(slot), timezone: 'UTC', prompt: 'status [[fail]]' });
+    const turns = await until(() => turnsFor(`checkin:${c.id}:`), (r) => r.length > 0, 8_000);
+    expect(turns.map((r) => r.outcome)).toEqual(['model_failed']);
+    await sleep(500);
+    expect((await posted(t.app, 'dm-dee')).map((m) => m.text)).toEqual(['Echo: hi']);
+    // A person's own message during the outage still gets the apology.
+    expect((await dm(t.app, 'dee', 'are you there? [[fail]]')).body.replies[0].text).toMatch(/^Sorry/);
+  });
+
   it('respect active hours in the user timezone, across the autumn DST change', async () => {
     await dm(t.app, 'cat', 'hi');
     const c = await setCheckin(t.deps, {
