@@ -20,8 +20,12 @@ export function parseSchedulerId(schedulerId: string): { kind: 'checkin' | 'msg'
 }
 
 /** A reminder set by a turn is keyed by what the turn consumed: a re-run of the same turn sets the same reminder. */
-export function reminderId(eventIds: string[], text: string, dueAt: Date): string {
-  return `r${hash(`${eventIds.join('\n')}\n${text}\n${dueAt.toISOString()}`, 23)}`;
+/**
+ * The n-th reminder a turn sets, keyed by the turn's first event: a re-run of the turn (after a crash, with more
+ * messages collected, or a model that words the reminder differently) sets the same reminders, not new ones.
+ */
+export function reminderId(firstEventId: string, ordinal: number): string {
+  return `r${hash(`${firstEventId}\n${ordinal}`, 23)}`;
 }
 
 export const reminderJobId = (id: string): string => `reminder-${id}`;

@@ -42,9 +42,12 @@ export async function pendingReminders(ctx: SchedulerCtx, userKey: string, conve
   return rows.sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime());
 }
 
+/** How many reminders each turn has set so far (its ordinal keys the next one's id). */
+const setInTurn = new WeakMap<TurnContext, number>();
+
 /**
- * Set a reminder for the person of this turn. "now" is when they wrote (the last event's receipt time), so a
- * re-run of the same turn computes the same due time and the same id: the reminder is set once.
+ * Set a reminder for the person of this turn. "now" is when they wrote (the last event's receipt time). The id is
+ * the turn's first event and the reminder's ordinal in the turn, so a re-run of the turn sets it once.
  */
 export async function setReminder(ctx: SchedulerCtx, turn: TurnContext, text: string, when: string): Promise<string> {
   const what = text.trim();
@@ -58,8 +61,10 @@ export async function setReminder(ctx: SchedulerCtx, turn: TurnContext, text: st
   if ((await pendingReminders(ctx, turn.userKey, turn.conversationKey)).length >= MAX_PENDING_REMINDERS) {
     return `Could not set the reminder: you already have ${MAX_PENDING_REMINDERS} pending. Cancel one first.`;
   }
+  const ordinal = setInTurn.get(turn) ?? 0;
+  setInTurn.set(turn, ordinal + 1);
   const row = {
-    id: reminderId(turn.events.map((e) => e.id), what, parsed.at), userKey: turn.userKey, conversationKey: turn.conversationKey,
+    id: reminderId(turn.events[0]?.id ?? turn.turnId, ordinal), userKey: turn.userKey, conversationKey: turn.conversationKey,
     ref: turn.ref, senderId: turn.sender.id, text: what.slice(0, 1_000), dueAt: parsed.at, timezone: tz,
   };
   await ctx.db.insert(reminders).values(row).onConflictDoNothing();

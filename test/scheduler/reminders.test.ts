@@ -5,6 +5,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listScheduledMessages, removeScheduledMessage, scheduleMessage, setCheckin } from '../../src/scheduler/index.js';
 import { reminderJobId } from '../../src/scheduler/ids.js';
+import { setReminder } from '../../src/scheduler/reminders.js';
+import type { InboundEvent } from '../../src/core/types.js';
+import { turnContext } from '../../src/worker/turn.js';
 import { sleep, until } from '../helpers/wait.js';
 import { dm, dmKey, posted, startSchedulerApp, type SchedulerTestApp } from './helpers.js';
 
@@ -27,6 +30,21 @@ describe('reminders', () => {
     await sleep(1_500);
     expect((await posted(t.app, 'dm-ann')).filter((m) => m.text.startsWith('⏰'))).toHaveLength(1);
     expect((await reminderRows('ann')).map((r) => r.status)).toEqual(['delivered']);
+  });
+
+  it('a turn re-run after a crash sets its reminder once, even with more messages collected and other wording', async () => {
+    await dm(t.app, 'cid', 'hi');
+    const ref = { platform: 'local' as const, tenant: 'default', channel: 'dm-cid', kind: 'dm' as const, user: 'cid' };
+    const event = (id: string, text: string): InboundEvent => ({
+      id, platform: 'local', tenant: 'default', conversation: ref, sender: { id: 'cid', isBot: false }, text, attachments: [],
+      mentionsBot: true, sentAt: new Date().toISOString(), receivedAt: new Date().toISOString(), kind: 'message',
+    }) as InboundEvent;
+    const first = turnContext('turn-a', dmKey('cid'), [event('local:cid-1', 'remind me in 1 hour to water the plants')]);
+    await setReminder(t.ctx, first, 'water the plants', 'in 1 hour');
+    // The worker died before committing; the retry's batch has a second message, and the model words it differently.
+    const retry = turnContext('turn-b', dmKey('cid'), [event('local:cid-1', 'remind me in 1 hour to water the plants'), event('local:cid-2', 'thanks')]);
+    await setReminder(t.ctx, retry, 'Water the plants!', 'in 1 hour');
+    expect((await reminderRows('cid')).map((r) => r.text)).toEqual(['water the plants']);
   });
 
   it('"tomorrow at 9" is read in the user\'s timezone; list and cancel are scoped to the user', async () => {
