@@ -86,13 +86,27 @@ export class SchedulerQueue {
     await this.queue.add(JOB.fanoutSend, { messageId, slot, recipient }, { ...jobOpts, jobId: fanoutSendJobId(messageId, slot, recipient), delay: delayMs });
   }
 
-  /** Which of these job ids exist in Redis (in any state): one pipelined EXISTS per id. */
-  async existing(jobIds: string[]): Promise<Set<string>> {
-    if (!jobIds.length) return new Set();
+  /**
+   * The state of each of these jobs in Redis: 'live' (waiting, delayed, active), 'failed' (ran out of attempts:
+   * a database outage longer than the back-off, say), or 'missing'. Pipelined, two commands per id.
+   */
+  async jobStates(jobIds: string[]): Promise<Map<string, 'live' | 'failed' | 'missing'>> {
+    const out = new Map<string, 'live' | 'failed' | 'missing'>();
+    if (!jobIds.length) return out;
     const p = this.redis.pipeline();
-    for (const id of jobIds) p.exists(this.queue.toKey(id));
+    for (const id of jobIds) p.exists(this.queue.toKey(id)).hget(this.queue.toKey(id), 'finishedOn');
     const res = (await p.exec()) ?? [];
-    return new Set(jobIds.filter((_, i) => res[i]?.[1] === 1));
+    jobIds.forEach((id, i) => {
+      const exists = res[2 * i]?.[1] === 1;
+      const finished = res[2 * i + 1]?.[1] != null;
+      out.set(id, !exists ? 'missing' : finished ? 'failed' : 'live');
+    });
+    return out;
+  }
+
+  /** A failed job keeps its id: remove it so the same job id can be added again. */
+  async removeJob(jobId: string): Promise<void> {
+    await this.queue.remove(jobId).catch(() => 0);
   }
 
   /** Every job scheduler in Redis, read page by page (a snapshot for the reconciler). */

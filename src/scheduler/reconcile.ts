@@ -9,7 +9,7 @@
  *   4. re-adds the delayed job of every pending reminder and unsent one-off message that lost it.
  * Stable scheduler ids mean an upsert can never create a second scheduler for one check-in.
  */
-import { and, asc, eq, gt } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray } from 'drizzle-orm';
 import { RedisLease } from '../core/lease.js';
 import { cadenceOf, loadCheckin } from './checkins.js';
 import type { SchedulerCtx } from './context.js';
@@ -73,7 +73,8 @@ export async function reconcile(ctx: SchedulerCtx, keepGoing: () => boolean = ()
     const rows = await ctx.db.select().from(scheduledMessages)
       .where(and(eq(scheduledMessages.enabled, true), gt(scheduledMessages.id, after))).orderBy(asc(scheduledMessages.id)).limit(PAGE);
     const oneOffs = rows.filter((r) => !r.pattern && !r.everyMs && r.runAt);
-    const present = await ctx.queue.existing(oneOffs.map((r) => oneOffMessageJobId(r.id)));
+    const states = await ctx.queue.jobStates(oneOffs.map((r) => oneOffMessageJobId(r.id)));
+    for (const [jobId, state] of states) if (state === 'failed') await ctx.queue.removeJob(jobId);
     const tasks: (() => Promise<unknown>)[] = [];
     for (const r of rows) {
       if (r.pattern || r.everyMs) {
@@ -82,7 +83,7 @@ export async function reconcile(ctx: SchedulerCtx, keepGoing: () => boolean = ()
         const have = actual.get(sid);
         const spec = schedulerSpec(r.id, validateCadence({ pattern: r.pattern, everyMs: r.everyMs }), r.timezone);
         if (!have || !sameSpec(have, spec)) tasks.push(() => mirrorMessage(ctx, r).then(() => report.upserted++));
-      } else if (r.runAt && !present.has(oneOffMessageJobId(r.id))) {
+      } else if (r.runAt && states.get(oneOffMessageJobId(r.id)) !== 'live') {
         tasks.push(() => mirrorMessage(ctx, r).then(() => report.jobsAdded++));
       }
     }
@@ -109,10 +110,20 @@ export async function reconcile(ctx: SchedulerCtx, keepGoing: () => boolean = ()
   await pool(stray, PARALLEL, onError);
 
   for (let after = ''; ;) {
-    const rows = await ctx.db.select({ id: reminders.id, dueAt: reminders.dueAt }).from(reminders)
-      .where(and(eq(reminders.status, 'pending'), gt(reminders.id, after))).orderBy(asc(reminders.id)).limit(PAGE);
-    const present = await ctx.queue.existing(rows.map((r) => reminderJobId(r.id)));
-    await pool(rows.filter((r) => !present.has(reminderJobId(r.id))).map((r) => () => ctx.queue.addReminder(r.id, r.dueAt).then(() => report.jobsAdded++)), PARALLEL, onError);
+    // Pending reminders need a job; a fired one whose job failed (its submit kept failing) gets another go —
+    // firing is idempotent (the synthetic event's id is the reminder's), so this can never deliver twice.
+    const rows = await ctx.db.select({ id: reminders.id, dueAt: reminders.dueAt, status: reminders.status }).from(reminders)
+      .where(and(inArray(reminders.status, ['pending', 'fired']), gt(reminders.id, after))).orderBy(asc(reminders.id)).limit(PAGE);
+    const states = await ctx.queue.jobStates(rows.map((r) => reminderJobId(r.id)));
+    const redo = rows.filter((r) => {
+      const state = states.get(reminderJobId(r.id));
+      return r.status === 'pending' ? state !== 'live' : state === 'failed';
+    });
+    await pool(redo.map((r) => async () => {
+      await ctx.queue.removeJob(reminderJobId(r.id));
+      await ctx.queue.addReminder(r.id, r.dueAt);
+      report.jobsAdded++;
+    }), PARALLEL, onError);
     if (rows.length < PAGE) break;
     after = rows.at(-1)!.id;
   }

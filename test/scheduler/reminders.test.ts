@@ -3,7 +3,7 @@
  * admins' scheduled messages, to one conversation or fanned out (paced) to every opted-in user.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listScheduledMessages, removeScheduledMessage, scheduleMessage, setCheckin } from '../../src/scheduler/index.js';
+import { listScheduledMessages, reconcileSchedules, removeScheduledMessage, scheduleMessage, setCheckin } from '../../src/scheduler/index.js';
 import { reminderJobId } from '../../src/scheduler/ids.js';
 import { setReminder } from '../../src/scheduler/reminders.js';
 import type { InboundEvent } from '../../src/core/types.js';
@@ -47,6 +47,27 @@ describe('reminders', () => {
     expect((await reminderRows('cid')).map((r) => r.text)).toEqual(['water the plants']);
   });
 
+  it('a reminder whose job ran out of attempts (a long database outage) is re-added by the reconciler and delivered once', async () => {
+    const set = await dm(t.app, 'eve', 'remind me in 1 hour to stretch');
+    expect(set.body.replies[0].text).toMatch(/^Reminder set/);
+    const [r] = await reminderRows('eve');
+    const jobId = reminderJobId(r!.id);
+    // What Redis holds after the last failed attempt: the job hash finished, in the failed set; the row says fired.
+    const q = t.ctx.queue.queue;
+    await t.sql`update reminders set status = 'fired', due_at = now() - interval '1 minute' where id = ${r!.id}`;
+    const redis = t.deps.redis;
+    await redis.multi().zrem(q.toKey('delayed'), jobId).zadd(q.toKey('failed'), Date.now(), jobId)
+      .hset(q.toKey(jobId), 'finishedOn', String(Date.now()), 'failedReason', 'database unavailable').exec();
+    expect((await t.ctx.queue.jobStates([jobId])).get(jobId)).toBe('failed');
+
+    expect((await reconcileSchedules(t.deps)).jobsAdded).toBeGreaterThanOrEqual(1);
+    const got = await until(() => posted(t.app, 'dm-eve'), (m) => m.some((x) => x.text === '⏰ Reminder: stretch'), 8_000);
+    expect(got.filter((m) => m.text.startsWith('⏰'))).toHaveLength(1);
+    await sleep(500);
+    expect((await reminderRows('eve'))[0]!.status).toBe('delivered');
+    expect((await reconcileSchedules(t.deps)).jobsAdded).toBe(0); // delivered: nothing more to do
+  });
+
   it('"tomorrow at 9" is read in the user\'s timezone; list and cancel are scoped to the user', async () => {
     await dm(t.app, 'bob', 'hi');
     await setCheckin(t.deps, { conversationKey: dmKey('bob'), enabled: false, timezone: 'Asia/Tokyo' }); // bob's timezone
@@ -54,7 +75,7 @@ describe('reminders', () => {
     expect(set.body.replies[0].text).toMatch(/ 09:00 \(Asia\/Tokyo\): call Sam$/);
     const [r] = await reminderRows('bob');
     expect(r!.due_at.toISOString()).toMatch(/T00:00:00\.000Z$/); // 09:00 in Tokyo
-    expect(await t.ctx.queue.existing([reminderJobId(r!.id)])).toEqual(new Set([reminderJobId(r!.id)]));
+    expect((await t.ctx.queue.jobStates([reminderJobId(r!.id)])).get(reminderJobId(r!.id))).toBe('live');
 
     const list = await dm(t.app, 'bob', 'list my reminders');
     expect(list.body.replies[0].text).toContain(`[${r!.id.slice(1, 7)}]`);
@@ -64,7 +85,7 @@ describe('reminders', () => {
     const cancel = await dm(t.app, 'bob', `cancel reminder ${r!.id.slice(1, 7)}`);
     expect(cancel.body.replies[0].text).toMatch(/^Cancelled \[/);
     expect((await reminderRows('bob'))[0]!.status).toBe('cancelled');
-    expect((await t.ctx.queue.existing([reminderJobId(r!.id)])).size).toBe(0);
+    expect((await t.ctx.queue.jobStates([reminderJobId(r!.id)])).get(reminderJobId(r!.id))).toBe('missing');
   });
 });
 
