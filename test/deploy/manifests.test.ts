@@ -51,6 +51,19 @@ describe.skipIf(!has('kubectl'))('Kubernetes manifests', () => {
     });
   }
 
+  it('prod ships the pinned release image, a per-release migration Job, and KEDA with its Redis credentials', () => {
+    const out = execFileSync('kubectl', ['kustomize', 'deploy/overlays/prod'], { encoding: 'utf8' });
+    const objects = parseAllDocuments(out).map((d) => d.toJSON() as any);
+    const images = objects.flatMap((o) => o.spec?.template?.spec?.containers?.map((c: { image: string }) => c.image) ?? []);
+    expect(new Set(images)).toEqual(new Set(['ghcr.io/example/chat-gateway:0.1.0']));
+    expect(objects.find((o) => o.kind === 'Job').metadata.name).toBe('chat-gateway-migrate-0-1-0');
+    const scaled = objects.find((o) => o.kind === 'ScaledObject');
+    const auth = objects.find((o) => o.kind === 'TriggerAuthentication');
+    expect(scaled.spec.triggers[0].authenticationRef.name).toBe(auth.metadata.name);
+    expect(auth.spec.secretTargetRef.map((r: { parameter: string }) => r.parameter).sort()).toEqual(['address', 'password']);
+    expect(objects.some((o) => o.kind === 'HorizontalPodAutoscaler')).toBe(false); // KEDA replaces the HPA
+  });
+
   it('catches an invalid manifest (the validation is real)', async () => {
     const Model = (await modelFor('apps/v1', 'Deployment'))!;
     expect(() => new Model({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'x' }, spec: { replicas: 'two' } }).validate()).toThrow();
