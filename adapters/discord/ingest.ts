@@ -6,6 +6,7 @@
 import type { Message } from 'discord.js';
 import type { Logger } from 'pino';
 import type { IngressSink } from '../../src/core/adapter.js';
+import { IngressError } from '../../src/core/errors.js';
 import { conversationKey } from '../../src/core/types.js';
 import { gate, type GateOptions } from './gate.js';
 import { conversationOf, toInboundEvent } from './parse.js';
@@ -55,7 +56,8 @@ export class MessageIngest {
           return;
         } catch (err) {
           const wait = SUBMIT_RETRY_MS[attempt];
-          if (wait === undefined) throw err;
+          // A refusal (invalid event) is final: retrying the same message cannot change the answer.
+          if (wait === undefined || err instanceof IngressError) throw err;
           this.log.warn({ eventId: event.id, err: (err as Error).message, retryInMs: wait }, 'discord submit failed, retrying');
           await new Promise((r) => setTimeout(r, wait));
         }

@@ -13,7 +13,8 @@
  * What is enforced elsewhere (documented, not repeated here): bot senders are dropped by the adapters unless
  * *_ALLOW_BOTS; group messages reach a turn only when addressed to the bot (Slack mention or a thread it takes
  * part in, Discord DISCORD_REQUIRE_MENTION, Telegram @mention / reply / `/cmd@bot`; the local channel counts
- * every message as addressed); text over MAX_INPUT_CHARS is refused at ingress with 413.
+ * every message as addressed). Text over MAX_INPUT_CHARS: HTTP channels get a 413 at ingress; chat platforms' messages
+ * arrive here without their text (`tooLongChars`) and get a polite refusal (with the rest of their batch).
  *
  * `afterCommit` adds the turn's tokens to the user's day (usage and budgets).
  */
@@ -53,6 +54,10 @@ export function budgetText(budget: number): string {
 export function pairingText(code: string, ttlSeconds: number): string {
   const mins = Math.max(1, Math.round(ttlSeconds / 60));
   return `Hi! This bot is private. Your pairing code is **${code}**. Ask an admin to approve it with \`/allow ${code}\` (it expires in ${mins} minute${mins === 1 ? '' : 's'}).`;
+}
+
+export function tooLongText(chars: number, limit: number): string {
+  return `That message is too long for me (${chars.toLocaleString('en-US')} characters; the limit is ${limit.toLocaleString('en-US')}). Please send it in shorter parts.`;
 }
 
 export const ALLOWLIST_TEXT = "Sorry, this bot only talks to people an admin has allowed. Ask an admin to let you in.";
@@ -115,6 +120,8 @@ export function accessHooks(d: GateDeps): TurnHooks {
       const senders = [...new Set((people.length ? people : ctx.events).map((e) => principalOf(e.platform, e.sender.id)))];
       const standings = await Promise.all(senders.map((p) => standingOf(d.db, d.policy, p)));
       if (standings.every((s) => s.banned)) return { action: 'reply', text: null, outcome: 'banned' };
+      const tooLong = people.find((e) => e.tooLongChars);
+      if (tooLong) return { action: 'reply', text: tooLongText(tooLong.tooLongChars!, d.config.MAX_INPUT_CHARS), outcome: 'too_long' };
 
       const turnPerson = standings.find((s) => s.principal === principalOf(ctx.ref.platform, ctx.sender.id)) ?? standings.at(-1)!;
       const decision = people.length ? await decide(ctx, people, turnPerson) : undefined;

@@ -43,6 +43,11 @@ export const inboundEventSchema = z.object({
   platformMessageId: z.string().optional(),
   /** message: a user wrote; edit: a user edited a message; checkin / reminder: synthetic, from the scheduler. */
   kind: z.enum(['message', 'edit', 'checkin', 'reminder']).default('message'),
+  /**
+   * Set by the ingress sink when a chat platform's message was over MAX_INPUT_CHARS: the text is dropped (never
+   * stored or shown to the model) and the user is told in the chat, since the platform cannot show them a 413.
+   */
+  tooLongChars: z.number().int().positive().optional(),
   sentAt: z.string(),
   receivedAt: z.string(),
 });

@@ -31,7 +31,12 @@ export function createIngressSink(o: SinkOptions): IngressSink {
     async submit(event) {
       if (event.text.length > o.maxInputChars) {
         o.onSubmit?.(event.platform, 'refused');
-        throw new IngressError(413, `message too long: ${event.text.length} characters, the limit is ${o.maxInputChars}`);
+        // HTTP clients (the local channel, the agent API) read a 413. A chat platform cannot show one to its user,
+        // so the message goes on without its text and the turn answers with a polite refusal (src/access/gate.ts).
+        if (event.platform === 'local' || event.platform === 'api') {
+          throw new IngressError(413, `message too long: ${event.text.length} characters, the limit is ${o.maxInputChars}`);
+        }
+        event = { ...event, text: '', attachments: [], tooLongChars: event.text.length };
       }
       const { raw: _raw, ...plain } = event;
       const parsed = inboundEventSchema.safeParse(plain);

@@ -10,6 +10,7 @@
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SLACK_MAX_MESSAGE_CHARS } from '../../../adapters/slack/limits.js';
+import { tooLongText } from '../../../src/access/gate.js';
 import { longReply } from '../../../src/agent/offline-model.js';
 import { FakeSlack, type RecordedCall } from '../../fakes/slack/fake-slack.js';
 import {
@@ -326,14 +327,18 @@ describe('slack on the real pipeline', () => {
     }
   });
 
-  it('acknowledges a message over the input limit (so Slack does not retry it) and queues nothing', async () => {
+  it('acknowledges a message over the input limit and tells the user, once, without storing or running its text', async () => {
     const channel = 'D0HUGE';
     const huge = 'x'.repeat(app.config.MAX_INPUT_CHARS + 1);
     const ack = await event(dmMessage({ channel, user: 'U0HUGE', ts: nextSlackTs(), text: huge }));
     expect(ack.status).toBe(200);
-    await sleep(700);
-    expect(fake.posted(channel)).toEqual([]);
-    const [n] = await sql<{ n: number }[]>`select count(*)::int as n from conversations where key = ${`slack:${TEAM}:dm:U0HUGE`}`;
-    expect(n!.n).toBe(0);
+    const posted = await fake.waitFor(() => fake.posted(channel).length > 0 && fake.posted(channel));
+    expect(texts(posted)).toEqual([tooLongText(huge.length, app.config.MAX_INPUT_CHARS)]);
+    const [t] = await sql<{ outcome: string; input_tokens: number }[]>`select outcome, input_tokens from turns where conversation_key = ${`slack:${TEAM}:dm:U0HUGE`}`;
+    expect(t).toEqual({ outcome: 'too_long', input_tokens: 0 });
+    const [stored] = await sql<{ n: number }[]>`select count(*)::int as n from session_items where item::text like '%xxxxxxxxxx%'`;
+    expect(stored!.n).toBe(0);
+    await sleep(500);
+    expect(fake.posted(channel)).toHaveLength(1);
   });
 });
