@@ -10,7 +10,8 @@ local now = tonumber(ARGV[1])
 local interval = tonumber(ARGV[2])
 local nextFree = tonumber(redis.call('GET', KEYS[1]) or '0')
 local slot = math.max(now, nextFree)
-redis.call('SET', KEYS[1], slot + interval, 'PX', interval * 2 + 1000)
+-- Kept until the reserved slot is over, however far ahead a backlog pushed it (else later sends would burst).
+redis.call('SET', KEYS[1], slot + interval, 'PX', slot - now + interval * 2 + 1000)
 return slot - now`;
 
 export async function reserveSendSlot(redis: Redis, key: string, intervalMs: number): Promise<number> {
