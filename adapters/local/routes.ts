@@ -60,13 +60,17 @@ export function registerLocalRoutes(http: FastifyInstance, sink: IngressSink, o:
       return reply.code(202).send({ id: event.id, duplicate: outcome === 'duplicate' || undefined });
     }
     const waiter = o.waiters.waitFor(event.id, o.waitTimeoutMs);
+    let outcome: string;
     try {
-      await sink.submit(event);
+      outcome = await sink.submit(event);
     } catch (err) {
       waiter.cancel();
       throw err;
     }
-    const delivered = await waiter.promise;
+    // A retry of a message already answered: the answer it got, not a wait for one that never comes again.
+    const prior = outcome === 'duplicate' ? await o.waiters.recent(o.redis, event.id) : null;
+    if (prior) waiter.cancel();
+    const delivered = prior ?? (await waiter.promise);
     if (!delivered) return reply.code(504).send({ id: event.id, error: `no reply within ${o.waitTimeoutMs} ms; it will still be answered` });
     return reply.code(200).send({ id: event.id, turnId: delivered.turnId, outcome: delivered.outcome, replies: delivered.parts.map((text) => ({ text })) });
   });

@@ -16,15 +16,37 @@ export interface Delivered {
   parts: string[];
 }
 
+/** Local-channel deliveries are also kept an hour, so a client retrying `wait: true` with the same id gets them. */
+const RECENT_TTL_SECONDS = 3_600;
+export const recentDeliveryKey = (channel: string, eventId: string) => `${channel}:recent:${eventId}`;
+
 export async function publishDelivered(redis: Redis, channel: string, d: Delivered): Promise<void> {
-  await redis.publish(channel, JSON.stringify(d));
+  const json = JSON.stringify(d);
+  if (d.conversationKey.startsWith('local:')) {
+    const m = redis.multi();
+    for (const id of d.eventIds) m.set(recentDeliveryKey(channel, id), json, 'EX', RECENT_TTL_SECONDS);
+    await m.publish(channel, json).exec();
+    return;
+  }
+  await redis.publish(channel, json);
+}
+
+/** The delivery of the turn that consumed this (local) event, if it happened within the last hour. */
+export async function recentDelivery(redis: Redis, channel: string, eventId: string): Promise<Delivered | null> {
+  const json = await redis.get(recentDeliveryKey(channel, eventId));
+  return json ? (JSON.parse(json) as Delivered) : null;
 }
 
 export class DeliveryWaiters {
   private readonly waiters = new Map<string, Set<(d: Delivered) => void>>();
   private sub: Redis | undefined;
 
-  constructor(private readonly channel: string, private readonly log: Logger) {}
+  constructor(readonly channel: string, private readonly log: Logger) {}
+
+  /** A delivery that already happened (a client retrying with the same id): see publishDelivered. */
+  recent(redis: Redis, eventId: string): Promise<Delivered | null> {
+    return recentDelivery(redis, this.channel, eventId);
+  }
 
   /** `redis` must be a dedicated connection: it enters subscriber mode. */
   async start(redis: Redis): Promise<void> {

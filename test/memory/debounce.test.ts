@@ -58,7 +58,11 @@ describe('a burst of 20 messages through the pipeline', () => {
         return all.length === 20 && all;
       }, '20 facts', 15_000);
       expect(facts.map((m) => m.text)).toContain("The user's locker 7 is number 107.");
-      const counts = await queue.getJobCounts('completed', 'failed', 'delayed', 'waiting', 'active');
+      // The facts are stored a moment before the job itself is marked completed.
+      const counts = await waitFor(async () => {
+        const c = await queue.getJobCounts('completed', 'failed', 'delayed', 'waiting', 'active');
+        return c.active === 0 && c;
+      }, 'the extraction job to finish', 5_000);
       expect(counts).toEqual({ completed: 1, failed: 0, delayed: 0, waiting: 0, active: 0 });
     } finally {
       await queue.close();

@@ -5,7 +5,8 @@ import { until } from '../helpers/wait.js';
 
 let app: TestApp;
 beforeAll(async () => {
-  app = await startTestApp();
+  // The spine, not the abuse limits (test/access/limits.test.ts): one user sends every message of this file.
+  app = await startTestApp({ env: { RATE_LIMIT_PER_MINUTE: '0' } });
 });
 afterAll(async () => app?.close());
 
@@ -76,6 +77,17 @@ describe('local channel through the real pipeline', () => {
     await until(() => replies('c-dup'), (r) => r.length > 0);
     await new Promise((r) => setTimeout(r, 500));
     expect(await replies('c-dup')).toEqual(['Echo: [u1] once']);
+  });
+
+  it('answers a retried wait:true with the reply the first attempt got, at once, and sends nothing new', async () => {
+    const first = await app.post('/local/messages', msg('c-retry', 'only once please', { id: 'client-77', wait: true }));
+    expect(first.status).toBe(200);
+    const started = Date.now();
+    const again = await app.post('/local/messages', msg('c-retry', 'only once please', { id: 'client-77', wait: true }));
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(again).toMatchObject({ status: 200, body: { id: first.body.id, turnId: first.body.turnId, replies: first.body.replies } });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await replies('c-retry')).toEqual(['Echo: [u1] only once please']);
   });
 
   it('collects a burst into turns in arrival order, each message answered exactly once', async () => {
