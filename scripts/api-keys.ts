@@ -5,10 +5,10 @@
  */
 import { createApiKey, listApiKeys, revokeApiKey } from '../src/api/auth.js';
 import { startEmbeddedPostgres, type DevService } from '../src/cli/dev-services.js';
-import { ConfigError, loadConfig } from '../src/config/env.js';
 import { openDatabase } from '../src/db/client.js';
 import { migrate } from '../src/db/migrate.js';
 import { createLogger } from '../src/observability/logger.js';
+import { loadConfigOrExit } from '../src/cli/load-config.js';
 
 const USAGE = 'usage: npm run api-keys -- create <name> | revoke <id> | list';
 
@@ -19,16 +19,7 @@ async function main(): Promise<number> {
     console.error(USAGE);
     return 2;
   }
-  let config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(err.message);
-      return 2;
-    }
-    throw err;
-  }
+  const config = loadConfigOrExit();
   let url = config.DATABASE_URL;
   let dev: DevService | undefined;
   if (!url) {

@@ -5,20 +5,11 @@
  */
 import { composeApp } from '../src/cli/app.js';
 import { registerPlatformCommands } from '../src/cli/register-commands.js';
-import { ConfigError, loadConfig } from '../src/config/env.js';
 import { createLogger } from '../src/observability/logger.js';
+import { loadConfigOrExit } from '../src/cli/load-config.js';
 
 async function main(): Promise<number> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(err.message);
-      return 2;
-    }
-    throw err;
-  }
+  const config = loadConfigOrExit();
   const log = createLogger(config.LOG_LEVEL);
   // Nothing is queried: Postgres connects lazily, and no module is started.
   const parts = composeApp({

@@ -3,24 +3,15 @@
  * DATABASE_URL / REDIS_URL are replaced by an embedded Postgres and a spawned redis-server, and migrations run
  * automatically. SIGTERM / SIGINT shut down gracefully.
  */
-import { ConfigError, loadConfig } from '../config/env.js';
 import { migrate } from '../db/migrate.js';
 import { openDatabase } from '../db/client.js';
 import { createLogger } from '../observability/logger.js';
 import { startApp, type Role } from './app.js';
 import { startEmbeddedPostgres, startRedisServer, type DevService } from './dev-services.js';
+import { loadConfigOrExit } from './load-config.js';
 
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(err.message);
-      process.exit(2);
-    }
-    throw err;
-  }
+  const config = loadConfigOrExit();
   const arg = process.argv[2];
   const role = (arg ?? config.ROLE) as Role | 'migrate';
   if (!['gateway', 'worker', 'all', 'migrate'].includes(role)) {
