@@ -1,9 +1,11 @@
 /**
  * Delivers a conversation's pending replies (outbox rows) in turn order, part by part. A part is sent only if it
- * has no receipt, and its receipt is written right after the platform accepts it: the one window where a crash
- * can repeat a part is that single call (adapters use the platform's idempotency aid where there is one).
+ * has no receipt, and its receipt is written right after the platform accepts it (retried in place through a
+ * database outage, never by re-sending): the one window where a crash can repeat a part is that single call
+ * (adapters use the platform's idempotency aid where there is one).
  */
 import { and, asc, eq } from 'drizzle-orm';
+import pRetry from 'p-retry';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { PermanentSendError, RateLimitedError } from '../core/errors.js';
@@ -28,6 +30,9 @@ export interface DeliverDeps {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** 250 ms doubling to 5 s: about a minute in all. */
+const RECEIPT_RETRIES = 15;
 
 export async function deliverConversation(deps: DeliverDeps, conversationKey: string): Promise<number> {
   let sent = 0;
@@ -72,11 +77,9 @@ async function deliverOne(deps: DeliverDeps, o: typeof outbox.$inferSelect, even
     const part = { text: parts[i]!, index: i, total: parts.length, replyTo: i === 0 ? (o.replyTo ?? undefined) : undefined, idempotencyKey: `${o.turnId}:${i}` };
     for (;;) {
       await pace(deps.redis, deps.paceKey(channelKey), interval);
+      let receipt: Awaited<ReturnType<typeof adapter.send>>;
       try {
-        const receipt = await adapter.send(ref, part);
-        await deps.db.insert(receipts).values({ turnId: o.turnId, partIndex: i, platformMessageId: receipt.platformMessageId }).onConflictDoNothing();
-        outboundParts.inc({ platform: ref.platform, result: 'sent' });
-        break;
+        receipt = await adapter.send(ref, part);
       } catch (err) {
         if (err instanceof RateLimitedError) outboundParts.inc({ platform: ref.platform, result: 'rate_limited' });
         else outboundParts.inc({ platform: ref.platform, result: 'failed' });
@@ -92,6 +95,17 @@ async function deliverOne(deps: DeliverDeps, o: typeof outbox.$inferSelect, even
         }
         throw err; // transient: the job is retried with back-off, resuming at this part
       }
+      // The platform has the part now. Failing the job here would send it again on the retry, so the receipt
+      // write waits out a database outage of up to about a minute in place (a crash still leaves the one window).
+      await pRetry(
+        () => deps.db.insert(receipts).values({ turnId: o.turnId, partIndex: i, platformMessageId: receipt.platformMessageId }).onConflictDoNothing(),
+        {
+          retries: RECEIPT_RETRIES, minTimeout: 250, maxTimeout: 5_000,
+          onFailedAttempt: ({ error, attemptNumber }) => log.warn({ part: i, attempt: attemptNumber, err: error.message }, 'receipt write failed after a send; retrying'),
+        },
+      );
+      outboundParts.inc({ platform: ref.platform, result: 'sent' });
+      break;
     }
   }
   await finish('sent', parts);
