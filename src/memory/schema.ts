@@ -1,5 +1,5 @@
 /**
- * The memory module's tables (hand-written SQL twin: migrations/0002_memory.sql). CockroachDB-compatible: UUID keys
+ * The memory module's tables. CockroachDB-compatible: UUID keys
  * chosen by the app, bytea, a partial index; no extensions (no pgvector, no tsvector: CockroachDB lacks or only
  * partly has them), so vectors are scored in the worker (see store/postgres.ts).
  */

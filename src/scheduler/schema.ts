@@ -3,7 +3,7 @@
  * mirrors it, so a Redis flush loses nothing (the reconciler rebuilds the mirror). Keys are chosen by the app:
  * a check-in's id is derived from its conversation key (one check-in per conversation by construction), a
  * reminder's from the turn that set it (a re-run turn sets the same reminder), a scheduled message gets a UUID.
- * Hand-written SQL twin: migrations/0003_scheduler.sql.
+ * Migrations are generated from this file by drizzle-kit (`npm run db:generate`).
  */
 import { bigint, boolean, index, integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 
