@@ -132,6 +132,8 @@ export const envSchema = z.object({
   }, 'an IANA timezone such as Europe/Berlin'),
   /** Announcement fan-out: most synthetic sends per second per platform (Telegram allows ~30/s per bot). */
   SCHEDULER_FANOUT_PER_SECOND: int(25, 1),
+  /** A check-in nobody answered is not followed by another until the user writes again (no token burn on idle users). */
+  SCHEDULER_SKIP_UNANSWERED: bool.default(true),
 
   // --- access control and commands (src/access) ---
   /** Owners and admins, as `platform:userId` lists (any tenant): `slack:U123,discord:456,telegram:789,local:ann`. */

@@ -18,6 +18,8 @@ export interface SchedulerSettings {
   checkinTokenBudget: number;
   defaultTimezone: string;
   fanoutPerSecond: number;
+  /** Hold a check-in while the previous one is unanswered (the user has not written since it fired). */
+  skipUnanswered: boolean;
 }
 
 export interface SchedulerCtx {
@@ -49,6 +51,7 @@ export function schedulerContext(deps: ModuleDeps): SchedulerCtx {
         checkinTokenBudget: c.SCHEDULER_CHECKIN_TOKEN_BUDGET,
         defaultTimezone: c.SCHEDULER_DEFAULT_TIMEZONE,
         fanoutPerSecond: c.SCHEDULER_FANOUT_PER_SECOND,
+        skipUnanswered: c.SCHEDULER_SKIP_UNANSWERED,
       },
     };
     contexts.set(deps, ctx);

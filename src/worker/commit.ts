@@ -68,7 +68,9 @@ function isUniqueViolation(err: unknown): boolean {
  * conditional UPDATE (or the INSERT of a new conversation), and the primary keys catch everything else.
  */
 export async function commitTurn(db: Db, t: TurnRecord): Promise<number> {
-  const last = t.events.at(-1);
+  // The last message a *person* wrote (check-ins and reminders are not): /sessions shows it, and a check-in
+  // nobody answered since is not followed by another (src/scheduler/fire-checkin.ts).
+  const last = [...t.events].reverse().find((e) => e.kind === 'message' || e.kind === 'edit');
   const lastMessageAt = last ? new Date(last.receivedAt) : null;
   const n = t.items.length;
   try {
@@ -84,7 +86,7 @@ export async function commitTurn(db: Db, t: TurnRecord): Promise<number> {
       } else {
         const [row] = await tx
           .update(conversations)
-          .set({ version: seq, itemCount: dsql`${conversations.itemCount} + ${n}`, ref: t.ref, lastUserId: last?.sender.id, lastMessageAt: lastMessageAt ?? undefined, updatedAt: new Date() })
+          .set({ version: seq, itemCount: dsql`${conversations.itemCount} + ${n}`, ref: t.ref, lastUserId: last?.sender.id ?? undefined, lastMessageAt: lastMessageAt ?? undefined, updatedAt: new Date() })
           .where(and(eq(conversations.key, t.conversationKey), eq(conversations.version, t.state.version), eq(conversations.sessionId, t.state.sessionId)))
           .returning({ itemCount: conversations.itemCount });
         if (!row) throw new StaleTurnError(`conversation ${t.conversationKey} moved on past version ${t.state.version}`);

@@ -90,6 +90,21 @@ describe('check-ins', () => {
     expect((await posted(t.app, 'dm-dan')).map((m) => m.text)).toEqual(['Echo: hi', 'Checking in: missed you']);
   });
 
+  it('hold the next check-in while the last one is unanswered, and go on once the user writes again', async () => {
+    await dm(t.app, 'fay', 'hi');
+    const c = await setCheckin(t.deps, { conversationKey: dmKey('fay'), pattern: '0 0 1 1 *', timezone: 'UTC', prompt: 'how are you?' });
+    const day = 86_400_000;
+    const base = Date.now();
+    expect(await fireCheckin(t.ctx, c.id, base, new Date(base))).toBe('fired');
+    await until(() => posted(t.app, 'dm-fay'), (r) => r.length > 1, 8_000);
+    // The next day's check-in: Fay never answered, so no turn, no tokens.
+    expect(await fireCheckin(t.ctx, c.id, base + day, new Date(base + day))).toBe('unanswered');
+    await dm(t.app, 'fay', 'sorry, busy week');
+    expect(await fireCheckin(t.ctx, c.id, base + 2 * day, new Date(base + 2 * day))).toBe('fired');
+    const got = await until(() => posted(t.app, 'dm-fay'), (r) => r.filter((m) => m.text.startsWith('Checking in')).length > 1, 8_000);
+    expect(got.map((m) => m.text)).toEqual(['Echo: hi', 'Checking in: how are you?', 'Echo: sorry, busy week', 'Checking in: how are you?']);
+  });
+
   it('stop for the day once the token budget is spent', async () => {
     await dm(t.app, 'eve', 'hi');
     const c = await setCheckin(t.deps, { conversationKey: dmKey('eve'), pattern: '0 0 1 1 *', timezone: 'UTC', tokenBudget: 5, prompt: 'budget test' });
