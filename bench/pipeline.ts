@@ -84,6 +84,7 @@ async function main(): Promise<void> {
     const latencies: number[] = [];
     const acks: number[] = [];
     let delivered = 0;
+    let rssAt10k = 0;
     let allDone!: () => void;
     const finished = new Promise<void>((r) => (allDone = r));
     const sub = new Redis(REDIS_URL);
@@ -95,13 +96,14 @@ async function main(): Promise<void> {
         if (t !== undefined) {
           latencies.push(now - t);
           sentAt.delete(id);
-          if (++delivered === N) allDone();
+          // RSS growth is measured from the 10,000th *answered* message: by then the worker is warm.
+          if (++delivered === 10_000 && soak) rssAt10k = rssMb(worker.proc.pid);
+          if (delivered === N) allDone();
         }
       }
     });
     await sub.subscribe(`${prefix}:delivered`);
 
-    let rssAt10k = 0;
     const t0 = performance.now();
     let next = 0;
     const interval = RATE > 0 ? 1000 / RATE : 0;
@@ -123,7 +125,6 @@ async function main(): Promise<void> {
         acks.push(performance.now() - start);
         if (res.status !== 202) throw new Error(`ingress answered ${res.status}`);
         await res.arrayBuffer();
-        if (soak && i === 10_000) rssAt10k = rssMb(worker.proc.pid);
       }
     }));
     await Promise.race([finished, new Promise((_, rej) => setTimeout(() => rej(new Error(`timed out: ${delivered}/${N} delivered`)), 30 * 60_000))]);
