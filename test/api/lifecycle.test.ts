@@ -15,13 +15,13 @@ it('closing the app ends open streams and waits at once, telling clients to join
     const t2 = await client.threads.create();
     const events: { event: string; data: any; at: number }[] = [];
     const streaming = (async () => {
-      for await (const ev of client.runs.stream(t1.thread_id, 'agent', { input: userInput('[[slow:2500]] long one'), streamMode: ['values'] })) {
+      for await (const ev of client.runs.stream(t1.thread_id, 'agent', { input: userInput('[[slow:6000]] long one'), streamMode: ['values'] })) {
         events.push({ ...(ev as { event: string; data: any }), at: Date.now() });
       }
     })();
-    const waiting = statusOf(client.runs.wait(t2.thread_id, 'agent', { input: userInput('[[slow:2500]] other') }));
+    const waiting = statusOf(client.runs.wait(t2.thread_id, 'agent', { input: userInput('[[slow:6000]] other') }));
     // Both requests are open and waiting for their runs (the runs exist, the stream sent its first events).
-    await waitFor(async () => events.length >= 2 && (await client.threads.get(t2.thread_id)).status === 'busy', 'both runs to start', 5_000);
+    await waitFor(async () => events.length >= 2 && (await client.threads.get(t2.thread_id)).status === 'busy', 'both runs to start', 15_000);
     expect(events.map((e) => e.event)).toEqual(['metadata', 'values']);
 
     closeStarted = Date.now();
@@ -31,7 +31,7 @@ it('closing the app ends open streams and waits at once, telling clients to join
     const last = events.at(-1)!;
     expect(last.event).toBe('error');
     expect(last.data.message).toMatch(/shutting down.*join it later/);
-    expect(last.at - closeStarted).toBeLessThan(1_000); // not after the 2.5 s turn
+    expect(last.at - closeStarted).toBeLessThan(1_000); // not after the 6 s turn
     await closing; // the worker still finishes its in-flight turn, so this takes up to that long
   } finally {
     if (!closeStarted) await app.close();
