@@ -23,8 +23,6 @@ export interface DeliverDeps {
   adapters: AdapterRegistry;
   deliveredChannel: string;
   paceKey(channelKey: string): string;
-  /** The per-part send claim (see SEND_CLAIM_MS); without it, parts are not fenced across workers. */
-  sendingKey?(part: string): string;
   log: Logger;
   /** Longest 429 wait handled in-process; longer ones fail the job so BullMQ retries it later. */
   maxInlineWaitMs?: number;
@@ -32,17 +30,6 @@ export interface DeliverDeps {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/**
- * One worker sends a part at a time. A delivery job whose lock lapsed (a stalled or overloaded worker) is handed
- * to another worker while the first may still be sending: without this claim both would see no receipt and both
- * would send. Longer than one send; a worker killed mid-send leaves it to expire, delaying that part, not doubling it.
- */
-const SEND_CLAIM_MS = 30_000;
-
-export class PartBeingSentError extends Error {
-  override name = 'PartBeingSentError';
-}
 
 /** 250 ms doubling to 5 s: about a minute in all. */
 const RECEIPT_RETRIES = 15;
@@ -89,26 +76,11 @@ async function deliverOne(deps: DeliverDeps, o: typeof outbox.$inferSelect, even
     if (done.has(i)) continue;
     const part = { text: parts[i]!, index: i, total: parts.length, replyTo: i === 0 ? (o.replyTo ?? undefined) : undefined, idempotencyKey: `${o.turnId}:${i}` };
     for (;;) {
-      const claim = deps.sendingKey?.(`${o.turnId}:${i}`);
-      const release = async () => {
-        if (claim) await deps.redis.del(claim).catch(() => 0);
-      };
-      if (claim) {
-        const mine = (await deps.redis.set(claim, '1', 'PX', SEND_CLAIM_MS, 'NX')) === 'OK';
-        // Whoever held it may have finished meanwhile: the receipt is the truth (our `done` was read earlier).
-        const [has] = await deps.db.select({ i: receipts.partIndex }).from(receipts).where(and(eq(receipts.turnId, o.turnId), eq(receipts.partIndex, i)));
-        if (has) {
-          if (mine) await release();
-          break;
-        }
-        if (!mine) throw new PartBeingSentError(`part ${i} of turn ${o.turnId} is being sent by another worker`); // retried later
-      }
       await pace(deps.redis, deps.paceKey(channelKey), interval);
       let receipt: Awaited<ReturnType<typeof adapter.send>>;
       try {
         receipt = await adapter.send(ref, part);
       } catch (err) {
-        await release(); // not sent: the retry (ours or another worker's) may take it
         if (err instanceof RateLimitedError) outboundParts.inc({ platform: ref.platform, result: 'rate_limited' });
         else outboundParts.inc({ platform: ref.platform, result: 'failed' });
         if (err instanceof RateLimitedError && err.retryAfterMs <= (deps.maxInlineWaitMs ?? 60_000)) {
@@ -132,7 +104,6 @@ async function deliverOne(deps: DeliverDeps, o: typeof outbox.$inferSelect, even
           onFailedAttempt: ({ error, attemptNumber }) => log.warn({ part: i, attempt: attemptNumber, err: error.message }, 'receipt write failed after a send; retrying'),
         },
       );
-      await release();
       outboundParts.inc({ platform: ref.platform, result: 'sent' });
       break;
     }

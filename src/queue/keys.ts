@@ -9,8 +9,6 @@ export interface Keys {
   /** Set of conversation keys whose inbox is not empty (the sweeper heals lost turn jobs from it). */
   inboxes: string;
   pace(channelKey: string): string;
-  /** Held while one worker sends one reply part (`turnId:index`). */
-  sending(part: string): string;
   delivered: string;
   localOut(conversation: string): string;
   lease(name: string): string;
@@ -25,7 +23,6 @@ export function keys(prefix: string): Keys {
     turnQueued: (c) => `${prefix}:turnq:${c}`,
     inboxes: `${prefix}:inboxes`,
     pace: (c) => `${prefix}:pace:${c}`,
-    sending: (part) => `${prefix}:sending:${part}`,
     delivered: `${prefix}:delivered`,
     localOut: (c) => `${prefix}:local:out:${c}`,
     lease: (n) => `${prefix}:lease:${n}`,

@@ -68,7 +68,7 @@ export function startWorker(o: WorkerOptions): RunningWorker {
     QUEUE_OUTBOUND,
     (job) =>
       deliverConversation(
-        { db: o.db, redis: o.redis, adapters: o.adapters, deliveredChannel: o.keys.delivered, paceKey: o.keys.pace, sendingKey: o.keys.sending, log: o.log.child({ job: job.id }) },
+        { db: o.db, redis: o.redis, adapters: o.adapters, deliveredChannel: o.keys.delivered, paceKey: o.keys.pace, log: o.log.child({ job: job.id }) },
         job.data.conversationKey,
       ),
     { ...common, connection: o.connect() as ConnectionOptions, concurrency: o.outboundConcurrency },
