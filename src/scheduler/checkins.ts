@@ -80,10 +80,18 @@ export async function loadCheckin(ctx: SchedulerCtx, id: string): Promise<Checki
   return row ?? null;
 }
 
-/** The freshest reference of a conversation: written on every turn by the worker. */
+/**
+ * What the worker writes on every turn of a conversation: its freshest reference, and when a person last wrote
+ * there (turns of check-ins and reminders do not count). One primary-key read.
+ */
+export async function storedConversation(ctx: SchedulerCtx, conversationKey: string): Promise<{ ref: ConversationRef; lastMessageAt: Date | null } | null> {
+  const [row] = await ctx.db.select({ ref: conversations.ref, lastMessageAt: conversations.lastMessageAt }).from(conversations).where(eq(conversations.key, conversationKey));
+  return row ? { ref: row.ref as ConversationRef, lastMessageAt: row.lastMessageAt } : null;
+}
+
+/** The freshest reference of a conversation. */
 export async function storedRef(ctx: SchedulerCtx, conversationKey: string): Promise<ConversationRef | null> {
-  const [row] = await ctx.db.select({ ref: conversations.ref }).from(conversations).where(eq(conversations.key, conversationKey));
-  return (row?.ref as ConversationRef | undefined) ?? null;
+  return (await storedConversation(ctx, conversationKey))?.ref ?? null;
 }
 
 async function resolveConversation(ctx: SchedulerCtx, input: { ref?: ConversationRef; conversationKey?: string }): Promise<{ key: string; ref: ConversationRef | null }> {

@@ -4,10 +4,10 @@
  * budget spent, or a late duplicate. The decision reads one row by primary key and claims the slot with one
  * fenced write, so it stays cheap at 100,000 check-ins.
  */
-import { eq, sql as dsql } from 'drizzle-orm';
+import { sql as dsql } from 'drizzle-orm';
 import { Counter } from 'prom-client';
 import { registry } from '../observability/metrics.js';
-import { activeHoursOf, cadenceOf, loadCheckin, storedRef } from './checkins.js';
+import { activeHoursOf, cadenceOf, loadCheckin, storedConversation } from './checkins.js';
 import type { SchedulerCtx } from './context.js';
 import { checkinText, syntheticEvent } from './events.js';
 import { checkinEventId } from './ids.js';
@@ -16,7 +16,6 @@ import { checkins } from './schema.js';
 import { decideFire, inActiveHours, localDay, localStamp, nextSlotAfter } from './slots.js';
 import { disableUnreachable, latestStaleFailure } from './stale.js';
 import type { ConversationRef } from '../core/types.js';
-import { conversations } from '../db/schema.js';
 
 export const schedulerFires = new Counter({
   name: 'gateway_scheduler_fires_total',
@@ -28,12 +27,6 @@ export const schedulerFires = new Counter({
 export type CheckinOutcome =
   | 'fired' | 'fired_catchup' | 'fired_again'
   | 'disabled' | 'unreachable' | 'outside_hours' | 'budget' | 'older_slot' | 'caught_up' | 'next_slot_soon' | 'raced' | 'unanswered';
-
-/** When a person last wrote in the conversation (turns of check-ins and reminders do not count). */
-async function lastPersonMessageAt(ctx: SchedulerCtx, conversationKey: string): Promise<Date | null> {
-  const [row] = await ctx.db.select({ at: conversations.lastMessageAt }).from(conversations).where(eq(conversations.key, conversationKey));
-  return row?.at ?? null;
-}
 
 /**
  * Claim `slot` for this check-in: a write fenced on the last slot we read, so of two concurrent runs (a stalled
@@ -76,17 +69,18 @@ async function decideAndSubmit(ctx: SchedulerCtx, id: string, slot: number, now:
   const next = nextSlotAfter(cadence, row.timezone, now.getTime(), schedulerSpec(id, cadence, row.timezone).offset);
   const decision = decideFire({ lastSlot: row.lastSlot, lastFiredAt: row.lastFiredAt?.getTime() ?? null }, slot, now.getTime(), ctx.settings.catchUpWindowMs, next);
   if (!decision.fire) return decision.reason;
+  const conversation = await storedConversation(ctx, row.conversationKey);
   // No token burn on idle users: a check-in nobody answered is not followed by another until they write again.
   if (!decision.again && ctx.settings.skipUnanswered && row.lastFiredAt) {
     // Switching the check-in on (again) counts as an answer: the user asked for it.
-    const wrote = Math.max((await lastPersonMessageAt(ctx, row.conversationKey))?.getTime() ?? 0, row.enabledAt.getTime());
+    const wrote = Math.max(conversation?.lastMessageAt?.getTime() ?? 0, row.enabledAt.getTime());
     if (wrote < row.lastFiredAt.getTime()) return 'unanswered';
   }
   if (!decision.again && !(await claimSlot(ctx, id, row.lastSlot, slot, now))) {
     row = await loadCheckin(ctx, id);
     if (row?.lastSlot !== slot) return 'raced';
   }
-  const ref = (await storedRef(ctx, row!.conversationKey)) ?? (row!.ref as ConversationRef);
+  const ref = conversation?.ref ?? (row!.ref as ConversationRef);
   await ctx.deps.sink.submit(syntheticEvent({
     id: checkinEventId(id, slot), ref, senderId: row!.ownerId, kind: 'checkin', now,
     text: checkinText(localStamp(row!.timezone, now), row!.prompt, decision.catchUp),

@@ -120,7 +120,7 @@ export async function reconcile(ctx: SchedulerCtx, keepGoing: () => boolean = ()
       return r.status === 'pending' ? state !== 'live' : state === 'failed';
     });
     await pool(redo.map((r) => async () => {
-      await ctx.queue.removeJob(reminderJobId(r.id));
+      if (states.get(reminderJobId(r.id)) === 'failed') await ctx.queue.removeJob(reminderJobId(r.id));
       await ctx.queue.addReminder(r.id, r.dueAt);
       report.jobsAdded++;
     }), PARALLEL, onError);

@@ -30,7 +30,7 @@ describe('API keys', () => {
 
   it('a valid key with a wrong secret is a 401; a revoked key stops working at once', async () => {
     const { key, id, client } = await app.newClient('to-revoke');
-    expect((await client.threads.create()).thread_id).toBeTruthy();
+    expect((await client.threads.create()).thread_id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/); // the key works
     const wrongSecret = key.slice(0, -4) + (key.endsWith('AAAA') ? 'BBBB' : 'AAAA');
     expect(await statusOf(app.client(wrongSecret).threads.search())).toBe(401);
     expect(await revokeApiKey(app.database.db, id)).toBe(true);
@@ -41,8 +41,8 @@ describe('API keys', () => {
     const env = { ...process.env, NODE_ENV: 'test', DATABASE_URL: app.db.url, LOG_LEVEL: 'silent' };
     const cli = (...args: string[]) => run('npx', ['tsx', 'scripts/api-keys.ts', ...args], { env, cwd: process.cwd() });
     const created = await cli('create', 'cli key');
+    expect(created.stdout).toMatch(/gwk_[0-9a-f]{12}_[A-Za-z0-9_-]{43}/); // printed once, to copy
     const key = /(gwk_[0-9a-f]{12}_[A-Za-z0-9_-]{43})/.exec(created.stdout)?.[1];
-    expect(key).toBeTruthy();
     const id = key!.slice(4, 16);
     const rows = await app.database.sql`select secret_hash from api_keys where id = ${id}`;
     expect(rows).toHaveLength(1);
