@@ -128,6 +128,9 @@ export async function processConversation(deps: TurnDeps, conversationKey: strin
     const state = await loadConversation(deps.db, conversationKey);
     const limit = decision.action === 'run' ? (decision.historyLimit ?? Infinity) : Infinity;
     const session = new TurnSession(deps.db, state.sessionId, Math.min(deps.historyLimit, limit));
+    // Read the history now, outside the model's try: a database error must retry the job, not count as a model
+    // failure (which would answer with an apology and could open the model's circuit breaker).
+    await session.getItems();
     const input = fresh.map(toUserItem);
     const last = fresh.at(-1)!;
     const started = Date.now();
