@@ -24,12 +24,27 @@ export interface DeliverDeps {
   deliveredChannel: string;
   paceKey(channelKey: string): string;
   log: Logger;
+  /**
+   * Renews this delivery's job lock and says whether it still holds it. Checked before every send: a worker whose
+   * lock lapsed (a Redis outage longer than the lock, a starved event loop) may find its job handed to another
+   * worker, and two workers sending the same parts would double them. See LostLockError.
+   */
+  holdsLock?(): Promise<boolean>;
   /** Longest 429 wait handled in-process; longer ones fail the job so BullMQ retries it later. */
   maxInlineWaitMs?: number;
   onPermanentFailure?(ref: ConversationRef, err: PermanentSendError): Promise<void>;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * This worker no longer owns the delivery job: it stops before sending anything more. Whoever owns it now reads
+ * the receipts and sends what is missing. (Fencing by lease leaves one case: a worker stalled for longer than a
+ * whole lock between this check and its receipt write. With the default 30 s lock that is far outside any send.)
+ */
+export class LostLockError extends Error {
+  override name = 'LostLockError';
+}
 
 /** 250 ms doubling to 5 s: about a minute in all. */
 const RECEIPT_RETRIES = 15;
@@ -77,6 +92,10 @@ async function deliverOne(deps: DeliverDeps, o: typeof outbox.$inferSelect, even
     const part = { text: parts[i]!, index: i, total: parts.length, replyTo: i === 0 ? (o.replyTo ?? undefined) : undefined, idempotencyKey: `${o.turnId}:${i}` };
     for (;;) {
       await pace(deps.redis, deps.paceKey(channelKey), interval);
+      if (deps.holdsLock && !(await deps.holdsLock())) {
+        log.warn({ part: i }, 'delivery job lock lost (handed to another worker); stopping before the send');
+        throw new LostLockError(`lost the delivery lock for turn ${o.turnId} before part ${i}`);
+      }
       let receipt: Awaited<ReturnType<typeof adapter.send>>;
       try {
         receipt = await adapter.send(ref, part);

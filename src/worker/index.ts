@@ -66,9 +66,12 @@ export function startWorker(o: WorkerOptions): RunningWorker {
   );
   const outWorker = new Worker<ConversationJob>(
     QUEUE_OUTBOUND,
-    (job) =>
+    (job, token) =>
       deliverConversation(
-        { db: o.db, redis: o.redis, adapters: o.adapters, deliveredChannel: o.keys.delivered, paceKey: o.keys.pace, log: o.log.child({ job: job.id }) },
+        {
+          db: o.db, redis: o.redis, adapters: o.adapters, deliveredChannel: o.keys.delivered, paceKey: o.keys.pace, log: o.log.child({ job: job.id }),
+          holdsLock: async () => token !== undefined && (await job.extendLock(token, lockDuration)) === 1,
+        },
         job.data.conversationKey,
       ),
     { ...common, connection: o.connect() as ConnectionOptions, concurrency: o.outboundConcurrency },
