@@ -9,6 +9,7 @@ import type { CommandRegistry } from '../commands/registry.js';
 import type { IngressSink } from '../core/adapter.js';
 import { IngressError } from '../core/errors.js';
 import { conversationKey, inboundEventSchema } from '../core/types.js';
+import { correlationId } from '../observability/logger.js';
 import type { Inbox } from '../queue/inbox.js';
 import type { Keys } from '../queue/keys.js';
 import type { Queues } from '../queue/queues.js';
@@ -51,7 +52,7 @@ export function createIngressSink(o: SinkOptions): IngressSink {
       if (needTurn) await o.queues.scheduleTurn(key);
       const outcome = fresh ? 'accepted' : 'duplicate';
       o.onSubmit?.(event.platform, outcome);
-      o.log.debug({ eventId: event.id, conversation: key, outcome }, 'inbound event');
+      o.log.info({ correlationId: correlationId([event.id]), platform: event.platform, conversation: key, outcome }, 'inbound event');
       return outcome;
     },
     command: (inv) => o.commands.invoke(inv),

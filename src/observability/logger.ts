@@ -11,6 +11,15 @@ export const REDACT_PATHS = [
   '*.text', '*.markdown', '*.raw', '*.response_url', '*.responseUrl',
 ];
 
+/**
+ * The correlation id that ties one message's log lines together across ingress, worker and outbound: the id of
+ * the turn's first message (platform-scoped, so unique). Ingress logs each event under its own id; a turn that
+ * collected several messages logs under the first one's and lists them all in `eventIds`.
+ */
+export function correlationId(eventIds: readonly string[]): string | undefined {
+  return eventIds[0];
+}
+
 export function createLogger(level: string, name = 'gateway'): Logger {
   return pino({
     name,

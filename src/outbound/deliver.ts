@@ -13,6 +13,7 @@ import type { AdapterRegistry } from '../core/registry.js';
 import type { ConversationRef } from '../core/types.js';
 import type { Db } from '../db/client.js';
 import { outbox, receipts, turns } from '../db/schema.js';
+import { correlationId } from '../observability/logger.js';
 import { outboundParts } from '../observability/metrics.js';
 import { publishDelivered } from './notifications.js';
 import { pace } from './pacer.js';
@@ -69,10 +70,11 @@ export async function deliverConversation(deps: DeliverDeps, conversationKey: st
 
 async function deliverOne(deps: DeliverDeps, o: typeof outbox.$inferSelect, eventIds: string[]): Promise<void> {
   const ref = o.ref as ConversationRef;
-  const log = deps.log.child({ turnId: o.turnId, conversation: o.conversationKey });
+  const log = deps.log.child({ correlationId: correlationId(eventIds), turnId: o.turnId, conversation: o.conversationKey });
   const adapter = deps.adapters.get(ref.platform);
   const finish = async (status: 'sent' | 'failed', parts: string[], error?: string) => {
     await deps.db.update(outbox).set({ status, partsTotal: parts.length, error: error ?? null, sentAt: new Date() }).where(eq(outbox.turnId, o.turnId));
+    if (status === 'sent') log.info({ parts: parts.length }, 'reply delivered');
     await publishDelivered(deps.redis, deps.deliveredChannel, {
       turnId: o.turnId, conversationKey: o.conversationKey, eventIds, outcome: status === 'sent' ? 'replied' : 'failed', parts,
     });

@@ -14,6 +14,7 @@ import type { Logger } from 'pino';
 import type { Redis } from 'ioredis';
 import { BREAKER_OPEN_NOTICE, ModelUnavailableError } from '../agent/breaker.js';
 import type { AgentRuntime } from '../agent/runtime.js';
+import { correlationId } from '../observability/logger.js';
 import { modelErrors, modelTokens, turnSeconds, turnsTotal } from '../observability/metrics.js';
 import { TurnSession } from '../agent/session.js';
 import type { BeforeRun, TurnContext, TurnHooks } from '../core/module.js';
@@ -101,7 +102,7 @@ async function withTyping<T>(deps: TurnDeps, last: InboundEvent, fn: () => Promi
 }
 
 export async function processConversation(deps: TurnDeps, conversationKey: string, attempt = 0): Promise<void> {
-  const log = deps.log.child({ conversation: conversationKey });
+  let log = deps.log.child({ conversation: conversationKey });
   await deps.inbox.turnStarting(conversationKey); // before reading: later appends schedule the next turn
   const entries = await deps.inbox.read(conversationKey, deps.batchMax);
   if (!entries.length) {
@@ -116,6 +117,7 @@ export async function processConversation(deps: TurnDeps, conversationKey: strin
 
   if (fresh.length) {
     const turnId = randomUUID();
+    log = log.child({ correlationId: correlationId(fresh.map((e) => e.id)), turnId });
     const ctx = turnContext(turnId, conversationKey, fresh);
     const hooks = deps.hooks ?? [];
     const decision = await decide(hooks, ctx);
@@ -153,7 +155,7 @@ export async function processConversation(deps: TurnDeps, conversationKey: strin
         modelTokens.inc({ direction: 'output' }, out.outputTokens);
       } catch (err) {
         const open = err instanceof ModelUnavailableError;
-        log.error({ turnId, err: (err as Error).message }, open ? 'model circuit open; sending a notice' : 'model failed after retries; apologising');
+        log.error({ err: (err as Error).message }, open ? 'model circuit open; sending a notice' : 'model failed after retries; apologising');
         modelErrors.inc({ reason: open ? 'circuit_open' : 'failed' });
         // A check-in nobody asked for right now must not DM every user an apology during a provider outage.
         const unprompted = fresh.every((e) => e.kind === 'checkin');
@@ -168,12 +170,12 @@ export async function processConversation(deps: TurnDeps, conversationKey: strin
         turnId, conversationKey, ref: last.conversation, state, events: fresh, items, reply,
         replyTo: last.platformMessageId, outcome, ...usage, durationMs: Date.now() - started,
       });
-      log.info({ turnId, seq, eventIds: fresh.map((e) => e.id), outcome, ms: Date.now() - started }, 'turn committed');
+      log.info({ seq, eventIds: fresh.map((e) => e.id), outcome, ms: Date.now() - started }, 'turn committed');
       turnsTotal.inc({ outcome });
       turnSeconds.observe((Date.now() - started) / 1000);
     } catch (err) {
       if (err instanceof StaleTurnError && attempt < 3) {
-        log.warn({ turnId, err: err.message }, 'turn was stale; starting over');
+        log.warn({ err: err.message }, 'turn was stale; starting over');
         return processConversation(deps, conversationKey, attempt + 1);
       }
       throw err;
@@ -181,7 +183,7 @@ export async function processConversation(deps: TurnDeps, conversationKey: strin
     if (reply !== null) await deps.queues.scheduleDelivery(conversationKey);
     else await publishDelivered(deps.redis, deps.deliveredChannel, { turnId, conversationKey, eventIds: fresh.map((e) => e.id), outcome: 'silent', parts: [] });
     for (const h of hooks) {
-      await h.afterCommit?.(ctx, { outcome, reply, ...usage }).catch((err: Error) => log.warn({ turnId, err: err.message }, 'afterCommit hook failed'));
+      await h.afterCommit?.(ctx, { outcome, reply, ...usage }).catch((err: Error) => log.warn({ err: err.message }, 'afterCommit hook failed'));
     }
   }
 
