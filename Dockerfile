@@ -25,6 +25,8 @@ COPY --from=prod-deps --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/dist ./dist
 COPY --chown=node:node package.json ./
 COPY --chown=node:node migrations ./migrations
+# The web chat's static files (read at start-up; tsc does not copy them into dist).
+COPY --chown=node:node src/api/web ./src/api/web
 COPY --chown=node:node adapters/slack/manifest.yaml ./adapters/slack/manifest.yaml
 USER node
 EXPOSE 8080

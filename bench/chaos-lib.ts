@@ -169,7 +169,13 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       const counts = new Map<string, number>();
       for (const t of seen) counts.set(t, (counts.get(t) ?? 0) + 1);
       for (const t of tokens) if (!counts.has(t)) lost++;
-      for (const n of counts.values()) if (n > 1) duplicates += n - 1;
+      for (const [t, n] of counts) {
+        if (n < 2) continue;
+        duplicates += n - 1;
+        // Same text twice is one part sent twice (delivery); different texts are two turns answering it.
+        const posts = slack.calls.filter((c) => c.method === 'chat.postMessage' && c.ok && c.body.channel === channel && String(c.body.text).includes(t));
+        say(`duplicate ${t} in ${channel}: ${JSON.stringify(posts.map((c) => ({ at: c.at, text: c.body.text })))}`);
+      }
       const firsts = [...new Set(seen)].map((t) => tokens.indexOf(t));
       for (let k = 1; k < firsts.length; k++) if (firsts[k]! < firsts[k - 1]!) orderViolations++;
     }

@@ -1,6 +1,11 @@
 /**
  * `npm run bench -- [--messages N] [--conversations C] [--rate R] [--soak]`
  *
+ * `--soak` is the leak check: 100,000 messages at a rate the worker sustains (250/s unless --rate is given), and
+ * the worker's RSS growth from the 10,000th answered message to the end. It is paced because an unpaced run builds
+ * a backlog: turns then grow from one message to TURN_BATCH_MAX messages each, and RSS follows the larger working
+ * set, not a leak (`--soak --rate 0` shows it; `rssSamplesMb` has the worker's RSS every 10,000 messages).
+ *
  * Drives N messages over C conversations through the real pipeline (a gateway process and a worker process,
  * ingress -> inbox/queue -> worker with the offline model -> outbound -> local channel) on real Redis and
  * Postgres, and in the same run measures raw BullMQ add+process of the same count, so the result is a ratio
@@ -25,7 +30,8 @@ const { values } = parseArgs({
 const soak = values.soak!;
 const N = soak && values.messages === '20000' ? 100_000 : Number(values.messages);
 const C = Number(values.conversations);
-const RATE = Number(values.rate);
+const rateGiven = process.argv.some((a) => a === '--rate' || a.startsWith('--rate='));
+const RATE = soak && !rateGiven ? 250 : Number(values.rate);
 const INFLIGHT = Number(values.concurrency);
 
 const rssMb = (pid: number | undefined) => {
@@ -85,6 +91,7 @@ async function main(): Promise<void> {
     const acks: number[] = [];
     let delivered = 0;
     let rssAt10k = 0;
+    const rssSamples: number[] = [];
     let allDone!: () => void;
     const finished = new Promise<void>((r) => (allDone = r));
     const sub = new Redis(REDIS_URL);
@@ -98,6 +105,7 @@ async function main(): Promise<void> {
           sentAt.delete(id);
           // RSS growth is measured from the 10,000th *answered* message: by then the worker is warm.
           if (++delivered === 10_000 && soak) rssAt10k = rssMb(worker.proc.pid);
+          if (delivered % 10_000 === 0) rssSamples.push(rssMb(worker.proc.pid));
           if (delivered === N) allDone();
         }
       }
@@ -142,6 +150,7 @@ async function main(): Promise<void> {
       latencyMs: { p50: pct(latencies, 50), p99: pct(latencies, 99) }, ackMs: { p99: pct(acks, 99) }, rssMb: rss,
     };
     if (RATE) result.rate = RATE;
+    if (soak) result.rssSamplesMb = rssSamples;
     if (soak) result.rssGrowthPct = rssAt10k ? Math.round(((rss.worker - rssAt10k) / rssAt10k) * 1000) / 10 : null;
     console.log(JSON.stringify(result));
   } finally {

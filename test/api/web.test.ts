@@ -10,7 +10,8 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApiApp, type ApiTestApp } from './helpers.js';
 
-const CHROMIUM = '/usr/bin/chromium';
+/** Debian's package here; CHROMIUM_PATH elsewhere (the GitHub workflow points it at the runner's Chrome). */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = path.resolve('test-artifacts');
 const hasChromium = existsSync(CHROMIUM);
 

@@ -7,7 +7,10 @@ import { expect, it } from 'vitest';
 import { runChaos } from '../../bench/chaos-lib.js';
 
 it('survives worker kills, a Redis restart and a database outage without losing or duplicating a reply', async () => {
-  const r = await runChaos({ messages: 150, conversations: 15, workers: 2, sendSeconds: 12, workerKillEveryMs: 3_000, redisRestarts: 1, dbOutageMs: 4_000 });
+  const r = await runChaos({
+    messages: 150, conversations: 15, workers: 2, sendSeconds: 12, workerKillEveryMs: 3_000, redisRestarts: 1, dbOutageMs: 4_000,
+    log: (line) => line.startsWith('duplicate') && console.error(`[chaos] ${line}`), // says which kind, if it ever happens
+  });
   expect(r.workerKills).toBeGreaterThanOrEqual(2);
   expect(r.redisRestarts).toBe(1);
   expect(r.dbOutages).toBe(1);
