@@ -74,6 +74,12 @@ describe('pairing (Telegram)', () => {
     expect((await p.dmReplies(omar)).join('\n')).not.toContain('Echo');
   });
 
+  it('a code-shaped word that is no pending code is refused, even where it reads as a user id (UEPAVM on Slack)', async () => {
+    const before = await p.sql`select count(*)::int as n from access_users where allowed`;
+    expect(await p.command(admin, 'allow', 'UEPAVM')).toContain('No pending pairing code `UEPAVM`');
+    expect(await p.sql`select count(*)::int as n from access_users where allowed`).toEqual(before); // nobody was allowed
+  });
+
   it('other platforms keep their own policy: a Slack DM (open) is answered at once', async () => {
     const sue = slackPerson('Sue');
     await p.dm(sue, 'open door');

@@ -40,6 +40,9 @@ export function moderationCommands(d: CommandDeps) {
     },
   });
 
+  const noPending = (token: string, more = '') =>
+    new CommandError(`No pending pairing code \`${token}\` (codes expire after ${Math.round(d.config.PAIRING_CODE_TTL_SECONDS / 60)} minutes)${more}.`);
+
   const allow = defineCommand({
     name: 'allow',
     description: 'Approve a pairing code, or let a user DM the bot',
@@ -58,12 +61,16 @@ export function moderationCommands(d: CommandDeps) {
           }
           return say(`Approved ${req.name ? `${req.name} ` : ''}(\`${req.principal}\`). They can write to me now.`);
         }
+        // A used or expired code must not fall through to "a user id" (on some platforms any word is one, and a
+        // code like UEPAVM reads as a Slack member id): that would silently allow a user who does not exist.
+        // A user whose id happens to look like a code is still named by mention (<@…>, @username).
+        throw noPending(token);
       }
       let named;
       try {
         named = await resolveUser(d.db, inv, token);
       } catch {
-        throw new CommandError(`No pending pairing code \`${token}\` (codes expire after ${Math.round(d.config.PAIRING_CODE_TTL_SECONDS / 60)} minutes), and it does not name a user.`);
+        throw noPending(token, ', and it does not name a user');
       }
       await updateUser(d.db, named.principal, { allowed: true }, caller.principal);
       return say(`${showUser(named.userId)} may now write to me.`);
