@@ -30,6 +30,8 @@ export interface TurnContext {
   /** Kind of the last event: 'message' | 'edit' | 'checkin' | 'reminder'. */
   kind: InboundEvent['kind'];
   now: Date;
+  /** The conversation's current session (summaries belong to it); null before its first turn is committed. */
+  sessionId?: string | null;
   /** Extra system instructions for this turn (recalled memories, check-in guidance), added by hooks. */
   instructions: string[];
 }

@@ -67,7 +67,7 @@ export function createMemoryModule(deps: ModuleDeps): MemoryModule {
     forgetMemory: (userKey, id) => service.forgetMemory(userKey, id),
   };
   services.set(deps.database, api);
-  // The conversation's current session (the summary belongs to it); null before its first turn is committed.
+  // The conversation's current session (the summary belongs to it), when the turn did not bring it along.
   const sessionOf = async (key: string): Promise<string | null> => {
     const [row] = await deps.database.db.select({ sessionId: conversations.sessionId }).from(conversations).where(eq(conversations.key, key));
     return row?.sessionId ?? null;
@@ -84,7 +84,8 @@ export function createMemoryModule(deps: ModuleDeps): MemoryModule {
         let timer: NodeJS.Timeout | undefined;
         try {
           const lines = await Promise.race([
-            sessionOf(ctx.conversationKey).then((sessionId) => service.instructionsFor(ctx.userKey, ctx.conversationKey, sessionId, query, ctx.now)),
+            (ctx.sessionId !== undefined ? Promise.resolve(ctx.sessionId) : sessionOf(ctx.conversationKey))
+              .then((sessionId) => service.instructionsFor(ctx.userKey, ctx.conversationKey, sessionId, query, ctx.now)),
             new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('recall timed out')), RECALL_TIMEOUT_MS))),
           ]);
           ctx.instructions.push(...lines);

@@ -1,8 +1,10 @@
 /**
  * Delivers a conversation's pending replies (outbox rows) in turn order, part by part. A part is sent only if it
- * has no receipt, and its receipt is written right after the platform accepts it (retried in place through a
- * database outage, never by re-sending): the one window where a crash can repeat a part is that single call
- * (adapters use the platform's idempotency aid where there is one).
+ * has no receipt, and right after the platform accepts it, it is marked sent in Redis and its receipt is written to
+ * the database (retried in place through a database outage, never by re-sending). Whichever lands first closes
+ * the window: the one place where a crash can repeat a part is the send call itself (adapters use the platform's
+ * idempotency aid where there is one). Without the Redis mark, a worker killed while its receipt write waits out
+ * a database outage would leave the part to be sent again, so the window would be the whole outage.
  */
 import { and, asc, eq } from 'drizzle-orm';
 import pRetry from 'p-retry';
@@ -24,6 +26,8 @@ export interface DeliverDeps {
   adapters: AdapterRegistry;
   deliveredChannel: string;
   paceKey(channelKey: string): string;
+  /** Where a sent part is marked in Redis (see markSent); without it, only the database receipt counts. */
+  sentKey?(part: string): string;
   log: Logger;
   /**
    * Renews this delivery's job lock and says whether it still holds it. Checked before every send: a worker whose
@@ -47,6 +51,8 @@ export class LostLockError extends Error {
   override name = 'LostLockError';
 }
 
+const PAGE = 20;
+
 /** 250 ms doubling to 5 s: about a minute in all. */
 const RECEIPT_RETRIES = 15;
 
@@ -59,12 +65,14 @@ export async function deliverConversation(deps: DeliverDeps, conversationKey: st
       .innerJoin(turns, eq(turns.id, outbox.turnId))
       .where(and(eq(outbox.conversationKey, conversationKey), eq(outbox.status, 'pending')))
       .orderBy(asc(outbox.seq))
-      .limit(20);
-    if (!rows.length) return sent;
+      .limit(PAGE);
     for (const { o, eventIds } of rows) {
       await deliverOne(deps, o, eventIds as string[]);
       sent++;
     }
+    // A short page drained the outbox. A reply committed meanwhile has scheduled its own delivery job, which runs
+    // after this one (deduplicated, kept as the next job), so stopping here saves a query and loses nothing.
+    if (rows.length < PAGE) return sent;
   }
 }
 
@@ -87,6 +95,7 @@ async function deliverOne(deps: DeliverDeps, o: typeof outbox.$inferSelect, even
   const done = new Set(
     (await deps.db.select({ i: receipts.partIndex }).from(receipts).where(eq(receipts.turnId, o.turnId))).map((r) => r.i),
   );
+  await healFromSentMarks(deps, o.turnId, parts.length, done, log);
   const interval = adapter.paceMs?.(ref) ?? adapter.limits.minSendIntervalMs;
   const channelKey = `${ref.platform}:${ref.tenant}:${ref.channel}`;
   for (let i = 0; i < parts.length; i++) {
@@ -117,17 +126,52 @@ async function deliverOne(deps: DeliverDeps, o: typeof outbox.$inferSelect, even
         throw err; // transient: the job is retried with back-off, resuming at this part
       }
       // The platform has the part now. Failing the job here would send it again on the retry, so the receipt
-      // write waits out a database outage of up to about a minute in place (a crash still leaves the one window).
+      // write waits out a database outage of up to about a minute in place, and the Redis mark covers a crash
+      // meanwhile (both run at once: whichever is up first makes the part count as sent).
+      const mark = markSent(deps, o.turnId, i, receipt.platformMessageId);
       await pRetry(
-        () => deps.db.insert(receipts).values({ turnId: o.turnId, partIndex: i, platformMessageId: receipt.platformMessageId }).onConflictDoNothing(),
+        () => writeReceipt(deps.db, o.turnId, i, receipt.platformMessageId),
         {
           retries: RECEIPT_RETRIES, minTimeout: 250, maxTimeout: 5_000,
           onFailedAttempt: ({ error, attemptNumber }) => log.warn({ part: i, attempt: attemptNumber, err: error.message }, 'receipt write failed after a send; retrying'),
         },
       );
+      await mark;
       outboundParts.inc({ platform: ref.platform, result: 'sent' });
       break;
     }
   }
   await finish('sent', parts);
+}
+
+/** Long enough to outlast any outage and retry of the delivery; the database receipt is the lasting record. */
+const SENT_MARK_TTL_SECONDS = 7 * 24 * 3600;
+
+const writeReceipt = (db: Db, turnId: string, partIndex: number, platformMessageId: string) =>
+  db.insert(receipts).values({ turnId, partIndex, platformMessageId }).onConflictDoNothing();
+
+/** Best effort: a failure leaves the database receipt (being written at the same time) as the only record. */
+async function markSent(deps: DeliverDeps, turnId: string, i: number, platformMessageId: string): Promise<void> {
+  if (!deps.sentKey) return;
+  await deps.redis.set(deps.sentKey(`${turnId}:${i}`), platformMessageId, 'EX', SENT_MARK_TTL_SECONDS).then(
+    () => undefined,
+    (err: Error) => deps.log.warn({ turnId, part: i, err: err.message }, 'could not mark a sent part in Redis; the receipt write stands alone'),
+  );
+}
+
+/**
+ * Parts marked sent in Redis whose database receipt never landed (a worker died while the database was away):
+ * they count as sent, and their receipts are written now. One MGET per reply.
+ */
+async function healFromSentMarks(deps: DeliverDeps, turnId: string, total: number, done: Set<number>, log: Logger): Promise<void> {
+  if (!deps.sentKey || done.size >= total) return;
+  const missing = Array.from({ length: total }, (_, i) => i).filter((i) => !done.has(i));
+  const marks = await deps.redis.mget(...missing.map((i) => deps.sentKey!(`${turnId}:${i}`)));
+  for (const [k, id] of marks.entries()) {
+    if (id === null) continue;
+    const i = missing[k]!;
+    await writeReceipt(deps.db, turnId, i, id);
+    done.add(i);
+    log.warn({ part: i }, 'part was sent before a crash but had no receipt; receipt written from its Redis mark, not sent again');
+  }
 }

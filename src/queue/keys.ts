@@ -9,6 +9,8 @@ export interface Keys {
   /** Set of conversation keys whose inbox is not empty (the sweeper heals lost turn jobs from it). */
   inboxes: string;
   pace(channelKey: string): string;
+  /** A reply part the platform accepted (`turnId:index`), marked at once, ahead of its database receipt. */
+  sent(part: string): string;
   delivered: string;
   localOut(conversation: string): string;
   lease(name: string): string;
@@ -23,6 +25,7 @@ export function keys(prefix: string): Keys {
     turnQueued: (c) => `${prefix}:turnq:${c}`,
     inboxes: `${prefix}:inboxes`,
     pace: (c) => `${prefix}:pace:${c}`,
+    sent: (part) => `${prefix}:sent:${part}`,
     delivered: `${prefix}:delivered`,
     localOut: (c) => `${prefix}:local:out:${c}`,
     lease: (n) => `${prefix}:lease:${n}`,

@@ -69,7 +69,7 @@ export function startWorker(o: WorkerOptions): RunningWorker {
     (job, token) =>
       deliverConversation(
         {
-          db: o.db, redis: o.redis, adapters: o.adapters, deliveredChannel: o.keys.delivered, paceKey: o.keys.pace, log: o.log.child({ job: job.id }),
+          db: o.db, redis: o.redis, adapters: o.adapters, deliveredChannel: o.keys.delivered, paceKey: o.keys.pace, sentKey: o.keys.sent, log: o.log.child({ job: job.id }),
           holdsLock: async () => token !== undefined && (await job.extendLock(token, lockDuration)) === 1,
         },
         job.data.conversationKey,

@@ -118,7 +118,9 @@ export async function processConversation(deps: TurnDeps, conversationKey: strin
   if (fresh.length) {
     const turnId = randomUUID();
     log = log.child({ correlationId: correlationId(fresh.map((e) => e.id)), turnId });
-    const ctx = turnContext(turnId, conversationKey, fresh);
+    // Read before the hooks, which need the session (memory recall): one read serves both.
+    const state = await loadConversation(deps.db, conversationKey);
+    const ctx = { ...turnContext(turnId, conversationKey, fresh), sessionId: state.version === 0 ? null : state.sessionId };
     const hooks = deps.hooks ?? [];
     const decision = await decide(hooks, ctx);
     if (decision.action === 'defer') {
@@ -127,7 +129,6 @@ export async function processConversation(deps: TurnDeps, conversationKey: strin
       await deps.queues.scheduleTurn(conversationKey, decision.delayMs);
       return;
     }
-    const state = await loadConversation(deps.db, conversationKey);
     const limit = decision.action === 'run' ? (decision.historyLimit ?? Infinity) : Infinity;
     const session = new TurnSession(deps.db, state.sessionId, Math.min(deps.historyLimit, limit));
     // Read the history now, outside the model's try: a database error must retry the job, not count as a model
