@@ -137,6 +137,7 @@ async function deliverOne(deps: DeliverDeps, o: typeof outbox.$inferSelect, even
         },
       );
       await mark;
+      await clearSentMark(deps, o.turnId, i); // the receipt is the record now: marks live only through the window
       outboundParts.inc({ platform: ref.platform, result: 'sent' });
       break;
     }
@@ -144,7 +145,7 @@ async function deliverOne(deps: DeliverDeps, o: typeof outbox.$inferSelect, even
   await finish('sent', parts);
 }
 
-/** Long enough to outlast any outage and retry of the delivery; the database receipt is the lasting record. */
+/** A mark is removed once its receipt is written; the TTL only bounds one a crash left behind and nobody healed. */
 const SENT_MARK_TTL_SECONDS = 7 * 24 * 3600;
 
 const writeReceipt = (db: Db, turnId: string, partIndex: number, platformMessageId: string) =>
@@ -159,6 +160,10 @@ async function markSent(deps: DeliverDeps, turnId: string, i: number, platformMe
   );
 }
 
+async function clearSentMark(deps: DeliverDeps, turnId: string, i: number): Promise<void> {
+  if (deps.sentKey) await deps.redis.unlink(deps.sentKey(`${turnId}:${i}`)).catch(() => 0); // the TTL is the fallback
+}
+
 /**
  * Parts marked sent in Redis whose database receipt never landed (a worker died while the database was away):
  * they count as sent, and their receipts are written now. One MGET per reply.
@@ -171,6 +176,7 @@ async function healFromSentMarks(deps: DeliverDeps, turnId: string, total: numbe
     if (id === null) continue;
     const i = missing[k]!;
     await writeReceipt(deps.db, turnId, i, id);
+    await clearSentMark(deps, turnId, i);
     done.add(i);
     log.warn({ part: i }, 'part was sent before a crash but had no receipt; receipt written from its Redis mark, not sent again');
   }

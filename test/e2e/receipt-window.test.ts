@@ -3,6 +3,7 @@
  * and is killed while its receipt write waits for the database must not leave that part to be sent again.
  * Real processes, the real Slack client against the loopback fake Slack, and SIGKILL.
  */
+import { Redis } from 'ioredis';
 import postgres from 'postgres';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { FakeSlack } from '../fakes/slack/fake-slack.js';
@@ -55,4 +56,7 @@ it('a worker killed while its receipt write waits out a database failure: the pa
   await sleep(1_000);
   expect(slack.posted(channel).map((c) => c.body.text)).toEqual(['Echo: count my replies']);
   expect(await sql`select part_index from receipts`).toEqual([{ part_index: 0 }]); // healed from the Redis mark
+  const redis = new Redis(REDIS_URL);
+  expect(await redis.keys(`${prefix}:sent:*`)).toEqual([]); // and the mark is gone once the receipt is written
+  redis.disconnect();
 }, 60_000);
