@@ -7,12 +7,17 @@ import { randomUUID } from 'node:crypto';
 import type { AuditEntry, Role } from '../commands/registry.js';
 import { conversationKey } from '../core/types.js';
 import { withTx, type Db } from '../db/client.js';
+import { preparedQuery } from '../db/prepared.js';
 import { accessAudit, accessUsage, accessUsernames, accessUsers } from './schema.js';
 
 export type AccessUser = typeof accessUsers.$inferSelect;
 
+const userByPrincipal = preparedQuery((db) =>
+  db.select().from(accessUsers).where(eq(accessUsers.principal, dsql.placeholder('principal'))).prepare('access_user'),
+);
+
 export async function getUser(db: Db, principal: string): Promise<AccessUser | undefined> {
-  const [row] = await db.select().from(accessUsers).where(eq(accessUsers.principal, principal));
+  const [row] = await userByPrincipal(db).execute({ principal });
   return row;
 }
 

@@ -9,6 +9,17 @@ import type { AgentInputItem, Session } from '@openai/agents';
 import { and, desc, eq, sql as dsql } from 'drizzle-orm';
 import { conversations, sessionItems } from '../db/schema.js';
 import { withTx, type Db } from '../db/client.js';
+import { preparedQuery } from '../db/prepared.js';
+
+const recentItems = preparedQuery((db) =>
+  db
+    .select({ item: sessionItems.item })
+    .from(sessionItems)
+    .where(eq(sessionItems.sessionId, dsql.placeholder('sessionId')))
+    .orderBy(desc(sessionItems.position))
+    .limit(dsql.placeholder('n'))
+    .prepare('recent_session_items'),
+);
 
 export class PostgresSession implements Session {
   constructor(
@@ -24,12 +35,7 @@ export class PostgresSession implements Session {
 
   async getItems(limit?: number): Promise<AgentInputItem[]> {
     const n = Math.min(limit ?? this.maxItems, this.maxItems);
-    const rows = await this.db
-      .select({ item: sessionItems.item })
-      .from(sessionItems)
-      .where(eq(sessionItems.sessionId, this.sessionId))
-      .orderBy(desc(sessionItems.position))
-      .limit(n);
+    const rows = await recentItems(this.db).execute({ sessionId: this.sessionId, n });
     return trimToTurnStart(rows.reverse().map((r) => r.item as AgentInputItem));
   }
 

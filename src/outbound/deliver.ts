@@ -6,7 +6,7 @@
  * idempotency aid where there is one). Without the Redis mark, a worker killed while its receipt write waits out
  * a database outage would leave the part to be sent again, so the window would be the whole outage.
  */
-import { and, asc, eq } from 'drizzle-orm';
+import { and, asc, eq, sql } from 'drizzle-orm';
 import pRetry from 'p-retry';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -14,6 +14,7 @@ import { PermanentSendError, RateLimitedError } from '../core/errors.js';
 import type { AdapterRegistry } from '../core/registry.js';
 import type { ConversationRef } from '../core/types.js';
 import type { Db } from '../db/client.js';
+import { preparedQuery } from '../db/prepared.js';
 import { outbox, receipts, turns } from '../db/schema.js';
 import { correlationId } from '../observability/logger.js';
 import { outboundParts } from '../observability/metrics.js';
@@ -53,19 +54,36 @@ export class LostLockError extends Error {
 
 const PAGE = 20;
 
+const pendingReplies = preparedQuery((db) =>
+  db
+    .select({ o: outbox, eventIds: turns.eventIds })
+    .from(outbox)
+    .innerJoin(turns, eq(turns.id, outbox.turnId))
+    .where(and(eq(outbox.conversationKey, sql.placeholder('conversationKey')), eq(outbox.status, 'pending')))
+    .orderBy(asc(outbox.seq))
+    .limit(PAGE)
+    .prepare('pending_replies'),
+);
+
+const receiptsOf = preparedQuery((db) =>
+  db.select({ i: receipts.partIndex }).from(receipts).where(eq(receipts.turnId, sql.placeholder('turnId'))).prepare('receipts_of_turn'),
+);
+
+const insertReceipt = preparedQuery((db) =>
+  db
+    .insert(receipts)
+    .values({ turnId: sql.placeholder('turnId'), partIndex: sql.placeholder('partIndex'), platformMessageId: sql.placeholder('platformMessageId') })
+    .onConflictDoNothing()
+    .prepare('insert_receipt'),
+);
+
 /** 250 ms doubling to 5 s: about a minute in all. */
 const RECEIPT_RETRIES = 15;
 
 export async function deliverConversation(deps: DeliverDeps, conversationKey: string): Promise<number> {
   let sent = 0;
   for (;;) {
-    const rows = await deps.db
-      .select({ o: outbox, eventIds: turns.eventIds })
-      .from(outbox)
-      .innerJoin(turns, eq(turns.id, outbox.turnId))
-      .where(and(eq(outbox.conversationKey, conversationKey), eq(outbox.status, 'pending')))
-      .orderBy(asc(outbox.seq))
-      .limit(PAGE);
+    const rows = await pendingReplies(deps.db).execute({ conversationKey });
     for (const { o, eventIds } of rows) {
       await deliverOne(deps, o, eventIds as string[]);
       sent++;
@@ -92,9 +110,7 @@ async function deliverOne(deps: DeliverDeps, o: typeof outbox.$inferSelect, even
     return finish('failed', [], `no adapter for ${ref.platform}`);
   }
   const parts = adapter.render(o.markdown);
-  const done = new Set(
-    (await deps.db.select({ i: receipts.partIndex }).from(receipts).where(eq(receipts.turnId, o.turnId))).map((r) => r.i),
-  );
+  const done = new Set((await receiptsOf(deps.db).execute({ turnId: o.turnId })).map((r) => r.i));
   await healFromSentMarks(deps, o.turnId, parts.length, done, log);
   const interval = adapter.paceMs?.(ref) ?? adapter.limits.minSendIntervalMs;
   const channelKey = `${ref.platform}:${ref.tenant}:${ref.channel}`;
@@ -149,7 +165,7 @@ async function deliverOne(deps: DeliverDeps, o: typeof outbox.$inferSelect, even
 const SENT_MARK_TTL_SECONDS = 7 * 24 * 3600;
 
 const writeReceipt = (db: Db, turnId: string, partIndex: number, platformMessageId: string) =>
-  db.insert(receipts).values({ turnId, partIndex, platformMessageId }).onConflictDoNothing();
+  insertReceipt(db).execute({ turnId, partIndex, platformMessageId });
 
 /** Best effort: a failure leaves the database receipt (being written at the same time) as the only record. */
 async function markSent(deps: DeliverDeps, turnId: string, i: number, platformMessageId: string): Promise<void> {

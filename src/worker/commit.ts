@@ -8,6 +8,7 @@ import { and, eq, inArray, sql as dsql } from 'drizzle-orm';
 import { randomUUID } from 'node:crypto';
 import type { ConversationRef, InboundEvent } from '../core/types.js';
 import { withTx, type Db } from '../db/client.js';
+import { preparedQuery } from '../db/prepared.js';
 import { conversations, inboundMessages, outbox, sessionItems, turns } from '../db/schema.js';
 
 export class StaleTurnError extends Error {
@@ -20,11 +21,16 @@ export interface ConversationState {
 }
 
 /** The conversation's current session and version; a new conversation gets a fresh session at version 0. */
-export async function loadConversation(db: Db, key: string): Promise<ConversationState> {
-  const [row] = await db
+const conversationState = preparedQuery((db) =>
+  db
     .select({ sessionId: conversations.sessionId, version: conversations.version })
     .from(conversations)
-    .where(eq(conversations.key, key));
+    .where(eq(conversations.key, dsql.placeholder('key')))
+    .prepare('conversation_state'),
+);
+
+export async function loadConversation(db: Db, key: string): Promise<ConversationState> {
+  const [row] = await conversationState(db).execute({ key });
   return row ?? { sessionId: randomUUID(), version: 0 };
 }
 
