@@ -69,6 +69,14 @@ const receiptsOf = preparedQuery((db) =>
   db.select({ i: receipts.partIndex }).from(receipts).where(eq(receipts.turnId, sql.placeholder('turnId'))).prepare('receipts_of_turn'),
 );
 
+const finishReply = preparedQuery((db) =>
+  db
+    .update(outbox)
+    .set({ status: sql`${sql.placeholder('status')}`, partsTotal: sql`${sql.placeholder('partsTotal')}`, error: sql`${sql.placeholder('error')}`, sentAt: sql`now()` })
+    .where(eq(outbox.turnId, sql.placeholder('turnId')))
+    .prepare('finish_reply'),
+);
+
 const insertReceipt = preparedQuery((db) =>
   db
     .insert(receipts)
@@ -99,7 +107,7 @@ async function deliverOne(deps: DeliverDeps, o: typeof outbox.$inferSelect, even
   const log = deps.log.child({ correlationId: correlationId(eventIds), turnId: o.turnId, conversation: o.conversationKey });
   const adapter = deps.adapters.get(ref.platform);
   const finish = async (status: 'sent' | 'failed', parts: string[], error?: string) => {
-    await deps.db.update(outbox).set({ status, partsTotal: parts.length, error: error ?? null, sentAt: new Date() }).where(eq(outbox.turnId, o.turnId));
+    await finishReply(deps.db).execute({ turnId: o.turnId, status, partsTotal: parts.length, error: error ?? null });
     if (status === 'sent') log.info({ parts: parts.length }, 'reply delivered');
     await publishDelivered(deps.redis, deps.deliveredChannel, {
       turnId: o.turnId, conversationKey: o.conversationKey, eventIds, outcome: status === 'sent' ? 'replied' : 'failed', parts,
