@@ -4,7 +4,7 @@
  * can never commit over a newer turn, and by the inbound ids' primary key, so no message is answered twice.
  */
 import type { AgentInputItem } from '@openai/agents';
-import { and, eq, inArray, sql as dsql } from 'drizzle-orm';
+import { and, eq, sql as dsql } from 'drizzle-orm';
 import { randomUUID } from 'node:crypto';
 import type { ConversationRef, InboundEvent } from '../core/types.js';
 import { withTx, type Db } from '../db/client.js';
@@ -34,13 +34,19 @@ export async function loadConversation(db: Db, key: string): Promise<Conversatio
   return row ?? { sessionId: randomUUID(), version: 0 };
 }
 
+// `= any(array)`: one statement shape for any number of ids, so it can be prepared (an IN list cannot).
+const consumedOf = preparedQuery((db) =>
+  db
+    .select({ eventId: inboundMessages.eventId, turnId: inboundMessages.turnId })
+    .from(inboundMessages)
+    .where(dsql`${inboundMessages.eventId} = any(${dsql.placeholder('eventIds')}::text[])`)
+    .prepare('consumed_events'),
+);
+
 /** Which of these events a committed turn already consumed, with that turn's id. */
 export async function consumedEvents(db: Db, eventIds: string[]): Promise<Map<string, string>> {
   if (!eventIds.length) return new Map();
-  const rows = await db
-    .select({ eventId: inboundMessages.eventId, turnId: inboundMessages.turnId })
-    .from(inboundMessages)
-    .where(inArray(inboundMessages.eventId, eventIds));
+  const rows = await consumedOf(db).execute({ eventIds });
   return new Map(rows.map((r) => [r.eventId, r.turnId]));
 }
 
