@@ -31,7 +31,7 @@ export interface TurnContext {
   kind: InboundEvent['kind'];
   now: Date;
   /** The conversation's current session (summaries belong to it); null before its first turn is committed. */
-  sessionId?: string | null;
+  sessionId: string | null;
   /** Extra system instructions for this turn (recalled memories, check-in guidance), added by hooks. */
   instructions: string[];
 }

@@ -8,9 +8,7 @@
  * - worker: the extraction job (jobs/extraction.ts): extract, consolidate, compact.
  */
 import { Worker, type ConnectionOptions } from 'bullmq';
-import { eq } from 'drizzle-orm';
 import type { GatewayModule, ModuleDeps, TurnContext } from '../core/module.js';
-import { conversations } from '../db/schema.js';
 import { createEmbedder } from './embed/index.js';
 import { createModelRunner, ModelExtractor, ModelSummariser } from './extract/model.js';
 import { OfflineExtractor, OfflineSummariser } from './extract/offline.js';
@@ -67,11 +65,6 @@ export function createMemoryModule(deps: ModuleDeps): MemoryModule {
     forgetMemory: (userKey, id) => service.forgetMemory(userKey, id),
   };
   services.set(deps.database, api);
-  // The conversation's current session (the summary belongs to it), when the turn did not bring it along.
-  const sessionOf = async (key: string): Promise<string | null> => {
-    const [row] = await deps.database.db.select({ sessionId: conversations.sessionId }).from(conversations).where(eq(conversations.key, key));
-    return row?.sessionId ?? null;
-  };
   log.info({ store: store.name, embedder: `${embedder.model}:${embedder.dimensions}` }, 'memory module ready');
 
   return {
@@ -84,8 +77,7 @@ export function createMemoryModule(deps: ModuleDeps): MemoryModule {
         let timer: NodeJS.Timeout | undefined;
         try {
           const lines = await Promise.race([
-            (ctx.sessionId !== undefined ? Promise.resolve(ctx.sessionId) : sessionOf(ctx.conversationKey))
-              .then((sessionId) => service.instructionsFor(ctx.userKey, ctx.conversationKey, sessionId, query, ctx.now)),
+            service.instructionsFor(ctx.userKey, ctx.conversationKey, ctx.sessionId, query, ctx.now),
             new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('recall timed out')), RECALL_TIMEOUT_MS))),
           ]);
           ctx.instructions.push(...lines);

@@ -49,11 +49,11 @@ function assistantItem(text: string): AgentInputItem {
   return { type: 'message', role: 'assistant', status: 'completed', content: [{ type: 'output_text', text }] };
 }
 
-export function turnContext(turnId: string, conversationKey: string, fresh: InboundEvent[]): TurnContext {
+export function turnContext(turnId: string, conversationKey: string, fresh: InboundEvent[], sessionId: string | null = null): TurnContext {
   const last = fresh.at(-1)!;
   const human = [...fresh].reverse().find((e) => !e.sender.isBot) ?? last;
   return {
-    turnId, conversationKey, ref: last.conversation, events: fresh,
+    turnId, conversationKey, sessionId, ref: last.conversation, events: fresh,
     userKey: `${human.platform}:${human.tenant}:${human.sender.id}`,
     sender: { id: human.sender.id, name: human.sender.name },
     kind: last.kind, now: new Date(), instructions: [],
@@ -117,10 +117,11 @@ export async function processConversation(deps: TurnDeps, conversationKey: strin
 
   if (fresh.length) {
     const turnId = randomUUID();
-    log = log.child({ correlationId: correlationId(fresh.map((e) => e.id)), turnId });
+    const eventIds = fresh.map((e) => e.id);
+    log = log.child({ correlationId: correlationId(eventIds), turnId });
     // Read before the hooks, which need the session (memory recall): one read serves both.
     const state = await loadConversation(deps.db, conversationKey);
-    const ctx = { ...turnContext(turnId, conversationKey, fresh), sessionId: state.version === 0 ? null : state.sessionId };
+    const ctx = turnContext(turnId, conversationKey, fresh, state.version === 0 ? null : state.sessionId);
     const hooks = deps.hooks ?? [];
     const decision = await decide(hooks, ctx);
     if (decision.action === 'defer') {
@@ -171,7 +172,7 @@ export async function processConversation(deps: TurnDeps, conversationKey: strin
         turnId, conversationKey, ref: last.conversation, state, events: fresh, items, reply,
         replyTo: last.platformMessageId, outcome, ...usage, durationMs: Date.now() - started,
       });
-      log.info({ seq, eventIds: fresh.map((e) => e.id), outcome, ms: Date.now() - started }, 'turn committed');
+      log.info({ seq, eventIds, outcome, ms: Date.now() - started }, 'turn committed');
       turnsTotal.inc({ outcome });
       turnSeconds.observe((Date.now() - started) / 1000);
     } catch (err) {
@@ -182,7 +183,7 @@ export async function processConversation(deps: TurnDeps, conversationKey: strin
       throw err;
     }
     if (reply !== null) await deps.queues.scheduleDelivery(conversationKey);
-    else await publishDelivered(deps.redis, deps.deliveredChannel, { turnId, conversationKey, eventIds: fresh.map((e) => e.id), outcome: 'silent', parts: [] });
+    else await publishDelivered(deps.redis, deps.deliveredChannel, { turnId, conversationKey, eventIds, outcome: 'silent', parts: [] });
     for (const h of hooks) {
       await h.afterCommit?.(ctx, { outcome, reply, ...usage }).catch((err: Error) => log.warn({ err: err.message }, 'afterCommit hook failed'));
     }

@@ -14,7 +14,7 @@ import type { StoreHarness } from './store-contract.js';
 function turn(userKey: string): RunContext<TurnContext> {
   return new RunContext<TurnContext>({
     turnId: 't', conversationKey: 'local:default:c', ref: { platform: 'local', tenant: 'default', channel: 'c', kind: 'dm' },
-    events: [], userKey, sender: { id: userKey }, kind: 'message', now: new Date(), instructions: [],
+    events: [], userKey, sender: { id: userKey }, kind: 'message', now: new Date(), instructions: [], sessionId: null,
   } as TurnContext);
 }
 
