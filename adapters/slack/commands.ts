@@ -1,7 +1,8 @@
 /**
- * Slash commands. Slack gives us 3 s to acknowledge and then a `response_url` valid for 30 minutes / 5 posts, so:
- * verify, claim the trigger id once across replicas, ack 200 with an empty body at once (Slack shows nothing),
- * then run the command and POST the answer to the response_url (ephemeral unless the result says otherwise).
+ * Slash commands, once verified and routed (http.ts, socket-mode.ts). Slack gives us 3 s to acknowledge and then a
+ * `response_url` valid for 30 minutes / 5 posts, so: claim the trigger id once across replicas, ack 200 with an
+ * empty body at once (Slack shows nothing), then run the command and POST the answer to the response_url
+ * (ephemeral unless the result says otherwise).
  *
  * The response_url is a capability: whoever holds it can post as the app into that conversation. It is never
  * logged, and it is posted to with plain fetch rather than the WebClient (whose debug log prints URLs).

@@ -129,7 +129,7 @@ describe('slack socket mode', () => {
         const contentType = c.type === 'events_api' ? 'application/json' : 'application/x-www-form-urlencoded';
         const res = await http.inject({ method: 'POST', url: '/slack/events', payload: body, headers: signedHeaders(SECRET, body, { contentType }) });
         // What Slack gets back: Socket Mode acks a malformed envelope (HTTP says 400) and otherwise carries the HTTP body.
-        const httpAnswer = res.statusCode === 400 || res.body === '' ? undefined : res.headers['content-type']?.includes('json') ? res.json() : { text: res.body };
+        const httpAnswer = res.statusCode === 400 || res.body === '' ? undefined : String(res.headers['content-type']).includes('json') ? res.json() : { text: res.body };
         expect(res.statusCode, `HTTP status of ${c.type} ${String(c.payload.type ?? c.payload.command)}`).toBe(c.malformed ? 400 : 200);
         // The SDK sends an ack without a payload as `{}`.
         const socketAnswer = socketAck.payload && Object.keys(socketAck.payload).length > 0 ? socketAck.payload : undefined;
