@@ -1,7 +1,8 @@
 /**
- * Slash commands. Slack gives us 3 s to acknowledge and then a `response_url` valid for 30 minutes / 5 posts, so:
- * verify, claim the trigger id once across replicas, ack 200 with an empty body at once (Slack shows nothing),
- * then run the command and POST the answer to the response_url (ephemeral unless the result says otherwise).
+ * Slash commands, once verified and routed (http.ts, socket-mode.ts). Slack gives us 3 s to acknowledge and then a
+ * `response_url` valid for 30 minutes / 5 posts, so: claim the trigger id once across replicas, ack 200 with an
+ * empty body at once (Slack shows nothing), then run the command and POST the answer to the response_url
+ * (ephemeral unless the result says otherwise).
  *
  * The response_url is a capability: whoever holds it can post as the app into that conversation. It is never
  * logged, and it is posted to with plain fetch rather than the WebClient (whose debug log prints URLs).
@@ -10,14 +11,11 @@
  * command names are global in a workspace: `/agent help` runs `help`, a bare `/agent` runs `help` too. Any other
  * slash command routed here (`/weather 94070`) runs the command of that name.
  */
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { CommandInvocation, CommandResult, IngressSink } from '../../src/core/adapter.js';
 import { renderSlack } from './format.js';
 import { SLACK_RESPONSE_URL_MAX_POSTS } from './limits.js';
-import { slashCommandSchema, type SlashCommand } from './schemas.js';
-import { rawBodyOf } from './events.js';
-import { verifySlackSignature } from './verify.js';
+import type { SlashCommand } from './schemas.js';
 
 const FAILED = 'Sorry, that command failed. Please try again in a moment.';
 const UNAVAILABLE = 'Sorry, I cannot take commands right now. Please try again in a moment.';
@@ -51,7 +49,8 @@ export function toInvocation(cmd: SlashCommand, appCommand = DEFAULT_APP_COMMAND
 
 export const commandClaimKey = (cmd: SlashCommand) => `slack-cmd:${cmd.trigger_id}`;
 
-async function postResponse(url: string, body: Record<string, unknown>, log: Logger): Promise<boolean> {
+/** POST one message to a response_url (slash commands, interactivity). Never throws, never logs the URL. */
+export async function postResponse(url: string, body: Record<string, unknown>, log: Logger): Promise<boolean> {
   try {
     const res = await fetch(url, {
       method: 'POST',
@@ -60,11 +59,11 @@ async function postResponse(url: string, body: Record<string, unknown>, log: Log
       redirect: 'error',
       signal: AbortSignal.timeout(10_000),
     });
-    if (!res.ok) log.warn({ status: res.status }, 'slack command: response_url refused the answer');
+    if (!res.ok) log.warn({ status: res.status }, 'slack: response_url refused the answer');
     return res.ok;
   } catch (err) {
     // Only the message: a fetch error's cause can carry the URL.
-    log.warn({ err: (err as Error).message }, 'slack command: posting to response_url failed');
+    log.warn({ err: (err as Error).message }, 'slack: posting to response_url failed');
     return false;
   }
 }
@@ -116,29 +115,4 @@ export async function acceptCommand(cmd: SlashCommand, sink: IngressSink, log: L
   }
   setImmediate(() => void runCommand(cmd, sink, log, appCommand));
   return '';
-}
-
-export function parseCommandForm(raw: Buffer): SlashCommand | undefined {
-  const fields = Object.fromEntries(new URLSearchParams(raw.toString('utf8')));
-  const r = slashCommandSchema.safeParse(fields);
-  return r.success ? r.data : undefined;
-}
-
-export function commandsHandler(deps: { signingSecret: string; sink: IngressSink; log: Logger; appCommand?: string }) {
-  return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    const raw = rawBodyOf(req);
-    const v = verifySlackSignature({ signingSecret: deps.signingSecret, headers: req.headers, rawBody: raw });
-    if (!v.ok) {
-      deps.log.warn({ reason: v.reason }, 'slack commands: signature refused');
-      await reply.code(401).send({ error: 'invalid signature' });
-      return;
-    }
-    const cmd = parseCommandForm(raw);
-    if (!cmd) {
-      await reply.code(400).send({ error: 'not a slash command' });
-      return;
-    }
-    const ack = await acceptCommand(cmd, deps.sink, deps.log, deps.appCommand);
-    await reply.code(200).type('text/plain; charset=utf-8').send(ack);
-  };
 }

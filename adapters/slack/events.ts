@@ -1,6 +1,6 @@
 /**
- * Events API ingress: one envelope -> at most one sink.submit. Shared by the HTTP route and Socket Mode (whose
- * `events_api` payload is the same event_callback envelope), so both transports apply identical rules.
+ * Events API: one envelope -> at most one sink.submit. Reached through the dispatcher (dispatch.ts) from the HTTP
+ * Request URL and from Socket Mode (whose `events_api` payload is the same envelope), so both apply identical rules.
  *
  * Slack wants an answer within 3 s and retries otherwise (X-Slack-Retry-Num). We answer 200 only after
  * `sink.submit` resolved (the event is durably queued); submit only enqueues, so it is fast. If it throws, the
@@ -9,13 +9,11 @@
  * acknowledged with 200 and logged instead: a 500 would only earn three pointless redeliveries, and Slack disables
  * the event subscriptions of an app that fails too many deliveries.
  */
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { IngressSink } from '../../src/core/adapter.js';
 import { IngressError } from '../../src/core/errors.js';
 import { parseEventCallback, SlackPayloadError, type ParseContext } from './parse.js';
 import { envelopeSchema, eventCallbackSchema, urlVerificationSchema } from './schemas.js';
-import { verifySlackSignature } from './verify.js';
 
 export interface EnvelopeDeps {
   sink: IngressSink;
@@ -24,14 +22,18 @@ export interface EnvelopeDeps {
   log: Logger;
 }
 
-export type EnvelopeResult = { status: 200; body?: unknown } | { status: 400; body: { error: string } };
+/**
+ * What any Slack request is answered with, whatever the transport: 200 with an optional body (a string is sent as
+ * text, an object as JSON or as the Socket Mode ack payload), or 400 for something malformed.
+ */
+export type SlackAck = { status: 200; body?: string | Record<string, unknown> } | { status: 400; body: { error: string } };
 
-const bad = (error: string): EnvelopeResult => ({ status: 400, body: { error } });
+export const bad = (error: string): SlackAck => ({ status: 400, body: { error } });
 
 /** Ingress refusals that may pass later (throttled, unavailable): answered 500 so Slack redelivers. */
 const RETRYABLE_REFUSALS = new Set([429, 503]);
 
-export async function handleEnvelope(json: unknown, deps: EnvelopeDeps): Promise<EnvelopeResult> {
+export async function handleEnvelope(json: unknown, deps: EnvelopeDeps): Promise<SlackAck> {
   const env = envelopeSchema.safeParse(json);
   if (!env.success) return bad('not a Slack envelope');
 
@@ -51,7 +53,11 @@ export async function handleEnvelope(json: unknown, deps: EnvelopeDeps): Promise
         throw err;
       }
       if (outcome.kind === 'ignored') {
-        deps.log.debug({ eventId: cb.data.event_id, team: cb.data.team_id, reason: outcome.reason }, 'slack event ignored');
+        // Types we do not subscribe to show up only after someone changed the app's config: worth an info line.
+        const known = cb.data.event.type === 'message' || cb.data.event.type === 'app_mention';
+        const fields = { eventId: cb.data.event_id, team: cb.data.team_id, type: cb.data.event.type, reason: outcome.reason };
+        if (known) deps.log.debug(fields, 'slack event ignored');
+        else deps.log.info(fields, 'slack event type not handled, ignored');
         return { status: 200 };
       }
       let result;
@@ -70,44 +76,7 @@ export async function handleEnvelope(json: unknown, deps: EnvelopeDeps): Promise
       deps.log.warn({ team: (json as { team_id?: unknown }).team_id }, 'slack: app_rate_limited, Slack is dropping events');
       return { status: 200 };
     default:
-      deps.log.debug({ type: env.data.type }, 'slack envelope type ignored');
+      deps.log.info({ type: env.data.type }, 'slack envelope type not handled, ignored');
       return { status: 200 };
   }
-}
-
-export function rawBodyOf(req: FastifyRequest): Buffer {
-  const b = req.body;
-  if (Buffer.isBuffer(b)) return b;
-  return Buffer.from(typeof b === 'string' ? b : '');
-}
-
-export function eventsHandler(deps: EnvelopeDeps & { signingSecret: string }) {
-  return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    const raw = rawBodyOf(req);
-    const v = verifySlackSignature({ signingSecret: deps.signingSecret, headers: req.headers, rawBody: raw });
-    if (!v.ok) {
-      deps.log.warn({ reason: v.reason }, 'slack events: signature refused');
-      await reply.code(401).send({ error: 'invalid signature' });
-      return;
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(raw.toString('utf8'));
-    } catch {
-      await reply.code(400).send({ error: 'malformed JSON' });
-      return;
-    }
-    const retry = req.headers['x-slack-retry-num'];
-    if (retry) deps.log.debug({ retry, reason: req.headers['x-slack-retry-reason'] }, 'slack events: redelivery');
-    let res: EnvelopeResult;
-    try {
-      res = await handleEnvelope(json, deps);
-    } catch (err) {
-      // Queue or Redis trouble: a 500 makes Slack redeliver later; the details stay in our log, not in the reply.
-      deps.log.error({ err: (err as Error).message }, 'slack events: could not accept event');
-      await reply.code(500).send({ error: 'temporarily unavailable' });
-      return;
-    }
-    await reply.code(res.status).send(res.body ?? '');
-  };
 }

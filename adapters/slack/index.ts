@@ -1,15 +1,17 @@
 /**
- * The Slack channel adapter: Events API (HTTP or Socket Mode) and slash commands in, chat.postMessage out.
- * Wiring only; each concern lives in its own file (verify, parse, format, api/send, commands, socket-mode).
+ * The Slack channel adapter: events, slash commands and interactivity in (one HTTP Request URL, or Socket Mode),
+ * chat.postMessage out. Wiring only; each concern lives in its own file (verify, http, dispatch, parse, commands,
+ * interactions, format, api/send, socket-mode).
  */
 import type { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
 import type { ChannelAdapter, IngressSink } from '../../src/core/adapter.js';
 import { ThreadTracker } from '../../src/core/thread-tracker.js';
 import { SLACK_API_URL, SlackClients, type TokenLookup } from './api.js';
-import { commandsHandler } from './commands.js';
-import { eventsHandler } from './events.js';
+import type { DispatchDeps } from './dispatch.js';
 import { renderSlack } from './format.js';
+import { slackRequestHandler } from './http.js';
+import type { BlockActionsHandler } from './interactions.js';
 import { SLACK_MAX_MESSAGE_CHARS, SLACK_MIN_SEND_INTERVAL_MS } from './limits.js';
 import type { EditPolicy, ParseContext } from './parse.js';
 import { SlackSender } from './send.js';
@@ -26,7 +28,9 @@ export interface SlackAdapterOptions {
   apiUrl?: string;
   /** The bot's user id (U…); when absent it is read with auth.test (at start, else on first event). */
   botUserId?: string;
+  /** The Request URL's path: events, slash commands and interactivity. Default `/slack/events`. */
   eventsPath?: string;
+  /** An alias of `eventsPath` (the same handler), for apps whose slash commands point there. Default `/slack/commands`. */
   commandsPath?: string;
   /** The app's own slash command (manifest.yaml: `/agent`): its first word names the command. Default `/agent`. */
   appCommand?: string;
@@ -44,6 +48,16 @@ export interface SlackAdapterOptions {
   tokenFor?: TokenLookup;
   /** Reaction shown on the user's message while a reply is being written. */
   typingReaction?: string;
+  /** Buttons and menus (`block_actions`); can also be set later with `adapter.onBlockActions`. */
+  onBlockActions?: BlockActionsHandler;
+}
+
+export interface SlackAdapter extends ChannelAdapter {
+  /**
+   * The seam for interactivity: `handler` gets every `block_actions` payload (HTTP or Socket Mode), after Slack has
+   * been acknowledged, once per trigger. Without one they are acknowledged and logged. Replaces any earlier one.
+   */
+  onBlockActions(handler: BlockActionsHandler | undefined): void;
 }
 
 interface Identity {
@@ -51,14 +65,15 @@ interface Identity {
   botId?: string;
 }
 
-export function createSlackAdapter(options: SlackAdapterOptions): ChannelAdapter {
+export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
   const log = (options.log ?? pino({ level: 'silent' })).child({ platform: 'slack' });
   const apiUrl = options.apiUrl ?? SLACK_API_URL;
   const tokenFor: TokenLookup = options.tokenFor ?? (() => options.botToken);
   const clients = new SlackClients(tokenFor, apiUrl, log);
   const threads = new ThreadTracker(options.redis, options.keyPrefix);
   const sender = new SlackSender(clients, threads, log, options.typingReaction);
-  const socket = options.appToken ? new SlackSocketMode({ appToken: options.appToken, apiUrl, log, appCommand: options.appCommand }) : undefined;
+  const socket = options.appToken ? new SlackSocketMode({ appToken: options.appToken, apiUrl, log }) : undefined;
+  let blockActions = options.onBlockActions;
   const eventsPath = options.eventsPath ?? '/slack/events';
   const commandsPath = options.commandsPath ?? '/slack/commands';
 
@@ -94,6 +109,15 @@ export function createSlackAdapter(options: SlackAdapterOptions): ChannelAdapter
     };
   };
 
+  // One set of dispatch dependencies for HTTP and Socket Mode alike.
+  const dispatchDeps = (sink: IngressSink, depsLog: Logger): DispatchDeps => ({
+    sink,
+    contextFor,
+    log: depsLog,
+    appCommand: options.appCommand,
+    blockActions: () => blockActions,
+  });
+
   return {
     platform: 'slack',
     capabilities: { threads: true, typing: true, ephemeral: true, format: 'mrkdwn' },
@@ -103,8 +127,9 @@ export function createSlackAdapter(options: SlackAdapterOptions): ChannelAdapter
       // Socket Mode without a signing secret: no HTTP ingress at all, so nothing unsigned can come in that way.
       if (!options.signingSecret) return;
       const routeLog = options.log ? log : sink.log.child({ platform: 'slack' });
-      http.post(eventsPath, eventsHandler({ signingSecret: options.signingSecret, sink, contextFor, log: routeLog }));
-      http.post(commandsPath, commandsHandler({ signingSecret: options.signingSecret, sink, log: routeLog, appCommand: options.appCommand }));
+      const handler = slackRequestHandler({ signingSecret: options.signingSecret, ...dispatchDeps(sink, routeLog) });
+      http.post(eventsPath, handler);
+      if (commandsPath !== eventsPath) http.post(commandsPath, handler);
     },
 
     async start(sink: IngressSink) {
@@ -118,7 +143,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): ChannelAdapter
           log.warn({ err: (err as Error).message }, 'slack: auth.test at start failed');
         }
       }
-      if (socket) await socket.start(sink, { contextFor, log });
+      if (socket) await socket.start(sink, dispatchDeps(sink, log));
     },
 
     async stop() {
@@ -129,7 +154,11 @@ export function createSlackAdapter(options: SlackAdapterOptions): ChannelAdapter
     send: (ref, part) => sender.send(ref, part),
     startTyping: (ref, replyTo) => sender.startTyping(ref, replyTo),
     health: () => (socket ? socket.health() : { state: 'up' }),
+    onBlockActions(handler) {
+      blockActions = handler;
+    },
   };
 }
 
 export type { EditPolicy } from './parse.js';
+export type { BlockActions, BlockActionsContext, BlockActionsHandler } from './interactions.js';

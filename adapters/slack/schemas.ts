@@ -78,3 +78,34 @@ export const slashCommandSchema = z.looseObject({
   trigger_id: z.string().min(1),
 });
 export type SlashCommand = z.infer<typeof slashCommandSchema>;
+
+/**
+ * Interactivity: the `payload` form field over HTTP, the `interactive` envelope's payload over Socket Mode. Every
+ * kind (block_actions, view_submission, shortcut, …) has a `type`; anything less is malformed.
+ */
+export const interactionSchema = z.looseObject({ type: z.string().min(1) });
+
+const blockActionSchema = z.looseObject({
+  /** Chosen by whoever built the blocks, not typed by the user: safe to log. */
+  action_id: z.string().min(1),
+  block_id: z.string().optional(),
+  type: z.string().min(1),
+  /** A button's value, or what the user picked or typed: never logged. */
+  value: z.string().optional(),
+  action_ts: z.string().optional(),
+});
+
+/** A click on a button, a menu choice, … in a message or a view. No `response_url` when it happened in a modal. */
+export const blockActionsSchema = z.looseObject({
+  type: z.literal('block_actions'),
+  /** Null for org-wide installs; then `user.team_id` names the workspace. */
+  team: z.looseObject({ id: z.string().min(1) }).nullish(),
+  user: z.looseObject({ id: z.string().min(1), team_id: z.string().optional() }),
+  api_app_id: z.string().optional(),
+  trigger_id: z.string().min(1).optional(),
+  response_url: z.url({ protocol: /^https?$/ }).optional(),
+  channel: z.looseObject({ id: z.string().min(1) }).optional(),
+  container: z.looseObject({ type: z.string() }).optional(),
+  actions: z.array(blockActionSchema).min(1),
+});
+export type BlockActions = z.infer<typeof blockActionsSchema>;

@@ -1,7 +1,8 @@
 /**
- * Socket Mode: Slack pushes the same envelopes over a WebSocket instead of HTTP (no public URL needed; handy for
- * development and firewalled installs). Each envelope is acknowledged only after `sink.submit` resolved, exactly
- * like the HTTP 200; an unacknowledged envelope is redelivered by Slack and deduplicated by message id.
+ * Socket Mode: Slack pushes the same events, slash commands and interactivity over a WebSocket instead of HTTP (no
+ * public URL needed; handy for development and firewalled installs). Each envelope goes through the same dispatcher
+ * as the HTTP Request URL (dispatch.ts) and is acknowledged with what HTTP would answer, only after that resolved;
+ * an unacknowledged envelope is redelivered by Slack and deduplicated.
  *
  * @slack/socket-mode is @slack/bolt's dependency, not ours (it is nested under bolt in node_modules), so it is
  * loaded from bolt's location; its type comes from bolt's SocketModeReceiver. Adding @slack/socket-mode to
@@ -13,9 +14,7 @@ import type { WebClientOptions } from '@slack/web-api';
 import type { Logger } from 'pino';
 import type { ChannelHealth, IngressSink } from '../../src/core/adapter.js';
 import { slackLogger } from './api.js';
-import { acceptCommand } from './commands.js';
-import { handleEnvelope, type EnvelopeDeps } from './events.js';
-import { slashCommandSchema } from './schemas.js';
+import { dispatchSlack, type DispatchDeps, type SlackInbound } from './dispatch.js';
 
 type SocketModeClient = SocketModeReceiver['client'];
 type SocketModeClientCtor = new (opts: {
@@ -31,6 +30,13 @@ function loadSocketModeClient(): SocketModeClientCtor {
   return (fromBolt('@slack/socket-mode') as { SocketModeClient: SocketModeClientCtor }).SocketModeClient;
 }
 
+/** Socket Mode envelope types and what the HTTP Request URL calls the same thing. */
+const SOCKET_KINDS = new Map<string, SlackInbound['kind']>([
+  ['events_api', 'event'],
+  ['slash_commands', 'command'],
+  ['interactive', 'interaction'],
+]);
+
 interface SlackEventArgs {
   ack: (response?: Record<string, unknown>) => Promise<void>;
   type: string;
@@ -44,8 +50,6 @@ export interface SocketModeOptions {
   log: Logger;
   /** Delay before retrying a start that failed outright (network down, apps.connections.open refused). */
   restartDelayMs?: number;
-  /** The app's own slash command (see commands.ts). */
-  appCommand?: string;
 }
 
 export class SlackSocketMode {
@@ -64,7 +68,7 @@ export class SlackSocketMode {
    * Starts connecting and returns at once: the SDK can spend minutes retrying apps.connections.open while Slack is
    * unreachable, and gateway startup must not wait on that. `health()` reports the progress. Never throws.
    */
-  async start(sink: IngressSink, deps: Omit<EnvelopeDeps, 'sink'>): Promise<void> {
+  async start(sink: IngressSink, deps: Omit<DispatchDeps, 'sink'>): Promise<void> {
     this.stopped = false;
     let Client: SocketModeClientCtor;
     try {
@@ -104,29 +108,25 @@ export class SlackSocketMode {
     }
   }
 
-  private async onEnvelope(args: SlackEventArgs, deps: EnvelopeDeps): Promise<void> {
+  private async onEnvelope(args: SlackEventArgs, deps: DispatchDeps): Promise<void> {
     const log = this.opts.log;
+    const kind = SOCKET_KINDS.get(args.type);
     try {
-      if (args.type === 'events_api') {
-        const res = await handleEnvelope(args.body, deps);
-        if (res.status === 400) log.warn({ error: res.body.error }, 'slack socket mode: malformed envelope acknowledged');
+      if (!kind) {
+        // `hello`, `disconnect` are the SDK's own; anything newer is acknowledged so Slack does not redeliver it.
+        log.info({ type: args.type.slice(0, 64) }, 'slack socket mode: envelope type not handled, acknowledged');
         await args.ack();
-      } else if (args.type === 'slash_commands') {
-        const cmd = slashCommandSchema.safeParse(args.body);
-        if (!cmd.success) {
-          log.warn('slack socket mode: malformed slash command acknowledged');
-          await args.ack();
-          return;
-        }
-        const text = await acceptCommand(cmd.data, deps.sink, log, this.opts.appCommand);
-        await args.ack(text ? { text } : undefined);
-      } else {
-        // interactive payloads and anything newer: acknowledged so Slack does not redeliver, otherwise ignored.
-        log.debug({ type: args.type }, 'slack socket mode: envelope type ignored');
-        await args.ack();
+        return;
       }
+      const res = await dispatchSlack({ kind, body: args.body }, deps);
+      if (res.status === 400) {
+        // Malformed: acknowledged anyway, as Slack would only redeliver the same bytes.
+        log.warn({ kind, error: res.body.error }, 'slack socket mode: malformed envelope acknowledged');
+        await args.ack();
+      } else if (typeof res.body === 'string') await args.ack(res.body ? { text: res.body } : undefined);
+      else await args.ack(res.body);
     } catch (err) {
-      // Not acknowledged: Slack redelivers, and the message id dedupes it.
+      // Not acknowledged: Slack redelivers, and the message id / trigger claim dedupes it.
       log.warn({ type: args.type, err: (err as Error).message }, 'slack socket mode: envelope not handled');
     }
   }

@@ -5,17 +5,21 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSlackAdapter } from '../../../adapters/slack/index.js';
+import { readFileSync } from 'node:fs';
+import Fastify from 'fastify';
+import { createSlackAdapter, type BlockActions, type SlackAdapter } from '../../../adapters/slack/index.js';
 import { SlackSocketMode } from '../../../adapters/slack/socket-mode.js';
-import type { ChannelAdapter } from '../../../src/core/adapter.js';
+import { registerAdapterRoutes } from '../../../src/ingress/raw-body.js';
 import { FakeSlack } from '../../fakes/slack/fake-slack.js';
-import { BOT, capturingLogger, fixtureJson, fixtureText, recordingSink } from '../../fakes/slack/requests.js';
+import { BOT, capturingLogger, fixtureJson, fixtureText, recordingSink, signedHeaders } from '../../fakes/slack/requests.js';
 
 const prefix = `test:slack-socket:${randomUUID()}`;
 const redis = new Redis(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379');
 const APP_TOKEN = 'xapp-1-socket-test';
 let fake: FakeSlack;
-let adapter: ChannelAdapter;
+let adapter: SlackAdapter;
+const SECRET = 's';
+const fixture = (name: string) => JSON.parse(readFileSync(new URL(`../../fixtures/slack/${name}`, import.meta.url), 'utf8')) as Record<string, any>;
 const submittedAt = new Map<string, number>();
 const sink = recordingSink();
 const submit = sink.submit.bind(sink);
@@ -28,7 +32,7 @@ sink.submit = async (event) => {
 
 beforeAll(async () => {
   fake = await new FakeSlack().start();
-  adapter = createSlackAdapter({ botToken: 'xoxb-socket', signingSecret: 's', appToken: APP_TOKEN, botUserId: BOT, apiUrl: fake.apiUrl, redis, keyPrefix: prefix });
+  adapter = createSlackAdapter({ botToken: 'xoxb-socket', signingSecret: SECRET, appToken: APP_TOKEN, botUserId: BOT, apiUrl: fake.apiUrl, redis, keyPrefix: prefix });
   expect(adapter.health().state).not.toBe('up');
   await adapter.start!(sink);
   await fake.waitFor(() => adapter.health().state === 'up');
@@ -72,6 +76,71 @@ describe('slack socket mode', () => {
     await fake.waitFor(() => fake.acks.find((a) => a.envelope_id === 'env-3'));
     const answer = await fake.waitFor(() => fake.responses.find((r) => r.id === responseId));
     expect(answer.body).toMatchObject({ response_type: 'ephemeral', text: 'ran weather' });
+  });
+
+  it('hands interactive block_actions to the same handler seam as HTTP: ack, handler once, answer at response_url', async () => {
+    const got: BlockActions[] = [];
+    adapter.onBlockActions(async (payload, ctx) => {
+      got.push(payload);
+      await ctx.respond({ text: 'clicked', ephemeral: false });
+    });
+    try {
+      const responseId = randomUUID();
+      const payload = { ...fixture('block_actions.json'), trigger_id: `socket-${randomUUID()}`, response_url: fake.responseUrl(responseId) };
+      fake.push({ envelope_id: 'env-4', type: 'interactive', accepts_response_payload: false, payload });
+      fake.push({ envelope_id: 'env-4b', type: 'interactive', accepts_response_payload: false, retry_attempt: 1, retry_reason: 'timeout', payload });
+      await fake.waitFor(() => fake.acks.find((a) => a.envelope_id === 'env-4b'));
+      const answer = await fake.waitFor(() => fake.responses.find((r) => r.id === responseId));
+      expect(answer.body).toMatchObject({ response_type: 'in_channel', text: 'clicked' });
+      await new Promise((r) => setTimeout(r, 300));
+      expect(got.map((p) => p.actions[0]!.action_id)).toEqual(['approve_request']);
+    } finally {
+      adapter.onBlockActions(undefined);
+    }
+  });
+
+  it('acknowledges every kind exactly as the HTTP Request URL answers it', async () => {
+    const http = Fastify();
+    await registerAdapterRoutes(http, adapter, sink);
+    const form = Object.fromEntries(new URLSearchParams(fixtureText('slash_command.txt')));
+    const command = () => ({ ...form, trigger_id: randomUUID(), response_url: fake.responseUrl(randomUUID()) });
+    const cases: Array<{ type: string; payload: Record<string, unknown>; malformed?: true }> = [
+      { type: 'slash_commands', payload: command() },
+      { type: 'slash_commands', payload: { command: '/agent' }, malformed: true },
+      { type: 'interactive', payload: fixture('view_submission.json') },
+      { type: 'interactive', payload: fixture('message_action.json') },
+      { type: 'interactive', payload: { type: 'block_suggestion', action_id: 'pick', value: 'x', user: { id: 'U1' } } },
+      { type: 'interactive', payload: { type: 'some_future_kind' } },
+      { type: 'interactive', payload: { ...fixture('block_actions.json'), trigger_id: randomUUID() } }, // no handler
+      { type: 'events_api', payload: { ...fixtureJson('event_message_im.json'), event_id: 'EvParity', event: { type: 'reaction_added', user: 'U1' } } },
+    ];
+    try {
+      for (const [i, c] of cases.entries()) {
+        const envelopeId = `env-parity-${i}`;
+        fake.push({ envelope_id: envelopeId, type: c.type, accepts_response_payload: true, payload: c.payload });
+        const socketAck = await fake.waitFor(() => fake.acks.find((a) => a.envelope_id === envelopeId));
+
+        const body =
+          c.type === 'events_api'
+            ? JSON.stringify(c.payload)
+            : c.type === 'slash_commands'
+              ? new URLSearchParams({ ...(c.payload as Record<string, string>), trigger_id: randomUUID() }).toString()
+              : new URLSearchParams({ payload: JSON.stringify(c.payload) }).toString();
+        const contentType = c.type === 'events_api' ? 'application/json' : 'application/x-www-form-urlencoded';
+        const res = await http.inject({ method: 'POST', url: '/slack/events', payload: body, headers: signedHeaders(SECRET, body, { contentType }) });
+        // What Slack gets back: Socket Mode acks a malformed envelope (HTTP says 400) and otherwise carries the HTTP body.
+        const httpAnswer = res.statusCode === 400 || res.body === '' ? undefined : String(res.headers['content-type']).includes('json') ? res.json() : { text: res.body };
+        expect(res.statusCode, `HTTP status of ${c.type} ${String(c.payload.type ?? c.payload.command)}`).toBe(c.malformed ? 400 : 200);
+        // The SDK sends an ack without a payload as `{}`.
+        const socketAnswer = socketAck.payload && Object.keys(socketAck.payload).length > 0 ? socketAck.payload : undefined;
+        expect([res.statusCode === 400 ? 'malformed' : res.statusCode, socketAnswer], `${c.type} ${String(c.payload.type ?? c.payload.command)}`).toEqual([
+          res.statusCode === 400 ? 'malformed' : 200,
+          httpAnswer,
+        ]);
+      }
+    } finally {
+      await http.close();
+    }
   });
 
   it('reports down after stop', async () => {
