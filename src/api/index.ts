@@ -41,6 +41,9 @@ export function createApiModule(deps: ModuleDeps): GatewayModule {
   const { config } = deps;
   const log = deps.log.child({ module: 'api' });
   if (!config.API_ENABLED) return { name: 'api' };
+  if ([...config.OWNER_USERS, ...config.ADMIN_USERS].some((p) => p.startsWith('api:'))) {
+    log.warn('OWNER_USERS / ADMIN_USERS name api: users; ignored, API callers never hold a role (their user ids are client-chosen)');
+  }
   const keys = apiKeys(config.KEY_PREFIX);
   const ctx = { config, db: deps.database.db, redis: deps.redis, log, keys, waiters: new RunWaiters(keys.runDone, log) } as ApiContext;
   ctx.runs = new RunService({

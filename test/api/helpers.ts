@@ -12,8 +12,8 @@ export interface ApiTestApp extends TestApp {
   client(key: string | null): Client;
 }
 
-export async function startApiApp(env: Record<string, string> = {}): Promise<ApiTestApp> {
-  const app = await startTestApp({ env: { API_HEARTBEAT_MS: '200', ...env } });
+export async function startApiApp(env: Record<string, string> = {}, opts: Omit<NonNullable<Parameters<typeof startTestApp>[0]>, 'env'> = {}): Promise<ApiTestApp> {
+  const app = await startTestApp({ ...opts, env: { API_HEARTBEAT_MS: '200', ...env } });
   const database = openDatabase(app.db.url, 2);
   const apiUrl = `${app.url}${app.config.API_PREFIX}`;
   const stopApp = app.close; // kept: Object.assign below replaces app.close, and calling it again would recurse
