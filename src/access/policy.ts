@@ -32,7 +32,7 @@ export function accessPolicy(config: Config): AccessPolicy {
   return {
     // An API caller's user id is whatever its client sends: nothing it sends may grant a role.
     configRole: (p) => (p.startsWith('api:') ? undefined : owners.has(p) ? 'owner' : admins.has(p) ? 'admin' : undefined),
-    // The agent API has its own keys and no DMs in this sense: always open.
+    // The agent API's threads are DMs, but its key is the authorisation: always open.
     dmPolicy: (platform) => (platform === 'api' ? 'open' : (overrides[platform] ?? config.DM_POLICY)),
   };
 }
