@@ -25,7 +25,6 @@ import { threadOperations } from './threads.js';
 import { RunWaiters } from './waiters.js';
 import { registerWebChat } from './web.js';
 
-export { createApiAdapter } from './adapter.js';
 export { createApiKey, listApiKeys, revokeApiKey, verifyApiKey } from './auth.js';
 
 const VERSION = '1.0.0';
