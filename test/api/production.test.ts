@@ -9,8 +9,10 @@ import postgres from 'postgres';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/api/index.js';
+import { composeApp } from '../../src/cli/app.js';
 import { openDatabase } from '../../src/db/client.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
+import { REDIS_URL } from '../helpers/services.js';
 import { waitFor } from '../helpers/wait.js';
 
 const lines: { msg?: string; level?: number }[] = [];
@@ -78,5 +80,16 @@ describe('the agent API in the production composition', () => {
     }
     expect(lines.filter((l) => l.msg === 'reply delivered')).toHaveLength(4);
     expect(lines.filter((l) => /reply dropped/.test(l.msg ?? ''))).toEqual([]);
+  });
+
+  it('every role composes the api channel adapter: workers deliver, gateways serve', async () => {
+    for (const role of ['gateway', 'worker'] as const) {
+      const c = composeApp({ config: app.config, role, log: pino({ level: 'silent' }), databaseUrl: app.db.url, redisUrl: REDIS_URL });
+      try {
+        expect(c.adapters.get('api'), role).toBeDefined();
+      } finally {
+        await c.close();
+      }
+    }
   });
 });
