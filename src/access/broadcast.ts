@@ -6,7 +6,8 @@
  *
  * Platform-wide limits (Telegram ~30 messages/s per bot, Discord's global 50 requests/s) are per-bot, not
  * per-channel, so the deliveries are spread out: the i-th conversation's delivery job starts i / BROADCAST_PER_SECOND
- * seconds later. Conversations of banned users and of platforms this gateway has no adapter for are skipped.
+ * seconds later. Conversations of banned users, of platforms this gateway has no adapter for and of channels that
+ * take no broadcasts (agent API threads) are skipped.
  */
 import { and, eq, inArray } from 'drizzle-orm';
 import type { AdapterRegistry } from '../core/registry.js';
@@ -47,7 +48,8 @@ export async function broadcast(d: BroadcastDeps, broadcastId: string, markdown:
         .map((r) => r.p),
     );
     for (const [i, c] of page.entries()) {
-      if (!d.adapters.get(c.ref.platform) || banned.has(principals[i]!)) {
+      const adapter = d.adapters.get(c.ref.platform);
+      if (!adapter || adapter.capabilities.broadcasts === false || banned.has(principals[i]!)) {
         skipped++;
         continue;
       }

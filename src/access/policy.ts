@@ -30,8 +30,9 @@ export function accessPolicy(config: Config): AccessPolicy {
     local: config.DM_POLICY_LOCAL, slack: config.DM_POLICY_SLACK, discord: config.DM_POLICY_DISCORD, telegram: config.DM_POLICY_TELEGRAM,
   };
   return {
-    configRole: (p) => (owners.has(p) ? 'owner' : admins.has(p) ? 'admin' : undefined),
-    // The agent API has its own keys and no DMs in this sense: always open.
+    // An API caller's user id is whatever its client sends: nothing it sends may grant a role.
+    configRole: (p) => (p.startsWith('api:') ? undefined : owners.has(p) ? 'owner' : admins.has(p) ? 'admin' : undefined),
+    // The agent API's threads are DMs, but its key is the authorisation: always open.
     dmPolicy: (platform) => (platform === 'api' ? 'open' : (overrides[platform] ?? config.DM_POLICY)),
   };
 }

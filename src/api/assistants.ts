@@ -28,7 +28,7 @@ const configSchema = {
   properties: {
     configurable: {
       type: 'object',
-      properties: { user_id: { type: 'string', description: 'who is speaking (memory is kept per user)' }, user_name: { type: 'string' } },
+      properties: { user_id: { type: 'string', description: 'who is speaking (memory and rate limits are kept per API key and user)' }, user_name: { type: 'string' } },
     },
   },
 };

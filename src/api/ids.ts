@@ -43,8 +43,22 @@ export function isOurAssistant(id: string | undefined): boolean {
   return id === undefined || id === ASSISTANT_ID || id === GRAPH_ID;
 }
 
+/**
+ * A thread is one caller's conversation, so it is a DM: the model reads each message as sent (no `[sender] `
+ * label) and memory extraction takes every line as that caller's. A DM's key is `api:<key>:dm:<channel>`, so the
+ * channel carries the incarnation: a thread deleted and created again under the same id starts a fresh session.
+ */
 export function threadRef(keyId: string, threadId: string, incarnation: string): ConversationRef {
-  return { platform: 'api', tenant: keyId, channel: threadId, thread: incarnation, kind: 'group' };
+  return { platform: 'api', tenant: keyId, channel: `${threadId}:${incarnation}`, kind: 'dm' };
+}
+
+/**
+ * The sender id of a run's event. `user_id` is whatever the client sent, unique only within its key, so the key
+ * is part of the id: the access module's principal is `api:<key>:<user>` (roles, bans, rate buckets), and two keys
+ * naming the same user never share a bucket, a budget or memories.
+ */
+export function apiSenderId(keyId: string, userId: string): string {
+  return `${keyId}:${userId}`;
 }
 
 export function threadConversationKey(keyId: string, threadId: string, incarnation: string): string {

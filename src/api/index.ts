@@ -2,12 +2,14 @@
  * The agent API module: an HTTP API in the LangGraph SDK wire format (Agent Protocol names as aliases) under
  * API_PREFIX, and the web chat page. Threads are gateway conversations on platform `api` (tenant = the API key
  * id), runs are inbound events through the ingress sink, and a run is final when its turn commits (the
- * `afterCommit` hook). The `api` channel adapter comes from `createApiAdapter()` (registered with the channels).
+ * `afterCommit` hook). The module contributes the `api` channel adapter, so every role that composes the app
+ * can deliver (acknowledge) API turns' replies.
  *
  * Roles: gateways serve the routes and wake waiting requests (run-done pub/sub); workers finalize runs, fire
  * crons and sweep for runs a crash left behind.
  */
 import type { GatewayModule, ModuleDeps } from '../core/module.js';
+import { createApiAdapter } from './adapter.js';
 import { assistantOperations } from './assistants.js';
 import type { ApiContext } from './context.js';
 import { CronService } from './cron-service.js';
@@ -23,7 +25,6 @@ import { threadOperations } from './threads.js';
 import { RunWaiters } from './waiters.js';
 import { registerWebChat } from './web.js';
 
-export { createApiAdapter } from './adapter.js';
 export { createApiKey, listApiKeys, revokeApiKey, verifyApiKey } from './auth.js';
 
 const VERSION = '1.0.0';
@@ -39,6 +40,9 @@ export function createApiModule(deps: ModuleDeps): GatewayModule {
   const { config } = deps;
   const log = deps.log.child({ module: 'api' });
   if (!config.API_ENABLED) return { name: 'api' };
+  if ([...config.OWNER_USERS, ...config.ADMIN_USERS].some((p) => p.startsWith('api:'))) {
+    log.warn('OWNER_USERS / ADMIN_USERS name api: users; ignored, API callers never hold a role (their user ids are client-chosen)');
+  }
   const keys = apiKeys(config.KEY_PREFIX);
   const ctx = { config, db: deps.database.db, redis: deps.redis, log, keys, waiters: new RunWaiters(keys.runDone, log) } as ApiContext;
   ctx.runs = new RunService({
@@ -49,6 +53,7 @@ export function createApiModule(deps: ModuleDeps): GatewayModule {
 
   return {
     name: 'api',
+    adapters: [createApiAdapter()],
     hooks: { afterCommit: (turn, outcome) => ctx.runs.onTurnCommitted(turn, outcome) },
 
     async routes(app) {

@@ -31,9 +31,6 @@ function textOf(content: unknown): string {
   return '';
 }
 
-/** The worker prefixes group messages with "[sender] " for the model; API clients get their text back as sent. */
-const SENDER_PREFIX = /^\[[^\]\n]{1,200}\] /;
-
 /**
  * Session items -> LangGraph messages. A run of consecutive function calls becomes one AI message with
  * `tool_calls`; their results become tool messages; reasoning and other internal items are not shown.
@@ -47,7 +44,7 @@ export function toLgMessages(sessionId: string, items: StoredItem[]): LgMessage[
     const role = item.role;
     const type = item.type;
     if (role === 'user') {
-      out.push({ ...base, type: 'human', id: idOf(position), content: textOf(item.content).replace(SENDER_PREFIX, '') });
+      out.push({ ...base, type: 'human', id: idOf(position), content: textOf(item.content) });
     } else if (role === 'assistant' && (type === 'message' || type === undefined)) {
       out.push({ ...base, type: 'ai', id: idOf(position), content: textOf(item.content), tool_calls: [] });
     } else if (type === 'function_call') {

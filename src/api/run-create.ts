@@ -21,7 +21,7 @@ export const runCreateBody = z.object({
   input: z.unknown().optional().describe('{"messages": [{"role": "user", "content": "..."}]} or a string'),
   messages: z.array(z.unknown()).optional().describe('Agent Protocol: the input messages'),
   metadata: record.nullish(),
-  config: z.object({ configurable: record.optional().describe('user_id / user_name: who is speaking (default "user")') }).passthrough().nullish(),
+  config: z.object({ configurable: record.optional().describe('user_id / user_name: who is speaking, within this API key (default "user")') }).passthrough().nullish(),
   context: record.nullish(),
   stream_mode: z.union([z.string(), z.array(z.string())]).optional().describe(`Stream modes: ${STREAM_MODES.join(', ')}`),
   multitask_strategy: z.enum(['reject', 'enqueue', 'interrupt', 'rollback']).optional().describe('When the thread is busy; default reject (409)'),
@@ -64,6 +64,7 @@ export function streamModes(raw: unknown, fallback: string[] = ['values']): stri
   return list.length ? list : fallback;
 }
 
+/** Who speaks, as the client names them: unique only within its key, so the event's sender id adds the key (ids.ts). */
 function sender(b: RunCreateBody): { id: string; name?: string } {
   const c = (b.config?.configurable ?? {}) as Record<string, unknown>;
   const id = typeof c.user_id === 'string' && c.user_id.trim() ? c.user_id.trim().slice(0, 200) : 'user';

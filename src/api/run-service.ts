@@ -24,7 +24,7 @@ import type { InboundEvent } from '../core/types.js';
 import { withTx, type Db } from '../db/client.js';
 import { inboundMessages, turns } from '../db/schema.js';
 import { ApiError } from './http.js';
-import { runEventId, runIdOfEvent, threadRef, type ApiKeys } from './ids.js';
+import { apiSenderId, runEventId, runIdOfEvent, threadRef, type ApiKeys } from './ids.js';
 import { apiCrons, apiRuns, apiThreads } from './schema.js';
 import { getThread, type ThreadRow } from './thread-db.js';
 
@@ -286,7 +286,7 @@ export class RunService {
       platform: 'api',
       tenant: run.keyId,
       conversation: threadRef(run.keyId, thread.threadId, thread.incarnation),
-      sender: { id: k.sender.id, name: k.sender.name, isBot: false },
+      sender: { id: apiSenderId(run.keyId, k.sender.id), name: k.sender.name ?? k.sender.id, isBot: false },
       text: k.input,
       attachments: k.attachments.map((a) => ({ url: a.url, mimeType: a.mimeType })),
       mentionsBot: true,

@@ -9,7 +9,7 @@ import { createLocalAdapter } from '../../adapters/local/index.js';
 import { withCircuitBreaker } from '../agent/breaker.js';
 import { createAgentRuntime } from '../agent/runtime.js';
 import { CommandRegistry } from '../commands/registry.js';
-import type { ChannelAdapter, IngressSink } from '../core/adapter.js';
+import type { IngressSink } from '../core/adapter.js';
 import type { GatewayModule, ModuleDeps } from '../core/module.js';
 import { AdapterRegistry } from '../core/registry.js';
 import type { Config } from '../config/env.js';
@@ -37,11 +37,9 @@ export interface AppOptions {
   log: Logger;
   databaseUrl: string;
   redisUrl: string;
-  /** Extra adapters (tests, later issues); created by the caller. */
-  extraAdapters?: (deps: { redisUrl: string; keyPrefix: string }) => ChannelAdapter[];
   lockDurationMs?: number;
   sweepEveryMs?: number;
-  /** Extra capability modules (tests). */
+  /** Extra capability modules (tests): composed exactly like the built-in ones, adapters included. */
   extraModules?: (deps: ModuleDeps) => GatewayModule[];
 }
 
@@ -101,7 +99,6 @@ export function composeApp(o: AppOptions): Composition {
     }));
   }
   for (const a of buildPlatformAdapters(config, { redis, keyPrefix: config.KEY_PREFIX, log })) adapters.add(a);
-  for (const a of o.extraAdapters?.({ redisUrl: o.redisUrl, keyPrefix: config.KEY_PREFIX }) ?? []) adapters.add(a);
 
   // Every role has a sink: workers use it for synthetic events (check-ins, reminders, API runs).
   const sink = createIngressSink({
@@ -113,6 +110,8 @@ export function composeApp(o: AppOptions): Composition {
   };
   const modules = [...buildModules(moduleDeps), ...(o.extraModules?.(moduleDeps) ?? [])];
   for (const m of modules) for (const c of m.commands ?? []) commands.add(c);
+  // Modules get the registry in their deps and read it later (at send time), so adding to it here is in time.
+  for (const m of modules) for (const a of m.adapters ?? []) adapters.add(a);
   return {
     redis, connect, connections, database, keys: k, queues, inbox, commands, waiters, adapters, sink, modules,
     async close() {

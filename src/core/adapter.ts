@@ -15,6 +15,8 @@ export interface AdapterCapabilities {
   ephemeral: boolean;
   /** How `render` formats markdown. */
   format: 'markdown' | 'mrkdwn' | 'markdownv2' | 'plain';
+  /** false: only the conversation's own caller writes into it (the agent API), so `/broadcast` leaves it out. */
+  broadcasts?: boolean;
 }
 
 export interface AdapterLimits {

@@ -1,7 +1,7 @@
 /**
  * Capabilities beyond the spine (long-term memory, check-ins and reminders, commands and access control, the
  * agent API) plug in as modules, so the pipeline stays one path and no capability edits another's files.
- * A module can add agent tools, turn hooks, commands, HTTP routes and background work of its own.
+ * A module can add agent tools, turn hooks, commands, channel adapters, HTTP routes and background work of its own.
  */
 import type { Tool } from '@openai/agents';
 import type { FastifyInstance } from 'fastify';
@@ -13,7 +13,7 @@ import type { Database } from '../db/client.js';
 import type { Inbox } from '../queue/inbox.js';
 import type { Keys } from '../queue/keys.js';
 import type { Queues } from '../queue/queues.js';
-import type { ChannelHealth, IngressSink } from './adapter.js';
+import type { ChannelAdapter, ChannelHealth, IngressSink } from './adapter.js';
 import type { AdapterRegistry } from './registry.js';
 import type { ConversationRef, InboundEvent } from './types.js';
 
@@ -81,6 +81,11 @@ export interface GatewayModule {
   tools?: Tool<TurnContext>[];
   hooks?: TurnHooks;
   commands?: CommandDef[];
+  /**
+   * Channel adapters the module brings (the agent API's `api` platform), registered with the platform adapters in
+   * every role: workers deliver through them, gateways serve their routes and start them.
+   */
+  adapters?: ChannelAdapter[];
   /** HTTP routes, registered in gateway processes (JSON bodies parsed normally). */
   routes?(app: FastifyInstance): Promise<void> | void;
   /** Background work in worker processes (own BullMQ workers, reconcilers). Returns its stop function. */

@@ -1,6 +1,6 @@
-/** The real gateway with the api module and the `api` channel adapter, plus SDK clients bound to fresh keys. */
+/** The real gateway (its api module brings the `api` channel adapter), plus SDK clients bound to fresh keys. */
 import { Client } from '@langchain/langgraph-sdk';
-import { createApiAdapter, createApiKey } from '../../src/api/index.js';
+import { createApiKey } from '../../src/api/index.js';
 import { openDatabase, type Database } from '../../src/db/client.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 
@@ -12,8 +12,8 @@ export interface ApiTestApp extends TestApp {
   client(key: string | null): Client;
 }
 
-export async function startApiApp(env: Record<string, string> = {}): Promise<ApiTestApp> {
-  const app = await startTestApp({ env: { API_HEARTBEAT_MS: '200', ...env }, extraAdapters: () => [createApiAdapter()] });
+export async function startApiApp(env: Record<string, string> = {}, opts: Omit<NonNullable<Parameters<typeof startTestApp>[0]>, 'env'> = {}): Promise<ApiTestApp> {
+  const app = await startTestApp({ ...opts, env: { API_HEARTBEAT_MS: '200', ...env } });
   const database = openDatabase(app.db.url, 2);
   const apiUrl = `${app.url}${app.config.API_PREFIX}`;
   const stopApp = app.close; // kept: Object.assign below replaces app.close, and calling it again would recurse

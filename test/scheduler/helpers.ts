@@ -21,7 +21,7 @@ export async function startSchedulerApp(opts: { env?: Record<string, string> } &
     env: { SCHEDULER_LEASE_TTL_MS: '3000', ...opts.env },
     extraModules: (d) => {
       deps = d; // the same object every module got: schedulerContext(deps) is the module's own context
-      return [];
+      return opts.extraModules?.(d) ?? [];
     },
   });
   const sql = postgres(app.db.url, { max: 2, onnotice: () => undefined });

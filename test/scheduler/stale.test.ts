@@ -29,7 +29,8 @@ const ref: ConversationRef = { platform: 'telegram', tenant: 'bot1', channel: '5
 
 let t: SchedulerTestApp;
 beforeAll(async () => {
-  t = await startSchedulerApp({ extraAdapters: () => [blockedTelegram] });
+  // Through a module, the same composition path the api module's adapter takes.
+  t = await startSchedulerApp({ extraModules: () => [{ name: 'blocked-telegram', adapters: [blockedTelegram] }] });
 });
 afterAll(async () => t?.close());
 
