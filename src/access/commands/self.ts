@@ -90,9 +90,13 @@ export function selfCommands(d: CommandDeps) {
     },
   });
 
-  // In a group the answer is seen there: list only what was learned in it or shared (DM memories stay in DMs).
-  const listMemories = async (memory: MemoryPort, userKeys: string[], inv: CommandInvocation) => {
-    const where = inv.conversation.kind === 'dm' ? undefined : conversationKey(inv.conversation);
+  /**
+   * In a group, list only what was learned there or shared (DM memories stay in DMs), as recall does. An admin's
+   * `/memory @user` lists everything only where the answer reaches the admin alone (ephemeral: Slack, Discord).
+   */
+  const listMemories = async (memory: MemoryPort, userKeys: string[], inv: CommandInvocation, admin: boolean) => {
+    const privateAnswer = admin && d.adapters.get(inv.platform)?.capabilities.ephemeral === true;
+    const where = inv.conversation.kind === 'dm' || privateAnswer ? undefined : conversationKey(inv.conversation);
     return (await Promise.all(userKeys.map((k) => memory.list(k, where)))).flat();
   };
 
@@ -132,7 +136,7 @@ export function selfCommands(d: CommandDeps) {
         for (const k of keys) n += await mem.forget(k, a.forget.toLowerCase() === 'all' ? 'all' : a.forget);
         return say(n ? `Forgot ${n} memor${n === 1 ? 'y' : 'ies'} about ${whose}.` : `Nothing to forget: no memory \`${a.forget}\` about ${whose}.`);
       }
-      const items = await listMemories(mem, keys, inv);
+      const items = await listMemories(mem, keys, inv, !!a.user);
       if (!items.length) return say(`I don't remember anything about ${whose} yet.`);
       return say([`**What I remember about ${whose}** (${items.length})`, ...items.map((m) => `- \`${m.id}\` ${m.text}`), '', 'Forget one with `/forget <id>`, or everything with `/forget all`.'].join('\n'));
     },
