@@ -67,7 +67,9 @@ async function processConversation(deps: ExtractionDeps, userKey: string, p: Pen
   const items = await readItems(deps.db, conv.sessionId, Math.max(0, from - CONTEXT_ITEMS), total);
   const lines = toLines(items, { group, userKey, newFrom: from });
   if (lines.some((l) => l.isNew && l.role === 'user')) {
-    const known = await deps.store.list(userKey, { kind: 'fact', limit: 200 });
+    // In a group the extractor (a model) only sees facts visible there: it must not copy a DM fact into one of
+    // this group's memories.
+    const known = await deps.store.list(userKey, { kind: 'fact', limit: 200, visibleIn: group ? p.conversationKey : undefined });
     const ops = await deps.extractor.extract({ lines, known });
     const at = lines.filter((l) => l.isNew).at(-1)?.at;
     // Scoped to where it was said: a group recalls only what was learned in it, a DM's facts stay out of groups.
