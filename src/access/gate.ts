@@ -3,12 +3,13 @@
  *   1. maintenance pause  -> defer (nothing consumed); one notice per conversation per pause
  *   2. bans               -> consumed silently when every person in the batch is banned
  *   3. DM policy          -> allowlist: a polite refusal; pairing: a code and nothing else
- *   4. per-user rate limit (token bucket, one token per message, charged once) -> a polite refusal, once a minute
- *   5. daily token budget -> a polite refusal
- *   6. bot-loop guard     -> every turn that would answer counts; past the cap per minute, silence
+ *   4. per sender: bans, the rate limit (token bucket per person, one token per message, charged once) and the
+ *      daily token budget. A refused sender's messages are dropped from the run (consumed, never shown to the
+ *      model) while the others' still run; when nobody is left, a polite refusal (rate limit: once a minute)
+ *   5. bot-loop guard     -> every turn that would answer counts; past the cap per minute, silence
  * Refusals are `{action:'reply', outcome}`: the messages are consumed and answered once, never retried.
- * Synthetic events (check-ins, reminders) pass 3-5: they were set up by the user or an admin and carry their own
- * budgets (scheduler). Admins and owners pass 3-5 too.
+ * Synthetic events (check-ins, reminders) pass 3-4: they were set up by the user or an admin and carry their own
+ * budgets (scheduler). Admins and owners pass 3-4 too (bans still apply).
  *
  * What is enforced elsewhere (documented, not repeated here): bot senders are dropped by the adapters unless
  * *_ALLOW_BOTS; group messages reach a turn only when addressed to the bot (Slack mention or a thread it takes
@@ -16,7 +17,7 @@
  * every message as addressed). Text over MAX_INPUT_CHARS: HTTP channels get a 413 at ingress; chat platforms' messages
  * arrive here without their text (`tooLongChars`) and get a polite refusal (with the rest of their batch).
  *
- * `afterCommit` adds the turn's tokens to the user's day (usage and budgets).
+ * `afterCommit` adds the turn's tokens to each sender's day (usage and budgets), split by their messages.
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -28,7 +29,7 @@ import type { Db } from '../db/client.js';
 import { allowReply, claimRateNotice, takeTokens } from './limits.js';
 import { pairingCodeFor } from './pairing.js';
 import { currentPause, noticeOnce } from './pause.js';
-import { principalOf, type AccessKeys, type AccessPolicy } from './policy.js';
+import { principalOf, userKeyOf, type AccessKeys, type AccessPolicy } from './policy.js';
 import { standingOf, type Standing } from './standing.js';
 import { recordUsage, rememberUsername, usageOn, utcDay } from './store.js';
 
@@ -60,6 +61,17 @@ export function tooLongText(chars: number, limit: number): string {
   return `That message is too long for me (${chars.toLocaleString('en-US')} characters; the limit is ${limit.toLocaleString('en-US')}). Please send it in shorter parts.`;
 }
 
+/** `total` split by `weights` in whole tokens that add up to `total` exactly (largest remainder). */
+export function shares(total: number, weights: number[]): number[] {
+  const sum = weights.reduce((a, b) => a + b, 0);
+  const exact = weights.map((w) => (total * w) / sum);
+  const out = exact.map(Math.floor);
+  let left = total - out.reduce((a, b) => a + b, 0);
+  const order = exact.map((x, i) => [x - Math.floor(x), i] as const).sort((a, b) => b[0] - a[0]);
+  for (const [, i] of order) if (left-- > 0) out[i]!++;
+  return out;
+}
+
 export const ALLOWLIST_TEXT = "Sorry, this bot only talks to people an admin has allowed. Ask an admin to let you in.";
 
 export function accessHooks(d: GateDeps): TurnHooks {
@@ -78,30 +90,57 @@ export function accessHooks(d: GateDeps): TurnHooks {
     }
   }
 
-  async function decide(ctx: TurnContext, people: InboundEvent[], standing: Standing): Promise<BeforeRun | undefined> {
-    if (standing.role !== 'user') return undefined;
-    const platform = ctx.ref.platform;
-    if (ctx.ref.kind === 'dm') {
-      const policy = d.policy.dmPolicy(platform);
-      if (policy !== 'open' && !standing.allowed) {
-        if (policy === 'allowlist') return { action: 'reply', text: ALLOWLIST_TEXT, outcome: 'refused' };
-        const code = await pairingCodeFor(d.redis, d.keys, {
-          principal: standing.principal, userId: ctx.sender.id, name: ctx.sender.name, ref: ctx.ref, at: ctx.now.toISOString(),
-        }, d.config.PAIRING_CODE_TTL_SECONDS);
-        return { action: 'reply', text: pairingText(code, d.config.PAIRING_CODE_TTL_SECONDS), outcome: 'pairing' };
+  /** The DM policy: a DM has one person, the turn's. */
+  async function dmPolicy(ctx: TurnContext, standing: Standing): Promise<BeforeRun | undefined> {
+    if (standing.role !== 'user' || ctx.ref.kind !== 'dm') return undefined;
+    const policy = d.policy.dmPolicy(ctx.ref.platform);
+    if (policy === 'open' || standing.allowed) return undefined;
+    if (policy === 'allowlist') return { action: 'reply', text: ALLOWLIST_TEXT, outcome: 'refused' };
+    const code = await pairingCodeFor(d.redis, d.keys, {
+      principal: standing.principal, userId: ctx.sender.id, name: ctx.sender.name, ref: ctx.ref, at: ctx.now.toISOString(),
+    }, d.config.PAIRING_CODE_TTL_SECONDS);
+    return { action: 'reply', text: pairingText(code, d.config.PAIRING_CODE_TTL_SECONDS), outcome: 'pairing' };
+  }
+
+  /**
+   * Bans, the rate limit and the daily budget, each sender on their own: a group batch of several people's
+   * messages drops the messages of whoever is banned, too fast or out of budget, and the rest still run. Each
+   * sender's bucket pays for their own messages only. Returns the refused events and why.
+   */
+  async function perSender(ctx: TurnContext, people: InboundEvent[], standings: Map<string, Standing>) {
+    const bySender = new Map<string, InboundEvent[]>();
+    for (const e of people) {
+      const p = principalOf(e.platform, e.sender.id);
+      bySender.set(p, [...(bySender.get(p) ?? []), e]);
+    }
+    const drop: string[] = [];
+    const refused = { banned: 0, limited: [] as string[], budget: 0 };
+    const limits = { perMinute: d.config.RATE_LIMIT_PER_MINUTE, burst: d.config.RATE_LIMIT_BURST };
+    const budget = d.config.USER_DAILY_TOKEN_BUDGET;
+    for (const [principal, events] of bySender) {
+      const s = standings.get(principal)!;
+      const ids = events.map((e) => e.id);
+      if (s.banned) {
+        drop.push(...ids);
+        refused.banned++;
+        continue;
+      }
+      if (s.role !== 'user') continue;
+      if (!(await takeTokens(d.redis, d.keys, principal, ids, limits))) {
+        drop.push(...ids);
+        refused.limited.push(principal);
+        continue;
+      }
+      if (budget > 0) {
+        const e = events[0]!;
+        const used = await usageOn(d.db, userKeyOf(e.platform, e.tenant, e.sender.id), utcDay(ctx.now));
+        if (used.inputTokens + used.outputTokens >= budget) {
+          drop.push(...ids);
+          refused.budget++;
+        }
       }
     }
-    const limits = { perMinute: d.config.RATE_LIMIT_PER_MINUTE, burst: d.config.RATE_LIMIT_BURST };
-    if (!(await takeTokens(d.redis, d.keys, standing.principal, people.map((e) => e.id), limits))) {
-      const notice = await claimRateNotice(d.redis, d.keys, standing.principal);
-      return { action: 'reply', text: notice ? RATE_LIMITED_TEXT : null, outcome: 'rate_limited' };
-    }
-    const budget = d.config.USER_DAILY_TOKEN_BUDGET;
-    if (budget > 0) {
-      const used = await usageOn(d.db, ctx.userKey, utcDay(ctx.now));
-      if (used.inputTokens + used.outputTokens >= budget) return { action: 'reply', text: budgetText(budget), outcome: 'budget' };
-    }
-    return undefined;
+    return { drop, refused };
   }
 
   return {
@@ -124,9 +163,24 @@ export function accessHooks(d: GateDeps): TurnHooks {
       if (tooLong) return { action: 'reply', text: tooLongText(tooLong.tooLongChars!, d.config.MAX_INPUT_CHARS), outcome: 'too_long' };
 
       const turnPerson = standings.find((s) => s.principal === principalOf(ctx.ref.platform, ctx.sender.id)) ?? standings.at(-1)!;
-      const decision = people.length ? await decide(ctx, people, turnPerson) : undefined;
+      let decision: BeforeRun | undefined = people.length ? await dmPolicy(ctx, turnPerson) : undefined;
+      if (!decision && people.length) {
+        const { drop, refused } = await perSender(ctx, people, new Map(standings.map((s) => [s.principal, s])));
+        if (drop.length === ctx.events.length) {
+          // Nobody left to answer: one polite refusal (or quiet, as before) for the reason that applies.
+          if (refused.limited.length) {
+            const notice = await claimRateNotice(d.redis, d.keys, refused.limited.at(-1)!);
+            return { action: 'reply', text: notice ? RATE_LIMITED_TEXT : null, outcome: 'rate_limited' };
+          }
+          if (refused.budget) decision = { action: 'reply', text: budgetText(d.config.USER_DAILY_TOKEN_BUDGET), outcome: 'budget' };
+          else return { action: 'reply', text: null, outcome: 'banned' };
+        } else if (drop.length) {
+          d.log.info({ dropped: drop.length, ...refused, limited: refused.limited.length }, 'some senders refused; the others run');
+          decision = { action: 'run', drop };
+        }
+      }
 
-      const answers = !decision || (decision.action === 'reply' && decision.text !== null);
+      const answers = !decision || decision.action === 'run' || (decision.action === 'reply' && decision.text !== null);
       const synthOnly = ctx.events.every(isSynthetic);
       if (answers && !synthOnly && !(await allowReply(d.redis, d.keys, ctx.conversationKey, ctx.events.at(-1)!.id, d.config.BOT_LOOP_MAX_REPLIES_PER_MINUTE))) {
         d.log.warn({ conversation: ctx.conversationKey }, 'bot-loop guard: reply cap reached; consuming quietly');
@@ -137,7 +191,19 @@ export function accessHooks(d: GateDeps): TurnHooks {
 
     async afterCommit(ctx, outcome) {
       if (outcome.inputTokens + outcome.outputTokens <= 0) return;
-      await recordUsage(d.db, ctx.userKey, utcDay(ctx.now), outcome.inputTokens, outcome.outputTokens);
+      // Each person pays their share (by message count) of a turn that answered several; ctx.events holds only
+      // the messages the model saw. A synthetic-only turn is the turn person's.
+      const people = ctx.events.filter((e) => !isSynthetic(e) && !e.sender.isBot);
+      const counts = new Map<string, number>();
+      for (const e of people) counts.set(userKeyOf(e.platform, e.tenant, e.sender.id), (counts.get(userKeyOf(e.platform, e.tenant, e.sender.id)) ?? 0) + 1);
+      if (!counts.size) counts.set(ctx.userKey, 1);
+      const inputs = shares(outcome.inputTokens, [...counts.values()]);
+      const outputs = shares(outcome.outputTokens, [...counts.values()]);
+      let i = 0;
+      for (const userKey of counts.keys()) {
+        await recordUsage(d.db, userKey, utcDay(ctx.now), inputs[i]!, outputs[i]!);
+        i++;
+      }
     },
   };
 }

@@ -12,7 +12,10 @@ export interface MemoryItem {
 }
 
 export interface MemoryPort {
-  list(userKey: string): Promise<MemoryItem[]>;
+  /** `visibleIn`: a group conversation's key, so only what was learned there (or shared) is listed in it. */
+  list(userKey: string, visibleIn?: string): Promise<MemoryItem[]>;
+  /** Let one memory be recalled in groups too (or not); false when it is not this user's. */
+  share(userKey: string, id: string, shared: boolean): Promise<boolean>;
   /** Forget one memory (by id) or all of this user's; returns how many were forgotten. */
   forget(userKey: string, id: string | 'all'): Promise<number>;
 }

@@ -31,8 +31,9 @@ export function memoryPort(deps: ModuleDeps): MemoryPort | undefined {
   };
   return {
     // Facts only: conversation summaries are the bot's notes on a session, not "what it remembers about me".
-    list: async (userKey) => (await api().listMemories(userKey)).filter((m) => m.kind === 'fact').map((m) => ({ id: m.id, text: m.text, updatedAt: m.createdAt })),
+    list: async (userKey, visibleIn) => (await api().listMemories(userKey, undefined, { visibleIn })).filter((m) => m.kind === 'fact').map((m) => ({ id: m.id, text: m.text, updatedAt: m.createdAt })),
     forget: (userKey, id) => api().forgetMemory(userKey, id),
+    share: (userKey, id, shared) => api().shareMemory(userKey, id, shared),
   };
 }
 

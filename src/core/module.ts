@@ -37,8 +37,12 @@ export interface TurnContext {
 }
 
 export type BeforeRun =
-  /** Run the agent (optionally with fewer history items, e.g. a lean check-in context). */
-  | { action: 'run'; historyLimit?: number }
+  /**
+   * Run the agent (optionally with fewer history items, e.g. a lean check-in context). `drop`: ids of events to
+   * leave out of the run (a banned or rate-limited sender's messages in a group batch): still consumed, never shown
+   * to the model; later hooks and the turn context see only the rest.
+   */
+  | { action: 'run'; historyLimit?: number; drop?: string[] }
   /** Do not run the agent: consume the messages and answer with this text (null = say nothing). */
   | { action: 'reply'; text: string | null; outcome: string }
   /** Leave the messages in the inbox and look again later (maintenance pause); nothing is consumed. */

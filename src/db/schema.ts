@@ -37,6 +37,8 @@ export const sessionItems = pgTable(
     sessionId: uuid('session_id').notNull(),
     position: bigint('position', { mode: 'number' }).notNull(),
     turnId: uuid('turn_id'),
+    /** `platform:tenant:userId` of the person a user item came from (null: not a person's message, or older rows). */
+    senderKey: text('sender_key'),
     item: jsonb('item').notNull(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },

@@ -37,7 +37,7 @@ export async function consolidate(
   userKey: string,
   ops: MemoryOp[],
   known: Memory[],
-  meta: { source?: string | null; at?: Date } = {},
+  meta: { source?: string | null; at?: Date; scope?: string | null; shared?: boolean } = {},
 ): Promise<ConsolidateResult> {
   const facts = [...known];
   const res: ConsolidateResult = { added: [], superseded: [], deleted: [], deletedAll: false };
@@ -65,7 +65,7 @@ export async function consolidate(
     }
     const text = op.text.trim();
     if (!text || facts.some((m) => norm(m.text) === norm(text))) continue;
-    const input = { text, kind: 'fact' as const, subject: key, source: meta.source ?? null, createdAt: meta.at };
+    const input = { text, kind: 'fact' as const, subject: key, source: meta.source ?? null, createdAt: meta.at, scope: meta.scope ?? null, shared: meta.shared ?? false };
     const old = byTarget ?? (key ? facts.find((m) => m.subject === key) : undefined);
     if (old) {
       const now = await store.supersede(userKey, old.id, input);

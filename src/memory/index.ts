@@ -2,7 +2,7 @@
  * Long-term memory: per-user facts extracted off the hot path, hybrid recall each turn, agent tools, and list /
  * forget functions for the commands module. Qdrant when QDRANT_URL is set, else Postgres / CockroachDB.
  *
- * - beforeRun: the user's most relevant memories (and this conversation's summary, once compacted) are added to
+ * - beforeRun: the user's most relevant memories (in a group: only those learned there or shared) (and this conversation's summary, once compacted) are added to
  *   the turn's instructions. A failing or slow store never fails the turn: the agent then runs without them.
  * - afterCommit: schedules the debounced extraction job for every person who spoke in the turn.
  * - worker: the extraction job (jobs/extraction.ts): extract, consolidate, compact.
@@ -18,15 +18,19 @@ import { ExtractionScheduler, QUEUE_MEMORY, type ExtractionJob } from './jobs/pe
 import { MemoryService } from './service.js';
 import { createStore } from './store/index.js';
 import { memoryTools } from './tools.js';
-import type { Memory } from './types.js';
+import { visibleIn } from './recall.js';
+import type { Memory, VisibilityOptions } from './types.js';
 
 export type { Memory, MemoryStore } from './types.js';
 
 /** What the commands module calls (`/memories`, `/forget`). Always scoped by the caller's own user key. */
 export interface MemoryApi {
-  listMemories(userKey: string, limit?: number): Promise<Memory[]>;
+  /** `visibleIn`: a group conversation's key; only memories learned there or shared are listed (see recall.ts). */
+  listMemories(userKey: string, limit?: number, scope?: VisibilityOptions): Promise<Memory[]>;
   /** Returns how many memories were forgotten (0 when the id is unknown or not this user's). */
   forgetMemory(userKey: string, id: string | 'all'): Promise<number>;
+  /** Let one of this user's memories be recalled in groups too (or not). False when the id is not theirs. */
+  shareMemory(userKey: string, id: string, shared: boolean): Promise<boolean>;
 }
 
 export type MemoryModule = GatewayModule & MemoryApi;
@@ -41,18 +45,19 @@ export function memoryApi(deps: Pick<ModuleDeps, 'database'>): MemoryApi | undef
   return services.get(deps.database);
 }
 
-function humansOf(ctx: TurnContext): Map<string, string> {
-  const who = new Map<string, string>();
+/** The people who spoke in the turn, by user key (their id: a display name is neither unique nor stable). */
+function humansOf(ctx: TurnContext): Set<string> {
+  const who = new Set<string>();
   for (const e of ctx.events) {
     if (e.sender.isBot || (e.kind !== 'message' && e.kind !== 'edit')) continue;
-    who.set(`${e.platform}:${e.tenant}:${e.sender.id}`, e.sender.name ?? e.sender.id);
+    who.add(`${e.platform}:${e.tenant}:${e.sender.id}`);
   }
   return who;
 }
 
 export function createMemoryModule(deps: ModuleDeps): MemoryModule {
   const { config } = deps;
-  if (!config.MEMORY_ENABLED) return { name: 'memory', listMemories: async () => [], forgetMemory: async () => 0 };
+  if (!config.MEMORY_ENABLED) return { name: 'memory', listMemories: async () => [], forgetMemory: async () => 0, shareMemory: async () => false };
   const log = deps.log.child({ module: 'memory' });
   const embedder = createEmbedder(config);
   const store = createStore(config, deps.database, embedder);
@@ -61,8 +66,9 @@ export function createMemoryModule(deps: ModuleDeps): MemoryModule {
   }, log);
   const scheduler = new ExtractionScheduler(deps.redis, config.KEY_PREFIX, deps.keys.bullPrefix, config.MEMORY_EXTRACT_DELAY_MS);
   const api: MemoryApi = {
-    listMemories: (userKey, limit) => service.listMemories(userKey, limit),
+    listMemories: (userKey, limit, scope) => service.listMemories(userKey, limit, scope),
     forgetMemory: (userKey, id) => service.forgetMemory(userKey, id),
+    shareMemory: (userKey, id, shared) => service.shareMemory(userKey, id, shared),
   };
   services.set(deps.database, api);
   log.info({ store: store.name, embedder: `${embedder.model}:${embedder.dimensions}` }, 'memory module ready');
@@ -77,7 +83,7 @@ export function createMemoryModule(deps: ModuleDeps): MemoryModule {
         let timer: NodeJS.Timeout | undefined;
         try {
           const lines = await Promise.race([
-            service.instructionsFor(ctx.userKey, ctx.conversationKey, ctx.sessionId, query, ctx.now),
+            service.instructionsFor(ctx.userKey, ctx.conversationKey, ctx.sessionId, query, ctx.now, { visibleIn: visibleIn(ctx.ref, ctx.conversationKey) }),
             new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('recall timed out')), RECALL_TIMEOUT_MS))),
           ]);
           ctx.instructions.push(...lines);
@@ -88,7 +94,7 @@ export function createMemoryModule(deps: ModuleDeps): MemoryModule {
         }
       },
       async afterCommit(ctx) {
-        for (const [userKey, label] of humansOf(ctx)) await scheduler.schedule(userKey, ctx.conversationKey, label);
+        for (const userKey of humansOf(ctx)) await scheduler.schedule(userKey, ctx.conversationKey);
       },
     },
     async startWorker() {

@@ -2,7 +2,8 @@
  * What the agent is told each turn: the user's most relevant facts (bounded in count and characters, newer ones
  * weighed up) and, when this conversation's older history was compacted, its rolling summary.
  */
-import type { Memory, MemoryStore, ScoredMemory } from './types.js';
+import type { ConversationRef } from '../core/types.js';
+import type { Memory, MemoryStore, ScoredMemory, VisibilityOptions } from './types.js';
 
 export interface RecallSettings {
   limit: number;
@@ -19,9 +20,17 @@ export function recencyWeight(createdAt: Date, now: Date, halfLifeDays: number):
   return 1 - RECENCY_WEIGHT + RECENCY_WEIGHT * 2 ** (-age / halfLifeDays);
 }
 
+/**
+ * Where a conversation's recall may look: a DM sees all of the user's memories; a group only those learned in that
+ * group or shared by their owner, so what someone told the bot privately never reaches a prompt the group sees.
+ */
+export function visibleIn(ref: ConversationRef, conversationKey: string): string | undefined {
+  return ref.kind === 'dm' ? undefined : conversationKey;
+}
+
 /** The user's facts most relevant to `query`, relevance x recency, within the count and size bounds. */
-export async function recallFacts(store: MemoryStore, userKey: string, query: string, now: Date, s: RecallSettings): Promise<ScoredMemory[]> {
-  const hits = await store.search(userKey, query.trim() || 'about the user', { limit: s.limit * 3, kind: 'fact' });
+export async function recallFacts(store: MemoryStore, userKey: string, query: string, now: Date, s: RecallSettings, scope: VisibilityOptions = {}): Promise<ScoredMemory[]> {
+  const hits = await store.search(userKey, query.trim() || 'about the user', { limit: s.limit * 3, kind: 'fact', visibleIn: scope.visibleIn });
   const top = Math.max(...hits.map((h) => h.score), Number.MIN_VALUE);
   const ranked = hits
     .map((h) => ({ ...h, score: (h.score / top) * recencyWeight(h.createdAt, now, s.halfLifeDays) }))

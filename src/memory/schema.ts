@@ -4,7 +4,7 @@
  * partly has them), so vectors are scored in the worker (see store/postgres.ts).
  */
 import { sql } from 'drizzle-orm';
-import { bigint, customType, index, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { bigint, boolean, customType, index, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 
 const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => 'bytea' });
 
@@ -19,6 +19,13 @@ export const memories = pgTable(
     subject: text('subject'),
     text: text('text').notNull(),
     source: text('source'),
+    /**
+     * Conversation key where the memory was learned. A group recalls only its own memories and shared ones; null
+     * (older rows) counts as private.
+     */
+    scope: text('scope'),
+    /** The owner allowed it to be recalled in any conversation (`/memory share <id>`, the remember tool). */
+    shared: boolean('shared').notNull().default(false),
     /** `<model>:<dimensions>` of the dense vector; rows of another model are ranked lexically only. */
     embeddingModel: text('embedding_model').notNull(),
     /** What a search scans, packed (store/codec.ts): id, BM25 terms, sign bits of the vector. ~100 bytes. */

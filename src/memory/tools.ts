@@ -5,6 +5,7 @@
 import { tool, type RunContext, type Tool } from '@openai/agents';
 import { z } from 'zod';
 import type { TurnContext } from '../core/module.js';
+import { visibleIn } from './recall.js';
 import type { MemoryService } from './service.js';
 
 function userOf(rc: RunContext<TurnContext> | undefined): string {
@@ -13,12 +14,26 @@ function userOf(rc: RunContext<TurnContext> | undefined): string {
   return key;
 }
 
+/** A group turn's answers are seen by the whole group: the tools only see what was learned there, or shared. */
+function scopeOf(rc: RunContext<TurnContext>): { visibleIn?: string } {
+  return { visibleIn: visibleIn(rc.context.ref, rc.context.conversationKey) };
+}
+
 export function memoryTools(memory: MemoryService): Tool<TurnContext>[] {
   const remember = tool({
     name: 'remember',
     description: 'Save a durable fact about the user for future conversations (e.g. "The user\'s favourite colour is green."). A newer value of the same thing replaces the old one.',
-    parameters: z.object({ fact: z.string().min(1).max(500).describe('The fact, self-contained, in the third person.') }),
-    execute: async ({ fact }, rc) => memory.remember(userOf(rc as RunContext<TurnContext>), fact),
+    parameters: z.object({
+      fact: z.string().min(1).max(500).describe('The fact, self-contained, in the third person.'),
+      shareable: z
+        .boolean()
+        .nullish()
+        .describe('True only when the user explicitly says this may be used in group chats too. Otherwise it is recalled only where it was said.'),
+    }),
+    execute: async ({ fact, shareable }, rc) => {
+      const ctx = (rc as RunContext<TurnContext>).context;
+      return memory.remember(userOf(rc as RunContext<TurnContext>), fact, { scope: ctx.conversationKey, shared: shareable === true });
+    },
   });
   const recall = tool({
     name: 'recall',
@@ -26,14 +41,14 @@ export function memoryTools(memory: MemoryService): Tool<TurnContext>[] {
     parameters: z.object({ query: z.string().max(500).describe('What to look for.') }),
     execute: async ({ query }, rc) => {
       const ctx = (rc as RunContext<TurnContext>).context;
-      return memory.recallText(userOf(rc as RunContext<TurnContext>), query, ctx.now);
+      return memory.recallText(userOf(rc as RunContext<TurnContext>), query, ctx.now, scopeOf(rc as RunContext<TurnContext>));
     },
   });
   const forget = tool({
     name: 'forget',
     description: 'Forget a memory about the user: pass its id (from recall) or a description of it, or "all" to forget everything.',
     parameters: z.object({ memory: z.string().min(1).max(500) }),
-    execute: async (args, rc) => memory.forgetText(userOf(rc as RunContext<TurnContext>), args.memory),
+    execute: async (args, rc) => memory.forgetText(userOf(rc as RunContext<TurnContext>), args.memory, scopeOf(rc as RunContext<TurnContext>)),
   });
   return [remember, recall, forget] as Tool<TurnContext>[];
 }

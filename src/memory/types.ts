@@ -15,6 +15,10 @@ export interface NewMemory {
   source?: string | null;
   /** When the user said it (defaults to now). */
   createdAt?: Date;
+  /** Conversation key where it was learned: a group conversation recalls only its own (see `visibleIn`). */
+  scope?: string | null;
+  /** Recallable in every conversation, groups included (only when the owner said so). */
+  shared?: boolean;
 }
 
 export interface Memory {
@@ -25,6 +29,8 @@ export interface Memory {
   subject: string | null;
   source: string | null;
   createdAt: Date;
+  scope: string | null;
+  shared: boolean;
 }
 
 export interface ScoredMemory extends Memory {
@@ -32,12 +38,20 @@ export interface ScoredMemory extends Memory {
   score: number;
 }
 
-export interface SearchOptions {
+/**
+ * Where the result will be shown. Set for group conversations (their key): only memories learned there, or shared
+ * by their owner, are returned. Unset (DMs): all of the user's memories.
+ */
+export interface VisibilityOptions {
+  visibleIn?: string;
+}
+
+export interface SearchOptions extends VisibilityOptions {
   limit: number;
   kind?: MemoryKind;
 }
 
-export interface ListOptions {
+export interface ListOptions extends VisibilityOptions {
   limit?: number;
   kind?: MemoryKind;
 }
@@ -60,4 +74,6 @@ export interface MemoryStore {
   search(userKey: string, query: string, opts: SearchOptions): Promise<ScoredMemory[]>;
   /** This user's current memories, newest first. */
   list(userKey: string, opts?: ListOptions): Promise<Memory[]>;
+  /** Mark one of this user's current memories shared (or private again). False when it is not theirs or gone. */
+  setShared(userKey: string, id: string, shared: boolean): Promise<boolean>;
 }

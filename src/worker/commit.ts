@@ -57,6 +57,8 @@ export interface TurnRecord {
   state: ConversationState;
   events: InboundEvent[];
   items: AgentInputItem[];
+  /** Per item, whose message it is (`platform:tenant:userId`) or null: memory attributes group lines by it. */
+  itemSenders?: (string | null)[];
   /** null: nothing to send (the agent chose silence). */
   reply: string | null;
   replyTo?: string;
@@ -122,7 +124,7 @@ export async function commitTurn(db: Db, t: TurnRecord): Promise<number> {
       }
       if (n) {
         const base = itemCount - n;
-        writes.push(tx.insert(sessionItems).values(t.items.map((item, i) => ({ sessionId: t.state.sessionId, position: base + i, turnId: t.turnId, item }))).execute());
+        writes.push(tx.insert(sessionItems).values(t.items.map((item, i) => ({ sessionId: t.state.sessionId, position: base + i, turnId: t.turnId, senderKey: t.itemSenders?.[i] ?? null, item }))).execute());
       }
       writes.push(tx.insert(turns).values({
         id: t.turnId, conversationKey: t.conversationKey, sessionId: t.state.sessionId, seq, outcome: t.outcome,

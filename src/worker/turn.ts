@@ -49,18 +49,24 @@ function assistantItem(text: string): AgentInputItem {
   return { type: 'message', role: 'assistant', status: 'completed', content: [{ type: 'output_text', text }] };
 }
 
+export const userKeyOf = (e: InboundEvent) => `${e.platform}:${e.tenant}:${e.sender.id}`;
+
 export function turnContext(turnId: string, conversationKey: string, fresh: InboundEvent[], sessionId: string | null = null): TurnContext {
   const last = fresh.at(-1)!;
   const human = [...fresh].reverse().find((e) => !e.sender.isBot) ?? last;
   return {
     turnId, conversationKey, sessionId, ref: last.conversation, events: fresh,
-    userKey: `${human.platform}:${human.tenant}:${human.sender.id}`,
+    userKey: userKeyOf(human),
     sender: { id: human.sender.id, name: human.sender.name },
     kind: last.kind, now: new Date(), instructions: [],
   };
 }
 
-/** Ask every module; the first that does not say 'run' decides. History limits combine to the smallest. */
+/**
+ * Ask every module; the first that does not say 'run' decides. History limits combine to the smallest. Dropped
+ * events leave the context at once (the turn's person, memory recall and usage then follow the remaining senders);
+ * when nothing is left, the turn is consumed silently.
+ */
 async function decide(hooks: TurnHooks[], ctx: TurnContext): Promise<BeforeRun> {
   let historyLimit: number | undefined;
   for (const h of hooks) {
@@ -68,13 +74,33 @@ async function decide(hooks: TurnHooks[], ctx: TurnContext): Promise<BeforeRun> 
     if (!d) continue;
     if (d.action !== 'run') return d;
     if (d.historyLimit !== undefined) historyLimit = Math.min(historyLimit ?? Infinity, d.historyLimit);
+    if (d.drop?.length) {
+      const drop = new Set(d.drop);
+      const kept = ctx.events.filter((e) => !drop.has(e.id));
+      if (!kept.length) {
+        ctx.events = [];
+        return { action: 'reply', text: null, outcome: 'dropped' };
+      }
+      const { userKey, sender, ref, kind } = turnContext(ctx.turnId, ctx.conversationKey, kept);
+      Object.assign(ctx, { events: kept, userKey, sender, ref, kind });
+    }
   }
   return { action: 'run', historyLimit };
 }
 
-/** How one inbound event is shown to the model. Group messages carry the sender's name. */
+/** Whose message each item is: the turn's user items are its input, in order (the runner saves them first). */
+function itemSenders(items: AgentInputItem[], shown: InboundEvent[]): (string | null)[] {
+  let next = 0;
+  return items.map((it) => ((it as { role?: string }).role === 'user' && next < shown.length ? userKeyOf(shown[next++]!) : null));
+}
+
+/**
+ * How one inbound event is shown to the model. Group messages carry the sender's name, without brackets or line
+ * breaks: a name must not pass for the end of the prefix or for another speaker's line.
+ */
 export function toUserItem(e: InboundEvent): AgentInputItem {
-  const who = e.conversation.kind === 'group' ? `[${e.sender.name ?? e.sender.id}] ` : '';
+  const name = (e.sender.name ?? e.sender.id).replace(/[[\]\r\n]+/g, ' ').trim() || e.sender.id;
+  const who = e.conversation.kind === 'group' ? `[${name}] ` : '';
   const edited = e.kind === 'edit' ? '(edited) ' : '';
   const files = e.attachments.map((a) => `\n[attachment: ${a.name ?? 'file'}${a.mimeType ? `, ${a.mimeType}` : ''}]`).join('');
   return { role: 'user', content: `${who}${edited}${e.text}${files}` };
@@ -135,7 +161,9 @@ export async function processConversation(deps: TurnDeps, conversationKey: strin
     // Read the history now, outside the model's try: a database error must retry the job, not count as a model
     // failure (which would answer with an apology and could open the model's circuit breaker).
     await session.getItems();
-    const input = fresh.map(toUserItem);
+    // What the model sees: the events no hook dropped (all of `fresh` is consumed either way).
+    const shown = ctx.events;
+    const input = shown.map(toUserItem);
     const last = fresh.at(-1)!;
     const started = Date.now();
     let reply: string | null;
@@ -148,7 +176,7 @@ export async function processConversation(deps: TurnDeps, conversationKey: strin
       items = reply ? [...input, assistantItem(reply)] : input;
     } else {
       try {
-        const out = await withTyping(deps, last, () => deps.runtime.run(input, session, ctx));
+        const out = await withTyping(deps, shown.at(-1)!, () => deps.runtime.run(input, session, ctx));
         usage = out;
         reply = out.text.trim() ? out.text : null;
         outcome = reply ? 'replied' : 'silent';
@@ -160,7 +188,7 @@ export async function processConversation(deps: TurnDeps, conversationKey: strin
         log.error({ err: (err as Error).message }, open ? 'model circuit open; sending a notice' : 'model failed after retries; apologising');
         modelErrors.inc({ reason: open ? 'circuit_open' : 'failed' });
         // A check-in nobody asked for right now must not DM every user an apology during a provider outage.
-        const unprompted = fresh.every((e) => e.kind === 'checkin');
+        const unprompted = shown.every((e) => e.kind === 'checkin');
         reply = unprompted ? null : open ? BREAKER_OPEN_NOTICE : APOLOGY;
         outcome = unprompted ? 'model_failed' : 'apology';
         // The user's messages stay in the session, so the next turn still has them in context.
@@ -169,7 +197,7 @@ export async function processConversation(deps: TurnDeps, conversationKey: strin
     }
     try {
       const seq = await commitTurn(deps.db, {
-        turnId, conversationKey, ref: last.conversation, state, events: fresh, items, reply,
+        turnId, conversationKey, ref: last.conversation, state, events: fresh, items, itemSenders: itemSenders(items, shown), reply,
         replyTo: last.platformMessageId, outcome, ...usage, durationMs: Date.now() - started,
       });
       log.info({ seq, eventIds, outcome, ms: Date.now() - started }, 'turn committed');

@@ -27,8 +27,8 @@ describe('extraction scheduler', () => {
   });
 
   it('a burst of 20 schedules for one user is one delayed job; another user gets their own', async () => {
-    await Promise.all(Array.from({ length: 20 }, (_, i) => scheduler.schedule('local:default:u1', `local:default:c${i % 3}`, 'u1')));
-    await scheduler.schedule('local:default:u2', 'local:default:c9', 'u2');
+    await Promise.all(Array.from({ length: 20 }, (_, i) => scheduler.schedule('local:default:u1', `local:default:c${i % 3}`)));
+    await scheduler.schedule('local:default:u2', 'local:default:c9');
     const counts = await scheduler.jobs.getJobCounts('delayed', 'waiting', 'active');
     expect(counts).toEqual({ delayed: 2, waiting: 0, active: 0 });
     const jobs = await scheduler.jobs.getDelayed();

@@ -85,6 +85,48 @@ export function storeContract(label: string, open: () => Promise<StoreHarness>, 
       expect(await store.search(u, 'born March April', { limit: 5 })).toEqual([]);
     });
 
+    describe('conversation scope', () => {
+      const u = user('scoped');
+      const dm = 'local:default:dm:scoped';
+      const group = 'local:default:team-room';
+      let secretId: string;
+      beforeAll(async () => {
+        secretId = (await store.add(u, { text: 'The user is seeing a therapist about anxiety.', scope: dm })).id;
+        await store.add(u, { text: 'The user is the release manager of the team.', scope: group });
+        await store.add(u, { text: 'The user is planning a surprise party for the team.', scope: 'local:default:other-room' });
+        await store.add(u, { text: 'The user once told the team about a therapist friend.' }); // no scope (older rows): private
+      });
+
+      it('a group sees only what was learned in it; a DM (no visibleIn) sees everything', async () => {
+        const inGroup = { visibleIn: group };
+        expect(texts(await store.search(u, 'therapist anxiety team party release', { limit: 10, ...inGroup }))).toEqual(['The user is the release manager of the team.']);
+        expect(texts(await store.list(u, inGroup))).toEqual(['The user is the release manager of the team.']);
+        expect(texts(await store.list(u, { kind: 'fact', ...inGroup }))).toEqual(['The user is the release manager of the team.']);
+        expect(await store.list(u)).toHaveLength(4);
+        expect((await store.search(u, 'therapist', { limit: 10 })).map((m) => m.scope)).toContain(dm);
+      });
+
+      it('a memory its owner shares is recalled in every group; unshared, it is private again', async () => {
+        expect(await store.setShared(user('intruder'), secretId, true)).toBe(false);
+        expect(await store.setShared(u, 'not-an-id', true)).toBe(false);
+        expect(texts(await store.search(u, 'therapist anxiety', { limit: 10, visibleIn: group }))).not.toContain('The user is seeing a therapist about anxiety.');
+        expect(await store.setShared(u, secretId, true)).toBe(true);
+        const shared = await store.search(u, 'therapist anxiety', { limit: 10, visibleIn: 'local:default:any-room' });
+        expect(shared.map((m) => [m.text, m.shared])).toEqual([['The user is seeing a therapist about anxiety.', true]]);
+        expect(texts(await store.list(u, { visibleIn: group }))).toContain('The user is seeing a therapist about anxiety.');
+        expect(await store.setShared(u, secretId, false)).toBe(true);
+        expect(await store.search(u, 'therapist anxiety', { limit: 10, visibleIn: 'local:default:any-room' })).toEqual([]);
+      });
+
+      it('a superseding memory has the scope where the new value was said', async () => {
+        const v = user('scoped-supersede');
+        const old = await store.add(v, { text: "The user's team is Falcons.", subject: 'team', scope: group });
+        await store.supersede(v, old.id, { text: "The user's team is Eagles.", subject: 'team', scope: dm });
+        expect(await store.list(v, { visibleIn: group })).toEqual([]);
+        expect((await store.list(v)).map((m) => [m.text, m.scope])).toEqual([["The user's team is Eagles.", dm]]);
+      });
+    });
+
     describe('user isolation', () => {
       const a = user('alice');
       const b = user('bob');

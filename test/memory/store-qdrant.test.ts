@@ -48,7 +48,7 @@ describe('qdrant store: what the client sends', () => {
   it('indexes user_key as a tenant keyword, plus the fields filtered and ordered on', () => {
     const fields = fake.calls(store.collection, 'index', 'PUT').map((r) => r.body);
     expect(fields).toContainEqual({ field_name: 'user_key', field_schema: { type: 'keyword', is_tenant: true } });
-    expect(fields.map((f) => f.field_name).sort()).toEqual(['active', 'created_at', 'kind', 'user_key']);
+    expect(fields.map((f) => f.field_name).sort()).toEqual(['active', 'created_at', 'kind', 'scope', 'shared', 'user_key']);
   });
 
   it('writes points carrying the user key, with a dense and a sparse vector', () => {

@@ -11,9 +11,11 @@ import { memoryTools } from '../../src/memory/tools.js';
 import { openFakeQdrantStore, openPostgresStore } from './helpers.js';
 import type { StoreHarness } from './store-contract.js';
 
-function turn(userKey: string): RunContext<TurnContext> {
+function turn(userKey: string, where: 'dm' | string = 'dm'): RunContext<TurnContext> {
+  const group = where !== 'dm';
   return new RunContext<TurnContext>({
-    turnId: 't', conversationKey: 'local:default:c', ref: { platform: 'local', tenant: 'default', channel: 'c', kind: 'dm' },
+    turnId: 't', conversationKey: group ? `local:default:${where}` : 'local:default:c',
+    ref: { platform: 'local', tenant: 'default', channel: group ? where : 'c', kind: group ? 'group' : 'dm' },
     events: [], userKey, sender: { id: userKey }, kind: 'message', now: new Date(), instructions: [], sessionId: null,
   } as TurnContext);
 }
@@ -23,7 +25,7 @@ describe.each([
   ['qdrant (fake)', openFakeQdrantStore],
 ])('memory tools on %s', (_name, open: () => Promise<StoreHarness>) => {
   let h: StoreHarness;
-  let call: (name: string, userKey: string, args: Record<string, unknown>) => Promise<string>;
+  let call: (name: string, userKey: string, args: Record<string, unknown>, where?: string) => Promise<string>;
   const alice = 'local:default:alice';
   const bob = 'local:default:bob';
 
@@ -31,7 +33,7 @@ describe.each([
     h = await open();
     const service = new MemoryService(h.store, { limit: 8, maxChars: 2_000, halfLifeDays: 30 }, pino({ level: 'silent' }));
     const tools = new Map(memoryTools(service).map((t) => [t.name, t as FunctionTool<TurnContext>]));
-    call = async (name, userKey, args) => String(await tools.get(name)!.invoke(turn(userKey), JSON.stringify(args)));
+    call = async (name, userKey, args, where) => String(await tools.get(name)!.invoke(turn(userKey, where), JSON.stringify(args)));
   });
   afterAll(async () => h?.close());
 
@@ -67,6 +69,21 @@ describe.each([
     expect(await call('forget', alice, { memory: id })).toBe('Forgotten.');
     expect(await call('forget', alice, { memory: 'everything' })).toBe('Forgot 1 memories.');
     expect(await call('recall', alice, { query: 'locker code' })).toBe('No memories found.');
+  });
+
+  it('in a group, recall and forget see only what was learned there or marked shareable; DM facts stay out', async () => {
+    const carol = 'local:default:carol';
+    await call('remember', carol, { fact: "The user's diagnosis is diabetes." });
+    await call('remember', carol, { fact: "The user's desk is by the window." }, 'office');
+    await call('remember', carol, { fact: "The user's preferred name is Caz.", shareable: true });
+    const inGroup = await call('recall', carol, { query: "diagnosis diabetes desk window preferred name" }, 'office');
+    expect(inGroup).toContain("The user's desk is by the window.");
+    expect(inGroup).toContain("The user's preferred name is Caz.");
+    expect(inGroup).not.toContain('diabetes');
+    expect(await call('recall', carol, { query: 'diagnosis diabetes' }, 'pub')).not.toContain('diabetes');
+    // Forgetting by description in a group cannot reach (and quote back) a DM memory.
+    expect(await call('forget', carol, { memory: 'my diagnosis' }, 'office')).toBe('No matching memory.');
+    expect(await call('recall', carol, { query: 'diagnosis diabetes' })).toContain("The user's diagnosis is diabetes.");
   });
 
   it('refuses to run without a turn context (no way to act for an unnamed user)', async () => {

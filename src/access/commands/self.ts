@@ -90,16 +90,30 @@ export function selfCommands(d: CommandDeps) {
     },
   });
 
-  const listMemories = async (memory: MemoryPort, userKeys: string[]) => (await Promise.all(userKeys.map((k) => memory.list(k)))).flat();
+  /**
+   * In a group, list only what was learned there or shared (DM memories stay in DMs), as recall does. An admin's
+   * `/memory @user` lists everything only where the answer reaches the admin alone (ephemeral: Slack, Discord).
+   */
+  const listMemories = async (memory: MemoryPort, userKeys: string[], inv: CommandInvocation, admin: boolean) => {
+    const privateAnswer = admin && d.adapters.get(inv.platform)?.capabilities.ephemeral === true;
+    const where = inv.conversation.kind === 'dm' || privateAnswer ? undefined : conversationKey(inv.conversation);
+    return (await Promise.all(userKeys.map((k) => memory.list(k, where)))).flat();
+  };
 
-  const memory = defineCommand<{ user?: string; forget?: string }>({
+  const memory = defineCommand<{ user?: string; forget?: string; share?: { id: string; on: boolean } }>({
     name: 'memory',
-    description: 'What I remember about you',
+    description: 'What I remember about you; `share <id>` lets one be used in group chats too',
+    usage: '[share|unshare <id>]',
     adminUsage: '[@user] [forget <id|all>]',
     role: 'user',
     args: grammar((w) => {
       if (!w.length) return {};
-      if (w[0]!.toLowerCase() === 'forget') {
+      const op = w[0]!.toLowerCase();
+      if (op === 'share' || op === 'unshare') {
+        if (w.length !== 2) fail(`Use \`/memory ${op} <id>\` (ids are listed by \`/memory\`).`);
+        return { share: { id: w[1]!, on: op === 'share' } };
+      }
+      if (op === 'forget') {
         if (w.length !== 2) fail('Use `/memory forget <id|all>`.');
         return { forget: w[1]! };
       }
@@ -110,6 +124,11 @@ export function selfCommands(d: CommandDeps) {
     roleFor: (a): Role => (a.user ? 'admin' : 'user'),
     async run(inv, a, caller) {
       const mem = d.ports.memory ?? unavailable('Long-term memory');
+      if (a.share) {
+        const ok = await mem.share(caller.userKey, a.share.id, a.share.on);
+        if (!ok) return say(`I have no memory \`${a.share.id}\` about you. See \`/memory\`.`);
+        return say(a.share.on ? `Shared \`${a.share.id}\`: I may use it in group chats too.` : `\`${a.share.id}\` is private again: only where you told me.`);
+      }
       const { keys, named } = a.user ? await userKeysOf(d, inv, a.user) : { keys: [caller.userKey], named: undefined };
       const whose = named ? `${showUser(named.userId)}` : 'you';
       if (a.forget) {
@@ -117,7 +136,7 @@ export function selfCommands(d: CommandDeps) {
         for (const k of keys) n += await mem.forget(k, a.forget.toLowerCase() === 'all' ? 'all' : a.forget);
         return say(n ? `Forgot ${n} memor${n === 1 ? 'y' : 'ies'} about ${whose}.` : `Nothing to forget: no memory \`${a.forget}\` about ${whose}.`);
       }
-      const items = await listMemories(mem, keys);
+      const items = await listMemories(mem, keys, inv, !!a.user);
       if (!items.length) return say(`I don't remember anything about ${whose} yet.`);
       return say([`**What I remember about ${whose}** (${items.length})`, ...items.map((m) => `- \`${m.id}\` ${m.text}`), '', 'Forget one with `/forget <id>`, or everything with `/forget all`.'].join('\n'));
     },

@@ -2,7 +2,7 @@
  * Scheduling extraction after turns, debounced per user: a durable BullMQ job delayed by MEMORY_EXTRACT_DELAY_MS and
  * deduplicated by user (`keepLastIfActive`): every turn of a burst lands on the one waiting job, and a turn that
  * commits while the job runs yields exactly one more run afterwards. Which conversations to read sits in a Redis
- * hash per user (conversation -> sender label), cleared field by field once read, unless it changed meanwhile.
+ * hash per user (conversation -> when), cleared field by field once read, unless it changed meanwhile.
  */
 import { Queue, type ConnectionOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -15,8 +15,6 @@ export interface ExtractionJob {
 
 export interface PendingConversation {
   conversationKey: string;
-  /** How the user's lines are prefixed in a group conversation ("[label] "). */
-  label: string;
   /** The raw hash value, for compare-and-delete. */
   raw: string;
 }
@@ -43,9 +41,9 @@ export class ExtractionScheduler {
     return this.queue;
   }
 
-  async schedule(userKey: string, conversationKey: string, label: string): Promise<void> {
+  async schedule(userKey: string, conversationKey: string): Promise<void> {
     const key = this.pendingKey(userKey);
-    await this.redis.multi().hset(key, conversationKey, JSON.stringify({ label, at: Date.now() })).expire(key, PENDING_TTL_SECONDS).exec();
+    await this.redis.multi().hset(key, conversationKey, JSON.stringify({ at: Date.now() })).expire(key, PENDING_TTL_SECONDS).exec();
     await this.jobs.add('extract', { userKey }, {
       delay: this.delayMs,
       deduplication: { id: `mem:${userKey}`, keepLastIfActive: true },
@@ -59,15 +57,7 @@ export class ExtractionScheduler {
 
   async pending(userKey: string): Promise<PendingConversation[]> {
     const all = await this.redis.hgetall(this.pendingKey(userKey));
-    return Object.entries(all).map(([conversationKey, raw]) => {
-      let label = '';
-      try {
-        label = String((JSON.parse(raw) as { label?: unknown }).label ?? '');
-      } catch {
-        /* unreadable: treated as no label (group lines are then skipped) */
-      }
-      return { conversationKey, label, raw };
-    });
+    return Object.entries(all).map(([conversationKey, raw]) => ({ conversationKey, raw }));
   }
 
   async done(userKey: string, p: PendingConversation): Promise<void> {

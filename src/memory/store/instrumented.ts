@@ -8,7 +8,7 @@ import type { MemoryStore } from '../types.js';
 
 const operations = new Counter({
   name: 'gateway_memory_operations_total',
-  help: 'Memory store operations by store, operation (add, supersede, delete, search, list) and result (ok, error)',
+  help: 'Memory store operations by store, operation (add, supersede, delete, search, list, share) and result (ok, error)',
   labelNames: ['store', 'op', 'result'] as const,
   registers: [registry],
 });
@@ -42,5 +42,6 @@ export function instrumented(store: MemoryStore): MemoryStore {
     delete: timed('delete', store.delete.bind(store)),
     search: timed('search', store.search.bind(store)),
     list: timed('list', store.list.bind(store)),
+    setShared: timed('share', store.setShared.bind(store)),
   };
 }

@@ -17,7 +17,7 @@ import { retrySerializable } from '../../db/retry.js';
 import { bm25Tf } from '../embed/tokenize.js';
 import type { Embedder } from '../embed/types.js';
 import { memories } from '../schema.js';
-import type { ListOptions, Memory, MemoryKind, MemoryStore, NewMemory, ScoredMemory, SearchOptions } from '../types.js';
+import type { ListOptions, Memory, MemoryKind, MemoryStore, NewMemory, ScoredMemory, SearchOptions, VisibilityOptions } from '../types.js';
 import { cosine, encodeSignature, encodeVector, queryTermIndex, scanSignatures } from './codec.js';
 import { idf, rrf, topK } from './rank.js';
 
@@ -32,11 +32,13 @@ interface Row {
   subject: string | null;
   text: string;
   source: string | null;
+  scope: string | null;
+  shared: boolean;
   created_at: Date;
 }
 
 function toMemory(r: Row): Memory {
-  return { id: r.id, userKey: r.user_key, kind: r.kind as MemoryKind, subject: r.subject, text: r.text, source: r.source, createdAt: new Date(r.created_at) };
+  return { id: r.id, userKey: r.user_key, kind: r.kind as MemoryKind, subject: r.subject, text: r.text, source: r.source, scope: r.scope, shared: r.shared, createdAt: new Date(r.created_at) };
 }
 
 export class PostgresMemoryStore implements MemoryStore {
@@ -56,13 +58,13 @@ export class PostgresMemoryStore implements MemoryStore {
     const id = randomUUID();
     return {
       id, userKey, kind: m.kind ?? 'fact', subject: m.subject ?? null, text: m.text, source: m.source ?? null,
-      embeddingModel: this.modelKey, sig: encodeSignature(id, this.modelKey, m.text, v!), vec: encodeVector(v!),
+      scope: m.scope ?? null, shared: m.shared ?? false, embeddingModel: this.modelKey, sig: encodeSignature(id, this.modelKey, m.text, v!), vec: encodeVector(v!),
       createdAt: m.createdAt ?? new Date(),
     };
   }
 
   private static memory(r: Awaited<ReturnType<PostgresMemoryStore['row']>>): Memory {
-    return { id: r.id, userKey: r.userKey, kind: r.kind, subject: r.subject, text: r.text, source: r.source, createdAt: r.createdAt };
+    return { id: r.id, userKey: r.userKey, kind: r.kind, subject: r.subject, text: r.text, source: r.source, scope: r.scope, shared: r.shared, createdAt: r.createdAt };
   }
 
   async add(userKey: string, m: NewMemory): Promise<Memory> {
@@ -93,11 +95,25 @@ export class PostgresMemoryStore implements MemoryStore {
     return gone.filter((r) => r.supersededAt === null).length;
   }
 
+  /** A group sees only what was learned in it or shared by its owner; older rows with no scope stay private. */
+  private visible(opts: VisibilityOptions) {
+    return opts.visibleIn === undefined ? this.sql`` : this.sql`and (scope = ${opts.visibleIn} or shared)`;
+  }
+
+  async setShared(userKey: string, id: string, shared: boolean): Promise<boolean> {
+    if (!UUID.test(id)) return false;
+    const rows = await withTx(this.db, (tx) =>
+      tx.update(memories).set({ shared }).where(and(eq(memories.id, id), eq(memories.userKey, userKey), isNull(memories.supersededAt))).returning({ id: memories.id }),
+    );
+    return rows.length > 0;
+  }
+
   async list(userKey: string, opts: ListOptions = {}): Promise<Memory[]> {
     const kind = opts.kind ? this.sql`and kind = ${opts.kind}` : this.sql``;
+    const visible = this.visible(opts);
     const rows = await retrySerializable(() => this.sql<Row[]>`
-      select id, user_key, kind, subject, text, source, created_at from memories
-      where user_key = ${userKey} and superseded_at is null ${kind}
+      select id, user_key, kind, subject, text, source, scope, shared, created_at from memories
+      where user_key = ${userKey} and superseded_at is null ${kind} ${visible}
       order by created_at desc limit ${opts.limit ?? 100}`);
     return rows.map(toMemory);
   }
@@ -105,10 +121,11 @@ export class PostgresMemoryStore implements MemoryStore {
   async search(userKey: string, query: string, opts: SearchOptions): Promise<ScoredMemory[]> {
     const [qv] = await this.embedder.embed([query]);
     const kind = opts.kind ? this.sql`and kind = ${opts.kind}` : this.sql``;
+    const visible = this.visible(opts);
     // One aggregated value instead of one row per memory: far less for the client to parse (codec.ts).
     const [agg] = await retrySerializable(() => this.sql<{ sigs: Buffer | null }[]>`
       select string_agg(sig, ''::bytea) as sigs from memories
-      where user_key = ${userKey} and superseded_at is null ${kind}`);
+      where user_key = ${userKey} and superseded_at is null ${kind} ${visible}`);
     if (!agg?.sigs) return [];
     const terms = queryTermIndex(query);
     const scan = scanSignatures(agg.sigs, this.modelKey, qv!, terms);
@@ -126,8 +143,8 @@ export class PostgresMemoryStore implements MemoryStore {
 
     const ids = candidates.map((i) => scan.id(i));
     const rows = await retrySerializable(() => this.sql<(Row & { vec: Buffer; same: boolean })[]>`
-      select id, user_key, kind, subject, text, source, created_at, vec, embedding_model = ${this.modelKey} as same
-      from memories where user_key = ${userKey} and superseded_at is null and id in ${this.sql(ids)}`);
+      select id, user_key, kind, subject, text, source, scope, shared, created_at, vec, embedding_model = ${this.modelKey} as same
+      from memories where user_key = ${userKey} and superseded_at is null ${visible} and id in ${this.sql(ids)}`);
     const byId = new Map(rows.map((r) => [r.id, r]));
     const dense = new Float64Array(scan.count).fill(NaN);
     for (const i of candidates) {

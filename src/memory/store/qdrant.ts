@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import type { QdrantClient } from '@qdrant/js-client-rest';
 import { sparseDocument, sparseQuery } from '../embed/tokenize.js';
 import type { Embedder } from '../embed/types.js';
-import type { ListOptions, Memory, MemoryKind, MemoryStore, NewMemory, ScoredMemory, SearchOptions } from '../types.js';
+import type { ListOptions, Memory, MemoryKind, MemoryStore, NewMemory, ScoredMemory, SearchOptions, VisibilityOptions } from '../types.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -30,6 +30,8 @@ interface Payload {
   source: string | null;
   created_at: string;
   active: boolean;
+  scope?: string | null;
+  shared?: boolean;
 }
 
 /** This user's points; `current` limits to memories that were not superseded. */
@@ -39,8 +41,17 @@ function userFilter(userKey: string, extra: Condition[] = [], current = true): {
   };
 }
 
+/** A group sees only what was learned in it or shared by its owner; points with no scope stay private. */
+function visibility(opts: VisibilityOptions): Condition[] {
+  if (opts.visibleIn === undefined) return [];
+  return [{ should: [{ key: 'scope', match: { value: opts.visibleIn } }, { key: 'shared', match: { value: true } }] }];
+}
+
 function toMemory(id: string | number, p: Payload): Memory {
-  return { id: String(id), userKey: p.user_key, kind: p.kind, subject: p.subject ?? null, text: p.text, source: p.source ?? null, createdAt: new Date(p.created_at) };
+  return {
+    id: String(id), userKey: p.user_key, kind: p.kind, subject: p.subject ?? null, text: p.text, source: p.source ?? null,
+    scope: p.scope ?? null, shared: p.shared === true, createdAt: new Date(p.created_at),
+  };
 }
 
 export class QdrantMemoryStore implements MemoryStore {
@@ -74,6 +85,8 @@ export class QdrantMemoryStore implements MemoryStore {
       await this.client.createPayloadIndex(this.collection, { field_name: 'user_key', field_schema: { type: 'keyword', is_tenant: true }, wait: true });
       await this.client.createPayloadIndex(this.collection, { field_name: 'active', field_schema: 'bool', wait: true });
       await this.client.createPayloadIndex(this.collection, { field_name: 'kind', field_schema: 'keyword', wait: true });
+      await this.client.createPayloadIndex(this.collection, { field_name: 'scope', field_schema: 'keyword', wait: true });
+      await this.client.createPayloadIndex(this.collection, { field_name: 'shared', field_schema: 'bool', wait: true });
       await this.client.createPayloadIndex(this.collection, { field_name: 'created_at', field_schema: 'datetime', wait: true });
     })().catch((err: unknown) => {
       this.ready = undefined; // try again on the next call
@@ -88,7 +101,7 @@ export class QdrantMemoryStore implements MemoryStore {
     const id = randomUUID();
     const payload: Payload = {
       user_key: userKey, kind: m.kind ?? 'fact', subject: m.subject ?? null, text: m.text, source: m.source ?? null,
-      created_at: (m.createdAt ?? new Date()).toISOString(), active: true,
+      created_at: (m.createdAt ?? new Date()).toISOString(), active: true, scope: m.scope ?? null, shared: m.shared ?? false,
     };
     const sparse = sparseDocument(m.text);
     await this.client.upsert(this.collection, {
@@ -125,10 +138,20 @@ export class QdrantMemoryStore implements MemoryStore {
     return count;
   }
 
+  async setShared(userKey: string, id: string, shared: boolean): Promise<boolean> {
+    if (!UUID.test(id)) return false;
+    await this.ensure();
+    const filter = userFilter(userKey, [{ has_id: [id] }]);
+    const { count } = await this.client.count(this.collection, { filter, exact: true });
+    if (!count) return false;
+    await this.client.setPayload(this.collection, { payload: { shared }, filter, wait: true });
+    return true;
+  }
+
   async list(userKey: string, opts: ListOptions = {}): Promise<Memory[]> {
     await this.ensure();
     const res = await this.client.scroll(this.collection, {
-      filter: userFilter(userKey, opts.kind ? [{ key: 'kind', match: { value: opts.kind } }] : []),
+      filter: userFilter(userKey, [...(opts.kind ? [{ key: 'kind', match: { value: opts.kind } }] : []), ...visibility(opts)]),
       limit: opts.limit ?? 100,
       with_payload: true,
       order_by: { key: 'created_at', direction: 'desc' },
@@ -139,7 +162,7 @@ export class QdrantMemoryStore implements MemoryStore {
   async search(userKey: string, query: string, opts: SearchOptions): Promise<ScoredMemory[]> {
     await this.ensure();
     const [qv] = await this.embedder.embed([query]);
-    const filter = userFilter(userKey, opts.kind ? [{ key: 'kind', match: { value: opts.kind } }] : []);
+    const filter = userFilter(userKey, [...(opts.kind ? [{ key: 'kind', match: { value: opts.kind } }] : []), ...visibility(opts)]);
     const pool = Math.max(opts.limit * 3, 20);
     const sparse = sparseQuery(query);
     const res = await this.client.query(this.collection, {
