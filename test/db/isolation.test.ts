@@ -12,8 +12,8 @@ let database: Database;
 beforeAll(async () => {
   tdb = await createTestDatabase();
   const admin = postgres(tdb.url, { max: 1, onnotice: () => undefined });
-  const [{ db }] = await admin<{ db: string }[]>`select current_database() as db`;
-  await admin.unsafe(`alter database "${db}" set default_transaction_isolation = 'read committed'`);
+  const [row] = await admin<{ db: string }[]>`select current_database() as db`;
+  await admin.unsafe(`alter database "${row!.db}" set default_transaction_isolation = 'read committed'`);
   await admin.end();
   database = openDatabase(tdb.url, 4);
 });
