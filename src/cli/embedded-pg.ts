@@ -169,6 +169,10 @@ export function startFailure(output: string, port: number, dataDir: string): Sta
   if (/Address already in use|could not bind/i.test(output)) {
     return new StartupError(`The embedded Postgres cannot listen on port ${port} because it is already in use: stop the process holding it, or set DATABASE_URL to a running Postgres.`);
   }
+  const holder = /lock file "postmaster\.pid" already exists[\s\S]*?PID (\d+)/.exec(output);
+  if (holder) {
+    return new StartupError(`An earlier embedded Postgres (pid ${holder[1]}) still runs on ${dataDir}, probably from a dev process that did not stop: stop it with \`kill ${holder[1]}\`, then start again.`);
+  }
   if (/spawn error: EACCES/.test(output)) {
     return new StartupError('The embedded Postgres binaries cannot be executed (permission denied): run `npm install` again, or set DATABASE_URL.');
   }

@@ -68,6 +68,9 @@ describe('embedded Postgres from a clone in a 0700 home directory', () => {
       const sql = postgres(pg.url, { max: 1, onnotice: () => undefined });
       expect(await sql`select body from notes`).toEqual([{ body: 'grüße ✓' }]);
       await sql.end();
+      // A second start on the same data (a dev process left running) names the one holding it.
+      expect(await failure(startEmbeddedPostgres(path.join(clone, '.data'), quiet, { ...opts, port: await freePort() })))
+        .toMatch(/^An earlier embedded Postgres \(pid \d+\) still runs on .*: stop it with `kill \d+`, then start again\.$/);
     } finally {
       await pg.stop();
     }
