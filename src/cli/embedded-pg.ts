@@ -83,7 +83,10 @@ export async function planLayout(nativeDir: string, dataDir: string, runtimeRoot
   const relocated: string[] = [];
   if (!reachable(path.join(nativeDir, 'bin', 'postgres'), runAs)) {
     const real = await realpath(nativeDir);
-    const target = path.join(runtimeRoot, 'native', key(real));
+    // One copy per package version, shared by every clone (the source path keys it when there is no version).
+    const version = await readFile(path.join(real, '..', 'package.json'), 'utf8')
+      .then((t) => (JSON.parse(t) as { version?: string }).version).catch(() => undefined);
+    const target = path.join(runtimeRoot, 'native', version ? `${process.platform}-${process.arch}-${version}` : key(real));
     if (!existsSync(path.join(target, 'bin', 'postgres'))) {
       await openDir(path.dirname(target));
       const tmp = `${target}.${randomBytes(4).toString('hex')}`;
