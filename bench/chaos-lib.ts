@@ -4,7 +4,7 @@
  * the signed Slack Events ingress, replies to a loopback fake Slack. During the run it SIGKILLs workers, kills and
  * restarts Redis, and stops Postgres; at the end it checks that nothing was lost, duplicated or reordered.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Queue } from 'bullmq';
@@ -41,11 +41,14 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   const say = o.log ?? (() => undefined);
   const quiet = pino({ level: 'silent' });
   const dir = await mkdtemp(path.join(tmpdir(), 'chaos-'));
+  // As root, what the postgres user cannot reach under `dir` (0700) goes here, removed with it at the end.
+  const runtimeRoot = await mkdtemp(path.join(tmpdir(), 'chaos-pg-'));
+  await chmod(runtimeRoot, 0o755);
   const prefix = 'chaos';
   const redisPort = await freePort();
   const pgPort = await freePort();
   let redis: DevService = await startRedisServer(dir, quiet, { port: redisPort, fsyncAlways: true });
-  let pg: DevService = await startEmbeddedPostgres(dir, quiet, { port: pgPort });
+  let pg: DevService = await startEmbeddedPostgres(dir, quiet, { port: pgPort, runtimeRoot });
   const sql = postgres(pg.url, { max: 1, onnotice: () => undefined });
   await migrate(sql);
   await sql.end();
@@ -107,7 +110,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       await pg.stop();
       say('Postgres stopped');
       await sleep(o.dbOutageMs);
-      pg = await startEmbeddedPostgres(dir, quiet, { port: pgPort });
+      pg = await startEmbeddedPostgres(dir, quiet, { port: pgPort, runtimeRoot });
       counters.dbOutages++;
       say('Postgres back');
     })();
@@ -201,5 +204,6 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     await redis.stop().catch(() => undefined);
     await pg.stop().catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
+    await rm(runtimeRoot, { recursive: true, force: true });
   }
 }

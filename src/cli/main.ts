@@ -24,32 +24,40 @@ async function main(): Promise<void> {
     for (const s of devServices.reverse()) await s.stop().catch(() => undefined);
   };
 
+  // A failed start stops what it already started (a Postgres child would outlive us) and ends with one sentence.
   let databaseUrl = config.DATABASE_URL;
-  if (!databaseUrl) {
-    const pg = await startEmbeddedPostgres(config.DATA_DIR, log);
-    devServices.push(pg);
-    databaseUrl = pg.url;
-    log.info('DATABASE_URL unset: using embedded Postgres (development only)');
-  }
-  if (role === 'migrate' || !config.isProduction) {
-    const db = openDatabase(databaseUrl, 1);
-    const applied = await migrate(db.sql);
-    await db.close();
-    log.info({ applied }, applied.length ? 'migrations applied' : 'database schema up to date');
-    if (role === 'migrate') {
-      await stopDev();
-      return;
-    }
-  }
   let redisUrl = config.REDIS_URL;
-  if (!redisUrl) {
-    const redis = await startRedisServer(config.DATA_DIR, log);
-    devServices.push(redis);
-    redisUrl = redis.url;
-    log.info({ redisUrl }, 'REDIS_URL unset: spawned redis-server (development only)');
+  try {
+    if (!databaseUrl) {
+      const pg = await startEmbeddedPostgres(config.DATA_DIR, log, { runtimeRoot: config.EMBEDDED_PG_RUNTIME_DIR });
+      devServices.push(pg);
+      databaseUrl = pg.url;
+      log.info('DATABASE_URL unset: using embedded Postgres (development only)');
+    }
+    if (role === 'migrate' || !config.isProduction) {
+      const db = openDatabase(databaseUrl, 1);
+      const applied = await migrate(db.sql);
+      await db.close();
+      log.info({ applied }, applied.length ? 'migrations applied' : 'database schema up to date');
+      if (role === 'migrate') {
+        await stopDev();
+        return;
+      }
+    }
+    if (!redisUrl) {
+      const redis = await startRedisServer(config.DATA_DIR, log);
+      devServices.push(redis);
+      redisUrl = redis.url;
+      log.info({ redisUrl }, 'REDIS_URL unset: spawned redis-server (development only)');
+    }
+  } catch (err) {
+    await stopDev();
+    throw err;
   }
-
-  const app = await startApp({ config, role: role as Role, log, databaseUrl, redisUrl });
+  const app = await startApp({ config, role: role as Role, log, databaseUrl, redisUrl: redisUrl! }).catch(async (err: unknown) => {
+    await stopDev();
+    throw err;
+  });
   if (config.offlineModel) log.warn('no OPENAI_API_KEY: using the OFFLINE deterministic model (echoes; see README)');
   log.info({ role, url: app.url, channels: app.adapters.all().map((a) => a.platform) }, 'gateway started');
   if (config.localChannelEnabled && role !== 'worker') {

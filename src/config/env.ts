@@ -23,6 +23,8 @@ export const envSchema = z.object({
   /** Prefix of every Redis key (BullMQ queues, inboxes, dedupe, leases): lets several gateways share a Redis. */
   KEY_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/).default('gw'),
   DATA_DIR: z.string().default('.data'),
+  /** Development as root: where the embedded Postgres keeps what the postgres user cannot reach under DATA_DIR. */
+  EMBEDDED_PG_RUNTIME_DIR: z.string().default('/var/lib/chat-gateway'),
 
   OPENAI_API_KEY: z.string().optional(),
   OPENAI_BASE_URL: z.string().url().optional(),

@@ -6,6 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { longReply } from '../../src/agent/offline-model.js';
 import type { ChannelAdapter } from '../../src/core/adapter.js';
+import type { Platform } from '../../src/core/types.js';
+import { settleForDuplicates } from '../helpers/settle.js';
 import { until } from '../helpers/wait.js';
 
 export interface ContractMessage {
@@ -27,9 +29,11 @@ export interface ContractHarness {
   /** Texts the platform received in this conversation, in order (one entry per message part). */
   sent(conversation: string): Promise<string[]>;
   close(): Promise<void>;
+  /** Which pacer interval applies: the contract waits past it before counting replies (test/helpers/settle.ts). */
+  platform: Platform;
+  kind: 'dm' | 'group';
 }
 
-const settle = () => new Promise((r) => setTimeout(r, 700));
 let seq = 0;
 const uid = (p: string) => `${p}${Date.now().toString(36)}${(seq++).toString(36)}`;
 
@@ -45,7 +49,7 @@ export function adapterContract(name: string, make: () => Promise<ContractHarnes
       const m = { conversation: uid('c'), user: 'U1', text: `hello ${uid('t')}`, id: uid('e') };
       expect(await h.deliver(m)).toBe(200);
       const got = await until(() => h.sent(m.conversation), (s) => s.length > 0);
-      await settle();
+      await settleForDuplicates(h.platform, h.kind);
       expect(await h.sent(m.conversation)).toHaveLength(1);
       expect(got[0]).toContain(m.text);
     });
@@ -55,7 +59,7 @@ export function adapterContract(name: string, make: () => Promise<ContractHarnes
       expect(await h.deliver(m)).toBe(200);
       expect(await h.deliver(m)).toBe(200);
       await until(() => h.sent(m.conversation), (s) => s.length > 0);
-      await settle();
+      await settleForDuplicates(h.platform, h.kind);
       expect(await h.sent(m.conversation)).toHaveLength(1);
     });
 
@@ -63,7 +67,7 @@ export function adapterContract(name: string, make: () => Promise<ContractHarnes
       if (!h.deliverForged) return ctx.skip();
       const m = { conversation: uid('c'), user: 'U1', text: 'forged', id: uid('e') };
       expect(await h.deliverForged(m)).toBe(401);
-      await settle();
+      await settleForDuplicates(h.platform, h.kind);
       expect(await h.sent(m.conversation)).toEqual([]);
     });
 
@@ -77,7 +81,7 @@ export function adapterContract(name: string, make: () => Promise<ContractHarnes
       const texts = Array.from({ length: 5 }, (_, i) => `order${i}x${uid('')}`);
       for (const text of texts) expect(await h.deliver({ conversation, user: 'U1', text, id: uid('e') })).toBe(200);
       const all = await until(() => h.sent(conversation), (s) => texts.every((t) => s.join('\n').includes(t)));
-      await settle();
+      await settleForDuplicates(h.platform, h.kind);
       const joined = (await h.sent(conversation)).join('\n');
       const positions = texts.map((t) => joined.indexOf(t));
       expect(positions.every((p) => p >= 0)).toBe(true);

@@ -10,6 +10,7 @@ import { FakeSlack } from '../fakes/slack/fake-slack.js';
 import { dmMessage, envelope, nextSlackTs, postSigned } from '../fakes/slack/requests.js';
 import { spawnRole, type RoleProcess } from '../helpers/processes.js';
 import { cleanRedisPrefix, createTestDatabase, REDIS_URL, uniqueName, type TestDatabase } from '../helpers/services.js';
+import { settleForDuplicates } from '../helpers/settle.js';
 import { sleep, until } from '../helpers/wait.js';
 
 const SECRET = 'receipt-window-signing-secret';
@@ -53,7 +54,7 @@ it('a worker killed while its receipt write waits out a database failure: the pa
 
   procs.push(await spawnRole('worker', env)); // picks the delivery up once the dead worker's lock lapses
   await until(async () => (await sql`select status from outbox`)[0]?.status, (s) => s === 'sent', 20_000);
-  await sleep(1_000);
+  await settleForDuplicates('slack');
   expect(slack.posted(channel).map((c) => c.body.text)).toEqual(['Echo: count my replies']);
   expect(await sql`select part_index from receipts`).toEqual([{ part_index: 0 }]); // healed from the Redis mark
   const redis = new Redis(REDIS_URL);

@@ -32,6 +32,8 @@ async function harness(kind: Kind): Promise<ContractHarness> {
   };
 
   return {
+    platform: 'discord',
+    kind: kind === 'dm' ? 'dm' : 'group',
     adapter,
     async deliver(m) {
       await waitFor(() => adapter.health().state === 'up', 'discord gateway up before delivering');

@@ -8,6 +8,7 @@ import { GatewayIntentBits } from 'discord.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { longReply } from '../../../src/agent/offline-model.js';
 import { createTestDatabase, uniqueName, type TestDatabase } from '../../helpers/services.js';
+import { settleForDuplicates } from '../../helpers/settle.js';
 import {
   BOT_USER,
   FakeDiscord,
@@ -91,7 +92,7 @@ describe('discord through the real pipeline', () => {
     // taken, it would show up in this (or an earlier) reply.
     fake.gateway.dispatch('MESSAGE_CREATE', mentioning({ channelId: channel, content: 'sentinel one' }));
     await repliesIn(fake, channel);
-    await sleep(400);
+    await settleForDuplicates('discord', 'group');
     expect(fake.rest.contents(channel)).toEqual(['Echo: [Mason] sentinel one']);
   });
 
@@ -101,7 +102,7 @@ describe('discord through the real pipeline', () => {
     fake.gateway.dispatch('MESSAGE_CREATE', mentioning({ channelId: channel, author: BOT_USER, content: 'my own words' }));
     fake.gateway.dispatch('MESSAGE_CREATE', mentioning({ channelId: channel, content: 'sentinel two' }));
     await repliesIn(fake, channel);
-    await sleep(400);
+    await settleForDuplicates('discord', 'group');
     expect(fake.rest.contents(channel)).toEqual(['Echo: [Mason] sentinel two']);
   });
 
@@ -140,7 +141,7 @@ describe('discord through the real pipeline', () => {
     }
     const paragraphs = got.join('\n').match(/Paragraph (\d+):/g)!.map((p) => Number(/\d+/.exec(p)![0]));
     expect(paragraphs).toEqual(paragraphs.map((_, i) => i));
-    await sleep(300);
+    await settleForDuplicates('discord');
     expect(fake.rest.contents(c.channelId)).toHaveLength(expected.length);
   });
 
@@ -167,7 +168,7 @@ describe('discord through the real pipeline', () => {
     await waitFor(() => calls().length > 0, 'the answer');
     const c = await postInteraction(d.app.url, d.signer, body); // a late redelivery
     for (const r of [a, b, c]) expect(r).toMatchObject({ status: 200, json: { type: 5 } });
-    await sleep(700);
+    await settleForDuplicates('discord');
     expect(calls().map((r) => r.method)).toEqual(['PATCH']);
   });
 
@@ -337,7 +338,7 @@ describe('discord gateway lease between two gateway processes sharing Redis and 
     fake.gateway.dispatch('MESSAGE_CREATE', first);
     fake.gateway.dispatch('MESSAGE_CREATE', messageCreate({ guildId: null, channelId: c.channelId, author: c.author, content: 'through the new holder' }));
     await repliesIn(fake, c.channelId, 2);
-    await sleep(500);
+    await settleForDuplicates('discord');
     expect(fake.rest.contents(c.channelId)).toEqual(['Echo: through the first holder', 'Echo: through the new holder']);
     // It did reach the new holder's ingress (a fresh client, no cache to hide it) and was refused there as a duplicate.
     const submitted = bLogs.lines().filter((l) => l.msg === 'discord message submitted' && l.eventId === `discord:${first.id}`);

@@ -9,6 +9,8 @@ adapterContract('local', async () => {
   const post = (body: unknown, key = KEY) =>
     fetch(`${app.url}/local/messages`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': key }, body: typeof body === 'string' ? body : JSON.stringify(body) });
   return {
+    platform: 'local',
+    kind: 'dm',
     adapter: app.adapters.get('local')!,
     deliver: async (m) => {
       const res = await post({ conversation: m.conversation, user: m.user, text: m.text, id: m.id });

@@ -66,6 +66,8 @@ async function slackHarness(shape: Shape): Promise<ContractHarness> {
   };
 
   return {
+    platform: 'slack',
+    kind: shape === 'dm' ? 'dm' : 'group',
     adapter: app.adapters.get('slack')!,
     async deliver(m) {
       const seen = deliveries.get(m.id);

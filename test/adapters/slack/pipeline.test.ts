@@ -13,6 +13,7 @@ import { SLACK_MAX_MESSAGE_CHARS } from '../../../adapters/slack/limits.js';
 import { tooLongText } from '../../../src/access/gate.js';
 import { longReply } from '../../../src/agent/offline-model.js';
 import { FakeSlack, type RecordedCall } from '../../fakes/slack/fake-slack.js';
+import { settleForDuplicates } from '../../helpers/settle.js';
 import {
   BOT,
   HUMAN,
@@ -93,7 +94,7 @@ describe('slack on the real pipeline', () => {
     expect((await event(appMention({ channel, ts: other, text: `<@${BOT}> unrelated` }))).status).toBe(200);
 
     const all = await until(() => fake.posted(channel), (p) => p.length >= 3);
-    await sleep(700);
+    await settleForDuplicates('slack');
     expect(fake.posted(channel, root).map((c) => c.body.text)).toEqual([echo('first question', HUMAN), echo('second question', HUMAN)]);
     expect(fake.posted(channel, other).map((c) => c.body.text)).toEqual([echo('unrelated', HUMAN)]);
     expect(fake.posted(channel)).toHaveLength(3);
@@ -126,7 +127,7 @@ describe('slack on the real pipeline', () => {
     await until(() => fake.posted(channel), (p) => p.length >= 1);
     // Slack retries again after we answered (it never saw our ack, say): still answered once.
     expect((await event(message, { eventId: 'EvDoubleMessage', retryNum: 2 })).status).toBe(200);
-    await sleep(1_500);
+    await settleForDuplicates('slack');
     expect(fake.posted(channel).map((c) => [c.body.thread_ts, c.body.text])).toEqual([[ts, echo('only once please', HUMAN)]]);
     const [turns] = await sql<{ n: number }[]>`
       select count(*)::int as n from turns where conversation_key = ${`slack:${TEAM}:${channel}:${ts}`}`;
@@ -166,7 +167,7 @@ describe('slack on the real pipeline', () => {
     // any bot message that slipped into the conversation would show up in it (or as a reply of its own).
     await event(channelMessage({ ...inThread, ts: nextSlackTs(), text: 'a human again' }));
     await until(() => fake.posted(channel), (p) => p.length >= 2);
-    await sleep(700);
+    await settleForDuplicates('slack');
     expect(texts(fake.posted(channel))).toEqual([echo('watch this thread', HUMAN), echo('a human again', HUMAN)]);
     expect(fake.posted('D0BOTS')).toEqual([]);
     // Every reply came back as the bot's own message event (as in Slack), was acknowledged, and was not answered.
@@ -182,7 +183,7 @@ describe('slack on the real pipeline', () => {
     expect(expected.length).toBeGreaterThan(2);
 
     const parts = await until(() => fake.posted(channel), (p) => p.length >= expected.length, 25_000);
-    await sleep(1_200);
+    await settleForDuplicates('slack');
     expect(texts(fake.posted(channel))).toEqual(expected);
     for (const p of texts(parts)) {
       expect(p.length).toBeLessThanOrEqual(SLACK_MAX_MESSAGE_CHARS);
@@ -215,7 +216,7 @@ describe('slack on the real pipeline', () => {
       expect(calls[1]!.at - calls[0]!.at).toBeGreaterThanOrEqual(retryAfter * 1000 - 50);
       expect(calls[1]!.body.text).toBe(calls[0]!.body.text);
     }
-    await sleep(1_000);
+    await settleForDuplicates('slack');
     expect(texts(fake.posted('D0RATE1'))).toEqual([echo('hello under pressure 1')]);
     expect(texts(fake.posted('D0RATE3'))).toEqual([echo('hello under pressure 3')]);
     expect(fake.callsOf('chat.postMessage', 'D0RATE3')).toHaveLength(2);
@@ -338,7 +339,7 @@ describe('slack on the real pipeline', () => {
     expect(t).toEqual({ outcome: 'too_long', input_tokens: 0 });
     const [stored] = await sql<{ n: number }[]>`select count(*)::int as n from session_items where item::text like '%xxxxxxxxxx%'`;
     expect(stored!.n).toBe(0);
-    await sleep(500);
+    await settleForDuplicates('slack');
     expect(fake.posted(channel)).toHaveLength(1);
   });
 });

@@ -32,6 +32,8 @@ adapterContract('telegram (webhook, private chats)', async (): Promise<ContractH
   };
 
   return {
+    platform: 'telegram',
+    kind: 'dm', // private chats
     adapter,
     deliver: (m) => postUpdate(app.url, updateFor(m)),
     // Anyone who knows the URL but not the secret: a fresh update with a wrong secret header.

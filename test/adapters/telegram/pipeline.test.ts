@@ -29,9 +29,10 @@ import {
   TOKEN,
   waitFor,
 } from './e2e-helpers.js';
+import { settleForDuplicates } from '../../helpers/settle.js';
 
-/** Long enough for a wrongly accepted second reply to show up (delivery of a DM reply takes ~100 ms here). */
-const settle = () => sleep(800);
+/** Long enough for a wrongly accepted second reply to show up: past the pacer's interval for that kind of chat. */
+const settle = (kind: 'dm' | 'group' = 'dm') => settleForDuplicates('telegram', kind);
 const BOT_USER = { id: BOT.id, is_bot: true, first_name: 'Gateway', username: BOT.username };
 const AT = `@${BOT.username}`;
 const texts = (fake: FakeBotApi, chat: number) => fake.sentTo(chat).map((m) => m.text);
@@ -87,7 +88,7 @@ describe('telegram webhook mode through the real pipeline', () => {
     const [reply] = await repliesIn(fake, chat.id);
     expect(reply!.text).toBe('Echo: [Grace Hopper] what is up?');
     expect(reply!.reply_to).toBe(mention.message.message_id);
-    await settle();
+    await settle('group');
     expect(texts(fake, chat.id)).toEqual(['Echo: [Grace Hopper] what is up?']);
   });
 
@@ -108,7 +109,7 @@ describe('telegram webhook mode through the real pipeline', () => {
     const got = await repliesIn(fake, chat.id, 2);
     expect(got[1]!.text).toBe('Echo: [Linus T] and a follow-up without mention');
     expect(got[1]!.reply_to).toBe(followUp.message.message_id);
-    await settle();
+    await settle('group');
     expect(texts(fake, chat.id)).toEqual(['Echo: [Linus T] first question', 'Echo: [Linus T] and a follow-up without mention']);
   });
 
@@ -123,7 +124,7 @@ describe('telegram webhook mode through the real pipeline', () => {
     expect(answer!.text).toContain('/help — List the commands you can use');
     expect(answer!.entities).toContainEqual(expect.objectContaining({ type: 'bold', offset: 0, length: 'Commands'.length }));
     expect(answer!.reply_to).toBe(cmd.message.message_id);
-    await settle();
+    await settle('group');
     expect(fake.sentTo(chat.id)).toHaveLength(1);
   });
 
