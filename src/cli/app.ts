@@ -41,6 +41,8 @@ export interface AppOptions {
   extraAdapters?: (deps: { redisUrl: string; keyPrefix: string }) => ChannelAdapter[];
   lockDurationMs?: number;
   sweepEveryMs?: number;
+  /** Development only: an API key the web chat page is handed, so it works without creating one. */
+  devApiKey?: string;
   /** Extra capability modules (tests). */
   extraModules?: (deps: ModuleDeps) => GatewayModule[];
 }
@@ -111,6 +113,7 @@ export function composeApp(o: AppOptions): Composition {
   });
   const moduleDeps: ModuleDeps = {
     config, log, database, redis, connect, keys: k, queues, inbox, adapters, commands, sink, role: { gateway, worker },
+    devApiKey: config.isProduction ? undefined : o.devApiKey,
   };
   const modules = [...buildModules(moduleDeps), ...(o.extraModules?.(moduleDeps) ?? [])];
   for (const m of modules) for (const c of m.commands ?? []) commands.add(c);
