@@ -8,7 +8,7 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiAdapter, listApiKeys, revokeApiKey, verifyApiKey } from '../../src/api/index.js';
+import { listApiKeys, revokeApiKey, verifyApiKey } from '../../src/api/index.js';
 import { DEV_KEY_NAME, ensureDevApiKey } from '../../src/api/dev-key.js';
 import { readDevRecord, writeDevRecord } from '../../src/cli/dev-record.js';
 import { openDatabase, type Database } from '../../src/db/client.js';
@@ -59,7 +59,7 @@ describe('development API key and key commands next to a running gateway', () =>
 
   it('hands the development key to the web chat page, and the API accepts it', async () => {
     const key = await ensureDevApiKey(database.db, dataDir);
-    const app = await startTestApp({ db: tdb, env: { WEB_CHAT: 'true' }, extraAdapters: () => [createApiAdapter()], devApiKey: key });
+    const app = await startTestApp({ db: tdb, env: { WEB_CHAT: 'true' }, devApiKey: key });
     apps.push(app);
     const html = await (await fetch(`${app.url}/chat`)).text();
     expect(html).toContain(`<meta name="dev-api-key" content="${key}">`);
@@ -72,7 +72,7 @@ describe('development API key and key commands next to a running gateway', () =>
     const app = await startTestApp({
       db: tdb,
       env: { NODE_ENV: 'production', WEB_CHAT: 'true', DATABASE_URL: tdb.url, REDIS_URL, LOCAL_API_KEY: 'production-local-key-0123' },
-      extraAdapters: () => [createApiAdapter()], devApiKey: key,
+      devApiKey: key,
     });
     apps.push(app);
     const html = await (await fetch(`${app.url}/chat`)).text();
