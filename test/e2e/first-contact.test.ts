@@ -50,24 +50,31 @@ async function waitOutput(p: Proc, re: RegExp, what: string, ms: number, from = 
   }
 }
 
-async function killGroup(p: Proc): Promise<void> {
-  const { child } = p;
-  if (child.exitCode !== null || child.signalCode !== null || !child.pid) return;
-  const exited = new Promise((r) => child.once('exit', r));
+function groupAlive(pgid: number): boolean {
   try {
-    process.kill(-child.pid, 'SIGTERM');
+    process.kill(-pgid, 0);
+    return true;
   } catch {
-    return;
+    return false;
   }
-  const timer = setTimeout(() => {
-    try {
-      process.kill(-child.pid!, 'SIGKILL');
-    } catch {
-      /* gone */
+}
+
+/** SIGTERM to the whole process group (npm, tsx, node, their children), SIGKILL after 15 s; returns once all are gone. */
+async function killGroup(p: Proc): Promise<void> {
+  const pgid = p.child.pid;
+  if (!pgid || !groupAlive(pgid)) return;
+  process.kill(-pgid, 'SIGTERM');
+  const deadline = Date.now() + 15_000;
+  while (groupAlive(pgid)) {
+    if (Date.now() > deadline) {
+      try {
+        process.kill(-pgid, 'SIGKILL');
+      } catch {
+        /* gone meanwhile */
+      }
     }
-  }, 15_000);
-  await exited;
-  clearTimeout(timer);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 function portFree(port: number): Promise<boolean> {
@@ -111,7 +118,7 @@ describe('first contact: clone, npm run dev, chat from the terminal and the brow
     await browser?.close().catch(() => undefined);
     for (const p of [...procs].reverse()) await killGroup(p);
     if (root) await rm(root, { recursive: true, force: true });
-  }, 60_000);
+  }, 90_000);
 
   it('answers in the terminal client and the web chat, with long-polls open, and the key commands work', async () => {
     // A curl long-poll on a quiet conversation, open for the whole test ...
