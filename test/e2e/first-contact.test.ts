@@ -16,6 +16,7 @@ import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readDevRecord } from '../../src/cli/dev-record.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const DIR_MODE = 0o700;
@@ -59,11 +60,20 @@ function groupAlive(pgid: number): boolean {
   }
 }
 
-/** SIGTERM to the whole process group (npm, tsx, node, their children), SIGKILL after 15 s; returns once all are gone. */
-async function killGroup(p: Proc): Promise<void> {
+/**
+ * SIGTERM to `pid` (npm does not pass it on to the script, so for the gateway it is the pid the dev process
+ * records; it stops its redis-server and Postgres itself, in order), then SIGKILL to the whole group if anything
+ * of it is left after 15 s; returns once all are gone. Not SIGTERM to the group: the spawned redis-server would
+ * die before the gateway drains, and the gateway would wait for it until its forced exit.
+ */
+async function killGroup(p: Proc, pid = p.child.pid): Promise<void> {
   const pgid = p.child.pid;
   if (!pgid || !groupAlive(pgid)) return;
-  process.kill(-pgid, 'SIGTERM');
+  try {
+    process.kill(pid ?? pgid, 'SIGTERM');
+  } catch {
+    /* already gone; the rest of its group is handled below */
+  }
   const deadline = Date.now() + 15_000;
   while (groupAlive(pgid)) {
     if (Date.now() > deadline) {
@@ -116,7 +126,8 @@ describe('first contact: clone, npm run dev, chat from the terminal and the brow
   afterAll(async () => {
     stopPolling.abort();
     await browser?.close().catch(() => undefined);
-    for (const p of [...procs].reverse()) await killGroup(p);
+    const gateway = repo ? await readDevRecord(path.join(repo, '.data')) : null;
+    for (const p of [...procs].reverse()) await killGroup(p, p === dev ? gateway?.pid : undefined);
     if (root) await rm(root, { recursive: true, force: true });
   }, 90_000);
 
