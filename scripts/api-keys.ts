@@ -1,9 +1,11 @@
 /**
  * `npm run api-keys -- create <name> | revoke <id> | list`: manage the agent API's keys.
  * `create` prints the key once; only its hash is stored. Uses DATABASE_URL; without it (development only) the
- * embedded Postgres under DATA_DIR, which must not be in use by a running `npm run dev` at the same time.
+ * database of the `npm run dev` running on DATA_DIR (it records it there), or else the embedded Postgres under
+ * DATA_DIR, started for the command.
  */
 import { createApiKey, listApiKeys, revokeApiKey } from '../src/api/auth.js';
+import { readDevRecord } from '../src/cli/dev-record.js';
 import { startEmbeddedPostgres, type DevService } from '../src/cli/dev-services.js';
 import { openDatabase } from '../src/db/client.js';
 import { migrate } from '../src/db/migrate.js';
@@ -20,10 +22,11 @@ async function main(): Promise<number> {
     return 2;
   }
   const config = loadConfigOrExit();
-  let url = config.DATABASE_URL;
+  // A running `npm run dev` holds the embedded database: use it through its server instead of starting another.
+  let url = config.DATABASE_URL ?? (await readDevRecord(config.DATA_DIR))?.databaseUrl;
   let dev: DevService | undefined;
   if (!url) {
-    dev = await startEmbeddedPostgres(config.DATA_DIR, createLogger('warn'));
+    dev = await startEmbeddedPostgres(config.DATA_DIR, createLogger('warn'), { runtimeRoot: config.EMBEDDED_PG_RUNTIME_DIR });
     url = dev.url;
   }
   const database = openDatabase(url, 1);

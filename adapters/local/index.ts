@@ -3,16 +3,25 @@
  * The first adapter, and the reference for the adapter contract.
  */
 import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
 import type { ChannelAdapter } from '../../src/core/adapter.js';
 import { splitMessage } from '../../src/outbound/split.js';
 import type { DeliveryWaiters } from '../../src/outbound/notifications.js';
 import { LOCAL_LIMITS } from './limits.js';
+import { LocalPolls } from './poll.js';
 import { registerLocalRoutes } from './routes.js';
 import { sendLocal } from './send.js';
 
 export interface LocalAdapterOptions {
   redis: Redis;
   streamKey(conversation: string): string;
+  /** Pub/sub channel on which a send announces its stream key, to wake long-polls. */
+  notifyChannel: string;
+  /** Opens a dedicated connection (the long-polls' subscriber). */
+  connect(): Redis;
+  /** Most long-polls one gateway keeps waiting (LOCAL_POLL_MAX). */
+  pollMax: number;
+  log: Logger;
   /** Present in gateway processes: enables `wait: true`. */
   waiters?: DeliveryWaiters;
   apiKey?: string;
@@ -22,13 +31,17 @@ export interface LocalAdapterOptions {
 }
 
 export function createLocalAdapter(o: LocalAdapterOptions): ChannelAdapter {
+  const polls = new LocalPolls(o.notifyChannel, o.pollMax, o.log);
   return {
     platform: 'local',
     capabilities: { threads: false, typing: false, ephemeral: false, format: 'markdown' },
     limits: LOCAL_LIMITS,
-    registerRoutes: o.routes ? (http, sink) => registerLocalRoutes(http, sink, o) : undefined,
+    registerRoutes: o.routes ? (http, sink) => registerLocalRoutes(http, sink, { ...o, polls }) : undefined,
+    // Gateways only (start is not called in workers): the subscriber that wakes long-polls.
+    start: o.routes ? () => polls.start(o.connect()) : undefined,
+    stop: () => polls.stop(),
     render: (markdown) => splitMessage(markdown, LOCAL_LIMITS.maxMessageChars),
-    send: (ref, part) => sendLocal(o.redis, o.streamKey(ref.channel), ref, part),
+    send: (ref, part) => sendLocal(o.redis, o.streamKey(ref.channel), o.notifyChannel, part),
     health: () => ({ state: 'up' }),
   };
 }

@@ -2,6 +2,7 @@
  * The local channel's HTTP interface, so tools and the terminal client can talk to the bot with no platform:
  *   POST /local/messages                       {conversation, user, text, wait?} -> 202 {id} | 200 {id, replies}
  *   GET  /local/conversations/:c/messages      ?after=<id>&waitMs=<ms> -> {replies: [{id, text, part}]}
+ *        (a long-poll; past LOCAL_POLL_MAX open ones, 429 + Retry-After at once when nothing is there yet)
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
@@ -10,7 +11,7 @@ import type { IngressSink } from '../../src/core/adapter.js';
 import { parseCommandText } from '../../src/commands/registry.js';
 import type { DeliveryWaiters } from '../../src/outbound/notifications.js';
 import { localMessageSchema, toInboundEvent } from './parse.js';
-import { readLocal } from './send.js';
+import type { LocalPolls } from './poll.js';
 import { apiKeyMatches } from './verify.js';
 
 export interface LocalRouteOptions {
@@ -19,6 +20,7 @@ export interface LocalRouteOptions {
   waiters?: DeliveryWaiters;
   apiKey?: string;
   waitTimeoutMs: number;
+  polls: LocalPolls;
 }
 
 function parseJson(body: unknown): unknown {
@@ -75,12 +77,15 @@ export function registerLocalRoutes(http: FastifyInstance, sink: IngressSink, o:
     return reply.code(200).send({ id: event.id, turnId: delivered.turnId, outcome: delivered.outcome, replies: delivered.parts.map((text) => ({ text })) });
   });
 
+  http.addHook('preClose', async () => o.polls.release());
   const query = z.object({ after: z.string().regex(/^(\$|0|\d+-\d+)$/).default('0'), waitMs: z.coerce.number().int().min(0).max(60_000).default(0) });
   http.get('/local/conversations/:conversation/messages', async (req, reply) => {
     if (!authorized(req, reply)) return reply;
     const conv = localMessageSchema.shape.conversation.safeParse((req.params as { conversation: string }).conversation);
     const q = query.safeParse(req.query);
     if (!conv.success || !q.success) return reply.code(400).send({ error: 'bad conversation or query' });
-    return { replies: await readLocal(o.redis, o.streamKey(conv.data), q.data.after, q.data.waitMs) };
+    const replies = await o.polls.read(o.redis, o.streamKey(conv.data), q.data.after, q.data.waitMs);
+    if (!replies) return reply.code(429).header('retry-after', '1').send({ error: 'too many long-polls open; retry shortly', replies: [] });
+    return { replies };
   });
 }

@@ -2,10 +2,11 @@
  * "Sending" on the local channel appends the part to a capped Redis stream per conversation, which the HTTP API
  * and the terminal client read. The stream id is the receipt. Since we own this "platform", it gets the
  * idempotency aid real platforms lack: a part's key is claimed atomically with the append, so even a crash between
- * send and receipt cannot show a part twice.
+ * send and receipt cannot show a part twice. The append also publishes the stream key (never the text) on
+ * `notifyChannel`, which wakes the long-polls waiting on that stream (see poll.ts).
  */
 import type { Redis } from 'ioredis';
-import type { ConversationRef, RenderedPart, SendReceipt } from '../../src/core/types.js';
+import type { RenderedPart, SendReceipt } from '../../src/core/types.js';
 
 export const LOCAL_HISTORY_MAX = 1_000;
 
@@ -14,10 +15,11 @@ local prev = redis.call('GET', KEYS[2])
 if prev then return prev end
 local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'text', ARGV[2], 'part', ARGV[3], 'key', ARGV[4])
 redis.call('SET', KEYS[2], id, 'EX', 604800)
+redis.call('PUBLISH', ARGV[5], KEYS[1])
 return id`;
 
-export async function sendLocal(redis: Redis, streamKey: string, ref: ConversationRef, part: RenderedPart): Promise<SendReceipt> {
-  const id = (await redis.eval(SEND, 2, streamKey, `${streamKey}:sent:${part.idempotencyKey}`, LOCAL_HISTORY_MAX, part.text, `${part.index + 1}/${part.total}`, part.idempotencyKey)) as string;
+export async function sendLocal(redis: Redis, streamKey: string, notifyChannel: string, part: RenderedPart): Promise<SendReceipt> {
+  const id = (await redis.eval(SEND, 2, streamKey, `${streamKey}:sent:${part.idempotencyKey}`, LOCAL_HISTORY_MAX, part.text, `${part.index + 1}/${part.total}`, part.idempotencyKey, notifyChannel)) as string;
   return { platformMessageId: id };
 }
 
@@ -28,11 +30,12 @@ export interface LocalReply {
   key: string;
 }
 
-/** Replies after `after` (a stream id), waiting up to `waitMs` for the first one when there are none yet. */
-export async function readLocal(redis: Redis, streamKey: string, after: string, waitMs: number): Promise<LocalReply[]> {
-  const res = waitMs > 0
-    ? await redis.xread('COUNT', 1000, 'BLOCK', waitMs, 'STREAMS', streamKey, after)
-    : await redis.xread('COUNT', 1000, 'STREAMS', streamKey, after);
+/**
+ * Replies after `after` (a stream id), at once. Never `BLOCK`: a blocking read would hold the connection it runs
+ * on, and callers share theirs (waiting is LocalPolls' job).
+ */
+export async function readLocal(redis: Redis, streamKey: string, after: string): Promise<LocalReply[]> {
+  const res = await redis.xread('COUNT', 1000, 'STREAMS', streamKey, after);
   const rows = res?.[0]?.[1] ?? [];
   return rows.map(([id, f]) => {
     const get = (k: string) => f[f.indexOf(k) + 1] ?? '';

@@ -71,7 +71,10 @@ export function createApiModule(deps: ModuleDeps): GatewayModule {
       }, { prefix: config.API_PREFIX });
       // Before the server stops taking requests (and waits for open ones), end the requests that wait for runs.
       app.addHook('preClose', async () => ctx.waiters.release());
-      if (webChat) await registerWebChat(app, { path: config.WEB_CHAT_PATH, apiPrefix: config.API_PREFIX, log });
+      if (webChat) {
+        const devKey = config.isProduction ? undefined : deps.devApiKey;
+        await registerWebChat(app, { path: config.WEB_CHAT_PATH, apiPrefix: config.API_PREFIX, log, devKey });
+      }
     },
 
     async startGateway() {

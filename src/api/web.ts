@@ -1,6 +1,6 @@
 /**
  * The web chat: static HTML, CSS and one JS module (no build step) that talk ONLY to the public agent API with
- * a key the user pastes (kept in the browser's localStorage). Served at WEB_CHAT_PATH when WEB_CHAT is on
+ * a key the user pastes (kept in the browser's localStorage), or in development the gateway's development key. Served at WEB_CHAT_PATH when WEB_CHAT is on
  * (default: on in development, off in production). The files live in src/api/web/ and are read at start-up.
  */
 import { readFile } from 'node:fs/promises';
@@ -26,7 +26,15 @@ async function findWebDir(): Promise<string | null> {
   return null;
 }
 
-export async function registerWebChat(app: FastifyInstance, o: { path: string; apiPrefix: string; log: Logger }): Promise<boolean> {
+export interface WebChatOptions {
+  path: string;
+  apiPrefix: string;
+  log: Logger;
+  /** Development only: a key the page uses when the browser has none saved, so the chat works at once. */
+  devKey?: string;
+}
+
+export async function registerWebChat(app: FastifyInstance, o: WebChatOptions): Promise<boolean> {
   const dir = await findWebDir();
   if (!dir) {
     o.log.error('WEB_CHAT is on but src/api/web/ was not found next to the code or in the working directory; web chat not served');
@@ -34,7 +42,9 @@ export async function registerWebChat(app: FastifyInstance, o: { path: string; a
   }
   const files = new Map<FileName, string>();
   for (const name of Object.keys(FILES) as FileName[]) files.set(name, await readFile(path.join(dir, name), 'utf8'));
-  const html = files.get('index.html')!.replaceAll('__API_PREFIX__', o.apiPrefix).replaceAll('__CHAT_PATH__', o.path);
+  const html = files.get('index.html')!.replaceAll('__API_PREFIX__', o.apiPrefix).replaceAll('__CHAT_PATH__', o.path)
+    // The key's alphabet ([A-Za-z0-9_-]) needs no escaping in an attribute.
+    .replaceAll('__DEV_API_KEY__', o.devKey && /^[\w-]+$/.test(o.devKey) ? o.devKey : '');
   const headers = {
     // Only our own scripts and styles; the page talks to this origin only.
     'content-security-policy': "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",

@@ -39,6 +39,8 @@ export interface AppOptions {
   redisUrl: string;
   lockDurationMs?: number;
   sweepEveryMs?: number;
+  /** Development only: an API key the web chat page is handed, so it works without creating one. */
+  devApiKey?: string;
   /** Extra capability modules (tests): composed exactly like the built-in ones, adapters included. */
   extraModules?: (deps: ModuleDeps) => GatewayModule[];
 }
@@ -96,6 +98,7 @@ export function composeApp(o: AppOptions): Composition {
   if (config.localChannelEnabled) {
     adapters.add(createLocalAdapter({
       redis, streamKey: k.localOut, waiters, apiKey: config.LOCAL_API_KEY, waitTimeoutMs: config.LOCAL_WAIT_TIMEOUT_MS, routes: gateway,
+      notifyChannel: k.localSent, connect, pollMax: config.LOCAL_POLL_MAX, log,
     }));
   }
   for (const a of buildPlatformAdapters(config, { redis, keyPrefix: config.KEY_PREFIX, log })) adapters.add(a);
@@ -107,6 +110,7 @@ export function composeApp(o: AppOptions): Composition {
   });
   const moduleDeps: ModuleDeps = {
     config, log, database, redis, connect, keys: k, queues, inbox, adapters, commands, sink, role: { gateway, worker },
+    devApiKey: config.isProduction ? undefined : o.devApiKey,
   };
   const modules = [...buildModules(moduleDeps), ...(o.extraModules?.(moduleDeps) ?? [])];
   for (const m of modules) for (const c of m.commands ?? []) commands.add(c);

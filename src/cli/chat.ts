@@ -1,12 +1,15 @@
 /**
  * `npm run chat`: a terminal client for the local channel. Sends what you type to POST /local/messages and prints
  * the bot's replies as they land (long-polling GET /local/conversations/:c/messages).
- * GATEWAY_URL (default http://127.0.0.1:8080), CHAT_CONVERSATION, CHAT_USER, LOCAL_API_KEY.
+ * GATEWAY_URL (default: the `npm run dev` running on DATA_DIR, else http://127.0.0.1:8080), CHAT_CONVERSATION,
+ * CHAT_USER, LOCAL_API_KEY.
  */
 import { userInfo } from 'node:os';
 import readline from 'node:readline/promises';
+import { readDevRecord } from './dev-record.js';
 
-const base = (process.env.GATEWAY_URL ?? `http://127.0.0.1:${process.env.PORT ?? 8080}`).replace(/\/$/, '');
+const dev = process.env.GATEWAY_URL || process.env.PORT ? null : await readDevRecord(process.env.DATA_DIR ?? '.data');
+const base = (process.env.GATEWAY_URL ?? dev?.url ?? `http://127.0.0.1:${process.env.PORT ?? 8080}`).replace(/\/$/, '');
 const user = process.env.CHAT_USER ?? userInfo().username;
 const conversation = process.env.CHAT_CONVERSATION ?? `terminal-${user}`.replace(/[^\w.:@-]/g, '_');
 const headers: Record<string, string> = { 'content-type': 'application/json' };

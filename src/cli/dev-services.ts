@@ -129,7 +129,9 @@ export async function startRedisServer(dataDir: string, log: Logger, opts: Servi
       // BullMQ job hashes carry a ~400-byte opts field: above Redis' default 64 bytes a hash leaves the compact
       // listpack encoding and roughly doubles in size (100,000 check-ins: ~200 MB instead of ~110 MB).
       '--hash-max-listpack-value', '1024'],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    // Its own process group: Ctrl-C in the terminal reaches only the gateway, which stops this server last, after
+    // its own shutdown has finished with it (otherwise Redis dies first and the shutdown waits on it).
+    { stdio: ['ignore', 'pipe', 'pipe'], detached: true },
   );
   // Its own log says when it is ready: a connect to the port could reach another process that holds it.
   let output = '';

@@ -154,7 +154,8 @@ export interface Server { process: ChildProcess; output(): string; exited: Promi
 
 export function spawnServer(layout: Layout, port: number, flags: string[]): Server {
   const child = spawn(path.join(layout.nativeDir, 'bin', 'postgres'), ['-D', layout.dataDir, '-p', String(port), ...flags],
-    { ...layout.runAs, env: { ...process.env, LC_ALL: 'C' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    // detached: its own process group, so a Ctrl-C meant for the gateway does not stop the database under it.
+    { ...layout.runAs, env: { ...process.env, LC_ALL: 'C' }, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   let output = '';
   child.stderr?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-8000)));
   const exited = new Promise<number | null>((resolve) => {

@@ -3,10 +3,12 @@
  * DATABASE_URL / REDIS_URL are replaced by an embedded Postgres and a spawned redis-server, and migrations run
  * automatically. SIGTERM / SIGINT shut down gracefully.
  */
+import { ensureDevApiKey } from '../api/dev-key.js';
 import { migrate } from '../db/migrate.js';
 import { openDatabase } from '../db/client.js';
 import { createLogger } from '../observability/logger.js';
 import { startApp, type Role } from './app.js';
+import { writeDevRecord } from './dev-record.js';
 import { startEmbeddedPostgres, startRedisServer, type DevService } from './dev-services.js';
 import { loadConfigOrExit } from './load-config.js';
 
@@ -54,16 +56,32 @@ async function main(): Promise<void> {
     await stopDev();
     throw err;
   }
-  const app = await startApp({ config, role: role as Role, log, databaseUrl, redisUrl: redisUrl! }).catch(async (err: unknown) => {
+  // Development: a ready key for the web chat (handed to the page, printed below). Never in production.
+  const webChat = config.API_ENABLED && (config.WEB_CHAT ?? true) && role !== 'worker';
+  let devApiKey: string | undefined;
+  const app = await (async () => {
+    if (!config.isProduction && webChat) {
+      const db = openDatabase(databaseUrl, 1);
+      devApiKey = await ensureDevApiKey(db.db, config.DATA_DIR).finally(() => db.close());
+    }
+    return startApp({ config, role: role as Role, log, databaseUrl, redisUrl: redisUrl!, devApiKey });
+  })().catch(async (err: unknown) => {
     await stopDev();
     throw err;
+  });
+  // Development: where the CLI tools find this process' services (only the ones it started itself).
+  const removeRecord = config.isProduction ? async () => undefined : await writeDevRecord(config.DATA_DIR, {
+    pid: process.pid, url: app.url,
+    databaseUrl: config.DATABASE_URL ? undefined : databaseUrl, redisUrl: config.REDIS_URL ? undefined : redisUrl,
   });
   if (config.offlineModel) log.warn('no OPENAI_API_KEY: using the OFFLINE deterministic model (echoes; see README)');
   log.info({ role, url: app.url, channels: app.adapters.all().map((a) => a.platform) }, 'gateway started');
   if (config.localChannelEnabled && role !== 'worker') {
     process.stdout.write(`\n  Chat with the bot:  npm run chat            (or: GATEWAY_URL=${app.url} npm run chat)\n`
       + `  Or over HTTP:       curl -s ${app.url}/local/messages -H 'content-type: application/json' \\\n`
-      + `                        -d '{"conversation":"demo","user":"me","text":"hello","wait":true}'\n\n`);
+      + `                        -d '{"conversation":"demo","user":"me","text":"hello","wait":true}'\n`
+      + (devApiKey ? `  Web chat:           ${app.url}${config.WEB_CHAT_PATH}   (development API key: ${devApiKey})\n` : '')
+      + '\n');
   }
 
   let shuttingDown = false;
@@ -74,6 +92,7 @@ async function main(): Promise<void> {
     const force = setTimeout(() => process.exit(1), config.SHUTDOWN_GRACE_MS + 10_000).unref();
     try {
       await app.stop();
+      await removeRecord();
       await stopDev();
     } finally {
       clearTimeout(force);

@@ -188,6 +188,8 @@ export const envSchema = z.object({
   LOCAL_CHANNEL: bool.optional(),
   LOCAL_API_KEY: z.string().min(16).optional(),
   LOCAL_WAIT_TIMEOUT_MS: int(30_000, 100),
+  /** Most long-polls (GET /local/conversations/:c/messages?waitMs) one gateway keeps open; past it, 429 at once. */
+  LOCAL_POLL_MAX: int(1_000, 1),
 });
 
 export type Env = z.infer<typeof envSchema>;

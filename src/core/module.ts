@@ -78,6 +78,8 @@ export interface ModuleDeps {
   /** Enqueue an event as if a platform had sent it (synthetic check-ins, reminders, API runs). */
   sink: IngressSink;
   role: { gateway: boolean; worker: boolean };
+  /** Development only: the web chat's ready-made API key (see src/api/dev-key.ts). */
+  devApiKey?: string;
 }
 
 export interface GatewayModule {

@@ -13,6 +13,8 @@ export interface Keys {
   sent(part: string): string;
   delivered: string;
   localOut(conversation: string): string;
+  /** Pub/sub channel: a local-channel part was appended (payload: its stream key). */
+  localSent: string;
   lease(name: string): string;
 }
 
@@ -28,6 +30,7 @@ export function keys(prefix: string): Keys {
     sent: (part) => `${prefix}:sent:${part}`,
     delivered: `${prefix}:delivered`,
     localOut: (c) => `${prefix}:local:out:${c}`,
+    localSent: `${prefix}:local:sent`,
     lease: (n) => `${prefix}:lease:${n}`,
   };
 }

@@ -5,7 +5,9 @@ const KEY = 'gw-chat-api-key';
 const LAST = 'gw-chat-thread';
 const $ = (sel) => document.querySelector(sel);
 
-let apiKey = localStorage.getItem(KEY) || '';
+// In development the gateway hands the page its development key (empty otherwise): the chat works at once.
+const DEV_KEY = document.querySelector('meta[name="dev-api-key"]')?.content || '';
+let apiKey = localStorage.getItem(KEY) || DEV_KEY;
 let current = location.hash.slice(1) || localStorage.getItem(LAST) || null;
 let busy = false;
 
@@ -29,10 +31,17 @@ async function check(res) {
   throw new HttpError(res.status, detail);
 }
 
-function request(path, method = 'GET', body) {
+async function request(path, method = 'GET', body) {
   const headers = { 'x-api-key': apiKey };
   if (body !== undefined) headers['content-type'] = 'application/json';
-  return fetch(API + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) }).then(check);
+  const res = await fetch(API + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  // A saved key the gateway no longer knows (e.g. a reset development database): fall back to the dev key.
+  if (res.status === 401 && DEV_KEY && apiKey !== DEV_KEY) {
+    localStorage.removeItem(KEY);
+    apiKey = DEV_KEY;
+    return request(path, method, body);
+  }
+  return check(res);
 }
 
 async function api(path, method, body) {
