@@ -10,7 +10,7 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, realpathSync } from 'node:fs';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
@@ -123,12 +123,24 @@ describe('first contact: clone, npm run dev, chat from the terminal and the brow
     url = hint[1]!;
   }, 120_000);
 
+  /** As root the clone's database lives in the default runtime dir, keyed by the clone: remove this clone's. */
+  async function removeRelocatedData(clonesUnder: string): Promise<void> {
+    const home = '/var/lib/chat-gateway/data';
+    for (const d of await readdir(home).catch(() => [] as string[])) {
+      const source = await readFile(path.join(home, d, 'SOURCE'), 'utf8').catch(() => '');
+      if (source.startsWith(realpathSync.native(tmpdir()) + '/') && source.includes(path.basename(clonesUnder))) {
+        await rm(path.join(home, d), { recursive: true, force: true });
+      }
+    }
+  }
+
   afterAll(async () => {
     stopPolling.abort();
     await browser?.close().catch(() => undefined);
     const gateway = repo ? await readDevRecord(path.join(repo, '.data')) : null;
     for (const p of [...procs].reverse()) await killGroup(p, p === dev ? gateway?.pid : undefined);
     if (root) await rm(root, { recursive: true, force: true });
+    if (root) await removeRelocatedData(root);
   }, 90_000);
 
   it('answers in the terminal client and the web chat, with long-polls open, and the key commands work', async () => {
