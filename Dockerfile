@@ -1,7 +1,7 @@
 # One image, every role: `gateway`, `worker`, `all`, `migrate` (first argument or ROLE).
 # Multi-stage: build with dev dependencies, ship only production dependencies and compiled JS.
 
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
 RUN npm ci --no-audit --no-fund
@@ -10,13 +10,13 @@ COPY src ./src
 COPY adapters ./adapters
 RUN npm run build
 
-FROM node:20-bookworm-slim AS prod-deps
+FROM node:24-bookworm-slim AS prod-deps
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
 # Production dependencies only (embedded Postgres and the test tools stay out of the image).
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
-FROM node:20-bookworm-slim AS runtime
+FROM node:24-bookworm-slim AS runtime
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=8080
