@@ -16,6 +16,7 @@ import { IngressError } from '../../src/core/errors.js';
 import { parseEventCallback, SlackPayloadError, type ParseContext } from './parse.js';
 import { envelopeSchema, eventCallbackSchema, urlVerificationSchema } from './schemas.js';
 import { verifySlackSignature } from './verify.js';
+import { safeErr } from '../../src/observability/logger.js';
 
 export interface EnvelopeDeps {
   sink: IngressSink;
@@ -59,7 +60,7 @@ export async function handleEnvelope(json: unknown, deps: EnvelopeDeps): Promise
         result = await deps.sink.submit(outcome.event);
       } catch (err) {
         if (!(err instanceof IngressError) || RETRYABLE_REFUSALS.has(err.status)) throw err;
-        deps.log.warn({ eventId: cb.data.event_id, team: cb.data.team_id, status: err.status, err: err.message }, 'slack event refused; acknowledged so Slack does not redeliver it');
+        deps.log.warn({ eventId: cb.data.event_id, team: cb.data.team_id, status: err.status, err: safeErr(err) }, 'slack event refused; acknowledged so Slack does not redeliver it');
         return { status: 200 };
       }
       deps.log.debug({ eventId: cb.data.event_id, id: outcome.event.id, result }, 'slack event submitted');
@@ -104,7 +105,7 @@ export function eventsHandler(deps: EnvelopeDeps & { signingSecret: string }) {
       res = await handleEnvelope(json, deps);
     } catch (err) {
       // Queue or Redis trouble: a 500 makes Slack redeliver later; the details stay in our log, not in the reply.
-      deps.log.error({ err: (err as Error).message }, 'slack events: could not accept event');
+      deps.log.error({ err: safeErr(err) }, 'slack events: could not accept event');
       await reply.code(500).send({ error: 'temporarily unavailable' });
       return;
     }

@@ -16,6 +16,7 @@ import { slackLogger } from './api.js';
 import { acceptCommand } from './commands.js';
 import { handleEnvelope, type EnvelopeDeps } from './events.js';
 import { slashCommandSchema } from './schemas.js';
+import { safeErr } from '../../src/observability/logger.js';
 
 type SocketModeClient = SocketModeReceiver['client'];
 type SocketModeClientCtor = new (opts: {
@@ -71,7 +72,7 @@ export class SlackSocketMode {
       Client = loadSocketModeClient();
     } catch (err) {
       this.state = { state: 'down', detail: `@slack/socket-mode not loadable: ${(err as Error).message}` };
-      this.opts.log.error({ err: (err as Error).message }, 'slack socket mode: client library missing');
+      this.opts.log.error({ err: safeErr(err) }, 'slack socket mode: client library missing');
       return;
     }
     const client = new Client({
@@ -97,7 +98,7 @@ export class SlackSocketMode {
     } catch (err) {
       // The SDK gives up for good on some failures (network errors, invalid app token): keep trying ourselves.
       this.state = { state: 'down', detail: `start failed: ${(err as Error).message}` };
-      this.opts.log.warn({ err: (err as Error).message }, 'slack socket mode: start failed, retrying');
+      this.opts.log.warn({ err: safeErr(err) }, 'slack socket mode: start failed, retrying');
       if (this.stopped) return;
       this.restartTimer = setTimeout(() => void this.connect(client), this.opts.restartDelayMs ?? 10_000);
       this.restartTimer.unref?.();
@@ -127,7 +128,7 @@ export class SlackSocketMode {
       }
     } catch (err) {
       // Not acknowledged: Slack redelivers, and the message id dedupes it.
-      log.warn({ type: args.type, err: (err as Error).message }, 'slack socket mode: envelope not handled');
+      log.warn({ type: args.type, err: safeErr(err) }, 'slack socket mode: envelope not handled');
     }
   }
 

@@ -20,6 +20,7 @@ import { commandCaller } from './standing.js';
 import { packageVersion } from './status.js';
 import { writeAudit } from './store.js';
 import { memoryPort, schedulerPorts } from './wiring.js';
+import { safeErr } from '../observability/logger.js';
 
 export interface AccessModuleOptions {
   /** Replace the memory / scheduler ports (tests, or a gateway without those modules). */
@@ -39,7 +40,7 @@ export function createAccessModule(deps: ModuleDeps, opts: AccessModuleOptions =
       try {
         await writeAudit(db, entry);
       } catch (err) {
-        log.error({ command: entry.invocation.name, actor: entry.caller.principal, result: entry.result, err: (err as Error).message }, 'audit entry not written');
+        log.error({ command: entry.invocation.name, actor: entry.caller.principal, result: entry.result, err: safeErr(err) }, 'audit entry not written');
         throw err;
       }
     },

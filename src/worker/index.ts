@@ -15,6 +15,7 @@ import { QUEUE_OUTBOUND, QUEUE_TURNS, type Keys } from '../queue/keys.js';
 import { retryDelay, type ConversationJob, type Queues } from '../queue/queues.js';
 import { startSweeper, sweepOnce } from './maintenance.js';
 import { processConversation } from './turn.js';
+import { safeErr } from '../observability/logger.js';
 
 export interface WorkerOptions {
   db: Db;
@@ -77,8 +78,8 @@ export function startWorker(o: WorkerOptions): RunningWorker {
     { ...common, connection: o.connect() as ConnectionOptions, concurrency: o.outboundConcurrency },
   );
   for (const [name, w] of [['turns', turnWorker], ['outbound', outWorker]] as const) {
-    w.on('failed', (job, err) => o.log.warn({ queue: name, job: job?.id, attempts: job?.attemptsMade, err: err.message }, 'job failed; will retry'));
-    w.on('error', (err) => o.log.error({ queue: name, err: err.message }, 'worker error'));
+    w.on('failed', (job, err) => o.log.warn({ queue: name, job: job?.id, attempts: job?.attemptsMade, err: safeErr(err) }, 'job failed; will retry'));
+    w.on('error', (err) => o.log.error({ queue: name, err: safeErr(err) }, 'worker error'));
   }
   const sweep = () => sweepOnce(o.db, o.inbox, o.queues, o.log);
   const stopSweeper = startSweeper(sweep, o.sweepEveryMs ?? 15_000, o.log);

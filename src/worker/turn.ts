@@ -14,7 +14,7 @@ import type { Logger } from 'pino';
 import type { Redis } from 'ioredis';
 import { BREAKER_OPEN_NOTICE, ModelUnavailableError } from '../agent/breaker.js';
 import type { AgentRuntime } from '../agent/runtime.js';
-import { correlationId } from '../observability/logger.js';
+import { correlationId, safeErr } from '../observability/logger.js';
 import { modelErrors, modelTokens, turnSeconds, turnsTotal } from '../observability/metrics.js';
 import { TurnSession } from '../agent/session.js';
 import type { BeforeRun, TurnContext, TurnHooks } from '../core/module.js';
@@ -157,7 +157,7 @@ export async function processConversation(deps: TurnDeps, conversationKey: strin
         modelTokens.inc({ direction: 'output' }, out.outputTokens);
       } catch (err) {
         const open = err instanceof ModelUnavailableError;
-        log.error({ err: (err as Error).message }, open ? 'model circuit open; sending a notice' : 'model failed after retries; apologising');
+        log.error({ err: safeErr(err) }, open ? 'model circuit open; sending a notice' : 'model failed after retries; apologising');
         modelErrors.inc({ reason: open ? 'circuit_open' : 'failed' });
         // A check-in nobody asked for right now must not DM every user an apology during a provider outage.
         const unprompted = fresh.every((e) => e.kind === 'checkin');
@@ -177,7 +177,7 @@ export async function processConversation(deps: TurnDeps, conversationKey: strin
       turnSeconds.observe((Date.now() - started) / 1000);
     } catch (err) {
       if (err instanceof StaleTurnError && attempt < 3) {
-        log.warn({ err: err.message }, 'turn was stale; starting over');
+        log.warn({ err: safeErr(err) }, 'turn was stale; starting over');
         return processConversation(deps, conversationKey, attempt + 1);
       }
       throw err;
@@ -185,7 +185,7 @@ export async function processConversation(deps: TurnDeps, conversationKey: strin
     if (reply !== null) await deps.queues.scheduleDelivery(conversationKey);
     else await publishDelivered(deps.redis, deps.deliveredChannel, { turnId, conversationKey, eventIds, outcome: 'silent', parts: [] });
     for (const h of hooks) {
-      await h.afterCommit?.(ctx, { outcome, reply, ...usage }).catch((err: Error) => log.warn({ err: err.message }, 'afterCommit hook failed'));
+      await h.afterCommit?.(ctx, { outcome, reply, ...usage }).catch((err: Error) => log.warn({ err: safeErr(err) }, 'afterCommit hook failed'));
     }
   }
 
