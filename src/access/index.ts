@@ -9,6 +9,7 @@
  *   per-user token usage after each commit.
  */
 import type { GatewayModule, ModuleDeps } from '../core/module.js';
+import { deadLetterCommands } from './commands/deadletters.js';
 import { moderationCommands } from './commands/moderation.js';
 import { operationCommands } from './commands/operations.js';
 import { selfCommands } from './commands/self.js';
@@ -53,7 +54,7 @@ export function createAccessModule(deps: ModuleDeps, opts: AccessModuleOptions =
 
   return {
     name: 'access',
-    commands: [...selfCommands(cd), ...moderationCommands(cd), ...operationCommands(cd)],
+    commands: [...selfCommands(cd), ...moderationCommands(cd), ...operationCommands(cd), ...deadLetterCommands({ redis: deps.redis, keys: deps.keys, sink: deps.sink })],
     hooks: accessHooks({ db, redis: deps.redis, keys, policy, config: deps.config, adapters: deps.adapters, paceKey: deps.keys.pace, log }),
   };
 }

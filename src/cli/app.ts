@@ -167,7 +167,7 @@ export async function startApp(o: AppOptions): Promise<App> {
       concurrency: config.WORKER_CONCURRENCY, outboundConcurrency: config.OUTBOUND_CONCURRENCY,
       historyLimit: config.SESSION_HISTORY_LIMIT, batchMax: config.TURN_BATCH_MAX,
       lockDurationMs: o.lockDurationMs ?? config.JOB_LOCK_MS, sweepEveryMs: o.sweepEveryMs ?? config.SWEEP_INTERVAL_MS,
-      hooks: modules.flatMap((m) => (m.hooks ? [m.hooks] : [])),
+      hooks: modules.flatMap((m) => (m.hooks ? [m.hooks] : [])), deadLetterAfter: config.DEADLETTER_AFTER_ATTEMPTS,
     });
   }
   const moduleStops: (() => Promise<void>)[] = [];

@@ -50,7 +50,7 @@ function walk(value: unknown, field: string | undefined): unknown {
  * Every string of a stored event: text, sender, attachment names / URLs / MIME types, ids, the conversation
  * reference. `raw` (the platform payload, never stored) is left as it is.
  */
-export function sanitizeEvent<T extends { raw?: unknown }>(event: T): T {
+export function sanitizeEvent<T extends object & { raw?: unknown }>(event: T): T {
   const { raw, ...plain } = event;
   const clean = walk(plain, undefined) as T;
   return raw === undefined ? clean : { ...clean, raw };
