@@ -23,7 +23,7 @@ import { DeliveryWaiters } from '../outbound/notifications.js';
 import { Inbox } from '../queue/inbox.js';
 import { keys as makeKeys, type Keys } from '../queue/keys.js';
 import { Queues } from '../queue/queues.js';
-import { createRedis } from '../queue/redis.js';
+import { checkEvictionPolicy, createRedis } from '../queue/redis.js';
 import { startWorker, type RunningWorker } from '../worker/index.js';
 import { buildPlatformAdapters } from './channels.js';
 import { buildModules } from './modules.js';
@@ -130,6 +130,12 @@ export async function startApp(o: AppOptions): Promise<App> {
   const gateway = o.role !== 'worker';
   const worker = o.role !== 'gateway';
   const c = composeApp(o);
+  try {
+    await checkEvictionPolicy(c.redis, config.isProduction, (msg) => log.warn(msg));
+  } catch (err) {
+    await c.close();
+    throw err;
+  }
   const { redis, connect, database, keys: k, queues, inbox, commands, waiters, adapters, sink, modules } = c;
   if (waiters) await waiters.start(connect());
   if (gateway && config.COMMANDS_REGISTER_ON_START) {
