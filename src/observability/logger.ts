@@ -2,7 +2,7 @@
  * JSON logs with pino. Secrets and message bodies are redacted by default: payloads can carry tokens, and chat
  * content is personal data.
  */
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 
 export const REDACT_PATHS = [
   '*.token', '*.botToken', '*.appToken', '*.signingSecret', '*.apiKey', '*.password', '*.secret',
@@ -68,7 +68,7 @@ export function safeErr(err: unknown, depth = 0): Record<string, unknown> | unde
   for (const k of ['status', 'statusCode', 'httpStatus', 'retryAfterMs', 'attemptNumber']) if (typeof e[k] === 'number') out[k] = e[k];
   // Slack Web API: the error code the platform returned (`data.error`), a fixed word such as `channel_not_found`.
   const data = e.data as { error?: unknown } | undefined;
-  if (data && typeof data.error === 'string' && SAFE_CODE.test(data.error)) out.apiError = data.error;
+  if (data && typeof data.error === 'string' && /^[a-z_]{1,60}$/.test(data.error)) out.apiError = data.error;
   const message = typeof e.message === 'string' ? e.message : '';
   const sqlState = typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && typeof e.routine === 'string';
   if (message && !sqlState && messageIsSafe(e, name, message)) out.message = message;
@@ -78,7 +78,7 @@ export function safeErr(err: unknown, depth = 0): Record<string, unknown> | unde
   return out;
 }
 
-export function createLogger(level: string, name = 'gateway'): Logger {
+export function createLogger(level: string, name = 'gateway', destination?: DestinationStream): Logger {
   return pino({
     name,
     level,
@@ -86,5 +86,5 @@ export function createLogger(level: string, name = 'gateway'): Logger {
     serializers: { err: (e: unknown) => safeErr(e), error: (e: unknown) => safeErr(e) },
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     base: { pid: process.pid, role: process.env.ROLE ?? 'all' },
-  });
+  }, destination);
 }
