@@ -72,6 +72,11 @@ export function safeErr(err: unknown, depth = 0): Record<string, unknown> | unde
   const message = typeof e.message === 'string' ? e.message : '';
   const sqlState = typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && typeof e.routine === 'string';
   if (message && !sqlState && messageIsSafe(e, name, message)) out.message = message;
+  else if (typeof e.stack === 'string' && depth === 0) {
+    // Where it was thrown, without the message line: enough for an operator to find the cause.
+    const frames = e.stack.split('\n').filter((l) => /^\s+at [^\s]/.test(l)).slice(0, 4).map((l) => l.trim().slice(3, 200));
+    if (frames.length) out.at = frames;
+  }
   if (Array.isArray(e.issues)) out.issues = (e.issues as { code?: unknown; path?: unknown[] }[]).slice(0, 5).map((i) => `${(i.path ?? []).filter((p) => typeof p === 'number' || SAFE_CODE.test(String(p))).join('.')}:${String(i.code)}`);
   if (e.cause !== undefined && depth < 3) out.cause = safeErr(e.cause, depth + 1);
   Object.defineProperty(out, SAFE_OUT, { value: true });
