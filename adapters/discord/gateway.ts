@@ -11,6 +11,7 @@
 import { Client, Events, GatewayIntentBits, Options, Partials, type ClientOptions, type Message } from 'discord.js';
 import type { Logger } from 'pino';
 import type { ChannelHealth } from '../../src/core/adapter.js';
+import { safeErr } from '../../src/observability/logger.js';
 
 export const GATEWAY_INTENTS = [
   GatewayIntentBits.Guilds,
@@ -177,8 +178,8 @@ export class DiscordGateway {
     client.on(Events.Invalidated, () => {
       if (current()) void this.fail(gen, new Error('session invalidated'));
     });
-    client.on(Events.ShardError, (err) => log.warn({ err: err.message }, 'discord gateway connection error'));
-    client.on(Events.Error, (err) => log.error({ err: err.message }, 'discord client error'));
+    client.on(Events.ShardError, (err) => log.warn({ err: safeErr(err) }, 'discord gateway connection error'));
+    client.on(Events.Error, (err) => log.error({ err: safeErr(err) }, 'discord client error'));
     client.on(Events.Warn, (msg) => log.warn({ msg }, 'discord client warning'));
     // discord.js >= 14.26.2 builds the partial DM channel only from the payload's `channel_type`; a MESSAGE_CREATE
     // without it (older gateway payloads, the documented sample) would be dropped in silence. For a bot, a message
@@ -190,7 +191,7 @@ export class DiscordGateway {
     });
     client.on(Events.MessageCreate, (message) => {
       if (!current() || !client.user) return;
-      this.opts.onMessage(message, client.user.id).catch((err) => log.error({ err: (err as Error).message }, 'discord message handler failed'));
+      this.opts.onMessage(message, client.user.id).catch((err) => log.error({ err: safeErr(err) }, 'discord message handler failed'));
     });
     return client;
   }
@@ -228,7 +229,7 @@ export class DiscordGateway {
     this.set('down', `${reason}; retrying in ${Math.round(delay / 1000)} s`);
     const fields = { closeCode: code, retryInMs: Math.round(delay), wasReady: this.loggedIn };
     if (fatal) this.opts.log.error(fields, `discord gateway down: ${fatal}`);
-    else this.opts.log.warn({ ...fields, err: reason }, 'discord gateway connection failed');
+    else this.opts.log.warn({ ...fields, err: safeErr(err) }, 'discord gateway connection failed');
     await this.destroyClient();
     if (!this.running) return;
     clearTimeout(this.retryTimer);
@@ -251,7 +252,7 @@ export class DiscordGateway {
     try {
       await client.destroy();
     } catch (err) {
-      this.opts.log.debug({ err: (err as Error).message }, 'discord client destroy failed');
+      this.opts.log.debug({ err: safeErr(err) }, 'discord client destroy failed');
     }
   }
 }

@@ -10,6 +10,7 @@ import { IngressError } from '../../src/core/errors.js';
 import { conversationKey } from '../../src/core/types.js';
 import { gate, type GateOptions } from './gate.js';
 import { conversationOf, toInboundEvent } from './parse.js';
+import { safeErr } from '../../src/observability/logger.js';
 
 const SUBMIT_RETRY_MS = [250, 1000, 4000];
 
@@ -58,13 +59,13 @@ export class MessageIngest {
           const wait = SUBMIT_RETRY_MS[attempt];
           // A refusal (invalid event) is final: retrying the same message cannot change the answer.
           if (wait === undefined || err instanceof IngressError) throw err;
-          this.log.warn({ eventId: event.id, err: (err as Error).message, retryInMs: wait }, 'discord submit failed, retrying');
+          this.log.warn({ eventId: event.id, err: safeErr(err), retryInMs: wait }, 'discord submit failed, retrying');
           await new Promise((r) => setTimeout(r, wait));
         }
       }
     } catch (err) {
       // Content is never logged: only ids.
-      this.log.error({ messageId: message.id, channel: message.channelId, err: (err as Error).message }, 'discord message lost: could not enqueue');
+      this.log.error({ messageId: message.id, channel: message.channelId, err: safeErr(err) }, 'discord message lost: could not enqueue');
     }
   }
 }

@@ -12,6 +12,7 @@ import { interactionSchema, InteractionType, toInvocation, type Interaction } fr
 import { InteractionResponse, MessageFlagEphemeral } from './limits.js';
 import { describeRestError } from './rest.js';
 import { createInteractionVerifier } from './verify.js';
+import { safeErr } from '../../src/observability/logger.js';
 
 export interface InteractionRouteOptions {
   path: string;
@@ -79,7 +80,7 @@ export function registerInteractionRoute(http: FastifyInstance, sink: IngressSin
     try {
       first = await sink.claim(`discord-int:${i.id}`);
     } catch (err) {
-      log.error({ interaction: i.id, err: (err as Error).message }, 'could not claim discord interaction');
+      log.error({ interaction: i.id, err: safeErr(err) }, 'could not claim discord interaction');
       return reply.code(503).send({ error: 'temporarily unavailable' });
     }
     const ephemeral = !opts.publicCommands?.has(invocation.name);
@@ -103,7 +104,7 @@ export function registerInteractionRoute(http: FastifyInstance, sink: IngressSin
     try {
       result = await pending;
     } catch (err) {
-      log.error({ interaction: i.id, command: inv.name, err: (err as Error).message }, 'discord command failed');
+      log.error({ interaction: i.id, command: inv.name, err: safeErr(err) }, 'discord command failed');
       result = { text: 'Sorry, that command failed. Please try again.', ephemeral: true };
     }
     await sent;

@@ -4,6 +4,7 @@
  * into a rejection instead, so a worker hands the part back to the outbound queue rather than blocking for minutes.
  */
 import { REST, type RateLimitData } from 'discord.js';
+import { safeErr } from '../../src/observability/logger.js';
 
 export interface DiscordRestOptions {
   token: string;
@@ -27,16 +28,12 @@ export function createRest(opts: DiscordRestOptions): REST {
 }
 
 /**
- * A REST error reduced to what may be logged: interaction webhook URLs carry the interaction token and
- * request bodies carry user text, so neither `url` nor `requestBody` ever reaches a log line.
+ * A REST error reduced to what may be logged: interaction webhook URLs carry the interaction token, request bodies
+ * carry user text, and Discord's error message can quote what was sent, so only safeErr's fields (status, Discord
+ * error code, method) are kept. `secrets` are cut out of whatever remains, in case one ever reaches a kept field.
  */
-export function describeRestError(err: unknown, ...secrets: string[]): { message: string; status?: number; code?: number | string } {
-  const e = err as { message?: unknown; status?: unknown; code?: unknown };
-  let message = typeof e?.message === 'string' ? e.message : String(err);
-  for (const s of secrets) if (s) message = message.split(s).join('[redacted]');
-  return {
-    message,
-    ...(typeof e?.status === 'number' ? { status: e.status } : {}),
-    ...(typeof e?.code === 'number' || typeof e?.code === 'string' ? { code: e.code } : {}),
-  };
+export function describeRestError(err: unknown, ...secrets: string[]): Record<string, unknown> {
+  let json = JSON.stringify(safeErr(err) ?? {});
+  for (const s of secrets) if (s) json = json.split(s).join('[redacted]');
+  return JSON.parse(json) as Record<string, unknown>;
 }

@@ -14,6 +14,7 @@
 import type { Logger } from 'pino';
 import type { CommandInvocation, CommandResult, IngressSink } from '../../src/core/adapter.js';
 import { renderSlack } from './format.js';
+import { safeErr } from '../../src/observability/logger.js';
 import { SLACK_RESPONSE_URL_MAX_POSTS } from './limits.js';
 import type { SlashCommand } from './schemas.js';
 
@@ -63,7 +64,7 @@ export async function postResponse(url: string, body: Record<string, unknown>, l
     return res.ok;
   } catch (err) {
     // Only the message: a fetch error's cause can carry the URL.
-    log.warn({ err: (err as Error).message }, 'slack: posting to response_url failed');
+    log.warn({ err: safeErr(err) }, 'slack: posting to response_url failed');
     return false;
   }
 }
@@ -75,14 +76,14 @@ export async function runCommand(cmd: SlashCommand, sink: IngressSink, log: Logg
   try {
     result = await sink.command(inv);
   } catch (err) {
-    log.warn({ command: inv.name, team: inv.tenant, err: (err as Error).message }, 'slack command failed');
+    log.warn({ command: inv.name, team: inv.tenant, err: safeErr(err) }, 'slack command failed');
     result = { text: FAILED, ephemeral: true };
   }
   let parts: string[];
   try {
     parts = renderSlack(result.text);
   } catch (err) {
-    log.warn({ command: inv.name, err: (err as Error).message }, 'slack command: could not render answer');
+    log.warn({ command: inv.name, err: safeErr(err) }, 'slack command: could not render answer');
     parts = [FAILED];
   }
   if (parts.length > SLACK_RESPONSE_URL_MAX_POSTS) {
@@ -106,7 +107,7 @@ export async function acceptCommand(cmd: SlashCommand, sink: IngressSink, log: L
   try {
     first = await sink.claim(commandClaimKey(cmd));
   } catch (err) {
-    log.error({ err: (err as Error).message }, 'slack command: claim failed');
+    log.error({ err: safeErr(err) }, 'slack command: claim failed');
     return UNAVAILABLE;
   }
   if (!first) {

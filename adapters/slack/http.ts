@@ -11,6 +11,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { dispatchSlack, type DispatchDeps, type SlackInbound } from './dispatch.js';
+import { safeErr } from '../../src/observability/logger.js';
 import { verifySlackSignature } from './verify.js';
 
 export function rawBodyOf(req: FastifyRequest): Buffer {
@@ -74,7 +75,7 @@ export function slackRequestHandler(deps: DispatchDeps & { signingSecret: string
       res = await dispatchSlack(parsed.inbound, deps);
     } catch (err) {
       // Queue or Redis trouble: a 500 makes Slack redeliver later; the details stay in our log, not in the reply.
-      deps.log.error({ kind: parsed.inbound.kind, err: (err as Error).message }, 'slack: could not accept request');
+      deps.log.error({ kind: parsed.inbound.kind, err: safeErr(err) }, 'slack: could not accept request');
       await reply.code(500).send({ error: 'temporarily unavailable' });
       return;
     }

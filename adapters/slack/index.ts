@@ -16,6 +16,7 @@ import { SLACK_MAX_MESSAGE_CHARS, SLACK_MIN_SEND_INTERVAL_MS } from './limits.js
 import type { EditPolicy, ParseContext } from './parse.js';
 import { SlackSender } from './send.js';
 import { SlackSocketMode } from './socket-mode.js';
+import { safeErr } from '../../src/observability/logger.js';
 
 export interface SlackAdapterOptions {
   /** Bot token (xoxb-…). Never logged. */
@@ -90,7 +91,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
       });
       p.catch((err: Error) => {
         identities.delete(team); // retried on the next event
-        log.warn({ team, err: err.message }, 'slack: auth.test failed');
+        log.warn({ team, err: safeErr(err) }, 'slack: auth.test failed');
       });
       identities.set(team, p);
     }
@@ -140,7 +141,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
           const r = await c.auth.test();
           if (r.user_id && r.team_id) identities.set(r.team_id, Promise.resolve({ botUserId: r.user_id, botId: r.bot_id }));
         } catch (err) {
-          log.warn({ err: (err as Error).message }, 'slack: auth.test at start failed');
+          log.warn({ err: safeErr(err) }, 'slack: auth.test at start failed');
         }
       }
       if (socket) await socket.start(sink, dispatchDeps(sink, log));

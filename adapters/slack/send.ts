@@ -9,6 +9,7 @@ import type { ThreadTracker } from '../../src/core/thread-tracker.js';
 import type { ConversationRef, RenderedPart, SendReceipt } from '../../src/core/types.js';
 import { mapSlackError, type SlackClients } from './api.js';
 import { threadKey } from './parse.js';
+import { safeErr } from '../../src/observability/logger.js';
 
 export const DEFAULT_TYPING_REACTION = 'hourglass_flowing_sand';
 
@@ -44,7 +45,7 @@ export class SlackSender {
       // A top-level post in a channel (a proactive check-in, or replies with replyInThread off) starts a thread the
       // bot takes part in: answers there need no mention. Best effort: the message is already out.
       await this.threads.add(threadKey(ref.tenant, ref.channel, ts)).catch((err: Error) => {
-        this.log.warn({ err: err.message }, 'slack: could not record thread of a top-level post');
+        this.log.warn({ err: safeErr(err) }, 'slack: could not record thread of a top-level post');
       });
     }
     return { platformMessageId: ts };
@@ -67,7 +68,7 @@ export class SlackSender {
     try {
       client = await this.clients.forTeam(ref.tenant);
     } catch (err) {
-      this.log.debug({ err: (err as Error).message }, 'slack: typing reaction not added');
+      this.log.debug({ err: safeErr(err) }, 'slack: typing reaction not added');
       return noop;
     }
     const shown = client.reactions.add(target).then(

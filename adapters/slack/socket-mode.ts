@@ -14,6 +14,7 @@ import type { WebClientOptions } from '@slack/web-api';
 import type { Logger } from 'pino';
 import type { ChannelHealth, IngressSink } from '../../src/core/adapter.js';
 import { slackLogger } from './api.js';
+import { safeErr } from '../../src/observability/logger.js';
 import { dispatchSlack, type DispatchDeps, type SlackInbound } from './dispatch.js';
 
 type SocketModeClient = SocketModeReceiver['client'];
@@ -75,7 +76,7 @@ export class SlackSocketMode {
       Client = loadSocketModeClient();
     } catch (err) {
       this.state = { state: 'down', detail: `@slack/socket-mode not loadable: ${(err as Error).message}` };
-      this.opts.log.error({ err: (err as Error).message }, 'slack socket mode: client library missing');
+      this.opts.log.error({ err: safeErr(err) }, 'slack socket mode: client library missing');
       return;
     }
     const client = new Client({
@@ -101,7 +102,7 @@ export class SlackSocketMode {
     } catch (err) {
       // The SDK gives up for good on some failures (network errors, invalid app token): keep trying ourselves.
       this.state = { state: 'down', detail: `start failed: ${(err as Error).message}` };
-      this.opts.log.warn({ err: (err as Error).message }, 'slack socket mode: start failed, retrying');
+      this.opts.log.warn({ err: safeErr(err) }, 'slack socket mode: start failed, retrying');
       if (this.stopped) return;
       this.restartTimer = setTimeout(() => void this.connect(client), this.opts.restartDelayMs ?? 10_000);
       this.restartTimer.unref?.();
@@ -127,7 +128,7 @@ export class SlackSocketMode {
       else await args.ack(res.body);
     } catch (err) {
       // Not acknowledged: Slack redelivers, and the message id / trigger claim dedupes it.
-      log.warn({ type: args.type, err: (err as Error).message }, 'slack socket mode: envelope not handled');
+      log.warn({ type: args.type, err: safeErr(err) }, 'slack socket mode: envelope not handled');
     }
   }
 

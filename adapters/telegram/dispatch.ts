@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { IngressSink } from '../../src/core/adapter.js';
 import type { ConversationRef, RenderedPart, SendReceipt } from '../../src/core/types.js';
 import { parseUpdate, type BotIdentity, type ParseOptions } from './parse.js';
+import { safeErr } from '../../src/observability/logger.js';
 
 export type DispatchResult = { status: 'accepted' | 'duplicate' | 'command' | 'ignored'; reason?: string };
 
@@ -24,7 +25,7 @@ export async function dispatchUpdate(deps: DispatchDeps, body: unknown, bot: Bot
   const updateId = (body as { update_id?: number }).update_id;
   const qid = outcome.kind === 'command' ? undefined : outcome.callbackQueryId;
   const answered = qid
-    ? deps.api.answerCallbackQuery(qid).catch((err: Error) => log.debug({ err: err.message }, 'answerCallbackQuery failed'))
+    ? deps.api.answerCallbackQuery(qid).catch((err: Error) => log.debug({ err: safeErr(err) }, 'answerCallbackQuery failed'))
     : Promise.resolve();
   try {
     switch (outcome.kind) {
@@ -58,7 +59,7 @@ async function runCommand(
   try {
     text = (await sink.command(invocation)).text;
   } catch (err) {
-    log.error({ command: invocation.name, err: (err as Error).message }, 'telegram command failed');
+    log.error({ command: invocation.name, err: safeErr(err) }, 'telegram command failed');
     text = 'Sorry, that command failed. Please try again later.';
   }
   // Telegram has no ephemeral messages in chats: the answer is posted in the chat (and topic) it came from.
@@ -74,7 +75,7 @@ async function runCommand(
       });
     }
   } catch (err) {
-    log.warn({ command: invocation.name, err: (err as Error).message }, 'telegram command answer not delivered');
+    log.warn({ command: invocation.name, err: safeErr(err) }, 'telegram command answer not delivered');
   }
   return { status: 'command' };
 }

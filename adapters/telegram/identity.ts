@@ -6,6 +6,7 @@ import type { Api } from 'grammy';
 import type { Logger } from 'pino';
 import { backoffDelay, sleep, type Backoff } from './backoff.js';
 import type { BotIdentity } from './parse.js';
+import { safeErr } from '../../src/observability/logger.js';
 
 export class BotIdentityCache {
   private value: BotIdentity | undefined;
@@ -34,7 +35,7 @@ export class BotIdentityCache {
       })
       .catch((err: Error) => {
         this.lastError = err.message;
-        this.log().warn({ err: err.message }, 'telegram getMe failed');
+        this.log().warn({ err: safeErr(err) }, 'telegram getMe failed');
         return undefined;
       })
       .finally(() => {

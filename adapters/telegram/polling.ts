@@ -20,6 +20,7 @@ import { IngressError } from '../../src/core/errors.js';
 import { RedisLease } from '../../src/core/lease.js';
 import { backoffDelay, DEFAULT_BACKOFF, sleep, type Backoff } from './backoff.js';
 import { ALLOWED_UPDATES } from './limits.js';
+import { safeErr } from '../../src/observability/logger.js';
 
 export interface PollerOptions {
   api: Api;
@@ -95,7 +96,7 @@ export class TelegramPoller {
     this.controller = controller;
     this.loopState = { state: 'connecting' };
     this.loop = this.run(controller.signal).catch((err: Error) => {
-      this.o.log().error({ err: err.message }, 'telegram polling loop crashed');
+      this.o.log().error({ err: safeErr(err) }, 'telegram polling loop crashed');
       this.loopState = { state: 'down', detail: 'polling loop crashed' };
     });
   }
@@ -116,7 +117,7 @@ export class TelegramPoller {
     await this.o.api.deleteWebhook({ drop_pending_updates: false }, signal as GrammySignal).then(
       () => (this.loopState = { state: 'up' }),
       (err: Error) => {
-        if (!signal.aborted) log.warn({ err: err.message }, 'telegram deleteWebhook failed');
+        if (!signal.aborted) log.warn({ err: safeErr(err) }, 'telegram deleteWebhook failed');
       },
     );
     let offset: number | undefined;
@@ -154,10 +155,10 @@ export class TelegramPoller {
       } catch (err) {
         if (err instanceof IngressError) {
           // Retrying cannot fix a malformed update; skipping it is the only way past it.
-          this.o.log().warn({ update_id: update.update_id, err: err.message }, 'malformed telegram update skipped');
+          this.o.log().warn({ update_id: update.update_id, err: safeErr(err) }, 'malformed telegram update skipped');
           return true;
         }
-        this.o.log().warn({ update_id: update.update_id, attempt, err: (err as Error).message }, 'telegram update not submitted; retrying');
+        this.o.log().warn({ update_id: update.update_id, attempt, err: safeErr(err) }, 'telegram update not submitted; retrying');
         await sleep(backoffDelay(attempt, this.backoff), signal);
       }
     }

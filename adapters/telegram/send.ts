@@ -12,6 +12,7 @@ import { PermanentSendError, RateLimitedError } from '../../src/core/errors.js';
 import type { ConversationRef, RenderedPart, SendReceipt } from '../../src/core/types.js';
 import { TYPING_REFRESH_MS } from './limits.js';
 import { toPlainText } from './markdownv2.js';
+import { safeErr } from '../../src/observability/logger.js';
 
 /** Numeric chat ids as numbers (they fit in 52 bits); `@channelname` stays a string. */
 export function chatIdOf(ref: ConversationRef): number | string {
@@ -84,7 +85,7 @@ export class TelegramSender {
       try {
         await this.api.sendChatAction(chatIdOf(ref), 'typing', threadOf(ref));
       } catch (err) {
-        this.log().debug({ chat: ref.channel, err: (err as Error).message }, 'telegram typing failed');
+        this.log().debug({ chat: ref.channel, err: safeErr(err) }, 'telegram typing failed');
         // Blocked, kicked, chat gone: no point in asking again every few seconds.
         if (mapSendError(err) instanceof PermanentSendError) stopped = true;
       }

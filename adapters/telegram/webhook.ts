@@ -12,6 +12,7 @@ import type { DispatchResult } from './dispatch.js';
 import { ALLOWED_UPDATES } from './limits.js';
 import type { BotIdentity } from './parse.js';
 import { SECRET_HEADER, SECRET_TOKEN_PATTERN, verifySecretToken } from './verify.js';
+import { safeErr } from '../../src/observability/logger.js';
 
 export interface WebhookDeps {
   path: string;
@@ -48,7 +49,7 @@ export function registerWebhookRoute(http: FastifyInstance, sink: IngressSink, d
       return reply.code(200).send({});
     } catch (err) {
       if (err instanceof IngressError) return reply.code(err.status).send({ error: err.message });
-      deps.log().error({ err: (err as Error).message }, 'telegram update not submitted; Telegram will retry');
+      deps.log().error({ err: safeErr(err) }, 'telegram update not submitted; Telegram will retry');
       return reply.code(503).send({ error: 'try again' });
     }
   });

@@ -32,6 +32,7 @@ import { currentPause, noticeOnce } from './pause.js';
 import { principalOf, userKeyOf, type AccessKeys, type AccessPolicy } from './policy.js';
 import { standingOf, type Standing } from './standing.js';
 import { recordUsage, rememberUsername, usageOn, utcDay } from './store.js';
+import { safeErr } from '../observability/logger.js';
 
 export interface GateDeps {
   db: Db;
@@ -145,7 +146,7 @@ export function accessHooks(d: GateDeps): TurnHooks {
 
   return {
     async beforeRun(ctx) {
-      await learnUsernames(ctx.events).catch((err: Error) => d.log.warn({ err: err.message }, 'could not remember usernames'));
+      await learnUsernames(ctx.events).catch((err: Error) => d.log.warn({ err: safeErr(err) }, 'could not remember usernames'));
       const people = ctx.events.filter((e) => !isSynthetic(e) && !e.sender.isBot);
 
       const pause = await currentPause(d.redis, d.keys);

@@ -9,6 +9,7 @@
  *   per-user token usage after each commit.
  */
 import type { GatewayModule, ModuleDeps } from '../core/module.js';
+import { deadLetterCommands } from './commands/deadletters.js';
 import { moderationCommands } from './commands/moderation.js';
 import { operationCommands } from './commands/operations.js';
 import { selfCommands } from './commands/self.js';
@@ -20,6 +21,7 @@ import { commandCaller } from './standing.js';
 import { packageVersion } from './status.js';
 import { writeAudit } from './store.js';
 import { memoryPort, schedulerPorts } from './wiring.js';
+import { safeErr } from '../observability/logger.js';
 
 export interface AccessModuleOptions {
   /** Replace the memory / scheduler ports (tests, or a gateway without those modules). */
@@ -39,7 +41,7 @@ export function createAccessModule(deps: ModuleDeps, opts: AccessModuleOptions =
       try {
         await writeAudit(db, entry);
       } catch (err) {
-        log.error({ command: entry.invocation.name, actor: entry.caller.principal, result: entry.result, err: (err as Error).message }, 'audit entry not written');
+        log.error({ command: entry.invocation.name, actor: entry.caller.principal, result: entry.result, err: safeErr(err) }, 'audit entry not written');
         throw err;
       }
     },
@@ -52,7 +54,7 @@ export function createAccessModule(deps: ModuleDeps, opts: AccessModuleOptions =
 
   return {
     name: 'access',
-    commands: [...selfCommands(cd), ...moderationCommands(cd), ...operationCommands(cd)],
+    commands: [...selfCommands(cd), ...moderationCommands(cd), ...operationCommands(cd), ...deadLetterCommands({ redis: deps.redis, keys: deps.keys, sink: deps.sink })],
     hooks: accessHooks({ db, redis: deps.redis, keys, policy, config: deps.config, adapters: deps.adapters, paceKey: deps.keys.pace, log }),
   };
 }

@@ -13,6 +13,7 @@ import type { ConversationRef } from '../core/types.js';
 import { pace } from '../outbound/pacer.js';
 import type { Queues } from '../queue/queues.js';
 import type { AccessKeys } from './policy.js';
+import { safeErr } from '../observability/logger.js';
 
 export const PAUSE_NOTICE =
   "I'm down for a short maintenance right now. Your message is safe: I'll answer it as soon as I'm back.";
@@ -68,7 +69,7 @@ export async function noticeOnce(d: NoticeDeps, pause: PauseState, conversationK
   } catch (err) {
     // Give the claim back so the next look (PAUSE_RECHECK_MS) tries again; the messages themselves are safe.
     await d.redis.del(claim).catch(() => undefined);
-    d.log.warn({ conversation: conversationKey, err: (err as Error).message }, 'pause notice not sent');
+    d.log.warn({ conversation: conversationKey, err: safeErr(err) }, 'pause notice not sent');
     return false;
   }
 }

@@ -13,6 +13,7 @@ import { OfflineModel } from './offline-model.js';
 import { baseTools } from './tools.js';
 import type { TurnContext } from '../core/module.js';
 import type { TurnSession } from './session.js';
+import { safeErr } from '../observability/logger.js';
 
 export interface TurnOutput {
   text: string;
@@ -76,7 +77,7 @@ export function createAgentRuntime(config: Config, log: Logger, extraTools: Tool
           minTimeout: offline ? 50 : 1_000,
           maxTimeout: 15_000,
           onFailedAttempt: ({ error, attemptNumber }) =>
-            log.warn({ attempt: attemptNumber, err: error.message }, 'model call failed'),
+            log.warn({ attempt: attemptNumber, err: safeErr(error) }, 'model call failed'),
           shouldRetry: () => !signal?.aborted,
         },
       );

@@ -15,6 +15,7 @@ import { ApiError } from './http.js';
 import { CRON_QUEUE, uuid5 } from './ids.js';
 import { prepareRun, type RunCreateBody } from './run-create.js';
 import { apiCrons } from './schema.js';
+import { safeErr } from '../observability/logger.js';
 
 export type CronRow = typeof apiCrons.$inferSelect;
 interface FireJob {
@@ -117,9 +118,9 @@ export class CronService {
     const worker = new Worker<FireJob>(CRON_QUEUE, (job) => this.fire(job), {
       connection: connect() as ConnectionOptions, prefix: this.bullPrefix, concurrency: 4,
     });
-    worker.on('failed', (job, err) => this.ctx.log.warn({ job: job?.id, err: err.message }, 'cron firing failed'));
-    worker.on('error', (err) => this.ctx.log.error({ err: err.message }, 'cron worker error'));
-    const reconcile = () => this.reconcile().catch((err: Error) => this.ctx.log.warn({ err: err.message }, 'cron reconcile failed'));
+    worker.on('failed', (job, err) => this.ctx.log.warn({ job: job?.id, err: safeErr(err) }, 'cron firing failed'));
+    worker.on('error', (err) => this.ctx.log.error({ err: safeErr(err) }, 'cron worker error'));
+    const reconcile = () => this.reconcile().catch((err: Error) => this.ctx.log.warn({ err: safeErr(err) }, 'cron reconcile failed'));
     await reconcile();
     const timer = setInterval(() => void reconcile(), reconcileEveryMs);
     timer.unref();

@@ -24,6 +24,7 @@ import { streamOperations } from './stream.js';
 import { threadOperations } from './threads.js';
 import { RunWaiters } from './waiters.js';
 import { registerWebChat } from './web.js';
+import { safeErr } from '../observability/logger.js';
 
 export { createApiKey, listApiKeys, revokeApiKey, verifyApiKey } from './auth.js';
 
@@ -94,7 +95,7 @@ export function createApiModule(deps: ModuleDeps): GatewayModule {
           await ctx.runs.sweep();
           await purgeExpired(ctx);
         } catch (err) {
-          log.warn({ err: (err as Error).message }, 'api sweep failed; will retry');
+          log.warn({ err: safeErr(err) }, 'api sweep failed; will retry');
         }
         if (!stopped) timer = setTimeout(() => void sweep(), config.API_SWEEP_INTERVAL_MS);
       };

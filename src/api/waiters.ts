@@ -6,6 +6,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { FinalStatus, RunDone } from './run-service.js';
+import { safeErr } from '../observability/logger.js';
 
 export interface WaitHandle {
   /** The final status, or null after the timeout. */
@@ -59,7 +60,7 @@ export class RunWaiters {
     set.add(fn);
     const timer = setTimeout(() => finish(null), timeoutMs);
     const poller = setInterval(() => {
-      poll().then((s) => s && finish(s), (err: Error) => this.log.debug({ err: err.message }, 'run poll failed'));
+      poll().then((s) => s && finish(s), (err: Error) => this.log.debug({ err: safeErr(err) }, 'run poll failed'));
     }, pollEveryMs);
     return { promise, cancel: () => finish(null) };
   }

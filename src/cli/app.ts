@@ -23,11 +23,12 @@ import { DeliveryWaiters } from '../outbound/notifications.js';
 import { Inbox } from '../queue/inbox.js';
 import { keys as makeKeys, type Keys } from '../queue/keys.js';
 import { Queues } from '../queue/queues.js';
-import { createRedis } from '../queue/redis.js';
+import { checkEvictionPolicy, createRedis } from '../queue/redis.js';
 import { startWorker, type RunningWorker } from '../worker/index.js';
 import { buildPlatformAdapters } from './channels.js';
 import { buildModules } from './modules.js';
 import { registerPlatformCommands } from './register-commands.js';
+import { safeErr } from '../observability/logger.js';
 
 export type Role = 'gateway' | 'worker' | 'all';
 
@@ -105,7 +106,8 @@ export function composeApp(o: AppOptions): Composition {
 
   // Every role has a sink: workers use it for synthetic events (check-ins, reminders, API runs).
   const sink = createIngressSink({
-    inbox, queues, redis, keys: k, commands, log, maxInputChars: config.MAX_INPUT_CHARS, claimTtlSeconds: config.DEDUPE_TTL_SECONDS,
+    inbox, queues, redis, keys: k, commands, log, maxInputChars: config.MAX_INPUT_CHARS,
+    maxAttachments: config.MAX_ATTACHMENTS, maxAttachmentBytes: config.MAX_ATTACHMENT_BYTES, claimTtlSeconds: config.DEDUPE_TTL_SECONDS,
     onSubmit: (platform, outcome) => inboundEvents.inc({ platform, outcome }),
   });
   const moduleDeps: ModuleDeps = {
@@ -131,11 +133,17 @@ export async function startApp(o: AppOptions): Promise<App> {
   const gateway = o.role !== 'worker';
   const worker = o.role !== 'gateway';
   const c = composeApp(o);
+  try {
+    await checkEvictionPolicy(c.redis, config.isProduction, (msg) => log.warn(msg));
+  } catch (err) {
+    await c.close();
+    throw err;
+  }
   const { redis, connect, database, keys: k, queues, inbox, commands, waiters, adapters, sink, modules } = c;
   if (waiters) await waiters.start(connect());
   if (gateway && config.COMMANDS_REGISTER_ON_START) {
     // In the background: a platform that is slow or down must not hold up (or fail) the start of the others.
-    void registerPlatformCommands(config, commands.list(), log).catch((err: Error) => log.warn({ err: err.message }, 'command registration failed; run `npm run commands:register` later'));
+    void registerPlatformCommands(config, commands.list(), log).catch((err: Error) => log.warn({ err: safeErr(err) }, 'command registration failed; run `npm run commands:register` later'));
   }
 
   const server = await buildServer({
@@ -168,7 +176,7 @@ export async function startApp(o: AppOptions): Promise<App> {
       concurrency: config.WORKER_CONCURRENCY, outboundConcurrency: config.OUTBOUND_CONCURRENCY,
       historyLimit: config.SESSION_HISTORY_LIMIT, batchMax: config.TURN_BATCH_MAX,
       lockDurationMs: o.lockDurationMs ?? config.JOB_LOCK_MS, sweepEveryMs: o.sweepEveryMs ?? config.SWEEP_INTERVAL_MS,
-      hooks: modules.flatMap((m) => (m.hooks ? [m.hooks] : [])),
+      hooks: modules.flatMap((m) => (m.hooks ? [m.hooks] : [])), deadLetterAfter: config.DEADLETTER_AFTER_ATTEMPTS,
     });
   }
   const moduleStops: (() => Promise<void>)[] = [];
@@ -188,8 +196,8 @@ export async function startApp(o: AppOptions): Promise<App> {
       if (stopped) return;
       stopped = true;
       await server.close(); // stop taking requests first
-      for (const a of adapters.all()) await a.stop?.().catch((err: Error) => log.warn({ err: err.message }, 'adapter stop failed'));
-      for (const stop of moduleStops) await stop().catch((err: Error) => log.warn({ err: err.message }, 'module stop failed'));
+      for (const a of adapters.all()) await a.stop?.().catch((err: Error) => log.warn({ err: safeErr(err) }, 'adapter stop failed'));
+      for (const stop of moduleStops) await stop().catch((err: Error) => log.warn({ err: safeErr(err) }, 'module stop failed'));
       await running?.close(config.SHUTDOWN_GRACE_MS);
       await waiters?.stop();
       await c.close();

@@ -6,7 +6,7 @@
 import { ensureDevApiKey } from '../api/dev-key.js';
 import { migrate } from '../db/migrate.js';
 import { openDatabase } from '../db/client.js';
-import { createLogger } from '../observability/logger.js';
+import { createLogger, safeErr } from '../observability/logger.js';
 import { startApp, type Role } from './app.js';
 import { writeDevRecord } from './dev-record.js';
 import { startEmbeddedPostgres, startRedisServer, type DevService } from './dev-services.js';
@@ -102,7 +102,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
   // Last line of defence: log, never die, for errors a library let escape (the supervisor logic lives in adapters).
-  process.on('unhandledRejection', (err) => log.error({ err: (err as Error)?.message }, 'unhandled rejection'));
+  process.on('unhandledRejection', (err) => log.error({ err: safeErr(err) }, 'unhandled rejection'));
 }
 
 main().catch((err) => {

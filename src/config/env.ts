@@ -45,6 +45,11 @@ export const envSchema = z.object({
 
   SESSION_HISTORY_LIMIT: int(40, 1),
   MAX_INPUT_CHARS: int(16_000, 1),
+  /** Attachments kept per inbound event, and their total metadata size (names, types, URLs); the rest are dropped. */
+  MAX_ATTACHMENTS: int(10, 0),
+  MAX_ATTACHMENT_BYTES: int(16_384, 256),
+  /** A turn failing this many times for a reason retrying cannot fix (bad data, not an outage) is dead-lettered. */
+  DEADLETTER_AFTER_ATTEMPTS: int(5, 2),
   TURN_BATCH_MAX: int(50, 1),
   WORKER_CONCURRENCY: int(16, 1),
   OUTBOUND_CONCURRENCY: int(32, 1),

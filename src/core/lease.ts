@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { safeErr } from '../observability/logger.js';
 
 const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`;
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
@@ -79,7 +80,7 @@ export class RedisLease {
       }
     } catch (err) {
       // Redis unreachable: a holder cannot prove it still holds the lease, so it steps down before the TTL ends.
-      this.log.warn({ lease: this.key, err: (err as Error).message }, 'lease check failed');
+      this.log.warn({ lease: this.key, err: safeErr(err) }, 'lease check failed');
       if (this.holding) await this.lose('redis unreachable');
     }
     this.schedule();
@@ -91,7 +92,7 @@ export class RedisLease {
     try {
       await this.handlers.onLost();
     } catch (err) {
-      this.log.error({ lease: this.key, err: (err as Error).message }, 'lease onLost failed');
+      this.log.error({ lease: this.key, err: safeErr(err) }, 'lease onLost failed');
     }
   }
 

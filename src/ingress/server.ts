@@ -8,6 +8,7 @@ import type { ChannelAdapter, ChannelHealth, IngressSink } from '../core/adapter
 import { IngressError } from '../core/errors.js';
 import { registry } from '../observability/metrics.js';
 import { registerAdapterRoutes } from './raw-body.js';
+import { safeErr } from '../observability/logger.js';
 
 export interface ServerOptions {
   log: Logger;
@@ -36,7 +37,7 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
     if (err.statusCode === 413 || err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return reply.code(413).send({ error: 'request body too large' });
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return reply.code(err.statusCode).send({ error: err.message });
     // Redis or the database unreachable: the platform should retry later, and will.
-    req.log.error({ err: err.message, url: req.url }, 'request failed');
+    req.log.error({ err: safeErr(err), url: req.url }, 'request failed');
     return reply.code(503).send({ error: 'temporarily unavailable, retry later' });
   });
 

@@ -1,6 +1,6 @@
 /**
- * The IngressSink every adapter hands its events to: validate, refuse oversized input, dedupe + append to the
- * conversation's inbox, and make sure a turn is scheduled. Resolves only when the event is durably in Redis, so
+ * The IngressSink every adapter hands its events to: sanitise every string (sanitize.ts), cap attachments, refuse
+ * oversized input, validate, dedupe + append to the conversation's inbox, and make sure a turn is scheduled. Resolves only when the event is durably in Redis, so
  * an adapter may acknowledge the platform right after.
  */
 import type { Redis } from 'ioredis';
@@ -10,6 +10,8 @@ import type { IngressSink } from '../core/adapter.js';
 import { IngressError } from '../core/errors.js';
 import { conversationKey, inboundEventSchema } from '../core/types.js';
 import { correlationId } from '../observability/logger.js';
+import { capAttachments, inputChars } from './limits.js';
+import { sanitizeEvent } from './sanitize.js';
 import type { Inbox } from '../queue/inbox.js';
 import type { Keys } from '../queue/keys.js';
 import type { Queues } from '../queue/queues.js';
@@ -22,6 +24,9 @@ export interface SinkOptions {
   commands: CommandRegistry;
   log: Logger;
   maxInputChars: number;
+  /** Most attachments kept per event, and their total metadata size in bytes (the rest are dropped). */
+  maxAttachments?: number;
+  maxAttachmentBytes?: number;
   claimTtlSeconds: number;
   onSubmit?(platform: string, outcome: 'accepted' | 'duplicate' | 'refused'): void;
 }
@@ -29,21 +34,32 @@ export interface SinkOptions {
 export function createIngressSink(o: SinkOptions): IngressSink {
   return {
     log: o.log,
-    async submit(event) {
-      if (event.text.length > o.maxInputChars) {
+    async submit(input) {
+      // Before anything else: the limits, dedupe and storage all see the stored form.
+      let event = sanitizeEvent(input);
+      const limits = { maxInputChars: o.maxInputChars, maxAttachments: o.maxAttachments ?? 10, maxAttachmentBytes: o.maxAttachmentBytes ?? 16_384 };
+      const { kept, dropped } = capAttachments(event.attachments ?? [], limits);
+      if (dropped) {
+        o.log.warn({ correlationId: correlationId([event.id]), platform: event.platform, kept: kept.length, dropped }, 'attachments over the limit dropped');
+        event = { ...event, attachments: kept };
+      }
+      const chars = inputChars({ text: event.text, attachments: kept });
+      if (chars > o.maxInputChars) {
         o.onSubmit?.(event.platform, 'refused');
         // HTTP clients (the local channel, the agent API) read a 413. A chat platform cannot show one to its user,
         // so the message goes on without its text and the turn answers with a polite refusal (src/access/gate.ts).
         if (event.platform === 'local' || event.platform === 'api') {
-          throw new IngressError(413, `message too long: ${event.text.length} characters, the limit is ${o.maxInputChars}`);
+          throw new IngressError(413, `message too long: ${chars} characters, the limit is ${o.maxInputChars}`);
         }
-        event = { ...event, text: '', attachments: [], tooLongChars: event.text.length };
+        event = { ...event, text: '', attachments: [], tooLongChars: chars };
       }
       const { raw: _raw, ...plain } = event;
       const parsed = inboundEventSchema.safeParse(plain);
       if (!parsed.success) {
         o.onSubmit?.(event.platform, 'refused');
-        throw new IngressError(400, `invalid event: ${parsed.error.issues[0]?.message ?? 'unknown'}`);
+        // Names the field, never the value (zod messages can quote what they received).
+        const issue = parsed.error.issues[0];
+        throw new IngressError(400, `invalid event: ${issue ? `${issue.path.join('.') || 'event'} (${issue.code})` : 'unknown'}`);
       }
       const key = conversationKey(parsed.data.conversation);
       const { fresh, needTurn } = await o.inbox.append(key, parsed.data);

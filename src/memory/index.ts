@@ -20,6 +20,7 @@ import { createStore } from './store/index.js';
 import { memoryTools } from './tools.js';
 import { visibleIn } from './recall.js';
 import type { Memory, VisibilityOptions } from './types.js';
+import { safeErr } from '../observability/logger.js';
 
 export type { Memory, MemoryStore } from './types.js';
 
@@ -88,7 +89,7 @@ export function createMemoryModule(deps: ModuleDeps): MemoryModule {
           ]);
           ctx.instructions.push(...lines);
         } catch (err) {
-          log.warn({ err: (err as Error).message }, 'recall failed; the turn runs without memories');
+          log.warn({ err: safeErr(err) }, 'recall failed; the turn runs without memories');
         } finally {
           clearTimeout(timer);
         }
@@ -113,7 +114,7 @@ export function createMemoryModule(deps: ModuleDeps): MemoryModule {
         concurrency: 4,
         lockDuration: 120_000, // a model call can take a while; the job is idempotent if it runs again anyway
       });
-      worker.on('failed', (job, err) => log.warn({ attempts: job?.attemptsMade, err: err.message }, 'memory extraction failed'));
+      worker.on('failed', (job, err) => log.warn({ attempts: job?.attemptsMade, err: safeErr(err) }, 'memory extraction failed'));
       return async () => {
         await worker.close();
       };

@@ -16,7 +16,7 @@ import type { ConversationRef } from '../core/types.js';
 import type { Db } from '../db/client.js';
 import { preparedQuery } from '../db/prepared.js';
 import { outbox, receipts, turns } from '../db/schema.js';
-import { correlationId } from '../observability/logger.js';
+import { correlationId, safeErr } from '../observability/logger.js';
 import { outboundParts } from '../observability/metrics.js';
 import { publishDelivered } from './notifications.js';
 import { pace } from './pacer.js';
@@ -143,7 +143,7 @@ async function deliverOne(deps: DeliverDeps, o: typeof outbox.$inferSelect, even
           continue;
         }
         if (err instanceof PermanentSendError) {
-          log.warn({ reason: err.reason, err: err.message }, 'platform refused the conversation; reply marked failed');
+          log.warn({ reason: err.reason, err: safeErr(err) }, 'platform refused the conversation; reply marked failed');
           await deps.onPermanentFailure?.(ref, err);
           return finish('failed', parts.slice(0, i), `${err.reason}: ${err.message}`);
         }
@@ -157,7 +157,7 @@ async function deliverOne(deps: DeliverDeps, o: typeof outbox.$inferSelect, even
         () => writeReceipt(deps.db, o.turnId, i, receipt.platformMessageId),
         {
           retries: RECEIPT_RETRIES, minTimeout: 250, maxTimeout: 5_000,
-          onFailedAttempt: ({ error, attemptNumber }) => log.warn({ part: i, attempt: attemptNumber, err: error.message }, 'receipt write failed after a send; retrying'),
+          onFailedAttempt: ({ error, attemptNumber }) => log.warn({ part: i, attempt: attemptNumber, err: safeErr(error) }, 'receipt write failed after a send; retrying'),
         },
       );
       await mark;
@@ -180,7 +180,7 @@ async function markSent(deps: DeliverDeps, turnId: string, i: number, platformMe
   if (!deps.sentKey) return;
   await deps.redis.set(deps.sentKey(`${turnId}:${i}`), platformMessageId, 'EX', SENT_MARK_TTL_SECONDS).then(
     () => undefined,
-    (err: Error) => deps.log.warn({ turnId, part: i, err: err.message }, 'could not mark a sent part in Redis; the receipt write stands alone'),
+    (err: Error) => deps.log.warn({ turnId, part: i, err: safeErr(err) }, 'could not mark a sent part in Redis; the receipt write stands alone'),
   );
 }
 

@@ -83,6 +83,14 @@ export class Inbox {
     return out;
   }
 
+  /** The oldest entry as stored (the JSON, unparsed): what a dead letter keeps. */
+  async head(conversationKey: string): Promise<{ streamId: string; json: string } | null> {
+    const [row] = await this.redis.xrange(this.k.inbox(conversationKey), '-', '+', 'COUNT', 1);
+    if (!row) return null;
+    const [streamId, fields] = row;
+    return { streamId, json: fields[fields.indexOf('e') + 1] ?? '' };
+  }
+
   /** Remove these entries; returns how many remain. */
   async ack(conversationKey: string, streamIds: string[]): Promise<number> {
     return (await this.redis.eval(ACK, 2, this.k.inbox(conversationKey), this.k.inboxes, conversationKey, ...streamIds)) as number;

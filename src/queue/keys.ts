@@ -16,6 +16,12 @@ export interface Keys {
   /** Pub/sub channel: a local-channel part was appended (payload: its stream key). */
   localSent: string;
   lease(name: string): string;
+  /** A batch's model output, kept until its turn commits (src/worker/model-cache.ts). */
+  modelOutput(batchHash: string): string;
+  /** A conversation's run of permanent turn failures: the inbox head they were for, and how many. */
+  turnFailures(conversationKey: string): string;
+  /** Hash of dead-lettered events by id (src/worker/deadletter.ts). */
+  deadLetters: string;
 }
 
 export function keys(prefix: string): Keys {
@@ -32,6 +38,9 @@ export function keys(prefix: string): Keys {
     localOut: (c) => `${prefix}:local:out:${c}`,
     localSent: `${prefix}:local:sent`,
     lease: (n) => `${prefix}:lease:${n}`,
+    modelOutput: (h) => `${prefix}:modelout:${h}`,
+    turnFailures: (c) => `${prefix}:tfail:${c}`,
+    deadLetters: `${prefix}:deadletters`,
   };
 }
 

@@ -11,3 +11,16 @@ export function createRedis(url: string, opts: RedisOptions = {}): Redis {
     ...opts,
   });
 }
+
+/**
+ * Redis must never evict: inboxes, dedupe marks, leases and BullMQ's own keys would vanish silently under memory
+ * pressure (lost messages, duplicate answers, two pollers). Read from INFO, which managed Redis services allow
+ * even where CONFIG is disabled. Production refuses to start; development warns.
+ */
+export async function checkEvictionPolicy(redis: Redis, production: boolean, warn: (msg: string) => void): Promise<void> {
+  const policy = /^maxmemory_policy:(\S+)/m.exec(await redis.info('memory'))?.[1];
+  if (!policy || policy === 'noeviction') return;
+  const msg = `Redis maxmemory-policy is ${policy}, but the gateway needs noeviction (evicted keys are lost messages, duplicate answers and broken leases): set maxmemory-policy noeviction in the Redis configuration.`;
+  if (production) throw new Error(msg);
+  warn(msg);
+}

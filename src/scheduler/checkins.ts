@@ -12,6 +12,7 @@ import { checkinId } from './ids.js';
 import { schedulerSpec } from './queue.js';
 import { checkins, type CheckinRow } from './schema.js';
 import { dailyPattern, dailyTimeOf, describeCadence, isValidTimezone, localDay, nextSlotAfter, parseHhmm, validateCadence, type ActiveHours, type Cadence } from './slots.js';
+import { safeErr } from '../observability/logger.js';
 
 export interface CheckinInput {
   /** The conversation: its reference (a command invocation has it) or the key of a conversation the bot knows. */
@@ -106,7 +107,7 @@ export async function mirrorCheckin(ctx: SchedulerCtx, row: CheckinRow): Promise
     if (row.enabled) await ctx.queue.upsertCheckin(row.id, schedulerSpec(row.id, cadenceOf(row), row.timezone));
     else await ctx.queue.removeCheckin(row.id);
   } catch (err) {
-    ctx.log.warn({ checkin: row.id, err: (err as Error).message }, 'check-in mirror to Redis failed; the reconciler will apply it');
+    ctx.log.warn({ checkin: row.id, err: safeErr(err) }, 'check-in mirror to Redis failed; the reconciler will apply it');
   }
 }
 
@@ -166,7 +167,7 @@ export async function disableCheckinById(ctx: SchedulerCtx, id: string, reason: 
     })
     .where(dsql`${checkins.id} = ${id} and (${checkins.enabled} or ${alsoAnnouncements ? checkins.announcements : dsql`false`})`)
     .returning({ id: checkins.id });
-  await ctx.queue.removeCheckin(id).catch((err: Error) => ctx.log.warn({ checkin: id, err: err.message }, 'scheduler removal failed; the reconciler will remove it'));
+  await ctx.queue.removeCheckin(id).catch((err: Error) => ctx.log.warn({ checkin: id, err: safeErr(err) }, 'scheduler removal failed; the reconciler will remove it'));
   return rows.length > 0;
 }
 

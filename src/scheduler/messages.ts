@@ -22,6 +22,7 @@ import { schedulerSpec } from './queue.js';
 import { checkins, scheduledMessages, type ScheduledMessageRow } from './schema.js';
 import { dailyPattern, describeCadence, isValidTimezone, nextSlotAfter, validateCadence } from './slots.js';
 import { parseWhen } from './when.js';
+import { safeErr } from '../observability/logger.js';
 
 export const FANOUT_BATCH = 200;
 
@@ -107,7 +108,7 @@ export async function scheduleMessage(deps: ModuleDeps, input: ScheduleMessageIn
     id: randomUUID(), text, target: input.to === 'optins' ? 'optins' : 'conversation', conversationKey, ref,
     runAt, pattern: cadence?.pattern ?? null, everyMs: cadence?.everyMs ?? null, timezone, createdBy: input.createdBy ?? null,
   }).returning();
-  await mirrorMessage(ctx, row!).catch((err: Error) => ctx.log.warn({ message: row!.id, err: err.message }, 'mirror failed; the reconciler will apply it'));
+  await mirrorMessage(ctx, row!).catch((err: Error) => ctx.log.warn({ message: row!.id, err: safeErr(err) }, 'mirror failed; the reconciler will apply it'));
   return toMessage(row!);
 }
 
@@ -121,7 +122,7 @@ export async function listScheduledMessages(deps: ModuleDeps): Promise<Scheduled
 export async function removeScheduledMessage(deps: ModuleDeps, id: string): Promise<boolean> {
   const ctx = schedulerContext(deps);
   const rows = await ctx.db.delete(scheduledMessages).where(eq(scheduledMessages.id, id)).returning({ id: scheduledMessages.id });
-  await ctx.queue.removeMessage(id).catch((err: Error) => ctx.log.warn({ message: id, err: err.message }, 'job removal failed'));
+  await ctx.queue.removeMessage(id).catch((err: Error) => ctx.log.warn({ message: id, err: safeErr(err) }, 'job removal failed'));
   return rows.length > 0;
 }
 

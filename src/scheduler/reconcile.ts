@@ -18,6 +18,7 @@ import { loadMessage, mirrorMessage } from './messages.js';
 import { sameSpec, schedulerSpec } from './queue.js';
 import { checkins, reminders, scheduledMessages } from './schema.js';
 import { validateCadence } from './slots.js';
+import { safeErr } from '../observability/logger.js';
 
 const PAGE = 2_000;
 const PARALLEL = 64;
@@ -45,7 +46,7 @@ export async function reconcile(ctx: SchedulerCtx, keepGoing: () => boolean = ()
   const report: ReconcileReport = { checkins: 0, upserted: 0, removed: 0, jobsAdded: 0, failed: 0, ms: 0, complete: false };
   const onError = (err: Error) => {
     report.failed++;
-    ctx.log.warn({ err: err.message }, 'reconcile step failed');
+    ctx.log.warn({ err: safeErr(err) }, 'reconcile step failed');
   };
   const actual = await ctx.queue.allSchedulers();
   const wanted = new Set<string>();
@@ -146,7 +147,7 @@ export function startReconciler(ctx: SchedulerCtx): () => Promise<void> {
     if (timer) clearTimeout(timer);
     running = reconcile(ctx, () => lease.held)
       .then((r) => ctx.log.info({ ...r }, 'schedules reconciled'))
-      .catch((err: Error) => ctx.log.warn({ err: err.message }, 'reconcile failed; retrying next period'))
+      .catch((err: Error) => ctx.log.warn({ err: safeErr(err) }, 'reconcile failed; retrying next period'))
       .finally(() => {
         running = undefined;
         if (holding) {

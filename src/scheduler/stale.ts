@@ -19,6 +19,7 @@ import { disableCheckinById } from './checkins.js';
 import type { SchedulerCtx } from './context.js';
 import { checkinId } from './ids.js';
 import { reminders } from './schema.js';
+import { safeErr } from '../observability/logger.js';
 
 /** Reasons that mean the conversation itself is unreachable ('invalid' is about one message, not the chat). */
 export const STALE_REASONS = ['blocked', 'not_found', 'forbidden'] as const;
@@ -72,7 +73,7 @@ export async function watchFailedDeliveries(ctx: SchedulerCtx, sub: Redis): Prom
       const [row] = await ctx.db.select({ error: outbox.error }).from(outbox).where(eq(outbox.turnId, d.turnId));
       const reason = staleReason(row?.error);
       if (reason) await disableUnreachable(ctx, d.conversationKey, reason);
-    })().catch((err: Error) => ctx.log.warn({ err: err.message }, 'failed-delivery check failed'));
+    })().catch((err: Error) => ctx.log.warn({ err: safeErr(err) }, 'failed-delivery check failed'));
   });
   await sub.subscribe(ctx.deps.keys.delivered);
   return async () => {

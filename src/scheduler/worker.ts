@@ -11,6 +11,7 @@ import { JOB, SCHEDULER_QUEUE } from './queue.js';
 import { startReconciler } from './reconcile.js';
 import { fireReminder } from './reminders.js';
 import { watchFailedDeliveries } from './stale.js';
+import { safeErr } from '../observability/logger.js';
 
 /** The slot a scheduler job was created for: BullMQ names its jobs `repeat:<scheduler id>:<slot ms>`. */
 export function slotOf(job: Pick<Job, 'id' | 'timestamp' | 'delay'>): number {
@@ -52,8 +53,8 @@ export async function startSchedulerWorker(ctx: SchedulerCtx): Promise<() => Pro
     prefix: ctx.deps.keys.bullPrefix,
     concurrency: ctx.settings.concurrency,
   });
-  worker.on('failed', (job, err) => ctx.log.warn({ job: job?.id, attempts: job?.attemptsMade, err: err.message }, 'scheduler job failed'));
-  worker.on('error', (err) => ctx.log.error({ err: err.message }, 'scheduler worker error'));
+  worker.on('failed', (job, err) => ctx.log.warn({ job: job?.id, attempts: job?.attemptsMade, err: safeErr(err) }, 'scheduler job failed'));
+  worker.on('error', (err) => ctx.log.error({ err: safeErr(err) }, 'scheduler worker error'));
   const stopReconciler = startReconciler(ctx);
   const stopWatching = await watchFailedDeliveries(ctx, ctx.deps.connect());
   return async () => {

@@ -50,6 +50,12 @@ export async function consumedEvents(db: Db, eventIds: string[]): Promise<Map<st
   return new Map(rows.map((r) => [r.eventId, r.turnId]));
 }
 
+/** Whether a turn with this id was committed (a deterministic id's second commit is refused by the primary key). */
+export async function turnExists(db: Db, turnId: string): Promise<boolean> {
+  const rows = await db.select({ id: turns.id }).from(turns).where(eq(turns.id, turnId)).limit(1);
+  return rows.length > 0;
+}
+
 export interface TurnRecord {
   turnId: string;
   conversationKey: string;

@@ -14,7 +14,9 @@ import type { Inbox } from '../queue/inbox.js';
 import { QUEUE_OUTBOUND, QUEUE_TURNS, type Keys } from '../queue/keys.js';
 import { retryDelay, type ConversationJob, type Queues } from '../queue/queues.js';
 import { startSweeper, sweepOnce } from './maintenance.js';
-import { processConversation } from './turn.js';
+import { guardedTurn } from './deadletter.js';
+import { processConversation, type TurnDeps } from './turn.js';
+import { safeErr } from '../observability/logger.js';
 
 export interface WorkerOptions {
   db: Db;
@@ -35,6 +37,8 @@ export interface WorkerOptions {
   lockDurationMs?: number;
   sweepEveryMs?: number;
   hooks?: TurnHooks[];
+  /** Permanent failures of a turn before its event is dead-lettered (DEADLETTER_AFTER_ATTEMPTS). */
+  deadLetterAfter?: number;
 }
 
 export interface RunningWorker {
@@ -54,14 +58,17 @@ export function startWorker(o: WorkerOptions): RunningWorker {
   };
   const turnWorker = new Worker<ConversationJob>(
     QUEUE_TURNS,
-    (job) =>
-      processConversation(
-        {
-          db: o.db, redis: o.redis, inbox: o.inbox, queues: o.queues, runtime: o.runtime, adapters: o.adapters,
-          deliveredChannel: o.keys.delivered, log: o.log.child({ job: job.id }), historyLimit: o.historyLimit, batchMax: o.batchMax, hooks: o.hooks,
-        },
-        job.data.conversationKey,
-      ),
+    (job) => {
+      const key = job.data.conversationKey;
+      const log = o.log.child({ job: job.id });
+      const deps: TurnDeps = {
+        db: o.db, redis: o.redis, inbox: o.inbox, queues: o.queues, runtime: o.runtime, adapters: o.adapters,
+        deliveredChannel: o.keys.delivered, log, historyLimit: o.historyLimit, batchMax: o.batchMax, hooks: o.hooks,
+        modelOutputKey: o.keys.modelOutput,
+      };
+      const guard = { db: o.db, redis: o.redis, inbox: o.inbox, queues: o.queues, keys: o.keys, log, maxAttempts: o.deadLetterAfter ?? 5 };
+      return guardedTurn(guard, key, job.attemptsMade > 0, (batchMax) => processConversation(batchMax ? { ...deps, batchMax } : deps, key));
+    },
     { ...common, connection: o.connect() as ConnectionOptions, concurrency: o.concurrency },
   );
   const outWorker = new Worker<ConversationJob>(
@@ -77,8 +84,8 @@ export function startWorker(o: WorkerOptions): RunningWorker {
     { ...common, connection: o.connect() as ConnectionOptions, concurrency: o.outboundConcurrency },
   );
   for (const [name, w] of [['turns', turnWorker], ['outbound', outWorker]] as const) {
-    w.on('failed', (job, err) => o.log.warn({ queue: name, job: job?.id, attempts: job?.attemptsMade, err: err.message }, 'job failed; will retry'));
-    w.on('error', (err) => o.log.error({ queue: name, err: err.message }, 'worker error'));
+    w.on('failed', (job, err) => o.log.warn({ queue: name, job: job?.id, attempts: job?.attemptsMade, err: safeErr(err) }, 'job failed; will retry'));
+    w.on('error', (err) => o.log.error({ queue: name, err: safeErr(err) }, 'worker error'));
   }
   const sweep = () => sweepOnce(o.db, o.inbox, o.queues, o.log);
   const stopSweeper = startSweeper(sweep, o.sweepEveryMs ?? 15_000, o.log);

@@ -9,6 +9,7 @@ import type { Db } from '../db/client.js';
 import { outbox } from '../db/schema.js';
 import type { Inbox } from '../queue/inbox.js';
 import type { Queues } from '../queue/queues.js';
+import { safeErr } from '../observability/logger.js';
 
 export async function sweepOnce(db: Db, inbox: Inbox, queues: Queues, log: Logger, outboxAgeMs = 30_000): Promise<{ turns: number; deliveries: number }> {
   let turns = 0;
@@ -34,7 +35,7 @@ export function startSweeper(run: () => Promise<unknown>, everyMs: number, log: 
     try {
       await run();
     } catch (err) {
-      log.warn({ err: (err as Error).message }, 'sweep failed; will retry');
+      log.warn({ err: safeErr(err) }, 'sweep failed; will retry');
     }
     if (!stopped) timer = setTimeout(loop, everyMs);
   };

@@ -14,7 +14,7 @@ import type { Logger } from 'pino';
 import type { Redis } from 'ioredis';
 import { BREAKER_OPEN_NOTICE, ModelUnavailableError } from '../agent/breaker.js';
 import type { AgentRuntime } from '../agent/runtime.js';
-import { correlationId } from '../observability/logger.js';
+import { correlationId, safeErr } from '../observability/logger.js';
 import { modelErrors, modelTokens, turnSeconds, turnsTotal } from '../observability/metrics.js';
 import { TurnSession } from '../agent/session.js';
 import type { BeforeRun, TurnContext, TurnHooks } from '../core/module.js';
@@ -25,6 +25,7 @@ import { publishDelivered } from '../outbound/notifications.js';
 import type { Inbox } from '../queue/inbox.js';
 import type { Queues } from '../queue/queues.js';
 import { commitTurn, consumedEvents, loadConversation, StaleTurnError } from './commit.js';
+import { batchHash, forgetModelOutput, reuseModelOutput } from './model-cache.js';
 
 export const APOLOGY = "Sorry, I couldn't answer that just now. Please try again in a moment.";
 
@@ -43,6 +44,8 @@ export interface TurnDeps {
   typingDelayMs?: number;
   /** Modules' hooks, in order. */
   hooks?: TurnHooks[];
+  /** Redis key keeping a batch's model output until its turn commits (src/worker/model-cache.ts); unset: not kept. */
+  modelOutputKey?: (batchHash: string) => string;
 }
 
 function assistantItem(text: string): AgentInputItem {
@@ -166,6 +169,7 @@ export async function processConversation(deps: TurnDeps, conversationKey: strin
     const input = shown.map(toUserItem);
     const last = fresh.at(-1)!;
     const started = Date.now();
+    const keptKey = deps.modelOutputKey?.(batchHash(eventIds));
     let reply: string | null;
     let outcome: string;
     let usage = { inputTokens: 0, outputTokens: 0, model: deps.runtime.modelName };
@@ -176,16 +180,22 @@ export async function processConversation(deps: TurnDeps, conversationKey: strin
       items = reply ? [...input, assistantItem(reply)] : input;
     } else {
       try {
-        const out = await withTyping(deps, shown.at(-1)!, () => deps.runtime.run(input, session, ctx));
-        usage = out;
+        const out = await reuseModelOutput(deps.redis, keptKey, async () => {
+          const o = await withTyping(deps, shown.at(-1)!, () => deps.runtime.run(input, session, ctx));
+          return { ...o, items: session.pending.length ? session.pending : input };
+        });
+        if (out.reused) log.info('model output of an earlier attempt reused');
+        usage = { inputTokens: out.inputTokens, outputTokens: out.outputTokens, model: out.model };
         reply = out.text.trim() ? out.text : null;
         outcome = reply ? 'replied' : 'silent';
-        items = session.pending.length ? session.pending : input;
-        modelTokens.inc({ direction: 'input' }, out.inputTokens);
-        modelTokens.inc({ direction: 'output' }, out.outputTokens);
+        items = out.items;
+        if (!out.reused) {
+          modelTokens.inc({ direction: 'input' }, out.inputTokens);
+          modelTokens.inc({ direction: 'output' }, out.outputTokens);
+        }
       } catch (err) {
         const open = err instanceof ModelUnavailableError;
-        log.error({ err: (err as Error).message }, open ? 'model circuit open; sending a notice' : 'model failed after retries; apologising');
+        log.error({ err: safeErr(err) }, open ? 'model circuit open; sending a notice' : 'model failed after retries; apologising');
         modelErrors.inc({ reason: open ? 'circuit_open' : 'failed' });
         // A check-in nobody asked for right now must not DM every user an apology during a provider outage.
         const unprompted = shown.every((e) => e.kind === 'checkin');
@@ -201,11 +211,12 @@ export async function processConversation(deps: TurnDeps, conversationKey: strin
         replyTo: last.platformMessageId, outcome, ...usage, durationMs: Date.now() - started,
       });
       log.info({ seq, eventIds, outcome, ms: Date.now() - started }, 'turn committed');
+      await forgetModelOutput(deps.redis, keptKey);
       turnsTotal.inc({ outcome });
       turnSeconds.observe((Date.now() - started) / 1000);
     } catch (err) {
       if (err instanceof StaleTurnError && attempt < 3) {
-        log.warn({ err: err.message }, 'turn was stale; starting over');
+        log.warn({ err: safeErr(err) }, 'turn was stale; starting over');
         return processConversation(deps, conversationKey, attempt + 1);
       }
       throw err;
@@ -213,7 +224,7 @@ export async function processConversation(deps: TurnDeps, conversationKey: strin
     if (reply !== null) await deps.queues.scheduleDelivery(conversationKey);
     else await publishDelivered(deps.redis, deps.deliveredChannel, { turnId, conversationKey, eventIds, outcome: 'silent', parts: [] });
     for (const h of hooks) {
-      await h.afterCommit?.(ctx, { outcome, reply, ...usage }).catch((err: Error) => log.warn({ err: err.message }, 'afterCommit hook failed'));
+      await h.afterCommit?.(ctx, { outcome, reply, ...usage }).catch((err: Error) => log.warn({ err: safeErr(err) }, 'afterCommit hook failed'));
     }
   }
 

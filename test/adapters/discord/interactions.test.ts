@@ -65,6 +65,18 @@ describe('discord interactions endpoint', () => {
     expect(sink.invocations).toEqual([]);
   });
 
+  it('answers 401 to a validly signed interaction replayed 10 minutes later, and runs nothing', async () => {
+    const body = JSON.stringify(commandBody());
+    const old = String(Math.floor(Date.now() / 1000) - 600);
+    const before = { claims: sink.claims.length, invocations: sink.invocations.length };
+    const res = await post(body, signer.headers(body, old));
+    expect(res.statusCode).toBe(401);
+    const future = await post(body, signer.headers(body, String(Math.floor(Date.now() / 1000) + 600)));
+    expect(future.statusCode).toBe(401);
+    expect(sink.claims.length).toBe(before.claims);
+    expect(sink.invocations.length).toBe(before.invocations);
+  });
+
   it('answers PING with PONG', async () => {
     const res = await post(pingFixture);
     expect(res.statusCode).toBe(200);
@@ -166,7 +178,7 @@ describe('discord interactions endpoint', () => {
     fake.rest.script({ path: new RegExp(`/webhooks/${IDS.app}/${body.token}`), status: 404, body: { message: 'Unknown Webhook', code: 10015 } });
     await post(body);
     await waitFor(() => logs.text().includes('discord interaction reply failed'), 'failure logged');
-    expect(logs.text()).toContain('Unknown Webhook');
+    expect(logs.text()).toMatch(/"status":404,.*"code":10015|"code":10015,.*"status":404/); // Discord's code, not its message
     for (const secret of [body.token, 'interaction-token-', fake.token]) expect(logs.text()).not.toContain(secret);
   });
 });

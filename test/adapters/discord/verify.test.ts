@@ -35,6 +35,18 @@ describe('discord ed25519 verification', () => {
     expect(verify('', '', Buffer.alloc(0))).toBe(false);
   });
 
+  it('rejects a validly signed timestamp more than 5 minutes off, past or future (replays)', () => {
+    const verify = createInteractionVerifier(signer.publicKeyHex);
+    const now = Math.floor(Date.now() / 1000);
+    for (const [offset, ok] of [[-600, false], [-301 - 5, false], [-240, true], [0, true], [240, true], [306, false], [3600, false]] as const) {
+      const h = signer.headers(body, String(now + offset));
+      expect(verify(h['x-signature-ed25519'], h['x-signature-timestamp'], Buffer.from(body)), `offset ${offset}s`).toBe(ok);
+    }
+    // Not a number: refused rather than compared as NaN.
+    const odd = signer.headers(body, '1e3');
+    expect(verify(odd['x-signature-ed25519'], odd['x-signature-timestamp'], Buffer.from(body))).toBe(false);
+  });
+
   it('refuses a public key that is not 32 bytes of hex', () => {
     expect(() => publicKeyFromHex('abc')).toThrow(/64 hex/);
     expect(verifyDiscordSignature('not-a-key', 'a'.repeat(128), '1', Buffer.from('x'))).toBe(false);
