@@ -1,7 +1,7 @@
 /**
  * The Telegram channel on the REAL app (composition root, ingress sink, worker, outbox, delivery) against the
  * loopback fake Bot API: env for `startTestApp`, updates shaped like the documented samples in
- * shared/fixtures/telegram, webhook posts, and bounded waits that read what a Telegram user would see.
+ * test/fixtures/telegram, webhook posts, and bounded waits that read what a Telegram user would see.
  */
 import postgres from 'postgres';
 import type { ChannelAdapter } from '../../../src/core/adapter.js';

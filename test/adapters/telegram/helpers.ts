@@ -9,7 +9,7 @@ export const BOT = { id: 123456789, username: 'gateway_test_bot' };
 export const SECRET = 'webhook_Secret-123';
 export const silent = pino({ level: 'silent' });
 
-const FIXTURES = new URL('../../../../shared/fixtures/telegram/', import.meta.url);
+const FIXTURES = new URL('../../fixtures/telegram/', import.meta.url);
 
 export function fixture(name: string): Record<string, any> {
   return JSON.parse(readFileSync(new URL(name, FIXTURES), 'utf8'));

@@ -1,10 +1,10 @@
 /**
  * Ids and payload builders for the fake Discord, starting from the documented fixtures in
- * ../shared/fixtures/discord (the fixture's guild, channel and author are reused as the main cast).
+ * test/fixtures/discord (the fixture's guild, channel and author are reused as the main cast).
  */
 import { readFileSync } from 'node:fs';
 
-const FIXTURES = new URL('../../../../shared/fixtures/discord/', import.meta.url);
+const FIXTURES = new URL('../../fixtures/discord/', import.meta.url);
 
 export function loadFixture<T = Record<string, unknown>>(name: string): T {
   return JSON.parse(readFileSync(new URL(name, FIXTURES), 'utf8')) as T;

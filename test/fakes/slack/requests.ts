@@ -9,7 +9,7 @@ import { pino, type Logger } from 'pino';
 import type { CommandInvocation, CommandResult, IngressSink } from '../../../src/core/adapter.js';
 import type { InboundEvent } from '../../../src/core/types.js';
 
-const FIXTURES = new URL('../../../../shared/fixtures/slack/', import.meta.url);
+const FIXTURES = new URL('../../fixtures/slack/', import.meta.url);
 
 export function fixtureText(name: string): string {
   return readFileSync(new URL(name, FIXTURES), 'utf8').trim();

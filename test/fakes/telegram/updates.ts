@@ -1,4 +1,4 @@
-/** Builders for Telegram updates, shaped like the documented samples in shared/fixtures/telegram. */
+/** Builders for Telegram updates, shaped like the documented samples in test/fixtures/telegram. */
 
 export const USER = { id: 1111111, is_bot: false, first_name: 'Test', last_name: 'User', username: 'test_user' };
 export const OTHER_BOT = { id: 7777777, is_bot: true, first_name: 'Other', username: 'other_bot' };
