@@ -12,6 +12,7 @@ import type { DeliveryWaiters } from '../../src/outbound/notifications.js';
 import { localMessageSchema, toInboundEvent } from './parse.js';
 import { readLocal } from './send.js';
 import { apiKeyMatches } from './verify.js';
+import { parseJson as parseBoundedJson } from '../../src/ingress/json.js';
 
 export interface LocalRouteOptions {
   redis: Redis;
@@ -24,7 +25,7 @@ export interface LocalRouteOptions {
 function parseJson(body: unknown): unknown {
   if (!Buffer.isBuffer(body) || !body.length) return undefined;
   try {
-    return JSON.parse(body.toString('utf8'));
+    return parseBoundedJson(body);
   } catch {
     return undefined;
   }

@@ -13,6 +13,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { IngressSink } from '../../src/core/adapter.js';
 import { IngressError } from '../../src/core/errors.js';
+import { parseJson } from '../../src/ingress/json.js';
 import { parseEventCallback, SlackPayloadError, type ParseContext } from './parse.js';
 import { envelopeSchema, eventCallbackSchema, urlVerificationSchema } from './schemas.js';
 import { verifySlackSignature } from './verify.js';
@@ -92,7 +93,7 @@ export function eventsHandler(deps: EnvelopeDeps & { signingSecret: string }) {
     }
     let json: unknown;
     try {
-      json = JSON.parse(raw.toString('utf8'));
+      json = parseJson(raw);
     } catch {
       await reply.code(400).send({ error: 'malformed JSON' });
       return;

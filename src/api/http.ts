@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { IngressError } from '../core/errors.js';
 import type { Db } from '../db/client.js';
+import { errorSummary } from '../observability/logger.js';
 import { verifyApiKey } from './auth.js';
 import { takeToken, type RateLimit } from './rate-limit.js';
 
@@ -96,7 +97,7 @@ export function registerOperations(scope: FastifyInstance, ops: Operation[], o: 
     if (err instanceof ApiError) return reply.code(err.status).send({ detail: err.message });
     if (err instanceof IngressError) return reply.code(err.status).send({ detail: err.message });
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return reply.code(err.statusCode).send({ detail: err.message });
-    req.log.error({ err: err.message, url: req.url }, 'api request failed');
+    req.log.error({ err: errorSummary(err), route: req.routeOptions.url }, 'api request failed');
     return reply.code(503).send({ detail: 'temporarily unavailable, retry later' });
   });
 

@@ -28,3 +28,13 @@ export function createLogger(level: string, name = 'gateway'): Logger {
     base: { pid: process.pid, role: process.env.ROLE ?? 'all' },
   });
 }
+
+/**
+ * What an unexpected error may tell the log: its class and code (SQLSTATE, errno), never its message. A driver's
+ * message can quote the query's parameters (user text), and a URL can carry ids and tokens.
+ */
+export function errorSummary(err: unknown): { name: string; code?: string } {
+  const e = err as { name?: unknown; code?: unknown; cause?: { code?: unknown } } | undefined;
+  const code = e?.code ?? e?.cause?.code;
+  return { name: typeof e?.name === 'string' ? e.name : typeof err, ...(typeof code === 'string' || typeof code === 'number' ? { code: String(code) } : {}) };
+}
