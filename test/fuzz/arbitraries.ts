@@ -6,7 +6,7 @@ import fc from 'fast-check';
 
 /** Fixed seed in CI so a failure reproduces; `npm run fuzz` passes a random one (and prints it). */
 export const FUZZ_SEED = Number(process.env.FUZZ_SEED ?? 20_261_206);
-export const FUZZ_RUNS = Number(process.env.FUZZ_RUNS ?? 20);
+export const FUZZ_RUNS = Number(process.env.FUZZ_RUNS ?? 15);
 /** Shrinking replays HTTP requests; CI stops at the first failure, `npm run fuzz` shrinks. */
 export const fuzzParams = { seed: FUZZ_SEED, numRuns: FUZZ_RUNS, endOnFailure: process.env.FUZZ_SHRINK !== '1' };
 
@@ -25,7 +25,7 @@ export const NASTY = [
  * expanded to their JSON text when the body is built: 10,000-deep nesting (which no JS value survives
  * `JSON.stringify` with), 1 MB strings, long runs of nasty characters, 10,000-item attachment lists.
  */
-const BIG: Record<string, () => string> = {
+const BIG = {
   'deep-array': () => '['.repeat(DEEP) + ']'.repeat(DEEP),
   'deep-object': () => '{"a":'.repeat(DEEP) + '1' + '}'.repeat(DEEP),
   // The one recursive shape an ingress schema declares: Discord's command options.
@@ -40,13 +40,13 @@ const BIG: Record<string, () => string> = {
   'run-fence': () => JSON.stringify('```*_~`'.repeat(5_000)),
   'files-10k': () => JSON.stringify(Array.from({ length: 10_000 }, (_, i) => ({ name: `f${i}`, id: 'dup', file_id: 'dup', size: i, url_private: 'https://f.example/x' }))),
 };
-const sentinel = (name: string) => `\u0001${name}\u0001`;
-export const bigValue = fc.constantFrom(...Object.keys(BIG)).map(sentinel);
+export const sentinel = (name: keyof typeof BIG & string) => `\u0001${name}\u0001`;
+export const bigValue = fc.constantFrom(...(Object.keys(BIG) as Array<keyof typeof BIG>)).map((n) => sentinel(n));
 
 /** JSON text of `value`, with the sentinels expanded in place. */
 export function toBody(value: unknown): string {
   let text = JSON.stringify(value) ?? 'null';
-  for (const [name, make] of Object.entries(BIG)) {
+  for (const [name, make] of Object.entries(BIG) as Array<[keyof typeof BIG, () => string]>) {
     const token = JSON.stringify(sentinel(name));
     if (text.includes(token)) text = text.replaceAll(token, make());
   }
@@ -143,3 +143,21 @@ export function bodyOf(base: Record<string, unknown>, s: Shape): string {
   const key = Object.keys(base)[0]!;
   return `{${JSON.stringify(key)}:${toBody(s.ms[0]?.value ?? null)},${text.slice(1)}`;
 }
+
+/** A mutation shape that sets exactly the given paths (by name, into `base`), for the examples every run starts with. */
+export function at(base: unknown, sets: Array<[string, unknown]>): Shape {
+  const all = paths(base).map((p) => p.join('.'));
+  return {
+    kind: 'mutated', dupKey: false, twice: false,
+    ms: sets.map(([path, value]) => {
+      const i = all.indexOf(path);
+      if (i < 0) throw new Error(`no path ${path} in the base payload`);
+      return { at: i, value };
+    }),
+  };
+}
+
+/** Values every ingress gets at its text-bearing fields before the random runs. */
+export const PINNED = [
+  sentinel('deep-object'), sentinel('deep-array'), sentinel('mb-a'), sentinel('run-surrogate'), '\u0000', '\uD800', 42, null, [1, 2], sentinel('files-10k'),
+] as const;

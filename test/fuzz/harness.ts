@@ -3,12 +3,15 @@
  * fakes, and the checks every fuzz property ends with: each request got a 2xx or a clear 4xx in bounded time, the
  * process is healthy, every inbox entry is a valid event, and every inbox drains (a turn was scheduled for it).
  */
+import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
+import { pino } from 'pino';
 import { expect } from 'vitest';
 import { createApiAdapter, createApiKey } from '../../src/api/index.js';
 import { inboundEventSchema } from '../../src/core/types.js';
 import { openDatabase, type Database } from '../../src/db/client.js';
-import { keys } from '../../src/queue/keys.js';
+import { REDACT_PATHS } from '../../src/observability/logger.js';
+import { QUEUE_OUTBOUND, keys } from '../../src/queue/keys.js';
 import { FakeDiscord, createSigner, type TestSigner } from '../fakes/discord/index.js';
 import { FakeSlack } from '../fakes/slack/fake-slack.js';
 import { startFakeBotApi, type FakeBotApi } from '../fakes/telegram/fake-bot-api.js';
@@ -19,6 +22,8 @@ import { waitFor } from '../helpers/wait.js';
 export const SLACK_SECRET = 'fuzz-signing-secret';
 export const SLACK_BOT = 'UBOTFUZZ1';
 export const TELEGRAM_SECRET = 'fuzz_webhook-Secret';
+/** In every base payload's user text: it must never show up in a log line. */
+export const CANARY = 'canary7f3q';
 /** A request answered later than this counts as a hang. */
 const REQUEST_TIMEOUT_MS = 10_000;
 
@@ -31,6 +36,8 @@ export interface FuzzApp {
   database: Database;
   apiKey: string;
   redis: Redis;
+  /** Every line the app logged (info and up), with the production redaction. */
+  logs: string[];
   close(): Promise<void>;
 }
 
@@ -40,7 +47,10 @@ export async function startFuzzApp(): Promise<FuzzApp> {
   discord.echoOwnMessages = true;
   const signer = createSigner();
   const telegram = await startFakeBotApi();
+  const logs: string[] = [];
+  const log = pino({ level: 'info', redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, { write: (s: string) => void logs.push(s) });
   const app = await startTestApp({
+    log,
     env: {
       SLACK_BOT_TOKEN: 'xoxb-fuzz', SLACK_SIGNING_SECRET: SLACK_SECRET, SLACK_API_URL: slack.apiUrl, SLACK_BOT_USER_ID: SLACK_BOT,
       DISCORD_TOKEN: discord.token, DISCORD_APPLICATION_ID: '1100000000000000000', DISCORD_PUBLIC_KEY: signer.publicKeyHex, DISCORD_API_URL: discord.apiUrl,
@@ -57,7 +67,7 @@ export async function startFuzzApp(): Promise<FuzzApp> {
   const apiKey = (await createApiKey(database.db, 'fuzz')).key;
   const redis = new Redis(REDIS_URL);
   return {
-    app, slack, discord, signer, telegram, database, apiKey, redis,
+    app, slack, discord, signer, telegram, database, apiKey, redis, logs,
     async close() {
       redis.disconnect();
       await database.close();
@@ -88,6 +98,8 @@ export function expectClearAnswer(a: Answer, what: string): void {
 
 /** Health, inbox contents and inbox draining: what must hold after any amount of fuzzing. */
 export async function expectHealthyAndDrained(f: FuzzApp): Promise<void> {
+  const leaked = f.logs.filter((l) => l.includes(CANARY));
+  expect(leaked.map((l) => l.slice(0, 300)), 'log lines quoting user text').toEqual([]);
   for (const path of ['/healthz', '/readyz']) {
     const res = await fetch(f.app.url + path, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
     expect(res.status, `${path} ${await res.text()}`).toBe(200);
@@ -104,4 +116,15 @@ export async function expectHealthyAndDrained(f: FuzzApp): Promise<void> {
     async () => f.redis.smembers(k.inboxes),
   );
   expect(left, 'conversations whose inbox never drained').toBe('drained');
+  // And the replies to the fuzz traffic are out (Slack and Discord pace sends per channel), so the normal message
+  // that follows is measured on its own.
+  const outbound = new Queue(QUEUE_OUTBOUND, { connection: f.redis, prefix: k.bullPrefix });
+  try {
+    await waitFor(async () => {
+      const c = await outbound.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children');
+      return Object.values(c).every((n) => n === 0);
+    }, 'every reply delivered', 90_000);
+  } finally {
+    await outbound.close();
+  }
 }
