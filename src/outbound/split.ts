@@ -121,10 +121,12 @@ export function splitMessage(text: string, limit: number): string[] {
 }
 
 /**
- * Markdown source is rendered in pieces of at most this many characters. Markdown parsers are superlinear on
- * some inputs (runs of brackets, deep quotes and lists, escape-heavy text), and model output is untrusted: pieces
- * bound the work per piece, so rendering stays linear in the length of the message.
+ * Markdown parsers are superlinear on some inputs (runs of brackets, deep quotes and lists, escape-heavy text),
+ * and model output is untrusted. A message up to RENDER_WHOLE_MAX_CHARS is rendered whole (bounded size, bounded
+ * work, and inline spans stay intact); a longer one in pieces of at most RENDER_CHUNK_CHARS, so the work grows
+ * linearly with its length. A piece boundary inside one huge paragraph may then split a bold span or a line.
  */
+export const RENDER_WHOLE_MAX_CHARS = 24_000;
 export const RENDER_CHUNK_CHARS = 2_000;
 
 /**
@@ -140,7 +142,7 @@ export function renderInChunks(markdown: string, render: (md: string) => string,
       return fallback(md);
     }
   };
-  if (markdown.length <= chunk) return safe(markdown);
+  if (markdown.length <= Math.max(chunk, RENDER_WHOLE_MAX_CHARS)) return safe(markdown);
   return splitMessage(markdown, chunk)
     .map(safe)
     .filter((s) => s.length > 0)
