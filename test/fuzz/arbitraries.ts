@@ -7,6 +7,8 @@ import fc from 'fast-check';
 /** Fixed seed in CI so a failure reproduces; `npm run fuzz` passes a random one (and prints it). */
 export const FUZZ_SEED = Number(process.env.FUZZ_SEED ?? 20_261_206);
 export const FUZZ_RUNS = Number(process.env.FUZZ_RUNS ?? 15);
+/** Per ingress: the app's replies are paced, so longer runs get proportionally longer. */
+export const FUZZ_TIMEOUT_MS = 120_000 + FUZZ_RUNS * 2_000;
 /** Shrinking replays HTTP requests; CI stops at the first failure, `npm run fuzz` shrinks. */
 export const fuzzParams = { seed: FUZZ_SEED, numRuns: FUZZ_RUNS, endOnFailure: process.env.FUZZ_SHRINK !== '1' };
 

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { messageCreate, person, snowflake, loadFixture } from '../fakes/discord/index.js';
 import { signedHeaders } from '../fakes/slack/requests.js';
 import { waitFor } from '../helpers/wait.js';
-import { PINNED, at, sentinel, bodyOf, formValue, fuzzParams, mutate, shapes, type Shape } from './arbitraries.js';
+import { FUZZ_TIMEOUT_MS, PINNED, at, sentinel, bodyOf, formValue, fuzzParams, mutate, shapes, type Shape } from './arbitraries.js';
 import { CANARY, SLACK_SECRET, TELEGRAM_SECRET, expectClearAnswer, expectHealthyAndDrained, request, startFuzzApp, type FuzzApp } from './harness.js';
 
 const ANSWERED_WITHIN_MS = 10_000;
@@ -49,7 +49,7 @@ describe('local channel: POST /local/messages', () => {
       expect(res.status, res.text).toBe(200);
       expect(JSON.parse(res.text).replies.map((r: { text: string }) => r.text).join('\n')).toContain('normal after fuzz');
     }
-  }, 120_000);
+  }, FUZZ_TIMEOUT_MS);
 });
 
 describe('slack: POST /slack/events and /slack/commands', () => {
@@ -76,7 +76,7 @@ describe('slack: POST /slack/events and /slack/commands', () => {
       expectClearAnswer(await request(f.app.url + '/slack/events', normal, signed(normal)), 'normal event');
       await waitFor(() => f.slack.posted(dm.channel).some((c) => String(c.body.text).includes('normal after fuzz')), `the Slack DM ${dm.channel} answered`, ANSWERED_WITHIN_MS);
     }));
-  }, 120_000);
+  }, FUZZ_TIMEOUT_MS);
 
   it('answers every fuzzed slash command with 2xx/4xx; afterwards a command still answers', async () => {
     const form = (fields: Record<string, unknown>) =>
@@ -97,7 +97,7 @@ describe('slack: POST /slack/events and /slack/commands', () => {
     const body = form({ ...base(), response_url: f.slack.responseUrl(id), trigger_id: `trig.${id}` });
     expectClearAnswer(await request(f.app.url + '/slack/commands', body, signedHeaders(SLACK_SECRET, body, { contentType: 'application/x-www-form-urlencoded' })), 'normal command');
     await waitFor(() => f.slack.responses.some((r) => r.id === id), 'the slash command answered', ANSWERED_WITHIN_MS);
-  }, 120_000);
+  }, FUZZ_TIMEOUT_MS);
 });
 
 describe('discord: POST /discord/interactions (Ed25519-signed)', () => {
@@ -120,7 +120,7 @@ describe('discord: POST /discord/interactions (Ed25519-signed)', () => {
     expect(JSON.parse(res.text).type).toBe(5); // deferred: the answer follows as an edit
     f.discord.gateway.dispatch('MESSAGE_CREATE', messageCreate({ guildId: null, channelId: dmChannel, author, content: 'normal after fuzz' }));
     await waitFor(() => f.discord.rest.contents(dmChannel).some((c) => c.includes('normal after fuzz')), 'the Discord DM answered', ANSWERED_WITHIN_MS);
-  }, 120_000);
+  }, FUZZ_TIMEOUT_MS);
 });
 
 describe('telegram: POST /telegram/webhook (secret token)', () => {
@@ -142,7 +142,7 @@ describe('telegram: POST /telegram/webhook (secret token)', () => {
     const body = JSON.stringify(update('normal after fuzz'));
     expectClearAnswer(await request(f.app.url + '/telegram/webhook', body, headers()), 'normal update');
     await waitFor(() => f.telegram.sentTo(CHAT).some((m) => m.text.includes('normal after fuzz')), 'the Telegram chat answered', ANSWERED_WITHIN_MS);
-  }, 120_000);
+  }, FUZZ_TIMEOUT_MS);
 });
 
 describe('agent API', () => {
@@ -173,5 +173,5 @@ describe('agent API', () => {
     const res = await request(f.app.url + api(`/threads/${thread}/runs/wait`), JSON.stringify({ assistant_id: 'agent', input: { messages: [{ role: 'user', content: 'normal after fuzz' }] }, multitask_strategy: 'enqueue' }), headers());
     expect(res.status, res.text).toBe(200);
     expect(res.text).toContain('normal after fuzz');
-  }, 120_000);
+  }, FUZZ_TIMEOUT_MS);
 });
