@@ -43,7 +43,7 @@ describe('local channel: POST /local/messages', () => {
   it('answers every fuzzed body with 2xx/4xx; afterwards the conversation still answers', async () => {
     const base = () => ({ conversation: CONVERSATIONS[seq % 2]!, user: 'fuzzer', text: hello, id: `m${seq++ % 7}`, kind: 'dm' });
     await property(pinned(base(), ['text', 'user', 'id']), (s) => fuzzPost('/local/messages', base(), s, () => JSON_HEADERS));
-    await expectHealthyAndDrained(f);
+    await expectHealthyAndDrained(f, 'local');
     for (const conversation of CONVERSATIONS) {
       const res = await request(f.app.url + '/local/messages', JSON.stringify({ conversation, user: 'fuzzer', text: 'normal after fuzz', wait: true }), JSON_HEADERS);
       expect(res.status, res.text).toBe(200);
@@ -70,7 +70,7 @@ describe('slack: POST /slack/events and /slack/commands', () => {
 
   it('answers every fuzzed event with 2xx/4xx; afterwards the DM still answers', async () => {
     await property(pinned(dmEvent(hello), ['event.text', 'event.files', 'event', 'event_id']), (s) => fuzzPost('/slack/events', dmEvent(hello), s, signed));
-    await expectHealthyAndDrained(f);
+    await expectHealthyAndDrained(f, 'slack');
     await Promise.all(DMS.map(async (dm) => {
       const normal = JSON.stringify({ ...dmEvent('normal after fuzz', dm), event_id: `EvNormal${dm.channel}${Date.now()}` });
       expectClearAnswer(await request(f.app.url + '/slack/events', normal, signed(normal)), 'normal event');
@@ -113,7 +113,7 @@ describe('discord: POST /discord/interactions (Ed25519-signed)', () => {
   it('answers every fuzzed interaction with 2xx/4xx; afterwards the DM and commands still answer', async () => {
     const examples = [...pinned(interaction('help'), ['data.options', 'data.options.0.value', 'user']), at(interaction('help'), [['data.options', sentinel('deep-options')]])];
     await property(examples, (s) => fuzzPost('/discord/interactions', interaction('help'), s, (b) => f.signer.headers(b)));
-    await expectHealthyAndDrained(f);
+    await expectHealthyAndDrained(f, 'discord');
     const body = JSON.stringify(interaction('help'));
     const res = await request(f.app.url + '/discord/interactions', body, f.signer.headers(body));
     expect(res.status, res.text).toBe(200);
@@ -138,7 +138,7 @@ describe('telegram: POST /telegram/webhook (secret token)', () => {
 
   it('answers every fuzzed update with 2xx/4xx; afterwards the chat still answers', async () => {
     await property(pinned(update(hello), ['message.text', 'message.entities', 'message.photo', 'message']), (s) => fuzzPost('/telegram/webhook', update(hello), s, headers));
-    await expectHealthyAndDrained(f);
+    await expectHealthyAndDrained(f, 'telegram');
     const body = JSON.stringify(update('normal after fuzz'));
     expectClearAnswer(await request(f.app.url + '/telegram/webhook', body, headers()), 'normal update');
     await waitFor(() => f.telegram.sentTo(CHAT).some((m) => m.text.includes('normal after fuzz')), 'the Telegram chat answered', ANSWERED_WITHIN_MS);
@@ -169,7 +169,7 @@ describe('agent API', () => {
       }),
       { ...fuzzParams, examples: [0, 1, 5].flatMap((i) => pinned(ops[i]![2], ['metadata', 'input', 'value'].filter((p) => p in ops[i]![2])).map((e) => [i, e] as [number, Shape])) },
     );
-    await expectHealthyAndDrained(f);
+    await expectHealthyAndDrained(f, 'api');
     const res = await request(f.app.url + api(`/threads/${thread}/runs/wait`), JSON.stringify({ assistant_id: 'agent', input: { messages: [{ role: 'user', content: 'normal after fuzz' }] }, multitask_strategy: 'enqueue' }), headers());
     expect(res.status, res.text).toBe(200);
     expect(res.text).toContain('normal after fuzz');
