@@ -5,7 +5,7 @@
  * Splitting into 2,000-character parts is left to the shared, fence-aware splitter.
  */
 import { Lexer, type Token, type Tokens } from 'marked';
-import { splitMessage } from '../../src/outbound/split.js';
+import { renderInChunks, splitMessage, trailingWhitespace } from '../../src/outbound/split.js';
 import { DISCORD_MAX_MESSAGE_CHARS } from './limits.js';
 
 /** Inline tokens -> their visible text (for table cells, where markup inside a code block would show raw). */
@@ -36,7 +36,7 @@ function renderTable(table: Tokens.Table): string {
 
 /** Keep the whitespace that followed a token's text in its raw form, so the surrounding layout is unchanged. */
 function trailing(raw: string): string {
-  return /\s*$/.exec(raw)![0];
+  return trailingWhitespace(raw);
 }
 
 function renderHeading(h: Tokens.Heading): string {
@@ -87,5 +87,5 @@ export function toDiscordMarkdown(markdown: string): string {
 
 /** The adapter's `render`: converted, then split into parts of at most 2,000 characters with fences balanced. */
 export function renderDiscord(markdown: string, limit = DISCORD_MAX_MESSAGE_CHARS): string[] {
-  return splitMessage(toDiscordMarkdown(markdown).trim(), limit);
+  return splitMessage(renderInChunks(markdown, toDiscordMarkdown, (md) => md).trim(), limit);
 }

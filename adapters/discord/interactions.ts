@@ -8,6 +8,7 @@ import { Routes, type REST } from 'discord.js';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import type { CommandInvocation, CommandResult, IngressSink } from '../../src/core/adapter.js';
+import { parseJson } from '../../src/ingress/json.js';
 import { interactionSchema, InteractionType, toInvocation, type Interaction } from './interaction-model.js';
 import { InteractionResponse, MessageFlagEphemeral } from './limits.js';
 import { describeRestError } from './rest.js';
@@ -53,7 +54,7 @@ export function registerInteractionRoute(http: FastifyInstance, sink: IngressSin
     }
     let json: unknown;
     try {
-      json = JSON.parse(body.toString('utf8'));
+      json = parseJson(body);
     } catch {
       return reply.code(400).send({ error: 'body is not JSON' });
     }

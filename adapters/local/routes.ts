@@ -13,6 +13,7 @@ import type { DeliveryWaiters } from '../../src/outbound/notifications.js';
 import { localMessageSchema, toInboundEvent } from './parse.js';
 import type { LocalPolls } from './poll.js';
 import { apiKeyMatches } from './verify.js';
+import { parseJson as parseBoundedJson } from '../../src/ingress/json.js';
 
 export interface LocalRouteOptions {
   redis: Redis;
@@ -26,7 +27,7 @@ export interface LocalRouteOptions {
 function parseJson(body: unknown): unknown {
   if (!Buffer.isBuffer(body) || !body.length) return undefined;
   try {
-    return JSON.parse(body.toString('utf8'));
+    return parseBoundedJson(body);
   } catch {
     return undefined;
   }

@@ -12,6 +12,7 @@
 import type { Logger } from 'pino';
 import type { IngressSink } from '../../src/core/adapter.js';
 import { IngressError } from '../../src/core/errors.js';
+import { parseJson } from '../../src/ingress/json.js';
 import { parseEventCallback, SlackPayloadError, type ParseContext } from './parse.js';
 import { envelopeSchema, eventCallbackSchema, urlVerificationSchema } from './schemas.js';
 

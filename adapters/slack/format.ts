@@ -10,7 +10,7 @@
  * Not handled: a literal * _ ~ in plain text can still be read as formatting by Slack (mrkdwn has no escape).
  */
 import { Lexer, type Token, type Tokens } from 'marked';
-import { splitMessage } from '../../src/outbound/split.js';
+import { renderInChunks, splitMessage, trimTrailingNewlines } from '../../src/outbound/split.js';
 import { SLACK_MAX_MESSAGE_CHARS } from './limits.js';
 
 const BULLETS = ['•', '◦', '▪'];
@@ -97,7 +97,7 @@ function inlineToken(t: Token, ctx: InlineCtx): string {
 }
 
 function codeBlock(body: string): string {
-  return '```\n' + escapeMrkdwn(body.replace(/\n+$/, '')) + '\n```';
+  return '```\n' + escapeMrkdwn(trimTrailingNewlines(body)) + '\n```';
 }
 
 function table(t: Tokens.Table): string {
@@ -181,5 +181,5 @@ export function markdownToMrkdwn(markdown: string): string {
 
 /** The adapter's `render`: mrkdwn, split at Slack's limit with code fences kept balanced in every part. */
 export function renderSlack(markdown: string, limit = SLACK_MAX_MESSAGE_CHARS): string[] {
-  return splitMessage(markdownToMrkdwn(markdown), limit);
+  return splitMessage(renderInChunks(markdown, markdownToMrkdwn, escapeMrkdwn), limit);
 }

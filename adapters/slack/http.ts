@@ -11,6 +11,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { dispatchSlack, type DispatchDeps, type SlackInbound } from './dispatch.js';
+import { parseJson } from '../../src/ingress/json.js';
 import { safeErr } from '../../src/observability/logger.js';
 import { verifySlackSignature } from './verify.js';
 
@@ -33,7 +34,7 @@ export function parseSlackBody(raw: Buffer, contentType: string | undefined): Pa
     const fields = formFields(raw);
     if (fields.payload !== undefined) {
       try {
-        return { ok: true, inbound: { kind: 'interaction', body: JSON.parse(fields.payload) } };
+        return { ok: true, inbound: { kind: 'interaction', body: parseJson(fields.payload) } };
       } catch {
         return { ok: false, error: 'malformed interaction payload' };
       }
@@ -42,7 +43,7 @@ export function parseSlackBody(raw: Buffer, contentType: string | undefined): Pa
     return { ok: false, error: 'form body is neither a slash command nor an interaction' };
   }
   try {
-    return { ok: true, inbound: { kind: 'event', body: JSON.parse(raw.toString('utf8')) } };
+    return { ok: true, inbound: { kind: 'event', body: parseJson(raw) } };
   } catch {
     return { ok: false, error: 'malformed JSON' };
   }

@@ -5,7 +5,7 @@
  * headings as bold, lists as `•` / `1.` lines, tables as a monospaced block, rules as a line of box characters.
  */
 import { Lexer, type Token, type Tokens } from 'marked';
-import { splitMessage } from '../../src/outbound/split.js';
+import { renderInChunks, splitMessage } from '../../src/outbound/split.js';
 import { MAX_MESSAGE_CHARS } from './limits.js';
 import { balanceParts, escapeCode, escapeText, escapeUrl } from './markdownv2.js';
 
@@ -230,6 +230,6 @@ export function markdownToV2(markdown: string): string {
  * the same in MarkdownV2), inline entities cut by a split closed and reopened.
  */
 export function renderTelegram(markdown: string, limit = MAX_MESSAGE_CHARS): string[] {
-  const v2 = markdownToV2(markdown);
+  const v2 = renderInChunks(markdown, markdownToV2, escapeText);
   return balanceParts(splitMessage(v2, limit - BALANCE_ROOM));
 }

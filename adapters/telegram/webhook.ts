@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { IngressSink } from '../../src/core/adapter.js';
 import { IngressError } from '../../src/core/errors.js';
+import { parseJson } from '../../src/ingress/json.js';
 import type { DispatchResult } from './dispatch.js';
 import { ALLOWED_UPDATES } from './limits.js';
 import type { BotIdentity } from './parse.js';
@@ -24,8 +25,7 @@ export interface WebhookDeps {
 }
 
 function decodeJson(raw: unknown): unknown {
-  if (Buffer.isBuffer(raw)) return JSON.parse(raw.toString('utf8'));
-  if (typeof raw === 'string') return JSON.parse(raw);
+  if (Buffer.isBuffer(raw) || typeof raw === 'string') return parseJson(raw);
   if (raw && typeof raw === 'object') return raw;
   throw new SyntaxError('empty body');
 }

@@ -97,7 +97,7 @@ export function registerOperations(scope: FastifyInstance, ops: Operation[], o: 
     if (err instanceof ApiError) return reply.code(err.status).send({ detail: err.message });
     if (err instanceof IngressError) return reply.code(err.status).send({ detail: err.message });
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return reply.code(err.statusCode).send({ detail: err.message });
-    req.log.error({ err: safeErr(err), url: req.url }, 'api request failed');
+    req.log.error({ err: safeErr(err), route: req.routeOptions.url }, 'api request failed');
     return reply.code(503).send({ detail: 'temporarily unavailable, retry later' });
   });
 

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { ChannelAdapter, ChannelHealth, IngressSink } from '../core/adapter.js';
 import { IngressError } from '../core/errors.js';
 import { registry } from '../observability/metrics.js';
+import { parseJson } from './json.js';
 import { registerAdapterRoutes } from './raw-body.js';
 import { safeErr } from '../observability/logger.js';
 
@@ -32,12 +33,23 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
     bodyLimit: o.bodyLimit,
   }) as unknown as FastifyInstance;
 
+  // JSON bodies outside the adapters' raw scopes (the agent API): bounded nesting, and no text a database refuses
+  // (NUL, unpaired surrogates), so such a body is a clear 400 instead of a stack overflow or a failed insert.
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    if (body === '') return done(null, undefined);
+    try {
+      done(null, parseJson(body as string, { storable: true }));
+    } catch (err) {
+      done(Object.assign(new Error(`invalid JSON body: ${(err as Error).name === 'SyntaxError' ? 'malformed' : (err as Error).message}`), { statusCode: 400 }), undefined);
+    }
+  });
+
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (err instanceof IngressError) return reply.code(err.status).send({ error: err.message });
     if (err.statusCode === 413 || err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return reply.code(413).send({ error: 'request body too large' });
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return reply.code(err.statusCode).send({ error: err.message });
     // Redis or the database unreachable: the platform should retry later, and will.
-    req.log.error({ err: safeErr(err), url: req.url }, 'request failed');
+    req.log.error({ err: safeErr(err), route: req.routeOptions.url }, 'request failed');
     return reply.code(503).send({ error: 'temporarily unavailable, retry later' });
   });
 
