@@ -15,6 +15,7 @@
  * A run is final when its turn commits (the `afterCommit` hook calls `finalize`): the answer is durably in the
  * session then, and silent turns never reach the outbound stage. A sweeper heals crash windows.
  */
+import { retrySerializable } from '../db/retry.js';
 import { and, asc, eq, inArray, lt, sql as dsql } from 'drizzle-orm';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -81,14 +82,15 @@ export class RunService {
   constructor(private readonly d: RunServiceDeps) {}
 
   async get(keyId: string, runId: string): Promise<RunRow | undefined> {
-    const [row] = await this.d.db.select().from(apiRuns).where(and(eq(apiRuns.keyId, keyId), eq(apiRuns.runId, runId)));
+    // Polled while runs commit: a lone read can lose a serialization conflict (40001) and is retried.
+    const [row] = await retrySerializable(() => this.d.db.select().from(apiRuns).where(and(eq(apiRuns.keyId, keyId), eq(apiRuns.runId, runId))));
     return row;
   }
 
   async list(keyId: string, threadId: string, limit: number, offset: number, status?: string): Promise<RunRow[]> {
     const where = [eq(apiRuns.keyId, keyId), eq(apiRuns.threadId, threadId)];
     if (status) where.push(eq(apiRuns.status, status));
-    return this.d.db.select().from(apiRuns).where(and(...where)).orderBy(dsql`${apiRuns.createdAt} desc`).limit(limit).offset(offset);
+    return retrySerializable(() => this.d.db.select().from(apiRuns).where(and(...where)).orderBy(dsql`${apiRuns.createdAt} desc`).limit(limit).offset(offset));
   }
 
   /** Creates a run on `thread` following its multitask strategy; submits it when it becomes the active run. */

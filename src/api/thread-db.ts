@@ -1,4 +1,5 @@
 /** Thread rows and their JSON form. */
+import { retrySerializable } from '../db/retry.js';
 import { randomUUID } from 'node:crypto';
 import { and, asc, desc, eq, inArray, sql as dsql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
@@ -8,7 +9,8 @@ import { apiThreads } from './schema.js';
 export type ThreadRow = typeof apiThreads.$inferSelect;
 
 export async function getThread(db: Db, keyId: string, threadId: string): Promise<ThreadRow | undefined> {
-  const [row] = await db.select().from(apiThreads).where(and(eq(apiThreads.keyId, keyId), eq(apiThreads.threadId, threadId)));
+  // A lone read can still lose a serialization conflict at SERIALIZABLE (40001): retried, not answered with a 503.
+  const [row] = await retrySerializable(() => db.select().from(apiThreads).where(and(eq(apiThreads.keyId, keyId), eq(apiThreads.threadId, threadId))));
   return row;
 }
 
