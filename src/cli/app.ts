@@ -30,6 +30,9 @@ import { buildModules } from './modules.js';
 import { registerPlatformCommands } from './register-commands.js';
 import { safeErr } from '../observability/logger.js';
 
+/** How long in-flight HTTP requests get to finish at shutdown (platform webhooks ack within 3 s). */
+const HTTP_DRAIN_MS = 3_000;
+
 export type Role = 'gateway' | 'worker' | 'all';
 
 export interface AppOptions {
@@ -195,7 +198,11 @@ export async function startApp(o: AppOptions): Promise<App> {
     async stop() {
       if (stopped) return;
       stopped = true;
-      await server.close(); // stop taking requests first
+      // Stop taking requests first. Requests that never end by themselves (SSE streams of an open web chat tab,
+      // long-polls) would hold close() for ever: past a short drain they are cut; the clients reconnect elsewhere.
+      const cut = setTimeout(() => server.server.closeAllConnections(), HTTP_DRAIN_MS).unref();
+      await server.close();
+      clearTimeout(cut);
       for (const a of adapters.all()) await a.stop?.().catch((err: Error) => log.warn({ err: safeErr(err) }, 'adapter stop failed'));
       for (const stop of moduleStops) await stop().catch((err: Error) => log.warn({ err: safeErr(err) }, 'module stop failed'));
       await running?.close(config.SHUTDOWN_GRACE_MS);

@@ -2,7 +2,8 @@
  * `npm run chat`: a terminal client for the local channel. Sends what you type to POST /local/messages and prints
  * the bot's replies as they land (long-polling GET /local/conversations/:c/messages).
  * GATEWAY_URL (default: the `npm run dev` running on DATA_DIR, else http://127.0.0.1:8080), CHAT_CONVERSATION,
- * CHAT_USER, LOCAL_API_KEY.
+ * CHAT_USER, LOCAL_API_KEY. The terminal is a direct conversation with the bot (kind "dm"). With stdin piped
+ * (`printf 'hi\n' | npm run chat`) each line waits for its answer before the next, so a script sees every reply.
  */
 import { userInfo } from 'node:os';
 import readline from 'node:readline/promises';
@@ -31,14 +32,16 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   console.log(`Connected to ${base} as "${user}" in conversation "${conversation}". Type a message; /help for commands; Ctrl-D to quit.`);
-  const rl = readline.createInterface({ input: process.stdin, output: process.stdout, prompt: 'you> ' });
-  let closed = false;
+  const scripted = !process.stdin.isTTY;
+  const rl = readline.createInterface({ input: process.stdin, output: process.stdout, prompt: scripted ? '' : 'you> ' });
+  const show = (text: string) => process.stdout.write(`${scripted ? '' : '\r\x1b[K'}bot> ${text.replace(/\n/g, '\n     ')}\n`);
+  let closed = scripted; // a script reads each answer from its own request, not from the long-poll
   void (async () => {
     while (!closed) {
       try {
         for (const r of await poll(last, 20_000)) {
           last = r.id;
-          process.stdout.write(`\r\x1b[Kbot> ${r.text.replace(/\n/g, '\n     ')}\n`);
+          show(r.text);
           rl.prompt(true);
         }
       } catch {
@@ -50,10 +53,11 @@ async function main(): Promise<void> {
   for await (const line of rl) {
     const text = line.trim();
     if (text) {
-      const res = await fetch(`${base}/local/messages`, { method: 'POST', headers, body: JSON.stringify({ conversation, user, text }) });
-      const body = (await res.json()) as { error?: string; replies?: { text: string }[] };
-      if (!res.ok) console.log(`(error ${res.status}: ${body.error})`);
-      for (const r of body.replies ?? []) console.log(`bot> ${r.text.replace(/\n/g, '\n     ')}`); // command answers
+      const body = JSON.stringify({ conversation, user, text, kind: 'dm', wait: scripted });
+      const res = await fetch(`${base}/local/messages`, { method: 'POST', headers, body });
+      const answer = (await res.json()) as { error?: string; replies?: { text: string }[] };
+      if (!res.ok) console.log(`(error ${res.status}: ${answer.error})`);
+      for (const r of answer.replies ?? []) show(r.text); // command answers; with a script, the answer itself
     }
     rl.prompt();
   }

@@ -139,6 +139,16 @@ describe('first contact: clone, npm run dev, chat from the terminal and the brow
     await browser?.close().catch(() => undefined);
     const gateway = repo ? await readDevRecord(path.join(repo, '.data')) : null;
     for (const p of [...procs].reverse()) await killGroup(p, p === dev ? gateway?.pid : undefined);
+    // The dev redis-server runs in its own process group (so Ctrl-C reaches only the gateway): stop it by its pid
+    // file if the gateway could not stop it itself.
+    const redisPid = repo ? Number(await readFile(path.join(repo, '.data', 'redis', 'child.pid'), 'utf8').catch(() => '')) : 0;
+    if (redisPid) {
+      try {
+        process.kill(redisPid, 'SIGKILL');
+      } catch {
+        /* stopped by the gateway */
+      }
+    }
     if (root) await rm(root, { recursive: true, force: true });
     if (root) await removeRelocatedData(root);
   }, 90_000);
@@ -200,5 +210,13 @@ describe('first contact: clone, npm run dev, chat from the terminal and the brow
     expect(longPollErrors).toBe(0);
     expect(longPolls).toBeGreaterThan(0);
     expect(dev.out()).not.toMatch(/"level":(50|60)/);
+
+    // Ctrl-C with the web chat tab and the long-polls still open: the gateway stops promptly, with its services.
+    const gateway = await readDevRecord(path.join(repo, '.data'));
+    const stopAsked = Date.now();
+    process.kill(gateway!.pid, 'SIGINT');
+    await expect.poll(() => dev.child.exitCode !== null || !groupAlive(dev.child.pid!), { timeout: 15_000, interval: 100 }).toBe(true);
+    expect(Date.now() - stopAsked).toBeLessThan(10_000);
+    expect(await readFile(path.join(repo, '.data', 'redis', 'child.pid'), 'utf8').catch(() => 'gone')).toBe('gone');
   }, 120_000);
 });
