@@ -211,10 +211,10 @@ describe('first contact: clone, npm run dev, chat from the terminal and the brow
     expect(longPolls).toBeGreaterThan(0);
     expect(dev.out()).not.toMatch(/"level":(50|60)/);
 
-    // Ctrl-C with the web chat tab and the long-polls still open: the gateway stops promptly, with its services.
-    const gateway = await readDevRecord(path.join(repo, '.data'));
+    // Ctrl-C with the web chat tab and the long-polls still open: the terminal signals the whole foreground group
+    // (npm, the gateway, and whatever shares its group); the gateway stops promptly, with its services.
     const stopAsked = Date.now();
-    process.kill(gateway!.pid, 'SIGINT');
+    process.kill(-dev.child.pid!, 'SIGINT');
     await expect.poll(() => dev.child.exitCode !== null || !groupAlive(dev.child.pid!), { timeout: 15_000, interval: 100 }).toBe(true);
     expect(Date.now() - stopAsked).toBeLessThan(10_000);
     expect(await readFile(path.join(repo, '.data', 'redis', 'child.pid'), 'utf8').catch(() => 'gone')).toBe('gone');
