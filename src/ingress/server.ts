@@ -31,6 +31,9 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
     // Request lines only at debug: a busy gateway logs outcomes, not every webhook hit.
     loggerInstance: o.log.child({ component: 'http' }, { level: o.log.level === 'debug' || o.log.level === 'trace' ? o.log.level : 'warn' }) as unknown as FastifyBaseLogger,
     bodyLimit: o.bodyLimit,
+    // A client that trickles its request (slowloris) is cut after 30 s; fastify's default is no limit. This bounds
+    // receiving the request only: long-polls and SSE responses may run longer.
+    requestTimeout: 30_000,
   }) as unknown as FastifyInstance;
 
   // JSON bodies outside the adapters' raw scopes (the agent API): bounded nesting, and no text a database refuses
