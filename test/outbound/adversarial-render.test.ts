@@ -1,6 +1,8 @@
 /**
  * Formatting and splitting of model output stay linear on every platform: about 1 MB of adversarial text (see
- * adversarial-text.ts) renders and splits in well under a second of CPU each, and the result is still valid:
+ * adversarial-text.ts) renders and splits within 2 s of CPU each (most cases take tens of milliseconds; 250,000
+ * one-line headings take about 1.2 s on Slack and Telegram, linear but heavy per token; a quadratic path takes
+ * minutes), and the result is still valid:
  * every part within the platform's limit, Telegram parts valid MarkdownV2, and the text's letters delivered.
  * CPU time rather than wall time, since tests share the machine; a slow run is retried once before it fails.
  */
@@ -17,7 +19,7 @@ import { splitMessage } from '../../src/outbound/split.js';
 import { parseMarkdownV2 } from '../fakes/telegram/markdownv2.js';
 import { ADVERSARIAL, PRESERVED } from './adversarial-text.js';
 
-const BUDGET_CPU_MS = 1_000;
+const BUDGET_CPU_MS = 2_000;
 
 const api = createApiAdapter();
 const PLATFORMS: Array<{ name: string; limit: number; render(md: string): string[]; check?(part: string): void }> = [
