@@ -10,6 +10,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { and, asc, eq, isNull } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
+import { retrySerializable } from '../db/retry.js';
 import { apiKeys } from './schema.js';
 
 const KEY_RE = /^gwk_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$/;
@@ -56,7 +57,7 @@ export async function listApiKeys(db: Db): Promise<ApiKeyInfo[]> {
 export async function verifyApiKey(db: Db, presented: string | undefined): Promise<{ id: string; name: string } | null> {
   const m = presented ? KEY_RE.exec(presented) : null;
   if (!m) return null;
-  const [row] = await db.select().from(apiKeys).where(eq(apiKeys.id, m[1]!));
+  const [row] = await retrySerializable(() => db.select().from(apiKeys).where(eq(apiKeys.id, m[1]!)));
   if (!row || row.revokedAt) return null;
   const expected = Buffer.from(row.secretHash, 'hex');
   const given = sha256(m[2]!);

@@ -4,7 +4,7 @@
  * newest first. Read-only: the session is written only by workers' turn commits.
  */
 import { desc, eq } from 'drizzle-orm';
-import type { Db } from '../db/client.js';
+import { withTx, type Db } from '../db/client.js';
 import { conversations, sessionItems } from '../db/schema.js';
 import { toLgMessages, type LgMessage, type StoredItem } from './messages.js';
 
@@ -16,16 +16,19 @@ export interface Conversation {
   items: StoredItem[];
 }
 
-export async function loadConversation(db: Db, conversationKey: string): Promise<Conversation> {
-  const [conv] = await db.select({ sessionId: conversations.sessionId }).from(conversations).where(eq(conversations.key, conversationKey));
-  if (!conv) return { sessionId: null, items: [] };
-  const rows = await db
-    .select({ position: sessionItems.position, turnId: sessionItems.turnId, createdAt: sessionItems.createdAt, item: sessionItems.item })
-    .from(sessionItems)
-    .where(eq(sessionItems.sessionId, conv.sessionId))
-    .orderBy(desc(sessionItems.position))
-    .limit(STATE_MAX_ITEMS);
-  return { sessionId: conv.sessionId, items: rows.reverse().map((r) => ({ ...r, item: r.item as Record<string, unknown> })) };
+/** One transaction, so the session id and its items agree; retried on 40001 like every other read. */
+export function loadConversation(db: Db, conversationKey: string): Promise<Conversation> {
+  return withTx(db, async (tx) => {
+    const [conv] = await tx.select({ sessionId: conversations.sessionId }).from(conversations).where(eq(conversations.key, conversationKey));
+    if (!conv) return { sessionId: null, items: [] };
+    const rows = await tx
+      .select({ position: sessionItems.position, turnId: sessionItems.turnId, createdAt: sessionItems.createdAt, item: sessionItems.item })
+      .from(sessionItems)
+      .where(eq(sessionItems.sessionId, conv.sessionId))
+      .orderBy(desc(sessionItems.position))
+      .limit(STATE_MAX_ITEMS);
+    return { sessionId: conv.sessionId, items: rows.reverse().map((r) => ({ ...r, item: r.item as Record<string, unknown> })) };
+  });
 }
 
 export function messagesOf(c: Conversation): LgMessage[] {

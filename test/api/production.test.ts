@@ -47,6 +47,7 @@ const outboxOf = (threadId: string) =>
   sql<{ status: string; error: string | null }[]>`select status, error from outbox where conversation_key like ${`api:%${threadId}%`}`;
 
 describe('the agent API in the production composition', () => {
+  afterAll(() => { for (const l of lines) if ((l.level ?? 0) >= 50) console.log(JSON.stringify(l)); });
   it('answers wait and stream runs, several at once, and every reply is delivered, none dropped', async () => {
     const threads = await Promise.all([1, 2, 3, 4].map(() => client.threads.create()));
     const [waited, streamed] = await Promise.all([
