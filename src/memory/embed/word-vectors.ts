@@ -20,6 +20,11 @@ const CANDIDATES = [WORD_VECTORS_FILE, fileURLToPath(new URL(`../../../../src/me
 
 /** SIF smoothing: words more frequent than ~1 in 1,000 are weighed down. */
 const SIF_A = 1e-3;
+/**
+ * An unknown word (mostly a name: "Priya") counts half: at full weight its random direction drowns the words that
+ * carry meaning ("manager"), and the BM25 side matches it exactly anyway (bench:memory --quality: 0.93 -> 0.96).
+ */
+const UNKNOWN_WEIGHT = 0.5;
 /** Zipf normaliser for a ~400k-word corpus vocabulary: p(rank) ~ 1 / ((rank + 2.7) * H). */
 const ZIPF_H = Math.log(400_000) + 0.5772;
 
@@ -72,10 +77,11 @@ export class WordVectorEmbedder implements Embedder {
   embedOne(text: string): Float32Array {
     const out = new Float32Array(this.dimensions);
     for (const w of contentWords(text)) {
+      if (w === 'user') continue; // extracted facts all start "The user ...": a word they all share says nothing
       const rank = this.vectors.index.get(w) ?? this.vectors.index.get(stemWord(w));
       const v = rank === undefined ? this.unknown(w) : this.unit(rank);
       const p = 1 / (((rank ?? this.vectors.index.size) + 2.7) * ZIPF_H);
-      const weight = SIF_A / (SIF_A + p);
+      const weight = ((rank === undefined ? UNKNOWN_WEIGHT : 1) * SIF_A) / (SIF_A + p);
       for (let d = 0; d < this.dimensions; d++) out[d]! += weight * v[d]!;
     }
     let along = 0;

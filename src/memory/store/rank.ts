@@ -24,8 +24,15 @@ export function idf(docs: number, df: number): number {
 }
 
 /**
+ * exp(relevance / SHARPNESS): recall.ts multiplies scores by a recency weight of 0.7..1, so a stale memory loses
+ * only to one within ~0.035 of its relevance. Sentence cosines sit in a narrow band (0.2-0.5), so unsharpened a
+ * month-old "manager" fact lost "who is my boss?" to yesterday's "cat" fact.
+ */
+const SHARPNESS = 0.1;
+
+/**
  * Score fusion that keeps relevance gaps (RRF flattens them: its 1st and 10th differ by ~13%, less than recency
- * weighting moves): cosine similarity plus `lexicalWeight` x the BM25 score relative to the best one.
+ * weighting moves): cosine similarity plus `lexicalWeight` x the BM25 score relative to the best one, sharpened.
  */
 export function blend(dense: Float64Array, lexical: Float64Array, candidates: number[], lexicalWeight: number): Map<number, number> {
   let best = 0;
@@ -34,7 +41,7 @@ export function blend(dense: Float64Array, lexical: Float64Array, candidates: nu
   for (const i of candidates) {
     const d = Number.isNaN(dense[i]!) ? 0 : Math.max(0, dense[i]!);
     const l = Number.isNaN(lexical[i]!) || best === 0 ? 0 : lexical[i]! / best;
-    out.set(i, d + lexicalWeight * l);
+    out.set(i, Math.exp((d + lexicalWeight * l) / SHARPNESS));
   }
   return out;
 }
