@@ -16,14 +16,24 @@ import { recallFacts } from '../src/memory/recall.js';
 import { PostgresMemoryStore } from '../src/memory/store/postgres.js';
 
 const factSchema = z.object({
-  id: z.string(), day: z.number(), text: z.string(), replaces: z.string().optional(), scope: z.literal('group').optional(),
+  id: z.string(),
+  day: z.number(),
+  text: z.string(),
+  replaces: z.string().optional(),
+  scope: z.literal('group').optional(),
 });
 const setSchema = z.object({
   user: z.array(factSchema),
   other: z.array(factSchema),
-  questions: z.array(z.object({
-    q: z.string(), answers: z.array(z.string()), type: z.string(), old: z.array(z.string()).optional(), in: z.literal('group').optional(),
-  })),
+  questions: z.array(
+    z.object({
+      q: z.string(),
+      answers: z.array(z.string()),
+      type: z.string(),
+      old: z.array(z.string()).optional(),
+      in: z.literal('group').optional(),
+    }),
+  ),
 });
 type LabelledSet = z.infer<typeof setSchema>;
 
@@ -52,9 +62,8 @@ export function availableEmbedders(): Embedder[] {
   const out: Embedder[] = [new LexicalEmbedder()];
   const vectors = loadShippedWordVectors();
   if (vectors) out.push(new WordVectorEmbedder(vectors));
-  if (process.env.OPENAI_API_KEY) {
-    out.push(new OpenAIEmbedder({ apiKey: process.env.OPENAI_API_KEY, baseUrl: process.env.OPENAI_BASE_URL, model: process.env.EMBEDDING_MODEL ?? 'text-embedding-3-small' }));
-  }
+  const { OPENAI_API_KEY: apiKey, OPENAI_BASE_URL: baseUrl, EMBEDDING_MODEL: model } = process.env;
+  if (apiKey) out.push(new OpenAIEmbedder({ apiKey, baseUrl, model: model ?? 'text-embedding-3-small' }));
   return out;
 }
 

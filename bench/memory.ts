@@ -39,7 +39,9 @@ const queries = Number(values.queries);
 function benchEmbedder(): Embedder {
   if (values.embedder === 'lexical') return new LexicalEmbedder(Number(values.dims));
   const vectors = loadShippedWordVectors();
-  if (values.embedder !== 'wordvec' || !vectors) throw new Error('--embedder: lexical, or wordvec (needs the vector file)');
+  if (values.embedder !== 'wordvec' || !vectors) {
+    throw new Error('--embedder: lexical, or wordvec (needs the vector file)');
+  }
   return new WordVectorEmbedder(vectors);
 }
 const embedder = benchEmbedder();

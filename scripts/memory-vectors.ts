@@ -28,7 +28,8 @@ function packageDir(): string {
   if (!existsSync(dir)) {
     mkdirSync(prefix, { recursive: true });
     console.error(`installing ${PACKAGE} (~110 MB download) into ${prefix}`);
-    execFileSync('npm', ['install', '--prefix', prefix, '--no-save', '--no-audit', '--no-fund', PACKAGE], { stdio: 'inherit' });
+    const args = ['install', '--prefix', prefix, '--no-save', '--no-audit', '--no-fund', PACKAGE];
+    execFileSync('npm', args, { stdio: 'inherit' });
   }
   return dir;
 }

@@ -2,8 +2,8 @@
  * Applies extracted operations to what is stored: add new facts, supersede changed ones (newest wins; the old one
  * is retired and never recalled again), delete what the user retracted. "Changed" is decided by meaning, not by
  * similarity: a fact that fills the same slot as a known one (extract/slot.ts: its subject, or its wording's
- * "the user's X is", "works at", "lives in") replaces it, whichever extractor and embedder produced them. Safe to run twice over the same lines (a
- * retried job): a fact whose text is already stored is skipped.
+ * "the user's X is", "works at", "lives in") replaces it, whichever extractor and embedder produced them. Safe to
+ * run twice over the same lines (a retried job): a fact whose text is already stored is skipped.
  */
 import { tokenize } from './embed/tokenize.js';
 import { slotOfSubject, slotOfText, slotsOf } from './extract/slot.js';

@@ -41,13 +41,19 @@ describe('offline semantic memory (word vectors, embedded store)', () => {
     const user = 'local:default:paraphrase';
     const now = Date.now();
     const facts = [
-      ["The user's manager is Priya.", 60], ["The user's wife works as a nurse.", 60], ['The user plays the cello.', 50],
-      ["The user's favourite band is Radiohead.", 1], ['The user drinks tea every morning.', 1], ["The user's cat is named Luna.", 1],
-      ['The user is organising the offsite in June.', 1], ['The user runs marathons.', 1], ['The user lives in Porto.', 1],
+      ["The user's manager is Priya.", 60],
+      ["The user's wife works as a nurse.", 60],
+      ['The user plays the cello.', 50],
+      ["The user's favourite band is Radiohead.", 1],
+      ['The user drinks tea every morning.', 1],
+      ["The user's cat is named Luna.", 1],
+      ['The user is organising the offsite in June.', 1],
+      ['The user runs marathons.', 1],
+      ['The user lives in Porto.', 1],
     ] as const;
     for (const [text, age] of facts) await store.add(user, { text, createdAt: new Date(now - age * DAY) });
-    const ask = async (q: string) =>
-      (await recallFacts(store, user, q, new Date(now), { limit: 3, maxChars: 2_000, halfLifeDays: 30 })).map((m) => m.text);
+    const settings = { limit: 3, maxChars: 2_000, halfLifeDays: 30 };
+    const ask = async (q: string) => (await recallFacts(store, user, q, new Date(now), settings)).map((m) => m.text);
     expect((await ask('Who is my boss?'))[0]).toBe("The user's manager is Priya.");
     expect(await ask('What does my spouse do for a living?')).toContain("The user's wife works as a nurse.");
     expect(await ask('Which musical instrument do I play?')).toContain('The user plays the cello.');

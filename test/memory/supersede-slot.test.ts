@@ -43,22 +43,31 @@ describe.each([
   }
 
   it('favourite colour: a new value with no subject, or another spelling, replaces the old one', async () => {
-    const { user, facts } = await tell(add("The user's favourite colour is green.", 'favourite colour'), add("The user's favorite color is now blue."));
+    const { user, facts } = await tell(
+      add("The user's favourite colour is green.", 'favourite colour'),
+      add("The user's favorite color is now blue."),
+    );
     expect(facts).toEqual(["The user's favorite color is now blue."]);
-    const recalled = await recallFacts(store, user, 'what is my favourite colour?', new Date(), { limit: 5, maxChars: 2_000, halfLifeDays: 30 });
+    const settings = { limit: 5, maxChars: 2_000, halfLifeDays: 30 };
+    const recalled = await recallFacts(store, user, 'what is my favourite colour?', new Date(), settings);
     expect(recalled.map((m) => m.text)).toEqual(["The user's favorite color is now blue."]);
   });
 
   it('works at / lives in: a new employer or city replaces the old, whatever the verb or subject', async () => {
-    expect((await tell(add('The user works at Acme Robotics.'), add('The user works for Globex.'))).facts).toEqual(['The user works for Globex.']);
-    expect((await tell(add('The user works at Acme.'), add("The user's employer is Initech.", 'employer'))).facts).toEqual(["The user's employer is Initech."]);
-    expect((await tell(add('The user lives in Lisbon.'), add('The user has moved to Porto.'))).facts).toEqual(['The user has moved to Porto.']);
+    const after = async (first: string, then: MemoryOp) => (await tell(add(first), then)).facts;
+    const globex = 'The user works for Globex.';
+    expect(await after('The user works at Acme Robotics.', add(globex))).toEqual([globex]);
+    const employer = add("The user's employer is Initech.", 'employer');
+    expect(await after('The user works at Acme.', employer)).toEqual(["The user's employer is Initech."]);
+    const porto = 'The user has moved to Porto.';
+    expect(await after('The user lives in Lisbon.', add(porto))).toEqual([porto]);
   });
 
   it('keeps things people have several of, and different facts about the same person', async () => {
-    expect((await tell(add('The user plays the cello.'), add('The user plays football.'))).facts).toHaveLength(2);
-    expect((await tell(add('The user is allergic to peanuts.'), add('The user is allergic to cats.'))).facts).toHaveLength(2);
-    expect((await tell(add("The user's son is studying medicine."), add("The user's son is called Leo."))).facts).toHaveLength(2);
-    expect((await tell(add("The user's wife works as a nurse."), add("The user's wife is called Sofia."))).facts).toHaveLength(2);
+    const both = async (a: string, b: string) => (await tell(add(a), add(b))).facts;
+    expect(await both('The user plays the cello.', 'The user plays football.')).toHaveLength(2);
+    expect(await both('The user is allergic to peanuts.', 'The user is allergic to cats.')).toHaveLength(2);
+    expect(await both("The user's son is studying medicine.", "The user's son is called Leo.")).toHaveLength(2);
+    expect(await both("The user's wife works as a nurse.", "The user's wife is called Sofia.")).toHaveLength(2);
   });
 });

@@ -17,7 +17,10 @@ function offlineEmbedder(): Embedder {
   if (wordVectors) return wordVectors;
   const vectors = loadShippedWordVectors();
   if (!vectors) {
-    process.emitWarning('memory: the word-vector file is missing (npm run memory:vectors rebuilds it); recall falls back to the lexical embedder, which finds shared words only');
+    process.emitWarning(
+      'memory: the word-vector file is missing (npm run memory:vectors rebuilds it); ' +
+        'recall falls back to the lexical embedder, which finds shared words only',
+    );
     return new LexicalEmbedder();
   }
   return (wordVectors = new WordVectorEmbedder(vectors));

@@ -16,7 +16,10 @@ const FILE_NAME = 'wordvec-en-100d.bin';
 /** Where the build script writes the file (the source tree). */
 export const WORD_VECTORS_FILE = fileURLToPath(new URL(`./data/${FILE_NAME}`, import.meta.url));
 /** Compiled code (dist/src/memory/embed) reads the source tree's copy: tsc does not copy data files. */
-const CANDIDATES = [WORD_VECTORS_FILE, fileURLToPath(new URL(`../../../../src/memory/embed/data/${FILE_NAME}`, import.meta.url))];
+const CANDIDATES = [
+  WORD_VECTORS_FILE,
+  fileURLToPath(new URL(`../../../../src/memory/embed/data/${FILE_NAME}`, import.meta.url)),
+];
 
 /** SIF smoothing: words more frequent than ~1 in 1,000 are weighed down. */
 const SIF_A = 1e-3;

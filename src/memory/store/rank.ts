@@ -34,7 +34,12 @@ const SHARPNESS = 0.1;
  * Score fusion that keeps relevance gaps (RRF flattens them: its 1st and 10th differ by ~13%, less than recency
  * weighting moves): cosine similarity plus `lexicalWeight` x the BM25 score relative to the best one, sharpened.
  */
-export function blend(dense: Float64Array, lexical: Float64Array, candidates: number[], lexicalWeight: number): Map<number, number> {
+export function blend(
+  dense: Float64Array,
+  lexical: Float64Array,
+  candidates: number[],
+  lexicalWeight: number,
+): Map<number, number> {
   let best = 0;
   for (const i of candidates) if (lexical[i]! > best) best = lexical[i]!;
   const out = new Map<number, number>();
