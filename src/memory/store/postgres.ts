@@ -19,7 +19,7 @@ import { bm25Tf } from '../embed/tokenize.js';
 import type { Embedder } from '../embed/types.js';
 import { memories } from '../schema.js';
 import type { ListOptions, Memory, MemoryKind, MemoryStore, NewMemory, ScoredMemory, SearchOptions, VisibilityOptions } from '../types.js';
-import { cosine, encodeSignature, encodeVector, queryTermIndex, scanSignatures } from './codec.js';
+import { cosine, encodeSignature, encodeVector, queryTermIndex, scanSignatures, searchableText } from './codec.js';
 import { blend, idf, topK } from './rank.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -60,11 +60,12 @@ export class PostgresMemoryStore implements MemoryStore {
   }
 
   private async row(userKey: string, m: NewMemory) {
-    const [v] = await this.embedder.embed([m.text]);
+    const indexed = searchableText(m);
+    const [v] = await this.embedder.embed([indexed]);
     const id = randomUUID();
     return {
       id, userKey, kind: m.kind ?? 'fact', subject: m.subject ?? null, text: m.text, source: m.source ?? null,
-      scope: m.scope ?? null, shared: m.shared ?? false, embeddingModel: this.modelKey, sig: encodeSignature(id, this.modelKey, m.text, v!), vec: encodeVector(v!),
+      scope: m.scope ?? null, shared: m.shared ?? false, embeddingModel: this.modelKey, sig: encodeSignature(id, this.modelKey, indexed, v!), vec: encodeVector(v!),
       createdAt: m.createdAt ?? new Date(),
     };
   }
