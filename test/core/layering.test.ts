@@ -65,6 +65,15 @@ describe('layering', () => {
     expect(cycles().map((c) => c.join(' -> '))).toEqual([]);
   });
 
+  it('names no platform in the pipeline stages: what differs per channel is a capability its adapter declares', () => {
+    const stages = /^src\/(ingress|queue|worker|outbound)\//;
+    const platformLiteral = /['`](local|api|slack|discord|telegram)(:[^'`]*)?['`]/;
+    const offenders = files.filter((f) => stages.test(f)).flatMap((f) => readFileSync(path.join(ROOT, f), 'utf8')
+      .split('\n').map((line, i) => ({ line: line.replace(/\/\/.*$|^\s*\*.*$/, ''), at: `${f}:${i + 1}` }))
+      .filter((l) => platformLiteral.test(l.line)).map((l) => l.at));
+    expect(offenders).toEqual([]);
+  });
+
   it('keeps the pipeline off adapter internals: observability and the agent import no adapter or module', () => {
     const offenders = files
       .filter((f) => f.startsWith('src/observability/') || f.startsWith('src/agent/'))
