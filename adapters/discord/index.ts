@@ -162,7 +162,8 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): ChannelAda
 
     async publishCommands(commands) {
       const registered = await registerDiscordCommands({
-        token: options.token, applicationId: options.applicationId, guildId: options.commandsGuildId, apiUrl: options.apiUrl,
+        token: options.token, applicationId: options.applicationId,
+        guildId: options.commandsGuildId, apiUrl: options.apiUrl,
       }, commands.map((c) => ({
         name: c.name,
         description: c.description.slice(0, 100),

@@ -74,7 +74,9 @@ export function schedulerPorts(scheduler: SchedulerCtx): { checkins: CheckinPort
     },
     schedule: {
       list: async () => (await listScheduledMessages(scheduler)).map(scheduledView),
-      add: async (a) => scheduledView(await scheduleMessage(scheduler, { text: a.text, to: a.to, createdBy: a.createdBy, ...a.when })),
+      add: async (a) => scheduledView(
+        await scheduleMessage(scheduler, { text: a.text, to: a.to, createdBy: a.createdBy, ...a.when }),
+      ),
       remove: (id) => removeScheduledMessage(scheduler, id),
     },
   };

@@ -152,6 +152,8 @@ export function toRun(r: RunRow): Record<string, unknown> {
   };
 }
 
-export function runLocation(ctx: { config: Pick<Config, 'API_PREFIX'> }, r: { threadId: string; runId: string }): string {
+export function runLocation(
+  ctx: { config: Pick<Config, 'API_PREFIX'> }, r: { threadId: string; runId: string },
+): string {
   return `${ctx.config.API_PREFIX}/threads/${r.threadId}/runs/${r.runId}`;
 }

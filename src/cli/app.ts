@@ -146,7 +146,9 @@ export async function startApp(o: AppOptions): Promise<App> {
   const { redis, connect, database, keys: k, queues, inbox, commands, adapters, sink, modules } = c;
   if (gateway && config.COMMANDS_REGISTER_ON_START) {
     // In the background: a platform that is slow or down must not hold up (or fail) the start of the others.
-    void registerPlatformCommands(adapters.all(), commands.list(), log).catch((err: Error) => log.warn({ err: safeErr(err) }, 'command registration failed; run `npm run commands:register` later'));
+    void registerPlatformCommands(adapters.all(), commands.list(), log).catch((err: Error) => {
+      log.warn({ err: safeErr(err) }, 'command registration failed; run `npm run commands:register` later');
+    });
   }
 
   const server = await buildServer({

@@ -23,8 +23,9 @@ export const channelsModule = defineModule({
     const adapters: ChannelAdapter[] = [];
     if (config.localChannelEnabled) {
       adapters.push(createLocalAdapter({
-        redis, streamKey: k.localOut, waiters, apiKey: config.LOCAL_API_KEY, waitTimeoutMs: config.LOCAL_WAIT_TIMEOUT_MS,
-        routes: deps.role.gateway, notifyChannel: k.localSent, connect: deps.connect, pollMax: config.LOCAL_POLL_MAX, log,
+        redis, streamKey: k.localOut, waiters, apiKey: config.LOCAL_API_KEY,
+        waitTimeoutMs: config.LOCAL_WAIT_TIMEOUT_MS, routes: deps.role.gateway, notifyChannel: k.localSent,
+        connect: deps.connect, pollMax: config.LOCAL_POLL_MAX, log,
       }));
     }
     adapters.push(...buildPlatformAdapters(config, { redis, keyPrefix: config.KEY_PREFIX, log }));

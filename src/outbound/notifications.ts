@@ -23,7 +23,9 @@ export interface Delivered {
 const RECENT_TTL_SECONDS = 3_600;
 export const recentDeliveryKey = (channel: string, eventId: string) => `${channel}:recent:${eventId}`;
 
-export async function publishDelivered(redis: Redis, channel: string, d: Delivered, keepRecent: boolean): Promise<void> {
+export async function publishDelivered(
+  redis: Redis, channel: string, d: Delivered, keepRecent: boolean,
+): Promise<void> {
   const json = JSON.stringify(d);
   if (keepRecent) {
     const m = redis.multi();
@@ -34,7 +36,7 @@ export async function publishDelivered(redis: Redis, channel: string, d: Deliver
   await redis.publish(channel, json);
 }
 
-/** The delivery of the turn that consumed this event (of a channel that replays deliveries), if it happened within the last hour. */
+/** The delivery of the turn that consumed this event (a channel that replays deliveries), within the last hour. */
 export async function recentDelivery(redis: Redis, channel: string, eventId: string): Promise<Delivered | null> {
   const json = await redis.get(recentDeliveryKey(channel, eventId));
   return json ? (JSON.parse(json) as Delivered) : null;

@@ -77,7 +77,9 @@ describe('layering', () => {
   it('keeps the pipeline off adapter internals: observability and the agent import no adapter or module', () => {
     const offenders = files
       .filter((f) => f.startsWith('src/observability/') || f.startsWith('src/agent/'))
-      .flatMap((f) => importsOf(f).filter((i) => /^(adapters|src\/(scheduler|memory|access|api))\//.test(i)).map((i) => `${f} -> ${i}`));
+      .flatMap((f) => importsOf(f)
+        .filter((i) => /^(adapters|src\/(scheduler|memory|access|api))\//.test(i))
+        .map((i) => `${f} -> ${i}`));
     expect(offenders).toEqual([]);
   });
 });

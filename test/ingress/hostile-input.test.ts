@@ -51,8 +51,8 @@ describe('attachment limits at the sink', () => {
 
   // The local channel's adapter: its senders read a 413 (a declared capability the sink reads).
   const adapters = () => new AdapterRegistry([createLocalAdapter({
-    redis, streamKey: k.localOut, notifyChannel: k.localSent, connect: () => redis, pollMax: 1, log: pino({ level: 'silent' }),
-    waitTimeoutMs: 1_000, routes: false,
+    redis, streamKey: k.localOut, notifyChannel: k.localSent, connect: () => redis, pollMax: 1,
+    log: pino({ level: 'silent' }), waitTimeoutMs: 1_000, routes: false,
   })]);
   const sink = (maxAttachmentBytes = 600) => createIngressSink({
     inbox, queues, redis, keys: k, commands: new CommandRegistry(), adapters: adapters(), log: pino({ level: 'silent' }),
