@@ -5,7 +5,7 @@
 import type { Config } from '../config/env.js';
 import type { Role } from '../commands/registry.js';
 import type { AdapterRegistry } from '../core/registry.js';
-import type { Platform } from '../core/types.js';
+import { platformOfKey, type Platform } from '../core/types.js';
 
 export type DmPolicy = 'open' | 'allowlist' | 'pairing';
 
@@ -32,8 +32,11 @@ export function accessPolicy(config: Config, adapters: Pick<AdapterRegistry, 'ge
     local: config.DM_POLICY_LOCAL, slack: config.DM_POLICY_SLACK, discord: config.DM_POLICY_DISCORD, telegram: config.DM_POLICY_TELEGRAM,
   };
   return {
-    // An API caller's user id is whatever its client sends: nothing it sends may grant a role.
-    configRole: (p) => (p.startsWith('api:') ? undefined : owners.has(p) ? 'owner' : admins.has(p) ? 'admin' : undefined),
+    // On a channel that authorises its callers itself (the agent API) a user id is whatever the client sends:
+    // nothing it sends may grant a role.
+    configRole: (p) => (adapters.get(platformOfKey(p))?.capabilities.authorisesCallers
+      ? undefined
+      : owners.has(p) ? 'owner' : admins.has(p) ? 'admin' : undefined),
     // A channel that authorises its callers itself (the agent API's threads are DMs, its key is the
     // authorisation): always open.
     dmPolicy: (platform) => (adapters.get(platform)?.capabilities.authorisesCallers

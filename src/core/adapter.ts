@@ -25,7 +25,10 @@ export interface AdapterCapabilities {
   refusesAtIngress?: boolean;
   /** A delivery is kept an hour by the ids of the messages it answers, for a client retrying `wait: true`. */
   replaysDeliveries?: boolean;
-  /** The channel authorises its callers itself (the agent API's key), so the DM policy does not apply. */
+  /**
+   * The channel authorises its callers itself (the agent API's key): the DM policy does not apply, and the user
+   * ids its clients choose never hold a role from OWNER_USERS / ADMIN_USERS.
+   */
   authorisesCallers?: boolean;
 }
 

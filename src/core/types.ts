@@ -89,7 +89,7 @@ export interface SendReceipt {
  * - channel or group:     platform:tenant:channel
  * - thread / forum topic: platform:tenant:channel:thread
  */
-/** The platform of a conversation, from its key (the key's first segment, see conversationKey). */
+/** The platform of a conversation key or a principal (`platform:userId`): its first segment. */
 export function platformOfKey(key: string): Platform {
   return key.slice(0, key.indexOf(':')) as Platform;
 }
