@@ -102,7 +102,7 @@ export function composeApp(o: AppOptions): Composition {
   if (config.localChannelEnabled) {
     adapters.add(createLocalAdapter({
       redis, streamKey: k.localOut, waiters, apiKey: config.LOCAL_API_KEY, waitTimeoutMs: config.LOCAL_WAIT_TIMEOUT_MS, routes: gateway,
-      notifyChannel: k.localSent, connect, pollMax: config.LOCAL_POLL_MAX, log,
+      notifyChannel: k.localSent, connect, pollMax: config.LOCAL_POLL_MAX, log, liveChannel: k.live,
     }));
   }
   for (const a of buildPlatformAdapters(config, { redis, keyPrefix: config.KEY_PREFIX, log })) adapters.add(a);

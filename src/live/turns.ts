@@ -1,0 +1,120 @@
+/**
+ * The worker's side of live replies and /stop. It wraps the agent runtime, so the turn code only passes its
+ * context: every run streams its text to the conversation's live channel (and to a platform preview, where the
+ * channel shows one), and registers an abort that /stop (or the API's runs/cancel) fires from any gateway through
+ * the stop channel. A stopped run returns what it said so far, marked as stopped, and the turn commits that.
+ */
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { AgentRuntime, DeltaSink } from '../agent/runtime.js';
+import type { TurnContext } from '../core/module.js';
+import type { Keys } from '../queue/keys.js';
+import { safeErr } from '../observability/logger.js';
+import type { LiveEvent } from './events.js';
+
+/** Bounds a marker a killed worker left behind: /stop then answers "stopping" for a turn nobody runs. */
+const RUNNING_TTL_MS = 10 * 60_000;
+
+const DEL_IF_OURS = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+
+/** A preview on the conversation's platform for one turn (src/live/preview.ts): fed the same text. */
+export interface TurnPreview extends DeltaSink {
+  /** The model is done: flush what is pending. The outbox finalises the preview with the committed reply. */
+  end(stopped: boolean): Promise<void>;
+}
+
+export interface LiveTurnsOptions {
+  redis: Redis;
+  keys: Keys;
+  log: Logger;
+  /** A platform preview for this turn, or undefined where the channel shows none (off, unsupported, API). */
+  preview?(ctx: TurnContext): TurnPreview | undefined;
+}
+
+type LiveBody = LiveEvent extends infer E ? (E extends LiveEvent ? Omit<E, 'turnId' | 'eventIds' | 'seq'> : never) : never;
+
+export class StopRequested extends Error {
+  override name = 'StopRequested';
+}
+
+export class LiveTurns {
+  private readonly running = new Map<string, AbortController>();
+  private sub: Redis | undefined;
+  private publishFailed = false;
+
+  constructor(private readonly o: LiveTurnsOptions) {}
+
+  /** `sub` must be a dedicated connection: it enters subscriber mode. */
+  async start(sub: Redis): Promise<void> {
+    this.sub = sub;
+    sub.on('message', (_ch: string, conversationKey: string) => this.running.get(conversationKey)?.abort(new StopRequested('stopped by the user')));
+    await sub.subscribe(this.o.keys.liveStop);
+  }
+
+  async stop(): Promise<void> {
+    await this.sub?.quit().catch(() => undefined);
+    this.sub = undefined;
+  }
+
+  wrap(runtime: AgentRuntime): AgentRuntime {
+    return {
+      modelName: runtime.modelName,
+      offline: runtime.offline,
+      run: async (input, session, ctx, options = {}) => {
+        const conv = ctx.conversationKey;
+        const controller = new AbortController();
+        this.running.set(conv, controller);
+        const { redis, keys } = this.o;
+        await redis.set(keys.liveRunning(conv), ctx.turnId, 'PX', RUNNING_TTL_MS).catch(() => undefined);
+        const preview = this.safePreview(ctx);
+        let seq = 0;
+        const eventIds = ctx.events.map((e) => e.id);
+        const publish = (e: LiveBody) =>
+          redis.publish(keys.live(conv), JSON.stringify({ ...e, turnId: ctx.turnId, eventIds, seq: seq++ })).catch((err: Error) => {
+            if (!this.publishFailed) this.o.log.warn({ err: safeErr(err) }, 'live text not published (previews only; the reply is unaffected)');
+            this.publishFailed = true;
+            return 0;
+          });
+        const sink: DeltaSink = {
+          delta: (text) => {
+            void publish({ type: 'delta', text });
+            preview?.delta(text);
+          },
+          reset: () => {
+            if (seq > 0) void publish({ type: 'reset' });
+            preview?.reset();
+          },
+        };
+        const stop = options.stop ? AbortSignal.any([options.stop, controller.signal]) : controller.signal;
+        try {
+          return await runtime.run(input, session, ctx, { ...options, stop, sink });
+        } finally {
+          const stopped = controller.signal.aborted;
+          void publish({ type: 'end', stopped });
+          await preview?.end(stopped).catch((err: Error) => this.o.log.warn({ err: safeErr(err) }, 'live preview flush failed'));
+          if (this.running.get(conv) === controller) this.running.delete(conv);
+          await redis.eval(DEL_IF_OURS, 1, keys.liveRunning(conv), ctx.turnId).catch(() => undefined);
+        }
+      },
+    };
+  }
+
+  private safePreview(ctx: TurnContext): TurnPreview | undefined {
+    try {
+      return this.o.preview?.(ctx);
+    } catch (err) {
+      this.o.log.warn({ err: safeErr(err as Error) }, 'live preview not started');
+      return undefined;
+    }
+  }
+}
+
+/**
+ * Asks whichever worker runs this conversation's turn to stop it. False when no turn is running there.
+ * The abort reaches the model call at once (the Agents SDK run's AbortSignal); the turn then commits.
+ */
+export async function requestStop(redis: Redis, keys: Keys, conversationKey: string): Promise<boolean> {
+  if (!(await redis.exists(keys.liveRunning(conversationKey)))) return false;
+  await redis.publish(keys.liveStop, conversationKey);
+  return true;
+}
