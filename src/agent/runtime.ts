@@ -131,7 +131,9 @@ export function createAgentRuntime(config: Config, log: Logger, extraTools: Tool
    */
   function stoppedOutput(
     shown: string, session: TurnSession, input: AgentInputItem[], usage?: { inputTokens: number; outputTokens: number }): TurnOutput {
-    const text = shown.trim() ? `${closeOpenFence(shown.trimEnd())}\n\n${STOPPED_MARK}` : STOPPED_MARK;
+    // The shown text stays a prefix of the answer (live clients append the rest), trailing space included.
+    const closed = closeOpenFence(shown);
+    const text = shown.trim() ? `${closed}${/\n$/.test(closed) ? '\n' : '\n\n'}${STOPPED_MARK}` : STOPPED_MARK;
     const users = session.pending.filter((it) => (it as { role?: string }).role === 'user');
     session.pending.length = 0;
     session.pending.push(...(users.length ? users : input), {
@@ -144,6 +146,6 @@ export function createAgentRuntime(config: Config, log: Logger, extraTools: Tool
 /** An answer cut mid code block still renders: its fence is closed. */
 export function closeOpenFence(text: string): string {
   const fences = text.match(/^\s*(```|~~~)/gm)?.length ?? 0;
-  return fences % 2 ? `${text}\n\`\`\`` : text;
+  return fences % 2 ? `${text}${text.endsWith('\n') ? '' : '\n'}\`\`\`\n` : text;
 }
 

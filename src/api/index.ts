@@ -25,6 +25,8 @@ import { threadOperations } from './threads.js';
 import { RunWaiters } from './waiters.js';
 import { registerWebChat } from './web.js';
 import { safeErr } from '../observability/logger.js';
+import { LiveFeed } from '../live/feed.js';
+import { requestStop } from '../live/turns.js';
 
 export { createApiKey, listApiKeys, revokeApiKey, verifyApiKey } from './auth.js';
 
@@ -48,7 +50,10 @@ export function createApiModule(deps: ModuleDeps): GatewayModule {
   const ctx = { config, db: deps.database.db, redis: deps.redis, log, keys, waiters: new RunWaiters(keys.runDone, log) } as ApiContext;
   ctx.runs = new RunService({
     db: ctx.db, redis: deps.redis, sink: deps.sink, keys, log, removeSchedulers: (keyId, ids) => ctx.crons.removeSchedulers(keyId, ids),
+    // runs/cancel takes /stop's path: the worker aborts the model call if the run's turn is running.
+    stopTurn: (conversationKey, eventId) => requestStop(deps.redis, deps.keys, conversationKey, eventId).then(() => undefined),
   });
+  if (deps.role.gateway) ctx.live = new LiveFeed(deps.keys.live, log);
   ctx.crons = new CronService(ctx, deps.keys.bullPrefix);
   const webChat = config.WEB_CHAT ?? !config.isProduction;
 
@@ -80,8 +85,10 @@ export function createApiModule(deps: ModuleDeps): GatewayModule {
 
     async startGateway() {
       await ctx.waiters.start(deps.connect());
+      ctx.live?.start(deps.connect());
       return async () => {
         await ctx.waiters.stop();
+        await ctx.live?.stop();
         await ctx.crons.close();
       };
     },

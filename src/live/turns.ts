@@ -5,6 +5,7 @@
  * the stop channel. A stopped run returns what it said so far, marked as stopped, and the turn commits that.
  */
 import type { Redis } from 'ioredis';
+import { z } from 'zod';
 import type { Logger } from 'pino';
 import type { AgentRuntime, DeltaSink } from '../agent/runtime.js';
 import type { TurnContext } from '../core/module.js';
@@ -38,7 +39,7 @@ export class StopRequested extends Error {
 }
 
 export class LiveTurns {
-  private readonly running = new Map<string, AbortController>();
+  private readonly running = new Map<string, { controller: AbortController; eventIds: string[] }>();
   private sub: Redis | undefined;
   private publishFailed = false;
 
@@ -47,7 +48,12 @@ export class LiveTurns {
   /** `sub` must be a dedicated connection: it enters subscriber mode. */
   async start(sub: Redis): Promise<void> {
     this.sub = sub;
-    sub.on('message', (_ch: string, conversationKey: string) => this.running.get(conversationKey)?.abort(new StopRequested('stopped by the user')));
+    sub.on('message', (_ch: string, raw: string) => {
+      const req = parseStop(raw);
+      const turn = req && this.running.get(req.conversationKey);
+      // An API run's cancel names its event: a turn that does not answer it (the next run's) is left alone.
+      if (turn && (!req.eventId || turn.eventIds.includes(req.eventId))) turn.controller.abort(new StopRequested('stopped by the user'));
+    });
     await sub.subscribe(this.o.keys.liveStop);
   }
 
@@ -63,12 +69,13 @@ export class LiveTurns {
       run: async (input, session, ctx, options = {}) => {
         const conv = ctx.conversationKey;
         const controller = new AbortController();
-        this.running.set(conv, controller);
+        const eventIds = ctx.events.map((e) => e.id);
+        const entry = { controller, eventIds };
+        this.running.set(conv, entry);
         const { redis, keys } = this.o;
         await redis.set(keys.liveRunning(conv), ctx.turnId, 'PX', RUNNING_TTL_MS).catch(() => undefined);
         const preview = this.safePreview(ctx);
         let seq = 0;
-        const eventIds = ctx.events.map((e) => e.id);
         const publish = (e: LiveBody) =>
           redis.publish(keys.live(conv), JSON.stringify({ ...e, turnId: ctx.turnId, eventIds, seq: seq++ })).catch((err: Error) => {
             if (!this.publishFailed) this.o.log.warn({ err: safeErr(err) }, 'live text not published (previews only; the reply is unaffected)');
@@ -92,7 +99,7 @@ export class LiveTurns {
           const stopped = controller.signal.aborted;
           void publish({ type: 'end', stopped });
           await preview?.end(stopped).catch((err: Error) => this.o.log.warn({ err: safeErr(err) }, 'live preview flush failed'));
-          if (this.running.get(conv) === controller) this.running.delete(conv);
+          if (this.running.get(conv) === entry) this.running.delete(conv);
           await redis.eval(DEL_IF_OURS, 1, keys.liveRunning(conv), ctx.turnId).catch(() => undefined);
         }
       },
@@ -109,12 +116,24 @@ export class LiveTurns {
   }
 }
 
+const stopSchema = z.object({ conversationKey: z.string(), eventId: z.string().optional() });
+
+function parseStop(raw: string): z.infer<typeof stopSchema> | null {
+  try {
+    const r = stopSchema.safeParse(JSON.parse(raw));
+    return r.success ? r.data : null;
+  } catch {
+    return null;
+  }
+}
+
 /**
- * Asks whichever worker runs this conversation's turn to stop it. False when no turn is running there.
- * The abort reaches the model call at once (the Agents SDK run's AbortSignal); the turn then commits.
+ * Asks whichever worker runs this conversation's turn to stop it (only if that turn answers `eventId`, when
+ * given). False when no turn is running there. The abort reaches the model call at once (the Agents SDK run's
+ * AbortSignal); the turn then commits what was said so far.
  */
-export async function requestStop(redis: Redis, keys: Keys, conversationKey: string): Promise<boolean> {
+export async function requestStop(redis: Redis, keys: Keys, conversationKey: string, eventId?: string): Promise<boolean> {
   if (!(await redis.exists(keys.liveRunning(conversationKey)))) return false;
-  await redis.publish(keys.liveStop, conversationKey);
+  await redis.publish(keys.liveStop, JSON.stringify({ conversationKey, eventId }));
   return true;
 }
