@@ -25,6 +25,7 @@ import { keys as makeKeys, type Keys } from '../queue/keys.js';
 import { Queues } from '../queue/queues.js';
 import { checkEvictionPolicy, createRedis } from '../queue/redis.js';
 import { startWorker, type RunningWorker } from '../worker/index.js';
+import { platformPreviews } from '../live/preview.js';
 import { buildPlatformAdapters } from './channels.js';
 import { buildModules } from './modules.js';
 import { registerPlatformCommands } from './register-commands.js';
@@ -180,6 +181,7 @@ export async function startApp(o: AppOptions): Promise<App> {
       historyLimit: config.SESSION_HISTORY_LIMIT, batchMax: config.TURN_BATCH_MAX,
       lockDurationMs: o.lockDurationMs ?? config.JOB_LOCK_MS, sweepEveryMs: o.sweepEveryMs ?? config.SWEEP_INTERVAL_MS,
       hooks: modules.flatMap((m) => (m.hooks ? [m.hooks] : [])), deadLetterAfter: config.DEADLETTER_AFTER_ATTEMPTS,
+      preview: platformPreviews({ redis, keys: k, adapters, log, off: config.LIVE_PREVIEWS_OFF }),
     });
   }
   const moduleStops: (() => Promise<void>)[] = [];

@@ -84,6 +84,7 @@ export function startWorker(o: WorkerOptions): RunningWorker {
       deliverConversation(
         {
           db: o.db, redis: o.redis, adapters: o.adapters, deliveredChannel: o.keys.delivered, paceKey: o.keys.pace, sentKey: o.keys.sent, log: o.log.child({ job: job.id }),
+          previewsKey: o.keys.previews,
           holdsLock: async () => token !== undefined && (await job.extendLock(token, lockDuration)) === 1,
         },
         job.data.conversationKey,
