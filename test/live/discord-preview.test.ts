@@ -6,6 +6,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { messageCreate, person, snowflake } from '../fakes/discord/index.js';
 import { startDiscordApp, waitFor, type DiscordApp } from '../adapters/discord/pipeline-helpers.js';
+import { createRedis } from '../../src/queue/redis.js';
+import { keys } from '../../src/queue/keys.js';
+import { REDIS_URL } from '../helpers/services.js';
 
 let d: DiscordApp;
 beforeAll(async () => {
@@ -39,6 +42,31 @@ describe('discord live preview', () => {
     // Throttled: preview edits at least about a second apart (the final edit is the outbox's).
     const at = [posts(channelId)[0]!.at, ...edits(channelId).map((e) => e.at)];
     for (let i = 1; i < at.length - 1; i++) expect(at[i]! - at[i - 1]!).toBeGreaterThanOrEqual(1_100);
+  });
+
+  it('a worker killed mid-stream: the retried turn takes the orphan preview over, one final answer', async () => {
+    // What a killed worker leaves: a half-written preview, recorded under the turn's first event.
+    const channelId = snowflake();
+    const author = person('Cy');
+    const messageId = snowflake();
+    const res = await fetch(`${d.fake.apiUrl}/v10/channels/${channelId}/messages`, {
+      method: 'POST', headers: { authorization: `Bot ${d.fake.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ content: 'Echo: [[drip:50]] w0 w1 …' }),
+    });
+    const orphan = ((await res.json()) as { id: string }).id;
+    const redis = createRedis(REDIS_URL);
+    try {
+      await redis.hset(keys(d.app.config.KEY_PREFIX).previews(`discord:dm:dm:${author.id}`), `discord:${messageId}`, orphan);
+    } finally {
+      redis.disconnect();
+    }
+    const text = `[[drip:50]] ${words(20)}`;
+    d.fake.gateway.dispatch('MESSAGE_CREATE', messageCreate({ id: messageId, guildId: null, channelId, author, content: text }));
+    const final = `Echo: ${text}`;
+    await waitFor(() => d.fake.rest.contents(channelId)[0] === final, 'the final reply in the orphan preview');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(d.fake.rest.contents(channelId)).toEqual([final]);
+    expect(posts(channelId)).toHaveLength(1); // only the orphan itself: nothing posted twice
   });
 
   it('off by configuration: the reply is posted once, never edited', async () => {
