@@ -30,7 +30,8 @@ export function discordPreview(rest: REST): LivePreviewOps {
       return ((await rest.post(Routes.channelMessages(targetChannel(ref)), { body })) as { id: string }).id;
     }),
     edit: (ref, id, text) => call(async () => {
-      await rest.patch(Routes.channelMessage(targetChannel(ref), id), { body: { content: text, allowed_mentions: { parse: [] } } });
+      const body = { content: text, allowed_mentions: { parse: [] } };
+      await rest.patch(Routes.channelMessage(targetChannel(ref), id), { body });
     }),
     remove: (ref, id) => call(async () => {
       await rest.delete(Routes.channelMessage(targetChannel(ref), id));

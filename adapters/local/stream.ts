@@ -25,7 +25,9 @@ export function registerLocalStream(http: FastifyInstance, feed: LiveFeed, apiKe
     for (const s of open) s.end();
   });
   http.get('/local/conversations/:conversation/stream', async (req: FastifyRequest, reply: FastifyReply) => {
-    if (!apiKeyMatches(req.headers['x-api-key'] as string | undefined, apiKey)) return reply.code(401).send({ error: 'missing or invalid x-api-key' });
+    if (!apiKeyMatches(req.headers['x-api-key'] as string | undefined, apiKey)) {
+      return reply.code(401).send({ error: 'missing or invalid x-api-key' });
+    }
     const conv = localMessageSchema.shape.conversation.safeParse((req.params as { conversation: string }).conversation);
     const q = query.safeParse(req.query);
     if (!conv.success || !q.success) return reply.code(400).send({ error: 'bad conversation or query' });

@@ -4,13 +4,15 @@
  */
 import { z } from 'zod';
 
+const common = { turnId: z.string(), eventIds: z.array(z.string()), seq: z.number() };
+
 export const liveEventSchema = z.discriminatedUnion('type', [
   /** More text of the answer. `seq` counts the turn's events, so a subscriber can tell it missed one. */
-  z.object({ type: z.literal('delta'), turnId: z.string(), eventIds: z.array(z.string()), seq: z.number(), text: z.string() }),
+  z.object({ type: z.literal('delta'), ...common, text: z.string() }),
   /** What was shown so far is not part of the answer (a new model response, a retried attempt): start over. */
-  z.object({ type: z.literal('reset'), turnId: z.string(), eventIds: z.array(z.string()), seq: z.number() }),
+  z.object({ type: z.literal('reset'), ...common }),
   /** The model is done (or stopped): the committed reply follows through the outbox. */
-  z.object({ type: z.literal('end'), turnId: z.string(), eventIds: z.array(z.string()), seq: z.number(), stopped: z.boolean() }),
+  z.object({ type: z.literal('end'), ...common, stopped: z.boolean() }),
 ]);
 export type LiveEvent = z.infer<typeof liveEventSchema>;
 

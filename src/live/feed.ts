@@ -42,7 +42,10 @@ export class LiveFeed {
       this.listeners.set(channel, set);
     }
     set.add(fn);
-    if (set.size === 1) await this.sub?.subscribe(channel).catch((err: Error) => this.log.warn({ err: safeErr(err) }, 'live subscribe failed'));
+    if (set.size === 1) {
+      const warn = (err: Error) => this.log.warn({ err: safeErr(err) }, 'live subscribe failed');
+      await this.sub?.subscribe(channel).catch(warn);
+    }
     return () => {
       if (!set.delete(fn) || set.size) return;
       this.listeners.delete(channel);

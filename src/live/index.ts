@@ -16,7 +16,8 @@ export function createLiveModule(deps: ModuleDeps): GatewayModule {
     role: 'user',
     async run(inv) {
       const running = await requestStop(deps.redis, deps.keys, conversationKey(inv.conversation));
-      return { text: running ? 'Stopping the answer in progress.' : 'Nothing is being answered here right now.', ephemeral: true };
+      const text = running ? 'Stopping the answer in progress.' : 'Nothing is being answered here right now.';
+      return { text, ephemeral: true };
     },
   });
   return { name: 'live', commands: [stop] };

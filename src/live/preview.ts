@@ -55,7 +55,11 @@ class Preview implements TurnPreview {
   private readonly key: string;
   private readonly field: string;
 
-  constructor(private readonly d: PreviewDeps, private readonly adapter: ChannelAdapter, private readonly ctx: TurnContext) {
+  constructor(
+    private readonly d: PreviewDeps,
+    private readonly adapter: ChannelAdapter,
+    private readonly ctx: TurnContext,
+  ) {
     this.key = d.keys.previews(ctx.conversationKey);
     this.field = ctx.events[0]!.id;
   }
@@ -95,7 +99,8 @@ class Preview implements TurnPreview {
     this.chain = this.chain.then(fn).catch((err: Error) => {
       // Previews are best effort: the committed reply is posted (or edited in) by the outbox regardless.
       this.failed = true;
-      this.d.log.warn({ platform: this.ctx.ref.platform, err: safeErr(err) }, 'live preview update failed; no more updates this turn');
+      const platform = this.ctx.ref.platform;
+      this.d.log.warn({ platform, err: safeErr(err) }, 'live preview update failed; no more updates this turn');
     });
   }
 
@@ -129,7 +134,10 @@ class Preview implements TurnPreview {
     if (this.messageId) await ops.edit(ref, this.messageId, view);
     else {
       this.messageId = await ops.post(ref, view, this.ctx.events.at(-1)?.platformMessageId);
-      await this.d.redis.multi().hset(this.key, this.field, this.messageId).expire(this.key, PREVIEW_TTL_SECONDS).exec();
+      await this.d.redis.multi()
+        .hset(this.key, this.field, this.messageId)
+        .expire(this.key, PREVIEW_TTL_SECONDS)
+        .exec();
     }
     this.shown = view;
     this.shownRaw = raw;

@@ -32,7 +32,9 @@ export interface LiveTurnsOptions {
   preview?(ctx: TurnContext): TurnPreview | undefined;
 }
 
-type LiveBody = LiveEvent extends infer E ? (E extends LiveEvent ? Omit<E, 'turnId' | 'eventIds' | 'seq'> : never) : never;
+/** An event without what the publisher adds (distributes over the union, keeping each type's fields). */
+type Body<E> = E extends LiveEvent ? Omit<E, 'turnId' | 'eventIds' | 'seq'> : never;
+type LiveBody = Body<LiveEvent>;
 
 export class StopRequested extends Error {
   override name = 'StopRequested';
@@ -52,7 +54,9 @@ export class LiveTurns {
       const req = parseStop(raw);
       const turn = req && this.running.get(req.conversationKey);
       // An API run's cancel names its event: a turn that does not answer it (the next run's) is left alone.
-      if (turn && (!req.eventId || turn.eventIds.includes(req.eventId))) turn.controller.abort(new StopRequested('stopped by the user'));
+      if (turn && (!req.eventId || turn.eventIds.includes(req.eventId))) {
+        turn.controller.abort(new StopRequested('stopped by the user'));
+      }
     });
     await sub.subscribe(this.o.keys.liveStop);
   }
@@ -77,11 +81,13 @@ export class LiveTurns {
         const preview = this.safePreview(ctx);
         let seq = 0;
         const publish = (e: LiveBody) =>
-          redis.publish(keys.live(conv), JSON.stringify({ ...e, turnId: ctx.turnId, eventIds, seq: seq++ })).catch((err: Error) => {
-            if (!this.publishFailed) this.o.log.warn({ err: safeErr(err) }, 'live text not published (previews only; the reply is unaffected)');
-            this.publishFailed = true;
-            return 0;
-          });
+          redis.publish(keys.live(conv), JSON.stringify({ ...e, turnId: ctx.turnId, eventIds, seq: seq++ }))
+            .catch((err) => {
+              const why = 'live text not published (previews only; the reply is unaffected)';
+              if (!this.publishFailed) this.o.log.warn({ err: safeErr(err) }, why);
+              this.publishFailed = true;
+              return 0;
+            });
         const sink: DeltaSink = {
           delta: (text) => {
             void publish({ type: 'delta', text });
@@ -98,7 +104,8 @@ export class LiveTurns {
         } finally {
           const stopped = controller.signal.aborted;
           void publish({ type: 'end', stopped });
-          await preview?.end(stopped).catch((err: Error) => this.o.log.warn({ err: safeErr(err) }, 'live preview flush failed'));
+          const warn = (err: Error) => this.o.log.warn({ err: safeErr(err) }, 'live preview end failed');
+          await preview?.end(stopped).catch(warn);
           if (this.running.get(conv) === entry) this.running.delete(conv);
           await redis.eval(DEL_IF_OURS, 1, keys.liveRunning(conv), ctx.turnId).catch(() => undefined);
         }
@@ -132,7 +139,9 @@ function parseStop(raw: string): z.infer<typeof stopSchema> | null {
  * given). False when no turn is running there. The abort reaches the model call at once (the Agents SDK run's
  * AbortSignal); the turn then commits what was said so far.
  */
-export async function requestStop(redis: Redis, keys: Keys, conversationKey: string, eventId?: string): Promise<boolean> {
+export async function requestStop(
+  redis: Redis, keys: Keys, conversationKey: string, eventId?: string,
+): Promise<boolean> {
   if (!(await redis.exists(keys.liveRunning(conversationKey)))) return false;
   await redis.publish(keys.liveStop, JSON.stringify({ conversationKey, eventId }));
   return true;
