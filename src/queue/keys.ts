@@ -22,6 +22,14 @@ export interface Keys {
   turnFailures(conversationKey: string): string;
   /** Hash of dead-lettered events by id (src/worker/deadletter.ts). */
   deadLetters: string;
+  /** Pub/sub channel of a conversation's live text while its turn runs (src/live). */
+  live(conversationKey: string): string;
+  /** Pub/sub channel: stop this conversation's running turn (payload: the conversation key). */
+  liveStop: string;
+  /** The turn running in a conversation right now (its id), so /stop can say whether anything runs. */
+  liveRunning(conversationKey: string): string;
+  /** Hash of a conversation's live previews on its platform: turn id -> preview message (src/live/preview.ts). */
+  previews(conversationKey: string): string;
 }
 
 export function keys(prefix: string): Keys {
@@ -41,6 +49,10 @@ export function keys(prefix: string): Keys {
     modelOutput: (h) => `${prefix}:modelout:${h}`,
     turnFailures: (c) => `${prefix}:tfail:${c}`,
     deadLetters: `${prefix}:deadletters`,
+    live: (c) => `${prefix}:live:${c}`,
+    liveStop: `${prefix}:livestop`,
+    liveRunning: (c) => `${prefix}:liverun:${c}`,
+    previews: (c) => `${prefix}:previews:${c}`,
   };
 }
 
