@@ -8,6 +8,8 @@
  * - test phrases: `[[silent]]` says nothing, `[[fail]]` throws like a provider outage, `[[slow:MS]]` takes MS ms,
  *   `[[long:N]]` answers with about N characters including a fenced code block, `[[instructions]]` answers with
  *   the system instructions it was given (to test what modules add to a turn);
+ * - `[[tool:NAME {json}]]` calls any tool it was given (MCP tools, handoffs `transfer_to_<agent>`) with those
+ *   arguments, then answers "Tool NAME said: <output>" (after a handoff, the next agent answers the rest);
  * - scheduler phrasings: check-ins are silent unless they carry a topic, "remind me <when> to <what>" sets a reminder
  *   (src/scheduler/offline.ts).
  */
@@ -34,6 +36,33 @@ export function longReply(n: number): string {
   let i = 0;
   while (head.length + code.length + body.length < n) body += `Paragraph ${i++}: ${'lorem ipsum dolor sit amet '.repeat(8).trim()}.\n\n`;
   return head + code + body.trimEnd();
+}
+
+/** The text of a tool's output item: a string, a `{ type: 'text', text }` part, or a list of parts. */
+function outputText(out: unknown): string {
+  if (typeof out === 'string') return out;
+  if (Array.isArray(out)) return out.map(outputText).join('');
+  const o = out as Item | undefined;
+  return typeof o?.text === 'string' ? o.text : JSON.stringify(out ?? '');
+}
+
+const TOOL_PHRASE = /\[\[tool:([A-Za-z0-9_-]+)(?:\s+(\{.*?\}))?\]\]/;
+
+/**
+ * `[[tool:NAME {json}]]`: a call (not made yet this turn), the answer from its result, or undefined to go on
+ * (no phrase; or a handoff, whose next agent answers the rest of the message).
+ */
+function genericToolTurn(joined: string, fresh: Item[], tools: string[]): { call: Item } | { text: string } | undefined {
+  const calls = fresh.filter((it) => it.type === 'function_call');
+  const result = fresh.findLast((it) => it.type === 'function_call_result');
+  const resultOf = result && calls.find((c) => c.callId === result.callId);
+  if (resultOf && resultOf.name !== 'current_time' && !String(resultOf.name).startsWith('transfer_to_')) {
+    return { text: `Tool ${String(resultOf.name)} said: ${outputText(result!.output)}` };
+  }
+  const m = TOOL_PHRASE.exec(joined);
+  if (!m || calls.some((c) => c.name === m[1])) return undefined;
+  if (!tools.includes(m[1]!)) return { text: `No tool ${m[1]} here.` };
+  return { call: { type: 'function_call', callId: `call_${Date.now()}`, name: m[1], arguments: m[2] ?? '{}', status: 'completed' } };
 }
 
 export class OfflineModel implements Model {
@@ -63,8 +92,12 @@ export class OfflineModel implements Model {
       return { usage, output: [assistantMessage(scheduled.text)] as ModelResponse['output'] };
     }
 
+    const generic = genericToolTurn(joined, fresh, request.tools.map((t) => t.name));
+    if (generic && 'call' in generic) return { usage, output: [generic.call] as ModelResponse['output'] };
     let text: string;
-    if (toolResult) {
+    if (generic) {
+      text = generic.text;
+    } else if (toolResult && !fresh.some((it) => String(it.name ?? '').startsWith('transfer_to_'))) {
       const out = toolResult.output as Item | string;
       text = `The current time is ${typeof out === 'string' ? out : String(out?.text ?? '')} (from the current_time tool).`;
     } else if (/\bwhat time\b/i.test(joined) && request.tools.some((t) => t.name === 'current_time')) {

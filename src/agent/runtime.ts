@@ -5,7 +5,7 @@
  * - otherwise the offline deterministic model (announced at start-up).
  * Provider errors are retried with back-off; the caller turns a final failure into a short apology.
  */
-import { Agent, OpenAIProvider, Runner, type AgentInputItem, type Tool } from '@openai/agents';
+import { Agent, OpenAIProvider, Runner, type AgentInputItem, type RunItem, type Tool } from '@openai/agents';
 import pRetry from 'p-retry';
 import type { Logger } from 'pino';
 import type { Config } from '../config/env.js';
@@ -20,7 +20,20 @@ export interface TurnOutput {
   inputTokens: number;
   outputTokens: number;
   model: string;
+  /** Per item of `session.pending`: the agent that produced it (null for the turn's input). */
+  itemAgents?: (string | null)[];
 }
+
+/** The agent for one turn, when agents come from configuration (src/agents): replaces the single default agent. */
+export interface AgentChoice {
+  agent: Agent<TurnContext>;
+  modelName: string;
+  maxTurns: number;
+}
+export type AgentPicker = (context: TurnContext) => Promise<AgentChoice>;
+
+/** Said when a tool that needs a person's approval was called: approvals are not asked for in chat yet. */
+export const APPROVAL_NOTE = 'That needs an approval before I can do it, and I cannot ask for one here yet.';
 
 export interface AgentRuntime {
   readonly modelName: string;
@@ -28,7 +41,9 @@ export interface AgentRuntime {
   run(input: AgentInputItem[], session: TurnSession, context: TurnContext, signal?: AbortSignal): Promise<TurnOutput>;
 }
 
-export function createAgentRuntime(config: Config, log: Logger, extraTools: Tool<TurnContext>[] = []): AgentRuntime {
+export function createAgentRuntime(
+  config: Config, log: Logger, extraTools: Tool<TurnContext>[] = [], pick?: AgentPicker,
+): AgentRuntime {
   const offline = config.offlineModel;
   const runner = new Runner({
     tracingDisabled: true,
@@ -57,19 +72,24 @@ export function createAgentRuntime(config: Config, log: Logger, extraTools: Tool
         async (attempt) => {
           session.pending.length = 0; // a failed attempt's partial items must not be committed
           const timeout = AbortSignal.timeout(config.MODEL_TIMEOUT_MS);
-          const result = await runner.run(agent, input, {
+          // Never throws for an unreachable MCP server: its tools are left out (src/agents/mcp/pool.ts).
+          const choice = pick ? await pick(context) : { agent, modelName, maxTurns: 8 };
+          const result = await runner.run(choice.agent, input, {
             session,
             context,
-            maxTurns: 8,
+            maxTurns: choice.maxTurns,
             signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
           });
           if (attempt > 1) log.info({ attempt }, 'model call succeeded after retry');
           const usage = result.state.usage;
+          const paused = result.interruptions?.length > 0;
+          const out = result.finalOutput;
           return {
-            text: typeof result.finalOutput === 'string' ? result.finalOutput : JSON.stringify(result.finalOutput ?? ''),
+            text: paused ? APPROVAL_NOTE : typeof out === 'string' ? out : JSON.stringify(out ?? ''),
             inputTokens: usage.inputTokens,
             outputTokens: usage.outputTokens,
-            model: modelName,
+            model: choice.modelName,
+            itemAgents: itemAgents(session.pending.length, result.newItems, choice.agent.name),
           };
         },
         {
@@ -83,4 +103,15 @@ export function createAgentRuntime(config: Config, log: Logger, extraTools: Tool
       );
     },
   };
+}
+
+/**
+ * Which agent produced each pending item: the runner saves the turn's input first, then one item per new run
+ * item, in order (handoffs change the agent mid-turn). Should the counts ever differ, the agent that started the
+ * turn is named for every generated item.
+ */
+function itemAgents(pending: number, newItems: RunItem[], first: string): (string | null)[] {
+  const inputs = pending - newItems.length;
+  if (inputs < 0) return Array.from({ length: pending }, () => first);
+  return [...Array.from({ length: inputs }, () => null), ...newItems.map((it) => ('agent' in it ? it.agent.name : it.sourceAgent.name))];
 }

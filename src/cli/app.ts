@@ -8,6 +8,8 @@ import type { Logger } from 'pino';
 import { createLocalAdapter } from '../../adapters/local/index.js';
 import { withCircuitBreaker } from '../agent/breaker.js';
 import { createAgentRuntime } from '../agent/runtime.js';
+import { baseTools } from '../agent/tools.js';
+import { agentPickerFor } from '../agents/index.js';
 import { CommandRegistry } from '../commands/registry.js';
 import type { IngressSink } from '../core/adapter.js';
 import type { GatewayModule, ModuleDeps } from '../core/module.js';
@@ -171,7 +173,9 @@ export async function startApp(o: AppOptions): Promise<App> {
   let running: RunningWorker | undefined;
   if (worker) {
     const tools = modules.flatMap((m) => m.tools ?? []);
-    const runtime = withCircuitBreaker(createAgentRuntime(config, log, tools), log, {
+    // Agents as configuration (src/agents): turns run the agent routed for their conversation.
+    const pick = agentPickerFor(database, [...baseTools, ...tools]);
+    const runtime = withCircuitBreaker(createAgentRuntime(config, log, tools, pick), log, {
       volumeThreshold: config.MODEL_BREAKER_THRESHOLD, resetTimeoutMs: config.MODEL_BREAKER_RESET_MS,
     });
     running = startWorker({
