@@ -92,7 +92,8 @@ export class OfflineModel implements Model {
       return { usage, output: [assistantMessage(scheduled.text)] as ModelResponse['output'] };
     }
 
-    const generic = genericToolTurn(joined, fresh, request.tools.map((t) => t.name));
+    const callable = [...request.tools.map((t) => t.name), ...(request.handoffs ?? []).map((h) => h.toolName)];
+    const generic = genericToolTurn(joined, fresh, callable);
     if (generic && 'call' in generic) return { usage, output: [generic.call] as ModelResponse['output'] };
     let text: string;
     if (generic) {
