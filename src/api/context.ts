@@ -1,6 +1,7 @@
 /** What the api module's route builders share. */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import type { AgentCatalog } from '../agents/catalog.js';
 import type { Config } from '../config/env.js';
 import type { Db } from '../db/client.js';
 import type { CronService } from './cron-service.js';
@@ -17,4 +18,6 @@ export interface ApiContext {
   runs: RunService;
   crons: CronService;
   waiters: RunWaiters;
+  /** The configured agents (src/agents): each is an assistant, `assistant_id` = its name. */
+  agents?: AgentCatalog;
 }

@@ -8,6 +8,7 @@
  * Roles: gateways serve the routes and wake waiting requests (run-done pub/sub); workers finalize runs, fire
  * crons and sweep for runs a crash left behind.
  */
+import { agentCatalogOf } from '../agents/index.js';
 import type { GatewayModule, ModuleDeps } from '../core/module.js';
 import { createApiAdapter } from './adapter.js';
 import { assistantOperations } from './assistants.js';
@@ -45,7 +46,10 @@ export function createApiModule(deps: ModuleDeps): GatewayModule {
     log.warn('OWNER_USERS / ADMIN_USERS name api: users; ignored, API callers never hold a role (their user ids are client-chosen)');
   }
   const keys = apiKeys(config.KEY_PREFIX);
-  const ctx = { config, db: deps.database.db, redis: deps.redis, log, keys, waiters: new RunWaiters(keys.runDone, log) } as ApiContext;
+  const ctx = {
+    config, db: deps.database.db, redis: deps.redis, log, keys, waiters: new RunWaiters(keys.runDone, log),
+    agents: agentCatalogOf(deps.database),
+  } as ApiContext;
   ctx.runs = new RunService({
     db: ctx.db, redis: deps.redis, sink: deps.sink, keys, log, removeSchedulers: (keyId, ids) => ctx.crons.removeSchedulers(keyId, ids),
   });

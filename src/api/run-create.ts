@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { ApiContext } from './context.js';
 import { ApiError, type Caller } from './http.js';
+import { configuredAgent } from './assistants.js';
 import { ASSISTANT_ID, isOurAssistant } from './ids.js';
 import { parseRunInput } from './messages.js';
 import type { NewRun, RunRow, Strategy } from './run-service.js';
@@ -88,7 +89,10 @@ export async function prepareRun(
   const runId = opts.runId ?? randomUUID();
   refuseUnsupported(b);
   const assistant = b.assistant_id ?? b.agent_id;
-  if (!isOurAssistant(assistant)) throw new ApiError(404, `assistant ${assistant} not found (this gateway serves "agent", ${ASSISTANT_ID})`);
+  const named = configuredAgent(ctx, assistant);
+  if (!named && !isOurAssistant(assistant)) {
+    throw new ApiError(404, `assistant ${assistant} not found (this gateway serves "agent", ${ASSISTANT_ID}, and its agents by name)`);
+  }
   const input = parseRunInput(b.input, b.messages);
   if (input.text.length > ctx.config.MAX_INPUT_CHARS) {
     throw new ApiError(413, `input too long: ${input.text.length} characters, the limit is ${ctx.config.MAX_INPUT_CHARS}`);
@@ -108,7 +112,7 @@ export async function prepareRun(
     thread: thread!,
     run: {
       runId,
-      assistantId: ASSISTANT_ID,
+      assistantId: named ?? ASSISTANT_ID,
       strategy,
       metadata: b.metadata ?? {},
       kwargs: {
