@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeSlack } from '../fakes/slack/fake-slack.js';
 import { startHttpMcpServer, type HttpMcpServer } from '../fakes/mcp/server.js';
 import { BOT, appMention, dmMessage, envelope, nextSlackTs, postSigned } from '../fakes/slack/requests.js';
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import { lastAi, startApiApp, userInput, type ApiTestApp } from '../api/helpers.js';
 
 const SECRET = 'agents-signing-secret-0123';
 const MCP_KEY = 'mcp-key-from-env-42';
@@ -20,7 +20,7 @@ let dir: string;
 let file: string;
 let fake: FakeSlack;
 let mcpHttp: HttpMcpServer;
-let app: TestApp;
+let app: ApiTestApp;
 let sql: postgres.Sql;
 
 function agentsYaml(helpdeskInstructions = 'You are helpdesk.'): string {
@@ -58,12 +58,12 @@ beforeAll(async () => {
   mcpHttp = await startHttpMcpServer();
   writeFileSync(file, agentsYaml());
   fake = await new FakeSlack({ botUserId: BOT }).start();
-  app = await startTestApp({
-    env: {
+  app = await startApiApp(
+    {
       AGENTS_FILE: file, SLACK_BOT_TOKEN: 'xoxb-agents', SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: fake.apiUrl,
       SLACK_BOT_USER_ID: BOT, ADMIN_USERS: 'local:admin', RATE_LIMIT_PER_MINUTE: '0', MODEL_TIMEOUT_MS: '120000',
     },
-  });
+  );
   sql = postgres(app.db.url, { max: 2, onnotice: () => undefined });
 }, 60_000);
 
@@ -148,6 +148,19 @@ describe('MCP tools', () => {
     expect(reply).toContain('You are broken.');
     expect(reply).toContain('The tools of "gone" are unavailable right now');
     expect(await say('broken', '[[tool:shout {"text":"x"}]]')).toEqual(['No tool shout here.']);
+  }, 60_000);
+});
+
+describe('agent API', () => {
+  it('lists the configured agents as assistants and runs the one a run names by assistant_id', async () => {
+    const { client } = await app.newClient('agents');
+    const listed = await client.assistants.search({ limit: 20 });
+    expect(listed.map((a) => a.assistant_id)).toEqual(expect.arrayContaining(['helpdesk', 'concierge', 'billing', 'toolsmith', 'broken']));
+    expect((await client.assistants.get('billing')).name).toBe('billing');
+    const named = await client.threads.create();
+    expect(lastAi(await client.runs.wait(named.thread_id, 'billing', { input: userInput('[[instructions]]') }))).toContain('You are billing.');
+    const routed = await client.threads.create();
+    expect(lastAi(await client.runs.wait(routed.thread_id, 'agent', { input: userInput('[[instructions]]') }))).toContain('You are concierge.');
   }, 60_000);
 });
 
