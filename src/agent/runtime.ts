@@ -83,13 +83,18 @@ export function createAgentRuntime(
           if (attempt > 1) log.info({ attempt }, 'model call succeeded after retry');
           const usage = result.state.usage;
           const paused = result.interruptions?.length > 0;
+          // A run stopped for an approval leaves a tool call without its result, which providers refuse in a
+          // later turn's history: keep the input and the note instead.
+          if (paused) session.pending.splice(0, session.pending.length, ...input, noteItem(APPROVAL_NOTE));
           const out = result.finalOutput;
           return {
             text: paused ? APPROVAL_NOTE : typeof out === 'string' ? out : JSON.stringify(out ?? ''),
             inputTokens: usage.inputTokens,
             outputTokens: usage.outputTokens,
             model: choice.modelName,
-            itemAgents: itemAgents(session.pending.length, result.newItems, choice.agent.name),
+            itemAgents: paused
+              ? [...input.map(() => null), choice.agent.name]
+              : itemAgents(session.pending.length, result.newItems, choice.agent.name),
           };
         },
         {
@@ -114,4 +119,8 @@ function itemAgents(pending: number, newItems: RunItem[], first: string): (strin
   const inputs = pending - newItems.length;
   if (inputs < 0) return Array.from({ length: pending }, () => first);
   return [...Array.from({ length: inputs }, () => null), ...newItems.map((it) => ('agent' in it ? it.agent.name : it.sourceAgent.name))];
+}
+
+function noteItem(text: string): AgentInputItem {
+  return { type: 'message', role: 'assistant', status: 'completed', content: [{ type: 'output_text', text }] };
 }

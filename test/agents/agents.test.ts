@@ -8,6 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { APPROVAL_NOTE } from '../../src/agent/runtime.js';
 import { FakeSlack } from '../fakes/slack/fake-slack.js';
 import { startHttpMcpServer, type HttpMcpServer } from '../fakes/mcp/server.js';
 import { BOT, appMention, dmMessage, envelope, nextSlackTs, postSigned } from '../fakes/slack/requests.js';
@@ -39,12 +40,14 @@ function agentsYaml(helpdeskInstructions = 'You are helpdesk.'): string {
       { name: 'billing', instructions: 'You are billing.' },
       { name: 'toolsmith', instructions: 'You are toolsmith.', mcpServers: [stdio, http] },
       { name: 'broken', instructions: 'You are broken.', mcpServers: [dead] },
+      { name: 'careful', instructions: 'You are careful.', mcpServers: [{ ...http, name: 'guarded', needsApproval: ['whoami'] }] },
     ],
     routes: [
       { platform: 'slack', kind: 'dm', agent: 'concierge' },
       { platform: 'slack', agent: 'helpdesk' },
       { platform: 'local', channel: 'tools', agent: 'toolsmith' },
       { platform: 'local', channel: 'broken', agent: 'broken' },
+      { platform: 'local', channel: 'careful', agent: 'careful' },
     ],
     default: 'concierge',
   }); // JSON is YAML
@@ -148,6 +151,17 @@ describe('MCP tools', () => {
     expect(reply).toContain('You are broken.');
     expect(reply).toContain('The tools of "gone" are unavailable right now');
     expect(await say('broken', '[[tool:shout {"text":"x"}]]')).toEqual(['No tool shout here.']);
+  }, 60_000);
+});
+
+describe('MCP approvals', () => {
+  it('a tool flagged needsApproval is not run without one: the user is told, and the conversation goes on', async () => {
+    expect(await say('careful', '[[tool:whoami]]')).toEqual([APPROVAL_NOTE]);
+    expect(await say('careful', 'still there?')).toEqual(['Echo: [someone] still there?']);
+    const rows = await sql`
+      select i.item->>'type' as type, i.item->>'role' as role from session_items i
+      join conversations c on c.session_id = i.session_id where c.key like ${'local:%:careful'} order by i.position`;
+    expect(rows.map((r) => r.role ?? r.type)).toEqual(['user', 'assistant', 'user', 'assistant']);
   }, 60_000);
 });
 
