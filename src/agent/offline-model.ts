@@ -52,7 +52,9 @@ const TOOL_PHRASE = /\[\[tool:([A-Za-z0-9_-]+)(?:\s+(\{.*?\}))?\]\]/;
  * `[[tool:NAME {json}]]`: a call (not made yet this turn), the answer from its result, or undefined to go on
  * (no phrase; or a handoff, whose next agent answers the rest of the message).
  */
-function genericToolTurn(joined: string, fresh: Item[], tools: string[]): { call: Item } | { text: string } | undefined {
+type ToolTurn = { call: Item } | { text: string } | undefined;
+
+function genericToolTurn(joined: string, fresh: Item[], tools: string[]): ToolTurn {
   const calls = fresh.filter((it) => it.type === 'function_call');
   const result = fresh.findLast((it) => it.type === 'function_call_result');
   const resultOf = result && calls.find((c) => c.callId === result.callId);
@@ -62,7 +64,8 @@ function genericToolTurn(joined: string, fresh: Item[], tools: string[]): { call
   const m = TOOL_PHRASE.exec(joined);
   if (!m || calls.some((c) => c.name === m[1])) return undefined;
   if (!tools.includes(m[1]!)) return { text: `No tool ${m[1]} here.` };
-  return { call: { type: 'function_call', callId: `call_${Date.now()}`, name: m[1], arguments: m[2] ?? '{}', status: 'completed' } };
+  const call = { type: 'function_call', callId: `call_${Date.now()}`, name: m[1], arguments: m[2] ?? '{}' };
+  return { call: { ...call, status: 'completed' } };
 }
 
 export class OfflineModel implements Model {

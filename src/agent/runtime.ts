@@ -118,7 +118,8 @@ export function createAgentRuntime(
 function itemAgents(pending: number, newItems: RunItem[], first: string): (string | null)[] {
   const inputs = pending - newItems.length;
   if (inputs < 0) return Array.from({ length: pending }, () => first);
-  return [...Array.from({ length: inputs }, () => null), ...newItems.map((it) => ('agent' in it ? it.agent.name : it.sourceAgent.name))];
+  const byAgent = newItems.map((it) => ('agent' in it ? it.agent.name : it.sourceAgent.name));
+  return [...Array.from({ length: inputs }, () => null), ...byAgent];
 }
 
 function noteItem(text: string): AgentInputItem {

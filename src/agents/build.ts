@@ -18,7 +18,8 @@ import { routedAgent } from './routing.js';
 export const MEMORY_TOOLS = new Set(['remember', 'recall', 'forget']);
 
 export function unavailableNote(servers: string[]): string {
-  return `The tools of ${servers.map((s) => `"${s}"`).join(', ')} are unavailable right now (the server cannot be reached). `
+  const names = servers.map((s) => `"${s}"`).join(', ');
+  return `The tools of ${names} are unavailable right now (the server cannot be reached). `
     + 'If the user needs them, say so plainly; never claim to have used them.';
 }
 

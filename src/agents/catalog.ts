@@ -39,7 +39,9 @@ export class AgentCatalog {
   }
 
   async reload(): Promise<ReloadResult> {
-    if (!this.path) return { ok: false, error: 'no agents file is configured (AGENTS_FILE): the agent comes from the environment' };
+    if (!this.path) {
+      return { ok: false, error: 'no agents file is configured (AGENTS_FILE): the agent comes from the environment' };
+    }
     try {
       const next = await readAgentsFile(this.path);
       this.cfg = next;

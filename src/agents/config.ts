@@ -104,11 +104,12 @@ export const agentsFileSchema = z
   .superRefine((f, ctx) => {
     const names = new Set<string>();
     f.agents.forEach((a, i) => {
-      if (names.has(a.name)) ctx.addIssue({ code: 'custom', path: ['agents', i, 'name'], message: `duplicate agent ${a.name}` });
+      const dup = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+      if (names.has(a.name)) dup(['agents', i, 'name'], `duplicate agent ${a.name}`);
       names.add(a.name);
       const servers = new Set<string>();
       a.mcpServers.forEach((s, j) => {
-        if (servers.has(s.name)) ctx.addIssue({ code: 'custom', path: ['agents', i, 'mcpServers', j], message: `duplicate server ${s.name}` });
+        if (servers.has(s.name)) dup(['agents', i, 'mcpServers', j], `duplicate server ${s.name}`);
         servers.add(s.name);
       });
     });
@@ -153,7 +154,8 @@ export function parseAgentsFile(text: string, source: string): AgentsConfig {
   } catch (err) {
     const pos = err instanceof YAMLParseError ? err.linePos?.[0] : undefined;
     const code = err instanceof YAMLParseError ? err.code : 'unreadable';
-    throw new AgentsFileError(`${source}: not valid YAML (${code}${pos ? ` at line ${pos.line}, column ${pos.col}` : ''})`);
+    const where = pos ? ` at line ${pos.line}, column ${pos.col}` : '';
+    throw new AgentsFileError(`${source}: not valid YAML (${code}${where})`);
   }
   const parsed = agentsFileSchema.safeParse(raw);
   if (!parsed.success) {

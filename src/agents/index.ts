@@ -48,7 +48,8 @@ export function agentPickerFor(database: Database, builtins: Tool<TurnContext>[]
 }
 
 export function budgetSpentText(agent: string, budget: number): string {
-  return `You've used today's token budget for ${agent} (${budget.toLocaleString('en-US')} tokens). It resets at 00:00 UTC.`;
+  const tokens = budget.toLocaleString('en-US');
+  return `You've used today's token budget for ${agent} (${tokens} tokens). It resets at 00:00 UTC.`;
 }
 
 /** Read at start-up: a bad file stops the start with the reason (a reload later keeps the old one instead). */
@@ -110,23 +111,25 @@ export function createAgentsModule(deps: ModuleDeps): GatewayModule {
       const key = conversationKey(inv.conversation);
       const [verb, name] = args.split(/\s+/).filter(Boolean);
       const cfg = catalog.current;
-      if (!verb) return { text: describe(cfg, await chosenAgent(db, key), routedAgent(cfg, inv.conversation)), ephemeral: true };
+      const answer = (text: string) => ({ text, ephemeral: true });
+      if (!verb) return answer(describe(cfg, await chosenAgent(db, key), routedAgent(cfg, inv.conversation)));
       if (verb === 'use' && name) {
-        if (!catalog.agent(name)) return { text: `No agent called ${name}. Agents: ${cfg.agents.map((a) => a.name).join(', ')}.`, ephemeral: true };
+        const names = cfg.agents.map((a) => a.name).join(', ');
+        if (!catalog.agent(name)) return answer(`No agent called ${name}. Agents: ${names}.`);
         await chooseAgent(db, key, name, caller.principal);
-        return { text: `This conversation now talks to **${name}**.`, ephemeral: true };
+        return answer(`This conversation now talks to **${name}**.`);
       }
       if (verb === 'reset') {
         await clearChosenAgent(db, key);
-        return { text: `Back to the routing rules: **${routedAgent(cfg, inv.conversation)}**.`, ephemeral: true };
+        return answer(`Back to the routing rules: **${routedAgent(cfg, inv.conversation)}**.`);
       }
       if (verb === 'reload') {
         const r = await catalog.reload();
-        if (!r.ok) return { text: `Kept the current agents: ${r.error}`, ephemeral: true };
+        if (!r.ok) return answer(`Kept the current agents: ${r.error}`);
         await deps.redis.publish(reloadChannel, '1');
-        return { text: `Reloaded: ${r.agents.join(', ')}.`, ephemeral: true };
+        return answer(`Reloaded: ${r.agents.join(', ')}.`);
       }
-      return { text: 'Usage: `/agent [use <name> | reset | reload]`', ephemeral: true };
+      return answer('Usage: `/agent [use <name> | reset | reload]`');
     },
   });
 
@@ -148,7 +151,8 @@ export function createAgentsModule(deps: ModuleDeps): GatewayModule {
       },
       async afterCommit(ctx, outcome) {
         if (!ctx.agent) return;
-        await addAgentTokens(db, ctx.agent.name, ctx.userKey, utcDay(ctx.now), outcome.inputTokens + outcome.outputTokens);
+        const tokens = outcome.inputTokens + outcome.outputTokens;
+        await addAgentTokens(db, ctx.agent.name, ctx.userKey, utcDay(ctx.now), tokens);
       },
     },
     startWorker: start,

@@ -6,7 +6,10 @@ import { agentUsage, conversationAgents } from './schema.js';
 
 export async function chosenAgent(db: Db, conversationKey: string): Promise<string | null> {
   const [row] = await retrySerializable(() =>
-    db.select({ agent: conversationAgents.agent }).from(conversationAgents).where(eq(conversationAgents.conversationKey, conversationKey)),
+    db
+      .select({ agent: conversationAgents.agent })
+      .from(conversationAgents)
+      .where(eq(conversationAgents.conversationKey, conversationKey)),
   );
   return row?.agent ?? null;
 }
@@ -21,7 +24,8 @@ export async function chooseAgent(db: Db, conversationKey: string, agent: string
 }
 
 export async function clearChosenAgent(db: Db, conversationKey: string): Promise<void> {
-  await retrySerializable(() => db.delete(conversationAgents).where(eq(conversationAgents.conversationKey, conversationKey)));
+  await retrySerializable(() =>
+    db.delete(conversationAgents).where(eq(conversationAgents.conversationKey, conversationKey)));
 }
 
 export async function agentTokensOn(db: Db, agent: string, userKey: string, day: string): Promise<number> {
@@ -35,7 +39,9 @@ export async function agentTokensOn(db: Db, agent: string, userKey: string, day:
 }
 
 /** Write-only upsert (no read first), like the per-user usage in src/access. */
-export async function addAgentTokens(db: Db, agent: string, userKey: string, day: string, tokens: number): Promise<void> {
+export async function addAgentTokens(
+  db: Db, agent: string, userKey: string, day: string, tokens: number,
+): Promise<void> {
   if (tokens <= 0) return;
   await retrySerializable(() =>
     db

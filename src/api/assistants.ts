@@ -54,7 +54,8 @@ export function configuredAgent(ctx: Pick<ApiContext, 'agents'>, id: string | un
 
 function namedAssistant(a: AgentConfig) {
   return {
-    assistant_id: a.name, graph_id: GRAPH_ID, config: {}, context: {}, metadata: { created_by: 'system', agent: a.name },
+    assistant_id: a.name, graph_id: GRAPH_ID, config: {}, context: {},
+    metadata: { created_by: 'system', agent: a.name },
     version: 1, name: a.name, description: a.description ?? null, created_at: STARTED, updated_at: STARTED,
   };
 }
@@ -81,7 +82,8 @@ export function assistantOperations(ctx: ApiContext): Operation[] {
     config_schema: configSchema, context_schema: null,
   };
   const all = () => {
-    const named = ctx.agents && ctx.agents.current.source !== 'environment' ? ctx.agents.current.agents.map(namedAssistant) : [];
+    const fromFile = ctx.agents && ctx.agents.current.source !== 'environment';
+    const named = fromFile ? ctx.agents!.current.agents.map(namedAssistant) : [];
     return [assistant, ...named];
   };
   const matches = (b: Pick<z.infer<typeof searchBody>, 'graph_id' | 'name' | 'metadata'>) => all().filter((a) =>
@@ -100,7 +102,8 @@ export function assistantOperations(ctx: ApiContext): Operation[] {
     return matches(b).slice(b.offset, b.offset + b.limit);
   };
   const asAgent = (a: ReturnType<typeof all>[number]) => ({
-    agent_id: a.assistant_id, name: a.name, description: a.description, metadata: a.metadata, capabilities: agent.capabilities,
+    agent_id: a.assistant_id, name: a.name, description: a.description, metadata: a.metadata,
+    capabilities: agent.capabilities,
   });
 
   return [

@@ -30,17 +30,26 @@ function agentsYaml(helpdeskInstructions = 'You are helpdesk.'): string {
     args: ['--import', 'tsx', 'test/fakes/mcp/server.ts'], env: { FAKE_MCP_GREETING: 'hello' },
     deny: ['whisper', 'whoami'], timeoutMs: 60_000,
   };
-  const http = { name: 'remote-tools', transport: 'http', url: mcpHttp.url, headersFromEnv: { 'x-api-key': 'AGENTS_TEST_MCP_KEY' }, allow: ['whoami'] };
+  const http = {
+    name: 'remote-tools', transport: 'http', url: mcpHttp.url,
+    headersFromEnv: { 'x-api-key': 'AGENTS_TEST_MCP_KEY' }, allow: ['whoami'],
+  };
   // Port 9 (discard) on loopback: nothing listens, the connection is refused at once.
   const dead = { name: 'gone', transport: 'http', url: 'http://127.0.0.1:9/mcp', timeoutMs: 3_000 };
   return JSON.stringify({
     agents: [
-      { name: 'helpdesk', description: helpdeskInstructions.slice(0, -1), instructions: helpdeskInstructions, handoffs: ['billing'] },
+      {
+        name: 'helpdesk', description: helpdeskInstructions.slice(0, -1), instructions: helpdeskInstructions,
+        handoffs: ['billing'],
+      },
       { name: 'concierge', instructions: 'You are concierge.', memory: false },
       { name: 'billing', instructions: 'You are billing.' },
       { name: 'toolsmith', instructions: 'You are toolsmith.', mcpServers: [stdio, http] },
       { name: 'broken', instructions: 'You are broken.', mcpServers: [dead] },
-      { name: 'careful', instructions: 'You are careful.', mcpServers: [{ ...http, name: 'guarded', needsApproval: ['whoami'] }] },
+      {
+        name: 'careful', instructions: 'You are careful.',
+        mcpServers: [{ ...http, name: 'guarded', needsApproval: ['whoami'] }],
+      },
     ],
     routes: [
       { platform: 'slack', kind: 'dm', agent: 'concierge' },
@@ -102,7 +111,8 @@ describe('routing', () => {
   it('a Slack channel and a Slack DM are answered by different agents', async () => {
     const channel = 'C0AGENTS1';
     await slackEvent(appMention({ channel, ts: nextSlackTs(), text: `<@${BOT}> [[instructions]]` }));
-    await slackEvent(dmMessage({ channel: 'D0AGENTS1', user: 'U0AGENTDM', ts: nextSlackTs(), text: '[[instructions]]' }));
+    const dm = { channel: 'D0AGENTS1', user: 'U0AGENTDM', ts: nextSlackTs(), text: '[[instructions]]' };
+    await slackEvent(dmMessage(dm));
     const inChannel = await until(() => fake.posted(channel), (p) => p.length >= 1);
     const inDm = await until(() => fake.posted('D0AGENTS1'), (p) => p.length >= 1);
     expect(String(inChannel[0]!.body.text)).toContain('You are helpdesk.');
@@ -118,7 +128,8 @@ describe('routing', () => {
     expect((await say('switchy', '/agent use billing', 'admin'))[0]).toContain('now talks to **billing**');
     expect((await say('switchy', '[[instructions]]'))[0]).toContain('You are billing.');
     expect((await say('switchy', '/agent', 'admin'))[0]).toContain('**billing** (chosen with `/agent use`)');
-    const audit = await sql`select actor, args, result from access_audit where command = 'agent' and args = 'use billing'`;
+    const audit = await sql`
+      select actor, args, result from access_audit where command = 'agent' and args = 'use billing'`;
     expect(audit.map((r) => [r.actor, r.result])).toEqual([['local:someone', 'refused'], ['local:admin', 'ok']]);
     expect((await say('switchy', '/agent reset', 'admin'))[0]).toContain('**concierge**');
     expect((await say('switchy', '[[instructions]]'))[0]).toContain('You are concierge.');
@@ -126,7 +137,8 @@ describe('routing', () => {
 
   it('a handoff (Agents SDK) lets the other agent answer; the session records which agent made each item', async () => {
     const channel = 'C0AGENTS2';
-    await slackEvent(appMention({ channel, ts: nextSlackTs(), text: `<@${BOT}> [[tool:transfer_to_billing]] [[instructions]]` }));
+    const text = `<@${BOT}> [[tool:transfer_to_billing]] [[instructions]]`;
+    await slackEvent(appMention({ channel, ts: nextSlackTs(), text }));
     const posted = await until(() => fake.posted(channel), (p) => p.length >= 1);
     expect(String(posted[0]!.body.text)).toContain('You are billing.');
     const rows = await sql`
@@ -139,7 +151,7 @@ describe('routing', () => {
 });
 
 describe('MCP tools', () => {
-  it('the model calls a tool of a stdio MCP server and one of a Streamable HTTP server (header from the env)', async () => {
+  it('the model calls a tool of a stdio MCP server and of a Streamable HTTP one (header from the env)', async () => {
     expect(await say('tools', '[[tool:shout {"text":"hello there"}]]')).toEqual(['Tool shout said: HELLO THERE!']);
     expect(await say('tools', '[[tool:whoami]]')).toEqual([`Tool whoami said: key=${MCP_KEY}`]);
     // Denied on the stdio server, not allowed on the HTTP one: never offered.
@@ -155,7 +167,7 @@ describe('MCP tools', () => {
 });
 
 describe('MCP approvals', () => {
-  it('a tool flagged needsApproval is not run without one: the user is told, and the conversation goes on', async () => {
+  it('a needsApproval tool is not run without an approval: the user is told, the conversation goes on', async () => {
     expect(await say('careful', '[[tool:whoami]]')).toEqual([APPROVAL_NOTE]);
     expect(await say('careful', 'still there?')).toEqual(['Echo: [someone] still there?']);
     const rows = await sql`
@@ -169,18 +181,21 @@ describe('agent API', () => {
   it('lists the configured agents as assistants and runs the one a run names by assistant_id', async () => {
     const { client } = await app.newClient('agents');
     const listed = await client.assistants.search({ limit: 20 });
-    expect(listed.map((a) => a.assistant_id)).toEqual(expect.arrayContaining(['helpdesk', 'concierge', 'billing', 'toolsmith', 'broken']));
+    const names = ['helpdesk', 'concierge', 'billing', 'toolsmith', 'broken'];
+    expect(listed.map((a) => a.assistant_id)).toEqual(expect.arrayContaining(names));
     expect((await client.assistants.get('billing')).name).toBe('billing');
     const named = await client.threads.create();
-    expect(lastAi(await client.runs.wait(named.thread_id, 'billing', { input: userInput('[[instructions]]') }))).toContain('You are billing.');
+    const input = userInput('[[instructions]]');
+    expect(lastAi(await client.runs.wait(named.thread_id, 'billing', { input }))).toContain('You are billing.');
     const routed = await client.threads.create();
-    expect(lastAi(await client.runs.wait(routed.thread_id, 'agent', { input: userInput('[[instructions]]') }))).toContain('You are concierge.');
+    expect(lastAi(await client.runs.wait(routed.thread_id, 'agent', { input }))).toContain('You are concierge.');
   }, 60_000);
 });
 
 describe('reload', () => {
   it('a bad file keeps the old configuration and says why; a good one takes effect without a restart', async () => {
-    writeFileSync(file, 'agents:\n  - name: helpdesk\n    instructions: x\n    provider:\n      apiKey: sk-should-never-show\n');
+    const bad = 'agents:\n  - name: helpdesk\n    instructions: x\n    provider:\n      apiKey: sk-should-never-show\n';
+    writeFileSync(file, bad);
     const [answer] = await say('reload', '/agent reload', 'admin');
     expect(answer).toContain('Kept the current agents');
     expect(answer).toContain('agents.0.provider.apiKey');
@@ -191,7 +206,8 @@ describe('reload', () => {
     writeFileSync(file, agentsYaml('You are the reloaded helpdesk.'));
     const channel = 'C0AGENTS3';
     // The watch reloads by itself; give it a moment before the turn.
-    await until(async () => (await say('reload', '/agent', 'admin'))[0] ?? '', (t) => t.includes('- helpdesk: You are the reloaded helpdesk'), 10_000);
+    const listing = async () => (await say('reload', '/agent', 'admin'))[0] ?? '';
+    await until(listing, (t) => t.includes('- helpdesk: You are the reloaded helpdesk'), 10_000);
     await slackEvent(appMention({ channel, ts: nextSlackTs(), text: `<@${BOT}> [[instructions]]` }));
     const posted = await until(() => fake.posted(channel), (p) => p.length >= 1);
     expect(String(posted[0]!.body.text)).toContain('You are the reloaded helpdesk.');

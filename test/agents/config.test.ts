@@ -48,15 +48,18 @@ describe('agents file', () => {
     const inline = message('agents:\n  - name: a\n    instructions: x\n    provider: { apiKey: sk-live-123456 }\n');
     expect(inline).toContain('agents.0.provider.apiKey: secrets are not written in the agents file');
     expect(inline).not.toContain('sk-live-123456');
-    const unknown = message('agents:\n  - name: a\n    instructions: x\n    handoffs: [ghost]\nroutes:\n  - { agent: nobody }\n');
+    const unknown = message(
+      'agents:\n  - name: a\n    instructions: x\n    handoffs: [ghost]\nroutes:\n  - { agent: nobody }\n',
+    );
     expect(unknown).toContain('agents.0.handoffs.0: unknown agent ghost');
     expect(unknown).toContain('routes.0.agent: unknown agent nobody');
   });
 
   it('a YAML syntax error names the line, not its text', () => {
-    expect(() => parseAgentsFile('agents:\n  - name: a\n    instructions: "sk-unterminated-secret\n', 'f.yaml')).toThrow(/line \d+/);
+    const broken = 'agents:\n  - name: a\n    instructions: "sk-unterminated-secret\n';
+    expect(() => parseAgentsFile(broken, 'f.yaml')).toThrow(/line \d+/);
     try {
-      parseAgentsFile('agents:\n  - name: a\n    instructions: "sk-unterminated-secret\n', 'f.yaml');
+      parseAgentsFile(broken, 'f.yaml');
     } catch (err) {
       expect((err as Error).message).not.toContain('sk-unterminated');
     }
@@ -64,7 +67,8 @@ describe('agents file', () => {
 
   it('routes by the first matching rule, then the default; an admin choice wins while that agent exists', () => {
     const cfg = parseAgentsFile(GOOD, 'agents.yaml');
-    const ref = (r: Partial<ConversationRef>): ConversationRef => ({ platform: 'slack', tenant: 'T1', channel: 'C1', kind: 'group', ...r });
+    const ref = (r: Partial<ConversationRef>): ConversationRef =>
+      ({ platform: 'slack', tenant: 'T1', channel: 'C1', kind: 'group', ...r });
     expect(pickAgent(cfg, ref({ thread: '171.1' }), null)).toBe('sales');
     expect(pickAgent(cfg, ref({}), null)).toBe('support');
     expect(pickAgent(cfg, ref({ kind: 'dm', channel: 'D1' }), null)).toBe('sales');
@@ -88,7 +92,8 @@ describe('reload', () => {
 
     catalog.watch();
     try {
-      writeFileSync(file, GOOD.replace('name: sales', 'name: sales2').replace('agent: sales', 'agent: sales2').replace('default: sales', 'default: sales2'));
+      const renamed = GOOD.replace('name: sales', 'name: sales2').replace('agent: sales', 'agent: sales2');
+      writeFileSync(file, renamed.replace('default: sales', 'default: sales2'));
       const end = Date.now() + 10_000;
       while (!catalog.agent('sales2') && Date.now() < end) await new Promise((res) => setTimeout(res, 50));
       expect(catalog.current.agents.map((a) => a.name)).toEqual(['support', 'sales2']);
@@ -104,7 +109,8 @@ describe('MCP pool', () => {
     const port = Number(new URL(first.url).port);
     await first.close();
     const agent = agentSchema.parse({
-      name: 'a', instructions: 'x', mcpServers: [{ name: 'remote', transport: 'http', url: first.url, timeoutMs: 3_000 }],
+      name: 'a', instructions: 'x',
+      mcpServers: [{ name: 'remote', transport: 'http', url: first.url, timeoutMs: 3_000 }],
     });
     const pool = new McpPool(pino({ level: 'silent' }), process.env, 50);
     try {

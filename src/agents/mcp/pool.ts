@@ -5,7 +5,9 @@
  * A tool call that fails mid-turn is reported to the model by the Agents SDK (its MCP error function), and the
  * next turn's listing notices the broken connection and reconnects.
  */
-import { MCPServerStdio, MCPServerStreamableHttp, mcpToFunctionTool, type FunctionTool, type MCPServer } from '@openai/agents';
+import {
+  MCPServerStdio, MCPServerStreamableHttp, mcpToFunctionTool, type FunctionTool, type MCPServer,
+} from '@openai/agents';
 import type { Logger } from 'pino';
 import type { AgentConfig, McpServerConfig } from '../config.js';
 
@@ -88,7 +90,8 @@ export class McpPool {
       if (!r) return void unavailable.push(s.name);
       for (const t of r) {
         if (seen.has(t.name)) {
-          this.log.warn({ agent: agent.name, server: s.name, tool: t.name }, 'MCP tool name taken by another server; skipped');
+          const where = { agent: agent.name, server: s.name, tool: t.name };
+          this.log.warn(where, 'MCP tool name taken by another server; skipped');
           continue;
         }
         seen.add(t.name);
@@ -138,7 +141,8 @@ export class McpPool {
       entry.downUntil = Date.now() + backoff;
       entry.connecting = null;
       void entry.server.close().catch(() => undefined);
-      this.log.warn({ agent, server: s.name, backoffMs: backoff, reason: (err as Error).message }, 'MCP server unavailable; its tools are left out');
+      const why = { agent, server: s.name, backoffMs: backoff, reason: (err as Error).message };
+      this.log.warn(why, 'MCP server unavailable; its tools are left out');
       return undefined;
     }
   }

@@ -16,12 +16,15 @@ import { z } from 'zod';
 function buildServer(requestInfo?: Request): McpServer {
   const s = new McpServer({ name: 'fake-tools', version: '1.0.0' });
   const text = (t: string) => ({ content: [{ type: 'text' as const, text: t }] });
-  s.registerTool('shout', { description: 'Upper-cases a text', inputSchema: z.object({ text: z.string() }) }, async ({ text: t }) =>
+  const textInput = z.object({ text: z.string() });
+  s.registerTool('shout', { description: 'Upper-cases a text', inputSchema: textInput }, async ({ text: t }) =>
     text(`${t.toUpperCase()}!`));
-  s.registerTool('whisper', { description: 'Lower-cases a text', inputSchema: z.object({ text: z.string() }) }, async ({ text: t }) =>
+  s.registerTool('whisper', { description: 'Lower-cases a text', inputSchema: textInput }, async ({ text: t }) =>
     text(t.toLowerCase()));
   s.registerTool('whoami', { description: 'Who is asking', inputSchema: z.object({}) }, async () =>
-    text(requestInfo ? `key=${requestInfo.headers.get('x-api-key') ?? 'none'}` : `stdio greeting=${process.env.FAKE_MCP_GREETING ?? 'none'}`));
+    text(requestInfo
+      ? `key=${requestInfo.headers.get('x-api-key') ?? 'none'}`
+      : `stdio greeting=${process.env.FAKE_MCP_GREETING ?? 'none'}`));
   return s;
 }
 
@@ -43,7 +46,8 @@ export async function startHttpMcpServer(port = 0): Promise<HttpMcpServer> {
     const headers = new Headers();
     for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers.set(k, v);
     const request = new Request(`http://127.0.0.1${req.url}`, {
-      method: req.method, headers, body: req.method === 'GET' || req.method === 'HEAD' ? undefined : Buffer.concat(chunks),
+      method: req.method, headers,
+      body: req.method === 'GET' || req.method === 'HEAD' ? undefined : Buffer.concat(chunks),
     });
     const response = await handler.fetch(request);
     res.writeHead(response.status, Object.fromEntries(response.headers));
