@@ -150,6 +150,14 @@ describe('routing', () => {
   }, 60_000);
 });
 
+describe('memory off', () => {
+  it('an agent with memory: false has no memory tools; one with memory keeps them', async () => {
+    expect(await say('nomem', '[[tool:remember {"fact":"my dog is Rex"}]]')).toEqual(['No tool remember here.']);
+    expect((await say('nomem', '/agent use billing', 'admin'))[0]).toContain('**billing**');
+    expect((await say('nomem', '[[tool:recall {"query":"dog"}]]'))[0]).toMatch(/^Tool recall said: /);
+  }, 60_000);
+});
+
 describe('MCP tools', () => {
   it('the model calls a tool of a stdio MCP server and of a Streamable HTTP one (header from the env)', async () => {
     expect(await say('tools', '[[tool:shout {"text":"hello there"}]]')).toEqual(['Tool shout said: HELLO THERE!']);
