@@ -180,6 +180,7 @@ export async function startApp(o: AppOptions): Promise<App> {
       historyLimit: config.SESSION_HISTORY_LIMIT, batchMax: config.TURN_BATCH_MAX,
       lockDurationMs: o.lockDurationMs ?? config.JOB_LOCK_MS, sweepEveryMs: o.sweepEveryMs ?? config.SWEEP_INTERVAL_MS,
       hooks: modules.flatMap((m) => (m.hooks ? [m.hooks] : [])), deadLetterAfter: config.DEADLETTER_AFTER_ATTEMPTS,
+      backpressure: { maxRssMb: config.WORKER_MAX_RSS_MB, maxLoopDelayMs: config.WORKER_MAX_LOOP_DELAY_MS },
     });
   }
   const moduleStops: (() => Promise<void>)[] = [];
