@@ -121,6 +121,19 @@ async function main(): Promise<void> {
     });
     await sub.subscribe(`${prefix}:delivered`);
 
+    let sendRetries = 0;
+    // A burst of simultaneous connections can overflow the listen backlog (a reset): retry, as platforms do.
+    const post = async (url: string, init: RequestInit): Promise<Response> => {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await fetch(url, init);
+        } catch (err) {
+          if (attempt >= 5) throw err;
+          sendRetries++;
+          await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
+        }
+      }
+    };
     const send = async (c: number, m: number): Promise<void> => {
       const token = `k${c}m${m}`;
       const viaSlack = c < C * SLACK_SHARE;
@@ -135,11 +148,11 @@ async function main(): Promise<void> {
           event: { type: 'message', channel, channel_type: 'im', user: `U${c}`, text: `hello ${token}`, ts },
         });
         sentAt.set(`slack:TBENCH:${channel}:${ts}`, { at: start, conv: c });
-        res = await fetch(`${gateway.url}/slack/events`, { method: 'POST', headers: signedHeaders(SECRET, body), body });
+        res = await post(`${gateway.url}/slack/events`, { method: 'POST', headers: signedHeaders(SECRET, body), body });
       } else {
         const id = `${prefix}-${token}`;
         sentAt.set(`local:${id}`, { at: start, conv: c });
-        res = await fetch(`${gateway.url}/local/messages`, {
+        res = await post(`${gateway.url}/local/messages`, {
           method: 'POST', headers: { 'content-type': 'application/json' },
           body: JSON.stringify({ conversation: `conv${c}`, user: `u${c}`, text: `hello ${token}`, id }),
         });
@@ -186,7 +199,7 @@ async function main(): Promise<void> {
       conversations: C, messages: C * PER, modelMs: Math.round(model.modelMs), seconds: Math.round(seconds * 100) / 100,
       latencyMs: { p50: pct(latencies, 50), p99: pct(latencies, 99) },
       overheadMs: { p50: pct(overheads, 50), p99: pct(overheads, 99) },
-      ackMs: { p50: pct(acks, 50), p99: pct(acks, 99) },
+      ackMs: { p50: pct(acks, 50), p99: pct(acks, 99) }, sendRetries,
       turns, workerCpuMsPerTurn: perTurn(1), gatewayCpuMsPerTurn: perTurn(0),
       rssMb: { gateway: rssPeak.gateway, worker: rssPeak.worker }, inFlightMax,
     }));

@@ -26,7 +26,9 @@ import type { Db } from '../db/client.js';
 import { publishDelivered } from '../outbound/notifications.js';
 import type { Inbox } from '../queue/inbox.js';
 import type { Queues } from '../queue/queues.js';
-import { commitTurn, consumedEvents, loadConversation, StaleTurnError, type ConversationState } from './commit.js';
+import {
+  commitTurn, consumedEvents, loadConversationWithHistory, StaleTurnError, type ConversationState,
+} from './commit.js';
 import { batchHash, forgetModelOutput, reuseModelOutput } from './model-cache.js';
 
 export const APOLOGY = "Sorry, I couldn't answer that just now. Please try again in a moment.";
@@ -244,8 +246,8 @@ async function takeTurn(
   const turnId = randomUUID();
   const eventIds = fresh.map((e) => e.id);
   const log = parentLog.child({ correlationId: correlationId(eventIds), turnId });
-  // Read before the hooks, which need the session (memory recall): one read serves both.
-  const state = await loadConversation(deps.db, conversationKey);
+  // Read before the hooks, which need the session (memory recall): one read serves both, with the history.
+  const { state, history } = await loadConversationWithHistory(deps.db, conversationKey, deps.historyLimit);
   const ctx = turnContext(turnId, conversationKey, fresh, state.version === 0 ? null : state.sessionId);
   const hooks = deps.hooks ?? [];
   const decision = await decide(hooks, ctx);
@@ -261,7 +263,7 @@ async function takeTurn(
   const input = ctx.events.map(toUserItem);
   const answer = decision.action === 'reply'
     ? decidedAnswer(decision, input, deps.runtime.modelName)
-    : await runAgent(deps, ctx, await openSession(deps, state, decision), input, keptKey, log);
+    : await runAgent(deps, ctx, openSession(deps, state, history, decision), input, keptKey, log);
   const seq = await commit(deps, ctx, state, fresh, answer, started);
   if (seq === null) return 'stale';
   log.info({ seq, eventIds, outcome: answer.outcome, ms: Date.now() - started }, 'turn committed');
@@ -275,15 +277,10 @@ async function takeTurn(
   return 'done';
 }
 
-/**
- * The session the runner reads and appends to. Its history is read now, outside the model's try: a database error
- * must retry the job, not count as a model failure (an apology, and it could open the model's circuit breaker).
- */
-async function openSession(deps: TurnDeps, state: ConversationState, decision: Decided): Promise<TurnSession> {
+/** The session the runner reads and appends to, on the history read with the state (at most the hooks' limit). */
+function openSession(deps: TurnDeps, state: ConversationState, history: AgentInputItem[], decision: Decided): TurnSession {
   const limit = decision.action === 'run' ? (decision.historyLimit ?? Infinity) : Infinity;
-  const session = new TurnSession(deps.db, state.sessionId, Math.min(deps.historyLimit, limit));
-  await session.getItems();
-  return session;
+  return TurnSession.withHistory(deps.db, state.sessionId, Math.min(deps.historyLimit, limit), history);
 }
 
 export async function processConversation(deps: TurnDeps, conversationKey: string, attempt = 0): Promise<void> {
