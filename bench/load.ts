@@ -158,8 +158,11 @@ async function main(): Promise<void> {
         });
       }
       acks.push(performance.now() - start);
-      await res.arrayBuffer();
-      if (res.status !== 200 && res.status !== 202) throw new Error(`ingress answered ${res.status}`);
+      const answer = await res.text();
+      if (res.status !== 200 && res.status !== 202) {
+        const via = viaSlack ? 'slack' : 'local';
+        throw new Error(`${via} ingress answered ${res.status} ${answer.slice(0, 300)}; gateway log:\n${procs[0]?.output().slice(-2_000)}`);
+      }
     };
     const waitFor = (n: number, timeoutMs: number) => new Promise<void>((resolve, reject) => {
       target = n;
