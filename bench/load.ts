@@ -122,16 +122,19 @@ async function main(): Promise<void> {
     await sub.subscribe(`${prefix}:delivered`);
 
     let sendRetries = 0;
-    // A burst of simultaneous connections can overflow the listen backlog (a reset): retry, as platforms do.
+    // A burst can overflow the listen backlog (a reset) or time out the gateway's enqueue (a 5xx): retry, as
+    // platforms do; the ack time counts from the first attempt.
     const post = async (url: string, init: RequestInit): Promise<Response> => {
       for (let attempt = 0; ; attempt++) {
-        try {
-          return await fetch(url, init);
-        } catch (err) {
-          if (attempt >= 5) throw err;
-          sendRetries++;
-          await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
+        const res = await fetch(url, init).catch((err: Error) => err);
+        if (res instanceof Response && res.status < 500) return res;
+        if (attempt >= 8) {
+          if (res instanceof Response) return res;
+          throw res;
         }
+        if (res instanceof Response) await res.arrayBuffer();
+        sendRetries++;
+        await new Promise((r) => setTimeout(r, 100 * 2 ** Math.min(attempt, 5)));
       }
     };
     const send = async (c: number, m: number): Promise<void> => {
