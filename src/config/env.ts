@@ -56,7 +56,7 @@ export const envSchema = z.object({
   WORKER_CONCURRENCY: int(1000, 1),
   /** Back-pressure (src/worker/backpressure.ts): above this RSS or event-loop lag a worker takes fewer turns. */
   WORKER_MAX_RSS_MB: int(1536, 0),
-  WORKER_MAX_LOOP_DELAY_MS: int(1000, 0),
+  WORKER_MAX_LOOP_DELAY_MS: int(0, 0),
   OUTBOUND_CONCURRENCY: int(32, 1),
   DEDUPE_TTL_SECONDS: int(7 * 24 * 3600, 60),
   SHUTDOWN_GRACE_MS: int(20_000, 0),

@@ -14,7 +14,10 @@ export interface BackpressureOptions {
   max: number;
   /** Resident memory above which the limit is halved (WORKER_MAX_RSS_MB); 0: memory is not watched. */
   maxRssMb: number;
-  /** Event-loop delay (p99 over a sample) above which the limit is halved (WORKER_MAX_LOOP_DELAY_MS); 0: off. */
+  /**
+   * Event-loop delay (p99 over a sample) above which the limit is halved (WORKER_MAX_LOOP_DELAY_MS); 0: off. Off by
+   * default: on a shared host other processes lag the loop too, and fewer turns then only cost throughput.
+   */
   maxLoopDelayMs: number;
   sampleEveryMs?: number;
   log: Logger;
@@ -25,11 +28,14 @@ export interface Sample {
   loopDelayMs: number;
 }
 
-/** The next limit from the current one and a sample: halve when overloaded, else add max/8 (at least 1). */
+/**
+ * The next limit from the current one and a sample: halve when overloaded, else add max/8 (at least 1). Never
+ * below max/16: a lag caused by a noisy neighbour must not leave an I/O-bound worker running one turn at a time.
+ */
 export function nextLimit(current: number, s: Sample, o: Pick<BackpressureOptions, 'max' | 'maxRssMb' | 'maxLoopDelayMs'>): number {
   const overMemory = o.maxRssMb > 0 && s.rssMb > o.maxRssMb;
   const lagging = o.maxLoopDelayMs > 0 && s.loopDelayMs > o.maxLoopDelayMs;
-  if (overMemory || lagging) return Math.max(1, Math.floor(current / 2));
+  if (overMemory || lagging) return Math.max(Math.ceil(o.max / 16), Math.floor(current / 2));
   return Math.min(o.max, current + Math.max(1, Math.ceil(o.max / 8)));
 }
 
