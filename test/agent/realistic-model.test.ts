@@ -61,7 +61,7 @@ describe('realistic model fake through the OpenAI provider', () => {
       expect(res.body.replies).toHaveLength(1);
       expect(res.body.replies[0].text).toMatch(/^Echo: \[u1\] hello model w4 w5/);
       expect(performance.now() - t0).toBeGreaterThanOrEqual(fake.modelMs - 5);
-      expect(fake.served.at(-1)).toMatchObject({ api: 'chat_completions', stream: false, lastUserText: '[u1] hello model' });
+      expect(fake.served.at(-1)).toMatchObject({ api: 'chat_completions', stream: true, lastUserText: '[u1] hello model' }); // turns run streamed (live replies)
     } finally {
       await app.close();
     }
