@@ -7,6 +7,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { RenderedPart, SendReceipt } from '../../src/core/types.js';
+import { localSentMarkKey } from '../../src/queue/keys.js';
 
 export const LOCAL_HISTORY_MAX = 1_000;
 
@@ -19,7 +20,7 @@ redis.call('PUBLISH', ARGV[5], KEYS[1])
 return id`;
 
 export async function sendLocal(redis: Redis, streamKey: string, notifyChannel: string, part: RenderedPart): Promise<SendReceipt> {
-  const id = (await redis.eval(SEND, 2, streamKey, `${streamKey}:sent:${part.idempotencyKey}`, LOCAL_HISTORY_MAX, part.text, `${part.index + 1}/${part.total}`, part.idempotencyKey, notifyChannel)) as string;
+  const id = (await redis.eval(SEND, 2, streamKey, localSentMarkKey(streamKey, part.idempotencyKey), LOCAL_HISTORY_MAX, part.text, `${part.index + 1}/${part.total}`, part.idempotencyKey, notifyChannel)) as string;
   return { platformMessageId: id };
 }
 

@@ -3,16 +3,19 @@
  * threads are answered without a new mention. Kept in Redis so every gateway replica agrees.
  */
 import type { Redis } from 'ioredis';
+import { threadKey } from '../queue/keys.js';
 
 export class ThreadTracker {
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
+    /** Keeps one platform's thread ids apart (see threadKey). */
+    private readonly scope?: 'discord',
     private readonly ttlSeconds = 30 * 24 * 3600,
   ) {}
 
-  private key(threadKey: string): string {
-    return `${this.prefix}:thread:${threadKey}`;
+  private key(thread: string): string {
+    return threadKey(this.prefix, thread, this.scope);
   }
 
   async add(threadKey: string): Promise<void> {

@@ -6,6 +6,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { recentDeliveryKey } from '../queue/keys.js';
 
 export interface Delivered {
   turnId: string;
@@ -18,7 +19,6 @@ export interface Delivered {
 
 /** Local-channel deliveries are also kept an hour, so a client retrying `wait: true` with the same id gets them. */
 const RECENT_TTL_SECONDS = 3_600;
-export const recentDeliveryKey = (channel: string, eventId: string) => `${channel}:recent:${eventId}`;
 
 export async function publishDelivered(redis: Redis, channel: string, d: Delivered): Promise<void> {
   const json = JSON.stringify(d);

@@ -6,8 +6,9 @@
  */
 import { Queue, type ConnectionOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { keys, QUEUE_NAMES, type Keys } from '../../queue/keys.js';
 
-export const QUEUE_MEMORY = 'memory';
+export const QUEUE_MEMORY = QUEUE_NAMES.memory;
 
 export interface ExtractionJob {
   userKey: string;
@@ -24,6 +25,7 @@ const PENDING_TTL_SECONDS = 30 * 86_400;
 
 export class ExtractionScheduler {
   private queue: Queue<ExtractionJob> | undefined;
+  private k: Keys | undefined;
 
   constructor(
     private readonly redis: Redis,
@@ -33,7 +35,8 @@ export class ExtractionScheduler {
   ) {}
 
   pendingKey(userKey: string): string {
-    return `${this.keyPrefix}:mem:pending:${userKey}`;
+    this.k ??= keys(this.keyPrefix);
+    return this.k.memoryPending(userKey);
   }
 
   get jobs(): Queue<ExtractionJob> {
