@@ -70,7 +70,7 @@ it('every builder of the key owner has a declared shape', () => {
   expect(KEY_SHAPES.length).toBeGreaterThan(10);
 });
 
-it('after turns in a DM, a group and a command, every key in Redis is under the prefix with an owned shape', async () => {
+it('after turns in a DM, a group and a command, every key in Redis is under the prefix with an owned shape; turns survive an emptied script cache', async () => {
   let app: TestApp | undefined;
   try {
     app = await startTestApp({ db, redisUrl: url, env: { REDIS_URL: url, MEMORY_EXTRACT_DELAY_MS: '100' } });
@@ -93,6 +93,13 @@ it('after turns in a DM, a group and a command, every key in Redis is under the 
     for (const family of ['bull:', 'seen:', 'local:out:', 'delivered:recent:']) {
       expect(found.some((key) => key.startsWith(`${prefix}:${family}`)), family).toBe(true);
     }
+
+    // The scripts are cached by Redis; a restart empties the cache, and turns must still run (EVAL fallback).
+    const admin = new Redis(url);
+    await admin.script('FLUSH');
+    admin.disconnect();
+    const after = await app.post('/local/messages', { conversation: 'keys-dm', user: 'u1', text: 'still there?', wait: true });
+    expect(after.body.replies).toEqual([{ text: 'Echo: [u1] still there?' }]);
   } finally {
     await app?.stop();
   }
