@@ -24,7 +24,7 @@ import { streamOperations } from './stream.js';
 import { threadOperations } from './threads.js';
 import { RunWaiters } from './waiters.js';
 import { registerWebChat } from './web.js';
-import { safeErr } from '../observability/logger.js';
+import { startPeriodic } from '../core/periodic.js';
 
 export { createApiKey, listApiKeys, revokeApiKey, verifyApiKey } from './auth.js';
 
@@ -88,21 +88,12 @@ export function createApiModule(deps: ModuleDeps): GatewayModule {
 
     async startWorker() {
       const stopCrons = await ctx.crons.startWorker(deps.connect);
-      let stopped = false;
-      let timer: NodeJS.Timeout | undefined;
-      const sweep = async () => {
-        try {
-          await ctx.runs.sweep();
-          await purgeExpired(ctx);
-        } catch (err) {
-          log.warn({ err: safeErr(err) }, 'api sweep failed; will retry');
-        }
-        if (!stopped) timer = setTimeout(() => void sweep(), config.API_SWEEP_INTERVAL_MS);
-      };
-      timer = setTimeout(() => void sweep(), config.API_SWEEP_INTERVAL_MS);
+      const stopSweep = startPeriodic(async () => {
+        await ctx.runs.sweep();
+        await purgeExpired(ctx);
+      }, config.API_SWEEP_INTERVAL_MS, log, { what: 'api sweep' });
       return async () => {
-        stopped = true;
-        clearTimeout(timer);
+        await stopSweep();
         await stopCrons();
       };
     },

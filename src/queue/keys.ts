@@ -39,6 +39,8 @@ export interface ApiKeys {
   rate(keyId: string): string;
   /** Pub/sub channel: a run reached a final state (wakes waiting requests on every gateway). */
   runDone: string;
+  /** Lease of the one worker that reconciles cron rows with their job schedulers. */
+  cronsLease: string;
 }
 
 export interface Keys {
@@ -116,6 +118,7 @@ export function apiKeys(prefix: string): ApiKeys {
   return {
     rate: (id) => `${prefix}:api:rate:${id}`,
     runDone: `${prefix}:api:run-done`,
+    cronsLease: `${prefix}:lease:api-crons-reconcile`,
   };
 }
 
