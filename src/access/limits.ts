@@ -1,8 +1,9 @@
 /**
  * Two Redis counters on the turn path:
  * - a per-user token bucket over messages (every human message costs one token; the bucket refills at
- *   RATE_LIMIT_PER_MINUTE up to RATE_LIMIT_BURST). The gateway's token-bucket script (src/queue/scripts), rather than a library: none is
- *   installed, the bucket must be atomic across workers, and it uses Redis' clock so workers' clocks never matter.
+ *   RATE_LIMIT_PER_MINUTE up to RATE_LIMIT_BURST). The gateway's token-bucket script (src/queue/scripts, shared
+ *   with the agent API), not a library: none is installed, the bucket must be atomic across workers, and it uses
+ *   Redis' clock so workers' clocks never matter.
  *   A message is charged once, whatever happens to its turn: a turn that is deferred (pause, a later hook) or
  *   re-run after a crash (BullMQ is at-least-once) sees the same message ids again and pays only for new ones.
  * - the bot-loop guard: replies per conversation per minute (fixed one-minute windows), so two bots that answer
@@ -25,7 +26,9 @@ export interface RateLimitSettings {
  */
 export async function takeTokens(redis: Redis, keys: AccessKeys, principal: string, messageIds: string[], s: RateLimitSettings): Promise<boolean> {
   if (s.perMinute <= 0 || messageIds.length === 0) return true;
-  const wait = await runScript<number>(redis, 'token-bucket', [keys.bucket(principal), keys.charged(principal)], [s.perMinute / 60_000, s.burst, ...messageIds]);
+  const bucketKeys = [keys.bucket(principal), keys.charged(principal)];
+  const rate = [s.perMinute / 60_000, s.burst];
+  const wait = await runScript<number>(redis, 'token-bucket', bucketKeys, [...rate, ...messageIds]);
   return wait === 0;
 }
 
@@ -42,6 +45,7 @@ export async function allowReply(redis: Redis, keys: AccessKeys, conversationKey
   if (maxPerMinute <= 0) return true;
   const minute = Math.floor(now / 60_000);
   // Counts a turn once however often it is attempted.
-  const n = await runScript(redis, 'count-once', [keys.loop(conversationKey, minute), keys.loopMark(conversationKey, turnMark, minute)]);
+  const counter = keys.loop(conversationKey, minute);
+  const n = await runScript(redis, 'count-once', [counter, keys.loopMark(conversationKey, turnMark, minute)]);
   return Number(n) <= maxPerMinute;
 }

@@ -114,8 +114,10 @@ export class CronService {
     for (const c of rows) await this.sync(c);
   }
 
-  /** Worker processes: consume firings; the lease holder among them reconciles every minute. Returns the stop function. */
-  async startWorker(connect: () => Redis, reconcileEveryMs = 60_000, leaseTtlMs?: number): Promise<() => Promise<void>> {
+  /** Worker processes: consume firings; the lease holder among them reconciles every minute. Returns the stop. */
+  async startWorker(
+    connect: () => Redis, reconcileEveryMs = 60_000, leaseTtlMs?: number,
+  ): Promise<() => Promise<void>> {
     const worker = new Worker<FireJob>(CRON_QUEUE, (job) => this.fire(job), {
       connection: connect() as ConnectionOptions, prefix: this.bullPrefix, concurrency: 4,
     });

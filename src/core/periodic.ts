@@ -12,7 +12,9 @@ export interface PeriodicOptions {
   runNow?: boolean;
 }
 
-export function startPeriodic(run: () => Promise<unknown>, everyMs: number, log: Logger, o: PeriodicOptions): () => Promise<void> {
+export function startPeriodic(
+  run: () => Promise<unknown>, everyMs: number, log: Logger, o: PeriodicOptions,
+): () => Promise<void> {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let inFlight: Promise<void> | undefined;

@@ -75,7 +75,8 @@ export class Inbox {
   /** Remove these entries; returns how many remain. */
   async ack(conversationKey: string, streamIds: string[]): Promise<number> {
     // Removes the entries, and forgets an inbox left empty, atomically (an append cannot slip between).
-    return runScript<number>(this.redis, 'inbox-ack', [this.k.inbox(conversationKey), this.k.inboxes], [conversationKey, ...streamIds]);
+    const inboxKeys = [this.k.inbox(conversationKey), this.k.inboxes];
+    return runScript<number>(this.redis, 'inbox-ack', inboxKeys, [conversationKey, ...streamIds]);
   }
 
   async pending(conversationKey: string): Promise<number> {

@@ -93,7 +93,7 @@ describe('crons', () => {
     expect((await schedulerIds()).some((id) => id?.includes(cron.cron_id))).toBe(false);
   });
 
-  it('one worker reconciles crons, under a lease; a scheduler lost from Redis comes back on its next pass', async () => {
+  it('one worker reconciles crons under a lease; a scheduler lost from Redis comes back on the next pass', async () => {
     const cron = await client.crons.create('agent', { schedule: '0 7 * * *', input: userInput('lost and found') });
     const mine = async () => (await schedulerIds()).some((id) => id?.includes(cron.cron_id));
     expect(await mine()).toBe(true);

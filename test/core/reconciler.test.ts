@@ -19,7 +19,7 @@ afterAll(async () => {
   await cleanRedisPrefix(prefix);
 });
 
-it('two processes reconciling at once: one pass at a time, by one holder; the other takes over when it stops', async () => {
+it('two processes reconciling at once: one pass at a time, by one holder; the other takes over on stop', async () => {
   let active = 0;
   let maxActive = 0;
   const passes: string[] = [];

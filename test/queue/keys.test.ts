@@ -7,7 +7,9 @@ import net from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { freePort } from '../../src/cli/dev-services.js';
-import { isOwnedKey, keys, KEY_SHAPES, localSentMarkKey, platformLeaseKey, recentDeliveryKey, threadKey } from '../../src/queue/keys.js';
+import {
+  isOwnedKey, keys, KEY_SHAPES, localSentMarkKey, platformLeaseKey, recentDeliveryKey, threadKey,
+} from '../../src/queue/keys.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/services.js';
 import { sleep } from '../helpers/wait.js';
@@ -18,7 +20,8 @@ let db: TestDatabase;
 
 beforeAll(async () => {
   const port = await freePort();
-  server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+  server = spawn('redis-server', args, { stdio: 'ignore' });
   url = `redis://127.0.0.1:${port}`;
   for (let i = 0; i < 100; i++) {
     const ok = await new Promise<boolean>((r) => {
@@ -70,7 +73,8 @@ it('every builder of the key owner has a declared shape', () => {
   expect(KEY_SHAPES.length).toBeGreaterThan(10);
 });
 
-it('after turns in a DM, a group and a command, every key in Redis is under the prefix with an owned shape; turns survive an emptied script cache', async () => {
+it('after turns in a DM, a group and a command, every key is under the prefix with an owned shape; '
+  + 'turns survive an emptied script cache', async () => {
   let app: TestApp | undefined;
   try {
     app = await startTestApp({ db, redisUrl: url, env: { REDIS_URL: url, MEMORY_EXTRACT_DELAY_MS: '100' } });
@@ -98,7 +102,8 @@ it('after turns in a DM, a group and a command, every key in Redis is under the 
     const admin = new Redis(url);
     await admin.script('FLUSH');
     admin.disconnect();
-    const after = await app.post('/local/messages', { conversation: 'keys-dm', user: 'u1', text: 'still there?', wait: true });
+    const again = { conversation: 'keys-dm', user: 'u1', text: 'still there?', wait: true };
+    const after = await app.post('/local/messages', again);
     expect(after.body.replies).toEqual([{ text: 'Echo: [u1] still there?' }]);
   } finally {
     await app?.stop();
