@@ -8,7 +8,7 @@
 import type { Redis } from 'ioredis';
 import type { RenderedPart, SendReceipt } from '../../src/core/types.js';
 import { localSentMarkKey } from '../../src/queue/keys.js';
-import { runScript } from '../../src/queue/scripts.js';
+import { runScript } from '../../src/core/scripts.js';
 
 export const LOCAL_HISTORY_MAX = 1_000;
 

@@ -1,7 +1,7 @@
 /**
  * Two Redis counters on the turn path:
  * - a per-user token bucket over messages (every human message costs one token; the bucket refills at
- *   RATE_LIMIT_PER_MINUTE up to RATE_LIMIT_BURST). The gateway's token-bucket script (src/queue/scripts, shared
+ *   RATE_LIMIT_PER_MINUTE up to RATE_LIMIT_BURST). The gateway's token-bucket script (src/core/scripts, shared
  *   with the agent API), not a library: none is installed, the bucket must be atomic across workers, and it uses
  *   Redis' clock so workers' clocks never matter.
  *   A message is charged once, whatever happens to its turn: a turn that is deferred (pause, a later hook) or
@@ -11,7 +11,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { AccessKeys } from './policy.js';
-import { runScript } from '../queue/scripts.js';
+import { runScript } from '../core/scripts.js';
 
 
 

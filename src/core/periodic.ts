@@ -3,7 +3,7 @@
  * (the next run is timed from the end of the last), logs a failure and carries on. `stop` waits for a run in flight.
  */
 import type { Logger } from 'pino';
-import { safeErr } from '../observability/logger.js';
+import { safeErr } from './safe-error.js';
 
 export interface PeriodicOptions {
   /** For the failure log line ("<what> failed; will retry"). */

@@ -7,7 +7,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { RedisLease } from './lease.js';
-import { safeErr } from '../observability/logger.js';
+import { safeErr } from './safe-error.js';
 
 export interface LeasedReconcilerOptions<R> {
   redis: Redis;

@@ -3,19 +3,17 @@
  * threads are answered without a new mention. Kept in Redis so every gateway replica agrees.
  */
 import type { Redis } from 'ioredis';
-import { threadKey } from '../queue/keys.js';
 
 export class ThreadTracker {
   constructor(
     private readonly redis: Redis,
-    private readonly prefix: string,
-    /** Keeps one platform's thread ids apart (see threadKey). */
-    private readonly scope?: 'discord',
+    /** The Redis key of a thread (built by the key owner, src/queue/keys.ts `threadKey`). */
+    private readonly keyOf: (thread: string) => string,
     private readonly ttlSeconds = 30 * 24 * 3600,
   ) {}
 
   private key(thread: string): string {
-    return threadKey(this.prefix, thread, this.scope);
+    return this.keyOf(thread);
   }
 
   async add(threadKey: string): Promise<void> {

@@ -5,7 +5,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { safeErr } from '../observability/logger.js';
+import { safeErr } from './safe-error.js';
 
 export interface WaitHandle<T> {
   /** The value, or null after the timeout, on cancel, or when the process is stopping. */

@@ -4,7 +4,7 @@
  * 20/min per group), so pacing ourselves keeps us clear of 429s rather than bouncing off them.
  */
 import type { Redis } from 'ioredis';
-import { runScript } from '../queue/scripts.js';
+import { runScript } from '../core/scripts.js';
 
 
 /** Reserve the next free slot under `key`, one `intervalMs` apart; returns how long to wait for it (ms). */

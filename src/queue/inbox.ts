@@ -8,7 +8,7 @@
 import type { Redis } from 'ioredis';
 import { inboundEventSchema, type InboundEvent } from '../core/types.js';
 import type { Keys } from './keys.js';
-import { runScript } from './scripts.js';
+import { runScript } from '../core/scripts.js';
 
 /*
  * The append (scripts/inbox-submit.lua) returns {fresh, needTurn}. `needTurn` is 0 only when a turn job is known to

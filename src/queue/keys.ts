@@ -134,7 +134,7 @@ export const localSentMarkKey = (streamKey: string, idempotencyKey: string) => `
 export const recentDeliveryKey = (channel: string, eventId: string) => `${channel}:recent:${eventId}`;
 
 /**
- * Threads the bot takes part in (src/core/thread-tracker.ts). `scope` keeps one platform's thread ids apart
+ * Threads the bot takes part in (src/core/thread-tracker.ts takes this as its key function). `scope` keeps one platform's thread ids apart
  * from another's (Discord's tracker has always used one; Slack's thread keys carry their workspace already).
  */
 export const threadKey = (prefix: string, thread: string, scope?: 'discord') =>

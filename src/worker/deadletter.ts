@@ -17,7 +17,7 @@ import { safeErr } from '../observability/logger.js';
 import { turnsTotal } from '../observability/metrics.js';
 import type { Inbox } from '../queue/inbox.js';
 import type { Keys } from '../queue/keys.js';
-import { runScript } from '../queue/scripts.js';
+import { runScript } from '../core/scripts.js';
 import type { Queues } from '../queue/queues.js';
 import { commitTurn, loadConversation, StaleTurnError, turnExists } from './commit.js';
 import { keepDeadLetter } from './deadletter-store.js';

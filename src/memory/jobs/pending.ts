@@ -7,7 +7,7 @@
 import { Queue, type ConnectionOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { keys, QUEUE_NAMES, type Keys } from '../../queue/keys.js';
-import { runScript } from '../../queue/scripts.js';
+import { runScript } from '../../core/scripts.js';
 
 export const QUEUE_MEMORY = QUEUE_NAMES.memory;
 

@@ -18,7 +18,7 @@ export type ScriptName = (typeof SCRIPT_NAMES)[number];
 export function scriptsDir(): string {
   const here = path.dirname(fileURLToPath(import.meta.url));
   const dir = path.join(here, 'scripts');
-  if (!existsSync(dir)) throw new Error(`Redis scripts missing at ${dir}: the build copies src/queue/scripts there`);
+  if (!existsSync(dir)) throw new Error(`Redis scripts missing at ${dir}: the build copies src/core/scripts there`);
   return dir;
 }
 

@@ -1,5 +1,5 @@
 /**
- * Lua lives in one place: src/queue/scripts/*.lua, each listed once and run through runScript (loaded once per
+ * Lua lives in one place: src/core/scripts/*.lua, each listed once and run through runScript (loaded once per
  * connection with defineCommand). No TypeScript file carries its own copy of a script.
  */
 import { createHash } from 'node:crypto';
@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, expect, it } from 'vitest';
-import { runScript, SCRIPT_NAMES, scriptsDir } from '../../src/queue/scripts.js';
+import { runScript, SCRIPT_NAMES, scriptsDir } from '../../src/core/scripts.js';
 import { REDIS_URL, uniqueName } from '../helpers/services.js';
 
 const repo = path.resolve(import.meta.dirname, '../..');
@@ -36,7 +36,7 @@ it('every script is a .lua file listed once, no two alike, and no TypeScript fil
   expect(new Set(bodies).size).toBe(bodies.length);
   const embedding = [...tsFiles(path.join(repo, 'src')), ...tsFiles(path.join(repo, 'adapters'))]
     .map((f) => path.relative(repo, f))
-    .filter((f) => f !== 'src/queue/scripts.ts')
+    .filter((f) => f !== 'src/core/scripts.ts')
     .filter((f) => /redis\.call\(|\.eval\(|evalsha/i.test(readFileSync(path.join(repo, f), 'utf8')));
   expect(embedding).toEqual([]);
 });
