@@ -134,10 +134,10 @@ export const localSentMarkKey = (streamKey: string, idempotencyKey: string) => `
 export const recentDeliveryKey = (channel: string, eventId: string) => `${channel}:recent:${eventId}`;
 
 /**
- * Threads the bot takes part in (src/core/thread-tracker.ts takes this as its key function). `scope` keeps one platform's thread ids apart
- * from another's (Discord's tracker has always used one; Slack's thread keys carry their workspace already).
+ * Threads the bot takes part in (src/core/thread-tracker.ts takes this as its key function). `scope`, chosen by
+ * an adapter, keeps its platform's thread ids apart from another's (Slack's thread keys carry their workspace).
  */
-export const threadKey = (prefix: string, thread: string, scope?: 'discord') =>
+export const threadKey = (prefix: string, thread: string, scope?: string) =>
   scope ? `${prefix}:${scope}:thread:${thread}` : `${prefix}:thread:${thread}`;
 
 /** One holder per bot token (gateway socket, long poller): named after a hash, never the token itself. */
@@ -147,16 +147,23 @@ export function platformLeaseKey(prefix: string, platform: string, token: string
 }
 
 /**
- * The shape of every key above, after `<prefix>:` (`*` is one or more characters). The key test compares what
- * Redis holds after a turn against these; a new key family needs its shape here.
+ * The shape of every key above, after `<prefix>:` (`*` is one or more characters), taken from the builders
+ * themselves. The key test compares what Redis holds after turns against these.
  */
-export const KEY_SHAPES = [
-  'bull:*', 'seen:*', 'claim:*', 'inbox:*', 'turnq:*', 'inboxes', 'pace:*', 'sent:*', 'delivered:recent:*',
-  'local:out:*', 'lease:*', 'modelout:*', 'tfail:*', 'deadletters', 'mem:pending:*', 'sched:fanout:*',
-  'access:pause', 'access:pause-notice:*', 'access:pair:*', 'access:pair-by:*', 'access:bucket:*',
-  'access:charged:*', 'access:rate-notice:*', 'access:loop:*', 'access:loop-mark:*', 'api:rate:*',
-  'thread:*', 'discord:thread:*',
-] as const;
+export const KEY_SHAPES: readonly string[] = (() => {
+  const P = '\0';
+  const k = keys(P);
+  const a = k.access;
+  const all = [
+    `${k.bullPrefix}:*`, k.seen('*'), k.claim('*'), k.inbox('*'), k.turnQueued('*'), k.inboxes, k.pace('*'),
+    k.sent('*'), recentDeliveryKey(k.delivered, '*'), k.localOut('*'), localSentMarkKey(k.localOut('*'), '*'),
+    k.lease('*'), k.modelOutput('*'), k.turnFailures('*'), k.deadLetters, k.memoryPending('*'), k.fanoutPace('*'),
+    a.pause, a.pauseNotice('*', '*'), a.pairCode('*'), a.pairBy('*'), a.bucket('*'), a.charged('*'),
+    a.rateNotice('*'), a.loop('*', 0).replace(/0$/, '*'), a.loopMark('*', '*', 0).replace(/:0:/, ':*:'),
+    k.api.rate('*'), threadKey(P, '*'), threadKey(P, '*', '*'),
+  ];
+  return [...new Set(all.map((key) => key.slice(P.length + 1)))];
+})();
 
 /** True when `key` is one of ours under `prefix` (see KEY_SHAPES). */
 export function isOwnedKey(prefix: string, key: string): boolean {
