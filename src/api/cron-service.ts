@@ -123,7 +123,11 @@ export class CronService {
       const id = s.id ?? s.key;
       if (id && !wanted.has(id)) await this.queue.removeJobScheduler(id);
     }
-    for (const c of rows) await this.sync(c);
+    for (const c of rows) {
+      // Re-read just before the upsert: a cron deleted during this pass must not get its scheduler back.
+      const current = await this.get(c.keyId, c.cronId);
+      if (current) await this.sync(current);
+    }
   }
 
   /** Worker processes: consume firings; the lease holder among them reconciles every minute. Returns the stop. */
