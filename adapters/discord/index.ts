@@ -20,6 +20,7 @@ import { registerInteractionRoute } from './interactions.js';
 import { DISCORD_MAX_MESSAGE_CHARS, DISCORD_MIN_SEND_INTERVAL_MS } from './limits.js';
 import { createRest } from './rest.js';
 import { sendPart, startTyping } from './send.js';
+import { discordPreview } from './stream.js';
 import { publicKeyFromHex } from './verify.js';
 
 export interface DiscordAdapterOptions {
@@ -152,6 +153,8 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): ChannelAda
     async startTyping(ref: ConversationRef): Promise<() => Promise<void>> {
       return startTyping(rest, ref, log);
     },
+
+    preview: discordPreview(rest),
 
     health(): ChannelHealth {
       if (!useGateway) return { state: 'up', detail: 'gateway disabled: interactions and sends only' };

@@ -11,6 +11,8 @@ import { LOCAL_LIMITS } from './limits.js';
 import { LocalPolls } from './poll.js';
 import { registerLocalRoutes } from './routes.js';
 import { sendLocal } from './send.js';
+import { LiveFeed } from '../../src/live/feed.js';
+import { registerLocalStream } from './stream.js';
 
 export interface LocalAdapterOptions {
   redis: Redis;
@@ -28,18 +30,34 @@ export interface LocalAdapterOptions {
   waitTimeoutMs: number;
   /** Serve the HTTP routes (gateway processes). Workers only send. */
   routes: boolean;
+  /** The live channel of a conversation key (src/live): answers being written are streamed over SSE. */
+  liveChannel?(conversationKey: string): string;
 }
 
 export function createLocalAdapter(o: LocalAdapterOptions): ChannelAdapter {
   const polls = new LocalPolls(o.notifyChannel, o.pollMax, o.log);
+  const live = o.liveChannel && o.routes ? new LiveFeed(o.liveChannel, o.log) : undefined;
   return {
     platform: 'local',
     capabilities: { ephemeral: false, refusesAtIngress: true, replaysDeliveries: true },
     limits: LOCAL_LIMITS,
-    registerRoutes: o.routes ? (http, sink) => registerLocalRoutes(http, sink, { ...o, polls }) : undefined,
-    // Gateways only (start is not called in workers): the subscriber that wakes long-polls.
-    start: o.routes ? () => polls.start(o.connect()) : undefined,
-    stop: () => polls.stop(),
+    registerRoutes: o.routes
+      ? (http, sink) => {
+          registerLocalRoutes(http, sink, { ...o, polls });
+          if (live) registerLocalStream(http, live, o.apiKey);
+        }
+      : undefined,
+    // Gateways only (start is not called in workers): the subscribers that wake long-polls and carry live text.
+    start: o.routes
+      ? async () => {
+          live?.start(o.connect());
+          await polls.start(o.connect());
+        }
+      : undefined,
+    stop: async () => {
+      await live?.stop();
+      await polls.stop();
+    },
     render: (markdown) => splitMessage(markdown, LOCAL_LIMITS.maxMessageChars),
     send: (ref, part) => sendLocal(o.redis, o.streamKey(ref.channel), o.notifyChannel, part),
     health: () => ({ state: 'up' }),

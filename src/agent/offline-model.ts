@@ -7,11 +7,14 @@
  * - asks for the time ("what time is it?") -> calls the `current_time` tool, then answers with its output;
  * - test phrases: `[[silent]]` says nothing, `[[fail]]` throws like a provider outage, `[[slow:MS]]` takes MS ms,
  *   `[[long:N]]` answers with about N characters including a fenced code block, `[[instructions]]` answers with
- *   the system instructions it was given (to test what modules add to a turn);
+ *   the system instructions it was given (to test what modules add to a turn), `[[drip:MS]]` waits MS ms between
+ *   streamed deltas (a slow, visibly streaming answer);
+ * - streamed runs get the same answer as text deltas of a few words each (the runner's streamed path, as with a
+ *   real provider), so live previews see several updates;
  * - modules' phrasings, first: each module may contribute scripted answers (`offlineTurns`), e.g. the scheduler's
  *   silent check-ins and "remind me <when> to <what>" (src/scheduler/offline.ts).
  */
-import { Usage, type Model, type ModelRequest, type ModelResponse } from '@openai/agents';
+import { Usage, type Model, type ModelRequest, type ModelResponse, type StreamEvent } from '@openai/agents';
 import type { OfflineTurn } from '../core/module.js';
 
 type Item = Record<string, unknown>;
@@ -36,6 +39,44 @@ export function longReply(n: number): string {
   return head + code + body.trimEnd();
 }
 
+/** The request's items, and those after the last assistant message: this turn's input. */
+function turnInput(request: ModelRequest): { items: Item[]; fresh: Item[] } {
+  const items = (typeof request.input === 'string' ? [{ role: 'user', content: request.input }] : request.input) as Item[];
+  let start = 0;
+  items.forEach((it, i) => {
+    if (it.role === 'assistant') start = i + 1;
+  });
+  return { items, fresh: items.slice(start) };
+}
+
+/** A sleep that an abort ends at once (the runner's signal: /stop, the model timeout). */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason as Error);
+    const done = () => {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', onAbort);
+    };
+    const onAbort = () => {
+      done();
+      reject(signal!.reason as Error);
+    };
+    const t = setTimeout(() => {
+      done();
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Three words (with their trailing space) per delta: several updates even for a short echo. */
+export function offlineDeltas(text: string): string[] {
+  const words = text.match(/\s*\S+\s*/g) ?? (text ? [text] : []);
+  const out: string[] = [];
+  for (let i = 0; i < words.length; i += 3) out.push(words.slice(i, i + 3).join(''));
+  return out;
+}
+
 export class OfflineModel implements Model {
   constructor(private readonly turns: readonly OfflineTurn[] = []) {}
 
@@ -49,19 +90,13 @@ export class OfflineModel implements Model {
   }
 
   async getResponse(request: ModelRequest): Promise<ModelResponse> {
-    const items = (typeof request.input === 'string' ? [{ role: 'user', content: request.input }] : request.input) as Item[];
-    // Everything after the last assistant message is this turn's input.
-    let start = 0;
-    items.forEach((it, i) => {
-      if (it.role === 'assistant') start = i + 1;
-    });
-    const fresh = items.slice(start);
+    const { items, fresh } = turnInput(request);
     const userTexts = fresh.filter((it) => it.role === 'user').map(textOf);
     const toolResult = fresh.find((it) => it.type === 'function_call_result') as Item | undefined;
     const joined = userTexts.join('\n');
     const usage = new Usage({ requests: 1, inputTokens: Math.ceil(JSON.stringify(items).length / 4), outputTokens: 0 });
     const slow = /\[\[slow:(\d+)\]\]/.exec(joined);
-    if (slow) await new Promise((r) => setTimeout(r, Number(slow[1])));
+    if (slow) await sleep(Number(slow[1]), request.signal);
     if (joined.includes('[[fail]]')) throw Object.assign(new Error('offline model: simulated provider failure'), { status: 503 });
     // Modules' phrasings (the scheduler's: silent check-ins, "remind me <when> to <what>").
     const scheduled = this.scripted(userTexts, toolResult, request.tools.map((t) => t.name));
@@ -97,9 +132,26 @@ export class OfflineModel implements Model {
     return { usage, output: [assistantMessage(text)] as ModelResponse['output'] };
   }
 
-  async *getStreamedResponse(request: ModelRequest): AsyncIterable<never> {
-    // Workers do not stream; the runner only calls this for streamed runs.
-    void request;
-    throw new Error('offline model does not stream');
+  async *getStreamedResponse(request: ModelRequest): AsyncIterable<StreamEvent> {
+    const response = await this.getResponse(request);
+    const asked = turnInput(request).fresh.filter((it) => it.role === 'user').map(textOf).join('\n');
+    const drip = /\[\[drip:(\d+)\]\]/.exec(asked);
+    yield { type: 'response_started' };
+    for (const item of response.output as Item[]) {
+      if (item.type !== 'message') continue;
+      for (const delta of offlineDeltas(textOf(item))) {
+        if (drip) await sleep(Number(drip[1]), request.signal);
+        yield { type: 'output_text_delta', delta };
+      }
+    }
+    const usage = response.usage;
+    yield {
+      type: 'response_done',
+      response: {
+        id: `offline_${Date.now()}`,
+        usage: { requests: 1, inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, totalTokens: usage.totalTokens },
+        output: response.output,
+      },
+    } as StreamEvent;
   }
 }

@@ -22,10 +22,30 @@ export interface TurnOutput {
   model: string;
 }
 
+/**
+ * Where a streamed run's text goes while it runs (live previews). `reset`: a new model response starts after text
+ * was already shown (the model spoke, then called a tool): what was shown so far is not part of the answer.
+ */
+export interface DeltaSink {
+  delta(text: string): void;
+  reset(): void;
+}
+
+export interface RunOptions {
+  /** Aborts the run as a failure (shutdown): retried by the caller. */
+  signal?: AbortSignal;
+  /** Aborts the run as the user's wish (/stop): the text so far is the answer, marked as stopped. */
+  stop?: AbortSignal;
+  sink?: DeltaSink;
+}
+
+/** Appended to an answer cut short by /stop (kept in the session, so the model knows it was interrupted). */
+export const STOPPED_MARK = '_(stopped)_';
+
 export interface AgentRuntime {
   readonly modelName: string;
   readonly offline: boolean;
-  run(input: AgentInputItem[], session: TurnSession, context: TurnContext, signal?: AbortSignal): Promise<TurnOutput>;
+  run(input: AgentInputItem[], session: TurnSession, context: TurnContext, options?: RunOptions): Promise<TurnOutput>;
 }
 
 /** `offlineTurns`: the modules' scripted answers, used by the offline model only (no API key). */
@@ -55,21 +75,42 @@ export function createAgentRuntime(
   return {
     modelName,
     offline,
-    async run(input, session, context, signal) {
+    async run(input, session, context, options = {}) {
+      const { signal, stop, sink } = options;
       return pRetry(
         async (attempt) => {
           session.pending.length = 0; // a failed attempt's partial items must not be committed
+          sink?.reset(); // a retried attempt starts its text over
           const timeout = AbortSignal.timeout(config.MODEL_TIMEOUT_MS);
+          const signals = [timeout, ...(signal ? [signal] : []), ...(stop ? [stop] : [])];
+          let shown = '';
           const result = await runner.run(agent, input, {
-            session,
-            context,
-            maxTurns: 8,
-            signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+            session, context, maxTurns: 8, stream: true, signal: AbortSignal.any(signals),
+          }).catch((err: unknown) => {
+            if (stop?.aborted) return null; // stopped before the model said anything
+            throw err;
           });
+          try {
+            for await (const ev of result ?? []) {
+              if (ev.type !== 'raw_model_stream_event') continue;
+              if (ev.data.type === 'response_started' && shown) {
+                shown = '';
+                sink?.reset();
+              } else if (ev.data.type === 'output_text_delta') {
+                shown += ev.data.delta;
+                sink?.delta(ev.data.delta);
+              }
+            }
+            await result?.completed;
+          } catch (err) {
+            if (!stop?.aborted) throw err;
+          }
+          if (stop?.aborted) return stoppedOutput(shown, session, input, result?.state.usage);
+          if (result?.error) throw result.error;
           if (attempt > 1) log.info({ attempt }, 'model call succeeded after retry');
-          const usage = result.state.usage;
+          const usage = result!.state.usage;
           return {
-            text: typeof result.finalOutput === 'string' ? result.finalOutput : JSON.stringify(result.finalOutput ?? ''),
+            text: typeof result!.finalOutput === 'string' ? result!.finalOutput : JSON.stringify(result!.finalOutput ?? ''),
             inputTokens: usage.inputTokens,
             outputTokens: usage.outputTokens,
             model: modelName,
@@ -81,9 +122,33 @@ export function createAgentRuntime(
           maxTimeout: 15_000,
           onFailedAttempt: ({ error, attemptNumber }) =>
             log.warn({ attempt: attemptNumber, err: safeErr(error) }, 'model call failed'),
-          shouldRetry: () => !signal?.aborted,
+          shouldRetry: () => !signal?.aborted && !stop?.aborted,
         },
       );
     },
   };
+
+  /**
+   * A run the user stopped: the text shown so far, marked, is the answer. The session keeps the turn's input and
+   * that partial answer (never a tool call without its result, which providers reject on the next turn).
+   */
+  function stoppedOutput(
+    shown: string, session: TurnSession, input: AgentInputItem[], usage?: { inputTokens: number; outputTokens: number }): TurnOutput {
+    // The shown text stays a prefix of the answer (live clients append the rest), trailing space included.
+    const closed = closeOpenFence(shown);
+    const text = shown.trim() ? `${closed}${/\n$/.test(closed) ? '\n' : '\n\n'}${STOPPED_MARK}` : STOPPED_MARK;
+    const users = session.pending.filter((it) => (it as { role?: string }).role === 'user');
+    session.pending.length = 0;
+    session.pending.push(...(users.length ? users : input), {
+      type: 'message', role: 'assistant', status: 'completed', content: [{ type: 'output_text', text }],
+    } as AgentInputItem);
+    return { text, inputTokens: usage?.inputTokens ?? 0, outputTokens: usage?.outputTokens ?? 0, model: modelName };
+  }
 }
+
+/** An answer cut mid code block still renders: its fence is closed. */
+export function closeOpenFence(text: string): string {
+  const fences = text.match(/^\s*(```|~~~)/gm)?.length ?? 0;
+  return fences % 2 ? `${text}${text.endsWith('\n') ? '' : '\n'}\`\`\`\n` : text;
+}
+

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../config/env.js';
 import type { Db } from '../db/client.js';
+import type { LiveFeed } from '../live/feed.js';
 import type { CronService } from './cron-service.js';
 import type { ApiKeys } from './ids.js';
 import type { RunService } from './run-service.js';
@@ -17,4 +18,6 @@ export interface ApiContext {
   runs: RunService;
   crons: CronService;
   waiters: RunWaiters;
+  /** The model's live tokens (gateway processes; src/live). */
+  live?: LiveFeed;
 }

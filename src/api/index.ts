@@ -25,6 +25,8 @@ import { threadOperations } from './threads.js';
 import { RunWaiters } from './waiters.js';
 import { registerWebChat } from './web.js';
 import { startPeriodic } from '../core/periodic.js';
+import { LiveFeed } from '../live/feed.js';
+import { requestStop } from '../live/turns.js';
 
 export { createApiKey, listApiKeys, revokeApiKey, verifyApiKey } from './auth.js';
 
@@ -53,9 +55,12 @@ function createApiModule(deps: ModuleDeps): GatewayModule {
   // closure reads `crons` only when a thread is deleted, long after both exist.
   const runs: RunService = new RunService({
     db, redis, sink: deps.sink, keys, log, removeSchedulers: (keyId, ids) => crons.removeSchedulers(keyId, ids),
+    // runs/cancel takes /stop's path: the worker aborts the model call if the run's turn is running.
+    stopTurn: (conversationKey, eventId) => requestStop(redis, deps.keys, conversationKey, eventId).then(() => undefined),
   });
   const crons = new CronService({ config, db, redis, log, runs, keys }, deps.keys.bullPrefix);
-  const ctx: ApiContext = { config, db, redis, log, keys, runs, crons, waiters: new RunWaiters(keys.runDone, log) };
+  const live = deps.role.gateway ? new LiveFeed(deps.keys.live, log) : undefined;
+  const ctx: ApiContext = { config, db, redis, log, keys, runs, crons, live, waiters: new RunWaiters(keys.runDone, log) };
   const webChat = config.WEB_CHAT ?? !config.isProduction;
 
   return {
@@ -86,8 +91,10 @@ function createApiModule(deps: ModuleDeps): GatewayModule {
 
     async startGateway() {
       await ctx.waiters.start(deps.connect());
+      ctx.live?.start(deps.connect());
       return async () => {
         await ctx.waiters.stop();
+        await ctx.live?.stop();
         await ctx.crons.close();
       };
     },

@@ -27,7 +27,8 @@ import { inboundMessages, turns } from '../db/schema.js';
 import { ApiError } from './http.js';
 import { apiSenderId, runEventId, runIdOfEvent, threadRef, type ApiKeys } from './ids.js';
 import { apiCrons, apiRuns, apiThreads } from './schema.js';
-import { getThread, type ThreadRow } from './thread-db.js';
+import { conversationKeyOf, getThread, type ThreadRow } from './thread-db.js';
+import { safeErr } from '../observability/logger.js';
 
 export type RunRow = typeof apiRuns.$inferSelect;
 export type Strategy = 'reject' | 'enqueue' | 'interrupt' | 'rollback';
@@ -76,6 +77,8 @@ export interface RunServiceDeps {
   log: Logger;
   /** Remove the BullMQ schedulers of crons deleted with a thread. */
   removeSchedulers(keyId: string, cronIds: string[]): Promise<void>;
+  /** Abort the model call of the turn answering `eventId` in this conversation, if it is running (src/live). */
+  stopTurn?(conversationKey: string, eventId: string): Promise<void>;
 }
 
 export class RunService {
@@ -210,9 +213,17 @@ export class RunService {
       return r;
     });
     if (!run) return null;
+    await this.stopRunningTurn(keyId, run).catch((err: Error) => this.d.log.warn({ err: safeErr(err) }, 'run cancel: stop request failed'));
     await this.publish({ keyId, runId, threadId: run.threadId, status: action === 'rollback' ? 'deleted' : 'interrupted' });
     await this.dispatch(keyId, run.threadId);
     return run;
+  }
+
+  /** Before the next run is submitted: the stop names this run's event, so it can never stop the next one. */
+  private async stopRunningTurn(keyId: string, run: RunRow): Promise<void> {
+    if (!this.d.stopTurn) return;
+    const thread = await getThread(this.d.db, keyId, run.threadId);
+    if (thread) await this.d.stopTurn(conversationKeyOf(thread), runEventId(run.runId));
   }
 
   /** Deletes a final run's record (open runs are cancelled instead). */

@@ -57,6 +57,14 @@ export class SseStream {
     this.reply.raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\nid: ${id}\n\n`);
   }
 
+  /**
+   * An event without an id (live tokens of a running model): not part of what a reconnect with Last-Event-ID
+   * replays, so the numbered events stay a pure function of the run's final state.
+   */
+  sendLive(event: string, data: unknown): void {
+    if (!this.closed) this.reply.raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  }
+
   heartbeat(everyMs: number): void {
     this.timer = setInterval(() => {
       // A comment line with no blank line after it: a blank line would make the LangGraph SDK's decoder (which

@@ -1,9 +1,11 @@
 /**
  * Streaming runs over SSE, in the LangGraph wire format: first `metadata` ({run_id, thread_id}), then (mode
  * `values`) the state with the new input, heartbeat comments while the turn works, then the answer:
- *   - `messages-tuple` -> `messages` events `[AIMessageChunk, metadata]`. Workers run the model without token
- *     streaming, so the finished answer is cut into deltas of about API_STREAM_CHUNK_CHARS characters (same
- *     message id; concatenated they are the message). Tool calls and results come as whole messages.
+ *   - `messages-tuple` -> `messages` events `[AIMessageChunk, metadata]`: the model's tokens as it writes them
+ *     (src/api/live-text.ts; events without an SSE id), then the rest of the answer once the turn commits, under
+ *     the same message id, so concatenated they are the message. Where no live text was seen (a join mid-turn, a
+ *     resumed stream), the finished answer is cut into deltas of about API_STREAM_CHUNK_CHARS characters. Tool
+ *     calls and results come as whole messages.
  *   - `messages` (legacy) -> messages/metadata, messages/partial (growing), messages/complete;
  *   - `updates` -> {agent: {messages}}; `values` -> the final state; `custom` has nothing to send.
  * A failed run ends with an `error` event. Event ids are sequential and the events a pure function of the
@@ -20,6 +22,7 @@ import { prepareRun, runCreateBody, runLocation, streamModes } from './run-creat
 import type { FinalStatus, RunKwargs, RunRow } from './run-service.js';
 import { pollRun, waitForRun, type createAndWait } from './run-wait.js';
 import { SseStream } from './sse.js';
+import { followRunText, type LiveText } from './live-text.js';
 import { loadConversation, messagesOf, turnMessages } from './state.js';
 import { conversationKeyOf, getThread, type ThreadRow } from './thread-db.js';
 
@@ -48,9 +51,25 @@ function chunkOf(m: LgMessage, content: string): Record<string, unknown> {
 }
 
 /** Everything after the metadata event: initial values, heartbeats, the answer, the final values. */
-async function streamBody(ctx: ApiContext, sse: SseStream, thread: ThreadRow, run: RunRow, modes: string[], status: Promise<WaitResult>): Promise<void> {
+async function streamBody(
+  ctx: ApiContext, sse: SseStream, thread: ThreadRow, run: RunRow, modes: string[], status: Promise<WaitResult>, live?: LiveText,
+): Promise<void> {
+  try {
+    await streamEvents(ctx, sse, thread, run, modes, status, live);
+  } finally {
+    live?.finish();
+  }
+}
+
+async function streamEvents(
+  ctx: ApiContext, sse: SseStream, thread: ThreadRow, run: RunRow, modes: string[], status: Promise<WaitResult>, live?: LiveText,
+): Promise<void> {
   const k = run.kwargs as RunKwargs;
   const key = conversationKeyOf(thread);
+  const meta = {
+    run_id: run.runId, thread_id: thread.threadId, assistant_id: ASSISTANT_ID, graph_id: GRAPH_ID,
+    langgraph_node: 'agent', langgraph_step: 1, langgraph_checkpoint_ns: '', tags: [],
+  };
   if (modes.includes('values')) {
     const before = messagesOf(await loadConversation(ctx.db, key));
     const pending = !isAnswered(run.status);
@@ -58,7 +77,9 @@ async function streamBody(ctx: ApiContext, sse: SseStream, thread: ThreadRow, ru
     sse.send('values', { messages: pending ? [...before, input] : before });
   }
   sse.heartbeat(ctx.config.API_HEARTBEAT_MS);
+  if (modes.includes('messages-tuple')) live?.attach(sse, (id, content) => [{ ...chunkOf({ id } as LgMessage, content), tool_calls: [] }, meta]);
   const final = await status;
+  const shown = live?.finish() ?? { id: '', text: '' };
   if (!final) {
     const why = ctx.waiters.closing ? 'this server is shutting down' : `after ${ctx.config.API_WAIT_TIMEOUT_MS} ms`;
     sse.send('error', { error: 'TimeoutError', message: `run ${run.runId} is still running (${why}); join it later` });
@@ -67,13 +88,15 @@ async function streamBody(ctx: ApiContext, sse: SseStream, thread: ThreadRow, ru
   const conv = await loadConversation(ctx.db, key);
   const turnId = await turnOfRun(ctx, run.runId);
   const answer = (turnId ? turnMessages(conv, turnId) : []).filter((m) => m.type !== 'human');
-  const meta = {
-    run_id: run.runId, thread_id: thread.threadId, assistant_id: ASSISTANT_ID, graph_id: GRAPH_ID,
-    langgraph_node: 'agent', langgraph_step: 1, langgraph_checkpoint_ns: '', tags: [],
-  };
+  // The live text is the start of the last answer message: the rest follows under the live id.
+  const lastText = answer.findLast((m) => m.type === 'ai' && m.content);
+  const continued = shown.text && lastText?.content.startsWith(shown.text) ? lastText : undefined;
   for (const m of answer) {
     if (modes.includes('messages-tuple')) {
-      if (m.type === 'ai' && m.content) for (const d of splitDeltas(m.content, ctx.config.API_STREAM_CHUNK_CHARS)) sse.send('messages', [chunkOf(m, d), meta]);
+      if (m === continued) {
+        const rest = m.content.slice(shown.text.length);
+        for (const d of splitDeltas(rest, ctx.config.API_STREAM_CHUNK_CHARS)) sse.send('messages', [chunkOf({ ...m, id: shown.id }, d), meta]);
+      } else if (m.type === 'ai' && m.content) for (const d of splitDeltas(m.content, ctx.config.API_STREAM_CHUNK_CHARS)) sse.send('messages', [chunkOf(m, d), meta]);
       else sse.send('messages', [m.type === 'ai' ? chunkOf(m, '') : m, meta]);
     }
     if (modes.includes('messages')) {
@@ -100,11 +123,15 @@ export function streamOperations(ctx: ApiContext): Operation[] {
     const p = await prepareRun(ctx, c.caller, stateless ? null : uuidParam(c.params, 'thread_id', 'thread'), c.body);
     const onDisconnect = (c.body as { on_disconnect?: string }).on_disconnect ?? 'continue';
     const handle = ctx.waiters.wait(p.run.runId, ctx.config.API_WAIT_TIMEOUT_MS, pollRun(ctx, p.thread.keyId, p.run.runId));
+    const live = p.run.kwargs.stream_mode.includes('messages-tuple')
+      ? await followRunText(ctx, conversationKeyOf(p.thread), p.run.runId)
+      : undefined;
     let run: RunRow;
     try {
       run = await ctx.runs.create(p.thread, p.run);
     } catch (err) {
       handle.cancel();
+      live?.finish();
       throw err; // not streaming yet: answered as JSON (409, 413, ...)
     }
     const sse = new SseStream(c.reply, {
@@ -116,7 +143,7 @@ export function streamOperations(ctx: ApiContext): Operation[] {
       if (onDisconnect === 'cancel') void ctx.runs.cancel(run.keyId, run.runId, 'interrupt').catch(() => undefined);
     });
     sse.send('metadata', { run_id: run.runId, thread_id: run.threadId });
-    await streamBody(ctx, sse, p.thread, run, p.run.kwargs.stream_mode, handle.promise);
+    await streamBody(ctx, sse, p.thread, run, p.run.kwargs.stream_mode, handle.promise, live);
   };
 
   const join = (onThread: boolean) => async (c: Call) => {
@@ -127,13 +154,18 @@ export function streamOperations(ctx: ApiContext): Operation[] {
     if (!thread) throw notFound(`thread ${run.threadId}`);
     const q = c.query as z.infer<typeof joinQuery>;
     const modes = streamModes(q.stream_mode, (run.kwargs as RunKwargs).stream_mode);
-    const sse = new SseStream(c.reply, { contentLocation: runLocation(ctx, run) }, lastEventId(c));
+    const resumed = lastEventId(c);
+    // A resumed stream replays numbered events only; a fresh join shows the tokens still to come.
+    const live = !resumed && modes.includes('messages-tuple') && !isAnswered(run.status)
+      ? await followRunText(ctx, conversationKeyOf(thread), run.runId)
+      : undefined;
+    const sse = new SseStream(c.reply, { contentLocation: runLocation(ctx, run) }, resumed);
     const status = waitForRun(ctx, run) as Promise<FinalStatus | null>;
     sse.whenClientGone(() => {
       if (q.cancel_on_disconnect === '1' || q.cancel_on_disconnect === 'true') void ctx.runs.cancel(run.keyId, run.runId, 'interrupt').catch(() => undefined);
     });
     sse.send('metadata', { run_id: run.runId, thread_id: run.threadId });
-    await streamBody(ctx, sse, thread, run, modes, status);
+    await streamBody(ctx, sse, thread, run, modes, status, live);
   };
 
   const responses = { 200: 'text/event-stream of run events', 404: 'Thread or assistant not found', 409: 'Thread busy (multitask_strategy reject)', 413: 'Input too long', 422: 'Invalid body' };

@@ -25,6 +25,7 @@ import { startWorker, type RunningWorker } from '../worker/index.js';
 import { checkModules, composeModules } from '../modules/compose.js';
 import type { GatewayModule, ModuleDefinition, ModuleDeps, Services } from '../modules/contract.js';
 import { builtInModules } from './modules.js';
+import { platformPreviews } from '../live/preview.js';
 import { registerPlatformCommands } from './register-commands.js';
 import { safeErr } from '../observability/logger.js';
 
@@ -183,6 +184,7 @@ export async function startApp(o: AppOptions): Promise<App> {
       historyLimit: config.SESSION_HISTORY_LIMIT, batchMax: config.TURN_BATCH_MAX,
       lockDurationMs: o.lockDurationMs ?? config.JOB_LOCK_MS, sweepEveryMs: o.sweepEveryMs ?? config.SWEEP_INTERVAL_MS,
       hooks: modules.flatMap((m) => (m.hooks ? [m.hooks] : [])), deadLetterAfter: config.DEADLETTER_AFTER_ATTEMPTS,
+      preview: platformPreviews({ redis, keys: k, adapters, log, off: config.LIVE_PREVIEWS_OFF }),
     });
   }
   const moduleStops: (() => Promise<void>)[] = [];

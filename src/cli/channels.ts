@@ -25,7 +25,7 @@ export const channelsModule = defineModule({
       adapters.push(createLocalAdapter({
         redis, streamKey: k.localOut, waiters, apiKey: config.LOCAL_API_KEY,
         waitTimeoutMs: config.LOCAL_WAIT_TIMEOUT_MS, routes: deps.role.gateway, notifyChannel: k.localSent,
-        connect: deps.connect, pollMax: config.LOCAL_POLL_MAX, log,
+        connect: deps.connect, pollMax: config.LOCAL_POLL_MAX, log, liveChannel: k.live,
       }));
     }
     adapters.push(...buildPlatformAdapters(config, { redis, keyPrefix: config.KEY_PREFIX, log }));

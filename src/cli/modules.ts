@@ -7,8 +7,9 @@ import { apiModule } from '../api/index.js';
 import { memoryModule } from '../memory/index.js';
 import type { ModuleDefinition } from '../modules/contract.js';
 import { schedulerModule } from '../scheduler/index.js';
+import { liveModule } from '../live/index.js';
 import { channelsModule } from './channels.js';
 
 export const builtInModules: readonly ModuleDefinition[] = [
-  channelsModule, accessModule, memoryModule, schedulerModule, apiModule,
+  channelsModule, accessModule, memoryModule, schedulerModule, apiModule, liveModule,
 ];

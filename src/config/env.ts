@@ -195,6 +195,8 @@ export const envSchema = z.object({
   LOCAL_WAIT_TIMEOUT_MS: int(30_000, 100),
   /** Most long-polls (GET /local/conversations/:c/messages?waitMs) one gateway keeps open; past it, 429 at once. */
   LOCAL_POLL_MAX: int(1_000, 1),
+  /** Platforms that show no live preview of answers being written (comma-separated), e.g. `discord,telegram`. */
+  LIVE_PREVIEWS_OFF: z.string().default('').transform((v) => v.split(',').map((p) => p.trim().toLowerCase()).filter(Boolean)),
 });
 
 export type Env = z.infer<typeof envSchema>;

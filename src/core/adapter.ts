@@ -90,6 +90,20 @@ export interface IngressSink {
   log: Logger;
 }
 
+/**
+ * Showing an answer while it is written (src/live/preview.ts): one platform message edited in place. The outbox
+ * turns it into the reply's first part (an edit, not a second message). Absent: the channel shows no preview.
+ */
+export interface LivePreviewOps {
+  /** Least time between two updates of one preview (the platform's edit rate limit). */
+  minIntervalMs: number;
+  /** Least new characters worth an update. */
+  minChars: number;
+  post(ref: ConversationRef, text: string, replyTo?: string): Promise<string>;
+  edit(ref: ConversationRef, messageId: string, text: string): Promise<void>;
+  remove(ref: ConversationRef, messageId: string): Promise<void>;
+}
+
 export interface ChannelAdapter {
   readonly platform: Platform;
   readonly capabilities: AdapterCapabilities;
@@ -119,4 +133,6 @@ export interface ChannelAdapter {
    * running it from every replica, or again, is harmless). Returns how many the platform now lists.
    */
   publishCommands?(commands: PublishedCommand[]): Promise<number>;
+  /** Live previews of answers being written; see LivePreviewOps. */
+  preview?: LivePreviewOps;
 }

@@ -68,7 +68,7 @@ export class RedisLease {
         const ok = await this.redis.set(this.key, this.token, 'PX', this.ttlMs, 'NX');
         if (ok === 'OK' && this.stopped) {
           // stop() ran while this SET was in flight: give the key straight back so a stand-by need not wait a TTL.
-          await runScript(this.redis, 'lease-release', [this.key], [this.token]);
+          await runScript(this.redis, 'delete-if-equals', [this.key], [this.token]);
           return;
         }
         if (ok === 'OK') {
@@ -104,7 +104,7 @@ export class RedisLease {
       try {
         await this.handlers.onLost();
       } finally {
-        await runScript(this.redis, 'lease-release', [this.key], [this.token]).catch(() => undefined);
+        await runScript(this.redis, 'delete-if-equals', [this.key], [this.token]).catch(() => undefined);
       }
     }
   }

@@ -10,7 +10,7 @@ import type { Redis } from 'ioredis';
 
 export const SCRIPT_NAMES = [
   'inbox-submit', 'inbox-ack', 'count-failure', 'token-bucket', 'count-once', 'reserve-slot', 'lease-renew',
-  'lease-release', 'hash-clear-if-unchanged', 'local-send',
+  'delete-if-equals', 'hash-clear-if-unchanged', 'local-send',
 ] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 

@@ -12,7 +12,8 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { PermanentSendError, RateLimitedError } from '../core/errors.js';
 import type { AdapterRegistry } from '../core/registry.js';
-import type { ConversationRef } from '../core/types.js';
+import type { ChannelAdapter } from '../core/adapter.js';
+import type { ConversationRef, RenderedPart } from '../core/types.js';
 import type { Db } from '../db/client.js';
 import { preparedQuery } from '../db/prepared.js';
 import { outbox, receipts, turns } from '../db/schema.js';
@@ -39,6 +40,8 @@ export interface DeliverDeps {
   /** Longest 429 wait handled in-process; longer ones fail the job so BullMQ retries it later. */
   maxInlineWaitMs?: number;
   onPermanentFailure?(ref: ConversationRef, err: PermanentSendError): Promise<void>;
+  /** The hash of a conversation's live previews (src/live/preview.ts): a preview becomes the first part. */
+  previewsKey?(conversationKey: string): string;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -120,6 +123,9 @@ async function deliverOne(deps: DeliverDeps, o: typeof outbox.$inferSelect, even
   const parts = adapter.render(o.markdown);
   const done = new Set((await receiptsOf(deps.db).execute({ turnId: o.turnId })).map((r) => r.i));
   await healFromSentMarks(deps, o.turnId, parts.length, done, log);
+  // The answer was shown while it was written: its preview message becomes the first part (edited in place).
+  const previewsKey = deps.previewsKey?.(o.conversationKey);
+  const preview = previewsKey && adapter.preview && eventIds[0] && !done.has(0) ? await deps.redis.hget(previewsKey, eventIds[0]) : null;
   const interval = adapter.paceMs?.(ref) ?? adapter.limits.minSendIntervalMs;
   const channelKey = `${ref.platform}:${ref.tenant}:${ref.channel}`;
   for (let i = 0; i < parts.length; i++) {
@@ -133,7 +139,7 @@ async function deliverOne(deps: DeliverDeps, o: typeof outbox.$inferSelect, even
       }
       let receipt: Awaited<ReturnType<typeof adapter.send>>;
       try {
-        receipt = await adapter.send(ref, part);
+        receipt = i === 0 && preview ? await finalisePreview(adapter, ref, preview, part) : await adapter.send(ref, part);
       } catch (err) {
         if (err instanceof RateLimitedError) outboundParts.inc({ platform: ref.platform, result: 'rate_limited' });
         else outboundParts.inc({ platform: ref.platform, result: 'failed' });
@@ -166,7 +172,20 @@ async function deliverOne(deps: DeliverDeps, o: typeof outbox.$inferSelect, even
       break;
     }
   }
+  if (previewsKey && eventIds[0]) await deps.redis.hdel(previewsKey, eventIds[0]).catch(() => 0);
   await finish('sent', parts);
+}
+
+/** An edit is idempotent: a retry after a crash edits the same message again, never posts a second one. */
+async function finalisePreview(adapter: ChannelAdapter, ref: ConversationRef, messageId: string, part: RenderedPart) {
+  try {
+    await adapter.preview!.edit(ref, messageId, part.text);
+  } catch (err) {
+    // Someone deleted the preview: the reply is posted as usual.
+    if (err instanceof PermanentSendError && err.reason === 'not_found') return adapter.send(ref, part);
+    throw err;
+  }
+  return { platformMessageId: messageId };
 }
 
 /** A mark is removed once its receipt is written; the TTL only bounds one a crash left behind and nobody healed. */

@@ -73,6 +73,14 @@ export interface Keys {
   fanoutPace(platform: string): string;
   access: AccessKeys;
   api: ApiKeys;
+  /** Pub/sub channel of a conversation's live text while its turn runs (src/live). */
+  live(conversationKey: string): string;
+  /** Pub/sub channel: stop this conversation's running turn (payload: the conversation key). */
+  liveStop: string;
+  /** The turn running in a conversation right now (its id), so /stop can say whether anything runs. */
+  liveRunning(conversationKey: string): string;
+  /** Hash of a conversation's live previews on its platform: turn id -> preview message (src/live/preview.ts). */
+  previews(conversationKey: string): string;
 }
 
 export function keys(prefix: string): Keys {
@@ -96,6 +104,10 @@ export function keys(prefix: string): Keys {
     fanoutPace: (platform) => `${prefix}:sched:fanout:${platform}`,
     access: accessKeys(prefix),
     api: apiKeys(prefix),
+    live: (c) => `${prefix}:live:${c}`,
+    liveStop: `${prefix}:livestop`,
+    liveRunning: (c) => `${prefix}:liverun:${c}`,
+    previews: (c) => `${prefix}:previews:${c}`,
   };
 }
 
@@ -160,7 +172,7 @@ export const KEY_SHAPES: readonly string[] = (() => {
     k.lease('*'), k.modelOutput('*'), k.turnFailures('*'), k.deadLetters, k.memoryPending('*'), k.fanoutPace('*'),
     a.pause, a.pauseNotice('*', '*'), a.pairCode('*'), a.pairBy('*'), a.bucket('*'), a.charged('*'),
     a.rateNotice('*'), a.loop('*', 0).replace(/0$/, '*'), a.loopMark('*', '*', 0).replace(/:0:/, ':*:'),
-    k.api.rate('*'), threadKey(P, '*'), threadKey(P, '*', '*'),
+    k.api.rate('*'), threadKey(P, '*'), threadKey(P, '*', '*'), k.liveRunning('*'), k.previews('*'),
   ];
   return [...new Set(all.map((key) => key.slice(P.length + 1)))];
 })();

@@ -17,6 +17,7 @@ import { startSweeper, sweepOnce } from './maintenance.js';
 import { guardedTurn } from './deadletter.js';
 import { processConversation, type TurnDeps } from './turn.js';
 import { safeErr } from '../observability/logger.js';
+import { LiveTurns, type LiveTurnsOptions } from '../live/turns.js';
 
 export interface WorkerOptions {
   db: Db;
@@ -39,6 +40,8 @@ export interface WorkerOptions {
   hooks?: TurnHooks[];
   /** Permanent failures of a turn before its event is dead-lettered (DEADLETTER_AFTER_ATTEMPTS). */
   deadLetterAfter?: number;
+  /** Platform previews of live text (src/live/preview.ts); live text is always published for the gateways. */
+  preview?: LiveTurnsOptions['preview'];
 }
 
 export interface RunningWorker {
@@ -56,13 +59,17 @@ export function startWorker(o: WorkerOptions): RunningWorker {
     maxStalledCount: 1_000_000,
     settings: { backoffStrategy: (attemptsMade: number) => retryDelay(attemptsMade) },
   };
+  // Live text and /stop: the runtime streams into the conversation's live channel and honours stop requests.
+  const live = new LiveTurns({ redis: o.redis, keys: o.keys, log: o.log, preview: o.preview });
+  void live.start(o.connect()).catch((err: Error) => o.log.error({ err: safeErr(err) }, 'stop channel subscription failed'));
+  const runtime = live.wrap(o.runtime);
   const turnWorker = new Worker<ConversationJob>(
     QUEUE_TURNS,
     (job) => {
       const key = job.data.conversationKey;
       const log = o.log.child({ job: job.id });
       const deps: TurnDeps = {
-        db: o.db, redis: o.redis, inbox: o.inbox, queues: o.queues, runtime: o.runtime, adapters: o.adapters,
+        db: o.db, redis: o.redis, inbox: o.inbox, queues: o.queues, runtime, adapters: o.adapters,
         deliveredChannel: o.keys.delivered, log, historyLimit: o.historyLimit, batchMax: o.batchMax, hooks: o.hooks,
         modelOutputKey: o.keys.modelOutput,
       };
@@ -77,6 +84,7 @@ export function startWorker(o: WorkerOptions): RunningWorker {
       deliverConversation(
         {
           db: o.db, redis: o.redis, adapters: o.adapters, deliveredChannel: o.keys.delivered, paceKey: o.keys.pace, sentKey: o.keys.sent, log: o.log.child({ job: job.id }),
+          previewsKey: o.keys.previews,
           holdsLock: async () => token !== undefined && (await job.extendLock(token, lockDuration)) === 1,
         },
         job.data.conversationKey,
@@ -101,6 +109,7 @@ export function startWorker(o: WorkerOptions): RunningWorker {
         o.log.warn('grace period over; handing back active jobs');
         await Promise.all([turnWorker.close(true), outWorker.close(true)]);
       }
+      await live.stop();
     },
   };
 }

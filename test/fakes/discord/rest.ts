@@ -35,7 +35,7 @@ export interface RestState {
 export class FakeDiscordRest {
   readonly requests: RecordedRequest[] = [];
   /** Messages actually created, per channel, in order. */
-  readonly messages: { channelId: string; message: any; body: any }[] = [];
+  readonly messages: { channelId: string; message: any; body: any; edits?: string[]; deleted?: boolean }[] = [];
   readonly commandPuts: { path: string; body: any }[] = [];
   private readonly nonces = new Map<string, any>();
   private readonly scripted: ScriptedResponse[] = [];
@@ -66,9 +66,18 @@ export class FakeDiscordRest {
     });
   }
 
-  /** What users see in a channel: the contents of the messages created there, in order (nonce repeats not counted). */
+  /**
+   * What users see in a channel: the messages created there, in order (nonce repeats not counted), as last edited;
+   * deleted ones are gone.
+   */
   contents(channelId: string): string[] {
-    return this.messages.filter((m) => m.channelId === channelId).map((m) => String(m.message.content));
+    return this.messages.filter((m) => m.channelId === channelId && !m.deleted).map((m) => String(m.message.content));
+  }
+
+  /** Every text a message showed, from its creation through its edits (live previews). */
+  versions(messageId: string): string[] {
+    const m = this.messages.find((x) => x.message.id === messageId);
+    return m ? [String(m.body?.content ?? ''), ...(m.edits ?? [])] : [];
   }
 
   calls(method: string, path: RegExp): RecordedRequest[] {
@@ -130,6 +139,21 @@ export class FakeDiscordRest {
       send(res, 200, message);
       this.state.onMessageCreated?.(channelId, message);
       return;
+    }
+
+    const one = /^\/channels\/(\d+)\/messages\/(\d+)$/.exec(path);
+    if (one && (method === 'PATCH' || method === 'DELETE')) {
+      const m = this.messages.find((x) => x.channelId === one[1] && x.message.id === one[2] && !x.deleted);
+      if (!m) return send(res, 404, { message: 'Unknown Message', code: 10008 });
+      if (method === 'DELETE') {
+        m.deleted = true;
+        return send(res, 204);
+      }
+      if (typeof body?.content === 'string') {
+        m.message = { ...m.message, content: body.content, edited_timestamp: new Date().toISOString() };
+        (m.edits ??= []).push(body.content);
+      }
+      return send(res, 200, m.message);
     }
 
     const commands = /^\/applications\/(\d+)(\/guilds\/(\d+))?\/commands$/.exec(path);

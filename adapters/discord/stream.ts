@@ -1,0 +1,40 @@
+/**
+ * Live previews on Discord: one message posted at the first text, then edited in place (PATCH), at most about
+ * once a second per conversation: Discord allows 5 message edits per 5 s in a channel, and the final edit (the
+ * outbox turning the preview into the reply) must not be the one rate-limited. Mentions never ping.
+ */
+import { Routes, type REST } from 'discord.js';
+import type { LivePreviewOps } from '../../src/core/adapter.js';
+import { mapSendError, targetChannel } from './send.js';
+
+export const DISCORD_PREVIEW_INTERVAL_MS = 1_200;
+const DISCORD_PREVIEW_MIN_CHARS = 20;
+
+export function discordPreview(rest: REST): LivePreviewOps {
+  const call = async <T>(fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (err) {
+      throw mapSendError(err);
+    }
+  };
+  return {
+    minIntervalMs: DISCORD_PREVIEW_INTERVAL_MS,
+    minChars: DISCORD_PREVIEW_MIN_CHARS,
+    post: (ref, text, replyTo) => call(async () => {
+      const body = {
+        content: text,
+        allowed_mentions: { parse: [], replied_user: false },
+        ...(replyTo ? { message_reference: { message_id: replyTo, fail_if_not_exists: false } } : {}),
+      };
+      return ((await rest.post(Routes.channelMessages(targetChannel(ref)), { body })) as { id: string }).id;
+    }),
+    edit: (ref, id, text) => call(async () => {
+      const body = { content: text, allowed_mentions: { parse: [] } };
+      await rest.patch(Routes.channelMessage(targetChannel(ref), id), { body });
+    }),
+    remove: (ref, id) => call(async () => {
+      await rest.delete(Routes.channelMessage(targetChannel(ref), id));
+    }),
+  };
+}

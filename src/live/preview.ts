@@ -1,0 +1,146 @@
+/**
+ * A platform preview of an answer being written: one message, posted at the first text and edited in place at
+ * most every `minIntervalMs` (the platform's rate limit) with at least `minChars` new characters. The preview is
+ * the answer rendered in the platform's dialect with an open code fence closed, so it stays valid mid-stream; an
+ * answer longer than one message shows its first part and an ellipsis (the reply then continues in more parts).
+ *
+ * The preview message is recorded under the turn's first inbound event (`previews` hash), which a retried turn
+ * (its worker was killed) shares: the retry takes the orphan over and edits it from the start, and the outbox
+ * finalises it with the committed reply's first part instead of posting a second message.
+ */
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { closeOpenFence } from '../agent/runtime.js';
+import type { ChannelAdapter } from '../core/adapter.js';
+import type { TurnContext } from '../core/module.js';
+import type { AdapterRegistry } from '../core/registry.js';
+import type { Keys } from '../queue/keys.js';
+import { safeErr } from '../observability/logger.js';
+import type { TurnPreview } from './turns.js';
+
+const PREVIEW_TTL_SECONDS = 24 * 3600;
+const CURSOR = ' …';
+
+export interface PreviewDeps {
+  redis: Redis;
+  keys: Keys;
+  adapters: AdapterRegistry;
+  log: Logger;
+  /** Platforms with previews switched off (LIVE_PREVIEWS_OFF). */
+  off: string[];
+}
+
+/** The preview message of the turn answering these events, if one was posted. */
+export async function previewOf(redis: Redis, key: string, firstEventId: string): Promise<string | null> {
+  return redis.hget(key, firstEventId);
+}
+
+export function platformPreviews(d: PreviewDeps): (ctx: TurnContext) => TurnPreview | undefined {
+  return (ctx) => {
+    const adapter = d.adapters.get(ctx.ref.platform);
+    if (!adapter?.preview || d.off.includes(ctx.ref.platform) || !ctx.events.length) return undefined;
+    return new Preview(d, adapter, ctx);
+  };
+}
+
+class Preview implements TurnPreview {
+  private text = '';
+  private shown = '';
+  private shownRaw = 0; // how much of `text` the preview shows
+  private messageId: string | null | undefined; // undefined: not looked up yet
+  private lastAt = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private chain: Promise<void> = Promise.resolve();
+  private failed = false;
+  private readonly key: string;
+  private readonly field: string;
+
+  constructor(
+    private readonly d: PreviewDeps,
+    private readonly adapter: ChannelAdapter,
+    private readonly ctx: TurnContext,
+  ) {
+    this.key = d.keys.previews(ctx.conversationKey);
+    this.field = ctx.events[0]!.id;
+  }
+
+  delta(text: string): void {
+    this.text += text;
+    this.schedule();
+  }
+
+  reset(): void {
+    this.text = '';
+  }
+
+  /**
+   * No last edit here: the outbox's edit with the committed reply follows at once, and two edits in a row would
+   * spend the platform's edit budget. Only a preview left with nothing to show (a silent answer) is removed.
+   */
+  async end(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (!this.text.trim()) this.enqueue(() => this.flush(true));
+    await this.chain;
+  }
+
+  private schedule(): void {
+    if (this.timer || this.failed) return;
+    const ops = this.adapter.preview!;
+    if (this.shown && this.text.length - this.shownRaw < ops.minChars) return;
+    const wait = Math.max(0, this.lastAt + ops.minIntervalMs - Date.now());
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.enqueue(() => this.flush(false));
+    }, wait);
+  }
+
+  private enqueue(fn: () => Promise<void>): void {
+    this.chain = this.chain.then(fn).catch((err: Error) => {
+      // Previews are best effort: the committed reply is posted (or edited in) by the outbox regardless.
+      this.failed = true;
+      const platform = this.ctx.ref.platform;
+      this.d.log.warn({ platform, err: safeErr(err) }, 'live preview update failed; no more updates this turn');
+    });
+  }
+
+  private view(final: boolean): string {
+    const parts = this.adapter.render(closeOpenFence(this.text));
+    const first = parts[0] ?? '';
+    const more = parts.length > 1 || !final;
+    if (!more) return first;
+    const max = this.adapter.limits.maxMessageChars - CURSOR.length;
+    return (first.length > max ? first.slice(0, max) : first) + CURSOR;
+  }
+
+  private async flush(final: boolean): Promise<void> {
+    if (this.failed && !final) return;
+    const ops = this.adapter.preview!;
+    const ref = this.ctx.ref;
+    if (this.messageId === undefined) this.messageId = await previewOf(this.d.redis, this.key, this.field);
+    if (!this.text.trim()) {
+      // Nothing to show (a silent answer): an orphan preview a killed attempt left goes away.
+      if (final && this.messageId) {
+        await ops.remove(ref, this.messageId).catch(() => undefined);
+        await this.d.redis.hdel(this.key, this.field);
+        this.messageId = null;
+      }
+      return;
+    }
+    const view = this.view(final);
+    const raw = this.text.length;
+    if (view === this.shown) return;
+    this.lastAt = Date.now();
+    if (this.messageId) await ops.edit(ref, this.messageId, view);
+    else {
+      this.messageId = await ops.post(ref, view, this.ctx.events.at(-1)?.platformMessageId);
+      await this.d.redis.multi()
+        .hset(this.key, this.field, this.messageId)
+        .expire(this.key, PREVIEW_TTL_SECONDS)
+        .exec();
+    }
+    this.shown = view;
+    this.shownRaw = raw;
+    if (!final) this.schedule(); // text that came while the platform answered
+  }
+}

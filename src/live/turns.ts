@@ -1,0 +1,148 @@
+/**
+ * The worker's side of live replies and /stop. It wraps the agent runtime, so the turn code only passes its
+ * context: every run streams its text to the conversation's live channel (and to a platform preview, where the
+ * channel shows one), and registers an abort that /stop (or the API's runs/cancel) fires from any gateway through
+ * the stop channel. A stopped run returns what it said so far, marked as stopped, and the turn commits that.
+ */
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import type { Logger } from 'pino';
+import type { AgentRuntime, DeltaSink } from '../agent/runtime.js';
+import type { TurnContext } from '../core/module.js';
+import type { Keys } from '../queue/keys.js';
+import { safeErr } from '../observability/logger.js';
+import type { LiveEvent } from './events.js';
+import { runScript } from '../core/scripts.js';
+
+/** Bounds a marker a killed worker left behind: /stop then answers "stopping" for a turn nobody runs. */
+const RUNNING_TTL_MS = 10 * 60_000;
+
+
+/** A preview on the conversation's platform for one turn (src/live/preview.ts): fed the same text. */
+export interface TurnPreview extends DeltaSink {
+  /** The model is done: flush what is pending. The outbox finalises the preview with the committed reply. */
+  end(stopped: boolean): Promise<void>;
+}
+
+export interface LiveTurnsOptions {
+  redis: Redis;
+  keys: Keys;
+  log: Logger;
+  /** A platform preview for this turn, or undefined where the channel shows none (off, unsupported, API). */
+  preview?(ctx: TurnContext): TurnPreview | undefined;
+}
+
+/** An event without what the publisher adds (distributes over the union, keeping each type's fields). */
+type Body<E> = E extends LiveEvent ? Omit<E, 'turnId' | 'eventIds' | 'seq'> : never;
+type LiveBody = Body<LiveEvent>;
+
+export class StopRequested extends Error {
+  override name = 'StopRequested';
+}
+
+export class LiveTurns {
+  private readonly running = new Map<string, { controller: AbortController; eventIds: string[] }>();
+  private sub: Redis | undefined;
+  private publishFailed = false;
+
+  constructor(private readonly o: LiveTurnsOptions) {}
+
+  /** `sub` must be a dedicated connection: it enters subscriber mode. */
+  async start(sub: Redis): Promise<void> {
+    this.sub = sub;
+    sub.on('message', (_ch: string, raw: string) => {
+      const req = parseStop(raw);
+      const turn = req && this.running.get(req.conversationKey);
+      // An API run's cancel names its event: a turn that does not answer it (the next run's) is left alone.
+      if (turn && (!req.eventId || turn.eventIds.includes(req.eventId))) {
+        turn.controller.abort(new StopRequested('stopped by the user'));
+      }
+    });
+    await sub.subscribe(this.o.keys.liveStop);
+  }
+
+  async stop(): Promise<void> {
+    await this.sub?.quit().catch(() => undefined);
+    this.sub = undefined;
+  }
+
+  wrap(runtime: AgentRuntime): AgentRuntime {
+    return {
+      modelName: runtime.modelName,
+      offline: runtime.offline,
+      run: async (input, session, ctx, options = {}) => {
+        const conv = ctx.conversationKey;
+        const controller = new AbortController();
+        const eventIds = ctx.events.map((e) => e.id);
+        const entry = { controller, eventIds };
+        this.running.set(conv, entry);
+        const { redis, keys } = this.o;
+        await redis.set(keys.liveRunning(conv), ctx.turnId, 'PX', RUNNING_TTL_MS).catch(() => undefined);
+        const preview = this.safePreview(ctx);
+        let seq = 0;
+        const publish = (e: LiveBody) =>
+          redis.publish(keys.live(conv), JSON.stringify({ ...e, turnId: ctx.turnId, eventIds, seq: seq++ }))
+            .catch((err) => {
+              const why = 'live text not published (previews only; the reply is unaffected)';
+              if (!this.publishFailed) this.o.log.warn({ err: safeErr(err) }, why);
+              this.publishFailed = true;
+              return 0;
+            });
+        const sink: DeltaSink = {
+          delta: (text) => {
+            void publish({ type: 'delta', text });
+            preview?.delta(text);
+          },
+          reset: () => {
+            if (seq > 0) void publish({ type: 'reset' });
+            preview?.reset();
+          },
+        };
+        const stop = options.stop ? AbortSignal.any([options.stop, controller.signal]) : controller.signal;
+        try {
+          return await runtime.run(input, session, ctx, { ...options, stop, sink });
+        } finally {
+          const stopped = controller.signal.aborted;
+          void publish({ type: 'end', stopped });
+          const warn = (err: Error) => this.o.log.warn({ err: safeErr(err) }, 'live preview end failed');
+          await preview?.end(stopped).catch(warn);
+          if (this.running.get(conv) === entry) this.running.delete(conv);
+          await runScript(redis, 'delete-if-equals', [keys.liveRunning(conv)], [ctx.turnId]).catch(() => undefined);
+        }
+      },
+    };
+  }
+
+  private safePreview(ctx: TurnContext): TurnPreview | undefined {
+    try {
+      return this.o.preview?.(ctx);
+    } catch (err) {
+      this.o.log.warn({ err: safeErr(err as Error) }, 'live preview not started');
+      return undefined;
+    }
+  }
+}
+
+const stopSchema = z.object({ conversationKey: z.string(), eventId: z.string().optional() });
+
+function parseStop(raw: string): z.infer<typeof stopSchema> | null {
+  try {
+    const r = stopSchema.safeParse(JSON.parse(raw));
+    return r.success ? r.data : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Asks whichever worker runs this conversation's turn to stop it (only if that turn answers `eventId`, when
+ * given). False when no turn is running there. The abort reaches the model call at once (the Agents SDK run's
+ * AbortSignal); the turn then commits what was said so far.
+ */
+export async function requestStop(
+  redis: Redis, keys: Keys, conversationKey: string, eventId?: string,
+): Promise<boolean> {
+  if (!(await redis.exists(keys.liveRunning(conversationKey)))) return false;
+  await redis.publish(keys.liveStop, JSON.stringify({ conversationKey, eventId }));
+  return true;
+}
