@@ -11,6 +11,8 @@
  *   streamed deltas (a slow, visibly streaming answer);
  * - streamed runs get the same answer as text deltas of a few words each (the runner's streamed path, as with a
  *   real provider), so live previews see several updates;
+ * - `[[tool:NAME {json}]]` calls any tool it was given (MCP tools, handoffs `transfer_to_<agent>`) with those
+ *   arguments, then answers "Tool NAME said: <output>" (after a handoff, the next agent answers the rest);
  * - modules' phrasings, first: each module may contribute scripted answers (`offlineTurns`), e.g. the scheduler's
  *   silent check-ins and "remind me <when> to <what>" (src/scheduler/offline.ts).
  */
@@ -77,6 +79,36 @@ export function offlineDeltas(text: string): string[] {
   return out;
 }
 
+/** The text of a tool's output item: a string, a `{ type: 'text', text }` part, or a list of parts. */
+function outputText(out: unknown): string {
+  if (typeof out === 'string') return out;
+  if (Array.isArray(out)) return out.map(outputText).join('');
+  const o = out as Item | undefined;
+  return typeof o?.text === 'string' ? o.text : JSON.stringify(out ?? '');
+}
+
+const TOOL_PHRASE = /\[\[tool:([A-Za-z0-9_-]+)(?:\s+(\{.*?\}))?\]\]/;
+
+/**
+ * `[[tool:NAME {json}]]`: a call (not made yet this turn), the answer from its result, or undefined to go on
+ * (no phrase; or a handoff, whose next agent answers the rest of the message).
+ */
+type ToolTurn = { call: Item } | { text: string } | undefined;
+
+function genericToolTurn(joined: string, fresh: Item[], tools: string[]): ToolTurn {
+  const calls = fresh.filter((it) => it.type === 'function_call');
+  const result = fresh.findLast((it) => it.type === 'function_call_result');
+  const resultOf = result && calls.find((c) => c.callId === result.callId);
+  if (resultOf && resultOf.name !== 'current_time' && !String(resultOf.name).startsWith('transfer_to_')) {
+    return { text: `Tool ${String(resultOf.name)} said: ${outputText(result!.output)}` };
+  }
+  const m = TOOL_PHRASE.exec(joined);
+  if (!m || calls.some((c) => c.name === m[1])) return undefined;
+  if (!tools.includes(m[1]!)) return { text: `No tool ${m[1]} here.` };
+  const call = { type: 'function_call', callId: `call_${Date.now()}`, name: m[1], arguments: m[2] ?? '{}' };
+  return { call: { ...call, status: 'completed' } };
+}
+
 export class OfflineModel implements Model {
   constructor(private readonly turns: readonly OfflineTurn[] = []) {}
 
@@ -109,8 +141,13 @@ export class OfflineModel implements Model {
       return { usage, output: [assistantMessage(scheduled.text)] as ModelResponse['output'] };
     }
 
+    const callable = [...request.tools.map((t) => t.name), ...(request.handoffs ?? []).map((h) => h.toolName)];
+    const generic = genericToolTurn(joined, fresh, callable);
+    if (generic && 'call' in generic) return { usage, output: [generic.call] as ModelResponse['output'] };
     let text: string;
-    if (toolResult) {
+    if (generic) {
+      text = generic.text;
+    } else if (toolResult && !fresh.some((it) => String(it.name ?? '').startsWith('transfer_to_'))) {
       const out = toolResult.output as Item | string;
       text = `The current time is ${typeof out === 'string' ? out : String(out?.text ?? '')} (from the current_time tool).`;
     } else if (/\bwhat time\b/i.test(joined) && request.tools.some((t) => t.name === 'current_time')) {

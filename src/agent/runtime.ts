@@ -5,7 +5,7 @@
  * - otherwise the offline deterministic model (announced at start-up).
  * Provider errors are retried with back-off; the caller turns a final failure into a short apology.
  */
-import { Agent, OpenAIProvider, Runner, type AgentInputItem, type Tool } from '@openai/agents';
+import { Agent, OpenAIProvider, Runner, type AgentInputItem, type RunItem, type Tool } from '@openai/agents';
 import pRetry from 'p-retry';
 import type { Logger } from 'pino';
 import type { Config } from '../config/env.js';
@@ -20,6 +20,8 @@ export interface TurnOutput {
   inputTokens: number;
   outputTokens: number;
   model: string;
+  /** Per item of `session.pending`: the agent that produced it (null for the turn's input). */
+  itemAgents?: (string | null)[];
 }
 
 /**
@@ -41,6 +43,16 @@ export interface RunOptions {
 
 /** Appended to an answer cut short by /stop (kept in the session, so the model knows it was interrupted). */
 export const STOPPED_MARK = '_(stopped)_';
+/** The agent for one turn, when agents come from configuration (src/agents): replaces the single default agent. */
+export interface AgentChoice {
+  agent: Agent<TurnContext>;
+  modelName: string;
+  maxTurns: number;
+}
+export type AgentPicker = (context: TurnContext) => Promise<AgentChoice>;
+
+/** Said when a tool that needs a person's approval was called: approvals are not asked for in chat yet. */
+export const APPROVAL_NOTE = 'That needs an approval before I can do it, and I cannot ask for one here yet.';
 
 export interface AgentRuntime {
   readonly modelName: string;
@@ -48,9 +60,13 @@ export interface AgentRuntime {
   run(input: AgentInputItem[], session: TurnSession, context: TurnContext, options?: RunOptions): Promise<TurnOutput>;
 }
 
-/** `offlineTurns`: the modules' scripted answers, used by the offline model only (no API key). */
+/**
+ * `offlineTurns`: the modules' scripted answers, used by the offline model only (no API key). `pick`: the agent for
+ * a turn when agents come from configuration (src/agents); without it the single default agent answers.
+ */
 export function createAgentRuntime(
   config: Config, log: Logger, extraTools: Tool<TurnContext>[] = [], offlineTurns: OfflineTurn[] = [],
+  pick?: AgentPicker,
 ): AgentRuntime {
   const offline = config.offlineModel;
   const runner = new Runner({
@@ -82,10 +98,12 @@ export function createAgentRuntime(
           session.pending.length = 0; // a failed attempt's partial items must not be committed
           sink?.reset(); // a retried attempt starts its text over
           const timeout = AbortSignal.timeout(config.MODEL_TIMEOUT_MS);
+          // Never throws for an unreachable MCP server: its tools are left out (src/agents/mcp/pool.ts).
+          const choice = pick ? await pick(context) : { agent, modelName, maxTurns: 8 };
           const signals = [timeout, ...(signal ? [signal] : []), ...(stop ? [stop] : [])];
           let shown = '';
-          const result = await runner.run(agent, input, {
-            session, context, maxTurns: 8, stream: true, signal: AbortSignal.any(signals),
+          const result = await runner.run(choice.agent, input, {
+            session, context, maxTurns: choice.maxTurns, stream: true, signal: AbortSignal.any(signals),
           }).catch((err: unknown) => {
             if (stop?.aborted) return null; // stopped before the model said anything
             throw err;
@@ -108,12 +126,21 @@ export function createAgentRuntime(
           if (stop?.aborted) return stoppedOutput(shown, session, input, result?.state.usage);
           if (result?.error) throw result.error;
           if (attempt > 1) log.info({ attempt }, 'model call succeeded after retry');
-          const usage = result!.state.usage;
+          if (!result) throw new Error('the model run ended without a result');
+          const usage = result.state.usage;
+          const paused = result.interruptions.length > 0;
+          // A run stopped for an approval leaves a tool call without its result, which providers refuse in a
+          // later turn's history: keep the input and the note instead.
+          if (paused) session.pending.splice(0, session.pending.length, ...input, noteItem(APPROVAL_NOTE));
+          const out = result.finalOutput;
           return {
-            text: typeof result!.finalOutput === 'string' ? result!.finalOutput : JSON.stringify(result!.finalOutput ?? ''),
+            text: paused ? APPROVAL_NOTE : typeof out === 'string' ? out : JSON.stringify(out ?? ''),
             inputTokens: usage.inputTokens,
             outputTokens: usage.outputTokens,
-            model: modelName,
+            model: choice.modelName,
+            itemAgents: paused
+              ? [...input.map(() => null), choice.agent.name]
+              : itemAgents(session.pending.length, result.newItems, choice.agent.name),
           };
         },
         {
@@ -152,3 +179,18 @@ export function closeOpenFence(text: string): string {
   return fences % 2 ? `${text}${text.endsWith('\n') ? '' : '\n'}\`\`\`\n` : text;
 }
 
+/**
+ * Which agent produced each pending item: the runner saves the turn's input first, then one item per new run
+ * item, in order (handoffs change the agent mid-turn). Should the counts ever differ, the agent that started the
+ * turn is named for every generated item.
+ */
+function itemAgents(pending: number, newItems: RunItem[], first: string): (string | null)[] {
+  const inputs = pending - newItems.length;
+  if (inputs < 0) return Array.from({ length: pending }, () => first);
+  const byAgent = newItems.map((it) => ('agent' in it ? it.agent.name : it.sourceAgent.name));
+  return [...Array.from({ length: inputs }, () => null), ...byAgent];
+}
+
+function noteItem(text: string): AgentInputItem {
+  return { type: 'message', role: 'assistant', status: 'completed', content: [{ type: 'output_text', text }] };
+}

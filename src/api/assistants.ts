@@ -1,8 +1,10 @@
 /**
- * Assistants (and the Agent Protocol's agents): the gateway runs one agent, graph "agent", with the configured
- * name and instructions. Listed and fetched here; creating or editing assistants is not offered.
+ * Assistants (and the Agent Protocol's agents): graph "agent" (its well-known assistant id) is the routed agent,
+ * as on every channel; with an agents file (src/agents) each configured agent is an assistant too, its
+ * `assistant_id` being its name. Listed and fetched here; creating or editing assistants is not offered.
  */
 import { z } from 'zod';
+import type { AgentConfig } from '../agents/config.js';
 import type { ApiContext } from './context.js';
 import { notFound, op, type Call, type Operation } from './http.js';
 import { ASSISTANT_ID, GRAPH_ID, isOurAssistant } from './ids.js';
@@ -44,6 +46,20 @@ const searchBody = z.object({
   select: z.array(z.string()).nullish(),
 });
 
+/** The configured agent this id names (agents file only: the environment's single agent is graph "agent"). */
+export function configuredAgent(ctx: Pick<ApiContext, 'agents'>, id: string | undefined): string | undefined {
+  if (!id || !ctx.agents || ctx.agents.current.source === 'environment') return undefined;
+  return ctx.agents.agent(id)?.name;
+}
+
+function namedAssistant(a: AgentConfig) {
+  return {
+    assistant_id: a.name, graph_id: GRAPH_ID, config: {}, context: {},
+    metadata: { created_by: 'system', agent: a.name },
+    version: 1, name: a.name, description: a.description ?? null, created_at: STARTED, updated_at: STARTED,
+  };
+}
+
 export function assistantOperations(ctx: ApiContext): Operation[] {
   const assistant = {
     assistant_id: ASSISTANT_ID,
@@ -65,38 +81,55 @@ export function assistantOperations(ctx: ApiContext): Operation[] {
     graph_id: GRAPH_ID, input_schema: messagesSchema, output_schema: messagesSchema, state_schema: messagesSchema,
     config_schema: configSchema, context_schema: null,
   };
-  const matches = (b: z.infer<typeof searchBody>) =>
-    (!b.graph_id || b.graph_id === GRAPH_ID) && (!b.name || ctx.config.AGENT_NAME.toLowerCase().includes(b.name.toLowerCase()))
-    && Object.entries(b.metadata ?? {}).every(([k, v]) => (assistant.metadata as Record<string, unknown>)[k] === v);
+  const all = () => {
+    const fromFile = ctx.agents && ctx.agents.current.source !== 'environment';
+    const named = fromFile ? ctx.agents!.current.agents.map(namedAssistant) : [];
+    return [assistant, ...named];
+  };
+  const matches = (b: Pick<z.infer<typeof searchBody>, 'graph_id' | 'name' | 'metadata'>) => all().filter((a) =>
+    (!b.graph_id || b.graph_id === GRAPH_ID) && (!b.name || a.name.toLowerCase().includes(b.name.toLowerCase()))
+    && Object.entries(b.metadata ?? {}).every(([k, v]) => (a.metadata as Record<string, unknown>)[k] === v));
+  /** The assistant an id names: the routed one (well-known id or graph id) or a configured agent. */
   const found = (c: Call, param: string) => {
-    if (!isOurAssistant(c.params[param])) throw notFound(`assistant ${c.params[param]}`);
+    const id = c.params[param];
+    if (isOurAssistant(id)) return assistant;
+    const name = configuredAgent(ctx, id);
+    if (!name) throw notFound(`assistant ${id}`);
+    return namedAssistant(ctx.agents!.agent(name)!);
   };
   const list = (c: Call) => {
     const b = c.body as z.infer<typeof searchBody>;
-    return matches(b) && b.offset === 0 ? [assistant] : [];
+    return matches(b).slice(b.offset, b.offset + b.limit);
   };
+  const asAgent = (a: ReturnType<typeof all>[number]) => ({
+    agent_id: a.assistant_id, name: a.name, description: a.description, metadata: a.metadata,
+    capabilities: agent.capabilities,
+  });
 
   return [
-    op({ method: 'POST', path: '/assistants/search', tag: 'Assistants', summary: 'List assistants (the gateway has one)', body: searchBody, responses: { 200: 'Assistants' }, handler: async (c) => list(c) }),
-    op({ method: 'POST', path: '/assistants/count', tag: 'Assistants', summary: 'Count assistants', body: searchBody.pick({ graph_id: true, name: true, metadata: true }), responses: { 200: 'A number' }, handler: async (c) => (matches({ ...c.body, limit: 1, offset: 0 }) ? 1 : 0) }),
-    op({ method: 'GET', path: '/assistants/{assistant_id}', tag: 'Assistants', summary: 'Get the assistant (by id or graph id "agent")', responses: { 200: 'The assistant', 404: 'Not found' }, handler: async (c) => (found(c, 'assistant_id'), assistant) }),
+    op({ method: 'POST', path: '/assistants/search', tag: 'Assistants', summary: 'List assistants (the routed agent and the configured agents)', body: searchBody, responses: { 200: 'Assistants' }, handler: async (c) => list(c) }),
+    op({ method: 'POST', path: '/assistants/count', tag: 'Assistants', summary: 'Count assistants', body: searchBody.pick({ graph_id: true, name: true, metadata: true }), responses: { 200: 'A number' }, handler: async (c) => matches(c.body).length }),
+    op({ method: 'GET', path: '/assistants/{assistant_id}', tag: 'Assistants', summary: 'Get the assistant (by id or graph id "agent")', responses: { 200: 'The assistant', 404: 'Not found' }, handler: async (c) => found(c, 'assistant_id') }),
     op({ method: 'GET', path: '/assistants/{assistant_id}/schemas', tag: 'Assistants', summary: 'Input, output, state and config schemas', responses: { 200: 'GraphSchema', 404: 'Not found' }, handler: async (c) => (found(c, 'assistant_id'), schemas) }),
     op({
       method: 'GET', path: '/assistants/{assistant_id}/graph', tag: 'Assistants', summary: 'The (one-node) graph', query: z.object({ xray: z.unknown().optional() }),
       responses: { 200: 'Nodes and edges', 404: 'Not found' },
       handler: async (c) => {
-        found(c, 'assistant_id');
+        const a = found(c, 'assistant_id');
         return {
-          nodes: [{ id: '__start__', type: 'schema', data: '__start__' }, { id: 'agent', type: 'runnable', data: { name: ctx.config.AGENT_NAME } }, { id: '__end__', type: 'schema', data: '__end__' }],
+          nodes: [{ id: '__start__', type: 'schema', data: '__start__' }, { id: 'agent', type: 'runnable', data: { name: a.name } }, { id: '__end__', type: 'schema', data: '__end__' }],
           edges: [{ source: '__start__', target: 'agent' }, { source: 'agent', target: '__end__' }],
         };
       },
     }),
-    op({ method: 'POST', path: '/agents/search', tag: 'Agents', summary: 'Agent Protocol: list agents', body: searchBody, responses: { 200: 'Agents' }, handler: async (c) => (list(c).length ? [agent] : []) }),
-    op({ method: 'GET', path: '/agents/{agent_id}', tag: 'Agents', summary: 'Agent Protocol: get the agent', responses: { 200: 'The agent', 404: 'Not found' }, handler: async (c) => (found(c, 'agent_id'), agent) }),
+    op({ method: 'POST', path: '/agents/search', tag: 'Agents', summary: 'Agent Protocol: list agents', body: searchBody, responses: { 200: 'Agents' }, handler: async (c) => list(c).map((a) => (a === assistant ? agent : asAgent(a))) }),
+    op({ method: 'GET', path: '/agents/{agent_id}', tag: 'Agents', summary: 'Agent Protocol: get the agent', responses: { 200: 'The agent', 404: 'Not found' }, handler: async (c) => {
+      const a = found(c, 'agent_id');
+      return a === assistant ? agent : asAgent(a);
+    } }),
     op({
       method: 'GET', path: '/agents/{agent_id}/schemas', tag: 'Agents', summary: 'Agent Protocol: the agent\'s schemas', responses: { 200: 'AgentSchemas', 404: 'Not found' },
-      handler: async (c) => (found(c, 'agent_id'), { agent_id: ASSISTANT_ID, input_schema: messagesSchema, output_schema: messagesSchema, state_schema: messagesSchema, config_schema: configSchema }),
+      handler: async (c) => ({ agent_id: found(c, 'agent_id').assistant_id, input_schema: messagesSchema, output_schema: messagesSchema, state_schema: messagesSchema, config_schema: configSchema }),
     }),
   ];
 }

@@ -1,6 +1,7 @@
 /** What the api module's route builders share. */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import type { AgentCatalog } from '../agents/catalog.js';
 import type { Config } from '../config/env.js';
 import type { Db } from '../db/client.js';
 import type { LiveFeed } from '../live/feed.js';
@@ -20,4 +21,6 @@ export interface ApiContext {
   waiters: RunWaiters;
   /** The model's live tokens (gateway processes; src/live). */
   live?: LiveFeed;
+  /** The configured agents (src/agents): each is an assistant, `assistant_id` = its name. */
+  agents?: AgentCatalog;
 }

@@ -8,7 +8,7 @@
  * Roles: gateways serve the routes and wake waiting requests (run-done pub/sub); workers finalize runs, fire
  * crons and sweep for runs a crash left behind.
  */
-import { defineModule, type GatewayModule, type ModuleDeps } from '../modules/contract.js';
+import { defineModule, type GatewayModule, type ModuleDeps, type Services } from '../modules/contract.js';
 import { createApiAdapter } from './adapter.js';
 import { assistantOperations } from './assistants.js';
 import type { ApiContext } from './context.js';
@@ -39,9 +39,9 @@ export function apiOperations(ctx: ApiContext): Operation[] {
   ];
 }
 
-export const apiModule = defineModule({ name: 'api', create: createApiModule });
+export const apiModule = defineModule({ name: 'api', requires: ['agents'], create: createApiModule });
 
-function createApiModule(deps: ModuleDeps): GatewayModule {
+function createApiModule(deps: ModuleDeps, services: Pick<Services, 'agents'>): GatewayModule {
   const { config } = deps;
   const log = deps.log.child({ module: 'api' });
   if (!config.API_ENABLED) return { name: 'api' };
@@ -58,9 +58,13 @@ function createApiModule(deps: ModuleDeps): GatewayModule {
     // runs/cancel takes /stop's path: the worker aborts the model call if the run's turn is running.
     stopTurn: (conversationKey, eventId) => requestStop(redis, deps.keys, conversationKey, eventId).then(() => undefined),
   });
-  const crons = new CronService({ config, db, redis, log, runs, keys }, deps.keys.bullPrefix);
+  const crons = new CronService(
+    { config, db, redis, log, runs, keys, agents: services.agents.catalog }, deps.keys.bullPrefix,
+  );
   const live = deps.role.gateway ? new LiveFeed(deps.keys.live, log) : undefined;
-  const ctx: ApiContext = { config, db, redis, log, keys, runs, crons, live, waiters: new RunWaiters(keys.runDone, log) };
+  const ctx: ApiContext = {
+    config, db, redis, log, keys, runs, crons, live, agents: services.agents.catalog, waiters: new RunWaiters(keys.runDone, log),
+  };
   const webChat = config.WEB_CHAT ?? !config.isProduction;
 
   return {

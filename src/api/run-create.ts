@@ -8,6 +8,8 @@ import { z } from 'zod';
 import type { Config } from '../config/env.js';
 import type { Db } from '../db/client.js';
 import { ApiError, type Caller } from './http.js';
+import type { AgentCatalog } from '../agents/catalog.js';
+import { configuredAgent } from './assistants.js';
 import { ASSISTANT_ID, isOurAssistant } from './ids.js';
 import { parseRunInput } from './messages.js';
 import type { NewRun, RunRow, Strategy } from './run-service.js';
@@ -86,6 +88,8 @@ export interface PreparedRun {
 export interface RunCreateDeps {
   config: Pick<Config, 'MAX_INPUT_CHARS'>;
   db: Db;
+  /** The configured agents (src/agents): a run may name one as its assistant. */
+  agents?: AgentCatalog;
 }
 
 export async function prepareRun(
@@ -95,7 +99,10 @@ export async function prepareRun(
   const runId = opts.runId ?? randomUUID();
   refuseUnsupported(b);
   const assistant = b.assistant_id ?? b.agent_id;
-  if (!isOurAssistant(assistant)) throw new ApiError(404, `assistant ${assistant} not found (this gateway serves "agent", ${ASSISTANT_ID})`);
+  const named = configuredAgent(ctx, assistant);
+  if (!named && !isOurAssistant(assistant)) {
+    throw new ApiError(404, `assistant ${assistant} not found (this gateway serves "agent", ${ASSISTANT_ID}, and its agents by name)`);
+  }
   const input = parseRunInput(b.input, b.messages);
   if (input.text.length > ctx.config.MAX_INPUT_CHARS) {
     throw new ApiError(413, `input too long: ${input.text.length} characters, the limit is ${ctx.config.MAX_INPUT_CHARS}`);
@@ -115,7 +122,7 @@ export async function prepareRun(
     thread: thread!,
     run: {
       runId,
-      assistantId: ASSISTANT_ID,
+      assistantId: named ?? ASSISTANT_ID,
       strategy,
       metadata: b.metadata ?? {},
       kwargs: {

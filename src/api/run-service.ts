@@ -15,17 +15,18 @@
  * A run is final when its turn commits (the `afterCommit` hook calls `finalize`): the answer is durably in the
  * session then, and silent turns never reach the outbound stage. A sweeper heals crash windows.
  */
+import { chooseAgent } from '../agents/store.js';
 import { retrySerializable } from '../db/retry.js';
 import { and, asc, eq, inArray, lt, sql as dsql } from 'drizzle-orm';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { IngressSink } from '../core/adapter.js';
 import type { TurnContext, TurnOutcome } from '../core/module.js';
-import type { InboundEvent } from '../core/types.js';
+import { conversationKey, type InboundEvent } from '../core/types.js';
 import { withTx, type Db } from '../db/client.js';
 import { inboundMessages, turns } from '../db/schema.js';
 import { ApiError } from './http.js';
-import { apiSenderId, runEventId, runIdOfEvent, threadRef, type ApiKeys } from './ids.js';
+import { ASSISTANT_ID, apiSenderId, runEventId, runIdOfEvent, threadRef, type ApiKeys } from './ids.js';
 import { apiCrons, apiRuns, apiThreads } from './schema.js';
 import { conversationKeyOf, getThread, type ThreadRow } from './thread-db.js';
 import { safeErr } from '../observability/logger.js';
@@ -307,6 +308,10 @@ export class RunService {
       sentAt: run.createdAt.toISOString(),
       receivedAt: now,
     };
+    // A run for a named agent (assistant_id = agent name): that agent answers this thread from now on.
+    if (run.assistantId !== ASSISTANT_ID) {
+      await chooseAgent(this.d.db, conversationKey(event.conversation), run.assistantId, `api:${run.keyId}`);
+    }
     await this.d.sink.submit(event);
   }
 

@@ -7,6 +7,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { withCircuitBreaker } from '../agent/breaker.js';
 import { createAgentRuntime } from '../agent/runtime.js';
+import { baseTools } from '../agent/tools.js';
 import { CommandRegistry } from '../commands/registry.js';
 import type { IngressSink } from '../core/adapter.js';
 import { AdapterRegistry } from '../core/registry.js';
@@ -175,7 +176,9 @@ export async function startApp(o: AppOptions): Promise<App> {
   if (worker) {
     const tools = modules.flatMap((m) => m.tools ?? []);
     const offlineTurns = modules.flatMap((m) => m.offlineTurns ?? []);
-    const runtime = withCircuitBreaker(createAgentRuntime(config, log, tools, offlineTurns), log, {
+    // Agents as configuration (src/agents): turns run the agent routed for their conversation.
+    const pick = c.services.agents?.picker([...baseTools, ...tools]);
+    const runtime = withCircuitBreaker(createAgentRuntime(config, log, tools, offlineTurns, pick), log, {
       volumeThreshold: config.MODEL_BREAKER_THRESHOLD, resetTimeoutMs: config.MODEL_BREAKER_RESET_MS,
     });
     running = startWorker({

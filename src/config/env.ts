@@ -34,6 +34,8 @@ export const envSchema = z.object({
   AGENT_INSTRUCTIONS: z
     .string()
     .default('You are a helpful assistant in a team chat. Answer concisely in markdown.'),
+  /** Agents as configuration: a YAML file of agents and routing rules (src/agents). Unset: the AGENT_* variables. */
+  AGENTS_FILE: z.string().optional(),
   /** Force the offline deterministic model even when a key is set (tests, demos). */
   OFFLINE_MODEL: bool.default(false),
   MODEL_RETRIES: int(3),

@@ -21,6 +21,8 @@ export interface TurnContext {
   sessionId: string | null;
   /** Extra system instructions for this turn (recalled memories, check-in guidance), added by hooks. */
   instructions: string[];
+  /** The agent that answers this turn (src/agents sets it): its name, and whether it keeps long-term memory. */
+  agent?: { name: string; memory: boolean };
 }
 
 export type BeforeRun =

@@ -39,6 +39,8 @@ export const sessionItems = pgTable(
     turnId: uuid('turn_id'),
     /** `platform:tenant:userId` of the person a user item came from (null: not a person's message, or older rows). */
     senderKey: text('sender_key'),
+    /** The agent that produced the item (handoffs change it mid-turn); null for input items and older rows. */
+    agent: text('agent'),
     item: jsonb('item').notNull(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },

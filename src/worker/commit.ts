@@ -65,6 +65,8 @@ export interface TurnRecord {
   items: AgentInputItem[];
   /** Per item, whose message it is (`platform:tenant:userId`) or null: memory attributes group lines by it. */
   itemSenders?: (string | null)[];
+  /** Per item, the agent that produced it (null: input, or not known). */
+  itemAgents?: (string | null)[];
   /** null: nothing to send (the agent chose silence). */
   reply: string | null;
   replyTo?: string;
@@ -130,7 +132,7 @@ export async function commitTurn(db: Db, t: TurnRecord): Promise<number> {
       }
       if (n) {
         const base = itemCount - n;
-        writes.push(tx.insert(sessionItems).values(t.items.map((item, i) => ({ sessionId: t.state.sessionId, position: base + i, turnId: t.turnId, senderKey: t.itemSenders?.[i] ?? null, item }))).execute());
+        writes.push(tx.insert(sessionItems).values(t.items.map((item, i) => ({ sessionId: t.state.sessionId, position: base + i, turnId: t.turnId, senderKey: t.itemSenders?.[i] ?? null, agent: t.itemAgents?.[i] ?? null, item }))).execute());
       }
       writes.push(tx.insert(turns).values({
         id: t.turnId, conversationKey: t.conversationKey, sessionId: t.state.sessionId, seq, outcome: t.outcome,

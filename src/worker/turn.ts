@@ -174,6 +174,7 @@ export async function processConversation(deps: TurnDeps, conversationKey: strin
     let outcome: string;
     let usage = { inputTokens: 0, outputTokens: 0, model: deps.runtime.modelName };
     let items: AgentInputItem[];
+    let itemAgents: (string | null)[] | undefined; // which agent produced each item (src/agents)
     if (decision.action === 'reply') {
       reply = decision.text;
       outcome = decision.outcome;
@@ -189,6 +190,7 @@ export async function processConversation(deps: TurnDeps, conversationKey: strin
         reply = out.text.trim() ? out.text : null;
         outcome = reply ? 'replied' : 'silent';
         items = out.items;
+        itemAgents = out.itemAgents;
         if (!out.reused) {
           modelTokens.inc({ direction: 'input' }, out.inputTokens);
           modelTokens.inc({ direction: 'output' }, out.outputTokens);
@@ -207,7 +209,7 @@ export async function processConversation(deps: TurnDeps, conversationKey: strin
     }
     try {
       const seq = await commitTurn(deps.db, {
-        turnId, conversationKey, ref: last.conversation, state, events: fresh, items, itemSenders: itemSenders(items, shown), reply,
+        turnId, conversationKey, ref: last.conversation, state, events: fresh, items, itemSenders: itemSenders(items, shown), itemAgents, reply,
         replyTo: last.platformMessageId, outcome, ...usage, durationMs: Date.now() - started,
       });
       log.info({ seq, eventIds, outcome, ms: Date.now() - started }, 'turn committed');

@@ -1,0 +1,105 @@
+/**
+ * Turns the configuration into Agents SDK agents for one turn: the chosen agent and every agent it can hand off
+ * to (the SDK's handoffs), each with its own model and provider, built-in tools and MCP tools. Built per turn
+ * (cheap), so a reload or an MCP server coming back takes effect on the next turn.
+ */
+import { Agent, OpenAIProvider, type Model, type Tool } from '@openai/agents';
+import type { Logger } from 'pino';
+import type { AgentPicker } from '../agent/runtime.js';
+import { OfflineModel } from '../agent/offline-model.js';
+import type { Config } from '../config/env.js';
+import type { TurnContext } from '../core/module.js';
+import type { AgentCatalog } from './catalog.js';
+import type { AgentConfig, AgentsConfig } from './config.js';
+import type { McpPool } from './mcp/pool.js';
+import { routedAgent } from './routing.js';
+
+/** The memory module's tools (src/memory/tools.ts): left out for an agent with `memory: false`. */
+export const MEMORY_TOOLS = new Set(['remember', 'recall', 'forget']);
+
+export function unavailableNote(servers: string[]): string {
+  const names = servers.map((s) => `"${s}"`).join(', ');
+  return `The tools of ${names} are unavailable right now (the server cannot be reached). `
+    + 'If the user needs them, say so plainly; never claim to have used them.';
+}
+
+/** The agent and the agents reachable from it by handoffs. */
+function reachable(cfg: AgentsConfig, start: string): AgentConfig[] {
+  const out: AgentConfig[] = [];
+  const todo = [start];
+  const seen = new Set<string>();
+  while (todo.length) {
+    const name = todo.pop()!;
+    if (seen.has(name)) continue;
+    seen.add(name);
+    const a = cfg.agents.find((x) => x.name === name);
+    if (!a) continue;
+    out.push(a);
+    todo.push(...a.handoffs);
+  }
+  return out;
+}
+
+export interface PickerDeps {
+  config: Config;
+  catalog: AgentCatalog;
+  pool: McpPool;
+  /** Built-in tools (current_time and the modules' tools), by name. */
+  builtins: Tool<TurnContext>[];
+  log: Logger;
+  env?: NodeJS.ProcessEnv;
+}
+
+export function createAgentPicker(d: PickerDeps): AgentPicker {
+  const env = d.env ?? process.env;
+  const providers = new Map<string, OpenAIProvider>();
+
+  /** The agent's model: offline unless a key is there (or the provider is keyless, like a local server). */
+  async function modelOf(a: AgentConfig): Promise<{ model: Model; name: string }> {
+    const keyEnv = a.provider?.apiKeyEnv;
+    const key = keyEnv ? env[keyEnv] : a.provider?.baseUrl ? undefined : d.config.OPENAI_API_KEY;
+    const keyless = !!a.provider?.baseUrl && !keyEnv;
+    if (d.config.OFFLINE_MODEL || (!key && !keyless)) return { model: new OfflineModel(), name: 'offline' };
+    const baseURL = a.provider?.baseUrl ?? d.config.OPENAI_BASE_URL;
+    const api = a.provider?.api ?? d.config.OPENAI_API;
+    const id = JSON.stringify([baseURL, api, keyEnv]);
+    let provider = providers.get(id);
+    if (!provider) {
+      // Keyless OpenAI-compatible servers (Ollama, vLLM) still need a non-empty key in the client.
+      provider = new OpenAIProvider({ apiKey: key ?? 'unused', baseURL, useResponses: api === 'responses' });
+      providers.set(id, provider);
+    }
+    const name = a.model ?? d.config.AGENT_MODEL;
+    return { model: await provider.getModel(name), name };
+  }
+
+  function builtinsFor(a: AgentConfig): Tool<TurnContext>[] {
+    return d.builtins.filter((t) => (!a.tools || a.tools.includes(t.name)) && (a.memory || !MEMORY_TOOLS.has(t.name)));
+  }
+
+  async function build(a: AgentConfig): Promise<{ agent: Agent<TurnContext>; modelName: string }> {
+    const [{ model, name }, mcp] = await Promise.all([modelOf(a), d.pool.toolsFor(a)]);
+    const notes = mcp.unavailable.length ? [unavailableNote(mcp.unavailable)] : [];
+    const agent = new Agent<TurnContext>({
+      name: a.name,
+      handoffDescription: a.description,
+      instructions: (rc) => [a.instructions, ...notes, ...(rc.context?.instructions ?? [])].join('\n\n'),
+      model,
+      modelSettings: a.temperature === undefined ? {} : { temperature: a.temperature },
+      tools: [...builtinsFor(a), ...(mcp.tools as Tool<TurnContext>[])],
+    });
+    return { agent, modelName: name };
+  }
+
+  return async (ctx) => {
+    const cfg = d.catalog.current;
+    const name = ctx.agent?.name ?? routedAgent(cfg, ctx.ref);
+    const configs = reachable(cfg, name);
+    if (!configs.length) throw new Error(`agent ${name} is not configured`);
+    const built = new Map<string, { agent: Agent<TurnContext>; modelName: string }>();
+    await Promise.all(configs.map(async (a) => built.set(a.name, await build(a))));
+    for (const a of configs) built.get(a.name)!.agent.handoffs = a.handoffs.map((h) => built.get(h)!.agent);
+    const first = built.get(configs[0]!.name)!;
+    return { agent: first.agent, modelName: first.modelName, maxTurns: configs[0]!.maxTurns };
+  };
+}
