@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { AgentConfig } from '../agents/config.js';
 import type { ApiContext } from './context.js';
 import { notFound, op, type Call, type Operation } from './http.js';
-import { ASSISTANT_ID, GRAPH_ID, isOurAssistant } from './ids.js';
+import { ASSISTANT_ID, GRAPH_ID, configuredAgent, isOurAssistant } from './ids.js';
 
 const STARTED = new Date().toISOString();
 
@@ -45,12 +45,6 @@ const searchBody = z.object({
   sort_order: z.string().nullish(),
   select: z.array(z.string()).nullish(),
 });
-
-/** The configured agent this id names (agents file only: the environment's single agent is graph "agent"). */
-export function configuredAgent(ctx: Pick<ApiContext, 'agents'>, id: string | undefined): string | undefined {
-  if (!id || !ctx.agents || ctx.agents.current.source === 'environment') return undefined;
-  return ctx.agents.agent(id)?.name;
-}
 
 function namedAssistant(a: AgentConfig) {
   return {

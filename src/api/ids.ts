@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { conversationKey, type ConversationRef } from '../core/types.js';
+import type { AgentCatalog } from '../agents/catalog.js';
 import { QUEUE_NAMES } from '../queue/keys.js';
 
 export { apiKeys, type ApiKeys } from '../queue/keys.js';
@@ -60,4 +61,10 @@ export function runEventId(runId: string): string {
 
 export function runIdOfEvent(eventId: string): string | null {
   return eventId.startsWith('api:') ? eventId.slice(4) : null;
+}
+
+/** The configured agent this id names (agents file only: the environment's single agent is graph "agent"). */
+export function configuredAgent(ctx: { agents?: AgentCatalog }, id: string | undefined): string | undefined {
+  if (!id || !ctx.agents || ctx.agents.current.source === 'environment') return undefined;
+  return ctx.agents.agent(id)?.name;
 }
