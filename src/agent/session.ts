@@ -94,6 +94,13 @@ export class TurnSession extends PostgresSession {
   readonly pending: AgentInputItem[] = [];
   private history: AgentInputItem[] | undefined;
 
+  /** A turn's session whose recent items were already read (oldest first, at least `maxItems` if there are). */
+  static withHistory(db: Db, sessionId: string, maxItems: number, recent: AgentInputItem[]): TurnSession {
+    const s = new TurnSession(db, sessionId, maxItems);
+    s.history = trimToTurnStart(recent.slice(-maxItems));
+    return s;
+  }
+
   override async getItems(limit?: number): Promise<AgentInputItem[]> {
     // Read history once per turn: the runner may ask more than once, and the answer must not change mid-turn.
     this.history ??= await super.getItems();

@@ -188,6 +188,7 @@ export async function startApp(o: AppOptions): Promise<App> {
       lockDurationMs: o.lockDurationMs ?? config.JOB_LOCK_MS, sweepEveryMs: o.sweepEveryMs ?? config.SWEEP_INTERVAL_MS,
       hooks: modules.flatMap((m) => (m.hooks ? [m.hooks] : [])), deadLetterAfter: config.DEADLETTER_AFTER_ATTEMPTS,
       preview: platformPreviews({ redis, keys: k, adapters, log, off: config.LIVE_PREVIEWS_OFF }),
+      backpressure: { maxRssMb: config.WORKER_MAX_RSS_MB, maxLoopDelayMs: config.WORKER_MAX_LOOP_DELAY_MS },
     });
   }
   const moduleStops: (() => Promise<void>)[] = [];

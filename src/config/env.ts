@@ -17,7 +17,8 @@ export const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Postgres / CockroachDB URL. Unset in development: an embedded Postgres is started. */
   DATABASE_URL: z.string().url().optional(),
-  DATABASE_POOL_SIZE: int(10, 1),
+  /** Connections per process: a turn holds one only for its reads and its commit, not while the model runs. */
+  DATABASE_POOL_SIZE: int(20, 1),
   /** Unset in development: a redis-server is spawned on a free port. */
   REDIS_URL: z.string().url().optional(),
   /** Prefix of every Redis key (BullMQ queues, inboxes, dedupe, leases): lets several gateways share a Redis. */
@@ -53,7 +54,11 @@ export const envSchema = z.object({
   /** A turn failing this many times for a reason retrying cannot fix (bad data, not an outage) is dead-lettered. */
   DEADLETTER_AFTER_ATTEMPTS: int(5, 2),
   TURN_BATCH_MAX: int(50, 1),
-  WORKER_CONCURRENCY: int(16, 1),
+  /** Turns in flight per worker process (they mostly wait for the model); lowered under back-pressure. */
+  WORKER_CONCURRENCY: int(1000, 1),
+  /** Back-pressure (src/worker/backpressure.ts): above this RSS or event-loop lag a worker takes fewer turns. */
+  WORKER_MAX_RSS_MB: int(1536, 0),
+  WORKER_MAX_LOOP_DELAY_MS: int(0, 0),
   OUTBOUND_CONCURRENCY: int(32, 1),
   DEDUPE_TTL_SECONDS: int(7 * 24 * 3600, 60),
   SHUTDOWN_GRACE_MS: int(20_000, 0),

@@ -24,6 +24,19 @@ export interface InboxEntry {
   event: InboundEvent | null;
 }
 
+function parseEntries(rows: [string, string[]][]): InboxEntry[] {
+  return rows.map(([streamId, fields]) => {
+    let value: unknown = null;
+    try {
+      value = JSON.parse(fields[fields.indexOf('e') + 1] ?? 'null');
+    } catch {
+      /* stays null */
+    }
+    const parsed = inboundEventSchema.safeParse(value);
+    return { streamId, event: parsed.success ? parsed.data : null };
+  });
+}
+
 export class Inbox {
   constructor(
     private readonly redis: Redis,
@@ -49,19 +62,18 @@ export class Inbox {
   }
 
   async read(conversationKey: string, max: number): Promise<InboxEntry[]> {
-    const rows = await this.redis.xrange(this.k.inbox(conversationKey), '-', '+', 'COUNT', max);
-    const out: InboxEntry[] = [];
-    for (const [streamId, fields] of rows) {
-      let value: unknown = null;
-      try {
-        value = JSON.parse(fields[fields.indexOf('e') + 1] ?? 'null');
-      } catch {
-        /* stays null */
-      }
-      const parsed = inboundEventSchema.safeParse(value);
-      out.push({ streamId, event: parsed.success ? parsed.data : null });
-    }
-    return out;
+    return parseEntries(await this.redis.xrange(this.k.inbox(conversationKey), '-', '+', 'COUNT', max));
+  }
+
+  /** turnStarting + read in one round trip (a pipeline: the flag is cleared before the read, as the two calls do). */
+  async startTurn(conversationKey: string, max: number): Promise<InboxEntry[]> {
+    const res = await this.redis.pipeline()
+      .del(this.k.turnQueued(conversationKey))
+      .xrange(this.k.inbox(conversationKey), '-', '+', 'COUNT', max)
+      .exec();
+    const failed = res?.find(([err]) => err);
+    if (!res || failed) throw failed?.[0] ?? new Error('inbox pipeline returned nothing');
+    return parseEntries(res[1]![1] as [string, string[]][]);
   }
 
   /** The oldest entry as stored (the JSON, unparsed): what a dead letter keeps. */

@@ -34,6 +34,33 @@ export async function loadConversation(db: Db, key: string): Promise<Conversatio
   return row ?? { sessionId: randomUUID(), version: 0 };
 }
 
+/*
+ * The state and the session's most recent items in one statement (a turn needs both before the model runs): the
+ * items as one JSON array, oldest first. A new conversation has no row: fresh session, no history.
+ */
+const stateWithHistory = preparedQuery((db) =>
+  db
+    .select({
+      sessionId: conversations.sessionId,
+      version: conversations.version,
+      history: dsql<unknown[]>`(select coalesce(json_agg(r.item order by r.position), '[]'::json) from (
+        select si.item, si.position from session_items si where si.session_id = "conversations"."session_id"
+        order by si.position desc limit ${dsql.placeholder('n')}) r)`,
+    })
+    .from(conversations)
+    .where(eq(conversations.key, dsql.placeholder('key')))
+    .prepare('conversation_state_history'),
+);
+
+/** loadConversation plus the session's last `maxItems` items, oldest first, in one round trip. */
+export async function loadConversationWithHistory(
+  db: Db, key: string, maxItems: number,
+): Promise<{ state: ConversationState; history: AgentInputItem[] }> {
+  const [row] = await stateWithHistory(db).execute({ key, n: maxItems });
+  if (!row) return { state: { sessionId: randomUUID(), version: 0 }, history: [] };
+  return { state: { sessionId: row.sessionId, version: row.version }, history: row.history as AgentInputItem[] };
+}
+
 // `= any(array)`: one statement shape for any number of ids, so it can be prepared (an IN list cannot).
 const consumedOf = preparedQuery((db) =>
   db

@@ -13,6 +13,7 @@ import { deliverConversation } from '../outbound/deliver.js';
 import type { Inbox } from '../queue/inbox.js';
 import { QUEUE_OUTBOUND, QUEUE_TURNS, type Keys } from '../queue/keys.js';
 import { retryDelay, type ConversationJob, type Queues } from '../queue/queues.js';
+import { adaptConcurrency } from './backpressure.js';
 import { startSweeper, sweepOnce } from './maintenance.js';
 import { guardedTurn } from './deadletter.js';
 import { processConversation, type TurnDeps } from './turn.js';
@@ -42,6 +43,8 @@ export interface WorkerOptions {
   deadLetterAfter?: number;
   /** Platform previews of live text (src/live/preview.ts); live text is always published for the gateways. */
   preview?: LiveTurnsOptions['preview'];
+  /** Take fewer turns while over this memory or event-loop lag (src/worker/backpressure.ts); unset: fixed limit. */
+  backpressure?: { maxRssMb: number; maxLoopDelayMs: number };
 }
 
 export interface RunningWorker {
@@ -95,12 +98,14 @@ export function startWorker(o: WorkerOptions): RunningWorker {
     w.on('failed', (job, err) => o.log.warn({ queue: name, job: job?.id, attempts: job?.attemptsMade, err: safeErr(err) }, 'job failed; will retry'));
     w.on('error', (err) => o.log.error({ queue: name, err: safeErr(err) }, 'worker error'));
   }
+  const stopAdapting = o.backpressure ? adaptConcurrency(turnWorker, { max: o.concurrency, ...o.backpressure, log: o.log }) : () => undefined;
   const sweep = () => sweepOnce(o.db, o.inbox, o.queues, o.log);
   const stopSweeper = startSweeper(sweep, o.sweepEveryMs ?? 15_000, o.log);
   return {
     sweep,
     async close(graceMs) {
       void stopSweeper(); // not awaited: a sweep in flight must not hold the drain of active turns
+      stopAdapting();
       // Stop taking work and let active turns finish; past the grace period, hand them back (their locks expire
       // and another worker resumes them; every step is idempotent).
       const graceful = Promise.all([turnWorker.close(), outWorker.close()]);

@@ -1,12 +1,14 @@
 /**
  * One turn for one conversation. BullMQ guarantees at most one active turn job per conversation (see
  * src/queue/queues.ts); the version fence in commitTurn covers the rare case of a worker that lost its job lock
- * and kept running. Steps, each safe to repeat after a crash at any point:
- *   1. read a batch from the inbox (entries stay until step 5);
- *   2. skip events a committed turn already consumed (crash after commit): make sure their reply is delivered;
- *   3. run the agent on the fresh events, in arrival order, as one turn;
- *   4. commit items + turn + reply (outbox) in one transaction, then schedule delivery;
- *   5. remove the consumed entries; if more arrived, schedule another turn.
+ * and kept running. Steps (processConversation at the end reads as them), each safe to repeat after a crash:
+ *   1. readBatch: a batch from the inbox (entries stay until step 7);
+ *   2. skipConsumed: events a committed turn already consumed (crash after commit) only get their reply delivered;
+ *   3. decide: the modules' hooks may run the agent, answer for it, drop events, or defer the turn;
+ *   4. runAgent: the agent on the fresh events, in arrival order, as one turn;
+ *   5. commit: items + turn + reply (outbox) in one transaction;
+ *   6. handOff: schedule delivery (or announce a silent turn);
+ *   7. ackBatch: remove the consumed entries; if more arrived, schedule another turn.
  */
 import type { AgentInputItem } from '@openai/agents';
 import { randomUUID } from 'node:crypto';
@@ -24,7 +26,9 @@ import type { Db } from '../db/client.js';
 import { publishDelivered } from '../outbound/notifications.js';
 import type { Inbox } from '../queue/inbox.js';
 import type { Queues } from '../queue/queues.js';
-import { commitTurn, consumedEvents, loadConversation, StaleTurnError } from './commit.js';
+import {
+  commitTurn, consumedEvents, loadConversationWithHistory, StaleTurnError, type ConversationState,
+} from './commit.js';
 import { batchHash, forgetModelOutput, reuseModelOutput } from './model-cache.js';
 
 export const APOLOGY = "Sorry, I couldn't answer that just now. Please try again in a moment.";
@@ -130,110 +134,168 @@ async function withTyping<T>(deps: TurnDeps, last: InboundEvent, fn: () => Promi
   }
 }
 
-export async function processConversation(deps: TurnDeps, conversationKey: string, attempt = 0): Promise<void> {
-  let log = deps.log.child({ conversation: conversationKey });
-  await deps.inbox.turnStarting(conversationKey); // before reading: later appends schedule the next turn
-  const entries = await deps.inbox.read(conversationKey, deps.batchMax);
-  if (!entries.length) {
-    await deps.inbox.ack(conversationKey, []);
-    return;
-  }
+type Decided = Exclude<BeforeRun, { action: 'defer' }>;
+
+/** What a turn commits: the reply (null: nothing to send), how it went, and the session items it adds. */
+interface Answer {
+  reply: string | null;
+  outcome: string;
+  items: AgentInputItem[];
+  usage: { inputTokens: number; outputTokens: number; model: string };
+  /** Per item, the agent that produced it (src/agents); unset when no agent ran. */
+  itemAgents?: (string | null)[];
+}
+
+interface Batch {
+  streamIds: string[];
+  events: InboundEvent[];
+}
+
+/** Step 1: the batch, in arrival order (entries stay in the inbox until step 7). */
+async function readBatch(deps: TurnDeps, conversationKey: string, log: Logger): Promise<Batch> {
+  // The "queued" flag is cleared in the same round trip as the read: later appends schedule the next turn.
+  const entries = await deps.inbox.startTurn(conversationKey, deps.batchMax);
   for (const e of entries) if (!e.event) log.error({ streamId: e.streamId }, 'unreadable inbox entry dropped');
-  const events = entries.flatMap((e) => (e.event ? [e.event] : []));
+  return { streamIds: entries.map((e) => e.streamId), events: entries.flatMap((e) => (e.event ? [e.event] : [])) };
+}
+
+/** Step 2: events a committed turn already consumed (a crash after commit) are not run again; their reply is sent. */
+async function skipConsumed(deps: TurnDeps, conversationKey: string, events: InboundEvent[]): Promise<InboundEvent[]> {
   const consumed = await consumedEvents(deps.db, events.map((e) => e.id));
   if (consumed.size) await deps.queues.scheduleDelivery(conversationKey);
-  const fresh = events.filter((e) => !consumed.has(e.id));
+  return events.filter((e) => !consumed.has(e.id));
+}
 
-  if (fresh.length) {
-    const turnId = randomUUID();
-    const eventIds = fresh.map((e) => e.id);
-    log = log.child({ correlationId: correlationId(eventIds), turnId });
-    // Read before the hooks, which need the session (memory recall): one read serves both.
-    const state = await loadConversation(deps.db, conversationKey);
-    const ctx = turnContext(turnId, conversationKey, fresh, state.version === 0 ? null : state.sessionId);
-    const hooks = deps.hooks ?? [];
-    const decision = await decide(hooks, ctx);
-    if (decision.action === 'defer') {
-      // Nothing consumed: the messages wait in the inbox, in order, for the next look.
-      log.info({ delayMs: decision.delayMs }, 'turn deferred by a module');
-      await deps.queues.scheduleTurn(conversationKey, decision.delayMs);
-      return;
-    }
-    const limit = decision.action === 'run' ? (decision.historyLimit ?? Infinity) : Infinity;
-    const session = new TurnSession(deps.db, state.sessionId, Math.min(deps.historyLimit, limit));
-    // Read the history now, outside the model's try: a database error must retry the job, not count as a model
-    // failure (which would answer with an apology and could open the model's circuit breaker).
-    await session.getItems();
-    // What the model sees: the events no hook dropped (all of `fresh` is consumed either way).
-    const shown = ctx.events;
-    const input = shown.map(toUserItem);
-    const last = fresh.at(-1)!;
-    const started = Date.now();
-    const keptKey = deps.modelOutputKey?.(batchHash(eventIds));
-    let reply: string | null;
-    let outcome: string;
-    let usage = { inputTokens: 0, outputTokens: 0, model: deps.runtime.modelName };
-    let items: AgentInputItem[];
-    let itemAgents: (string | null)[] | undefined; // which agent produced each item (src/agents)
-    if (decision.action === 'reply') {
-      reply = decision.text;
-      outcome = decision.outcome;
-      items = reply ? [...input, assistantItem(reply)] : input;
-    } else {
-      try {
-        const out = await reuseModelOutput(deps.redis, keptKey, async () => {
-          const o = await withTyping(deps, shown.at(-1)!, () => deps.runtime.run(input, session, ctx));
-          return { ...o, items: session.pending.length ? session.pending : input };
-        });
-        if (out.reused) log.info('model output of an earlier attempt reused');
-        usage = { inputTokens: out.inputTokens, outputTokens: out.outputTokens, model: out.model };
-        reply = out.text.trim() ? out.text : null;
-        outcome = reply ? 'replied' : 'silent';
-        items = out.items;
-        itemAgents = out.itemAgents;
-        if (!out.reused) {
-          modelTokens.inc({ direction: 'input' }, out.inputTokens);
-          modelTokens.inc({ direction: 'output' }, out.outputTokens);
-        }
-      } catch (err) {
-        const open = err instanceof ModelUnavailableError;
-        log.error({ err: safeErr(err) }, open ? 'model circuit open; sending a notice' : 'model failed after retries; apologising');
-        modelErrors.inc({ reason: open ? 'circuit_open' : 'failed' });
-        // A check-in nobody asked for right now must not DM every user an apology during a provider outage.
-        const unprompted = shown.every((e) => e.kind === 'checkin');
-        reply = unprompted ? null : open ? BREAKER_OPEN_NOTICE : APOLOGY;
-        outcome = unprompted ? 'model_failed' : 'apology';
-        // The user's messages stay in the session, so the next turn still has them in context.
-        items = reply ? [...input, assistantItem(reply)] : input;
-      }
-    }
-    try {
-      const seq = await commitTurn(deps.db, {
-        turnId, conversationKey, ref: last.conversation, state, events: fresh, items, itemSenders: itemSenders(items, shown), itemAgents, reply,
-        replyTo: last.platformMessageId, outcome, ...usage, durationMs: Date.now() - started,
-      });
-      log.info({ seq, eventIds, outcome, ms: Date.now() - started }, 'turn committed');
-      await forgetModelOutput(deps.redis, keptKey);
-      turnsTotal.inc({ outcome });
-      turnSeconds.observe((Date.now() - started) / 1000);
-    } catch (err) {
-      if (err instanceof StaleTurnError && attempt < 3) {
-        log.warn({ err: safeErr(err) }, 'turn was stale; starting over');
-        return processConversation(deps, conversationKey, attempt + 1);
-      }
-      throw err;
-    }
-    if (reply !== null) await deps.queues.scheduleDelivery(conversationKey);
+/** Step 4, a module decided: no model call; the messages are consumed with the module's answer. */
+function decidedAnswer(
+  decision: Extract<BeforeRun, { action: 'reply' }>, input: AgentInputItem[], model: string,
+): Answer {
+  const items = decision.text ? [...input, assistantItem(decision.text)] : input;
+  return { reply: decision.text, outcome: decision.outcome, items, usage: { inputTokens: 0, outputTokens: 0, model } };
+}
+
+/** Step 4: the agent's answer (kept until the commit), or an apology / notice when the model cannot answer. */
+async function runAgent(
+  deps: TurnDeps, ctx: TurnContext, session: TurnSession, input: AgentInputItem[], keptKey: string | undefined,
+  log: Logger,
+): Promise<Answer> {
+  const shown = ctx.events;
+  try {
+    const out = await reuseModelOutput(deps.redis, keptKey, async () => {
+      const o = await withTyping(deps, shown.at(-1)!, () => deps.runtime.run(input, session, ctx));
+      return { ...o, items: session.pending.length ? session.pending : input };
+    });
+    if (out.reused) log.info('model output of an earlier attempt reused');
     else {
-      const keepRecent = deps.adapters.forConversation(conversationKey)?.capabilities.replaysDeliveries === true;
-      const silent = { turnId, conversationKey, eventIds, outcome: 'silent', parts: [] };
-      await publishDelivered(deps.redis, deps.deliveredChannel, silent, keepRecent);
+      modelTokens.inc({ direction: 'input' }, out.inputTokens);
+      modelTokens.inc({ direction: 'output' }, out.outputTokens);
     }
-    for (const h of hooks) {
-      await h.afterCommit?.(ctx, { outcome, reply, ...usage }).catch((err: Error) => log.warn({ err: safeErr(err) }, 'afterCommit hook failed'));
-    }
+    const reply = out.text.trim() ? out.text : null;
+    const usage = { inputTokens: out.inputTokens, outputTokens: out.outputTokens, model: out.model };
+    return { reply, outcome: reply ? 'replied' : 'silent', items: out.items, usage, itemAgents: out.itemAgents };
+  } catch (err) {
+    const open = err instanceof ModelUnavailableError;
+    const what = open ? 'model circuit open; sending a notice' : 'model failed after retries; apologising';
+    log.error({ err: safeErr(err) }, what);
+    modelErrors.inc({ reason: open ? 'circuit_open' : 'failed' });
+    // A check-in nobody asked for right now must not DM every user an apology during a provider outage.
+    const unprompted = shown.every((e) => e.kind === 'checkin');
+    const reply = unprompted ? null : open ? BREAKER_OPEN_NOTICE : APOLOGY;
+    // The user's messages stay in the session, so the next turn still has them in context.
+    const items = reply ? [...input, assistantItem(reply)] : input;
+    const usage = { inputTokens: 0, outputTokens: 0, model: deps.runtime.modelName };
+    return { reply, outcome: unprompted ? 'model_failed' : 'apology', items, usage };
   }
+}
 
-  const left = await deps.inbox.ack(conversationKey, entries.map((e) => e.streamId));
+/** Step 5: items + turn + reply (outbox) in one transaction. Null: a newer turn got there first (start over). */
+async function commit(
+  deps: TurnDeps, ctx: TurnContext, state: ConversationState, fresh: InboundEvent[], answer: Answer, started: number,
+): Promise<number | null> {
+  const last = fresh.at(-1)!;
+  try {
+    return await commitTurn(deps.db, {
+      turnId: ctx.turnId, conversationKey: ctx.conversationKey, ref: last.conversation, state, events: fresh,
+      items: answer.items, itemSenders: itemSenders(answer.items, ctx.events), itemAgents: answer.itemAgents,
+      reply: answer.reply,
+      replyTo: last.platformMessageId, outcome: answer.outcome, ...answer.usage, durationMs: Date.now() - started,
+    });
+  } catch (err) {
+    if (err instanceof StaleTurnError) return null;
+    throw err;
+  }
+}
+
+/** Step 6: the reply goes to delivery; a silent turn is announced at once (waiting clients stop waiting). */
+async function handOff(deps: TurnDeps, ctx: TurnContext, eventIds: string[], answer: Answer): Promise<void> {
+  if (answer.reply !== null) return deps.queues.scheduleDelivery(ctx.conversationKey);
+  const keepRecent = deps.adapters.forConversation(ctx.conversationKey)?.capabilities.replaysDeliveries === true;
+  const silent = { turnId: ctx.turnId, conversationKey: ctx.conversationKey, eventIds, outcome: 'silent', parts: [] };
+  await publishDelivered(deps.redis, deps.deliveredChannel, silent, keepRecent);
+}
+
+/** Step 7: the batch leaves the inbox; if more arrived meanwhile, another turn is scheduled. */
+async function ackBatch(deps: TurnDeps, conversationKey: string, streamIds: string[]): Promise<void> {
+  const left = await deps.inbox.ack(conversationKey, streamIds);
   if (left > 0) await deps.queues.scheduleTurn(conversationKey);
+}
+
+type TurnResult = 'done' | 'deferred' | 'stale';
+
+/** Steps 3-6 for the fresh events of a batch. */
+async function takeTurn(
+  deps: TurnDeps, conversationKey: string, fresh: InboundEvent[], parentLog: Logger,
+): Promise<TurnResult> {
+  const turnId = randomUUID();
+  const eventIds = fresh.map((e) => e.id);
+  const log = parentLog.child({ correlationId: correlationId(eventIds), turnId });
+  // Read before the hooks, which need the session (memory recall): one read serves both, with the history.
+  const { state, history } = await loadConversationWithHistory(deps.db, conversationKey, deps.historyLimit);
+  const ctx = turnContext(turnId, conversationKey, fresh, state.version === 0 ? null : state.sessionId);
+  const hooks = deps.hooks ?? [];
+  const decision = await decide(hooks, ctx);
+  if (decision.action === 'defer') {
+    // Nothing consumed: the messages wait in the inbox, in order, for the next look.
+    log.info({ delayMs: decision.delayMs }, 'turn deferred by a module');
+    await deps.queues.scheduleTurn(conversationKey, decision.delayMs);
+    return 'deferred';
+  }
+  const started = Date.now();
+  const keptKey = deps.modelOutputKey?.(batchHash(eventIds));
+  // What the model sees: the events no hook dropped (all of `fresh` is consumed either way).
+  const input = ctx.events.map(toUserItem);
+  const answer = decision.action === 'reply'
+    ? decidedAnswer(decision, input, deps.runtime.modelName)
+    : await runAgent(deps, ctx, openSession(deps, state, history, decision), input, keptKey, log);
+  const seq = await commit(deps, ctx, state, fresh, answer, started);
+  if (seq === null) return 'stale';
+  log.info({ seq, eventIds, outcome: answer.outcome, ms: Date.now() - started }, 'turn committed');
+  turnsTotal.inc({ outcome: answer.outcome });
+  turnSeconds.observe((Date.now() - started) / 1000);
+  await Promise.all([forgetModelOutput(deps.redis, keptKey), handOff(deps, ctx, eventIds, answer)]);
+  for (const h of hooks) {
+    await h.afterCommit?.(ctx, { outcome: answer.outcome, reply: answer.reply, ...answer.usage })
+      .catch((err: Error) => log.warn({ err: safeErr(err) }, 'afterCommit hook failed'));
+  }
+  return 'done';
+}
+
+/** The session the runner reads and appends to, on the history read with the state (at most the hooks' limit). */
+function openSession(deps: TurnDeps, state: ConversationState, history: AgentInputItem[], decision: Decided): TurnSession {
+  const limit = decision.action === 'run' ? (decision.historyLimit ?? Infinity) : Infinity;
+  return TurnSession.withHistory(deps.db, state.sessionId, Math.min(deps.historyLimit, limit), history);
+}
+
+export async function processConversation(deps: TurnDeps, conversationKey: string, attempt = 0): Promise<void> {
+  const log = deps.log.child({ conversation: conversationKey });
+  const batch = await readBatch(deps, conversationKey, log);
+  const fresh = batch.events.length ? await skipConsumed(deps, conversationKey, batch.events) : [];
+  const result = fresh.length ? await takeTurn(deps, conversationKey, fresh, log) : 'done';
+  if (result === 'deferred') return;
+  if (result === 'stale') {
+    if (attempt >= 3) throw new StaleTurnError(`conversation ${conversationKey} kept moving on; retrying the job`);
+    log.warn('turn was stale; starting over');
+    return processConversation(deps, conversationKey, attempt + 1);
+  }
+  await ackBatch(deps, conversationKey, batch.streamIds);
 }

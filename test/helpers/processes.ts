@@ -10,7 +10,9 @@ export interface RoleProcess {
   kill(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export async function spawnRole(role: 'gateway' | 'worker' | 'all', env: Record<string, string>): Promise<RoleProcess> {
+export async function spawnRole(
+  role: 'gateway' | 'worker' | 'all', env: Record<string, string>, startTimeoutMs = 30_000,
+): Promise<RoleProcess> {
   const port = await freePort();
   // NODE_ARGS: extra node flags for profiling (e.g. --cpu-prof), which NODE_OPTIONS does not allow.
   const nodeArgs = env.NODE_ARGS ? env.NODE_ARGS.split(' ') : [];
@@ -22,7 +24,7 @@ export async function spawnRole(role: 'gateway' | 'worker' | 'all', env: Record<
   proc.stdout?.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
   proc.stderr?.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + startTimeoutMs;
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`${role} exited with ${proc.exitCode}:\n${out}`);
     try {

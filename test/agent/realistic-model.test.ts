@@ -1,0 +1,69 @@
+/**
+ * The paced OpenAI-compatible fake (test/fakes/openai) through the real OpenAI provider path of the Agents SDK:
+ * both APIs, streamed and not, and one whole turn of the gateway with OPENAI_BASE_URL pointing at it.
+ */
+import { Agent, OpenAIProvider, Runner } from '@openai/agents';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai/server.js';
+import { startTestApp } from '../helpers/app.js';
+
+let fake: FakeOpenAI;
+beforeAll(async () => {
+  fake = await startFakeOpenAI({ ttftMs: 150, tokensPerSec: 200, answerTokens: 20 });
+});
+afterAll(async () => fake?.close());
+
+const modes = [
+  { api: 'chat_completions', stream: false },
+  { api: 'chat_completions', stream: true },
+  { api: 'responses', stream: false },
+  { api: 'responses', stream: true },
+] as const;
+
+describe('realistic model fake through the OpenAI provider', () => {
+  it.each(modes)('$api, stream $stream: answers at the configured pace', async ({ api, stream }) => {
+    const provider = new OpenAIProvider({ apiKey: 'test-key', baseURL: fake.url, useResponses: api === 'responses' });
+    const runner = new Runner({ modelProvider: provider, tracingDisabled: true });
+    const agent = new Agent({ name: 'bench', instructions: 'answer', model: 'gpt-test' });
+    const t0 = performance.now();
+    let firstDeltaMs: number | null = null;
+    let text: string;
+    if (stream) {
+      const result = await runner.run(agent, 'hello pace', { stream: true });
+      for await (const ev of result) {
+        if (ev.type === 'raw_model_stream_event' && ev.data.type === 'output_text_delta') firstDeltaMs ??= performance.now() - t0;
+      }
+      await result.completed;
+      text = String(result.finalOutput);
+    } else {
+      const result = await runner.run(agent, 'hello pace');
+      text = String(result.finalOutput);
+    }
+    const elapsed = performance.now() - t0;
+    expect(text.startsWith('Echo: hello pace w3 w4')).toBe(true);
+    expect(text.split(' ')).toHaveLength(20);
+    expect(elapsed).toBeGreaterThanOrEqual(fake.modelMs - 5); // 150 ms + 20 tokens at 200/s = 250 ms
+    if (stream) {
+      expect(firstDeltaMs).toBeGreaterThanOrEqual(140);
+      expect(firstDeltaMs!).toBeLessThan(elapsed - 50); // tokens arrive over time, not all at the end
+    }
+    expect(fake.served.at(-1)).toMatchObject({ api, stream, lastUserText: 'hello pace' });
+  });
+
+  it('answers one turn of the gateway (local channel) through OPENAI_BASE_URL', async () => {
+    const app = await startTestApp({
+      env: { OFFLINE_MODEL: 'false', OPENAI_API_KEY: 'test-key', OPENAI_BASE_URL: fake.url, OPENAI_API: 'chat_completions' },
+    });
+    try {
+      const t0 = performance.now();
+      const res = await app.post('/local/messages', { conversation: 'paced', user: 'u1', text: 'hello model', wait: true });
+      expect(res.status).toBe(200);
+      expect(res.body.replies).toHaveLength(1);
+      expect(res.body.replies[0].text).toMatch(/^Echo: \[u1\] hello model w4 w5/);
+      expect(performance.now() - t0).toBeGreaterThanOrEqual(fake.modelMs - 5);
+      expect(fake.served.at(-1)).toMatchObject({ api: 'chat_completions', stream: false, lastUserText: '[u1] hello model' });
+    } finally {
+      await app.close();
+    }
+  });
+});
