@@ -8,6 +8,7 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY adapters ./adapters
+# The build also copies the Redis Lua scripts (src/core/scripts) next to the compiled code in dist/.
 RUN npm run build
 
 FROM node:24-bookworm-slim AS prod-deps

@@ -4,13 +4,13 @@
  * the holder dies). Egress: REST sends with `nonce` + `enforce_nonce`, usable from any stateless worker — sending
  * needs neither the gateway nor the lease.
  */
-import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
 import type { ChannelAdapter, ChannelHealth, IngressSink } from '../../src/core/adapter.js';
 import { RedisLease } from '../../src/core/lease.js';
 import { ThreadTracker } from '../../src/core/thread-tracker.js';
+import { platformLeaseKey, threadKey } from '../../src/queue/keys.js';
 import type { ConversationRef, RenderedPart, SendReceipt } from '../../src/core/types.js';
 import { registerDiscordCommands } from './commands.js';
 import { renderDiscord } from './format.js';
@@ -57,7 +57,7 @@ export interface DiscordAdapterOptions {
 
 /** Lease key from a hash of the token: the token itself never appears in Redis or in logs. */
 export function discordLeaseKey(keyPrefix: string, token: string): string {
-  return `${keyPrefix}:lease:discord:${createHash('sha256').update(token).digest('hex').slice(0, 16)}`;
+  return platformLeaseKey(keyPrefix, 'discord', token);
 }
 
 export function createDiscordAdapter(options: DiscordAdapterOptions): ChannelAdapter & { readonly leaseKey: string } {
@@ -109,7 +109,7 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): ChannelAda
       const redis = options.redis!;
       ingest = new MessageIngest(
         sink,
-        { requireMention: options.requireMention ?? true, allowBots: options.allowBots ?? false, tracker: new ThreadTracker(redis, `${keyPrefix}:discord`) },
+        { requireMention: options.requireMention ?? true, allowBots: options.allowBots ?? false, tracker: new ThreadTracker(redis, (t) => threadKey(keyPrefix, t, 'discord')) },
         log,
       );
       const handler = ingest;

@@ -7,19 +7,15 @@
  */
 import type { Redis } from 'ioredis';
 import type { RenderedPart, SendReceipt } from '../../src/core/types.js';
+import { localSentMarkKey } from '../../src/queue/keys.js';
+import { runScript } from '../../src/core/scripts.js';
 
 export const LOCAL_HISTORY_MAX = 1_000;
 
-const SEND = `
-local prev = redis.call('GET', KEYS[2])
-if prev then return prev end
-local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'text', ARGV[2], 'part', ARGV[3], 'key', ARGV[4])
-redis.call('SET', KEYS[2], id, 'EX', 604800)
-redis.call('PUBLISH', ARGV[5], KEYS[1])
-return id`;
 
 export async function sendLocal(redis: Redis, streamKey: string, notifyChannel: string, part: RenderedPart): Promise<SendReceipt> {
-  const id = (await redis.eval(SEND, 2, streamKey, `${streamKey}:sent:${part.idempotencyKey}`, LOCAL_HISTORY_MAX, part.text, `${part.index + 1}/${part.total}`, part.idempotencyKey, notifyChannel)) as string;
+  const id = await runScript<string>(redis, 'local-send', [streamKey, localSentMarkKey(streamKey, part.idempotencyKey)],
+    [LOCAL_HISTORY_MAX, part.text, `${part.index + 1}/${part.total}`, part.idempotencyKey, notifyChannel]);
   return { platformMessageId: id };
 }
 

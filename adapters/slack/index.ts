@@ -7,6 +7,7 @@ import type { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
 import type { ChannelAdapter, IngressSink } from '../../src/core/adapter.js';
 import { ThreadTracker } from '../../src/core/thread-tracker.js';
+import { threadKey } from '../../src/queue/keys.js';
 import { SLACK_API_URL, SlackClients, type TokenLookup } from './api.js';
 import type { DispatchDeps } from './dispatch.js';
 import { renderSlack } from './format.js';
@@ -71,7 +72,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
   const apiUrl = options.apiUrl ?? SLACK_API_URL;
   const tokenFor: TokenLookup = options.tokenFor ?? (() => options.botToken);
   const clients = new SlackClients(tokenFor, apiUrl, log);
-  const threads = new ThreadTracker(options.redis, options.keyPrefix);
+  const threads = new ThreadTracker(options.redis, (t) => threadKey(options.keyPrefix, t));
   const sender = new SlackSender(clients, threads, log, options.typingReaction);
   const socket = options.appToken ? new SlackSocketMode({ appToken: options.appToken, apiUrl, log }) : undefined;
   let blockActions = options.onBlockActions;

@@ -11,13 +11,13 @@
  * once, and the next holder starts from the offset Telegram last confirmed: at worst it re-reads a few updates
  * this poller already submitted, which the sink dedupes by event id.
  */
-import { createHash } from 'node:crypto';
 import { GrammyError, type Api } from 'grammy';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { ChannelHealth } from '../../src/core/adapter.js';
 import { IngressError } from '../../src/core/errors.js';
 import { RedisLease } from '../../src/core/lease.js';
+import { platformLeaseKey } from '../../src/queue/keys.js';
 import { backoffDelay, DEFAULT_BACKOFF, sleep, type Backoff } from './backoff.js';
 import { ALLOWED_UPDATES } from './limits.js';
 import { safeErr } from '../../src/observability/logger.js';
@@ -38,8 +38,7 @@ export interface PollerOptions {
 
 /** The lease is named after a hash of the token: the token itself must never appear in Redis keys or logs. */
 export function pollingLeaseKey(keyPrefix: string, token: string): string {
-  const digest = createHash('sha256').update(token).digest('hex').slice(0, 16);
-  return `${keyPrefix}:lease:telegram:${digest}`;
+  return platformLeaseKey(keyPrefix, 'telegram', token);
 }
 
 /** grammY types its signals with the abort-controller polyfill; a native AbortSignal works at run time. */

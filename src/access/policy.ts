@@ -45,31 +45,5 @@ export function accessPolicy(config: Config, adapters: Pick<AdapterRegistry, 'ge
   };
 }
 
-/** Redis keys of the access module, all under the configured prefix. */
-export interface AccessKeys {
-  pause: string;
-  pauseNotice(epoch: string, conversationKey: string): string;
-  pairCode(code: string): string;
-  pairBy(principal: string): string;
-  bucket(principal: string): string;
-  /** Message ids already charged to the bucket (so a re-run turn is not charged twice). */
-  charged(principal: string): string;
-  rateNotice(principal: string): string;
-  loop(conversationKey: string, minute: number): string;
-  loopMark(conversationKey: string, turnMark: string, minute: number): string;
-}
-
-export function accessKeys(prefix: string): AccessKeys {
-  const p = `${prefix}:access`;
-  return {
-    pause: `${p}:pause`,
-    pauseNotice: (epoch, c) => `${p}:pause-notice:${epoch}:${c}`,
-    pairCode: (code) => `${p}:pair:${code}`,
-    pairBy: (principal) => `${p}:pair-by:${principal}`,
-    bucket: (principal) => `${p}:bucket:${principal}`,
-    charged: (principal) => `${p}:charged:${principal}`,
-    rateNotice: (principal) => `${p}:rate-notice:${principal}`,
-    loop: (c, minute) => `${p}:loop:${c}:${minute}`,
-    loopMark: (c, mark, minute) => `${p}:loop-mark:${c}:${minute}:${mark}`,
-  };
-}
+/** The access module's Redis keys are built by the one key owner. */
+export { accessKeys, type AccessKeys } from '../queue/keys.js';

@@ -3,8 +3,8 @@
  * (`upsertJobScheduler`, UTC). A firing job carries only ids; the worker loads the cron and creates a run with
  * its payload through the normal run path (multitask strategy default `enqueue`, so a busy thread queues the
  * firing instead of losing it). The run id is derived from the BullMQ job id, so a job retried after a crash
- * finds its run instead of starting a second one. Workers reconcile schedulers with the table at start and every
- * minute (a Redis flush or a lost removal heals by itself).
+ * finds its run instead of starting a second one. One worker at a time (the shared leased reconciler) reconciles
+ * schedulers with the table at start and every minute (a Redis flush or a lost removal heals by itself).
  */
 import { Queue, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { CronExpressionParser } from 'cron-parser';
@@ -13,10 +13,11 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Db } from '../db/client.js';
 import { ApiError } from './http.js';
-import { CRON_QUEUE, uuid5 } from './ids.js';
+import { CRON_QUEUE, uuid5, type ApiKeys } from './ids.js';
 import { prepareRun, type RunCreateBody, type RunCreateDeps } from './run-create.js';
 import type { RunService } from './run-service.js';
 import { apiCrons } from './schema.js';
+import { startLeasedReconciler } from '../core/reconciler.js';
 import { safeErr } from '../observability/logger.js';
 
 export type CronRow = typeof apiCrons.$inferSelect;
@@ -54,6 +55,8 @@ export interface CronServiceDeps extends RunCreateDeps {
   log: Logger;
   /** A firing creates its run through the normal run path. */
   runs: Pick<RunService, 'create'>;
+  /** The reconciler's lease. */
+  keys: Pick<ApiKeys, 'cronsLease'>;
 }
 
 export class CronService {
@@ -120,22 +123,28 @@ export class CronService {
       const id = s.id ?? s.key;
       if (id && !wanted.has(id)) await this.queue.removeJobScheduler(id);
     }
-    for (const c of rows) await this.sync(c);
+    for (const c of rows) {
+      // Re-read just before the upsert: a cron deleted during this pass must not get its scheduler back.
+      const current = await this.get(c.keyId, c.cronId);
+      if (current) await this.sync(current);
+    }
   }
 
-  /** Worker processes: consume firings and reconcile every minute. Returns the stop function. */
-  async startWorker(connect: () => Redis, reconcileEveryMs = 60_000): Promise<() => Promise<void>> {
+  /** Worker processes: consume firings; the lease holder among them reconciles every minute. Returns the stop. */
+  async startWorker(
+    connect: () => Redis, reconcileEveryMs = 60_000, leaseTtlMs?: number,
+  ): Promise<() => Promise<void>> {
     const worker = new Worker<FireJob>(CRON_QUEUE, (job) => this.fire(job), {
       connection: connect() as ConnectionOptions, prefix: this.bullPrefix, concurrency: 4,
     });
     worker.on('failed', (job, err) => this.ctx.log.warn({ job: job?.id, err: safeErr(err) }, 'cron firing failed'));
     worker.on('error', (err) => this.ctx.log.error({ err: safeErr(err) }, 'cron worker error'));
-    const reconcile = () => this.reconcile().catch((err: Error) => this.ctx.log.warn({ err: safeErr(err) }, 'cron reconcile failed'));
-    await reconcile();
-    const timer = setInterval(() => void reconcile(), reconcileEveryMs);
-    timer.unref();
+    const stopReconciler = startLeasedReconciler({
+      redis: this.ctx.redis, leaseKey: this.ctx.keys.cronsLease, everyMs: reconcileEveryMs, leaseTtlMs,
+      log: this.ctx.log, what: 'cron', pass: () => this.reconcile(),
+    });
     return async () => {
-      clearInterval(timer);
+      await stopReconciler();
       await worker.close();
       await this.close();
     };

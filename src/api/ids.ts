@@ -5,22 +5,10 @@
 import { createHash } from 'node:crypto';
 import { conversationKey, type ConversationRef } from '../core/types.js';
 import type { AgentCatalog } from '../agents/catalog.js';
+import { QUEUE_NAMES } from '../queue/keys.js';
 
-export interface ApiKeys {
-  /** Per-key token bucket. */
-  rate(keyId: string): string;
-  /** Pub/sub channel: a run reached a final state (wakes waiting requests on every gateway). */
-  runDone: string;
-}
-
-export function apiKeys(prefix: string): ApiKeys {
-  return {
-    rate: (id) => `${prefix}:api:rate:${id}`,
-    runDone: `${prefix}:api:run-done`,
-  };
-}
-
-export const CRON_QUEUE = 'api-crons';
+export { apiKeys, type ApiKeys } from '../queue/keys.js';
+export const CRON_QUEUE = QUEUE_NAMES.apiCrons;
 
 /** uuid v5 (RFC 4122 section 4.3) from a namespace uuid and a name. */
 export function uuid5(name: string, namespace: string): string {

@@ -24,7 +24,7 @@ import { streamOperations } from './stream.js';
 import { threadOperations } from './threads.js';
 import { RunWaiters } from './waiters.js';
 import { registerWebChat } from './web.js';
-import { safeErr } from '../observability/logger.js';
+import { startPeriodic } from '../core/periodic.js';
 import { LiveFeed } from '../live/feed.js';
 import { requestStop } from '../live/turns.js';
 
@@ -58,7 +58,9 @@ function createApiModule(deps: ModuleDeps, services: Pick<Services, 'agents'>): 
     // runs/cancel takes /stop's path: the worker aborts the model call if the run's turn is running.
     stopTurn: (conversationKey, eventId) => requestStop(redis, deps.keys, conversationKey, eventId).then(() => undefined),
   });
-  const crons = new CronService({ config, db, redis, log, runs, agents: services.agents.catalog }, deps.keys.bullPrefix);
+  const crons = new CronService(
+    { config, db, redis, log, runs, keys, agents: services.agents.catalog }, deps.keys.bullPrefix,
+  );
   const live = deps.role.gateway ? new LiveFeed(deps.keys.live, log) : undefined;
   const ctx: ApiContext = {
     config, db, redis, log, keys, runs, crons, live, agents: services.agents.catalog, waiters: new RunWaiters(keys.runDone, log),
@@ -103,21 +105,12 @@ function createApiModule(deps: ModuleDeps, services: Pick<Services, 'agents'>): 
 
     async startWorker() {
       const stopCrons = await ctx.crons.startWorker(deps.connect);
-      let stopped = false;
-      let timer: NodeJS.Timeout | undefined;
-      const sweep = async () => {
-        try {
-          await ctx.runs.sweep();
-          await purgeExpired(ctx);
-        } catch (err) {
-          log.warn({ err: safeErr(err) }, 'api sweep failed; will retry');
-        }
-        if (!stopped) timer = setTimeout(() => void sweep(), config.API_SWEEP_INTERVAL_MS);
-      };
-      timer = setTimeout(() => void sweep(), config.API_SWEEP_INTERVAL_MS);
+      const stopSweep = startPeriodic(async () => {
+        await ctx.runs.sweep();
+        await purgeExpired(ctx);
+      }, config.API_SWEEP_INTERVAL_MS, log, { what: 'api sweep' });
       return async () => {
-        stopped = true;
-        clearTimeout(timer);
+        await stopSweep();
         await stopCrons();
       };
     },

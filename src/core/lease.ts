@@ -8,9 +8,8 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { safeErr } from './safe-error.js';
+import { runScript } from './scripts.js';
 
-const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`;
-const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
 
 export interface LeaseOptions {
   ttlMs?: number;
@@ -63,13 +62,13 @@ export class RedisLease {
   private async tick(): Promise<void> {
     try {
       if (this.holding) {
-        const ok = await this.redis.eval(RENEW, 1, this.key, this.token, this.ttlMs);
+        const ok = await runScript(this.redis, 'lease-renew', [this.key], [this.token, this.ttlMs]);
         if (ok !== 1) await this.lose('renewal refused (another holder or expired)');
       } else {
         const ok = await this.redis.set(this.key, this.token, 'PX', this.ttlMs, 'NX');
         if (ok === 'OK' && this.stopped) {
           // stop() ran while this SET was in flight: give the key straight back so a stand-by need not wait a TTL.
-          await this.redis.eval(RELEASE, 1, this.key, this.token);
+          await runScript(this.redis, 'delete-if-equals', [this.key], [this.token]);
           return;
         }
         if (ok === 'OK') {
@@ -105,7 +104,7 @@ export class RedisLease {
       try {
         await this.handlers.onLost();
       } finally {
-        await this.redis.eval(RELEASE, 1, this.key, this.token).catch(() => undefined);
+        await runScript(this.redis, 'delete-if-equals', [this.key], [this.token]).catch(() => undefined);
       }
     }
   }

@@ -7,12 +7,13 @@ import type { Redis } from 'ioredis';
 export class ThreadTracker {
   constructor(
     private readonly redis: Redis,
-    private readonly prefix: string,
+    /** The Redis key of a thread (built by the key owner, src/queue/keys.ts `threadKey`). */
+    private readonly keyOf: (thread: string) => string,
     private readonly ttlSeconds = 30 * 24 * 3600,
   ) {}
 
-  private key(threadKey: string): string {
-    return `${this.prefix}:thread:${threadKey}`;
+  private key(thread: string): string {
+    return this.keyOf(thread);
   }
 
   async add(threadKey: string): Promise<void> {

@@ -12,11 +12,11 @@ import type { TurnContext } from '../core/module.js';
 import type { Keys } from '../queue/keys.js';
 import { safeErr } from '../observability/logger.js';
 import type { LiveEvent } from './events.js';
+import { runScript } from '../core/scripts.js';
 
 /** Bounds a marker a killed worker left behind: /stop then answers "stopping" for a turn nobody runs. */
 const RUNNING_TTL_MS = 10 * 60_000;
 
-const DEL_IF_OURS = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
 /** A preview on the conversation's platform for one turn (src/live/preview.ts): fed the same text. */
 export interface TurnPreview extends DeltaSink {
@@ -107,7 +107,7 @@ export class LiveTurns {
           const warn = (err: Error) => this.o.log.warn({ err: safeErr(err) }, 'live preview end failed');
           await preview?.end(stopped).catch(warn);
           if (this.running.get(conv) === entry) this.running.delete(conv);
-          await redis.eval(DEL_IF_OURS, 1, keys.liveRunning(conv), ctx.turnId).catch(() => undefined);
+          await runScript(redis, 'delete-if-equals', [keys.liveRunning(conv)], [ctx.turnId]).catch(() => undefined);
         }
       },
     };

@@ -6,6 +6,8 @@
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { PubSubWaiters, type WaitHandle } from '../core/waiters.js';
+import { recentDeliveryKey } from '../queue/keys.js';
 
 export interface Delivered {
   turnId: string;
@@ -21,7 +23,6 @@ export interface Delivered {
  * a client retrying `wait: true` with the same id gets them.
  */
 const RECENT_TTL_SECONDS = 3_600;
-export const recentDeliveryKey = (channel: string, eventId: string) => `${channel}:recent:${eventId}`;
 
 export async function publishDelivered(
   redis: Redis, channel: string, d: Delivered, keepRecent: boolean,
@@ -42,65 +43,25 @@ export async function recentDelivery(redis: Redis, channel: string, eventId: str
   return json ? (JSON.parse(json) as Delivered) : null;
 }
 
-export class DeliveryWaiters {
-  private readonly waiters = new Map<string, Set<(d: Delivered) => void>>();
-  private sub: Redis | undefined;
-
-  constructor(readonly channel: string, private readonly log: Logger) {}
+/** Requests waiting for the delivery of the turn that consumed an event (the shared pub/sub waiters). */
+export class DeliveryWaiters extends PubSubWaiters<Delivered> {
+  constructor(channel: string, log: Logger) {
+    super(channel, log, (msg) => {
+      const d = JSON.parse(msg) as Delivered;
+      return { ids: d.eventIds, value: d };
+    });
+  }
 
   /** A delivery that already happened (a client retrying with the same id): see publishDelivered. */
   recent(redis: Redis, eventId: string): Promise<Delivered | null> {
     return recentDelivery(redis, this.channel, eventId);
   }
 
-  /** `redis` must be a dedicated connection: it enters subscriber mode. */
-  async start(redis: Redis): Promise<void> {
-    this.sub = redis;
-    redis.on('message', (_ch: string, msg: string) => {
-      let d: Delivered;
-      try {
-        d = JSON.parse(msg) as Delivered;
-      } catch {
-        return;
-      }
-      for (const id of d.eventIds) this.waiters.get(id)?.forEach((fn) => fn(d));
-    });
-    await redis.subscribe(this.channel);
-  }
-
   /**
    * Resolves with the delivery of the turn that consumed `eventId`, or null after `timeoutMs`. Register BEFORE
    * submitting the event, so a fast turn cannot be missed.
    */
-  waitFor(eventId: string, timeoutMs: number): { promise: Promise<Delivered | null>; cancel(): void } {
-    let done!: (d: Delivered | null) => void;
-    const promise = new Promise<Delivered | null>((resolve) => (done = resolve));
-    const set = this.waiters.get(eventId) ?? new Set();
-    this.waiters.set(eventId, set);
-    const cleanup = () => {
-      clearTimeout(timer);
-      set.delete(fn);
-      if (!set.size) this.waiters.delete(eventId);
-    };
-    const fn = (d: Delivered) => {
-      cleanup();
-      done(d);
-    };
-    const timer = setTimeout(() => {
-      cleanup();
-      done(null);
-    }, timeoutMs);
-    set.add(fn);
-    return { promise, cancel: () => { cleanup(); done(null); } };
-  }
-
-  get size(): number {
-    return this.waiters.size;
-  }
-
-  async stop(): Promise<void> {
-    for (const set of this.waiters.values()) set.clear();
-    this.waiters.clear();
-    await this.sub?.quit().catch(() => this.log.debug('subscriber already closed'));
+  waitFor(eventId: string, timeoutMs: number): WaitHandle<Delivered> {
+    return this.wait(eventId, timeoutMs);
   }
 }

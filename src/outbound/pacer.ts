@@ -4,19 +4,13 @@
  * 20/min per group), so pacing ourselves keeps us clear of 429s rather than bouncing off them.
  */
 import type { Redis } from 'ioredis';
+import { runScript } from '../core/scripts.js';
 
-const RESERVE = `
-local now = tonumber(ARGV[1])
-local interval = tonumber(ARGV[2])
-local nextFree = tonumber(redis.call('GET', KEYS[1]) or '0')
-local slot = math.max(now, nextFree)
--- Kept until the reserved slot is over, however far ahead a backlog pushed it (else later sends would burst).
-redis.call('SET', KEYS[1], slot + interval, 'PX', slot - now + interval * 2 + 1000)
-return slot - now`;
 
+/** Reserve the next free slot under `key`, one `intervalMs` apart; returns how long to wait for it (ms). */
 export async function reserveSendSlot(redis: Redis, key: string, intervalMs: number): Promise<number> {
   if (intervalMs <= 0) return 0;
-  return (await redis.eval(RESERVE, 1, key, Date.now(), intervalMs)) as number;
+  return runScript<number>(redis, 'reserve-slot', [key], [Date.now(), intervalMs]);
 }
 
 export async function pace(redis: Redis, key: string, intervalMs: number): Promise<void> {

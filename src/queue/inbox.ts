@@ -8,33 +8,15 @@
 import type { Redis } from 'ioredis';
 import { inboundEventSchema, type InboundEvent } from '../core/types.js';
 import type { Keys } from './keys.js';
+import { runScript } from '../core/scripts.js';
 
 /*
- * Returns {fresh, needTurn}. `needTurn` is 0 only when a turn job is known to be waiting that has not started
- * reading the inbox yet (the "queued" flag, cleared by the worker as a turn starts): that turn will see this
- * entry, so ingress can skip the BullMQ add — most adds under load. The flag expires, and the sweeper re-adds
- * turns for non-empty inboxes, so a crash between setting it and adding the job heals by itself.
+ * The append (scripts/inbox-submit.lua) returns {fresh, needTurn}. `needTurn` is 0 only when a turn job is known to
+ * be waiting that has not started reading the inbox yet (the "queued" flag, cleared by the worker as a turn
+ * starts): that turn will see this entry, so ingress can skip the BullMQ add — most adds under load. The flag
+ * expires, and the sweeper re-adds turns for non-empty inboxes, so a crash between setting it and adding the job
+ * heals by itself.
  */
-const SUBMIT = `
-local fresh = 0
-if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
-  redis.call('XADD', KEYS[2], '*', 'e', ARGV[2])
-  redis.call('SADD', KEYS[3], ARGV[3])
-  fresh = 1
-end
-local needTurn = 1
-if redis.call('SET', KEYS[4], '1', 'NX', 'EX', 60) == false then needTurn = 0 end
-return {fresh, needTurn}`;
-
-/** Remove consumed entries; when the inbox is empty, forget it (atomically, so an append cannot slip between). */
-const ACK = `
-if #ARGV > 1 then redis.call('XDEL', KEYS[1], unpack(ARGV, 2)) end
-local left = redis.call('XLEN', KEYS[1])
-if left == 0 then
-  redis.call('DEL', KEYS[1])
-  redis.call('SREM', KEYS[2], ARGV[1])
-end
-return left`;
 
 export interface InboxEntry {
   streamId: string;
@@ -68,10 +50,9 @@ export class Inbox {
    */
   async append(conversationKey: string, event: InboundEvent): Promise<{ fresh: boolean; needTurn: boolean }> {
     const { raw: _raw, ...clean } = event; // raw payloads may carry tokens: never enqueued
-    const [fresh, needTurn] = (await this.redis.eval(
-      SUBMIT, 4, this.k.seen(event.id), this.k.inbox(conversationKey), this.k.inboxes, this.k.turnQueued(conversationKey),
-      this.dedupeTtlSeconds, JSON.stringify(clean), conversationKey,
-    )) as [number, number];
+    const [fresh, needTurn] = await runScript<[number, number]>(this.redis, 'inbox-submit',
+      [this.k.seen(event.id), this.k.inbox(conversationKey), this.k.inboxes, this.k.turnQueued(conversationKey)],
+      [this.dedupeTtlSeconds, JSON.stringify(clean), conversationKey]);
     return { fresh: fresh === 1, needTurn: needTurn === 1 };
   }
 
@@ -105,7 +86,9 @@ export class Inbox {
 
   /** Remove these entries; returns how many remain. */
   async ack(conversationKey: string, streamIds: string[]): Promise<number> {
-    return (await this.redis.eval(ACK, 2, this.k.inbox(conversationKey), this.k.inboxes, conversationKey, ...streamIds)) as number;
+    // Removes the entries, and forgets an inbox left empty, atomically (an append cannot slip between).
+    const inboxKeys = [this.k.inbox(conversationKey), this.k.inboxes];
+    return runScript<number>(this.redis, 'inbox-ack', inboxKeys, [conversationKey, ...streamIds]);
   }
 
   async pending(conversationKey: string): Promise<number> {

@@ -1,4 +1,48 @@
-/** Every Redis key the gateway uses, in one place, under the configured prefix. */
+/**
+ * Every Redis key and pub/sub channel the gateway uses, and every BullMQ queue name, in one place, under the
+ * configured prefix. Nothing else builds key strings: modules take the builders from here, and
+ * test/queue/keys.test.ts checks that every key a turn writes matches one of `KEY_SHAPES`.
+ */
+import { createHash } from 'node:crypto';
+
+/**
+ * BullMQ queue names. Convention: one lower-case kebab-case name per module's job kind, all under `Keys.bullPrefix`.
+ * Renaming one strands the jobs already in Redis, so these stay as first deployed.
+ */
+export const QUEUE_NAMES = {
+  turns: 'turns',
+  outbound: 'outbound',
+  memory: 'memory',
+  scheduler: 'scheduler',
+  apiCrons: 'api-crons',
+} as const;
+export const QUEUE_TURNS = QUEUE_NAMES.turns;
+export const QUEUE_OUTBOUND = QUEUE_NAMES.outbound;
+
+/** Redis keys of the access module. */
+export interface AccessKeys {
+  pause: string;
+  pauseNotice(epoch: string, conversationKey: string): string;
+  pairCode(code: string): string;
+  pairBy(principal: string): string;
+  bucket(principal: string): string;
+  /** Message ids already charged to the bucket (so a re-run turn is not charged twice). */
+  charged(principal: string): string;
+  rateNotice(principal: string): string;
+  loop(conversationKey: string, minute: number): string;
+  loopMark(conversationKey: string, turnMark: string, minute: number): string;
+}
+
+/** Redis keys of the agent API. */
+export interface ApiKeys {
+  /** Per-key token bucket. */
+  rate(keyId: string): string;
+  /** Pub/sub channel: a run reached a final state (wakes waiting requests on every gateway). */
+  runDone: string;
+  /** Lease of the one worker that reconciles cron rows with their job schedulers. */
+  cronsLease: string;
+}
+
 export interface Keys {
   bullPrefix: string;
   seen(eventId: string): string;
@@ -11,6 +55,7 @@ export interface Keys {
   pace(channelKey: string): string;
   /** A reply part the platform accepted (`turnId:index`), marked at once, ahead of its database receipt. */
   sent(part: string): string;
+  /** Pub/sub channel: a turn was delivered (src/outbound/notifications.ts). */
   delivered: string;
   localOut(conversation: string): string;
   /** Pub/sub channel: a local-channel part was appended (payload: its stream key). */
@@ -22,6 +67,12 @@ export interface Keys {
   turnFailures(conversationKey: string): string;
   /** Hash of dead-lettered events by id (src/worker/deadletter.ts). */
   deadLetters: string;
+  /** Which conversations a user's memory extraction still has to read (src/memory/jobs/pending.ts). */
+  memoryPending(userKey: string): string;
+  /** Per-platform next free fan-out slot (scheduler announcement pacing). */
+  fanoutPace(platform: string): string;
+  access: AccessKeys;
+  api: ApiKeys;
   /** Pub/sub channel of a conversation's live text while its turn runs (src/live). */
   live(conversationKey: string): string;
   /** Pub/sub channel: stop this conversation's running turn (payload: the conversation key). */
@@ -49,6 +100,10 @@ export function keys(prefix: string): Keys {
     modelOutput: (h) => `${prefix}:modelout:${h}`,
     turnFailures: (c) => `${prefix}:tfail:${c}`,
     deadLetters: `${prefix}:deadletters`,
+    memoryPending: (u) => `${prefix}:mem:pending:${u}`,
+    fanoutPace: (platform) => `${prefix}:sched:fanout:${platform}`,
+    access: accessKeys(prefix),
+    api: apiKeys(prefix),
     live: (c) => `${prefix}:live:${c}`,
     liveStop: `${prefix}:livestop`,
     liveRunning: (c) => `${prefix}:liverun:${c}`,
@@ -56,5 +111,80 @@ export function keys(prefix: string): Keys {
   };
 }
 
-export const QUEUE_TURNS = 'turns';
-export const QUEUE_OUTBOUND = 'outbound';
+export function accessKeys(prefix: string): AccessKeys {
+  const p = `${prefix}:access`;
+  return {
+    pause: `${p}:pause`,
+    pauseNotice: (epoch, c) => `${p}:pause-notice:${epoch}:${c}`,
+    pairCode: (code) => `${p}:pair:${code}`,
+    pairBy: (principal) => `${p}:pair-by:${principal}`,
+    bucket: (principal) => `${p}:bucket:${principal}`,
+    charged: (principal) => `${p}:charged:${principal}`,
+    rateNotice: (principal) => `${p}:rate-notice:${principal}`,
+    loop: (c, minute) => `${p}:loop:${c}:${minute}`,
+    loopMark: (c, mark, minute) => `${p}:loop-mark:${c}:${minute}:${mark}`,
+  };
+}
+
+export function apiKeys(prefix: string): ApiKeys {
+  return {
+    rate: (id) => `${prefix}:api:rate:${id}`,
+    runDone: `${prefix}:api:run-done`,
+    cronsLease: `${prefix}:lease:api-crons-reconcile`,
+  };
+}
+
+/** Scheduler module keys (kept as its own builder: the scheduler context holds only these). */
+export function schedulerKeys(prefix: string): Pick<Keys, 'fanoutPace'> {
+  return { fanoutPace: keys(prefix).fanoutPace };
+}
+
+/** A local-channel part's idempotency mark, next to the conversation's stream (`Keys.localOut`). */
+export const localSentMarkKey = (streamKey: string, idempotencyKey: string) => `${streamKey}:sent:${idempotencyKey}`;
+
+/** A local-channel delivery kept for retried `wait: true` requests; `channel` is `Keys.delivered`. */
+export const recentDeliveryKey = (channel: string, eventId: string) => `${channel}:recent:${eventId}`;
+
+/**
+ * Threads the bot takes part in (src/core/thread-tracker.ts takes this as its key function). `scope`, chosen by
+ * an adapter, keeps its platform's thread ids apart from another's (Slack's thread keys carry their workspace).
+ */
+export const threadKey = (prefix: string, thread: string, scope?: string) =>
+  scope ? `${prefix}:${scope}:thread:${thread}` : `${prefix}:thread:${thread}`;
+
+/** One holder per bot token (gateway socket, long poller): named after a hash, never the token itself. */
+export function platformLeaseKey(prefix: string, platform: string, token: string): string {
+  const digest = createHash('sha256').update(token).digest('hex').slice(0, 16);
+  return keys(prefix).lease(`${platform}:${digest}`);
+}
+
+/**
+ * The shape of every key above, after `<prefix>:` (`*` is one or more characters), taken from the builders
+ * themselves. The key test compares what Redis holds after turns against these.
+ */
+export const KEY_SHAPES: readonly string[] = (() => {
+  const P = '\0';
+  const k = keys(P);
+  const a = k.access;
+  const all = [
+    `${k.bullPrefix}:*`, k.seen('*'), k.claim('*'), k.inbox('*'), k.turnQueued('*'), k.inboxes, k.pace('*'),
+    k.sent('*'), recentDeliveryKey(k.delivered, '*'), k.localOut('*'), localSentMarkKey(k.localOut('*'), '*'),
+    k.lease('*'), k.modelOutput('*'), k.turnFailures('*'), k.deadLetters, k.memoryPending('*'), k.fanoutPace('*'),
+    a.pause, a.pauseNotice('*', '*'), a.pairCode('*'), a.pairBy('*'), a.bucket('*'), a.charged('*'),
+    a.rateNotice('*'), a.loop('*', 0).replace(/0$/, '*'), a.loopMark('*', '*', 0).replace(/:0:/, ':*:'),
+    k.api.rate('*'), threadKey(P, '*'), threadKey(P, '*', '*'), k.liveRunning('*'), k.previews('*'),
+  ];
+  return [...new Set(all.map((key) => key.slice(P.length + 1)))];
+})();
+
+/** True when `key` is one of ours under `prefix` (see KEY_SHAPES). */
+export function isOwnedKey(prefix: string, key: string): boolean {
+  if (!key.startsWith(`${prefix}:`)) return false;
+  const rest = key.slice(prefix.length + 1);
+  return KEY_SHAPES.some((shape) => shapeRegex(shape).test(rest));
+}
+
+function shapeRegex(shape: string): RegExp {
+  const body = shape.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\-]/g, '\\$&')).join('.+');
+  return new RegExp(`^${body}$`);
+}

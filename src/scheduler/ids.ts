@@ -54,10 +54,5 @@ export function parseEventId(eventId: string): SyntheticRef | null {
   return null;
 }
 
-/** Redis keys of the module, under the gateway's prefix. */
-export function schedulerKeys(prefix: string) {
-  return {
-    /** Per-platform next free fan-out slot (announcement pacing). */
-    fanoutPace: (platform: string) => `${prefix}:sched:fanout:${platform}`,
-  };
-}
+/** Redis keys of the module, built by the one key owner. */
+export { schedulerKeys } from '../queue/keys.js';

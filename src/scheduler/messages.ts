@@ -22,6 +22,7 @@ import { checkins, scheduledMessages, type ScheduledMessageRow } from './schema.
 import { dailyPattern, describeCadence, isValidTimezone, nextSlotAfter, validateCadence } from './slots.js';
 import { parseWhen } from './when.js';
 import { safeErr } from '../observability/logger.js';
+import { reserveSendSlot } from '../outbound/pacer.js';
 
 export const FANOUT_BATCH = 200;
 
@@ -163,18 +164,11 @@ async function fire(ctx: SchedulerCtx, id: string, slot: number, now: Date): Pro
   return 'fired';
 }
 
-/** Reserve the next free send slot of a platform; returns how long to wait for it (ms). */
-const RESERVE = `
-local now = tonumber(ARGV[1])
-local interval = tonumber(ARGV[2])
-local nextFree = tonumber(redis.call('GET', KEYS[1]) or '0')
-local slot = math.max(now, nextFree)
-redis.call('SET', KEYS[1], slot + interval, 'PX', slot - now + interval + 60000)
-return slot - now`;
 
+/** Reserve the next free send slot of a platform; returns how long to wait for it (ms). */
 async function reserveFanoutSlot(ctx: SchedulerCtx, platform: string): Promise<number> {
   const interval = Math.max(1, Math.floor(1000 / ctx.settings.fanoutPerSecond));
-  return (await ctx.deps.redis.eval(RESERVE, 1, ctx.keys.fanoutPace(platform), Date.now(), interval)) as number;
+  return reserveSendSlot(ctx.deps.redis, ctx.keys.fanoutPace(platform), interval);
 }
 
 /** One page of recipients: a paced delayed job each, then the next page. */

@@ -6,10 +6,11 @@
  */
 import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { QUEUE_NAMES } from '../queue/keys.js';
 import { checkinSchedulerId, fanoutBatchJobId, fanoutSendJobId, messageSchedulerId, oneOffMessageJobId, reminderJobId } from './ids.js';
 import { everyOffset, type Cadence } from './slots.js';
 
-export const SCHEDULER_QUEUE = 'scheduler';
+export const SCHEDULER_QUEUE = QUEUE_NAMES.scheduler;
 export const JOB = { checkin: 'checkin', message: 'message', reminder: 'reminder', fanout: 'fanout', fanoutSend: 'fanout-send' } as const;
 
 /** Small on purpose: these options are stored with every scheduled job (100,000 check-ins = 100,000 copies). */

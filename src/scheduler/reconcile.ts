@@ -1,7 +1,6 @@
 /**
- * The reconciler: makes Redis mirror the database. One process at a time runs it (a Redis lease), at start-up, every
- * SCHEDULER_RECONCILE_MS, and whenever the lease is (re)acquired — which is also what happens right after a Redis
- * flush, since the flush deletes the lease key. Each pass:
+ * The reconciler: makes Redis mirror the database. One process at a time runs it (src/core/reconciler.ts: a Redis
+ * lease), at start-up, every SCHEDULER_RECONCILE_MS, and whenever the lease is (re)acquired. Each pass:
  *   1. snapshots the job schedulers in Redis (before reading the database: a setting changed during the pass is
  *      then either seen as new in the database, or already upserted by setCheckin; never rolled back);
  *   2. upserts a scheduler for every enabled check-in / recurring message whose scheduler is missing or differs;
@@ -10,7 +9,7 @@
  * Stable scheduler ids mean an upsert can never create a second scheduler for one check-in.
  */
 import { and, asc, eq, gt, inArray } from 'drizzle-orm';
-import { RedisLease } from '../core/lease.js';
+import { startLeasedReconciler } from '../core/reconciler.js';
 import { cadenceOf, loadCheckin } from './checkins.js';
 import type { SchedulerCtx } from './context.js';
 import { checkinSchedulerId, messageSchedulerId, oneOffMessageJobId, parseSchedulerId, reminderJobId } from './ids.js';
@@ -131,47 +130,12 @@ export async function reconcile(ctx: SchedulerCtx, keepGoing: () => boolean = ()
   return { ...report, ms: Date.now() - started, complete: true };
 }
 
-/** Run the reconciler under a lease; returns the stop function. */
+/** Run the reconciler under a lease (the shared leased-reconciler loop); returns the stop function. */
 export function startReconciler(ctx: SchedulerCtx): () => Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | undefined;
-  let holding = false;
-  let again = false;
-  const pass = () => {
-    if (!holding) return;
-    if (running) {
-      again = true; // e.g. the lease was re-acquired after a flush while a pass ran: run once more right after
-      return;
-    }
-    again = false;
-    if (timer) clearTimeout(timer);
-    running = reconcile(ctx, () => lease.held)
-      .then((r) => ctx.log.info({ ...r }, 'schedules reconciled'))
-      .catch((err: Error) => ctx.log.warn({ err: safeErr(err) }, 'reconcile failed; retrying next period'))
-      .finally(() => {
-        running = undefined;
-        if (holding) {
-          timer = setTimeout(pass, again ? 0 : ctx.settings.reconcileMs);
-          timer.unref?.();
-        }
-      });
-  };
-  const lease = new RedisLease(ctx.deps.redis, ctx.deps.keys.lease('scheduler-reconcile'), {
-    // Returns at once: the pass runs in the background while the lease keeps renewing.
-    onAcquired: () => {
-      holding = true;
-      pass();
-    },
-    onLost: () => {
-      holding = false;
-      if (timer) clearTimeout(timer);
-    },
-  }, ctx.log, { ttlMs: ctx.settings.leaseTtlMs });
-  lease.start();
-  return async () => {
-    holding = false;
-    if (timer) clearTimeout(timer);
-    await lease.stop();
-    await running;
-  };
+  return startLeasedReconciler({
+    redis: ctx.deps.redis, leaseKey: ctx.deps.keys.lease('scheduler-reconcile'), everyMs: ctx.settings.reconcileMs,
+    leaseTtlMs: ctx.settings.leaseTtlMs, log: ctx.log, what: 'schedules',
+    pass: (keepGoing) => reconcile(ctx, keepGoing),
+    onPass: (r) => ctx.log.info({ ...r }, 'schedules reconciled'),
+  });
 }

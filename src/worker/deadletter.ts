@@ -17,6 +17,7 @@ import { safeErr } from '../observability/logger.js';
 import { turnsTotal } from '../observability/metrics.js';
 import type { Inbox } from '../queue/inbox.js';
 import type { Keys } from '../queue/keys.js';
+import { runScript } from '../core/scripts.js';
 import type { Queues } from '../queue/queues.js';
 import { commitTurn, loadConversation, StaleTurnError, turnExists } from './commit.js';
 import { keepDeadLetter } from './deadletter-store.js';
@@ -36,16 +37,6 @@ export interface GuardDeps {
   maxAttempts: number;
 }
 
-// Counts failures for one inbox head; a different head starts a new count.
-const COUNT = `
-if redis.call('HGET', KEYS[1], 'head') ~= ARGV[1] then
-  redis.call('DEL', KEYS[1])
-  redis.call('HSET', KEYS[1], 'head', ARGV[1])
-end
-local n = redis.call('HINCRBY', KEYS[1], 'count', 1)
-redis.call('HSET', KEYS[1], 'reason', ARGV[2])
-redis.call('EXPIRE', KEYS[1], 86400)
-return n`;
 
 interface Failures {
   head: string;
@@ -75,7 +66,8 @@ export async function guardedTurn(g: GuardDeps, key: string, retrying: boolean, 
     const now = await g.inbox.head(key);
     if (!now) throw err;
     const reason = failureReason(err);
-    const count = (await g.redis.eval(COUNT, 1, g.keys.turnFailures(key), now.streamId, reason)) as number;
+    // Counts failures for one inbox head; a different head starts a new count.
+    const count = await runScript<number>(g.redis, 'count-failure', [g.keys.turnFailures(key)], [now.streamId, reason]);
     g.log.warn({ conversation: key, attempt: count, of: g.maxAttempts, reason, err: safeErr(err) }, 'turn failed for a reason retrying cannot fix');
     if (count < g.maxAttempts) throw err;
     return deadLetter(g, key, now, reason, count);

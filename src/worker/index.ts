@@ -104,7 +104,7 @@ export function startWorker(o: WorkerOptions): RunningWorker {
   return {
     sweep,
     async close(graceMs) {
-      stopSweeper();
+      void stopSweeper(); // not awaited: a sweep in flight must not hold the drain of active turns
       stopAdapting();
       // Stop taking work and let active turns finish; past the grace period, hand them back (their locks expire
       // and another worker resumes them; every step is idempotent).

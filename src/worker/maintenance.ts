@@ -9,7 +9,7 @@ import type { Db } from '../db/client.js';
 import { outbox } from '../db/schema.js';
 import type { Inbox } from '../queue/inbox.js';
 import type { Queues } from '../queue/queues.js';
-import { safeErr } from '../observability/logger.js';
+import { startPeriodic } from '../core/periodic.js';
 
 export async function sweepOnce(db: Db, inbox: Inbox, queues: Queues, log: Logger, outboxAgeMs = 30_000): Promise<{ turns: number; deliveries: number }> {
   let turns = 0;
@@ -27,21 +27,7 @@ export async function sweepOnce(db: Db, inbox: Inbox, queues: Queues, log: Logge
   return { turns, deliveries: stale.length };
 }
 
-export function startSweeper(run: () => Promise<unknown>, everyMs: number, log: Logger): () => void {
-  let stopped = false;
-  let timer: NodeJS.Timeout;
-  const loop = async () => {
-    if (stopped) return;
-    try {
-      await run();
-    } catch (err) {
-      log.warn({ err: safeErr(err) }, 'sweep failed; will retry');
-    }
-    if (!stopped) timer = setTimeout(loop, everyMs);
-  };
-  timer = setTimeout(loop, everyMs);
-  return () => {
-    stopped = true;
-    clearTimeout(timer);
-  };
+/** The worker's sweeps on the shared periodic loop; returns the stop function. */
+export function startSweeper(run: () => Promise<unknown>, everyMs: number, log: Logger): () => Promise<void> {
+  return startPeriodic(run, everyMs, log, { what: 'sweep' });
 }

@@ -92,4 +92,17 @@ describe('crons', () => {
     expect(await client.crons.search({ threadId: t.thread_id })).toEqual([]);
     expect((await schedulerIds()).some((id) => id?.includes(cron.cron_id))).toBe(false);
   });
+
+  it('one worker reconciles crons under a lease; a scheduler lost from Redis comes back on the next pass', async () => {
+    const cron = await client.crons.create('agent', { schedule: '0 7 * * *', input: userInput('lost and found') });
+    const mine = async () => (await schedulerIds()).some((id) => id?.includes(cron.cron_id));
+    expect(await mine()).toBe(true);
+    await queue.removeJobScheduler((await schedulerIds()).find((id) => id?.includes(cron.cron_id))!);
+    expect(await mine()).toBe(false);
+    // The reconciler holds its lease; taking the lease away makes the holder step down and pass again on re-acquiring.
+    const lease = makeKeys(app.config.KEY_PREFIX).api.cronsLease;
+    expect(await redis.del(lease)).toBe(1);
+    await waitFor(() => mine(), 'the reconciler to re-add the lost scheduler', 20_000);
+    await client.crons.delete(cron.cron_id);
+  }, 30_000);
 });

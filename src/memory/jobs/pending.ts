@@ -6,8 +6,10 @@
  */
 import { Queue, type ConnectionOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { keys, QUEUE_NAMES, type Keys } from '../../queue/keys.js';
+import { runScript } from '../../core/scripts.js';
 
-export const QUEUE_MEMORY = 'memory';
+export const QUEUE_MEMORY = QUEUE_NAMES.memory;
 
 export interface ExtractionJob {
   userKey: string;
@@ -19,11 +21,11 @@ export interface PendingConversation {
   raw: string;
 }
 
-const CLEAR_IF_UNCHANGED = `if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then return redis.call('HDEL', KEYS[1], ARGV[1]) end return 0`;
 const PENDING_TTL_SECONDS = 30 * 86_400;
 
 export class ExtractionScheduler {
   private queue: Queue<ExtractionJob> | undefined;
+  private k: Keys | undefined;
 
   constructor(
     private readonly redis: Redis,
@@ -33,7 +35,8 @@ export class ExtractionScheduler {
   ) {}
 
   pendingKey(userKey: string): string {
-    return `${this.keyPrefix}:mem:pending:${userKey}`;
+    this.k ??= keys(this.keyPrefix);
+    return this.k.memoryPending(userKey);
   }
 
   get jobs(): Queue<ExtractionJob> {
@@ -61,7 +64,7 @@ export class ExtractionScheduler {
   }
 
   async done(userKey: string, p: PendingConversation): Promise<void> {
-    await this.redis.eval(CLEAR_IF_UNCHANGED, 1, this.pendingKey(userKey), p.conversationKey, p.raw);
+    await runScript(this.redis, 'hash-clear-if-unchanged', [this.pendingKey(userKey)], [p.conversationKey, p.raw]);
   }
 
   async close(): Promise<void> {

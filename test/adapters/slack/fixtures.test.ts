@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseEventCallback, type ParseContext } from '../../../adapters/slack/parse.js';
 import { ThreadTracker } from '../../../src/core/thread-tracker.js';
+import { threadKey as threadRedisKey } from '../../../src/queue/keys.js';
 import { BOT, fixtureJson } from '../../fakes/slack/requests.js';
 import { cleanRedisPrefix, REDIS_URL, uniqueName } from '../../helpers/services.js';
 
@@ -12,7 +13,7 @@ afterAll(async () => {
   redis.disconnect();
   await cleanRedisPrefix(prefix);
 });
-const ctx: ParseContext = { botUserId: BOT, allowBots: false, edits: 'ignore', replyInThread: true, threads: new ThreadTracker(redis, prefix) };
+const ctx: ParseContext = { botUserId: BOT, allowBots: false, edits: 'ignore', replyInThread: true, threads: new ThreadTracker(redis, (t) => threadRedisKey(prefix, t)) };
 const parse = (name: string) => parseEventCallback(fixtureJson(name) as never, ctx);
 
 describe('recorded Slack payloads', () => {

@@ -9,6 +9,7 @@ import { threadKey } from '../../../adapters/slack/parse.js';
 import type { ChannelAdapter } from '../../../src/core/adapter.js';
 import { PermanentSendError, RateLimitedError } from '../../../src/core/errors.js';
 import { ThreadTracker } from '../../../src/core/thread-tracker.js';
+import { threadKey as threadRedisKey } from '../../../src/queue/keys.js';
 import type { ConversationRef, RenderedPart } from '../../../src/core/types.js';
 import { FakeSlack } from '../../fakes/slack/fake-slack.js';
 import { BOT, TEAM, capturingLogger } from '../../fakes/slack/requests.js';
@@ -60,7 +61,7 @@ describe('slack send', () => {
   it('a top-level post in a channel starts a thread the bot takes part in', async () => {
     const ref: ConversationRef = { platform: 'slack', tenant: TEAM, channel: 'C0CHAN02', kind: 'group' };
     const { platformMessageId } = await adapter.send(ref, part('daily check-in'));
-    expect(await new ThreadTracker(redis, prefix).has(threadKey(TEAM, 'C0CHAN02', platformMessageId))).toBe(true);
+    expect(await new ThreadTracker(redis, (t) => threadRedisKey(prefix, t)).has(threadKey(TEAM, 'C0CHAN02', platformMessageId))).toBe(true);
   });
 
   it('a 429 surfaces at once as RateLimitedError with Retry-After in ms, and the next call succeeds', async () => {
