@@ -5,7 +5,7 @@
  * The bot's own messages are always dropped; other bots and webhooks unless `allowBots`.
  */
 import { MessageType, type Message } from 'discord.js';
-import type { ThreadTracker } from '../../src/core/thread-tracker.js';
+import type { ThreadTracker } from '../kit/thread-tracker.js';
 import { conversationKey, type ConversationRef } from '../../src/core/types.js';
 
 export interface GateOptions {

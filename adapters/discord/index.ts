@@ -10,7 +10,7 @@ import type { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
 import type { ChannelAdapter, ChannelHealth, IngressSink } from '../../src/core/adapter.js';
 import { RedisLease } from '../../src/core/lease.js';
-import { ThreadTracker } from '../../src/core/thread-tracker.js';
+import { ThreadTracker } from '../kit/thread-tracker.js';
 import type { ConversationRef, RenderedPart, SendReceipt } from '../../src/core/types.js';
 import { renderDiscord } from './format.js';
 import { DiscordGateway, type GatewayTuning } from './gateway.js';

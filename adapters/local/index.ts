@@ -5,7 +5,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { ChannelAdapter } from '../../src/core/adapter.js';
-import { splitMessage } from '../../src/outbound/split.js';
+import { splitMessage } from '../kit/split.js';
 import type { DeliveryWaiters } from '../../src/outbound/notifications.js';
 import { LOCAL_LIMITS } from './limits.js';
 import { LocalPolls } from './poll.js';

@@ -1,11 +1,7 @@
 /** The local channel's API key check (required in production), in constant time. */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { secretsEqual } from '../kit/secret.js';
 
 export function apiKeyMatches(given: string | undefined, expected: string | undefined): boolean {
   if (!expected) return true; // no key configured: open (development only; config refuses this in production)
-  if (!given) return false;
-  // Hash both sides so lengths match and the comparison leaks nothing about the key's length.
-  const a = createHash('sha256').update(given).digest();
-  const b = createHash('sha256').update(expected).digest();
-  return timingSafeEqual(a, b);
+  return secretsEqual(given, expected);
 }

@@ -6,7 +6,7 @@
 import type { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
 import type { ChannelAdapter, IngressSink } from '../../src/core/adapter.js';
-import { ThreadTracker } from '../../src/core/thread-tracker.js';
+import { ThreadTracker } from '../kit/thread-tracker.js';
 import { SLACK_API_URL, SlackClients, type TokenLookup } from './api.js';
 import type { DispatchDeps } from './dispatch.js';
 import { renderSlack } from './format.js';

@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import { WebAPIPlatformError, type WebClient } from '@slack/web-api';
-import type { ThreadTracker } from '../../src/core/thread-tracker.js';
+import type { ThreadTracker } from '../kit/thread-tracker.js';
 import type { ConversationRef, RenderedPart, SendReceipt } from '../../src/core/types.js';
 import { mapSlackError, type SlackClients } from './api.js';
 import { threadKey } from './parse.js';

@@ -8,7 +8,7 @@ import type { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
 import type { ChannelAdapter, ChannelHealth, IngressSink } from '../../src/core/adapter.js';
 import type { ConversationRef, RenderedPart } from '../../src/core/types.js';
-import { DEFAULT_BACKOFF, type Backoff } from './backoff.js';
+import { DEFAULT_BACKOFF, type Backoff } from '../kit/backoff.js';
 import { publishTelegramCommands, type TelegramCommandSpec } from './commands.js';
 import { dispatchUpdate, type DispatchDeps } from './dispatch.js';
 import { renderTelegram } from './format.js';
