@@ -1,13 +1,10 @@
 /**
- * The interaction payload as we accept it (zod), and its mapping to a `CommandInvocation`. Only the fields we use
+ * The interaction payload as we accept it (zod); parse.ts maps it to a `CommandInvocation`. Only the fields we use
  * are declared; unknown fields pass through untouched and are ignored.
  */
 import { z } from 'zod';
-import type { CommandInvocation } from '../../src/core/adapter.js';
-import type { ConversationRef } from '../../src/core/types.js';
-import { DM_TENANT } from './parse.js';
 
-interface CommandOption {
+export interface CommandOption {
   name: string;
   type: number;
   value?: string | number | boolean | undefined;
@@ -45,42 +42,3 @@ export const interactionSchema = z.object({
 export type Interaction = z.infer<typeof interactionSchema>;
 
 export const InteractionType = { Ping: 1, ApplicationCommand: 2, MessageComponent: 3, Autocomplete: 4, ModalSubmit: 5 } as const;
-
-const THREAD_TYPES = new Set([10, 11, 12]); // announcement, public, private thread
-
-/** Sub-command (group) names first, then option values, space-separated: "/remind add text:buy milk" -> "add buy milk". */
-export function flattenOptions(options: CommandOption[] | undefined): string {
-  if (!options?.length) return '';
-  return options
-    .map((o) => (o.type === 1 || o.type === 2 ? [o.name, flattenOptions(o.options)].filter(Boolean).join(' ') : o.value === undefined ? '' : String(o.value)))
-    .filter(Boolean)
-    .join(' ')
-    .trim();
-}
-
-/** Same conversation rules as gateway messages (see parse.ts), so a command lands in the same session. */
-export function interactionConversation(i: Interaction, userId: string, channelId: string): ConversationRef {
-  if (!i.guild_id) return { platform: 'discord', tenant: DM_TENANT, channel: channelId, kind: 'dm', user: userId };
-  if (i.channel && THREAD_TYPES.has(i.channel.type) && i.channel.parent_id) {
-    return { platform: 'discord', tenant: i.guild_id, channel: i.channel.parent_id, thread: channelId, kind: 'group' };
-  }
-  return { platform: 'discord', tenant: i.guild_id, channel: channelId, kind: 'group' };
-}
-
-/** undefined when the payload lacks what a command needs (data, channel, user). */
-export function toInvocation(i: Interaction): CommandInvocation | undefined {
-  const user = i.member?.user ?? i.user;
-  const channelId = i.channel_id ?? i.channel?.id;
-  if (!user || !i.data || !channelId) return undefined;
-  const conversation = interactionConversation(i, user.id, channelId);
-  const name = i.member?.nick ?? user.global_name ?? user.username;
-  return {
-    platform: 'discord',
-    tenant: conversation.tenant,
-    conversation,
-    user: { id: user.id, ...(name ? { name } : {}) },
-    name: i.data.name.toLowerCase(),
-    args: flattenOptions(i.data.options),
-    id: `discord-int:${i.id}`,
-  };
-}

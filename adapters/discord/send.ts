@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import { PermanentSendError, RateLimitedError } from '../../src/core/errors.js';
 import type { ConversationRef, RenderedPart, SendReceipt } from '../../src/core/types.js';
 import { DISCORD_NONCE_MAX, DISCORD_TYPING_REFRESH_MS } from './limits.js';
-import { describeRestError } from './rest.js';
+import { describeRestError } from './client.js';
 import { keepTyping } from '../kit/typing.js';
 
 /** Where a conversation's messages go: a thread is its own channel on Discord. */

@@ -5,11 +5,11 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { ChannelAdapter } from '../../src/core/adapter.js';
-import { splitMessage } from '../kit/split.js';
 import type { DeliveryWaiters } from '../../src/outbound/notifications.js';
+import { renderLocal } from './format.js';
 import { LOCAL_LIMITS } from './limits.js';
-import { LocalPolls } from './poll.js';
-import { registerLocalRoutes } from './routes.js';
+import { LocalPolls } from './long-poll.js';
+import { registerLocalRoutes } from './webhook.js';
 import { sendLocal } from './send.js';
 
 export interface LocalAdapterOptions {
@@ -40,7 +40,7 @@ export function createLocalAdapter(o: LocalAdapterOptions): ChannelAdapter {
     // Gateways only (start is not called in workers): the subscriber that wakes long-polls.
     start: o.routes ? () => polls.start(o.connect()) : undefined,
     stop: () => polls.stop(),
-    render: (markdown) => splitMessage(markdown, LOCAL_LIMITS.maxMessageChars),
+    render: renderLocal,
     send: (ref, part) => sendLocal(o.redis, o.streamKey(ref.channel), o.notifyChannel, part),
     health: () => ({ state: 'up' }),
   };

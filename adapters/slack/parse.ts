@@ -25,7 +25,7 @@ import {
   messageEventSchema,
   type EventCallback,
   type InnerMessage,
-} from './schemas.js';
+} from './schema.js';
 
 export type EditPolicy = 'ignore' | 'new_turn';
 

@@ -10,7 +10,7 @@ import type { ChannelAdapter, ChannelHealth, IngressSink } from '../../src/core/
 import type { ConversationRef, RenderedPart } from '../../src/core/types.js';
 import { DEFAULT_BACKOFF, type Backoff } from '../kit/backoff.js';
 import { publishTelegramCommands, type TelegramCommandSpec } from './commands.js';
-import { dispatchUpdate, type DispatchDeps } from './dispatch.js';
+import { dispatchUpdate, type DispatchDeps } from './ingress.js';
 import { renderTelegram } from './format.js';
 import { BotIdentityCache } from './identity.js';
 import { MAX_MESSAGE_CHARS, paceMs, PRIVATE_SEND_INTERVAL_MS } from './limits.js';

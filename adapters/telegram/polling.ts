@@ -17,7 +17,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { ChannelHealth } from '../../src/core/adapter.js';
 import { IngressError } from '../../src/core/errors.js';
-import { RedisLease } from '../../src/core/lease.js';
+import { RedisLease } from '../../src/queue/lease.js';
 import { backoffDelay, DEFAULT_BACKOFF, sleep, type Backoff } from '../kit/backoff.js';
 import { ALLOWED_UPDATES } from './limits.js';
 import { safeErr } from '../../src/observability/logger.js';

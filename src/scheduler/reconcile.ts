@@ -10,7 +10,7 @@
  * Stable scheduler ids mean an upsert can never create a second scheduler for one check-in.
  */
 import { and, asc, eq, gt, inArray } from 'drizzle-orm';
-import { RedisLease } from '../core/lease.js';
+import { RedisLease } from '../queue/lease.js';
 import { cadenceOf, loadCheckin } from './checkins.js';
 import type { SchedulerCtx } from './context.js';
 import { checkinSchedulerId, messageSchedulerId, oneOffMessageJobId, parseSchedulerId, reminderJobId } from './ids.js';
