@@ -13,7 +13,7 @@ import type { Logger } from 'pino';
 import type { IngressSink } from '../../src/core/adapter.js';
 import { IngressError } from '../../src/core/errors.js';
 import { conversationKey, type ConversationRef } from '../../src/core/types.js';
-import type { ThreadTracker } from '../kit/thread-tracker.js';
+import type { ThreadMemory } from '../kit/thread-tracker.js';
 import { conversationOf, toInboundEvent } from './parse.js';
 import { safeErr } from '../../src/observability/logger.js';
 
@@ -21,7 +21,7 @@ export interface GateOptions {
   botId: string;
   requireMention: boolean;
   allowBots: boolean;
-  tracker?: ThreadTracker;
+  tracker?: ThreadMemory;
 }
 
 export type GateDecision = { answer: true; mentioned: boolean; reason: string } | { answer: false; reason: string };
