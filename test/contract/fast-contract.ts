@@ -8,12 +8,14 @@
  *   errors: HTTP 429 -> RateLimitedError with the retry-after, a blocked bot or a gone chat -> PermanentSendError.
  * The end-to-end tier (adapter-contract.ts) covers the same adapters through the whole pipeline.
  */
+import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { longReply } from '../../src/agent/offline-model.js';
 import type { ChannelAdapter, CommandInvocation, CommandResult, IngressSink } from '../../src/core/adapter.js';
 import { PermanentSendError, RateLimitedError } from '../../src/core/errors.js';
-import { conversationRefSchema, inboundEventSchema, type ConversationRef, type InboundEvent } from '../../src/core/types.js';
+import { conversationRefSchema, inboundEventSchema } from '../../src/core/types.js';
+import type { ConversationRef, InboundEvent } from '../../src/core/types.js';
 import { pino } from 'pino';
 import type { ThreadMemory } from '../../adapters/kit/thread-tracker.js';
 
@@ -136,15 +138,16 @@ export function fastContract(name: string, make: () => Promise<FastHarness>): vo
       for (const file of Object.keys(h.fixtures.expect)) {
         const first = await h.parse(file, read(file), new MemorySink());
         const again = await h.parse(file, read(file), new MemorySink());
-        if (first.kind === 'event') expect(again.kind === 'event' ? again.event.id : 'none', file).toBe(first.event.id);
-        if (first.kind === 'command') expect(again.kind === 'command' ? again.invocation.id : 'none', file).toBe(first.invocation.id);
+        const id = (p: Parsed) => (p.kind === 'event' ? p.event.id : p.kind === 'command' ? p.invocation.id : 'none');
+        expect(id(again), file).toBe(id(first));
       }
     });
 
     it('renders long, wide and fenced markdown into parts within its limit, fences balanced, nothing lost', () => {
       const limit = h.adapter.limits.maxMessageChars;
       const word = 'x'.repeat(Math.min(limit * 3, 30_000));
-      const code = '```ts\n' + Array.from({ length: Math.ceil((limit * 2) / 20) }, (_, i) => `const v${i} = ${i};`).join('\n') + '\n```';
+      const lines = Array.from({ length: Math.ceil((limit * 2) / 20) }, (_, i) => `const v${i} = ${i};`);
+      const code = '```ts\n' + lines.join('\n') + '\n```';
       for (const md of [longReply(10_000), `${word} end`, `before\n\n${code}\n\nafter`]) {
         const parts = h.adapter.render(md);
         expect(parts.length).toBeGreaterThan(1);
@@ -161,7 +164,7 @@ export function fastContract(name: string, make: () => Promise<FastHarness>): vo
       expect(h.adapter.render('hello')).toHaveLength(1);
     });
 
-    const part = (text: string) => ({ text, index: 0, total: 1, idempotencyKey: `fast-${Date.now()}-${Math.random()}` });
+    const part = (text: string) => ({ text, index: 0, total: 1, idempotencyKey: `fast-${randomUUID()}` });
 
     it('maps a 429 to RateLimitedError carrying the platform’s retry-after', async (ctx) => {
       if (!h.refuseNextSend) return ctx.skip();

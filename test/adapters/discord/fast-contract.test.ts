@@ -21,8 +21,8 @@ fastContract('discord', async () => {
   const fake = await new FakeDiscord().start();
   const log = pino({ level: 'silent' });
   const adapter = createDiscordAdapter({
-    token: fake.token, applicationId: IDS.app, publicKey: createSigner().publicKeyHex, apiUrl: fake.apiUrl, gateway: false,
-    maxRateLimitWaitMs: 100, log,
+    token: fake.token, applicationId: IDS.app, publicKey: createSigner().publicKeyHex, apiUrl: fake.apiUrl,
+    gateway: false, maxRateLimitWaitMs: 100, log,
   });
   // The gateway side of the adapter without its lease: each payload goes to the sink of the parse that sent it.
   let current: MemorySink | undefined;
@@ -50,8 +50,12 @@ fastContract('discord', async () => {
       expect: {
         // The documented sample: a guild message that does not mention the bot is not for it.
         'gateway_message_create.json': { kind: 'none' },
-        'gateway_message_create_dm.json': { kind: 'event', conversation: 'dm', text: 'can you summarise this thread for me?' },
-        'gateway_message_create_guild_mention.json': { kind: 'event', conversation: 'group', text: 'what is on the agenda today?', mentionsBot: true },
+        'gateway_message_create_dm.json': {
+          kind: 'event', conversation: 'dm', text: 'can you summarise this thread for me?',
+        },
+        'gateway_message_create_guild_mention.json': {
+          kind: 'event', conversation: 'group', text: 'what is on the agenda today?', mentionsBot: true,
+        },
         'interaction_application_command.json': { kind: 'command', name: 'cardsearch' },
         'interaction_ping.json': { kind: 'none' },
       },
@@ -67,7 +71,8 @@ fastContract('discord', async () => {
         await waitFor(() => handled.has(d.id), `${file} handled`);
       } else {
         const interaction = interactionSchema.parse(json);
-        const invocation = interaction.type === InteractionType.ApplicationCommand ? toInvocation(interaction) : undefined;
+        const isCommand = interaction.type === InteractionType.ApplicationCommand;
+        const invocation = isCommand ? toInvocation(interaction) : undefined;
         if (invocation) await sink.command(invocation);
       }
       return sink.outcome(from);
@@ -76,8 +81,10 @@ fastContract('discord', async () => {
       const channel = String(channels++);
       const path = new RegExp(`/channels/${channel}/messages$`);
       if (how === 'rate_limited') fake.rest.rateLimitOnce(path, retryAfterSeconds);
-      else if (how === 'blocked') fake.rest.script({ method: 'POST', path, status: 403, body: { code: 50007, message: 'Cannot send messages to this user' } });
-      else fake.rest.script({ method: 'POST', path, status: 404, body: { code: 10003, message: 'Unknown Channel' } });
+      else if (how === 'blocked') {
+        const body = { code: 50007, message: 'Cannot send messages to this user' };
+        fake.rest.script({ method: 'POST', path, status: 403, body });
+      } else fake.rest.script({ method: 'POST', path, status: 404, body: { code: 10003, message: 'Unknown Channel' } });
       return { platform: 'discord', tenant: 'dm', channel, kind: 'dm', user: IDS.user };
     },
     close: async () => {

@@ -17,8 +17,8 @@ fastContract('local', async () => {
   // Never connects: posting without `wait` only reaches the sink; reading replies (Redis) is the end-to-end tier's.
   const idle = new Redis({ lazyConnect: true });
   const adapter = createLocalAdapter({
-    redis: idle, streamKey: (c) => `fast:${c}`, notifyChannel: 'fast', connect: () => idle, pollMax: 1, log, apiKey: KEY,
-    waitTimeoutMs: 1000, routes: true,
+    redis: idle, streamKey: (c) => `fast:${c}`, notifyChannel: 'fast', connect: () => idle, pollMax: 1, log,
+    apiKey: KEY, waitTimeoutMs: 1000, routes: true,
   });
   let current: MemorySink | undefined;
   const forward: IngressSink = {
@@ -40,7 +40,8 @@ fastContract('local', async () => {
     parse: async (file, raw, sink) => {
       const from = sink.mark();
       current = sink;
-      const res = await app.inject({ method: 'POST', url: '/local/messages', headers: { 'content-type': 'application/json', 'x-api-key': KEY }, payload: raw });
+      const headers = { 'content-type': 'application/json', 'x-api-key': KEY };
+      const res = await app.inject({ method: 'POST', url: '/local/messages', headers, payload: raw });
       if (res.statusCode >= 300) throw new Error(`${file}: answered ${res.statusCode} ${res.body}`);
       return sink.outcome(from);
     },

@@ -17,7 +17,10 @@ fastContract('slack', async () => {
   // Never connects: a DM send records no thread, and parsing below keeps its threads in memory.
   const idle = new Redis({ lazyConnect: true });
   const log = pino({ level: 'silent' });
-  const adapter = createSlackAdapter({ botToken: 'xoxb-fast', signingSecret: 'fast', apiUrl: fake.apiUrl, botUserId: BOT, redis: idle, keyPrefix: 'fast', log });
+  const adapter = createSlackAdapter({
+    botToken: 'xoxb-fast', signingSecret: 'fast', apiUrl: fake.apiUrl, botUserId: BOT, redis: idle, keyPrefix: 'fast',
+    log,
+  });
   const threads = memoryThreads();
   const context = { botUserId: BOT, allowBots: false, edits: 'ignore', replyInThread: true, threads } as const;
   return {
@@ -26,11 +29,15 @@ fastContract('slack', async () => {
       dir: 'slack',
       expect: {
         'block_actions.json': { kind: 'none' },
-        'event_app_mention_channel.json': { kind: 'event', conversation: 'group', text: 'what is on the agenda today?', mentionsBot: true },
+        'event_app_mention_channel.json': {
+          kind: 'event', conversation: 'group', text: 'what is on the agenda today?', mentionsBot: true,
+        },
         'event_message_file_share.json': { kind: 'event', conversation: 'dm', text: 'here is the report' },
         'event_message_im.json': { kind: 'event', conversation: 'dm', text: 'Hello hello can you hear me?' },
         // A follow-up in the thread the mention above started: answered without a new mention.
-        'event_message_thread_reply.json': { kind: 'event', conversation: 'group', text: 'and the follow-up in the thread', thread: true },
+        'event_message_thread_reply.json': {
+          kind: 'event', conversation: 'group', text: 'and the follow-up in the thread', thread: true,
+        },
         'message_action.json': { kind: 'none' },
         'slash_command.txt': { kind: 'command', name: 'weather' },
         'url_verification.json': { kind: 'none' },
@@ -39,7 +46,8 @@ fastContract('slack', async () => {
     },
     parse: async (file, raw, sink) => {
       const from = sink.mark();
-      const parsed = parseSlackBody(raw, file.endsWith('.txt') ? 'application/x-www-form-urlencoded' : 'application/json');
+      const contentType = file.endsWith('.txt') ? 'application/x-www-form-urlencoded' : 'application/json';
+      const parsed = parseSlackBody(raw, contentType);
       if (!parsed.ok) throw new Error(`${file}: ${parsed.error}`);
       if (parsed.inbound.kind === 'command') {
         // The answer would go to the fixture's real response_url: run only what turns the form into a command.

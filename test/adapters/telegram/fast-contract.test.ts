@@ -9,7 +9,9 @@ let chats = 2_000_000;
 
 fastContract('telegram', async () => {
   const fake = await startFakeBotApi(TOKEN, BOT);
-  const adapter = createTelegramAdapter({ token: TOKEN, apiRoot: fake.url, mode: 'webhook', webhookSecret: 'fast_contract', log: silent });
+  const adapter = createTelegramAdapter({
+    token: TOKEN, apiRoot: fake.url, mode: 'webhook', webhookSecret: 'fast_contract', log: silent,
+  });
   const deps = {
     api: adapter.api,
     options: { edits: 'ignore', allowBots: false, groupCommandsWithoutMention: false } as const,
@@ -24,7 +26,9 @@ fastContract('telegram', async () => {
         'update_callback_query.json': { kind: 'event', conversation: 'dm', text: 'Data from button callback' },
         'update_edited_message.json': { kind: 'none' },
         'update_message_command.json': { kind: 'command', name: 'start' },
-        'update_message_group_mention.json': { kind: 'event', conversation: 'group', text: 'what is on the agenda today?', mentionsBot: true },
+        'update_message_group_mention.json': {
+          kind: 'event', conversation: 'group', text: 'what is on the agenda today?', mentionsBot: true,
+        },
         'update_message_photo.json': { kind: 'event', conversation: 'dm', text: 'what is in this picture?' },
         'update_message_voice.json': { kind: 'event', conversation: 'dm', text: '' },
       },
@@ -37,7 +41,9 @@ fastContract('telegram', async () => {
     refuseNextSend: async (how, retryAfterSeconds) => {
       const chat = String(chats++);
       if (how === 'rate_limited') {
-        fake.failNext('sendMessage', { error_code: 429, description: `Too Many Requests: retry after ${retryAfterSeconds}`, parameters: { retry_after: retryAfterSeconds } }, chat);
+        const description = `Too Many Requests: retry after ${retryAfterSeconds}`;
+        const parameters = { retry_after: retryAfterSeconds };
+        fake.failNext('sendMessage', { error_code: 429, description, parameters }, chat);
       } else if (how === 'blocked') fake.block(chat);
       else fake.failNext('sendMessage', { error_code: 400, description: 'Bad Request: chat not found' }, chat);
       return { platform: 'telegram', tenant: String(BOT.id), channel: chat, kind: 'dm', user: chat };
