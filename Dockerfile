@@ -28,6 +28,8 @@ COPY --chown=node:node migrations ./migrations
 # The web chat's static files (read at start-up; tsc does not copy them into dist).
 COPY --chown=node:node src/api/web ./src/api/web
 COPY --chown=node:node adapters/slack/manifest.yaml ./adapters/slack/manifest.yaml
+# The offline memory embedder's word vectors (~4.5 MB; read from the source tree by the compiled code).
+COPY --chown=node:node src/memory/embed/data ./src/memory/embed/data
 USER node
 EXPOSE 8080
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \

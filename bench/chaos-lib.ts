@@ -73,12 +73,15 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   };
   const started = Date.now();
   const counters = { workerKills: 0, redisRestarts: 0, dbOutages: 0 };
+  // The fault loops restart servers: a run that fails midway must wait for them, or a restart lands after cleanup
+  // and leaves a server behind.
+  let chaosOn = true;
+  const faultLoops: Promise<unknown>[] = [];
   try {
     const gateway = await spawn('gateway');
     const workers = await Promise.all(Array.from({ length: o.workers }, () => spawn('worker')));
 
     // --- faults, on timers during the send window ---
-    let chaosOn = true;
     const faults = (async () => {
       let next = 0;
       while (chaosOn) {
@@ -114,6 +117,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       counters.dbOutages++;
       say('Postgres back');
     })();
+    faultLoops.push(faults, redisFaults, dbFaults);
 
     // --- traffic: signed Slack DM events, retried like Slack retries until acknowledged ---
     const expected = new Map<string, string[]>();
@@ -146,7 +150,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       await sleep(windowMs / perConv);
     }
     chaosOn = false;
-    await Promise.all([faults, redisFaults, dbFaults]);
+    await Promise.all(faultLoops);
     say('all messages acknowledged; waiting for replies');
 
     // --- wait for every message to be answered, then look for duplicates ---
@@ -199,6 +203,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     const idle = inboxes === 0 && counts.every((n) => n === 0) && pending!.n === 0;
     return { messages: total, replies, lost, duplicates, orderViolations, ...counters, idle, seconds: Math.round((Date.now() - started) / 100) / 10 };
   } finally {
+    chaosOn = false;
+    await Promise.allSettled(faultLoops);
     await Promise.all([...procs].map((p) => p.kill('SIGKILL')));
     await slack.close();
     await redis.stop().catch(() => undefined);

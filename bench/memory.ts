@@ -1,7 +1,11 @@
 /**
- * Recall latency of the embedded (Postgres) memory store at 10,000 memories per user.
+ * Recall latency of the embedded (Postgres) memory store at 10,000 memories per user, and recall quality.
  *
- *   npm run bench:memory -- [--memories 10000] [--users 4] [--queries 300] [--dims 256]
+ *   npm run bench:memory -- [--memories 10000] [--users 4] [--queries 300] [--dims 256] [--embedder lexical|wordvec]
+ *   npm run bench:memory -- --quality
+ *
+ * --quality: the labelled set (bench/memory-quality.ts), one JSON line per embedder available:
+ * {"embedder","recallAt5","recallAt10","mrr","supersedeOk","isolationOk","p95Ms","byType"}.
  *
  * Creates a scratch database (TEST_DATABASE_URL's server), bulk-loads synthetic facts per user with the same
  * encodings the store writes, then times `store.search` (query embedding + per-user scan + scoring + text fetch) for
@@ -12,9 +16,12 @@ import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { openDatabase } from '../src/db/client.js';
 import { LexicalEmbedder } from '../src/memory/embed/lexical.js';
+import type { Embedder } from '../src/memory/embed/types.js';
+import { loadShippedWordVectors, WordVectorEmbedder } from '../src/memory/embed/word-vectors.js';
 import { encodeSignature, encodeVector } from '../src/memory/store/codec.js';
 import { PostgresMemoryStore } from '../src/memory/store/postgres.js';
 import { createTestDatabase } from '../test/helpers/services.js';
+import { availableEmbedders, loadLabelledSet, measureQuality } from './memory-quality.js';
 
 const { values } = parseArgs({
   options: {
@@ -22,12 +29,22 @@ const { values } = parseArgs({
     users: { type: 'string', default: '4' },
     queries: { type: 'string', default: '300' },
     dims: { type: 'string', default: '256' },
+    embedder: { type: 'string', default: 'lexical' },
+    quality: { type: 'boolean', default: false },
   },
 });
 const perUser = Number(values.memories);
 const users = Number(values.users);
 const queries = Number(values.queries);
-const embedder = new LexicalEmbedder(Number(values.dims));
+function benchEmbedder(): Embedder {
+  if (values.embedder === 'lexical') return new LexicalEmbedder(Number(values.dims));
+  const vectors = loadShippedWordVectors();
+  if (values.embedder !== 'wordvec' || !vectors) {
+    throw new Error('--embedder: lexical, or wordvec (needs the vector file)');
+  }
+  return new WordVectorEmbedder(vectors);
+}
+const embedder = benchEmbedder();
 
 // Deterministic synthetic facts: "<user>'s <attribute> is <value> <value>" over a few thousand made-up words.
 let seed = 42;
@@ -43,7 +60,24 @@ function pct(xs: number[], p: number): number {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
 }
 
+async function quality(): Promise<void> {
+  const scratch = await createTestDatabase();
+  const database = openDatabase(scratch.url, 4);
+  try {
+    const set = loadLabelledSet();
+    for (const e of availableEmbedders()) {
+      const { misses, ...r } = await measureQuality(database, e, set);
+      for (const m of misses) console.error(`  ${e.model} missed in top 5: ${m}`);
+      console.log(JSON.stringify(r));
+    }
+  } finally {
+    await database.close();
+    await scratch.drop();
+  }
+}
+
 async function main(): Promise<void> {
+  if (values.quality) return quality();
   const scratch = await createTestDatabase();
   const database = openDatabase(scratch.url, 4);
   try {

@@ -19,7 +19,6 @@ import postgres from 'postgres';
 import { pino } from 'pino';
 import { startApp } from '../src/cli/app.js';
 import { startRedisServer } from '../src/cli/dev-services.js';
-import type { ModuleDeps } from '../src/core/module.js';
 import type { ConversationRef } from '../src/core/types.js';
 import { setCheckin } from '../src/scheduler/index.js';
 import { createTestDatabase, testConfig } from '../test/helpers/services.js';
@@ -50,15 +49,11 @@ const log = pino({ level: 'warn' });
 const redisServer = await startRedisServer(dataDir, log);
 const db = await createTestDatabase();
 const probe = new Redis(redisServer.url);
-let deps: ModuleDeps | undefined;
 const config = testConfig({ SCHEDULER_RECONCILE_MS: '3600000', SCHEDULER_CONCURRENCY: '64', RATE_LIMIT_PER_MINUTE: '0' });
 const app = await startApp({
   config, role: 'all', log, databaseUrl: db.url, redisUrl: redisServer.url,
-  extraModules: (d) => {
-    deps = d;
-    return [];
-  },
 });
+const scheduler = app.services.scheduler!;
 const sql = postgres(db.url, { max: 2, onnotice: () => undefined });
 
 try {
@@ -72,7 +67,7 @@ try {
     while (next < bulk) {
       const i = next++;
       const minute = (nowMin + 30 + (i % (24 * 60 - 60))) % (24 * 60);
-      await setCheckin(deps!, { ref: ref(i), enabled: true, pattern: `${i % 60} ${minute % 60} ${Math.floor(minute / 60)} * * *`, timezone: TIMEZONES[i % TIMEZONES.length] });
+      await setCheckin(scheduler, { ref: ref(i), enabled: true, pattern: `${i % 60} ${minute % 60} ${Math.floor(minute / 60)} * * *`, timezone: TIMEZONES[i % TIMEZONES.length] });
       if (i % 10_000 === 0) process.stderr.write(`registered ${i}\n`);
     }
   }));
@@ -85,7 +80,7 @@ try {
       const j = f++;
       const at = new Date(base + (j % SPREAD_S) * 1000);
       slots.push(at.getTime());
-      await setCheckin(deps!, { ref: ref(bulk + j), enabled: true, pattern: `${at.getUTCSeconds()} ${at.getUTCMinutes()} ${at.getUTCHours()} * * *`, timezone: 'UTC' });
+      await setCheckin(scheduler, { ref: ref(bulk + j), enabled: true, pattern: `${at.getUTCSeconds()} ${at.getUTCMinutes()} ${at.getUTCHours()} * * *`, timezone: 'UTC' });
     }
   }));
   const registerSeconds = Math.round((performance.now() - t0) / 10) / 100;

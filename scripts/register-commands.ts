@@ -17,11 +17,12 @@ async function main(): Promise<number> {
     databaseUrl: config.DATABASE_URL ?? 'postgres://127.0.0.1:5432/unused', redisUrl: config.REDIS_URL ?? 'redis://127.0.0.1:6379',
   });
   try {
-    const r = await registerPlatformCommands(config, parts.commands.list(), log);
-    if (r.discord === undefined && r.telegram === undefined) {
+    const r = await registerPlatformCommands(parts.adapters.all(), parts.commands.list(), log);
+    const published = Object.entries(r);
+    if (published.length === 0) {
       console.log('no Discord or Telegram token configured; nothing to register (Slack: see adapters/slack/manifest.yaml)');
     } else {
-      console.log([r.discord !== undefined && `discord: ${r.discord} commands`, r.telegram !== undefined && `telegram: ${r.telegram} commands`].filter(Boolean).join(', '));
+      console.log(published.map(([platform, count]) => `${platform}: ${count} commands`).join(', '));
     }
     return 0;
   } finally {

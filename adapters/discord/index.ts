@@ -12,6 +12,7 @@ import type { ChannelAdapter, ChannelHealth, IngressSink } from '../../src/core/
 import { RedisLease } from '../../src/queue/lease.js';
 import { ThreadTracker } from '../kit/thread-tracker.js';
 import type { ConversationRef, RenderedPart, SendReceipt } from '../../src/core/types.js';
+import { registerDiscordCommands } from './commands.js';
 import { renderDiscord } from './format.js';
 import { DiscordGateway, type GatewayTuning } from './gateway.js';
 import { MessageIngest } from './ingress.js';
@@ -40,6 +41,8 @@ export interface DiscordAdapterOptions {
   redis?: Redis;
   keyPrefix?: string;
   leaseTtlMs?: number;
+  /** Publish slash commands to this guild only (instant updates while developing); omit for global commands. */
+  commandsGuildId?: string;
   /** Slash commands whose answers are public (deferred without the ephemeral flag). */
   publicCommands?: string[];
   /** Let a reply ping the author of the message it replies to. Default false. */
@@ -82,7 +85,7 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): ChannelAda
   return {
     platform: 'discord',
     leaseKey,
-    capabilities: { threads: true, typing: true, ephemeral: true, format: 'markdown' },
+    capabilities: { ephemeral: true },
     limits: { maxMessageChars: DISCORD_MAX_MESSAGE_CHARS, minSendIntervalMs: DISCORD_MIN_SEND_INTERVAL_MS },
 
     registerRoutes(http: FastifyInstance, sink: IngressSink): void {
@@ -155,6 +158,18 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): ChannelAda
       if (!started || !lease || !gateway) return { state: 'down', detail: 'not started' };
       if (!lease.held) return { state: 'standby', detail: 'another process holds the gateway lease' };
       return gateway.health();
+    },
+
+    async publishCommands(commands) {
+      const registered = await registerDiscordCommands({
+        token: options.token, applicationId: options.applicationId,
+        guildId: options.commandsGuildId, apiUrl: options.apiUrl,
+      }, commands.map((c) => ({
+        name: c.name,
+        description: c.description.slice(0, 100),
+        options: [{ type: 3, name: 'args', description: (c.usage ?? 'arguments').slice(0, 100), required: false }],
+      })));
+      return registered.length;
     },
   };
 }

@@ -34,7 +34,7 @@ export function createLocalAdapter(o: LocalAdapterOptions): ChannelAdapter {
   const polls = new LocalPolls(o.notifyChannel, o.pollMax, o.log);
   return {
     platform: 'local',
-    capabilities: { threads: false, typing: false, ephemeral: false, format: 'markdown' },
+    capabilities: { ephemeral: false, refusesAtIngress: true, replaysDeliveries: true },
     limits: LOCAL_LIMITS,
     registerRoutes: o.routes ? (http, sink) => registerLocalRoutes(http, sink, { ...o, polls }) : undefined,
     // Gateways only (start is not called in workers): the subscriber that wakes long-polls.

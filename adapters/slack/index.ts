@@ -121,7 +121,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
 
   return {
     platform: 'slack',
-    capabilities: { threads: true, typing: true, ephemeral: true, format: 'mrkdwn' },
+    capabilities: { ephemeral: true },
     limits: { maxMessageChars: SLACK_MAX_MESSAGE_CHARS, minSendIntervalMs: SLACK_MIN_SEND_INTERVAL_MS },
 
     registerRoutes(http, sink: IngressSink) {

@@ -8,7 +8,7 @@
  * either direction, and we hash the exact bytes we received (a Buffer), not a re-decoded string.
  */
 import { createHmac } from 'node:crypto';
-import { secretsEqual } from '../kit/secret.js';
+import { secretsEqual } from '../../src/core/api-key.js';
 import { SLACK_SIGNATURE_MAX_SKEW_SECONDS } from './limits.js';
 
 export type HeaderBag = Record<string, string | string[] | undefined>;

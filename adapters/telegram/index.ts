@@ -57,7 +57,7 @@ export interface TelegramAdapter extends ChannelAdapter {
   stop(): Promise<void>;
   startTyping(ref: ConversationRef, replyTo?: string): Promise<() => Promise<void>>;
   paceMs(ref: ConversationRef): number;
-  publishCommands(commands: TelegramCommandSpec[]): Promise<void>;
+  publishCommands(commands: TelegramCommandSpec[]): Promise<number>;
   /** The bot's id and username once getMe succeeded. */
   identity(): BotIdentity | undefined;
 }
@@ -123,7 +123,7 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
   return {
     platform: 'telegram',
     api,
-    capabilities: { threads: true, typing: true, ephemeral: false, format: 'markdownv2' },
+    capabilities: { ephemeral: false },
     limits: { maxMessageChars: MAX_MESSAGE_CHARS, minSendIntervalMs: PRIVATE_SEND_INTERVAL_MS },
 
     registerRoutes(http: FastifyInstance, sink: IngressSink): void {
@@ -163,7 +163,10 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
       return poller ? poller.health() : { state: 'connecting' };
     },
 
-    publishCommands: (commands) => publishTelegramCommands(api, commands),
+    async publishCommands(commands) {
+      await publishTelegramCommands(api, commands.map((c) => ({ name: c.name, description: c.description })));
+      return commands.length;
+    },
     identity: () => identity.known,
   };
 }

@@ -8,7 +8,7 @@
  * - Turn hooks (gate.ts): pause, bans, DM policy (open / allowlist / pairing), rate limit, daily budget, loop guard;
  *   per-user token usage after each commit.
  */
-import type { GatewayModule, ModuleDeps } from '../core/module.js';
+import { defineModule, type GatewayModule, type ModuleDeps, type Services } from '../modules/contract.js';
 import { deadLetterCommands } from './commands/deadletters.js';
 import { moderationCommands } from './commands/moderation.js';
 import { operationCommands } from './commands/operations.js';
@@ -28,12 +28,21 @@ export interface AccessModuleOptions {
   ports?: Ports;
 }
 
-export function createAccessModule(deps: ModuleDeps, opts: AccessModuleOptions = {}): GatewayModule {
+/** Requires the memory and scheduler services for its commands' ports; built after them, first in hook order. */
+export const accessModule = defineModule({
+  name: 'access',
+  requires: ['memory', 'scheduler'],
+  create: (deps, services) => createAccessModule(deps, services),
+});
+
+export function createAccessModule(
+  deps: ModuleDeps, services: Pick<Services, 'memory' | 'scheduler'>, opts: AccessModuleOptions = {},
+): GatewayModule {
   const log = deps.log.child({ module: 'access' });
   const db = deps.database.db;
   const keys = accessKeys(deps.config.KEY_PREFIX);
-  const policy = accessPolicy(deps.config);
-  const ports: Ports = opts.ports ?? { memory: memoryPort(deps), ...schedulerPorts(deps) };
+  const policy = accessPolicy(deps.config, deps.adapters);
+  const ports: Ports = opts.ports ?? { memory: memoryPort(services.memory), ...schedulerPorts(services.scheduler) };
 
   deps.commands.setAccess({
     caller: commandCaller(db, policy),

@@ -4,7 +4,8 @@
  */
 import type { Config } from '../config/env.js';
 import type { Role } from '../commands/registry.js';
-import type { Platform } from '../core/types.js';
+import type { AdapterRegistry } from '../core/registry.js';
+import { platformOfKey, type Platform } from '../core/types.js';
 
 export type DmPolicy = 'open' | 'allowlist' | 'pairing';
 
@@ -23,17 +24,24 @@ export interface AccessPolicy {
   dmPolicy(platform: Platform): DmPolicy;
 }
 
-export function accessPolicy(config: Config): AccessPolicy {
+/** `adapters` is read when a policy is asked (modules add their adapters after the access module is built). */
+export function accessPolicy(config: Config, adapters: Pick<AdapterRegistry, 'get'>): AccessPolicy {
   const owners = new Set(config.OWNER_USERS);
   const admins = new Set(config.ADMIN_USERS);
   const overrides: Partial<Record<Platform, DmPolicy | undefined>> = {
     local: config.DM_POLICY_LOCAL, slack: config.DM_POLICY_SLACK, discord: config.DM_POLICY_DISCORD, telegram: config.DM_POLICY_TELEGRAM,
   };
   return {
-    // An API caller's user id is whatever its client sends: nothing it sends may grant a role.
-    configRole: (p) => (p.startsWith('api:') ? undefined : owners.has(p) ? 'owner' : admins.has(p) ? 'admin' : undefined),
-    // The agent API's threads are DMs, but its key is the authorisation: always open.
-    dmPolicy: (platform) => (platform === 'api' ? 'open' : (overrides[platform] ?? config.DM_POLICY)),
+    // On a channel that authorises its callers itself (the agent API) a user id is whatever the client sends:
+    // nothing it sends may grant a role.
+    configRole: (p) => (adapters.get(platformOfKey(p))?.capabilities.authorisesCallers
+      ? undefined
+      : owners.has(p) ? 'owner' : admins.has(p) ? 'admin' : undefined),
+    // A channel that authorises its callers itself (the agent API's threads are DMs, its key is the
+    // authorisation): always open.
+    dmPolicy: (platform) => (adapters.get(platform)?.capabilities.authorisesCallers
+      ? 'open'
+      : (overrides[platform] ?? config.DM_POLICY)),
   };
 }
 

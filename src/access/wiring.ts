@@ -3,12 +3,11 @@
  * commands stay written against our own small interfaces.
  * - scheduler (src/scheduler/index.ts): setCheckin / getCheckin / disableCheckin, scheduleMessage /
  *   listScheduledMessages / removeScheduledMessage.
- * - memory (src/memory/index.ts): listMemories / forgetMemory, looked up at call time because the access module
- *   is built before the memory module (it must run first in hook order). With MEMORY_ENABLED off the port stays
- *   absent and `/memory`, `/forget` answer that memory is not available.
+ * - memory (src/memory/index.ts): listMemories / forgetMemory / shareMemory. With MEMORY_ENABLED off the memory
+ *   service is null, the port stays absent and `/memory`, `/forget` answer that memory is not available.
+ * Both are the services the access module requires (src/access/index.ts), passed in when the app is composed.
  */
-import type { ModuleDeps } from '../core/module.js';
-import { memoryApi } from '../memory/index.js';
+import type { MemoryApi } from '../memory/index.js';
 import {
   describeCadence,
   disableCheckin,
@@ -19,21 +18,18 @@ import {
   setCheckin,
   type Checkin,
   type ScheduledMessage,
+  type SchedulerCtx,
 } from '../scheduler/index.js';
 import type { CheckinPort, CheckinView, MemoryPort, SchedulePort, ScheduledView } from './ports.js';
 
-export function memoryPort(deps: ModuleDeps): MemoryPort | undefined {
-  if (!deps.config.MEMORY_ENABLED) return undefined;
-  const api = () => {
-    const m = memoryApi(deps);
-    if (!m) throw new Error('the memory module is not running in this process');
-    return m;
-  };
+export function memoryPort(memory: MemoryApi | null): MemoryPort | undefined {
+  if (!memory) return undefined;
   return {
     // Facts only: conversation summaries are the bot's notes on a session, not "what it remembers about me".
-    list: async (userKey, visibleIn) => (await api().listMemories(userKey, undefined, { visibleIn })).filter((m) => m.kind === 'fact').map((m) => ({ id: m.id, text: m.text, updatedAt: m.createdAt })),
-    forget: (userKey, id) => api().forgetMemory(userKey, id),
-    share: (userKey, id, shared) => api().shareMemory(userKey, id, shared),
+    list: async (userKey, visibleIn) => (await memory.listMemories(userKey, undefined, { visibleIn }))
+      .filter((m) => m.kind === 'fact').map((m) => ({ id: m.id, text: m.text, updatedAt: m.createdAt })),
+    forget: (userKey, id) => memory.forgetMemory(userKey, id),
+    share: (userKey, id, shared) => memory.shareMemory(userKey, id, shared),
   };
 }
 
@@ -61,25 +57,27 @@ function scheduledView(m: ScheduledMessage): ScheduledView {
   };
 }
 
-export function schedulerPorts(deps: ModuleDeps): { checkins: CheckinPort; schedule: SchedulePort } {
+export function schedulerPorts(scheduler: SchedulerCtx): { checkins: CheckinPort; schedule: SchedulePort } {
   return {
     checkins: {
       async get(ref) {
-        const c = await getCheckin(deps, ref);
+        const c = await getCheckin(scheduler, ref);
         return c ? checkinView(c) : null;
       },
       async set(ref, ownerId, change) {
         // Setting only the timezone (or the announcements opt-in) must not switch a check-in on.
-        const exists = (await getCheckin(deps, ref)) !== null;
+        const exists = (await getCheckin(scheduler, ref)) !== null;
         const enabled = change.enabled ?? (exists ? undefined : false);
-        return checkinView(await setCheckin(deps, { ref, ownerId, ...change, enabled }));
+        return checkinView(await setCheckin(scheduler, { ref, ownerId, ...change, enabled }));
       },
-      disable: (ref) => disableCheckin(deps, ref, 'user'),
+      disable: (ref) => disableCheckin(scheduler, ref, 'user'),
     },
     schedule: {
-      list: async () => (await listScheduledMessages(deps)).map(scheduledView),
-      add: async (a) => scheduledView(await scheduleMessage(deps, { text: a.text, to: a.to, createdBy: a.createdBy, ...a.when })),
-      remove: (id) => removeScheduledMessage(deps, id),
+      list: async () => (await listScheduledMessages(scheduler)).map(scheduledView),
+      add: async (a) => scheduledView(
+        await scheduleMessage(scheduler, { text: a.text, to: a.to, createdBy: a.createdBy, ...a.when }),
+      ),
+      remove: (id) => removeScheduledMessage(scheduler, id),
     },
   };
 }

@@ -8,11 +8,11 @@
  * - test phrases: `[[silent]]` says nothing, `[[fail]]` throws like a provider outage, `[[slow:MS]]` takes MS ms,
  *   `[[long:N]]` answers with about N characters including a fenced code block, `[[instructions]]` answers with
  *   the system instructions it was given (to test what modules add to a turn);
- * - scheduler phrasings: check-ins are silent unless they carry a topic, "remind me <when> to <what>" sets a reminder
- *   (src/scheduler/offline.ts).
+ * - modules' phrasings, first: each module may contribute scripted answers (`offlineTurns`), e.g. the scheduler's
+ *   silent check-ins and "remind me <when> to <what>" (src/scheduler/offline.ts).
  */
 import { Usage, type Model, type ModelRequest, type ModelResponse } from '@openai/agents';
-import { schedulerOfflineTurn } from '../scheduler/offline.js';
+import type { OfflineTurn } from '../core/module.js';
 
 type Item = Record<string, unknown>;
 
@@ -37,6 +37,17 @@ export function longReply(n: number): string {
 }
 
 export class OfflineModel implements Model {
+  constructor(private readonly turns: readonly OfflineTurn[] = []) {}
+
+  /** The first module answer for this turn, if any. */
+  private scripted(userTexts: string[], toolResult: Item | undefined, toolNames: string[]): ReturnType<OfflineTurn> {
+    for (const turn of this.turns) {
+      const answer = turn(userTexts, toolResult, toolNames);
+      if (answer) return answer;
+    }
+    return null;
+  }
+
   async getResponse(request: ModelRequest): Promise<ModelResponse> {
     const items = (typeof request.input === 'string' ? [{ role: 'user', content: request.input }] : request.input) as Item[];
     // Everything after the last assistant message is this turn's input.
@@ -52,8 +63,8 @@ export class OfflineModel implements Model {
     const slow = /\[\[slow:(\d+)\]\]/.exec(joined);
     if (slow) await new Promise((r) => setTimeout(r, Number(slow[1])));
     if (joined.includes('[[fail]]')) throw Object.assign(new Error('offline model: simulated provider failure'), { status: 503 });
-    // Check-ins and reminders (src/scheduler/offline.ts): silent check-ins, "remind me <when> to <what>".
-    const scheduled = schedulerOfflineTurn(userTexts, toolResult, request.tools.map((t) => t.name));
+    // Modules' phrasings (the scheduler's: silent check-ins, "remind me <when> to <what>").
+    const scheduled = this.scripted(userTexts, toolResult, request.tools.map((t) => t.name));
     if (scheduled && 'call' in scheduled) {
       return { usage, output: [{ type: 'function_call', callId: `call_${Date.now()}`, ...scheduled.call, status: 'completed' }] as ModelResponse['output'] };
     }

@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/env.js';
 import { OfflineModel } from './offline-model.js';
 import { baseTools } from './tools.js';
-import type { TurnContext } from '../core/module.js';
+import type { OfflineTurn, TurnContext } from '../core/module.js';
 import type { TurnSession } from './session.js';
 import { safeErr } from '../observability/logger.js';
 
@@ -28,12 +28,15 @@ export interface AgentRuntime {
   run(input: AgentInputItem[], session: TurnSession, context: TurnContext, signal?: AbortSignal): Promise<TurnOutput>;
 }
 
-export function createAgentRuntime(config: Config, log: Logger, extraTools: Tool<TurnContext>[] = []): AgentRuntime {
+/** `offlineTurns`: the modules' scripted answers, used by the offline model only (no API key). */
+export function createAgentRuntime(
+  config: Config, log: Logger, extraTools: Tool<TurnContext>[] = [], offlineTurns: OfflineTurn[] = [],
+): AgentRuntime {
   const offline = config.offlineModel;
   const runner = new Runner({
     tracingDisabled: true,
     modelProvider: offline
-      ? { getModel: () => new OfflineModel() }
+      ? { getModel: () => new OfflineModel(offlineTurns) }
       : new OpenAIProvider({
           apiKey: config.OPENAI_API_KEY,
           baseURL: config.OPENAI_BASE_URL,

@@ -15,7 +15,7 @@ const MAX_PART = 1_000_000;
 export function createApiAdapter(): ChannelAdapter {
   return {
     platform: 'api',
-    capabilities: { threads: true, typing: false, ephemeral: false, format: 'markdown', broadcasts: false },
+    capabilities: { ephemeral: false, broadcasts: false, refusesAtIngress: true, authorisesCallers: true },
     limits: { maxMessageChars: MAX_PART, minSendIntervalMs: 0 },
     render: (markdown) => (markdown.length <= MAX_PART ? [markdown] : splitMessage(markdown, MAX_PART)),
     send: async (_ref, part) => ({ platformMessageId: part.idempotencyKey }),

@@ -11,7 +11,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { and, asc, eq, isNull } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { retrySerializable } from '../db/retry.js';
-import { secretsEqual } from '../../adapters/kit/secret.js';
+import { secretsEqual } from '../core/api-key.js';
 import { apiKeys } from './schema.js';
 
 const KEY_RE = /^gwk_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$/;

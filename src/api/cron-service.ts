@@ -10,10 +10,12 @@ import { Queue, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { CronExpressionParser } from 'cron-parser';
 import { and, eq } from 'drizzle-orm';
 import type { Redis } from 'ioredis';
-import type { ApiContext } from './context.js';
+import type { Logger } from 'pino';
+import type { Db } from '../db/client.js';
 import { ApiError } from './http.js';
 import { CRON_QUEUE, uuid5 } from './ids.js';
-import { prepareRun, type RunCreateBody } from './run-create.js';
+import { prepareRun, type RunCreateBody, type RunCreateDeps } from './run-create.js';
+import type { RunService } from './run-service.js';
 import { apiCrons } from './schema.js';
 import { safeErr } from '../observability/logger.js';
 
@@ -46,10 +48,18 @@ export function toCron(c: CronRow): Record<string, unknown> {
   };
 }
 
+export interface CronServiceDeps extends RunCreateDeps {
+  db: Db;
+  redis: Redis;
+  log: Logger;
+  /** A firing creates its run through the normal run path. */
+  runs: Pick<RunService, 'create'>;
+}
+
 export class CronService {
   private queueInstance: Queue<FireJob> | undefined;
 
-  constructor(private readonly ctx: ApiContext, private readonly bullPrefix: string) {}
+  constructor(private readonly ctx: CronServiceDeps, private readonly bullPrefix: string) {}
 
   private get queue(): Queue<FireJob> {
     this.queueInstance ??= new Queue<FireJob>(CRON_QUEUE, { connection: this.ctx.redis as ConnectionOptions, prefix: this.bullPrefix });

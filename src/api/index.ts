@@ -8,7 +8,7 @@
  * Roles: gateways serve the routes and wake waiting requests (run-done pub/sub); workers finalize runs, fire
  * crons and sweep for runs a crash left behind.
  */
-import type { GatewayModule, ModuleDeps } from '../core/module.js';
+import { defineModule, type GatewayModule, type ModuleDeps } from '../modules/contract.js';
 import { createApiAdapter } from './adapter.js';
 import { assistantOperations } from './assistants.js';
 import type { ApiContext } from './context.js';
@@ -37,7 +37,9 @@ export function apiOperations(ctx: ApiContext): Operation[] {
   ];
 }
 
-export function createApiModule(deps: ModuleDeps): GatewayModule {
+export const apiModule = defineModule({ name: 'api', create: createApiModule });
+
+function createApiModule(deps: ModuleDeps): GatewayModule {
   const { config } = deps;
   const log = deps.log.child({ module: 'api' });
   if (!config.API_ENABLED) return { name: 'api' };
@@ -45,11 +47,15 @@ export function createApiModule(deps: ModuleDeps): GatewayModule {
     log.warn('OWNER_USERS / ADMIN_USERS name api: users; ignored, API callers never hold a role (their user ids are client-chosen)');
   }
   const keys = apiKeys(config.KEY_PREFIX);
-  const ctx = { config, db: deps.database.db, redis: deps.redis, log, keys, waiters: new RunWaiters(keys.runDone, log) } as ApiContext;
-  ctx.runs = new RunService({
-    db: ctx.db, redis: deps.redis, sink: deps.sink, keys, log, removeSchedulers: (keyId, ids) => ctx.crons.removeSchedulers(keyId, ids),
+  const { redis } = deps;
+  const db = deps.database.db;
+  // Runs and crons refer to each other (deleting a thread removes its crons, a firing cron creates a run); the
+  // closure reads `crons` only when a thread is deleted, long after both exist.
+  const runs: RunService = new RunService({
+    db, redis, sink: deps.sink, keys, log, removeSchedulers: (keyId, ids) => crons.removeSchedulers(keyId, ids),
   });
-  ctx.crons = new CronService(ctx, deps.keys.bullPrefix);
+  const crons = new CronService({ config, db, redis, log, runs }, deps.keys.bullPrefix);
+  const ctx: ApiContext = { config, db, redis, log, keys, runs, crons, waiters: new RunWaiters(keys.runDone, log) };
   const webChat = config.WEB_CHAT ?? !config.isProduction;
 
   return {

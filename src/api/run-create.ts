@@ -5,7 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import type { ApiContext } from './context.js';
+import type { Config } from '../config/env.js';
+import type { Db } from '../db/client.js';
 import { ApiError, type Caller } from './http.js';
 import { ASSISTANT_ID, isOurAssistant } from './ids.js';
 import { parseRunInput } from './messages.js';
@@ -81,8 +82,14 @@ export interface PreparedRun {
  * Validates the body and resolves the thread: an existing one (or created with if_not_exists=create), or for
  * `threadId === null` a new temporary thread (stateless run).
  */
+/** What creating a run reads (a narrow view of the api module's context, which cron firings share). */
+export interface RunCreateDeps {
+  config: Pick<Config, 'MAX_INPUT_CHARS'>;
+  db: Db;
+}
+
 export async function prepareRun(
-  ctx: ApiContext, caller: Caller, threadId: string | null, b: RunCreateBody,
+  ctx: RunCreateDeps, caller: Caller, threadId: string | null, b: RunCreateBody,
   opts: { runId?: string; statelessThreadId?: string } = {},
 ): Promise<PreparedRun> {
   const runId = opts.runId ?? randomUUID();
@@ -145,6 +152,8 @@ export function toRun(r: RunRow): Record<string, unknown> {
   };
 }
 
-export function runLocation(ctx: ApiContext, r: { threadId: string; runId: string }): string {
+export function runLocation(
+  ctx: { config: Pick<Config, 'API_PREFIX'> }, r: { threadId: string; runId: string },
+): string {
   return `${ctx.config.API_PREFIX}/threads/${r.threadId}/runs/${r.runId}`;
 }

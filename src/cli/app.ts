@@ -5,12 +5,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { createLocalAdapter } from '../../adapters/local/index.js';
 import { withCircuitBreaker } from '../agent/breaker.js';
 import { createAgentRuntime } from '../agent/runtime.js';
 import { CommandRegistry } from '../commands/registry.js';
 import type { IngressSink } from '../core/adapter.js';
-import type { GatewayModule, ModuleDeps } from '../core/module.js';
 import { AdapterRegistry } from '../core/registry.js';
 import type { Config } from '../config/env.js';
 import { openDatabase, type Database } from '../db/client.js';
@@ -19,14 +17,14 @@ import { buildServer } from '../ingress/server.js';
 import { mountBullBoard } from '../observability/bull-board.js';
 import { inboundEvents } from '../observability/metrics.js';
 import { sampleQueues } from '../observability/queue-metrics.js';
-import { DeliveryWaiters } from '../outbound/notifications.js';
 import { Inbox } from '../queue/inbox.js';
 import { keys as makeKeys, type Keys } from '../queue/keys.js';
 import { Queues } from '../queue/queues.js';
 import { checkEvictionPolicy, createRedis } from '../queue/redis.js';
 import { startWorker, type RunningWorker } from '../worker/index.js';
-import { buildPlatformAdapters } from './channels.js';
-import { buildModules } from './modules.js';
+import { checkModules, composeModules } from '../modules/compose.js';
+import type { GatewayModule, ModuleDefinition, ModuleDeps, Services } from '../modules/contract.js';
+import { builtInModules } from './modules.js';
 import { registerPlatformCommands } from './register-commands.js';
 import { safeErr } from '../observability/logger.js';
 
@@ -45,14 +43,16 @@ export interface AppOptions {
   sweepEveryMs?: number;
   /** Development only: an API key the web chat page is handed, so it works without creating one. */
   devApiKey?: string;
-  /** Extra capability modules (tests): composed exactly like the built-in ones, adapters included. */
-  extraModules?: (deps: ModuleDeps) => GatewayModule[];
+  /** Extra capability modules (tests): composed exactly like the built-in ones, after them in hook order. */
+  extraModules?: readonly ModuleDefinition[];
 }
 
 export interface App {
   server: FastifyInstance;
   url: string;
   adapters: AdapterRegistry;
+  /** What the modules provide each other (tests reach a module's functions through them). */
+  services: Partial<Services>;
   worker?: RunningWorker;
   stop(): Promise<void>;
 }
@@ -67,10 +67,10 @@ export interface Composition {
   queues: Queues;
   inbox: Inbox;
   commands: CommandRegistry;
-  waiters?: DeliveryWaiters;
   adapters: AdapterRegistry;
   sink: IngressSink;
   modules: GatewayModule[];
+  services: Partial<Services>;
   /** Closes what composing opened (for callers that only needed the parts, like command registration). */
   close(): Promise<void>;
 }
@@ -81,6 +81,8 @@ export interface Composition {
  */
 export function composeApp(o: AppOptions): Composition {
   const { config, log } = o;
+  const definitions = [...builtInModules, ...(o.extraModules ?? [])];
+  checkModules(definitions); // a missing or circular requirement fails before anything is opened
   const k = makeKeys(config.KEY_PREFIX);
   const gateway = o.role !== 'worker';
   const worker = o.role !== 'gateway';
@@ -96,20 +98,12 @@ export function composeApp(o: AppOptions): Composition {
   const queues = new Queues(redis, k);
   const inbox = new Inbox(redis, k, config.DEDUPE_TTL_SECONDS);
   const commands = new CommandRegistry();
-  const waiters = gateway ? new DeliveryWaiters(k.delivered, log) : undefined;
-
+  // Filled from the modules' adapters below; the sink and the modules read it at call time, not while composing.
   const adapters = new AdapterRegistry();
-  if (config.localChannelEnabled) {
-    adapters.add(createLocalAdapter({
-      redis, streamKey: k.localOut, waiters, apiKey: config.LOCAL_API_KEY, waitTimeoutMs: config.LOCAL_WAIT_TIMEOUT_MS, routes: gateway,
-      notifyChannel: k.localSent, connect, pollMax: config.LOCAL_POLL_MAX, log,
-    }));
-  }
-  for (const a of buildPlatformAdapters(config, { redis, keyPrefix: config.KEY_PREFIX, log })) adapters.add(a);
 
   // Every role has a sink: workers use it for synthetic events (check-ins, reminders, API runs).
   const sink = createIngressSink({
-    inbox, queues, redis, keys: k, commands, log, maxInputChars: config.MAX_INPUT_CHARS,
+    inbox, queues, redis, keys: k, commands, adapters, log, maxInputChars: config.MAX_INPUT_CHARS,
     maxAttachments: config.MAX_ATTACHMENTS, maxAttachmentBytes: config.MAX_ATTACHMENT_BYTES, claimTtlSeconds: config.DEDUPE_TTL_SECONDS,
     onSubmit: (platform, outcome) => inboundEvents.inc({ platform, outcome }),
   });
@@ -117,17 +111,24 @@ export function composeApp(o: AppOptions): Composition {
     config, log, database, redis, connect, keys: k, queues, inbox, adapters, commands, sink, role: { gateway, worker },
     devApiKey: config.isProduction ? undefined : o.devApiKey,
   };
-  const modules = [...buildModules(moduleDeps), ...(o.extraModules?.(moduleDeps) ?? [])];
+  const close = async () => {
+    await queues.close();
+    await database.close();
+    for (const c of connections) c.disconnect();
+  };
+  let composed: ReturnType<typeof composeModules>;
+  try {
+    composed = composeModules(definitions, moduleDeps);
+  } catch (err) {
+    void close().catch(() => undefined);
+    throw err;
+  }
+  const { modules, services } = composed;
   for (const m of modules) for (const c of m.commands ?? []) commands.add(c);
-  // Modules get the registry in their deps and read it later (at send time), so adding to it here is in time.
   for (const m of modules) for (const a of m.adapters ?? []) adapters.add(a);
   return {
-    redis, connect, connections, database, keys: k, queues, inbox, commands, waiters, adapters, sink, modules,
-    async close() {
-      await queues.close();
-      await database.close();
-      for (const c of connections) c.disconnect();
-    },
+    redis, connect, connections, database, keys: k, queues, inbox, commands, adapters, sink, modules, services,
+    close,
   };
 }
 
@@ -142,11 +143,12 @@ export async function startApp(o: AppOptions): Promise<App> {
     await c.close();
     throw err;
   }
-  const { redis, connect, database, keys: k, queues, inbox, commands, waiters, adapters, sink, modules } = c;
-  if (waiters) await waiters.start(connect());
+  const { redis, connect, database, keys: k, queues, inbox, commands, adapters, sink, modules } = c;
   if (gateway && config.COMMANDS_REGISTER_ON_START) {
     // In the background: a platform that is slow or down must not hold up (or fail) the start of the others.
-    void registerPlatformCommands(config, commands.list(), log).catch((err: Error) => log.warn({ err: safeErr(err) }, 'command registration failed; run `npm run commands:register` later'));
+    void registerPlatformCommands(adapters.all(), commands.list(), log).catch((err: Error) => {
+      log.warn({ err: safeErr(err) }, 'command registration failed; run `npm run commands:register` later');
+    });
   }
 
   const server = await buildServer({
@@ -171,7 +173,8 @@ export async function startApp(o: AppOptions): Promise<App> {
   let running: RunningWorker | undefined;
   if (worker) {
     const tools = modules.flatMap((m) => m.tools ?? []);
-    const runtime = withCircuitBreaker(createAgentRuntime(config, log, tools), log, {
+    const offlineTurns = modules.flatMap((m) => m.offlineTurns ?? []);
+    const runtime = withCircuitBreaker(createAgentRuntime(config, log, tools, offlineTurns), log, {
       volumeThreshold: config.MODEL_BREAKER_THRESHOLD, resetTimeoutMs: config.MODEL_BREAKER_RESET_MS,
     });
     running = startWorker({
@@ -194,7 +197,7 @@ export async function startApp(o: AppOptions): Promise<App> {
 
   let stopped = false;
   return {
-    server, url, adapters, worker: running,
+    server, url, adapters, services: c.services, worker: running,
     async stop() {
       if (stopped) return;
       stopped = true;
@@ -206,7 +209,6 @@ export async function startApp(o: AppOptions): Promise<App> {
       for (const a of adapters.all()) await a.stop?.().catch((err: Error) => log.warn({ err: safeErr(err) }, 'adapter stop failed'));
       for (const stop of moduleStops) await stop().catch((err: Error) => log.warn({ err: safeErr(err) }, 'module stop failed'));
       await running?.close(config.SHUTDOWN_GRACE_MS);
-      await waiters?.stop();
       await c.close();
     },
   };

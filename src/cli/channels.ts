@@ -1,14 +1,44 @@
 /**
- * Which platform channels this deployment has, from configuration: a channel is on when its token is set.
- * Every process builds them (workers render and send); only gateway processes start their connections.
+ * The channels module: which channels this deployment has, from configuration (the local channel when enabled, a
+ * platform when its token is set), contributed as the module's adapters like any other module's. Every process
+ * builds them (workers render and send); only gateway processes serve their routes, start their connections and
+ * publish their commands. Gateways also run the delivery waiters the local channel's `wait: true` uses.
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { createDiscordAdapter } from '../../adapters/discord/index.js';
+import { createLocalAdapter } from '../../adapters/local/index.js';
 import { createSlackAdapter } from '../../adapters/slack/index.js';
 import { createTelegramAdapter } from '../../adapters/telegram/index.js';
 import type { ChannelAdapter } from '../core/adapter.js';
 import type { Config } from '../config/env.js';
+import { defineModule } from '../modules/contract.js';
+import { DeliveryWaiters } from '../outbound/notifications.js';
+
+export const channelsModule = defineModule({
+  name: 'channels',
+  create(deps) {
+    const { config, log, redis, keys: k } = deps;
+    const waiters = deps.role.gateway ? new DeliveryWaiters(k.delivered, log) : undefined;
+    const adapters: ChannelAdapter[] = [];
+    if (config.localChannelEnabled) {
+      adapters.push(createLocalAdapter({
+        redis, streamKey: k.localOut, waiters, apiKey: config.LOCAL_API_KEY,
+        waitTimeoutMs: config.LOCAL_WAIT_TIMEOUT_MS, routes: deps.role.gateway, notifyChannel: k.localSent,
+        connect: deps.connect, pollMax: config.LOCAL_POLL_MAX, log,
+      }));
+    }
+    adapters.push(...buildPlatformAdapters(config, { redis, keyPrefix: config.KEY_PREFIX, log }));
+    return {
+      name: 'channels',
+      adapters,
+      startGateway: waiters && (async () => {
+        await waiters.start(deps.connect());
+        return () => waiters.stop();
+      }),
+    };
+  },
+});
 
 export interface ChannelDeps {
   redis: Redis;
@@ -45,6 +75,7 @@ export function buildPlatformAdapters(config: Config, deps: ChannelDeps): Channe
       gateway: config.DISCORD_GATEWAY,
       requireMention: config.DISCORD_REQUIRE_MENTION,
       allowBots: config.DISCORD_ALLOW_BOTS,
+      commandsGuildId: config.DISCORD_GUILD_ID,
       publicCommands: config.DISCORD_PUBLIC_COMMANDS?.split(',').map((s) => s.trim()).filter(Boolean),
       leaseTtlMs: config.DISCORD_LEASE_TTL_MS,
       redis: deps.redis,

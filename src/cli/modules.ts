@@ -1,10 +1,14 @@
-/** The capability modules this gateway runs, in hook order (access control first: it may refuse a turn). */
-import { createAccessModule } from '../access/index.js';
-import { createApiModule } from '../api/index.js';
-import type { GatewayModule, ModuleDeps } from '../core/module.js';
-import { createMemoryModule } from '../memory/index.js';
-import { createSchedulerModule } from '../scheduler/index.js';
+/**
+ * The modules this gateway runs, in hook order (access control first: it may refuse a turn). They are built in
+ * dependency order (src/modules/compose.ts): access requires memory and scheduler, so those are built before it.
+ */
+import { accessModule } from '../access/index.js';
+import { apiModule } from '../api/index.js';
+import { memoryModule } from '../memory/index.js';
+import type { ModuleDefinition } from '../modules/contract.js';
+import { schedulerModule } from '../scheduler/index.js';
+import { channelsModule } from './channels.js';
 
-export function buildModules(deps: ModuleDeps): GatewayModule[] {
-  return [createAccessModule(deps), createMemoryModule(deps), createSchedulerModule(deps), createApiModule(deps)];
-}
+export const builtInModules: readonly ModuleDefinition[] = [
+  channelsModule, accessModule, memoryModule, schedulerModule, apiModule,
+];

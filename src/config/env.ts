@@ -103,7 +103,7 @@ export const envSchema = z.object({
   /** Qdrant (production store). Unset: memories live in Postgres / CockroachDB (exact per-user search). */
   QDRANT_URL: z.string().url().optional(),
   QDRANT_API_KEY: z.string().optional(),
-  /** OpenAI embeddings model (same provider settings as the agent); `lexical` forces the offline lexical embedder. */
+  /** OpenAI embeddings model (same provider settings as the agent); `wordvec` / `lexical`: an offline embedder. */
   EMBEDDING_MODEL: z.string().default('text-embedding-3-small'),
   /** Shorter text-embedding-3 vectors (e.g. 256): smaller rows, faster embedded-store scans. Unset: the model's own. */
   EMBEDDING_DIMENSIONS: z.coerce.number().int().min(8).max(8192).optional(),

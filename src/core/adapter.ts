@@ -8,15 +8,35 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { ConversationRef, InboundEvent, Platform, RenderedPart, SendReceipt } from './types.js';
 
+/**
+ * What differs per channel, declared by its adapter and read by the pipeline, so no stage behind the adapters names
+ * a platform. Absent optional fields mean "no".
+ */
 export interface AdapterCapabilities {
-  threads: boolean;
-  typing: boolean;
   /** Replies can be ephemeral (visible only to the invoking user), used for command answers. */
   ephemeral: boolean;
-  /** How `render` formats markdown. */
-  format: 'markdown' | 'mrkdwn' | 'markdownv2' | 'plain';
   /** false: only the conversation's own caller writes into it (the agent API), so `/broadcast` leaves it out. */
   broadcasts?: boolean;
+  /**
+   * Its senders are HTTP clients waiting on the request (the local channel, the agent API): input over the limit
+   * is refused at ingress with a 413 they can read. A chat platform's user cannot see a 413: there the message
+   * goes on without its text and the turn answers with a polite refusal.
+   */
+  refusesAtIngress?: boolean;
+  /** A delivery is kept an hour by the ids of the messages it answers, for a client retrying `wait: true`. */
+  replaysDeliveries?: boolean;
+  /**
+   * The channel authorises its callers itself (the agent API's key): the DM policy does not apply, and the user
+   * ids its clients choose never hold a role from OWNER_USERS / ADMIN_USERS.
+   */
+  authorisesCallers?: boolean;
+}
+
+/** A command as a platform's own command menu lists it (Discord application commands, Telegram's "/" menu). */
+export interface PublishedCommand {
+  name: string;
+  description: string;
+  usage?: string;
 }
 
 export interface AdapterLimits {
@@ -94,4 +114,9 @@ export interface ChannelAdapter {
   /** Show that the bot is working; the returned function removes the sign. Best effort, never throws. */
   startTyping?(ref: ConversationRef, replyTo?: string): Promise<() => Promise<void>>;
   health(): ChannelHealth;
+  /**
+   * Publish the gateway's commands to a platform that keeps a list of its own (replacing the whole list, so
+   * running it from every replica, or again, is harmless). Returns how many the platform now lists.
+   */
+  publishCommands?(commands: PublishedCommand[]): Promise<number>;
 }

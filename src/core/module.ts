@@ -1,20 +1,7 @@
 /**
- * Capabilities beyond the spine (long-term memory, check-ins and reminders, commands and access control, the
- * agent API) plug in as modules, so the pipeline stays one path and no capability edits another's files.
- * A module can add agent tools, turn hooks, commands, channel adapters, HTTP routes and background work of its own.
+ * What the pipeline tells the modules about a turn, and what their turn hooks may answer. The module contract
+ * itself (deps, what a module contributes, provides and requires) is in src/modules/contract.ts.
  */
-import type { Tool } from '@openai/agents';
-import type { FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
-import type { Logger } from 'pino';
-import type { CommandDef, CommandRegistry } from '../commands/registry.js';
-import type { Config } from '../config/env.js';
-import type { Database } from '../db/client.js';
-import type { Inbox } from '../queue/inbox.js';
-import type { Keys } from '../queue/keys.js';
-import type { Queues } from '../queue/queues.js';
-import type { ChannelAdapter, ChannelHealth, IngressSink } from './adapter.js';
-import type { AdapterRegistry } from './registry.js';
 import type { ConversationRef, InboundEvent } from './types.js';
 
 /** What the agent's tools and the turn hooks know about the turn being run. */
@@ -63,40 +50,12 @@ export interface TurnHooks {
   afterCommit?(ctx: TurnContext, outcome: TurnOutcome): Promise<void>;
 }
 
-export interface ModuleDeps {
-  config: Config;
-  log: Logger;
-  database: Database;
-  redis: Redis;
-  /** A new Redis connection (BullMQ workers need their own). */
-  connect(): Redis;
-  keys: Keys;
-  queues: Queues;
-  inbox: Inbox;
-  adapters: AdapterRegistry;
-  commands: CommandRegistry;
-  /** Enqueue an event as if a platform had sent it (synthetic check-ins, reminders, API runs). */
-  sink: IngressSink;
-  role: { gateway: boolean; worker: boolean };
-  /** Development only: the web chat's ready-made API key (see src/api/dev-key.ts). */
-  devApiKey?: string;
-}
-
-export interface GatewayModule {
-  name: string;
-  tools?: Tool<TurnContext>[];
-  hooks?: TurnHooks;
-  commands?: CommandDef[];
-  /**
-   * Channel adapters the module brings (the agent API's `api` platform), registered with the platform adapters in
-   * every role: workers deliver through them, gateways serve their routes and start them.
-   */
-  adapters?: ChannelAdapter[];
-  /** HTTP routes, registered in gateway processes (JSON bodies parsed normally). */
-  routes?(app: FastifyInstance): Promise<void> | void;
-  /** Background work in worker processes (own BullMQ workers, reconcilers). Returns its stop function. */
-  startWorker?(): Promise<() => Promise<void>>;
-  /** Background work in gateway processes. Returns its stop function. */
-  startGateway?(): Promise<() => Promise<void>>;
-  health?(): Record<string, ChannelHealth>;
-}
+/**
+ * A module's scripted answer for the offline model (no API key: development and tests), so its own phrasings
+ * ("remind me ... to ...") work end to end without a real model. `null`: not this module's turn.
+ */
+export type OfflineTurn = (
+  userTexts: string[],
+  toolResult: Record<string, unknown> | undefined,
+  toolNames: string[],
+) => { text: string } | { call: { name: string; arguments: string } } | null;

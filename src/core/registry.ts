@@ -1,6 +1,6 @@
 /** The adapters this process has, by platform. Workers use them to render, send and show typing. */
 import type { ChannelAdapter } from './adapter.js';
-import type { Platform } from './types.js';
+import { platformOfKey, type Platform } from './types.js';
 
 export class AdapterRegistry {
   private readonly byPlatform = new Map<Platform, ChannelAdapter>();
@@ -16,6 +16,11 @@ export class AdapterRegistry {
 
   get(platform: Platform): ChannelAdapter | undefined {
     return this.byPlatform.get(platform);
+  }
+
+  /** The adapter of a conversation, by its key. */
+  forConversation(conversationKey: string): ChannelAdapter | undefined {
+    return this.get(platformOfKey(conversationKey));
   }
 
   all(): ChannelAdapter[] {

@@ -89,6 +89,11 @@ export interface SendReceipt {
  * - channel or group:     platform:tenant:channel
  * - thread / forum topic: platform:tenant:channel:thread
  */
+/** The platform of a conversation key or a principal (`platform:userId`): its first segment. */
+export function platformOfKey(key: string): Platform {
+  return key.slice(0, key.indexOf(':')) as Platform;
+}
+
 export function conversationKey(ref: ConversationRef): string {
   if (ref.kind === 'dm') return `${ref.platform}:${ref.tenant}:dm:${ref.user ?? ref.channel}`;
   return ref.thread ? `${ref.platform}:${ref.tenant}:${ref.channel}:${ref.thread}` : `${ref.platform}:${ref.tenant}:${ref.channel}`;

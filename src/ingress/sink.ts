@@ -7,6 +7,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { CommandRegistry } from '../commands/registry.js';
 import type { IngressSink } from '../core/adapter.js';
+import type { AdapterRegistry } from '../core/registry.js';
 import { IngressError } from '../core/errors.js';
 import { conversationKey, inboundEventSchema } from '../core/types.js';
 import { correlationId } from '../observability/logger.js';
@@ -22,6 +23,8 @@ export interface SinkOptions {
   redis: Redis;
   keys: Keys;
   commands: CommandRegistry;
+  /** Read at submit time for what differs per channel (adapters that modules add later count too). */
+  adapters: Pick<AdapterRegistry, 'get'>;
   log: Logger;
   maxInputChars: number;
   /** Most attachments kept per event, and their total metadata size in bytes (the rest are dropped). */
@@ -48,7 +51,7 @@ export function createIngressSink(o: SinkOptions): IngressSink {
         o.onSubmit?.(event.platform, 'refused');
         // HTTP clients (the local channel, the agent API) read a 413. A chat platform cannot show one to its user,
         // so the message goes on without its text and the turn answers with a polite refusal (src/access/gate.ts).
-        if (event.platform === 'local' || event.platform === 'api') {
+        if (o.adapters.get(event.platform)?.capabilities.refusesAtIngress) {
           throw new IngressError(413, `message too long: ${chars} characters, the limit is ${o.maxInputChars}`);
         }
         event = { ...event, text: '', attachments: [], tooLongChars: chars };

@@ -1,10 +1,13 @@
 /**
  * Applies extracted operations to what is stored: add new facts, supersede changed ones (newest wins; the old one
- * is retired and never recalled again), delete what the user retracted. Safe to run twice over the same lines (a
- * retried job): a fact whose text is already stored is skipped.
+ * is retired and never recalled again), delete what the user retracted. "Changed" is decided by meaning, not by
+ * similarity: a fact that fills the same slot as a known one (extract/slot.ts: its subject, or its wording's
+ * "the user's X is", "works at", "lives in") replaces it, whichever extractor and embedder produced them. Safe to
+ * run twice over the same lines (a retried job): a fact whose text is already stored is skipped.
  */
 import { tokenize } from './embed/tokenize.js';
-import { subjectKey, type MemoryOp } from './extract/types.js';
+import { slotOfSubject, slotOfText, slotsOf } from './extract/slot.js';
+import type { MemoryOp } from './extract/types.js';
 import type { Memory, MemoryStore } from './types.js';
 
 export interface ConsolidateResult {
@@ -42,8 +45,9 @@ export async function consolidate(
   const facts = [...known];
   const res: ConsolidateResult = { added: [], superseded: [], deleted: [], deletedAll: false };
   const forgetLocal = (m: Memory) => facts.splice(facts.indexOf(m), 1);
+  const sameSlot = (key: string | null) => (m: Memory) => key !== null && slotsOf(m.subject, m.text).has(key);
   for (const op of ops) {
-    const key = subjectKey(op.subject);
+    const key = slotOfSubject(op.subject) ?? (op.op === 'delete' ? null : slotOfText(op.text));
     const byTarget = op.target ? facts.find((m) => m.id === op.target) : undefined;
     if (op.op === 'delete') {
       if (op.target === 'all') {
@@ -52,7 +56,7 @@ export async function consolidate(
         res.deletedAll = true;
         continue;
       }
-      const victims = byTarget ? [byTarget] : key ? facts.filter((m) => m.subject === key) : [];
+      const victims = byTarget ? [byTarget] : facts.filter(sameSlot(key));
       if (!victims.length) {
         const m = bestMatch(op.text, facts);
         if (m) victims.push(m);
@@ -66,7 +70,7 @@ export async function consolidate(
     const text = op.text.trim();
     if (!text || facts.some((m) => norm(m.text) === norm(text))) continue;
     const input = { text, kind: 'fact' as const, subject: key, source: meta.source ?? null, createdAt: meta.at, scope: meta.scope ?? null, shared: meta.shared ?? false };
-    const old = byTarget ?? (key ? facts.find((m) => m.subject === key) : undefined);
+    const old = byTarget ?? facts.find(sameSlot(key)) ?? facts.find(sameSlot(slotOfText(text)));
     if (old) {
       const now = await store.supersede(userKey, old.id, input);
       forgetLocal(old);

@@ -8,7 +8,8 @@
  * - worker: the extraction job (jobs/extraction.ts): extract, consolidate, compact.
  */
 import { Worker, type ConnectionOptions } from 'bullmq';
-import type { GatewayModule, ModuleDeps, TurnContext } from '../core/module.js';
+import type { TurnContext } from '../core/module.js';
+import { defineModule, type GatewayModule, type ModuleDeps } from '../modules/contract.js';
 import { createEmbedder } from './embed/index.js';
 import { createModelRunner, ModelExtractor, ModelSummariser } from './extract/model.js';
 import { OfflineExtractor, OfflineSummariser } from './extract/offline.js';
@@ -34,17 +35,15 @@ export interface MemoryApi {
   shareMemory(userKey: string, id: string, shared: boolean): Promise<boolean>;
 }
 
-export type MemoryModule = GatewayModule & MemoryApi;
+declare module '../modules/contract.js' {
+  interface Services {
+    /** null when MEMORY_ENABLED is off: `/memory` and `/forget` then answer that memory is not available. */
+    memory: MemoryApi | null;
+  }
+}
 
 /** Recall must not hold up a reply: past this, the turn runs without memories. */
 const RECALL_TIMEOUT_MS = 3_000;
-
-const services = new WeakMap<object, MemoryApi>();
-
-/** The memory functions of the module built with these deps (the commands module gets the same `deps`). */
-export function memoryApi(deps: Pick<ModuleDeps, 'database'>): MemoryApi | undefined {
-  return services.get(deps.database);
-}
 
 /** The people who spoke in the turn, by user key (their id: a display name is neither unique nor stable). */
 function humansOf(ctx: TurnContext): Set<string> {
@@ -56,9 +55,11 @@ function humansOf(ctx: TurnContext): Set<string> {
   return who;
 }
 
-export function createMemoryModule(deps: ModuleDeps): MemoryModule {
+export const memoryModule = defineModule({ name: 'memory', provides: ['memory'], create: createMemoryModule });
+
+function createMemoryModule(deps: ModuleDeps): GatewayModule {
   const { config } = deps;
-  if (!config.MEMORY_ENABLED) return { name: 'memory', listMemories: async () => [], forgetMemory: async () => 0, shareMemory: async () => false };
+  if (!config.MEMORY_ENABLED) return { name: 'memory', provides: { memory: null } };
   const log = deps.log.child({ module: 'memory' });
   const embedder = createEmbedder(config);
   const store = createStore(config, deps.database, embedder);
@@ -71,12 +72,11 @@ export function createMemoryModule(deps: ModuleDeps): MemoryModule {
     forgetMemory: (userKey, id) => service.forgetMemory(userKey, id),
     shareMemory: (userKey, id, shared) => service.shareMemory(userKey, id, shared),
   };
-  services.set(deps.database, api);
   log.info({ store: store.name, embedder: `${embedder.model}:${embedder.dimensions}` }, 'memory module ready');
 
   return {
     name: 'memory',
-    ...api,
+    provides: { memory: api },
     tools: memoryTools(service),
     hooks: {
       async beforeRun(ctx) {

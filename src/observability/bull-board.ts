@@ -7,7 +7,7 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
 import type { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
-import { apiKeyMatches } from '../../adapters/local/verify.js';
+import { apiKeyMatches } from '../core/api-key.js';
 
 export const BOARD_PATH = '/admin/queues';
 

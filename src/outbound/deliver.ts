@@ -111,7 +111,7 @@ async function deliverOne(deps: DeliverDeps, o: typeof outbox.$inferSelect, even
     if (status === 'sent') log.info({ parts: parts.length }, 'reply delivered');
     await publishDelivered(deps.redis, deps.deliveredChannel, {
       turnId: o.turnId, conversationKey: o.conversationKey, eventIds, outcome: status === 'sent' ? 'replied' : 'failed', parts,
-    });
+    }, adapter?.capabilities.replaysDeliveries === true);
   };
   if (!adapter) {
     log.error({ platform: ref.platform }, 'no adapter configured for platform; reply dropped');

@@ -16,13 +16,18 @@ export interface Delivered {
   parts: string[];
 }
 
-/** Local-channel deliveries are also kept an hour, so a client retrying `wait: true` with the same id gets them. */
+/**
+ * Deliveries into a channel that replays them (the local channel's `replaysDeliveries`) are also kept an hour, so
+ * a client retrying `wait: true` with the same id gets them.
+ */
 const RECENT_TTL_SECONDS = 3_600;
 export const recentDeliveryKey = (channel: string, eventId: string) => `${channel}:recent:${eventId}`;
 
-export async function publishDelivered(redis: Redis, channel: string, d: Delivered): Promise<void> {
+export async function publishDelivered(
+  redis: Redis, channel: string, d: Delivered, keepRecent: boolean,
+): Promise<void> {
   const json = JSON.stringify(d);
-  if (d.conversationKey.startsWith('local:')) {
+  if (keepRecent) {
     const m = redis.multi();
     for (const id of d.eventIds) m.set(recentDeliveryKey(channel, id), json, 'EX', RECENT_TTL_SECONDS);
     await m.publish(channel, json).exec();
@@ -31,7 +36,7 @@ export async function publishDelivered(redis: Redis, channel: string, d: Deliver
   await redis.publish(channel, json);
 }
 
-/** The delivery of the turn that consumed this (local) event, if it happened within the last hour. */
+/** The delivery of the turn that consumed this event (a channel that replays deliveries), within the last hour. */
 export async function recentDelivery(redis: Redis, channel: string, eventId: string): Promise<Delivered | null> {
   const json = await redis.get(recentDeliveryKey(channel, eventId));
   return json ? (JSON.parse(json) as Delivered) : null;

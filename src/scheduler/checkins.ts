@@ -4,10 +4,9 @@
  * then upserted or removed right away, and if Redis is unreachable the reconciler applies it on its next pass.
  */
 import { eq, sql as dsql } from 'drizzle-orm';
-import type { ModuleDeps } from '../core/module.js';
 import { conversationKey as keyOf, type ConversationRef } from '../core/types.js';
 import { conversations } from '../db/schema.js';
-import { schedulerContext, type SchedulerCtx } from './context.js';
+import type { SchedulerCtx } from './context.js';
 import { checkinId } from './ids.js';
 import { schedulerSpec } from './queue.js';
 import { checkins, type CheckinRow } from './schema.js';
@@ -112,8 +111,7 @@ export async function mirrorCheckin(ctx: SchedulerCtx, row: CheckinRow): Promise
 }
 
 /** Create or change a conversation's check-in (fields not given keep their value; a new one defaults to daily 09:00). */
-export async function setCheckin(deps: ModuleDeps, input: CheckinInput): Promise<Checkin> {
-  const ctx = schedulerContext(deps);
+export async function setCheckin(ctx: SchedulerCtx, input: CheckinInput): Promise<Checkin> {
   const { key, ref } = await resolveConversation(ctx, input);
   const id = checkinId(key);
   const prev = await loadCheckin(ctx, id);
@@ -147,15 +145,14 @@ export async function setCheckin(deps: ModuleDeps, input: CheckinInput): Promise
   return toCheckin(row!);
 }
 
-export async function getCheckin(deps: ModuleDeps, conversation: string | ConversationRef): Promise<Checkin | null> {
-  const ctx = schedulerContext(deps);
+export async function getCheckin(ctx: SchedulerCtx, conversation: string | ConversationRef): Promise<Checkin | null> {
   const row = await loadCheckin(ctx, checkinId(typeof conversation === 'string' ? conversation : keyOf(conversation)));
   return row ? toCheckin(row) : null;
 }
 
 /** Turn a check-in off, recording why ('user', 'admin', or a delivery failure). False if there was none to turn off. */
-export async function disableCheckin(deps: ModuleDeps, conversation: string | ConversationRef, reason = 'user'): Promise<boolean> {
-  return disableCheckinById(schedulerContext(deps), checkinId(typeof conversation === 'string' ? conversation : keyOf(conversation)), reason);
+export async function disableCheckin(ctx: SchedulerCtx, conversation: string | ConversationRef, reason = 'user'): Promise<boolean> {
+  return disableCheckinById(ctx, checkinId(typeof conversation === 'string' ? conversation : keyOf(conversation)), reason);
 }
 
 export async function disableCheckinById(ctx: SchedulerCtx, id: string, reason: string, alsoAnnouncements = false): Promise<boolean> {

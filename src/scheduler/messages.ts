@@ -11,10 +11,9 @@
 import { randomUUID } from 'node:crypto';
 import { and, asc, eq, gt, sql as dsql } from 'drizzle-orm';
 import { DateTime } from 'luxon';
-import type { ModuleDeps } from '../core/module.js';
 import { conversationKey as keyOf, type ConversationRef } from '../core/types.js';
 import { loadCheckin, storedRef } from './checkins.js';
-import { schedulerContext, type SchedulerCtx } from './context.js';
+import type { SchedulerCtx } from './context.js';
 import { announcementText, syntheticEvent } from './events.js';
 import { messageEventId } from './ids.js';
 import { schedulerFires } from './fire-checkin.js';
@@ -81,8 +80,7 @@ export async function mirrorMessage(ctx: SchedulerCtx, row: ScheduledMessageRow)
   }
 }
 
-export async function scheduleMessage(deps: ModuleDeps, input: ScheduleMessageInput): Promise<ScheduledMessage> {
-  const ctx = schedulerContext(deps);
+export async function scheduleMessage(ctx: SchedulerCtx, input: ScheduleMessageInput): Promise<ScheduledMessage> {
   const text = input.text.trim();
   if (!text) throw new Error('the message is empty');
   const timezone = input.timezone ?? ctx.settings.defaultTimezone;
@@ -112,15 +110,13 @@ export async function scheduleMessage(deps: ModuleDeps, input: ScheduleMessageIn
   return toMessage(row!);
 }
 
-export async function listScheduledMessages(deps: ModuleDeps): Promise<ScheduledMessage[]> {
-  const ctx = schedulerContext(deps);
+export async function listScheduledMessages(ctx: SchedulerCtx): Promise<ScheduledMessage[]> {
   const rows = await ctx.db.select().from(scheduledMessages).orderBy(asc(scheduledMessages.createdAt));
   return rows.map((r) => toMessage(r));
 }
 
 /** Delete a scheduled message and its Redis jobs. Fan-out already under way stops at the next recipient. */
-export async function removeScheduledMessage(deps: ModuleDeps, id: string): Promise<boolean> {
-  const ctx = schedulerContext(deps);
+export async function removeScheduledMessage(ctx: SchedulerCtx, id: string): Promise<boolean> {
   const rows = await ctx.db.delete(scheduledMessages).where(eq(scheduledMessages.id, id)).returning({ id: scheduledMessages.id });
   await ctx.queue.removeMessage(id).catch((err: Error) => ctx.log.warn({ message: id, err: safeErr(err) }, 'job removal failed'));
   return rows.length > 0;

@@ -222,7 +222,11 @@ export async function processConversation(deps: TurnDeps, conversationKey: strin
       throw err;
     }
     if (reply !== null) await deps.queues.scheduleDelivery(conversationKey);
-    else await publishDelivered(deps.redis, deps.deliveredChannel, { turnId, conversationKey, eventIds, outcome: 'silent', parts: [] });
+    else {
+      const keepRecent = deps.adapters.forConversation(conversationKey)?.capabilities.replaysDeliveries === true;
+      const silent = { turnId, conversationKey, eventIds, outcome: 'silent', parts: [] };
+      await publishDelivered(deps.redis, deps.deliveredChannel, silent, keepRecent);
+    }
     for (const h of hooks) {
       await h.afterCommit?.(ctx, { outcome, reply, ...usage }).catch((err: Error) => log.warn({ err: safeErr(err) }, 'afterCommit hook failed'));
     }

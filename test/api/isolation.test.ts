@@ -10,16 +10,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RATE_LIMITED_TEXT } from '../../src/access/gate.js';
 import { createApiKey } from '../../src/api/index.js';
 import { apiSenderId } from '../../src/api/ids.js';
-import type { ModuleDeps } from '../../src/core/module.js';
 import { openDatabase } from '../../src/db/client.js';
-import { memoryApi } from '../../src/memory/index.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/services.js';
 import { waitFor } from '../helpers/wait.js';
 import { lastAi, startApiApp, userInput, type ApiTestApp } from './helpers.js';
 
 let app: ApiTestApp;
 let db: TestDatabase;
-let deps: ModuleDeps;
 let a: { id: string; client: Client };
 let b: { id: string; client: Client };
 
@@ -31,10 +28,7 @@ beforeAll(async () => {
   await database.close();
   app = await startApiApp({
     RATE_LIMIT_PER_MINUTE: '1', RATE_LIMIT_BURST: '3', MEMORY_EXTRACT_DELAY_MS: '150', ADMIN_USERS: `api:admin,api:${ka.id}:admin,local:boss`,
-  }, { db, extraModules: (d) => {
-    deps = d;
-    return [];
-  } });
+  }, { db });
   a = { id: ka.id, client: app.client(ka.key) };
   b = { id: kb.id, client: app.client(kb.key) };
 });
@@ -68,7 +62,7 @@ describe('API callers are isolated by key', () => {
 
   it('two keys with the same user_id have separate memories', async () => {
     expect(await ask(a.client, await newThread(a.client), 'mia', 'my favourite colour is teal')).toBe('Echo: my favourite colour is teal');
-    const memories = (keyId: string) => memoryApi(deps)!.listMemories(`api:${keyId}:${apiSenderId(keyId, 'mia')}`);
+    const memories = (keyId: string) => app.services.memory!.listMemories(`api:${keyId}:${apiSenderId(keyId, 'mia')}`);
     await waitFor(async () => (await memories(a.id)).some((m) => m.text.includes('teal')), 'the teal fact of key a', 15_000);
     expect(await ask(a.client, await newThread(a.client), 'mia', 'colour? [[instructions]]')).toContain('teal');
     expect(await ask(b.client, await newThread(b.client), 'mia', 'colour? [[instructions]]')).not.toContain('teal');

@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CommandRegistry } from '../../src/commands/registry.js';
 import type { InboundEvent } from '../../src/core/types.js';
 import { createIngressSink } from '../../src/ingress/sink.js';
+import { AdapterRegistry } from '../../src/core/registry.js';
+import { createLocalAdapter } from '../../adapters/local/index.js';
 import { Inbox } from '../../src/queue/inbox.js';
 import { keys as makeKeys } from '../../src/queue/keys.js';
 import { Queues } from '../../src/queue/queues.js';
@@ -47,8 +49,13 @@ describe('attachment limits at the sink', () => {
     await cleanRedisPrefix(prefix);
   });
 
+  // The local channel's adapter: its senders read a 413 (a declared capability the sink reads).
+  const adapters = () => new AdapterRegistry([createLocalAdapter({
+    redis, streamKey: k.localOut, notifyChannel: k.localSent, connect: () => redis, pollMax: 1,
+    log: pino({ level: 'silent' }), waitTimeoutMs: 1_000, routes: false,
+  })]);
   const sink = (maxAttachmentBytes = 600) => createIngressSink({
-    inbox, queues, redis, keys: k, commands: new CommandRegistry(), log: pino({ level: 'silent' }),
+    inbox, queues, redis, keys: k, commands: new CommandRegistry(), adapters: adapters(), log: pino({ level: 'silent' }),
     maxInputChars: 1_000, maxAttachments: 3, maxAttachmentBytes, claimTtlSeconds: 60,
   });
   const at = new Date().toISOString();

@@ -5,9 +5,8 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ModuleDeps } from '../../src/core/module.js';
-import { memoryApi } from '../../src/memory/index.js';
 import { ExtractionScheduler, QUEUE_MEMORY } from '../../src/memory/jobs/pending.js';
+import { keys } from '../../src/queue/keys.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { cleanRedisPrefix, REDIS_URL, uniqueName } from '../helpers/services.js';
 import { waitFor } from '../helpers/wait.js';
@@ -40,10 +39,9 @@ describe('extraction scheduler', () => {
 
 describe('a burst of 20 messages through the pipeline', () => {
   let app: TestApp;
-  let deps: ModuleDeps;
   beforeAll(async () => {
     // Long enough that every turn of the burst commits before the job fires (turns take milliseconds offline).
-    app = await startTestApp({ env: { MEMORY_EXTRACT_DELAY_MS: '2500' }, extraModules: (d) => ((deps = d), []) });
+    app = await startTestApp({ env: { MEMORY_EXTRACT_DELAY_MS: '2500' } });
   });
   afterAll(async () => app?.close());
 
@@ -51,10 +49,10 @@ describe('a burst of 20 messages through the pipeline', () => {
     const texts = Array.from({ length: 20 }, (_, i) => `my locker ${i} is number ${100 + i}`);
     for (const text of texts) expect((await app.post('/local/messages', { conversation: 'burst', user: 'zoe', text, kind: 'dm' })).status).toBe(202);
     const conn = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
-    const queue = new Queue(QUEUE_MEMORY, { connection: conn, prefix: deps.keys.bullPrefix });
+    const queue = new Queue(QUEUE_MEMORY, { connection: conn, prefix: keys(app.config.KEY_PREFIX).bullPrefix });
     try {
       const facts = await waitFor(async () => {
-        const all = await memoryApi(deps)!.listMemories('local:default:zoe');
+        const all = await app.services.memory!.listMemories('local:default:zoe');
         return all.length === 20 && all;
       }, '20 facts', 15_000);
       expect(facts.map((m) => m.text)).toContain("The user's locker 7 is number 107.");

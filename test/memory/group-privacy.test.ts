@@ -7,25 +7,18 @@
  *   share it with `/memory share <id>`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ModuleDeps } from '../../src/core/module.js';
-import { memoryApi } from '../../src/memory/index.js';
 import { startFakeQdrant, type FakeQdrant } from '../fakes/qdrant/server.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { waitFor } from '../helpers/wait.js';
 
 describe.each(['postgres', 'qdrant'] as const)('group memory privacy (%s store)', (storeName) => {
   let app: TestApp;
-  let deps: ModuleDeps;
   let fake: FakeQdrant | undefined;
 
   beforeAll(async () => {
     if (storeName === 'qdrant') fake = await startFakeQdrant();
     app = await startTestApp({
       env: { MEMORY_EXTRACT_DELAY_MS: '100', ...(fake ? { QDRANT_URL: fake.url } : {}) },
-      extraModules: (d) => {
-        deps = d;
-        return [];
-      },
     });
   });
   afterAll(async () => {
@@ -38,7 +31,7 @@ describe.each(['postgres', 'qdrant'] as const)('group memory privacy (%s store)'
     expect(res.status).toBe(200);
     return (res.body.replies as { text: string }[]).map((r) => r.text).join('\n');
   };
-  const facts = async (user: string) => (await memoryApi(deps)!.listMemories(`local:default:${user}`)).filter((m) => m.kind === 'fact');
+  const facts = async (user: string) => (await app.services.memory!.listMemories(`local:default:${user}`)).filter((m) => m.kind === 'fact');
   const until = (user: string, what: string, ok: (texts: string[]) => boolean) =>
     waitFor(async () => {
       const t = (await facts(user)).map((m) => m.text);

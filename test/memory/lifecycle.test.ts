@@ -8,8 +8,6 @@
  */
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ModuleDeps } from '../../src/core/module.js';
-import { memoryApi } from '../../src/memory/index.js';
 import { startFakeQdrant, type FakeQdrant } from '../fakes/qdrant/server.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { waitFor } from '../helpers/wait.js';
@@ -18,7 +16,6 @@ const DAY = 86_400_000;
 
 describe.each(['postgres', 'qdrant'] as const)('memory lifecycle through the local channel (%s store)', (storeName) => {
   let app: TestApp;
-  let deps: ModuleDeps;
   let fake: FakeQdrant | undefined;
   let sql: postgres.Sql;
 
@@ -26,10 +23,6 @@ describe.each(['postgres', 'qdrant'] as const)('memory lifecycle through the loc
     if (storeName === 'qdrant') fake = await startFakeQdrant();
     app = await startTestApp({
       env: { MEMORY_EXTRACT_DELAY_MS: '150', SESSION_HISTORY_LIMIT: '4', ...(fake ? { QDRANT_URL: fake.url } : {}) },
-      extraModules: (d) => {
-        deps = d;
-        return [];
-      },
     });
     sql = postgres(app.db.url, { max: 1, onnotice: () => undefined });
   });
@@ -48,7 +41,7 @@ describe.each(['postgres', 'qdrant'] as const)('memory lifecycle through the loc
     const res = await app.post('/local/messages', { conversation: user, user, text: '/reset', kind: 'dm' });
     expect(res.status).toBe(200);
   };
-  const facts = async (user: string) => (await memoryApi(deps)!.listMemories(`local:default:${user}`)).filter((m) => m.kind === 'fact').map((m) => m.text);
+  const facts = async (user: string) => (await app.services.memory!.listMemories(`local:default:${user}`)).filter((m) => m.kind === 'fact').map((m) => m.text);
   const until = (user: string, what: string, ok: (texts: string[]) => boolean) =>
     waitFor(async () => {
       const t = await facts(user);
@@ -70,7 +63,7 @@ describe.each(['postgres', 'qdrant'] as const)('memory lifecycle through the loc
     await say('ben', 'ben', 'remember that my sister is called Inês');
     await until('ben', 'the sister fact', (t) => t.includes("The user's sister is called Inês."));
     // "Days later": age the memory (and, on Postgres, the stored rows) by five days; recall weighs recency, not age.
-    const api = memoryApi(deps)!;
+    const api = app.services.memory!;
     const [m] = await api.listMemories('local:default:ben');
     const noted = new Date(Date.now() - 5 * DAY);
     if (storeName === 'postgres') await sql`update memories set created_at = ${noted} where id = ${m!.id}`;
@@ -98,7 +91,7 @@ describe.each(['postgres', 'qdrant'] as const)('memory lifecycle through the loc
     for (const t of texts) void app.post('/local/messages', { conversation: 'eva', user: 'eva', text: t, kind: 'dm' });
     await until('eva', 'the dog fact', (t) => t.includes("The user's dog is called Rex."));
     const summary = await waitFor(async () => {
-      const all = await memoryApi(deps)!.listMemories('local:default:eva');
+      const all = await app.services.memory!.listMemories('local:default:eva');
       return all.find((m) => m.kind === 'summary');
     }, 'the conversation summary', 10_000);
     expect(summary.source).toMatch(/^local:default:dm:eva#[0-9a-f-]{36}$/);

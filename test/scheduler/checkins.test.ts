@@ -25,7 +25,7 @@ describe('check-ins', () => {
   it('fire on time and send exactly one DM', async () => {
     await dm(t.app, 'ann', 'hi');
     const slot = secondFromNow(2_000);
-    const c = await setCheckin(t.deps, { conversationKey: dmKey('ann'), pattern: cronAt(slot), timezone: 'UTC', prompt: 'your plan for today' });
+    const c = await setCheckin(t.ctx, { conversationKey: dmKey('ann'), pattern: cronAt(slot), timezone: 'UTC', prompt: 'your plan for today' });
     expect(c.nextAt?.getTime()).toBe(slot);
     expect(await checkinSchedulers(t.ctx)).toContain(`checkin:${c.id}`);
 
@@ -40,7 +40,7 @@ describe('check-ins', () => {
   it('send nothing when there is nothing to say (no topic: the offline model stays silent)', async () => {
     await dm(t.app, 'bob', 'hi');
     const slot = secondFromNow(1_500);
-    const c = await setCheckin(t.deps, { conversationKey: dmKey('bob'), pattern: cronAt(slot), timezone: 'UTC' });
+    const c = await setCheckin(t.ctx, { conversationKey: dmKey('bob'), pattern: cronAt(slot), timezone: 'UTC' });
     const turns = await until(() => turnsFor(`checkin:${c.id}:`), (r) => r.length > 0, 8_000);
     expect(turns.map((r) => r.outcome)).toEqual(['silent']);
     expect(turns[0]!.event_ids).toEqual([`checkin:${c.id}:${slot}`]);
@@ -51,7 +51,7 @@ describe('check-ins', () => {
   it('say nothing when the model is down: no apology for a check-in nobody asked for', async () => {
     await dm(t.app, 'dee', 'hi');
     const slot = secondFromNow(1_500);
-    const c = await setCheckin(t.deps, { conversationKey: dmKey('dee'), pattern: cronAt(slot), timezone: 'UTC', prompt: 'status [[fail]]' });
+    const c = await setCheckin(t.ctx, { conversationKey: dmKey('dee'), pattern: cronAt(slot), timezone: 'UTC', prompt: 'status [[fail]]' });
     const turns = await until(() => turnsFor(`checkin:${c.id}:`), (r) => r.length > 0, 8_000);
     expect(turns.map((r) => r.outcome)).toEqual(['model_failed']);
     await sleep(500);
@@ -62,7 +62,7 @@ describe('check-ins', () => {
 
   it('respect active hours in the user timezone, across the autumn DST change', async () => {
     await dm(t.app, 'cat', 'hi');
-    const c = await setCheckin(t.deps, {
+    const c = await setCheckin(t.ctx, {
       conversationKey: dmKey('cat'), time: '08:30', timezone: 'America/New_York', activeHours: { from: '08:00', to: '20:00' }, prompt: 'coffee?',
     });
     // 12:30Z is 07:30 EST on 2024-11-03 (after the change): outside. Nothing is submitted.
@@ -78,7 +78,7 @@ describe('check-ins', () => {
   it('after downtime fire one catch-up, never a backlog, and never the same slot twice', async () => {
     await dm(t.app, 'dan', 'hi');
     const hour = (new Date().getUTCHours() + 12) % 24; // the regular slot is far away: a catch-up is allowed
-    const c = await setCheckin(t.deps, { conversationKey: dmKey('dan'), pattern: `0 ${hour} * * *`, timezone: 'UTC', prompt: 'missed you' });
+    const c = await setCheckin(t.ctx, { conversationKey: dmKey('dan'), pattern: `0 ${hour} * * *`, timezone: 'UTC', prompt: 'missed you' });
     const now = Date.now();
     const missed = [now - 3 * 3_600_000, now - 2 * 3_600_000, now - 3_600_000]; // three slots missed while down
     const outcomes = [];
@@ -92,7 +92,7 @@ describe('check-ins', () => {
 
   it('hold the next check-in while the last one is unanswered, and go on once the user writes again', async () => {
     await dm(t.app, 'fay', 'hi');
-    const c = await setCheckin(t.deps, { conversationKey: dmKey('fay'), pattern: '0 0 1 1 *', timezone: 'UTC', prompt: 'how are you?' });
+    const c = await setCheckin(t.ctx, { conversationKey: dmKey('fay'), pattern: '0 0 1 1 *', timezone: 'UTC', prompt: 'how are you?' });
     const day = 86_400_000;
     const base = Date.now();
     expect(await fireCheckin(t.ctx, c.id, base, new Date(base))).toBe('fired');
@@ -107,7 +107,7 @@ describe('check-ins', () => {
 
   it('stop for the day once the token budget is spent', async () => {
     await dm(t.app, 'eve', 'hi');
-    const c = await setCheckin(t.deps, { conversationKey: dmKey('eve'), pattern: '0 0 1 1 *', timezone: 'UTC', tokenBudget: 5, prompt: 'budget test' });
+    const c = await setCheckin(t.ctx, { conversationKey: dmKey('eve'), pattern: '0 0 1 1 *', timezone: 'UTC', tokenBudget: 5, prompt: 'budget test' });
     const now = Date.now();
     expect(await fireCheckin(t.ctx, c.id, now, new Date(now))).toBe('fired');
     const [row] = await until(

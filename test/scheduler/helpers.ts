@@ -1,8 +1,8 @@
-/** Shared set-up for the scheduler tests: the real app, plus the ModuleDeps it gives its modules. */
+/** Shared set-up for the scheduler tests: the real app, plus the scheduler service its modules get. */
 import postgres from 'postgres';
 import type { AppOptions } from '../../src/cli/app.js';
-import type { ModuleDeps } from '../../src/core/module.js';
-import { schedulerContext, type SchedulerCtx } from '../../src/scheduler/context.js';
+import type { ModuleDeps } from '../../src/modules/contract.js';
+import type { SchedulerCtx } from '../../src/scheduler/context.js';
 import { checkinSchedulerId } from '../../src/scheduler/ids.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 
@@ -15,18 +15,11 @@ export interface SchedulerTestApp {
 }
 
 export async function startSchedulerApp(opts: { env?: Record<string, string> } & Partial<AppOptions> = {}): Promise<SchedulerTestApp> {
-  let deps: ModuleDeps | undefined;
-  const app = await startTestApp({
-    ...opts,
-    env: { SCHEDULER_LEASE_TTL_MS: '3000', ...opts.env },
-    extraModules: (d) => {
-      deps = d; // the same object every module got: schedulerContext(deps) is the module's own context
-      return opts.extraModules?.(d) ?? [];
-    },
-  });
+  const app = await startTestApp({ ...opts, env: { SCHEDULER_LEASE_TTL_MS: '3000', ...opts.env } });
+  const ctx = app.services.scheduler!; // the scheduler module's own context, as the access module gets it
   const sql = postgres(app.db.url, { max: 2, onnotice: () => undefined });
   return {
-    app, deps: deps!, ctx: schedulerContext(deps!), sql,
+    app, deps: ctx.deps, ctx, sql,
     async close() {
       await sql.end();
       await app.close();

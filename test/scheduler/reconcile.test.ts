@@ -17,7 +17,7 @@ beforeAll(async () => {
   t = await startSchedulerApp();
   for (const [i, user] of ['ann', 'bob', 'cat', 'dan'].entries()) {
     await dm(t.app, user, 'hi');
-    const c = await setCheckin(t.deps, { conversationKey: dmKey(user), time: `0${i + 6}:00`, timezone: 'Europe/Berlin', enabled: user !== 'dan' });
+    const c = await setCheckin(t.ctx, { conversationKey: dmKey(user), time: `0${i + 6}:00`, timezone: 'Europe/Berlin', enabled: user !== 'dan' });
     if (user !== 'dan') ids.push(`checkin:${c.id}`);
   }
 });
@@ -40,7 +40,7 @@ describe('reconciliation', () => {
     expect(await sorted()).toEqual([]);
     // The holder notices its lease is gone, takes it again, and a fresh lease means a full pass.
     expect(await until(sorted, (s) => s.length === ids.length, 10_000)).toEqual([...ids].sort());
-    const again = await reconcileSchedules(t.deps);
+    const again = await reconcileSchedules(t.ctx);
     expect(again).toMatchObject({ checkins: 3, upserted: 0, removed: 0, complete: true });
     expect(await sorted()).toEqual([...ids].sort());
     expect((await t.ctx.queue.queue.getDelayed()).length).toBe(ids.length); // one next job each, not two
@@ -51,7 +51,7 @@ describe('reconciliation', () => {
     await t.sql`update checkins set pattern = '15 7 * * *' where id = ${first!}`;
     await t.sql`update checkins set enabled = false where id = ${secondId!}`;
     await t.ctx.queue.upsertCheckin('cstray', { pattern: '0 9 * * *', tz: 'UTC' }); // no row at all
-    const report = await reconcileSchedules(t.deps);
+    const report = await reconcileSchedules(t.ctx);
     expect(report).toMatchObject({ upserted: 1, removed: 2 });
     const all = await t.ctx.queue.queue.getJobSchedulers(0, -1, true);
     expect(all.find((s) => s.key === `checkin:${first}`)).toMatchObject({ pattern: '15 7 * * *', tz: 'Europe/Berlin' });

@@ -60,17 +60,17 @@ describe('reminders', () => {
       .hset(q.toKey(jobId), 'finishedOn', String(Date.now()), 'failedReason', 'database unavailable').exec();
     expect((await t.ctx.queue.jobStates([jobId])).get(jobId)).toBe('failed');
 
-    expect((await reconcileSchedules(t.deps)).jobsAdded).toBeGreaterThanOrEqual(1);
+    expect((await reconcileSchedules(t.ctx)).jobsAdded).toBeGreaterThanOrEqual(1);
     const got = await until(() => posted(t.app, 'dm-eve'), (m) => m.some((x) => x.text === '⏰ Reminder: stretch'), 8_000);
     expect(got.filter((m) => m.text.startsWith('⏰'))).toHaveLength(1);
     await sleep(500);
     expect((await reminderRows('eve'))[0]!.status).toBe('delivered');
-    expect((await reconcileSchedules(t.deps)).jobsAdded).toBe(0); // delivered: nothing more to do
+    expect((await reconcileSchedules(t.ctx)).jobsAdded).toBe(0); // delivered: nothing more to do
   });
 
   it('"tomorrow at 9" is read in the user\'s timezone; list and cancel are scoped to the user', async () => {
     await dm(t.app, 'bob', 'hi');
-    await setCheckin(t.deps, { conversationKey: dmKey('bob'), enabled: false, timezone: 'Asia/Tokyo' }); // bob's timezone
+    await setCheckin(t.ctx, { conversationKey: dmKey('bob'), enabled: false, timezone: 'Asia/Tokyo' }); // bob's timezone
     const set = await dm(t.app, 'bob', 'remind me tomorrow at 9 to call Sam');
     expect(set.body.replies[0].text).toMatch(/ 09:00 \(Asia\/Tokyo\): call Sam$/);
     const [r] = await reminderRows('bob');
@@ -92,22 +92,22 @@ describe('reminders', () => {
 describe('scheduled messages', () => {
   it('a one-off message to one conversation arrives once, as written, without the model', async () => {
     await dm(t.app, 'cat', 'hi');
-    const m = await scheduleMessage(t.deps, { text: 'Maintenance tonight at 22:00.', to: { conversationKey: dmKey('cat') }, at: new Date(Date.now() + 800), createdBy: 'admin1' });
+    const m = await scheduleMessage(t.ctx, { text: 'Maintenance tonight at 22:00.', to: { conversationKey: dmKey('cat') }, at: new Date(Date.now() + 800), createdBy: 'admin1' });
     expect(m).toMatchObject({ state: 'scheduled', target: 'conversation' });
     await until(() => posted(t.app, 'dm-cat'), (r) => r.length > 1, 8_000);
     await sleep(800);
     expect((await posted(t.app, 'dm-cat')).map((x) => x.text)).toEqual(['Echo: hi', 'Maintenance tonight at 22:00.']);
     const turns = await t.sql`select outcome, input_tokens from turns where conversation_key = ${dmKey('cat')} order by seq`;
     expect(turns.at(-1)).toMatchObject({ outcome: 'reminder', input_tokens: 0 });
-    expect((await listScheduledMessages(t.deps)).find((x) => x.id === m.id)?.state).toBe('sent');
+    expect((await listScheduledMessages(t.ctx)).find((x) => x.id === m.id)?.state).toBe('sent');
   });
 
   it('to all opted-in users: one job per recipient, paced per platform, nobody else', async () => {
     for (const user of ['u1', 'u2', 'u3', 'u4']) {
       await dm(t.app, user, 'hi');
-      await setCheckin(t.deps, { conversationKey: dmKey(user), enabled: false, announcements: user !== 'u4' });
+      await setCheckin(t.ctx, { conversationKey: dmKey(user), enabled: false, announcements: user !== 'u4' });
     }
-    const m = await scheduleMessage(t.deps, { text: 'New feature: reminders!', to: 'optins', at: new Date(Date.now() + 300) });
+    const m = await scheduleMessage(t.ctx, { text: 'New feature: reminders!', to: 'optins', at: new Date(Date.now() + 300) });
     const arrived: number[] = [];
     for (const user of ['u1', 'u2', 'u3']) {
       const got = await until(() => posted(t.app, `dm-${user}`), (r) => r.length > 1, 8_000);
@@ -118,15 +118,15 @@ describe('scheduled messages', () => {
     expect(Math.max(...arrived) - Math.min(...arrived)).toBeGreaterThanOrEqual(350);
     await sleep(500);
     expect((await posted(t.app, 'dm-u4')).map((x) => x.text)).toEqual(['Echo: hi']);
-    expect(await removeScheduledMessage(t.deps, m.id)).toBe(true);
+    expect(await removeScheduledMessage(t.ctx, m.id)).toBe(true);
   });
 
   it('a recurring message is a job scheduler; removing it removes the scheduler', async () => {
-    const m = await scheduleMessage(t.deps, { text: 'Weekly digest', to: 'optins', pattern: '0 9 * * 1', timezone: 'Europe/Berlin' });
+    const m = await scheduleMessage(t.ctx, { text: 'Weekly digest', to: 'optins', pattern: '0 9 * * 1', timezone: 'Europe/Berlin' });
     expect(m.nextAt!.getTime()).toBeGreaterThan(Date.now());
     const keys = async () => (await t.ctx.queue.queue.getJobSchedulers(0, -1)).map((s) => s.key);
     expect(await keys()).toContain(`msg:${m.id}`);
-    expect(await removeScheduledMessage(t.deps, m.id)).toBe(true);
+    expect(await removeScheduledMessage(t.ctx, m.id)).toBe(true);
     expect(await keys()).not.toContain(`msg:${m.id}`);
   });
 });

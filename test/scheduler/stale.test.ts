@@ -15,7 +15,7 @@ import { checkinSchedulers, startSchedulerApp, type SchedulerTestApp } from './h
 const sends: string[] = [];
 const blockedTelegram: ChannelAdapter = {
   platform: 'telegram',
-  capabilities: { threads: false, typing: false, ephemeral: false, format: 'plain' },
+  capabilities: { ephemeral: false },
   limits: { maxMessageChars: 4096, minSendIntervalMs: 0 },
   render: (markdown) => [markdown],
   async send(ref) {
@@ -30,7 +30,7 @@ const ref: ConversationRef = { platform: 'telegram', tenant: 'bot1', channel: '5
 let t: SchedulerTestApp;
 beforeAll(async () => {
   // Through a module, the same composition path the api module's adapter takes.
-  t = await startSchedulerApp({ extraModules: () => [{ name: 'blocked-telegram', adapters: [blockedTelegram] }] });
+  t = await startSchedulerApp({ extraModules: [{ name: 'blocked-telegram', create: () => ({ name: 'blocked-telegram', adapters: [blockedTelegram] }) }] });
 });
 afterAll(async () => t?.close());
 
@@ -40,7 +40,7 @@ const row = async (id: string) =>
 
 describe('a blocked bot', () => {
   it('disables the check-in with the reason recorded, after one refused send and no retry storm', async () => {
-    const c = await setCheckin(t.deps, { ref, everyMs: 1_000, prompt: 'still there?', announcements: true });
+    const c = await setCheckin(t.ctx, { ref, everyMs: 1_000, prompt: 'still there?', announcements: true });
     const off = await until(() => row(c.id), (r) => !r.enabled, 10_000);
     expect(off.disabled_reason).toMatch(/^blocked: Forbidden: bot was blocked by the user/);
     expect(off.announcements).toBe(false); // no announcements into a closed chat either
@@ -49,11 +49,11 @@ describe('a blocked bot', () => {
     expect(sends).toEqual(['555']);
     const failed = await t.sql`select error from outbox where conversation_key = ${c.conversationKey} and status = 'failed'`;
     expect(failed).toHaveLength(1);
-    expect((await getCheckin(t.deps, ref))?.disabledReason).toMatch(/^blocked:/);
+    expect((await getCheckin(t.ctx, ref))?.disabledReason).toMatch(/^blocked:/);
   });
 
   it('is also caught when the check-in fires, if the live notification was missed', async () => {
-    const c = (await getCheckin(t.deps, ref))!;
+    const c = (await getCheckin(t.ctx, ref))!;
     // As if the failure notification had been lost: the row is on again, the failed reply still the latest.
     await t.sql`update checkins set enabled = true, disabled_reason = null where id = ${c.id}`;
     expect(await fireCheckin(t.ctx, c.id, Date.now())).toBe('unreachable');
@@ -62,7 +62,7 @@ describe('a blocked bot', () => {
   });
 
   it('turning it on again is one more attempt, not a storm', async () => {
-    const c = await setCheckin(t.deps, { ref, enabled: true, everyMs: 60_000 });
+    const c = await setCheckin(t.ctx, { ref, enabled: true, everyMs: 60_000 });
     expect(c.disabledReason).toBeNull();
     expect(await fireCheckin(t.ctx, c.id, Date.now())).toBe('fired');
     await until(() => row(c.id), (r) => !r.enabled, 10_000);

@@ -3,7 +3,8 @@
  * some messages from the run.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { GatewayModule, TurnContext, TurnOutcome } from '../../src/core/module.js';
+import type { TurnContext, TurnOutcome } from '../../src/core/module.js';
+import type { GatewayModule } from '../../src/modules/contract.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 
 let deferring = true;
@@ -34,7 +35,7 @@ const testModule: GatewayModule = {
 
 let app: TestApp;
 beforeAll(async () => {
-  app = await startTestApp({ extraModules: () => [testModule] });
+  app = await startTestApp({ extraModules: [{ name: testModule.name, create: () => testModule }] });
 });
 afterAll(async () => app?.close());
 const say = (conversation: string, text: string, wait = true) => app.post('/local/messages', { conversation, user: 'ann', text, wait });

@@ -18,19 +18,24 @@ function stem(t: string): string {
   return FOLD[t] ?? t;
 }
 
-/** Content tokens of a text, in order (repeats kept: term frequency matters). */
-export function tokenize(text: string): string[] {
+/** Content words of a text, in order, lowercased and accent-folded but not stemmed (word vectors know "dogs"). */
+export function contentWords(text: string): string[] {
   const words = text
     .normalize('NFKD')
     .replace(/\p{M}+/gu, '')
     .toLowerCase()
     .split(/[^\p{L}\p{N}]+/u);
-  const out: string[] = [];
-  for (const w of words) {
-    if (!w || STOP.has(w) || (w.length < 2 && !/\d/.test(w))) continue;
-    out.push(stem(w));
-  }
-  return out;
+  return words.filter((w) => w && !STOP.has(w) && (w.length >= 2 || /\d/.test(w)));
+}
+
+/** Content tokens of a text, in order (repeats kept: term frequency matters). */
+export function tokenize(text: string): string[] {
+  return contentWords(text).map(stem);
+}
+
+/** The token form of one word ("colours" -> "color"), for lookups that fall back to it. */
+export function stemWord(word: string): string {
+  return stem(word);
 }
 
 /** FNV-1a, 32 bit: stable across processes and languages (Qdrant sparse indices are uint32). */

@@ -132,3 +132,12 @@ export function cosine(query: Float32Array, buf: Buffer): number | null {
 export function queryTermIndex(text: string): Map<number, number> {
   return new Map([...new Set(tokenize(text).map((t) => hash32(t)))].map((h, i) => [h, i]));
 }
+
+/**
+ * What a memory is searched by: its text and the slot it fills ("employer", "home"; consolidate.ts), so "who is my
+ * employer?" finds "The user works at Globex." lexically and densely (bench:memory --quality: 0.65 -> 0.75 recall@5
+ * lexical, 0.95 -> 0.96 word vectors). The text alone is what is stored and shown.
+ */
+export function searchableText(m: { text: string; subject?: string | null }): string {
+  return m.subject ? `${m.text} ${m.subject}` : m.text;
+}

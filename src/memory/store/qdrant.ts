@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import type { QdrantClient } from '@qdrant/js-client-rest';
 import { sparseDocument, sparseQuery } from '../embed/tokenize.js';
 import type { Embedder } from '../embed/types.js';
+import { searchableText } from './codec.js';
 import type { ListOptions, Memory, MemoryKind, MemoryStore, NewMemory, ScoredMemory, SearchOptions, VisibilityOptions } from '../types.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -97,13 +98,13 @@ export class QdrantMemoryStore implements MemoryStore {
 
   private async upsert(userKey: string, m: NewMemory): Promise<Memory> {
     await this.ensure();
-    const [v] = await this.embedder.embed([m.text]);
+    const [v] = await this.embedder.embed([searchableText(m)]);
     const id = randomUUID();
     const payload: Payload = {
       user_key: userKey, kind: m.kind ?? 'fact', subject: m.subject ?? null, text: m.text, source: m.source ?? null,
       created_at: (m.createdAt ?? new Date()).toISOString(), active: true, scope: m.scope ?? null, shared: m.shared ?? false,
     };
-    const sparse = sparseDocument(m.text);
+    const sparse = sparseDocument(searchableText(m));
     await this.client.upsert(this.collection, {
       wait: true,
       points: [{ id, vector: { [DENSE]: Array.from(v!), ...(sparse.indices.length ? { [SPARSE]: sparse } : {}) }, payload: { ...payload } }],

@@ -1,4 +1,4 @@
-/** Ranking helpers for the embedded store: top-k selection, BM25 IDF and reciprocal rank fusion. */
+/** Ranking helpers for the embedded store: top-k selection, BM25 IDF and score fusion. */
 
 /** Indices of the k highest scores (descending), skipping NaN; O(n log k)-ish with a small sorted buffer. */
 export function topK(scores: Float64Array, k: number): number[] {
@@ -23,9 +23,30 @@ export function idf(docs: number, df: number): number {
   return Math.log(1 + (docs - df + 0.5) / (df + 0.5));
 }
 
-/** Reciprocal rank fusion (Cormack et al.): each list contributes 1 / (k + rank). */
-export function rrf(lists: number[][], k = 60): Map<number, number> {
-  const fused = new Map<number, number>();
-  for (const list of lists) list.forEach((id, rank) => fused.set(id, (fused.get(id) ?? 0) + 1 / (k + rank + 1)));
-  return fused;
+/**
+ * exp(relevance / SHARPNESS): recall.ts multiplies scores by a recency weight of 0.7..1, so a stale memory loses
+ * only to one within ~0.035 of its relevance. Sentence cosines sit in a narrow band (0.2-0.5), so unsharpened a
+ * month-old "manager" fact lost "who is my boss?" to yesterday's "cat" fact.
+ */
+const SHARPNESS = 0.1;
+
+/**
+ * Score fusion that keeps relevance gaps (RRF flattens them: its 1st and 10th differ by ~13%, less than recency
+ * weighting moves): cosine similarity plus `lexicalWeight` x the BM25 score relative to the best one, sharpened.
+ */
+export function blend(
+  dense: Float64Array,
+  lexical: Float64Array,
+  candidates: number[],
+  lexicalWeight: number,
+): Map<number, number> {
+  let best = 0;
+  for (const i of candidates) if (lexical[i]! > best) best = lexical[i]!;
+  const out = new Map<number, number>();
+  for (const i of candidates) {
+    const d = Number.isNaN(dense[i]!) ? 0 : Math.max(0, dense[i]!);
+    const l = Number.isNaN(lexical[i]!) || best === 0 ? 0 : lexical[i]! / best;
+    out.set(i, Math.exp((d + lexicalWeight * l) / SHARPNESS));
+  }
+  return out;
 }

@@ -1,6 +1,6 @@
-/** The one constant-time comparison every adapter and the agent API's key check use. */
+/** The one constant-time comparison every adapter, the agent API's key check and the queue board use. */
 import { describe, expect, it } from 'vitest';
-import { secretsEqual } from '../../../adapters/kit/secret.js';
+import { secretsEqual } from '../../src/core/api-key.js';
 
 describe('secretsEqual', () => {
   it('accepts the same secret, as string or bytes', () => {
