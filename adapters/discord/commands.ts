@@ -4,7 +4,7 @@
  * free text: its value arrives as `CommandInvocation.args`.
  */
 import { Routes, type APIApplicationCommandOption } from 'discord.js';
-import { createRest } from './rest.js';
+import { createRest } from './client.js';
 
 export interface DiscordCommandSpec {
   name: string;

@@ -5,7 +5,7 @@
  * Splitting into 2,000-character parts is left to the shared, fence-aware splitter.
  */
 import { Lexer, type Token, type Tokens } from 'marked';
-import { renderInChunks, splitMessage, trailingWhitespace } from '../../src/outbound/split.js';
+import { renderInChunks, splitMessage, trailingWhitespace } from '../kit/split.js';
 import { DISCORD_MAX_MESSAGE_CHARS } from './limits.js';
 
 /** Inline tokens -> their visible text (for table cells, where markup inside a code block would show raw). */

@@ -12,6 +12,7 @@ import { Client, Events, GatewayIntentBits, Options, Partials, type ClientOption
 import type { Logger } from 'pino';
 import type { ChannelHealth } from '../../src/core/adapter.js';
 import { safeErr } from '../../src/observability/logger.js';
+import { backoffDelay, jitter } from '../kit/backoff.js';
 
 export const GATEWAY_INTENTS = [
   GatewayIntentBits.Guilds,
@@ -236,12 +237,9 @@ export class DiscordGateway {
     this.retryTimer = setTimeout(() => void this.connect(), delay);
   }
 
-  /** Exponential backoff with "equal jitter": half fixed, half random, so replicas do not retry in lockstep. */
+  /** Exponential backoff, half fixed and half random, so replicas do not retry in lockstep. */
   private backoff(): number {
-    const base = this.opts.retryBaseMs ?? 1000;
-    const max = this.opts.retryMaxMs ?? 60_000;
-    const d = Math.min(max, base * 2 ** this.failures++);
-    return d / 2 + Math.random() * (d / 2);
+    return backoffDelay(++this.failures, { initialMs: this.opts.retryBaseMs ?? 1000, maxMs: this.opts.retryMaxMs ?? 60_000 });
   }
 
   private async destroyClient(): Promise<void> {
@@ -255,8 +253,4 @@ export class DiscordGateway {
       this.opts.log.debug({ err: safeErr(err) }, 'discord client destroy failed');
     }
   }
-}
-
-function jitter(ms: number, spread: number): number {
-  return ms * (1 - spread + Math.random() * 2 * spread);
 }

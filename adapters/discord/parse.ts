@@ -1,5 +1,6 @@
 /**
- * A gateway MESSAGE_CREATE (a discord.js `Message`) -> the normalized `InboundEvent`.
+ * A gateway MESSAGE_CREATE (a discord.js `Message`) -> the normalized `InboundEvent`; an interaction (schema.ts)
+ * -> a `CommandInvocation` in the same conversation.
  *
  * Conversation mapping (the session key follows from it, see `conversationKey`):
  * - DM:              tenant `dm`, channel = DM channel id, user = author id   -> discord:dm:dm:{user}
@@ -9,7 +10,9 @@
  * threads can be found by prefix; sends go to the thread id (a thread is its own channel on Discord).
  */
 import type { Message } from 'discord.js';
+import type { CommandInvocation } from '../../src/core/adapter.js';
 import type { ConversationRef, InboundEvent } from '../../src/core/types.js';
+import type { CommandOption, Interaction } from './schema.js';
 
 export const DM_TENANT = 'dm';
 
@@ -64,5 +67,44 @@ export function toInboundEvent(message: Message, botId: string, mentionsBot: boo
     kind: 'message',
     sentAt: message.createdAt.toISOString(),
     receivedAt: receivedAt.toISOString(),
+  };
+}
+
+const THREAD_TYPES = new Set([10, 11, 12]); // announcement, public, private thread
+
+/** Sub-command (group) names first, then option values, space-separated: "/remind add text:buy milk" -> "add buy milk". */
+export function flattenOptions(options: CommandOption[] | undefined): string {
+  if (!options?.length) return '';
+  return options
+    .map((o) => (o.type === 1 || o.type === 2 ? [o.name, flattenOptions(o.options)].filter(Boolean).join(' ') : o.value === undefined ? '' : String(o.value)))
+    .filter(Boolean)
+    .join(' ')
+    .trim();
+}
+
+/** Same conversation rules as gateway messages (above), so a command lands in the same session. */
+export function interactionConversation(i: Interaction, userId: string, channelId: string): ConversationRef {
+  if (!i.guild_id) return { platform: 'discord', tenant: DM_TENANT, channel: channelId, kind: 'dm', user: userId };
+  if (i.channel && THREAD_TYPES.has(i.channel.type) && i.channel.parent_id) {
+    return { platform: 'discord', tenant: i.guild_id, channel: i.channel.parent_id, thread: channelId, kind: 'group' };
+  }
+  return { platform: 'discord', tenant: i.guild_id, channel: channelId, kind: 'group' };
+}
+
+/** undefined when the payload lacks what a command needs (data, channel, user). */
+export function toInvocation(i: Interaction): CommandInvocation | undefined {
+  const user = i.member?.user ?? i.user;
+  const channelId = i.channel_id ?? i.channel?.id;
+  if (!user || !i.data || !channelId) return undefined;
+  const conversation = interactionConversation(i, user.id, channelId);
+  const name = i.member?.nick ?? user.global_name ?? user.username;
+  return {
+    platform: 'discord',
+    tenant: conversation.tenant,
+    conversation,
+    user: { id: user.id, ...(name ? { name } : {}) },
+    name: i.data.name.toLowerCase(),
+    args: flattenOptions(i.data.options),
+    id: `discord-int:${i.id}`,
   };
 }

@@ -9,7 +9,8 @@ import type { Logger } from 'pino';
 import { PermanentSendError, RateLimitedError } from '../../src/core/errors.js';
 import type { ConversationRef, RenderedPart, SendReceipt } from '../../src/core/types.js';
 import { DISCORD_NONCE_MAX, DISCORD_TYPING_REFRESH_MS } from './limits.js';
-import { describeRestError } from './rest.js';
+import { describeRestError } from './client.js';
+import { keepTyping } from '../kit/typing.js';
 
 /** Where a conversation's messages go: a thread is its own channel on Discord. */
 export function targetChannel(ref: ConversationRef): string {
@@ -72,16 +73,11 @@ export async function sendPart(rest: REST, ref: ConversationRef, part: RenderedP
 /** Typing now and every ~8 s until stopped. Best effort: failures are logged at debug and never thrown. */
 export function startTyping(rest: REST, ref: ConversationRef, log: Logger, intervalMs = DISCORD_TYPING_REFRESH_MS): () => Promise<void> {
   const channel = targetChannel(ref);
-  let stopped = false;
-  const ping = () => {
-    if (stopped) return;
-    rest.post(Routes.channelTyping(channel)).catch((err) => log.debug({ channel, err: describeRestError(err) }, 'discord typing failed'));
-  };
-  ping();
-  const timer = setInterval(ping, intervalMs);
-  timer.unref?.();
-  return async () => {
-    stopped = true;
-    clearInterval(timer);
-  };
+  const show = () =>
+    rest.post(Routes.channelTyping(channel)).then(
+      () => undefined,
+      (err: unknown) => log.debug({ channel, err: describeRestError(err) }, 'discord typing failed'),
+    );
+  // Not awaited: the REST client may queue the call behind a rate limit, and the turn must not wait for it.
+  return keepTyping(show, intervalMs).stop;
 }

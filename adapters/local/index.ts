@@ -5,11 +5,11 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { ChannelAdapter } from '../../src/core/adapter.js';
-import { splitMessage } from '../../src/outbound/split.js';
 import type { DeliveryWaiters } from '../../src/outbound/notifications.js';
+import { renderLocal } from './format.js';
 import { LOCAL_LIMITS } from './limits.js';
-import { LocalPolls } from './poll.js';
-import { registerLocalRoutes } from './routes.js';
+import { LocalPolls } from './long-poll.js';
+import { registerLocalRoutes } from './webhook.js';
 import { sendLocal } from './send.js';
 import { LiveFeed } from '../../src/live/feed.js';
 import { registerLocalStream } from './stream.js';
@@ -58,7 +58,7 @@ export function createLocalAdapter(o: LocalAdapterOptions): ChannelAdapter {
       await live?.stop();
       await polls.stop();
     },
-    render: (markdown) => splitMessage(markdown, LOCAL_LIMITS.maxMessageChars),
+    render: renderLocal,
     send: (ref, part) => sendLocal(o.redis, o.streamKey(ref.channel), o.notifyChannel, part),
     health: () => ({ state: 'up' }),
   };

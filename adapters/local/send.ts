@@ -3,7 +3,7 @@
  * and the terminal client read. The stream id is the receipt. Since we own this "platform", it gets the
  * idempotency aid real platforms lack: a part's key is claimed atomically with the append, so even a crash between
  * send and receipt cannot show a part twice. The append also publishes the stream key (never the text) on
- * `notifyChannel`, which wakes the long-polls waiting on that stream (see poll.ts).
+ * `notifyChannel`, which wakes the long-polls waiting on that stream (see long-poll.ts).
  */
 import type { Redis } from 'ioredis';
 import type { RenderedPart, SendReceipt } from '../../src/core/types.js';

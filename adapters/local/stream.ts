@@ -9,7 +9,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { SseStream } from '../../src/api/sse.js';
 import type { LiveFeed } from '../../src/live/feed.js';
-import { localMessageSchema } from './parse.js';
+import { localMessageSchema } from './schema.js';
 import { apiKeyMatches } from './verify.js';
 
 const query = z.object({

@@ -1,5 +1,5 @@
 /**
- * Slash commands, once verified and routed (http.ts, socket-mode.ts). Slack gives us 3 s to acknowledge and then a
+ * Slash commands, once verified and routed (webhook.ts, socket-mode.ts). Slack gives us 3 s to acknowledge and then a
  * `response_url` valid for 30 minutes / 5 posts, so: claim the trigger id once across replicas, ack 200 with an
  * empty body at once (Slack shows nothing), then run the command and POST the answer to the response_url
  * (ephemeral unless the result says otherwise).
@@ -16,7 +16,7 @@ import type { CommandInvocation, CommandResult, IngressSink } from '../../src/co
 import { renderSlack } from './format.js';
 import { safeErr } from '../../src/observability/logger.js';
 import { SLACK_RESPONSE_URL_MAX_POSTS } from './limits.js';
-import type { SlashCommand } from './schemas.js';
+import type { SlashCommand } from './schema.js';
 
 const FAILED = 'Sorry, that command failed. Please try again in a moment.';
 const UNAVAILABLE = 'Sorry, I cannot take commands right now. Please try again in a moment.';

@@ -1,5 +1,5 @@
 /**
- * Events API: one envelope -> at most one sink.submit. Reached through the dispatcher (dispatch.ts) from the HTTP
+ * Events API: one envelope -> at most one sink.submit. Reached through the dispatcher (ingress.ts) from the HTTP
  * Request URL and from Socket Mode (whose `events_api` payload is the same envelope), so both apply identical rules.
  *
  * Slack wants an answer within 3 s and retries otherwise (X-Slack-Retry-Num). We answer 200 only after
@@ -14,7 +14,7 @@ import type { IngressSink } from '../../src/core/adapter.js';
 import { IngressError } from '../../src/core/errors.js';
 import { parseJson } from '../../src/ingress/json.js';
 import { parseEventCallback, SlackPayloadError, type ParseContext } from './parse.js';
-import { envelopeSchema, eventCallbackSchema, urlVerificationSchema } from './schemas.js';
+import { envelopeSchema, eventCallbackSchema, urlVerificationSchema } from './schema.js';
 
 export interface EnvelopeDeps {
   sink: IngressSink;

@@ -10,7 +10,7 @@
  * Not handled: a literal * _ ~ in plain text can still be read as formatting by Slack (mrkdwn has no escape).
  */
 import { Lexer, type Token, type Tokens } from 'marked';
-import { renderInChunks, splitMessage, trimTrailingNewlines } from '../../src/outbound/split.js';
+import { renderInChunks, splitMessage, trimTrailingNewlines } from '../kit/split.js';
 import { SLACK_MAX_MESSAGE_CHARS } from './limits.js';
 
 const BULLETS = ['•', '◦', '▪'];

@@ -6,12 +6,12 @@
 import type { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
 import type { ChannelAdapter, IngressSink } from '../../src/core/adapter.js';
-import { ThreadTracker } from '../../src/core/thread-tracker.js';
+import { ThreadTracker } from '../kit/thread-tracker.js';
 import { threadKey } from '../../src/queue/keys.js';
-import { SLACK_API_URL, SlackClients, type TokenLookup } from './api.js';
-import type { DispatchDeps } from './dispatch.js';
+import { SLACK_API_URL, SlackClients, type TokenLookup } from './client.js';
+import type { DispatchDeps } from './ingress.js';
 import { renderSlack } from './format.js';
-import { slackRequestHandler } from './http.js';
+import { slackRequestHandler } from './webhook.js';
 import type { BlockActionsHandler } from './interactions.js';
 import { SLACK_MAX_MESSAGE_CHARS, SLACK_MIN_SEND_INTERVAL_MS } from './limits.js';
 import type { EditPolicy, ParseContext } from './parse.js';

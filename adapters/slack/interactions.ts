@@ -14,9 +14,9 @@ import type { Logger } from 'pino';
 import type { IngressSink } from '../../src/core/adapter.js';
 import { postResponse } from './commands.js';
 import { bad, type SlackAck } from './events.js';
-import { blockActionsSchema, interactionSchema, type BlockActions } from './schemas.js';
+import { blockActionsSchema, interactionSchema, type BlockActions } from './schema.js';
 
-export type { BlockActions } from './schemas.js';
+export type { BlockActions } from './schema.js';
 
 export interface BlockActionsContext {
   /** The workspace (team id) and the user who acted. */

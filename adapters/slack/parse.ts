@@ -18,14 +18,14 @@
  *   no `edited` stamp is Slack attaching an unfurl or updating reply counts, not a user edit: dropped either way.
  * - Deletions and other subtypes (joins, topic changes, ...) and other event types: ignored, never an error.
  */
-import type { ThreadTracker } from '../../src/core/thread-tracker.js';
+import type { ThreadMemory } from '../kit/thread-tracker.js';
 import type { ConversationRef, InboundEvent } from '../../src/core/types.js';
 import {
   appMentionEventSchema,
   messageEventSchema,
   type EventCallback,
   type InnerMessage,
-} from './schemas.js';
+} from './schema.js';
 
 export type EditPolicy = 'ignore' | 'new_turn';
 
@@ -36,7 +36,7 @@ export interface ParseContext {
   allowBots: boolean;
   edits: EditPolicy;
   replyInThread: boolean;
-  threads: ThreadTracker;
+  threads: ThreadMemory;
   now?: () => Date;
 }
 

@@ -1,13 +1,13 @@
 /**
  * Outbound: one rendered part -> one chat.postMessage, and the "working on it" reaction.
- * Exactly one Slack call per part, no retries here (see api.ts): the outbound stage retries, paces and records
+ * Exactly one Slack call per part, no retries here (see client.ts): the outbound stage retries, paces and records
  * receipts, which keeps the unavoidable "sent but receipt not stored" window to this one call.
  */
 import type { Logger } from 'pino';
 import { WebAPIPlatformError, type WebClient } from '@slack/web-api';
-import type { ThreadTracker } from '../../src/core/thread-tracker.js';
+import type { ThreadTracker } from '../kit/thread-tracker.js';
 import type { ConversationRef, RenderedPart, SendReceipt } from '../../src/core/types.js';
-import { mapSlackError, type SlackClients } from './api.js';
+import { mapSlackError, type SlackClients } from './client.js';
 import { threadKey } from './parse.js';
 import { safeErr } from '../../src/observability/logger.js';
 

@@ -1,7 +1,7 @@
 /**
  * Socket Mode: Slack pushes the same events, slash commands and interactivity over a WebSocket instead of HTTP (no
  * public URL needed; handy for development and firewalled installs). Each envelope goes through the same dispatcher
- * as the HTTP Request URL (dispatch.ts) and is acknowledged with what HTTP would answer, only after that resolved;
+ * as the HTTP Request URL (ingress.ts) and is acknowledged with what HTTP would answer, only after that resolved;
  * an unacknowledged envelope is redelivered by Slack and deduplicated.
  *
  * @slack/socket-mode is @slack/bolt's dependency, not ours (it is nested under bolt in node_modules), so it is
@@ -13,9 +13,9 @@ import type { SocketModeReceiver } from '@slack/bolt';
 import type { WebClientOptions } from '@slack/web-api';
 import type { Logger } from 'pino';
 import type { ChannelHealth, IngressSink } from '../../src/core/adapter.js';
-import { slackLogger } from './api.js';
+import { slackLogger } from './client.js';
 import { safeErr } from '../../src/observability/logger.js';
-import { dispatchSlack, type DispatchDeps, type SlackInbound } from './dispatch.js';
+import { dispatchSlack, type DispatchDeps, type SlackInbound } from './ingress.js';
 
 type SocketModeClient = SocketModeReceiver['client'];
 type SocketModeClientCtor = new (opts: {

@@ -7,7 +7,8 @@
  * captured request stamped in the future could be replayed for as long as that future lasts. We refuse skew in
  * either direction, and we hash the exact bytes we received (a Buffer), not a re-decoded string.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { secretsEqual } from '../../src/core/api-key.js';
 import { SLACK_SIGNATURE_MAX_SKEW_SECONDS } from './limits.js';
 
 export type HeaderBag = Record<string, string | string[] | undefined>;
@@ -48,7 +49,6 @@ export function verifySlackSignature(opts: {
 
   const expected = Buffer.from(signSlackRequest(opts.signingSecret, ts, opts.rawBody).slice(3), 'hex');
   const given = Buffer.from(m[1]!.toLowerCase(), 'hex');
-  // Both are 32 bytes by construction (the regex pins 64 hex digits), which timingSafeEqual requires.
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: 'signature mismatch' };
+  if (!secretsEqual(given, expected)) return { ok: false, reason: 'signature mismatch' };
   return { ok: true };
 }

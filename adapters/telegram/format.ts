@@ -5,7 +5,7 @@
  * headings as bold, lists as `•` / `1.` lines, tables as a monospaced block, rules as a line of box characters.
  */
 import { Lexer, type Token, type Tokens } from 'marked';
-import { renderInChunks, splitMessage } from '../../src/outbound/split.js';
+import { renderInChunks, splitMessage } from '../kit/split.js';
 import { MAX_MESSAGE_CHARS } from './limits.js';
 import { balanceParts, escapeCode, escapeText, escapeUrl } from './markdownv2.js';
 

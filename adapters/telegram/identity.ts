@@ -4,7 +4,7 @@
  */
 import type { Api } from 'grammy';
 import type { Logger } from 'pino';
-import { backoffDelay, sleep, type Backoff } from './backoff.js';
+import { backoffDelay, sleep, type Backoff } from '../kit/backoff.js';
 import type { BotIdentity } from './parse.js';
 import { safeErr } from '../../src/observability/logger.js';
 

@@ -16,9 +16,9 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { ChannelHealth } from '../../src/core/adapter.js';
 import { IngressError } from '../../src/core/errors.js';
-import { RedisLease } from '../../src/core/lease.js';
+import { RedisLease } from '../../src/queue/lease.js';
 import { platformLeaseKey } from '../../src/queue/keys.js';
-import { backoffDelay, DEFAULT_BACKOFF, sleep, type Backoff } from './backoff.js';
+import { backoffDelay, DEFAULT_BACKOFF, sleep, type Backoff } from '../kit/backoff.js';
 import { ALLOWED_UPDATES } from './limits.js';
 import { safeErr } from '../../src/observability/logger.js';
 

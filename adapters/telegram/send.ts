@@ -13,6 +13,7 @@ import type { ConversationRef, RenderedPart, SendReceipt } from '../../src/core/
 import { TYPING_REFRESH_MS } from './limits.js';
 import { toPlainText } from './markdownv2.js';
 import { safeErr } from '../../src/observability/logger.js';
+import { keepTyping } from '../kit/typing.js';
 
 /** Numeric chat ids as numbers (they fit in 52 bits); `@channelname` stays a string. */
 export function chatIdOf(ref: ConversationRef): number | string {
@@ -79,25 +80,17 @@ export class TelegramSender {
 
   /** `typing` now and every ~4.5 s until stopped. Best effort: errors are logged at debug and never thrown. */
   async startTyping(ref: ConversationRef): Promise<() => Promise<void>> {
-    let stopped = false;
-    let timer: NodeJS.Timeout | undefined;
-    const tick = async () => {
+    const loop = keepTyping(async () => {
       try {
         await this.api.sendChatAction(chatIdOf(ref), 'typing', threadOf(ref));
+        return true;
       } catch (err) {
         this.log().debug({ chat: ref.channel, err: safeErr(err) }, 'telegram typing failed');
         // Blocked, kicked, chat gone: no point in asking again every few seconds.
-        if (mapSendError(err) instanceof PermanentSendError) stopped = true;
+        return !(mapSendError(err) instanceof PermanentSendError);
       }
-      if (!stopped) {
-        timer = setTimeout(() => void tick(), TYPING_REFRESH_MS);
-        timer.unref?.();
-      }
-    };
-    await tick();
-    return async () => {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-    };
+    }, TYPING_REFRESH_MS);
+    await loop.first;
+    return loop.stop;
   }
 }

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { IngressSink } from '../../src/core/adapter.js';
 import { IngressError } from '../../src/core/errors.js';
 import { parseJson } from '../../src/ingress/json.js';
-import type { DispatchResult } from './dispatch.js';
+import type { DispatchResult } from './ingress.js';
 import { ALLOWED_UPDATES } from './limits.js';
 import type { BotIdentity } from './parse.js';
 import { SECRET_HEADER, SECRET_TOKEN_PATTERN, verifySecretToken } from './verify.js';

@@ -7,7 +7,7 @@
  * a crash harmless. No connection, no state: every process can build it.
  */
 import type { ChannelAdapter } from '../core/adapter.js';
-import { splitMessage } from '../outbound/split.js';
+import { splitMessage } from '../../adapters/kit/split.js';
 
 /** Far above any model answer: an API reply is one part, the same text the thread shows. */
 const MAX_PART = 1_000_000;

@@ -7,10 +7,11 @@
  * milliseconds to every API request. Create, list and revoke are plain functions so the admin commands can call
  * them too; `scripts/api-keys.ts` is the CLI.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { and, asc, eq, isNull } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { retrySerializable } from '../db/retry.js';
+import { secretsEqual } from '../core/api-key.js';
 import { apiKeys } from './schema.js';
 
 const KEY_RE = /^gwk_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$/;
@@ -61,5 +62,5 @@ export async function verifyApiKey(db: Db, presented: string | undefined): Promi
   if (!row || row.revokedAt) return null;
   const expected = Buffer.from(row.secretHash, 'hex');
   const given = sha256(m[2]!);
-  return expected.length === given.length && timingSafeEqual(expected, given) ? { id: row.id, name: row.name } : null;
+  return secretsEqual(given, expected) ? { id: row.id, name: row.name } : null;
 }

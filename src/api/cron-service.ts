@@ -17,7 +17,7 @@ import { CRON_QUEUE, uuid5, type ApiKeys } from './ids.js';
 import { prepareRun, type RunCreateBody, type RunCreateDeps } from './run-create.js';
 import type { RunService } from './run-service.js';
 import { apiCrons } from './schema.js';
-import { startLeasedReconciler } from '../core/reconciler.js';
+import { startLeasedReconciler } from '../queue/reconciler.js';
 import { safeErr } from '../observability/logger.js';
 
 export type CronRow = typeof apiCrons.$inferSelect;

@@ -146,7 +146,7 @@ export const localSentMarkKey = (streamKey: string, idempotencyKey: string) => `
 export const recentDeliveryKey = (channel: string, eventId: string) => `${channel}:recent:${eventId}`;
 
 /**
- * Threads the bot takes part in (src/core/thread-tracker.ts takes this as its key function). `scope`, chosen by
+ * Threads the bot takes part in (adapters/kit/thread-tracker.ts takes this as its key function). `scope`, chosen by
  * an adapter, keeps its platform's thread ids apart from another's (Slack's thread keys carry their workspace).
  */
 export const threadKey = (prefix: string, thread: string, scope?: string) =>

@@ -1,5 +1,5 @@
 /**
- * The reconciler: makes Redis mirror the database. One process at a time runs it (src/core/reconciler.ts: a Redis
+ * The reconciler: makes Redis mirror the database. One process at a time runs it (src/queue/reconciler.ts: a Redis
  * lease), at start-up, every SCHEDULER_RECONCILE_MS, and whenever the lease is (re)acquired. Each pass:
  *   1. snapshots the job schedulers in Redis (before reading the database: a setting changed during the pass is
  *      then either seen as new in the database, or already upserted by setCheckin; never rolled back);
@@ -9,7 +9,7 @@
  * Stable scheduler ids mean an upsert can never create a second scheduler for one check-in.
  */
 import { and, asc, eq, gt, inArray } from 'drizzle-orm';
-import { startLeasedReconciler } from '../core/reconciler.js';
+import { startLeasedReconciler } from '../queue/reconciler.js';
 import { cadenceOf, loadCheckin } from './checkins.js';
 import type { SchedulerCtx } from './context.js';
 import { checkinSchedulerId, messageSchedulerId, oneOffMessageJobId, parseSchedulerId, reminderJobId } from './ids.js';

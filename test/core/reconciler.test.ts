@@ -6,7 +6,7 @@
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, expect, it } from 'vitest';
-import { startLeasedReconciler } from '../../src/core/reconciler.js';
+import { startLeasedReconciler } from '../../src/queue/reconciler.js';
 import { keys } from '../../src/queue/keys.js';
 import { cleanRedisPrefix, REDIS_URL, uniqueName } from '../helpers/services.js';
 import { sleep } from '../helpers/wait.js';

@@ -15,7 +15,7 @@ import { SLACK_MAX_MESSAGE_CHARS } from '../../adapters/slack/limits.js';
 import { renderTelegram } from '../../adapters/telegram/format.js';
 import { MAX_MESSAGE_CHARS as TELEGRAM_MAX } from '../../adapters/telegram/limits.js';
 import { createApiAdapter } from '../../src/api/adapter.js';
-import { splitMessage } from '../../src/outbound/split.js';
+import { splitMessage } from '../../adapters/kit/split.js';
 import { parseMarkdownV2 } from '../fakes/telegram/markdownv2.js';
 import { ADVERSARIAL, PRESERVED } from './adversarial-text.js';
 

@@ -2,7 +2,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { registerDiscordCommands } from '../../../adapters/discord/commands.js';
 import { createDiscordAdapter } from '../../../adapters/discord/index.js';
-import { createRest } from '../../../adapters/discord/rest.js';
+import { createRest } from '../../../adapters/discord/client.js';
 import { startTyping } from '../../../adapters/discord/send.js';
 import { PermanentSendError, RateLimitedError } from '../../../src/core/errors.js';
 import type { ConversationRef, RenderedPart } from '../../../src/core/types.js';

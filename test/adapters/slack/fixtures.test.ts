@@ -2,7 +2,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseEventCallback, type ParseContext } from '../../../adapters/slack/parse.js';
-import { ThreadTracker } from '../../../src/core/thread-tracker.js';
+import { ThreadTracker } from '../../../adapters/kit/thread-tracker.js';
 import { threadKey as threadRedisKey } from '../../../src/queue/keys.js';
 import { BOT, fixtureJson } from '../../fakes/slack/requests.js';
 import { cleanRedisPrefix, REDIS_URL, uniqueName } from '../../helpers/services.js';

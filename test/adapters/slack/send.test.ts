@@ -8,7 +8,7 @@ import { createSlackAdapter } from '../../../adapters/slack/index.js';
 import { threadKey } from '../../../adapters/slack/parse.js';
 import type { ChannelAdapter } from '../../../src/core/adapter.js';
 import { PermanentSendError, RateLimitedError } from '../../../src/core/errors.js';
-import { ThreadTracker } from '../../../src/core/thread-tracker.js';
+import { ThreadTracker } from '../../../adapters/kit/thread-tracker.js';
 import { threadKey as threadRedisKey } from '../../../src/queue/keys.js';
 import type { ConversationRef, RenderedPart } from '../../../src/core/types.js';
 import { FakeSlack } from '../../fakes/slack/fake-slack.js';

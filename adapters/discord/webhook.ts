@@ -9,9 +9,10 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import type { CommandInvocation, CommandResult, IngressSink } from '../../src/core/adapter.js';
 import { parseJson } from '../../src/ingress/json.js';
-import { interactionSchema, InteractionType, toInvocation, type Interaction } from './interaction-model.js';
+import { toInvocation } from './parse.js';
+import { interactionSchema, InteractionType, type Interaction } from './schema.js';
 import { InteractionResponse, MessageFlagEphemeral } from './limits.js';
-import { describeRestError } from './rest.js';
+import { describeRestError } from './client.js';
 import { createInteractionVerifier } from './verify.js';
 import { safeErr } from '../../src/observability/logger.js';
 

@@ -7,10 +7,10 @@
  * `ssl_check=1` (Slack probing a slash command's URL) is answered 200 without a signature and runs nothing.
  *
  * Every other request is verified over the exact bytes received before anything is parsed (401 when forged or
- * stale), then parsed (400 when malformed), then dispatched (dispatch.ts, shared with Socket Mode).
+ * stale), then parsed (400 when malformed), then dispatched (ingress.ts, shared with Socket Mode).
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { dispatchSlack, type DispatchDeps, type SlackInbound } from './dispatch.js';
+import { dispatchSlack, type DispatchDeps, type SlackInbound } from './ingress.js';
 import { parseJson } from '../../src/ingress/json.js';
 import { safeErr } from '../../src/observability/logger.js';
 import { verifySlackSignature } from './verify.js';

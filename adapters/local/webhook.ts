@@ -10,8 +10,9 @@ import { z } from 'zod';
 import type { IngressSink } from '../../src/core/adapter.js';
 import { parseCommandText } from '../../src/commands/registry.js';
 import type { DeliveryWaiters } from '../../src/outbound/notifications.js';
-import { localMessageSchema, toInboundEvent } from './parse.js';
-import type { LocalPolls } from './poll.js';
+import { toInboundEvent } from './parse.js';
+import { localMessageSchema } from './schema.js';
+import type { LocalPolls } from './long-poll.js';
 import { apiKeyMatches } from './verify.js';
 import { parseJson as parseBoundedJson } from '../../src/ingress/json.js';
 

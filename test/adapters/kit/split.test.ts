@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { splitMessage } from '../../src/outbound/split.js';
+import { splitMessage } from '../../../adapters/kit/split.js';
 
 const strip = (s: string) => s.replace(/```\w*\n?/g, '').replace(/\s+/g, '');
 

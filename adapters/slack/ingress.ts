@@ -1,6 +1,6 @@
 /**
  * One dispatcher for everything Slack sends an app — Events API envelopes, slash commands, interactivity — whatever
- * the transport. The HTTP Request URL (http.ts) and Socket Mode (socket-mode.ts) only unwrap their transport into
+ * the transport. The HTTP Request URL (webhook.ts) and Socket Mode (socket-mode.ts) only unwrap their transport into
  * a `SlackInbound` and turn the `SlackAck` back into a response or a socket ack, so they cannot differ in what they
  * accept, deduplicate, ignore or refuse. A throw means "could not take it now" (queue or Redis trouble): HTTP
  * answers 500 and Socket Mode does not ack, and Slack redelivers.
@@ -8,7 +8,7 @@
 import { acceptCommand } from './commands.js';
 import { bad, handleEnvelope, type EnvelopeDeps, type SlackAck } from './events.js';
 import { handleInteraction, type BlockActionsHandler } from './interactions.js';
-import { slashCommandSchema } from './schemas.js';
+import { slashCommandSchema } from './schema.js';
 
 export type SlackInbound =
   /** Events API: url_verification, event_callback, app_rate_limited (JSON body, or Socket Mode `events_api`). */

@@ -13,6 +13,11 @@ export function backoffDelay(attempt: number, b: Backoff): number {
   return Math.round(base * (0.5 + Math.random() / 2));
 }
 
+/** `ms` spread by up to ±`spread` (a fraction), so replicas retrying after the same event do not retry in step. */
+export function jitter(ms: number, spread: number): number {
+  return ms * (1 - spread + Math.random() * 2 * spread);
+}
+
 /** Resolves after `ms`, or at once when `signal` aborts. */
 export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {

@@ -7,8 +7,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { safeErr } from './safe-error.js';
-import { runScript } from './scripts.js';
+import { safeErr } from '../core/safe-error.js';
+import { runScript } from '../core/scripts.js';
 
 
 export interface LeaseOptions {

@@ -4,7 +4,13 @@
  */
 import type { Redis } from 'ioredis';
 
-export class ThreadTracker {
+/** What parsing and gating need of it (tests without Redis hand in a plain set). */
+export interface ThreadMemory {
+  add(threadKey: string): Promise<void>;
+  has(threadKey: string): Promise<boolean>;
+}
+
+export class ThreadTracker implements ThreadMemory {
   constructor(
     private readonly redis: Redis,
     /** The Redis key of a thread (built by the key owner, src/queue/keys.ts `threadKey`). */

@@ -7,7 +7,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { RedisLease } from './lease.js';
-import { safeErr } from './safe-error.js';
+import { safeErr } from '../core/safe-error.js';
 
 export interface LeasedReconcilerOptions<R> {
   redis: Redis;
