@@ -7,6 +7,7 @@ import { Agent, OpenAIProvider, type Model, type Tool } from '@openai/agents';
 import type { Logger } from 'pino';
 import type { AgentPicker } from '../agent/runtime.js';
 import { OfflineModel } from '../agent/offline-model.js';
+import type { OfflineTurn } from '../core/module.js';
 import type { Config } from '../config/env.js';
 import type { TurnContext } from '../core/module.js';
 import type { AgentCatalog } from './catalog.js';
@@ -46,6 +47,8 @@ export interface PickerDeps {
   pool: McpPool;
   /** Built-in tools (current_time and the modules' tools), by name. */
   builtins: Tool<TurnContext>[];
+  /** The modules' scripted answers for the offline model (no API key). */
+  offlineTurns?: OfflineTurn[];
   log: Logger;
   env?: NodeJS.ProcessEnv;
 }
@@ -59,7 +62,7 @@ export function createAgentPicker(d: PickerDeps): AgentPicker {
     const keyEnv = a.provider?.apiKeyEnv;
     const key = keyEnv ? env[keyEnv] : a.provider?.baseUrl ? undefined : d.config.OPENAI_API_KEY;
     const keyless = !!a.provider?.baseUrl && !keyEnv;
-    if (d.config.OFFLINE_MODEL || (!key && !keyless)) return { model: new OfflineModel(), name: 'offline' };
+    if (d.config.OFFLINE_MODEL || (!key && !keyless)) return { model: new OfflineModel(d.offlineTurns), name: 'offline' };
     const baseURL = a.provider?.baseUrl ?? d.config.OPENAI_BASE_URL;
     const api = a.provider?.api ?? d.config.OPENAI_API;
     const id = JSON.stringify([baseURL, api, keyEnv]);

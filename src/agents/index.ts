@@ -21,15 +21,18 @@ import { McpPool } from './mcp/pool.js';
 import { pickAgent, routedAgent } from './routing.js';
 import { addAgentTokens, agentTokensOn, chooseAgent, chosenAgent, clearChosenAgent } from './store.js';
 import type { Tool } from '@openai/agents';
-import type { TurnContext } from '../core/module.js';
+import type { OfflineTurn, TurnContext } from '../core/module.js';
 
 export { gateMemoryByAgent, withAgentMemoryGate } from './memory-gate.js';
 
 /** What the agents module hands the rest of the app (the runtime's per-turn agent, the API's assistants). */
 export interface AgentsService {
   catalog: AgentCatalog;
-  /** The per-turn agent builder for a worker, with the built-in and module tools agents may name. */
-  picker(builtins: Tool<TurnContext>[]): AgentPicker;
+  /**
+   * The per-turn agent builder for a worker, with the built-in and module tools agents may name; undefined when
+   * the single agent of the environment answers (the runtime's own agent, built once).
+   */
+  picker(builtins: Tool<TurnContext>[], offlineTurns?: OfflineTurn[]): AgentPicker | undefined;
 }
 
 declare module '../modules/contract.js' {
@@ -127,9 +130,10 @@ export function createAgentsModule(deps: ModuleDeps): GatewayModule {
 
   const service: AgentsService = {
     catalog,
-    picker(builtins) {
+    picker(builtins, offlineTurns) {
+      if (!deps.config.AGENTS_FILE) return undefined;
       pool ??= new McpPool(deps.log.child({ module: 'mcp' }));
-      return createAgentPicker({ config: deps.config, catalog, pool, builtins, log: deps.log });
+      return createAgentPicker({ config: deps.config, catalog, pool, builtins, offlineTurns, log: deps.log });
     },
   };
 

@@ -177,7 +177,7 @@ export async function startApp(o: AppOptions): Promise<App> {
     const tools = modules.flatMap((m) => m.tools ?? []);
     const offlineTurns = modules.flatMap((m) => m.offlineTurns ?? []);
     // Agents as configuration (src/agents): turns run the agent routed for their conversation.
-    const pick = c.services.agents?.picker([...baseTools, ...tools]);
+    const pick = c.services.agents?.picker([...baseTools, ...tools], offlineTurns);
     const runtime = withCircuitBreaker(createAgentRuntime(config, log, tools, offlineTurns, pick), log, {
       volumeThreshold: config.MODEL_BREAKER_THRESHOLD, resetTimeoutMs: config.MODEL_BREAKER_RESET_MS,
     });
