@@ -62,7 +62,10 @@ function matches(rel: string, pattern: string): boolean {
 
 async function ignored(): Promise<string[]> {
   const text = await readFile(path.join(repo, '.dockerignore'), 'utf8').catch(() => '');
-  return text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
 }
 
 async function copy(from: string, to: string, skip: (rel: string) => boolean, rel = ''): Promise<void> {
@@ -74,11 +77,14 @@ async function copy(from: string, to: string, skip: (rel: string) => boolean, re
     return;
   }
   await mkdir(to, { recursive: true });
-  for (const e of entries) await copy(path.join(from, e.name), path.join(to, e.name), skip, rel ? `${rel}/${e.name}` : e.name);
+  for (const e of entries)
+    await copy(path.join(from, e.name), path.join(to, e.name), skip, rel ? `${rel}/${e.name}` : e.name);
 }
 
 function asUser(cmd: string, args: string[], uid: number | undefined): [string, string[]] {
-  return uid === undefined ? [cmd, args] : ['setpriv', [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', cmd, ...args]];
+  return uid === undefined
+    ? [cmd, args]
+    : ['setpriv', [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', cmd, ...args]];
 }
 
 function run(cmd: string, args: string[], opts: { cwd: string; env: Record<string, string>; uid?: number }): void {
@@ -98,9 +104,18 @@ async function build(): Promise<{ stage: Stage; dir: string }> {
     if (op === 'FROM') {
       const [image, , name] = args.split(/\s+/);
       const major = /^node:(\d+)/.exec(image!)?.[1];
-      if (major && process.versions.node.split('.')[0] !== major) throw new Error(`base image ${image}, but this Node.js is ${process.version}`);
+      if (major && process.versions.node.split('.')[0] !== major)
+        throw new Error(`base image ${image}, but this Node.js is ${process.version}`);
       const stageName = name ?? String(stages.size);
-      st = { name: stageName, root: path.join(dir, stageName), workdir: '/', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/tmp' }, entrypoint: [], cmd: [], healthcheck: [] };
+      st = {
+        name: stageName,
+        root: path.join(dir, stageName),
+        workdir: '/',
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/tmp' },
+        entrypoint: [],
+        cmd: [],
+        healthcheck: [],
+      };
       await mkdir(st.root, { recursive: true });
       stages.set(stageName, st);
       continue;
@@ -143,8 +158,17 @@ async function main(): Promise<void> {
   const port = await freePort();
   const app = inStage(stage, stage.workdir);
   const env = {
-    ...stage.env, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: db.url, REDIS_URL, KEY_PREFIX: uniqueName('imagecheck'),
-    OFFLINE_MODEL: 'true', WEB_CHAT: 'true', LOG_LEVEL: 'warn', LOCAL_CHANNEL: 'true', LOCAL_API_KEY: LOCAL_KEY,
+    ...stage.env,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    DATABASE_URL: db.url,
+    REDIS_URL,
+    KEY_PREFIX: uniqueName('imagecheck'),
+    OFFLINE_MODEL: 'true',
+    WEB_CHAT: 'true',
+    LOG_LEVEL: 'warn',
+    LOCAL_CHANNEL: 'true',
+    LOCAL_API_KEY: LOCAL_KEY,
   };
   const [bin, ...entry] = stage.entrypoint;
   try {
@@ -163,17 +187,21 @@ async function main(): Promise<void> {
       if (!healthy) throw new Error('HEALTHCHECK never passed');
       const base = `http://127.0.0.1:${port}`;
       const res = await fetch(`${base}/local/messages`, {
-        method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': LOCAL_KEY },
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': LOCAL_KEY },
         body: JSON.stringify({ conversation: 'image', user: 'u', text: 'hello from the image', wait: true }),
       });
       const body = (await res.json()) as { replies?: { text: string }[] };
-      if (body.replies?.[0]?.text !== 'Echo: [u] hello from the image') throw new Error(`unexpected answer: ${JSON.stringify(body)}`);
+      if (body.replies?.[0]?.text !== 'Echo: [u] hello from the image')
+        throw new Error(`unexpected answer: ${JSON.stringify(body)}`);
       const chat = await fetch(`${base}/chat`);
-      if (chat.status !== 200 || !(await chat.text()).includes('chat.js')) throw new Error(`web chat answered ${chat.status}, not its page`);
+      if (chat.status !== 200 || !(await chat.text()).includes('chat.js'))
+        throw new Error(`web chat answered ${chat.status}, not its page`);
       console.log('image-check> healthy, answered through the local channel, web chat served');
     } finally {
       proc.kill('SIGTERM');
       const code = await new Promise<number | null>((r) => proc.on('exit', r));
+      // biome-ignore lint/correctness/noUnsafeFinally: a runtime that does not stop cleanly must fail the check
       if (code !== 0) throw new Error(`the runtime exited with ${code} on SIGTERM`);
     }
     console.log('image-check> OK');

@@ -30,8 +30,16 @@ export interface ChaosOptions {
 }
 
 export interface ChaosResult {
-  messages: number; replies: number; lost: number; duplicates: number; orderViolations: number;
-  workerKills: number; redisRestarts: number; dbOutages: number; idle: boolean; seconds: number;
+  messages: number;
+  replies: number;
+  lost: number;
+  duplicates: number;
+  orderViolations: number;
+  workerKills: number;
+  redisRestarts: number;
+  dbOutages: number;
+  idle: boolean;
+  seconds: number;
 }
 
 const SECRET = 'chaos-signing-secret';
@@ -54,9 +62,20 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   await sql.end();
   const slack = await new FakeSlack().start();
   const env = {
-    NODE_ENV: 'production', DATABASE_URL: pg.url, REDIS_URL: redis.url, KEY_PREFIX: prefix, OFFLINE_MODEL: 'true', LOG_LEVEL: 'error',
-    SLACK_BOT_TOKEN: 'xoxb-chaos', SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: slack.apiUrl, SLACK_BOT_USER_ID: 'UBOTCHAOS',
-    JOB_LOCK_MS: '3000', SWEEP_INTERVAL_MS: '1000', WORKER_CONCURRENCY: '8', SHUTDOWN_GRACE_MS: '3000',
+    NODE_ENV: 'production',
+    DATABASE_URL: pg.url,
+    REDIS_URL: redis.url,
+    KEY_PREFIX: prefix,
+    OFFLINE_MODEL: 'true',
+    LOG_LEVEL: 'error',
+    SLACK_BOT_TOKEN: 'xoxb-chaos',
+    SLACK_SIGNING_SECRET: SECRET,
+    SLACK_API_URL: slack.apiUrl,
+    SLACK_BOT_USER_ID: 'UBOTCHAOS',
+    JOB_LOCK_MS: '3000',
+    SWEEP_INTERVAL_MS: '1000',
+    WORKER_CONCURRENCY: '8',
+    SHUTDOWN_GRACE_MS: '3000',
   };
   const procs = new Set<RoleProcess>();
   const spawn = async (role: 'gateway' | 'worker') => {
@@ -130,20 +149,40 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
         const token = `c${c}-m${i}`;
         expected.set(channel, [...(expected.get(channel) ?? []), token]);
         const body = JSON.stringify({
-          token: 'verification-token', team_id: 'TCHAOS', api_app_id: 'A1', type: 'event_callback', event_id: `Ev${c}x${i}`, event_time: Math.floor(Date.now() / 1000),
-          event: { type: 'message', channel, channel_type: 'im', user: `U${c}`, text: token, ts: `${1_700_000_000 + i}.${String(c).padStart(6, '0')}` },
+          token: 'verification-token',
+          team_id: 'TCHAOS',
+          api_app_id: 'A1',
+          type: 'event_callback',
+          event_id: `Ev${c}x${i}`,
+          event_time: Math.floor(Date.now() / 1000),
+          event: {
+            type: 'message',
+            channel,
+            channel_type: 'im',
+            user: `U${c}`,
+            text: token,
+            ts: `${1_700_000_000 + i}.${String(c).padStart(6, '0')}`,
+          },
         });
-        round.push((async () => {
-          for (let attempt = 0; ; attempt++) {
-            try {
-              const res = await fetch(`${gateway.url}/slack/events`, { method: 'POST', headers: signedHeaders(SECRET, body, { extra: attempt ? { 'x-slack-retry-num': String(attempt) } : {} }), body });
-              if (res.status === 200) return;
-            } catch {
-              /* gateway unreachable: retry */
+        round.push(
+          (async () => {
+            for (let attempt = 0; ; attempt++) {
+              try {
+                const res = await fetch(`${gateway.url}/slack/events`, {
+                  method: 'POST',
+                  headers: signedHeaders(SECRET, body, {
+                    extra: attempt ? { 'x-slack-retry-num': String(attempt) } : {},
+                  }),
+                  body,
+                });
+                if (res.status === 200) return;
+              } catch {
+                /* gateway unreachable: retry */
+              }
+              await sleep(Math.min(2_000, 100 * 2 ** attempt));
             }
-            await sleep(Math.min(2_000, 100 * 2 ** attempt));
-          }
-        })());
+          })(),
+        );
         // Sends within a conversation must be in order, so a round completes before the next starts.
       }
       await Promise.all(round);
@@ -180,7 +219,10 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
         if (n < 2) continue;
         duplicates += n - 1;
         // Same text twice is one part sent twice (delivery); different texts are two turns answering it.
-        const posts = slack.calls.filter((c) => c.method === 'chat.postMessage' && c.ok && c.body.channel === channel && String(c.body.text).includes(t));
+        const posts = slack.calls.filter(
+          (c) =>
+            c.method === 'chat.postMessage' && c.ok && c.body.channel === channel && String(c.body.text).includes(t),
+        );
         say(`duplicate ${t} in ${channel}: ${JSON.stringify(posts.map((c) => ({ at: c.at, text: c.body.text })))}`);
       }
       const firsts = [...new Set(seen)].map((t) => tokens.indexOf(t));
@@ -191,17 +233,28 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     // --- every conversation idle: no inbox entries, no turn or delivery jobs, no pending replies ---
     const r = new Redis(redis.url, { maxRetriesPerRequest: 3 });
     const inboxes = await r.scard(`${prefix}:inboxes`);
-    const counts = await Promise.all(['turns', 'outbound'].map(async (name) => {
-      const q = new Queue(name, { connection: r, prefix: `${prefix}:bull` });
-      const c = await q.getJobCounts('active', 'wait', 'delayed', 'failed');
-      return Object.values(c).reduce((a, b) => a + b, 0);
-    }));
+    const counts = await Promise.all(
+      ['turns', 'outbound'].map(async (name) => {
+        const q = new Queue(name, { connection: r, prefix: `${prefix}:bull` });
+        const c = await q.getJobCounts('active', 'wait', 'delayed', 'failed');
+        return Object.values(c).reduce((a, b) => a + b, 0);
+      }),
+    );
     const db = postgres(pg.url, { max: 1, onnotice: () => undefined });
     const [pending] = await db`select count(*)::int as n from outbox where status = 'pending'`;
     await db.end();
     r.disconnect();
     const idle = inboxes === 0 && counts.every((n) => n === 0) && pending!.n === 0;
-    return { messages: total, replies, lost, duplicates, orderViolations, ...counters, idle, seconds: Math.round((Date.now() - started) / 100) / 10 };
+    return {
+      messages: total,
+      replies,
+      lost,
+      duplicates,
+      orderViolations,
+      ...counters,
+      idle,
+      seconds: Math.round((Date.now() - started) / 100) / 10,
+    };
   } finally {
     chaosOn = false;
     await Promise.allSettled(faultLoops);

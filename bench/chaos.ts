@@ -11,8 +11,13 @@ const { values } = parseArgs({
   },
 });
 const result = await runChaos({
-  messages: Number(values.messages), conversations: Number(values.conversations), workers: Number(values.workers),
-  sendSeconds: Number(values['send-seconds']), workerKillEveryMs: 4_000, redisRestarts: 1, dbOutageMs: 10_000,
+  messages: Number(values.messages),
+  conversations: Number(values.conversations),
+  workers: Number(values.workers),
+  sendSeconds: Number(values['send-seconds']),
+  workerKillEveryMs: 4_000,
+  redisRestarts: 1,
+  dbOutageMs: 10_000,
   log: (line) => console.error(`[chaos] ${line}`),
 });
 console.log(JSON.stringify(result));

@@ -59,7 +59,8 @@ async function scrape(url: string, name: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();
   let sum = 0;
   for (const line of text.split('\n')) {
-    if (line.startsWith(`${name} `) || line.startsWith(`${name}{`)) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+    if (line.startsWith(`${name} `) || line.startsWith(`${name}{`))
+      sum += Number(line.slice(line.lastIndexOf(' ') + 1));
   }
   return sum;
 }
@@ -85,11 +86,21 @@ async function main(): Promise<void> {
   const db = await createTestDatabase();
   const prefix = uniqueName('load');
   const env = {
-    DATABASE_URL: db.url, REDIS_URL, KEY_PREFIX: prefix, LOG_LEVEL: 'error',
-    OPENAI_API_KEY: 'bench-key', OPENAI_BASE_URL: model.url, OPENAI_API: values.api!, MODEL_TIMEOUT_MS: '120000',
-    SLACK_BOT_TOKEN: 'xoxb-bench', SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: slack.apiUrl, SLACK_BOT_USER_ID: 'UBOTBENCH',
+    DATABASE_URL: db.url,
+    REDIS_URL,
+    KEY_PREFIX: prefix,
+    LOG_LEVEL: 'error',
+    OPENAI_API_KEY: 'bench-key',
+    OPENAI_BASE_URL: model.url,
+    OPENAI_API: values.api!,
+    MODEL_TIMEOUT_MS: '120000',
+    SLACK_BOT_TOKEN: 'xoxb-bench',
+    SLACK_SIGNING_SECRET: SECRET,
+    SLACK_API_URL: slack.apiUrl,
+    SLACK_BOT_USER_ID: 'UBOTBENCH',
     // The pipeline is measured, not the abuse limits.
-    RATE_LIMIT_PER_MINUTE: '0', BOT_LOOP_MAX_REPLIES_PER_MINUTE: '0',
+    RATE_LIMIT_PER_MINUTE: '0',
+    BOT_LOOP_MAX_REPLIES_PER_MINUTE: '0',
     ...(process.env.BENCH_PROFILE ? { NODE_ARGS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_PROFILE}` } : {}),
   };
   const procs: RoleProcess[] = [];
@@ -146,7 +157,11 @@ async function main(): Promise<void> {
         const channel = `D${String(c).padStart(6, '0')}`;
         const ts = `${1_700_000_000 + m}.${String(c).padStart(6, '0')}`;
         const body = JSON.stringify({
-          token: 't', team_id: 'TBENCH', api_app_id: 'A1', type: 'event_callback', event_id: `Ev${c}x${m}`,
+          token: 't',
+          team_id: 'TBENCH',
+          api_app_id: 'A1',
+          type: 'event_callback',
+          event_id: `Ev${c}x${m}`,
           event_time: Math.floor(Date.now() / 1000),
           event: { type: 'message', channel, channel_type: 'im', user: `U${c}`, text: `hello ${token}`, ts },
         });
@@ -156,7 +171,8 @@ async function main(): Promise<void> {
         const id = `${prefix}-${token}`;
         sentAt.set(`local:${id}`, { at: start, conv: c });
         res = await post(`${gateway.url}/local/messages`, {
-          method: 'POST', headers: { 'content-type': 'application/json' },
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
           body: JSON.stringify({ conversation: `conv${c}`, user: `u${c}`, text: `hello ${token}`, id }),
         });
       }
@@ -164,15 +180,18 @@ async function main(): Promise<void> {
       const answer = await res.text();
       if (res.status !== 200 && res.status !== 202) {
         const via = viaSlack ? 'slack' : 'local';
-        throw new Error(`${via} ingress answered ${res.status} ${answer.slice(0, 300)}; gateway log:\n${procs[0]?.output().slice(-2_000)}`);
+        throw new Error(
+          `${via} ingress answered ${res.status} ${answer.slice(0, 300)}; gateway log:\n${procs[0]?.output().slice(-2_000)}`,
+        );
       }
     };
-    const waitFor = (n: number, timeoutMs: number) => new Promise<void>((resolve, reject) => {
-      target = n;
-      if (delivered >= n) return resolve();
-      const t = setTimeout(() => reject(new Error(`timed out: ${delivered}/${n} delivered`)), timeoutMs);
-      reached = () => (clearTimeout(t), resolve());
-    });
+    const waitFor = (n: number, timeoutMs: number) =>
+      new Promise<void>((resolve, reject) => {
+        target = n;
+        if (delivered >= n) return resolve();
+        const t = setTimeout(() => reject(new Error(`timed out: ${delivered}/${n} delivered`)), timeoutMs);
+        reached = () => (clearTimeout(t), resolve());
+      });
 
     // Warm-up (not measured): connections opened, code paths compiled, on both ingresses.
     const warm = Math.min(C, 20);
@@ -181,7 +200,10 @@ async function main(): Promise<void> {
     latencies.length = overheads.length = acks.length = 0;
     delivered = 0;
     let inFlightMax = 0;
-    const cpu0 = await Promise.all([scrape(gateway.url, 'process_cpu_seconds_total'), scrape(worker.url, 'process_cpu_seconds_total')]);
+    const cpu0 = await Promise.all([
+      scrape(gateway.url, 'process_cpu_seconds_total'),
+      scrape(worker.url, 'process_cpu_seconds_total'),
+    ]);
     const turns0 = await scrape(worker.url, 'gateway_turns_total');
     const rssPeak = { gateway: 0, worker: 0 };
     const sampler = setInterval(() => {
@@ -192,23 +214,37 @@ async function main(): Promise<void> {
 
     const t0 = performance.now();
     const done = waitFor(C * PER, 10 * 60_000);
-    await Promise.all(Array.from({ length: C }, async (_, c) => {
-      for (let m = 0; m < PER; m++) await send(c, m);
-    }));
+    await Promise.all(
+      Array.from({ length: C }, async (_, c) => {
+        for (let m = 0; m < PER; m++) await send(c, m);
+      }),
+    );
     await done;
     const seconds = (performance.now() - t0) / 1000;
     clearInterval(sampler);
-    const cpu1 = await Promise.all([scrape(gateway.url, 'process_cpu_seconds_total'), scrape(worker.url, 'process_cpu_seconds_total')]);
+    const cpu1 = await Promise.all([
+      scrape(gateway.url, 'process_cpu_seconds_total'),
+      scrape(worker.url, 'process_cpu_seconds_total'),
+    ]);
     const turns = (await scrape(worker.url, 'gateway_turns_total')) - turns0;
     const perTurn = (i: number) => Math.round(((cpu1[i]! - cpu0[i]!) * 1000 * 100) / Math.max(1, turns)) / 100;
-    console.log(JSON.stringify({
-      conversations: C, messages: C * PER, modelMs: Math.round(model.modelMs), seconds: Math.round(seconds * 100) / 100,
-      latencyMs: { p50: pct(latencies, 50), p99: pct(latencies, 99) },
-      overheadMs: { p50: pct(overheads, 50), p99: pct(overheads, 99) },
-      ackMs: { p50: pct(acks, 50), p99: pct(acks, 99) }, sendRetries,
-      turns, workerCpuMsPerTurn: perTurn(1), gatewayCpuMsPerTurn: perTurn(0),
-      rssMb: { gateway: rssPeak.gateway, worker: rssPeak.worker }, inFlightMax,
-    }));
+    console.log(
+      JSON.stringify({
+        conversations: C,
+        messages: C * PER,
+        modelMs: Math.round(model.modelMs),
+        seconds: Math.round(seconds * 100) / 100,
+        latencyMs: { p50: pct(latencies, 50), p99: pct(latencies, 99) },
+        overheadMs: { p50: pct(overheads, 50), p99: pct(overheads, 99) },
+        ackMs: { p50: pct(acks, 50), p99: pct(acks, 99) },
+        sendRetries,
+        turns,
+        workerCpuMsPerTurn: perTurn(1),
+        gatewayCpuMsPerTurn: perTurn(0),
+        rssMb: { gateway: rssPeak.gateway, worker: rssPeak.worker },
+        inFlightMax,
+      }),
+    );
   } finally {
     sub.disconnect();
     for (const p of procs) await p.kill('SIGTERM');
@@ -219,7 +255,10 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(() => process.exit(0), (err) => {
-  console.error(err);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

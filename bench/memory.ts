@@ -48,12 +48,31 @@ const embedder = benchEmbedder();
 
 // Deterministic synthetic facts: "<user>'s <attribute> is <value> <value>" over a few thousand made-up words.
 let seed = 42;
-const rand = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32);
-const syllables = ['ka', 'lo', 'mi', 'ren', 'ta', 'vo', 'si', 'dur', 'pel', 'an', 'to', 'qui', 'ber', 'nes', 'ol', 'ix'];
-const word = () => Array.from({ length: 2 + Math.floor(rand() * 2) }, () => syllables[Math.floor(rand() * syllables.length)]).join('');
+const rand = () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+const syllables = [
+  'ka',
+  'lo',
+  'mi',
+  'ren',
+  'ta',
+  'vo',
+  'si',
+  'dur',
+  'pel',
+  'an',
+  'to',
+  'qui',
+  'ber',
+  'nes',
+  'ol',
+  'ix',
+];
+const word = () =>
+  Array.from({ length: 2 + Math.floor(rand() * 2) }, () => syllables[Math.floor(rand() * syllables.length)]).join('');
 const vocab = Array.from({ length: 3000 }, word);
 const pick = () => vocab[Math.floor(rand() * vocab.length)]!;
-const fact = () => `The user's ${pick()} ${pick()} is ${pick()} ${pick()} and they mentioned ${pick()} on a ${pick()} day.`;
+const fact = () =>
+  `The user's ${pick()} ${pick()} is ${pick()} ${pick()} and they mentioned ${pick()} on a ${pick()} day.`;
 
 function pct(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -91,8 +110,16 @@ async function main(): Promise<void> {
         const rows = texts.map((text, i) => {
           const id = randomUUID();
           return {
-          id, user_key: userKey, kind: 'fact', subject: null, text, source: null, embedding_model: modelKey,
-          sig: encodeSignature(id, modelKey, text, vecs[i]!), vec: encodeVector(vecs[i]!), created_at: new Date(Date.now() - Math.floor(rand() * 365 * 86_400_000)).toISOString(),
+            id,
+            user_key: userKey,
+            kind: 'fact',
+            subject: null,
+            text,
+            source: null,
+            embedding_model: modelKey,
+            sig: encodeSignature(id, modelKey, text, vecs[i]!),
+            vec: encodeVector(vecs[i]!),
+            created_at: new Date(Date.now() - Math.floor(rand() * 365 * 86_400_000)).toISOString(),
           };
         });
         await database.sql`insert into memories ${database.sql(rows)}`;
@@ -102,7 +129,8 @@ async function main(): Promise<void> {
     console.error(`loaded ${users} x ${perUser} memories in ${((Date.now() - loadStart) / 1000).toFixed(1)} s`);
 
     const store = new PostgresMemoryStore(database.sql, database.db, embedder);
-    const ask = () => store.search(keys[Math.floor(rand() * keys.length)]!, `what is my ${pick()} ${pick()}?`, { limit: 8 });
+    const ask = () =>
+      store.search(keys[Math.floor(rand() * keys.length)]!, `what is my ${pick()} ${pick()}?`, { limit: 8 });
     for (let i = 0; i < 30; i++) await ask();
     const times: number[] = [];
     for (let i = 0; i < queries; i++) {
@@ -112,8 +140,18 @@ async function main(): Promise<void> {
       if (!hits.length) throw new Error('a search returned nothing');
     }
     const round = (x: number) => Math.round(x * 100) / 100;
-    console.error(`dims=${embedder.dimensions} queries=${queries} p99=${round(pct(times, 99))} ms max=${round(Math.max(...times))} ms`);
-    console.log(JSON.stringify({ store: 'postgres', memoriesPerUser: perUser, users, p50Ms: round(pct(times, 50)), p95Ms: round(pct(times, 95)) }));
+    console.error(
+      `dims=${embedder.dimensions} queries=${queries} p99=${round(pct(times, 99))} ms max=${round(Math.max(...times))} ms`,
+    );
+    console.log(
+      JSON.stringify({
+        store: 'postgres',
+        memoriesPerUser: perUser,
+        users,
+        p50Ms: round(pct(times, 50)),
+        p95Ms: round(pct(times, 95)),
+      }),
+    );
   } finally {
     await database.close();
     await scratch.drop();

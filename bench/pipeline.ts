@@ -51,17 +51,21 @@ async function rawBullmq(count: number): Promise<number> {
   let finish!: () => void;
   const all = new Promise<void>((r) => (finish = r));
   const worker = new Worker('raw', async () => undefined, {
-    connection: new Redis(REDIS_URL, { maxRetriesPerRequest: null }), prefix, concurrency: 16,
+    connection: new Redis(REDIS_URL, { maxRetriesPerRequest: null }),
+    prefix,
+    concurrency: 16,
   });
   worker.on('completed', () => ++done === count && finish());
   const t0 = performance.now();
   let next = 0;
-  await Promise.all(Array.from({ length: INFLIGHT }, async () => {
-    while (next < count) {
-      const i = next++;
-      await queue.add('j', { conversationKey: `c${i % C}` }, { removeOnComplete: true });
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: INFLIGHT }, async () => {
+      while (next < count) {
+        const i = next++;
+        await queue.add('j', { conversationKey: `c${i % C}` }, { removeOnComplete: true });
+      }
+    }),
+  );
   await all;
   const seconds = (performance.now() - t0) / 1000;
   await worker.close();
@@ -75,10 +79,18 @@ async function main(): Promise<void> {
   const db = await createTestDatabase();
   const prefix = uniqueName('bench');
   const env = {
-    DATABASE_URL: db.url, REDIS_URL, KEY_PREFIX: prefix, OFFLINE_MODEL: 'true', LOG_LEVEL: 'error',
-    WORKER_CONCURRENCY: '32', OUTBOUND_CONCURRENCY: '32', DATABASE_POOL_SIZE: '20', TURN_BATCH_MAX: '100',
+    DATABASE_URL: db.url,
+    REDIS_URL,
+    KEY_PREFIX: prefix,
+    OFFLINE_MODEL: 'true',
+    LOG_LEVEL: 'error',
+    WORKER_CONCURRENCY: '32',
+    OUTBOUND_CONCURRENCY: '32',
+    DATABASE_POOL_SIZE: '20',
+    TURN_BATCH_MAX: '100',
     // The pipeline is measured, not the abuse limits: 100 messages per user in seconds would be refused.
-    RATE_LIMIT_PER_MINUTE: '0', BOT_LOOP_MAX_REPLIES_PER_MINUTE: '0',
+    RATE_LIMIT_PER_MINUTE: '0',
+    BOT_LOOP_MAX_REPLIES_PER_MINUTE: '0',
     ...(process.env.BENCH_PROFILE ? { NODE_ARGS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_PROFILE}` } : {}),
   };
   const procs: RoleProcess[] = [];
@@ -115,27 +127,33 @@ async function main(): Promise<void> {
     const t0 = performance.now();
     let next = 0;
     const interval = RATE > 0 ? 1000 / RATE : 0;
-    await Promise.all(Array.from({ length: RATE > 0 ? Math.min(INFLIGHT, 32) : INFLIGHT }, async () => {
-      while (next < N) {
-        const i = next++;
-        if (interval) {
-          const due = t0 + i * interval;
-          const wait = due - performance.now();
-          if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    await Promise.all(
+      Array.from({ length: RATE > 0 ? Math.min(INFLIGHT, 32) : INFLIGHT }, async () => {
+        while (next < N) {
+          const i = next++;
+          if (interval) {
+            const due = t0 + i * interval;
+            const wait = due - performance.now();
+            if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+          }
+          const id = `b${i}`;
+          const start = performance.now();
+          sentAt.set(`local:${id}`, start);
+          const res = await fetch(`${gateway.url}/local/messages`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ conversation: `conv${i % C}`, user: `u${i % C}`, text: `message ${i}`, id }),
+          });
+          acks.push(performance.now() - start);
+          if (res.status !== 202) throw new Error(`ingress answered ${res.status}`);
+          await res.arrayBuffer();
         }
-        const id = `b${i}`;
-        const start = performance.now();
-        sentAt.set(`local:${id}`, start);
-        const res = await fetch(`${gateway.url}/local/messages`, {
-          method: 'POST', headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ conversation: `conv${i % C}`, user: `u${i % C}`, text: `message ${i}`, id }),
-        });
-        acks.push(performance.now() - start);
-        if (res.status !== 202) throw new Error(`ingress answered ${res.status}`);
-        await res.arrayBuffer();
-      }
-    }));
-    await Promise.race([finished, new Promise((_, rej) => setTimeout(() => rej(new Error(`timed out: ${delivered}/${N} delivered`)), 30 * 60_000))]);
+      }),
+    );
+    await Promise.race([
+      finished,
+      new Promise((_, rej) => setTimeout(() => rej(new Error(`timed out: ${delivered}/${N} delivered`)), 30 * 60_000)),
+    ]);
     const seconds = (performance.now() - t0) / 1000;
     const rss = { gateway: rssMb(gateway.proc.pid), worker: rssMb(worker.proc.pid) };
     sub.disconnect();
@@ -145,9 +163,15 @@ async function main(): Promise<void> {
     const raw = await rawBullmq(N);
     const msgsPerSec = N / seconds;
     const result: Record<string, unknown> = {
-      messages: N, conversations: C, seconds: Math.round(seconds * 100) / 100,
-      msgsPerSec: Math.round(msgsPerSec), rawBullmqPerSec: Math.round(raw), ratio: Math.round((msgsPerSec / raw) * 1000) / 1000,
-      latencyMs: { p50: pct(latencies, 50), p99: pct(latencies, 99) }, ackMs: { p99: pct(acks, 99) }, rssMb: rss,
+      messages: N,
+      conversations: C,
+      seconds: Math.round(seconds * 100) / 100,
+      msgsPerSec: Math.round(msgsPerSec),
+      rawBullmqPerSec: Math.round(raw),
+      ratio: Math.round((msgsPerSec / raw) * 1000) / 1000,
+      latencyMs: { p50: pct(latencies, 50), p99: pct(latencies, 99) },
+      ackMs: { p99: pct(acks, 99) },
+      rssMb: rss,
     };
     if (RATE) result.rate = RATE;
     if (soak) result.rssSamplesMb = rssSamples;
@@ -160,7 +184,10 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(() => process.exit(0), (err) => {
-  console.error(err);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

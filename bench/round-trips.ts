@@ -42,8 +42,13 @@ async function main(): Promise<void> {
   const db = await createTestDatabase();
   const prefix = 'rt';
   const env = {
-    DATABASE_URL: db.url, REDIS_URL: redis.url, KEY_PREFIX: prefix, OFFLINE_MODEL: 'true', LOG_LEVEL: 'error',
-    RATE_LIMIT_PER_MINUTE: '0', BOT_LOOP_MAX_REPLIES_PER_MINUTE: '0',
+    DATABASE_URL: db.url,
+    REDIS_URL: redis.url,
+    KEY_PREFIX: prefix,
+    OFFLINE_MODEL: 'true',
+    LOG_LEVEL: 'error',
+    RATE_LIMIT_PER_MINUTE: '0',
+    BOT_LOOP_MAX_REPLIES_PER_MINUTE: '0',
   };
   const procs: RoleProcess[] = [];
   const monitor = new Redis(redis.url);
@@ -65,13 +70,17 @@ async function main(): Promise<void> {
       if (source === 'lua') return; // commands a script runs are not round trips
       const name = String(args[0]).toLowerCase();
       // evalsha: name the script by its first key's kind (BullMQ's and ours look alike otherwise).
-      const kind = String(args[3] ?? '').split(':').slice(-1)[0]!.replace(/\d+/g, '#');
+      const kind = String(args[3] ?? '')
+        .split(':')
+        .slice(-1)[0]!
+        .replace(/\d+/g, '#');
       const key = name === 'evalsha' || name === 'eval' ? `${name} ${kind}` : name;
       commands.set(key, (commands.get(key) ?? 0) + 1);
     });
     for (let i = 0; i < TURNS; i++) {
       const res = await fetch(`${gateway!.url}/local/messages`, {
-        method: 'POST', headers: { 'content-type': 'application/json' },
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ conversation: `rt${i}`, user: `u${i}`, text: `message ${i}`, id: `rt${i}` }),
       });
       await res.arrayBuffer();
@@ -89,13 +98,15 @@ async function main(): Promise<void> {
       const row = { idxScans: d('idx'), seqScans: d('seq'), inserted: d('ins'), updated: d('upd'), deleted: d('del') };
       if (Object.values(row).some((v) => v > 0)) tables[name] = row;
     }
-    console.log(JSON.stringify({
-      turns: TURNS,
-      redisCommandsPerTurn: per([...commands.values()].reduce((a, b) => a + b, 0)),
-      redis: redisPerTurn,
-      dbTransactionsPerTurn: per(after.commits - before.commits),
-      tables,
-    }));
+    console.log(
+      JSON.stringify({
+        turns: TURNS,
+        redisCommandsPerTurn: per([...commands.values()].reduce((a, b) => a + b, 0)),
+        redis: redisPerTurn,
+        dbTransactionsPerTurn: per(after.commits - before.commits),
+        tables,
+      }),
+    );
   } finally {
     sub.disconnect();
     monitor.disconnect();
@@ -106,7 +117,10 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(() => process.exit(0), (err) => {
-  console.error(err);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

@@ -35,23 +35,47 @@ const N = Number(values.schedules);
 const FIRING = Math.min(N, Number(values.firing));
 const SPREAD_S = Number(values.spread);
 const CONCURRENCY = Number(values.concurrency);
-const TIMEZONES = ['UTC', 'Europe/Berlin', 'America/New_York', 'Asia/Tokyo', 'Australia/Sydney', 'America/Sao_Paulo', 'Asia/Kolkata', 'Africa/Lagos'];
+const TIMEZONES = [
+  'UTC',
+  'Europe/Berlin',
+  'America/New_York',
+  'Asia/Tokyo',
+  'Australia/Sydney',
+  'America/Sao_Paulo',
+  'Asia/Kolkata',
+  'Africa/Lagos',
+];
 
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? Math.round(s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!) : 0;
 };
-const usedMb = async (r: Redis) => Math.round(Number(/used_memory:(\d+)/.exec(await r.info('memory'))![1]) / 1024 / 102.4) / 10;
-const ref = (i: number): ConversationRef => ({ platform: 'local', tenant: 'default', channel: `dm-u${i}`, kind: 'dm', user: `u${i}` });
+const usedMb = async (r: Redis) =>
+  Math.round(Number(/used_memory:(\d+)/.exec(await r.info('memory'))![1]) / 1024 / 102.4) / 10;
+const ref = (i: number): ConversationRef => ({
+  platform: 'local',
+  tenant: 'default',
+  channel: `dm-u${i}`,
+  kind: 'dm',
+  user: `u${i}`,
+});
 
 const dataDir = await mkdtemp(path.join(tmpdir(), 'gw-sched-bench-'));
 const log = pino({ level: 'warn' });
 const redisServer = await startRedisServer(dataDir, log);
 const db = await createTestDatabase();
 const probe = new Redis(redisServer.url);
-const config = testConfig({ SCHEDULER_RECONCILE_MS: '3600000', SCHEDULER_CONCURRENCY: '64', RATE_LIMIT_PER_MINUTE: '0' });
+const config = testConfig({
+  SCHEDULER_RECONCILE_MS: '3600000',
+  SCHEDULER_CONCURRENCY: '64',
+  RATE_LIMIT_PER_MINUTE: '0',
+});
 const app = await startApp({
-  config, role: 'all', log, databaseUrl: db.url, redisUrl: redisServer.url,
+  config,
+  role: 'all',
+  log,
+  databaseUrl: db.url,
+  redisUrl: redisServer.url,
 });
 const scheduler = app.services.scheduler!;
 const sql = postgres(db.url, { max: 2, onnotice: () => undefined });
@@ -63,26 +87,40 @@ try {
   let next = 0;
   // Everyone but the firing few: daily at a minute of the day spread over 24 h, away from the next few minutes.
   const nowMin = new Date().getUTCHours() * 60 + new Date().getUTCMinutes();
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (next < bulk) {
-      const i = next++;
-      const minute = (nowMin + 30 + (i % (24 * 60 - 60))) % (24 * 60);
-      await setCheckin(scheduler, { ref: ref(i), enabled: true, pattern: `${i % 60} ${minute % 60} ${Math.floor(minute / 60)} * * *`, timezone: TIMEZONES[i % TIMEZONES.length] });
-      if (i % 10_000 === 0) process.stderr.write(`registered ${i}\n`);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < bulk) {
+        const i = next++;
+        const minute = (nowMin + 30 + (i % (24 * 60 - 60))) % (24 * 60);
+        await setCheckin(scheduler, {
+          ref: ref(i),
+          enabled: true,
+          pattern: `${i % 60} ${minute % 60} ${Math.floor(minute / 60)} * * *`,
+          timezone: TIMEZONES[i % TIMEZONES.length],
+        });
+        if (i % 10_000 === 0) process.stderr.write(`registered ${i}\n`);
+      }
+    }),
+  );
   // The firing ones: once each, at a whole second 15-(15+spread) s after their registration (UTC patterns).
   const base = Math.ceil((Date.now() + 15_000) / 1000) * 1000;
   const slots: number[] = [];
   let f = 0;
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (f < FIRING) {
-      const j = f++;
-      const at = new Date(base + (j % SPREAD_S) * 1000);
-      slots.push(at.getTime());
-      await setCheckin(scheduler, { ref: ref(bulk + j), enabled: true, pattern: `${at.getUTCSeconds()} ${at.getUTCMinutes()} ${at.getUTCHours()} * * *`, timezone: 'UTC' });
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (f < FIRING) {
+        const j = f++;
+        const at = new Date(base + (j % SPREAD_S) * 1000);
+        slots.push(at.getTime());
+        await setCheckin(scheduler, {
+          ref: ref(bulk + j),
+          enabled: true,
+          pattern: `${at.getUTCSeconds()} ${at.getUTCMinutes()} ${at.getUTCHours()} * * *`,
+          timezone: 'UTC',
+        });
+      }
+    }),
+  );
   const registerSeconds = Math.round((performance.now() - t0) / 10) / 100;
   const redisMb = Math.round(((await usedMb(probe)) - before) * 10) / 10;
   process.stderr.write(`registered ${N} in ${registerSeconds}s; Redis +${redisMb} MB; waiting for ${FIRING} fires\n`);
@@ -99,11 +137,19 @@ try {
   const late = fired.map((r) => Number(r.late));
   const turns = (await sql<{ n: string }[]>`select count(*) as n from turns`)[0]!.n;
   const schedulers = (await probe.keys(`${config.KEY_PREFIX}:*repeat:*`)).length;
-  console.log(JSON.stringify({
-    schedules: N, registerSeconds, registerPerSec: Math.round(N / registerSeconds),
-    fireLatenessMs: { p50: pct(late, 50), p99: pct(late, 99), max: pct(late, 100) },
-    fired: late.length, expectedFires: FIRING, checkinTurns: Number(turns), redisMb, redisKeys: schedulers,
-  }));
+  console.log(
+    JSON.stringify({
+      schedules: N,
+      registerSeconds,
+      registerPerSec: Math.round(N / registerSeconds),
+      fireLatenessMs: { p50: pct(late, 50), p99: pct(late, 99), max: pct(late, 100) },
+      fired: late.length,
+      expectedFires: FIRING,
+      checkinTurns: Number(turns),
+      redisMb,
+      redisKeys: schedulers,
+    }),
+  );
 } finally {
   await sql.end();
   await app.stop();

@@ -26,7 +26,9 @@ async function main(): Promise<number> {
   let url = config.DATABASE_URL ?? (await readDevRecord(config.DATA_DIR))?.databaseUrl;
   let dev: DevService | undefined;
   if (!url) {
-    dev = await startEmbeddedPostgres(config.DATA_DIR, createLogger('warn'), { runtimeRoot: config.EMBEDDED_PG_RUNTIME_DIR });
+    dev = await startEmbeddedPostgres(config.DATA_DIR, createLogger('warn'), {
+      runtimeRoot: config.EMBEDDED_PG_RUNTIME_DIR,
+    });
     url = dev.url;
   }
   const database = openDatabase(url, 1);
@@ -43,7 +45,8 @@ async function main(): Promise<number> {
     } else {
       const keys = await listApiKeys(database.db);
       if (!keys.length) console.log('no API keys; create one with: npm run api-keys -- create <name>');
-      for (const k of keys) console.log(`${k.id}  ${k.revokedAt ? 'revoked' : 'active '}  ${k.createdAt.toISOString()}  ${k.name}`);
+      for (const k of keys)
+        console.log(`${k.id}  ${k.revokedAt ? 'revoked' : 'active '}  ${k.createdAt.toISOString()}  ${k.name}`);
     }
     return 0;
   } finally {
@@ -52,7 +55,10 @@ async function main(): Promise<number> {
   }
 }
 
-main().then((code) => process.exit(code), (err) => {
-  console.error(`api-keys failed: ${(err as Error).message}`);
-  process.exit(1);
-});
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(`api-keys failed: ${(err as Error).message}`);
+    process.exit(1);
+  },
+);

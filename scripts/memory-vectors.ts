@@ -40,6 +40,10 @@ const pkg = packageSchema.parse(JSON.parse(readFileSync(path.join(dir, 'wink-emb
 const limit = Number(values.words);
 // The package lists words by corpus frequency; keep plain lowercase words (no punctuation, numbers, or markup).
 const words = pkg.words.filter((w) => /^[a-z]+$/.test(w) && pkg.vectors[w]).slice(0, limit);
-const file = encodeWordVectors(words, words.map((w) => pkg.vectors[w]!), pkg.dimensions);
+const file = encodeWordVectors(
+  words,
+  words.map((w) => pkg.vectors[w]!),
+  pkg.dimensions,
+);
 writeFileSync(WORD_VECTORS_FILE, file);
 console.error(`wrote ${words.length} words x ${pkg.dimensions} dimensions, ${(file.length / 1e6).toFixed(1)} MB`);

@@ -13,14 +13,19 @@ async function main(): Promise<number> {
   const log = createLogger(config.LOG_LEVEL);
   // Nothing is queried: Postgres connects lazily, and no module is started.
   const parts = composeApp({
-    config, role: 'gateway', log,
-    databaseUrl: config.DATABASE_URL ?? 'postgres://127.0.0.1:5432/unused', redisUrl: config.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    config,
+    role: 'gateway',
+    log,
+    databaseUrl: config.DATABASE_URL ?? 'postgres://127.0.0.1:5432/unused',
+    redisUrl: config.REDIS_URL ?? 'redis://127.0.0.1:6379',
   });
   try {
     const r = await registerPlatformCommands(parts.adapters.all(), parts.commands.list(), log);
     const published = Object.entries(r);
     if (published.length === 0) {
-      console.log('no Discord or Telegram token configured; nothing to register (Slack: see adapters/slack/manifest.yaml)');
+      console.log(
+        'no Discord or Telegram token configured; nothing to register (Slack: see adapters/slack/manifest.yaml)',
+      );
     } else {
       console.log(published.map(([platform, count]) => `${platform}: ${count} commands`).join(', '));
     }
@@ -30,7 +35,10 @@ async function main(): Promise<number> {
   }
 }
 
-main().then((code) => process.exit(code), (err) => {
-  console.error(`command registration failed: ${(err as Error).message}`);
-  process.exit(1);
-});
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(`command registration failed: ${(err as Error).message}`);
+    process.exit(1);
+  },
+);

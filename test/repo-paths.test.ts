@@ -10,8 +10,12 @@ import path from 'node:path';
 import { expect, it } from 'vitest';
 
 const root = execFileSync('git', ['rev-parse', '--show-toplevel'], { encoding: 'utf8' }).trim();
-const files = execFileSync('git', ['ls-files', '-z', '--', 'test', 'src', 'adapters', 'bench', 'scripts'], { cwd: root, encoding: 'utf8' })
-  .split('\0').filter((f) => /\.(ts|js|mjs|cjs|json|ya?ml|sh|txt|md|html|css)$/.test(f))
+const files = execFileSync('git', ['ls-files', '-z', '--', 'test', 'src', 'adapters', 'bench', 'scripts'], {
+  cwd: root,
+  encoding: 'utf8',
+})
+  .split('\0')
+  .filter((f) => /\.(ts|js|mjs|cjs|json|ya?ml|sh|txt|md|html|css)$/.test(f))
   .filter((f) => f !== 'test/repo-paths.test.ts'); // its own examples of what it refuses
 const homes = /(?<![\w.])\/(?:home|root|Users|work|workspace|workspaces|mnt|srv)\/[\w.-]/;
 
@@ -20,12 +24,14 @@ export function offences(file: string, text: string): string[] {
   text.split('\n').forEach((line, i) => {
     const at = `${file}:${i + 1}`;
     if (line.includes('../shared')) found.push(`${at}: ../shared`);
-    if (line.includes(root) || line.includes(path.dirname(root) + '/')) found.push(`${at}: this checkout's absolute path`);
+    if (line.includes(root) || line.includes(path.dirname(root) + '/'))
+      found.push(`${at}: this checkout's absolute path`);
     if (homes.test(line)) found.push(`${at}: absolute path into a home or workspace directory`);
     for (const m of line.matchAll(/['"`]((?:\.\.\/)+[^'"`\s$]*)/g)) {
       // Compiled code runs from dist/<same path>: one level deeper, still inside the repository.
       const leaves = (dir: string) => path.relative(root, path.resolve(root, dir, m[1]!)).startsWith('..');
-      if (leaves(path.dirname(file)) && leaves(path.join('dist', path.dirname(file)))) found.push(`${at}: ${m[1]} leaves the repository`);
+      if (leaves(path.dirname(file)) && leaves(path.join('dist', path.dirname(file))))
+        found.push(`${at}: ${m[1]} leaves the repository`);
     }
   });
   return found;

@@ -20,9 +20,19 @@ export interface RegisterCommandsOptions {
   apiUrl?: string;
 }
 
-export async function registerDiscordCommands(opts: RegisterCommandsOptions, commands: DiscordCommandSpec[]): Promise<{ id: string; name: string }[]> {
+export async function registerDiscordCommands(
+  opts: RegisterCommandsOptions,
+  commands: DiscordCommandSpec[],
+): Promise<{ id: string; name: string }[]> {
   const rest = createRest({ token: opts.token, ...(opts.apiUrl ? { apiUrl: opts.apiUrl } : {}) });
-  const route = opts.guildId ? Routes.applicationGuildCommands(opts.applicationId, opts.guildId) : Routes.applicationCommands(opts.applicationId);
-  const body = commands.map((c) => ({ type: 1, name: c.name.toLowerCase(), description: c.description, options: c.options ?? [] }));
+  const route = opts.guildId
+    ? Routes.applicationGuildCommands(opts.applicationId, opts.guildId)
+    : Routes.applicationCommands(opts.applicationId);
+  const body = commands.map((c) => ({
+    type: 1,
+    name: c.name.toLowerCase(),
+    description: c.description,
+    options: c.options ?? [],
+  }));
   return (await rest.put(route, { body })) as { id: string; name: string }[];
 }

@@ -23,7 +23,10 @@ function plain(tokens: Token[] | undefined, fallback: string): string {
 
 /** Tables have no Discord rendering: draw them as aligned columns in a code block, which keeps them legible. */
 function renderTable(table: Tokens.Table): string {
-  const rows = [table.header.map((c) => plain(c.tokens, c.text)), ...table.rows.map((r) => r.map((c) => plain(c.tokens, c.text)))];
+  const rows = [
+    table.header.map((c) => plain(c.tokens, c.text)),
+    ...table.rows.map((r) => r.map((c) => plain(c.tokens, c.text))),
+  ];
   const widths = table.header.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) =>
     cells
@@ -42,7 +45,8 @@ function trailing(raw: string): string {
 function renderHeading(h: Tokens.Heading): string {
   const text = h.text.trim();
   // Discord renders "#".."###" (ATX only); setext headings and deeper levels would show as plain or raw text.
-  if (h.depth <= 3) return h.raw.trimStart().startsWith('#') ? h.raw : `${'#'.repeat(h.depth)} ${text}${trailing(h.raw)}`;
+  if (h.depth <= 3)
+    return h.raw.trimStart().startsWith('#') ? h.raw : `${'#'.repeat(h.depth)} ${text}${trailing(h.raw)}`;
   return `**${text}**${trailing(h.raw)}`;
 }
 

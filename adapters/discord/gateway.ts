@@ -192,7 +192,9 @@ export class DiscordGateway {
     });
     client.on(Events.MessageCreate, (message) => {
       if (!current() || !client.user) return;
-      this.opts.onMessage(message, client.user.id).catch((err) => log.error({ err: safeErr(err) }, 'discord message handler failed'));
+      this.opts
+        .onMessage(message, client.user.id)
+        .catch((err) => log.error({ err: safeErr(err) }, 'discord message handler failed'));
     });
     return client;
   }
@@ -239,7 +241,10 @@ export class DiscordGateway {
 
   /** Exponential backoff, half fixed and half random, so replicas do not retry in lockstep. */
   private backoff(): number {
-    return backoffDelay(++this.failures, { initialMs: this.opts.retryBaseMs ?? 1000, maxMs: this.opts.retryMaxMs ?? 60_000 });
+    return backoffDelay(++this.failures, {
+      initialMs: this.opts.retryBaseMs ?? 1000,
+      maxMs: this.opts.retryMaxMs ?? 60_000,
+    });
   }
 
   private async destroyClient(): Promise<void> {

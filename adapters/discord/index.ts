@@ -109,7 +109,11 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): ChannelAda
       const redis = options.redis!;
       ingest = new MessageIngest(
         sink,
-        { requireMention: options.requireMention ?? true, allowBots: options.allowBots ?? false, tracker: new ThreadTracker(redis, (t) => threadKey(keyPrefix, t, 'discord')) },
+        {
+          requireMention: options.requireMention ?? true,
+          allowBots: options.allowBots ?? false,
+          tracker: new ThreadTracker(redis, (t) => threadKey(keyPrefix, t, 'discord')),
+        },
         log,
       );
       const handler = ingest;
@@ -164,14 +168,19 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): ChannelAda
     },
 
     async publishCommands(commands) {
-      const registered = await registerDiscordCommands({
-        token: options.token, applicationId: options.applicationId,
-        guildId: options.commandsGuildId, apiUrl: options.apiUrl,
-      }, commands.map((c) => ({
-        name: c.name,
-        description: c.description.slice(0, 100),
-        options: [{ type: 3, name: 'args', description: (c.usage ?? 'arguments').slice(0, 100), required: false }],
-      })));
+      const registered = await registerDiscordCommands(
+        {
+          token: options.token,
+          applicationId: options.applicationId,
+          guildId: options.commandsGuildId,
+          apiUrl: options.apiUrl,
+        },
+        commands.map((c) => ({
+          name: c.name,
+          description: c.description.slice(0, 100),
+          options: [{ type: 3, name: 'args', description: (c.usage ?? 'arguments').slice(0, 100), required: false }],
+        })),
+      );
       return registered.length;
     },
   };

@@ -48,7 +48,8 @@ export async function gate(message: Message, ref: ConversationRef, opts: GateOpt
     }
     if (!opts.requireMention) return { answer: true, mentioned, reason: 'mention not required' };
     const channel = message.channel;
-    if (channel.isThread() && channel.ownerId === opts.botId) return { answer: true, mentioned, reason: 'thread started by the bot' };
+    if (channel.isThread() && channel.ownerId === opts.botId)
+      return { answer: true, mentioned, reason: 'thread started by the bot' };
     if (await opts.tracker?.has(key)) return { answer: true, mentioned, reason: 'thread the bot takes part in' };
     return { answer: false, reason: 'thread without mention' };
   }
@@ -110,7 +111,10 @@ export class MessageIngest {
       }
     } catch (err) {
       // Content is never logged: only ids.
-      this.log.error({ messageId: message.id, channel: message.channelId, err: safeErr(err) }, 'discord message lost: could not enqueue');
+      this.log.error(
+        { messageId: message.id, channel: message.channelId, err: safeErr(err) },
+        'discord message lost: could not enqueue',
+      );
     }
   }
 }

@@ -16,5 +16,10 @@ export const DISCORD_TYPING_REFRESH_MS = 8000;
 export const DISCORD_NONCE_MAX = 25;
 
 /** Interaction response types and message flags used here. */
-export const InteractionResponse = { Pong: 1, ChannelMessage: 4, DeferredChannelMessage: 5, AutocompleteResult: 8 } as const;
+export const InteractionResponse = {
+  Pong: 1,
+  ChannelMessage: 4,
+  DeferredChannelMessage: 5,
+  AutocompleteResult: 8,
+} as const;
 export const MessageFlagEphemeral = 64;

@@ -22,7 +22,13 @@ export function conversationOf(message: Message): ConversationRef {
   }
   const channel = message.channel;
   if (channel.isThread() && channel.parentId) {
-    return { platform: 'discord', tenant: message.guildId, channel: channel.parentId, thread: channel.id, kind: 'group' };
+    return {
+      platform: 'discord',
+      tenant: message.guildId,
+      channel: channel.parentId,
+      thread: channel.id,
+      kind: 'group',
+    };
   }
   return { platform: 'discord', tenant: message.guildId, channel: message.channelId, kind: 'group' };
 }
@@ -46,14 +52,23 @@ export function senderName(message: Message): string {
   return message.member?.displayName ?? message.author.globalName ?? message.author.username;
 }
 
-export function toInboundEvent(message: Message, botId: string, mentionsBot: boolean, receivedAt = new Date()): InboundEvent {
+export function toInboundEvent(
+  message: Message,
+  botId: string,
+  mentionsBot: boolean,
+  receivedAt = new Date(),
+): InboundEvent {
   const conversation = conversationOf(message);
   return {
     id: `discord:${message.id}`,
     platform: 'discord',
     tenant: conversation.tenant,
     conversation,
-    sender: { id: message.author.id, name: senderName(message), isBot: message.author.bot || Boolean(message.webhookId) },
+    sender: {
+      id: message.author.id,
+      name: senderName(message),
+      isBot: message.author.bot || Boolean(message.webhookId),
+    },
     text: cleanContent(message, botId),
     attachments: [...message.attachments.values()].map((a) => ({
       name: a.name,
@@ -76,7 +91,13 @@ const THREAD_TYPES = new Set([10, 11, 12]); // announcement, public, private thr
 export function flattenOptions(options: CommandOption[] | undefined): string {
   if (!options?.length) return '';
   return options
-    .map((o) => (o.type === 1 || o.type === 2 ? [o.name, flattenOptions(o.options)].filter(Boolean).join(' ') : o.value === undefined ? '' : String(o.value)))
+    .map((o) =>
+      o.type === 1 || o.type === 2
+        ? [o.name, flattenOptions(o.options)].filter(Boolean).join(' ')
+        : o.value === undefined
+          ? ''
+          : String(o.value),
+    )
     .filter(Boolean)
     .join(' ')
     .trim();

@@ -37,8 +37,16 @@ export const interactionSchema = z.object({
   channel: z.object({ id: z.string(), type: z.number().int(), parent_id: z.string().nullish() }).optional(),
   member: z.object({ user: userSchema, nick: z.string().nullish() }).optional(),
   user: userSchema.optional(),
-  data: z.object({ name: z.string().min(1), type: z.number().int().optional(), options: z.array(optionSchema).optional() }).optional(),
+  data: z
+    .object({ name: z.string().min(1), type: z.number().int().optional(), options: z.array(optionSchema).optional() })
+    .optional(),
 });
 export type Interaction = z.infer<typeof interactionSchema>;
 
-export const InteractionType = { Ping: 1, ApplicationCommand: 2, MessageComponent: 3, Autocomplete: 4, ModalSubmit: 5 } as const;
+export const InteractionType = {
+  Ping: 1,
+  ApplicationCommand: 2,
+  MessageComponent: 3,
+  Autocomplete: 4,
+  ModalSubmit: 5,
+} as const;

@@ -50,7 +50,8 @@ const PERMANENT: Record<number, ConstructorParameters<typeof PermanentSendError>
 };
 
 export function mapSendError(err: unknown): unknown {
-  if (err instanceof RateLimitError) return new RateLimitedError(Math.max(1000, Math.ceil(Math.max(err.retryAfter, err.timeToReset))));
+  if (err instanceof RateLimitError)
+    return new RateLimitedError(Math.max(1000, Math.ceil(Math.max(err.retryAfter, err.timeToReset))));
   if (err instanceof DiscordAPIError) {
     const reason = typeof err.code === 'number' ? PERMANENT[err.code] : undefined;
     const msg = `discord ${err.status} ${err.code}: ${err.message}`;
@@ -61,9 +62,16 @@ export function mapSendError(err: unknown): unknown {
   return err; // 5xx, network: transient, the outbound stage retries with backoff
 }
 
-export async function sendPart(rest: REST, ref: ConversationRef, part: RenderedPart, opts: SendOptions = {}): Promise<SendReceipt> {
+export async function sendPart(
+  rest: REST,
+  ref: ConversationRef,
+  part: RenderedPart,
+  opts: SendOptions = {},
+): Promise<SendReceipt> {
   try {
-    const msg = (await rest.post(Routes.channelMessages(targetChannel(ref)), { body: buildMessageBody(part, opts) })) as { id: string };
+    const msg = (await rest.post(Routes.channelMessages(targetChannel(ref)), {
+      body: buildMessageBody(part, opts),
+    })) as { id: string };
     return { platformMessageId: msg.id };
   } catch (err) {
     throw mapSendError(err);
@@ -71,7 +79,12 @@ export async function sendPart(rest: REST, ref: ConversationRef, part: RenderedP
 }
 
 /** Typing now and every ~8 s until stopped. Best effort: failures are logged at debug and never thrown. */
-export function startTyping(rest: REST, ref: ConversationRef, log: Logger, intervalMs = DISCORD_TYPING_REFRESH_MS): () => Promise<void> {
+export function startTyping(
+  rest: REST,
+  ref: ConversationRef,
+  log: Logger,
+  intervalMs = DISCORD_TYPING_REFRESH_MS,
+): () => Promise<void> {
   const channel = targetChannel(ref);
   const show = () =>
     rest.post(Routes.channelTyping(channel)).then(

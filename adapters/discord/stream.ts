@@ -21,20 +21,23 @@ export function discordPreview(rest: REST): LivePreviewOps {
   return {
     minIntervalMs: DISCORD_PREVIEW_INTERVAL_MS,
     minChars: DISCORD_PREVIEW_MIN_CHARS,
-    post: (ref, text, replyTo) => call(async () => {
-      const body = {
-        content: text,
-        allowed_mentions: { parse: [], replied_user: false },
-        ...(replyTo ? { message_reference: { message_id: replyTo, fail_if_not_exists: false } } : {}),
-      };
-      return ((await rest.post(Routes.channelMessages(targetChannel(ref)), { body })) as { id: string }).id;
-    }),
-    edit: (ref, id, text) => call(async () => {
-      const body = { content: text, allowed_mentions: { parse: [] } };
-      await rest.patch(Routes.channelMessage(targetChannel(ref), id), { body });
-    }),
-    remove: (ref, id) => call(async () => {
-      await rest.delete(Routes.channelMessage(targetChannel(ref), id));
-    }),
+    post: (ref, text, replyTo) =>
+      call(async () => {
+        const body = {
+          content: text,
+          allowed_mentions: { parse: [], replied_user: false },
+          ...(replyTo ? { message_reference: { message_id: replyTo, fail_if_not_exists: false } } : {}),
+        };
+        return ((await rest.post(Routes.channelMessages(targetChannel(ref)), { body })) as { id: string }).id;
+      }),
+    edit: (ref, id, text) =>
+      call(async () => {
+        const body = { content: text, allowed_mentions: { parse: [] } };
+        await rest.patch(Routes.channelMessage(targetChannel(ref), id), { body });
+      }),
+    remove: (ref, id) =>
+      call(async () => {
+        await rest.delete(Routes.channelMessage(targetChannel(ref), id));
+      }),
   };
 }

@@ -24,7 +24,11 @@ export function isFreshTimestamp(timestamp: string, nowMs = Date.now()): boolean
 
 export function publicKeyFromHex(hex: string): KeyObject {
   if (!HEX_KEY.test(hex)) throw new Error('Discord public key must be 64 hex characters (the application public key)');
-  return createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, Buffer.from(hex, 'hex')]), format: 'der', type: 'spki' });
+  return createPublicKey({
+    key: Buffer.concat([ED25519_SPKI_PREFIX, Buffer.from(hex, 'hex')]),
+    format: 'der',
+    type: 'spki',
+  });
 }
 
 /** Returns a verifier bound to one key, so the key is parsed once rather than per request. */
@@ -34,7 +38,13 @@ export function createInteractionVerifier(publicKeyHex: string, now: () => numbe
     verifyWithKey(key, signature, timestamp, body, now());
 }
 
-export function verifyWithKey(key: KeyObject, signature: string | undefined, timestamp: string | undefined, body: Buffer, nowMs = Date.now()): boolean {
+export function verifyWithKey(
+  key: KeyObject,
+  signature: string | undefined,
+  timestamp: string | undefined,
+  body: Buffer,
+  nowMs = Date.now(),
+): boolean {
   // Buffer.from(hex) silently drops bad characters, so check the shape first.
   if (!signature || !timestamp || !HEX_SIG.test(signature) || !isFreshTimestamp(timestamp, nowMs)) return false;
   try {
@@ -44,7 +54,12 @@ export function verifyWithKey(key: KeyObject, signature: string | undefined, tim
   }
 }
 
-export function verifyDiscordSignature(publicKeyHex: string, signature: string | undefined, timestamp: string | undefined, body: Buffer): boolean {
+export function verifyDiscordSignature(
+  publicKeyHex: string,
+  signature: string | undefined,
+  timestamp: string | undefined,
+  body: Buffer,
+): boolean {
   try {
     return verifyWithKey(publicKeyFromHex(publicKeyHex), signature, timestamp, body);
   } catch {

@@ -44,13 +44,24 @@ function responseSent(reply: FastifyReply, maxWaitMs = 3000): Promise<void> {
   });
 }
 
-export function registerInteractionRoute(http: FastifyInstance, sink: IngressSink, opts: InteractionRouteOptions): void {
+export function registerInteractionRoute(
+  http: FastifyInstance,
+  sink: IngressSink,
+  opts: InteractionRouteOptions,
+): void {
   const verify = createInteractionVerifier(opts.publicKey);
   const log = (opts.log ?? sink.log).child({ route: 'discord-interactions' });
 
   http.post(opts.path, async (req, reply) => {
-    const body = Buffer.isBuffer(req.body) ? req.body : typeof req.body === 'string' ? Buffer.from(req.body) : undefined;
-    if (!body || !verify(header(req.headers['x-signature-ed25519']), header(req.headers['x-signature-timestamp']), body)) {
+    const body = Buffer.isBuffer(req.body)
+      ? req.body
+      : typeof req.body === 'string'
+        ? Buffer.from(req.body)
+        : undefined;
+    if (
+      !body ||
+      !verify(header(req.headers['x-signature-ed25519']), header(req.headers['x-signature-timestamp']), body)
+    ) {
       return reply.code(401).send({ error: 'invalid request signature' });
     }
     let json: unknown;
@@ -71,7 +82,10 @@ export function registerInteractionRoute(http: FastifyInstance, sink: IngressSin
       case InteractionType.Autocomplete:
         return reply.send({ type: InteractionResponse.AutocompleteResult, data: { choices: [] } });
       default:
-        return reply.send({ type: InteractionResponse.ChannelMessage, data: { content: 'This interaction is not supported.', flags: MessageFlagEphemeral } });
+        return reply.send({
+          type: InteractionResponse.ChannelMessage,
+          data: { content: 'This interaction is not supported.', flags: MessageFlagEphemeral },
+        });
     }
   });
 
@@ -86,7 +100,10 @@ export function registerInteractionRoute(http: FastifyInstance, sink: IngressSin
       return reply.code(503).send({ error: 'temporarily unavailable' });
     }
     const ephemeral = !opts.publicCommands?.has(invocation.name);
-    const deferred = { type: InteractionResponse.DeferredChannelMessage, ...(ephemeral ? { data: { flags: MessageFlagEphemeral } } : {}) };
+    const deferred = {
+      type: InteractionResponse.DeferredChannelMessage,
+      ...(ephemeral ? { data: { flags: MessageFlagEphemeral } } : {}),
+    };
     if (!first) {
       // Already being answered by whoever claimed it first; acknowledge so Discord stops waiting, run nothing.
       log.info({ interaction: i.id, command: invocation.name }, 'duplicate discord interaction, not run again');
@@ -101,7 +118,13 @@ export function registerInteractionRoute(http: FastifyInstance, sink: IngressSin
     return reply.send(deferred);
   }
 
-  async function complete(i: Interaction, inv: CommandInvocation, pending: Promise<CommandResult>, sent: Promise<void>, deferredEphemeral: boolean) {
+  async function complete(
+    i: Interaction,
+    inv: CommandInvocation,
+    pending: Promise<CommandResult>,
+    sent: Promise<void>,
+    deferredEphemeral: boolean,
+  ) {
     let result: CommandResult;
     try {
       result = await pending;
@@ -129,7 +152,10 @@ export function registerInteractionRoute(http: FastifyInstance, sink: IngressSin
         await opts.rest.delete(original, { auth: false });
       }
     } catch (err) {
-      log.error({ interaction: i.id, command: inv.name, err: describeRestError(err, i.token) }, 'discord interaction reply failed');
+      log.error(
+        { interaction: i.id, command: inv.name, err: describeRestError(err, i.token) },
+        'discord interaction reply failed',
+      );
     }
   }
 }

@@ -134,7 +134,12 @@ export const RENDER_CHUNK_CHARS = 2_000;
  * reopened, see splitMessage), render each piece, join with a blank line. A piece the renderer fails on (a stack
  * overflow on pathological nesting) goes out through `fallback` (plain, escaped text) instead of costing the reply.
  */
-export function renderInChunks(markdown: string, render: (md: string) => string, fallback: (md: string) => string, chunk = RENDER_CHUNK_CHARS): string {
+export function renderInChunks(
+  markdown: string,
+  render: (md: string) => string,
+  fallback: (md: string) => string,
+  chunk = RENDER_CHUNK_CHARS,
+): string {
   const safe = (md: string) => {
     try {
       return render(capQuoteDepth(md));

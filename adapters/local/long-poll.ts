@@ -18,7 +18,11 @@ export class LocalPolls {
   private open = 0;
   private closing = false;
 
-  constructor(readonly channel: string, readonly max: number, private readonly log: Logger) {}
+  constructor(
+    readonly channel: string,
+    readonly max: number,
+    private readonly log: Logger,
+  ) {}
 
   /** `sub` must be a dedicated connection: it enters subscriber mode. */
   async start(sub: Redis): Promise<void> {

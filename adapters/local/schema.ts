@@ -2,7 +2,11 @@
 import { z } from 'zod';
 
 export const localMessageSchema = z.object({
-  conversation: z.string().min(1).max(200).regex(/^[\w.:@-]+$/, 'letters, digits and _ . : @ - only'),
+  conversation: z
+    .string()
+    .min(1)
+    .max(200)
+    .regex(/^[\w.:@-]+$/, 'letters, digits and _ . : @ - only'),
   user: z.string().min(1).max(200),
   name: z.string().max(200).optional(),
   text: z.string().min(1),

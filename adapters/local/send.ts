@@ -12,10 +12,18 @@ import { runScript } from '../../src/core/scripts.js';
 
 export const LOCAL_HISTORY_MAX = 1_000;
 
-
-export async function sendLocal(redis: Redis, streamKey: string, notifyChannel: string, part: RenderedPart): Promise<SendReceipt> {
-  const id = await runScript<string>(redis, 'local-send', [streamKey, localSentMarkKey(streamKey, part.idempotencyKey)],
-    [LOCAL_HISTORY_MAX, part.text, `${part.index + 1}/${part.total}`, part.idempotencyKey, notifyChannel]);
+export async function sendLocal(
+  redis: Redis,
+  streamKey: string,
+  notifyChannel: string,
+  part: RenderedPart,
+): Promise<SendReceipt> {
+  const id = await runScript<string>(
+    redis,
+    'local-send',
+    [streamKey, localSentMarkKey(streamKey, part.idempotencyKey)],
+    [LOCAL_HISTORY_MAX, part.text, `${part.index + 1}/${part.total}`, part.idempotencyKey, notifyChannel],
+  );
   return { platformMessageId: id };
 }
 

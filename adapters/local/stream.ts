@@ -42,17 +42,19 @@ export function registerLocalStream(http: FastifyInstance, feed: LiveFeed, apiKe
     };
     sse.whenClientGone(close);
     for (const key of keys) {
-      unwatch.push(await feed.watch(key, (e) => {
-        if (e.type === 'delta') sse.send('delta', { turnId: e.turnId, text: e.text });
-        else if (e.type === 'reset') sse.send('reset', { turnId: e.turnId });
-        else {
-          sse.send('end', { turnId: e.turnId, stopped: e.stopped });
-          if (once) {
-            close();
-            sse.end();
+      unwatch.push(
+        await feed.watch(key, (e) => {
+          if (e.type === 'delta') sse.send('delta', { turnId: e.turnId, text: e.text });
+          else if (e.type === 'reset') sse.send('reset', { turnId: e.turnId });
+          else {
+            sse.send('end', { turnId: e.turnId, stopped: e.stopped });
+            if (once) {
+              close();
+              sse.end();
+            }
           }
-        }
-      }));
+        }),
+      );
     }
     // Subscribed: from here on nothing is missed. The comment tells a client it may send its message now.
     sse.send('ready', { conversations: keys.length });

@@ -47,15 +47,22 @@ export function registerLocalRoutes(http: FastifyInstance, sink: IngressSink, o:
     if (json === undefined) return reply.code(400).send({ error: 'body must be a JSON object' });
     const parsed = localMessageSchema.safeParse(json);
     if (!parsed.success) {
-      return reply.code(400).send({ error: parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ') });
+      return reply
+        .code(400)
+        .send({ error: parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ') });
     }
     const msg = parsed.data;
     const event = toInboundEvent(msg);
     const cmd = parseCommandText(msg.text);
     if (cmd) {
       const result = await sink.command({
-        platform: 'local', tenant: 'default', conversation: event.conversation, user: { id: msg.user, name: msg.name },
-        name: cmd.name, args: cmd.args, id: event.id,
+        platform: 'local',
+        tenant: 'default',
+        conversation: event.conversation,
+        user: { id: msg.user, name: msg.name },
+        name: cmd.name,
+        args: cmd.args,
+        id: event.id,
       });
       return reply.code(200).send({ id: event.id, replies: [{ text: result.text, command: true }] });
     }
@@ -75,19 +82,37 @@ export function registerLocalRoutes(http: FastifyInstance, sink: IngressSink, o:
     const prior = outcome === 'duplicate' ? await o.waiters.recent(o.redis, event.id) : null;
     if (prior) waiter.cancel();
     const delivered = prior ?? (await waiter.promise);
-    if (!delivered) return reply.code(504).send({ id: event.id, error: `no reply within ${o.waitTimeoutMs} ms; it will still be answered` });
-    return reply.code(200).send({ id: event.id, turnId: delivered.turnId, outcome: delivered.outcome, replies: delivered.parts.map((text) => ({ text })) });
+    if (!delivered)
+      return reply
+        .code(504)
+        .send({ id: event.id, error: `no reply within ${o.waitTimeoutMs} ms; it will still be answered` });
+    return reply.code(200).send({
+      id: event.id,
+      turnId: delivered.turnId,
+      outcome: delivered.outcome,
+      replies: delivered.parts.map((text) => ({ text })),
+    });
   });
 
   http.addHook('preClose', async () => o.polls.release());
-  const query = z.object({ after: z.string().regex(/^(\$|0|\d+-\d+)$/).default('0'), waitMs: z.coerce.number().int().min(0).max(60_000).default(0) });
+  const query = z.object({
+    after: z
+      .string()
+      .regex(/^(\$|0|\d+-\d+)$/)
+      .default('0'),
+    waitMs: z.coerce.number().int().min(0).max(60_000).default(0),
+  });
   http.get('/local/conversations/:conversation/messages', async (req, reply) => {
     if (!authorized(req, reply)) return reply;
     const conv = localMessageSchema.shape.conversation.safeParse((req.params as { conversation: string }).conversation);
     const q = query.safeParse(req.query);
     if (!conv.success || !q.success) return reply.code(400).send({ error: 'bad conversation or query' });
     const replies = await o.polls.read(o.redis, o.streamKey(conv.data), q.data.after, q.data.waitMs);
-    if (!replies) return reply.code(429).header('retry-after', '1').send({ error: 'too many long-polls open; retry shortly', replies: [] });
+    if (!replies)
+      return reply
+        .code(429)
+        .header('retry-after', '1')
+        .send({ error: 'too many long-polls open; retry shortly', replies: [] });
     return { replies };
   });
 }

@@ -6,7 +6,13 @@
  * Errors are mapped to the pipeline's RateLimitedError / PermanentSendError here; anything else is rethrown and
  * treated as transient.
  */
-import { LogLevel, WebAPIPlatformError, WebAPIRateLimitedError, WebClient, type Logger as SlackLogger } from '@slack/web-api';
+import {
+  LogLevel,
+  WebAPIPlatformError,
+  WebAPIRateLimitedError,
+  WebClient,
+  type Logger as SlackLogger,
+} from '@slack/web-api';
 import type { Logger } from 'pino';
 import { PermanentSendError, RateLimitedError, type PermanentReason } from '../../src/core/errors.js';
 
@@ -97,11 +103,18 @@ const PERMANENT: Record<string, PermanentReason> = {
 };
 
 /** Per-channel throttles Slack reports in a 200 body rather than a 429. */
-const SOFT_RATE_LIMITS: Record<string, number> = { ratelimited: 1_000, rate_limited: 1_000, message_limit_exceeded: 60_000 };
+const SOFT_RATE_LIMITS: Record<string, number> = {
+  ratelimited: 1_000,
+  rate_limited: 1_000,
+  message_limit_exceeded: 60_000,
+};
 
 export function mapSlackError(err: unknown, method: string): unknown {
   if (err instanceof WebAPIRateLimitedError) {
-    return new RateLimitedError(Math.max(0, err.retryAfter) * 1000, `slack ${method}: rate limited, retry after ${err.retryAfter} s`);
+    return new RateLimitedError(
+      Math.max(0, err.retryAfter) * 1000,
+      `slack ${method}: rate limited, retry after ${err.retryAfter} s`,
+    );
   }
   if (err instanceof WebAPIPlatformError) {
     const code = err.data.error;

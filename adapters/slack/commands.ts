@@ -27,7 +27,8 @@ export const DEFAULT_APP_COMMAND = '/agent';
 /** Command name and arguments: `/agent help me` -> help, "me"; `/weather 94070` -> weather, "94070". */
 export function commandParts(cmd: SlashCommand, appCommand = DEFAULT_APP_COMMAND): { name: string; args: string } {
   const text = cmd.text.trim();
-  if (cmd.command.toLowerCase() !== appCommand.toLowerCase()) return { name: cmd.command.slice(1).toLowerCase(), args: text };
+  if (cmd.command.toLowerCase() !== appCommand.toLowerCase())
+    return { name: cmd.command.slice(1).toLowerCase(), args: text };
   const m = /^\/?(\S+)\s*([\s\S]*)$/.exec(text);
   return m ? { name: m[1]!.toLowerCase(), args: m[2]!.trim() } : { name: 'help', args: '' };
 }
@@ -70,7 +71,12 @@ export async function postResponse(url: string, body: Record<string, unknown>, l
 }
 
 /** Run the command and deliver its answer. Never throws: failures become a short apology or a log line. */
-export async function runCommand(cmd: SlashCommand, sink: IngressSink, log: Logger, appCommand?: string): Promise<void> {
+export async function runCommand(
+  cmd: SlashCommand,
+  sink: IngressSink,
+  log: Logger,
+  appCommand?: string,
+): Promise<void> {
   const inv = toInvocation(cmd, appCommand);
   let result: CommandResult;
   try {
@@ -102,7 +108,12 @@ export async function runCommand(cmd: SlashCommand, sink: IngressSink, log: Logg
  * Shared by HTTP and Socket Mode. Returns the acknowledgement text: '' (empty ack) normally, a short apology when
  * the claim store is down. The command itself runs after the ack, in the background.
  */
-export async function acceptCommand(cmd: SlashCommand, sink: IngressSink, log: Logger, appCommand?: string): Promise<string> {
+export async function acceptCommand(
+  cmd: SlashCommand,
+  sink: IngressSink,
+  log: Logger,
+  appCommand?: string,
+): Promise<string> {
   let first: boolean;
   try {
     first = await sink.claim(commandClaimKey(cmd));

@@ -12,7 +12,6 @@
 import type { Logger } from 'pino';
 import type { IngressSink } from '../../src/core/adapter.js';
 import { IngressError } from '../../src/core/errors.js';
-import { parseJson } from '../../src/ingress/json.js';
 import { parseEventCallback, SlackPayloadError, type ParseContext } from './parse.js';
 import { envelopeSchema, eventCallbackSchema, urlVerificationSchema } from './schema.js';
 
@@ -27,7 +26,9 @@ export interface EnvelopeDeps {
  * What any Slack request is answered with, whatever the transport: 200 with an optional body (a string is sent as
  * text, an object as JSON or as the Socket Mode ack payload), or 400 for something malformed.
  */
-export type SlackAck = { status: 200; body?: string | Record<string, unknown> } | { status: 400; body: { error: string } };
+export type SlackAck =
+  | { status: 200; body?: string | Record<string, unknown> }
+  | { status: 400; body: { error: string } };
 
 export const bad = (error: string): SlackAck => ({ status: 400, body: { error } });
 
@@ -41,7 +42,9 @@ export async function handleEnvelope(json: unknown, deps: EnvelopeDeps): Promise
   switch (env.data.type) {
     case 'url_verification': {
       const v = urlVerificationSchema.safeParse(json);
-      return v.success ? { status: 200, body: { challenge: v.data.challenge } } : bad('url_verification without challenge');
+      return v.success
+        ? { status: 200, body: { challenge: v.data.challenge } }
+        : bad('url_verification without challenge');
     }
     case 'event_callback': {
       const cb = eventCallbackSchema.safeParse(json);
@@ -56,7 +59,12 @@ export async function handleEnvelope(json: unknown, deps: EnvelopeDeps): Promise
       if (outcome.kind === 'ignored') {
         // Types we do not subscribe to show up only after someone changed the app's config: worth an info line.
         const known = cb.data.event.type === 'message' || cb.data.event.type === 'app_mention';
-        const fields = { eventId: cb.data.event_id, team: cb.data.team_id, type: cb.data.event.type, reason: outcome.reason };
+        const fields = {
+          eventId: cb.data.event_id,
+          team: cb.data.team_id,
+          type: cb.data.event.type,
+          reason: outcome.reason,
+        };
         if (known) deps.log.debug(fields, 'slack event ignored');
         else deps.log.info(fields, 'slack event type not handled, ignored');
         return { status: 200 };
@@ -66,7 +74,10 @@ export async function handleEnvelope(json: unknown, deps: EnvelopeDeps): Promise
         result = await deps.sink.submit(outcome.event);
       } catch (err) {
         if (!(err instanceof IngressError) || RETRYABLE_REFUSALS.has(err.status)) throw err;
-        deps.log.warn({ eventId: cb.data.event_id, team: cb.data.team_id, status: err.status, err: err.message }, 'slack event refused; acknowledged so Slack does not redeliver it');
+        deps.log.warn(
+          { eventId: cb.data.event_id, team: cb.data.team_id, status: err.status, err: err.message },
+          'slack event refused; acknowledged so Slack does not redeliver it',
+        );
         return { status: 200 };
       }
       deps.log.debug({ eventId: cb.data.event_id, id: outcome.event.id, result }, 'slack event submitted');
@@ -74,7 +85,10 @@ export async function handleEnvelope(json: unknown, deps: EnvelopeDeps): Promise
     }
     case 'app_rate_limited':
       // Slack drops events for a workspace that exceeds 30,000 events / hour; nothing to do but notice.
-      deps.log.warn({ team: (json as { team_id?: unknown }).team_id }, 'slack: app_rate_limited, Slack is dropping events');
+      deps.log.warn(
+        { team: (json as { team_id?: unknown }).team_id },
+        'slack: app_rate_limited, Slack is dropping events',
+      );
       return { status: 200 };
     default:
       deps.log.info({ type: env.data.type }, 'slack envelope type not handled, ignored');

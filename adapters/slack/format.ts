@@ -25,7 +25,8 @@ function decodeEntities(text: string): string {
   const named: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: '\u00a0' };
   return text.replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (whole, ref: string) => {
     if (ref[0] === '#') {
-      const code = ref[1] === 'x' || ref[1] === 'X' ? Number.parseInt(ref.slice(2), 16) : Number.parseInt(ref.slice(1), 10);
+      const code =
+        ref[1] === 'x' || ref[1] === 'X' ? Number.parseInt(ref.slice(2), 16) : Number.parseInt(ref.slice(1), 10);
       return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : whole;
     }
     return named[ref.toLowerCase()] ?? whole;
@@ -51,7 +52,7 @@ function plain(tokens: Token[] | undefined): string {
       if (t.type === 'br') return ' ';
       if (t.type === 'escape' || t.type === 'codespan' || t.type === 'html') return (t as Tokens.Escape).text;
       if ('tokens' in t && t.tokens?.length) return plain(t.tokens);
-      return t.type === 'text' ? decodeEntities((t as Tokens.Text).text) : (t as Tokens.Generic).text ?? '';
+      return t.type === 'text' ? decodeEntities((t as Tokens.Text).text) : ((t as Tokens.Generic).text ?? '');
     })
     .join('');
 }
@@ -104,8 +105,14 @@ function table(t: Tokens.Table): string {
   const cell = (c: Tokens.TableCell) => plain(c.tokens).trim();
   const rows = [t.header.map(cell), ...t.rows.map((r) => r.map(cell))];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join(' | ').trimEnd();
-  return codeBlock([line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('-|-'), ...rows.slice(1).map(line)].join('\n'));
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join(' | ')
+      .trimEnd();
+  return codeBlock(
+    [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('-|-'), ...rows.slice(1).map(line)].join('\n'),
+  );
 }
 
 function list(t: Tokens.List, depth: number): string {

@@ -140,7 +140,8 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
         try {
           const c = await clients.forTeam('');
           const r = await c.auth.test();
-          if (r.user_id && r.team_id) identities.set(r.team_id, Promise.resolve({ botUserId: r.user_id, botId: r.bot_id }));
+          if (r.user_id && r.team_id)
+            identities.set(r.team_id, Promise.resolve({ botUserId: r.user_id, botId: r.bot_id }));
         } catch (err) {
           log.warn({ err: safeErr(err) }, 'slack: auth.test at start failed');
         }

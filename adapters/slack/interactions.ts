@@ -95,10 +95,20 @@ async function acceptBlockActions(json: unknown, deps: InteractionDeps): Promise
   return { status: 200 };
 }
 
-async function runBlockActions(handler: BlockActionsHandler, p: BlockActions, team: string, actions: string[], log: Logger): Promise<void> {
+async function runBlockActions(
+  handler: BlockActionsHandler,
+  p: BlockActions,
+  team: string,
+  actions: string[],
+  log: Logger,
+): Promise<void> {
   const respond: BlockActionsContext['respond'] = async (m) => {
     if (!p.response_url) return false;
-    const body = { response_type: m.ephemeral === false ? 'in_channel' : 'ephemeral', text: m.text, replace_original: m.replaceOriginal ?? false };
+    const body = {
+      response_type: m.ephemeral === false ? 'in_channel' : 'ephemeral',
+      text: m.text,
+      replace_original: m.replaceOriginal ?? false,
+    };
     return postResponse(p.response_url, body, log);
   };
   try {

@@ -20,12 +20,7 @@
  */
 import type { ThreadMemory } from '../kit/thread-tracker.js';
 import type { ConversationRef, InboundEvent } from '../../src/core/types.js';
-import {
-  appMentionEventSchema,
-  messageEventSchema,
-  type EventCallback,
-  type InnerMessage,
-} from './schema.js';
+import { appMentionEventSchema, messageEventSchema, type EventCallback, type InnerMessage } from './schema.js';
 
 export type EditPolicy = 'ignore' | 'new_turn';
 
@@ -69,7 +64,10 @@ function unescapeSlack(text: string): string {
 }
 
 function cleanText(text: string, botUserId: string): string {
-  const stripped = text.replace(mentionPattern(botUserId), ' ').replace(/[ \t]{2,}/g, ' ').trim();
+  const stripped = text
+    .replace(mentionPattern(botUserId), ' ')
+    .replace(/[ \t]{2,}/g, ' ')
+    .trim();
   return unescapeSlack(stripped);
 }
 
@@ -90,7 +88,11 @@ export async function parseEventCallback(env: EventCallback, ctx: ParseContext):
       const r = appMentionEventSchema.safeParse(env.event);
       if (!r.success) throw new SlackPayloadError('app_mention event does not match schema');
       const e = r.data;
-      return decide({ team, channel: e.channel, dm: e.channel.startsWith('D'), msg: e, explicitMention: true }, ctx, env.event);
+      return decide(
+        { team, channel: e.channel, dm: e.channel.startsWith('D'), msg: e, explicitMention: true },
+        ctx,
+        env.event,
+      );
     }
     case 'message': {
       const r = messageEventSchema.safeParse(env.event);
@@ -102,8 +104,13 @@ export async function parseEventCallback(env: EventCallback, ctx: ParseContext):
         if (ctx.edits === 'ignore') return ignored('edit (edits: ignore)');
         const inner = e.message;
         if (!inner?.edited) return ignored('message_changed without an edit (unfurl or metadata)');
-        if (e.previous_message?.text !== undefined && e.previous_message.text === inner.text) return ignored('edit without a text change');
-        return decide({ team, channel: e.channel, dm, msg: inner, explicitMention: false, edit: { editedTs: inner.edited.ts } }, ctx, env.event);
+        if (e.previous_message?.text !== undefined && e.previous_message.text === inner.text)
+          return ignored('edit without a text change');
+        return decide(
+          { team, channel: e.channel, dm, msg: inner, explicitMention: false, edit: { editedTs: inner.edited.ts } },
+          ctx,
+          env.event,
+        );
       }
       return decide({ team, channel: e.channel, dm, msg: e, explicitMention: false }, ctx, env.event);
     }
@@ -132,7 +139,14 @@ async function decide(c: Candidate, ctx: ParseContext, raw: unknown): Promise<Pa
   let conversation: ConversationRef;
 
   if (c.dm) {
-    conversation = { platform: 'slack', tenant: c.team, channel: c.channel, kind: 'dm', user: senderId, thread: msg.thread_ts };
+    conversation = {
+      platform: 'slack',
+      tenant: c.team,
+      channel: c.channel,
+      kind: 'dm',
+      user: senderId,
+      thread: msg.thread_ts,
+    };
   } else if (mentioned) {
     // Replies go into the thread (a new one under the user's message, or the one they wrote in); remember it so
     // follow-ups there are answered without another mention.
@@ -147,7 +161,9 @@ async function decide(c: Candidate, ctx: ParseContext, raw: unknown): Promise<Pa
   if (conversation.thread === undefined) delete conversation.thread;
 
   const now = (ctx.now ?? (() => new Date()))();
-  const id = c.edit ? `slack:${c.team}:${c.channel}:${msg.ts}:edit:${c.edit.editedTs}` : `slack:${c.team}:${c.channel}:${msg.ts}`;
+  const id = c.edit
+    ? `slack:${c.team}:${c.channel}:${msg.ts}:edit:${c.edit.editedTs}`
+    : `slack:${c.team}:${c.channel}:${msg.ts}`;
   const event: InboundEvent = {
     id,
     platform: 'slack',
@@ -155,7 +171,12 @@ async function decide(c: Candidate, ctx: ParseContext, raw: unknown): Promise<Pa
     conversation,
     sender: { id: senderId, isBot },
     text: cleanText(text, ctx.botUserId),
-    attachments: (msg.files ?? []).map((f) => ({ name: f.name, mimeType: f.mimetype, size: f.size, url: f.url_private })),
+    attachments: (msg.files ?? []).map((f) => ({
+      name: f.name,
+      mimeType: f.mimetype,
+      size: f.size,
+      url: f.url_private,
+    })),
     mentionsBot: mentioned,
     platformMessageId: msg.ts,
     kind: c.edit ? 'edit' : 'message',

@@ -86,7 +86,8 @@ export class SlackSocketMode {
       clientOptions: { slackApiUrl: this.opts.apiUrl },
     });
     this.client = client;
-    const set = (state: ChannelHealth['state'], detail?: string) => (this.state = detail ? { state, detail } : { state });
+    const set = (state: ChannelHealth['state'], detail?: string) =>
+      (this.state = detail ? { state, detail } : { state });
     client.on('connecting', () => set('connecting'));
     client.on('reconnecting', () => set('connecting', 'reconnecting'));
     client.on('connected', () => set('up'));

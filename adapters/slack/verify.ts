@@ -42,7 +42,8 @@ export function verifySlackSignature(opts: {
   if (!/^\d{1,12}$/.test(ts)) return { ok: false, reason: 'malformed timestamp' };
 
   const nowSec = Math.floor((opts.nowMs ?? Date.now()) / 1000);
-  if (Math.abs(nowSec - Number(ts)) > SLACK_SIGNATURE_MAX_SKEW_SECONDS) return { ok: false, reason: 'timestamp out of range' };
+  if (Math.abs(nowSec - Number(ts)) > SLACK_SIGNATURE_MAX_SKEW_SECONDS)
+    return { ok: false, reason: 'timestamp out of range' };
 
   const m = /^v0=([0-9a-f]{64})$/i.exec(sig.trim());
   if (!m) return { ok: false, reason: 'malformed signature' };

@@ -24,7 +24,8 @@ export function rawBodyOf(req: FastifyRequest): Buffer {
 const isForm = (contentType: string | undefined) =>
   (contentType ?? '').split(';')[0]!.trim().toLowerCase() === 'application/x-www-form-urlencoded';
 
-const formFields = (raw: Buffer): Record<string, string> => Object.fromEntries(new URLSearchParams(raw.toString('utf8')));
+const formFields = (raw: Buffer): Record<string, string> =>
+  Object.fromEntries(new URLSearchParams(raw.toString('utf8')));
 
 export type ParsedBody = { ok: true; inbound: SlackInbound } | { ok: false; error: string };
 
@@ -70,7 +71,11 @@ export function slackRequestHandler(deps: DispatchDeps & { signingSecret: string
     }
     // Redeliveries need nothing special here: event ids, command triggers and action triggers are deduplicated.
     const retry = req.headers['x-slack-retry-num'];
-    if (retry) deps.log.debug({ retry, reason: req.headers['x-slack-retry-reason'], kind: parsed.inbound.kind }, 'slack: redelivery');
+    if (retry)
+      deps.log.debug(
+        { retry, reason: req.headers['x-slack-retry-reason'], kind: parsed.inbound.kind },
+        'slack: redelivery',
+      );
     let res;
     try {
       res = await dispatchSlack(parsed.inbound, deps);
@@ -80,7 +85,11 @@ export function slackRequestHandler(deps: DispatchDeps & { signingSecret: string
       await reply.code(500).send({ error: 'temporarily unavailable' });
       return;
     }
-    if (typeof res.body === 'string' || res.body === undefined) await reply.code(res.status).type('text/plain; charset=utf-8').send(res.body ?? '');
+    if (typeof res.body === 'string' || res.body === undefined)
+      await reply
+        .code(res.status)
+        .type('text/plain; charset=utf-8')
+        .send(res.body ?? '');
     else await reply.code(res.status).send(res.body);
   };
 }

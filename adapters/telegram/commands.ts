@@ -16,6 +16,9 @@ export interface TelegramCommandSpec {
 }
 
 export async function publishTelegramCommands(api: Api, commands: TelegramCommandSpec[]): Promise<void> {
-  const valid = z.array(commandSchema).max(100).parse(commands.map((c) => ({ ...c, name: c.name.replace(/^\//, '').toLowerCase() })));
+  const valid = z
+    .array(commandSchema)
+    .max(100)
+    .parse(commands.map((c) => ({ ...c, name: c.name.replace(/^\//, '').toLowerCase() })));
   await api.setMyCommands(valid.map((c) => ({ command: c.name, description: c.description })));
 }

@@ -90,7 +90,13 @@ function inline(tokens: Token[], st: Style = {}): string {
         piece = renderLink(t.href as string, t.tokens ?? [], st, Boolean(t.autolink), t.raw);
         break;
       case 'image':
-        piece = renderLink(t.href as string, t.tokens?.length ? t.tokens : [{ type: 'text', raw: '', text: 'image' }], st, false, t.raw);
+        piece = renderLink(
+          t.href as string,
+          t.tokens?.length ? t.tokens : [{ type: 'text', raw: '', text: 'image' }],
+          st,
+          false,
+          t.raw,
+        );
         break;
       case 'br':
         piece = '\n';
@@ -137,7 +143,10 @@ function list(t: Tokens.List, depth: number): string {
   for (const item of t.items) {
     const bullet = t.ordered ? `${n++}\\.` : '•';
     const box = item.task ? (item.checked ? '☑ ' : '☐ ') : '';
-    const body = blocks(item.tokens.filter((x) => x.type !== 'checkbox'), depth + 1)
+    const body = blocks(
+      item.tokens.filter((x) => x.type !== 'checkbox'),
+      depth + 1,
+    )
       .map((b) => b.text)
       .join(item.loose ? '\n\n' : '\n');
     lines.push(`${pad}${bullet} ${box}${body}`);
@@ -148,7 +157,11 @@ function list(t: Tokens.List, depth: number): string {
 function table(t: Tokens.Table): string {
   const rows = [t.header.map((c) => plainInline(c.tokens)), ...t.rows.map((r) => r.map((c) => plainInline(c.tokens)))];
   const widths = t.header.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  const fmt = (r: string[]) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ').trimEnd();
+  const fmt = (r: string[]) =>
+    r
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join(' | ')
+      .trimEnd();
   const lines = [fmt(rows[0]!), widths.map((w) => '-'.repeat(w)).join('-+-'), ...rows.slice(1).map(fmt)];
   return codeBlock(lines.join('\n'));
 }
@@ -160,7 +173,13 @@ function quote(t: Tokens.Blockquote, depth: number, inQuote: boolean): Block[] {
   const out: Block[] = [];
   for (const b of inner) {
     if (b.pre) out.push(b);
-    else out.push({ text: b.text.split('\n').map((l) => `>${l}`).join('\n') });
+    else
+      out.push({
+        text: b.text
+          .split('\n')
+          .map((l) => `>${l}`)
+          .join('\n'),
+      });
   }
   // Consecutive quoted paragraphs stay one quote: join them with a quoted empty line.
   return out.reduce<Block[]>((acc, b) => {

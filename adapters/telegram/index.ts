@@ -68,7 +68,8 @@ function validate(o: TelegramAdapterOptions): void {
   if (o.mode === 'webhook' && !(o.webhookSecret && SECRET_TOKEN_PATTERN.test(o.webhookSecret))) {
     throw new Error('telegram: webhook mode needs webhookSecret (1-256 characters of A-Z, a-z, 0-9, _ and -)');
   }
-  if (o.mode === 'polling' && !(o.redis && o.keyPrefix)) throw new Error('telegram: polling mode needs redis and keyPrefix');
+  if (o.mode === 'polling' && !(o.redis && o.keyPrefix))
+    throw new Error('telegram: polling mode needs redis and keyPrefix');
 }
 
 export function createTelegramAdapter(options: TelegramAdapterOptions): TelegramAdapter {
@@ -158,13 +159,17 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
     startTyping: (ref: ConversationRef) => sender.startTyping(ref),
 
     health(): ChannelHealth {
-      if (!identity.known) return { state: 'connecting', ...(identity.lastError ? { detail: `getMe: ${identity.lastError}` } : {}) };
+      if (!identity.known)
+        return { state: 'connecting', ...(identity.lastError ? { detail: `getMe: ${identity.lastError}` } : {}) };
       if (options.mode === 'webhook') return { state: 'up' };
       return poller ? poller.health() : { state: 'connecting' };
     },
 
     async publishCommands(commands) {
-      await publishTelegramCommands(api, commands.map((c) => ({ name: c.name, description: c.description })));
+      await publishTelegramCommands(
+        api,
+        commands.map((c) => ({ name: c.name, description: c.description })),
+      );
       return commands.length;
     },
     identity: () => identity.known,

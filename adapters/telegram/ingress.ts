@@ -20,12 +20,20 @@ export interface DispatchDeps {
   send(ref: ConversationRef, part: RenderedPart): Promise<SendReceipt>;
 }
 
-export async function dispatchUpdate(deps: DispatchDeps, body: unknown, bot: BotIdentity, sink: IngressSink, log: Logger): Promise<DispatchResult> {
+export async function dispatchUpdate(
+  deps: DispatchDeps,
+  body: unknown,
+  bot: BotIdentity,
+  sink: IngressSink,
+  log: Logger,
+): Promise<DispatchResult> {
   const outcome = parseUpdate(body, bot, deps.options);
   const updateId = (body as { update_id?: number }).update_id;
   const qid = outcome.kind === 'command' ? undefined : outcome.callbackQueryId;
   const answered = qid
-    ? deps.api.answerCallbackQuery(qid).catch((err: Error) => log.debug({ err: safeErr(err) }, 'answerCallbackQuery failed'))
+    ? deps.api
+        .answerCallbackQuery(qid)
+        .catch((err: Error) => log.debug({ err: safeErr(err) }, 'answerCallbackQuery failed'))
     : Promise.resolve();
   try {
     switch (outcome.kind) {

@@ -86,7 +86,19 @@ export function scanV2(s: string, sink: ScanSink): { open: Marker[]; danglingEsc
     // As Telegram reads them: `__` is underline unless a single `_` closes the italic on top of the stack.
     const two = s.slice(i, i + 2);
     const marker: Marker | undefined =
-      c === '`' ? '`' : c === '*' ? '*' : c === '~' ? '~' : two === '||' ? '||' : two === '__' ? '__' : c === '_' ? '_' : undefined;
+      c === '`'
+        ? '`'
+        : c === '*'
+          ? '*'
+          : c === '~'
+            ? '~'
+            : two === '||'
+              ? '||'
+              : two === '__'
+                ? '__'
+                : c === '_'
+                  ? '_'
+                  : undefined;
     if (marker) {
       if (t === marker) stack.pop();
       else stack.push(marker);

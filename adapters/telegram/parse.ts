@@ -77,7 +77,8 @@ function conversationOf(
 ): ConversationRef {
   // Only forum topic messages get a thread. Replies in ordinary supergroups carry a message_thread_id too (the
   // reply chain's root), which must not split the group's session; is_topic_message is the reliable flag.
-  const thread = topic.is_topic_message && topic.message_thread_id !== undefined ? String(topic.message_thread_id) : undefined;
+  const thread =
+    topic.is_topic_message && topic.message_thread_id !== undefined ? String(topic.message_thread_id) : undefined;
   return {
     platform: 'telegram',
     tenant: String(bot.id),
@@ -110,7 +111,10 @@ function stripBotMentions(text: string, entities: TgEntity[], bot: BotIdentity):
     if (isBotMention(text, e, bot)) out = out.slice(0, e.offset) + out.slice(e.offset + e.length);
   }
   // "@bot, do X" / "@bot: do X" -> "do X"
-  const stripped = out.replace(/[ \t]{2,}/g, ' ').trim().replace(/^[,:]\s*/, '');
+  const stripped = out
+    .replace(/[ \t]{2,}/g, ' ')
+    .trim()
+    .replace(/^[,:]\s*/, '');
   return stripped.length ? stripped : text.trim();
 }
 
@@ -119,7 +123,11 @@ function attachmentsOf(msg: TgMessage): Attachment[] {
   const out: Attachment[] = [];
   const add = (f: TgFile, fallbackMime?: string) => {
     const mimeType = f.mime_type ?? fallbackMime;
-    out.push({ name: f.file_id, ...(mimeType ? { mimeType } : {}), ...(f.file_size !== undefined ? { size: f.file_size } : {}) });
+    out.push({
+      name: f.file_id,
+      ...(mimeType ? { mimeType } : {}),
+      ...(f.file_size !== undefined ? { size: f.file_size } : {}),
+    });
   };
   // Photos arrive as several sizes, smallest first; the largest is the one worth describing.
   const photo = msg.photo?.at(-1);
@@ -191,7 +199,8 @@ function fromMessage(
 
   const mentioned = entities.some((e) => isBotMention(text, e, bot));
   const repliesToBot = reply?.from?.id === bot.id;
-  if (!isPrivate && !mentioned && !repliesToBot) return { kind: 'ignored', reason: 'group message not addressed to the bot' };
+  if (!isPrivate && !mentioned && !repliesToBot)
+    return { kind: 'ignored', reason: 'group message not addressed to the bot' };
 
   const event: InboundEvent = {
     id,
@@ -222,7 +231,8 @@ function fromMessage(
 function fromCallback(update: TgUpdate, id: string, bot: BotIdentity, receivedAt: string): ParseOutcome {
   const q = update.callback_query!;
   if (!q.message) return { kind: 'ignored', reason: 'callback query without a chat message', callbackQueryId: q.id };
-  if (q.data === undefined || q.data === '') return { kind: 'ignored', reason: 'callback query without data', callbackQueryId: q.id };
+  if (q.data === undefined || q.data === '')
+    return { kind: 'ignored', reason: 'callback query without data', callbackQueryId: q.id };
   const event: InboundEvent = {
     id,
     platform: 'telegram',

@@ -124,7 +124,10 @@ export class TelegramPoller {
     while (!signal.aborted) {
       let updates: Array<{ update_id: number }>;
       try {
-        updates = await this.o.api.getUpdates({ offset, timeout: this.timeout, allowed_updates: [...ALLOWED_UPDATES] }, signal as GrammySignal);
+        updates = await this.o.api.getUpdates(
+          { offset, timeout: this.timeout, allowed_updates: [...ALLOWED_UPDATES] },
+          signal as GrammySignal,
+        );
         failures = 0;
         this.loopState = { state: 'up' };
       } catch (err) {
@@ -157,7 +160,9 @@ export class TelegramPoller {
           this.o.log().warn({ update_id: update.update_id, err: safeErr(err) }, 'malformed telegram update skipped');
           return true;
         }
-        this.o.log().warn({ update_id: update.update_id, attempt, err: safeErr(err) }, 'telegram update not submitted; retrying');
+        this.o
+          .log()
+          .warn({ update_id: update.update_id, attempt, err: safeErr(err) }, 'telegram update not submitted; retrying');
         await sleep(backoffDelay(attempt, this.backoff), signal);
       }
     }

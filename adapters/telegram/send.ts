@@ -68,7 +68,10 @@ export class TelegramSender {
     } catch (err) {
       if (!(err instanceof GrammyError && isParseError(err))) throw mapSendError(err);
       // The formatting was refused: the reader must still get the words. Same part, no parse_mode.
-      this.log().warn({ chat: ref.channel, part: part.index, err: err.description }, 'telegram refused MarkdownV2, resending as plain text');
+      this.log().warn(
+        { chat: ref.channel, part: part.index, err: err.description },
+        'telegram refused MarkdownV2, resending as plain text',
+      );
       try {
         const msg = await this.api.sendMessage(chatIdOf(ref), toPlainText(part.text), base);
         return { platformMessageId: String(msg.message_id) };

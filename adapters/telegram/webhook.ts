@@ -33,7 +33,8 @@ function decodeJson(raw: unknown): unknown {
 export function registerWebhookRoute(http: FastifyInstance, sink: IngressSink, deps: WebhookDeps): void {
   http.post(deps.path, async (req, reply) => {
     // Nothing is read from an unauthenticated request, not even its JSON.
-    if (!verifySecretToken(req.headers[SECRET_HEADER], deps.secret)) return reply.code(401).send({ error: 'unauthorized' });
+    if (!verifySecretToken(req.headers[SECRET_HEADER], deps.secret))
+      return reply.code(401).send({ error: 'unauthorized' });
     let body: unknown;
     try {
       body = decodeJson(req.body);
@@ -67,7 +68,8 @@ export interface SetWebhookOptions {
 
 /** For `npm run telegram:set-webhook` (scripts/telegram-set-webhook.ts): point Telegram at our route, with the secret it must echo. */
 export async function setTelegramWebhook(opts: SetWebhookOptions): Promise<void> {
-  if (!SECRET_TOKEN_PATTERN.test(opts.secret)) throw new Error('webhook secret must be 1-256 characters of A-Z, a-z, 0-9, _ and -');
+  if (!SECRET_TOKEN_PATTERN.test(opts.secret))
+    throw new Error('webhook secret must be 1-256 characters of A-Z, a-z, 0-9, _ and -');
   // grammY refuses an apiRoot ending in "/" (as createTelegramAdapter, strip it).
   const api = new Api(opts.token, opts.apiRoot ? { apiRoot: opts.apiRoot.replace(/\/+$/, '') } : undefined);
   await api.setWebhook(opts.url, {

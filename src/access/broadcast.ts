@@ -44,8 +44,12 @@ export async function broadcast(d: BroadcastDeps, broadcastId: string, markdown:
     after = page.at(-1)!.key;
     const principals = page.map((c) => principalOf(c.ref.platform, c.ref.user ?? c.ref.channel));
     const banned = new Set(
-      (await d.db.select({ p: accessUsers.principal }).from(accessUsers).where(and(inArray(accessUsers.principal, principals), eq(accessUsers.banned, true))))
-        .map((r) => r.p),
+      (
+        await d.db
+          .select({ p: accessUsers.principal })
+          .from(accessUsers)
+          .where(and(inArray(accessUsers.principal, principals), eq(accessUsers.banned, true)))
+      ).map((r) => r.p),
     );
     for (const [i, c] of page.entries()) {
       const adapter = d.adapters.get(c.ref.platform);

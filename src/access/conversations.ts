@@ -30,7 +30,12 @@ export async function resetSession(db: Db, key: string): Promise<boolean> {
   return withTx(db, async (tx) => {
     const rows = await tx
       .update(conversations)
-      .set({ sessionId: randomUUID(), version: dsql`${conversations.version} + 1`, itemCount: 0, updatedAt: new Date() })
+      .set({
+        sessionId: randomUUID(),
+        version: dsql`${conversations.version} + 1`,
+        itemCount: 0,
+        updatedAt: new Date(),
+      })
       .where(eq(conversations.key, key))
       .returning({ key: conversations.key });
     return rows.length > 0;
@@ -40,20 +45,41 @@ export async function resetSession(db: Db, key: string): Promise<boolean> {
 export type PostResult = 'posted' | 'duplicate' | 'unknown';
 
 /** Queue `markdown` as the bot's message in a known conversation (see the file comment). */
-export async function postAsBot(db: Db, key: string, markdown: string, o: { id: string; outcome: string }): Promise<PostResult> {
+export async function postAsBot(
+  db: Db,
+  key: string,
+  markdown: string,
+  o: { id: string; outcome: string },
+): Promise<PostResult> {
   const turnId = stableUuid(`${o.id}:${key}`);
   try {
     return await withTx(db, async (tx) => {
       const [c] = await tx
         .update(conversations)
-        .set({ version: dsql`${conversations.version} + 1`, itemCount: dsql`${conversations.itemCount} + 1`, updatedAt: new Date() })
+        .set({
+          version: dsql`${conversations.version} + 1`,
+          itemCount: dsql`${conversations.itemCount} + 1`,
+          updatedAt: new Date(),
+        })
         .where(eq(conversations.key, key))
-        .returning({ version: conversations.version, itemCount: conversations.itemCount, sessionId: conversations.sessionId, ref: conversations.ref });
+        .returning({
+          version: conversations.version,
+          itemCount: conversations.itemCount,
+          sessionId: conversations.sessionId,
+          ref: conversations.ref,
+        });
       if (!c) return 'unknown' as const;
       const seq = Number(c.version);
-      const item = { type: 'message', role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: markdown }] };
+      const item = {
+        type: 'message',
+        role: 'assistant',
+        status: 'completed',
+        content: [{ type: 'output_text', text: markdown }],
+      };
       await tx.insert(sessionItems).values({ sessionId: c.sessionId, position: Number(c.itemCount) - 1, turnId, item });
-      await tx.insert(turns).values({ id: turnId, conversationKey: key, sessionId: c.sessionId, seq, outcome: o.outcome, eventIds: [] });
+      await tx
+        .insert(turns)
+        .values({ id: turnId, conversationKey: key, sessionId: c.sessionId, seq, outcome: o.outcome, eventIds: [] });
       await tx.insert(outbox).values({ turnId, conversationKey: key, seq, ref: c.ref, markdown });
       return 'posted' as const;
     });
@@ -84,14 +110,27 @@ export async function dmConversationsOf(db: Db, platform: string, userId: string
   const rows = await db
     .select({ key: conversations.key, ref: conversations.ref })
     .from(conversations)
-    .where(and(eq(conversations.platform, platform), dsql`${conversations.ref}->>'kind' = 'dm'`, dsql`coalesce(${conversations.ref}->>'user', ${conversations.ref}->>'channel') = ${userId}`));
+    .where(
+      and(
+        eq(conversations.platform, platform),
+        dsql`${conversations.ref}->>'kind' = 'dm'`,
+        dsql`coalesce(${conversations.ref}->>'user', ${conversations.ref}->>'channel') = ${userId}`,
+      ),
+    );
   return rows.map((r) => ({ key: r.key, ref: r.ref as ConversationRef }));
 }
 
 /** The most recently active conversations. */
 export async function recentConversations(db: Db, limit: number) {
   return db
-    .select({ key: conversations.key, platform: conversations.platform, version: conversations.version, items: conversations.itemCount, lastMessageAt: conversations.lastMessageAt, updatedAt: conversations.updatedAt })
+    .select({
+      key: conversations.key,
+      platform: conversations.platform,
+      version: conversations.version,
+      items: conversations.itemCount,
+      lastMessageAt: conversations.lastMessageAt,
+      updatedAt: conversations.updatedAt,
+    })
     .from(conversations)
     .orderBy(dsql`${conversations.lastMessageAt} desc nulls last`)
     .limit(limit);

@@ -47,7 +47,8 @@ export interface GateDeps {
 
 const isSynthetic = (e: InboundEvent) => e.kind === 'checkin' || e.kind === 'reminder';
 
-export const RATE_LIMITED_TEXT = "You're sending messages faster than I can keep up with. Please wait a minute and try again.";
+export const RATE_LIMITED_TEXT =
+  "You're sending messages faster than I can keep up with. Please wait a minute and try again.";
 
 export function budgetText(budget: number): string {
   return `You've used today's token budget (${budget.toLocaleString('en-US')} tokens). It resets at 00:00 UTC — see \`/usage\`.`;
@@ -73,7 +74,7 @@ export function shares(total: number, weights: number[]): number[] {
   return out;
 }
 
-export const ALLOWLIST_TEXT = "Sorry, this bot only talks to people an admin has allowed. Ask an admin to let you in.";
+export const ALLOWLIST_TEXT = 'Sorry, this bot only talks to people an admin has allowed. Ask an admin to let you in.';
 
 export function accessHooks(d: GateDeps): TurnHooks {
   const usernames = new Map<string, string>();
@@ -97,9 +98,18 @@ export function accessHooks(d: GateDeps): TurnHooks {
     const policy = d.policy.dmPolicy(ctx.ref.platform);
     if (policy === 'open' || standing.allowed) return undefined;
     if (policy === 'allowlist') return { action: 'reply', text: ALLOWLIST_TEXT, outcome: 'refused' };
-    const code = await pairingCodeFor(d.redis, d.keys, {
-      principal: standing.principal, userId: ctx.sender.id, name: ctx.sender.name, ref: ctx.ref, at: ctx.now.toISOString(),
-    }, d.config.PAIRING_CODE_TTL_SECONDS);
+    const code = await pairingCodeFor(
+      d.redis,
+      d.keys,
+      {
+        principal: standing.principal,
+        userId: ctx.sender.id,
+        name: ctx.sender.name,
+        ref: ctx.ref,
+        at: ctx.now.toISOString(),
+      },
+      d.config.PAIRING_CODE_TTL_SECONDS,
+    );
     return { action: 'reply', text: pairingText(code, d.config.PAIRING_CODE_TTL_SECONDS), outcome: 'pairing' };
   }
 
@@ -146,7 +156,9 @@ export function accessHooks(d: GateDeps): TurnHooks {
 
   return {
     async beforeRun(ctx) {
-      await learnUsernames(ctx.events).catch((err: Error) => d.log.warn({ err: safeErr(err) }, 'could not remember usernames'));
+      await learnUsernames(ctx.events).catch((err: Error) =>
+        d.log.warn({ err: safeErr(err) }, 'could not remember usernames'),
+      );
       const people = ctx.events.filter((e) => !isSynthetic(e) && !e.sender.isBot);
 
       const pause = await currentPause(d.redis, d.keys);
@@ -157,13 +169,21 @@ export function accessHooks(d: GateDeps): TurnHooks {
       }
 
       // Everyone whose messages are in the batch; for synthetic-only turns, the person the turn is for.
-      const senders = [...new Set((people.length ? people : ctx.events).map((e) => principalOf(e.platform, e.sender.id)))];
+      const senders = [
+        ...new Set((people.length ? people : ctx.events).map((e) => principalOf(e.platform, e.sender.id))),
+      ];
       const standings = await Promise.all(senders.map((p) => standingOf(d.db, d.policy, p)));
       if (standings.every((s) => s.banned)) return { action: 'reply', text: null, outcome: 'banned' };
       const tooLong = people.find((e) => e.tooLongChars);
-      if (tooLong) return { action: 'reply', text: tooLongText(tooLong.tooLongChars!, d.config.MAX_INPUT_CHARS), outcome: 'too_long' };
+      if (tooLong)
+        return {
+          action: 'reply',
+          text: tooLongText(tooLong.tooLongChars!, d.config.MAX_INPUT_CHARS),
+          outcome: 'too_long',
+        };
 
-      const turnPerson = standings.find((s) => s.principal === principalOf(ctx.ref.platform, ctx.sender.id)) ?? standings.at(-1)!;
+      const turnPerson =
+        standings.find((s) => s.principal === principalOf(ctx.ref.platform, ctx.sender.id)) ?? standings.at(-1)!;
       let decision: BeforeRun | undefined = people.length ? await dmPolicy(ctx, turnPerson) : undefined;
       if (!decision && people.length) {
         const { drop, refused } = await perSender(ctx, people, new Map(standings.map((s) => [s.principal, s])));
@@ -173,17 +193,31 @@ export function accessHooks(d: GateDeps): TurnHooks {
             const notice = await claimRateNotice(d.redis, d.keys, refused.limited.at(-1)!);
             return { action: 'reply', text: notice ? RATE_LIMITED_TEXT : null, outcome: 'rate_limited' };
           }
-          if (refused.budget) decision = { action: 'reply', text: budgetText(d.config.USER_DAILY_TOKEN_BUDGET), outcome: 'budget' };
+          if (refused.budget)
+            decision = { action: 'reply', text: budgetText(d.config.USER_DAILY_TOKEN_BUDGET), outcome: 'budget' };
           else return { action: 'reply', text: null, outcome: 'banned' };
         } else if (drop.length) {
-          d.log.info({ dropped: drop.length, ...refused, limited: refused.limited.length }, 'some senders refused; the others run');
+          d.log.info(
+            { dropped: drop.length, ...refused, limited: refused.limited.length },
+            'some senders refused; the others run',
+          );
           decision = { action: 'run', drop };
         }
       }
 
       const answers = !decision || decision.action === 'run' || (decision.action === 'reply' && decision.text !== null);
       const synthOnly = ctx.events.every(isSynthetic);
-      if (answers && !synthOnly && !(await allowReply(d.redis, d.keys, ctx.conversationKey, ctx.events.at(-1)!.id, d.config.BOT_LOOP_MAX_REPLIES_PER_MINUTE))) {
+      if (
+        answers &&
+        !synthOnly &&
+        !(await allowReply(
+          d.redis,
+          d.keys,
+          ctx.conversationKey,
+          ctx.events.at(-1)!.id,
+          d.config.BOT_LOOP_MAX_REPLIES_PER_MINUTE,
+        ))
+      ) {
         d.log.warn({ conversation: ctx.conversationKey }, 'bot-loop guard: reply cap reached; consuming quietly');
         return { action: 'reply', text: null, outcome: 'loop_guard' };
       }
@@ -196,7 +230,11 @@ export function accessHooks(d: GateDeps): TurnHooks {
       // the messages the model saw. A synthetic-only turn is the turn person's.
       const people = ctx.events.filter((e) => !isSynthetic(e) && !e.sender.isBot);
       const counts = new Map<string, number>();
-      for (const e of people) counts.set(userKeyOf(e.platform, e.tenant, e.sender.id), (counts.get(userKeyOf(e.platform, e.tenant, e.sender.id)) ?? 0) + 1);
+      for (const e of people)
+        counts.set(
+          userKeyOf(e.platform, e.tenant, e.sender.id),
+          (counts.get(userKeyOf(e.platform, e.tenant, e.sender.id)) ?? 0) + 1,
+        );
       if (!counts.size) counts.set(ctx.userKey, 1);
       const inputs = shares(outcome.inputTokens, [...counts.values()]);
       const outputs = shares(outcome.outputTokens, [...counts.values()]);

@@ -36,7 +36,9 @@ export const accessModule = defineModule({
 });
 
 export function createAccessModule(
-  deps: ModuleDeps, services: Pick<Services, 'memory' | 'scheduler'>, opts: AccessModuleOptions = {},
+  deps: ModuleDeps,
+  services: Pick<Services, 'memory' | 'scheduler'>,
+  opts: AccessModuleOptions = {},
 ): GatewayModule {
   const log = deps.log.child({ module: 'access' });
   const db = deps.database.db;
@@ -50,20 +52,47 @@ export function createAccessModule(
       try {
         await writeAudit(db, entry);
       } catch (err) {
-        log.error({ command: entry.invocation.name, actor: entry.caller.principal, result: entry.result, err: safeErr(err) }, 'audit entry not written');
+        log.error(
+          { command: entry.invocation.name, actor: entry.caller.principal, result: entry.result, err: safeErr(err) },
+          'audit entry not written',
+        );
         throw err;
       }
     },
   });
 
   const cd: CommandDeps & { inbox: ModuleDeps['inbox'] } = {
-    db, redis: deps.redis, keys, policy, config: deps.config, queues: deps.queues, adapters: deps.adapters, log, inbox: deps.inbox,
-    version: packageVersion(), startedAt: Date.now(), ports,
+    db,
+    redis: deps.redis,
+    keys,
+    policy,
+    config: deps.config,
+    queues: deps.queues,
+    adapters: deps.adapters,
+    log,
+    inbox: deps.inbox,
+    version: packageVersion(),
+    startedAt: Date.now(),
+    ports,
   };
 
   return {
     name: 'access',
-    commands: [...selfCommands(cd), ...moderationCommands(cd), ...operationCommands(cd), ...deadLetterCommands({ redis: deps.redis, keys: deps.keys, sink: deps.sink })],
-    hooks: accessHooks({ db, redis: deps.redis, keys, policy, config: deps.config, adapters: deps.adapters, paceKey: deps.keys.pace, log }),
+    commands: [
+      ...selfCommands(cd),
+      ...moderationCommands(cd),
+      ...operationCommands(cd),
+      ...deadLetterCommands({ redis: deps.redis, keys: deps.keys, sink: deps.sink }),
+    ],
+    hooks: accessHooks({
+      db,
+      redis: deps.redis,
+      keys,
+      policy,
+      config: deps.config,
+      adapters: deps.adapters,
+      paceKey: deps.keys.pace,
+      log,
+    }),
   };
 }

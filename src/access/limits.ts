@@ -13,8 +13,6 @@ import type { Redis } from 'ioredis';
 import type { AccessKeys } from './policy.js';
 import { runScript } from '../core/scripts.js';
 
-
-
 export interface RateLimitSettings {
   perMinute: number;
   burst: number;
@@ -24,7 +22,13 @@ export interface RateLimitSettings {
  * Take one token per message not charged before from this user's bucket; false (and nothing taken) when there
  * are not enough for all of them.
  */
-export async function takeTokens(redis: Redis, keys: AccessKeys, principal: string, messageIds: string[], s: RateLimitSettings): Promise<boolean> {
+export async function takeTokens(
+  redis: Redis,
+  keys: AccessKeys,
+  principal: string,
+  messageIds: string[],
+  s: RateLimitSettings,
+): Promise<boolean> {
   if (s.perMinute <= 0 || messageIds.length === 0) return true;
   const bucketKeys = [keys.bucket(principal), keys.charged(principal)];
   const rate = [s.perMinute / 60_000, s.burst];
@@ -41,7 +45,14 @@ export async function claimRateNotice(redis: Redis, keys: AccessKeys, principal:
  * Count one reply in this conversation's current minute; false once the cap is passed. `turnMark` (the id of the
  * turn's last event) makes a re-attempted turn count once.
  */
-export async function allowReply(redis: Redis, keys: AccessKeys, conversationKey: string, turnMark: string, maxPerMinute: number, now = Date.now()): Promise<boolean> {
+export async function allowReply(
+  redis: Redis,
+  keys: AccessKeys,
+  conversationKey: string,
+  turnMark: string,
+  maxPerMinute: number,
+  now = Date.now(),
+): Promise<boolean> {
   if (maxPerMinute <= 0) return true;
   const minute = Math.floor(now / 60_000);
   // Counts a turn once however often it is attempted.

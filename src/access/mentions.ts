@@ -38,7 +38,8 @@ export function parseUserRef(platform: string, token: string): UserRef | undefin
 }
 
 const FORMS: Record<string, string> = {
-  slack: 'a mention like <@U123> or a member id (if Slack sent a plain @name, the slash command needs "Escape channels, users, and links" on)',
+  slack:
+    'a mention like <@U123> or a member id (if Slack sent a plain @name, the slash command needs "Escape channels, users, and links" on)',
   discord: 'a mention like <@123> or a user id',
   telegram: '@username or a numeric user id',
 };
@@ -55,16 +56,25 @@ export interface NamedUser {
 /** Resolve a user argument on the invoking platform; a CommandError says what went wrong in the user's words. */
 export async function resolveUser(db: Db, inv: CommandInvocation, token: string): Promise<NamedUser> {
   const ref = parseUserRef(inv.platform, token);
-  if (!ref) throw new CommandError(`\`${token}\` does not name a user here: use ${FORMS[inv.platform] ?? 'their user id'}.`);
+  if (!ref)
+    throw new CommandError(`\`${token}\` does not name a user here: use ${FORMS[inv.platform] ?? 'their user id'}.`);
   let userId: string;
   if (ref.kind === 'username') {
     const found = await userIdForUsername(db, inv.platform, ref.username);
-    if (!found) throw new CommandError(`I don't know @${ref.username} yet: they need to write to me once, or use their numeric id.`);
+    if (!found)
+      throw new CommandError(
+        `I don't know @${ref.username} yet: they need to write to me once, or use their numeric id.`,
+      );
     userId = found;
   } else {
     userId = ref.id;
   }
-  return { platform: inv.platform, userId, principal: principalOf(inv.platform, userId), userKey: userKeyOf(inv.platform, inv.tenant, userId) };
+  return {
+    platform: inv.platform,
+    userId,
+    principal: principalOf(inv.platform, userId),
+    userKey: userKeyOf(inv.platform, inv.tenant, userId),
+  };
 }
 
 /** How a user is shown back in answers: the plain id (mention syntax differs per platform and may ping). */

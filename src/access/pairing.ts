@@ -32,7 +32,12 @@ export function looksLikeCode(s: string): boolean {
 }
 
 /** This user's pending code, or a new one. */
-export async function pairingCodeFor(redis: Redis, keys: AccessKeys, req: PairingRequest, ttlSeconds: number): Promise<string> {
+export async function pairingCodeFor(
+  redis: Redis,
+  keys: AccessKeys,
+  req: PairingRequest,
+  ttlSeconds: number,
+): Promise<string> {
   const existing = await redis.get(keys.pairBy(req.principal));
   if (existing && (await redis.exists(keys.pairCode(existing)))) return existing;
   for (;;) {

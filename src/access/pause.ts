@@ -30,7 +30,12 @@ export async function currentPause(redis: Redis, keys: AccessKeys): Promise<Paus
 }
 
 /** Start a pause (a new epoch); if one is on already, that one stays. */
-export async function startPause(redis: Redis, keys: AccessKeys, by: string, now = new Date()): Promise<{ state: PauseState; already: boolean }> {
+export async function startPause(
+  redis: Redis,
+  keys: AccessKeys,
+  by: string,
+  now = new Date(),
+): Promise<{ state: PauseState; already: boolean }> {
   const state: PauseState = { epoch: randomUUID(), by, at: now.toISOString() };
   if ((await redis.set(keys.pause, JSON.stringify(state), 'NX')) === 'OK') return { state, already: false };
   return { state: (await currentPause(redis, keys)) ?? state, already: true };
@@ -53,7 +58,13 @@ export interface NoticeDeps {
 }
 
 /** Send the pause notice into this conversation unless it already got one in this pause. */
-export async function noticeOnce(d: NoticeDeps, pause: PauseState, conversationKey: string, ref: ConversationRef, replyTo?: string): Promise<boolean> {
+export async function noticeOnce(
+  d: NoticeDeps,
+  pause: PauseState,
+  conversationKey: string,
+  ref: ConversationRef,
+  replyTo?: string,
+): Promise<boolean> {
   const claim = d.keys.pauseNotice(pause.epoch, conversationKey);
   if ((await d.redis.set(claim, '1', 'EX', 7 * 24 * 3600, 'NX')) !== 'OK') return false;
   const adapter = d.adapters.get(ref.platform);
@@ -63,7 +74,13 @@ export async function noticeOnce(d: NoticeDeps, pause: PauseState, conversationK
     const interval = adapter.paceMs?.(ref) ?? adapter.limits.minSendIntervalMs;
     for (const [index, text] of parts.entries()) {
       await pace(d.redis, d.paceKey(`${ref.platform}:${ref.tenant}:${ref.channel}`), interval);
-      await adapter.send(ref, { text, index, total: parts.length, replyTo: index === 0 ? replyTo : undefined, idempotencyKey: `pause:${pause.epoch}:${conversationKey}:${index}` });
+      await adapter.send(ref, {
+        text,
+        index,
+        total: parts.length,
+        replyTo: index === 0 ? replyTo : undefined,
+        idempotencyKey: `pause:${pause.epoch}:${conversationKey}:${index}`,
+      });
     }
     return true;
   } catch (err) {

@@ -29,19 +29,26 @@ export function accessPolicy(config: Config, adapters: Pick<AdapterRegistry, 'ge
   const owners = new Set(config.OWNER_USERS);
   const admins = new Set(config.ADMIN_USERS);
   const overrides: Partial<Record<Platform, DmPolicy | undefined>> = {
-    local: config.DM_POLICY_LOCAL, slack: config.DM_POLICY_SLACK, discord: config.DM_POLICY_DISCORD, telegram: config.DM_POLICY_TELEGRAM,
+    local: config.DM_POLICY_LOCAL,
+    slack: config.DM_POLICY_SLACK,
+    discord: config.DM_POLICY_DISCORD,
+    telegram: config.DM_POLICY_TELEGRAM,
   };
   return {
     // On a channel that authorises its callers itself (the agent API) a user id is whatever the client sends:
     // nothing it sends may grant a role.
-    configRole: (p) => (adapters.get(platformOfKey(p))?.capabilities.authorisesCallers
-      ? undefined
-      : owners.has(p) ? 'owner' : admins.has(p) ? 'admin' : undefined),
+    configRole: (p) =>
+      adapters.get(platformOfKey(p))?.capabilities.authorisesCallers
+        ? undefined
+        : owners.has(p)
+          ? 'owner'
+          : admins.has(p)
+            ? 'admin'
+            : undefined,
     // A channel that authorises its callers itself (the agent API's threads are DMs, its key is the
     // authorisation): always open.
-    dmPolicy: (platform) => (adapters.get(platform)?.capabilities.authorisesCallers
-      ? 'open'
-      : (overrides[platform] ?? config.DM_POLICY)),
+    dmPolicy: (platform) =>
+      adapters.get(platform)?.capabilities.authorisesCallers ? 'open' : (overrides[platform] ?? config.DM_POLICY),
   };
 }
 

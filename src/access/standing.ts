@@ -24,7 +24,13 @@ export async function standingOf(db: Db, policy: AccessPolicy, principal: string
   const stored: Role = isRole(row?.role) ? row.role : 'user';
   const role: Role = configured && atLeast(configured, stored) ? configured : stored;
   const privileged = role !== 'user';
-  return { principal, role, fromConfig: configured !== undefined, allowed: privileged || !!row?.allowed, banned: !privileged && !!row?.banned };
+  return {
+    principal,
+    role,
+    fromConfig: configured !== undefined,
+    allowed: privileged || !!row?.allowed,
+    banned: !privileged && !!row?.banned,
+  };
 }
 
 export const BANNED_TEXT = "Sorry, you can't use this bot.";
@@ -43,7 +49,8 @@ export function commandCaller(db: Db, policy: AccessPolicy) {
     const caller: Caller = { principal, userKey: userKeyOf(inv.platform, inv.tenant, inv.user.id), role: s.role };
     if (s.banned) return { ...caller, blocked: BANNED_TEXT };
     const dm = policy.dmPolicy(inv.platform);
-    if (inv.conversation.kind === 'dm' && dm !== 'open' && !s.allowed) return { ...caller, blocked: notAllowedText(dm) };
+    if (inv.conversation.kind === 'dm' && dm !== 'open' && !s.allowed)
+      return { ...caller, blocked: notAllowedText(dm) };
     return caller;
   };
 }

@@ -40,11 +40,19 @@ export async function queueStatus(q: Queue, now = Date.now()): Promise<QueueStat
   const [counts, [oldest], workers] = await Promise.all([
     q.getJobCounts('wait', 'active', 'delayed', 'failed'),
     q.getJobs(['wait'], 0, 0, true),
-    q.getWorkers().then((w) => w.length, () => -1), // CLIENT LIST may be forbidden on managed Redis
+    q.getWorkers().then(
+      (w) => w.length,
+      () => -1,
+    ), // CLIENT LIST may be forbidden on managed Redis
   ]);
   return {
-    name: q.name, waiting: counts.wait ?? 0, active: counts.active ?? 0, delayed: counts.delayed ?? 0, failed: counts.failed ?? 0,
-    lagMs: oldest ? Math.max(0, now - oldest.timestamp) : 0, workers,
+    name: q.name,
+    waiting: counts.wait ?? 0,
+    active: counts.active ?? 0,
+    delayed: counts.delayed ?? 0,
+    failed: counts.failed ?? 0,
+    lagMs: oldest ? Math.max(0, now - oldest.timestamp) : 0,
+    workers,
   };
 }
 
@@ -57,11 +65,20 @@ function duration(ms: number): string {
   return h < 48 ? `${h}h ${m % 60}m` : `${Math.floor(h / 24)}d ${h % 24}h`;
 }
 
-export async function statusText(o: { version: string; queues: Queues; adapters: AdapterRegistry; pause: PauseState | null; uptimeMs: number }): Promise<string> {
+export async function statusText(o: {
+  version: string;
+  queues: Queues;
+  adapters: AdapterRegistry;
+  pause: PauseState | null;
+  uptimeMs: number;
+}): Promise<string> {
   const qs = await Promise.all([queueStatus(o.queues.turns), queueStatus(o.queues.outbound)]);
   const lines = [
     `**Status** — version ${o.version}, up ${duration(o.uptimeMs)}${o.pause ? `, **paused** since ${o.pause.at} by ${o.pause.by}` : ''}`,
-    ...qs.map((q) => `- queue \`${q.name}\`: ${q.waiting} waiting, ${q.active} active, ${q.delayed} delayed, ${q.failed} failed; lag ${duration(q.lagMs)}; ${q.workers < 0 ? 'workers unknown' : `${q.workers} worker${q.workers === 1 ? '' : 's'}`}`),
+    ...qs.map(
+      (q) =>
+        `- queue \`${q.name}\`: ${q.waiting} waiting, ${q.active} active, ${q.delayed} delayed, ${q.failed} failed; lag ${duration(q.lagMs)}; ${q.workers < 0 ? 'workers unknown' : `${q.workers} worker${q.workers === 1 ? '' : 's'}`}`,
+    ),
     ...o.adapters.all().map((a) => {
       const h = a.health();
       return `- channel \`${a.platform}\`: ${h.state}${h.detail ? ` (${h.detail})` : ''}`;

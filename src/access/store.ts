@@ -14,7 +14,11 @@ import { accessAudit, accessUsage, accessUsernames, accessUsers } from './schema
 export type AccessUser = typeof accessUsers.$inferSelect;
 
 const userByPrincipal = preparedQuery((db) =>
-  db.select().from(accessUsers).where(eq(accessUsers.principal, dsql.placeholder('principal'))).prepare('access_user'),
+  db
+    .select()
+    .from(accessUsers)
+    .where(eq(accessUsers.principal, dsql.placeholder('principal')))
+    .prepare('access_user'),
 );
 
 export async function getUser(db: Db, principal: string): Promise<AccessUser | undefined> {
@@ -25,13 +29,22 @@ export async function getUser(db: Db, principal: string): Promise<AccessUser | u
 type UserChange = Partial<Pick<AccessUser, 'role' | 'allowed' | 'banned'>>;
 
 /** Set some of role / allowed / banned for one person, creating their row if needed. */
-export async function updateUser(db: Db, principal: string, change: UserChange, by: string, name?: string): Promise<void> {
+export async function updateUser(
+  db: Db,
+  principal: string,
+  change: UserChange,
+  by: string,
+  name?: string,
+): Promise<void> {
   const now = new Date();
   await withTx(db, (tx) =>
     tx
       .insert(accessUsers)
       .values({ principal, ...change, updatedBy: by, updatedAt: now, ...(name ? { name } : {}) })
-      .onConflictDoUpdate({ target: accessUsers.principal, set: { ...change, updatedBy: by, updatedAt: now, ...(name ? { name } : {}) } }),
+      .onConflictDoUpdate({
+        target: accessUsers.principal,
+        set: { ...change, updatedBy: by, updatedAt: now, ...(name ? { name } : {}) },
+      }),
   );
 }
 
@@ -39,9 +52,18 @@ export async function writeAudit(db: Db, e: AuditEntry): Promise<void> {
   const inv = e.invocation;
   await withTx(db, (tx) =>
     tx.insert(accessAudit).values({
-      id: randomUUID(), at: e.at, actor: e.caller.principal, actorName: inv.user.name ?? null, role: e.caller.role,
-      platform: inv.platform, conversationKey: conversationKey(inv.conversation), command: inv.name, args: inv.args.slice(0, 2000),
-      required: e.required, result: e.result, detail: e.detail,
+      id: randomUUID(),
+      at: e.at,
+      actor: e.caller.principal,
+      actorName: inv.user.name ?? null,
+      role: e.caller.role,
+      platform: inv.platform,
+      conversationKey: conversationKey(inv.conversation),
+      command: inv.name,
+      args: inv.args.slice(0, 2000),
+      required: e.required,
+      result: e.result,
+      detail: e.detail,
     }),
   );
 }
@@ -58,7 +80,13 @@ export function utcDay(d: Date): string {
 const addUsage = preparedQuery((db) =>
   db
     .insert(accessUsage)
-    .values({ userKey: dsql.placeholder('userKey'), day: dsql.placeholder('day'), inputTokens: dsql.placeholder('inputTokens'), outputTokens: dsql.placeholder('outputTokens'), turns: 1 })
+    .values({
+      userKey: dsql.placeholder('userKey'),
+      day: dsql.placeholder('day'),
+      inputTokens: dsql.placeholder('inputTokens'),
+      outputTokens: dsql.placeholder('outputTokens'),
+      turns: 1,
+    })
     .onConflictDoUpdate({
       target: [accessUsage.userKey, accessUsage.day],
       set: {
@@ -75,7 +103,13 @@ const addUsage = preparedQuery((db) =>
  * Add one turn's tokens to the user's day: a single upsert, no read first. One statement is its own transaction,
  * so no BEGIN/COMMIT around it (two round trips saved on every turn); 40001 is still retried.
  */
-export async function recordUsage(db: Db, userKey: string, day: string, inputTokens: number, outputTokens: number): Promise<void> {
+export async function recordUsage(
+  db: Db,
+  userKey: string,
+  day: string,
+  inputTokens: number,
+  outputTokens: number,
+): Promise<void> {
   await retrySerializable(() => addUsage(db).execute({ userKey, day, inputTokens, outputTokens }));
 }
 
@@ -98,7 +132,9 @@ const usageOfDay = preparedQuery((db) =>
 /** One user's tokens on one day (a primary-key read: the budget check on every turn). */
 export async function usageOn(db: Db, userKey: string, day: string): Promise<UsageTotals> {
   const [row] = await usageOfDay(db).execute({ userKey, day });
-  return row ? { inputTokens: Number(row.inputTokens), outputTokens: Number(row.outputTokens), turns: Number(row.turns) } : ZERO;
+  return row
+    ? { inputTokens: Number(row.inputTokens), outputTokens: Number(row.outputTokens), turns: Number(row.turns) }
+    : ZERO;
 }
 
 /** One user's tokens over a range of days (inclusive). */
@@ -111,7 +147,9 @@ export async function usageBetween(db: Db, userKey: string, from: string, to: st
     })
     .from(accessUsage)
     .where(and(eq(accessUsage.userKey, userKey), gte(accessUsage.day, from), lte(accessUsage.day, to)));
-  return row ? { inputTokens: Number(row.inputTokens), outputTokens: Number(row.outputTokens), turns: Number(row.turns) } : ZERO;
+  return row
+    ? { inputTokens: Number(row.inputTokens), outputTokens: Number(row.outputTokens), turns: Number(row.turns) }
+    : ZERO;
 }
 
 /** The heaviest users of one day. */
@@ -122,7 +160,12 @@ export async function topUsage(db: Db, day: string, limit: number) {
     .where(eq(accessUsage.day, day))
     .orderBy(desc(dsql`${accessUsage.inputTokens} + ${accessUsage.outputTokens}`))
     .limit(limit);
-  return rows.map((r) => ({ userKey: r.userKey, inputTokens: Number(r.inputTokens), outputTokens: Number(r.outputTokens), turns: Number(r.turns) }));
+  return rows.map((r) => ({
+    userKey: r.userKey,
+    inputTokens: Number(r.inputTokens),
+    outputTokens: Number(r.outputTokens),
+    turns: Number(r.turns),
+  }));
 }
 
 export async function rememberUsername(db: Db, platform: string, username: string, userId: string): Promise<void> {
@@ -131,7 +174,10 @@ export async function rememberUsername(db: Db, platform: string, username: strin
     tx
       .insert(accessUsernames)
       .values({ platform, username: username.toLowerCase(), userId, updatedAt: now })
-      .onConflictDoUpdate({ target: [accessUsernames.platform, accessUsernames.username], set: { userId, updatedAt: now } }),
+      .onConflictDoUpdate({
+        target: [accessUsernames.platform, accessUsernames.username],
+        set: { userId, updatedAt: now },
+      }),
   );
 }
 

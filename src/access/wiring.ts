@@ -26,8 +26,10 @@ export function memoryPort(memory: MemoryApi | null): MemoryPort | undefined {
   if (!memory) return undefined;
   return {
     // Facts only: conversation summaries are the bot's notes on a session, not "what it remembers about me".
-    list: async (userKey, visibleIn) => (await memory.listMemories(userKey, undefined, { visibleIn }))
-      .filter((m) => m.kind === 'fact').map((m) => ({ id: m.id, text: m.text, updatedAt: m.createdAt })),
+    list: async (userKey, visibleIn) =>
+      (await memory.listMemories(userKey, undefined, { visibleIn }))
+        .filter((m) => m.kind === 'fact')
+        .map((m) => ({ id: m.id, text: m.text, updatedAt: m.createdAt })),
     forget: (userKey, id) => memory.forgetMemory(userKey, id),
     share: (userKey, id, shared) => memory.shareMemory(userKey, id, shared),
   };
@@ -52,7 +54,9 @@ function scheduledView(m: ScheduledMessage): ScheduledView {
     id: m.id,
     text: m.text,
     target: m.target === 'optins' ? 'everyone opted in to announcements' : `\`${m.conversationKey}\``,
-    when: cadence ? describeCadence(cadence, m.timezone) : `once at ${m.runAt?.toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+    when: cadence
+      ? describeCadence(cadence, m.timezone)
+      : `once at ${m.runAt?.toISOString().slice(0, 16).replace('T', ' ')} UTC`,
     nextAt: m.state === 'scheduled' ? m.nextAt : null,
   };
 }
@@ -74,9 +78,8 @@ export function schedulerPorts(scheduler: SchedulerCtx): { checkins: CheckinPort
     },
     schedule: {
       list: async () => (await listScheduledMessages(scheduler)).map(scheduledView),
-      add: async (a) => scheduledView(
-        await scheduleMessage(scheduler, { text: a.text, to: a.to, createdBy: a.createdBy, ...a.when }),
-      ),
+      add: async (a) =>
+        scheduledView(await scheduleMessage(scheduler, { text: a.text, to: a.to, createdBy: a.createdBy, ...a.when })),
       remove: (id) => removeScheduledMessage(scheduler, id),
     },
   };

@@ -7,7 +7,8 @@ import CircuitBreaker from 'opossum';
 import type { Logger } from 'pino';
 import type { AgentRuntime } from './runtime.js';
 
-export const BREAKER_OPEN_NOTICE = "I can't reach my language model right now. Your message is saved; please try again in a few minutes.";
+export const BREAKER_OPEN_NOTICE =
+  "I can't reach my language model right now. Your message is saved; please try again in a few minutes.";
 
 export class ModelUnavailableError extends Error {
   override name = 'ModelUnavailableError';
@@ -20,7 +21,11 @@ export interface BreakerOptions {
   resetTimeoutMs?: number;
 }
 
-export function withCircuitBreaker(runtime: AgentRuntime, log: Logger, o: BreakerOptions = {}): AgentRuntime & { breaker: CircuitBreaker } {
+export function withCircuitBreaker(
+  runtime: AgentRuntime,
+  log: Logger,
+  o: BreakerOptions = {},
+): AgentRuntime & { breaker: CircuitBreaker } {
   const breaker = new CircuitBreaker((...args: Parameters<AgentRuntime['run']>) => runtime.run(...args), {
     timeout: false, // the runtime has its own per-call timeout
     errorThresholdPercentage: o.errorThresholdPercentage ?? 50,
@@ -39,7 +44,8 @@ export function withCircuitBreaker(runtime: AgentRuntime, log: Logger, o: Breake
       try {
         return await breaker.fire(...args);
       } catch (err) {
-        if (breaker.opened && (err as { code?: string }).code === 'EOPENBREAKER') throw new ModelUnavailableError('circuit open');
+        if (breaker.opened && (err as { code?: string }).code === 'EOPENBREAKER')
+          throw new ModelUnavailableError('circuit open');
         throw err;
       }
     },

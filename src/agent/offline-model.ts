@@ -34,16 +34,22 @@ function assistantMessage(text: string): Item {
 
 export function longReply(n: number): string {
   const head = 'Here is a long answer.\n\n';
-  const code = '```ts\n' + Array.from({ length: 40 }, (_, i) => `const value${i} = ${i} * 2; // keep me whole`).join('\n') + '\n```\n\n';
+  const code =
+    '```ts\n' +
+    Array.from({ length: 40 }, (_, i) => `const value${i} = ${i} * 2; // keep me whole`).join('\n') +
+    '\n```\n\n';
   let body = '';
   let i = 0;
-  while (head.length + code.length + body.length < n) body += `Paragraph ${i++}: ${'lorem ipsum dolor sit amet '.repeat(8).trim()}.\n\n`;
+  while (head.length + code.length + body.length < n)
+    body += `Paragraph ${i++}: ${'lorem ipsum dolor sit amet '.repeat(8).trim()}.\n\n`;
   return head + code + body.trimEnd();
 }
 
 /** The request's items, and those after the last assistant message: this turn's input. */
 function turnInput(request: ModelRequest): { items: Item[]; fresh: Item[] } {
-  const items = (typeof request.input === 'string' ? [{ role: 'user', content: request.input }] : request.input) as Item[];
+  const items = (
+    typeof request.input === 'string' ? [{ role: 'user', content: request.input }] : request.input
+  ) as Item[];
   let start = 0;
   items.forEach((it, i) => {
     if (it.role === 'assistant') start = i + 1;
@@ -129,11 +135,21 @@ export class OfflineModel implements Model {
     const usage = new Usage({ requests: 1, inputTokens: Math.ceil(JSON.stringify(items).length / 4), outputTokens: 0 });
     const slow = /\[\[slow:(\d+)\]\]/.exec(joined);
     if (slow) await sleep(Number(slow[1]), request.signal);
-    if (joined.includes('[[fail]]')) throw Object.assign(new Error('offline model: simulated provider failure'), { status: 503 });
+    if (joined.includes('[[fail]]'))
+      throw Object.assign(new Error('offline model: simulated provider failure'), { status: 503 });
     // Modules' phrasings (the scheduler's: silent check-ins, "remind me <when> to <what>").
-    const scheduled = this.scripted(userTexts, toolResult, request.tools.map((t) => t.name));
+    const scheduled = this.scripted(
+      userTexts,
+      toolResult,
+      request.tools.map((t) => t.name),
+    );
     if (scheduled && 'call' in scheduled) {
-      return { usage, output: [{ type: 'function_call', callId: `call_${Date.now()}`, ...scheduled.call, status: 'completed' }] as ModelResponse['output'] };
+      return {
+        usage,
+        output: [
+          { type: 'function_call', callId: `call_${Date.now()}`, ...scheduled.call, status: 'completed' },
+        ] as ModelResponse['output'],
+      };
     }
     if (scheduled) {
       usage.outputTokens = Math.ceil(scheduled.text.length / 4);
@@ -153,7 +169,15 @@ export class OfflineModel implements Model {
     } else if (/\bwhat time\b/i.test(joined) && request.tools.some((t) => t.name === 'current_time')) {
       return {
         usage,
-        output: [{ type: 'function_call', callId: `call_${Date.now()}`, name: 'current_time', arguments: '{}', status: 'completed' }] as ModelResponse['output'],
+        output: [
+          {
+            type: 'function_call',
+            callId: `call_${Date.now()}`,
+            name: 'current_time',
+            arguments: '{}',
+            status: 'completed',
+          },
+        ] as ModelResponse['output'],
       };
     } else if (joined.includes('[[instructions]]')) {
       text = request.systemInstructions ?? '';
@@ -171,7 +195,10 @@ export class OfflineModel implements Model {
 
   async *getStreamedResponse(request: ModelRequest): AsyncIterable<StreamEvent> {
     const response = await this.getResponse(request);
-    const asked = turnInput(request).fresh.filter((it) => it.role === 'user').map(textOf).join('\n');
+    const asked = turnInput(request)
+      .fresh.filter((it) => it.role === 'user')
+      .map(textOf)
+      .join('\n');
     const drip = /\[\[drip:(\d+)\]\]/.exec(asked);
     yield { type: 'response_started' };
     for (const item of response.output as Item[]) {
@@ -186,7 +213,12 @@ export class OfflineModel implements Model {
       type: 'response_done',
       response: {
         id: `offline_${Date.now()}`,
-        usage: { requests: 1, inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, totalTokens: usage.totalTokens },
+        usage: {
+          requests: 1,
+          inputTokens: usage.inputTokens,
+          outputTokens: usage.outputTokens,
+          totalTokens: usage.totalTokens,
+        },
         output: response.output,
       },
     } as StreamEvent;

@@ -65,7 +65,10 @@ export interface AgentRuntime {
  * a turn when agents come from configuration (src/agents); without it the single default agent answers.
  */
 export function createAgentRuntime(
-  config: Config, log: Logger, extraTools: Tool<TurnContext>[] = [], offlineTurns: OfflineTurn[] = [],
+  config: Config,
+  log: Logger,
+  extraTools: Tool<TurnContext>[] = [],
+  offlineTurns: OfflineTurn[] = [],
   pick?: AgentPicker,
 ): AgentRuntime {
   const offline = config.offlineModel;
@@ -102,12 +105,18 @@ export function createAgentRuntime(
           const choice = pick ? await pick(context) : { agent, modelName, maxTurns: 8 };
           const signals = [timeout, ...(signal ? [signal] : []), ...(stop ? [stop] : [])];
           let shown = '';
-          const result = await runner.run(choice.agent, input, {
-            session, context, maxTurns: choice.maxTurns, stream: true, signal: AbortSignal.any(signals),
-          }).catch((err: unknown) => {
-            if (stop?.aborted) return null; // stopped before the model said anything
-            throw err;
-          });
+          const result = await runner
+            .run(choice.agent, input, {
+              session,
+              context,
+              maxTurns: choice.maxTurns,
+              stream: true,
+              signal: AbortSignal.any(signals),
+            })
+            .catch((err: unknown) => {
+              if (stop?.aborted) return null; // stopped before the model said anything
+              throw err;
+            });
           try {
             for await (const ev of result ?? []) {
               if (ev.type !== 'raw_model_stream_event') continue;
@@ -160,14 +169,21 @@ export function createAgentRuntime(
    * that partial answer (never a tool call without its result, which providers reject on the next turn).
    */
   function stoppedOutput(
-    shown: string, session: TurnSession, input: AgentInputItem[], usage?: { inputTokens: number; outputTokens: number }): TurnOutput {
+    shown: string,
+    session: TurnSession,
+    input: AgentInputItem[],
+    usage?: { inputTokens: number; outputTokens: number },
+  ): TurnOutput {
     // The shown text stays a prefix of the answer (live clients append the rest), trailing space included.
     const closed = closeOpenFence(shown);
     const text = shown.trim() ? `${closed}${/\n$/.test(closed) ? '\n' : '\n\n'}${STOPPED_MARK}` : STOPPED_MARK;
     const users = session.pending.filter((it) => (it as { role?: string }).role === 'user');
     session.pending.length = 0;
     session.pending.push(...(users.length ? users : input), {
-      type: 'message', role: 'assistant', status: 'completed', content: [{ type: 'output_text', text }],
+      type: 'message',
+      role: 'assistant',
+      status: 'completed',
+      content: [{ type: 'output_text', text }],
     } as AgentInputItem);
     return { text, inputTokens: usage?.inputTokens ?? 0, outputTokens: usage?.outputTokens ?? 0, model: modelName };
   }

@@ -57,7 +57,9 @@ export class PostgresSession implements Session {
           .where(eq(sessionItems.sessionId, this.sessionId));
         base = Number(row?.max ?? -1) + 1;
       }
-      await tx.insert(sessionItems).values(items.map((item, i) => ({ sessionId: this.sessionId, position: base + i, item })));
+      await tx
+        .insert(sessionItems)
+        .values(items.map((item, i) => ({ sessionId: this.sessionId, position: base + i, item })));
     });
   }
 
@@ -70,7 +72,9 @@ export class PostgresSession implements Session {
         .orderBy(desc(sessionItems.position))
         .limit(1);
       if (!last) return undefined;
-      await tx.delete(sessionItems).where(and(eq(sessionItems.sessionId, this.sessionId), eq(sessionItems.position, last.position)));
+      await tx
+        .delete(sessionItems)
+        .where(and(eq(sessionItems.sessionId, this.sessionId), eq(sessionItems.position, last.position)));
       return last.item as AgentInputItem;
     });
   }

@@ -20,8 +20,10 @@ export const MEMORY_TOOLS = new Set(['remember', 'recall', 'forget']);
 
 export function unavailableNote(servers: string[]): string {
   const names = servers.map((s) => `"${s}"`).join(', ');
-  return `The tools of ${names} are unavailable right now (the server cannot be reached). `
-    + 'If the user needs them, say so plainly; never claim to have used them.';
+  return (
+    `The tools of ${names} are unavailable right now (the server cannot be reached). ` +
+    'If the user needs them, say so plainly; never claim to have used them.'
+  );
 }
 
 /** The agent and the agents reachable from it by handoffs. */
@@ -62,7 +64,8 @@ export function createAgentPicker(d: PickerDeps): AgentPicker {
     const keyEnv = a.provider?.apiKeyEnv;
     const key = keyEnv ? env[keyEnv] : a.provider?.baseUrl ? undefined : d.config.OPENAI_API_KEY;
     const keyless = !!a.provider?.baseUrl && !keyEnv;
-    if (d.config.OFFLINE_MODEL || (!key && !keyless)) return { model: new OfflineModel(d.offlineTurns), name: 'offline' };
+    if (d.config.OFFLINE_MODEL || (!key && !keyless))
+      return { model: new OfflineModel(d.offlineTurns), name: 'offline' };
     const baseURL = a.provider?.baseUrl ?? d.config.OPENAI_BASE_URL;
     const api = a.provider?.api ?? d.config.OPENAI_API;
     const id = JSON.stringify([baseURL, api, keyEnv]);

@@ -136,7 +136,10 @@ export class AgentsFileError extends Error {
 /** The single agent the AGENT_* / OPENAI_* variables describe (no agents file). */
 export function agentsFromEnv(config: Config): AgentsConfig {
   const agent = agentSchema.parse({
-    name: config.AGENT_NAME.replace(/[^A-Za-z0-9_-]+/g, '-').replace(/^-+/, '').slice(0, 64) || 'assistant',
+    name:
+      config.AGENT_NAME.replace(/[^A-Za-z0-9_-]+/g, '-')
+        .replace(/^-+/, '')
+        .slice(0, 64) || 'assistant',
     instructions: config.AGENT_INSTRUCTIONS,
     model: config.AGENT_MODEL,
   });

@@ -41,7 +41,11 @@ declare module '../modules/contract.js' {
   }
 }
 
-export const agentsModule = defineModule({ name: 'agents', provides: ['agents'], create: (deps) => createAgentsModule(deps) });
+export const agentsModule = defineModule({
+  name: 'agents',
+  provides: ['agents'],
+  create: (deps) => createAgentsModule(deps),
+});
 
 export function budgetSpentText(agent: string, budget: number): string {
   const tokens = budget.toLocaleString('en-US');

@@ -11,8 +11,8 @@ export function withAgentMemoryGate(m: GatewayModule): GatewayModule {
     ...m,
     hooks: {
       beforeRun: h.beforeRun && (async (ctx) => (ctx.agent?.memory === false ? undefined : h.beforeRun!(ctx))),
-      afterCommit: h.afterCommit
-        && (async (ctx, o) => (ctx.agent?.memory === false ? undefined : h.afterCommit!(ctx, o))),
+      afterCommit:
+        h.afterCommit && (async (ctx, o) => (ctx.agent?.memory === false ? undefined : h.afterCommit!(ctx, o))),
     },
   };
 }

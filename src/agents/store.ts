@@ -25,7 +25,8 @@ export async function chooseAgent(db: Db, conversationKey: string, agent: string
 
 export async function clearChosenAgent(db: Db, conversationKey: string): Promise<void> {
   await retrySerializable(() =>
-    db.delete(conversationAgents).where(eq(conversationAgents.conversationKey, conversationKey)));
+    db.delete(conversationAgents).where(eq(conversationAgents.conversationKey, conversationKey)),
+  );
 }
 
 export async function agentTokensOn(db: Db, agent: string, userKey: string, day: string): Promise<number> {
@@ -40,7 +41,11 @@ export async function agentTokensOn(db: Db, agent: string, userKey: string, day:
 
 /** Write-only upsert (no read first), like the per-user usage in src/access. */
 export async function addAgentTokens(
-  db: Db, agent: string, userKey: string, day: string, tokens: number,
+  db: Db,
+  agent: string,
+  userKey: string,
+  day: string,
+  tokens: number,
 ): Promise<void> {
   if (tokens <= 0) return;
   await retrySerializable(() =>

@@ -55,7 +55,10 @@ export async function listApiKeys(db: Db): Promise<ApiKeyInfo[]> {
 }
 
 /** The key's id and name if `presented` is a valid, unrevoked key; null otherwise. One primary-key read. */
-export async function verifyApiKey(db: Db, presented: string | undefined): Promise<{ id: string; name: string } | null> {
+export async function verifyApiKey(
+  db: Db,
+  presented: string | undefined,
+): Promise<{ id: string; name: string } | null> {
   const m = presented ? KEY_RE.exec(presented) : null;
   if (!m) return null;
   const [row] = await retrySerializable(() => db.select().from(apiKeys).where(eq(apiKeys.id, m[1]!)));

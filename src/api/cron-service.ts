@@ -43,9 +43,19 @@ export function toCron(c: CronRow): Record<string, unknown> {
     next = null;
   }
   return {
-    cron_id: c.cronId, assistant_id: c.assistantId, thread_id: c.threadId, on_run_completed: c.onRunCompleted,
-    end_time: c.endTime?.toISOString() ?? null, schedule: c.schedule, created_at: c.createdAt.toISOString(),
-    updated_at: c.updatedAt.toISOString(), payload: c.payload, user_id: null, next_run_date: next, metadata: c.metadata, enabled: c.enabled,
+    cron_id: c.cronId,
+    assistant_id: c.assistantId,
+    thread_id: c.threadId,
+    on_run_completed: c.onRunCompleted,
+    end_time: c.endTime?.toISOString() ?? null,
+    schedule: c.schedule,
+    created_at: c.createdAt.toISOString(),
+    updated_at: c.updatedAt.toISOString(),
+    payload: c.payload,
+    user_id: null,
+    next_run_date: next,
+    metadata: c.metadata,
+    enabled: c.enabled,
   };
 }
 
@@ -62,10 +72,16 @@ export interface CronServiceDeps extends RunCreateDeps {
 export class CronService {
   private queueInstance: Queue<FireJob> | undefined;
 
-  constructor(private readonly ctx: CronServiceDeps, private readonly bullPrefix: string) {}
+  constructor(
+    private readonly ctx: CronServiceDeps,
+    private readonly bullPrefix: string,
+  ) {}
 
   private get queue(): Queue<FireJob> {
-    this.queueInstance ??= new Queue<FireJob>(CRON_QUEUE, { connection: this.ctx.redis as ConnectionOptions, prefix: this.bullPrefix });
+    this.queueInstance ??= new Queue<FireJob>(CRON_QUEUE, {
+      connection: this.ctx.redis as ConnectionOptions,
+      prefix: this.bullPrefix,
+    });
     return this.queueInstance;
   }
 
@@ -74,7 +90,10 @@ export class CronService {
   }
 
   async get(keyId: string, cronId: string): Promise<CronRow | undefined> {
-    const [row] = await this.ctx.db.select().from(apiCrons).where(and(eq(apiCrons.keyId, keyId), eq(apiCrons.cronId, cronId)));
+    const [row] = await this.ctx.db
+      .select()
+      .from(apiCrons)
+      .where(and(eq(apiCrons.keyId, keyId), eq(apiCrons.cronId, cronId)));
     return row;
   }
 
@@ -85,11 +104,20 @@ export class CronService {
       await this.queue.removeJobScheduler(id);
       return;
     }
-    await this.queue.upsertJobScheduler(id, { pattern: c.schedule, tz: 'UTC', endDate: c.endTime ?? undefined }, {
-      name: 'fire',
-      data: { keyId: c.keyId, cronId: c.cronId },
-      opts: { removeOnComplete: true, removeOnFail: { age: 24 * 3600 }, attempts: 5, backoff: { type: 'exponential', delay: 1_000 } },
-    });
+    await this.queue.upsertJobScheduler(
+      id,
+      { pattern: c.schedule, tz: 'UTC', endDate: c.endTime ?? undefined },
+      {
+        name: 'fire',
+        data: { keyId: c.keyId, cronId: c.cronId },
+        opts: {
+          removeOnComplete: true,
+          removeOnFail: { age: 24 * 3600 },
+          attempts: 5,
+          backoff: { type: 'exponential', delay: 1_000 },
+        },
+      },
+    );
   }
 
   async removeSchedulers(keyId: string, cronIds: string[]): Promise<void> {
@@ -100,15 +128,22 @@ export class CronService {
   async fire(job: Job<FireJob>): Promise<string | null> {
     const { keyId, cronId } = job.data;
     const cron = await this.get(keyId, cronId);
-    if (!cron || !cron.enabled) {
+    if (!cron?.enabled) {
       await this.queue.removeJobScheduler(this.schedulerId(keyId, cronId));
       return null;
     }
     const runId = uuid5(String(job.id), RUN_NS);
-    const body = { ...(cron.payload as RunCreateBody), assistant_id: cron.assistantId, on_completion: cron.onRunCompleted } as RunCreateBody;
+    const body = {
+      ...(cron.payload as RunCreateBody),
+      assistant_id: cron.assistantId,
+      on_completion: cron.onRunCompleted,
+    } as RunCreateBody;
     body.multitask_strategy ??= 'enqueue';
     const caller = { keyId, keyName: '' };
-    const p = await prepareRun(this.ctx, caller, cron.threadId, body, { runId, statelessThreadId: uuid5(`${String(job.id)}:thread`, RUN_NS) });
+    const p = await prepareRun(this.ctx, caller, cron.threadId, body, {
+      runId,
+      statelessThreadId: uuid5(`${String(job.id)}:thread`, RUN_NS),
+    });
     const run = await this.ctx.runs.create(p.thread, p.run);
     this.ctx.log.info({ cronId, runId: run.runId }, 'cron fired a run');
     return run.runId;
@@ -132,16 +167,25 @@ export class CronService {
 
   /** Worker processes: consume firings; the lease holder among them reconciles every minute. Returns the stop. */
   async startWorker(
-    connect: () => Redis, reconcileEveryMs = 60_000, leaseTtlMs?: number,
+    connect: () => Redis,
+    reconcileEveryMs = 60_000,
+    leaseTtlMs?: number,
   ): Promise<() => Promise<void>> {
     const worker = new Worker<FireJob>(CRON_QUEUE, (job) => this.fire(job), {
-      connection: connect() as ConnectionOptions, prefix: this.bullPrefix, concurrency: 4,
+      connection: connect() as ConnectionOptions,
+      prefix: this.bullPrefix,
+      concurrency: 4,
     });
     worker.on('failed', (job, err) => this.ctx.log.warn({ job: job?.id, err: safeErr(err) }, 'cron firing failed'));
     worker.on('error', (err) => this.ctx.log.error({ err: safeErr(err) }, 'cron worker error'));
     const stopReconciler = startLeasedReconciler({
-      redis: this.ctx.redis, leaseKey: this.ctx.keys.cronsLease, everyMs: reconcileEveryMs, leaseTtlMs,
-      log: this.ctx.log, what: 'cron', pass: () => this.reconcile(),
+      redis: this.ctx.redis,
+      leaseKey: this.ctx.keys.cronsLease,
+      everyMs: reconcileEveryMs,
+      leaseTtlMs,
+      log: this.ctx.log,
+      what: 'cron',
+      pass: () => this.reconcile(),
     });
     return async () => {
       await stopReconciler();

@@ -11,16 +11,21 @@ import { runCreateBody } from './run-create.js';
 import { apiCrons } from './schema.js';
 import { getThread } from './thread-db.js';
 
-const cronBody = runCreateBody.pick({ assistant_id: true, input: true, config: true, metadata: true, multitask_strategy: true, context: true }).extend({
-  schedule: z.string().min(1).max(200).describe('cron expression, UTC (5 fields, or 6 with seconds)'),
-  end_time: z.string().datetime({ offset: true }).nullish(),
-  enabled: z.boolean().optional(),
-  on_run_completed: z.enum(['delete', 'keep']).optional().describe('stateless crons: delete each run\'s thread when done (default delete)'),
-  if_not_exists: z.unknown().optional(),
-  interrupt_before: z.unknown().optional(),
-  interrupt_after: z.unknown().optional(),
-  webhook: z.string().nullish().describe('not supported'),
-});
+const cronBody = runCreateBody
+  .pick({ assistant_id: true, input: true, config: true, metadata: true, multitask_strategy: true, context: true })
+  .extend({
+    schedule: z.string().min(1).max(200).describe('cron expression, UTC (5 fields, or 6 with seconds)'),
+    end_time: z.string().datetime({ offset: true }).nullish(),
+    enabled: z.boolean().optional(),
+    on_run_completed: z
+      .enum(['delete', 'keep'])
+      .optional()
+      .describe("stateless crons: delete each run's thread when done (default delete)"),
+    if_not_exists: z.unknown().optional(),
+    interrupt_before: z.unknown().optional(),
+    interrupt_after: z.unknown().optional(),
+    webhook: z.string().nullish().describe('not supported'),
+  });
 const searchBody = z.object({
   assistant_id: z.string().nullish(),
   thread_id: z.string().refine(isUuid, 'must be a UUID').nullish(),
@@ -45,11 +50,26 @@ export function cronOperations(ctx: ApiContext): Operation[] {
       threadId = uuidParam(c.params, 'thread_id', 'thread');
       if (!(await getThread(ctx.db, c.caller.keyId, threadId))) throw notFound(`thread ${threadId}`);
     }
-    const [row] = await ctx.db.insert(apiCrons).values({
-      keyId: c.caller.keyId, cronId: randomUUID(), threadId, assistantId: ASSISTANT_ID, schedule: b.schedule,
-      payload: { input: b.input, config: b.config ?? undefined, metadata: b.metadata ?? undefined, multitask_strategy: b.multitask_strategy },
-      metadata: {}, onRunCompleted: b.on_run_completed ?? 'delete', endTime: b.end_time ? new Date(b.end_time) : null, enabled: b.enabled ?? true,
-    }).returning();
+    const [row] = await ctx.db
+      .insert(apiCrons)
+      .values({
+        keyId: c.caller.keyId,
+        cronId: randomUUID(),
+        threadId,
+        assistantId: ASSISTANT_ID,
+        schedule: b.schedule,
+        payload: {
+          input: b.input,
+          config: b.config ?? undefined,
+          metadata: b.metadata ?? undefined,
+          multitask_strategy: b.multitask_strategy,
+        },
+        metadata: {},
+        onRunCompleted: b.on_run_completed ?? 'delete',
+        endTime: b.end_time ? new Date(b.end_time) : null,
+        enabled: b.enabled ?? true,
+      })
+      .returning();
     // Row first, scheduler second: the reconciler removes schedulers without rows, never the other way round.
     await ctx.crons.sync(row!);
     return toCron(row!);
@@ -65,25 +85,66 @@ export function cronOperations(ctx: ApiContext): Operation[] {
   };
 
   return [
-    op({ method: 'POST', path: '/threads/{thread_id}/runs/crons', tag: 'Crons', summary: 'Create a cron that runs on this thread', body: cronBody, responses: { 200: 'The cron', 404: 'Thread not found', 422: 'Invalid schedule or payload' }, handler: create(false) }),
-    op({ method: 'POST', path: '/runs/crons', tag: 'Crons', summary: 'Create a stateless cron (each firing runs on a new thread)', body: cronBody, responses: { 200: 'The cron', 422: 'Invalid schedule or payload' }, handler: create(true) }),
     op({
-      method: 'POST', path: '/runs/crons/search', tag: 'Crons', summary: 'Search crons', body: searchBody, responses: { 200: 'Crons' },
+      method: 'POST',
+      path: '/threads/{thread_id}/runs/crons',
+      tag: 'Crons',
+      summary: 'Create a cron that runs on this thread',
+      body: cronBody,
+      responses: { 200: 'The cron', 404: 'Thread not found', 422: 'Invalid schedule or payload' },
+      handler: create(false),
+    }),
+    op({
+      method: 'POST',
+      path: '/runs/crons',
+      tag: 'Crons',
+      summary: 'Create a stateless cron (each firing runs on a new thread)',
+      body: cronBody,
+      responses: { 200: 'The cron', 422: 'Invalid schedule or payload' },
+      handler: create(true),
+    }),
+    op({
+      method: 'POST',
+      path: '/runs/crons/search',
+      tag: 'Crons',
+      summary: 'Search crons',
+      body: searchBody,
+      responses: { 200: 'Crons' },
       handler: async (c) => {
         const b = c.body as z.infer<typeof searchBody>;
-        const col = { cron_id: apiCrons.cronId, assistant_id: apiCrons.assistantId, thread_id: apiCrons.threadId, created_at: apiCrons.createdAt, updated_at: apiCrons.updatedAt, next_run_date: apiCrons.createdAt }[b.sort_by ?? 'created_at'];
-        const rows = await ctx.db.select().from(apiCrons).where(filters(c))
-          .orderBy(b.sort_order === 'asc' ? asc(col) : desc(col), asc(apiCrons.cronId)).limit(b.limit).offset(b.offset);
+        const col = {
+          cron_id: apiCrons.cronId,
+          assistant_id: apiCrons.assistantId,
+          thread_id: apiCrons.threadId,
+          created_at: apiCrons.createdAt,
+          updated_at: apiCrons.updatedAt,
+          next_run_date: apiCrons.createdAt,
+        }[b.sort_by ?? 'created_at'];
+        const rows = await ctx.db
+          .select()
+          .from(apiCrons)
+          .where(filters(c))
+          .orderBy(b.sort_order === 'asc' ? asc(col) : desc(col), asc(apiCrons.cronId))
+          .limit(b.limit)
+          .offset(b.offset);
         return rows.map(toCron);
       },
     }),
     op({
-      method: 'POST', path: '/runs/crons/count', tag: 'Crons', summary: 'Count crons', body: searchBody.pick({ assistant_id: true, thread_id: true }),
+      method: 'POST',
+      path: '/runs/crons/count',
+      tag: 'Crons',
+      summary: 'Count crons',
+      body: searchBody.pick({ assistant_id: true, thread_id: true }),
       responses: { 200: 'A number' },
       handler: async (c) => (await ctx.db.select({ id: apiCrons.cronId }).from(apiCrons).where(filters(c))).length,
     }),
     op({
-      method: 'PATCH', path: '/runs/crons/{cron_id}', tag: 'Crons', summary: 'Update a cron (schedule, payload, end_time, enabled)', body: patchBody,
+      method: 'PATCH',
+      path: '/runs/crons/{cron_id}',
+      tag: 'Crons',
+      summary: 'Update a cron (schedule, payload, end_time, enabled)',
+      body: patchBody,
       responses: { 200: 'The cron', 404: 'Not found', 422: 'Invalid schedule or payload' },
       handler: async (c) => {
         const id = uuidParam(c.params, 'cron_id', 'cron');
@@ -93,21 +154,36 @@ export function cronOperations(ctx: ApiContext): Operation[] {
         if (b.schedule) nextRunDate(b.schedule);
         if (b.input !== undefined) parseRunInput(b.input);
         const payload = { ...(cur.payload as Record<string, unknown>) };
-        for (const k of ['input', 'config', 'metadata', 'multitask_strategy'] as const) if (b[k] !== undefined) payload[k] = b[k];
-        const [row] = await ctx.db.update(apiCrons).set({
-          schedule: b.schedule ?? cur.schedule, payload, enabled: b.enabled ?? cur.enabled, updatedAt: new Date(),
-          endTime: b.end_time === undefined ? cur.endTime : b.end_time ? new Date(b.end_time) : null,
-        }).where(and(eq(apiCrons.keyId, c.caller.keyId), eq(apiCrons.cronId, id))).returning();
+        for (const k of ['input', 'config', 'metadata', 'multitask_strategy'] as const)
+          if (b[k] !== undefined) payload[k] = b[k];
+        const [row] = await ctx.db
+          .update(apiCrons)
+          .set({
+            schedule: b.schedule ?? cur.schedule,
+            payload,
+            enabled: b.enabled ?? cur.enabled,
+            updatedAt: new Date(),
+            endTime: b.end_time === undefined ? cur.endTime : b.end_time ? new Date(b.end_time) : null,
+          })
+          .where(and(eq(apiCrons.keyId, c.caller.keyId), eq(apiCrons.cronId, id)))
+          .returning();
         if (!row) throw notFound(`cron ${id}`);
         await ctx.crons.sync(row);
         return toCron(row);
       },
     }),
     op({
-      method: 'DELETE', path: '/runs/crons/{cron_id}', tag: 'Crons', summary: 'Delete a cron and its scheduler', responses: { 204: 'Deleted', 404: 'Not found' },
+      method: 'DELETE',
+      path: '/runs/crons/{cron_id}',
+      tag: 'Crons',
+      summary: 'Delete a cron and its scheduler',
+      responses: { 204: 'Deleted', 404: 'Not found' },
       handler: async (c) => {
         const id = uuidParam(c.params, 'cron_id', 'cron');
-        const gone = await ctx.db.delete(apiCrons).where(and(eq(apiCrons.keyId, c.caller.keyId), eq(apiCrons.cronId, id))).returning({ id: apiCrons.cronId });
+        const gone = await ctx.db
+          .delete(apiCrons)
+          .where(and(eq(apiCrons.keyId, c.caller.keyId), eq(apiCrons.cronId, id)))
+          .returning({ id: apiCrons.cronId });
         if (!gone.length) throw notFound(`cron ${id}`);
         await ctx.crons.removeSchedulers(c.caller.keyId, [id]);
         return c.reply.code(204).send();

@@ -9,7 +9,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { IngressError } from '../core/errors.js';
 import type { Db } from '../db/client.js';
 import { verifyApiKey } from './auth.js';
@@ -17,7 +17,10 @@ import { takeToken, type RateLimit } from './rate-limit.js';
 import { safeErr } from '../observability/logger.js';
 
 export class ApiError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
     this.name = 'ApiError';
   }
@@ -96,7 +99,8 @@ export function registerOperations(scope: FastifyInstance, ops: Operation[], o: 
   scope.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
     if (err instanceof ApiError) return reply.code(err.status).send({ detail: err.message });
     if (err instanceof IngressError) return reply.code(err.status).send({ detail: err.message });
-    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return reply.code(err.statusCode).send({ detail: err.message });
+    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500)
+      return reply.code(err.statusCode).send({ detail: err.message });
     req.log.error({ err: safeErr(err), route: req.routeOptions.url }, 'api request failed');
     return reply.code(503).send({ detail: 'temporarily unavailable, retry later' });
   });
@@ -113,17 +117,28 @@ export function registerOperations(scope: FastifyInstance, ops: Operation[], o: 
           if (!key) return reply.code(401).send({ detail: 'missing or invalid x-api-key' });
           const waitMs = await takeToken(o.redis, o.rateKey(key.id), o.rateLimit);
           if (waitMs > 0) {
-            return reply.code(429).header('retry-after', String(Math.max(1, Math.ceil(waitMs / 1000))))
+            return reply
+              .code(429)
+              .header('retry-after', String(Math.max(1, Math.ceil(waitMs / 1000))))
               .send({ detail: `rate limit exceeded for this API key; retry in ${Math.ceil(waitMs / 1000)} s` });
           }
           caller = { keyId: key.id, keyName: key.name };
         }
-        const body = operation.body ? operation.body.safeParse(req.body ?? {}) : { success: true as const, data: req.body };
+        const body = operation.body
+          ? operation.body.safeParse(req.body ?? {})
+          : { success: true as const, data: req.body };
         if (!body.success) return reply.code(422).send({ detail: issues(body.error) });
-        const query = operation.query ? operation.query.safeParse(req.query ?? {}) : { success: true as const, data: req.query };
+        const query = operation.query
+          ? operation.query.safeParse(req.query ?? {})
+          : { success: true as const, data: req.query };
         if (!query.success) return reply.code(422).send({ detail: issues(query.error) });
         const out = await operation.handler({
-          caller, params: req.params as Record<string, string>, body: body.data, query: query.data, req, reply,
+          caller,
+          params: req.params as Record<string, string>,
+          body: body.data,
+          query: query.data,
+          req,
+          reply,
         });
         if (reply.sent) return reply;
         // JSON `null` is a real answer here (store items that do not exist), so serialise it ourselves.

@@ -34,8 +34,12 @@ const VERSION = '1.0.0';
 
 export function apiOperations(ctx: ApiContext): Operation[] {
   return [
-    ...assistantOperations(ctx), ...threadOperations(ctx), ...runOperations(ctx), ...streamOperations(ctx),
-    ...storeOperations(ctx), ...cronOperations(ctx),
+    ...assistantOperations(ctx),
+    ...threadOperations(ctx),
+    ...runOperations(ctx),
+    ...streamOperations(ctx),
+    ...storeOperations(ctx),
+    ...cronOperations(ctx),
   ];
 }
 
@@ -46,7 +50,9 @@ function createApiModule(deps: ModuleDeps, services: Pick<Services, 'agents'>): 
   const log = deps.log.child({ module: 'api' });
   if (!config.API_ENABLED) return { name: 'api' };
   if ([...config.OWNER_USERS, ...config.ADMIN_USERS].some((p) => p.startsWith('api:'))) {
-    log.warn('OWNER_USERS / ADMIN_USERS name api: users; ignored, API callers never hold a role (their user ids are client-chosen)');
+    log.warn(
+      'OWNER_USERS / ADMIN_USERS name api: users; ignored, API callers never hold a role (their user ids are client-chosen)',
+    );
   }
   const keys = apiKeys(config.KEY_PREFIX);
   const { redis } = deps;
@@ -54,16 +60,32 @@ function createApiModule(deps: ModuleDeps, services: Pick<Services, 'agents'>): 
   // Runs and crons refer to each other (deleting a thread removes its crons, a firing cron creates a run); the
   // closure reads `crons` only when a thread is deleted, long after both exist.
   const runs: RunService = new RunService({
-    db, redis, sink: deps.sink, keys, log, removeSchedulers: (keyId, ids) => crons.removeSchedulers(keyId, ids),
+    db,
+    redis,
+    sink: deps.sink,
+    keys,
+    log,
+    removeSchedulers: (keyId, ids) => crons.removeSchedulers(keyId, ids),
     // runs/cancel takes /stop's path: the worker aborts the model call if the run's turn is running.
-    stopTurn: (conversationKey, eventId) => requestStop(redis, deps.keys, conversationKey, eventId).then(() => undefined),
+    stopTurn: (conversationKey, eventId) =>
+      requestStop(redis, deps.keys, conversationKey, eventId).then(() => undefined),
   });
   const crons = new CronService(
-    { config, db, redis, log, runs, keys, agents: services.agents.catalog }, deps.keys.bullPrefix,
+    { config, db, redis, log, runs, keys, agents: services.agents.catalog },
+    deps.keys.bullPrefix,
   );
   const live = deps.role.gateway ? new LiveFeed(deps.keys.live, log) : undefined;
   const ctx: ApiContext = {
-    config, db, redis, log, keys, runs, crons, live, agents: services.agents.catalog, waiters: new RunWaiters(keys.runDone, log),
+    config,
+    db,
+    redis,
+    log,
+    keys,
+    runs,
+    crons,
+    live,
+    agents: services.agents.catalog,
+    waiters: new RunWaiters(keys.runDone, log),
   };
   const webChat = config.WEB_CHAT ?? !config.isProduction;
 
@@ -74,17 +96,31 @@ function createApiModule(deps: ModuleDeps, services: Pick<Services, 'agents'>): 
 
     async routes(app) {
       let doc: Record<string, unknown> = {};
-      const ops = [...apiOperations(ctx), op({
-        method: 'GET', path: '/openapi.json', tag: 'Meta', summary: 'This document', public: true, responses: { 200: 'OpenAPI 3.1' },
-        handler: async () => doc,
-      })];
+      const ops = [
+        ...apiOperations(ctx),
+        op({
+          method: 'GET',
+          path: '/openapi.json',
+          tag: 'Meta',
+          summary: 'This document',
+          public: true,
+          responses: { 200: 'OpenAPI 3.1' },
+          handler: async () => doc,
+        }),
+      ];
       doc = openApiDocument(ops, config.API_PREFIX, VERSION);
-      await app.register(async (scope) => {
-        registerOperations(scope, ops, {
-          db: ctx.db, redis: deps.redis, log,
-          rateLimit: { perMinute: config.API_RATE_LIMIT_PER_MINUTE, burst: config.API_RATE_BURST }, rateKey: keys.rate,
-        });
-      }, { prefix: config.API_PREFIX });
+      await app.register(
+        async (scope) => {
+          registerOperations(scope, ops, {
+            db: ctx.db,
+            redis: deps.redis,
+            log,
+            rateLimit: { perMinute: config.API_RATE_LIMIT_PER_MINUTE, burst: config.API_RATE_BURST },
+            rateKey: keys.rate,
+          });
+        },
+        { prefix: config.API_PREFIX },
+      );
       // Before the server stops taking requests (and waits for open ones), end the requests that wait for runs.
       app.addHook('preClose', async () => ctx.waiters.release());
       if (webChat) {
@@ -105,10 +141,15 @@ function createApiModule(deps: ModuleDeps, services: Pick<Services, 'agents'>): 
 
     async startWorker() {
       const stopCrons = await ctx.crons.startWorker(deps.connect);
-      const stopSweep = startPeriodic(async () => {
-        await ctx.runs.sweep();
-        await purgeExpired(ctx);
-      }, config.API_SWEEP_INTERVAL_MS, log, { what: 'api sweep' });
+      const stopSweep = startPeriodic(
+        async () => {
+          await ctx.runs.sweep();
+          await purgeExpired(ctx);
+        },
+        config.API_SWEEP_INTERVAL_MS,
+        log,
+        { what: 'api sweep' },
+      );
       return async () => {
         await stopSweep();
         await stopCrons();

@@ -19,7 +19,9 @@ export interface LiveText {
 
 /** Subscribes before the run is submitted, so its first tokens are not missed. Undefined where there is no feed. */
 export async function followRunText(
-  ctx: ApiContext, conversationKey: string, runId: string,
+  ctx: ApiContext,
+  conversationKey: string,
+  runId: string,
 ): Promise<LiveText | undefined> {
   if (!ctx.live?.started) return undefined;
   const eventId = runEventId(runId);

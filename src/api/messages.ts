@@ -27,7 +27,8 @@ export interface StoredItem {
 function textOf(content: unknown): string {
   if (typeof content === 'string') return content;
   if (Array.isArray(content)) return content.map((p) => (typeof p?.text === 'string' ? p.text : '')).join('');
-  if (content && typeof content === 'object' && typeof (content as { text?: unknown }).text === 'string') return (content as { text: string }).text;
+  if (content && typeof content === 'object' && typeof (content as { text?: unknown }).text === 'string')
+    return (content as { text: string }).text;
   return '';
 }
 
@@ -59,7 +60,14 @@ export function toLgMessages(sessionId: string, items: StoredItem[]): LgMessage[
       if (prev?.type === 'ai' && prev.tool_calls?.length && !prev.content) prev.tool_calls.push(call);
       else out.push({ ...base, type: 'ai', id: idOf(position), content: '', tool_calls: [call] });
     } else if (type === 'function_call_result') {
-      out.push({ ...base, type: 'tool', id: idOf(position), content: textOf(item.output), tool_call_id: String(item.callId ?? ''), name: String(item.name ?? '') });
+      out.push({
+        ...base,
+        type: 'tool',
+        id: idOf(position),
+        content: textOf(item.output),
+        tool_call_id: String(item.callId ?? ''),
+        name: String(item.name ?? ''),
+      });
     }
   }
   return out;
@@ -72,10 +80,7 @@ const inputMessage = z.object({
   content: z.union([z.string(), z.array(z.record(z.string(), z.unknown()))]),
 });
 
-export const runInputSchema = z.union([
-  z.object({ messages: z.array(inputMessage) }),
-  z.string(),
-]);
+export const runInputSchema = z.union([z.object({ messages: z.array(inputMessage) }), z.string()]);
 
 export interface ParsedInput {
   text: string;
@@ -89,7 +94,8 @@ export interface ParsedInput {
 export function parseRunInput(input: unknown, messages?: unknown[]): ParsedInput {
   const source = input ?? (messages ? { messages } : undefined);
   const parsed = runInputSchema.safeParse(source);
-  if (!parsed.success) throw new ApiError(422, 'input must be {"messages": [{"role": "user", "content": "..."}]} or a string');
+  if (!parsed.success)
+    throw new ApiError(422, 'input must be {"messages": [{"role": "user", "content": "..."}]} or a string');
   if (typeof parsed.data === 'string') {
     if (!parsed.data.trim()) throw new ApiError(422, 'input is empty');
     return { text: parsed.data, attachments: [] };
@@ -98,7 +104,8 @@ export function parseRunInput(input: unknown, messages?: unknown[]): ParsedInput
   const attachments: ParsedInput['attachments'] = [];
   for (const m of parsed.data.messages) {
     const kind = m.type ?? m.role;
-    if (kind !== 'human' && kind !== 'user') throw new ApiError(422, `only human/user messages are accepted as input, got "${kind ?? 'unknown'}"`);
+    if (kind !== 'human' && kind !== 'user')
+      throw new ApiError(422, `only human/user messages are accepted as input, got "${kind ?? 'unknown'}"`);
     if (typeof m.content === 'string') {
       texts.push(m.content);
       continue;
@@ -106,7 +113,8 @@ export function parseRunInput(input: unknown, messages?: unknown[]): ParsedInput
     for (const part of m.content) {
       if (part.type === 'text' && typeof part.text === 'string') texts.push(part.text);
       else if (part.type === 'image_url') {
-        const url = typeof part.image_url === 'string' ? part.image_url : (part.image_url as { url?: string } | undefined)?.url;
+        const url =
+          typeof part.image_url === 'string' ? part.image_url : (part.image_url as { url?: string } | undefined)?.url;
         if (url && /^https?:\/\//.test(url)) attachments.push({ url, mimeType: 'image/*' });
         else throw new ApiError(422, 'image parts must be http(s) URLs');
       } else throw new ApiError(422, `unsupported content part "${String(part.type)}"`);

@@ -25,7 +25,10 @@ function jsonSchema(schema: z.ZodType): Record<string, unknown> {
 
 function parameters(o: Operation): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = [...o.path.matchAll(/\{(\w+)\}/g)].map((m) => ({
-    name: m[1], in: 'path', required: true, schema: { type: 'string' },
+    name: m[1],
+    in: 'path',
+    required: true,
+    schema: { type: 'string' },
   }));
   if (o.query) {
     const s = jsonSchema(o.query) as { properties?: Record<string, unknown>; required?: string[] };
@@ -43,7 +46,12 @@ export function openApiDocument(ops: Operation[], prefix: string, version: strin
     for (const [status, description] of Object.entries(o.responses)) {
       const ok = status.startsWith('2') && status !== '204';
       responses[status] = ok
-        ? { description, content: o.sse ? { 'text/event-stream': { schema: { type: 'string' } } } : { 'application/json': { schema: {} } } }
+        ? {
+            description,
+            content: o.sse
+              ? { 'text/event-stream': { schema: { type: 'string' } } }
+              : { 'application/json': { schema: {} } },
+          }
         : { description };
     }
     if (!o.public) {
@@ -56,7 +64,9 @@ export function openApiDocument(ops: Operation[], prefix: string, version: strin
       summary: o.summary,
       operationId: `${o.method.toLowerCase()}${o.path.replace(/[{}]/g, '').replace(/[^A-Za-z0-9]+/g, '_')}`,
       parameters: parameters(o),
-      ...(o.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(o.body) } } } } : {}),
+      ...(o.body
+        ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(o.body) } } } }
+        : {}),
       responses,
       ...(o.public ? { security: [] } : {}),
     };

@@ -7,7 +7,6 @@
 import type { Redis } from 'ioredis';
 import { runScript } from '../core/scripts.js';
 
-
 export interface RateLimit {
   /** Sustained rate. */
   perMinute: number;

@@ -23,13 +23,35 @@ export const runCreateBody = z.object({
   input: z.unknown().optional().describe('{"messages": [{"role": "user", "content": "..."}]} or a string'),
   messages: z.array(z.unknown()).optional().describe('Agent Protocol: the input messages'),
   metadata: record.nullish(),
-  config: z.object({ configurable: record.optional().describe('user_id / user_name: who is speaking, within this API key (default "user")') }).passthrough().nullish(),
+  config: z
+    .object({
+      configurable: record
+        .optional()
+        .describe('user_id / user_name: who is speaking, within this API key (default "user")'),
+    })
+    .passthrough()
+    .nullish(),
   context: record.nullish(),
-  stream_mode: z.union([z.string(), z.array(z.string())]).optional().describe(`Stream modes: ${STREAM_MODES.join(', ')}`),
-  multitask_strategy: z.enum(['reject', 'enqueue', 'interrupt', 'rollback']).optional().describe('When the thread is busy; default reject (409)'),
-  if_not_exists: z.enum(['create', 'reject']).optional().describe('Thread runs: create the thread when missing; default reject (404)'),
-  on_completion: z.enum(['delete', 'keep']).optional().describe('Stateless runs: delete the temporary thread when done (default delete)'),
-  on_disconnect: z.enum(['cancel', 'continue']).optional().describe('Streams: cancel the run when the client goes away (default continue)'),
+  stream_mode: z
+    .union([z.string(), z.array(z.string())])
+    .optional()
+    .describe(`Stream modes: ${STREAM_MODES.join(', ')}`),
+  multitask_strategy: z
+    .enum(['reject', 'enqueue', 'interrupt', 'rollback'])
+    .optional()
+    .describe('When the thread is busy; default reject (409)'),
+  if_not_exists: z
+    .enum(['create', 'reject'])
+    .optional()
+    .describe('Thread runs: create the thread when missing; default reject (404)'),
+  on_completion: z
+    .enum(['delete', 'keep'])
+    .optional()
+    .describe('Stateless runs: delete the temporary thread when done (default delete)'),
+  on_disconnect: z
+    .enum(['cancel', 'continue'])
+    .optional()
+    .describe('Streams: cancel the run when the client goes away (default continue)'),
   stream_subgraphs: z.boolean().optional(),
   stream_resumable: z.boolean().optional(),
   durability: z.string().optional(),
@@ -46,8 +68,15 @@ export type RunCreateBody = z.infer<typeof runCreateBody>;
 
 function refuseUnsupported(b: RunCreateBody): void {
   const set = (v: unknown) => v !== undefined && v !== null && v !== 0 && !(Array.isArray(v) && !v.length);
-  for (const [field, v] of [['command', b.command], ['checkpoint', b.checkpoint], ['checkpoint_id', b.checkpoint_id], ['after_seconds', b.after_seconds],
-    ['webhook', b.webhook], ['interrupt_before', b.interrupt_before], ['interrupt_after', b.interrupt_after]] as const) {
+  for (const [field, v] of [
+    ['command', b.command],
+    ['checkpoint', b.checkpoint],
+    ['checkpoint_id', b.checkpoint_id],
+    ['after_seconds', b.after_seconds],
+    ['webhook', b.webhook],
+    ['interrupt_before', b.interrupt_before],
+    ['interrupt_after', b.interrupt_after],
+  ] as const) {
     if (set(v)) throw new ApiError(422, `${field} is not supported by this gateway`);
   }
 }
@@ -61,8 +90,11 @@ export function streamModes(raw: unknown, fallback: string[] = ['values']): stri
       throw new ApiError(422, 'stream_mode: not valid JSON');
     }
   }
-  const list = modes === undefined || modes === null ? fallback : Array.isArray(modes) ? modes.map(String) : [String(modes)];
-  for (const m of list) if (!(STREAM_MODES as readonly string[]).includes(m)) throw new ApiError(422, `stream_mode "${m}" is not supported (${STREAM_MODES.join(', ')})`);
+  const list =
+    modes === undefined || modes === null ? fallback : Array.isArray(modes) ? modes.map(String) : [String(modes)];
+  for (const m of list)
+    if (!(STREAM_MODES as readonly string[]).includes(m))
+      throw new ApiError(422, `stream_mode "${m}" is not supported (${STREAM_MODES.join(', ')})`);
   return list.length ? list : fallback;
 }
 
@@ -92,7 +124,10 @@ export interface RunCreateDeps {
 }
 
 export async function prepareRun(
-  ctx: RunCreateDeps, caller: Caller, threadId: string | null, b: RunCreateBody,
+  ctx: RunCreateDeps,
+  caller: Caller,
+  threadId: string | null,
+  b: RunCreateBody,
   opts: { runId?: string; statelessThreadId?: string } = {},
 ): Promise<PreparedRun> {
   const runId = opts.runId ?? randomUUID();
@@ -100,11 +135,17 @@ export async function prepareRun(
   const assistant = b.assistant_id ?? b.agent_id;
   const named = configuredAgent(ctx, assistant);
   if (!named && !isOurAssistant(assistant)) {
-    throw new ApiError(404, `assistant ${assistant} not found (this gateway serves "agent", ${ASSISTANT_ID}, and its agents by name)`);
+    throw new ApiError(
+      404,
+      `assistant ${assistant} not found (this gateway serves "agent", ${ASSISTANT_ID}, and its agents by name)`,
+    );
   }
   const input = parseRunInput(b.input, b.messages);
   if (input.text.length > ctx.config.MAX_INPUT_CHARS) {
-    throw new ApiError(413, `input too long: ${input.text.length} characters, the limit is ${ctx.config.MAX_INPUT_CHARS}`);
+    throw new ApiError(
+      413,
+      `input too long: ${input.text.length} characters, the limit is ${ctx.config.MAX_INPUT_CHARS}`,
+    );
   }
   const modes = streamModes(b.stream_mode);
   let thread: ThreadRow | undefined;
@@ -113,7 +154,9 @@ export async function prepareRun(
     thread = (await insertThread(ctx.db, caller.keyId, id, {})) ?? (await getThread(ctx.db, caller.keyId, id));
   } else {
     thread = await getThread(ctx.db, caller.keyId, threadId);
-    if (!thread && b.if_not_exists === 'create') thread = (await insertThread(ctx.db, caller.keyId, threadId, {})) ?? (await getThread(ctx.db, caller.keyId, threadId));
+    if (!thread && b.if_not_exists === 'create')
+      thread =
+        (await insertThread(ctx.db, caller.keyId, threadId, {})) ?? (await getThread(ctx.db, caller.keyId, threadId));
     if (!thread) throw new ApiError(404, `thread ${threadId} not found`);
   }
   const strategy: Strategy = b.multitask_strategy ?? 'reject';
@@ -159,7 +202,8 @@ export function toRun(r: RunRow): Record<string, unknown> {
 }
 
 export function runLocation(
-  ctx: { config: Pick<Config, 'API_PREFIX'> }, r: { threadId: string; runId: string },
+  ctx: { config: Pick<Config, 'API_PREFIX'> },
+  r: { threadId: string; runId: string },
 ): string {
   return `${ctx.config.API_PREFIX}/threads/${r.threadId}/runs/${r.runId}`;
 }

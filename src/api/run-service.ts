@@ -62,7 +62,8 @@ export interface RunDone {
 
 class Abort extends Error {}
 const OPEN = ['pending', 'running'];
-const isUnique = (err: unknown) => ((err as { code?: string }).code ?? (err as { cause?: { code?: string } }).cause?.code) === '23505';
+const isUnique = (err: unknown) =>
+  ((err as { code?: string }).code ?? (err as { cause?: { code?: string } }).cause?.code) === '23505';
 
 /** Turn outcome -> run status: a model failure (the user got an apology) is an error; everything else answered. */
 export function statusOfOutcome(outcome: string): 'success' | 'error' {
@@ -87,14 +88,27 @@ export class RunService {
 
   async get(keyId: string, runId: string): Promise<RunRow | undefined> {
     // Polled while runs commit: a lone read can lose a serialization conflict (40001) and is retried.
-    const [row] = await retrySerializable(() => this.d.db.select().from(apiRuns).where(and(eq(apiRuns.keyId, keyId), eq(apiRuns.runId, runId))));
+    const [row] = await retrySerializable(() =>
+      this.d.db
+        .select()
+        .from(apiRuns)
+        .where(and(eq(apiRuns.keyId, keyId), eq(apiRuns.runId, runId))),
+    );
     return row;
   }
 
   async list(keyId: string, threadId: string, limit: number, offset: number, status?: string): Promise<RunRow[]> {
     const where = [eq(apiRuns.keyId, keyId), eq(apiRuns.threadId, threadId)];
     if (status) where.push(eq(apiRuns.status, status));
-    return retrySerializable(() => this.d.db.select().from(apiRuns).where(and(...where)).orderBy(dsql`${apiRuns.createdAt} desc`).limit(limit).offset(offset));
+    return retrySerializable(() =>
+      this.d.db
+        .select()
+        .from(apiRuns)
+        .where(and(...where))
+        .orderBy(dsql`${apiRuns.createdAt} desc`)
+        .limit(limit)
+        .offset(offset),
+    );
   }
 
   /** Creates a run on `thread` following its multitask strategy; submits it when it becomes the active run. */
@@ -102,8 +116,14 @@ export class RunService {
     const { db } = this.d;
     const keyId = thread.keyId;
     const row = (status: string) => ({
-      keyId, runId: n.runId, threadId: thread.threadId, assistantId: n.assistantId, status, multitaskStrategy: n.strategy,
-      metadata: n.metadata, kwargs: n.kwargs,
+      keyId,
+      runId: n.runId,
+      threadId: thread.threadId,
+      assistantId: n.assistantId,
+      status,
+      multitaskStrategy: n.strategy,
+      metadata: n.metadata,
+      kwargs: n.kwargs,
     });
     const threadPk = and(eq(apiThreads.keyId, keyId), eq(apiThreads.threadId, thread.threadId));
     let current = thread.activeRunId;
@@ -112,8 +132,11 @@ export class RunService {
       try {
         if (!current) {
           const claimed = await withTx(db, async (tx) => {
-            const t = await tx.update(apiThreads).set({ activeRunId: n.runId, status: 'busy', updatedAt: new Date() })
-              .where(and(threadPk, dsql`${apiThreads.activeRunId} is null`)).returning({ id: apiThreads.threadId });
+            const t = await tx
+              .update(apiThreads)
+              .set({ activeRunId: n.runId, status: 'busy', updatedAt: new Date() })
+              .where(and(threadPk, dsql`${apiThreads.activeRunId} is null`))
+              .returning({ id: apiThreads.threadId });
             if (!t.length) return false;
             await tx.insert(apiRuns).values(row('running'));
             return true;
@@ -124,7 +147,10 @@ export class RunService {
           return run;
         }
         if (n.strategy === 'reject') {
-          throw new ApiError(409, `thread ${thread.threadId} is busy with run ${current}; use multitask_strategy enqueue, interrupt or rollback`);
+          throw new ApiError(
+            409,
+            `thread ${thread.threadId} is busy with run ${current}; use multitask_strategy enqueue, interrupt or rollback`,
+          );
         }
         if (n.strategy === 'enqueue') {
           await db.insert(apiRuns).values(row('pending'));
@@ -134,17 +160,29 @@ export class RunService {
         }
         const old = current;
         const swapped = await withTx(db, async (tx) => {
-          const t = await tx.update(apiThreads).set({ activeRunId: n.runId, status: 'busy', updatedAt: new Date() })
-            .where(and(threadPk, eq(apiThreads.activeRunId, old))).returning({ id: apiThreads.threadId });
+          const t = await tx
+            .update(apiThreads)
+            .set({ activeRunId: n.runId, status: 'busy', updatedAt: new Date() })
+            .where(and(threadPk, eq(apiThreads.activeRunId, old)))
+            .returning({ id: apiThreads.threadId });
           if (!t.length) return false;
           const oldPk = and(eq(apiRuns.keyId, keyId), eq(apiRuns.runId, old), inArray(apiRuns.status, OPEN));
           if (n.strategy === 'rollback') await tx.delete(apiRuns).where(oldPk);
-          else await tx.update(apiRuns).set({ status: 'interrupted', error: `interrupted by run ${n.runId}`, updatedAt: new Date() }).where(oldPk);
+          else
+            await tx
+              .update(apiRuns)
+              .set({ status: 'interrupted', error: `interrupted by run ${n.runId}`, updatedAt: new Date() })
+              .where(oldPk);
           await tx.insert(apiRuns).values(row('running'));
           return true;
         });
         if (!swapped) continue;
-        await this.publish({ keyId, runId: old, threadId: thread.threadId, status: n.strategy === 'rollback' ? 'deleted' : 'interrupted' });
+        await this.publish({
+          keyId,
+          runId: old,
+          threadId: thread.threadId,
+          status: n.strategy === 'rollback' ? 'deleted' : 'interrupted',
+        });
         const run = (await this.get(keyId, n.runId))!;
         await this.submit(run, thread);
         return run;
@@ -161,19 +199,33 @@ export class RunService {
   async dispatch(keyId: string, threadId: string): Promise<void> {
     const { db } = this.d;
     for (let attempt = 0; attempt < 8; attempt++) {
-      const [next] = await db.select().from(apiRuns)
+      const [next] = await db
+        .select()
+        .from(apiRuns)
         .where(and(eq(apiRuns.keyId, keyId), eq(apiRuns.threadId, threadId), eq(apiRuns.status, 'pending')))
-        .orderBy(asc(apiRuns.createdAt)).limit(1);
+        .orderBy(asc(apiRuns.createdAt))
+        .limit(1);
       if (!next) return;
       const thread = await getThread(db, keyId, threadId);
       if (!thread || thread.activeRunId) return;
       const outcome = await withTx(db, async (tx) => {
-        const t = await tx.update(apiThreads).set({ activeRunId: next.runId, status: 'busy', updatedAt: new Date() })
-          .where(and(eq(apiThreads.keyId, keyId), eq(apiThreads.threadId, threadId), dsql`${apiThreads.activeRunId} is null`))
+        const t = await tx
+          .update(apiThreads)
+          .set({ activeRunId: next.runId, status: 'busy', updatedAt: new Date() })
+          .where(
+            and(
+              eq(apiThreads.keyId, keyId),
+              eq(apiThreads.threadId, threadId),
+              dsql`${apiThreads.activeRunId} is null`,
+            ),
+          )
           .returning({ id: apiThreads.threadId });
         if (!t.length) return 'busy';
-        const r = await tx.update(apiRuns).set({ status: 'running', updatedAt: new Date() })
-          .where(and(eq(apiRuns.keyId, keyId), eq(apiRuns.runId, next.runId), eq(apiRuns.status, 'pending'))).returning({ id: apiRuns.runId });
+        const r = await tx
+          .update(apiRuns)
+          .set({ status: 'running', updatedAt: new Date() })
+          .where(and(eq(apiRuns.keyId, keyId), eq(apiRuns.runId, next.runId), eq(apiRuns.status, 'pending')))
+          .returning({ id: apiRuns.runId });
         if (!r.length) throw new Abort(); // cancelled meanwhile: undo the claim and look again
         return 'ok';
       }).catch((err) => {
@@ -186,13 +238,26 @@ export class RunService {
   }
 
   /** The run's turn committed: record the outcome, free the thread, start what waits. Idempotent. */
-  async finalize(keyId: string, runId: string, turnId: string, status: 'success' | 'error', error: string | null): Promise<void> {
+  async finalize(
+    keyId: string,
+    runId: string,
+    turnId: string,
+    status: 'success' | 'error',
+    error: string | null,
+  ): Promise<void> {
     const run = await withTx(this.d.db, async (tx) => {
-      const [r] = await tx.update(apiRuns).set({ status, turnId, error, updatedAt: new Date() })
-        .where(and(eq(apiRuns.keyId, keyId), eq(apiRuns.runId, runId), eq(apiRuns.status, 'running'))).returning();
+      const [r] = await tx
+        .update(apiRuns)
+        .set({ status, turnId, error, updatedAt: new Date() })
+        .where(and(eq(apiRuns.keyId, keyId), eq(apiRuns.runId, runId), eq(apiRuns.status, 'running')))
+        .returning();
       if (!r) return undefined;
-      await tx.update(apiThreads).set({ activeRunId: null, status: status === 'error' ? 'error' : 'idle', updatedAt: new Date() })
-        .where(and(eq(apiThreads.keyId, keyId), eq(apiThreads.threadId, r.threadId), eq(apiThreads.activeRunId, runId)));
+      await tx
+        .update(apiThreads)
+        .set({ activeRunId: null, status: status === 'error' ? 'error' : 'idle', updatedAt: new Date() })
+        .where(
+          and(eq(apiThreads.keyId, keyId), eq(apiThreads.threadId, r.threadId), eq(apiThreads.activeRunId, runId)),
+        );
       return r;
     });
     if (!run) return; // already final, cancelled or deleted
@@ -205,17 +270,33 @@ export class RunService {
   async cancel(keyId: string, runId: string, action: 'interrupt' | 'rollback'): Promise<RunRow | null> {
     const run = await withTx(this.d.db, async (tx) => {
       const pk = and(eq(apiRuns.keyId, keyId), eq(apiRuns.runId, runId), inArray(apiRuns.status, OPEN));
-      const [r] = action === 'rollback'
-        ? await tx.delete(apiRuns).where(pk).returning()
-        : await tx.update(apiRuns).set({ status: 'interrupted', error: 'cancelled', updatedAt: new Date() }).where(pk).returning();
+      const [r] =
+        action === 'rollback'
+          ? await tx.delete(apiRuns).where(pk).returning()
+          : await tx
+              .update(apiRuns)
+              .set({ status: 'interrupted', error: 'cancelled', updatedAt: new Date() })
+              .where(pk)
+              .returning();
       if (!r) return null;
-      await tx.update(apiThreads).set({ activeRunId: null, status: 'idle', updatedAt: new Date() })
-        .where(and(eq(apiThreads.keyId, keyId), eq(apiThreads.threadId, r.threadId), eq(apiThreads.activeRunId, runId)));
+      await tx
+        .update(apiThreads)
+        .set({ activeRunId: null, status: 'idle', updatedAt: new Date() })
+        .where(
+          and(eq(apiThreads.keyId, keyId), eq(apiThreads.threadId, r.threadId), eq(apiThreads.activeRunId, runId)),
+        );
       return r;
     });
     if (!run) return null;
-    await this.stopRunningTurn(keyId, run).catch((err: Error) => this.d.log.warn({ err: safeErr(err) }, 'run cancel: stop request failed'));
-    await this.publish({ keyId, runId, threadId: run.threadId, status: action === 'rollback' ? 'deleted' : 'interrupted' });
+    await this.stopRunningTurn(keyId, run).catch((err: Error) =>
+      this.d.log.warn({ err: safeErr(err) }, 'run cancel: stop request failed'),
+    );
+    await this.publish({
+      keyId,
+      runId,
+      threadId: run.threadId,
+      status: action === 'rollback' ? 'deleted' : 'interrupted',
+    });
     await this.dispatch(keyId, run.threadId);
     return run;
   }
@@ -229,8 +310,11 @@ export class RunService {
 
   /** Deletes a final run's record (open runs are cancelled instead). */
   async deleteRun(keyId: string, runId: string): Promise<boolean> {
-    const rows = await this.d.db.delete(apiRuns)
-      .where(and(eq(apiRuns.keyId, keyId), eq(apiRuns.runId, runId), dsql`${apiRuns.status} not in ('pending', 'running')`))
+    const rows = await this.d.db
+      .delete(apiRuns)
+      .where(
+        and(eq(apiRuns.keyId, keyId), eq(apiRuns.runId, runId), dsql`${apiRuns.status} not in ('pending', 'running')`),
+      )
       .returning({ id: apiRuns.runId });
     return rows.length > 0;
   }
@@ -238,12 +322,20 @@ export class RunService {
   /** Deletes a thread with its runs and crons. Its conversation's session stays in the database for audit. */
   async deleteThread(keyId: string, threadId: string): Promise<boolean> {
     const { db } = this.d;
-    const open = await db.select({ runId: apiRuns.runId }).from(apiRuns)
+    const open = await db
+      .select({ runId: apiRuns.runId })
+      .from(apiRuns)
       .where(and(eq(apiRuns.keyId, keyId), eq(apiRuns.threadId, threadId), inArray(apiRuns.status, OPEN)));
     const found = await withTx(db, async (tx) => {
-      const t = await tx.delete(apiThreads).where(and(eq(apiThreads.keyId, keyId), eq(apiThreads.threadId, threadId))).returning({ id: apiThreads.threadId });
+      const t = await tx
+        .delete(apiThreads)
+        .where(and(eq(apiThreads.keyId, keyId), eq(apiThreads.threadId, threadId)))
+        .returning({ id: apiThreads.threadId });
       await tx.delete(apiRuns).where(and(eq(apiRuns.keyId, keyId), eq(apiRuns.threadId, threadId)));
-      const crons = await tx.delete(apiCrons).where(and(eq(apiCrons.keyId, keyId), eq(apiCrons.threadId, threadId))).returning({ id: apiCrons.cronId });
+      const crons = await tx
+        .delete(apiCrons)
+        .where(and(eq(apiCrons.keyId, keyId), eq(apiCrons.threadId, threadId)))
+        .returning({ id: apiCrons.cronId });
       return { thread: t.length > 0, crons: crons.map((c) => c.id) };
     });
     if (found.crons.length) await this.d.removeSchedulers(keyId, found.crons);
@@ -269,10 +361,16 @@ export class RunService {
     const { db } = this.d;
     let finalized = 0;
     let resubmitted = 0;
-    const running = await db.select().from(apiRuns)
-      .where(and(eq(apiRuns.status, 'running'), lt(apiRuns.updatedAt, dsql`now() - interval '2 seconds'`))).limit(200);
+    const running = await db
+      .select()
+      .from(apiRuns)
+      .where(and(eq(apiRuns.status, 'running'), lt(apiRuns.updatedAt, dsql`now() - interval '2 seconds'`)))
+      .limit(200);
     for (const run of running) {
-      const [consumed] = await db.select({ turnId: inboundMessages.turnId }).from(inboundMessages).where(eq(inboundMessages.eventId, runEventId(run.runId)));
+      const [consumed] = await db
+        .select({ turnId: inboundMessages.turnId })
+        .from(inboundMessages)
+        .where(eq(inboundMessages.eventId, runEventId(run.runId)));
       if (consumed) {
         const [turn] = await db.select({ outcome: turns.outcome }).from(turns).where(eq(turns.id, consumed.turnId));
         const status = statusOfOutcome(turn?.outcome ?? 'replied');
@@ -281,12 +379,18 @@ export class RunService {
       } else if (Date.now() - run.updatedAt.getTime() > resubmitAfterMs) {
         const thread = await getThread(db, run.keyId, run.threadId);
         if (thread) await this.submit(run, thread);
-        await db.update(apiRuns).set({ updatedAt: new Date() }).where(and(eq(apiRuns.keyId, run.keyId), eq(apiRuns.runId, run.runId)));
+        await db
+          .update(apiRuns)
+          .set({ updatedAt: new Date() })
+          .where(and(eq(apiRuns.keyId, run.keyId), eq(apiRuns.runId, run.runId)));
         resubmitted++;
       }
     }
-    const waiting = await db.selectDistinct({ keyId: apiRuns.keyId, threadId: apiRuns.threadId }).from(apiRuns)
-      .where(and(eq(apiRuns.status, 'pending'), lt(apiRuns.updatedAt, dsql`now() - interval '2 seconds'`))).limit(200);
+    const waiting = await db
+      .selectDistinct({ keyId: apiRuns.keyId, threadId: apiRuns.threadId })
+      .from(apiRuns)
+      .where(and(eq(apiRuns.status, 'pending'), lt(apiRuns.updatedAt, dsql`now() - interval '2 seconds'`)))
+      .limit(200);
     for (const w of waiting) await this.dispatch(w.keyId, w.threadId);
     if (finalized || resubmitted) this.d.log.info({ finalized, resubmitted }, 'api sweeper healed runs');
     return { finalized, resubmitted };

@@ -22,8 +22,15 @@ export function pollRun(ctx: ApiContext, keyId: string, runId: string): () => Pr
 }
 
 /** Creates the run and waits for it; the waiter exists before the run can be submitted. */
-export async function createAndWait(ctx: ApiContext, p: PreparedRun): Promise<{ run: RunRow; status: FinalStatus | null }> {
-  const handle = ctx.waiters.wait(p.run.runId, ctx.config.API_WAIT_TIMEOUT_MS, pollRun(ctx, p.thread.keyId, p.run.runId));
+export async function createAndWait(
+  ctx: ApiContext,
+  p: PreparedRun,
+): Promise<{ run: RunRow; status: FinalStatus | null }> {
+  const handle = ctx.waiters.wait(
+    p.run.runId,
+    ctx.config.API_WAIT_TIMEOUT_MS,
+    pollRun(ctx, p.thread.keyId, p.run.runId),
+  );
   let run: RunRow;
   try {
     run = await ctx.runs.create(p.thread, p.run);
@@ -46,13 +53,27 @@ export async function waitForRun(ctx: ApiContext, run: RunRow): Promise<FinalSta
 
 export function timedOut(run: { runId: string }, ms: number, closing = false): ApiError {
   // 408, not 5xx: clients retry 5xx, and re-POSTing a run would start it again.
-  if (closing) return new ApiError(408, `run ${run.runId} is still running and this server is shutting down; it continues, join it later`);
+  if (closing)
+    return new ApiError(
+      408,
+      `run ${run.runId} is still running and this server is shutting down; it continues, join it later`,
+    );
   return new ApiError(408, `run ${run.runId} is still running after ${ms} ms; it continues, join it later`);
 }
 
 /** What LangGraph's wait and join answer: the thread's values, with `__error__` when the run failed. */
-export async function finalValues(ctx: ApiContext, thread: ThreadRow, status: FinalStatus): Promise<Record<string, unknown>> {
-  const values: Record<string, unknown> = { messages: messagesOf(await loadConversation(ctx.db, conversationKeyOf(thread))) };
-  if (status === 'error') values.__error__ = { error: 'ModelError', message: 'the model failed after retries; the thread holds an apology message' };
+export async function finalValues(
+  ctx: ApiContext,
+  thread: ThreadRow,
+  status: FinalStatus,
+): Promise<Record<string, unknown>> {
+  const values: Record<string, unknown> = {
+    messages: messagesOf(await loadConversation(ctx.db, conversationKeyOf(thread))),
+  };
+  if (status === 'error')
+    values.__error__ = {
+      error: 'ModelError',
+      message: 'the model failed after retries; the thread holds an apology message',
+    };
   return values;
 }

@@ -26,7 +26,8 @@ export function runOperations(ctx: ApiContext): Operation[] {
   const load = async (c: Call, onThread: boolean): Promise<RunRow> => {
     const runId = uuidParam(c.params, 'run_id', 'run');
     const run = await ctx.runs.get(c.caller.keyId, runId);
-    if (!run || (onThread && run.threadId !== uuidParam(c.params, 'thread_id', 'thread'))) throw notFound(`run ${runId}`);
+    if (!run || (onThread && run.threadId !== uuidParam(c.params, 'thread_id', 'thread')))
+      throw notFound(`run ${runId}`);
     return run;
   };
 
@@ -64,15 +65,61 @@ export function runOperations(ctx: ApiContext): Operation[] {
 
   const get = (onThread: boolean) => async (c: Call) => toRun(await load(c, onThread));
 
-  const runResponses = { 200: 'The run', 404: 'Thread or assistant not found', 409: 'Thread busy (multitask_strategy reject)', 413: 'Input too long', 422: 'Invalid body' };
-  const waitResponses = { ...runResponses, 200: 'The thread values after the run ({messages}); __error__ when it failed', 408: 'Still running after API_WAIT_TIMEOUT_MS' };
+  const runResponses = {
+    200: 'The run',
+    404: 'Thread or assistant not found',
+    409: 'Thread busy (multitask_strategy reject)',
+    413: 'Input too long',
+    422: 'Invalid body',
+  };
+  const waitResponses = {
+    ...runResponses,
+    200: 'The thread values after the run ({messages}); __error__ when it failed',
+    408: 'Still running after API_WAIT_TIMEOUT_MS',
+  };
   return [
-    op({ method: 'POST', path: '/threads/{thread_id}/runs', tag: 'Runs', summary: 'Create a background run', body: runCreateBody, responses: runResponses, handler: createBackground(false) }),
-    op({ method: 'POST', path: '/threads/{thread_id}/runs/wait', tag: 'Runs', summary: 'Create a run and wait for its output', body: runCreateBody, responses: waitResponses, handler: createWait(false) }),
-    op({ method: 'POST', path: '/runs', tag: 'Stateless Runs', summary: 'Create a background run on a new thread', body: runCreateBody, responses: runResponses, handler: createBackground(true) }),
-    op({ method: 'POST', path: '/runs/wait', tag: 'Stateless Runs', summary: 'Create a run on a new thread and wait for its output', body: runCreateBody, responses: waitResponses, handler: createWait(true) }),
     op({
-      method: 'GET', path: '/threads/{thread_id}/runs', tag: 'Runs', summary: 'List a thread\'s runs, newest first', query: listQuery,
+      method: 'POST',
+      path: '/threads/{thread_id}/runs',
+      tag: 'Runs',
+      summary: 'Create a background run',
+      body: runCreateBody,
+      responses: runResponses,
+      handler: createBackground(false),
+    }),
+    op({
+      method: 'POST',
+      path: '/threads/{thread_id}/runs/wait',
+      tag: 'Runs',
+      summary: 'Create a run and wait for its output',
+      body: runCreateBody,
+      responses: waitResponses,
+      handler: createWait(false),
+    }),
+    op({
+      method: 'POST',
+      path: '/runs',
+      tag: 'Stateless Runs',
+      summary: 'Create a background run on a new thread',
+      body: runCreateBody,
+      responses: runResponses,
+      handler: createBackground(true),
+    }),
+    op({
+      method: 'POST',
+      path: '/runs/wait',
+      tag: 'Stateless Runs',
+      summary: 'Create a run on a new thread and wait for its output',
+      body: runCreateBody,
+      responses: waitResponses,
+      handler: createWait(true),
+    }),
+    op({
+      method: 'GET',
+      path: '/threads/{thread_id}/runs',
+      tag: 'Runs',
+      summary: "List a thread's runs, newest first",
+      query: listQuery,
       responses: { 200: 'Runs', 404: 'Thread not found' },
       handler: async (c) => {
         const threadId = uuidParam(c.params, 'thread_id', 'thread');
@@ -81,9 +128,20 @@ export function runOperations(ctx: ApiContext): Operation[] {
         return (await ctx.runs.list(c.caller.keyId, threadId, q.limit, q.offset, q.status)).map(toRun);
       },
     }),
-    op({ method: 'GET', path: '/threads/{thread_id}/runs/{run_id}', tag: 'Runs', summary: 'Get a run', responses: { 200: 'The run', 404: 'Not found' }, handler: get(true) }),
     op({
-      method: 'DELETE', path: '/threads/{thread_id}/runs/{run_id}', tag: 'Runs', summary: 'Delete a finished run', responses: { 204: 'Deleted', 404: 'Not found', 409: 'Run still pending or running' },
+      method: 'GET',
+      path: '/threads/{thread_id}/runs/{run_id}',
+      tag: 'Runs',
+      summary: 'Get a run',
+      responses: { 200: 'The run', 404: 'Not found' },
+      handler: get(true),
+    }),
+    op({
+      method: 'DELETE',
+      path: '/threads/{thread_id}/runs/{run_id}',
+      tag: 'Runs',
+      summary: 'Delete a finished run',
+      responses: { 204: 'Deleted', 404: 'Not found', 409: 'Run still pending or running' },
       handler: async (c) => {
         const run = await load(c, true);
         if (!isFinal(run.status)) throw new ApiError(409, `run ${run.runId} is ${run.status}; cancel it first`);
@@ -91,15 +149,56 @@ export function runOperations(ctx: ApiContext): Operation[] {
         return c.reply.code(204).send();
       },
     }),
-    op({ method: 'GET', path: '/threads/{thread_id}/runs/{run_id}/join', tag: 'Runs', summary: 'Wait for a run; the thread values after it', responses: waitResponses, handler: join(true) }),
-    op({ method: 'GET', path: '/threads/{thread_id}/runs/{run_id}/wait', tag: 'Runs', summary: 'Agent Protocol alias of join', responses: waitResponses, handler: join(true) }),
     op({
-      method: 'POST', path: '/threads/{thread_id}/runs/{run_id}/cancel', tag: 'Runs', query: cancelQuery, handler: cancel(true),
-      summary: 'Cancel a run: interrupt (mark interrupted) or rollback (delete it); a turn already running still completes',
+      method: 'GET',
+      path: '/threads/{thread_id}/runs/{run_id}/join',
+      tag: 'Runs',
+      summary: 'Wait for a run; the thread values after it',
+      responses: waitResponses,
+      handler: join(true),
+    }),
+    op({
+      method: 'GET',
+      path: '/threads/{thread_id}/runs/{run_id}/wait',
+      tag: 'Runs',
+      summary: 'Agent Protocol alias of join',
+      responses: waitResponses,
+      handler: join(true),
+    }),
+    op({
+      method: 'POST',
+      path: '/threads/{thread_id}/runs/{run_id}/cancel',
+      tag: 'Runs',
+      query: cancelQuery,
+      handler: cancel(true),
+      summary:
+        'Cancel a run: interrupt (mark interrupted) or rollback (delete it); a turn already running still completes',
       responses: { 204: 'Cancelled', 404: 'Not found', 409: 'Run already final' },
     }),
-    op({ method: 'GET', path: '/runs/{run_id}', tag: 'Stateless Runs', summary: 'Get a run by id', responses: { 200: 'The run', 404: 'Not found' }, handler: get(false) }),
-    op({ method: 'GET', path: '/runs/{run_id}/wait', tag: 'Stateless Runs', summary: 'Wait for a run by id (join)', responses: waitResponses, handler: join(false) }),
-    op({ method: 'POST', path: '/runs/{run_id}/cancel', tag: 'Stateless Runs', summary: 'Cancel a run by id', query: cancelQuery, responses: { 204: 'Cancelled', 404: 'Not found', 409: 'Run already final' }, handler: cancel(false) }),
+    op({
+      method: 'GET',
+      path: '/runs/{run_id}',
+      tag: 'Stateless Runs',
+      summary: 'Get a run by id',
+      responses: { 200: 'The run', 404: 'Not found' },
+      handler: get(false),
+    }),
+    op({
+      method: 'GET',
+      path: '/runs/{run_id}/wait',
+      tag: 'Stateless Runs',
+      summary: 'Wait for a run by id (join)',
+      responses: waitResponses,
+      handler: join(false),
+    }),
+    op({
+      method: 'POST',
+      path: '/runs/{run_id}/cancel',
+      tag: 'Stateless Runs',
+      summary: 'Cancel a run by id',
+      query: cancelQuery,
+      responses: { 204: 'Cancelled', 404: 'Not found', 409: 'Run already final' },
+      handler: cancel(false),
+    }),
   ];
 }

@@ -3,7 +3,17 @@
  * `key_id`, the API key that created it: one key never sees another key's threads, runs, crons or store items.
  * Keys are chosen by the application (UUIDs, random ids); no SERIAL, no triggers (CockroachDB-compatible).
  */
-import { boolean, doublePrecision, index, jsonb, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import {
+  boolean,
+  doublePrecision,
+  index,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uuid,
+} from 'drizzle-orm/pg-core';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true });
 

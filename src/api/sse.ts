@@ -21,7 +21,11 @@ export class SseStream {
    * @param skipThrough events with ids up to this one were already received (Last-Event-ID on reconnect); the
    * events of a run are a pure function of its final state, so skipping them by number resumes the stream.
    */
-  constructor(private readonly reply: FastifyReply, headers: SseHeaders, private readonly skipThrough = 0) {
+  constructor(
+    private readonly reply: FastifyReply,
+    headers: SseHeaders,
+    private readonly skipThrough = 0,
+  ) {
     reply.hijack();
     const h: Record<string, string> = {
       'content-type': 'text/event-stream; charset=utf-8',

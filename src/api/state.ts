@@ -19,15 +19,26 @@ export interface Conversation {
 /** One transaction, so the session id and its items agree; retried on 40001 like every other read. */
 export function loadConversation(db: Db, conversationKey: string): Promise<Conversation> {
   return withTx(db, async (tx) => {
-    const [conv] = await tx.select({ sessionId: conversations.sessionId }).from(conversations).where(eq(conversations.key, conversationKey));
+    const [conv] = await tx
+      .select({ sessionId: conversations.sessionId })
+      .from(conversations)
+      .where(eq(conversations.key, conversationKey));
     if (!conv) return { sessionId: null, items: [] };
     const rows = await tx
-      .select({ position: sessionItems.position, turnId: sessionItems.turnId, createdAt: sessionItems.createdAt, item: sessionItems.item })
+      .select({
+        position: sessionItems.position,
+        turnId: sessionItems.turnId,
+        createdAt: sessionItems.createdAt,
+        item: sessionItems.item,
+      })
       .from(sessionItems)
       .where(eq(sessionItems.sessionId, conv.sessionId))
       .orderBy(desc(sessionItems.position))
       .limit(STATE_MAX_ITEMS);
-    return { sessionId: conv.sessionId, items: rows.reverse().map((r) => ({ ...r, item: r.item as Record<string, unknown> })) };
+    return {
+      sessionId: conv.sessionId,
+      items: rows.reverse().map((r) => ({ ...r, item: r.item as Record<string, unknown> })),
+    };
   });
 }
 
@@ -37,7 +48,12 @@ export function messagesOf(c: Conversation): LgMessage[] {
 
 /** The messages one turn wrote (a run's input and answer). */
 export function turnMessages(c: Conversation, turnId: string): LgMessage[] {
-  return c.sessionId ? toLgMessages(c.sessionId, c.items.filter((i) => i.turnId === turnId)) : [];
+  return c.sessionId
+    ? toLgMessages(
+        c.sessionId,
+        c.items.filter((i) => i.turnId === turnId),
+      )
+    : [];
 }
 
 interface Checkpoint {

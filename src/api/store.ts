@@ -10,13 +10,19 @@ import type { ApiContext } from './context.js';
 import { ApiError, op, type Caller, type Operation } from './http.js';
 import { apiStoreItems } from './schema.js';
 
-const label = z.string().min(1).max(200).refine((s) => !s.includes('.'), 'namespace labels cannot contain "."');
+const label = z
+  .string()
+  .min(1)
+  .max(200)
+  .refine((s) => !s.includes('.'), 'namespace labels cannot contain "."');
 const namespace = z.array(label).min(1).max(20);
 const itemKey = z.string().min(1).max(1024);
 const record = z.record(z.string(), z.unknown());
 
 const putBody = z.object({
-  namespace, key: itemKey, value: record,
+  namespace,
+  key: itemKey,
+  value: record,
   index: z.unknown().optional().describe('ignored: items are not embedded'),
   ttl: z.number().positive().nullish().describe('minutes until the item expires'),
 });
@@ -47,7 +53,13 @@ const live = dsql`(${apiStoreItems.expiresAt} is null or ${apiStoreItems.expires
 const expiry = (ttl: number | null | undefined) => (ttl ? new Date(Date.now() + ttl * 60_000) : null);
 
 function toItem(r: Row): Record<string, unknown> {
-  return { namespace: r.namespace.split('.'), key: r.key, value: r.value, created_at: r.createdAt.toISOString(), updated_at: r.updatedAt.toISOString() };
+  return {
+    namespace: r.namespace.split('.'),
+    key: r.key,
+    value: r.value,
+    created_at: r.createdAt.toISOString(),
+    updated_at: r.updatedAt.toISOString(),
+  };
 }
 
 function escapeLike(s: string): string {
@@ -59,20 +71,41 @@ export function storeOperations(ctx: ApiContext): Operation[] {
   const refresh = async (caller: Caller, rows: Row[]) => {
     for (const r of rows) {
       if (!r.ttlMinutes) continue;
-      await db.update(apiStoreItems).set({ expiresAt: expiry(r.ttlMinutes) })
-        .where(and(eq(apiStoreItems.keyId, caller.keyId), eq(apiStoreItems.namespace, r.namespace), eq(apiStoreItems.key, r.key)));
+      await db
+        .update(apiStoreItems)
+        .set({ expiresAt: expiry(r.ttlMinutes) })
+        .where(
+          and(
+            eq(apiStoreItems.keyId, caller.keyId),
+            eq(apiStoreItems.namespace, r.namespace),
+            eq(apiStoreItems.key, r.key),
+          ),
+        );
     }
   };
 
   return [
     op({
-      method: 'PUT', path: '/store/items', tag: 'Store', summary: 'Store or replace an item', body: putBody, responses: { 204: 'Stored', 422: 'Invalid body' },
+      method: 'PUT',
+      path: '/store/items',
+      tag: 'Store',
+      summary: 'Store or replace an item',
+      body: putBody,
+      responses: { 204: 'Stored', 422: 'Invalid body' },
       handler: async (c) => {
         const b = c.body as z.infer<typeof putBody>;
         const ns = b.namespace.join('.');
         const now = new Date();
-        await db.insert(apiStoreItems)
-          .values({ keyId: c.caller.keyId, namespace: ns, key: b.key, value: b.value, ttlMinutes: b.ttl ?? null, expiresAt: expiry(b.ttl) })
+        await db
+          .insert(apiStoreItems)
+          .values({
+            keyId: c.caller.keyId,
+            namespace: ns,
+            key: b.key,
+            value: b.value,
+            ttlMinutes: b.ttl ?? null,
+            expiresAt: expiry(b.ttl),
+          })
           .onConflictDoUpdate({
             target: [apiStoreItems.keyId, apiStoreItems.namespace, apiStoreItems.key],
             set: { value: b.value, ttlMinutes: b.ttl ?? null, expiresAt: expiry(b.ttl), updatedAt: now },
@@ -81,57 +114,105 @@ export function storeOperations(ctx: ApiContext): Operation[] {
       },
     }),
     op({
-      method: 'GET', path: '/store/items', tag: 'Store', summary: 'Get an item; answers null when it does not exist', query: getQuery,
+      method: 'GET',
+      path: '/store/items',
+      tag: 'Store',
+      summary: 'Get an item; answers null when it does not exist',
+      query: getQuery,
       responses: { 200: 'The item or null', 422: 'Invalid query' },
       handler: async (c) => {
         const q = c.query as z.infer<typeof getQuery>;
         const labels = Array.isArray(q.namespace) ? q.namespace : q.namespace.split('.');
         if (!namespace.safeParse(labels).success) throw new ApiError(422, 'namespace: 1 to 20 non-empty labels');
-        const [row] = await db.select().from(apiStoreItems)
-          .where(and(eq(apiStoreItems.keyId, c.caller.keyId), eq(apiStoreItems.namespace, labels.join('.')), eq(apiStoreItems.key, q.key), live));
+        const [row] = await db
+          .select()
+          .from(apiStoreItems)
+          .where(
+            and(
+              eq(apiStoreItems.keyId, c.caller.keyId),
+              eq(apiStoreItems.namespace, labels.join('.')),
+              eq(apiStoreItems.key, q.key),
+              live,
+            ),
+          );
         if (!row) return null;
         if (q.refresh_ttl !== 'false' && q.refresh_ttl !== '0') await refresh(c.caller, [row]);
         return toItem(row);
       },
     }),
     op({
-      method: 'DELETE', path: '/store/items', tag: 'Store', summary: 'Delete an item (no error when missing)', body: deleteBody, responses: { 204: 'Deleted' },
+      method: 'DELETE',
+      path: '/store/items',
+      tag: 'Store',
+      summary: 'Delete an item (no error when missing)',
+      body: deleteBody,
+      responses: { 204: 'Deleted' },
       handler: async (c) => {
         const b = c.body as z.infer<typeof deleteBody>;
-        await db.delete(apiStoreItems)
-          .where(and(eq(apiStoreItems.keyId, c.caller.keyId), eq(apiStoreItems.namespace, b.namespace.join('.')), eq(apiStoreItems.key, b.key)));
+        await db
+          .delete(apiStoreItems)
+          .where(
+            and(
+              eq(apiStoreItems.keyId, c.caller.keyId),
+              eq(apiStoreItems.namespace, b.namespace.join('.')),
+              eq(apiStoreItems.key, b.key),
+            ),
+          );
         return c.reply.code(204).send();
       },
     }),
     op({
-      method: 'POST', path: '/store/items/search', tag: 'Store', summary: 'Search items by namespace prefix, exact-match filter and text query', body: searchBody,
+      method: 'POST',
+      path: '/store/items/search',
+      tag: 'Store',
+      summary: 'Search items by namespace prefix, exact-match filter and text query',
+      body: searchBody,
       responses: { 200: '{items}', 422: 'Invalid body' },
       handler: async (c) => {
         const b = c.body as z.infer<typeof searchBody>;
         const where = [eq(apiStoreItems.keyId, c.caller.keyId), live];
         if (b.namespace_prefix.length) {
           const p = b.namespace_prefix.join('.');
-          where.push(dsql`(${apiStoreItems.namespace} = ${p} or left(${apiStoreItems.namespace}, ${p.length + 1}) = ${`${p}.`})`);
+          where.push(
+            dsql`(${apiStoreItems.namespace} = ${p} or left(${apiStoreItems.namespace}, ${p.length + 1}) = ${`${p}.`})`,
+          );
         }
         if (b.filter && Object.keys(b.filter).length) {
-          if (Object.keys(b.filter).some((k) => k.startsWith('$')) || Object.values(b.filter).some((v) => v && typeof v === 'object' && Object.keys(v).some((k) => k.startsWith('$')))) {
+          if (
+            Object.keys(b.filter).some((k) => k.startsWith('$')) ||
+            Object.values(b.filter).some(
+              (v) => v && typeof v === 'object' && Object.keys(v).some((k) => k.startsWith('$')),
+            )
+          ) {
             throw new ApiError(422, 'filter operators ($eq, $gt, ...) are not supported; use exact values');
           }
           where.push(dsql`${apiStoreItems.value} @> ${JSON.stringify(b.filter)}::jsonb`);
         }
         if (b.query) where.push(dsql`${apiStoreItems.value}::text ilike ${`%${escapeLike(b.query)}%`}`);
-        const rows = await db.select().from(apiStoreItems).where(and(...where))
-          .orderBy(desc(apiStoreItems.updatedAt), apiStoreItems.namespace, apiStoreItems.key).limit(b.limit).offset(b.offset);
+        const rows = await db
+          .select()
+          .from(apiStoreItems)
+          .where(and(...where))
+          .orderBy(desc(apiStoreItems.updatedAt), apiStoreItems.namespace, apiStoreItems.key)
+          .limit(b.limit)
+          .offset(b.offset);
         if (b.refresh_ttl !== false) await refresh(c.caller, rows);
         return { items: rows.map(toItem) };
       },
     }),
     op({
-      method: 'POST', path: '/store/namespaces', tag: 'Store', summary: 'List namespaces (prefix, suffix, max_depth)', body: namespacesBody,
+      method: 'POST',
+      path: '/store/namespaces',
+      tag: 'Store',
+      summary: 'List namespaces (prefix, suffix, max_depth)',
+      body: namespacesBody,
       responses: { 200: '{namespaces}' },
       handler: async (c) => {
         const b = c.body as z.infer<typeof namespacesBody>;
-        const rows = await db.selectDistinct({ ns: apiStoreItems.namespace }).from(apiStoreItems).where(and(eq(apiStoreItems.keyId, c.caller.keyId), live));
+        const rows = await db
+          .selectDistinct({ ns: apiStoreItems.namespace })
+          .from(apiStoreItems)
+          .where(and(eq(apiStoreItems.keyId, c.caller.keyId), live));
         const starts = (a: string[], p: string[]) => p.every((l, i) => l === '*' || a[i] === l);
         const seen = new Set<string>();
         for (const { ns } of rows) {
@@ -141,7 +222,10 @@ export function storeOperations(ctx: ApiContext): Operation[] {
           if (b.max_depth) labels = labels.slice(0, b.max_depth);
           seen.add(labels.join('.'));
         }
-        const namespaces = [...seen].sort().slice(b.offset, b.offset + b.limit).map((s) => s.split('.'));
+        const namespaces = [...seen]
+          .sort()
+          .slice(b.offset, b.offset + b.limit)
+          .map((s) => s.split('.'));
         return { namespaces };
       },
     }),
@@ -150,10 +234,22 @@ export function storeOperations(ctx: ApiContext): Operation[] {
 
 /** Deletes expired items (the sweeper calls it; reads already ignore them). */
 export async function purgeExpired(ctx: Pick<ApiContext, 'db'>): Promise<number> {
-  const expired = await ctx.db.select({ keyId: apiStoreItems.keyId, namespace: apiStoreItems.namespace, key: apiStoreItems.key })
-    .from(apiStoreItems).where(dsql`${apiStoreItems.expiresAt} < now()`).limit(500);
+  const expired = await ctx.db
+    .select({ keyId: apiStoreItems.keyId, namespace: apiStoreItems.namespace, key: apiStoreItems.key })
+    .from(apiStoreItems)
+    .where(dsql`${apiStoreItems.expiresAt} < now()`)
+    .limit(500);
   for (const e of expired) {
-    await ctx.db.delete(apiStoreItems).where(and(eq(apiStoreItems.keyId, e.keyId), eq(apiStoreItems.namespace, e.namespace), eq(apiStoreItems.key, e.key), dsql`${apiStoreItems.expiresAt} < now()`));
+    await ctx.db
+      .delete(apiStoreItems)
+      .where(
+        and(
+          eq(apiStoreItems.keyId, e.keyId),
+          eq(apiStoreItems.namespace, e.namespace),
+          eq(apiStoreItems.key, e.key),
+          dsql`${apiStoreItems.expiresAt} < now()`,
+        ),
+      );
   }
   return expired.length;
 }

@@ -39,20 +39,35 @@ function lastEventId(c: Call): number {
 }
 
 async function turnOfRun(ctx: ApiContext, runId: string): Promise<string | null> {
-  const [row] = await ctx.db.select({ turnId: inboundMessages.turnId }).from(inboundMessages).where(eq(inboundMessages.eventId, runEventId(runId)));
+  const [row] = await ctx.db
+    .select({ turnId: inboundMessages.turnId })
+    .from(inboundMessages)
+    .where(eq(inboundMessages.eventId, runEventId(runId)));
   return row?.turnId ?? null;
 }
 
 function chunkOf(m: LgMessage, content: string): Record<string, unknown> {
   return {
-    type: 'AIMessageChunk', id: m.id, content, tool_calls: m.tool_calls ?? [], tool_call_chunks: [], invalid_tool_calls: [],
-    additional_kwargs: {}, response_metadata: {},
+    type: 'AIMessageChunk',
+    id: m.id,
+    content,
+    tool_calls: m.tool_calls ?? [],
+    tool_call_chunks: [],
+    invalid_tool_calls: [],
+    additional_kwargs: {},
+    response_metadata: {},
   };
 }
 
 /** Everything after the metadata event: initial values, heartbeats, the answer, the final values. */
 async function streamBody(
-  ctx: ApiContext, sse: SseStream, thread: ThreadRow, run: RunRow, modes: string[], status: Promise<WaitResult>, live?: LiveText,
+  ctx: ApiContext,
+  sse: SseStream,
+  thread: ThreadRow,
+  run: RunRow,
+  modes: string[],
+  status: Promise<WaitResult>,
+  live?: LiveText,
 ): Promise<void> {
   try {
     await streamEvents(ctx, sse, thread, run, modes, status, live);
@@ -62,22 +77,41 @@ async function streamBody(
 }
 
 async function streamEvents(
-  ctx: ApiContext, sse: SseStream, thread: ThreadRow, run: RunRow, modes: string[], status: Promise<WaitResult>, live?: LiveText,
+  ctx: ApiContext,
+  sse: SseStream,
+  thread: ThreadRow,
+  run: RunRow,
+  modes: string[],
+  status: Promise<WaitResult>,
+  live?: LiveText,
 ): Promise<void> {
   const k = run.kwargs as RunKwargs;
   const key = conversationKeyOf(thread);
   const meta = {
-    run_id: run.runId, thread_id: thread.threadId, assistant_id: ASSISTANT_ID, graph_id: GRAPH_ID,
-    langgraph_node: 'agent', langgraph_step: 1, langgraph_checkpoint_ns: '', tags: [],
+    run_id: run.runId,
+    thread_id: thread.threadId,
+    assistant_id: ASSISTANT_ID,
+    graph_id: GRAPH_ID,
+    langgraph_node: 'agent',
+    langgraph_step: 1,
+    langgraph_checkpoint_ns: '',
+    tags: [],
   };
   if (modes.includes('values')) {
     const before = messagesOf(await loadConversation(ctx.db, key));
     const pending = !isAnswered(run.status);
-    const input = { type: 'human', id: `${run.runId}-input`, content: k.input, additional_kwargs: {}, response_metadata: {} };
+    const input = {
+      type: 'human',
+      id: `${run.runId}-input`,
+      content: k.input,
+      additional_kwargs: {},
+      response_metadata: {},
+    };
     sse.send('values', { messages: pending ? [...before, input] : before });
   }
   sse.heartbeat(ctx.config.API_HEARTBEAT_MS);
-  if (modes.includes('messages-tuple')) live?.attach(sse, (id, content) => [{ ...chunkOf({ id } as LgMessage, content), tool_calls: [] }, meta]);
+  if (modes.includes('messages-tuple'))
+    live?.attach(sse, (id, content) => [{ ...chunkOf({ id } as LgMessage, content), tool_calls: [] }, meta]);
   const final = await status;
   const shown = live?.finish() ?? { id: '', text: '' };
   if (!final) {
@@ -95,22 +129,30 @@ async function streamEvents(
     if (modes.includes('messages-tuple')) {
       if (m === continued) {
         const rest = m.content.slice(shown.text.length);
-        for (const d of splitDeltas(rest, ctx.config.API_STREAM_CHUNK_CHARS)) sse.send('messages', [chunkOf({ ...m, id: shown.id }, d), meta]);
-      } else if (m.type === 'ai' && m.content) for (const d of splitDeltas(m.content, ctx.config.API_STREAM_CHUNK_CHARS)) sse.send('messages', [chunkOf(m, d), meta]);
+        for (const d of splitDeltas(rest, ctx.config.API_STREAM_CHUNK_CHARS))
+          sse.send('messages', [chunkOf({ ...m, id: shown.id }, d), meta]);
+      } else if (m.type === 'ai' && m.content)
+        for (const d of splitDeltas(m.content, ctx.config.API_STREAM_CHUNK_CHARS))
+          sse.send('messages', [chunkOf(m, d), meta]);
       else sse.send('messages', [m.type === 'ai' ? chunkOf(m, '') : m, meta]);
     }
     if (modes.includes('messages')) {
       sse.send('messages/metadata', { [m.id]: { metadata: meta } });
       if (m.type === 'ai' && m.content) {
         let sofar = '';
-        for (const d of splitDeltas(m.content, ctx.config.API_STREAM_CHUNK_CHARS)) sse.send('messages/partial', [{ ...m, content: (sofar += d) }]);
+        for (const d of splitDeltas(m.content, ctx.config.API_STREAM_CHUNK_CHARS))
+          sse.send('messages/partial', [{ ...m, content: (sofar += d) }]);
       }
       sse.send('messages/complete', [m]);
     }
   }
   if (modes.includes('updates') && answer.length) sse.send('updates', { agent: { messages: answer } });
   if (modes.includes('values')) sse.send('values', { messages: messagesOf(conv) });
-  if (final === 'error') sse.send('error', { error: 'ModelError', message: 'the model failed after retries; the thread holds an apology message' });
+  if (final === 'error')
+    sse.send('error', {
+      error: 'ModelError',
+      message: 'the model failed after retries; the thread holds an apology message',
+    });
   sse.end();
 }
 
@@ -122,7 +164,11 @@ export function streamOperations(ctx: ApiContext): Operation[] {
   const create = (stateless: boolean) => async (c: Call) => {
     const p = await prepareRun(ctx, c.caller, stateless ? null : uuidParam(c.params, 'thread_id', 'thread'), c.body);
     const onDisconnect = (c.body as { on_disconnect?: string }).on_disconnect ?? 'continue';
-    const handle = ctx.waiters.wait(p.run.runId, ctx.config.API_WAIT_TIMEOUT_MS, pollRun(ctx, p.thread.keyId, p.run.runId));
+    const handle = ctx.waiters.wait(
+      p.run.runId,
+      ctx.config.API_WAIT_TIMEOUT_MS,
+      pollRun(ctx, p.thread.keyId, p.run.runId),
+    );
     const live = p.run.kwargs.stream_mode.includes('messages-tuple')
       ? await followRunText(ctx, conversationKeyOf(p.thread), p.run.runId)
       : undefined;
@@ -149,31 +195,76 @@ export function streamOperations(ctx: ApiContext): Operation[] {
   const join = (onThread: boolean) => async (c: Call) => {
     const runId = uuidParam(c.params, 'run_id', 'run');
     const run = await ctx.runs.get(c.caller.keyId, runId);
-    if (!run || (onThread && run.threadId !== uuidParam(c.params, 'thread_id', 'thread'))) throw notFound(`run ${runId}`);
+    if (!run || (onThread && run.threadId !== uuidParam(c.params, 'thread_id', 'thread')))
+      throw notFound(`run ${runId}`);
     const thread = await getThread(ctx.db, run.keyId, run.threadId);
     if (!thread) throw notFound(`thread ${run.threadId}`);
     const q = c.query as z.infer<typeof joinQuery>;
     const modes = streamModes(q.stream_mode, (run.kwargs as RunKwargs).stream_mode);
     const resumed = lastEventId(c);
     // A resumed stream replays numbered events only; a fresh join shows the tokens still to come.
-    const live = !resumed && modes.includes('messages-tuple') && !isAnswered(run.status)
-      ? await followRunText(ctx, conversationKeyOf(thread), run.runId)
-      : undefined;
+    const live =
+      !resumed && modes.includes('messages-tuple') && !isAnswered(run.status)
+        ? await followRunText(ctx, conversationKeyOf(thread), run.runId)
+        : undefined;
     const sse = new SseStream(c.reply, { contentLocation: runLocation(ctx, run) }, resumed);
     const status = waitForRun(ctx, run) as Promise<FinalStatus | null>;
     sse.whenClientGone(() => {
-      if (q.cancel_on_disconnect === '1' || q.cancel_on_disconnect === 'true') void ctx.runs.cancel(run.keyId, run.runId, 'interrupt').catch(() => undefined);
+      if (q.cancel_on_disconnect === '1' || q.cancel_on_disconnect === 'true')
+        void ctx.runs.cancel(run.keyId, run.runId, 'interrupt').catch(() => undefined);
     });
     sse.send('metadata', { run_id: run.runId, thread_id: run.threadId });
     await streamBody(ctx, sse, thread, run, modes, status, live);
   };
 
-  const responses = { 200: 'text/event-stream of run events', 404: 'Thread or assistant not found', 409: 'Thread busy (multitask_strategy reject)', 413: 'Input too long', 422: 'Invalid body' };
-  const joinResponses = { 200: 'text/event-stream of the run\'s events', 404: 'Run not found' };
+  const responses = {
+    200: 'text/event-stream of run events',
+    404: 'Thread or assistant not found',
+    409: 'Thread busy (multitask_strategy reject)',
+    413: 'Input too long',
+    422: 'Invalid body',
+  };
+  const joinResponses = { 200: "text/event-stream of the run's events", 404: 'Run not found' };
   return [
-    op({ method: 'POST', path: '/threads/{thread_id}/runs/stream', tag: 'Runs', summary: 'Create a run and stream its output (SSE)', body: runCreateBody, sse: true, responses, handler: create(false) }),
-    op({ method: 'POST', path: '/runs/stream', tag: 'Stateless Runs', summary: 'Create a run on a new thread and stream its output (SSE)', body: runCreateBody, sse: true, responses, handler: create(true) }),
-    op({ method: 'GET', path: '/threads/{thread_id}/runs/{run_id}/stream', tag: 'Runs', summary: 'Join a run\'s stream (Last-Event-ID resumes)', query: joinQuery, sse: true, responses: joinResponses, handler: join(true) }),
-    op({ method: 'GET', path: '/runs/{run_id}/stream', tag: 'Stateless Runs', summary: 'Join a run\'s stream by run id', query: joinQuery, sse: true, responses: joinResponses, handler: join(false) }),
+    op({
+      method: 'POST',
+      path: '/threads/{thread_id}/runs/stream',
+      tag: 'Runs',
+      summary: 'Create a run and stream its output (SSE)',
+      body: runCreateBody,
+      sse: true,
+      responses,
+      handler: create(false),
+    }),
+    op({
+      method: 'POST',
+      path: '/runs/stream',
+      tag: 'Stateless Runs',
+      summary: 'Create a run on a new thread and stream its output (SSE)',
+      body: runCreateBody,
+      sse: true,
+      responses,
+      handler: create(true),
+    }),
+    op({
+      method: 'GET',
+      path: '/threads/{thread_id}/runs/{run_id}/stream',
+      tag: 'Runs',
+      summary: "Join a run's stream (Last-Event-ID resumes)",
+      query: joinQuery,
+      sse: true,
+      responses: joinResponses,
+      handler: join(true),
+    }),
+    op({
+      method: 'GET',
+      path: '/runs/{run_id}/stream',
+      tag: 'Stateless Runs',
+      summary: "Join a run's stream by run id",
+      query: joinQuery,
+      sse: true,
+      responses: joinResponses,
+      handler: join(false),
+    }),
   ];
 }

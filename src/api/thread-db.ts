@@ -10,12 +10,22 @@ export type ThreadRow = typeof apiThreads.$inferSelect;
 
 export async function getThread(db: Db, keyId: string, threadId: string): Promise<ThreadRow | undefined> {
   // A lone read can still lose a serialization conflict at SERIALIZABLE (40001): retried, not answered with a 503.
-  const [row] = await retrySerializable(() => db.select().from(apiThreads).where(and(eq(apiThreads.keyId, keyId), eq(apiThreads.threadId, threadId))));
+  const [row] = await retrySerializable(() =>
+    db
+      .select()
+      .from(apiThreads)
+      .where(and(eq(apiThreads.keyId, keyId), eq(apiThreads.threadId, threadId))),
+  );
   return row;
 }
 
 /** Inserts a thread; returns undefined when one with this id already exists for this key. */
-export async function insertThread(db: Db, keyId: string, threadId: string, metadata: Record<string, unknown>): Promise<ThreadRow | undefined> {
+export async function insertThread(
+  db: Db,
+  keyId: string,
+  threadId: string,
+  metadata: Record<string, unknown>,
+): Promise<ThreadRow | undefined> {
   const [row] = await db
     .insert(apiThreads)
     .values({ keyId, threadId, incarnation: randomUUID(), metadata })
@@ -24,7 +34,12 @@ export async function insertThread(db: Db, keyId: string, threadId: string, meta
   return row;
 }
 
-export async function patchThreadMetadata(db: Db, keyId: string, threadId: string, metadata: Record<string, unknown>): Promise<ThreadRow | undefined> {
+export async function patchThreadMetadata(
+  db: Db,
+  keyId: string,
+  threadId: string,
+  metadata: Record<string, unknown>,
+): Promise<ThreadRow | undefined> {
   // Merge like LangGraph: given keys replace, others stay.
   const [row] = await db
     .update(apiThreads)
@@ -46,12 +61,16 @@ export interface ThreadSearch {
 
 export async function searchThreads(db: Db, keyId: string, s: ThreadSearch): Promise<ThreadRow[]> {
   const where = [eq(apiThreads.keyId, keyId)];
-  if (s.metadata && Object.keys(s.metadata).length) where.push(dsql`${apiThreads.metadata} @> ${JSON.stringify(s.metadata)}::jsonb`);
+  if (s.metadata && Object.keys(s.metadata).length)
+    where.push(dsql`${apiThreads.metadata} @> ${JSON.stringify(s.metadata)}::jsonb`);
   if (s.ids) where.push(inArray(apiThreads.threadId, s.ids.length ? s.ids : ['00000000-0000-0000-0000-000000000000']));
   if (s.status) where.push(eq(apiThreads.status, s.status));
   const column = {
-    thread_id: apiThreads.threadId, status: apiThreads.status, created_at: apiThreads.createdAt,
-    updated_at: apiThreads.updatedAt, state_updated_at: apiThreads.updatedAt,
+    thread_id: apiThreads.threadId,
+    status: apiThreads.status,
+    created_at: apiThreads.createdAt,
+    updated_at: apiThreads.updatedAt,
+    state_updated_at: apiThreads.updatedAt,
   }[s.sortBy];
   return db
     .select()

@@ -9,13 +9,21 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 
-const FILES = { 'index.html': 'text/html; charset=utf-8', 'chat.js': 'text/javascript; charset=utf-8', 'chat.css': 'text/css; charset=utf-8' } as const;
+const FILES = {
+  'index.html': 'text/html; charset=utf-8',
+  'chat.js': 'text/javascript; charset=utf-8',
+  'chat.css': 'text/css; charset=utf-8',
+} as const;
 type FileName = keyof typeof FILES;
 
 async function findWebDir(): Promise<string | null> {
   const here = path.dirname(fileURLToPath(import.meta.url));
   // From src/ (tsx), next to compiled JS (dist/src/api, if the build copies it), or from the working directory.
-  for (const dir of [path.join(here, 'web'), path.resolve(here, '../../../src/api/web'), path.resolve(process.cwd(), 'src/api/web')]) {
+  for (const dir of [
+    path.join(here, 'web'),
+    path.resolve(here, '../../../src/api/web'),
+    path.resolve(process.cwd(), 'src/api/web'),
+  ]) {
     try {
       await readFile(path.join(dir, 'index.html'));
       return dir;
@@ -37,17 +45,23 @@ export interface WebChatOptions {
 export async function registerWebChat(app: FastifyInstance, o: WebChatOptions): Promise<boolean> {
   const dir = await findWebDir();
   if (!dir) {
-    o.log.error('WEB_CHAT is on but src/api/web/ was not found next to the code or in the working directory; web chat not served');
+    o.log.error(
+      'WEB_CHAT is on but src/api/web/ was not found next to the code or in the working directory; web chat not served',
+    );
     return false;
   }
   const files = new Map<FileName, string>();
   for (const name of Object.keys(FILES) as FileName[]) files.set(name, await readFile(path.join(dir, name), 'utf8'));
-  const html = files.get('index.html')!.replaceAll('__API_PREFIX__', o.apiPrefix).replaceAll('__CHAT_PATH__', o.path)
+  const html = files
+    .get('index.html')!
+    .replaceAll('__API_PREFIX__', o.apiPrefix)
+    .replaceAll('__CHAT_PATH__', o.path)
     // The key's alphabet ([A-Za-z0-9_-]) needs no escaping in an attribute.
     .replaceAll('__DEV_API_KEY__', o.devKey && /^[\w-]+$/.test(o.devKey) ? o.devKey : '');
   const headers = {
     // Only our own scripts and styles; the page talks to this origin only.
-    'content-security-policy': "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    'content-security-policy':
+      "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
     'x-content-type-options': 'nosniff',
     'referrer-policy': 'no-referrer',
     'cache-control': 'no-cache',

@@ -105,12 +105,32 @@ export function composeApp(o: AppOptions): Composition {
 
   // Every role has a sink: workers use it for synthetic events (check-ins, reminders, API runs).
   const sink = createIngressSink({
-    inbox, queues, redis, keys: k, commands, adapters, log, maxInputChars: config.MAX_INPUT_CHARS,
-    maxAttachments: config.MAX_ATTACHMENTS, maxAttachmentBytes: config.MAX_ATTACHMENT_BYTES, claimTtlSeconds: config.DEDUPE_TTL_SECONDS,
+    inbox,
+    queues,
+    redis,
+    keys: k,
+    commands,
+    adapters,
+    log,
+    maxInputChars: config.MAX_INPUT_CHARS,
+    maxAttachments: config.MAX_ATTACHMENTS,
+    maxAttachmentBytes: config.MAX_ATTACHMENT_BYTES,
+    claimTtlSeconds: config.DEDUPE_TTL_SECONDS,
     onSubmit: (platform, outcome) => inboundEvents.inc({ platform, outcome }),
   });
   const moduleDeps: ModuleDeps = {
-    config, log, database, redis, connect, keys: k, queues, inbox, adapters, commands, sink, role: { gateway, worker },
+    config,
+    log,
+    database,
+    redis,
+    connect,
+    keys: k,
+    queues,
+    inbox,
+    adapters,
+    commands,
+    sink,
+    role: { gateway, worker },
     devApiKey: config.isProduction ? undefined : o.devApiKey,
   };
   const close = async () => {
@@ -129,7 +149,18 @@ export function composeApp(o: AppOptions): Composition {
   for (const m of modules) for (const c of m.commands ?? []) commands.add(c);
   for (const m of modules) for (const a of m.adapters ?? []) adapters.add(a);
   return {
-    redis, connect, connections, database, keys: k, queues, inbox, commands, adapters, sink, modules, services,
+    redis,
+    connect,
+    connections,
+    database,
+    keys: k,
+    queues,
+    inbox,
+    commands,
+    adapters,
+    sink,
+    modules,
+    services,
     close,
   };
 }
@@ -161,10 +192,11 @@ export async function startApp(o: AppOptions): Promise<App> {
     bodyLimit: Math.max(1024 * 1024, config.MAX_INPUT_CHARS * 8),
     checks: { redis: () => redis.ping(), database: () => database.sql`select 1` },
     // Connection states exist only where connections are made: worker-only processes build adapters to send.
-    channels: () => Object.assign(
-      gateway ? Object.fromEntries(adapters.all().map((a) => [a.platform, a.health()])) : {},
-      ...modules.map((m) => m.health?.() ?? {}),
-    ),
+    channels: () =>
+      Object.assign(
+        gateway ? Object.fromEntries(adapters.all().map((a) => [a.platform, a.health()])) : {},
+        ...modules.map((m) => m.health?.() ?? {}),
+      ),
     beforeMetrics: () => sampleQueues([queues.turns, queues.outbound]),
   });
   if (gateway) for (const m of modules) await m.routes?.(server);
@@ -179,14 +211,27 @@ export async function startApp(o: AppOptions): Promise<App> {
     // Agents as configuration (src/agents): turns run the agent routed for their conversation.
     const pick = c.services.agents?.picker([...baseTools, ...tools], offlineTurns);
     const runtime = withCircuitBreaker(createAgentRuntime(config, log, tools, offlineTurns, pick), log, {
-      volumeThreshold: config.MODEL_BREAKER_THRESHOLD, resetTimeoutMs: config.MODEL_BREAKER_RESET_MS,
+      volumeThreshold: config.MODEL_BREAKER_THRESHOLD,
+      resetTimeoutMs: config.MODEL_BREAKER_RESET_MS,
     });
     running = startWorker({
-      db: database.db, redis, connect, keys: k, inbox, queues, runtime, adapters, log,
-      concurrency: config.WORKER_CONCURRENCY, outboundConcurrency: config.OUTBOUND_CONCURRENCY,
-      historyLimit: config.SESSION_HISTORY_LIMIT, batchMax: config.TURN_BATCH_MAX,
-      lockDurationMs: o.lockDurationMs ?? config.JOB_LOCK_MS, sweepEveryMs: o.sweepEveryMs ?? config.SWEEP_INTERVAL_MS,
-      hooks: modules.flatMap((m) => (m.hooks ? [m.hooks] : [])), deadLetterAfter: config.DEADLETTER_AFTER_ATTEMPTS,
+      db: database.db,
+      redis,
+      connect,
+      keys: k,
+      inbox,
+      queues,
+      runtime,
+      adapters,
+      log,
+      concurrency: config.WORKER_CONCURRENCY,
+      outboundConcurrency: config.OUTBOUND_CONCURRENCY,
+      historyLimit: config.SESSION_HISTORY_LIMIT,
+      batchMax: config.TURN_BATCH_MAX,
+      lockDurationMs: o.lockDurationMs ?? config.JOB_LOCK_MS,
+      sweepEveryMs: o.sweepEveryMs ?? config.SWEEP_INTERVAL_MS,
+      hooks: modules.flatMap((m) => (m.hooks ? [m.hooks] : [])),
+      deadLetterAfter: config.DEADLETTER_AFTER_ATTEMPTS,
       preview: platformPreviews({ redis, keys: k, adapters, log, off: config.LIVE_PREVIEWS_OFF }),
       backpressure: { maxRssMb: config.WORKER_MAX_RSS_MB, maxLoopDelayMs: config.WORKER_MAX_LOOP_DELAY_MS },
     });
@@ -203,7 +248,11 @@ export async function startApp(o: AppOptions): Promise<App> {
 
   let stopped = false;
   return {
-    server, url, adapters, services: c.services, worker: running,
+    server,
+    url,
+    adapters,
+    services: c.services,
+    worker: running,
     async stop() {
       if (stopped) return;
       stopped = true;
@@ -212,8 +261,10 @@ export async function startApp(o: AppOptions): Promise<App> {
       const cut = setTimeout(() => server.server.closeAllConnections(), HTTP_DRAIN_MS).unref();
       await server.close();
       clearTimeout(cut);
-      for (const a of adapters.all()) await a.stop?.().catch((err: Error) => log.warn({ err: safeErr(err) }, 'adapter stop failed'));
-      for (const stop of moduleStops) await stop().catch((err: Error) => log.warn({ err: safeErr(err) }, 'module stop failed'));
+      for (const a of adapters.all())
+        await a.stop?.().catch((err: Error) => log.warn({ err: safeErr(err) }, 'adapter stop failed'));
+      for (const stop of moduleStops)
+        await stop().catch((err: Error) => log.warn({ err: safeErr(err) }, 'module stop failed'));
       await running?.close(config.SHUTDOWN_GRACE_MS);
       await c.close();
     },

@@ -22,20 +22,32 @@ export const channelsModule = defineModule({
     const waiters = deps.role.gateway ? new DeliveryWaiters(k.delivered, log) : undefined;
     const adapters: ChannelAdapter[] = [];
     if (config.localChannelEnabled) {
-      adapters.push(createLocalAdapter({
-        redis, streamKey: k.localOut, waiters, apiKey: config.LOCAL_API_KEY,
-        waitTimeoutMs: config.LOCAL_WAIT_TIMEOUT_MS, routes: deps.role.gateway, notifyChannel: k.localSent,
-        connect: deps.connect, pollMax: config.LOCAL_POLL_MAX, log, liveChannel: k.live,
-      }));
+      adapters.push(
+        createLocalAdapter({
+          redis,
+          streamKey: k.localOut,
+          waiters,
+          apiKey: config.LOCAL_API_KEY,
+          waitTimeoutMs: config.LOCAL_WAIT_TIMEOUT_MS,
+          routes: deps.role.gateway,
+          notifyChannel: k.localSent,
+          connect: deps.connect,
+          pollMax: config.LOCAL_POLL_MAX,
+          log,
+          liveChannel: k.live,
+        }),
+      );
     }
     adapters.push(...buildPlatformAdapters(config, { redis, keyPrefix: config.KEY_PREFIX, log }));
     return {
       name: 'channels',
       adapters,
-      startGateway: waiters && (async () => {
-        await waiters.start(deps.connect());
-        return () => waiters.stop();
-      }),
+      startGateway:
+        waiters &&
+        (async () => {
+          await waiters.start(deps.connect());
+          return () => waiters.stop();
+        }),
     };
   },
 });
@@ -49,56 +61,64 @@ export interface ChannelDeps {
 export function buildPlatformAdapters(config: Config, deps: ChannelDeps): ChannelAdapter[] {
   const out: ChannelAdapter[] = [];
   if (config.SLACK_BOT_TOKEN) {
-    out.push(createSlackAdapter({
-      botToken: config.SLACK_BOT_TOKEN,
-      signingSecret: config.SLACK_SIGNING_SECRET ?? '',
-      appToken: config.SLACK_APP_TOKEN,
-      apiUrl: config.SLACK_API_URL,
-      botUserId: config.SLACK_BOT_USER_ID,
-      eventsPath: config.SLACK_EVENTS_PATH,
-      commandsPath: config.SLACK_COMMANDS_PATH,
-      allowBots: config.SLACK_ALLOW_BOTS,
-      edits: config.SLACK_EDITS,
-      replyInThread: config.SLACK_REPLY_IN_THREAD,
-      redis: deps.redis,
-      keyPrefix: deps.keyPrefix,
-      log: deps.log,
-    }));
+    out.push(
+      createSlackAdapter({
+        botToken: config.SLACK_BOT_TOKEN,
+        signingSecret: config.SLACK_SIGNING_SECRET ?? '',
+        appToken: config.SLACK_APP_TOKEN,
+        apiUrl: config.SLACK_API_URL,
+        botUserId: config.SLACK_BOT_USER_ID,
+        eventsPath: config.SLACK_EVENTS_PATH,
+        commandsPath: config.SLACK_COMMANDS_PATH,
+        allowBots: config.SLACK_ALLOW_BOTS,
+        edits: config.SLACK_EDITS,
+        replyInThread: config.SLACK_REPLY_IN_THREAD,
+        redis: deps.redis,
+        keyPrefix: deps.keyPrefix,
+        log: deps.log,
+      }),
+    );
   }
   if (config.DISCORD_TOKEN && config.DISCORD_APPLICATION_ID && config.DISCORD_PUBLIC_KEY) {
-    out.push(createDiscordAdapter({
-      token: config.DISCORD_TOKEN,
-      applicationId: config.DISCORD_APPLICATION_ID,
-      publicKey: config.DISCORD_PUBLIC_KEY,
-      apiUrl: config.DISCORD_API_URL,
-      interactionsPath: config.DISCORD_INTERACTIONS_PATH,
-      gateway: config.DISCORD_GATEWAY,
-      requireMention: config.DISCORD_REQUIRE_MENTION,
-      allowBots: config.DISCORD_ALLOW_BOTS,
-      commandsGuildId: config.DISCORD_GUILD_ID,
-      publicCommands: config.DISCORD_PUBLIC_COMMANDS?.split(',').map((s) => s.trim()).filter(Boolean),
-      leaseTtlMs: config.DISCORD_LEASE_TTL_MS,
-      redis: deps.redis,
-      keyPrefix: deps.keyPrefix,
-      log: deps.log,
-    }));
+    out.push(
+      createDiscordAdapter({
+        token: config.DISCORD_TOKEN,
+        applicationId: config.DISCORD_APPLICATION_ID,
+        publicKey: config.DISCORD_PUBLIC_KEY,
+        apiUrl: config.DISCORD_API_URL,
+        interactionsPath: config.DISCORD_INTERACTIONS_PATH,
+        gateway: config.DISCORD_GATEWAY,
+        requireMention: config.DISCORD_REQUIRE_MENTION,
+        allowBots: config.DISCORD_ALLOW_BOTS,
+        commandsGuildId: config.DISCORD_GUILD_ID,
+        publicCommands: config.DISCORD_PUBLIC_COMMANDS?.split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+        leaseTtlMs: config.DISCORD_LEASE_TTL_MS,
+        redis: deps.redis,
+        keyPrefix: deps.keyPrefix,
+        log: deps.log,
+      }),
+    );
   }
   if (config.TELEGRAM_BOT_TOKEN) {
-    out.push(createTelegramAdapter({
-      token: config.TELEGRAM_BOT_TOKEN,
-      apiRoot: config.TELEGRAM_API_ROOT,
-      mode: config.TELEGRAM_MODE,
-      webhookSecret: config.TELEGRAM_WEBHOOK_SECRET,
-      webhookPath: config.TELEGRAM_WEBHOOK_PATH,
-      edits: config.TELEGRAM_EDITS,
-      allowBots: config.TELEGRAM_ALLOW_BOTS,
-      groupCommandsWithoutMention: config.TELEGRAM_GROUP_COMMANDS_WITHOUT_MENTION,
-      leaseTtlMs: config.TELEGRAM_LEASE_TTL_MS,
-      pollTimeoutSeconds: config.TELEGRAM_POLL_TIMEOUT_SECONDS,
-      redis: deps.redis,
-      keyPrefix: deps.keyPrefix,
-      log: deps.log,
-    }));
+    out.push(
+      createTelegramAdapter({
+        token: config.TELEGRAM_BOT_TOKEN,
+        apiRoot: config.TELEGRAM_API_ROOT,
+        mode: config.TELEGRAM_MODE,
+        webhookSecret: config.TELEGRAM_WEBHOOK_SECRET,
+        webhookPath: config.TELEGRAM_WEBHOOK_PATH,
+        edits: config.TELEGRAM_EDITS,
+        allowBots: config.TELEGRAM_ALLOW_BOTS,
+        groupCommandsWithoutMention: config.TELEGRAM_GROUP_COMMANDS_WITHOUT_MENTION,
+        leaseTtlMs: config.TELEGRAM_LEASE_TTL_MS,
+        pollTimeoutSeconds: config.TELEGRAM_POLL_TIMEOUT_SECONDS,
+        redis: deps.redis,
+        keyPrefix: deps.keyPrefix,
+        log: deps.log,
+      }),
+    );
   }
   return out;
 }

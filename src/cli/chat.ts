@@ -17,7 +17,10 @@ const headers: Record<string, string> = { 'content-type': 'application/json' };
 if (process.env.LOCAL_API_KEY) headers['x-api-key'] = process.env.LOCAL_API_KEY;
 
 async function poll(after: string, waitMs: number): Promise<{ id: string; text: string }[]> {
-  const res = await fetch(`${base}/local/conversations/${encodeURIComponent(conversation)}/messages?after=${after}&waitMs=${waitMs}`, { headers });
+  const res = await fetch(
+    `${base}/local/conversations/${encodeURIComponent(conversation)}/messages?after=${after}&waitMs=${waitMs}`,
+    { headers },
+  );
   if (!res.ok) throw new Error(`${res.status} ${await res.text()}`);
   return ((await res.json()) as { replies: { id: string; text: string }[] }).replies;
 }
@@ -31,10 +34,17 @@ async function main(): Promise<void> {
     console.error(`cannot reach the gateway at ${base}: ${(err as Error).message}\nStart it with: npm run dev`);
     process.exit(1);
   }
-  console.log(`Connected to ${base} as "${user}" in conversation "${conversation}". Type a message; /help for commands; Ctrl-D to quit.`);
+  console.log(
+    `Connected to ${base} as "${user}" in conversation "${conversation}". Type a message; /help for commands; Ctrl-D to quit.`,
+  );
   const scripted = !process.stdin.isTTY;
-  const rl = readline.createInterface({ input: process.stdin, output: process.stdout, prompt: scripted ? '' : 'you> ' });
-  const show = (text: string) => process.stdout.write(`${scripted ? '' : '\r\x1b[K'}bot> ${text.replace(/\n/g, '\n     ')}\n`);
+  const rl = readline.createInterface({
+    input: process.stdin,
+    output: process.stdout,
+    prompt: scripted ? '' : 'you> ',
+  });
+  const show = (text: string) =>
+    process.stdout.write(`${scripted ? '' : '\r\x1b[K'}bot> ${text.replace(/\n/g, '\n     ')}\n`);
   let closed = scripted; // a script reads each answer from its own request, not from the long-poll
   void (async () => {
     while (!closed) {

@@ -10,7 +10,16 @@ import net from 'node:net';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import postgres from 'postgres';
-import { initCluster, lastProblem, packageNativeDir, planLayout, removeStalePid, spawnServer, startFailure, StartupError } from './embedded-pg.js';
+import {
+  initCluster,
+  lastProblem,
+  packageNativeDir,
+  planLayout,
+  removeStalePid,
+  spawnServer,
+  startFailure,
+  StartupError,
+} from './embedded-pg.js';
 
 export { StartupError } from './embedded-pg.js';
 
@@ -54,22 +63,41 @@ export interface PostgresOptions extends ServiceOptions {
 const DEFAULT_RUNTIME_ROOT = '/var/lib/chat-gateway'; // EMBEDDED_PG_RUNTIME_DIR's default
 const PG_PASSWORD = 'postgres';
 
-export async function startEmbeddedPostgres(dataDir: string, log: Logger, opts: PostgresOptions = {}): Promise<DevService> {
+export async function startEmbeddedPostgres(
+  dataDir: string,
+  log: Logger,
+  opts: PostgresOptions = {},
+): Promise<DevService> {
   const port = opts.port ?? (await freePort());
-  const layout = await planLayout(opts.nativeDir ?? (await packageNativeDir()), path.resolve(dataDir, 'postgres'), opts.runtimeRoot ?? DEFAULT_RUNTIME_ROOT)
-    .catch((err: unknown) => {
-      if (err instanceof StartupError) throw err;
-      throw new StartupError(`The embedded Postgres could not prepare its directories (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}) under ${path.resolve(dataDir)} or ${opts.runtimeRoot ?? DEFAULT_RUNTIME_ROOT}: fix their permissions, set DATA_DIR / EMBEDDED_PG_RUNTIME_DIR elsewhere, or set DATABASE_URL.`);
-    });
+  const layout = await planLayout(
+    opts.nativeDir ?? (await packageNativeDir()),
+    path.resolve(dataDir, 'postgres'),
+    opts.runtimeRoot ?? DEFAULT_RUNTIME_ROOT,
+  ).catch((err: unknown) => {
+    if (err instanceof StartupError) throw err;
+    throw new StartupError(
+      `The embedded Postgres could not prepare its directories (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}) under ${path.resolve(dataDir)} or ${opts.runtimeRoot ?? DEFAULT_RUNTIME_ROOT}: fix their permissions, set DATA_DIR / EMBEDDED_PG_RUNTIME_DIR elsewhere, or set DATABASE_URL.`,
+    );
+  });
   if (layout.relocated.length) {
-    log.info({ relocated: layout.relocated, dataDir: layout.dataDir, nativeDir: layout.nativeDir }, 'running as root: embedded Postgres kept where the postgres user can reach it');
+    log.info(
+      { relocated: layout.relocated, dataDir: layout.dataDir, nativeDir: layout.nativeDir },
+      'running as root: embedded Postgres kept where the postgres user can reach it',
+    );
   }
   if (!existsSync(path.join(layout.dataDir, 'PG_VERSION'))) {
     log.info({ dir: layout.dataDir }, 'initialising embedded Postgres (first run only)');
     await initCluster(layout, PG_PASSWORD);
   }
   await removeStalePid(layout.dataDir);
-  const flags = ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'default_transaction_isolation=serializable'];
+  const flags = [
+    '-c',
+    'listen_addresses=127.0.0.1',
+    '-c',
+    'unix_socket_directories=',
+    '-c',
+    'default_transaction_isolation=serializable',
+  ];
   const server = spawnServer(layout, port, flags);
   const admin = `postgres://postgres:${PG_PASSWORD}@127.0.0.1:${port}/postgres`;
   let exitCode: number | null | undefined;
@@ -81,7 +109,9 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger, opts: 
     if (exitCode !== undefined) throw startFailure(server.output(), port, layout.dataDir);
     if (Date.now() > deadline) {
       server.process.kill('SIGKILL');
-      throw new StartupError(`The embedded Postgres did not accept connections within 60 s (${lastProblem(server.output())}): check the machine's load and disk, or set DATABASE_URL.`);
+      throw new StartupError(
+        `The embedded Postgres did not accept connections within 60 s (${lastProblem(server.output())}): check the machine's load and disk, or set DATABASE_URL.`,
+      );
     }
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -104,17 +134,25 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger, opts: 
   };
 }
 
-export async function startRedisServer(dataDir: string, log: Logger, opts: ServiceOptions & { fsyncAlways?: boolean } = {}): Promise<DevService> {
+export async function startRedisServer(
+  dataDir: string,
+  log: Logger,
+  opts: ServiceOptions & { fsyncAlways?: boolean } = {},
+): Promise<DevService> {
   const which = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
   if (which.error) {
     const code = (which.error as NodeJS.ErrnoException).code;
-    throw new StartupError(code === 'ENOENT'
-      ? 'redis-server was not found on PATH: install Redis (e.g. `apt-get install redis-server` or `brew install redis`), or set REDIS_URL to a running Redis.'
-      : `redis-server on PATH cannot be run (${code ?? which.error.message}): fix its installation, or set REDIS_URL to a running Redis.`);
+    throw new StartupError(
+      code === 'ENOENT'
+        ? 'redis-server was not found on PATH: install Redis (e.g. `apt-get install redis-server` or `brew install redis`), or set REDIS_URL to a running Redis.'
+        : `redis-server on PATH cannot be run (${code ?? which.error.message}): fix its installation, or set REDIS_URL to a running Redis.`,
+    );
   }
   const dir = path.resolve(dataDir, 'redis');
   await mkdir(dir, { recursive: true }).catch((err: NodeJS.ErrnoException) => {
-    throw new StartupError(`Redis data directory ${dir} cannot be created (${err.code ?? err.message}): fix its permissions or set DATA_DIR elsewhere, or set REDIS_URL.`);
+    throw new StartupError(
+      `Redis data directory ${dir} cannot be created (${err.code ?? err.message}): fix its permissions or set DATA_DIR elsewhere, or set REDIS_URL.`,
+    );
   });
   const pidFile = path.join(dir, 'child.pid');
   if (existsSync(pidFile)) {
@@ -124,11 +162,26 @@ export async function startRedisServer(dataDir: string, log: Logger, opts: Servi
   const port = opts.port ?? (await freePort());
   const child: ChildProcess = spawn(
     'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', opts.fsyncAlways ? 'always' : 'everysec',
-      '--save', '', '--maxmemory-policy', 'noeviction',
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      dir,
+      '--appendonly',
+      'yes',
+      '--appendfsync',
+      opts.fsyncAlways ? 'always' : 'everysec',
+      '--save',
+      '',
+      '--maxmemory-policy',
+      'noeviction',
       // BullMQ job hashes carry a ~400-byte opts field: above Redis' default 64 bytes a hash leaves the compact
       // listpack encoding and roughly doubles in size (100,000 check-ins: ~200 MB instead of ~110 MB).
-      '--hash-max-listpack-value', '1024'],
+      '--hash-max-listpack-value',
+      '1024',
+    ],
     // Its own process group: Ctrl-C in the terminal reaches only the gateway, which stops this server last, after
     // its own shutdown has finished with it (otherwise Redis dies first and the shutdown waits on it).
     { stdio: ['ignore', 'pipe', 'pipe'], detached: true },
@@ -140,11 +193,23 @@ export async function startRedisServer(dataDir: string, log: Logger, opts: Servi
       output = (output + d.toString()).slice(-8000);
       if (/Ready to accept connections/i.test(output)) resolve();
     });
-    child.once('error', (err: NodeJS.ErrnoException) => reject(new StartupError(`redis-server could not be started (${err.code ?? err.message}): fix its installation, or set REDIS_URL to a running Redis.`)));
+    child.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        new StartupError(
+          `redis-server could not be started (${err.code ?? err.message}): fix its installation, or set REDIS_URL to a running Redis.`,
+        ),
+      ),
+    );
     child.once('exit', (code) => {
-      reject(/Address already in use|bind/i.test(output)
-        ? new StartupError(`redis-server cannot listen on port ${port} because it is already in use: stop the process holding it, or set REDIS_URL to a running Redis.`)
-        : new StartupError(`redis-server stopped during start-up (exit code ${code}: ${lastProblem(output)}): fix the cause (its data is in ${dir}), or set REDIS_URL to a running Redis.`));
+      reject(
+        /Address already in use|bind/i.test(output)
+          ? new StartupError(
+              `redis-server cannot listen on port ${port} because it is already in use: stop the process holding it, or set REDIS_URL to a running Redis.`,
+            )
+          : new StartupError(
+              `redis-server stopped during start-up (exit code ${code}: ${lastProblem(output)}): fix the cause (its data is in ${dir}), or set REDIS_URL to a running Redis.`,
+            ),
+      );
     });
   });
   child.stderr?.on('data', (d: Buffer) => log.warn({ redis: d.toString().trim() }, 'redis-server'));
@@ -152,9 +217,20 @@ export async function startRedisServer(dataDir: string, log: Logger, opts: Servi
   const url = `redis://127.0.0.1:${port}`;
   let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([ready, new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new StartupError(`redis-server did not become ready within 30 s (${lastProblem(output)}): check the machine's load and disk, or set REDIS_URL to a running Redis.`)), 30_000);
-    })]);
+    await Promise.race([
+      ready,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () =>
+            reject(
+              new StartupError(
+                `redis-server did not become ready within 30 s (${lastProblem(output)}): check the machine's load and disk, or set REDIS_URL to a running Redis.`,
+              ),
+            ),
+          30_000,
+        );
+      }),
+    ]);
   } catch (err) {
     if (child.exitCode === null && child.signalCode === null && child.pid) child.kill('SIGKILL');
     await rm(pidFile, { force: true });

@@ -10,7 +10,21 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, chown, copyFile, link, mkdir, readdir, readFile, readlink, realpath, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import {
+  chmod,
+  chown,
+  copyFile,
+  link,
+  mkdir,
+  readdir,
+  readFile,
+  readlink,
+  realpath,
+  rename,
+  rm,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import path from 'node:path';
 
 /** A start-up failure whose message is one sentence naming the cause and the fix. */
@@ -18,7 +32,10 @@ export class StartupError extends Error {
   override name = 'StartupError';
 }
 
-export interface RunAs { uid: number; gid: number }
+export interface RunAs {
+  uid: number;
+  gid: number;
+}
 
 /** The package's `native` dir (bin, lib, share) for this platform. */
 export async function packageNativeDir(): Promise<string> {
@@ -27,7 +44,9 @@ export async function packageNativeDir(): Promise<string> {
     const { postgres } = (await import(pkg)) as { postgres: string };
     return path.dirname(path.dirname(postgres)); // native/bin/postgres
   } catch {
-    throw new StartupError(`The embedded Postgres has no binaries for ${process.platform}-${process.arch} (package ${pkg} is not installed): run \`npm install\` again, or set DATABASE_URL to a Postgres of your own.`);
+    throw new StartupError(
+      `The embedded Postgres has no binaries for ${process.platform}-${process.arch} (package ${pkg} is not installed): run \`npm install\` again, or set DATABASE_URL to a Postgres of your own.`,
+    );
   }
 }
 
@@ -36,14 +55,19 @@ export function postgresUser(): RunAs {
   const ids = () => {
     const u = spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' });
     const g = spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' });
-    return u.status === 0 && g.status === 0 ? { uid: Number(u.stdout.trim()), gid: Number(g.stdout.trim()) } : undefined;
+    return u.status === 0 && g.status === 0
+      ? { uid: Number(u.stdout.trim()), gid: Number(g.stdout.trim()) }
+      : undefined;
   };
   const found = ids();
   if (found) return found;
   spawnSync('groupadd', ['--system', 'postgres']);
   spawnSync('useradd', ['--system', '-g', 'postgres', '--no-create-home', 'postgres']);
   const created = ids();
-  if (!created) throw new StartupError('The embedded Postgres cannot run as root and no `postgres` user could be created: run `useradd postgres`, run `npm run dev` as a normal user, or set DATABASE_URL.');
+  if (!created)
+    throw new StartupError(
+      'The embedded Postgres cannot run as root and no `postgres` user could be created: run `useradd postgres`, run `npm run dev` as a normal user, or set DATABASE_URL.',
+    );
   return created;
 }
 
@@ -71,7 +95,12 @@ async function openDir(dir: string): Promise<void> {
   await chmod(dir, 0o755);
 }
 
-export interface Layout { nativeDir: string; dataDir: string; runAs?: RunAs; relocated: string[] }
+export interface Layout {
+  nativeDir: string;
+  dataDir: string;
+  runAs?: RunAs;
+  relocated: string[];
+}
 
 /**
  * Where the server's binaries and data live. Not root: where they are. Root: a copy of the native dir (once per
@@ -85,8 +114,13 @@ export async function planLayout(nativeDir: string, dataDir: string, runtimeRoot
     const real = await realpath(nativeDir);
     // One copy per package version, shared by every clone (the source path keys it when there is no version).
     const version = await readFile(path.join(real, '..', 'package.json'), 'utf8')
-      .then((t) => (JSON.parse(t) as { version?: string }).version).catch(() => undefined);
-    const target = path.join(runtimeRoot, 'native', version ? `${process.platform}-${process.arch}-${version}` : key(real));
+      .then((t) => (JSON.parse(t) as { version?: string }).version)
+      .catch(() => undefined);
+    const target = path.join(
+      runtimeRoot,
+      'native',
+      version ? `${process.platform}-${process.arch}-${version}` : key(real),
+    );
     if (!existsSync(path.join(target, 'bin', 'postgres'))) {
       await openDir(path.dirname(target));
       const tmp = `${target}.${randomBytes(4).toString('hex')}`;
@@ -110,7 +144,11 @@ export async function planLayout(nativeDir: string, dataDir: string, runtimeRoot
 
 function run(bin: string, args: string[], runAs: RunAs | undefined): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(bin, args, { ...runAs, env: { ...process.env, LC_ALL: 'C' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(bin, args, {
+      ...runAs,
+      env: { ...process.env, LC_ALL: 'C' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
     child.stderr.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
@@ -130,13 +168,27 @@ export async function initCluster(layout: Layout, password: string): Promise<voi
       await chown(pwfile, layout.runAs.uid, layout.runAs.gid);
     }
     const initdb = path.join(layout.nativeDir, 'bin', 'initdb');
-    const res = await run(initdb, [`--pgdata=${layout.dataDir}`, '--auth=scram-sha-256', '--username=postgres', `--pwfile=${pwfile}`,
-      '--encoding=UTF8', '--locale=C'], layout.runAs).catch((err: NodeJS.ErrnoException) => {
-      throw new StartupError(`The embedded Postgres could not run initdb (${err.code ?? err.message}) at ${initdb}: run \`npm install\` again so its binaries are complete, or set DATABASE_URL.`);
+    const res = await run(
+      initdb,
+      [
+        `--pgdata=${layout.dataDir}`,
+        '--auth=scram-sha-256',
+        '--username=postgres',
+        `--pwfile=${pwfile}`,
+        '--encoding=UTF8',
+        '--locale=C',
+      ],
+      layout.runAs,
+    ).catch((err: NodeJS.ErrnoException) => {
+      throw new StartupError(
+        `The embedded Postgres could not run initdb (${err.code ?? err.message}) at ${initdb}: run \`npm install\` again so its binaries are complete, or set DATABASE_URL.`,
+      );
     });
     if (res.code !== 0) {
       await rm(layout.dataDir, { recursive: true, force: true }); // a half-made cluster would fail every later start
-      throw new StartupError(`The embedded Postgres could not create its database (initdb: ${lastProblem(res.output)}): free some disk space or fix the permissions of ${path.dirname(layout.dataDir)}, or set DATABASE_URL.`);
+      throw new StartupError(
+        `The embedded Postgres could not create its database (initdb: ${lastProblem(res.output)}): free some disk space or fix the permissions of ${path.dirname(layout.dataDir)}, or set DATABASE_URL.`,
+      );
     }
   } finally {
     await rm(pwfile, { force: true });
@@ -145,17 +197,27 @@ export async function initCluster(layout: Layout, password: string): Promise<voi
 
 /** The most telling line of a Postgres log: its last FATAL / ERROR, else its last line. */
 export function lastProblem(output: string): string {
-  const lines = output.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = output
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   const bad = lines.filter((l) => /FATAL|ERROR|PANIC|error/.test(l));
   return (bad.at(-1) ?? lines.at(-1) ?? 'no output').replace(/\.$/, '');
 }
 
-export interface Server { process: ChildProcess; output(): string; exited: Promise<number | null> }
+export interface Server {
+  process: ChildProcess;
+  output(): string;
+  exited: Promise<number | null>;
+}
 
 export function spawnServer(layout: Layout, port: number, flags: string[]): Server {
-  const child = spawn(path.join(layout.nativeDir, 'bin', 'postgres'), ['-D', layout.dataDir, '-p', String(port), ...flags],
+  const child = spawn(
+    path.join(layout.nativeDir, 'bin', 'postgres'),
+    ['-D', layout.dataDir, '-p', String(port), ...flags],
     // detached: its own process group, so a Ctrl-C meant for the gateway does not stop the database under it.
-    { ...layout.runAs, env: { ...process.env, LC_ALL: 'C' }, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+    { ...layout.runAs, env: { ...process.env, LC_ALL: 'C' }, stdio: ['ignore', 'ignore', 'pipe'], detached: true },
+  );
   let output = '';
   child.stderr?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-8000)));
   const exited = new Promise<number | null>((resolve) => {
@@ -171,16 +233,24 @@ export function spawnServer(layout: Layout, port: number, flags: string[]): Serv
 /** One sentence for a server that exited during start-up. */
 export function startFailure(output: string, port: number, dataDir: string): StartupError {
   if (/Address already in use|could not bind/i.test(output)) {
-    return new StartupError(`The embedded Postgres cannot listen on port ${port} because it is already in use: stop the process holding it, or set DATABASE_URL to a running Postgres.`);
+    return new StartupError(
+      `The embedded Postgres cannot listen on port ${port} because it is already in use: stop the process holding it, or set DATABASE_URL to a running Postgres.`,
+    );
   }
   const holder = /lock file "postmaster\.pid" already exists[\s\S]*?PID (\d+)/.exec(output);
   if (holder) {
-    return new StartupError(`An earlier embedded Postgres (pid ${holder[1]}) still runs on ${dataDir}, probably from a dev process that did not stop: stop it with \`kill ${holder[1]}\`, then start again.`);
+    return new StartupError(
+      `An earlier embedded Postgres (pid ${holder[1]}) still runs on ${dataDir}, probably from a dev process that did not stop: stop it with \`kill ${holder[1]}\`, then start again.`,
+    );
   }
   if (/spawn error: EACCES/.test(output)) {
-    return new StartupError('The embedded Postgres binaries cannot be executed (permission denied): run `npm install` again, or set DATABASE_URL.');
+    return new StartupError(
+      'The embedded Postgres binaries cannot be executed (permission denied): run `npm install` again, or set DATABASE_URL.',
+    );
   }
-  return new StartupError(`The embedded Postgres stopped during start-up (${lastProblem(output)}): fix the cause, or move ${dataDir} aside to start with a fresh database, or set DATABASE_URL.`);
+  return new StartupError(
+    `The embedded Postgres stopped during start-up (${lastProblem(output)}): fix the cause, or move ${dataDir} aside to start with a fresh database, or set DATABASE_URL.`,
+  );
 }
 
 /** postmaster.pid names a process that no longer runs (a killed dev process): Postgres would refuse to start. */

@@ -70,18 +70,26 @@ async function main(): Promise<void> {
     throw err;
   });
   // Development: where the CLI tools find this process' services (only the ones it started itself).
-  const removeRecord = config.isProduction ? async () => undefined : await writeDevRecord(config.DATA_DIR, {
-    pid: process.pid, url: app.url,
-    databaseUrl: config.DATABASE_URL ? undefined : databaseUrl, redisUrl: config.REDIS_URL ? undefined : redisUrl,
-  });
+  const removeRecord = config.isProduction
+    ? async () => undefined
+    : await writeDevRecord(config.DATA_DIR, {
+        pid: process.pid,
+        url: app.url,
+        databaseUrl: config.DATABASE_URL ? undefined : databaseUrl,
+        redisUrl: config.REDIS_URL ? undefined : redisUrl,
+      });
   if (config.offlineModel) log.warn('no OPENAI_API_KEY: using the OFFLINE deterministic model (echoes; see README)');
   log.info({ role, url: app.url, channels: app.adapters.all().map((a) => a.platform) }, 'gateway started');
   if (config.localChannelEnabled && role !== 'worker') {
-    process.stdout.write(`\n  Chat with the bot:  npm run chat            (or: GATEWAY_URL=${app.url} npm run chat)\n`
-      + `  Or over HTTP:       curl -s ${app.url}/local/messages -H 'content-type: application/json' \\\n`
-      + `                        -d '{"conversation":"demo","user":"me","text":"hello","wait":true}'\n`
-      + (devApiKey ? `  Web chat:           ${app.url}${config.WEB_CHAT_PATH}   (development API key: ${devApiKey})\n` : '')
-      + '\n');
+    process.stdout.write(
+      `\n  Chat with the bot:  npm run chat            (or: GATEWAY_URL=${app.url} npm run chat)\n` +
+        `  Or over HTTP:       curl -s ${app.url}/local/messages -H 'content-type: application/json' \\\n` +
+        `                        -d '{"conversation":"demo","user":"me","text":"hello","wait":true}'\n` +
+        (devApiKey
+          ? `  Web chat:           ${app.url}${config.WEB_CHAT_PATH}   (development API key: ${devApiKey})\n`
+          : '') +
+        '\n',
+    );
   }
 
   let shuttingDown = false;

@@ -13,5 +13,11 @@ import { schedulerModule } from '../scheduler/index.js';
 import { channelsModule } from './channels.js';
 
 export const builtInModules: readonly ModuleDefinition[] = [
-  channelsModule, accessModule, agentsModule, gateMemoryByAgent(memoryModule), schedulerModule, apiModule, liveModule,
+  channelsModule,
+  accessModule,
+  agentsModule,
+  gateMemoryByAgent(memoryModule),
+  schedulerModule,
+  apiModule,
+  liveModule,
 ];

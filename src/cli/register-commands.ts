@@ -13,7 +13,9 @@ import type { CommandDef } from '../commands/registry.js';
 export type RegistrationResult = Partial<Record<Platform, number>>;
 
 export async function registerPlatformCommands(
-  adapters: ChannelAdapter[], commands: CommandDef[], log: Logger,
+  adapters: ChannelAdapter[],
+  commands: CommandDef[],
+  log: Logger,
 ): Promise<RegistrationResult> {
   const out: RegistrationResult = {};
   const list = commands.map((c) => ({ name: c.name, description: c.description, usage: c.usage }));

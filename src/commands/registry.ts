@@ -80,7 +80,11 @@ export function defineCommand<A = string>(def: CommandDef<A>): CommandDef<any> {
 
 /** Everyone is a plain user and nothing is audited: the policy until a module installs one. */
 const NO_ACCESS: CommandAccess = {
-  caller: async (inv) => ({ userKey: `${inv.platform}:${inv.tenant}:${inv.user.id}`, principal: `${inv.platform}:${inv.user.id}`, role: 'user' }),
+  caller: async (inv) => ({
+    userKey: `${inv.platform}:${inv.tenant}:${inv.user.id}`,
+    principal: `${inv.platform}:${inv.user.id}`,
+    role: 'user',
+  }),
   audit: async () => undefined,
 };
 
@@ -126,17 +130,33 @@ export class CommandRegistry {
     const required = parsed.success && def.roleFor ? maxRole(def.role, def.roleFor(parsed.data, inv)) : def.role;
     const audited = required !== 'user';
     const finish = async (result: CommandResult, outcome: AuditResult): Promise<CommandResult> => {
-      if (audited) await this.audit({ at: new Date(), caller, invocation: inv, required, result: outcome, detail: firstLine(result.text) });
+      if (audited)
+        await this.audit({
+          at: new Date(),
+          caller,
+          invocation: inv,
+          required,
+          result: outcome,
+          detail: firstLine(result.text),
+        });
       return result;
     };
 
     if (caller.blocked) return finish(reply(caller.blocked), 'refused');
     if (!atLeast(caller.role, required)) {
-      return finish(reply(`Sorry, \`/${def.name}${inv.args ? ' …' : ''}\` is only for ${ROLE_NAMES[required]}. Try \`/help\` for what you can use.`), 'refused');
+      return finish(
+        reply(
+          `Sorry, \`/${def.name}${inv.args ? ' …' : ''}\` is only for ${ROLE_NAMES[required]}. Try \`/help\` for what you can use.`,
+        ),
+        'refused',
+      );
     }
     if (!parsed.success) {
       const why = parsed.error.issues[0]?.message ?? 'invalid arguments';
-      return finish(reply(`${why}\nUsage: \`/${def.name}${usageFor(def, caller.role) ? ` ${usageFor(def, caller.role)}` : ''}\``), 'invalid');
+      return finish(
+        reply(`${why}\nUsage: \`/${def.name}${usageFor(def, caller.role) ? ` ${usageFor(def, caller.role)}` : ''}\``),
+        'invalid',
+      );
     }
     try {
       return await finish(await def.run(inv, parsed.data, caller), 'ok');

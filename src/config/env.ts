@@ -22,7 +22,10 @@ export const envSchema = z.object({
   /** Unset in development: a redis-server is spawned on a free port. */
   REDIS_URL: z.string().url().optional(),
   /** Prefix of every Redis key (BullMQ queues, inboxes, dedupe, leases): lets several gateways share a Redis. */
-  KEY_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/).default('gw'),
+  KEY_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/)
+    .default('gw'),
   DATA_DIR: z.string().default('.data'),
   /** Development as root: where the embedded Postgres keeps what the postgres user cannot reach under DATA_DIR. */
   EMBEDDED_PG_RUNTIME_DIR: z.string().default('/var/lib/chat-gateway'),
@@ -32,9 +35,7 @@ export const envSchema = z.object({
   OPENAI_API: z.enum(['chat_completions', 'responses']).default('responses'),
   AGENT_MODEL: z.string().default('gpt-4.1-mini'),
   AGENT_NAME: z.string().default('Assistant'),
-  AGENT_INSTRUCTIONS: z
-    .string()
-    .default('You are a helpful assistant in a team chat. Answer concisely in markdown.'),
+  AGENT_INSTRUCTIONS: z.string().default('You are a helpful assistant in a team chat. Answer concisely in markdown.'),
   /** Agents as configuration: a YAML file of agents and routing rules (src/agents). Unset: the AGENT_* variables. */
   AGENTS_FILE: z.string().optional(),
   /** Force the offline deterministic model even when a key is set (tests, demos). */
@@ -80,7 +81,10 @@ export const envSchema = z.object({
 
   DISCORD_TOKEN: z.string().optional(),
   DISCORD_APPLICATION_ID: z.string().optional(),
-  DISCORD_PUBLIC_KEY: z.string().regex(/^[0-9a-fA-F]{64}$/, 'a 64-character hex Ed25519 public key').optional(),
+  DISCORD_PUBLIC_KEY: z
+    .string()
+    .regex(/^[0-9a-fA-F]{64}$/, 'a 64-character hex Ed25519 public key')
+    .optional(),
   DISCORD_API_URL: z.string().url().optional(),
   DISCORD_GATEWAY: bool.default(true),
   DISCORD_REQUIRE_MENTION: bool.default(true),
@@ -94,7 +98,10 @@ export const envSchema = z.object({
 
   TELEGRAM_BOT_TOKEN: z.string().optional(),
   TELEGRAM_MODE: z.enum(['webhook', 'polling']).default('polling'),
-  TELEGRAM_WEBHOOK_SECRET: z.string().regex(/^[A-Za-z0-9_-]{1,256}$/, 'letters, digits, _ and - only (Telegram rule)').optional(),
+  TELEGRAM_WEBHOOK_SECRET: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,256}$/, 'letters, digits, _ and - only (Telegram rule)')
+    .optional(),
   TELEGRAM_WEBHOOK_PATH: z.string().startsWith('/').default('/telegram/webhook'),
   TELEGRAM_WEBHOOK_URL: z.string().url().optional(),
   TELEGRAM_API_ROOT: z.string().url().optional(),
@@ -136,14 +143,17 @@ export const envSchema = z.object({
   /** Default tokens a check-in may spend per local day (0 = no limit). */
   SCHEDULER_CHECKIN_TOKEN_BUDGET: int(4_000, 0),
   /** Timezone for users who never set one (reminders, check-ins). */
-  SCHEDULER_DEFAULT_TIMEZONE: z.string().default('UTC').refine((tz) => {
-    try {
-      new Intl.DateTimeFormat('en', { timeZone: tz });
-      return true;
-    } catch {
-      return false;
-    }
-  }, 'an IANA timezone such as Europe/Berlin'),
+  SCHEDULER_DEFAULT_TIMEZONE: z
+    .string()
+    .default('UTC')
+    .refine((tz) => {
+      try {
+        new Intl.DateTimeFormat('en', { timeZone: tz });
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'an IANA timezone such as Europe/Berlin'),
   /** Announcement fan-out: most synthetic sends per second per platform (Telegram allows ~30/s per bot). */
   SCHEDULER_FANOUT_PER_SECOND: int(25, 1),
   /** A check-in nobody answered is not followed by another until the user writes again (no token burn on idle users). */
@@ -151,8 +161,34 @@ export const envSchema = z.object({
 
   // --- access control and commands (src/access) ---
   /** Owners and admins, as `platform:userId` lists (any tenant): `slack:U123,discord:456,telegram:789,local:ann`. */
-  OWNER_USERS: z.string().default('').transform((v) => v.split(',').map((u) => u.trim()).filter(Boolean)).pipe(z.array(z.string().regex(/^(local|slack|discord|telegram|api):\S+$/, 'a comma-separated list of platform:userId'))),
-  ADMIN_USERS: z.string().default('').transform((v) => v.split(',').map((u) => u.trim()).filter(Boolean)).pipe(z.array(z.string().regex(/^(local|slack|discord|telegram|api):\S+$/, 'a comma-separated list of platform:userId'))),
+  OWNER_USERS: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((u) => u.trim())
+        .filter(Boolean),
+    )
+    .pipe(
+      z.array(
+        z.string().regex(/^(local|slack|discord|telegram|api):\S+$/, 'a comma-separated list of platform:userId'),
+      ),
+    ),
+  ADMIN_USERS: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((u) => u.trim())
+        .filter(Boolean),
+    )
+    .pipe(
+      z.array(
+        z.string().regex(/^(local|slack|discord|telegram|api):\S+$/, 'a comma-separated list of platform:userId'),
+      ),
+    ),
   /** Who may DM the bot: everyone, only allowed users (and admins), or unknown users get a pairing code. */
   DM_POLICY: z.enum(['open', 'allowlist', 'pairing']).default('open'),
   DM_POLICY_LOCAL: z.enum(['open', 'allowlist', 'pairing']).optional(),
@@ -178,7 +214,10 @@ export const envSchema = z.object({
   // --- agent API and web chat (src/api) ---
   /** The agent API (LangGraph SDK wire format / Agent Protocol) under API_PREFIX; keys come from `npm run api-keys`. */
   API_ENABLED: bool.default(true),
-  API_PREFIX: z.string().regex(/^\/[A-Za-z0-9_\-/]*[A-Za-z0-9_-]$/, 'a path like /api, no trailing slash').default('/api'),
+  API_PREFIX: z
+    .string()
+    .regex(/^\/[A-Za-z0-9_\-/]*[A-Za-z0-9_-]$/, 'a path like /api, no trailing slash')
+    .default('/api'),
   /** Per-key token bucket: sustained requests per minute and the burst allowed on top. */
   API_RATE_LIMIT_PER_MINUTE: int(600, 1),
   API_RATE_BURST: int(60, 1),
@@ -192,7 +231,10 @@ export const envSchema = z.object({
   API_SWEEP_INTERVAL_MS: int(5_000, 200),
   /** The web chat page (plain HTML + JS using only the public API): default on in development, off in production. */
   WEB_CHAT: bool.optional(),
-  WEB_CHAT_PATH: z.string().regex(/^\/[A-Za-z0-9_\-/]*[A-Za-z0-9_-]$/, 'a path like /chat, no trailing slash').default('/chat'),
+  WEB_CHAT_PATH: z
+    .string()
+    .regex(/^\/[A-Za-z0-9_\-/]*[A-Za-z0-9_-]$/, 'a path like /chat, no trailing slash')
+    .default('/chat'),
 
   /** Protects /admin/queues (Bull Board). Unset: the board is served only in development. */
   ADMIN_API_KEY: z.string().min(16).optional(),
@@ -203,7 +245,15 @@ export const envSchema = z.object({
   /** Most long-polls (GET /local/conversations/:c/messages?waitMs) one gateway keeps open; past it, 429 at once. */
   LOCAL_POLL_MAX: int(1_000, 1),
   /** Platforms that show no live preview of answers being written (comma-separated), e.g. `discord,telegram`. */
-  LIVE_PREVIEWS_OFF: z.string().default('').transform((v) => v.split(',').map((p) => p.trim().toLowerCase()).filter(Boolean)),
+  LIVE_PREVIEWS_OFF: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((p) => p.trim().toLowerCase())
+        .filter(Boolean),
+    ),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -233,15 +283,21 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError('invalid configuration:\n  LOCAL_API_KEY: required when LOCAL_CHANNEL is on in production');
   }
   if (env.SLACK_BOT_TOKEN && !env.SLACK_SIGNING_SECRET && !env.SLACK_APP_TOKEN) {
-    throw new ConfigError('invalid configuration:\n  SLACK_SIGNING_SECRET: required with SLACK_BOT_TOKEN (or set SLACK_APP_TOKEN for Socket Mode)');
+    throw new ConfigError(
+      'invalid configuration:\n  SLACK_SIGNING_SECRET: required with SLACK_BOT_TOKEN (or set SLACK_APP_TOKEN for Socket Mode)',
+    );
   }
   if (env.DISCORD_TOKEN && (!env.DISCORD_APPLICATION_ID || !env.DISCORD_PUBLIC_KEY)) {
-    throw new ConfigError('invalid configuration:\n  DISCORD_APPLICATION_ID, DISCORD_PUBLIC_KEY: required with DISCORD_TOKEN');
+    throw new ConfigError(
+      'invalid configuration:\n  DISCORD_APPLICATION_ID, DISCORD_PUBLIC_KEY: required with DISCORD_TOKEN',
+    );
   }
   if (env.TELEGRAM_BOT_TOKEN && env.TELEGRAM_MODE === 'webhook' && !env.TELEGRAM_WEBHOOK_SECRET) {
     throw new ConfigError('invalid configuration:\n  TELEGRAM_WEBHOOK_SECRET: required when TELEGRAM_MODE=webhook');
   }
-  if (isProduction && !env.DATABASE_URL) throw new ConfigError('invalid configuration:\n  DATABASE_URL: required in production');
-  if (isProduction && !env.REDIS_URL) throw new ConfigError('invalid configuration:\n  REDIS_URL: required in production');
+  if (isProduction && !env.DATABASE_URL)
+    throw new ConfigError('invalid configuration:\n  DATABASE_URL: required in production');
+  if (isProduction && !env.REDIS_URL)
+    throw new ConfigError('invalid configuration:\n  REDIS_URL: required in production');
   return { ...env, isProduction, localChannelEnabled, offlineModel: env.OFFLINE_MODEL || !env.OPENAI_API_KEY };
 }

@@ -13,7 +13,10 @@ export interface PeriodicOptions {
 }
 
 export function startPeriodic(
-  run: () => Promise<unknown>, everyMs: number, log: Logger, o: PeriodicOptions,
+  run: () => Promise<unknown>,
+  everyMs: number,
+  log: Logger,
+  o: PeriodicOptions,
 ): () => Promise<void> {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
@@ -21,7 +24,10 @@ export function startPeriodic(
   const tick = () => {
     if (stopped) return;
     inFlight = run()
-      .then(() => undefined, (err: Error) => log.warn({ err: safeErr(err) }, `${o.what} failed; will retry`))
+      .then(
+        () => undefined,
+        (err: Error) => log.warn({ err: safeErr(err) }, `${o.what} failed; will retry`),
+      )
       .finally(() => {
         inFlight = undefined;
         if (!stopped) {

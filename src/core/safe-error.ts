@@ -7,14 +7,32 @@ const SAFE_OUT = Symbol('safeErr');
 
 /** Messages of driver and runtime errors known to carry no values (connection states, timeouts, aborts). */
 const SAFE_MESSAGES = [
-  /^Connection is closed\.$/, /^Command timed out$/, /^Reached the max retries per request limit/, /^Stream isn't writeable/,
-  /^fetch failed$/, /^(The|This) operation was aborted/, /^Request aborted$/, /^socket hang up$/, /^other side closed$/,
-  /^write CONNECT(ION)?_[A-Z_]+ [\w.:[\]-]+$/, /^Job lock (mismatch|expired)|^Missing lock for job/,
+  /^Connection is closed\.$/,
+  /^Command timed out$/,
+  /^Reached the max retries per request limit/,
+  /^Stream isn't writeable/,
+  /^fetch failed$/,
+  /^(The|This) operation was aborted/,
+  /^Request aborted$/,
+  /^socket hang up$/,
+  /^other side closed$/,
+  /^write CONNECT(ION)?_[A-Z_]+ [\w.:[\]-]+$/,
+  /^Job lock (mismatch|expired)|^Missing lock for job/,
 ];
 const SAFE_NAMES = new Set([
-  'AbortError', 'TimeoutError', 'ConnectTimeoutError', 'HeadersTimeoutError', 'BodyTimeoutError', 'SocketError',
+  'AbortError',
+  'TimeoutError',
+  'ConnectTimeoutError',
+  'HeadersTimeoutError',
+  'BodyTimeoutError',
+  'SocketError',
   // This codebase's own errors, whose messages name ids and counts, never text.
-  'StaleTurnError', 'IngressError', 'RateLimitedError', 'ModelUnavailableError', 'ConfigError', 'LostLockError',
+  'StaleTurnError',
+  'IngressError',
+  'RateLimitedError',
+  'ModelUnavailableError',
+  'ConfigError',
+  'LostLockError',
 ]);
 const SAFE_CODE = /^[A-Za-z0-9_.:-]{1,64}$/;
 const SAFE_WORD = /^[A-Za-z0-9_.$:/ -]{1,120}$/;
@@ -42,12 +60,22 @@ export function safeErr(err: unknown, depth = 0): Record<string, unknown> | unde
   const code = e.code;
   if (typeof code === 'number' || (typeof code === 'string' && SAFE_CODE.test(code))) out.code = code;
   // postgres.js PostgresError: SQLSTATE in `code`; routine and schema names are safe, `detail` / `where` are not.
-  for (const [from, to] of [['routine', 'routine'], ['constraint_name', 'constraint'], ['table_name', 'table'], ['column_name', 'column'], ['severity', 'severity'],
-    ['method', 'method'], ['error_code', 'errorCode'], ['reason', 'reason'], ['syscall', 'syscall']] as const) {
+  for (const [from, to] of [
+    ['routine', 'routine'],
+    ['constraint_name', 'constraint'],
+    ['table_name', 'table'],
+    ['column_name', 'column'],
+    ['severity', 'severity'],
+    ['method', 'method'],
+    ['error_code', 'errorCode'],
+    ['reason', 'reason'],
+    ['syscall', 'syscall'],
+  ] as const) {
     const v = e[from];
     if (typeof v === 'number' || (typeof v === 'string' && SAFE_WORD.test(v))) out[to] = v;
   }
-  for (const k of ['status', 'statusCode', 'httpStatus', 'retryAfterMs', 'attemptNumber']) if (typeof e[k] === 'number') out[k] = e[k];
+  for (const k of ['status', 'statusCode', 'httpStatus', 'retryAfterMs', 'attemptNumber'])
+    if (typeof e[k] === 'number') out[k] = e[k];
   // Slack Web API: the error code the platform returned (`data.error`), a fixed word such as `channel_not_found`.
   const data = e.data as { error?: unknown } | undefined;
   if (data && typeof data.error === 'string' && /^[a-z_]{1,60}$/.test(data.error)) out.apiError = data.error;
@@ -56,10 +84,20 @@ export function safeErr(err: unknown, depth = 0): Record<string, unknown> | unde
   if (message && !sqlState && messageIsSafe(e, name, message)) out.message = message;
   else if (typeof e.stack === 'string' && depth === 0) {
     // Where it was thrown, without the message line: enough for an operator to find the cause.
-    const frames = e.stack.split('\n').filter((l) => /^\s+at [^\s]/.test(l)).slice(0, 4).map((l) => l.trim().slice(3, 200));
+    const frames = e.stack
+      .split('\n')
+      .filter((l) => /^\s+at [^\s]/.test(l))
+      .slice(0, 4)
+      .map((l) => l.trim().slice(3, 200));
     if (frames.length) out.at = frames;
   }
-  if (Array.isArray(e.issues)) out.issues = (e.issues as { code?: unknown; path?: unknown[] }[]).slice(0, 5).map((i) => `${(i.path ?? []).filter((p) => typeof p === 'number' || SAFE_CODE.test(String(p))).join('.')}:${String(i.code)}`);
+  if (Array.isArray(e.issues))
+    out.issues = (e.issues as { code?: unknown; path?: unknown[] }[])
+      .slice(0, 5)
+      .map(
+        (i) =>
+          `${(i.path ?? []).filter((p) => typeof p === 'number' || SAFE_CODE.test(String(p))).join('.')}:${String(i.code)}`,
+      );
   if (e.cause !== undefined && depth < 3) out.cause = safeErr(e.cause, depth + 1);
   Object.defineProperty(out, SAFE_OUT, { value: true });
   return out;

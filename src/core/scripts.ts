@@ -9,8 +9,16 @@ import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
 
 export const SCRIPT_NAMES = [
-  'inbox-submit', 'inbox-ack', 'count-failure', 'token-bucket', 'count-once', 'reserve-slot', 'lease-renew',
-  'delete-if-equals', 'hash-clear-if-unchanged', 'local-send',
+  'inbox-submit',
+  'inbox-ack',
+  'count-failure',
+  'token-bucket',
+  'count-once',
+  'reserve-slot',
+  'lease-renew',
+  'delete-if-equals',
+  'hash-clear-if-unchanged',
+  'local-send',
 ] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 
@@ -48,7 +56,10 @@ type ScriptFn = (numKeys: number, ...keysAndArgs: (string | number)[]) => Promis
 
 /** Run one of the scripts with these KEYS and ARGV. */
 export async function runScript<T = unknown>(
-  redis: Redis, name: ScriptName, keys: string[], args: (string | number)[] = [],
+  redis: Redis,
+  name: ScriptName,
+  keys: string[],
+  args: (string | number)[] = [],
 ): Promise<T> {
   register(redis);
   const fn = (redis as unknown as Record<string, ScriptFn>)[commandName(name)]!;

@@ -34,7 +34,14 @@ export const inboundEventSchema = z.object({
   sender: z.object({ id: z.string().min(1), name: z.string().optional(), isBot: z.boolean() }),
   text: z.string(),
   attachments: z
-    .array(z.object({ name: z.string().optional(), mimeType: z.string().optional(), size: z.number().optional(), url: z.string().optional() }))
+    .array(
+      z.object({
+        name: z.string().optional(),
+        mimeType: z.string().optional(),
+        size: z.number().optional(),
+        url: z.string().optional(),
+      }),
+    )
     .default([]),
   mentionsBot: z.boolean(),
   /** Platform message id this one replies to, if any. */
@@ -96,5 +103,7 @@ export function platformOfKey(key: string): Platform {
 
 export function conversationKey(ref: ConversationRef): string {
   if (ref.kind === 'dm') return `${ref.platform}:${ref.tenant}:dm:${ref.user ?? ref.channel}`;
-  return ref.thread ? `${ref.platform}:${ref.tenant}:${ref.channel}:${ref.thread}` : `${ref.platform}:${ref.tenant}:${ref.channel}`;
+  return ref.thread
+    ? `${ref.platform}:${ref.tenant}:${ref.channel}:${ref.thread}`
+    : `${ref.platform}:${ref.tenant}:${ref.channel}`;
 }

@@ -63,12 +63,14 @@ export class PubSubWaiters<T> {
     };
     set.add(finish);
     const timer = setTimeout(() => finish(null), timeoutMs);
-    const poller = poll && setInterval(() => {
-      poll().then(
-        (v) => v !== null && finish(v),
-        (err: Error) => this.log.debug({ err: safeErr(err) }, 'wait poll failed'),
-      );
-    }, pollEveryMs);
+    const poller =
+      poll &&
+      setInterval(() => {
+        poll().then(
+          (v) => v !== null && finish(v),
+          (err: Error) => this.log.debug({ err: safeErr(err) }, 'wait poll failed'),
+        );
+      }, pollEveryMs);
     return { promise, cancel: () => finish(null) };
   }
 

@@ -19,7 +19,11 @@ interface Journal {
 
 async function findMigrationsDir(): Promise<string> {
   // Works from src/ (tsx) and from dist/src/ (compiled) alike.
-  for (const dir of [MIGRATIONS_DIR, path.resolve(MIGRATIONS_DIR, '..', 'migrations'), path.resolve(process.cwd(), 'migrations')]) {
+  for (const dir of [
+    MIGRATIONS_DIR,
+    path.resolve(MIGRATIONS_DIR, '..', 'migrations'),
+    path.resolve(process.cwd(), 'migrations'),
+  ]) {
     try {
       await readFile(path.join(dir, 'meta', '_journal.json'));
       return dir;
@@ -37,14 +41,19 @@ export async function migrate(sql: Sql): Promise<string[]> {
   const applied: string[] = [];
   for (const entry of [...journal.entries].sort((a, b) => a.idx - b.idx)) {
     const text = await readFile(path.join(dir, `${entry.tag}.sql`), 'utf8');
-    const statements = text.split('--> statement-breakpoint').map((s) => s.trim()).filter(Boolean);
-    const did = await retrySerializable(() => sql.begin(async (tx) => {
-      const [row] = await tx`select 1 from schema_migrations where name = ${entry.tag}`;
-      if (row) return false;
-      await tx`insert into schema_migrations (name) values (${entry.tag})`;
-      for (const stmt of statements) await tx.unsafe(stmt);
-      return true;
-    }));
+    const statements = text
+      .split('--> statement-breakpoint')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    const did = await retrySerializable(() =>
+      sql.begin(async (tx) => {
+        const [row] = await tx`select 1 from schema_migrations where name = ${entry.tag}`;
+        if (row) return false;
+        await tx`insert into schema_migrations (name) values (${entry.tag})`;
+        for (const stmt of statements) await tx.unsafe(stmt);
+        return true;
+      }),
+    );
     if (did) applied.push(entry.tag);
   }
   return applied;

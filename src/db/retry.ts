@@ -18,9 +18,15 @@ export function isRetryable(err: unknown): boolean {
 
 /** Transient connection failures (database restarting, network blip): worth a retry at the job level. */
 export function isConnectionError(err: unknown): boolean {
-  return ['ECONNREFUSED', 'ECONNRESET', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECT_TIMEOUT', '57P01', '57P03'].includes(
-    sqlState(err),
-  );
+  return [
+    'ECONNREFUSED',
+    'ECONNRESET',
+    'CONNECTION_CLOSED',
+    'CONNECTION_ENDED',
+    'CONNECT_TIMEOUT',
+    '57P01',
+    '57P03',
+  ].includes(sqlState(err));
 }
 
 /** Run `fn` (one whole transaction) again on 40001 / deadlock, with jittered exponential back-off. */

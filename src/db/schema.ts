@@ -12,20 +12,20 @@ import { bigint, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uu
 export const conversations = pgTable(
   'conversations',
   {
-  key: text('key').primaryKey(),
-  platform: text('platform').notNull(),
-  tenant: text('tenant').notNull(),
-  /** The conversation reference: enough to post here later with no inbound event. */
-  ref: jsonb('ref').notNull(),
-  /** Current session; `reset` starts a new one, the old items stay for audit. */
-  sessionId: uuid('session_id').notNull(),
-  version: bigint('version', { mode: 'number' }).notNull().default(0),
-  /** Items in the current session: the next item's position. Kept here so a commit needs no max() read. */
-  itemCount: bigint('item_count', { mode: 'number' }).notNull().default(0),
-  lastUserId: text('last_user_id'),
-  lastMessageAt: timestamp('last_message_at', { withTimezone: true }),
-  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
-  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+    key: text('key').primaryKey(),
+    platform: text('platform').notNull(),
+    tenant: text('tenant').notNull(),
+    /** The conversation reference: enough to post here later with no inbound event. */
+    ref: jsonb('ref').notNull(),
+    /** Current session; `reset` starts a new one, the old items stay for audit. */
+    sessionId: uuid('session_id').notNull(),
+    version: bigint('version', { mode: 'number' }).notNull().default(0),
+    /** Items in the current session: the next item's position. Kept here so a commit needs no max() read. */
+    itemCount: bigint('item_count', { mode: 'number' }).notNull().default(0),
+    lastUserId: text('last_user_id'),
+    lastMessageAt: timestamp('last_message_at', { withTimezone: true }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [index('conversations_session_idx').on(t.sessionId)],
 );

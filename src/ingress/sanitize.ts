@@ -36,7 +36,8 @@ export function sanitizeText(s: string): string {
 }
 
 function walk(value: unknown, field: string | undefined): unknown {
-  if (typeof value === 'string') return field !== undefined && HUMAN_TEXT_FIELDS.has(field) ? sanitizeText(value) : cleanString(value);
+  if (typeof value === 'string')
+    return field !== undefined && HUMAN_TEXT_FIELDS.has(field) ? sanitizeText(value) : cleanString(value);
   if (Array.isArray(value)) return value.map((v) => walk(v, field));
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};

@@ -29,7 +29,10 @@ export interface ServerOptions {
 export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
   const app = Fastify({
     // Request lines only at debug: a busy gateway logs outcomes, not every webhook hit.
-    loggerInstance: o.log.child({ component: 'http' }, { level: o.log.level === 'debug' || o.log.level === 'trace' ? o.log.level : 'warn' }) as unknown as FastifyBaseLogger,
+    loggerInstance: o.log.child(
+      { component: 'http' },
+      { level: o.log.level === 'debug' || o.log.level === 'trace' ? o.log.level : 'warn' },
+    ) as unknown as FastifyBaseLogger,
     bodyLimit: o.bodyLimit,
     // A client that trickles its request (slowloris) is cut after 30 s; fastify's default is no limit. This bounds
     // receiving the request only: long-polls and SSE responses may run longer.
@@ -43,14 +46,24 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
     try {
       done(null, parseJson(body as string, { storable: true }));
     } catch (err) {
-      done(Object.assign(new Error(`invalid JSON body: ${(err as Error).name === 'SyntaxError' ? 'malformed' : (err as Error).message}`), { statusCode: 400 }), undefined);
+      done(
+        Object.assign(
+          new Error(
+            `invalid JSON body: ${(err as Error).name === 'SyntaxError' ? 'malformed' : (err as Error).message}`,
+          ),
+          { statusCode: 400 },
+        ),
+        undefined,
+      );
     }
   });
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (err instanceof IngressError) return reply.code(err.status).send({ error: err.message });
-    if (err.statusCode === 413 || err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return reply.code(413).send({ error: 'request body too large' });
-    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return reply.code(err.statusCode).send({ error: err.message });
+    if (err.statusCode === 413 || err.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+      return reply.code(413).send({ error: 'request body too large' });
+    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500)
+      return reply.code(err.statusCode).send({ error: err.message });
     // Redis or the database unreachable: the platform should retry later, and will.
     req.log.error({ err: safeErr(err), route: req.routeOptions.url }, 'request failed');
     return reply.code(503).send({ error: 'temporarily unavailable, retry later' });
@@ -62,7 +75,10 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
     await Promise.all(
       Object.entries(o.checks).map(async ([name, check]) => {
         try {
-          await Promise.race([check(), new Promise((_, rej) => setTimeout(() => rej(new Error('timeout')), 2_000).unref())]);
+          await Promise.race([
+            check(),
+            new Promise((_, rej) => setTimeout(() => rej(new Error('timeout')), 2_000).unref()),
+          ]);
           results[name] = { ok: true };
         } catch (err) {
           results[name] = { ok: false, detail: (err as Error).message };

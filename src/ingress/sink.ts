@@ -40,10 +40,17 @@ export function createIngressSink(o: SinkOptions): IngressSink {
     async submit(input) {
       // Before anything else: the limits, dedupe and storage all see the stored form.
       let event = sanitizeEvent(input);
-      const limits = { maxInputChars: o.maxInputChars, maxAttachments: o.maxAttachments ?? 10, maxAttachmentBytes: o.maxAttachmentBytes ?? 16_384 };
+      const limits = {
+        maxInputChars: o.maxInputChars,
+        maxAttachments: o.maxAttachments ?? 10,
+        maxAttachmentBytes: o.maxAttachmentBytes ?? 16_384,
+      };
       const { kept, dropped } = capAttachments(event.attachments ?? [], limits);
       if (dropped) {
-        o.log.warn({ correlationId: correlationId([event.id]), platform: event.platform, kept: kept.length, dropped }, 'attachments over the limit dropped');
+        o.log.warn(
+          { correlationId: correlationId([event.id]), platform: event.platform, kept: kept.length, dropped },
+          'attachments over the limit dropped',
+        );
         event = { ...event, attachments: kept };
       }
       const chars = inputChars({ text: event.text, attachments: kept });
@@ -62,7 +69,10 @@ export function createIngressSink(o: SinkOptions): IngressSink {
         o.onSubmit?.(event.platform, 'refused');
         // Names the field, never the value (zod messages can quote what they received).
         const issue = parsed.error.issues[0];
-        throw new IngressError(400, `invalid event: ${issue ? `${issue.path.join('.') || 'event'} (${issue.code})` : 'unknown'}`);
+        throw new IngressError(
+          400,
+          `invalid event: ${issue ? `${issue.path.join('.') || 'event'} (${issue.code})` : 'unknown'}`,
+        );
       }
       const key = conversationKey(parsed.data.conversation);
       const { fresh, needTurn } = await o.inbox.append(key, parsed.data);
@@ -71,7 +81,10 @@ export function createIngressSink(o: SinkOptions): IngressSink {
       if (needTurn) await o.queues.scheduleTurn(key);
       const outcome = fresh ? 'accepted' : 'duplicate';
       o.onSubmit?.(event.platform, outcome);
-      o.log.info({ correlationId: correlationId([event.id]), platform: event.platform, conversation: key, outcome }, 'inbound event');
+      o.log.info(
+        { correlationId: correlationId([event.id]), platform: event.platform, conversation: key, outcome },
+        'inbound event',
+      );
       return outcome;
     },
     command: (inv) => o.commands.invoke(inv),

@@ -14,7 +14,10 @@ export class LiveFeed {
   private readonly listeners = new Map<string, Set<Listener>>();
   private sub: Redis | undefined;
 
-  constructor(private readonly channelOf: (conversationKey: string) => string, private readonly log: Logger) {}
+  constructor(
+    private readonly channelOf: (conversationKey: string) => string,
+    private readonly log: Logger,
+  ) {}
 
   start(sub: Redis): void {
     this.sub = sub;

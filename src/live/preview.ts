@@ -134,7 +134,8 @@ class Preview implements TurnPreview {
     if (this.messageId) await ops.edit(ref, this.messageId, view);
     else {
       this.messageId = await ops.post(ref, view, this.ctx.events.at(-1)?.platformMessageId);
-      await this.d.redis.multi()
+      await this.d.redis
+        .multi()
         .hset(this.key, this.field, this.messageId)
         .expire(this.key, PREVIEW_TTL_SECONDS)
         .exec();

@@ -17,7 +17,6 @@ import { runScript } from '../core/scripts.js';
 /** Bounds a marker a killed worker left behind: /stop then answers "stopping" for a turn nobody runs. */
 const RUNNING_TTL_MS = 10 * 60_000;
 
-
 /** A preview on the conversation's platform for one turn (src/live/preview.ts): fed the same text. */
 export interface TurnPreview extends DeltaSink {
   /** The model is done: flush what is pending. The outbox finalises the preview with the committed reply. */
@@ -81,7 +80,8 @@ export class LiveTurns {
         const preview = this.safePreview(ctx);
         let seq = 0;
         const publish = (e: LiveBody) =>
-          redis.publish(keys.live(conv), JSON.stringify({ ...e, turnId: ctx.turnId, eventIds, seq: seq++ }))
+          redis
+            .publish(keys.live(conv), JSON.stringify({ ...e, turnId: ctx.turnId, eventIds, seq: seq++ }))
             .catch((err) => {
               const why = 'live text not published (previews only; the reply is unaffected)';
               if (!this.publishFailed) this.o.log.warn({ err: safeErr(err) }, why);
@@ -140,7 +140,10 @@ function parseStop(raw: string): z.infer<typeof stopSchema> | null {
  * AbortSignal); the turn then commits what was said so far.
  */
 export async function requestStop(
-  redis: Redis, keys: Keys, conversationKey: string, eventId?: string,
+  redis: Redis,
+  keys: Keys,
+  conversationKey: string,
+  eventId?: string,
 ): Promise<boolean> {
   if (!(await redis.exists(keys.liveRunning(conversationKey)))) return false;
   await redis.publish(keys.liveStop, JSON.stringify({ conversationKey, eventId }));

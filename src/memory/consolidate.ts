@@ -69,7 +69,15 @@ export async function consolidate(
     }
     const text = op.text.trim();
     if (!text || facts.some((m) => norm(m.text) === norm(text))) continue;
-    const input = { text, kind: 'fact' as const, subject: key, source: meta.source ?? null, createdAt: meta.at, scope: meta.scope ?? null, shared: meta.shared ?? false };
+    const input = {
+      text,
+      kind: 'fact' as const,
+      subject: key,
+      source: meta.source ?? null,
+      createdAt: meta.at,
+      scope: meta.scope ?? null,
+      shared: meta.shared ?? false,
+    };
     const old = byTarget ?? facts.find(sameSlot(key)) ?? facts.find(sameSlot(slotOfText(text)));
     if (old) {
       const now = await store.supersede(userKey, old.id, input);

@@ -63,10 +63,21 @@ function createMemoryModule(deps: ModuleDeps): GatewayModule {
   const log = deps.log.child({ module: 'memory' });
   const embedder = createEmbedder(config);
   const store = createStore(config, deps.database, embedder);
-  const service = new MemoryService(store, {
-    limit: config.MEMORY_RECALL_LIMIT, maxChars: config.MEMORY_RECALL_MAX_CHARS, halfLifeDays: config.MEMORY_RECENCY_HALF_LIFE_DAYS,
-  }, log);
-  const scheduler = new ExtractionScheduler(deps.redis, config.KEY_PREFIX, deps.keys.bullPrefix, config.MEMORY_EXTRACT_DELAY_MS);
+  const service = new MemoryService(
+    store,
+    {
+      limit: config.MEMORY_RECALL_LIMIT,
+      maxChars: config.MEMORY_RECALL_MAX_CHARS,
+      halfLifeDays: config.MEMORY_RECENCY_HALF_LIFE_DAYS,
+    },
+    log,
+  );
+  const scheduler = new ExtractionScheduler(
+    deps.redis,
+    config.KEY_PREFIX,
+    deps.keys.bullPrefix,
+    config.MEMORY_EXTRACT_DELAY_MS,
+  );
   const api: MemoryApi = {
     listMemories: (userKey, limit, scope) => service.listMemories(userKey, limit, scope),
     forgetMemory: (userKey, id) => service.forgetMemory(userKey, id),
@@ -80,12 +91,19 @@ function createMemoryModule(deps: ModuleDeps): GatewayModule {
     tools: memoryTools(service),
     hooks: {
       async beforeRun(ctx) {
-        const query = ctx.events.filter((e) => !e.sender.isBot).map((e) => e.text).join('\n');
+        const query = ctx.events
+          .filter((e) => !e.sender.isBot)
+          .map((e) => e.text)
+          .join('\n');
         let timer: NodeJS.Timeout | undefined;
         try {
           const lines = await Promise.race([
-            service.instructionsFor(ctx.userKey, ctx.conversationKey, ctx.sessionId, query, ctx.now, { visibleIn: visibleIn(ctx.ref, ctx.conversationKey) }),
-            new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('recall timed out')), RECALL_TIMEOUT_MS))),
+            service.instructionsFor(ctx.userKey, ctx.conversationKey, ctx.sessionId, query, ctx.now, {
+              visibleIn: visibleIn(ctx.ref, ctx.conversationKey),
+            }),
+            new Promise<never>(
+              (_, reject) => (timer = setTimeout(() => reject(new Error('recall timed out')), RECALL_TIMEOUT_MS)),
+            ),
           ]);
           ctx.instructions.push(...lines);
         } catch (err) {
@@ -107,14 +125,24 @@ function createMemoryModule(deps: ModuleDeps): GatewayModule {
         extractor = new ModelExtractor(runner, model);
         summariser = new ModelSummariser(runner, model);
       }
-      const jobDeps = { db: deps.database.db, store, extractor, summariser, scheduler, historyLimit: config.SESSION_HISTORY_LIMIT, log };
+      const jobDeps = {
+        db: deps.database.db,
+        store,
+        extractor,
+        summariser,
+        scheduler,
+        historyLimit: config.SESSION_HISTORY_LIMIT,
+        log,
+      };
       const worker = new Worker<ExtractionJob>(QUEUE_MEMORY, (job) => runExtraction(jobDeps, job.data.userKey), {
         connection: deps.connect() as ConnectionOptions,
         prefix: deps.keys.bullPrefix,
         concurrency: 4,
         lockDuration: 120_000, // a model call can take a while; the job is idempotent if it runs again anyway
       });
-      worker.on('failed', (job, err) => log.warn({ attempts: job?.attemptsMade, err: safeErr(err) }, 'memory extraction failed'));
+      worker.on('failed', (job, err) =>
+        log.warn({ attempts: job?.attemptsMade, err: safeErr(err) }, 'memory extraction failed'),
+      );
       return async () => {
         await worker.close();
       };

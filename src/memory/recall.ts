@@ -29,8 +29,19 @@ export function visibleIn(ref: ConversationRef, conversationKey: string): string
 }
 
 /** The user's facts most relevant to `query`, relevance x recency, within the count and size bounds. */
-export async function recallFacts(store: MemoryStore, userKey: string, query: string, now: Date, s: RecallSettings, scope: VisibilityOptions = {}): Promise<ScoredMemory[]> {
-  const hits = await store.search(userKey, query.trim() || 'about the user', { limit: s.limit * 3, kind: 'fact', visibleIn: scope.visibleIn });
+export async function recallFacts(
+  store: MemoryStore,
+  userKey: string,
+  query: string,
+  now: Date,
+  s: RecallSettings,
+  scope: VisibilityOptions = {},
+): Promise<ScoredMemory[]> {
+  const hits = await store.search(userKey, query.trim() || 'about the user', {
+    limit: s.limit * 3,
+    kind: 'fact',
+    visibleIn: scope.visibleIn,
+  });
   const top = Math.max(...hits.map((h) => h.score), Number.MIN_VALUE);
   const ranked = hits
     .map((h) => ({ ...h, score: (h.score / top) * recencyWeight(h.createdAt, now, s.halfLifeDays) }))

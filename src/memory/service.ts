@@ -17,13 +17,24 @@ export class MemoryService {
   ) {}
 
   /** The instructions for one turn: relevant facts, and this conversation's summary if its history was compacted. */
-  async instructionsFor(userKey: string, conversationKey: string, sessionId: string | null, query: string, now: Date, scope: VisibilityOptions = {}): Promise<string[]> {
+  async instructionsFor(
+    userKey: string,
+    conversationKey: string,
+    sessionId: string | null,
+    query: string,
+    now: Date,
+    scope: VisibilityOptions = {},
+  ): Promise<string[]> {
     const [facts, summaries] = await Promise.all([
       recallFacts(this.store, userKey, query, now, this.settings, scope),
       sessionId ? this.store.list(userKey, { kind: 'summary', limit: 50, visibleIn: scope.visibleIn }) : [],
     ]);
-    const summary = sessionId ? summaries.find((m) => m.source === summarySource(conversationKey, sessionId)) : undefined;
-    return [factsInstruction(facts), summaryInstruction(summary, Math.floor(this.settings.maxChars / 2))].filter((s): s is string => !!s);
+    const summary = sessionId
+      ? summaries.find((m) => m.source === summarySource(conversationKey, sessionId))
+      : undefined;
+    return [factsInstruction(facts), summaryInstruction(summary, Math.floor(this.settings.maxChars / 2))].filter(
+      (s): s is string => !!s,
+    );
   }
 
   /** Current memories, newest first (for the list command); in a group only those visible there. */
@@ -48,18 +59,32 @@ export class MemoryService {
   async remember(userKey: string, fact: string, where: { scope: string; shared?: boolean }): Promise<string> {
     // The tool's facts are third person ("The user's favourite colour is green."): read them as "my ... is ...", so
     // they carry a subject and supersede the older value, as the tool's description promises.
-    const statement = fact.trim().replace(/[.!]+$/, '').replace(/^the user's\s+/i, 'my ');
+    const statement = fact
+      .trim()
+      .replace(/[.!]+$/, '')
+      .replace(/^the user's\s+/i, 'my ');
     const parsed = parseStatement(statement, () => null).filter((op) => op.op !== 'delete');
     const ops: MemoryOp[] = parsed.length ? parsed : [{ op: 'add', text: fact.trim(), subject: null, target: null }];
     const known = await this.store.list(userKey, { kind: 'fact', limit: 200 });
-    const r = await consolidate(this.store, userKey, ops, known, { source: where.scope, scope: where.scope, shared: where.shared });
+    const r = await consolidate(this.store, userKey, ops, known, {
+      source: where.scope,
+      scope: where.scope,
+      shared: where.shared,
+    });
     const saved = [...r.added, ...r.superseded.map((s) => s.now)];
     this.log.debug({ saved: saved.length }, 'remember tool');
     return saved.length ? `Remembered: ${saved.map((m) => m.text).join(' ')}` : 'Already remembered.';
   }
 
   async recallText(userKey: string, query: string, now: Date, scope: VisibilityOptions = {}): Promise<string> {
-    const facts = await recallFacts(this.store, userKey, query, now, { ...this.settings, limit: Math.min(this.settings.limit, 10) }, scope);
+    const facts = await recallFacts(
+      this.store,
+      userKey,
+      query,
+      now,
+      { ...this.settings, limit: Math.min(this.settings.limit, 10) },
+      scope,
+    );
     if (!facts.length) return 'No memories found.';
     return facts.map((m) => `- [${m.id}] ${m.text} (noted ${day(m.createdAt)})`).join('\n');
   }
@@ -71,7 +96,12 @@ export class MemoryService {
     if (UUID.test(w)) return (await this.store.delete(userKey, w)) ? 'Forgotten.' : 'No such memory.';
     const known = await this.store.list(userKey, { kind: 'fact', limit: 200, visibleIn: scope.visibleIn });
     const mine = /^my\s+(.+)$/i.exec(w);
-    const r = await consolidate(this.store, userKey, [{ op: 'delete', text: w, subject: mine ? mine[1]! : null, target: null }], known);
+    const r = await consolidate(
+      this.store,
+      userKey,
+      [{ op: 'delete', text: w, subject: mine ? mine[1]! : null, target: null }],
+      known,
+    );
     return r.deleted.length ? `Forgot: ${r.deleted.map((m) => m.text).join(' ')}` : 'No matching memory.';
   }
 }

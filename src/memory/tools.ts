@@ -22,17 +22,23 @@ function scopeOf(rc: RunContext<TurnContext>): { visibleIn?: string } {
 export function memoryTools(memory: MemoryService): Tool<TurnContext>[] {
   const remember = tool({
     name: 'remember',
-    description: 'Save a durable fact about the user for future conversations (e.g. "The user\'s favourite colour is green."). A newer value of the same thing replaces the old one.',
+    description:
+      'Save a durable fact about the user for future conversations (e.g. "The user\'s favourite colour is green."). A newer value of the same thing replaces the old one.',
     parameters: z.object({
       fact: z.string().min(1).max(500).describe('The fact, self-contained, in the third person.'),
       shareable: z
         .boolean()
         .nullish()
-        .describe('True only when the user explicitly says this may be used in group chats too. Otherwise it is recalled only where it was said.'),
+        .describe(
+          'True only when the user explicitly says this may be used in group chats too. Otherwise it is recalled only where it was said.',
+        ),
     }),
     execute: async ({ fact, shareable }, rc) => {
       const ctx = (rc as RunContext<TurnContext>).context;
-      return memory.remember(userOf(rc as RunContext<TurnContext>), fact, { scope: ctx.conversationKey, shared: shareable === true });
+      return memory.remember(userOf(rc as RunContext<TurnContext>), fact, {
+        scope: ctx.conversationKey,
+        shared: shareable === true,
+      });
     },
   });
   const recall = tool({
@@ -41,14 +47,21 @@ export function memoryTools(memory: MemoryService): Tool<TurnContext>[] {
     parameters: z.object({ query: z.string().max(500).describe('What to look for.') }),
     execute: async ({ query }, rc) => {
       const ctx = (rc as RunContext<TurnContext>).context;
-      return memory.recallText(userOf(rc as RunContext<TurnContext>), query, ctx.now, scopeOf(rc as RunContext<TurnContext>));
+      return memory.recallText(
+        userOf(rc as RunContext<TurnContext>),
+        query,
+        ctx.now,
+        scopeOf(rc as RunContext<TurnContext>),
+      );
     },
   });
   const forget = tool({
     name: 'forget',
-    description: 'Forget a memory about the user: pass its id (from recall) or a description of it, or "all" to forget everything.',
+    description:
+      'Forget a memory about the user: pass its id (from recall) or a description of it, or "all" to forget everything.',
     parameters: z.object({ memory: z.string().min(1).max(500) }),
-    execute: async (args, rc) => memory.forgetText(userOf(rc as RunContext<TurnContext>), args.memory, scopeOf(rc as RunContext<TurnContext>)),
+    execute: async (args, rc) =>
+      memory.forgetText(userOf(rc as RunContext<TurnContext>), args.memory, scopeOf(rc as RunContext<TurnContext>)),
   });
   return [remember, recall, forget] as Tool<TurnContext>[];
 }

@@ -22,7 +22,11 @@ function presentedKey(headers: Record<string, string | string[] | undefined>): s
   return undefined;
 }
 
-export async function mountBullBoard(app: FastifyInstance, queues: Queue[], adminKey: string | undefined): Promise<void> {
+export async function mountBullBoard(
+  app: FastifyInstance,
+  queues: Queue[],
+  adminKey: string | undefined,
+): Promise<void> {
   const serverAdapter = new FastifyAdapter();
   serverAdapter.setBasePath(BOARD_PATH);
   createBullBoard({ queues: queues.map((q) => new BullMQAdapter(q)), serverAdapter });
@@ -30,7 +34,10 @@ export async function mountBullBoard(app: FastifyInstance, queues: Queue[], admi
     if (adminKey) {
       scope.addHook('onRequest', async (req, reply) => {
         if (!apiKeyMatches(presentedKey(req.headers), adminKey)) {
-          return reply.code(401).header('www-authenticate', 'Basic realm="queues"').send({ error: 'admin authentication required' });
+          return reply
+            .code(401)
+            .header('www-authenticate', 'Basic realm="queues"')
+            .send({ error: 'admin authentication required' });
         }
       });
     }

@@ -9,10 +9,27 @@ import { safeErr } from '../core/safe-error.js';
 export { safeErr };
 
 export const REDACT_PATHS = [
-  '*.token', '*.botToken', '*.appToken', '*.signingSecret', '*.apiKey', '*.password', '*.secret',
-  '*.authorization', '*.Authorization', '*["x-api-key"]', '*["x-slack-signature"]', '*["x-telegram-bot-api-secret-token"]',
-  'headers.authorization', 'headers.cookie', 'req.headers.authorization', 'req.headers["x-api-key"]',
-  '*.text', '*.markdown', '*.raw', '*.response_url', '*.responseUrl',
+  '*.token',
+  '*.botToken',
+  '*.appToken',
+  '*.signingSecret',
+  '*.apiKey',
+  '*.password',
+  '*.secret',
+  '*.authorization',
+  '*.Authorization',
+  '*["x-api-key"]',
+  '*["x-slack-signature"]',
+  '*["x-telegram-bot-api-secret-token"]',
+  'headers.authorization',
+  'headers.cookie',
+  'req.headers.authorization',
+  'req.headers["x-api-key"]',
+  '*.text',
+  '*.markdown',
+  '*.raw',
+  '*.response_url',
+  '*.responseUrl',
 ];
 
 /**
@@ -25,12 +42,15 @@ export function correlationId(eventIds: readonly string[]): string | undefined {
 }
 
 export function createLogger(level: string, name = 'gateway', destination?: DestinationStream): Logger {
-  return pino({
-    name,
-    level,
-    // Also for a call site that passes the error object itself: only its safe fields are written.
-    serializers: { err: (e: unknown) => safeErr(e), error: (e: unknown) => safeErr(e) },
-    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-    base: { pid: process.pid, role: process.env.ROLE ?? 'all' },
-  }, destination);
+  return pino(
+    {
+      name,
+      level,
+      // Also for a call site that passes the error object itself: only its safe fields are written.
+      serializers: { err: (e: unknown) => safeErr(e), error: (e: unknown) => safeErr(e) },
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      base: { pid: process.pid, role: process.env.ROLE ?? 'all' },
+    },
+    destination,
+  );
 }

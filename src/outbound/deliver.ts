@@ -69,13 +69,22 @@ const pendingReplies = preparedQuery((db) =>
 );
 
 const receiptsOf = preparedQuery((db) =>
-  db.select({ i: receipts.partIndex }).from(receipts).where(eq(receipts.turnId, sql.placeholder('turnId'))).prepare('receipts_of_turn'),
+  db
+    .select({ i: receipts.partIndex })
+    .from(receipts)
+    .where(eq(receipts.turnId, sql.placeholder('turnId')))
+    .prepare('receipts_of_turn'),
 );
 
 const finishReply = preparedQuery((db) =>
   db
     .update(outbox)
-    .set({ status: sql`${sql.placeholder('status')}`, partsTotal: sql`${sql.placeholder('partsTotal')}`, error: sql`${sql.placeholder('error')}`, sentAt: sql`now()` })
+    .set({
+      status: sql`${sql.placeholder('status')}`,
+      partsTotal: sql`${sql.placeholder('partsTotal')}`,
+      error: sql`${sql.placeholder('error')}`,
+      sentAt: sql`now()`,
+    })
     .where(eq(outbox.turnId, sql.placeholder('turnId')))
     .prepare('finish_reply'),
 );
@@ -83,7 +92,11 @@ const finishReply = preparedQuery((db) =>
 const insertReceipt = preparedQuery((db) =>
   db
     .insert(receipts)
-    .values({ turnId: sql.placeholder('turnId'), partIndex: sql.placeholder('partIndex'), platformMessageId: sql.placeholder('platformMessageId') })
+    .values({
+      turnId: sql.placeholder('turnId'),
+      partIndex: sql.placeholder('partIndex'),
+      platformMessageId: sql.placeholder('platformMessageId'),
+    })
     .onConflictDoNothing()
     .prepare('insert_receipt'),
 );
@@ -107,14 +120,27 @@ export async function deliverConversation(deps: DeliverDeps, conversationKey: st
 
 async function deliverOne(deps: DeliverDeps, o: typeof outbox.$inferSelect, eventIds: string[]): Promise<void> {
   const ref = o.ref as ConversationRef;
-  const log = deps.log.child({ correlationId: correlationId(eventIds), turnId: o.turnId, conversation: o.conversationKey });
+  const log = deps.log.child({
+    correlationId: correlationId(eventIds),
+    turnId: o.turnId,
+    conversation: o.conversationKey,
+  });
   const adapter = deps.adapters.get(ref.platform);
   const finish = async (status: 'sent' | 'failed', parts: string[], error?: string) => {
     await finishReply(deps.db).execute({ turnId: o.turnId, status, partsTotal: parts.length, error: error ?? null });
     if (status === 'sent') log.info({ parts: parts.length }, 'reply delivered');
-    await publishDelivered(deps.redis, deps.deliveredChannel, {
-      turnId: o.turnId, conversationKey: o.conversationKey, eventIds, outcome: status === 'sent' ? 'replied' : 'failed', parts,
-    }, adapter?.capabilities.replaysDeliveries === true);
+    await publishDelivered(
+      deps.redis,
+      deps.deliveredChannel,
+      {
+        turnId: o.turnId,
+        conversationKey: o.conversationKey,
+        eventIds,
+        outcome: status === 'sent' ? 'replied' : 'failed',
+        parts,
+      },
+      adapter?.capabilities.replaysDeliveries === true,
+    );
   };
   if (!adapter) {
     log.error({ platform: ref.platform }, 'no adapter configured for platform; reply dropped');
@@ -125,12 +151,21 @@ async function deliverOne(deps: DeliverDeps, o: typeof outbox.$inferSelect, even
   await healFromSentMarks(deps, o.turnId, parts.length, done, log);
   // The answer was shown while it was written: its preview message becomes the first part (edited in place).
   const previewsKey = deps.previewsKey?.(o.conversationKey);
-  const preview = previewsKey && adapter.preview && eventIds[0] && !done.has(0) ? await deps.redis.hget(previewsKey, eventIds[0]) : null;
+  const preview =
+    previewsKey && adapter.preview && eventIds[0] && !done.has(0)
+      ? await deps.redis.hget(previewsKey, eventIds[0])
+      : null;
   const interval = adapter.paceMs?.(ref) ?? adapter.limits.minSendIntervalMs;
   const channelKey = `${ref.platform}:${ref.tenant}:${ref.channel}`;
   for (let i = 0; i < parts.length; i++) {
     if (done.has(i)) continue;
-    const part = { text: parts[i]!, index: i, total: parts.length, replyTo: i === 0 ? (o.replyTo ?? undefined) : undefined, idempotencyKey: `${o.turnId}:${i}` };
+    const part = {
+      text: parts[i]!,
+      index: i,
+      total: parts.length,
+      replyTo: i === 0 ? (o.replyTo ?? undefined) : undefined,
+      idempotencyKey: `${o.turnId}:${i}`,
+    };
     for (;;) {
       await pace(deps.redis, deps.paceKey(channelKey), interval);
       if (deps.holdsLock && !(await deps.holdsLock())) {
@@ -139,7 +174,8 @@ async function deliverOne(deps: DeliverDeps, o: typeof outbox.$inferSelect, even
       }
       let receipt: Awaited<ReturnType<typeof adapter.send>>;
       try {
-        receipt = i === 0 && preview ? await finalisePreview(adapter, ref, preview, part) : await adapter.send(ref, part);
+        receipt =
+          i === 0 && preview ? await finalisePreview(adapter, ref, preview, part) : await adapter.send(ref, part);
       } catch (err) {
         if (err instanceof RateLimitedError) outboundParts.inc({ platform: ref.platform, result: 'rate_limited' });
         else outboundParts.inc({ platform: ref.platform, result: 'failed' });
@@ -159,13 +195,16 @@ async function deliverOne(deps: DeliverDeps, o: typeof outbox.$inferSelect, even
       // write waits out a database outage of up to about a minute in place, and the Redis mark covers a crash
       // meanwhile (both run at once: whichever is up first makes the part count as sent).
       const mark = markSent(deps, o.turnId, i, receipt.platformMessageId);
-      await pRetry(
-        () => writeReceipt(deps.db, o.turnId, i, receipt.platformMessageId),
-        {
-          retries: RECEIPT_RETRIES, minTimeout: 250, maxTimeout: 5_000,
-          onFailedAttempt: ({ error, attemptNumber }) => log.warn({ part: i, attempt: attemptNumber, err: safeErr(error) }, 'receipt write failed after a send; retrying'),
-        },
-      );
+      await pRetry(() => writeReceipt(deps.db, o.turnId, i, receipt.platformMessageId), {
+        retries: RECEIPT_RETRIES,
+        minTimeout: 250,
+        maxTimeout: 5_000,
+        onFailedAttempt: ({ error, attemptNumber }) =>
+          log.warn(
+            { part: i, attempt: attemptNumber, err: safeErr(error) },
+            'receipt write failed after a send; retrying',
+          ),
+      });
       await mark;
       await clearSentMark(deps, o.turnId, i); // the receipt is the record now: marks live only through the window
       outboundParts.inc({ platform: ref.platform, result: 'sent' });
@@ -199,7 +238,11 @@ async function markSent(deps: DeliverDeps, turnId: string, i: number, platformMe
   if (!deps.sentKey) return;
   await deps.redis.set(deps.sentKey(`${turnId}:${i}`), platformMessageId, 'EX', SENT_MARK_TTL_SECONDS).then(
     () => undefined,
-    (err: Error) => deps.log.warn({ turnId, part: i, err: safeErr(err) }, 'could not mark a sent part in Redis; the receipt write stands alone'),
+    (err: Error) =>
+      deps.log.warn(
+        { turnId, part: i, err: safeErr(err) },
+        'could not mark a sent part in Redis; the receipt write stands alone',
+      ),
   );
 }
 
@@ -211,7 +254,13 @@ async function clearSentMark(deps: DeliverDeps, turnId: string, i: number): Prom
  * Parts marked sent in Redis whose database receipt never landed (a worker died while the database was away):
  * they count as sent, and their receipts are written now. One MGET per reply.
  */
-async function healFromSentMarks(deps: DeliverDeps, turnId: string, total: number, done: Set<number>, log: Logger): Promise<void> {
+async function healFromSentMarks(
+  deps: DeliverDeps,
+  turnId: string,
+  total: number,
+  done: Set<number>,
+  log: Logger,
+): Promise<void> {
   if (!deps.sentKey || done.size >= total) return;
   const missing = Array.from({ length: total }, (_, i) => i).filter((i) => !done.has(i));
   const marks = await deps.redis.mget(...missing.map((i) => deps.sentKey!(`${turnId}:${i}`)));
@@ -221,6 +270,9 @@ async function healFromSentMarks(deps: DeliverDeps, turnId: string, total: numbe
     await writeReceipt(deps.db, turnId, i, id);
     await clearSentMark(deps, turnId, i);
     done.add(i);
-    log.warn({ part: i }, 'part was sent before a crash but had no receipt; receipt written from its Redis mark, not sent again');
+    log.warn(
+      { part: i },
+      'part was sent before a crash but had no receipt; receipt written from its Redis mark, not sent again',
+    );
   }
 }

@@ -25,7 +25,10 @@ export interface Delivered {
 const RECENT_TTL_SECONDS = 3_600;
 
 export async function publishDelivered(
-  redis: Redis, channel: string, d: Delivered, keepRecent: boolean,
+  redis: Redis,
+  channel: string,
+  d: Delivered,
+  keepRecent: boolean,
 ): Promise<void> {
   const json = JSON.stringify(d);
   if (keepRecent) {

@@ -6,7 +6,6 @@
 import type { Redis } from 'ioredis';
 import { runScript } from '../core/scripts.js';
 
-
 /** Reserve the next free slot under `key`, one `intervalMs` apart; returns how long to wait for it (ms). */
 export async function reserveSendSlot(redis: Redis, key: string, intervalMs: number): Promise<number> {
   if (intervalMs <= 0) return 0;

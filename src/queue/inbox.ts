@@ -50,9 +50,12 @@ export class Inbox {
    */
   async append(conversationKey: string, event: InboundEvent): Promise<{ fresh: boolean; needTurn: boolean }> {
     const { raw: _raw, ...clean } = event; // raw payloads may carry tokens: never enqueued
-    const [fresh, needTurn] = await runScript<[number, number]>(this.redis, 'inbox-submit',
+    const [fresh, needTurn] = await runScript<[number, number]>(
+      this.redis,
+      'inbox-submit',
       [this.k.seen(event.id), this.k.inbox(conversationKey), this.k.inboxes, this.k.turnQueued(conversationKey)],
-      [this.dedupeTtlSeconds, JSON.stringify(clean), conversationKey]);
+      [this.dedupeTtlSeconds, JSON.stringify(clean), conversationKey],
+    );
     return { fresh: fresh === 1, needTurn: needTurn === 1 };
   }
 
@@ -67,7 +70,8 @@ export class Inbox {
 
   /** turnStarting + read in one round trip (a pipeline: the flag is cleared before the read, as the two calls do). */
   async startTurn(conversationKey: string, max: number): Promise<InboxEntry[]> {
-    const res = await this.redis.pipeline()
+    const res = await this.redis
+      .pipeline()
       .del(this.k.turnQueued(conversationKey))
       .xrange(this.k.inbox(conversationKey), '-', '+', 'COUNT', max)
       .exec();

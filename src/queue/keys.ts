@@ -167,12 +167,37 @@ export const KEY_SHAPES: readonly string[] = (() => {
   const k = keys(P);
   const a = k.access;
   const all = [
-    `${k.bullPrefix}:*`, k.seen('*'), k.claim('*'), k.inbox('*'), k.turnQueued('*'), k.inboxes, k.pace('*'),
-    k.sent('*'), recentDeliveryKey(k.delivered, '*'), k.localOut('*'), localSentMarkKey(k.localOut('*'), '*'),
-    k.lease('*'), k.modelOutput('*'), k.turnFailures('*'), k.deadLetters, k.memoryPending('*'), k.fanoutPace('*'),
-    a.pause, a.pauseNotice('*', '*'), a.pairCode('*'), a.pairBy('*'), a.bucket('*'), a.charged('*'),
-    a.rateNotice('*'), a.loop('*', 0).replace(/0$/, '*'), a.loopMark('*', '*', 0).replace(/:0:/, ':*:'),
-    k.api.rate('*'), threadKey(P, '*'), threadKey(P, '*', '*'), k.liveRunning('*'), k.previews('*'),
+    `${k.bullPrefix}:*`,
+    k.seen('*'),
+    k.claim('*'),
+    k.inbox('*'),
+    k.turnQueued('*'),
+    k.inboxes,
+    k.pace('*'),
+    k.sent('*'),
+    recentDeliveryKey(k.delivered, '*'),
+    k.localOut('*'),
+    localSentMarkKey(k.localOut('*'), '*'),
+    k.lease('*'),
+    k.modelOutput('*'),
+    k.turnFailures('*'),
+    k.deadLetters,
+    k.memoryPending('*'),
+    k.fanoutPace('*'),
+    a.pause,
+    a.pauseNotice('*', '*'),
+    a.pairCode('*'),
+    a.pairBy('*'),
+    a.bucket('*'),
+    a.charged('*'),
+    a.rateNotice('*'),
+    a.loop('*', 0).replace(/0$/, '*'),
+    a.loopMark('*', '*', 0).replace(/:0:/, ':*:'),
+    k.api.rate('*'),
+    threadKey(P, '*'),
+    threadKey(P, '*', '*'),
+    k.liveRunning('*'),
+    k.previews('*'),
   ];
   return [...new Set(all.map((key) => key.slice(P.length + 1)))];
 })();
@@ -185,6 +210,9 @@ export function isOwnedKey(prefix: string, key: string): boolean {
 }
 
 function shapeRegex(shape: string): RegExp {
-  const body = shape.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\-]/g, '\\$&')).join('.+');
+  const body = shape
+    .split('*')
+    .map((s) => s.replace(/[.+?^${}()|[\]\\-]/g, '\\$&'))
+    .join('.+');
   return new RegExp(`^${body}$`);
 }

@@ -10,7 +10,6 @@ import type { Logger } from 'pino';
 import { safeErr } from '../core/safe-error.js';
 import { runScript } from '../core/scripts.js';
 
-
 export interface LeaseOptions {
   ttlMs?: number;
   /** How often the holder renews and a stand-by retries; well under ttlMs. */

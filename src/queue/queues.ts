@@ -35,7 +35,10 @@ export class Queues {
   readonly turns: Queue<ConversationJob>;
   readonly outbound: Queue<ConversationJob>;
 
-  constructor(connection: Redis, private readonly k: Keys) {
+  constructor(
+    connection: Redis,
+    readonly k: Keys,
+  ) {
     const opts = { connection: connection as ConnectionOptions, prefix: k.bullPrefix };
     this.turns = new Queue<ConversationJob>(QUEUE_TURNS, opts);
     this.outbound = new Queue<ConversationJob>(QUEUE_OUTBOUND, opts);
@@ -43,20 +46,28 @@ export class Queues {
 
   /** Make sure a turn will run for this conversation (a no-op if one is already waiting). */
   async scheduleTurn(conversationKey: string, delayMs = 0): Promise<void> {
-    await this.turns.add('turn', { conversationKey }, {
-      ...common,
-      delay: delayMs,
-      deduplication: { id: `t:${conversationKey}`, keepLastIfActive: true },
-    });
+    await this.turns.add(
+      'turn',
+      { conversationKey },
+      {
+        ...common,
+        delay: delayMs,
+        deduplication: { id: `t:${conversationKey}`, keepLastIfActive: true },
+      },
+    );
   }
 
   /** Make sure the outbox of this conversation will be delivered. */
   async scheduleDelivery(conversationKey: string, delayMs = 0): Promise<void> {
-    await this.outbound.add('deliver', { conversationKey }, {
-      ...common,
-      delay: delayMs,
-      deduplication: { id: `o:${conversationKey}`, keepLastIfActive: true },
-    });
+    await this.outbound.add(
+      'deliver',
+      { conversationKey },
+      {
+        ...common,
+        delay: delayMs,
+        deduplication: { id: `o:${conversationKey}`, keepLastIfActive: true },
+      },
+    );
   }
 
   async close(): Promise<void> {

@@ -37,7 +37,8 @@ export function startLeasedReconciler<R>(o: LeasedReconcilerOptions<R>): () => P
     }
     again = false;
     if (timer) clearTimeout(timer);
-    running = o.pass(() => lease.held)
+    running = o
+      .pass(() => lease.held)
       .then((r) => o.onPass?.(r))
       .catch((err: Error) => o.log.warn({ err: safeErr(err) }, `${o.what} reconcile failed; retrying next period`))
       .finally(() => {
@@ -48,17 +49,23 @@ export function startLeasedReconciler<R>(o: LeasedReconcilerOptions<R>): () => P
         }
       });
   };
-  const lease = new RedisLease(o.redis, o.leaseKey, {
-    // Returns at once: the pass runs in the background while the lease keeps renewing.
-    onAcquired: () => {
-      holding = true;
-      pass();
+  const lease = new RedisLease(
+    o.redis,
+    o.leaseKey,
+    {
+      // Returns at once: the pass runs in the background while the lease keeps renewing.
+      onAcquired: () => {
+        holding = true;
+        pass();
+      },
+      onLost: () => {
+        holding = false;
+        if (timer) clearTimeout(timer);
+      },
     },
-    onLost: () => {
-      holding = false;
-      if (timer) clearTimeout(timer);
-    },
-  }, o.log, { ttlMs: o.leaseTtlMs ?? 15_000 });
+    o.log,
+    { ttlMs: o.leaseTtlMs ?? 15_000 },
+  );
   lease.start();
   return async () => {
     holding = false;

@@ -17,7 +17,11 @@ export function createRedis(url: string, opts: RedisOptions = {}): Redis {
  * pressure (lost messages, duplicate answers, two pollers). Read from INFO, which managed Redis services allow
  * even where CONFIG is disabled. Production refuses to start; development warns.
  */
-export async function checkEvictionPolicy(redis: Redis, production: boolean, warn: (msg: string) => void): Promise<void> {
+export async function checkEvictionPolicy(
+  redis: Redis,
+  production: boolean,
+  warn: (msg: string) => void,
+): Promise<void> {
   const policy = /^maxmemory_policy:(\S+)/m.exec(await redis.info('memory'))?.[1];
   if (!policy || policy === 'noeviction') return;
   const msg = `Redis maxmemory-policy is ${policy}, but the gateway needs noeviction (evicted keys are lost messages, duplicate answers and broken leases): set maxmemory-policy noeviction in the Redis configuration.`;

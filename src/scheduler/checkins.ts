@@ -10,7 +10,18 @@ import type { SchedulerCtx } from './context.js';
 import { checkinId } from './ids.js';
 import { schedulerSpec } from './queue.js';
 import { checkins, type CheckinRow } from './schema.js';
-import { dailyPattern, dailyTimeOf, describeCadence, isValidTimezone, localDay, nextSlotAfter, parseHhmm, validateCadence, type ActiveHours, type Cadence } from './slots.js';
+import {
+  dailyPattern,
+  dailyTimeOf,
+  describeCadence,
+  isValidTimezone,
+  localDay,
+  nextSlotAfter,
+  parseHhmm,
+  validateCadence,
+  type ActiveHours,
+  type Cadence,
+} from './slots.js';
 import { safeErr } from '../observability/logger.js';
 
 export interface CheckinInput {
@@ -67,10 +78,21 @@ export function toCheckin(row: CheckinRow, now = new Date()): Checkin {
   const cadence = cadenceOf(row);
   const spec = schedulerSpec(row.id, cadence, row.timezone);
   return {
-    id: row.id, conversationKey: row.conversationKey, ref: row.ref as ConversationRef, ownerId: row.ownerId, enabled: row.enabled,
-    cadence, time: dailyTimeOf(cadence.pattern), schedule: describeCadence(cadence, row.timezone), timezone: row.timezone, activeHours: activeHoursOf(row), tokenBudget: row.tokenBudget,
+    id: row.id,
+    conversationKey: row.conversationKey,
+    ref: row.ref as ConversationRef,
+    ownerId: row.ownerId,
+    enabled: row.enabled,
+    cadence,
+    time: dailyTimeOf(cadence.pattern),
+    schedule: describeCadence(cadence, row.timezone),
+    timezone: row.timezone,
+    activeHours: activeHoursOf(row),
+    tokenBudget: row.tokenBudget,
     tokensUsedToday: row.tokensDay === localDay(row.timezone, now) ? row.tokensUsed : 0,
-    prompt: row.prompt, announcements: row.announcements, disabledReason: row.disabledReason,
+    prompt: row.prompt,
+    announcements: row.announcements,
+    disabledReason: row.disabledReason,
     nextAt: row.enabled ? new Date(nextSlotAfter(cadence, row.timezone, now.getTime(), spec.offset)) : null,
   };
 }
@@ -84,8 +106,14 @@ export async function loadCheckin(ctx: SchedulerCtx, id: string): Promise<Checki
  * What the worker writes on every turn of a conversation: its freshest reference, and when a person last wrote
  * there (turns of check-ins and reminders do not count). One primary-key read.
  */
-export async function storedConversation(ctx: SchedulerCtx, conversationKey: string): Promise<{ ref: ConversationRef; lastMessageAt: Date | null } | null> {
-  const [row] = await ctx.db.select({ ref: conversations.ref, lastMessageAt: conversations.lastMessageAt }).from(conversations).where(eq(conversations.key, conversationKey));
+export async function storedConversation(
+  ctx: SchedulerCtx,
+  conversationKey: string,
+): Promise<{ ref: ConversationRef; lastMessageAt: Date | null } | null> {
+  const [row] = await ctx.db
+    .select({ ref: conversations.ref, lastMessageAt: conversations.lastMessageAt })
+    .from(conversations)
+    .where(eq(conversations.key, conversationKey));
   return row ? { ref: row.ref as ConversationRef, lastMessageAt: row.lastMessageAt } : null;
 }
 
@@ -94,7 +122,10 @@ export async function storedRef(ctx: SchedulerCtx, conversationKey: string): Pro
   return (await storedConversation(ctx, conversationKey))?.ref ?? null;
 }
 
-async function resolveConversation(ctx: SchedulerCtx, input: { ref?: ConversationRef; conversationKey?: string }): Promise<{ key: string; ref: ConversationRef | null }> {
+async function resolveConversation(
+  ctx: SchedulerCtx,
+  input: { ref?: ConversationRef; conversationKey?: string },
+): Promise<{ key: string; ref: ConversationRef | null }> {
   if (input.ref) return { key: keyOf(input.ref), ref: input.ref };
   if (!input.conversationKey) throw new Error('a conversation reference or key is required');
   return { key: input.conversationKey, ref: await storedRef(ctx, input.conversationKey) };
@@ -106,7 +137,10 @@ export async function mirrorCheckin(ctx: SchedulerCtx, row: CheckinRow): Promise
     if (row.enabled) await ctx.queue.upsertCheckin(row.id, schedulerSpec(row.id, cadenceOf(row), row.timezone));
     else await ctx.queue.removeCheckin(row.id);
   } catch (err) {
-    ctx.log.warn({ checkin: row.id, err: safeErr(err) }, 'check-in mirror to Redis failed; the reconciler will apply it');
+    ctx.log.warn(
+      { checkin: row.id, err: safeErr(err) },
+      'check-in mirror to Redis failed; the reconciler will apply it',
+    );
   }
 }
 
@@ -118,19 +152,33 @@ export async function setCheckin(ctx: SchedulerCtx, input: CheckinInput): Promis
   const theRef = ref ?? (prev?.ref as ConversationRef | undefined);
   if (!theRef) throw new Error(`no conversation reference known for ${key}: the bot must have talked there first`);
   const timezone = input.timezone ?? prev?.timezone ?? ctx.settings.defaultTimezone;
-  if (!isValidTimezone(timezone)) throw new Error(`unknown timezone "${timezone}" (use an IANA name such as Europe/Berlin)`);
+  if (!isValidTimezone(timezone))
+    throw new Error(`unknown timezone "${timezone}" (use an IANA name such as Europe/Berlin)`);
   const cadenceGiven = input.time !== undefined || input.pattern !== undefined || input.everyMs !== undefined;
   const cadence = cadenceGiven
-    ? validateCadence({ pattern: input.time !== undefined ? dailyPattern(input.time) : input.pattern, everyMs: input.everyMs })
-    : prev ? cadenceOf(prev) : { pattern: dailyPattern(DEFAULT_CHECKIN_TIME) };
+    ? validateCadence({
+        pattern: input.time !== undefined ? dailyPattern(input.time) : input.pattern,
+        everyMs: input.everyMs,
+      })
+    : prev
+      ? cadenceOf(prev)
+      : { pattern: dailyPattern(DEFAULT_CHECKIN_TIME) };
   const hours = input.activeHours !== undefined ? input.activeHours : prev ? activeHoursOf(prev) : null;
-  if (hours && (parseHhmm(hours.from) === null || parseHhmm(hours.to) === null)) throw new Error('active hours must look like 08:00-22:00');
+  if (hours && (parseHhmm(hours.from) === null || parseHhmm(hours.to) === null))
+    throw new Error('active hours must look like 08:00-22:00');
   const enabled = input.enabled ?? prev?.enabled ?? true;
   const values = {
-    id, conversationKey: key, ref: theRef, ownerId: input.ownerId ?? prev?.ownerId ?? theRef.user ?? 'scheduler', enabled,
+    id,
+    conversationKey: key,
+    ref: theRef,
+    ownerId: input.ownerId ?? prev?.ownerId ?? theRef.user ?? 'scheduler',
+    enabled,
     enabledAt: enabled && !prev?.enabled ? new Date() : (prev?.enabledAt ?? new Date()),
-    pattern: cadence.pattern ?? null, everyMs: cadence.everyMs ?? null, timezone,
-    activeFrom: hours?.from ?? null, activeTo: hours?.to ?? null,
+    pattern: cadence.pattern ?? null,
+    everyMs: cadence.everyMs ?? null,
+    timezone,
+    activeFrom: hours?.from ?? null,
+    activeTo: hours?.to ?? null,
     tokenBudget: input.tokenBudget ?? prev?.tokenBudget ?? ctx.settings.checkinTokenBudget,
     prompt: input.prompt !== undefined ? input.prompt : (prev?.prompt ?? null),
     announcements: input.announcements ?? prev?.announcements ?? false,
@@ -140,7 +188,11 @@ export async function setCheckin(ctx: SchedulerCtx, input: CheckinInput): Promis
     updatedAt: new Date(),
   };
   const { id: _id, ...update } = values;
-  const [row] = await ctx.db.insert(checkins).values(values).onConflictDoUpdate({ target: checkins.id, set: update }).returning();
+  const [row] = await ctx.db
+    .insert(checkins)
+    .values(values)
+    .onConflictDoUpdate({ target: checkins.id, set: update })
+    .returning();
   await mirrorCheckin(ctx, row!);
   return toCheckin(row!);
 }
@@ -151,20 +203,42 @@ export async function getCheckin(ctx: SchedulerCtx, conversation: string | Conve
 }
 
 /** Turn a check-in off, recording why ('user', 'admin', or a delivery failure). False if there was none to turn off. */
-export async function disableCheckin(ctx: SchedulerCtx, conversation: string | ConversationRef, reason = 'user'): Promise<boolean> {
-  return disableCheckinById(ctx, checkinId(typeof conversation === 'string' ? conversation : keyOf(conversation)), reason);
+export async function disableCheckin(
+  ctx: SchedulerCtx,
+  conversation: string | ConversationRef,
+  reason = 'user',
+): Promise<boolean> {
+  return disableCheckinById(
+    ctx,
+    checkinId(typeof conversation === 'string' ? conversation : keyOf(conversation)),
+    reason,
+  );
 }
 
-export async function disableCheckinById(ctx: SchedulerCtx, id: string, reason: string, alsoAnnouncements = false): Promise<boolean> {
+export async function disableCheckinById(
+  ctx: SchedulerCtx,
+  id: string,
+  reason: string,
+  alsoAnnouncements = false,
+): Promise<boolean> {
   const rows = await ctx.db
     .update(checkins)
     .set({
-      enabled: false, disabledReason: reason, disabledAt: new Date(), updatedAt: new Date(),
+      enabled: false,
+      disabledReason: reason,
+      disabledAt: new Date(),
+      updatedAt: new Date(),
       ...(alsoAnnouncements ? { announcements: false } : {}),
     })
-    .where(dsql`${checkins.id} = ${id} and (${checkins.enabled} or ${alsoAnnouncements ? checkins.announcements : dsql`false`})`)
+    .where(
+      dsql`${checkins.id} = ${id} and (${checkins.enabled} or ${alsoAnnouncements ? checkins.announcements : dsql`false`})`,
+    )
     .returning({ id: checkins.id });
-  await ctx.queue.removeCheckin(id).catch((err: Error) => ctx.log.warn({ checkin: id, err: safeErr(err) }, 'scheduler removal failed; the reconciler will remove it'));
+  await ctx.queue
+    .removeCheckin(id)
+    .catch((err: Error) =>
+      ctx.log.warn({ checkin: id, err: safeErr(err) }, 'scheduler removal failed; the reconciler will remove it'),
+    );
   return rows.length > 0;
 }
 

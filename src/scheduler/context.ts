@@ -35,7 +35,9 @@ export function createSchedulerContext(deps: ModuleDeps): SchedulerCtx {
   const c = deps.config;
   const log = deps.log.child({ module: 'scheduler' });
   return {
-    deps, log, db: deps.database.db,
+    deps,
+    log,
+    db: deps.database.db,
     queue: new SchedulerQueue(deps.redis, deps.keys.bullPrefix),
     keys: schedulerKeys(c.KEY_PREFIX),
     settings: {

@@ -25,14 +25,30 @@ export const schedulerFires = new Counter({
 });
 
 export type CheckinOutcome =
-  | 'fired' | 'fired_catchup' | 'fired_again'
-  | 'disabled' | 'unreachable' | 'outside_hours' | 'budget' | 'older_slot' | 'caught_up' | 'next_slot_soon' | 'raced' | 'unanswered';
+  | 'fired'
+  | 'fired_catchup'
+  | 'fired_again'
+  | 'disabled'
+  | 'unreachable'
+  | 'outside_hours'
+  | 'budget'
+  | 'older_slot'
+  | 'caught_up'
+  | 'next_slot_soon'
+  | 'raced'
+  | 'unanswered';
 
 /**
  * Claim `slot` for this check-in: a write fenced on the last slot we read, so of two concurrent runs (a stalled
  * job re-run, a second worker) exactly one moves the check-in forward.
  */
-async function claimSlot(ctx: SchedulerCtx, id: string, readSlot: number | null, slot: number, now: Date): Promise<boolean> {
+async function claimSlot(
+  ctx: SchedulerCtx,
+  id: string,
+  readSlot: number | null,
+  slot: number,
+  now: Date,
+): Promise<boolean> {
   const rows = await ctx.db
     .update(checkins)
     .set({ lastSlot: slot, lastFiredAt: now })
@@ -42,7 +58,12 @@ async function claimSlot(ctx: SchedulerCtx, id: string, readSlot: number | null,
 }
 
 /** `now` is injectable so tests can simulate a late job (downtime) on real Redis and Postgres. */
-export async function fireCheckin(ctx: SchedulerCtx, id: string, slot: number, now = new Date()): Promise<CheckinOutcome> {
+export async function fireCheckin(
+  ctx: SchedulerCtx,
+  id: string,
+  slot: number,
+  now = new Date(),
+): Promise<CheckinOutcome> {
   const outcome = await decideAndSubmit(ctx, id, slot, now);
   schedulerFires.inc({ kind: 'checkin', outcome });
   ctx.log.debug({ checkin: id, slot, lateMs: now.getTime() - slot, outcome }, 'check-in fired');
@@ -51,7 +72,7 @@ export async function fireCheckin(ctx: SchedulerCtx, id: string, slot: number, n
 
 async function decideAndSubmit(ctx: SchedulerCtx, id: string, slot: number, now: Date): Promise<CheckinOutcome> {
   let row = await loadCheckin(ctx, id);
-  if (!row || !row.enabled) {
+  if (!row?.enabled) {
     // A scheduler without an enabled row (a missed removal): heal now rather than at the next reconcile.
     await ctx.queue.removeCheckin(id).catch(() => undefined);
     return 'disabled';
@@ -63,11 +84,18 @@ async function decideAndSubmit(ctx: SchedulerCtx, id: string, slot: number, now:
   }
   // Active hours are read at run time, not slot time: a late job outside the window is dropped, not queued up.
   if (!inActiveHours(activeHoursOf(row), row.timezone, now)) return 'outside_hours';
-  if (row.tokenBudget > 0 && row.tokensDay === localDay(row.timezone, now) && row.tokensUsed >= row.tokenBudget) return 'budget';
+  if (row.tokenBudget > 0 && row.tokensDay === localDay(row.timezone, now) && row.tokensUsed >= row.tokenBudget)
+    return 'budget';
 
   const cadence = cadenceOf(row);
   const next = nextSlotAfter(cadence, row.timezone, now.getTime(), schedulerSpec(id, cadence, row.timezone).offset);
-  const decision = decideFire({ lastSlot: row.lastSlot, lastFiredAt: row.lastFiredAt?.getTime() ?? null }, slot, now.getTime(), ctx.settings.catchUpWindowMs, next);
+  const decision = decideFire(
+    { lastSlot: row.lastSlot, lastFiredAt: row.lastFiredAt?.getTime() ?? null },
+    slot,
+    now.getTime(),
+    ctx.settings.catchUpWindowMs,
+    next,
+  );
   if (!decision.fire) return decision.reason;
   const conversation = await storedConversation(ctx, row.conversationKey);
   // No token burn on idle users: a check-in nobody answered is not followed by another until they write again.
@@ -81,9 +109,15 @@ async function decideAndSubmit(ctx: SchedulerCtx, id: string, slot: number, now:
     if (row?.lastSlot !== slot) return 'raced';
   }
   const ref = conversation?.ref ?? (row!.ref as ConversationRef);
-  await ctx.deps.sink.submit(syntheticEvent({
-    id: checkinEventId(id, slot), ref, senderId: row!.ownerId, kind: 'checkin', now,
-    text: checkinText(localStamp(row!.timezone, now), row!.prompt, decision.catchUp),
-  }));
+  await ctx.deps.sink.submit(
+    syntheticEvent({
+      id: checkinEventId(id, slot),
+      ref,
+      senderId: row!.ownerId,
+      kind: 'checkin',
+      now,
+      text: checkinText(localStamp(row!.timezone, now), row!.prompt, decision.catchUp),
+    }),
+  );
   return decision.again ? 'fired_again' : decision.catchUp ? 'fired_catchup' : 'fired';
 }

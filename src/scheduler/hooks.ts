@@ -48,13 +48,20 @@ export function schedulerHooks(ctx: SchedulerCtx): TurnHooks {
       const { refs, human } = syntheticRefs(turn);
       if (!refs.length) return;
       const deliveries = refs.filter((r) => r.kind !== 'checkin');
-      const texts = (await Promise.all(deliveries.map((r) => deliveryText(ctx, r)))).filter((t): t is string => t !== null);
+      const texts = (await Promise.all(deliveries.map((r) => deliveryText(ctx, r)))).filter(
+        (t): t is string => t !== null,
+      );
       if (human) {
-        if (texts.length) turn.instructions.push(`Also pass on these due reminders to the user, word for word:\n${texts.map((t) => `- ${t}`).join('\n')}`);
+        if (texts.length)
+          turn.instructions.push(
+            `Also pass on these due reminders to the user, word for word:\n${texts.map((t) => `- ${t}`).join('\n')}`,
+          );
         return;
       }
       if (deliveries.length) {
-        return texts.length ? { action: 'reply', text: texts.join('\n\n'), outcome: 'reminder' } : { action: 'reply', text: null, outcome: 'reminder_cancelled' };
+        return texts.length
+          ? { action: 'reply', text: texts.join('\n\n'), outcome: 'reminder' }
+          : { action: 'reply', text: null, outcome: 'reminder_cancelled' };
       }
       // Only check-ins: still on? (It may have been turned off, or found unreachable, since it fired.)
       const row = await loadCheckin(ctx, refs[0]!.id);

@@ -30,8 +30,10 @@ export function reminderId(firstEventId: string, ordinal: number): string {
 
 export const reminderJobId = (id: string): string => `reminder-${id}`;
 export const oneOffMessageJobId = (id: string): string => `msg-${id}`;
-export const fanoutBatchJobId = (messageId: string, slot: number, after: string): string => `fan-${messageId}-${slot}-${after || 'start'}`;
-export const fanoutSendJobId = (messageId: string, slot: number, recipient: string): string => `fansend-${messageId}-${slot}-${recipient}`;
+export const fanoutBatchJobId = (messageId: string, slot: number, after: string): string =>
+  `fan-${messageId}-${slot}-${after || 'start'}`;
+export const fanoutSendJobId = (messageId: string, slot: number, recipient: string): string =>
+  `fansend-${messageId}-${slot}-${recipient}`;
 
 export const checkinEventId = (id: string, slot: number): string => `checkin:${id}:${slot}`;
 export const reminderEventId = (id: string): string => `reminder:${id}`;

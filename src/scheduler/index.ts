@@ -17,8 +17,21 @@ import { reminderTools } from './tools.js';
 import { startSchedulerWorker } from './worker.js';
 
 export { disableCheckin, getCheckin, setCheckin, type Checkin, type CheckinInput } from './checkins.js';
-export { listScheduledMessages, removeScheduledMessage, scheduleMessage, type ScheduleMessageInput, type ScheduledMessage } from './messages.js';
-export { dailyPattern, dailyTimeOf, describeCadence, isValidTimezone, type ActiveHours, type Cadence } from './slots.js';
+export {
+  listScheduledMessages,
+  removeScheduledMessage,
+  scheduleMessage,
+  type ScheduleMessageInput,
+  type ScheduledMessage,
+} from './messages.js';
+export {
+  dailyPattern,
+  dailyTimeOf,
+  describeCadence,
+  isValidTimezone,
+  type ActiveHours,
+  type Cadence,
+} from './slots.js';
 export type { SchedulerCtx } from './context.js';
 
 declare module '../modules/contract.js' {

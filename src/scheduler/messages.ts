@@ -60,14 +60,28 @@ export interface ScheduledMessage {
 function toMessage(row: ScheduledMessageRow, now = new Date()): ScheduledMessage {
   const recurring = row.pattern || row.everyMs;
   const cadence = recurring ? validateCadence({ pattern: row.pattern, everyMs: row.everyMs }) : null;
-  const nextAt = !row.enabled ? null : cadence
-    ? new Date(nextSlotAfter(cadence, row.timezone, now.getTime(), schedulerSpec(row.id, cadence, row.timezone).offset))
-    : row.runAt;
+  const nextAt = !row.enabled
+    ? null
+    : cadence
+      ? new Date(
+          nextSlotAfter(cadence, row.timezone, now.getTime(), schedulerSpec(row.id, cadence, row.timezone).offset),
+        )
+      : row.runAt;
   return {
-    id: row.id, text: row.text, target: row.target as ScheduledMessage['target'], conversationKey: row.conversationKey,
-    runAt: row.runAt, pattern: row.pattern, everyMs: row.everyMs, timezone: row.timezone,
-    when: cadence ? describeCadence(cadence, row.timezone) : `${DateTime.fromJSDate(row.runAt!, { zone: row.timezone }).toFormat('yyyy-LL-dd HH:mm')} (${row.timezone})`,
-    state: row.enabled ? 'scheduled' : 'sent', nextAt, createdBy: row.createdBy,
+    id: row.id,
+    text: row.text,
+    target: row.target as ScheduledMessage['target'],
+    conversationKey: row.conversationKey,
+    runAt: row.runAt,
+    pattern: row.pattern,
+    everyMs: row.everyMs,
+    timezone: row.timezone,
+    when: cadence
+      ? describeCadence(cadence, row.timezone)
+      : `${DateTime.fromJSDate(row.runAt!, { zone: row.timezone }).toFormat('yyyy-LL-dd HH:mm')} (${row.timezone})`,
+    state: row.enabled ? 'scheduled' : 'sent',
+    nextAt,
+    createdBy: row.createdBy,
   };
 }
 
@@ -75,7 +89,10 @@ function toMessage(row: ScheduledMessageRow, now = new Date()): ScheduledMessage
 export async function mirrorMessage(ctx: SchedulerCtx, row: ScheduledMessageRow): Promise<void> {
   if (!row.enabled) return;
   if (row.pattern || row.everyMs) {
-    await ctx.queue.upsertMessage(row.id, schedulerSpec(row.id, validateCadence({ pattern: row.pattern, everyMs: row.everyMs }), row.timezone));
+    await ctx.queue.upsertMessage(
+      row.id,
+      schedulerSpec(row.id, validateCadence({ pattern: row.pattern, everyMs: row.everyMs }), row.timezone),
+    );
   } else if (row.runAt) {
     await ctx.queue.addOneOffMessage(row.id, row.runAt);
   }
@@ -94,8 +111,14 @@ export async function scheduleMessage(ctx: SchedulerCtx, input: ScheduleMessageI
     if (!ref) throw new Error(`no conversation reference known for ${conversationKey}`);
   }
   const recurring = input.time !== undefined || input.pattern !== undefined || input.everyMs !== undefined;
-  if (recurring === (input.at !== undefined)) throw new Error('give either a time for a one-off message or a schedule for a recurring one');
-  const cadence = recurring ? validateCadence({ pattern: input.time !== undefined ? dailyPattern(input.time) : input.pattern, everyMs: input.everyMs }) : null;
+  if (recurring === (input.at !== undefined))
+    throw new Error('give either a time for a one-off message or a schedule for a recurring one');
+  const cadence = recurring
+    ? validateCadence({
+        pattern: input.time !== undefined ? dailyPattern(input.time) : input.pattern,
+        everyMs: input.everyMs,
+      })
+    : null;
   let runAt: Date | null = null;
   if (input.at instanceof Date) runAt = input.at;
   else if (input.at !== undefined) {
@@ -103,11 +126,24 @@ export async function scheduleMessage(ctx: SchedulerCtx, input: ScheduleMessageI
     if (!parsed.ok) throw new Error(parsed.error);
     runAt = parsed.at;
   }
-  const [row] = await ctx.db.insert(scheduledMessages).values({
-    id: randomUUID(), text, target: input.to === 'optins' ? 'optins' : 'conversation', conversationKey, ref,
-    runAt, pattern: cadence?.pattern ?? null, everyMs: cadence?.everyMs ?? null, timezone, createdBy: input.createdBy ?? null,
-  }).returning();
-  await mirrorMessage(ctx, row!).catch((err: Error) => ctx.log.warn({ message: row!.id, err: safeErr(err) }, 'mirror failed; the reconciler will apply it'));
+  const [row] = await ctx.db
+    .insert(scheduledMessages)
+    .values({
+      id: randomUUID(),
+      text,
+      target: input.to === 'optins' ? 'optins' : 'conversation',
+      conversationKey,
+      ref,
+      runAt,
+      pattern: cadence?.pattern ?? null,
+      everyMs: cadence?.everyMs ?? null,
+      timezone,
+      createdBy: input.createdBy ?? null,
+    })
+    .returning();
+  await mirrorMessage(ctx, row!).catch((err: Error) =>
+    ctx.log.warn({ message: row!.id, err: safeErr(err) }, 'mirror failed; the reconciler will apply it'),
+  );
   return toMessage(row!);
 }
 
@@ -118,8 +154,13 @@ export async function listScheduledMessages(ctx: SchedulerCtx): Promise<Schedule
 
 /** Delete a scheduled message and its Redis jobs. Fan-out already under way stops at the next recipient. */
 export async function removeScheduledMessage(ctx: SchedulerCtx, id: string): Promise<boolean> {
-  const rows = await ctx.db.delete(scheduledMessages).where(eq(scheduledMessages.id, id)).returning({ id: scheduledMessages.id });
-  await ctx.queue.removeMessage(id).catch((err: Error) => ctx.log.warn({ message: id, err: safeErr(err) }, 'job removal failed'));
+  const rows = await ctx.db
+    .delete(scheduledMessages)
+    .where(eq(scheduledMessages.id, id))
+    .returning({ id: scheduledMessages.id });
+  await ctx.queue
+    .removeMessage(id)
+    .catch((err: Error) => ctx.log.warn({ message: id, err: safeErr(err) }, 'job removal failed'));
   return rows.length > 0;
 }
 
@@ -142,28 +183,39 @@ export async function fireMessage(ctx: SchedulerCtx, id: string, slot: number, n
 async function fire(ctx: SchedulerCtx, id: string, slot: number, now: Date): Promise<string> {
   const row = await loadMessage(ctx, id);
   const recurring = !!(row?.pattern || row?.everyMs);
-  if (!row || !row.enabled) {
+  if (!row?.enabled) {
     await ctx.queue.removeMessage(id).catch(() => undefined);
     return 'disabled';
   }
   if (recurring && now.getTime() - slot > ctx.settings.catchUpWindowMs) return 'late_skipped';
   if (row.lastSlot !== null && slot < row.lastSlot) return 'older_slot';
   if (row.lastSlot !== slot) {
-    const claimed = await ctx.db.update(scheduledMessages).set({ lastSlot: slot })
-      .where(dsql`${scheduledMessages.id} = ${id} and ${scheduledMessages.lastSlot} is not distinct from ${row.lastSlot}`)
+    const claimed = await ctx.db
+      .update(scheduledMessages)
+      .set({ lastSlot: slot })
+      .where(
+        dsql`${scheduledMessages.id} = ${id} and ${scheduledMessages.lastSlot} is not distinct from ${row.lastSlot}`,
+      )
       .returning({ id: scheduledMessages.id });
     if (!claimed.length && (await loadMessage(ctx, id))?.lastSlot !== slot) return 'raced';
   }
   if (row.target === 'optins') await ctx.queue.addFanoutBatch(id, slot, '');
   else {
-    await ctx.deps.sink.submit(syntheticEvent({
-      id: messageEventId(id, slot), ref: row.ref as ConversationRef, senderId: row.createdBy ?? 'scheduler', kind: 'reminder', now, text: announcementText(),
-    }));
+    await ctx.deps.sink.submit(
+      syntheticEvent({
+        id: messageEventId(id, slot),
+        ref: row.ref as ConversationRef,
+        senderId: row.createdBy ?? 'scheduler',
+        kind: 'reminder',
+        now,
+        text: announcementText(),
+      }),
+    );
   }
-  if (!recurring) await ctx.db.update(scheduledMessages).set({ enabled: false, updatedAt: now }).where(eq(scheduledMessages.id, id));
+  if (!recurring)
+    await ctx.db.update(scheduledMessages).set({ enabled: false, updatedAt: now }).where(eq(scheduledMessages.id, id));
   return 'fired';
 }
-
 
 /** Reserve the next free send slot of a platform; returns how long to wait for it (ms). */
 async function reserveFanoutSlot(ctx: SchedulerCtx, platform: string): Promise<number> {
@@ -189,13 +241,26 @@ export async function fanoutBatch(ctx: SchedulerCtx, messageId: string, slot: nu
 }
 
 /** One recipient: still opted in and the message still exists? Then its synthetic event. */
-export async function fanoutSend(ctx: SchedulerCtx, messageId: string, slot: number, recipient: string, now = new Date()): Promise<string> {
+export async function fanoutSend(
+  ctx: SchedulerCtx,
+  messageId: string,
+  slot: number,
+  recipient: string,
+  now = new Date(),
+): Promise<string> {
   const [msg, row] = await Promise.all([loadMessage(ctx, messageId), loadCheckin(ctx, recipient)]);
   if (!msg) return 'removed';
   if (!row?.announcements) return 'opted_out';
   const ref = (await storedRef(ctx, row.conversationKey)) ?? (row.ref as ConversationRef);
-  await ctx.deps.sink.submit(syntheticEvent({
-    id: messageEventId(messageId, slot, recipient), ref, senderId: row.ownerId, kind: 'reminder', now, text: announcementText(),
-  }));
+  await ctx.deps.sink.submit(
+    syntheticEvent({
+      id: messageEventId(messageId, slot, recipient),
+      ref,
+      senderId: row.ownerId,
+      kind: 'reminder',
+      now,
+      text: announcementText(),
+    }),
+  );
   return 'sent';
 }

@@ -20,7 +20,11 @@ function outputText(out: unknown): string {
   return typeof o?.text === 'string' ? o.text : JSON.stringify(out ?? '');
 }
 
-export function schedulerOfflineTurn(userTexts: string[], toolResult: Item | undefined, toolNames: string[]): OfflineAction {
+export function schedulerOfflineTurn(
+  userTexts: string[],
+  toolResult: Item | undefined,
+  toolNames: string[],
+): OfflineAction {
   if (toolResult && REMINDER_TOOLS.includes(String(toolResult.name))) return { text: outputText(toolResult.output) };
   if (toolResult) return null;
   const last = userTexts.at(-1) ?? '';
@@ -31,10 +35,14 @@ export function schedulerOfflineTurn(userTexts: string[], toolResult: Item | und
   const has = (name: string) => toolNames.includes(name);
   const remind = /\bremind me (.+?) to (.+)$/is.exec(last);
   if (remind && has('set_reminder')) {
-    return { call: { name: 'set_reminder', arguments: JSON.stringify({ text: remind[2]!.trim(), when: remind[1]!.trim() }) } };
+    return {
+      call: { name: 'set_reminder', arguments: JSON.stringify({ text: remind[2]!.trim(), when: remind[1]!.trim() }) },
+    };
   }
-  if (/\b(?:list|show|what are) my reminders\b/i.test(last) && has('list_reminders')) return { call: { name: 'list_reminders', arguments: '{}' } };
+  if (/\b(?:list|show|what are) my reminders\b/i.test(last) && has('list_reminders'))
+    return { call: { name: 'list_reminders', arguments: '{}' } };
   const cancel = /\bcancel (?:my )?reminder \[?([\w-]+)\]?/i.exec(last);
-  if (cancel && has('cancel_reminder')) return { call: { name: 'cancel_reminder', arguments: JSON.stringify({ id: cancel[1] }) } };
+  if (cancel && has('cancel_reminder'))
+    return { call: { name: 'cancel_reminder', arguments: JSON.stringify({ id: cancel[1] }) } };
   return null;
 }

@@ -7,11 +7,24 @@
 import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { QUEUE_NAMES } from '../queue/keys.js';
-import { checkinSchedulerId, fanoutBatchJobId, fanoutSendJobId, messageSchedulerId, oneOffMessageJobId, reminderJobId } from './ids.js';
+import {
+  checkinSchedulerId,
+  fanoutBatchJobId,
+  fanoutSendJobId,
+  messageSchedulerId,
+  oneOffMessageJobId,
+  reminderJobId,
+} from './ids.js';
 import { everyOffset, type Cadence } from './slots.js';
 
 export const SCHEDULER_QUEUE = QUEUE_NAMES.scheduler;
-export const JOB = { checkin: 'checkin', message: 'message', reminder: 'reminder', fanout: 'fanout', fanoutSend: 'fanout-send' } as const;
+export const JOB = {
+  checkin: 'checkin',
+  message: 'message',
+  reminder: 'reminder',
+  fanout: 'fanout',
+  fanoutSend: 'fanout-send',
+} as const;
 
 /** Small on purpose: these options are stored with every scheduled job (100,000 check-ins = 100,000 copies). */
 const jobOpts: JobsOptions = {
@@ -46,7 +59,10 @@ export interface MirroredScheduler extends SchedulerSpec {
 export class SchedulerQueue {
   readonly queue: Queue;
 
-  constructor(private readonly redis: Redis, bullPrefix: string) {
+  constructor(
+    private readonly redis: Redis,
+    bullPrefix: string,
+  ) {
     this.queue = new Queue(SCHEDULER_QUEUE, { connection: redis as ConnectionOptions, prefix: bullPrefix });
   }
 
@@ -68,11 +84,19 @@ export class SchedulerQueue {
   }
 
   async addOneOffMessage(id: string, runAt: Date): Promise<void> {
-    await this.queue.add(JOB.message, { id, slot: runAt.getTime() }, { ...jobOpts, jobId: oneOffMessageJobId(id), delay: Math.max(0, runAt.getTime() - Date.now()) });
+    await this.queue.add(
+      JOB.message,
+      { id, slot: runAt.getTime() },
+      { ...jobOpts, jobId: oneOffMessageJobId(id), delay: Math.max(0, runAt.getTime() - Date.now()) },
+    );
   }
 
   async addReminder(id: string, dueAt: Date): Promise<void> {
-    await this.queue.add(JOB.reminder, { id }, { ...jobOpts, jobId: reminderJobId(id), delay: Math.max(0, dueAt.getTime() - Date.now()) });
+    await this.queue.add(
+      JOB.reminder,
+      { id },
+      { ...jobOpts, jobId: reminderJobId(id), delay: Math.max(0, dueAt.getTime() - Date.now()) },
+    );
   }
 
   async removeReminder(id: string): Promise<void> {
@@ -80,11 +104,19 @@ export class SchedulerQueue {
   }
 
   async addFanoutBatch(messageId: string, slot: number, after: string): Promise<void> {
-    await this.queue.add(JOB.fanout, { messageId, slot, after }, { ...jobOpts, jobId: fanoutBatchJobId(messageId, slot, after) });
+    await this.queue.add(
+      JOB.fanout,
+      { messageId, slot, after },
+      { ...jobOpts, jobId: fanoutBatchJobId(messageId, slot, after) },
+    );
   }
 
   async addFanoutSend(messageId: string, slot: number, recipient: string, delayMs: number): Promise<void> {
-    await this.queue.add(JOB.fanoutSend, { messageId, slot, recipient }, { ...jobOpts, jobId: fanoutSendJobId(messageId, slot, recipient), delay: delayMs });
+    await this.queue.add(
+      JOB.fanoutSend,
+      { messageId, slot, recipient },
+      { ...jobOpts, jobId: fanoutSendJobId(messageId, slot, recipient), delay: delayMs },
+    );
   }
 
   /**
@@ -115,7 +147,15 @@ export class SchedulerQueue {
     const out = new Map<string, MirroredScheduler>();
     for (let start = 0; ; start += pageSize) {
       const page = await this.queue.getJobSchedulers(start, start + pageSize - 1, true);
-      for (const s of page) out.set(s.key, { key: s.key, pattern: s.pattern ?? undefined, every: s.every ?? undefined, tz: s.tz ?? undefined, offset: s.offset ?? undefined, next: s.next ?? undefined });
+      for (const s of page)
+        out.set(s.key, {
+          key: s.key,
+          pattern: s.pattern ?? undefined,
+          every: s.every ?? undefined,
+          tz: s.tz ?? undefined,
+          offset: s.offset ?? undefined,
+          next: s.next ?? undefined,
+        });
       if (page.length < pageSize) return out;
     }
   }

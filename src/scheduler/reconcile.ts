@@ -34,15 +34,25 @@ export interface ReconcileReport {
 
 async function pool(tasks: (() => Promise<unknown>)[], n: number, onError: (err: Error) => void): Promise<void> {
   let i = 0;
-  await Promise.all(Array.from({ length: Math.min(n, tasks.length) }, async () => {
-    while (i < tasks.length) await tasks[i++]!().catch(onError);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(n, tasks.length) }, async () => {
+      while (i < tasks.length) await tasks[i++]!().catch(onError);
+    }),
+  );
 }
 
 /** One pass. `keepGoing` is checked between pages: a holder that lost its lease stops early. */
 export async function reconcile(ctx: SchedulerCtx, keepGoing: () => boolean = () => true): Promise<ReconcileReport> {
   const started = Date.now();
-  const report: ReconcileReport = { checkins: 0, upserted: 0, removed: 0, jobsAdded: 0, failed: 0, ms: 0, complete: false };
+  const report: ReconcileReport = {
+    checkins: 0,
+    upserted: 0,
+    removed: 0,
+    jobsAdded: 0,
+    failed: 0,
+    ms: 0,
+    complete: false,
+  };
   const onError = (err: Error) => {
     report.failed++;
     ctx.log.warn({ err: safeErr(err) }, 'reconcile step failed');
@@ -50,17 +60,21 @@ export async function reconcile(ctx: SchedulerCtx, keepGoing: () => boolean = ()
   const actual = await ctx.queue.allSchedulers();
   const wanted = new Set<string>();
 
-  for (let after = ''; ;) {
+  for (let after = ''; ; ) {
     const rows = await ctx.db
       .select({ id: checkins.id, pattern: checkins.pattern, everyMs: checkins.everyMs, timezone: checkins.timezone })
-      .from(checkins).where(and(eq(checkins.enabled, true), gt(checkins.id, after))).orderBy(asc(checkins.id)).limit(PAGE);
+      .from(checkins)
+      .where(and(eq(checkins.enabled, true), gt(checkins.id, after)))
+      .orderBy(asc(checkins.id))
+      .limit(PAGE);
     const tasks: (() => Promise<unknown>)[] = [];
     for (const r of rows) {
       const sid = checkinSchedulerId(r.id);
       wanted.add(sid);
       const spec = schedulerSpec(r.id, cadenceOf(r), r.timezone);
       const have = actual.get(sid);
-      if (!have || !sameSpec(have, spec)) tasks.push(() => ctx.queue.upsertCheckin(r.id, spec).then(() => report.upserted++));
+      if (!have || !sameSpec(have, spec))
+        tasks.push(() => ctx.queue.upsertCheckin(r.id, spec).then(() => report.upserted++));
     }
     await pool(tasks, PARALLEL, onError);
     report.checkins += rows.length;
@@ -69,9 +83,13 @@ export async function reconcile(ctx: SchedulerCtx, keepGoing: () => boolean = ()
     after = rows.at(-1)!.id;
   }
 
-  for (let after = ''; ;) {
-    const rows = await ctx.db.select().from(scheduledMessages)
-      .where(and(eq(scheduledMessages.enabled, true), gt(scheduledMessages.id, after))).orderBy(asc(scheduledMessages.id)).limit(PAGE);
+  for (let after = ''; ; ) {
+    const rows = await ctx.db
+      .select()
+      .from(scheduledMessages)
+      .where(and(eq(scheduledMessages.enabled, true), gt(scheduledMessages.id, after)))
+      .orderBy(asc(scheduledMessages.id))
+      .limit(PAGE);
     const oneOffs = rows.filter((r) => !r.pattern && !r.everyMs && r.runAt);
     const states = await ctx.queue.jobStates(oneOffs.map((r) => oneOffMessageJobId(r.id)));
     for (const [jobId, state] of states) if (state === 'failed') await ctx.queue.removeJob(jobId);
@@ -109,21 +127,29 @@ export async function reconcile(ctx: SchedulerCtx, keepGoing: () => boolean = ()
   }
   await pool(stray, PARALLEL, onError);
 
-  for (let after = ''; ;) {
+  for (let after = ''; ; ) {
     // Pending reminders need a job; a fired one whose job failed (its submit kept failing) gets another go —
     // firing is idempotent (the synthetic event's id is the reminder's), so this can never deliver twice.
-    const rows = await ctx.db.select({ id: reminders.id, dueAt: reminders.dueAt, status: reminders.status }).from(reminders)
-      .where(and(inArray(reminders.status, ['pending', 'fired']), gt(reminders.id, after))).orderBy(asc(reminders.id)).limit(PAGE);
+    const rows = await ctx.db
+      .select({ id: reminders.id, dueAt: reminders.dueAt, status: reminders.status })
+      .from(reminders)
+      .where(and(inArray(reminders.status, ['pending', 'fired']), gt(reminders.id, after)))
+      .orderBy(asc(reminders.id))
+      .limit(PAGE);
     const states = await ctx.queue.jobStates(rows.map((r) => reminderJobId(r.id)));
     const redo = rows.filter((r) => {
       const state = states.get(reminderJobId(r.id));
       return r.status === 'pending' ? state !== 'live' : state === 'failed';
     });
-    await pool(redo.map((r) => async () => {
-      if (states.get(reminderJobId(r.id)) === 'failed') await ctx.queue.removeJob(reminderJobId(r.id));
-      await ctx.queue.addReminder(r.id, r.dueAt);
-      report.jobsAdded++;
-    }), PARALLEL, onError);
+    await pool(
+      redo.map((r) => async () => {
+        if (states.get(reminderJobId(r.id)) === 'failed') await ctx.queue.removeJob(reminderJobId(r.id));
+        await ctx.queue.addReminder(r.id, r.dueAt);
+        report.jobsAdded++;
+      }),
+      PARALLEL,
+      onError,
+    );
     if (rows.length < PAGE) break;
     after = rows.at(-1)!.id;
   }
@@ -133,8 +159,12 @@ export async function reconcile(ctx: SchedulerCtx, keepGoing: () => boolean = ()
 /** Run the reconciler under a lease (the shared leased-reconciler loop); returns the stop function. */
 export function startReconciler(ctx: SchedulerCtx): () => Promise<void> {
   return startLeasedReconciler({
-    redis: ctx.deps.redis, leaseKey: ctx.deps.keys.lease('scheduler-reconcile'), everyMs: ctx.settings.reconcileMs,
-    leaseTtlMs: ctx.settings.leaseTtlMs, log: ctx.log, what: 'schedules',
+    redis: ctx.deps.redis,
+    leaseKey: ctx.deps.keys.lease('scheduler-reconcile'),
+    everyMs: ctx.settings.reconcileMs,
+    leaseTtlMs: ctx.settings.leaseTtlMs,
+    log: ctx.log,
+    what: 'schedules',
     pass: (keepGoing) => reconcile(ctx, keepGoing),
     onPass: (r) => ctx.log.info({ ...r }, 'schedules reconciled'),
   });

@@ -21,7 +21,10 @@ const MAX_AHEAD_MS = 366 * 24 * 3600 * 1000;
 export const shortId = (id: string): string => id.slice(1, 7);
 
 /** The user's timezone: their DM check-in's, else this conversation's check-in's, else the default. */
-export async function userTimezone(ctx: SchedulerCtx, turn: Pick<TurnContext, 'ref' | 'sender' | 'conversationKey'>): Promise<string> {
+export async function userTimezone(
+  ctx: SchedulerCtx,
+  turn: Pick<TurnContext, 'ref' | 'sender' | 'conversationKey'>,
+): Promise<string> {
   const dm = `${turn.ref.platform}:${turn.ref.tenant}:dm:${turn.sender.id}`;
   for (const key of dm === turn.conversationKey ? [dm] : [dm, turn.conversationKey]) {
     const row = await loadCheckin(ctx, checkinId(key));
@@ -34,11 +37,21 @@ export function describeReminder(r: Pick<ReminderRow, 'id' | 'text' | 'dueAt' | 
   return `[${shortId(r.id)}] ${DateTime.fromJSDate(r.dueAt, { zone: r.timezone }).toFormat('ccc yyyy-LL-dd HH:mm')} (${r.timezone}): ${r.text}`;
 }
 
-export async function pendingReminders(ctx: SchedulerCtx, userKey: string, conversationKey: string): Promise<ReminderRow[]> {
+export async function pendingReminders(
+  ctx: SchedulerCtx,
+  userKey: string,
+  conversationKey: string,
+): Promise<ReminderRow[]> {
   const rows = await ctx.db
     .select()
     .from(reminders)
-    .where(and(eq(reminders.conversationKey, conversationKey), eq(reminders.userKey, userKey), eq(reminders.status, 'pending')));
+    .where(
+      and(
+        eq(reminders.conversationKey, conversationKey),
+        eq(reminders.userKey, userKey),
+        eq(reminders.status, 'pending'),
+      ),
+    );
   return rows.sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime());
 }
 
@@ -55,27 +68,42 @@ export async function setReminder(ctx: SchedulerCtx, turn: TurnContext, text: st
   const tz = await userTimezone(ctx, turn);
   const wroteAt = new Date(turn.events.at(-1)?.receivedAt ?? turn.now);
   const parsed = parseWhen(when, tz, wroteAt);
-  if (!parsed.ok) return `Could not set the reminder: ${parsed.error}. Try "in 10 minutes", "tomorrow at 9" or "2025-06-01 09:00".`;
+  if (!parsed.ok)
+    return `Could not set the reminder: ${parsed.error}. Try "in 10 minutes", "tomorrow at 9" or "2025-06-01 09:00".`;
   if (parsed.at.getTime() < wroteAt.getTime() - 60_000) return `Could not set the reminder: ${when} is in the past.`;
-  if (parsed.at.getTime() - wroteAt.getTime() > MAX_AHEAD_MS) return 'Could not set the reminder: at most a year ahead.';
+  if (parsed.at.getTime() - wroteAt.getTime() > MAX_AHEAD_MS)
+    return 'Could not set the reminder: at most a year ahead.';
   if ((await pendingReminders(ctx, turn.userKey, turn.conversationKey)).length >= MAX_PENDING_REMINDERS) {
     return `Could not set the reminder: you already have ${MAX_PENDING_REMINDERS} pending. Cancel one first.`;
   }
   const ordinal = setInTurn.get(turn) ?? 0;
   setInTurn.set(turn, ordinal + 1);
   const row = {
-    id: reminderId(turn.events[0]?.id ?? turn.turnId, ordinal), userKey: turn.userKey, conversationKey: turn.conversationKey,
-    ref: turn.ref, senderId: turn.sender.id, text: what.slice(0, 1_000), dueAt: parsed.at, timezone: tz,
+    id: reminderId(turn.events[0]?.id ?? turn.turnId, ordinal),
+    userKey: turn.userKey,
+    conversationKey: turn.conversationKey,
+    ref: turn.ref,
+    senderId: turn.sender.id,
+    text: what.slice(0, 1_000),
+    dueAt: parsed.at,
+    timezone: tz,
   };
   await ctx.db.insert(reminders).values(row).onConflictDoNothing();
   await ctx.queue.addReminder(row.id, row.dueAt);
   return `Reminder set for ${describeReminder(row)}`;
 }
 
-export async function cancelReminder(ctx: SchedulerCtx, userKey: string, conversationKey: string, id: string): Promise<ReminderRow | null> {
+export async function cancelReminder(
+  ctx: SchedulerCtx,
+  userKey: string,
+  conversationKey: string,
+  id: string,
+): Promise<ReminderRow | null> {
   const wanted = id.trim().replace(/^\[|\]$/g, '');
   if (!wanted) return null;
-  const match = (await pendingReminders(ctx, userKey, conversationKey)).find((r) => r.id === wanted || shortId(r.id) === wanted);
+  const match = (await pendingReminders(ctx, userKey, conversationKey)).find(
+    (r) => r.id === wanted || shortId(r.id) === wanted,
+  );
   if (!match) return null;
   const [row] = await ctx.db
     .update(reminders)
@@ -100,9 +128,16 @@ export async function fireReminder(ctx: SchedulerCtx, id: string, now = new Date
     const [gone] = await ctx.db.select({ status: reminders.status }).from(reminders).where(eq(reminders.id, id));
     outcome = (gone?.status as ReminderOutcome | undefined) ?? 'missing';
   } else {
-    await ctx.deps.sink.submit(syntheticEvent({
-      id: reminderEventId(id), ref: row.ref as TurnContext['ref'], senderId: row.senderId, kind: 'reminder', now, text: reminderText(row.text),
-    }));
+    await ctx.deps.sink.submit(
+      syntheticEvent({
+        id: reminderEventId(id),
+        ref: row.ref as TurnContext['ref'],
+        senderId: row.senderId,
+        kind: 'reminder',
+        now,
+        text: reminderText(row.text),
+      }),
+    );
   }
   schedulerFires.inc({ kind: 'reminder', outcome });
   return outcome;
@@ -110,10 +145,16 @@ export async function fireReminder(ctx: SchedulerCtx, id: string, now = new Date
 
 /** The reminder's text for its delivery turn, or null when it was cancelled meanwhile. */
 export async function reminderForDelivery(ctx: SchedulerCtx, id: string): Promise<string | null> {
-  const [row] = await ctx.db.select({ text: reminders.text, status: reminders.status }).from(reminders).where(eq(reminders.id, id));
+  const [row] = await ctx.db
+    .select({ text: reminders.text, status: reminders.status })
+    .from(reminders)
+    .where(eq(reminders.id, id));
   return row && (row.status === 'fired' || row.status === 'delivered') ? row.text : null;
 }
 
 export async function markReminderDelivered(ctx: SchedulerCtx, id: string): Promise<void> {
-  await ctx.db.update(reminders).set({ status: 'delivered' }).where(and(eq(reminders.id, id), eq(reminders.status, 'fired')));
+  await ctx.db
+    .update(reminders)
+    .set({ status: 'delivered' })
+    .where(and(eq(reminders.id, id), eq(reminders.status, 'fired')));
 }

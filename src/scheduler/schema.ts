@@ -46,7 +46,10 @@ export const checkins = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index('checkins_enabled_idx').on(t.enabled, t.id), index('checkins_announcements_idx').on(t.announcements, t.id)],
+  (t) => [
+    index('checkins_enabled_idx').on(t.enabled, t.id),
+    index('checkins_announcements_idx').on(t.announcements, t.id),
+  ],
 );
 
 /** One-off reminders set from chat. pending -> fired (event submitted) -> delivered (turn committed) | cancelled. */

@@ -62,7 +62,12 @@ export function dailyTimeOf(pattern: string | null | undefined): string | undefi
 /** For people: "daily 09:00 (Europe/Berlin)", "cron 0 9 * * 1 (UTC)", "every 2h". */
 export function describeCadence(c: Cadence, tz: string): string {
   if (c.everyMs) {
-    const units: [number, string][] = [[86_400_000, 'd'], [3_600_000, 'h'], [60_000, 'min'], [1_000, 's']];
+    const units: [number, string][] = [
+      [86_400_000, 'd'],
+      [3_600_000, 'h'],
+      [60_000, 'min'],
+      [1_000, 's'],
+    ];
     const [size, unit] = units.find(([u]) => c.everyMs! % u === 0) ?? [1, 'ms'];
     return `every ${c.everyMs / size}${unit}`;
   }
@@ -103,7 +108,9 @@ export function nextSlotAfter(c: Cadence, tz: string, after: number, offset = 0)
     const base = Math.floor(after / c.everyMs) * c.everyMs + offset;
     return base > after ? base : base + c.everyMs;
   }
-  return CronExpressionParser.parse(c.pattern!, { tz, currentDate: new Date(after) }).next().getTime();
+  return CronExpressionParser.parse(c.pattern!, { tz, currentDate: new Date(after) })
+    .next()
+    .getTime();
 }
 
 /** The slots in [from, to), for tests and previews ("your next check-ins"). */
@@ -137,7 +144,13 @@ export type FireDecision =
  * - late (downtime): one catch-up at most — not if anything fired since the slot was due (a second stale job), and
  *   not if the regular next slot is within the window anyway (no two check-ins minutes apart).
  */
-export function decideFire(s: FireState, slot: number, now: number, windowMs: number, nextSlot: number | null): FireDecision {
+export function decideFire(
+  s: FireState,
+  slot: number,
+  now: number,
+  windowMs: number,
+  nextSlot: number | null,
+): FireDecision {
   if (s.lastSlot !== null && slot < s.lastSlot) return { fire: false, reason: 'older_slot' };
   if (s.lastSlot === slot) return { fire: true, catchUp: false, again: true };
   if (now - slot <= windowMs) return { fire: true, catchUp: false, again: false };

@@ -35,7 +35,11 @@ export function staleReason(error: string | null | undefined): string | null {
  * The conversation's latest reply failed for a stale reason, after `since` (when the check-in was last turned on:
  * turning it on again is the user saying they are back), and nothing was sent after it? Two index lookups.
  */
-export async function latestStaleFailure(ctx: SchedulerCtx, conversationKey: string, since: Date): Promise<string | null> {
+export async function latestStaleFailure(
+  ctx: SchedulerCtx,
+  conversationKey: string,
+  since: Date,
+): Promise<string | null> {
   const latest = (status: string) =>
     ctx.db
       .select({ seq: outbox.seq, error: outbox.error, at: outbox.sentAt })
@@ -55,7 +59,11 @@ export async function disableUnreachable(ctx: SchedulerCtx, conversationKey: str
     .update(reminders)
     .set({ status: 'undeliverable' })
     .where(and(eq(reminders.conversationKey, conversationKey), dsql`${reminders.status} in ('pending', 'fired')`));
-  if (changed) ctx.log.warn({ conversation: conversationKey, reason: reason.split(':', 1)[0] }, 'conversation unreachable; proactive messages disabled');
+  if (changed)
+    ctx.log.warn(
+      { conversation: conversationKey, reason: reason.split(':', 1)[0] },
+      'conversation unreachable; proactive messages disabled',
+    );
   return changed;
 }
 

@@ -19,7 +19,10 @@ export function reminderTools(ctx: SchedulerCtx): Tool<TurnContext>[] {
     description:
       'Set a one-off reminder for the user in this conversation. `when` is read in the user\'s timezone: "in 10 minutes", ' +
       '"tomorrow at 9", "friday at 17:30", "2025-06-01 09:00", or an ISO 8601 time with offset.',
-    parameters: z.object({ text: z.string().describe('what to remind the user of'), when: z.string().describe('when to remind them') }),
+    parameters: z.object({
+      text: z.string().describe('what to remind the user of'),
+      when: z.string().describe('when to remind them'),
+    }),
     execute: async ({ text, when }, rc?: RunContext<TurnContext>) => {
       const turn = turnOf(rc);
       return turn ? setReminder(ctx, turn, text, when) : NO_TURN;
@@ -33,12 +36,14 @@ export function reminderTools(ctx: SchedulerCtx): Tool<TurnContext>[] {
       const turn = turnOf(rc);
       if (!turn) return NO_TURN;
       const rows = await pendingReminders(ctx, turn.userKey, turn.conversationKey);
-      return rows.length ? ['Your reminders:', ...rows.map((r) => `- ${describeReminder(r)}`)].join('\n') : 'You have no pending reminders.';
+      return rows.length
+        ? ['Your reminders:', ...rows.map((r) => `- ${describeReminder(r)}`)].join('\n')
+        : 'You have no pending reminders.';
     },
   });
   const cancel = tool({
     name: 'cancel_reminder',
-    description: 'Cancel one of the user\'s pending reminders by the id shown by list_reminders.',
+    description: "Cancel one of the user's pending reminders by the id shown by list_reminders.",
     parameters: z.object({ id: z.string().describe('the reminder id, e.g. 3f9a1c') }),
     execute: async ({ id }, rc?: RunContext<TurnContext>) => {
       const turn = turnOf(rc);

@@ -16,11 +16,27 @@ import { DateTime } from 'luxon';
 export type ParsedWhen = { ok: true; at: Date } | { ok: false; error: string };
 
 const UNITS: Record<string, 'seconds' | 'minutes' | 'hours' | 'days' | 'weeks'> = {
-  s: 'seconds', sec: 'seconds', secs: 'seconds', second: 'seconds', seconds: 'seconds',
-  m: 'minutes', min: 'minutes', mins: 'minutes', minute: 'minutes', minutes: 'minutes',
-  h: 'hours', hr: 'hours', hrs: 'hours', hour: 'hours', hours: 'hours',
-  d: 'days', day: 'days', days: 'days',
-  w: 'weeks', week: 'weeks', weeks: 'weeks',
+  s: 'seconds',
+  sec: 'seconds',
+  secs: 'seconds',
+  second: 'seconds',
+  seconds: 'seconds',
+  m: 'minutes',
+  min: 'minutes',
+  mins: 'minutes',
+  minute: 'minutes',
+  minutes: 'minutes',
+  h: 'hours',
+  hr: 'hours',
+  hrs: 'hours',
+  hour: 'hours',
+  hours: 'hours',
+  d: 'days',
+  day: 'days',
+  days: 'days',
+  w: 'weeks',
+  week: 'weeks',
+  weeks: 'weeks',
 };
 const WEEKDAYS = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'];
 const DEFAULT_HOUR = 9;
@@ -45,10 +61,15 @@ function at(day: DateTime, clock: { hour: number; minute: number }): DateTime {
 }
 
 export function parseWhen(input: string, tz: string, now: Date): ParsedWhen {
-  const text = input.trim().toLowerCase().replace(/\s+/g, ' ').replace(/[.!?]$/, '');
+  const text = input
+    .trim()
+    .toLowerCase()
+    .replace(/\s+/g, ' ')
+    .replace(/[.!?]$/, '');
   const local = DateTime.fromJSDate(now, { zone: tz });
   if (!local.isValid) return { ok: false, error: `unknown timezone "${tz}"` };
-  const done = (dt: DateTime): ParsedWhen => (dt.isValid ? { ok: true, at: dt.toJSDate() } : { ok: false, error: `cannot read "${input}" as a time` });
+  const done = (dt: DateTime): ParsedWhen =>
+    dt.isValid ? { ok: true, at: dt.toJSDate() } : { ok: false, error: `cannot read "${input}" as a time` };
 
   const rel = /^in (an?|\d+(?:\.\d+)?) ([a-z]+)$/.exec(text);
   if (rel) {
@@ -61,7 +82,10 @@ export function parseWhen(input: string, tz: string, now: Date): ParsedWhen {
   const iso = DateTime.fromISO(input.trim().replace(' ', 'T'), { zone: tz, setZone: false });
   if (/^\d{4}-\d{2}-\d{2}/.test(text) && iso.isValid) return done(iso);
 
-  const dayWord = /^(?:(today|tomorrow|tonight)|(?:on |next )?(monday|tuesday|wednesday|thursday|friday|saturday|sunday))?\s*(?:at )?(.*)$/.exec(text);
+  const dayWord =
+    /^(?:(today|tomorrow|tonight)|(?:on |next )?(monday|tuesday|wednesday|thursday|friday|saturday|sunday))?\s*(?:at )?(.*)$/.exec(
+      text,
+    );
   if (!dayWord) return { ok: false, error: `cannot read "${input}" as a time` };
   const [, rel2, weekday, rest] = dayWord;
   const clockText = rest!.trim();

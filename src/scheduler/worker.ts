@@ -53,7 +53,9 @@ export async function startSchedulerWorker(ctx: SchedulerCtx): Promise<() => Pro
     prefix: ctx.deps.keys.bullPrefix,
     concurrency: ctx.settings.concurrency,
   });
-  worker.on('failed', (job, err) => ctx.log.warn({ job: job?.id, attempts: job?.attemptsMade, err: safeErr(err) }, 'scheduler job failed'));
+  worker.on('failed', (job, err) =>
+    ctx.log.warn({ job: job?.id, attempts: job?.attemptsMade, err: safeErr(err) }, 'scheduler job failed'),
+  );
   worker.on('error', (err) => ctx.log.error({ err: safeErr(err) }, 'scheduler worker error'));
   const stopReconciler = startReconciler(ctx);
   const stopWatching = await watchFailedDeliveries(ctx, ctx.deps.connect());

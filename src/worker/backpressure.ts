@@ -32,7 +32,11 @@ export interface Sample {
  * The next limit from the current one and a sample: halve when overloaded, else add max/8 (at least 1). Never
  * below max/16: a lag caused by a noisy neighbour must not leave an I/O-bound worker running one turn at a time.
  */
-export function nextLimit(current: number, s: Sample, o: Pick<BackpressureOptions, 'max' | 'maxRssMb' | 'maxLoopDelayMs'>): number {
+export function nextLimit(
+  current: number,
+  s: Sample,
+  o: Pick<BackpressureOptions, 'max' | 'maxRssMb' | 'maxLoopDelayMs'>,
+): number {
   const overMemory = o.maxRssMb > 0 && s.rssMb > o.maxRssMb;
   const lagging = o.maxLoopDelayMs > 0 && s.loopDelayMs > o.maxLoopDelayMs;
   if (overMemory || lagging) return Math.max(Math.ceil(o.max / 16), Math.floor(current / 2));
@@ -52,7 +56,11 @@ export function adaptConcurrency(target: { concurrency: number }, o: Backpressur
     if (next === before) return;
     target.concurrency = next;
     // Only the turn into and out of overload is worth a line; the steps up in between are not.
-    if (next < before) o.log.warn({ limit: next, rssMb: Math.round(sample.rssMb), loopDelayMs: Math.round(sample.loopDelayMs) }, 'worker overloaded: taking fewer turns');
+    if (next < before)
+      o.log.warn(
+        { limit: next, rssMb: Math.round(sample.rssMb), loopDelayMs: Math.round(sample.loopDelayMs) },
+        'worker overloaded: taking fewer turns',
+      );
     else if (next === o.max) o.log.info({ limit: next }, 'worker back to its full in-flight limit');
   }, o.sampleEveryMs ?? 1_000);
   timer.unref();

@@ -54,7 +54,9 @@ const stateWithHistory = preparedQuery((db) =>
 
 /** loadConversation plus the session's last `maxItems` items, oldest first, in one round trip. */
 export async function loadConversationWithHistory(
-  db: Db, key: string, maxItems: number,
+  db: Db,
+  key: string,
+  maxItems: number,
 ): Promise<{ state: ConversationState; history: AgentInputItem[] }> {
   const [row] = await stateWithHistory(db).execute({ key, n: maxItems });
   if (!row) return { state: { sessionId: randomUUID(), version: 0 }, history: [] };
@@ -135,17 +137,38 @@ export async function commitTurn(db: Db, t: TurnRecord): Promise<number> {
       const seq = t.state.version + 1;
       if (t.state.version === 0) {
         await tx.insert(conversations).values({
-          key: t.conversationKey, platform: t.ref.platform, tenant: t.ref.tenant, ref: t.ref, sessionId: t.state.sessionId,
-          version: seq, itemCount: n, lastUserId: last?.sender.id, lastMessageAt,
+          key: t.conversationKey,
+          platform: t.ref.platform,
+          tenant: t.ref.tenant,
+          ref: t.ref,
+          sessionId: t.state.sessionId,
+          version: seq,
+          itemCount: n,
+          lastUserId: last?.sender.id,
+          lastMessageAt,
         });
         itemCount = n;
       } else {
         const [row] = await tx
           .update(conversations)
-          .set({ version: seq, itemCount: dsql`${conversations.itemCount} + ${n}`, ref: t.ref, lastUserId: last?.sender.id ?? undefined, lastMessageAt: lastMessageAt ?? undefined, updatedAt: new Date() })
-          .where(and(eq(conversations.key, t.conversationKey), eq(conversations.version, t.state.version), eq(conversations.sessionId, t.state.sessionId)))
+          .set({
+            version: seq,
+            itemCount: dsql`${conversations.itemCount} + ${n}`,
+            ref: t.ref,
+            lastUserId: last?.sender.id ?? undefined,
+            lastMessageAt: lastMessageAt ?? undefined,
+            updatedAt: new Date(),
+          })
+          .where(
+            and(
+              eq(conversations.key, t.conversationKey),
+              eq(conversations.version, t.state.version),
+              eq(conversations.sessionId, t.state.sessionId),
+            ),
+          )
           .returning({ itemCount: conversations.itemCount });
-        if (!row) throw new StaleTurnError(`conversation ${t.conversationKey} moved on past version ${t.state.version}`);
+        if (!row)
+          throw new StaleTurnError(`conversation ${t.conversationKey} moved on past version ${t.state.version}`);
         itemCount = Number(row.itemCount);
       }
       // Independent inserts, sent together: postgres.js pipelines them on the transaction's connection, so the
@@ -153,26 +176,77 @@ export async function commitTurn(db: Db, t: TurnRecord): Promise<number> {
       // rejection is the statement that failed (the rest then fail as "transaction aborted").
       const writes: Promise<unknown>[] = [];
       if (t.events.length) {
-        writes.push(tx.insert(inboundMessages).values(t.events.map((e) => ({
-          eventId: e.id, conversationKey: t.conversationKey, turnId: t.turnId, senderId: e.sender.id, receivedAt: new Date(e.receivedAt),
-        }))).execute());
+        writes.push(
+          tx
+            .insert(inboundMessages)
+            .values(
+              t.events.map((e) => ({
+                eventId: e.id,
+                conversationKey: t.conversationKey,
+                turnId: t.turnId,
+                senderId: e.sender.id,
+                receivedAt: new Date(e.receivedAt),
+              })),
+            )
+            .execute(),
+        );
       }
       if (n) {
         const base = itemCount - n;
-        writes.push(tx.insert(sessionItems).values(t.items.map((item, i) => ({ sessionId: t.state.sessionId, position: base + i, turnId: t.turnId, senderKey: t.itemSenders?.[i] ?? null, agent: t.itemAgents?.[i] ?? null, item }))).execute());
+        writes.push(
+          tx
+            .insert(sessionItems)
+            .values(
+              t.items.map((item, i) => ({
+                sessionId: t.state.sessionId,
+                position: base + i,
+                turnId: t.turnId,
+                senderKey: t.itemSenders?.[i] ?? null,
+                agent: t.itemAgents?.[i] ?? null,
+                item,
+              })),
+            )
+            .execute(),
+        );
       }
-      writes.push(tx.insert(turns).values({
-        id: t.turnId, conversationKey: t.conversationKey, sessionId: t.state.sessionId, seq, outcome: t.outcome,
-        eventIds: t.events.map((e) => e.id), inputTokens: t.inputTokens, outputTokens: t.outputTokens, model: t.model, durationMs: t.durationMs,
-      }).execute());
+      writes.push(
+        tx
+          .insert(turns)
+          .values({
+            id: t.turnId,
+            conversationKey: t.conversationKey,
+            sessionId: t.state.sessionId,
+            seq,
+            outcome: t.outcome,
+            eventIds: t.events.map((e) => e.id),
+            inputTokens: t.inputTokens,
+            outputTokens: t.outputTokens,
+            model: t.model,
+            durationMs: t.durationMs,
+          })
+          .execute(),
+      );
       if (t.reply !== null) {
-        writes.push(tx.insert(outbox).values({ turnId: t.turnId, conversationKey: t.conversationKey, seq, ref: t.ref, markdown: t.reply, replyTo: t.replyTo ?? null }).execute());
+        writes.push(
+          tx
+            .insert(outbox)
+            .values({
+              turnId: t.turnId,
+              conversationKey: t.conversationKey,
+              seq,
+              ref: t.ref,
+              markdown: t.reply,
+              replyTo: t.replyTo ?? null,
+            })
+            .execute(),
+        );
       }
       await settleInOrder(writes);
       return seq;
     });
   } catch (err) {
-    if (isUniqueViolation(err)) throw new StaleTurnError('another turn already committed this conversation state or these messages');
+    if (isUniqueViolation(err))
+      throw new StaleTurnError('another turn already committed this conversation state or these messages');
     throw err;
   }
 }

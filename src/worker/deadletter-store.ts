@@ -34,7 +34,11 @@ export async function getDeadLetter(redis: Redis, keys: Keys, id: string): Promi
 }
 
 /** Newest first. */
-export async function listDeadLetters(redis: Redis, keys: Keys, limit: number): Promise<{ total: number; items: DeadLetter[] }> {
+export async function listDeadLetters(
+  redis: Redis,
+  keys: Keys,
+  limit: number,
+): Promise<{ total: number; items: DeadLetter[] }> {
   const all = Object.values(await redis.hgetall(keys.deadLetters)).map((j) => JSON.parse(j) as DeadLetter);
   all.sort((a, b) => b.at.localeCompare(a.at));
   return { total: all.length, items: all.slice(0, limit) };
@@ -45,7 +49,13 @@ export async function listDeadLetters(redis: Redis, keys: Keys, limit: number): 
  * if just received (its dedupe mark is lifted first; a message a committed turn already consumed is still never
  * answered twice). Returns the sink's outcome, or why it could not be re-run.
  */
-export async function retryDeadLetter(redis: Redis, keys: Keys, sink: IngressSink, id: string, by: string): Promise<'accepted' | 'duplicate' | 'refused' | 'missing' | 'unreadable'> {
+export async function retryDeadLetter(
+  redis: Redis,
+  keys: Keys,
+  sink: IngressSink,
+  id: string,
+  by: string,
+): Promise<'accepted' | 'duplicate' | 'refused' | 'missing' | 'unreadable'> {
   const d = await getDeadLetter(redis, keys, id);
   if (!d) return 'missing';
   let parsed;
@@ -64,7 +74,11 @@ export async function retryDeadLetter(redis: Redis, keys: Keys, sink: IngressSin
     outcome = 'refused';
   }
   if (outcome !== 'refused') {
-    await redis.hset(keys.deadLetters, id, JSON.stringify({ ...d, status: 'retried', retriedAt: new Date().toISOString(), retriedBy: by }));
+    await redis.hset(
+      keys.deadLetters,
+      id,
+      JSON.stringify({ ...d, status: 'retried', retriedAt: new Date().toISOString(), retriedBy: by }),
+    );
   }
   return outcome;
 }

@@ -24,7 +24,8 @@ import { keepDeadLetter } from './deadletter-store.js';
 import { failureReason, isPermanentFailure } from './failures.js';
 import { batchHash, forgetModelOutput } from './model-cache.js';
 
-export const DEAD_LETTER_NOTICE = "Sorry, I couldn't process your last message. It has been set aside for an administrator; your next message will be answered as usual.";
+export const DEAD_LETTER_NOTICE =
+  "Sorry, I couldn't process your last message. It has been set aside for an administrator; your next message will be answered as usual.";
 
 export interface GuardDeps {
   db: Db;
@@ -36,7 +37,6 @@ export interface GuardDeps {
   /** Permanent failures of the same inbox head before it is dead-lettered (>= 2: the last ones ran it alone). */
   maxAttempts: number;
 }
-
 
 interface Failures {
   head: string;
@@ -53,7 +53,12 @@ async function readFailures(g: GuardDeps, key: string): Promise<Failures | null>
  * Runs `turn` (processConversation with an optional batch size) under the guard. `retrying`: the job failed
  * before (only then is there a failure count worth reading: a first attempt costs no extra Redis call).
  */
-export async function guardedTurn(g: GuardDeps, key: string, retrying: boolean, turn: (batchMax?: number) => Promise<void>): Promise<void> {
+export async function guardedTurn(
+  g: GuardDeps,
+  key: string,
+  retrying: boolean,
+  turn: (batchMax?: number) => Promise<void>,
+): Promise<void> {
   const prior = retrying ? await readFailures(g, key) : null;
   const head = prior ? await g.inbox.head(key) : null;
   const isolate = !!(prior && head && prior.head === head.streamId);
@@ -68,7 +73,10 @@ export async function guardedTurn(g: GuardDeps, key: string, retrying: boolean, 
     const reason = failureReason(err);
     // Counts failures for one inbox head; a different head starts a new count.
     const count = await runScript<number>(g.redis, 'count-failure', [g.keys.turnFailures(key)], [now.streamId, reason]);
-    g.log.warn({ conversation: key, attempt: count, of: g.maxAttempts, reason, err: safeErr(err) }, 'turn failed for a reason retrying cannot fix');
+    g.log.warn(
+      { conversation: key, attempt: count, of: g.maxAttempts, reason, err: safeErr(err) },
+      'turn failed for a reason retrying cannot fix',
+    );
     if (count < g.maxAttempts) throw err;
     return deadLetter(g, key, now, reason, count);
   }
@@ -81,16 +89,33 @@ export function uuidFrom(s: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h[16]!, 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
-async function deadLetter(g: GuardDeps, key: string, head: { streamId: string; json: string }, reason: string, attempts: number): Promise<void> {
+async function deadLetter(
+  g: GuardDeps,
+  key: string,
+  head: { streamId: string; json: string },
+  reason: string,
+  attempts: number,
+): Promise<void> {
   const id = `dl-${createHash('sha256').update(`${key}\n${head.streamId}`).digest('hex').slice(0, 12)}`;
-  await keepDeadLetter(g.redis, g.keys, { id, conversationKey: key, event: head.json, reason, attempts, at: new Date().toISOString(), status: 'dead' });
+  await keepDeadLetter(g.redis, g.keys, {
+    id,
+    conversationKey: key,
+    event: head.json,
+    reason,
+    attempts,
+    at: new Date().toISOString(),
+    status: 'dead',
+  });
   await sendNotice(g, key, head.json, id);
   // The output kept for its last attempts (it ran alone) came from the poison input: a re-run must not reuse it.
   const eventId = eventIdOf(head.json);
   if (eventId) await forgetModelOutput(g.redis, g.keys.modelOutput(batchHash([eventId])));
   const left = await g.inbox.ack(key, [head.streamId]);
   await g.redis.del(g.keys.turnFailures(key));
-  g.log.warn({ conversation: key, deadLetter: id, reason, attempts }, 'turn dead-lettered; its event is kept for /deadletters');
+  g.log.warn(
+    { conversation: key, deadLetter: id, reason, attempts },
+    'turn dead-lettered; its event is kept for /deadletters',
+  );
   turnsTotal.inc({ outcome: 'dead_letter' });
   if (left > 0) await g.queues.scheduleTurn(key);
 }
@@ -119,8 +144,19 @@ async function sendNotice(g: GuardDeps, key: string, json: string, id: string): 
     try {
       const state = await loadConversation(g.db, key);
       await commitTurn(g.db, {
-        turnId, conversationKey: key, ref: e.conversation, state, events: [], items: [], reply: DEAD_LETTER_NOTICE,
-        replyTo: e.platformMessageId, outcome: 'dead_letter', inputTokens: 0, outputTokens: 0, model: '', durationMs: 0,
+        turnId,
+        conversationKey: key,
+        ref: e.conversation,
+        state,
+        events: [],
+        items: [],
+        reply: DEAD_LETTER_NOTICE,
+        replyTo: e.platformMessageId,
+        outcome: 'dead_letter',
+        inputTokens: 0,
+        outputTokens: 0,
+        model: '',
+        durationMs: 0,
       });
     } catch (err) {
       if (err instanceof StaleTurnError && !(await turnExists(g.db, turnId))) continue; // another turn moved the version

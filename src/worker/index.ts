@@ -64,7 +64,9 @@ export function startWorker(o: WorkerOptions): RunningWorker {
   };
   // Live text and /stop: the runtime streams into the conversation's live channel and honours stop requests.
   const live = new LiveTurns({ redis: o.redis, keys: o.keys, log: o.log, preview: o.preview });
-  void live.start(o.connect()).catch((err: Error) => o.log.error({ err: safeErr(err) }, 'stop channel subscription failed'));
+  void live
+    .start(o.connect())
+    .catch((err: Error) => o.log.error({ err: safeErr(err) }, 'stop channel subscription failed'));
   const runtime = live.wrap(o.runtime);
   const turnWorker = new Worker<ConversationJob>(
     QUEUE_TURNS,
@@ -72,12 +74,31 @@ export function startWorker(o: WorkerOptions): RunningWorker {
       const key = job.data.conversationKey;
       const log = o.log.child({ job: job.id });
       const deps: TurnDeps = {
-        db: o.db, redis: o.redis, inbox: o.inbox, queues: o.queues, runtime, adapters: o.adapters,
-        deliveredChannel: o.keys.delivered, log, historyLimit: o.historyLimit, batchMax: o.batchMax, hooks: o.hooks,
+        db: o.db,
+        redis: o.redis,
+        inbox: o.inbox,
+        queues: o.queues,
+        runtime,
+        adapters: o.adapters,
+        deliveredChannel: o.keys.delivered,
+        log,
+        historyLimit: o.historyLimit,
+        batchMax: o.batchMax,
+        hooks: o.hooks,
         modelOutputKey: o.keys.modelOutput,
       };
-      const guard = { db: o.db, redis: o.redis, inbox: o.inbox, queues: o.queues, keys: o.keys, log, maxAttempts: o.deadLetterAfter ?? 5 };
-      return guardedTurn(guard, key, job.attemptsMade > 0, (batchMax) => processConversation(batchMax ? { ...deps, batchMax } : deps, key));
+      const guard = {
+        db: o.db,
+        redis: o.redis,
+        inbox: o.inbox,
+        queues: o.queues,
+        keys: o.keys,
+        log,
+        maxAttempts: o.deadLetterAfter ?? 5,
+      };
+      return guardedTurn(guard, key, job.attemptsMade > 0, (batchMax) =>
+        processConversation(batchMax ? { ...deps, batchMax } : deps, key),
+      );
     },
     { ...common, connection: o.connect() as ConnectionOptions, concurrency: o.concurrency },
   );
@@ -86,7 +107,13 @@ export function startWorker(o: WorkerOptions): RunningWorker {
     (job, token) =>
       deliverConversation(
         {
-          db: o.db, redis: o.redis, adapters: o.adapters, deliveredChannel: o.keys.delivered, paceKey: o.keys.pace, sentKey: o.keys.sent, log: o.log.child({ job: job.id }),
+          db: o.db,
+          redis: o.redis,
+          adapters: o.adapters,
+          deliveredChannel: o.keys.delivered,
+          paceKey: o.keys.pace,
+          sentKey: o.keys.sent,
+          log: o.log.child({ job: job.id }),
           previewsKey: o.keys.previews,
           holdsLock: async () => token !== undefined && (await job.extendLock(token, lockDuration)) === 1,
         },
@@ -94,11 +121,21 @@ export function startWorker(o: WorkerOptions): RunningWorker {
       ),
     { ...common, connection: o.connect() as ConnectionOptions, concurrency: o.outboundConcurrency },
   );
-  for (const [name, w] of [['turns', turnWorker], ['outbound', outWorker]] as const) {
-    w.on('failed', (job, err) => o.log.warn({ queue: name, job: job?.id, attempts: job?.attemptsMade, err: safeErr(err) }, 'job failed; will retry'));
+  for (const [name, w] of [
+    ['turns', turnWorker],
+    ['outbound', outWorker],
+  ] as const) {
+    w.on('failed', (job, err) =>
+      o.log.warn(
+        { queue: name, job: job?.id, attempts: job?.attemptsMade, err: safeErr(err) },
+        'job failed; will retry',
+      ),
+    );
     w.on('error', (err) => o.log.error({ queue: name, err: safeErr(err) }, 'worker error'));
   }
-  const stopAdapting = o.backpressure ? adaptConcurrency(turnWorker, { max: o.concurrency, ...o.backpressure, log: o.log }) : () => undefined;
+  const stopAdapting = o.backpressure
+    ? adaptConcurrency(turnWorker, { max: o.concurrency, ...o.backpressure, log: o.log })
+    : () => undefined;
   const sweep = () => sweepOnce(o.db, o.inbox, o.queues, o.log);
   const stopSweeper = startSweeper(sweep, o.sweepEveryMs ?? 15_000, o.log);
   return {

@@ -11,7 +11,13 @@ import type { Inbox } from '../queue/inbox.js';
 import type { Queues } from '../queue/queues.js';
 import { startPeriodic } from '../core/periodic.js';
 
-export async function sweepOnce(db: Db, inbox: Inbox, queues: Queues, log: Logger, outboxAgeMs = 30_000): Promise<{ turns: number; deliveries: number }> {
+export async function sweepOnce(
+  db: Db,
+  inbox: Inbox,
+  queues: Queues,
+  log: Logger,
+  outboxAgeMs = 30_000,
+): Promise<{ turns: number; deliveries: number }> {
   let turns = 0;
   for await (const conversationKey of inbox.conversations()) {
     await queues.scheduleTurn(conversationKey);
@@ -20,7 +26,12 @@ export async function sweepOnce(db: Db, inbox: Inbox, queues: Queues, log: Logge
   const stale = await db
     .selectDistinct({ key: outbox.conversationKey })
     .from(outbox)
-    .where(and(eq(outbox.status, 'pending'), lt(outbox.createdAt, dsql`now() - make_interval(secs => ${outboxAgeMs / 1000})`)))
+    .where(
+      and(
+        eq(outbox.status, 'pending'),
+        lt(outbox.createdAt, dsql`now() - make_interval(secs => ${outboxAgeMs / 1000})`),
+      ),
+    )
     .limit(1_000);
   for (const { key } of stale) await queues.scheduleDelivery(key);
   if (stale.length) log.info({ deliveries: stale.length }, 'sweeper rescheduled pending deliveries');

@@ -23,7 +23,11 @@ export function batchHash(eventIds: readonly string[]): string {
  * The kept output for this batch, or `run()`'s, kept for the retries. A Redis error while reading or keeping it
  * only costs a second model call later, so it never fails the turn.
  */
-export async function reuseModelOutput(redis: Redis, key: string | undefined, run: () => Promise<KeptOutput>): Promise<KeptOutput & { reused: boolean }> {
+export async function reuseModelOutput(
+  redis: Redis,
+  key: string | undefined,
+  run: () => Promise<KeptOutput>,
+): Promise<KeptOutput & { reused: boolean }> {
   if (key) {
     const kept = await redis.get(key).catch(() => null);
     if (kept) {

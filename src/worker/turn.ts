@@ -27,7 +27,11 @@ import { publishDelivered } from '../outbound/notifications.js';
 import type { Inbox } from '../queue/inbox.js';
 import type { Queues } from '../queue/queues.js';
 import {
-  commitTurn, consumedEvents, loadConversationWithHistory, StaleTurnError, type ConversationState,
+  commitTurn,
+  consumedEvents,
+  loadConversationWithHistory,
+  StaleTurnError,
+  type ConversationState,
 } from './commit.js';
 import { batchHash, forgetModelOutput, reuseModelOutput } from './model-cache.js';
 
@@ -58,14 +62,25 @@ function assistantItem(text: string): AgentInputItem {
 
 export const userKeyOf = (e: InboundEvent) => `${e.platform}:${e.tenant}:${e.sender.id}`;
 
-export function turnContext(turnId: string, conversationKey: string, fresh: InboundEvent[], sessionId: string | null = null): TurnContext {
+export function turnContext(
+  turnId: string,
+  conversationKey: string,
+  fresh: InboundEvent[],
+  sessionId: string | null = null,
+): TurnContext {
   const last = fresh.at(-1)!;
   const human = [...fresh].reverse().find((e) => !e.sender.isBot) ?? last;
   return {
-    turnId, conversationKey, sessionId, ref: last.conversation, events: fresh,
+    turnId,
+    conversationKey,
+    sessionId,
+    ref: last.conversation,
+    events: fresh,
     userKey: userKeyOf(human),
     sender: { id: human.sender.id, name: human.sender.name },
-    kind: last.kind, now: new Date(), instructions: [],
+    kind: last.kind,
+    now: new Date(),
+    instructions: [],
   };
 }
 
@@ -98,7 +113,9 @@ async function decide(hooks: TurnHooks[], ctx: TurnContext): Promise<BeforeRun> 
 /** Whose message each item is: the turn's user items are its input, in order (the runner saves them first). */
 function itemSenders(items: AgentInputItem[], shown: InboundEvent[]): (string | null)[] {
   let next = 0;
-  return items.map((it) => ((it as { role?: string }).role === 'user' && next < shown.length ? userKeyOf(shown[next++]!) : null));
+  return items.map((it) =>
+    (it as { role?: string }).role === 'user' && next < shown.length ? userKeyOf(shown[next++]!) : null,
+  );
 }
 
 /**
@@ -109,7 +126,9 @@ export function toUserItem(e: InboundEvent): AgentInputItem {
   const name = (e.sender.name ?? e.sender.id).replace(/[[\]\r\n]+/g, ' ').trim() || e.sender.id;
   const who = e.conversation.kind === 'group' ? `[${name}] ` : '';
   const edited = e.kind === 'edit' ? '(edited) ' : '';
-  const files = e.attachments.map((a) => `\n[attachment: ${a.name ?? 'file'}${a.mimeType ? `, ${a.mimeType}` : ''}]`).join('');
+  const files = e.attachments
+    .map((a) => `\n[attachment: ${a.name ?? 'file'}${a.mimeType ? `, ${a.mimeType}` : ''}]`)
+    .join('');
   return { role: 'user', content: `${who}${edited}${e.text}${files}` };
 }
 
@@ -119,11 +138,14 @@ async function withTyping<T>(deps: TurnDeps, last: InboundEvent, fn: () => Promi
   let stop: (() => Promise<void>) | undefined;
   let finished = false;
   const timer = setTimeout(() => {
-    adapter.startTyping!(last.conversation, last.platformMessageId).then((s) => {
-      // The turn may have ended while the platform was answering startTyping: stop at once, or it types forever.
-      if (finished) void s().catch(() => undefined);
-      else stop = s;
-    }, () => undefined);
+    adapter.startTyping!(last.conversation, last.platformMessageId).then(
+      (s) => {
+        // The turn may have ended while the platform was answering startTyping: stop at once, or it types forever.
+        if (finished) void s().catch(() => undefined);
+        else stop = s;
+      },
+      () => undefined,
+    );
   }, deps.typingDelayMs ?? 1_500);
   try {
     return await fn();
@@ -161,14 +183,19 @@ async function readBatch(deps: TurnDeps, conversationKey: string, log: Logger): 
 
 /** Step 2: events a committed turn already consumed (a crash after commit) are not run again; their reply is sent. */
 async function skipConsumed(deps: TurnDeps, conversationKey: string, events: InboundEvent[]): Promise<InboundEvent[]> {
-  const consumed = await consumedEvents(deps.db, events.map((e) => e.id));
+  const consumed = await consumedEvents(
+    deps.db,
+    events.map((e) => e.id),
+  );
   if (consumed.size) await deps.queues.scheduleDelivery(conversationKey);
   return events.filter((e) => !consumed.has(e.id));
 }
 
 /** Step 4, a module decided: no model call; the messages are consumed with the module's answer. */
 function decidedAnswer(
-  decision: Extract<BeforeRun, { action: 'reply' }>, input: AgentInputItem[], model: string,
+  decision: Extract<BeforeRun, { action: 'reply' }>,
+  input: AgentInputItem[],
+  model: string,
 ): Answer {
   const items = decision.text ? [...input, assistantItem(decision.text)] : input;
   return { reply: decision.text, outcome: decision.outcome, items, usage: { inputTokens: 0, outputTokens: 0, model } };
@@ -176,7 +203,11 @@ function decidedAnswer(
 
 /** Step 4: the agent's answer (kept until the commit), or an apology / notice when the model cannot answer. */
 async function runAgent(
-  deps: TurnDeps, ctx: TurnContext, session: TurnSession, input: AgentInputItem[], keptKey: string | undefined,
+  deps: TurnDeps,
+  ctx: TurnContext,
+  session: TurnSession,
+  input: AgentInputItem[],
+  keptKey: string | undefined,
   log: Logger,
 ): Promise<Answer> {
   const shown = ctx.events;
@@ -210,15 +241,29 @@ async function runAgent(
 
 /** Step 5: items + turn + reply (outbox) in one transaction. Null: a newer turn got there first (start over). */
 async function commit(
-  deps: TurnDeps, ctx: TurnContext, state: ConversationState, fresh: InboundEvent[], answer: Answer, started: number,
+  deps: TurnDeps,
+  ctx: TurnContext,
+  state: ConversationState,
+  fresh: InboundEvent[],
+  answer: Answer,
+  started: number,
 ): Promise<number | null> {
   const last = fresh.at(-1)!;
   try {
     return await commitTurn(deps.db, {
-      turnId: ctx.turnId, conversationKey: ctx.conversationKey, ref: last.conversation, state, events: fresh,
-      items: answer.items, itemSenders: itemSenders(answer.items, ctx.events), itemAgents: answer.itemAgents,
+      turnId: ctx.turnId,
+      conversationKey: ctx.conversationKey,
+      ref: last.conversation,
+      state,
+      events: fresh,
+      items: answer.items,
+      itemSenders: itemSenders(answer.items, ctx.events),
+      itemAgents: answer.itemAgents,
       reply: answer.reply,
-      replyTo: last.platformMessageId, outcome: answer.outcome, ...answer.usage, durationMs: Date.now() - started,
+      replyTo: last.platformMessageId,
+      outcome: answer.outcome,
+      ...answer.usage,
+      durationMs: Date.now() - started,
     });
   } catch (err) {
     if (err instanceof StaleTurnError) return null;
@@ -244,7 +289,10 @@ type TurnResult = 'done' | 'deferred' | 'stale';
 
 /** Steps 3-6 for the fresh events of a batch. */
 async function takeTurn(
-  deps: TurnDeps, conversationKey: string, fresh: InboundEvent[], parentLog: Logger,
+  deps: TurnDeps,
+  conversationKey: string,
+  fresh: InboundEvent[],
+  parentLog: Logger,
 ): Promise<TurnResult> {
   const turnId = randomUUID();
   const eventIds = fresh.map((e) => e.id);
@@ -264,9 +312,10 @@ async function takeTurn(
   const keptKey = deps.modelOutputKey?.(batchHash(eventIds));
   // What the model sees: the events no hook dropped (all of `fresh` is consumed either way).
   const input = ctx.events.map(toUserItem);
-  const answer = decision.action === 'reply'
-    ? decidedAnswer(decision, input, deps.runtime.modelName)
-    : await runAgent(deps, ctx, openSession(deps, state, history, decision), input, keptKey, log);
+  const answer =
+    decision.action === 'reply'
+      ? decidedAnswer(decision, input, deps.runtime.modelName)
+      : await runAgent(deps, ctx, openSession(deps, state, history, decision), input, keptKey, log);
   const seq = await commit(deps, ctx, state, fresh, answer, started);
   if (seq === null) return 'stale';
   log.info({ seq, eventIds, outcome: answer.outcome, ms: Date.now() - started }, 'turn committed');
@@ -274,14 +323,20 @@ async function takeTurn(
   turnSeconds.observe((Date.now() - started) / 1000);
   await Promise.all([forgetModelOutput(deps.redis, keptKey), handOff(deps, ctx, eventIds, answer)]);
   for (const h of hooks) {
-    await h.afterCommit?.(ctx, { outcome: answer.outcome, reply: answer.reply, ...answer.usage })
+    await h
+      .afterCommit?.(ctx, { outcome: answer.outcome, reply: answer.reply, ...answer.usage })
       .catch((err: Error) => log.warn({ err: safeErr(err) }, 'afterCommit hook failed'));
   }
   return 'done';
 }
 
 /** The session the runner reads and appends to, on the history read with the state (at most the hooks' limit). */
-function openSession(deps: TurnDeps, state: ConversationState, history: AgentInputItem[], decision: Decided): TurnSession {
+function openSession(
+  deps: TurnDeps,
+  state: ConversationState,
+  history: AgentInputItem[],
+  decision: Decided,
+): TurnSession {
   const limit = decision.action === 'run' ? (decision.historyLimit ?? Infinity) : Infinity;
   return TurnSession.withHistory(deps.db, state.sessionId, Math.min(deps.historyLimit, limit), history);
 }

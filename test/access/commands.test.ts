@@ -5,7 +5,19 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rememberUsername } from '../../src/access/store.js';
-import { auditOf, discordPerson, localPerson, slackPerson, SLACK_TEAM, startPlatforms, telegramPerson, TELEGRAM_BOT, waitFor, sleep, type Platforms } from './platforms.js';
+import {
+  auditOf,
+  discordPerson,
+  localPerson,
+  slackPerson,
+  SLACK_TEAM,
+  startPlatforms,
+  telegramPerson,
+  TELEGRAM_BOT,
+  waitFor,
+  sleep,
+  type Platforms,
+} from './platforms.js';
 import { openDatabase } from '../../src/db/client.js';
 
 const slackAdmin = slackPerson('Ada');
@@ -25,7 +37,8 @@ beforeAll(async () => {
 afterAll(async () => p?.close());
 
 const tgDmKey = (id: string) => `telegram:${TELEGRAM_BOT.id}:dm:${id}`;
-const sessionOf = async (key: string) => (await p.sql<{ session_id: string }[]>`select session_id from conversations where key = ${key}`)[0]?.session_id;
+const sessionOf = async (key: string) =>
+  (await p.sql<{ session_id: string }[]>`select session_id from conversations where key = ${key}`)[0]?.session_id;
 const replies = (who: Parameters<Platforms['dmReplies']>[0], n: number) =>
   waitFor(async () => {
     const r = await p.dmReplies(who);
@@ -34,7 +47,20 @@ const replies = (who: Parameters<Platforms['dmReplies']>[0], n: number) =>
 
 describe('native command menus', () => {
   it('publishes every command of the gateway to Discord and Telegram at start-up, not just /help', async () => {
-    const expected = ['audit', 'ban', 'checkin', 'forget', 'help', 'memory', 'pause', 'reset', 'resume', 'schedule', 'status', 'usage'];
+    const expected = [
+      'audit',
+      'ban',
+      'checkin',
+      'forget',
+      'help',
+      'memory',
+      'pause',
+      'reset',
+      'resume',
+      'schedule',
+      'status',
+      'usage',
+    ];
     const telegram = await waitFor(() => p.telegram.callsOf('setMyCommands').at(-1), 'setMyCommands');
     const tgNames = (telegram.params.commands as { command: string }[]).map((c) => c.command);
     expect(tgNames).toEqual(expect.arrayContaining(expected));
@@ -47,7 +73,21 @@ describe('native command menus', () => {
 describe('admin and owner commands', () => {
   it('/help lists what the role may run: admins see admin commands, owners also grant and revoke', async () => {
     const admin = await p.command(slackAdmin, 'help');
-    for (const c of ['/status', '/sessions', '/broadcast', '/pause', '/resume', '/ban', '/unban', '/allow', '/audit', '/schedule', '/reset [@user]', '/usage [all]']) expect(admin).toContain(c);
+    for (const c of [
+      '/status',
+      '/sessions',
+      '/broadcast',
+      '/pause',
+      '/resume',
+      '/ban',
+      '/unban',
+      '/allow',
+      '/audit',
+      '/schedule',
+      '/reset [@user]',
+      '/usage [all]',
+    ])
+      expect(admin).toContain(c);
     expect(admin).not.toContain('/grant');
     const owner = await p.command(discordOwner, 'help', '', { dm: true });
     expect(owner).toContain('`/grant @user <admin|owner>`');
@@ -68,7 +108,9 @@ describe('admin and owner commands', () => {
     await p.dm(tess, 'count my tokens please');
     await replies(tess, 1);
     const [row] = await waitFor(async () => {
-      const r = await p.sql<{ input_tokens: string; output_tokens: string }[]>`select input_tokens, output_tokens from access_usage where user_key = ${`telegram:${TELEGRAM_BOT.id}:${tess.id}`}`;
+      const r = await p.sql<
+        { input_tokens: string; output_tokens: string }[]
+      >`select input_tokens, output_tokens from access_usage where user_key = ${`telegram:${TELEGRAM_BOT.id}:${tess.id}`}`;
       return r.length > 0 && r;
     }, 'usage row');
     const input = Number(row!.input_tokens);
@@ -80,7 +122,9 @@ describe('admin and owner commands', () => {
 
     const all = await p.command(slackAdmin, 'usage', 'all');
     const cost = ((input / 1000) * 0.5 + (output / 1000) * 1.5).toFixed(4);
-    expect(all).toContain(`\`telegram:${TELEGRAM_BOT.id}:${tess.id}\` — ${input + output} tokens (${input} in, ${output} out) in 1 turn, cost ${cost}`);
+    expect(all).toContain(
+      `\`telegram:${TELEGRAM_BOT.id}:${tess.id}\` — ${input + output} tokens (${input} in, ${output} out) in 1 turn, cost ${cost}`,
+    );
 
     const sessions = await p.command(discordAdmin, 'sessions', '5');
     expect(sessions).toContain(`\`${tgDmKey(tess.id)}\``);
@@ -97,7 +141,9 @@ describe('admin and owner commands', () => {
     expect(after).not.toBe(before);
     await p.dm(tess, 'a fresh start');
     await replies(tess, 3); // the reply, the /reset answer, the new reply
-    const items = await p.sql<{ item: { role: string; content: unknown } }[]>`select item from session_items where session_id = ${after!} order by position`;
+    const items = await p.sql<
+      { item: { role: string; content: unknown } }[]
+    >`select item from session_items where session_id = ${after!} order by position`;
     expect(items.map((i) => i.item.role)).toEqual(['user', 'assistant']);
     expect(JSON.stringify(items[0]!.item.content)).toContain('a fresh start');
 
@@ -118,7 +164,10 @@ describe('admin and owner commands', () => {
     expect(await p.command(telegramAdmin, 'ban', `${bob.id} spamming`)).toContain(`Banned ${bob.id} (spamming)`); // Telegram shows `code` as code
     await p.dm(bob, 'can you hear me?');
     const key = tgDmKey(bob.id);
-    await waitFor(async () => (await p.sql`select 1 from turns where conversation_key = ${key} and outcome = 'banned'`).length > 0, 'the banned turn');
+    await waitFor(
+      async () => (await p.sql`select 1 from turns where conversation_key = ${key} and outcome = 'banned'`).length > 0,
+      'the banned turn',
+    );
     await sleep(300);
     expect(await p.dmReplies(bob)).toEqual([]); // consumed silently
     expect(await p.command(bob, 'usage', '', { dm: true })).toBe("Sorry, you can't use this bot.");
@@ -141,7 +190,9 @@ describe('admin and owner commands', () => {
     expect(await p.command(telegramAdmin, 'ban', '@nobody_known')).toContain("I don't know @nobody_known yet");
     expect(await p.command(telegramAdmin, 'unban', '@Bobby_B')).toContain('no longer banned');
 
-    expect(await p.command(telegramAdmin, 'ban', telegramAdmin.id)).toContain('is an admin: an owner must revoke that role first');
+    expect(await p.command(telegramAdmin, 'ban', telegramAdmin.id)).toContain(
+      'is an admin: an owner must revoke that role first',
+    );
     expect(await p.command(telegramAdmin, 'ban', '<@123>')).toContain('does not name a user here');
   });
 

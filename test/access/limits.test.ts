@@ -34,11 +34,18 @@ describe('rate limit and bot-loop guard', () => {
   let app: TestApp;
   beforeAll(async () => {
     app = await startTestApp({
-      env: { RATE_LIMIT_PER_MINUTE: '6', RATE_LIMIT_BURST: '2', BOT_LOOP_MAX_REPLIES_PER_MINUTE: '4', ADMIN_USERS: 'local:boss', MAX_INPUT_CHARS: '500' },
+      env: {
+        RATE_LIMIT_PER_MINUTE: '6',
+        RATE_LIMIT_BURST: '2',
+        BOT_LOOP_MAX_REPLIES_PER_MINUTE: '4',
+        ADMIN_USERS: 'local:boss',
+        MAX_INPUT_CHARS: '500',
+      },
     });
   });
   afterAll(async () => app?.close());
-  const say = (conversation: string, user: string, text: string) => app.post('/local/messages', { conversation, user, text, kind: 'dm', wait: true });
+  const say = (conversation: string, user: string, text: string) =>
+    app.post('/local/messages', { conversation, user, text, kind: 'dm', wait: true });
 
   it('answers a burst up to the bucket, then refuses politely once, then quietly; admins are not limited', async () => {
     const got = [];
@@ -53,14 +60,21 @@ describe('rate limit and bot-loop guard', () => {
     expect(await turnOutcome(app, got[3].turnId)).toBe('rate_limited');
     // The bucket refills (6 a minute: one every 10 s); meanwhile another user is not affected.
     expect((await say('rl-dm-2', 'calm', 'hi')).body.replies).toEqual([{ text: 'Echo: hi' }]);
-    for (let i = 1; i <= 4; i++) expect((await say('rl-boss', 'boss', `admin ${i}`)).body.replies).toEqual([{ text: `Echo: admin ${i}` }]);
+    for (let i = 1; i <= 4; i++)
+      expect((await say('rl-boss', 'boss', `admin ${i}`)).body.replies).toEqual([{ text: `Echo: admin ${i}` }]);
   });
 
   it('caps replies per conversation per minute: past the cap, turns are consumed silently', async () => {
     await awayFromMinuteEdge();
     const outcomes = [];
     for (let i = 1; i <= 6; i++) {
-      const res = await app.post('/local/messages', { conversation: 'loop-room', user: `bot-${i}`, text: `ping ${i}`, kind: 'group', wait: true });
+      const res = await app.post('/local/messages', {
+        conversation: 'loop-room',
+        user: `bot-${i}`,
+        text: `ping ${i}`,
+        kind: 'group',
+        wait: true,
+      });
       outcomes.push({ replies: res.body.replies.length, outcome: await turnOutcome(app, res.body.turnId) });
     }
     expect(outcomes).toEqual([
@@ -71,7 +85,12 @@ describe('rate limit and bot-loop guard', () => {
   });
 
   it('refuses text over MAX_INPUT_CHARS at ingress with 413 naming the limit (nothing is queued)', async () => {
-    const res = await app.post('/local/messages', { conversation: 'big', user: 'ann', text: 'x'.repeat(501), kind: 'dm' });
+    const res = await app.post('/local/messages', {
+      conversation: 'big',
+      user: 'ann',
+      text: 'x'.repeat(501),
+      kind: 'dm',
+    });
     expect(res.status).toBe(413);
     expect(res.body.error).toBe('message too long: 501 characters, the limit is 500');
   });
@@ -86,12 +105,14 @@ describe('limits under at-least-once turns', () => {
     const s = { perMinute: 1, burst: 3 };
     const now = Date.now();
     try {
-      for (let attempt = 0; attempt < 5; attempt++) expect(await takeTokens(redis, keys, 'local:u', ['m1', 'm2'], s)).toBe(true);
+      for (let attempt = 0; attempt < 5; attempt++)
+        expect(await takeTokens(redis, keys, 'local:u', ['m1', 'm2'], s)).toBe(true);
       expect(await takeTokens(redis, keys, 'local:u', ['m1', 'm2', 'm3'], s)).toBe(true); // only m3 is new
       expect(await takeTokens(redis, keys, 'local:u', ['m4'], s)).toBe(false); // the bucket is empty now
       expect(await takeTokens(redis, keys, 'local:u', ['m1', 'm2', 'm3'], s)).toBe(true);
 
-      for (let attempt = 0; attempt < 5; attempt++) expect(await allowReply(redis, keys, 'c1', 'turn-a', 2, now)).toBe(true);
+      for (let attempt = 0; attempt < 5; attempt++)
+        expect(await allowReply(redis, keys, 'c1', 'turn-a', 2, now)).toBe(true);
       expect(await allowReply(redis, keys, 'c1', 'turn-b', 2, now)).toBe(true);
       expect(await allowReply(redis, keys, 'c1', 'turn-c', 2, now)).toBe(false);
     } finally {
@@ -107,18 +128,22 @@ describe('daily token budget', () => {
     app = await startTestApp({ env: { USER_DAILY_TOKEN_BUDGET: '40', ADMIN_USERS: 'local:boss' } });
   });
   afterAll(async () => app?.close());
-  const say = (user: string, text: string) => app.post('/local/messages', { conversation: `b-${user}`, user, text, kind: 'dm', wait: true });
+  const say = (user: string, text: string) =>
+    app.post('/local/messages', { conversation: `b-${user}`, user, text, kind: 'dm', wait: true });
 
   it('refuses politely once the day is spent, shows it in /usage, and leaves other users alone', async () => {
     const texts: string[] = [];
-    for (let i = 1; i <= 6 && !texts.includes(budgetText(40)); i++) texts.push((await say('spender', `tell me something ${i}`)).body.replies[0].text);
+    for (let i = 1; i <= 6 && !texts.includes(budgetText(40)); i++)
+      texts.push((await say('spender', `tell me something ${i}`)).body.replies[0].text);
     expect(texts.at(-1)).toBe(budgetText(40));
     expect(texts.slice(0, -1).every((t) => t.startsWith('Echo: '))).toBe(true);
     expect(texts.length).toBeGreaterThan(1);
     // Refused turns cost nothing and stay refused.
     expect((await say('spender', 'and now?')).body.replies[0].text).toBe(budgetText(40));
 
-    const usage = (await app.post('/local/messages', { conversation: 'b-spender', user: 'spender', kind: 'dm', text: '/usage' })).body.replies[0].text;
+    const usage = (
+      await app.post('/local/messages', { conversation: 'b-spender', user: 'spender', kind: 'dm', text: '/usage' })
+    ).body.replies[0].text;
     expect(usage).toMatch(/today: \d+ tokens in \d+ turns \(daily budget 40, 0 left\)/);
     expect((await say('thrifty', 'hello')).body.replies[0].text).toBe('Echo: hello');
     // Admins are not held to the budget.

@@ -42,15 +42,19 @@ describe('memory commands', () => {
 
     // Forgetting one by id: the id another user's memory has is not mine to forget.
     const theoId = /[0-9a-f]{8}-[0-9a-f-]{27}/.exec(theos)![0];
-    expect(await p.command(tina, 'forget', theoId, { dm: true })).toMatch(new RegExp(`I have no memory .?${theoId}.? about you`));
+    expect(await p.command(tina, 'forget', theoId, { dm: true })).toMatch(
+      new RegExp(`I have no memory .?${theoId}.? about you`),
+    );
     expect(await p.command(theo, 'memory', '', { dm: true })).toContain('Volvo');
 
-    expect(await p.command(tina, 'forget', 'all', { dm: true })).toMatch(/Forgot everything I remembered about you \(1 memory\)/);
+    expect(await p.command(tina, 'forget', 'all', { dm: true })).toMatch(
+      /Forgot everything I remembered about you \(1 memory\)/,
+    );
     expect(await p.command(tina, 'memory', '', { dm: true })).toContain("I don't remember anything about you yet.");
     expect(await p.command(theo, 'memory', '', { dm: true })).toContain('Volvo');
   });
 
-  it('lets an admin list and forget a user\'s memories with /memory @user (Discord)', async () => {
+  it("lets an admin list and forget a user's memories with /memory @user (Discord)", async () => {
     const dave = discordPerson('Dave');
     await tell(dave, 'remember that my favourite tea is oolong');
     await memoryListing(dave, /oolong/);

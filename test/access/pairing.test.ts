@@ -5,7 +5,16 @@
  * under the DM policy.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { localPerson, slackPerson, sleep, startPlatforms, telegramPerson, waitFor, type Person, type Platforms } from './platforms.js';
+import {
+  localPerson,
+  slackPerson,
+  sleep,
+  startPlatforms,
+  telegramPerson,
+  waitFor,
+  type Person,
+  type Platforms,
+} from './platforms.js';
 
 const TTL_SECONDS = 5;
 const admin = slackPerson('Ada');
@@ -57,7 +66,9 @@ describe('pairing (Telegram)', () => {
     expect(after[4]).toMatch(/^Echo: .*now for real$/);
     // The code is used up.
     expect(await p.command(admin, 'allow', code!)).toContain(`No pending pairing code \`${code}\``);
-    expect((await p.sql`select result from access_audit where command = 'allow' order by at`).map((r) => r.result)).toEqual(['ok', 'invalid']);
+    expect(
+      (await p.sql`select result from access_audit where command = 'allow' order by at`).map((r) => r.result),
+    ).toEqual(['ok', 'invalid']);
   });
 
   it('a code nobody approved expires; writing again gives a new one', async () => {
@@ -90,13 +101,22 @@ describe('pairing (Telegram)', () => {
 describe('allowlist (local)', () => {
   it('refuses unknown users in DMs until an admin allows them; groups are not under the DM policy', async () => {
     const lee = localPerson('lee');
-    const dm = (text: string) => p.app.post('/local/messages', { conversation: `dm-${lee.id}`, user: lee.id, kind: 'dm', text, wait: true });
+    const dm = (text: string) =>
+      p.app.post('/local/messages', { conversation: `dm-${lee.id}`, user: lee.id, kind: 'dm', text, wait: true });
     const refused = await dm('let me in');
-    expect(refused.body.replies).toEqual([{ text: 'Sorry, this bot only talks to people an admin has allowed. Ask an admin to let you in.' }]);
+    expect(refused.body.replies).toEqual([
+      { text: 'Sorry, this bot only talks to people an admin has allowed. Ask an admin to let you in.' },
+    ]);
     const [turn] = await p.sql`select outcome from turns where id = ${refused.body.turnId}`;
     expect(turn!.outcome).toBe('refused');
 
-    const group = await p.app.post('/local/messages', { conversation: 'team-room', user: lee.id, kind: 'group', text: 'in the group', wait: true });
+    const group = await p.app.post('/local/messages', {
+      conversation: 'team-room',
+      user: lee.id,
+      kind: 'group',
+      text: 'in the group',
+      wait: true,
+    });
     expect(group.body.replies).toEqual([{ text: `Echo: [${lee.id}] in the group` }]);
 
     expect(await p.command(localAdmin, 'allow', lee.id)).toBe(`\`${lee.id}\` may now write to me.`);
@@ -104,7 +124,13 @@ describe('allowlist (local)', () => {
     expect(ok.body.replies[0].text).toMatch(/^Echo: .*thanks$/);
 
     // Admins are always allowed.
-    const boss = await p.app.post('/local/messages', { conversation: `dm-${localAdmin.id}`, user: localAdmin.id, kind: 'dm', text: 'me too', wait: true });
+    const boss = await p.app.post('/local/messages', {
+      conversation: `dm-${localAdmin.id}`,
+      user: localAdmin.id,
+      kind: 'dm',
+      text: 'me too',
+      wait: true,
+    });
     expect(boss.body.replies).toEqual([{ text: 'Echo: me too' }]);
   });
 });

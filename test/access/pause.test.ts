@@ -6,7 +6,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PAUSE_NOTICE } from '../../src/access/pause.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
-import { localPerson, sleep, startPlatforms, telegramPerson, waitFor, type Person, type Platforms } from './platforms.js';
+import {
+  localPerson,
+  sleep,
+  startPlatforms,
+  telegramPerson,
+  waitFor,
+  type Person,
+  type Platforms,
+} from './platforms.js';
 
 describe('pause and resume (Telegram and local, held turns look again every 300 ms)', () => {
   const admin = localPerson('boss');
@@ -65,7 +73,13 @@ describe('pause and resume (Telegram and local, held turns look again every 300 
     await p.dm(cy, 'during two');
     await replies(cy, 4);
     await p.command(admin, 'resume');
-    expect(await replies(cy, 5)).toEqual(['Echo: before', PAUSE_NOTICE, 'Echo: during one', PAUSE_NOTICE, 'Echo: during two']);
+    expect(await replies(cy, 5)).toEqual([
+      'Echo: before',
+      PAUSE_NOTICE,
+      'Echo: during one',
+      PAUSE_NOTICE,
+      'Echo: during two',
+    ]);
   });
 });
 
@@ -77,9 +91,16 @@ describe('resume wakes held conversations at once', () => {
   afterAll(async () => app?.close());
 
   it('does not wait for the next look (60 s here)', async () => {
-    const cmd = async (text: string) => (await app.post('/local/messages', { conversation: 'ops', user: 'boss', text })).body.replies[0].text as string;
+    const cmd = async (text: string) =>
+      (await app.post('/local/messages', { conversation: 'ops', user: 'boss', text })).body.replies[0].text as string;
     expect(await cmd('/pause')).toContain('Paused.');
-    const held = app.post('/local/messages', { conversation: 'dm-dora', user: 'dora', kind: 'dm', text: 'are you there?', wait: true });
+    const held = app.post('/local/messages', {
+      conversation: 'dm-dora',
+      user: 'dora',
+      kind: 'dm',
+      text: 'are you there?',
+      wait: true,
+    });
     await sleep(700);
     const resumedAt = Date.now();
     expect(await cmd('/resume')).toContain('Resumed.');

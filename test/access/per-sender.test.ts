@@ -18,7 +18,13 @@ describe('per-sender gating of a group batch', () => {
   beforeAll(async () => {
     redis = new Redis(REDIS_URL);
     app = await startTestApp({
-      env: { ADMIN_USERS: 'local:boss', PAUSE_RECHECK_MS: '200', RATE_LIMIT_PER_MINUTE: '6', RATE_LIMIT_BURST: '2', USER_DAILY_TOKEN_BUDGET: '1000000' },
+      env: {
+        ADMIN_USERS: 'local:boss',
+        PAUSE_RECHECK_MS: '200',
+        RATE_LIMIT_PER_MINUTE: '6',
+        RATE_LIMIT_BURST: '2',
+        USER_DAILY_TOKEN_BUDGET: '1000000',
+      },
     });
     sql = postgres(app.db.url, { max: 1, onnotice: () => undefined });
   });
@@ -44,19 +50,38 @@ describe('per-sender gating of a group batch', () => {
     expect(await admin('/pause')).toContain('Paused.');
     const ids = [];
     for (const [user, text] of held) ids.push(await post(conversation, user, text));
-    const answered = app.post('/local/messages', { conversation, user: last[0], text: last[1], kind: 'group', wait: true });
+    const answered = app.post('/local/messages', {
+      conversation,
+      user: last[0],
+      text: last[1],
+      kind: 'group',
+      wait: true,
+    });
     // Every held message is in the inbox before the turn may look again.
-    await waitFor(async () => (await redis.xlen(`${app.config.KEY_PREFIX}:inbox:local:default:${conversation}`)) === held.length + 1, 'the held messages', 10_000);
+    await waitFor(
+      async () =>
+        (await redis.xlen(`${app.config.KEY_PREFIX}:inbox:local:default:${conversation}`)) === held.length + 1,
+      'the held messages',
+      10_000,
+    );
     expect(await admin('/resume')).toMatch(/^Resumed/);
     const res = await answered;
     expect(res.status).toBe(200);
-    const [turn] = await sql<{ outcome: string; event_ids: string[] }[]>`select outcome, event_ids from turns where id = ${res.body.turnId}`;
-    return { replies: (res.body.replies as { text: string }[]).map((r) => r.text), ids: [...ids, res.body.id as string], turn: turn! };
+    const [turn] = await sql<
+      { outcome: string; event_ids: string[] }[]
+    >`select outcome, event_ids from turns where id = ${res.body.turnId}`;
+    return {
+      replies: (res.body.replies as { text: string }[]).map((r) => r.text),
+      ids: [...ids, res.body.id as string],
+      turn: turn!,
+    };
   }
   const sessionTexts = async (conversation: string) =>
-    (await sql<{ item: { role?: string; content?: unknown } }[]>`
+    (
+      await sql<{ item: { role?: string; content?: unknown } }[]>`
       select i.item from session_items i join conversations c on c.session_id = i.session_id
-      where c.key = ${`local:default:${conversation}`} order by i.position`).map((r) => JSON.stringify(r.item.content ?? ''));
+      where c.key = ${`local:default:${conversation}`} order by i.position`
+    ).map((r) => JSON.stringify(r.item.content ?? ''));
 
   it("a banned member's messages are consumed but never shown to the model; the others' still run", async () => {
     expect(await admin('/ban carl')).toContain('Banned');
@@ -70,13 +95,27 @@ describe('per-sender gating of a group batch', () => {
   });
 
   it("a sender over their rate limit is dropped from the turn without stopping the others', and pays only for their own", async () => {
-    const b = await batch('rate-room', [['speedy', 's1'], ['speedy', 's2'], ['speedy', 's3']], ['calm', 'calm here']);
+    const b = await batch(
+      'rate-room',
+      [
+        ['speedy', 's1'],
+        ['speedy', 's2'],
+        ['speedy', 's3'],
+      ],
+      ['calm', 'calm here'],
+    );
     expect(b.replies).toEqual(['Echo: [calm] calm here']);
     expect(b.turn.outcome).toBe('replied');
     expect(b.turn.event_ids).toEqual(expect.arrayContaining(b.ids));
     expect((await sessionTexts('rate-room')).join()).not.toMatch(/s[123]/);
     // calm was charged one token of a burst of two, not the four messages of the batch: the next one passes.
-    const next = await app.post('/local/messages', { conversation: 'rate-room', user: 'calm', text: 'calm again', kind: 'group', wait: true });
+    const next = await app.post('/local/messages', {
+      conversation: 'rate-room',
+      user: 'calm',
+      text: 'calm again',
+      kind: 'group',
+      wait: true,
+    });
     expect(next.body.replies).toEqual([{ text: 'Echo: [calm] calm again' }]);
   });
 
@@ -84,9 +123,15 @@ describe('per-sender gating of a group batch', () => {
     const b = await batch('budget-room', [['ann', 'ann asks']], ['ben', 'ben asks']);
     expect(b.replies).toEqual(['Echo: [ann] ann asks | [ben] ben asks']);
     const usage = async () =>
-      Object.fromEntries((await sql<{ user_key: string; t: number }[]>`
-        select user_key, (input_tokens + output_tokens)::int as t from access_usage where user_key in ('local:default:ann', 'local:default:ben')`).map((r) => [r.user_key, r.t]));
-    const [turn] = await sql<{ t: number }[]>`select (input_tokens + output_tokens)::int as t from turns where event_ids @> ${sql.json([b.ids[0]!])}`;
+      Object.fromEntries(
+        (
+          await sql<{ user_key: string; t: number }[]>`
+        select user_key, (input_tokens + output_tokens)::int as t from access_usage where user_key in ('local:default:ann', 'local:default:ben')`
+        ).map((r) => [r.user_key, r.t]),
+      );
+    const [turn] = await sql<
+      { t: number }[]
+    >`select (input_tokens + output_tokens)::int as t from turns where event_ids @> ${sql.json([b.ids[0]!])}`;
     await waitFor(async () => Object.keys(await usage()).length === 2, 'usage of both senders', 10_000);
     const got = await usage();
     expect(got['local:default:ann']! + got['local:default:ben']!).toBe(turn!.t);

@@ -6,12 +6,28 @@
  */
 import { randomUUID } from 'node:crypto';
 import postgres from 'postgres';
-import { FakeDiscord, IDS, createSigner, messageCreate, person, snowflake, type TestSigner } from '../fakes/discord/index.js';
+import {
+  FakeDiscord,
+  IDS,
+  createSigner,
+  messageCreate,
+  person,
+  snowflake,
+  type TestSigner,
+} from '../fakes/discord/index.js';
 import { FakeSlack } from '../fakes/slack/fake-slack.js';
 import { dmMessage, envelope, fixtureText, nextSlackTs, postSigned } from '../fakes/slack/requests.js';
 import { startFakeBotApi, type FakeBotApi } from '../fakes/telegram/fake-bot-api.js';
 import { commandInteraction, discordEnv, postInteraction } from '../adapters/discord/pipeline-helpers.js';
-import { BOT, TOKEN, newUpdateId, postUpdate, privateUpdate, telegramEnv, groupUpdate } from '../adapters/telegram/e2e-helpers.js';
+import {
+  BOT,
+  TOKEN,
+  newUpdateId,
+  postUpdate,
+  privateUpdate,
+  telegramEnv,
+  groupUpdate,
+} from '../adapters/telegram/e2e-helpers.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 
@@ -80,14 +96,20 @@ export async function startPlatforms(env: Record<string, string> = {}): Promise<
   const telegram = await startFakeBotApi(TOKEN, BOT);
   const app = await startTestApp({
     env: {
-      SLACK_BOT_TOKEN: 'xoxb-access-test', SLACK_SIGNING_SECRET: SLACK_SECRET, SLACK_API_URL: slack.apiUrl, SLACK_BOT_USER_ID: SLACK_BOT,
+      SLACK_BOT_TOKEN: 'xoxb-access-test',
+      SLACK_SIGNING_SECRET: SLACK_SECRET,
+      SLACK_API_URL: slack.apiUrl,
+      SLACK_BOT_USER_ID: SLACK_BOT,
       ...discordEnv(discord, signer),
       ...telegramEnv(telegram, 'webhook'),
       ...env,
     },
   });
   const sql = postgres(app.db.url, { max: 2, onnotice: () => undefined });
-  await waitFor(() => app.adapters.get('discord')?.health().state === 'up' && app.adapters.get('telegram')?.health().state === 'up', 'discord and telegram up');
+  await waitFor(
+    () => app.adapters.get('discord')?.health().state === 'up' && app.adapters.get('telegram')?.health().state === 'up',
+    'discord and telegram up',
+  );
 
   const slackDm = (who: Person) => `D${who.id.slice(1)}`;
   const discordDm = new Map<string, string>();
@@ -108,14 +130,19 @@ export async function startPlatforms(env: Record<string, string> = {}): Promise<
     form.set('channel_id', dm ? slackDm(who) : 'C0ACCESS01');
     form.set('response_url', slack.responseUrl(responseId));
     form.set('trigger_id', `${Date.now()}.${responseId}`);
-    const ack = await postSigned(`${app.url}/slack/commands`, SLACK_SECRET, form.toString(), { contentType: 'application/x-www-form-urlencoded' });
+    const ack = await postSigned(`${app.url}/slack/commands`, SLACK_SECRET, form.toString(), {
+      contentType: 'application/x-www-form-urlencoded',
+    });
     if (ack.status !== 200 || ack.body !== '') throw new Error(`slack ack ${ack.status} ${ack.body}`);
-    const answers = await waitFor(() => {
+    const _answers = await waitFor(() => {
       const r = slack.responses.filter((x) => x.id === responseId);
       return r.length > 0 && r;
     }, `slack answer to /agent ${text}`);
     await sleep(50); // a long answer comes in several posts
-    return slack.responses.filter((x) => x.id === responseId).map((r) => String(r.body.text)).join('\n');
+    return slack.responses
+      .filter((x) => x.id === responseId)
+      .map((r) => String(r.body.text))
+      .join('\n');
   }
 
   async function discordCommand(who: Person, name: string, args: string, dm: boolean): Promise<string> {
@@ -134,7 +161,12 @@ export async function startPlatforms(env: Record<string, string> = {}): Promise<
       return c.length > 0 && c;
     }, `discord answer to /${name}`);
     await sleep(50);
-    return discord.rest.requests.filter((r) => hook.test(r.path) && r.method !== 'DELETE').map((r) => String(r.body.content)).join('\n') || String(calls[0]!.body.content);
+    return (
+      discord.rest.requests
+        .filter((r) => hook.test(r.path) && r.method !== 'DELETE')
+        .map((r) => String(r.body.content))
+        .join('\n') || String(calls[0]!.body.content)
+    );
   }
 
   async function telegramCommand(who: Person, name: string, args: string, dm: boolean): Promise<string> {
@@ -149,22 +181,39 @@ export async function startPlatforms(env: Record<string, string> = {}): Promise<
     if (status !== 200) throw new Error(`telegram webhook ${status}`);
     await waitFor(() => telegram.sentTo(chatId).length > before, `telegram answer to ${head}`);
     await sleep(50);
-    return telegram.sentTo(chatId).slice(before).map((m) => m.text).join('\n');
+    return telegram
+      .sentTo(chatId)
+      .slice(before)
+      .map((m) => m.text)
+      .join('\n');
   }
 
   async function localCommand(who: Person, name: string, args: string, dm: boolean): Promise<string> {
     const res = await app.post('/local/messages', {
-      conversation: dm ? `dm-${who.id}` : 'access-room', user: who.id, name: who.name, kind: dm ? 'dm' : 'group', text: `/${name}${args ? ` ${args}` : ''}`,
+      conversation: dm ? `dm-${who.id}` : 'access-room',
+      user: who.id,
+      name: who.name,
+      kind: dm ? 'dm' : 'group',
+      text: `/${name}${args ? ` ${args}` : ''}`,
     });
     if (res.status !== 200) throw new Error(`local command ${res.status} ${JSON.stringify(res.body)}`);
     return (res.body.replies as { text: string }[]).map((r) => r.text).join('\n');
   }
 
   const localStream = async (who: Person) =>
-    ((await (await fetch(`${app.url}/local/conversations/dm-${who.id}/messages`)).json()) as { replies: { text: string }[] }).replies.map((r) => r.text);
+    (
+      (await (await fetch(`${app.url}/local/conversations/dm-${who.id}/messages`)).json()) as {
+        replies: { text: string }[];
+      }
+    ).replies.map((r) => r.text);
 
   return {
-    app, slack, discord, signer, telegram, sql,
+    app,
+    slack,
+    discord,
+    signer,
+    telegram,
+    sql,
     command(who, name, args = '', o = {}) {
       const dm = o.dm ?? false;
       switch (who.platform) {
@@ -181,20 +230,41 @@ export async function startPlatforms(env: Record<string, string> = {}): Promise<
     async dm(who, text) {
       switch (who.platform) {
         case 'slack': {
-          const res = await postSigned(`${app.url}/slack/events`, SLACK_SECRET, envelope(dmMessage({ channel: slackDm(who), user: who.id, ts: nextSlackTs(), text })));
+          const res = await postSigned(
+            `${app.url}/slack/events`,
+            SLACK_SECRET,
+            envelope(dmMessage({ channel: slackDm(who), user: who.id, ts: nextSlackTs(), text })),
+          );
           if (res.status !== 200) throw new Error(`slack event ${res.status}`);
           return;
         }
         case 'discord':
-          discord.gateway.dispatch('MESSAGE_CREATE', messageCreate({ guildId: null, channelId: discordDmOf(who), author: person(who.name.toLowerCase(), who.id), content: text }));
+          discord.gateway.dispatch(
+            'MESSAGE_CREATE',
+            messageCreate({
+              guildId: null,
+              channelId: discordDmOf(who),
+              author: person(who.name.toLowerCase(), who.id),
+              content: text,
+            }),
+          );
           return;
         case 'telegram': {
-          const status = await postUpdate(app.url, privateUpdate({ id: Number(who.id), first_name: who.name }, text, newUpdateId()));
+          const status = await postUpdate(
+            app.url,
+            privateUpdate({ id: Number(who.id), first_name: who.name }, text, newUpdateId()),
+          );
           if (status !== 200) throw new Error(`telegram webhook ${status}`);
           return;
         }
         case 'local': {
-          const res = await app.post('/local/messages', { conversation: `dm-${who.id}`, user: who.id, name: who.name, kind: 'dm', text });
+          const res = await app.post('/local/messages', {
+            conversation: `dm-${who.id}`,
+            user: who.id,
+            name: who.name,
+            kind: 'dm',
+            text,
+          });
           if (res.status !== 202) throw new Error(`local message ${res.status}`);
         }
       }
@@ -225,8 +295,28 @@ export async function startPlatforms(env: Record<string, string> = {}): Promise<
 export async function auditOf(sql: postgres.Sql, who: Person, command?: string) {
   const actor = `${who.platform}:${who.id}`;
   return command
-    ? sql<{ command: string; args: string; result: string; required: string; role: string; detail: string; platform: string }[]>`
+    ? sql<
+        {
+          command: string;
+          args: string;
+          result: string;
+          required: string;
+          role: string;
+          detail: string;
+          platform: string;
+        }[]
+      >`
         select command, args, result, required, role, detail, platform from access_audit where actor = ${actor} and command = ${command} order by at`
-    : sql<{ command: string; args: string; result: string; required: string; role: string; detail: string; platform: string }[]>`
+    : sql<
+        {
+          command: string;
+          args: string;
+          result: string;
+          required: string;
+          role: string;
+          detail: string;
+          platform: string;
+        }[]
+      >`
         select command, args, result, required, role, detail, platform from access_audit where actor = ${actor} order by at`;
 }

@@ -44,7 +44,12 @@ describe.each<PlatformName>(['slack', 'discord', 'telegram', 'local'])('a plain 
     const rows = await auditOf(p.sql, mallory);
     expect(rows.map((r) => r.command)).toEqual(ADMIN_COMMANDS.map(([n]) => n));
     for (const [i, row] of rows.entries()) {
-      expect(row).toMatchObject({ result: 'refused', role: 'user', platform, required: ADMIN_COMMANDS[i]![2] === 'owners' ? 'owner' : 'admin' });
+      expect(row).toMatchObject({
+        result: 'refused',
+        role: 'user',
+        platform,
+        required: ADMIN_COMMANDS[i]![2] === 'owners' ? 'owner' : 'admin',
+      });
       expect(row.args).toBe(ADMIN_COMMANDS[i]![1](victim.mention));
     }
 
@@ -59,7 +64,8 @@ describe.each<PlatformName>(['slack', 'discord', 'telegram', 'local'])('a plain 
     const user = personOn(platform, 'Ursula');
     const help = await p.command(user, 'help');
     for (const c of ['/help', '/reset', '/usage', '/memory', '/forget', '/checkin']) expect(help).toContain(c);
-    for (const c of ['/status', '/ban', '/broadcast', '/pause', '/grant', '/audit', '/allow']) expect(help).not.toContain(c);
+    for (const c of ['/status', '/ban', '/broadcast', '/pause', '/grant', '/audit', '/allow'])
+      expect(help).not.toContain(c);
     expect(await p.command(user, 'usage')).toMatch(/today: 0 tokens/);
     // User commands are not audited (only admin forms are).
     expect(await auditOf(p.sql, user)).toEqual([]);

@@ -6,15 +6,28 @@
 import { describe, expect, it } from 'vitest';
 import { grammar, fail } from '../../src/access/commands/args.js';
 import { parseUserRef } from '../../src/access/mentions.js';
-import { CommandError, CommandRegistry, defineCommand, type AuditEntry, type Caller, type Role } from '../../src/commands/registry.js';
+import {
+  CommandError,
+  CommandRegistry,
+  defineCommand,
+  type AuditEntry,
+  type Caller,
+  type Role,
+} from '../../src/commands/registry.js';
 import type { CommandInvocation } from '../../src/core/adapter.js';
 
-function setup(roles: Record<string, Role>, o: { failAccess?: boolean; failAudit?: boolean; blocked?: Record<string, string> } = {}) {
+function setup(
+  roles: Record<string, Role>,
+  o: { failAccess?: boolean; failAudit?: boolean; blocked?: Record<string, string> } = {},
+) {
   const audits: AuditEntry[] = [];
   const ran: string[] = [];
   const registry = new CommandRegistry([
     defineCommand<{ n: number }>({
-      name: 'double', description: 'Double a number', usage: '<n>', role: 'user',
+      name: 'double',
+      description: 'Double a number',
+      usage: '<n>',
+      role: 'user',
       args: grammar((w) => {
         const n = Number(w[0]);
         if (w.length !== 1 || !Number.isFinite(n)) fail('Give one number.');
@@ -26,13 +39,32 @@ function setup(roles: Record<string, Role>, o: { failAccess?: boolean; failAudit
         return { text: String(a.n * 2), ephemeral: true };
       },
     }),
-    defineCommand({ name: 'boom', description: 'Fails', role: 'admin', run: () => { throw new Error('disk on fire'); } }),
-    defineCommand({ name: 'nope', description: 'Says no', role: 'admin', run: () => { throw new CommandError('No such thing.'); } }),
+    defineCommand({
+      name: 'boom',
+      description: 'Fails',
+      role: 'admin',
+      run: () => {
+        throw new Error('disk on fire');
+      },
+    }),
+    defineCommand({
+      name: 'nope',
+      description: 'Says no',
+      role: 'admin',
+      run: () => {
+        throw new CommandError('No such thing.');
+      },
+    }),
   ]);
   registry.setAccess({
     async caller(inv): Promise<Caller> {
       if (o.failAccess) throw new Error('database down');
-      return { userKey: `local:default:${inv.user.id}`, principal: `local:${inv.user.id}`, role: roles[inv.user.id] ?? 'user', blocked: o.blocked?.[inv.user.id] };
+      return {
+        userKey: `local:default:${inv.user.id}`,
+        principal: `local:${inv.user.id}`,
+        role: roles[inv.user.id] ?? 'user',
+        blocked: o.blocked?.[inv.user.id],
+      };
     },
     async audit(e) {
       if (o.failAudit) throw new Error('audit store down');
@@ -40,8 +72,13 @@ function setup(roles: Record<string, Role>, o: { failAccess?: boolean; failAudit
     },
   });
   const inv = (user: string, name: string, args = ''): CommandInvocation => ({
-    platform: 'local', tenant: 'default', conversation: { platform: 'local', tenant: 'default', channel: 'c', kind: 'group' },
-    user: { id: user }, name, args, id: `local:${Math.random()}`,
+    platform: 'local',
+    tenant: 'default',
+    conversation: { platform: 'local', tenant: 'default', channel: 'c', kind: 'group' },
+    user: { id: user },
+    name,
+    args,
+    id: `local:${Math.random()}`,
   });
   const run = async (user: string, name: string, args = '') => (await registry.invoke(inv(user, name, args))).text;
   return { registry, run, audits, ran };
@@ -52,7 +89,9 @@ describe('command registry', () => {
     const { run, audits, ran } = setup({ ada: 'admin' });
     expect(await run('bob', 'double', '21')).toBe('42');
     expect(await run('bob', 'double', 'x')).toBe('Give one number.\nUsage: `/double <n>`');
-    expect(await run('bob', 'double', '500')).toBe('Sorry, `/double …` is only for admins. Try `/help` for what you can use.');
+    expect(await run('bob', 'double', '500')).toBe(
+      'Sorry, `/double …` is only for admins. Try `/help` for what you can use.',
+    );
     expect(await run('ada', 'double', '500')).toBe('1000');
     expect(ran).toEqual(['double 21', 'double 500']);
     // Only the admin form is audited, refused or not.
@@ -83,12 +122,14 @@ describe('command registry', () => {
 
   it('help shows each role what it may run', async () => {
     const { run } = setup({ ada: 'admin' });
-    expect(await run('bob', 'help')).toBe('**Commands**\n- `/double <n>` — Double a number\n- `/help` — List the commands you can use');
+    expect(await run('bob', 'help')).toBe(
+      '**Commands**\n- `/double <n>` — Double a number\n- `/help` — List the commands you can use',
+    );
     expect(await run('ada', 'help')).toContain('- `/boom` — Fails');
   });
 });
 
-describe('user arguments in each platform\'s mention form', () => {
+describe("user arguments in each platform's mention form", () => {
   it.each([
     ['slack', '<@U024BE7LH>', { kind: 'id', id: 'U024BE7LH' }],
     ['slack', '<@U024BE7LH|bob>', { kind: 'id', id: 'U024BE7LH' }],

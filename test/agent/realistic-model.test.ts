@@ -31,7 +31,8 @@ describe('realistic model fake through the OpenAI provider', () => {
     if (stream) {
       const result = await runner.run(agent, 'hello pace', { stream: true });
       for await (const ev of result) {
-        if (ev.type === 'raw_model_stream_event' && ev.data.type === 'output_text_delta') firstDeltaMs ??= performance.now() - t0;
+        if (ev.type === 'raw_model_stream_event' && ev.data.type === 'output_text_delta')
+          firstDeltaMs ??= performance.now() - t0;
       }
       await result.completed;
       text = String(result.finalOutput);
@@ -52,16 +53,30 @@ describe('realistic model fake through the OpenAI provider', () => {
 
   it('answers one turn of the gateway (local channel) through OPENAI_BASE_URL', async () => {
     const app = await startTestApp({
-      env: { OFFLINE_MODEL: 'false', OPENAI_API_KEY: 'test-key', OPENAI_BASE_URL: fake.url, OPENAI_API: 'chat_completions' },
+      env: {
+        OFFLINE_MODEL: 'false',
+        OPENAI_API_KEY: 'test-key',
+        OPENAI_BASE_URL: fake.url,
+        OPENAI_API: 'chat_completions',
+      },
     });
     try {
       const t0 = performance.now();
-      const res = await app.post('/local/messages', { conversation: 'paced', user: 'u1', text: 'hello model', wait: true });
+      const res = await app.post('/local/messages', {
+        conversation: 'paced',
+        user: 'u1',
+        text: 'hello model',
+        wait: true,
+      });
       expect(res.status).toBe(200);
       expect(res.body.replies).toHaveLength(1);
       expect(res.body.replies[0].text).toMatch(/^Echo: \[u1\] hello model w4 w5/);
       expect(performance.now() - t0).toBeGreaterThanOrEqual(fake.modelMs - 5);
-      expect(fake.served.at(-1)).toMatchObject({ api: 'chat_completions', stream: true, lastUserText: '[u1] hello model' }); // turns run streamed (live replies)
+      expect(fake.served.at(-1)).toMatchObject({
+        api: 'chat_completions',
+        stream: true,
+        lastUserText: '[u1] hello model',
+      }); // turns run streamed (live replies)
     } finally {
       await app.close();
     }

@@ -26,20 +26,29 @@ let sql: postgres.Sql;
 
 function agentsYaml(helpdeskInstructions = 'You are helpdesk.'): string {
   const stdio = {
-    name: 'local-tools', transport: 'stdio', command: process.execPath,
-    args: ['--import', 'tsx', 'test/fakes/mcp/server.ts'], env: { FAKE_MCP_GREETING: 'hello' },
-    deny: ['whisper', 'whoami'], timeoutMs: 60_000,
+    name: 'local-tools',
+    transport: 'stdio',
+    command: process.execPath,
+    args: ['--import', 'tsx', 'test/fakes/mcp/server.ts'],
+    env: { FAKE_MCP_GREETING: 'hello' },
+    deny: ['whisper', 'whoami'],
+    timeoutMs: 60_000,
   };
   const http = {
-    name: 'remote-tools', transport: 'http', url: mcpHttp.url,
-    headersFromEnv: { 'x-api-key': 'AGENTS_TEST_MCP_KEY' }, allow: ['whoami'],
+    name: 'remote-tools',
+    transport: 'http',
+    url: mcpHttp.url,
+    headersFromEnv: { 'x-api-key': 'AGENTS_TEST_MCP_KEY' },
+    allow: ['whoami'],
   };
   // Port 9 (discard) on loopback: nothing listens, the connection is refused at once.
   const dead = { name: 'gone', transport: 'http', url: 'http://127.0.0.1:9/mcp', timeoutMs: 3_000 };
   return JSON.stringify({
     agents: [
       {
-        name: 'helpdesk', description: helpdeskInstructions.slice(0, -1), instructions: helpdeskInstructions,
+        name: 'helpdesk',
+        description: helpdeskInstructions.slice(0, -1),
+        instructions: helpdeskInstructions,
         handoffs: ['billing'],
       },
       { name: 'concierge', instructions: 'You are concierge.', memory: false },
@@ -47,7 +56,8 @@ function agentsYaml(helpdeskInstructions = 'You are helpdesk.'): string {
       { name: 'toolsmith', instructions: 'You are toolsmith.', mcpServers: [stdio, http] },
       { name: 'broken', instructions: 'You are broken.', mcpServers: [dead] },
       {
-        name: 'careful', instructions: 'You are careful.',
+        name: 'careful',
+        instructions: 'You are careful.',
         mcpServers: [{ ...http, name: 'guarded', needsApproval: ['whoami'] }],
       },
     ],
@@ -70,12 +80,16 @@ beforeAll(async () => {
   mcpHttp = await startHttpMcpServer();
   writeFileSync(file, agentsYaml());
   fake = await new FakeSlack({ botUserId: BOT }).start();
-  app = await startApiApp(
-    {
-      AGENTS_FILE: file, SLACK_BOT_TOKEN: 'xoxb-agents', SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: fake.apiUrl,
-      SLACK_BOT_USER_ID: BOT, ADMIN_USERS: 'local:admin', RATE_LIMIT_PER_MINUTE: '0', MODEL_TIMEOUT_MS: '120000',
-    },
-  );
+  app = await startApiApp({
+    AGENTS_FILE: file,
+    SLACK_BOT_TOKEN: 'xoxb-agents',
+    SLACK_SIGNING_SECRET: SECRET,
+    SLACK_API_URL: fake.apiUrl,
+    SLACK_BOT_USER_ID: BOT,
+    ADMIN_USERS: 'local:admin',
+    RATE_LIMIT_PER_MINUTE: '0',
+    MODEL_TIMEOUT_MS: '120000',
+  });
   sql = postgres(app.db.url, { max: 2, onnotice: () => undefined });
 }, 60_000);
 
@@ -113,14 +127,20 @@ describe('routing', () => {
     await slackEvent(appMention({ channel, ts: nextSlackTs(), text: `<@${BOT}> [[instructions]]` }));
     const dm = { channel: 'D0AGENTS1', user: 'U0AGENTDM', ts: nextSlackTs(), text: '[[instructions]]' };
     await slackEvent(dmMessage(dm));
-    const inChannel = await until(() => fake.posted(channel), (p) => p.length >= 1);
-    const inDm = await until(() => fake.posted('D0AGENTS1'), (p) => p.length >= 1);
+    const inChannel = await until(
+      () => fake.posted(channel),
+      (p) => p.length >= 1,
+    );
+    const inDm = await until(
+      () => fake.posted('D0AGENTS1'),
+      (p) => p.length >= 1,
+    );
     expect(String(inChannel[0]!.body.text)).toContain('You are helpdesk.');
     expect(String(inDm[0]!.body.text)).toContain('You are concierge.');
     expect(String(inDm[0]!.body.text)).not.toContain('helpdesk');
   }, 60_000);
 
-  it('an admin sees and switches a conversation\'s agent with /agent; the switch is audited', async () => {
+  it("an admin sees and switches a conversation's agent with /agent; the switch is audited", async () => {
     expect((await say('switchy', '[[instructions]]'))[0]).toContain('You are concierge.');
     expect((await say('switchy', '/agent', 'admin'))[0]).toContain('**concierge** (the default)');
     expect((await say('switchy', '/agent use billing', 'someone'))[0]).toContain('only for admins');
@@ -130,7 +150,10 @@ describe('routing', () => {
     expect((await say('switchy', '/agent', 'admin'))[0]).toContain('**billing** (chosen with `/agent use`)');
     const audit = await sql`
       select actor, args, result from access_audit where command = 'agent' and args = 'use billing'`;
-    expect(audit.map((r) => [r.actor, r.result])).toEqual([['local:someone', 'refused'], ['local:admin', 'ok']]);
+    expect(audit.map((r) => [r.actor, r.result])).toEqual([
+      ['local:someone', 'refused'],
+      ['local:admin', 'ok'],
+    ]);
     expect((await say('switchy', '/agent reset', 'admin'))[0]).toContain('**concierge**');
     expect((await say('switchy', '[[instructions]]'))[0]).toContain('You are concierge.');
   }, 60_000);
@@ -139,13 +162,19 @@ describe('routing', () => {
     const channel = 'C0AGENTS2';
     const text = `<@${BOT}> [[tool:transfer_to_billing]] [[instructions]]`;
     await slackEvent(appMention({ channel, ts: nextSlackTs(), text }));
-    const posted = await until(() => fake.posted(channel), (p) => p.length >= 1);
+    const posted = await until(
+      () => fake.posted(channel),
+      (p) => p.length >= 1,
+    );
     expect(String(posted[0]!.body.text)).toContain('You are billing.');
     const rows = await sql`
       select i.agent, i.item->>'type' as type, i.item->>'role' as role from session_items i
       join conversations c on c.session_id = i.session_id where c.key like ${'slack:%:C0AGENTS2%'} order by i.position`;
     expect(rows.map((r) => [r.role ?? r.type, r.agent])).toEqual([
-      ['user', null], ['function_call', 'helpdesk'], ['function_call_result', 'helpdesk'], ['assistant', 'billing'],
+      ['user', null],
+      ['function_call', 'helpdesk'],
+      ['function_call_result', 'helpdesk'],
+      ['assistant', 'billing'],
     ]);
   }, 60_000);
 });
@@ -217,7 +246,10 @@ describe('reload', () => {
     const listing = async () => (await say('reload', '/agent', 'admin'))[0] ?? '';
     await until(listing, (t) => t.includes('- helpdesk: You are the reloaded helpdesk'), 10_000);
     await slackEvent(appMention({ channel, ts: nextSlackTs(), text: `<@${BOT}> [[instructions]]` }));
-    const posted = await until(() => fake.posted(channel), (p) => p.length >= 1);
+    const posted = await until(
+      () => fake.posted(channel),
+      (p) => p.length >= 1,
+    );
     expect(String(posted[0]!.body.text)).toContain('You are the reloaded helpdesk.');
   }, 60_000);
 });

@@ -67,8 +67,13 @@ describe('agents file', () => {
 
   it('routes by the first matching rule, then the default; an admin choice wins while that agent exists', () => {
     const cfg = parseAgentsFile(GOOD, 'agents.yaml');
-    const ref = (r: Partial<ConversationRef>): ConversationRef =>
-      ({ platform: 'slack', tenant: 'T1', channel: 'C1', kind: 'group', ...r });
+    const ref = (r: Partial<ConversationRef>): ConversationRef => ({
+      platform: 'slack',
+      tenant: 'T1',
+      channel: 'C1',
+      kind: 'group',
+      ...r,
+    });
     expect(pickAgent(cfg, ref({ thread: '171.1' }), null)).toBe('sales');
     expect(pickAgent(cfg, ref({}), null)).toBe('support');
     expect(pickAgent(cfg, ref({ kind: 'dm', channel: 'D1' }), null)).toBe('sales');
@@ -109,7 +114,8 @@ describe('MCP pool', () => {
     const port = Number(new URL(first.url).port);
     await first.close();
     const agent = agentSchema.parse({
-      name: 'a', instructions: 'x',
+      name: 'a',
+      instructions: 'x',
       mcpServers: [{ name: 'remote', transport: 'http', url: first.url, timeoutMs: 3_000 }],
     });
     const pool = new McpPool(pino({ level: 'silent' }), process.env, 50);

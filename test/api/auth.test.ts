@@ -30,7 +30,9 @@ describe('API keys', () => {
 
   it('a valid key with a wrong secret is a 401; a revoked key stops working at once', async () => {
     const { key, id, client } = await app.newClient('to-revoke');
-    expect((await client.threads.create()).thread_id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/); // the key works
+    expect((await client.threads.create()).thread_id).toMatch(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+    ); // the key works
     const wrongSecret = key.slice(0, -4) + (key.endsWith('AAAA') ? 'BBBB' : 'AAAA');
     expect(await statusOf(app.client(wrongSecret).threads.search())).toBe(401);
     expect(await revokeApiKey(app.database.db, id)).toBe(true);
@@ -56,7 +58,7 @@ describe('API keys', () => {
 });
 
 describe('rate limit', () => {
-  it('answers 429 with Retry-After once a key\'s bucket is empty; other keys are not affected', async () => {
+  it("answers 429 with Retry-After once a key's bucket is empty; other keys are not affected", async () => {
     const a = await app.newClient('limited');
     const b = await app.newClient('unaffected');
     for (let i = 0; i < 4; i++) await a.client.threads.search();
@@ -91,16 +93,23 @@ describe('OpenAPI document', () => {
   it('is served without a key and lists exactly the routes served under the prefix', async () => {
     const res = await rawApi(app, 'GET', '/openapi.json');
     expect(res.status).toBe(200);
-    const doc = res.body as { openapi: string; servers: { url: string }[]; paths: Record<string, Record<string, unknown>> };
+    const doc = res.body as {
+      openapi: string;
+      servers: { url: string }[];
+      paths: Record<string, Record<string, unknown>>;
+    };
     expect(doc.openapi).toBe('3.1.0');
     expect(doc.servers[0]!.url).toBe(app.config.API_PREFIX);
 
     const documented = new Set<string>();
     for (const [path, methods] of Object.entries(doc.paths)) {
-      for (const m of Object.keys(methods)) documented.add(`${m.toUpperCase()} ${app.config.API_PREFIX}${path.replace(/\{(\w+)\}/g, ':$1')}`);
+      for (const m of Object.keys(methods))
+        documented.add(`${m.toUpperCase()} ${app.config.API_PREFIX}${path.replace(/\{(\w+)\}/g, ':$1')}`);
     }
     const prefix = `${app.config.API_PREFIX}/`;
-    const served = [...servedRoutes(app.server.printRoutes({ commonPrefix: false }))].filter((r) => r.split(' ')[1]!.startsWith(prefix));
+    const served = [...servedRoutes(app.server.printRoutes({ commonPrefix: false }))].filter((r) =>
+      r.split(' ')[1]!.startsWith(prefix),
+    );
     expect(served.length).toBeGreaterThan(40);
     expect(new Set(served)).toEqual(documented);
     for (const r of documented) {
@@ -113,18 +122,36 @@ describe('OpenAPI document', () => {
     const { body: doc } = await rawApi(app, 'GET', '/openapi.json');
     const has = (method: string, path: string) => Boolean(doc.paths[path]?.[method]);
     for (const [m, p] of [
-      ['post', '/threads'], ['post', '/threads/search'], ['get', '/threads/{thread_id}/state'], ['post', '/threads/{thread_id}/history'],
-      ['post', '/threads/{thread_id}/runs/wait'], ['post', '/threads/{thread_id}/runs/stream'], ['get', '/threads/{thread_id}/runs/{run_id}/join'],
-      ['post', '/runs/wait'], ['post', '/runs/stream'], ['put', '/store/items'], ['post', '/store/items/search'], ['post', '/store/namespaces'],
-      ['post', '/threads/{thread_id}/runs/crons'], ['post', '/runs/crons'], ['delete', '/runs/crons/{cron_id}'], ['post', '/assistants/search'],
+      ['post', '/threads'],
+      ['post', '/threads/search'],
+      ['get', '/threads/{thread_id}/state'],
+      ['post', '/threads/{thread_id}/history'],
+      ['post', '/threads/{thread_id}/runs/wait'],
+      ['post', '/threads/{thread_id}/runs/stream'],
+      ['get', '/threads/{thread_id}/runs/{run_id}/join'],
+      ['post', '/runs/wait'],
+      ['post', '/runs/stream'],
+      ['put', '/store/items'],
+      ['post', '/store/items/search'],
+      ['post', '/store/namespaces'],
+      ['post', '/threads/{thread_id}/runs/crons'],
+      ['post', '/runs/crons'],
+      ['delete', '/runs/crons/{cron_id}'],
+      ['post', '/assistants/search'],
       // Agent Protocol names for the same things.
-      ['post', '/agents/search'], ['get', '/agents/{agent_id}'], ['get', '/agents/{agent_id}/schemas'], ['get', '/threads/{thread_id}/history'],
-      ['get', '/threads/{thread_id}/runs/{run_id}/wait'], ['get', '/runs/{run_id}'], ['get', '/runs/{run_id}/wait'], ['get', '/runs/{run_id}/stream'],
+      ['post', '/agents/search'],
+      ['get', '/agents/{agent_id}'],
+      ['get', '/agents/{agent_id}/schemas'],
+      ['get', '/threads/{thread_id}/history'],
+      ['get', '/threads/{thread_id}/runs/{run_id}/wait'],
+      ['get', '/runs/{run_id}'],
+      ['get', '/runs/{run_id}/wait'],
+      ['get', '/runs/{run_id}/stream'],
       ['post', '/runs/{run_id}/cancel'],
-    ] as const) expect(has(m, p), `${m} ${p}`).toBe(true);
+    ] as const)
+      expect(has(m, p), `${m} ${p}`).toBe(true);
     expect(doc.components.securitySchemes.apiKey).toMatchObject({ type: 'apiKey', in: 'header', name: 'x-api-key' });
     expect(doc.paths['/threads'].post.responses['401']).toBeDefined();
     expect(doc.info.description).toMatch(/reject.*default.*409/);
   });
-
 });

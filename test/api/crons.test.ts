@@ -33,15 +33,22 @@ const schedulerIds = async () => (await queue.getJobSchedulers(0, -1)).map((s) =
 describe('crons', () => {
   it('a thread cron fires runs on its thread through the normal run path; delete stops it', async () => {
     const t = await client.threads.create();
-    const cron = await client.crons.createForThread(t.thread_id, 'agent', { schedule: '* * * * * *', input: userInput('tick') });
+    const cron = await client.crons.createForThread(t.thread_id, 'agent', {
+      schedule: '* * * * * *',
+      input: userInput('tick'),
+    });
     expect(cron).toMatchObject({ thread_id: t.thread_id, schedule: '* * * * * *', enabled: true });
     expect(typeof cron.next_run_date).toBe('string');
     expect((await schedulerIds()).some((id) => id?.includes(cron.cron_id))).toBe(true);
 
-    const runs = await waitFor(async () => {
-      const r = await client.runs.list(t.thread_id, { status: 'success' });
-      return r.length ? r : null;
-    }, 'a cron firing to complete a run', 10_000);
+    const runs = await waitFor(
+      async () => {
+        const r = await client.runs.list(t.thread_id, { status: 'success' });
+        return r.length ? r : null;
+      },
+      'a cron firing to complete a run',
+      10_000,
+    );
     expect(runs[0]!.multitask_strategy).toBe('enqueue');
     expect(lastAi((await client.threads.getState(t.thread_id)).values)).toMatch(/tick$/);
 
@@ -81,13 +88,22 @@ describe('crons', () => {
   });
 
   it('refuses an invalid schedule (422) and a cron on a missing thread (404)', async () => {
-    expect(await statusOf(client.crons.create('agent', { schedule: 'every day please', input: userInput('x') }))).toBe(422);
-    expect(await statusOf(client.crons.createForThread(crypto.randomUUID(), 'agent', { schedule: '0 9 * * *', input: userInput('x') }))).toBe(404);
+    expect(await statusOf(client.crons.create('agent', { schedule: 'every day please', input: userInput('x') }))).toBe(
+      422,
+    );
+    expect(
+      await statusOf(
+        client.crons.createForThread(crypto.randomUUID(), 'agent', { schedule: '0 9 * * *', input: userInput('x') }),
+      ),
+    ).toBe(404);
   });
 
   it('deleting a thread deletes its crons and their schedulers', async () => {
     const t = await client.threads.create();
-    const cron = await client.crons.createForThread(t.thread_id, 'agent', { schedule: '0 0 1 1 *', input: userInput('new year') });
+    const cron = await client.crons.createForThread(t.thread_id, 'agent', {
+      schedule: '0 0 1 1 *',
+      input: userInput('new year'),
+    });
     await client.threads.delete(t.thread_id);
     expect(await client.crons.search({ threadId: t.thread_id })).toEqual([]);
     expect((await schedulerIds()).some((id) => id?.includes(cron.cron_id))).toBe(false);

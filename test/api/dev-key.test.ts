@@ -17,7 +17,9 @@ import { createTestDatabase, REDIS_URL, type TestDatabase } from '../helpers/ser
 
 function run(args: string[], env: Record<string, string>): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve) => {
-    const child = spawn(path.resolve('node_modules/.bin/tsx'), args, { env: { PATH: process.env.PATH!, HOME: process.env.HOME!, ...env } });
+    const child = spawn(path.resolve('node_modules/.bin/tsx'), args, {
+      env: { PATH: process.env.PATH!, HOME: process.env.HOME!, ...env },
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d));
@@ -63,7 +65,11 @@ describe('development API key and key commands next to a running gateway', () =>
     apps.push(app);
     const html = await (await fetch(`${app.url}/chat`)).text();
     expect(html).toContain(`<meta name="dev-api-key" content="${key}">`);
-    const res = await fetch(`${app.url}/api/threads/search`, { method: 'POST', headers: { 'x-api-key': key, 'content-type': 'application/json' }, body: '{}' });
+    const res = await fetch(`${app.url}/api/threads/search`, {
+      method: 'POST',
+      headers: { 'x-api-key': key, 'content-type': 'application/json' },
+      body: '{}',
+    });
     expect(res.status).toBe(200);
   }, 60_000);
 
@@ -71,7 +77,13 @@ describe('development API key and key commands next to a running gateway', () =>
     const key = await ensureDevApiKey(database.db, dataDir);
     const app = await startTestApp({
       db: tdb,
-      env: { NODE_ENV: 'production', WEB_CHAT: 'true', DATABASE_URL: tdb.url, REDIS_URL, LOCAL_API_KEY: 'production-local-key-0123' },
+      env: {
+        NODE_ENV: 'production',
+        WEB_CHAT: 'true',
+        DATABASE_URL: tdb.url,
+        REDIS_URL,
+        LOCAL_API_KEY: 'production-local-key-0123',
+      },
       devApiKey: key,
     });
     apps.push(app);
@@ -80,7 +92,7 @@ describe('development API key and key commands next to a running gateway', () =>
     expect(html).not.toContain(key);
   }, 60_000);
 
-  it('`npm run api-keys` creates and lists in the running dev gateway\'s database', async () => {
+  it("`npm run api-keys` creates and lists in the running dev gateway's database", async () => {
     const remove = await writeDevRecord(dataDir, { pid: process.pid, databaseUrl: tdb.url });
     try {
       const created = await run(['scripts/api-keys.ts', 'create', 'from-the-cli'], { DATA_DIR: dataDir });

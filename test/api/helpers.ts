@@ -12,7 +12,10 @@ export interface ApiTestApp extends TestApp {
   client(key: string | null): Client;
 }
 
-export async function startApiApp(env: Record<string, string> = {}, opts: Omit<NonNullable<Parameters<typeof startTestApp>[0]>, 'env'> = {}): Promise<ApiTestApp> {
+export async function startApiApp(
+  env: Record<string, string> = {},
+  opts: Omit<NonNullable<Parameters<typeof startTestApp>[0]>, 'env'> = {},
+): Promise<ApiTestApp> {
   const app = await startTestApp({ ...opts, env: { API_HEARTBEAT_MS: '200', ...env } });
   const database = openDatabase(app.db.url, 2);
   const apiUrl = `${app.url}${app.config.API_PREFIX}`;
@@ -50,11 +53,20 @@ export async function statusOf(p: Promise<unknown>): Promise<number> {
 }
 
 /** A plain HTTP request to the API (for headers the SDK does not expose). */
-export async function rawApi(app: ApiTestApp, method: string, path: string, opts: { key?: string; body?: unknown } = {}) {
+export async function rawApi(
+  app: ApiTestApp,
+  method: string,
+  path: string,
+  opts: { key?: string; body?: unknown } = {},
+) {
   const headers: Record<string, string> = {};
   if (opts.key) headers['x-api-key'] = opts.key;
   if (opts.body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(app.apiUrl + path, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body) });
+  const res = await fetch(app.apiUrl + path, {
+    method,
+    headers,
+    body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+  });
   const text = await res.text();
   let body: any = text;
   try {
@@ -67,7 +79,9 @@ export async function rawApi(app: ApiTestApp, method: string, path: string, opts
 
 /** The text of the last AI message in a values object ({messages}). */
 export function lastAi(values: unknown): string | undefined {
-  const msgs = ((values as { messages?: { type: string; content: unknown }[] }).messages ?? []).filter((m) => m.type === 'ai');
+  const msgs = ((values as { messages?: { type: string; content: unknown }[] }).messages ?? []).filter(
+    (m) => m.type === 'ai',
+  );
   const c = msgs.at(-1)?.content;
   return typeof c === 'string' ? c : undefined;
 }

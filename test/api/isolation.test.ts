@@ -26,9 +26,15 @@ beforeAll(async () => {
   const database = openDatabase(db.url, 1);
   const [ka, kb] = [await createApiKey(database.db, 'a'), await createApiKey(database.db, 'b')];
   await database.close();
-  app = await startApiApp({
-    RATE_LIMIT_PER_MINUTE: '1', RATE_LIMIT_BURST: '3', MEMORY_EXTRACT_DELAY_MS: '150', ADMIN_USERS: `api:admin,api:${ka.id}:admin,local:boss`,
-  }, { db });
+  app = await startApiApp(
+    {
+      RATE_LIMIT_PER_MINUTE: '1',
+      RATE_LIMIT_BURST: '3',
+      MEMORY_EXTRACT_DELAY_MS: '150',
+      ADMIN_USERS: `api:admin,api:${ka.id}:admin,local:boss`,
+    },
+    { db },
+  );
   a = { id: ka.id, client: app.client(ka.key) };
   b = { id: kb.id, client: app.client(kb.key) };
 });
@@ -38,7 +44,8 @@ afterAll(async () => {
 });
 
 const as = (user: string, text: string) => ({ input: userInput(text), config: { configurable: { user_id: user } } });
-const ask = async (c: Client, threadId: string, user: string, text: string) => lastAi(await c.runs.wait(threadId, 'agent', as(user, text)));
+const ask = async (c: Client, threadId: string, user: string, text: string) =>
+  lastAi(await c.runs.wait(threadId, 'agent', as(user, text)));
 const newThread = async (c: Client) => (await c.threads.create()).thread_id;
 
 describe('API callers are isolated by key', () => {
@@ -55,15 +62,22 @@ describe('API callers are isolated by key', () => {
     await Promise.all([a.client.threads.create({ threadId: id }), b.client.threads.create({ threadId: id })]);
     const [ra, rb] = await Promise.all([ask(a.client, id, 'kim', 'from a'), ask(b.client, id, 'kim', 'from b')]);
     expect([ra, rb]).toEqual(['Echo: from a', 'Echo: from b']);
-    const contents = async (c: Client) => ((await c.threads.getState(id)).values as { messages: { content: string }[] }).messages.map((m) => m.content);
+    const contents = async (c: Client) =>
+      ((await c.threads.getState(id)).values as { messages: { content: string }[] }).messages.map((m) => m.content);
     expect(await contents(a.client)).toEqual(['from a', 'Echo: from a']);
     expect(await contents(b.client)).toEqual(['from b', 'Echo: from b']);
   });
 
   it('two keys with the same user_id have separate memories', async () => {
-    expect(await ask(a.client, await newThread(a.client), 'mia', 'my favourite colour is teal')).toBe('Echo: my favourite colour is teal');
+    expect(await ask(a.client, await newThread(a.client), 'mia', 'my favourite colour is teal')).toBe(
+      'Echo: my favourite colour is teal',
+    );
     const memories = (keyId: string) => app.services.memory!.listMemories(`api:${keyId}:${apiSenderId(keyId, 'mia')}`);
-    await waitFor(async () => (await memories(a.id)).some((m) => m.text.includes('teal')), 'the teal fact of key a', 15_000);
+    await waitFor(
+      async () => (await memories(a.id)).some((m) => m.text.includes('teal')),
+      'the teal fact of key a',
+      15_000,
+    );
     expect(await ask(a.client, await newThread(a.client), 'mia', 'colour? [[instructions]]')).toContain('teal');
     expect(await ask(b.client, await newThread(b.client), 'mia', 'colour? [[instructions]]')).not.toContain('teal');
     expect(await memories(b.id)).toEqual([]);
@@ -75,24 +89,38 @@ describe('API callers are isolated by key', () => {
     expect(await ask(a.client, t, 'admin', 'x 4')).toBe(RATE_LIMITED_TEXT);
   });
 
-  it('a thread is one caller\'s conversation: the model gets each message as sent, without a sender label', async () => {
+  it("a thread is one caller's conversation: the model gets each message as sent, without a sender label", async () => {
     const t = await newThread(b.client);
     expect(await ask(b.client, t, 'lee', '[note] keep my brackets')).toBe('Echo: [note] keep my brackets');
     const state = (await b.client.threads.getState(t)).values as { messages: { type: string; content: string }[] };
     expect(state.messages[0]).toMatchObject({ type: 'human', content: '[note] keep my brackets' });
   });
 
-  it('a thread is not a person\'s chat: /broadcast reaches DMs but writes nothing into API threads', async () => {
+  it("a thread is not a person's chat: /broadcast reaches DMs but writes nothing into API threads", async () => {
     const t = await newThread(b.client);
     expect(await ask(b.client, t, 'ned', 'hi')).toBe('Echo: hi');
-    const dm = await app.post('/local/messages', { conversation: 'dm-pat', user: 'pat', kind: 'dm', text: 'hello', wait: true });
+    const dm = await app.post('/local/messages', {
+      conversation: 'dm-pat',
+      user: 'pat',
+      kind: 'dm',
+      text: 'hello',
+      wait: true,
+    });
     expect(dm.status).toBe(200);
-    const res = await app.post('/local/messages', { conversation: 'dm-boss', user: 'boss', kind: 'dm', text: '/broadcast Maintenance tonight', wait: true });
+    const res = await app.post('/local/messages', {
+      conversation: 'dm-boss',
+      user: 'boss',
+      kind: 'dm',
+      text: '/broadcast Maintenance tonight',
+      wait: true,
+    });
     expect(res.status).toBe(200);
     // The broadcast's outbox rows are written before the command answers.
     const sql = postgres(db.url, { max: 1, onnotice: () => undefined });
     try {
-      const rows = await sql<{ key: string }[]>`select conversation_key as key from outbox where markdown like '%Maintenance tonight%'`;
+      const rows = await sql<
+        { key: string }[]
+      >`select conversation_key as key from outbox where markdown like '%Maintenance tonight%'`;
       expect(rows.map((r) => r.key)).toContain('local:default:dm:pat');
       expect(rows.filter((r) => r.key.startsWith('api:'))).toEqual([]);
     } finally {

@@ -15,13 +15,20 @@ it('closing the app ends open streams and waits at once, telling clients to join
     const t2 = await client.threads.create();
     const events: { event: string; data: any; at: number }[] = [];
     const streaming = (async () => {
-      for await (const ev of client.runs.stream(t1.thread_id, 'agent', { input: userInput('[[slow:6000]] long one'), streamMode: ['values'] })) {
+      for await (const ev of client.runs.stream(t1.thread_id, 'agent', {
+        input: userInput('[[slow:6000]] long one'),
+        streamMode: ['values'],
+      })) {
         events.push({ ...(ev as { event: string; data: any }), at: Date.now() });
       }
     })();
     const waiting = statusOf(client.runs.wait(t2.thread_id, 'agent', { input: userInput('[[slow:6000]] other') }));
     // Both requests are open and waiting for their runs (the runs exist, the stream sent its first events).
-    await waitFor(async () => events.length >= 2 && (await client.threads.get(t2.thread_id)).status === 'busy', 'both runs to start', 15_000);
+    await waitFor(
+      async () => events.length >= 2 && (await client.threads.get(t2.thread_id)).status === 'busy',
+      'both runs to start',
+      15_000,
+    );
     expect(events.map((e) => e.event)).toEqual(['metadata', 'values']);
 
     closeStarted = Date.now();

@@ -15,7 +15,7 @@ afterAll(async () => app?.close());
 
 type Msg = { type: string; content: string };
 const contents = async (threadId: string) =>
-  ((await client.threads.getState<{ messages: Msg[] }>(threadId)).values.messages).map((m) => `${m.type}:${m.content}`);
+  (await client.threads.getState<{ messages: Msg[] }>(threadId)).values.messages.map((m) => `${m.type}:${m.content}`);
 
 /** A thread with a run that keeps the worker busy for `ms`. */
 async function busyThread(ms = 1_000) {
@@ -29,9 +29,16 @@ describe('multitask_strategy', () => {
   it('reject (the default): a second run on a busy thread is a 409 and the first run is unaffected', async () => {
     const { threadId, first } = await busyThread(700);
     expect(await statusOf(client.runs.create(threadId, 'agent', { input: userInput('second') }))).toBe(409);
-    expect(await statusOf(client.runs.wait(threadId, 'agent', { input: userInput('second'), multitaskStrategy: 'reject' }))).toBe(409);
+    expect(
+      await statusOf(client.runs.wait(threadId, 'agent', { input: userInput('second'), multitaskStrategy: 'reject' })),
+    ).toBe(409);
     const streamed = (async () => {
-      for await (const _ of client.runs.stream(threadId, 'agent', { input: userInput('second'), multitaskStrategy: 'reject' })) { /* drain */ }
+      for await (const _ of client.runs.stream(threadId, 'agent', {
+        input: userInput('second'),
+        multitaskStrategy: 'reject',
+      })) {
+        /* drain */
+      }
     })();
     expect(await statusOf(streamed)).toBe(409);
     const out = await client.runs.join(threadId, first.run_id);
@@ -42,7 +49,10 @@ describe('multitask_strategy', () => {
 
   it('enqueue: the second run waits its turn, then both are answered in order', async () => {
     const { threadId, first } = await busyThread(700);
-    const second = await client.runs.create(threadId, 'agent', { input: userInput('second'), multitaskStrategy: 'enqueue' });
+    const second = await client.runs.create(threadId, 'agent', {
+      input: userInput('second'),
+      multitaskStrategy: 'enqueue',
+    });
     expect(second.status).toBe('pending');
     const out = await client.runs.join(threadId, second.run_id);
     expect(lastAi(out)).toMatch(/second$/);
@@ -59,7 +69,10 @@ describe('multitask_strategy', () => {
   it('interrupt: the active run is marked interrupted at once and the new run is answered', async () => {
     const { threadId, first } = await busyThread(700);
     const joinFirst = client.runs.join(threadId, first.run_id); // a waiter on the old run is woken, not left hanging
-    const out = await client.runs.wait(threadId, 'agent', { input: userInput('replacement'), multitaskStrategy: 'interrupt' });
+    const out = await client.runs.wait(threadId, 'agent', {
+      input: userInput('replacement'),
+      multitaskStrategy: 'interrupt',
+    });
     expect(lastAi(out)).toMatch(/replacement$/);
     await joinFirst;
     expect((await client.runs.get(threadId, first.run_id)).status).toBe('interrupted');
@@ -71,7 +84,10 @@ describe('multitask_strategy', () => {
 
   it('rollback: the active run is deleted and the new run is answered', async () => {
     const { threadId, first } = await busyThread(700);
-    const out = await client.runs.wait(threadId, 'agent', { input: userInput('do this instead'), multitaskStrategy: 'rollback' });
+    const out = await client.runs.wait(threadId, 'agent', {
+      input: userInput('do this instead'),
+      multitaskStrategy: 'rollback',
+    });
     expect(lastAi(out)).toMatch(/do this instead$/);
     expect(await statusOf(client.runs.get(threadId, first.run_id))).toBe(404);
     const runs = await client.runs.list(threadId);
@@ -99,7 +115,11 @@ describe('SSE heartbeats', () => {
   it('heartbeats are invisible to SDK clients (no empty events)', async () => {
     const t = await client.threads.create();
     const names: string[] = [];
-    for await (const ev of client.runs.stream(t.thread_id, 'agent', { input: userInput('[[slow:600]] quiet'), streamMode: ['values'] })) names.push(ev.event);
+    for await (const ev of client.runs.stream(t.thread_id, 'agent', {
+      input: userInput('[[slow:600]] quiet'),
+      streamMode: ['values'],
+    }))
+      names.push(ev.event);
     expect(names).toEqual(['metadata', 'values', 'values']);
   });
 });

@@ -44,27 +44,43 @@ type Values = { messages: { type: string; content: string }[] };
 const lastAi = (v: Values) => v.messages.filter((m) => m.type === 'ai').at(-1)?.content;
 
 const outboxOf = (threadId: string) =>
-  sql<{ status: string; error: string | null }[]>`select status, error from outbox where conversation_key like ${`api:%${threadId}%`}`;
+  sql<
+    { status: string; error: string | null }[]
+  >`select status, error from outbox where conversation_key like ${`api:%${threadId}%`}`;
 
 describe('the agent API in the production composition', () => {
-  afterAll(() => { for (const l of lines) if ((l.level ?? 0) >= 50) console.log(JSON.stringify(l)); });
+  afterAll(() => {
+    for (const l of lines) if ((l.level ?? 0) >= 50) console.log(JSON.stringify(l));
+  });
   it('answers wait and stream runs, several at once, and every reply is delivered, none dropped', async () => {
     const threads = await Promise.all([1, 2, 3, 4].map(() => client.threads.create()));
     const [waited, streamed] = await Promise.all([
-      Promise.all(threads.slice(0, 2).map((t, i) => client.runs.wait(t.thread_id, 'agent', { input: { messages: [{ role: 'user', content: `waiting ${i}` }] } }))),
-      Promise.all(threads.slice(2).map(async (t, i) => {
-        const events: { event: string; data: any }[] = [];
-        const stream = client.runs.stream(t.thread_id, 'agent', {
-          input: { messages: [{ role: 'user', content: `streaming ${i}` }] }, streamMode: ['messages-tuple', 'values'],
-        });
-        for await (const ev of stream) events.push(ev as { event: string; data: any });
-        return events;
-      })),
+      Promise.all(
+        threads.slice(0, 2).map((t, i) =>
+          client.runs.wait(t.thread_id, 'agent', {
+            input: { messages: [{ role: 'user', content: `waiting ${i}` }] },
+          }),
+        ),
+      ),
+      Promise.all(
+        threads.slice(2).map(async (t, i) => {
+          const events: { event: string; data: any }[] = [];
+          const stream = client.runs.stream(t.thread_id, 'agent', {
+            input: { messages: [{ role: 'user', content: `streaming ${i}` }] },
+            streamMode: ['messages-tuple', 'values'],
+          });
+          for await (const ev of stream) events.push(ev as { event: string; data: any });
+          return events;
+        }),
+      ),
     ]);
     // (How the echo shows the sender is the conversation kind's business: test/api/isolation.test.ts.)
     for (const [i, v] of waited.entries()) expect(lastAi(v as Values)).toMatch(new RegExp(`^Echo: .*waiting ${i}$`));
     for (const [i, events] of streamed.entries()) {
-      const deltas = events.filter((e) => e.event === 'messages').map((e) => e.data[0]).filter((m) => m.type === 'AIMessageChunk');
+      const deltas = events
+        .filter((e) => e.event === 'messages')
+        .map((e) => e.data[0])
+        .filter((m) => m.type === 'AIMessageChunk');
       const answer = deltas.map((m) => m.content).join('');
       expect(answer).toMatch(new RegExp(`^Echo: .*streaming ${i}$`));
       const values = events.filter((e) => e.event === 'values').at(-1)!.data as Values;
@@ -85,7 +101,13 @@ describe('the agent API in the production composition', () => {
 
   it('every role composes the api channel adapter: workers deliver, gateways serve', async () => {
     for (const role of ['gateway', 'worker'] as const) {
-      const c = composeApp({ config: app.config, role, log: pino({ level: 'silent' }), databaseUrl: app.db.url, redisUrl: REDIS_URL });
+      const c = composeApp({
+        config: app.config,
+        role,
+        log: pino({ level: 'silent' }),
+        databaseUrl: app.db.url,
+        redisUrl: REDIS_URL,
+      });
       try {
         expect(c.adapters.get('api'), role).toBeDefined();
       } finally {

@@ -20,18 +20,24 @@ type Msg = { type: string; content: string; id?: string };
 describe('run wait', () => {
   it('on a thread: answers with the thread values including the agent reply', async () => {
     const t = await client.threads.create();
-    const out = (await client.runs.wait(t.thread_id, 'agent', { input: userInput('hello there') })) as { messages: Msg[] };
+    const out = (await client.runs.wait(t.thread_id, 'agent', { input: userInput('hello there') })) as {
+      messages: Msg[];
+    };
     expect(out.messages.map((m) => m.type)).toEqual(['human', 'ai']);
     expect(out.messages[0]!.content).toBe('hello there');
     expect(lastAi(out)).toMatch(/^Echo: .*hello there$/);
     // The thread remembers: a second run sees the first exchange in its values.
-    const again = (await client.runs.wait(t.thread_id, 'agent', { input: userInput('and again') })) as { messages: Msg[] };
+    const again = (await client.runs.wait(t.thread_id, 'agent', { input: userInput('and again') })) as {
+      messages: Msg[];
+    };
     expect(again.messages).toHaveLength(4);
     expect(lastAi(again)).toMatch(/and again$/);
   });
 
   it('stateless /runs/wait answers on a temporary thread', async () => {
-    const out = (await client.runs.wait(null, 'agent', { input: userInput('no thread needed') })) as { messages: Msg[] };
+    const out = (await client.runs.wait(null, 'agent', { input: userInput('no thread needed') })) as {
+      messages: Msg[];
+    };
     expect(out.messages.map((m) => m.type)).toEqual(['human', 'ai']);
     expect(lastAi(out)).toMatch(/no thread needed$/);
   });
@@ -52,7 +58,10 @@ describe('run stream', () => {
     const t = await client.threads.create();
     const text = 'a somewhat longer message to be streamed back in pieces';
     const events: { event: string; data: any }[] = [];
-    for await (const ev of client.runs.stream(t.thread_id, 'agent', { input: userInput(text), streamMode: ['messages-tuple', 'values'] })) {
+    for await (const ev of client.runs.stream(t.thread_id, 'agent', {
+      input: userInput(text),
+      streamMode: ['messages-tuple', 'values'],
+    })) {
       events.push(ev as { event: string; data: any });
     }
     expect(events[0]!.event).toBe('metadata');
@@ -88,7 +97,10 @@ describe('run stream', () => {
     const t = await client.threads.create();
     const names: string[] = [];
     let final: unknown;
-    for await (const ev of client.runs.stream(t.thread_id, 'agent', { input: userInput('values please'), streamMode: 'values' })) {
+    for await (const ev of client.runs.stream(t.thread_id, 'agent', {
+      input: userInput('values please'),
+      streamMode: 'values',
+    })) {
       names.push(ev.event);
       if (ev.event === 'values') final = ev.data;
     }
@@ -105,7 +117,11 @@ describe('run stream', () => {
     }
     expect(lastAi(final)).toMatch(/ephemeral$/);
     // Deleted right after the run is final (the stream may end a moment before).
-    const gone = () => client.threads.get(threadId).then(() => false, (err: { status?: number }) => err.status === 404);
+    const gone = () =>
+      client.threads.get(threadId).then(
+        () => false,
+        (err: { status?: number }) => err.status === 404,
+      );
     await waitFor(gone, 'the stateless thread to be deleted', 5_000);
   });
 });
@@ -118,7 +134,8 @@ describe('runs get, list, join, cancel', () => {
     expect((await client.runs.get(t.thread_id, run.run_id)).status).toBe('running');
 
     const names: string[] = [];
-    for await (const ev of client.runs.joinStream(t.thread_id, run.run_id, { streamMode: ['values'] })) names.push(ev.event);
+    for await (const ev of client.runs.joinStream(t.thread_id, run.run_id, { streamMode: ['values'] }))
+      names.push(ev.event);
     expect(names[0]).toBe('metadata');
     expect(names.at(-1)).toBe('values');
 
@@ -130,13 +147,18 @@ describe('runs get, list, join, cancel', () => {
     await client.runs.join(t.thread_id, second.run_id);
     const list = await client.runs.list(t.thread_id);
     expect(list.map((r) => r.run_id)).toEqual([second.run_id, run.run_id]); // newest first
-    expect((await client.runs.list(t.thread_id, { status: 'success', limit: 1 })).map((r) => r.run_id)).toEqual([second.run_id]);
+    expect((await client.runs.list(t.thread_id, { status: 'success', limit: 1 })).map((r) => r.run_id)).toEqual([
+      second.run_id,
+    ]);
   });
 
   it('cancel: a pending run is interrupted and never answered; a finished run cannot be cancelled (409)', async () => {
     const t = await client.threads.create();
     const busy = await client.runs.create(t.thread_id, 'agent', { input: userInput('[[slow:1000]] keep working') });
-    const queued = await client.runs.create(t.thread_id, 'agent', { input: userInput('never mind this'), multitaskStrategy: 'enqueue' });
+    const queued = await client.runs.create(t.thread_id, 'agent', {
+      input: userInput('never mind this'),
+      multitaskStrategy: 'enqueue',
+    });
     expect(queued.status).toBe('pending');
     await client.runs.cancel(t.thread_id, queued.run_id);
     expect((await client.runs.get(t.thread_id, queued.run_id)).status).toBe('interrupted');
@@ -152,7 +174,10 @@ describe('runs get, list, join, cancel', () => {
   it('cancel with rollback deletes the pending run', async () => {
     const t = await client.threads.create();
     const busy = await client.runs.create(t.thread_id, 'agent', { input: userInput('[[slow:600]] working') });
-    const queued = await client.runs.create(t.thread_id, 'agent', { input: userInput('drop me'), multitaskStrategy: 'enqueue' });
+    const queued = await client.runs.create(t.thread_id, 'agent', {
+      input: userInput('drop me'),
+      multitaskStrategy: 'enqueue',
+    });
     await client.runs.cancel(t.thread_id, queued.run_id, false, 'rollback');
     expect(await statusOf(client.runs.get(t.thread_id, queued.run_id))).toBe(404);
     await client.runs.join(t.thread_id, busy.run_id);
@@ -166,7 +191,9 @@ describe('Agent Protocol aliases', () => {
     expect(agents.status).toBe(200);
     expect(agents.body[0]).toMatchObject({ agent_id: (await client.assistants.get('agent')).assistant_id });
     const t = await client.threads.create();
-    const r = await client.runs.create(t.thread_id, 'agent', { input: { messages: [{ role: 'user', content: 'alias' }] } });
+    const r = await client.runs.create(t.thread_id, 'agent', {
+      input: { messages: [{ role: 'user', content: 'alias' }] },
+    });
     const waited = await rawApi(app, 'GET', `/runs/${r.run_id}/wait`, { key });
     expect(waited.status).toBe(200);
     expect(JSON.stringify(waited.body.messages)).toContain('alias');

@@ -58,20 +58,41 @@ describe('store', () => {
     await a.store.putItem(['ns', 'x', 'deep'], 'k', { v: 1 });
     await a.store.putItem(['ns', 'y'], 'k', { v: 2 });
     const all = (await a.store.listNamespaces()).namespaces;
-    expect(all).toEqual(expect.arrayContaining([['ns', 'x', 'deep'], ['ns', 'y']]));
-    expect((await a.store.listNamespaces({ prefix: ['ns'] })).namespaces).toEqual([['ns', 'x', 'deep'], ['ns', 'y']]);
-    expect((await a.store.listNamespaces({ prefix: ['ns'], maxDepth: 2 })).namespaces).toEqual([['ns', 'x'], ['ns', 'y']]);
+    expect(all).toEqual(
+      expect.arrayContaining([
+        ['ns', 'x', 'deep'],
+        ['ns', 'y'],
+      ]),
+    );
+    expect((await a.store.listNamespaces({ prefix: ['ns'] })).namespaces).toEqual([
+      ['ns', 'x', 'deep'],
+      ['ns', 'y'],
+    ]);
+    expect((await a.store.listNamespaces({ prefix: ['ns'], maxDepth: 2 })).namespaces).toEqual([
+      ['ns', 'x'],
+      ['ns', 'y'],
+    ]);
   });
 
   it('rejects an invalid body with 422 (the SDK checks labels itself, so send it raw)', async () => {
-    const dotted = await rawApi(app, 'PUT', '/store/items', { key: keyA, body: { namespace: ['bad.label'], key: 'k', value: { v: 1 } } });
+    const dotted = await rawApi(app, 'PUT', '/store/items', {
+      key: keyA,
+      body: { namespace: ['bad.label'], key: 'k', value: { v: 1 } },
+    });
     expect(dotted.status).toBe(422);
     expect(dotted.body.detail).toMatch(/namespace/);
-    expect((await rawApi(app, 'PUT', '/store/items', { key: keyA, body: { namespace: ['ok'], key: 'k', value: 'not an object' } })).status).toBe(422);
+    expect(
+      (
+        await rawApi(app, 'PUT', '/store/items', {
+          key: keyA,
+          body: { namespace: ['ok'], key: 'k', value: 'not an object' },
+        })
+      ).status,
+    ).toBe(422);
     expect(await a.store.getItem(['ok'], 'k')).toBeNull();
   });
 
-  it('is scoped per API key: key B sees none of key A\'s items and has its own', async () => {
+  it("is scoped per API key: key B sees none of key A's items and has its own", async () => {
     await a.store.putItem(['shared-name'], 'item', { owner: 'a' });
     expect(await b.store.getItem(['shared-name'], 'item')).toBeNull();
     expect((await b.store.searchItems(['shared-name'])).items).toEqual([]);

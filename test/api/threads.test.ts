@@ -55,8 +55,12 @@ describe('threads', () => {
     const b = await client.threads.create({ metadata: { tag, color: 'blue' } });
     const all = await client.threads.search({ metadata: { tag } });
     expect(all.map((t) => t.thread_id)).toEqual([b.thread_id, a.thread_id]);
-    expect((await client.threads.search({ metadata: { tag, color: 'red' } })).map((t) => t.thread_id)).toEqual([a.thread_id]);
-    expect((await client.threads.search({ metadata: { tag }, limit: 1 })).map((t) => t.thread_id)).toEqual([b.thread_id]);
+    expect((await client.threads.search({ metadata: { tag, color: 'red' } })).map((t) => t.thread_id)).toEqual([
+      a.thread_id,
+    ]);
+    expect((await client.threads.search({ metadata: { tag }, limit: 1 })).map((t) => t.thread_id)).toEqual([
+      b.thread_id,
+    ]);
     expect((await client.threads.search({ ids: [a.thread_id] })).map((t) => t.thread_id)).toEqual([a.thread_id]);
     expect(await client.threads.count({ metadata: { tag } })).toBe(2);
   });
@@ -82,7 +86,7 @@ describe('threads', () => {
     expect(await statusOf(other.threads.get(t.thread_id))).toBe(404);
     expect(await statusOf(other.threads.update(t.thread_id, { metadata: { x: 1 } }))).toBe(404);
     expect(await statusOf(other.threads.delete(t.thread_id))).toBe(404);
-    expect((await other.threads.search({ ids: [t.thread_id] }))).toEqual([]);
+    expect(await other.threads.search({ ids: [t.thread_id] })).toEqual([]);
     expect(await statusOf(other.runs.wait(t.thread_id, 'agent', { input: userInput('hi') }))).toBe(404);
     expect((await client.threads.get(t.thread_id)).metadata).toEqual({ secret: true });
   });
@@ -107,9 +111,12 @@ describe('threads', () => {
     expect(history[0]!.values.messages).toHaveLength(4);
     expect(history[1]!.values.messages).toHaveLength(2);
     expect(lastAi(history[1]!.values)).toMatch(/first question/);
-    expect((await client.threads.getHistory(t.thread_id, { limit: 1 }))).toHaveLength(1);
+    expect(await client.threads.getHistory(t.thread_id, { limit: 1 })).toHaveLength(1);
     // A checkpoint of the history can be fetched as a state.
-    const older = await client.threads.getState<{ messages: unknown[] }>(t.thread_id, history[1]!.checkpoint.checkpoint_id!);
+    const older = await client.threads.getState<{ messages: unknown[] }>(
+      t.thread_id,
+      history[1]!.checkpoint.checkpoint_id!,
+    );
     expect(older.values.messages).toHaveLength(2);
 
     // GET /threads/{id} carries the same messages; search with select values too.

@@ -34,13 +34,22 @@ describe.skipIf(chromiumGate.skip)('web chat in headless Chromium', () => {
     context = await chromium.launchPersistentContext(userDataDir, {
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     page = context.pages()[0] ?? (await context.newPage());
     page.on('request', (r) => {
       const u = new URL(r.url());
-      if (u.pathname.startsWith(app.config.API_PREFIX)) apiCalls.push({ url: u.pathname, method: r.method(), hasKey: Boolean(r.headers()['x-api-key']) });
+      if (u.pathname.startsWith(app.config.API_PREFIX))
+        apiCalls.push({ url: u.pathname, method: r.method(), hasKey: Boolean(r.headers()['x-api-key']) });
     });
     await mkdir(ARTIFACTS, { recursive: true });
   }, 60_000);
@@ -65,9 +74,13 @@ describe.skipIf(chromiumGate.skip)('web chat in headless Chromium', () => {
     // While the turn works, the answer bubble is there and marked streaming; then the deltas arrive.
     const answer = page.locator('.msg-ai').last();
     await expect.poll(() => answer.evaluate((el) => el.classList.contains('streaming')), { timeout: 5_000 }).toBe(true);
-    await expect.poll(() => page.locator('#messages').getAttribute('data-last-chunks'), { timeout: 15_000 }).not.toBeNull();
+    await expect
+      .poll(() => page.locator('#messages').getAttribute('data-last-chunks'), { timeout: 15_000 })
+      .not.toBeNull();
     expect(Number(await page.locator('#messages').getAttribute('data-last-chunks'))).toBeGreaterThan(3);
-    await expect.poll(() => page.locator('.msg-ai').last().textContent()).toMatch(/^Echo: .*hi from the browser, one two three four five$/);
+    await expect
+      .poll(() => page.locator('.msg-ai').last().textContent())
+      .toMatch(/^Echo: .*hi from the browser, one two three four five$/);
     expect(await page.locator('.msg-human').last().textContent()).toBe(text);
     expect(await page.locator('.streaming').count()).toBe(0);
     await page.screenshot({ path: path.join(ARTIFACTS, 'web-chat-answer.png'), fullPage: true });
@@ -103,17 +116,29 @@ describe.skipIf(chromiumGate.skip)('web chat in headless Chromium', () => {
   it('talks only to the public API, always with the key', () => {
     expect(apiCalls.length).toBeGreaterThan(4);
     for (const c of apiCalls) expect(c.hasKey, `${c.method} ${c.url}`).toBe(true);
-    const paths = apiCalls.map((c) => `${c.method} ${c.url.slice(app.config.API_PREFIX.length).replace(/[0-9a-f-]{36}/g, ':id')}`);
-    expect(new Set(paths)).toEqual(new Set(['POST /threads/search', 'POST /threads', 'POST /threads/:id/runs/stream', 'GET /threads/:id/state']));
+    const paths = apiCalls.map(
+      (c) => `${c.method} ${c.url.slice(app.config.API_PREFIX.length).replace(/[0-9a-f-]{36}/g, ':id')}`,
+    );
+    expect(new Set(paths)).toEqual(
+      new Set(['POST /threads/search', 'POST /threads', 'POST /threads/:id/runs/stream', 'GET /threads/:id/state']),
+    );
   });
 });
 
 describe('web chat switch', () => {
   // Production-shaped config; the URLs are required by validation, the test services are what the app uses.
-  const production = { NODE_ENV: 'production', LOCAL_CHANNEL: 'off', DATABASE_URL: 'postgres://unused@127.0.0.1/unused', REDIS_URL: 'redis://127.0.0.1:6379' };
+  const production = {
+    NODE_ENV: 'production',
+    LOCAL_CHANNEL: 'off',
+    DATABASE_URL: 'postgres://unused@127.0.0.1/unused',
+    REDIS_URL: 'redis://127.0.0.1:6379',
+  };
 
   it('is off in production unless WEB_CHAT is on; the API is served either way', async () => {
-    for (const [env, chatStatus] of [[production, 404], [{ ...production, WEB_CHAT: 'true' }, 200]] as const) {
+    for (const [env, chatStatus] of [
+      [production, 404],
+      [{ ...production, WEB_CHAT: 'true' }, 200],
+    ] as const) {
       const app = await startApiApp(env);
       try {
         expect((await fetch(`${app.url}/chat`)).status).toBe(chatStatus);

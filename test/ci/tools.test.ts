@@ -9,7 +9,12 @@ it('a missing tool skips outside CI and fails in CI, naming the tool', () => {
   expect(inCi.skip).toBe(false);
   expect(() => inCi.require()).toThrow(/^no-such-tool-7f3a is not installed: CI must have it/);
   expect(() => toolGate('sh', undefined, true).require()).not.toThrow();
-  expect([isCI({ CI: 'true' }), isCI({ CI: '1' }), isCI({ CI: 'false' }), isCI({})]).toEqual([true, true, false, false]);
+  expect([isCI({ CI: 'true' }), isCI({ CI: '1' }), isCI({ CI: 'false' }), isCI({})]).toEqual([
+    true,
+    true,
+    false,
+    false,
+  ]);
 });
 
 it('.ci/test-tools is valid bash and is what .ci/run calls before the tests', () => {

@@ -31,7 +31,10 @@ async function tempDir(prefix: string, mode: number): Promise<string> {
 
 /** The message a start-up rejected with (vitest's `rejects.toThrow` passes on a rejection with `undefined`). */
 async function failure(p: Promise<unknown>): Promise<string> {
-  const err: unknown = await p.then(() => undefined, (e: unknown) => e ?? 'rejected without a reason');
+  const err: unknown = await p.then(
+    () => undefined,
+    (e: unknown) => e ?? 'rejected without a reason',
+  );
   if (!(err instanceof StartupError)) throw new Error(`expected a StartupError, got ${String(err)}`);
   return err.message;
 }
@@ -69,8 +72,11 @@ describe('embedded Postgres from a clone in a 0700 home directory', () => {
       expect(await sql`select body from notes`).toEqual([{ body: 'grüße ✓' }]);
       await sql.end();
       // A second start on the same data (a dev process left running) names the one holding it.
-      expect(await failure(startEmbeddedPostgres(path.join(clone, '.data'), quiet, { ...opts, port: await freePort() })))
-        .toMatch(/^An earlier embedded Postgres \(pid \d+\) still runs on .*: stop it with `kill \d+`, then start again\.$/);
+      expect(
+        await failure(startEmbeddedPostgres(path.join(clone, '.data'), quiet, { ...opts, port: await freePort() })),
+      ).toMatch(
+        /^An earlier embedded Postgres \(pid \d+\) still runs on .*: stop it with `kill \d+`, then start again\.$/,
+      );
     } finally {
       await pg.stop();
     }
@@ -91,8 +97,15 @@ describe('a failed start is one clear sentence', () => {
     const held = await holdPort();
     const dir = await tempDir('pg-port-', 0o755);
     try {
-      expect(await failure(startEmbeddedPostgres(dir, quiet, { port: held.port, runtimeRoot: await tempDir('runtime-', 0o755) })))
-        .toMatch(new RegExp(`^The embedded Postgres cannot listen on port ${held.port} because it is already in use: .*DATABASE_URL`));
+      expect(
+        await failure(
+          startEmbeddedPostgres(dir, quiet, { port: held.port, runtimeRoot: await tempDir('runtime-', 0o755) }),
+        ),
+      ).toMatch(
+        new RegExp(
+          `^The embedded Postgres cannot listen on port ${held.port} because it is already in use: .*DATABASE_URL`,
+        ),
+      );
     } finally {
       await held.close();
     }
@@ -102,8 +115,9 @@ describe('a failed start is one clear sentence', () => {
     const held = await holdPort();
     const dir = await tempDir('redis-port-', 0o755);
     try {
-      expect(await failure(startRedisServer(dir, quiet, { port: held.port })))
-        .toMatch(new RegExp(`^redis-server cannot listen on port ${held.port} because it is already in use: .*REDIS_URL`));
+      expect(await failure(startRedisServer(dir, quiet, { port: held.port }))).toMatch(
+        new RegExp(`^redis-server cannot listen on port ${held.port} because it is already in use: .*REDIS_URL`),
+      );
     } finally {
       await held.close();
     }
@@ -119,11 +133,20 @@ describe('a failed start is one clear sentence', () => {
       await chown(pgData, uid, gid);
       await chown(path.join(pgData, 'PG_VERSION'), uid, gid);
     }
-    const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'warn', PORT: '0', DATA_DIR: dataDir,
-      EMBEDDED_PG_RUNTIME_DIR: await tempDir('runtime-', 0o755) };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      NODE_ENV: 'development',
+      LOG_LEVEL: 'warn',
+      PORT: '0',
+      DATA_DIR: dataDir,
+      EMBEDDED_PG_RUNTIME_DIR: await tempDir('runtime-', 0o755),
+    };
     delete env.DATABASE_URL;
     delete env.REDIS_URL;
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'all'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'all'], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.stdout.resume();
@@ -131,7 +154,9 @@ describe('a failed start is one clear sentence', () => {
     expect(code).not.toBe(0);
     const lines = stderr.trim().split('\n');
     expect(lines, stderr).toHaveLength(1);
-    expect(lines[0]).toMatch(/^The embedded Postgres stopped during start-up \(.+\): fix the cause, or move .* aside.*DATABASE_URL\.$/);
+    expect(lines[0]).toMatch(
+      /^The embedded Postgres stopped during start-up \(.+\): fix the cause, or move .* aside.*DATABASE_URL\.$/,
+    );
     expect(stderr).not.toMatch(/Unhandled 'error' event|\n\s+at /);
   }, 120_000);
 });

@@ -24,7 +24,12 @@ describe('configuration', () => {
   });
 
   it('refuses the local channel in production without an API key', () => {
-    const base = { NODE_ENV: 'production', REDIS_URL: 'redis://r:6379', DATABASE_URL: 'postgres://db/x', LOCAL_CHANNEL: 'on' };
+    const base = {
+      NODE_ENV: 'production',
+      REDIS_URL: 'redis://r:6379',
+      DATABASE_URL: 'postgres://db/x',
+      LOCAL_CHANNEL: 'on',
+    };
     expect(() => loadConfig(base)).toThrow(/LOCAL_API_KEY/);
     expect(loadConfig({ ...base, LOCAL_API_KEY: 'a-long-enough-key-123' }).localChannelEnabled).toBe(true);
   });

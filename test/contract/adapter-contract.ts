@@ -49,7 +49,10 @@ export function adapterContract(name: string, make: () => Promise<ContractHarnes
     it('answers a message exactly once', async () => {
       const m = { conversation: uid('c'), user: 'U1', text: `hello ${uid('t')}`, id: uid('e') };
       expect(await h.deliver(m)).toBe(200);
-      const got = await until(() => h.sent(m.conversation), (s) => s.length > 0);
+      const got = await until(
+        () => h.sent(m.conversation),
+        (s) => s.length > 0,
+      );
       await settleForDuplicates(h.platform, h.kind);
       expect(await h.sent(m.conversation)).toHaveLength(1);
       expect(got[0]).toContain(m.text);
@@ -59,7 +62,10 @@ export function adapterContract(name: string, make: () => Promise<ContractHarnes
       const m = { conversation: uid('c'), user: 'U1', text: `again ${uid('t')}`, id: uid('e') };
       expect(await h.deliver(m)).toBe(200);
       expect(await h.deliver(m)).toBe(200);
-      await until(() => h.sent(m.conversation), (s) => s.length > 0);
+      await until(
+        () => h.sent(m.conversation),
+        (s) => s.length > 0,
+      );
       await settleForDuplicates(h.platform, h.kind);
       expect(await h.sent(m.conversation)).toHaveLength(1);
     });
@@ -81,7 +87,10 @@ export function adapterContract(name: string, make: () => Promise<ContractHarnes
       const conversation = uid('c');
       const texts = Array.from({ length: 5 }, (_, i) => `order${i}x${uid('')}`);
       for (const text of texts) expect(await h.deliver({ conversation, user: 'U1', text, id: uid('e') })).toBe(200);
-      const all = await until(() => h.sent(conversation), (s) => texts.every((t) => s.join('\n').includes(t)));
+      const all = await until(
+        () => h.sent(conversation),
+        (s) => texts.every((t) => s.join('\n').includes(t)),
+      );
       await settleForDuplicates(h.platform, h.kind);
       const joined = (await h.sent(conversation)).join('\n');
       const positions = texts.map((t) => joined.indexOf(t));
@@ -95,9 +104,16 @@ export function adapterContract(name: string, make: () => Promise<ContractHarnes
       const m = { conversation: uid('c'), user: 'U1', text: 'please [[long:9000]]', id: uid('e') };
       expect(await h.deliver(m)).toBe(200);
       const expected = h.adapter.render(longReply(9_000)).length;
-      const got = await until(() => h.sent(m.conversation), (s) => s.length >= expected, 30_000);
+      const got = await until(
+        () => h.sent(m.conversation),
+        (s) => s.length >= expected,
+        30_000,
+      );
       expect(got).toHaveLength(expected);
-      const order = got.join('\n').match(/Paragraph (\d+)/g)!.map((x) => Number(x.split(' ')[1]));
+      const order = got
+        .join('\n')
+        .match(/Paragraph (\d+)/g)!
+        .map((x) => Number(x.split(' ')[1]));
       expect(order).toEqual([...order].sort((a, b) => a - b));
     });
 

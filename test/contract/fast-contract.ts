@@ -178,7 +178,10 @@ export function fastContract(name: string, make: () => Promise<FastHarness>): vo
 
     it('maps a blocked bot and a gone chat to PermanentSendError', async (ctx) => {
       if (!h.refuseNextSend) return ctx.skip();
-      for (const [how, reason] of [['blocked', 'blocked'], ['gone', 'not_found']] as const) {
+      for (const [how, reason] of [
+        ['blocked', 'blocked'],
+        ['gone', 'not_found'],
+      ] as const) {
         const ref = await h.refuseNextSend(how, 1);
         const err = await h.adapter.send(ref, part('hello')).catch((e: unknown) => e);
         expect(err, how).toBeInstanceOf(PermanentSendError);

@@ -57,7 +57,11 @@ describe('layering', () => {
   it('src/core depends on nothing else in the project', () => {
     const outward = files
       .filter((f) => f.startsWith('src/core/'))
-      .flatMap((f) => importsOf(f).filter((i) => !i.startsWith('src/core/')).map((i) => `${f} -> ${i}`));
+      .flatMap((f) =>
+        importsOf(f)
+          .filter((i) => !i.startsWith('src/core/'))
+          .map((i) => `${f} -> ${i}`),
+      );
     expect(outward).toEqual([]);
   });
 
@@ -68,18 +72,26 @@ describe('layering', () => {
   it('names no platform in the pipeline stages: what differs per channel is a capability its adapter declares', () => {
     const stages = /^src\/(ingress|queue|worker|outbound)\/|^src\/access\/(policy|gate)\.ts$/;
     const platformLiteral = /['`](local|api|slack|discord|telegram)(:[^'`]*)?['`]/;
-    const offenders = files.filter((f) => stages.test(f)).flatMap((f) => readFileSync(path.join(ROOT, f), 'utf8')
-      .split('\n').map((line, i) => ({ line: line.replace(/\/\/.*$|^\s*\*.*$/, ''), at: `${f}:${i + 1}` }))
-      .filter((l) => platformLiteral.test(l.line)).map((l) => l.at));
+    const offenders = files
+      .filter((f) => stages.test(f))
+      .flatMap((f) =>
+        readFileSync(path.join(ROOT, f), 'utf8')
+          .split('\n')
+          .map((line, i) => ({ line: line.replace(/\/\/.*$|^\s*\*.*$/, ''), at: `${f}:${i + 1}` }))
+          .filter((l) => platformLiteral.test(l.line))
+          .map((l) => l.at),
+      );
     expect(offenders).toEqual([]);
   });
 
   it('keeps the pipeline off adapter internals: observability and the agent import no adapter or module', () => {
     const offenders = files
       .filter((f) => f.startsWith('src/observability/') || f.startsWith('src/agent/'))
-      .flatMap((f) => importsOf(f)
-        .filter((i) => /^(adapters|src\/(scheduler|memory|access|api))\//.test(i))
-        .map((i) => `${f} -> ${i}`));
+      .flatMap((f) =>
+        importsOf(f)
+          .filter((i) => /^(adapters|src\/(scheduler|memory|access|api))\//.test(i))
+          .map((i) => `${f} -> ${i}`),
+      );
     expect(offenders).toEqual([]);
   });
 });

@@ -27,7 +27,12 @@ it('two processes reconciling at once: one pass at a time, by one holder; the ot
     const redis = new Redis(REDIS_URL); // one connection each, as two processes would have
     connections.push(redis);
     return startLeasedReconciler({
-      redis, leaseKey: keys(prefix).lease('reconcile-test'), everyMs: 50, leaseTtlMs: 600, log, what: name,
+      redis,
+      leaseKey: keys(prefix).lease('reconcile-test'),
+      everyMs: 50,
+      leaseTtlMs: 600,
+      log,
+      what: name,
       pass: async () => {
         active++;
         maxActive = Math.max(maxActive, active);

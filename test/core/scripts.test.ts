@@ -27,11 +27,16 @@ function tsFiles(dir: string): string[] {
 }
 
 it('every script is a .lua file listed once, no two alike, and no TypeScript file embeds Lua', () => {
-  const files = readdirSync(scriptsDir()).filter((f) => f.endsWith('.lua')).map((f) => f.slice(0, -4)).sort();
+  const files = readdirSync(scriptsDir())
+    .filter((f) => f.endsWith('.lua'))
+    .map((f) => f.slice(0, -4))
+    .sort();
   expect(files).toEqual([...SCRIPT_NAMES].sort());
   const bodies = files.map((f) => {
     const lua = readFileSync(path.join(scriptsDir(), `${f}.lua`), 'utf8');
-    return createHash('sha1').update(lua.replace(/--[^\n]*\n/g, '').replace(/\s+/g, ' ')).digest('hex');
+    return createHash('sha1')
+      .update(lua.replace(/--[^\n]*\n/g, '').replace(/\s+/g, ' '))
+      .digest('hex');
   });
   expect(new Set(bodies).size).toBe(bodies.length);
   const embedding = [...tsFiles(path.join(repo, 'src')), ...tsFiles(path.join(repo, 'adapters'))]

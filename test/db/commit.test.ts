@@ -22,12 +22,31 @@ afterAll(async () => {
 
 const ref = { platform: 'local' as const, tenant: 'default', channel: 'c', kind: 'group' as const };
 const event = (id: string): InboundEvent => ({
-  id, platform: 'local', tenant: 'default', conversation: ref, sender: { id: 'u', isBot: false }, text: id, attachments: [],
-  mentionsBot: true, kind: 'message', sentAt: new Date().toISOString(), receivedAt: new Date().toISOString(),
+  id,
+  platform: 'local',
+  tenant: 'default',
+  conversation: ref,
+  sender: { id: 'u', isBot: false },
+  text: id,
+  attachments: [],
+  mentionsBot: true,
+  kind: 'message',
+  sentAt: new Date().toISOString(),
+  receivedAt: new Date().toISOString(),
 });
 const record = (key: string, state: { sessionId: string; version: number }, events: InboundEvent[]): TurnRecord => ({
-  turnId: randomUUID(), conversationKey: key, ref, state, events, items: [{ role: 'user', content: 'x' }], reply: 'ok',
-  outcome: 'replied', inputTokens: 1, outputTokens: 1, model: 'offline', durationMs: 1,
+  turnId: randomUUID(),
+  conversationKey: key,
+  ref,
+  state,
+  events,
+  items: [{ role: 'user', content: 'x' }],
+  reply: 'ok',
+  outcome: 'replied',
+  inputTokens: 1,
+  outputTokens: 1,
+  model: 'offline',
+  durationMs: 1,
 });
 
 describe('commitTurn', () => {
@@ -40,7 +59,9 @@ describe('commitTurn', () => {
     const key = `k-${randomUUID()}`;
     const state = await loadConversation(database.db, key);
     await commitTurn(database.db, record(key, state, [event(`e-${randomUUID()}`)]));
-    await expect(commitTurn(database.db, record(key, state, [event(`e-${randomUUID()}`)]))).rejects.toBeInstanceOf(StaleTurnError);
+    await expect(commitTurn(database.db, record(key, state, [event(`e-${randomUUID()}`)]))).rejects.toBeInstanceOf(
+      StaleTurnError,
+    );
     expect((await loadConversation(database.db, key)).version).toBe(1);
   });
 
@@ -56,7 +77,9 @@ describe('commitTurn', () => {
   it('of many racing commits for one conversation exactly one wins (40001 retried, never a crash)', async () => {
     const key = `k-${randomUUID()}`;
     const state = await loadConversation(database.db, key);
-    const results = await Promise.allSettled(Array.from({ length: 6 }, () => commitTurn(database.db, record(key, state, [event(`e-${randomUUID()}`)]))));
+    const results = await Promise.allSettled(
+      Array.from({ length: 6 }, () => commitTurn(database.db, record(key, state, [event(`e-${randomUUID()}`)]))),
+    );
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     for (const r of results) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(StaleTurnError);
   });
@@ -69,10 +92,12 @@ describe('retrySerializable', () => {
     // Read-then-write increments racing under SERIALIZABLE: without retries most would fail with 40001.
     await Promise.all(
       Array.from({ length: 10 }, () =>
-        retrySerializable(() => database.sql.begin(async (tx) => {
-          const [row] = await tx`select n from counter where id = 'a'`;
-          await tx`update counter set n = ${row!.n + 1} where id = 'a'`;
-        })),
+        retrySerializable(() =>
+          database.sql.begin(async (tx) => {
+            const [row] = await tx`select n from counter where id = 'a'`;
+            await tx`update counter set n = ${row!.n + 1} where id = 'a'`;
+          }),
+        ),
       ),
     );
     const [row] = await database.sql`select n from counter where id = 'a'`;
@@ -83,8 +108,14 @@ describe('retrySerializable', () => {
 describe('PostgresSession (Agents SDK Session)', () => {
   it('stores items in order and returns at most the configured window', async () => {
     const s = new PostgresSession(database.db, randomUUID(), 3);
-    await s.addItems([{ role: 'user', content: 'a' }, { role: 'user', content: 'b' }]);
-    await s.addItems([{ role: 'user', content: 'c' }, { role: 'user', content: 'd' }]);
+    await s.addItems([
+      { role: 'user', content: 'a' },
+      { role: 'user', content: 'b' },
+    ]);
+    await s.addItems([
+      { role: 'user', content: 'c' },
+      { role: 'user', content: 'd' },
+    ]);
     expect((await s.getItems()).map((i) => (i as { content: string }).content)).toEqual(['b', 'c', 'd']);
     expect((await s.getItems(2)).map((i) => (i as { content: string }).content)).toEqual(['c', 'd']);
     expect(await s.popItem()).toMatchObject({ content: 'd' });

@@ -31,15 +31,23 @@ it('a plain connection to the test database is read committed (nothing else sets
 
 it("the app's client is serializable on every pooled connection and in its transactions", async () => {
   // Four at once: each runs on its own connection of the pool.
-  const levels = await Promise.all([1, 2, 3, 4].map(() =>
-    database.sql.begin(async (tx) => {
-      const [row] = await tx`select current_setting('transaction_isolation') as level, pg_backend_pid() as pid, pg_sleep(0.2)`;
-      return row as { level: string; pid: number };
-    })));
+  const levels = await Promise.all(
+    [1, 2, 3, 4].map(() =>
+      database.sql.begin(async (tx) => {
+        const [row] =
+          await tx`select current_setting('transaction_isolation') as level, pg_backend_pid() as pid, pg_sleep(0.2)`;
+        return row as { level: string; pid: number };
+      }),
+    ),
+  );
   expect(new Set(levels.map((l) => l.pid)).size).toBe(4);
   expect(levels.map((l) => l.level)).toEqual(['serializable', 'serializable', 'serializable', 'serializable']);
   const [plainRow] = await database.sql`show transaction_isolation`;
   expect(plainRow!.transaction_isolation).toBe('serializable');
-  const inTx = await withTx(database.db, async (tx) => (await tx.execute<{ level: string }>("select current_setting('transaction_isolation') as level"))[0]!.level);
+  const inTx = await withTx(
+    database.db,
+    async (tx) =>
+      (await tx.execute<{ level: string }>("select current_setting('transaction_isolation') as level"))[0]!.level,
+  );
   expect(inTx).toBe('serializable');
 });

@@ -12,7 +12,11 @@ describe('migrations', () => {
     try {
       cpSync('migrations', out, { recursive: true });
       const before = readdirSync(out).sort();
-      const log = execFileSync('npx', ['drizzle-kit', 'generate', '--dialect', 'postgresql', '--schema', './src/*/schema.ts', '--out', out], { encoding: 'utf8' });
+      const log = execFileSync(
+        'npx',
+        ['drizzle-kit', 'generate', '--dialect', 'postgresql', '--schema', './src/*/schema.ts', '--out', out],
+        { encoding: 'utf8' },
+      );
       expect(log).toContain('No schema changes');
       expect(readdirSync(out).sort()).toEqual(before);
     } finally {

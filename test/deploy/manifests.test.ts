@@ -12,9 +12,17 @@ import { toolGate } from '../helpers/tools.js';
 const compose = toolGate('docker-compose');
 const kubectl = toolGate('kubectl');
 
-async function modelFor(apiVersion: string, kind: string): Promise<(new (data: unknown) => { validate(): void }) | undefined> {
+async function modelFor(
+  apiVersion: string,
+  kind: string,
+): Promise<(new (data: unknown) => { validate(): void }) | undefined> {
   const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') : ['', apiVersion];
-  const path = group === 'keda.sh' ? `@kubernetes-models/keda/keda.sh/${version}` : group ? `kubernetes-models/${group}/${version}` : `kubernetes-models/${version}`;
+  const path =
+    group === 'keda.sh'
+      ? `@kubernetes-models/keda/keda.sh/${version}`
+      : group
+        ? `kubernetes-models/${group}/${version}`
+        : `kubernetes-models/${version}`;
   const mod = (await import(path)) as Record<string, new (data: unknown) => { validate(): void }>;
   return mod[kind];
 }
@@ -22,10 +30,17 @@ async function modelFor(apiVersion: string, kind: string): Promise<(new (data: u
 describe.skipIf(compose.skip)('docker-compose.yml', () => {
   beforeAll(() => compose.require());
   it('parses with `docker-compose config` and runs migrate before gateway and two workers', () => {
-    const out = execFileSync('docker-compose', ['-f', 'docker-compose.yml', 'config'], { encoding: 'utf8', env: { ...process.env, OPENAI_API_KEY: '' } });
+    const out = execFileSync('docker-compose', ['-f', 'docker-compose.yml', 'config'], {
+      encoding: 'utf8',
+      env: { ...process.env, OPENAI_API_KEY: '' },
+    });
     const doc = parseAllDocuments(out)[0]!.toJSON() as { services: Record<string, any> };
-    expect(Object.keys(doc.services)).toEqual(expect.arrayContaining(['redis', 'cockroach', 'qdrant', 'migrate', 'gateway', 'worker']));
-    expect(doc.services.redis.command).toEqual(expect.arrayContaining(['--appendonly', 'yes', '--maxmemory-policy', 'noeviction']));
+    expect(Object.keys(doc.services)).toEqual(
+      expect.arrayContaining(['redis', 'cockroach', 'qdrant', 'migrate', 'gateway', 'worker']),
+    );
+    expect(doc.services.redis.command).toEqual(
+      expect.arrayContaining(['--appendonly', 'yes', '--maxmemory-policy', 'noeviction']),
+    );
     expect(doc.services.worker.deploy.replicas).toBe(2);
     expect(doc.services.gateway.depends_on.migrate.condition).toBe('service_completed_successfully');
     expect(doc.services.migrate.command).toEqual(['migrate']);
@@ -37,9 +52,12 @@ describe.skipIf(kubectl.skip)('Kubernetes manifests', () => {
   for (const overlay of ['dev', 'prod']) {
     it(`overlay ${overlay}: every object validates against the Kubernetes schemas`, async () => {
       const out = execFileSync('kubectl', ['kustomize', `deploy/overlays/${overlay}`], { encoding: 'utf8' });
-      const objects = parseAllDocuments(out).map((d) => d.toJSON() as { apiVersion: string; kind: string; metadata: { name: string } });
+      const objects = parseAllDocuments(out).map(
+        (d) => d.toJSON() as { apiVersion: string; kind: string; metadata: { name: string } },
+      );
       const kinds = new Set(objects.map((o) => o.kind));
-      for (const k of ['Deployment', 'Service', 'Ingress', 'Job', 'ConfigMap', 'PodDisruptionBudget', 'NetworkPolicy']) expect(kinds).toContain(k);
+      for (const k of ['Deployment', 'Service', 'Ingress', 'Job', 'ConfigMap', 'PodDisruptionBudget', 'NetworkPolicy'])
+        expect(kinds).toContain(k);
       expect(kinds.has('HorizontalPodAutoscaler') || kinds.has('ScaledObject')).toBe(true);
       for (const obj of objects) {
         const Model = await modelFor(obj.apiVersion, obj.kind);
@@ -59,18 +77,30 @@ describe.skipIf(kubectl.skip)('Kubernetes manifests', () => {
   it('prod ships the pinned release image, a per-release migration Job, and KEDA with its Redis credentials', () => {
     const out = execFileSync('kubectl', ['kustomize', 'deploy/overlays/prod'], { encoding: 'utf8' });
     const objects = parseAllDocuments(out).map((d) => d.toJSON() as any);
-    const images = objects.flatMap((o) => o.spec?.template?.spec?.containers?.map((c: { image: string }) => c.image) ?? []);
+    const images = objects.flatMap(
+      (o) => o.spec?.template?.spec?.containers?.map((c: { image: string }) => c.image) ?? [],
+    );
     expect(new Set(images)).toEqual(new Set(['ghcr.io/example/chat-gateway:0.1.0']));
     expect(objects.find((o) => o.kind === 'Job').metadata.name).toBe('chat-gateway-migrate-0-1-0');
     const scaled = objects.find((o) => o.kind === 'ScaledObject');
     const auth = objects.find((o) => o.kind === 'TriggerAuthentication');
     expect(scaled.spec.triggers[0].authenticationRef.name).toBe(auth.metadata.name);
-    expect(auth.spec.secretTargetRef.map((r: { parameter: string }) => r.parameter).sort()).toEqual(['address', 'password']);
+    expect(auth.spec.secretTargetRef.map((r: { parameter: string }) => r.parameter).sort()).toEqual([
+      'address',
+      'password',
+    ]);
     expect(objects.some((o) => o.kind === 'HorizontalPodAutoscaler')).toBe(false); // KEDA replaces the HPA
   });
 
   it('catches an invalid manifest (the validation is real)', async () => {
     const Model = (await modelFor('apps/v1', 'Deployment'))!;
-    expect(() => new Model({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'x' }, spec: { replicas: 'two' } }).validate()).toThrow();
+    expect(() =>
+      new Model({
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'x' },
+        spec: { replicas: 'two' },
+      }).validate(),
+    ).toThrow();
   });
 });

@@ -8,12 +8,23 @@ import { runChaos } from '../../bench/chaos-lib.js';
 
 it('survives worker kills, a Redis restart and a database outage without losing or duplicating a reply', async () => {
   const r = await runChaos({
-    messages: 150, conversations: 15, workers: 2, sendSeconds: 12, workerKillEveryMs: 3_000, redisRestarts: 1, dbOutageMs: 4_000,
+    messages: 150,
+    conversations: 15,
+    workers: 2,
+    sendSeconds: 12,
+    workerKillEveryMs: 3_000,
+    redisRestarts: 1,
+    dbOutageMs: 4_000,
     log: (line) => line.startsWith('duplicate') && console.error(`[chaos] ${line}`), // says which kind, if it ever happens
   });
   expect(r.workerKills).toBeGreaterThanOrEqual(2);
   expect(r.redisRestarts).toBe(1);
   expect(r.dbOutages).toBe(1);
-  expect({ lost: r.lost, duplicates: r.duplicates, orderViolations: r.orderViolations, idle: r.idle }).toEqual({ lost: 0, duplicates: 0, orderViolations: 0, idle: true });
+  expect({ lost: r.lost, duplicates: r.duplicates, orderViolations: r.orderViolations, idle: r.idle }).toEqual({
+    lost: 0,
+    duplicates: 0,
+    orderViolations: 0,
+    idle: true,
+  });
   expect(r.replies).toBeGreaterThan(0);
 }, 240_000);

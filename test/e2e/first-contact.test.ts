@@ -45,7 +45,9 @@ async function waitOutput(p: Proc, re: RegExp, what: string, ms: number, from = 
     const m = re.exec(p.out().slice(from));
     if (m) return m;
     if (p.child.exitCode !== null || Date.now() > deadline) {
-      throw new Error(`${what}: not seen (${p.child.exitCode !== null ? `exited ${p.child.exitCode}` : `after ${ms} ms`}). Output:\n${p.out().slice(-4_000)}`);
+      throw new Error(
+        `${what}: not seen (${p.child.exitCode !== null ? `exited ${p.child.exitCode}` : `after ${ms} ms`}). Output:\n${p.out().slice(-4_000)}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -119,7 +121,12 @@ describe('first contact: clone, npm run dev, chat from the terminal and the brow
     execFileSync('cp', ['-al', realpathSync('node_modules'), path.join(repo, 'node_modules')]);
 
     dev = start('npm', ['run', 'dev'], repo);
-    const hint = await waitOutput(dev, /GATEWAY_URL=(http:\/\/\S+) npm run chat/, 'the chat hints of npm run dev', 75_000);
+    const hint = await waitOutput(
+      dev,
+      /GATEWAY_URL=(http:\/\/\S+) npm run chat/,
+      'the chat hints of npm run dev',
+      75_000,
+    );
     url = hint[1]!;
   }, 120_000);
 
@@ -141,7 +148,9 @@ describe('first contact: clone, npm run dev, chat from the terminal and the brow
     for (const p of [...procs].reverse()) await killGroup(p, p === dev ? gateway?.pid : undefined);
     // The dev redis-server runs in its own process group (so Ctrl-C reaches only the gateway): stop it by its pid
     // file if the gateway could not stop it itself.
-    const redisPid = repo ? Number(await readFile(path.join(repo, '.data', 'redis', 'child.pid'), 'utf8').catch(() => '')) : 0;
+    const redisPid = repo
+      ? Number(await readFile(path.join(repo, '.data', 'redis', 'child.pid'), 'utf8').catch(() => ''))
+      : 0;
     if (redisPid) {
       try {
         process.kill(redisPid, 'SIGKILL');
@@ -155,17 +164,30 @@ describe('first contact: clone, npm run dev, chat from the terminal and the brow
 
   it('answers in the terminal client and the web chat, with long-polls open, and the key commands work', async () => {
     // A curl long-poll on a quiet conversation, open for the whole test ...
-    const curl = start('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', `${url}/local/conversations/curl-idle/messages?after=$&waitMs=60000`], root);
+    const curl = start(
+      'curl',
+      [
+        '-s',
+        '-o',
+        '/dev/null',
+        '-w',
+        '%{http_code}',
+        `${url}/local/conversations/curl-idle/messages?after=$&waitMs=60000`,
+      ],
+      root,
+    );
     // ... and one following the terminal conversation, as a second viewer would.
     void (async () => {
       let after = '$';
       while (!stopPolling.signal.aborted) {
         try {
           longPolls++;
-          const res = await fetch(`${url}/local/conversations/${conversation}/messages?after=${after}&waitMs=20000`, { signal: stopPolling.signal });
+          const res = await fetch(`${url}/local/conversations/${conversation}/messages?after=${after}&waitMs=20000`, {
+            signal: stopPolling.signal,
+          });
           const body = (await res.json()) as { replies?: { id: string; text: string }[] };
           if (!res.ok) longPollErrors++;
-          for (const r of body.replies ?? []) (after = r.id, seenByLongPoll.push(r.text));
+          for (const r of body.replies ?? []) (after = r.id), seenByLongPoll.push(r.text);
         } catch {
           if (!stopPolling.signal.aborted) longPollErrors++;
           await new Promise((r) => setTimeout(r, 500));
@@ -175,13 +197,24 @@ describe('first contact: clone, npm run dev, chat from the terminal and the brow
 
     // The terminal client, driven on stdin.
     const chat = start('npm', ['run', 'chat'], repo, 'pipe');
-    await waitOutput(chat, /Connected to http:\/\/\S+ as "[^"]+" in conversation/, 'the terminal client connecting', 30_000);
+    await waitOutput(
+      chat,
+      /Connected to http:\/\/\S+ as "[^"]+" in conversation/,
+      'the terminal client connecting',
+      30_000,
+    );
     let mark = chat.out().length;
     chat.child.stdin!.write('hello from the terminal\n');
     await waitOutput(chat, /bot> Echo: .*hello from the terminal/, 'the echo of the first message', 30_000, mark);
     mark = chat.out().length;
     chat.child.stdin!.write('what time is it?\n');
-    await waitOutput(chat, /bot> The current time is .+\(from the current_time tool\)/, 'the answer to "what time is it?"', 30_000, mark);
+    await waitOutput(
+      chat,
+      /bot> The current time is .+\(from the current_time tool\)/,
+      'the answer to "what time is it?"',
+      30_000,
+      mark,
+    );
     expect(chat.out()).not.toContain('(error');
     expect(seenByLongPoll.some((t) => /hello from the terminal/.test(t))).toBe(true);
 
@@ -194,13 +227,31 @@ describe('first contact: clone, npm run dev, chat from the terminal and the brow
     // The web chat: no key to paste in development.
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
     });
     const page = await browser.newPage();
     await page.goto(`${url}/chat`);
     await page.fill('#input', 'hello from the browser');
     await page.press('#input', 'Enter');
-    await expect.poll(() => page.locator('.msg-ai').last().textContent().catch(() => ''), { timeout: 30_000 }).toMatch(/Echo: .*hello from the browser/);
+    await expect
+      .poll(
+        () =>
+          page
+            .locator('.msg-ai')
+            .last()
+            .textContent()
+            .catch(() => ''),
+        { timeout: 30_000 },
+      )
+      .toMatch(/Echo: .*hello from the browser/);
     expect(await page.locator('#key-overlay').isVisible()).toBe(false);
     expect(await page.locator('#status').textContent()).toBe('');
 
@@ -215,7 +266,9 @@ describe('first contact: clone, npm run dev, chat from the terminal and the brow
     // (npm, the gateway, and whatever shares its group); the gateway stops promptly, with its services.
     const stopAsked = Date.now();
     process.kill(-dev.child.pid!, 'SIGINT');
-    await expect.poll(() => dev.child.exitCode !== null || !groupAlive(dev.child.pid!), { timeout: 15_000, interval: 100 }).toBe(true);
+    await expect
+      .poll(() => dev.child.exitCode !== null || !groupAlive(dev.child.pid!), { timeout: 15_000, interval: 100 })
+      .toBe(true);
     expect(Date.now() - stopAsked).toBeLessThan(10_000);
     expect(await readFile(path.join(repo, '.data', 'redis', 'child.pid'), 'utf8').catch(() => 'gone')).toBe('gone');
   }, 120_000);

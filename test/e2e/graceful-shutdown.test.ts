@@ -17,12 +17,19 @@ afterAll(async () => {
 });
 
 it('finishes the active turn on SIGTERM and loses nothing', async () => {
-  const env = { DATABASE_URL: db.url, REDIS_URL, KEY_PREFIX: prefix, OFFLINE_MODEL: 'true', SHUTDOWN_GRACE_MS: '15000' };
+  const env = {
+    DATABASE_URL: db.url,
+    REDIS_URL,
+    KEY_PREFIX: prefix,
+    OFFLINE_MODEL: 'true',
+    SHUTDOWN_GRACE_MS: '15000',
+  };
   const gateway = await spawnRole('gateway', env);
   const worker = await spawnRole('worker', env);
   procs.push(gateway, worker);
   const res = await fetch(`${gateway.url}/local/messages`, {
-    method: 'POST', headers: { 'content-type': 'application/json' },
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ conversation: 'g1', user: 'u', text: 'take your time [[slow:2500]]' }),
   });
   expect(res.status).toBe(202);
@@ -40,10 +47,16 @@ it('finishes the active turn on SIGTERM and loses nothing', async () => {
     let replies: { text: string }[] = [];
     for (let i = 0; i < 100 && replies.length === 0; i++) {
       await new Promise((r) => setTimeout(r, 100));
-      replies = ((await (await fetch(`${gateway.url}/local/conversations/g1/messages`)).json()) as { replies: { text: string }[] }).replies;
+      replies = (
+        (await (await fetch(`${gateway.url}/local/conversations/g1/messages`)).json()) as {
+          replies: { text: string }[];
+        }
+      ).replies;
     }
     await new Promise((r) => setTimeout(r, 500));
-    replies = ((await (await fetch(`${gateway.url}/local/conversations/g1/messages`)).json()) as { replies: { text: string }[] }).replies;
+    replies = (
+      (await (await fetch(`${gateway.url}/local/conversations/g1/messages`)).json()) as { replies: { text: string }[] }
+    ).replies;
     expect(replies.map((r) => r.text)).toEqual(['Echo: [u] take your time [[slow:2500]]']);
   } finally {
     await sql.end();

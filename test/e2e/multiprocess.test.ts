@@ -28,8 +28,20 @@ async function readAll(url: string, conversation: string): Promise<{ text: strin
 }
 
 it('answers 200 messages exactly once and in order while a worker is SIGKILLed', async () => {
-  const env = { DATABASE_URL: db.url, REDIS_URL, KEY_PREFIX: prefix, OFFLINE_MODEL: 'true', JOB_LOCK_MS: '3000', SWEEP_INTERVAL_MS: '1000', WORKER_CONCURRENCY: '4' };
-  const [gateway, w1, w2] = await Promise.all([spawnRole('gateway', env), spawnRole('worker', env), spawnRole('worker', env)]);
+  const env = {
+    DATABASE_URL: db.url,
+    REDIS_URL,
+    KEY_PREFIX: prefix,
+    OFFLINE_MODEL: 'true',
+    JOB_LOCK_MS: '3000',
+    SWEEP_INTERVAL_MS: '1000',
+    WORKER_CONCURRENCY: '4',
+  };
+  const [gateway, w1, w2] = await Promise.all([
+    spawnRole('gateway', env),
+    spawnRole('worker', env),
+    spawnRole('worker', env),
+  ]);
   procs.push(gateway!, w1!, w2!);
 
   const sent = new Map<string, string[]>();
@@ -40,7 +52,8 @@ it('answers 200 messages exactly once and in order while a worker is SIGKILLed',
         const conversation = `conv${c}`;
         const text = `c${c}-m${i} [[slow:20]]`;
         const res = await fetch(`${gateway!.url}/local/messages`, {
-          method: 'POST', headers: { 'content-type': 'application/json' },
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
           body: JSON.stringify({ conversation, user: `user${c}`, text }),
         });
         expect(res.status).toBe(202);
@@ -60,7 +73,8 @@ it('answers 200 messages exactly once and in order while a worker is SIGKILLed',
   };
   const deadline = Date.now() + 90_000;
   let replies = await answered();
-  const countAnswered = (r: typeof replies) => [...r.values()].flat().flatMap((x) => x.text.match(/c\d+-m\d+/g) ?? []).length;
+  const countAnswered = (r: typeof replies) =>
+    [...r.values()].flat().flatMap((x) => x.text.match(/c\d+-m\d+/g) ?? []).length;
   while (countAnswered(replies) < CONVERSATIONS * PER_CONVERSATION && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 250));
     replies = await answered();

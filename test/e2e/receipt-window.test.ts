@@ -35,8 +35,15 @@ afterAll(async () => {
 
 it('a worker killed while its receipt write waits out a database failure: the part is not sent again', async () => {
   const env = {
-    DATABASE_URL: db.url, REDIS_URL, KEY_PREFIX: prefix, OFFLINE_MODEL: 'true', JOB_LOCK_MS: '3000',
-    SLACK_BOT_TOKEN: 'xoxb-receipt-window', SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: slack.apiUrl, SLACK_BOT_USER_ID: 'UBOTRW',
+    DATABASE_URL: db.url,
+    REDIS_URL,
+    KEY_PREFIX: prefix,
+    OFFLINE_MODEL: 'true',
+    JOB_LOCK_MS: '3000',
+    SLACK_BOT_TOKEN: 'xoxb-receipt-window',
+    SLACK_SIGNING_SECRET: SECRET,
+    SLACK_API_URL: slack.apiUrl,
+    SLACK_BOT_USER_ID: 'UBOTRW',
   };
   const gateway = await spawnRole('gateway', env);
   const worker = await spawnRole('worker', env);
@@ -47,13 +54,20 @@ it('a worker killed while its receipt write waits out a database failure: the pa
   const channel = 'D0RCPT';
   const event = envelope(dmMessage({ channel, user: 'U0RCPT', ts: nextSlackTs(), text: 'count my replies' }));
   expect((await postSigned(`${gateway.url}/slack/events`, SECRET, event)).status).toBe(200);
-  await until(() => Promise.resolve(slack.posted(channel).length), (n) => n >= 1);
+  await until(
+    () => Promise.resolve(slack.posted(channel).length),
+    (n) => n >= 1,
+  );
   await sleep(300); // the receipt write is failing and being retried now
   await worker.kill('SIGKILL');
   await sql`alter table receipts drop constraint receipts_blocked`;
 
   procs.push(await spawnRole('worker', env)); // picks the delivery up once the dead worker's lock lapses
-  await until(async () => (await sql`select status from outbox`)[0]?.status, (s) => s === 'sent', 20_000);
+  await until(
+    async () => (await sql`select status from outbox`)[0]?.status,
+    (s) => s === 'sent',
+    20_000,
+  );
   await settleForDuplicates('slack');
   expect(slack.posted(channel).map((c) => c.body.text)).toEqual(['Echo: count my replies']);
   expect(await sql`select part_index from receipts`).toEqual([{ part_index: 0 }]); // healed from the Redis mark

@@ -17,9 +17,48 @@ const MB = 1024 * 1024;
 
 /** Characters that break naive code: NUL, lone surrogates, RTL and zero-width marks, BOM, escapes of every platform. */
 export const NASTY = [
-  '\u0000', '\uD800', '\uDFFF', '\uDBFF\uDBFF', '\u202E', '\u200F', '\u200B', '\u200D', '\u2060', '\uFEFF', '\u0301',
-  '\r\n', '\t', '\u2028', '\u00A0', '😀', '👩‍👩‍👧', '&amp;', '<@U123>', '<!channel>', '@everyone', '```', '*', '_', '~', '`',
-  '\\', '"', "'", '%00', '%', '+', '&', '=', '{', '[', '${x}', '__proto__', 'constructor', '/help', '/reset', '[[fail]]',
+  '\u0000',
+  '\uD800',
+  '\uDFFF',
+  '\uDBFF\uDBFF',
+  '\u202E',
+  '\u200F',
+  '\u200B',
+  '\u200D',
+  '\u2060',
+  '\uFEFF',
+  '\u0301',
+  '\r\n',
+  '\t',
+  '\u2028',
+  '\u00A0',
+  '😀',
+  '👩‍👩‍👧',
+  '&amp;',
+  '<@U123>',
+  '<!channel>',
+  '@everyone',
+  '```',
+  '*',
+  '_',
+  '~',
+  '`',
+  '\\',
+  '"',
+  "'",
+  '%00',
+  '%',
+  '+',
+  '&',
+  '=',
+  '{',
+  '[',
+  '${x}',
+  '__proto__',
+  'constructor',
+  '/help',
+  '/reset',
+  '[[fail]]',
 ] as const;
 
 /**
@@ -40,7 +79,16 @@ const BIG = {
   'run-rtl': () => JSON.stringify('\u202E\u200F'.repeat(10_000)),
   'run-surrogate': () => JSON.stringify('\uD800x'.repeat(10_000)),
   'run-fence': () => JSON.stringify('```*_~`'.repeat(5_000)),
-  'files-10k': () => JSON.stringify(Array.from({ length: 10_000 }, (_, i) => ({ name: `f${i}`, id: 'dup', file_id: 'dup', size: i, url_private: 'https://f.example/x' }))),
+  'files-10k': () =>
+    JSON.stringify(
+      Array.from({ length: 10_000 }, (_, i) => ({
+        name: `f${i}`,
+        id: 'dup',
+        file_id: 'dup',
+        size: i,
+        url_private: 'https://f.example/x',
+      })),
+    ),
 };
 export const sentinel = (name: keyof typeof BIG & string) => `\u0001${name}\u0001`;
 export const bigValue = fc.constantFrom(...(Object.keys(BIG) as Array<keyof typeof BIG>)).map((n) => sentinel(n));
@@ -71,7 +119,14 @@ export const nastyString: fc.Arbitrary<string> = fc.oneof(
 /** Any JSON value, wrong types included; big and deep ones through `bigValue`. */
 export const nastyValue: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 4, arbitrary: nastyString },
-  { weight: 2, arbitrary: fc.oneof(fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.constantFrom(0, -0, 2 ** 53, -1, 1e308)) },
+  {
+    weight: 2,
+    arbitrary: fc.oneof(
+      fc.integer(),
+      fc.double({ noNaN: true, noDefaultInfinity: true }),
+      fc.constantFrom(0, -0, 2 ** 53, -1, 1e308),
+    ),
+  },
   { weight: 1, arbitrary: fc.constantFrom(null, true, false, [], {}) },
   { weight: 1, arbitrary: fc.dictionary(nastyString, fc.oneof(nastyString, fc.integer()), { maxKeys: 4 }) },
   { weight: 1, arbitrary: fc.array(fc.oneof(nastyString, fc.integer()), { maxLength: 5 }) },
@@ -81,7 +136,8 @@ type Path = Array<string | number>;
 
 function paths(v: unknown, prefix: Path = [], out: Path[] = []): Path[] {
   if (prefix.length) out.push(prefix);
-  if (v && typeof v === 'object') for (const [k, c] of Object.entries(v)) paths(c, [...prefix, Array.isArray(v) ? Number(k) : k], out);
+  if (v && typeof v === 'object')
+    for (const [k, c] of Object.entries(v)) paths(c, [...prefix, Array.isArray(v) ? Number(k) : k], out);
   return out;
 }
 
@@ -120,10 +176,20 @@ export function mutate<T>(base: T, ms: Mutation[]): T {
 }
 
 /** What a fuzzed request carries: a mutated valid payload, or raw garbage, as text. */
-export type Shape = { kind: 'mutated'; ms: Mutation[]; dupKey: boolean; twice: boolean } | { kind: 'raw'; text: string };
+export type Shape =
+  | { kind: 'mutated'; ms: Mutation[]; dupKey: boolean; twice: boolean }
+  | { kind: 'raw'; text: string };
 
 export const shapes: fc.Arbitrary<Shape> = fc.oneof(
-  { weight: 8, arbitrary: fc.record({ kind: fc.constant('mutated' as const), ms: mutations, dupKey: fc.boolean(), twice: fc.boolean() }) },
+  {
+    weight: 8,
+    arbitrary: fc.record({
+      kind: fc.constant('mutated' as const),
+      ms: mutations,
+      dupKey: fc.boolean(),
+      twice: fc.boolean(),
+    }),
+  },
   {
     weight: 2,
     arbitrary: fc.record({
@@ -150,7 +216,9 @@ export function bodyOf(base: Record<string, unknown>, s: Shape): string {
 export function at(base: unknown, sets: Array<[string, unknown]>): Shape {
   const all = paths(base).map((p) => p.join('.'));
   return {
-    kind: 'mutated', dupKey: false, twice: false,
+    kind: 'mutated',
+    dupKey: false,
+    twice: false,
     ms: sets.map(([path, value]) => {
       const i = all.indexOf(path);
       if (i < 0) throw new Error(`no path ${path} in the base payload`);
@@ -161,5 +229,14 @@ export function at(base: unknown, sets: Array<[string, unknown]>): Shape {
 
 /** Values every ingress gets at its text-bearing fields before the random runs. */
 export const PINNED = [
-  sentinel('deep-object'), sentinel('deep-array'), sentinel('mb-a'), sentinel('run-surrogate'), '\u0000', '\uD800', 42, null, [1, 2], sentinel('files-10k'),
+  sentinel('deep-object'),
+  sentinel('deep-array'),
+  sentinel('mb-a'),
+  sentinel('run-surrogate'),
+  '\u0000',
+  '\uD800',
+  42,
+  null,
+  [1, 2],
+  sentinel('files-10k'),
 ] as const;

@@ -52,11 +52,23 @@ export async function startFuzzApp(): Promise<FuzzApp> {
   const app = await startTestApp({
     log,
     env: {
-      SLACK_BOT_TOKEN: 'xoxb-fuzz', SLACK_SIGNING_SECRET: SLACK_SECRET, SLACK_API_URL: slack.apiUrl, SLACK_BOT_USER_ID: SLACK_BOT,
-      DISCORD_TOKEN: discord.token, DISCORD_APPLICATION_ID: '1100000000000000000', DISCORD_PUBLIC_KEY: signer.publicKeyHex, DISCORD_API_URL: discord.apiUrl,
-      TELEGRAM_BOT_TOKEN: telegram.token, TELEGRAM_MODE: 'webhook', TELEGRAM_API_ROOT: telegram.url, TELEGRAM_WEBHOOK_SECRET: TELEGRAM_SECRET,
+      SLACK_BOT_TOKEN: 'xoxb-fuzz',
+      SLACK_SIGNING_SECRET: SLACK_SECRET,
+      SLACK_API_URL: slack.apiUrl,
+      SLACK_BOT_USER_ID: SLACK_BOT,
+      DISCORD_TOKEN: discord.token,
+      DISCORD_APPLICATION_ID: '1100000000000000000',
+      DISCORD_PUBLIC_KEY: signer.publicKeyHex,
+      DISCORD_API_URL: discord.apiUrl,
+      TELEGRAM_BOT_TOKEN: telegram.token,
+      TELEGRAM_MODE: 'webhook',
+      TELEGRAM_API_ROOT: telegram.url,
+      TELEGRAM_WEBHOOK_SECRET: TELEGRAM_SECRET,
       // The fuzz traffic must not trip the per-user limits, or "a normal message is answered" would test those.
-      RATE_LIMIT_PER_MINUTE: '1000000', RATE_LIMIT_BURST: '1000000', API_RATE_LIMIT_PER_MINUTE: '1000000', API_RATE_BURST: '1000000',
+      RATE_LIMIT_PER_MINUTE: '1000000',
+      RATE_LIMIT_BURST: '1000000',
+      API_RATE_LIMIT_PER_MINUTE: '1000000',
+      API_RATE_BURST: '1000000',
     },
     // No self-healing sweep during the suite: an inbox entry without a scheduled turn must show, not be healed.
     sweepEveryMs: 3_600_000,
@@ -66,7 +78,15 @@ export async function startFuzzApp(): Promise<FuzzApp> {
   const apiKey = (await createApiKey(database.db, 'fuzz')).key;
   const redis = new Redis(REDIS_URL);
   return {
-    app, slack, discord, signer, telegram, database, apiKey, redis, logs,
+    app,
+    slack,
+    discord,
+    signer,
+    telegram,
+    database,
+    apiKey,
+    redis,
+    logs,
     async close() {
       redis.disconnect();
       await database.close();
@@ -84,7 +104,12 @@ export interface Answer {
 }
 
 /** One request with a deadline: a hang fails the property like a 5xx does. */
-export async function request(url: string, body: string | Buffer, headers: Record<string, string>, method = 'POST'): Promise<Answer> {
+export async function request(
+  url: string,
+  body: string | Buffer,
+  headers: Record<string, string>,
+  method = 'POST',
+): Promise<Answer> {
   const res = await fetch(url, { method, headers, body, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
   return { status: res.status, text: await res.text() };
 }
@@ -99,7 +124,10 @@ export function expectClearAnswer(a: Answer, what: string): void {
 /** `platform`: whose inboxes must drain (one ingress's wedged conversation should not fail the next one's check). */
 export async function expectHealthyAndDrained(f: FuzzApp, platform: string): Promise<void> {
   const leaked = f.logs.filter((l) => l.includes(CANARY));
-  expect(leaked.map((l) => l.slice(0, 300)), 'log lines quoting user text').toEqual([]);
+  expect(
+    leaked.map((l) => l.slice(0, 300)),
+    'log lines quoting user text',
+  ).toEqual([]);
   for (const path of ['/healthz', '/readyz']) {
     const res = await fetch(f.app.url + path, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
     expect(res.status, `${path} ${await res.text()}`).toBe(200);
@@ -113,16 +141,24 @@ export async function expectHealthyAndDrained(f: FuzzApp, platform: string): Pro
   }
   // With the sweeper off, an inbox drains only if its turn was scheduled and the turn could commit.
   const mine = async () => (await f.redis.smembers(k.inboxes)).filter((c) => c.startsWith(`${platform}:`));
-  const left = await waitFor(async () => ((await mine()).length === 0 ? 'drained' : undefined), `every ${platform} inbox drained`, 45_000).catch(mine);
+  const left = await waitFor(
+    async () => ((await mine()).length === 0 ? 'drained' : undefined),
+    `every ${platform} inbox drained`,
+    45_000,
+  ).catch(mine);
   expect(left, 'conversations whose inbox never drained').toBe('drained');
   // And the replies to the fuzz traffic are out (Slack and Discord pace sends per channel), so the normal message
   // that follows is measured on its own.
   const outbound = new Queue(QUEUE_OUTBOUND, { connection: f.redis, prefix: k.bullPrefix });
   try {
-    await waitFor(async () => {
-      const c = await outbound.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children');
-      return Object.values(c).every((n) => n === 0);
-    }, 'every reply delivered', 90_000);
+    await waitFor(
+      async () => {
+        const c = await outbound.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children');
+        return Object.values(c).every((n) => n === 0);
+      },
+      'every reply delivered',
+      90_000,
+    );
   } finally {
     await outbound.close();
   }

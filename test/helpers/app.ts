@@ -11,17 +11,31 @@ export interface TestApp extends App {
   close(): Promise<void>;
 }
 
-export async function startTestApp(opts: { env?: Record<string, string>; role?: Role; db?: TestDatabase } & Partial<AppOptions> = {}): Promise<TestApp> {
+export async function startTestApp(
+  opts: { env?: Record<string, string>; role?: Role; db?: TestDatabase } & Partial<AppOptions> = {},
+): Promise<TestApp> {
   const config = testConfig(opts.env);
   const db = opts.db ?? (await createTestDatabase());
   const app = await startApp({
-    config, role: opts.role ?? 'all', log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
-    databaseUrl: db.url, redisUrl: REDIS_URL, lockDurationMs: 3_000, sweepEveryMs: 1_000, ...opts,
+    config,
+    role: opts.role ?? 'all',
+    log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    databaseUrl: db.url,
+    redisUrl: REDIS_URL,
+    lockDurationMs: 3_000,
+    sweepEveryMs: 1_000,
+    ...opts,
   });
   return {
-    ...app, config, db,
+    ...app,
+    config,
+    db,
     async post(path, body, headers = {}) {
-      const res = await fetch(app.url + path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+      const res = await fetch(app.url + path, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+      });
       const text = await res.text();
       let parsed: unknown = text;
       try {

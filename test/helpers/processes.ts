@@ -11,7 +11,9 @@ export interface RoleProcess {
 }
 
 export async function spawnRole(
-  role: 'gateway' | 'worker' | 'all', env: Record<string, string>, startTimeoutMs = 30_000,
+  role: 'gateway' | 'worker' | 'all',
+  env: Record<string, string>,
+  startTimeoutMs = 30_000,
 ): Promise<RoleProcess> {
   const port = await freePort();
   // NODE_ARGS: extra node flags for profiling (e.g. --cpu-prof), which NODE_OPTIONS does not allow.
@@ -36,7 +38,9 @@ export async function spawnRole(
     await new Promise((r) => setTimeout(r, 100));
   }
   return {
-    role, url, proc,
+    role,
+    url,
+    proc,
     output: () => out,
     kill: (signal = 'SIGTERM') =>
       new Promise((resolve) => {

@@ -54,7 +54,15 @@ export async function cleanRedisPrefix(prefix: string): Promise<void> {
 
 export function testConfig(env: Record<string, string> = {}): Config {
   return loadConfig({
-    NODE_ENV: 'test', LOG_LEVEL: 'silent', PORT: '0', HOST: '127.0.0.1', OFFLINE_MODEL: 'true',
-    KEY_PREFIX: uniqueName('t'), MODEL_RETRIES: '1', SHUTDOWN_GRACE_MS: '2000', LOCAL_CHANNEL: 'on', ...env,
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    OFFLINE_MODEL: 'true',
+    KEY_PREFIX: uniqueName('t'),
+    MODEL_RETRIES: '1',
+    SHUTDOWN_GRACE_MS: '2000',
+    LOCAL_CHANNEL: 'on',
+    ...env,
   });
 }

@@ -17,10 +17,14 @@ export const DELIVERY_MARGIN_MS = 1_000;
 /** The pacer's spacing between two sends to one conversation of `platform` (`kind` matters on Telegram). */
 export function pacerIntervalMs(platform: Platform, kind: 'dm' | 'group' = 'dm'): number {
   switch (platform) {
-    case 'slack': return SLACK_MIN_SEND_INTERVAL_MS;
-    case 'discord': return DISCORD_MIN_SEND_INTERVAL_MS;
-    case 'telegram': return telegramPaceMs({ platform: 'telegram', tenant: 't', channel: kind === 'dm' ? '1' : '-1', kind });
-    case 'local': return LOCAL_LIMITS.minSendIntervalMs;
+    case 'slack':
+      return SLACK_MIN_SEND_INTERVAL_MS;
+    case 'discord':
+      return DISCORD_MIN_SEND_INTERVAL_MS;
+    case 'telegram':
+      return telegramPaceMs({ platform: 'telegram', tenant: 't', channel: kind === 'dm' ? '1' : '-1', kind });
+    case 'local':
+      return LOCAL_LIMITS.minSendIntervalMs;
   }
   return 0;
 }

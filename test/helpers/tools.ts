@@ -6,7 +6,8 @@
 import { existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 
-export const isCI = (env: NodeJS.ProcessEnv = process.env) => !['', '0', 'false'].includes((env.CI ?? '').toLowerCase());
+export const isCI = (env: NodeJS.ProcessEnv = process.env) =>
+  !['', '0', 'false'].includes((env.CI ?? '').toLowerCase());
 
 /** `cmd` on PATH (or an absolute path that exists). */
 export function hasTool(cmd: string): boolean {

@@ -11,7 +11,11 @@ export async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms =
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Bounded polling: resolves with the first truthy value, throws (naming what it waited for) after `ms`. */
-export async function waitFor<T>(fn: () => T | undefined | null | false | Promise<T | undefined | null | false>, what: string, ms = 20_000): Promise<T> {
+export async function waitFor<T>(
+  fn: () => T | undefined | null | false | Promise<T | undefined | null | false>,
+  what: string,
+  ms = 20_000,
+): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const v = await fn();

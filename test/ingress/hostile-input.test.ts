@@ -24,7 +24,13 @@ describe('NUL and lone surrogates through the local channel', () => {
   afterAll(async () => app?.close());
 
   it('answers a message carrying NUL, a lone surrogate and C1 controls with its cleaned text, and then the next one', async () => {
-    const hostile = await app.post('/local/messages', { conversation: 'c-nul', user: 'u1', name: 'Ann\u0000', text: 'a\u0000b \ud800 c\u0085d', wait: true });
+    const hostile = await app.post('/local/messages', {
+      conversation: 'c-nul',
+      user: 'u1',
+      name: 'Ann\u0000',
+      text: 'a\u0000b \ud800 c\u0085d',
+      wait: true,
+    });
     expect(hostile.status).toBe(200);
     expect(hostile.body.replies).toEqual([{ text: 'Echo: [Ann] ab \ufffd cd' }]); // the name was cleaned too
     const next = await app.post('/local/messages', { conversation: 'c-nul', user: 'u1', text: 'and now?', wait: true });
@@ -50,26 +56,66 @@ describe('attachment limits at the sink', () => {
   });
 
   // The local channel's adapter: its senders read a 413 (a declared capability the sink reads).
-  const adapters = () => new AdapterRegistry([createLocalAdapter({
-    redis, streamKey: k.localOut, notifyChannel: k.localSent, connect: () => redis, pollMax: 1,
-    log: pino({ level: 'silent' }), waitTimeoutMs: 1_000, routes: false,
-  })]);
-  const sink = (maxAttachmentBytes = 600) => createIngressSink({
-    inbox, queues, redis, keys: k, commands: new CommandRegistry(), adapters: adapters(), log: pino({ level: 'silent' }),
-    maxInputChars: 1_000, maxAttachments: 3, maxAttachmentBytes, claimTtlSeconds: 60,
-  });
+  const adapters = () =>
+    new AdapterRegistry([
+      createLocalAdapter({
+        redis,
+        streamKey: k.localOut,
+        notifyChannel: k.localSent,
+        connect: () => redis,
+        pollMax: 1,
+        log: pino({ level: 'silent' }),
+        waitTimeoutMs: 1_000,
+        routes: false,
+      }),
+    ]);
+  const sink = (maxAttachmentBytes = 600) =>
+    createIngressSink({
+      inbox,
+      queues,
+      redis,
+      keys: k,
+      commands: new CommandRegistry(),
+      adapters: adapters(),
+      log: pino({ level: 'silent' }),
+      maxInputChars: 1_000,
+      maxAttachments: 3,
+      maxAttachmentBytes,
+      claimTtlSeconds: 60,
+    });
   const at = new Date().toISOString();
-  const event = (platform: 'slack' | 'local', id: string, attachments: InboundEvent['attachments'], text = 'see files'): InboundEvent => ({
-    id: `${platform}:${id}`, platform, tenant: 'T1', conversation: { platform, tenant: 'T1', channel: 'C1', kind: 'group' },
-    sender: { id: 'U1', isBot: false }, text, attachments, mentionsBot: true, kind: 'message', sentAt: at, receivedAt: at,
+  const event = (
+    platform: 'slack' | 'local',
+    id: string,
+    attachments: InboundEvent['attachments'],
+    text = 'see files',
+  ): InboundEvent => ({
+    id: `${platform}:${id}`,
+    platform,
+    tenant: 'T1',
+    conversation: { platform, tenant: 'T1', channel: 'C1', kind: 'group' },
+    sender: { id: 'U1', isBot: false },
+    text,
+    attachments,
+    mentionsBot: true,
+    kind: 'message',
+    sentAt: at,
+    receivedAt: at,
   });
   const stored = async (platform: string) => (await inbox.read(`${platform}:T1:C1`, 100)).at(-1)!.event!;
 
   it('keeps only the first attachments within the count and metadata-size caps', async () => {
-    const files = Array.from({ length: 50 }, (_, i) => ({ name: `f${i}.png`, mimeType: 'image/png', url: `https://files.example/${i}` }));
+    const files = Array.from({ length: 50 }, (_, i) => ({
+      name: `f${i}.png`,
+      mimeType: 'image/png',
+      url: `https://files.example/${i}`,
+    }));
     expect(await sink().submit(event('slack', 'many', files))).toBe('accepted');
     expect((await stored('slack')).attachments.map((a) => a.name)).toEqual(['f0.png', 'f1.png', 'f2.png']);
-    const big = [{ name: 'a', url: `https://x/${'a'.repeat(400)}` }, { name: 'b', url: `https://x/${'b'.repeat(400)}` }];
+    const big = [
+      { name: 'a', url: `https://x/${'a'.repeat(400)}` },
+      { name: 'b', url: `https://x/${'b'.repeat(400)}` },
+    ];
     await sink().submit(event('slack', 'big', big));
     expect((await stored('slack')).attachments.map((a) => a.name)).toEqual(['a']); // the second would pass 600 bytes
   });

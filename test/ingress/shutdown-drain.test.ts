@@ -14,7 +14,9 @@ it('stops within seconds while a client holds a half-sent request open', async (
   await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
   socket.on('error', () => undefined);
   // Headers promise 1,000 bytes; 10 arrive, the rest never do.
-  socket.write('POST /local/messages HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{"convers');
+  socket.write(
+    'POST /local/messages HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{"convers',
+  );
   await new Promise((r) => setTimeout(r, 300));
   const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
   const started = Date.now();

@@ -11,7 +11,12 @@ import { lastAi, sleep, startApiApp, userInput, type ApiTestApp } from '../api/h
 let app: ApiTestApp;
 let client: Client;
 beforeAll(async () => {
-  app = await startApiApp({ API_STREAM_CHUNK_CHARS: '8', RATE_LIMIT_PER_MINUTE: '0', API_RATE_LIMIT_PER_MINUTE: '10000', API_RATE_BURST: '1000' });
+  app = await startApiApp({
+    API_STREAM_CHUNK_CHARS: '8',
+    RATE_LIMIT_PER_MINUTE: '0',
+    API_RATE_LIMIT_PER_MINUTE: '10000',
+    API_RATE_BURST: '1000',
+  });
   ({ client } = await app.newClient('live'));
 });
 afterAll(async () => app?.close());
@@ -23,7 +28,10 @@ describe('live tokens on the agent API', () => {
     const t = await client.threads.create();
     const events: { event: string; data: any; at: number }[] = [];
     const input = `[[drip:120]] ${words(15)}`;
-    for await (const ev of client.runs.stream(t.thread_id, 'agent', { input: userInput(input), streamMode: ['messages-tuple', 'values'] })) {
+    for await (const ev of client.runs.stream(t.thread_id, 'agent', {
+      input: userInput(input),
+      streamMode: ['messages-tuple', 'values'],
+    })) {
       events.push({ ...(ev as { event: string; data: any }), at: Date.now() });
     }
     const deltas = events.filter((e) => e.event === 'messages');
@@ -42,14 +50,23 @@ describe('live tokens on the agent API', () => {
   it('runs/cancel stops a running model call within a second; the partial answer stays in the thread', async () => {
     const t = await client.threads.create();
     const run = await client.runs.create(t.thread_id, 'agent', { input: userInput(`[[drip:300]] ${words(150)}`) });
-    await waitFor(async () => (await client.runs.get(t.thread_id, run.run_id)).status === 'running', 'the run to start');
+    await waitFor(
+      async () => (await client.runs.get(t.thread_id, run.run_id)).status === 'running',
+      'the run to start',
+    );
     await sleep(800); // a few tokens in
     const asked = Date.now();
     await client.runs.cancel(t.thread_id, run.run_id);
-    const answer = await waitFor(async () => {
-      const msgs = ((await client.threads.getState(t.thread_id)).values as { messages?: { type: string; content: string }[] }).messages ?? [];
-      return msgs.find((m) => m.type === 'ai')?.content;
-    }, 'the stopped answer', 5_000);
+    const answer = await waitFor(
+      async () => {
+        const msgs =
+          ((await client.threads.getState(t.thread_id)).values as { messages?: { type: string; content: string }[] })
+            .messages ?? [];
+        return msgs.find((m) => m.type === 'ai')?.content;
+      },
+      'the stopped answer',
+      5_000,
+    );
     expect(Date.now() - asked).toBeLessThan(1_000);
     expect(answer).toMatch(/^Echo: \[\[drip:300\]\] w0 .*_\(stopped\)_$/s);
     expect(answer.length).toBeLessThan(300);
@@ -66,7 +83,10 @@ describe('live tokens on the agent API', () => {
     for (let i = 0; i < runs; i++) {
       const start = Date.now();
       let first = 0;
-      for await (const ev of client.runs.stream(t.thread_id, 'agent', { input: userInput(`[[slow:300]] [[drip:20]] ${words(12)}`), streamMode: ['messages-tuple'] })) {
+      for await (const ev of client.runs.stream(t.thread_id, 'agent', {
+        input: userInput(`[[slow:300]] [[drip:20]] ${words(12)}`),
+        streamMode: ['messages-tuple'],
+      })) {
         if (ev.event === 'messages' && !first) first = Date.now() - start;
       }
       ms.push(first);

@@ -27,7 +27,10 @@ describe('discord live preview', () => {
   it('one message, edited in place while the answer is written, ends as the full reply', async () => {
     const channelId = snowflake();
     const text = `[[drip:100]] ${words(60)}`;
-    d.fake.gateway.dispatch('MESSAGE_CREATE', messageCreate({ guildId: null, channelId, author: person('Ada'), content: text }));
+    d.fake.gateway.dispatch(
+      'MESSAGE_CREATE',
+      messageCreate({ guildId: null, channelId, author: person('Ada'), content: text }),
+    );
     const final = `Echo: ${text}`;
     await waitFor(() => d.fake.rest.contents(channelId)[0] === final, 'the final reply in the preview message');
     await new Promise((r) => setTimeout(r, 500)); // nothing else may follow
@@ -50,18 +53,26 @@ describe('discord live preview', () => {
     const author = person('Cy');
     const messageId = snowflake();
     const res = await fetch(`${d.fake.apiUrl}/v10/channels/${channelId}/messages`, {
-      method: 'POST', headers: { authorization: `Bot ${d.fake.token}`, 'content-type': 'application/json' },
+      method: 'POST',
+      headers: { authorization: `Bot ${d.fake.token}`, 'content-type': 'application/json' },
       body: JSON.stringify({ content: 'Echo: [[drip:50]] w0 w1 …' }),
     });
     const orphan = ((await res.json()) as { id: string }).id;
     const redis = createRedis(REDIS_URL);
     try {
-      await redis.hset(keys(d.app.config.KEY_PREFIX).previews(`discord:dm:dm:${author.id}`), `discord:${messageId}`, orphan);
+      await redis.hset(
+        keys(d.app.config.KEY_PREFIX).previews(`discord:dm:dm:${author.id}`),
+        `discord:${messageId}`,
+        orphan,
+      );
     } finally {
       redis.disconnect();
     }
     const text = `[[drip:50]] ${words(20)}`;
-    d.fake.gateway.dispatch('MESSAGE_CREATE', messageCreate({ id: messageId, guildId: null, channelId, author, content: text }));
+    d.fake.gateway.dispatch(
+      'MESSAGE_CREATE',
+      messageCreate({ id: messageId, guildId: null, channelId, author, content: text }),
+    );
     const final = `Echo: ${text}`;
     await waitFor(() => d.fake.rest.contents(channelId)[0] === final, 'the final reply in the orphan preview');
     await new Promise((r) => setTimeout(r, 500));
@@ -73,7 +84,10 @@ describe('discord live preview', () => {
     const off = await startDiscordApp({ env: { RATE_LIMIT_PER_MINUTE: '0', LIVE_PREVIEWS_OFF: 'discord' } });
     try {
       const channelId = snowflake();
-      off.fake.gateway.dispatch('MESSAGE_CREATE', messageCreate({ guildId: null, channelId, author: person('Bo'), content: `[[drip:50]] ${words(20)}` }));
+      off.fake.gateway.dispatch(
+        'MESSAGE_CREATE',
+        messageCreate({ guildId: null, channelId, author: person('Bo'), content: `[[drip:50]] ${words(20)}` }),
+      );
       await waitFor(() => off.fake.rest.contents(channelId).length === 1, 'the reply');
       expect(off.fake.rest.calls('PATCH', /\/messages\/\d+$/)).toHaveLength(0);
     } finally {

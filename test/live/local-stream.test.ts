@@ -13,7 +13,12 @@ beforeAll(async () => {
 });
 afterAll(async () => app?.close());
 
-const msg = (conversation: string, text: string, extra: Record<string, unknown> = {}) => ({ conversation, user: 'u1', text, ...extra });
+const msg = (conversation: string, text: string, extra: Record<string, unknown> = {}) => ({
+  conversation,
+  user: 'u1',
+  text,
+  ...extra,
+});
 
 async function replies(conversation: string): Promise<string[]> {
   const res = await fetch(`${app.url}/local/conversations/${conversation}/messages`);
@@ -50,14 +55,23 @@ describe('live replies on the local channel', () => {
     const asked = Date.now();
     const stop = await app.post('/local/messages', msg('live-2', '/stop'));
     expect(stop.body.replies[0].text).toMatch(/Stopping/);
-    const first = await until(() => replies('live-2'), (r) => r.length > 0, 5_000, 20);
+    const first = await until(
+      () => replies('live-2'),
+      (r) => r.length > 0,
+      5_000,
+      20,
+    );
     const took = Date.now() - asked;
     expect(took).toBeLessThan(1_000);
     expect(first[0]).toMatch(/^Echo: \[u1\] \[\[drip:300\]\] word0 .*\n\n_\(stopped\)_$/s);
     expect(first[0]!.length).toBeLessThan(400);
     expect((await sse.next((e) => e.event === 'end')).data.stopped).toBe(true);
     // The message that waited runs as the next turn, normally.
-    const all = await until(() => replies('live-2'), (r) => r.length >= 2, 10_000);
+    const all = await until(
+      () => replies('live-2'),
+      (r) => r.length >= 2,
+      10_000,
+    );
     expect(all[1]).toBe('Echo: [u1] and after that?');
     sse.close();
   });

@@ -52,7 +52,8 @@ export async function openSse(url: string, init: RequestInit = {}): Promise<SseC
       for (;;) {
         const hit = events.find(pred);
         if (hit) return hit;
-        if (ended || Date.now() > deadline) throw new Error(`no matching SSE event (${events.map((e) => e.event).join(',')})`);
+        if (ended || Date.now() > deadline)
+          throw new Error(`no matching SSE event (${events.map((e) => e.event).join(',')})`);
         await new Promise<void>((r) => {
           waiters.push(r);
           setTimeout(r, 100);

@@ -31,12 +31,17 @@ describe.each(['postgres', 'qdrant'] as const)('group memory privacy (%s store)'
     expect(res.status).toBe(200);
     return (res.body.replies as { text: string }[]).map((r) => r.text).join('\n');
   };
-  const facts = async (user: string) => (await app.services.memory!.listMemories(`local:default:${user}`)).filter((m) => m.kind === 'fact');
+  const facts = async (user: string) =>
+    (await app.services.memory!.listMemories(`local:default:${user}`)).filter((m) => m.kind === 'fact');
   const until = (user: string, what: string, ok: (texts: string[]) => boolean) =>
-    waitFor(async () => {
-      const t = (await facts(user)).map((m) => m.text);
-      return ok(t) && t;
-    }, what, 15_000);
+    waitFor(
+      async () => {
+        const t = (await facts(user)).map((m) => m.text);
+        return ok(t) && t;
+      },
+      what,
+      15_000,
+    );
 
   it('two members with the same display name keep their own memories; a name never carries facts across', async () => {
     const room = `alex-room-${storeName}`;
@@ -47,7 +52,10 @@ describe.each(['postgres', 'qdrant'] as const)('group memory privacy (%s store)'
     // The first Alex speaks again: their extraction reads the lines since their last run, the other Alex's included.
     await send({ conversation: room, user: 'alex-1', name: 'Alex', text: 'my car is a Fiat', kind: 'group' });
     await until('alex-1', "the first Alex's car", (t) => t.includes("The user's car is a Fiat."));
-    expect((await facts('alex-1')).map((m) => m.text).sort()).toEqual(["The user's car is a Fiat.", "The user's dog is called Rex."]);
+    expect((await facts('alex-1')).map((m) => m.text).sort()).toEqual([
+      "The user's car is a Fiat.",
+      "The user's dog is called Rex.",
+    ]);
     expect((await facts('alex-2')).map((m) => m.text)).toEqual(["The user's cat is called Tom."]);
   });
 
@@ -59,14 +67,31 @@ describe.each(['postgres', 'qdrant'] as const)('group memory privacy (%s store)'
     await send({ conversation: room, user, name: 'Zoe', text: 'my favourite team is Benfica', kind: 'group' });
     await until(user, 'the group fact', (t) => t.includes("The user's favourite team is Benfica."));
 
-    const inGroup = await send({ conversation: room, user, name: 'Zoe', text: 'who is my therapist and what is my team? [[instructions]]', kind: 'group' });
+    const inGroup = await send({
+      conversation: room,
+      user,
+      name: 'Zoe',
+      text: 'who is my therapist and what is my team? [[instructions]]',
+      kind: 'group',
+    });
     expect(inGroup).toContain("- The user's favourite team is Benfica.");
     expect(inGroup).not.toContain('Hale');
-    const elsewhere = await send({ conversation: `${room}-other`, user, name: 'Zoe', text: 'who is my therapist and what is my team? [[instructions]]', kind: 'group' });
+    const elsewhere = await send({
+      conversation: `${room}-other`,
+      user,
+      name: 'Zoe',
+      text: 'who is my therapist and what is my team? [[instructions]]',
+      kind: 'group',
+    });
     expect(elsewhere).not.toContain('Hale');
     expect(elsewhere).not.toContain('Benfica');
     // In the DM everything of the user's is recalled.
-    const inDm = await send({ conversation: user, user, text: 'who is my therapist and what is my team? [[instructions]]', kind: 'dm' });
+    const inDm = await send({
+      conversation: user,
+      user,
+      text: 'who is my therapist and what is my team? [[instructions]]',
+      kind: 'dm',
+    });
     expect(inDm).toContain('Dr Hale');
     expect(inDm).toContain('Benfica');
 
@@ -82,14 +107,19 @@ describe.each(['postgres', 'qdrant'] as const)('group memory privacy (%s store)'
     await send({ conversation: user, user, text: 'my nickname is Tiger', kind: 'dm' });
     await until(user, 'the DM fact', (t) => t.includes("The user's nickname is Tiger."));
     const [m] = await facts(user);
-    const ask = () => send({ conversation: room, user, name: 'Yan', text: 'what is my nickname? [[instructions]]', kind: 'group' });
+    const ask = () =>
+      send({ conversation: room, user, name: 'Yan', text: 'what is my nickname? [[instructions]]', kind: 'group' });
     expect(await ask()).not.toContain('Tiger');
     // Someone else cannot share it, even knowing its id.
-    expect(await send({ conversation: room, user: 'nosy', text: `/memory share ${m!.id}`, kind: 'group' })).toContain('I have no memory');
+    expect(await send({ conversation: room, user: 'nosy', text: `/memory share ${m!.id}`, kind: 'group' })).toContain(
+      'I have no memory',
+    );
     expect(await ask()).not.toContain('Tiger');
     expect(await send({ conversation: user, user, text: `/memory share ${m!.id}`, kind: 'dm' })).toContain('Shared');
     expect(await ask()).toContain("- The user's nickname is Tiger.");
-    expect(await send({ conversation: user, user, text: `/memory unshare ${m!.id}`, kind: 'dm' })).toContain('private again');
+    expect(await send({ conversation: user, user, text: `/memory unshare ${m!.id}`, kind: 'dm' })).toContain(
+      'private again',
+    );
     expect(await ask()).not.toContain('Tiger');
   });
 });

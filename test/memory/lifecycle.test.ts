@@ -41,12 +41,19 @@ describe.each(['postgres', 'qdrant'] as const)('memory lifecycle through the loc
     const res = await app.post('/local/messages', { conversation: user, user, text: '/reset', kind: 'dm' });
     expect(res.status).toBe(200);
   };
-  const facts = async (user: string) => (await app.services.memory!.listMemories(`local:default:${user}`)).filter((m) => m.kind === 'fact').map((m) => m.text);
+  const facts = async (user: string) =>
+    (await app.services.memory!.listMemories(`local:default:${user}`))
+      .filter((m) => m.kind === 'fact')
+      .map((m) => m.text);
   const until = (user: string, what: string, ok: (texts: string[]) => boolean) =>
-    waitFor(async () => {
-      const t = await facts(user);
-      return ok(t) && t;
-    }, what, 10_000);
+    waitFor(
+      async () => {
+        const t = await facts(user);
+        return ok(t) && t;
+      },
+      what,
+      10_000,
+    );
 
   it('supersede: "my favourite colour is blue", later "it is green now" -> green recalled, blue not', async () => {
     await say('ana', 'ana', 'my favourite colour is blue');
@@ -67,7 +74,10 @@ describe.each(['postgres', 'qdrant'] as const)('memory lifecycle through the loc
     const [m] = await api.listMemories('local:default:ben');
     const noted = new Date(Date.now() - 5 * DAY);
     if (storeName === 'postgres') await sql`update memories set created_at = ${noted} where id = ${m!.id}`;
-    else for (const p of fake!.collections.values()) for (const pt of p.points.values()) if (pt.payload.user_key === 'local:default:ben') pt.payload.created_at = noted.toISOString();
+    else
+      for (const p of fake!.collections.values())
+        for (const pt of p.points.values())
+          if (pt.payload.user_key === 'local:default:ben') pt.payload.created_at = noted.toISOString();
     // A new session: /reset starts one (a DM is one conversation per user, so this is how a user gets a fresh one).
     await reset('ben');
     const told = await say('ben', 'ben', "what is my sister's name? [[instructions]]");
@@ -90,10 +100,14 @@ describe.each(['postgres', 'qdrant'] as const)('memory lifecycle through the loc
     const texts = ['my dog is called Rex', 'we talked about the weather', 'and about trains', 'and about lunch'];
     for (const t of texts) void app.post('/local/messages', { conversation: 'eva', user: 'eva', text: t, kind: 'dm' });
     await until('eva', 'the dog fact', (t) => t.includes("The user's dog is called Rex."));
-    const summary = await waitFor(async () => {
-      const all = await app.services.memory!.listMemories('local:default:eva');
-      return all.find((m) => m.kind === 'summary');
-    }, 'the conversation summary', 10_000);
+    const summary = await waitFor(
+      async () => {
+        const all = await app.services.memory!.listMemories('local:default:eva');
+        return all.find((m) => m.kind === 'summary');
+      },
+      'the conversation summary',
+      10_000,
+    );
     expect(summary.source).toMatch(/^local:default:dm:eva#[0-9a-f-]{36}$/);
     const told = await say('eva', 'eva', 'what is my dog called? [[instructions]]');
     expect(told).toContain("- The user's dog is called Rex.");

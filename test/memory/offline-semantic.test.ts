@@ -70,9 +70,15 @@ describe('offline semantic memory (word vectors, embedded store)', () => {
 
   it('stores vectors compactly: int8 round trip within 1%, frequency order kept', () => {
     const words = ['alpha', 'beta'];
-    const vecs = [[0.5, -0.25, 0.125], [-2, 1, 0]];
+    const vecs = [
+      [0.5, -0.25, 0.125],
+      [-2, 1, 0],
+    ];
     const back = decodeWordVectors(encodeWordVectors(words, vecs, 3));
-    expect([...back.index]).toEqual([['alpha', 0], ['beta', 1]]);
+    expect([...back.index]).toEqual([
+      ['alpha', 0],
+      ['beta', 1],
+    ]);
     const out = new Float32Array(3);
     back.read(1, out);
     [...out].forEach((x, d) => expect(Math.abs(x - vecs[1]![d]!)).toBeLessThan(0.02));

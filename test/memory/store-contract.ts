@@ -27,15 +27,29 @@ export function storeContract(label: string, open: () => Promise<StoreHarness>, 
     });
     afterAll(async () => h?.close());
 
-    it('adds a memory and lists the user\'s memories newest first', async () => {
+    it("adds a memory and lists the user's memories newest first", async () => {
       const u = user('list');
       const day = 86_400_000;
-      const a = await store.add(u, { text: 'The user lives in Lisbon.', subject: 'home city', createdAt: new Date(Date.now() - 2 * day) });
+      const a = await store.add(u, {
+        text: 'The user lives in Lisbon.',
+        subject: 'home city',
+        createdAt: new Date(Date.now() - 2 * day),
+      });
       await store.add(u, { text: 'The user plays the cello.', createdAt: new Date(Date.now() - day) });
       await store.add(u, { text: 'The user has a dog called Rex.' });
-      expect(a).toMatchObject({ userKey: u, kind: 'fact', text: 'The user lives in Lisbon.', subject: 'home city', source: null });
+      expect(a).toMatchObject({
+        userKey: u,
+        kind: 'fact',
+        text: 'The user lives in Lisbon.',
+        subject: 'home city',
+        source: null,
+      });
       expect(a.id).toMatch(/^[0-9a-f-]{36}$/);
-      expect(texts(await store.list(u))).toEqual(['The user has a dog called Rex.', 'The user plays the cello.', 'The user lives in Lisbon.']);
+      expect(texts(await store.list(u))).toEqual([
+        'The user has a dog called Rex.',
+        'The user plays the cello.',
+        'The user lives in Lisbon.',
+      ]);
       expect(texts(await store.list(u, { limit: 1 }))).toEqual(['The user has a dog called Rex.']);
     });
 
@@ -47,15 +61,23 @@ export function storeContract(label: string, open: () => Promise<StoreHarness>, 
       const hits = await store.search(u, 'what is my favourite colour?', { limit: 3 });
       expect(hits[0]?.text).toBe("The user's favourite colour is teal.");
       expect(hits.every((h, i) => i === 0 || h.score <= hits[i - 1]!.score)).toBe(true);
-      expect((await store.search(u, 'peanut allergy', { limit: 1 })).map((h) => h.text)).toEqual(['The user is allergic to peanuts.']);
+      expect((await store.search(u, 'peanut allergy', { limit: 1 })).map((h) => h.text)).toEqual([
+        'The user is allergic to peanuts.',
+      ]);
       expect(await store.search(user('nobody'), 'favourite colour', { limit: 5 })).toEqual([]);
     });
 
     it('keeps summaries apart from facts by kind', async () => {
       const u = user('kind');
       await store.add(u, { text: 'The user is learning Japanese.' });
-      await store.add(u, { text: 'Earlier the user said: I am learning Japanese', kind: 'summary', source: 'local:default:c1' });
-      expect(texts(await store.search(u, 'learning Japanese', { limit: 5, kind: 'fact' }))).toEqual(['The user is learning Japanese.']);
+      await store.add(u, {
+        text: 'Earlier the user said: I am learning Japanese',
+        kind: 'summary',
+        source: 'local:default:c1',
+      });
+      expect(texts(await store.search(u, 'learning Japanese', { limit: 5, kind: 'fact' }))).toEqual([
+        'The user is learning Japanese.',
+      ]);
       const summaries = await store.list(u, { kind: 'summary' });
       expect(summaries.map((m) => [m.kind, m.source])).toEqual([['summary', 'local:default:c1']]);
     });
@@ -63,10 +85,15 @@ export function storeContract(label: string, open: () => Promise<StoreHarness>, 
     it('supersedes: the new value is listed and recalled, the old one never again', async () => {
       const u = user('supersede');
       const blue = await store.add(u, { text: "The user's favourite colour is blue.", subject: 'favorite color' });
-      const green = await store.supersede(u, blue.id, { text: "The user's favourite colour is green.", subject: 'favorite color' });
+      const green = await store.supersede(u, blue.id, {
+        text: "The user's favourite colour is green.",
+        subject: 'favorite color',
+      });
       expect(green.id).not.toBe(blue.id);
       expect(texts(await store.list(u))).toEqual(["The user's favourite colour is green."]);
-      expect(texts(await store.search(u, 'favourite colour blue', { limit: 5 }))).toEqual(["The user's favourite colour is green."]);
+      expect(texts(await store.search(u, 'favourite colour blue', { limit: 5 }))).toEqual([
+        "The user's favourite colour is green.",
+      ]);
     });
 
     it('forgets one memory by id, and everything (superseded ones too) with "all"', async () => {
@@ -77,7 +104,9 @@ export function storeContract(label: string, open: () => Promise<StoreHarness>, 
       expect(await store.delete(u, a.id)).toBe(0);
       expect(await store.delete(u, 'not-an-id')).toBe(0);
       expect(texts(await store.list(u))).toEqual(['The user was born in March.']);
-      expect(await store.search(u, 'red van', { limit: 5 })).not.toContainEqual(expect.objectContaining({ text: 'The user drives a red van.' }));
+      expect(await store.search(u, 'red van', { limit: 5 })).not.toContainEqual(
+        expect.objectContaining({ text: 'The user drives a red van.' }),
+      );
       await store.supersede(u, b.id, { text: 'The user was born in April.' });
       // What the user is told ("forgot N memories") counts what they could see, not retired versions.
       expect(await store.delete(u, 'all')).toBe(1);
@@ -93,15 +122,22 @@ export function storeContract(label: string, open: () => Promise<StoreHarness>, 
       beforeAll(async () => {
         secretId = (await store.add(u, { text: 'The user is seeing a therapist about anxiety.', scope: dm })).id;
         await store.add(u, { text: 'The user is the release manager of the team.', scope: group });
-        await store.add(u, { text: 'The user is planning a surprise party for the team.', scope: 'local:default:other-room' });
+        await store.add(u, {
+          text: 'The user is planning a surprise party for the team.',
+          scope: 'local:default:other-room',
+        });
         await store.add(u, { text: 'The user once told the team about a therapist friend.' }); // no scope (older rows): private
       });
 
       it('a group sees only what was learned in it; a DM (no visibleIn) sees everything', async () => {
         const inGroup = { visibleIn: group };
-        expect(texts(await store.search(u, 'therapist anxiety team party release', { limit: 10, ...inGroup }))).toEqual(['The user is the release manager of the team.']);
+        expect(texts(await store.search(u, 'therapist anxiety team party release', { limit: 10, ...inGroup }))).toEqual(
+          ['The user is the release manager of the team.'],
+        );
         expect(texts(await store.list(u, inGroup))).toEqual(['The user is the release manager of the team.']);
-        expect(texts(await store.list(u, { kind: 'fact', ...inGroup }))).toEqual(['The user is the release manager of the team.']);
+        expect(texts(await store.list(u, { kind: 'fact', ...inGroup }))).toEqual([
+          'The user is the release manager of the team.',
+        ]);
         expect(await store.list(u)).toHaveLength(4);
         expect((await store.search(u, 'therapist', { limit: 10 })).map((m) => m.scope)).toContain(dm);
       });
@@ -109,13 +145,21 @@ export function storeContract(label: string, open: () => Promise<StoreHarness>, 
       it('a memory its owner shares is recalled in every group; unshared, it is private again', async () => {
         expect(await store.setShared(user('intruder'), secretId, true)).toBe(false);
         expect(await store.setShared(u, 'not-an-id', true)).toBe(false);
-        expect(texts(await store.search(u, 'therapist anxiety', { limit: 10, visibleIn: group }))).not.toContain('The user is seeing a therapist about anxiety.');
+        expect(texts(await store.search(u, 'therapist anxiety', { limit: 10, visibleIn: group }))).not.toContain(
+          'The user is seeing a therapist about anxiety.',
+        );
         expect(await store.setShared(u, secretId, true)).toBe(true);
         const shared = await store.search(u, 'therapist anxiety', { limit: 10, visibleIn: 'local:default:any-room' });
-        expect(shared.map((m) => [m.text, m.shared])).toEqual([['The user is seeing a therapist about anxiety.', true]]);
-        expect(texts(await store.list(u, { visibleIn: group }))).toContain('The user is seeing a therapist about anxiety.');
+        expect(shared.map((m) => [m.text, m.shared])).toEqual([
+          ['The user is seeing a therapist about anxiety.', true],
+        ]);
+        expect(texts(await store.list(u, { visibleIn: group }))).toContain(
+          'The user is seeing a therapist about anxiety.',
+        );
         expect(await store.setShared(u, secretId, false)).toBe(true);
-        expect(await store.search(u, 'therapist anxiety', { limit: 10, visibleIn: 'local:default:any-room' })).toEqual([]);
+        expect(await store.search(u, 'therapist anxiety', { limit: 10, visibleIn: 'local:default:any-room' })).toEqual(
+          [],
+        );
       });
 
       it('a superseding memory has the scope where the new value was said', async () => {
@@ -137,10 +181,12 @@ export function storeContract(label: string, open: () => Promise<StoreHarness>, 
       });
 
       it("never returns another user's memories from search or list", async () => {
-        const hits = await store.search(b, "bank PIN hint pelican", { limit: 10 });
+        const hits = await store.search(b, 'bank PIN hint pelican', { limit: 10 });
         expect(hits.map((h) => h.userKey)).toEqual([b]);
         expect(texts(await store.list(b))).toEqual(["The user's favourite bird is a pelican."]);
-        expect((await store.search(b, 'pelican', { limit: 10, kind: 'fact' })).every((h) => h.userKey === b)).toBe(true);
+        expect((await store.search(b, 'pelican', { limit: 10, kind: 'fact' })).every((h) => h.userKey === b)).toBe(
+          true,
+        );
       });
 
       it("cannot forget or supersede another user's memory, even by its id", async () => {

@@ -11,9 +11,13 @@ import { openFakeQdrantStore, openRealQdrantStore, TestEmbedder } from './helper
 import { storeContract } from './store-contract.js';
 
 storeContract('qdrant (loopback fake)', openFakeQdrantStore);
-storeContract('qdrant (real, QDRANT_URL)', () => openRealQdrantStore(process.env.QDRANT_URL!, process.env.QDRANT_API_KEY), {
-  skip: !process.env.QDRANT_URL,
-});
+storeContract(
+  'qdrant (real, QDRANT_URL)',
+  () => openRealQdrantStore(process.env.QDRANT_URL!, process.env.QDRANT_API_KEY),
+  {
+    skip: !process.env.QDRANT_URL,
+  },
+);
 
 const mustOf = (r: RecordedRequest): unknown[] => r.body?.filter?.must ?? [];
 const byUser = (userKey: string) => ({ key: 'user_key', match: { value: userKey } });
@@ -40,15 +44,29 @@ describe('qdrant store: what the client sends', () => {
     expect(store.collection).toBe('memories__text-embedding-3-small__32');
     expect(collectionName('nomic/embed:v1.5', 768)).toBe('memories__nomic_embed_v1_5__768');
     const [create] = fake.calls(store.collection, '', 'PUT');
-    expect(create?.body).toEqual({ vectors: { dense: { size: 32, distance: 'Cosine' } }, sparse_vectors: { lexical: { modifier: 'idf' } } });
+    expect(create?.body).toEqual({
+      vectors: { dense: { size: 32, distance: 'Cosine' } },
+      sparse_vectors: { lexical: { modifier: 'idf' } },
+    });
     expect(fake.calls(store.collection, '', 'PUT')).toHaveLength(1); // created once per process
-    expect(fake.requests.filter((r) => r.path.startsWith(`/collections/${store.collection}`)).every((r) => r.headers['api-key'] === 'secret-key')).toBe(true);
+    expect(
+      fake.requests
+        .filter((r) => r.path.startsWith(`/collections/${store.collection}`))
+        .every((r) => r.headers['api-key'] === 'secret-key'),
+    ).toBe(true);
   });
 
   it('indexes user_key as a tenant keyword, plus the fields filtered and ordered on', () => {
     const fields = fake.calls(store.collection, 'index', 'PUT').map((r) => r.body);
     expect(fields).toContainEqual({ field_name: 'user_key', field_schema: { type: 'keyword', is_tenant: true } });
-    expect(fields.map((f) => f.field_name).sort()).toEqual(['active', 'created_at', 'kind', 'scope', 'shared', 'user_key']);
+    expect(fields.map((f) => f.field_name).sort()).toEqual([
+      'active',
+      'created_at',
+      'kind',
+      'scope',
+      'shared',
+      'user_key',
+    ]);
   });
 
   it('writes points carrying the user key, with a dense and a sparse vector', () => {
@@ -64,8 +82,16 @@ describe('qdrant store: what the client sends', () => {
   });
 
   it('filters every point read and write by the user key (supersede, count, delete, scroll, query)', () => {
-    const pointOps = fake.requests.filter((r) => r.method === 'POST' && r.path.startsWith(`/collections/${store.collection}/points/`));
-    expect(pointOps.map((r) => r.path.split('/').pop()).sort()).toEqual(['count', 'delete', 'payload', 'query', 'scroll']);
+    const pointOps = fake.requests.filter(
+      (r) => r.method === 'POST' && r.path.startsWith(`/collections/${store.collection}/points/`),
+    );
+    expect(pointOps.map((r) => r.path.split('/').pop()).sort()).toEqual([
+      'count',
+      'delete',
+      'payload',
+      'query',
+      'scroll',
+    ]);
     for (const r of pointOps) expect(mustOf(r)).toContainEqual(byUser(alice));
     const [setPayload] = fake.calls(store.collection, 'points/payload');
     expect(mustOf(setPayload!)).toEqual(expect.arrayContaining([{ has_id: [expect.any(String)] }]));

@@ -15,15 +15,22 @@ import { REDIS_URL, testConfig } from '../helpers/services.js';
 // Service names no built-in module has: the checks work on names, so tests may use their own.
 const svc = (name: string) => name as ServiceName;
 const mod = (name: string, requires: string[] = [], provides: string[] = []): ModuleDefinition => ({
-  name, requires: requires.map(svc), provides: provides.map(svc),
+  name,
+  requires: requires.map(svc),
+  provides: provides.map(svc),
   create: () => ({ name, provides: Object.fromEntries(provides.map((p) => [p, { from: name }])) }),
 });
 
-const start = (extraModules: ModuleDefinition[]) => startApp({
-  config: testConfig(), role: 'all', log: pino({ level: 'silent' }), extraModules,
-  // Never reached: a broken composition fails before anything is opened.
-  databaseUrl: 'postgres://127.0.0.1:5432/never_opened', redisUrl: REDIS_URL,
-});
+const start = (extraModules: ModuleDefinition[]) =>
+  startApp({
+    config: testConfig(),
+    role: 'all',
+    log: pino({ level: 'silent' }),
+    extraModules,
+    // Never reached: a broken composition fails before anything is opened.
+    databaseUrl: 'postgres://127.0.0.1:5432/never_opened',
+    redisUrl: REDIS_URL,
+  });
 
 describe('module composition', () => {
   it('refuses to start when a module requires a service no module provides, in one sentence', async () => {
@@ -52,7 +59,8 @@ describe('module composition', () => {
     const app = await startTestApp({
       extraModules: [
         {
-          name: 'consumer', requires: [svc('feed')],
+          name: 'consumer',
+          requires: [svc('feed')],
           create(_deps, services) {
             order.push('consumer');
             seen.push((services as Record<string, unknown>).feed);
@@ -60,7 +68,8 @@ describe('module composition', () => {
           },
         },
         {
-          name: 'producer', provides: [svc('feed')],
+          name: 'producer',
+          provides: [svc('feed')],
           create() {
             order.push('producer');
             return { name: 'producer', provides: { feed: 42 } as never };

@@ -17,8 +17,19 @@ let slack: FakeSlack;
 
 beforeAll(async () => {
   slack = await new FakeSlack().start();
-  const log = pino({ level: 'trace', redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, { write: (l: string) => void lines.push(l) });
-  app = await startTestApp({ log, env: { SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: SIGNING, SLACK_API_URL: slack.apiUrl, SLACK_BOT_USER_ID: 'UBOT' } });
+  const log = pino(
+    { level: 'trace', redact: { paths: REDACT_PATHS, censor: '[redacted]' } },
+    { write: (l: string) => void lines.push(l) },
+  );
+  app = await startTestApp({
+    log,
+    env: {
+      SLACK_BOT_TOKEN: BOT_TOKEN,
+      SLACK_SIGNING_SECRET: SIGNING,
+      SLACK_API_URL: slack.apiUrl,
+      SLACK_BOT_USER_ID: 'UBOT',
+    },
+  });
 });
 afterAll(async () => {
   await app?.close();
@@ -43,17 +54,38 @@ async function dumpRedis(prefix: string): Promise<string> {
 
 it('keeps tokens out of logs and out of everything stored in Redis, while still answering', async () => {
   const body = JSON.stringify({
-    token: VERIFY, team_id: 'T1', api_app_id: 'A1', type: 'event_callback', event_id: 'EvSecret1', event_time: 1,
-    event: { type: 'message', channel: 'D1', channel_type: 'im', user: 'U1', text: 'hello with secrets around', ts: '1700000000.000001' },
+    token: VERIFY,
+    team_id: 'T1',
+    api_app_id: 'A1',
+    type: 'event_callback',
+    event_id: 'EvSecret1',
+    event_time: 1,
+    event: {
+      type: 'message',
+      channel: 'D1',
+      channel_type: 'im',
+      user: 'U1',
+      text: 'hello with secrets around',
+      ts: '1700000000.000001',
+    },
   });
   const res = await fetch(`${app.url}/slack/events`, { method: 'POST', headers: signedHeaders(SIGNING, body), body });
   expect(res.status).toBe(200);
   // Also a forged request, whose error path must not echo the secret either.
-  const forged = await fetch(`${app.url}/slack/events`, { method: 'POST', headers: signedHeaders('wrong', body), body });
+  const forged = await fetch(`${app.url}/slack/events`, {
+    method: 'POST',
+    headers: signedHeaders('wrong', body),
+    body,
+  });
   expect(forged.status).toBe(401);
   expect(await forged.text()).not.toContain(SIGNING);
-  for (let i = 0; i < 100 && !slack.calls.some((c) => c.method === 'chat.postMessage'); i++) await new Promise((r) => setTimeout(r, 100));
-  expect(slack.calls.some((c) => c.method === 'chat.postMessage' && String(c.body.text).includes('hello with secrets around'))).toBe(true);
+  for (let i = 0; i < 100 && !slack.calls.some((c) => c.method === 'chat.postMessage'); i++)
+    await new Promise((r) => setTimeout(r, 100));
+  expect(
+    slack.calls.some(
+      (c) => c.method === 'chat.postMessage' && String(c.body.text).includes('hello with secrets around'),
+    ),
+  ).toBe(true);
   expect(slack.calls.find((c) => c.method === 'chat.postMessage')!.auth).toBe(`Bearer ${BOT_TOKEN}`); // it was used...
 
   const logs = lines.join('\n');

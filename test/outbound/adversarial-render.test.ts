@@ -23,10 +23,19 @@ const BUDGET_CPU_MS = 2_000;
 
 const api = createApiAdapter();
 const PLATFORMS: Array<{ name: string; limit: number; render(md: string): string[]; check?(part: string): void }> = [
-  { name: 'local', limit: LOCAL_LIMITS.maxMessageChars, render: (md) => splitMessage(md, LOCAL_LIMITS.maxMessageChars) },
+  {
+    name: 'local',
+    limit: LOCAL_LIMITS.maxMessageChars,
+    render: (md) => splitMessage(md, LOCAL_LIMITS.maxMessageChars),
+  },
   { name: 'slack', limit: SLACK_MAX_MESSAGE_CHARS, render: (md) => renderSlack(md) },
   { name: 'discord', limit: DISCORD_MAX_MESSAGE_CHARS, render: (md) => renderDiscord(md) },
-  { name: 'telegram', limit: TELEGRAM_MAX, render: (md) => renderTelegram(md), check: (part) => void parseMarkdownV2(part) },
+  {
+    name: 'telegram',
+    limit: TELEGRAM_MAX,
+    render: (md) => renderTelegram(md),
+    check: (part) => void parseMarkdownV2(part),
+  },
   { name: 'api', limit: 1_000_000, render: (md) => api.render(md) as string[] },
 ];
 
@@ -62,7 +71,9 @@ describe.each(PLATFORMS)('$name: render + split of 1 MB adversarial model output
     for (const part of parts) p.check?.(part);
     if (PRESERVED.has(name)) {
       expect(parts.length, 'a non-empty answer renders to at least one part').toBeGreaterThan(0);
-      expect(lettersKept(input, parts.join('\n')), 'the letters and digits of the answer are delivered, in order').toBe(true);
+      expect(lettersKept(input, parts.join('\n')), 'the letters and digits of the answer are delivered, in order').toBe(
+        true,
+      );
     }
   });
 });

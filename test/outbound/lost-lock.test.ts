@@ -23,7 +23,12 @@ let outbound: Queue;
 beforeAll(async () => {
   fake = await new FakeSlack({ botUserId: BOT }).start();
   app = await startTestApp({
-    env: { SLACK_BOT_TOKEN: 'xoxb-lost-lock', SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: fake.apiUrl, SLACK_BOT_USER_ID: BOT },
+    env: {
+      SLACK_BOT_TOKEN: 'xoxb-lost-lock',
+      SLACK_SIGNING_SECRET: SECRET,
+      SLACK_API_URL: fake.apiUrl,
+      SLACK_BOT_USER_ID: BOT,
+    },
   });
   redis = new Redis(REDIS_URL);
   outbound = new Queue('outbound', { connection: redis, prefix: keys(app.config.KEY_PREFIX).bullPrefix });
@@ -42,13 +47,20 @@ it('sends every part of a long reply exactly once when the delivery lock is lost
   const expected = app.adapters.get('slack')!.render(longReply(16_000));
   expect(expected.length).toBeGreaterThanOrEqual(4); // paced at 1 s a part: the delivery outlives the 3 s lock
 
-  await until(() => Promise.resolve(fake.posted(channel).length), (n) => n >= 1);
+  await until(
+    () => Promise.resolve(fake.posted(channel).length),
+    (n) => n >= 1,
+  );
   const [job] = await outbound.getActive();
   expect(job).toBeDefined();
   // What a lapsed lock looks like to BullMQ: the lock key is gone, so the stalled checker hands the job on.
   await redis.del(`${keys(app.config.KEY_PREFIX).bullPrefix}:outbound:${job!.id}:lock`);
 
-  await until(() => Promise.resolve(fake.posted(channel).length), (n) => n >= expected.length, 30_000);
+  await until(
+    () => Promise.resolve(fake.posted(channel).length),
+    (n) => n >= expected.length,
+    30_000,
+  );
   await sleep(2_500); // anything doubled would arrive by now
   expect(fake.posted(channel).map((c) => c.body.text)).toEqual(expected);
 }, 45_000);

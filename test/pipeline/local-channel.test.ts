@@ -10,7 +10,12 @@ beforeAll(async () => {
 });
 afterAll(async () => app?.close());
 
-const msg = (conversation: string, text: string, extra: Record<string, unknown> = {}) => ({ conversation, user: 'u1', text, ...extra });
+const msg = (conversation: string, text: string, extra: Record<string, unknown> = {}) => ({
+  conversation,
+  user: 'u1',
+  text,
+  ...extra,
+});
 
 async function replies(conversation: string): Promise<string[]> {
   const res = await fetch(`${app.url}/local/conversations/${conversation}/messages`);
@@ -28,7 +33,12 @@ describe('local channel through the real pipeline', () => {
   it('accepts with 202 and the reply appears in the conversation', async () => {
     const res = await app.post('/local/messages', msg('c-async', 'later please'));
     expect(res.status).toBe(202);
-    expect(await until(() => replies('c-async'), (r) => r.length > 0)).toEqual(['Echo: [u1] later please']);
+    expect(
+      await until(
+        () => replies('c-async'),
+        (r) => r.length > 0,
+      ),
+    ).toEqual(['Echo: [u1] later please']);
   });
 
   it('runs a tool call end to end (offline model calls current_time)', async () => {
@@ -74,18 +84,30 @@ describe('local channel through the real pipeline', () => {
     const b = await app.post('/local/messages', msg('c-dup', 'once', { id: 'client-42' }));
     expect(a.status).toBe(202);
     expect(b.body.duplicate).toBe(true);
-    await until(() => replies('c-dup'), (r) => r.length > 0);
+    await until(
+      () => replies('c-dup'),
+      (r) => r.length > 0,
+    );
     await new Promise((r) => setTimeout(r, 500));
     expect(await replies('c-dup')).toEqual(['Echo: [u1] once']);
   });
 
   it('answers a retried wait:true with the reply the first attempt got, at once, and sends nothing new', async () => {
-    const first = await app.post('/local/messages', msg('c-retry', 'only once please', { id: 'client-77', wait: true }));
+    const first = await app.post(
+      '/local/messages',
+      msg('c-retry', 'only once please', { id: 'client-77', wait: true }),
+    );
     expect(first.status).toBe(200);
     const started = Date.now();
-    const again = await app.post('/local/messages', msg('c-retry', 'only once please', { id: 'client-77', wait: true }));
+    const again = await app.post(
+      '/local/messages',
+      msg('c-retry', 'only once please', { id: 'client-77', wait: true }),
+    );
     expect(Date.now() - started).toBeLessThan(1_000);
-    expect(again).toMatchObject({ status: 200, body: { id: first.body.id, turnId: first.body.turnId, replies: first.body.replies } });
+    expect(again).toMatchObject({
+      status: 200,
+      body: { id: first.body.id, turnId: first.body.turnId, replies: first.body.replies },
+    });
     await new Promise((r) => setTimeout(r, 300));
     expect(await replies('c-retry')).toEqual(['Echo: [u1] only once please']);
   });
@@ -95,9 +117,18 @@ describe('local channel through the real pipeline', () => {
     for (const t of texts) expect((await app.post('/local/messages', msg('c-burst', t))).status).toBe(202);
     const got = await until(
       () => replies('c-burst'),
-      (r) => r.join(' | ').split(' | ').filter((x) => /m\d+/.test(x)).length >= texts.length,
+      (r) =>
+        r
+          .join(' | ')
+          .split(' | ')
+          .filter((x) => /m\d+/.test(x)).length >= texts.length,
     );
-    const answered = got.flatMap((r) => r.replace(/^Echo: /, '').split(' | ').map((x) => x.replace('[u1] ', '')));
+    const answered = got.flatMap((r) =>
+      r
+        .replace(/^Echo: /, '')
+        .split(' | ')
+        .map((x) => x.replace('[u1] ', '')),
+    );
     expect(answered).toEqual(texts);
   });
 
@@ -119,11 +150,21 @@ describe('local channel through the real pipeline', () => {
 describe('local channel in production', () => {
   it('requires an API key header when enabled', async () => {
     const key = 'k'.repeat(24);
-    const prod = await startTestApp({ env: { NODE_ENV: 'production', LOCAL_CHANNEL: 'on', LOCAL_API_KEY: key, DATABASE_URL: 'postgres://x@127.0.0.1/x', REDIS_URL: 'redis://127.0.0.1:6379' } });
+    const prod = await startTestApp({
+      env: {
+        NODE_ENV: 'production',
+        LOCAL_CHANNEL: 'on',
+        LOCAL_API_KEY: key,
+        DATABASE_URL: 'postgres://x@127.0.0.1/x',
+        REDIS_URL: 'redis://127.0.0.1:6379',
+      },
+    });
     try {
       expect((await prod.post('/local/messages', msg('p', 'hi'))).status).toBe(401);
       expect((await prod.post('/local/messages', msg('p', 'hi'), { 'x-api-key': 'wrong' })).status).toBe(401);
-      expect((await prod.post('/local/messages', msg('p', 'hi', { wait: true }), { 'x-api-key': key })).status).toBe(200);
+      expect((await prod.post('/local/messages', msg('p', 'hi', { wait: true }), { 'x-api-key': key })).status).toBe(
+        200,
+      );
     } finally {
       await prod.close();
     }

@@ -14,7 +14,22 @@ let db: TestDatabase;
 
 beforeAll(async () => {
   const port = await freePort();
-  redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'allkeys-lru'], { stdio: 'ignore' });
+  redis = spawn(
+    'redis-server',
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--maxmemory-policy',
+      'allkeys-lru',
+    ],
+    { stdio: 'ignore' },
+  );
   url = `redis://127.0.0.1:${port}`;
   for (let i = 0; i < 100; i++) {
     const ok = await new Promise<boolean>((r) => {
@@ -37,10 +52,20 @@ afterAll(async () => {
 
 it('refuses to start in production on a Redis whose maxmemory-policy is not noeviction, in one sentence', async () => {
   const started = startTestApp({
-    db, redisUrl: url,
-    env: { NODE_ENV: 'production', DATABASE_URL: db.url, REDIS_URL: url, LOCAL_CHANNEL: 'off', API_ENABLED: 'false', MEMORY_ENABLED: 'false' },
+    db,
+    redisUrl: url,
+    env: {
+      NODE_ENV: 'production',
+      DATABASE_URL: db.url,
+      REDIS_URL: url,
+      LOCAL_CHANNEL: 'off',
+      API_ENABLED: 'false',
+      MEMORY_ENABLED: 'false',
+    },
   });
-  await expect(started).rejects.toThrow(/^Redis maxmemory-policy is allkeys-lru, but the gateway needs noeviction[^\n]*\.$/);
+  await expect(started).rejects.toThrow(
+    /^Redis maxmemory-policy is allkeys-lru, but the gateway needs noeviction[^\n]*\.$/,
+  );
 }, 60_000);
 
 it('warns but starts in development', async () => {

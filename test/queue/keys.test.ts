@@ -8,7 +8,13 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { freePort } from '../../src/cli/dev-services.js';
 import {
-  isOwnedKey, keys, KEY_SHAPES, localSentMarkKey, platformLeaseKey, recentDeliveryKey, threadKey,
+  isOwnedKey,
+  keys,
+  KEY_SHAPES,
+  localSentMarkKey,
+  platformLeaseKey,
+  recentDeliveryKey,
+  threadKey,
 } from '../../src/queue/keys.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/services.js';
@@ -60,12 +66,36 @@ it('every builder of the key owner has a declared shape', () => {
   const k = keys('p');
   const a = k.access;
   const built = [
-    `${k.bullPrefix}:turns:1`, k.seen('e'), k.claim('c'), k.inbox('c'), k.turnQueued('c'), k.inboxes, k.pace('c'),
-    k.sent('t:0'), k.localOut('c'), k.lease('n'), k.modelOutput('h'), k.turnFailures('c'), k.deadLetters,
-    k.memoryPending('u'), k.fanoutPace('slack'), a.pause, a.pauseNotice('1', 'c'), a.pairCode('x'), a.pairBy('u'),
-    a.bucket('u'), a.charged('u'), a.rateNotice('u'), a.loop('c', 1), a.loopMark('c', 'm', 1), k.api.rate('k'),
-    localSentMarkKey(k.localOut('c'), 'i'), recentDeliveryKey(k.delivered, 'e'), threadKey('p', 't'),
-    threadKey('p', 't', 'discord'), platformLeaseKey('p', 'telegram', 'secret'),
+    `${k.bullPrefix}:turns:1`,
+    k.seen('e'),
+    k.claim('c'),
+    k.inbox('c'),
+    k.turnQueued('c'),
+    k.inboxes,
+    k.pace('c'),
+    k.sent('t:0'),
+    k.localOut('c'),
+    k.lease('n'),
+    k.modelOutput('h'),
+    k.turnFailures('c'),
+    k.deadLetters,
+    k.memoryPending('u'),
+    k.fanoutPace('slack'),
+    a.pause,
+    a.pauseNotice('1', 'c'),
+    a.pairCode('x'),
+    a.pairBy('u'),
+    a.bucket('u'),
+    a.charged('u'),
+    a.rateNotice('u'),
+    a.loop('c', 1),
+    a.loopMark('c', 'm', 1),
+    k.api.rate('k'),
+    localSentMarkKey(k.localOut('c'), 'i'),
+    recentDeliveryKey(k.delivered, 'e'),
+    threadKey('p', 't'),
+    threadKey('p', 't', 'discord'),
+    platformLeaseKey('p', 'telegram', 'secret'),
   ];
   for (const key of built) expect(isOwnedKey('p', key), key).toBe(true);
   expect(isOwnedKey('p', 'p:somewhere-else')).toBe(false);
@@ -73,8 +103,8 @@ it('every builder of the key owner has a declared shape', () => {
   expect(KEY_SHAPES.length).toBeGreaterThan(10);
 });
 
-it('after turns in a DM, a group and a command, every key is under the prefix with an owned shape; '
-  + 'turns survive an emptied script cache', async () => {
+it('after turns in a DM, a group and a command, every key is under the prefix with an owned shape; ' +
+  'turns survive an emptied script cache', async () => {
   let app: TestApp | undefined;
   try {
     app = await startTestApp({ db, redisUrl: url, env: { REDIS_URL: url, MEMORY_EXTRACT_DELAY_MS: '100' } });
@@ -95,7 +125,10 @@ it('after turns in a DM, a group and a command, every key is under the prefix wi
     expect(strays).toEqual([]);
     // The families a turn must have used: the check above saw real keys, not an empty Redis.
     for (const family of ['bull:', 'seen:', 'local:out:', 'delivered:recent:']) {
-      expect(found.some((key) => key.startsWith(`${prefix}:${family}`)), family).toBe(true);
+      expect(
+        found.some((key) => key.startsWith(`${prefix}:${family}`)),
+        family,
+      ).toBe(true);
     }
 
     // The scripts are cached by Redis; a restart empties the cache, and turns must still run (EVAL fallback).

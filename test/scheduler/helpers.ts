@@ -14,12 +14,17 @@ export interface SchedulerTestApp {
   close(): Promise<void>;
 }
 
-export async function startSchedulerApp(opts: { env?: Record<string, string> } & Partial<AppOptions> = {}): Promise<SchedulerTestApp> {
+export async function startSchedulerApp(
+  opts: { env?: Record<string, string> } & Partial<AppOptions> = {},
+): Promise<SchedulerTestApp> {
   const app = await startTestApp({ ...opts, env: { SCHEDULER_LEASE_TTL_MS: '3000', ...opts.env } });
   const ctx = app.services.scheduler!; // the scheduler module's own context, as the access module gets it
   const sql = postgres(app.db.url, { max: 2, onnotice: () => undefined });
   return {
-    app, deps: ctx.deps, ctx, sql,
+    app,
+    deps: ctx.deps,
+    ctx,
+    sql,
     async close() {
       await sql.end();
       await app.close();

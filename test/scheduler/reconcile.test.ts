@@ -17,7 +17,12 @@ beforeAll(async () => {
   t = await startSchedulerApp();
   for (const [i, user] of ['ann', 'bob', 'cat', 'dan'].entries()) {
     await dm(t.app, user, 'hi');
-    const c = await setCheckin(t.ctx, { conversationKey: dmKey(user), time: `0${i + 6}:00`, timezone: 'Europe/Berlin', enabled: user !== 'dan' });
+    const c = await setCheckin(t.ctx, {
+      conversationKey: dmKey(user),
+      time: `0${i + 6}:00`,
+      timezone: 'Europe/Berlin',
+      enabled: user !== 'dan',
+    });
     if (user !== 'dan') ids.push(`checkin:${c.id}`);
   }
 });
@@ -59,7 +64,10 @@ describe('reconciliation', () => {
   });
 
   it('with two workers on the same Redis and database, one reconciles and there is still one scheduler each', async () => {
-    second = await startTestApp({ db: t.app.db, env: { KEY_PREFIX: t.app.config.KEY_PREFIX, SCHEDULER_LEASE_TTL_MS: '3000' } });
+    second = await startTestApp({
+      db: t.app.db,
+      env: { KEY_PREFIX: t.app.config.KEY_PREFIX, SCHEDULER_LEASE_TTL_MS: '3000' },
+    });
     await cleanRedisPrefix(t.app.config.KEY_PREFIX);
     const restored = await until(sorted, (s) => s.length === 2, 10_000);
     await new Promise((r) => setTimeout(r, 1_500)); // give a second holder every chance to add more

@@ -3,7 +3,13 @@
  * admins' scheduled messages, to one conversation or fanned out (paced) to every opted-in user.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listScheduledMessages, reconcileSchedules, removeScheduledMessage, scheduleMessage, setCheckin } from '../../src/scheduler/index.js';
+import {
+  listScheduledMessages,
+  reconcileSchedules,
+  removeScheduledMessage,
+  scheduleMessage,
+  setCheckin,
+} from '../../src/scheduler/index.js';
 import { reminderJobId } from '../../src/scheduler/ids.js';
 import { setReminder } from '../../src/scheduler/reminders.js';
 import type { InboundEvent } from '../../src/core/types.js';
@@ -25,7 +31,11 @@ describe('reminders', () => {
   it('"remind me in 2 seconds to call Sam" is set through chat and delivered exactly once', async () => {
     const res = await dm(t.app, 'ann', 'remind me in 2 seconds to call Sam');
     expect(res.body.replies[0].text).toMatch(/^Reminder set for \[[0-9a-f]{6}\] .* \(UTC\): call Sam$/);
-    const got = await until(() => posted(t.app, 'dm-ann'), (r) => r.some((m) => m.text.includes('call Sam') && m.text.startsWith('⏰')), 8_000);
+    const got = await until(
+      () => posted(t.app, 'dm-ann'),
+      (r) => r.some((m) => m.text.includes('call Sam') && m.text.startsWith('⏰')),
+      8_000,
+    );
     expect(got.filter((m) => m.text.startsWith('⏰')).map((m) => m.text)).toEqual(['⏰ Reminder: call Sam']);
     await sleep(1_500);
     expect((await posted(t.app, 'dm-ann')).filter((m) => m.text.startsWith('⏰'))).toHaveLength(1);
@@ -35,14 +45,29 @@ describe('reminders', () => {
   it('a turn re-run after a crash sets its reminder once, even with more messages collected and other wording', async () => {
     await dm(t.app, 'cid', 'hi');
     const ref = { platform: 'local' as const, tenant: 'default', channel: 'dm-cid', kind: 'dm' as const, user: 'cid' };
-    const event = (id: string, text: string): InboundEvent => ({
-      id, platform: 'local', tenant: 'default', conversation: ref, sender: { id: 'cid', isBot: false }, text, attachments: [],
-      mentionsBot: true, sentAt: new Date().toISOString(), receivedAt: new Date().toISOString(), kind: 'message',
-    }) as InboundEvent;
-    const first = turnContext('turn-a', dmKey('cid'), [event('local:cid-1', 'remind me in 1 hour to water the plants')]);
+    const event = (id: string, text: string): InboundEvent =>
+      ({
+        id,
+        platform: 'local',
+        tenant: 'default',
+        conversation: ref,
+        sender: { id: 'cid', isBot: false },
+        text,
+        attachments: [],
+        mentionsBot: true,
+        sentAt: new Date().toISOString(),
+        receivedAt: new Date().toISOString(),
+        kind: 'message',
+      }) as InboundEvent;
+    const first = turnContext('turn-a', dmKey('cid'), [
+      event('local:cid-1', 'remind me in 1 hour to water the plants'),
+    ]);
     await setReminder(t.ctx, first, 'water the plants', 'in 1 hour');
     // The worker died before committing; the retry's batch has a second message, and the model words it differently.
-    const retry = turnContext('turn-b', dmKey('cid'), [event('local:cid-1', 'remind me in 1 hour to water the plants'), event('local:cid-2', 'thanks')]);
+    const retry = turnContext('turn-b', dmKey('cid'), [
+      event('local:cid-1', 'remind me in 1 hour to water the plants'),
+      event('local:cid-2', 'thanks'),
+    ]);
     await setReminder(t.ctx, retry, 'Water the plants!', 'in 1 hour');
     expect((await reminderRows('cid')).map((r) => r.text)).toEqual(['water the plants']);
   });
@@ -56,12 +81,20 @@ describe('reminders', () => {
     const q = t.ctx.queue.queue;
     await t.sql`update reminders set status = 'fired', due_at = now() - interval '1 minute' where id = ${r!.id}`;
     const redis = t.deps.redis;
-    await redis.multi().zrem(q.toKey('delayed'), jobId).zadd(q.toKey('failed'), Date.now(), jobId)
-      .hset(q.toKey(jobId), 'finishedOn', String(Date.now()), 'failedReason', 'database unavailable').exec();
+    await redis
+      .multi()
+      .zrem(q.toKey('delayed'), jobId)
+      .zadd(q.toKey('failed'), Date.now(), jobId)
+      .hset(q.toKey(jobId), 'finishedOn', String(Date.now()), 'failedReason', 'database unavailable')
+      .exec();
     expect((await t.ctx.queue.jobStates([jobId])).get(jobId)).toBe('failed');
 
     expect((await reconcileSchedules(t.ctx)).jobsAdded).toBeGreaterThanOrEqual(1);
-    const got = await until(() => posted(t.app, 'dm-eve'), (m) => m.some((x) => x.text === '⏰ Reminder: stretch'), 8_000);
+    const got = await until(
+      () => posted(t.app, 'dm-eve'),
+      (m) => m.some((x) => x.text === '⏰ Reminder: stretch'),
+      8_000,
+    );
     expect(got.filter((m) => m.text.startsWith('⏰'))).toHaveLength(1);
     await sleep(500);
     expect((await reminderRows('eve'))[0]!.status).toBe('delivered');
@@ -80,7 +113,9 @@ describe('reminders', () => {
     const list = await dm(t.app, 'bob', 'list my reminders');
     expect(list.body.replies[0].text).toContain(`[${r!.id.slice(1, 7)}]`);
     expect((await dm(t.app, 'ann', 'list my reminders')).body.replies[0].text).toBe('You have no pending reminders.');
-    expect((await dm(t.app, 'ann', `cancel reminder ${r!.id.slice(1, 7)}`)).body.replies[0].text).toMatch(/^No pending reminder/);
+    expect((await dm(t.app, 'ann', `cancel reminder ${r!.id.slice(1, 7)}`)).body.replies[0].text).toMatch(
+      /^No pending reminder/,
+    );
 
     const cancel = await dm(t.app, 'bob', `cancel reminder ${r!.id.slice(1, 7)}`);
     expect(cancel.body.replies[0].text).toMatch(/^Cancelled \[/);
@@ -92,12 +127,22 @@ describe('reminders', () => {
 describe('scheduled messages', () => {
   it('a one-off message to one conversation arrives once, as written, without the model', async () => {
     await dm(t.app, 'cat', 'hi');
-    const m = await scheduleMessage(t.ctx, { text: 'Maintenance tonight at 22:00.', to: { conversationKey: dmKey('cat') }, at: new Date(Date.now() + 800), createdBy: 'admin1' });
+    const m = await scheduleMessage(t.ctx, {
+      text: 'Maintenance tonight at 22:00.',
+      to: { conversationKey: dmKey('cat') },
+      at: new Date(Date.now() + 800),
+      createdBy: 'admin1',
+    });
     expect(m).toMatchObject({ state: 'scheduled', target: 'conversation' });
-    await until(() => posted(t.app, 'dm-cat'), (r) => r.length > 1, 8_000);
+    await until(
+      () => posted(t.app, 'dm-cat'),
+      (r) => r.length > 1,
+      8_000,
+    );
     await sleep(800);
     expect((await posted(t.app, 'dm-cat')).map((x) => x.text)).toEqual(['Echo: hi', 'Maintenance tonight at 22:00.']);
-    const turns = await t.sql`select outcome, input_tokens from turns where conversation_key = ${dmKey('cat')} order by seq`;
+    const turns =
+      await t.sql`select outcome, input_tokens from turns where conversation_key = ${dmKey('cat')} order by seq`;
     expect(turns.at(-1)).toMatchObject({ outcome: 'reminder', input_tokens: 0 });
     expect((await listScheduledMessages(t.ctx)).find((x) => x.id === m.id)?.state).toBe('sent');
   });
@@ -107,10 +152,18 @@ describe('scheduled messages', () => {
       await dm(t.app, user, 'hi');
       await setCheckin(t.ctx, { conversationKey: dmKey(user), enabled: false, announcements: user !== 'u4' });
     }
-    const m = await scheduleMessage(t.ctx, { text: 'New feature: reminders!', to: 'optins', at: new Date(Date.now() + 300) });
+    const m = await scheduleMessage(t.ctx, {
+      text: 'New feature: reminders!',
+      to: 'optins',
+      at: new Date(Date.now() + 300),
+    });
     const arrived: number[] = [];
     for (const user of ['u1', 'u2', 'u3']) {
-      const got = await until(() => posted(t.app, `dm-${user}`), (r) => r.length > 1, 8_000);
+      const got = await until(
+        () => posted(t.app, `dm-${user}`),
+        (r) => r.length > 1,
+        8_000,
+      );
       expect(got.map((x) => x.text)).toEqual(['Echo: hi', 'New feature: reminders!']);
       arrived.push(Number(got[1]!.id.split('-')[0]));
     }
@@ -122,7 +175,12 @@ describe('scheduled messages', () => {
   });
 
   it('a recurring message is a job scheduler; removing it removes the scheduler', async () => {
-    const m = await scheduleMessage(t.ctx, { text: 'Weekly digest', to: 'optins', pattern: '0 9 * * 1', timezone: 'Europe/Berlin' });
+    const m = await scheduleMessage(t.ctx, {
+      text: 'Weekly digest',
+      to: 'optins',
+      pattern: '0 9 * * 1',
+      timezone: 'Europe/Berlin',
+    });
     expect(m.nextAt!.getTime()).toBeGreaterThan(Date.now());
     const keys = async () => (await t.ctx.queue.queue.getJobSchedulers(0, -1)).map((s) => s.key);
     expect(await keys()).toContain(`msg:${m.id}`);

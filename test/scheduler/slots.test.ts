@@ -1,7 +1,16 @@
 /** The scheduler's time logic on fixed dates: active hours and slots in a user's timezone, across DST changes. */
 import { describe, expect, it } from 'vitest';
 import {
-  dailyPattern, dailyTimeOf, decideFire, describeCadence, everyOffset, inActiveHours, localDay, nextSlotAfter, slotsBetween, validateCadence,
+  dailyPattern,
+  dailyTimeOf,
+  decideFire,
+  describeCadence,
+  everyOffset,
+  inActiveHours,
+  localDay,
+  nextSlotAfter,
+  slotsBetween,
+  validateCadence,
 } from '../../src/scheduler/slots.js';
 
 const t = (iso: string) => Date.parse(iso);
@@ -40,19 +49,37 @@ describe('active hours in the user timezone', () => {
 
 describe('slots', () => {
   it('a daily 09:00 check-in stays at 09:00 local through the DST change: 08:00Z, then 07:00Z', () => {
-    const slots = slotsBetween({ pattern: dailyPattern('09:00') }, 'Europe/Berlin', t('2024-03-29T00:00:00Z'), t('2024-04-02T00:00:00Z'));
+    const slots = slotsBetween(
+      { pattern: dailyPattern('09:00') },
+      'Europe/Berlin',
+      t('2024-03-29T00:00:00Z'),
+      t('2024-04-02T00:00:00Z'),
+    );
     expect(slots.map(iso)).toEqual([
-      '2024-03-29T08:00:00.000Z', '2024-03-30T08:00:00.000Z', '2024-03-31T07:00:00.000Z', '2024-04-01T07:00:00.000Z',
+      '2024-03-29T08:00:00.000Z',
+      '2024-03-30T08:00:00.000Z',
+      '2024-03-31T07:00:00.000Z',
+      '2024-04-01T07:00:00.000Z',
     ]);
   });
 
   it('a time the spring change skips (02:30) fires once that day, not zero times', () => {
-    const slots = slotsBetween({ pattern: '30 2 * * *' }, 'Europe/Berlin', t('2024-03-30T12:00:00Z'), t('2024-04-01T12:00:00Z'));
+    const slots = slotsBetween(
+      { pattern: '30 2 * * *' },
+      'Europe/Berlin',
+      t('2024-03-30T12:00:00Z'),
+      t('2024-04-01T12:00:00Z'),
+    );
     expect(slots.map(iso)).toEqual(['2024-03-31T01:30:00.000Z', '2024-04-01T00:30:00.000Z']);
   });
 
   it('a time the autumn change repeats (01:30) fires once that day, not twice', () => {
-    const slots = slotsBetween({ pattern: '30 1 * * *' }, 'America/New_York', t('2024-11-02T12:00:00Z'), t('2024-11-04T12:00:00Z'));
+    const slots = slotsBetween(
+      { pattern: '30 1 * * *' },
+      'America/New_York',
+      t('2024-11-02T12:00:00Z'),
+      t('2024-11-04T12:00:00Z'),
+    );
     expect(slots.map(iso)).toEqual(['2024-11-03T05:30:00.000Z', '2024-11-04T06:30:00.000Z']);
   });
 
@@ -89,19 +116,35 @@ describe('fire decision: no double fire, at most one catch-up', () => {
   const fresh = { lastSlot: null, lastFiredAt: null };
 
   it('fires on time, and a repeat of the same slot goes through again (the event id dedupes it)', () => {
-    expect(decideFire(fresh, slot, slot + 300, windowMs, slot + 86_400_000)).toEqual({ fire: true, catchUp: false, again: false });
-    expect(decideFire({ lastSlot: slot, lastFiredAt: slot + 300 }, slot, slot + 5_000, windowMs, null)).toMatchObject({ fire: true, again: true });
+    expect(decideFire(fresh, slot, slot + 300, windowMs, slot + 86_400_000)).toEqual({
+      fire: true,
+      catchUp: false,
+      again: false,
+    });
+    expect(decideFire({ lastSlot: slot, lastFiredAt: slot + 300 }, slot, slot + 5_000, windowMs, null)).toMatchObject({
+      fire: true,
+      again: true,
+    });
   });
 
   it('never fires a slot older than one that fired', () => {
-    expect(decideFire({ lastSlot: slot, lastFiredAt: slot }, slot - 86_400_000, slot + 1000, windowMs, null)).toEqual({ fire: false, reason: 'older_slot' });
+    expect(decideFire({ lastSlot: slot, lastFiredAt: slot }, slot - 86_400_000, slot + 1000, windowMs, null)).toEqual({
+      fire: false,
+      reason: 'older_slot',
+    });
   });
 
   it('after downtime: one catch-up, then later stale slots are dropped', () => {
     const now = slot + 3 * 3_600_000;
     const first = decideFire(fresh, slot, now, windowMs, slot + 86_400_000);
     expect(first).toEqual({ fire: true, catchUp: true, again: false });
-    const second = decideFire({ lastSlot: slot, lastFiredAt: now }, slot + 3_600_000, now + 1_000, windowMs, slot + 86_400_000);
+    const second = decideFire(
+      { lastSlot: slot, lastFiredAt: now },
+      slot + 3_600_000,
+      now + 1_000,
+      windowMs,
+      slot + 86_400_000,
+    );
     expect(second).toEqual({ fire: false, reason: 'caught_up' });
   });
 

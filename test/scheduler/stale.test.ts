@@ -30,24 +30,35 @@ const ref: ConversationRef = { platform: 'telegram', tenant: 'bot1', channel: '5
 let t: SchedulerTestApp;
 beforeAll(async () => {
   // Through a module, the same composition path the api module's adapter takes.
-  t = await startSchedulerApp({ extraModules: [{ name: 'blocked-telegram', create: () => ({ name: 'blocked-telegram', adapters: [blockedTelegram] }) }] });
+  t = await startSchedulerApp({
+    extraModules: [
+      { name: 'blocked-telegram', create: () => ({ name: 'blocked-telegram', adapters: [blockedTelegram] }) },
+    ],
+  });
 });
 afterAll(async () => t?.close());
 
 const row = async (id: string) =>
-  (await t.sql<{ enabled: boolean; disabled_reason: string | null; announcements: boolean }[]>`
-    select enabled, disabled_reason, announcements from checkins where id = ${id}`)[0]!;
+  (
+    await t.sql<{ enabled: boolean; disabled_reason: string | null; announcements: boolean }[]>`
+    select enabled, disabled_reason, announcements from checkins where id = ${id}`
+  )[0]!;
 
 describe('a blocked bot', () => {
   it('disables the check-in with the reason recorded, after one refused send and no retry storm', async () => {
     const c = await setCheckin(t.ctx, { ref, everyMs: 1_000, prompt: 'still there?', announcements: true });
-    const off = await until(() => row(c.id), (r) => !r.enabled, 10_000);
+    const off = await until(
+      () => row(c.id),
+      (r) => !r.enabled,
+      10_000,
+    );
     expect(off.disabled_reason).toMatch(/^blocked: Forbidden: bot was blocked by the user/);
     expect(off.announcements).toBe(false); // no announcements into a closed chat either
     expect(await checkinSchedulers(t.ctx)).not.toContain(`checkin:${c.id}`);
     await sleep(2_500); // the interval was 1 s: a live check-in would have tried twice more by now
     expect(sends).toEqual(['555']);
-    const failed = await t.sql`select error from outbox where conversation_key = ${c.conversationKey} and status = 'failed'`;
+    const failed =
+      await t.sql`select error from outbox where conversation_key = ${c.conversationKey} and status = 'failed'`;
     expect(failed).toHaveLength(1);
     expect((await getCheckin(t.ctx, ref))?.disabledReason).toMatch(/^blocked:/);
   });
@@ -65,7 +76,11 @@ describe('a blocked bot', () => {
     const c = await setCheckin(t.ctx, { ref, enabled: true, everyMs: 60_000 });
     expect(c.disabledReason).toBeNull();
     expect(await fireCheckin(t.ctx, c.id, Date.now())).toBe('fired');
-    await until(() => row(c.id), (r) => !r.enabled, 10_000);
+    await until(
+      () => row(c.id),
+      (r) => !r.enabled,
+      10_000,
+    );
     await sleep(500);
     expect(sends).toHaveLength(2);
   });

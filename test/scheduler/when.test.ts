@@ -34,8 +34,14 @@ describe('parseWhen', () => {
   });
 
   it('says what it could not read', () => {
-    expect(parseWhen('whenever', 'UTC', new Date())).toMatchObject({ ok: false, error: expect.stringMatching(/whenever/) });
-    expect(parseWhen('in 3 fortnights', 'UTC', new Date())).toMatchObject({ ok: false, error: expect.stringMatching(/unit/) });
+    expect(parseWhen('whenever', 'UTC', new Date())).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/whenever/),
+    });
+    expect(parseWhen('in 3 fortnights', 'UTC', new Date())).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/unit/),
+    });
     expect(parseWhen('tomorrow at 25', 'UTC', new Date())).toMatchObject({ ok: false });
   });
 });
@@ -54,11 +60,19 @@ describe('offline model phrasings', () => {
 
   it('is silent on a check-in without a topic and speaks about the topic otherwise', () => {
     expect(schedulerOfflineTurn(['[check-in] Mon 2024-05-06 09:00 (UTC)'], undefined, tools)).toEqual({ text: '' });
-    expect(schedulerOfflineTurn(['[check-in] Mon 2024-05-06 09:00 (UTC)\nTopic: the gym plan'], undefined, tools)).toEqual({ text: 'Checking in: the gym plan' });
+    expect(
+      schedulerOfflineTurn(['[check-in] Mon 2024-05-06 09:00 (UTC)\nTopic: the gym plan'], undefined, tools),
+    ).toEqual({ text: 'Checking in: the gym plan' });
   });
 
   it('leaves everything else to the model as before', () => {
     expect(schedulerOfflineTurn(['hello'], undefined, tools)).toBeNull();
-    expect(schedulerOfflineTurn(['what time is it?'], { type: 'function_call_result', name: 'current_time', output: 'x' }, tools)).toBeNull();
+    expect(
+      schedulerOfflineTurn(
+        ['what time is it?'],
+        { type: 'function_call_result', name: 'current_time', output: 'x' },
+        tools,
+      ),
+    ).toBeNull();
   });
 });

@@ -17,11 +17,21 @@ describe('worker back-pressure', () => {
     expect(steps).toEqual([375, 500, 625, 750, 875, 1000]);
   });
 
-  it('lowers a running worker\'s concurrency to its floor while the process is over its memory budget', async () => {
+  it("lowers a running worker's concurrency to its floor while the process is over its memory budget", async () => {
     const worker = { concurrency: 64 };
-    const stop = adaptConcurrency(worker, { max: 64, maxRssMb: 1, maxLoopDelayMs: 0, sampleEveryMs: 20, log: pino({ level: 'silent' }) });
+    const stop = adaptConcurrency(worker, {
+      max: 64,
+      maxRssMb: 1,
+      maxLoopDelayMs: 0,
+      sampleEveryMs: 20,
+      log: pino({ level: 'silent' }),
+    });
     try {
-      await until(async () => worker.concurrency, (c) => c === 4, 3_000); // halved down to max/16
+      await until(
+        async () => worker.concurrency,
+        (c) => c === 4,
+        3_000,
+      ); // halved down to max/16
     } finally {
       stop();
     }

@@ -17,16 +17,24 @@ afterAll(async () => {
   await db?.drop();
 });
 
-const failure = (p: Promise<unknown>) => p.then(() => { throw new Error('expected a failure'); }, (err: unknown) => err);
+const failure = (p: Promise<unknown>) =>
+  p.then(
+    () => {
+      throw new Error('expected a failure');
+    },
+    (err: unknown) => err,
+  );
 
 describe('permanent or transient', () => {
   it('real Postgres errors: bad values and broken constraints are permanent, a missing table is not', async () => {
     const nul = await failure(sql`select ${'a\u0000b'}::text`);
     const badJson = await failure(sql`select '{"a":"\\u0000"}'::jsonb`);
-    const unique = await failure(sql.begin(async (tx) => {
-      await tx`create temporary table t (id int primary key)`;
-      await tx`insert into t values (1), (1)`;
-    }));
+    const unique = await failure(
+      sql.begin(async (tx) => {
+        await tx`create temporary table t (id int primary key)`;
+        await tx`insert into t values (1), (1)`;
+      }),
+    );
     const missing = await failure(sql`select * from no_such_table`);
     for (const err of [nul, badJson, unique]) expect(isPermanentFailure(err), failureReason(err)).toBe(true);
     expect(isPermanentFailure(missing)).toBe(false); // a deploy ahead of its migration heals by itself
@@ -36,7 +44,8 @@ describe('permanent or transient', () => {
   });
 
   it('outages and races keep retrying', async () => {
-    const refused = await failure(postgres('postgres://postgres@127.0.0.1:1/x', { max: 1, connect_timeout: 2 })`select 1`);
+    const refused =
+      await failure(postgres('postgres://postgres@127.0.0.1:1/x', { max: 1, connect_timeout: 2 })`select 1`);
     expect(isPermanentFailure(refused)).toBe(false);
     for (const code of ['40001', '40P01', '57P01', '57P03', '08006', 'ECONNRESET', 'CONNECTION_CLOSED']) {
       expect(isPermanentFailure(Object.assign(new Error('x'), { code })), code).toBe(false);

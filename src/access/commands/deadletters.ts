@@ -18,26 +18,34 @@ const RETRY_ANSWER: Record<string, (id: string) => string> = {
 };
 
 export function deadLetterCommands(d: { redis: Redis; keys: Keys; sink: IngressSink }) {
-  return [defineCommand<Args>({
-    name: 'deadletters',
-    description: 'Messages set aside after failing for good: list, retry',
-    usage: 'list | retry <id>',
-    role: 'admin',
-    args: grammar((w): Args => {
-      const op = w[0]?.toLowerCase();
-      if (!op || op === 'list') return { op: 'list' };
-      if (op === 'retry' && w.length === 2) return { op: 'retry', id: w[1]! };
-      fail('Use `/deadletters list` or `/deadletters retry <id>`.');
+  return [
+    defineCommand<Args>({
+      name: 'deadletters',
+      description: 'Messages set aside after failing for good: list, retry',
+      usage: 'list | retry <id>',
+      role: 'admin',
+      args: grammar((w): Args => {
+        const op = w[0]?.toLowerCase();
+        if (!op || op === 'list') return { op: 'list' };
+        if (op === 'retry' && w.length === 2) return { op: 'retry', id: w[1]! };
+        fail('Use `/deadletters list` or `/deadletters retry <id>`.');
+      }),
+      async run(_inv, a, caller) {
+        if (a.op === 'retry')
+          return say(RETRY_ANSWER[await retryDeadLetter(d.redis, d.keys, d.sink, a.id, caller.principal)]!(a.id));
+        const { total, items } = await listDeadLetters(d.redis, d.keys, 20);
+        if (!total) return say('No dead letters.');
+        // Ids, places, reasons and times only: the messages themselves stay in their conversations.
+        return say(
+          [
+            `**Dead letters** (${total}${total > items.length ? `, latest ${items.length}` : ''})`,
+            ...items.map(
+              (x) =>
+                `- \`${x.id}\` in \`${x.conversationKey}\` at ${x.at.slice(0, 19).replace('T', ' ')} UTC — ${x.reason}, ${x.attempts} attempts, ${x.status === 'retried' ? `re-run by \`${x.retriedBy}\`` : 'waiting'}`,
+            ),
+          ].join('\n'),
+        );
+      },
     }),
-    async run(_inv, a, caller) {
-      if (a.op === 'retry') return say(RETRY_ANSWER[await retryDeadLetter(d.redis, d.keys, d.sink, a.id, caller.principal)]!(a.id));
-      const { total, items } = await listDeadLetters(d.redis, d.keys, 20);
-      if (!total) return say('No dead letters.');
-      // Ids, places, reasons and times only: the messages themselves stay in their conversations.
-      return say([
-        `**Dead letters** (${total}${total > items.length ? `, latest ${items.length}` : ''})`,
-        ...items.map((x) => `- \`${x.id}\` in \`${x.conversationKey}\` at ${x.at.slice(0, 19).replace('T', ' ')} UTC — ${x.reason}, ${x.attempts} attempts, ${x.status === 'retried' ? `re-run by \`${x.retriedBy}\`` : 'waiting'}`),
-      ].join('\n'));
-    },
-  })];
+  ];
 }

@@ -21,9 +21,14 @@ export function moderationCommands(d: CommandDeps) {
     async run(inv, a, caller) {
       const named = await resolveUser(d.db, inv, a.user);
       const target = await standingOf(d.db, d.policy, named.principal);
-      if (target.role !== 'user') throw new CommandError(`${showUser(named.userId)} is ${target.role === 'owner' ? 'an owner' : 'an admin'}: an owner must revoke that role first.`);
+      if (target.role !== 'user')
+        throw new CommandError(
+          `${showUser(named.userId)} is ${target.role === 'owner' ? 'an owner' : 'an admin'}: an owner must revoke that role first.`,
+        );
       await updateUser(d.db, named.principal, { banned: true }, caller.principal);
-      return say(`Banned ${showUser(named.userId)}${a.reason ? ` (${a.reason})` : ''}. I will ignore their messages until \`/unban\`.`);
+      return say(
+        `Banned ${showUser(named.userId)}${a.reason ? ` (${a.reason})` : ''}. I will ignore their messages until \`/unban\`.`,
+      );
     },
   });
 
@@ -41,7 +46,9 @@ export function moderationCommands(d: CommandDeps) {
   });
 
   const noPending = (token: string, more = '') =>
-    new CommandError(`No pending pairing code \`${token}\` (codes expire after ${Math.round(d.config.PAIRING_CODE_TTL_SECONDS / 60)} minutes)${more}.`);
+    new CommandError(
+      `No pending pairing code \`${token}\` (codes expire after ${Math.round(d.config.PAIRING_CODE_TTL_SECONDS / 60)} minutes)${more}.`,
+    );
 
   const allow = defineCommand({
     name: 'allow',
@@ -56,7 +63,12 @@ export function moderationCommands(d: CommandDeps) {
           await updateUser(d.db, req.principal, { allowed: true }, caller.principal, req.name);
           // Tell them, through the outbound path (durable, paced); the id makes a repeat harmless.
           const key = conversationKey(req.ref);
-          if ((await postAsBot(d.db, key, APPROVED_TEXT, { id: `allow:${token.toUpperCase()}:${req.principal}`, outcome: 'approved' })) === 'posted') {
+          if (
+            (await postAsBot(d.db, key, APPROVED_TEXT, {
+              id: `allow:${token.toUpperCase()}:${req.principal}`,
+              outcome: 'approved',
+            })) === 'posted'
+          ) {
             await d.queues.scheduleDelivery(key);
           }
           return say(`Approved ${req.name ? `${req.name} ` : ''}(\`${req.principal}\`). They can write to me now.`);
@@ -84,14 +96,17 @@ export function moderationCommands(d: CommandDeps) {
     role: 'owner',
     args: grammar((w) => {
       const role = w[1]?.toLowerCase();
-      if (w.length !== 2 || (role !== 'admin' && role !== 'owner')) fail('Use `/grant @user admin` or `/grant @user owner`.');
+      if (w.length !== 2 || (role !== 'admin' && role !== 'owner'))
+        fail('Use `/grant @user admin` or `/grant @user owner`.');
       return { user: w[0]!, role };
     }),
     async run(inv, a, caller) {
       const named = await resolveUser(d.db, inv, a.user);
       await updateUser(d.db, named.principal, { role: a.role, banned: false }, caller.principal);
       const now = await standingOf(d.db, d.policy, named.principal);
-      return say(`${showUser(named.userId)} is now ${now.role === 'owner' ? 'an owner' : 'an admin'}${now.role !== a.role ? ' (from config)' : ''}.`);
+      return say(
+        `${showUser(named.userId)} is now ${now.role === 'owner' ? 'an owner' : 'an admin'}${now.role !== a.role ? ' (from config)' : ''}.`,
+      );
     },
   });
 
@@ -105,7 +120,10 @@ export function moderationCommands(d: CommandDeps) {
       const named = await resolveUser(d.db, inv, user);
       await updateUser(d.db, named.principal, { role: null, allowed: false }, caller.principal);
       const now = await standingOf(d.db, d.policy, named.principal);
-      if (now.fromConfig) return say(`Revoked what was granted, but ${showUser(named.userId)} is still ${now.role === 'owner' ? 'an owner' : 'an admin'} from config (OWNER_USERS / ADMIN_USERS).`);
+      if (now.fromConfig)
+        return say(
+          `Revoked what was granted, but ${showUser(named.userId)} is still ${now.role === 'owner' ? 'an owner' : 'an admin'} from config (OWNER_USERS / ADMIN_USERS).`,
+        );
       return say(`${showUser(named.userId)} is a regular user now.`);
     },
   });

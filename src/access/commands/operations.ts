@@ -37,7 +37,10 @@ export function parseScheduleWhen(words: string[]): ScheduleWhen {
   return { at: words.join(' ') };
 }
 
-type ScheduleArgs = { op: 'list' } | { op: 'remove'; id: string } | { op: 'add'; here: boolean; when: ScheduleWhen; text: string };
+type ScheduleArgs =
+  | { op: 'list' }
+  | { op: 'remove'; id: string }
+  | { op: 'add'; here: boolean; when: ScheduleWhen; text: string };
 
 export function operationCommands(d: CommandDeps & { inbox: Inbox }) {
   const status = defineCommand({
@@ -46,9 +49,15 @@ export function operationCommands(d: CommandDeps & { inbox: Inbox }) {
     role: 'admin',
     args: none,
     async run() {
-      return say(await statusText({
-        version: d.version, queues: d.queues, adapters: d.adapters, pause: await currentPause(d.redis, d.keys), uptimeMs: Date.now() - d.startedAt,
-      }));
+      return say(
+        await statusText({
+          version: d.version,
+          queues: d.queues,
+          adapters: d.adapters,
+          pause: await currentPause(d.redis, d.keys),
+          uptimeMs: Date.now() - d.startedAt,
+        }),
+      );
     },
   });
 
@@ -61,7 +70,15 @@ export function operationCommands(d: CommandDeps & { inbox: Inbox }) {
     async run(_inv, n) {
       const rows = await recentConversations(d.db, n);
       if (!rows.length) return say('No conversations yet.');
-      return say([`**Recent conversations** (${rows.length})`, ...rows.map((r) => `- \`${r.key}\` — ${Number(r.version)} turns, ${Number(r.items)} items in the session, last message ${stamp(r.lastMessageAt)}`)].join('\n'));
+      return say(
+        [
+          `**Recent conversations** (${rows.length})`,
+          ...rows.map(
+            (r) =>
+              `- \`${r.key}\` — ${Number(r.version)} turns, ${Number(r.items)} items in the session, last message ${stamp(r.lastMessageAt)}`,
+          ),
+        ].join('\n'),
+      );
     },
   });
 
@@ -87,7 +104,9 @@ export function operationCommands(d: CommandDeps & { inbox: Inbox }) {
       let waiting = 0;
       for await (const _ of d.inbox.conversations()) waiting++;
       if (!was) return say('I was not paused.');
-      return say(`Resumed. ${waiting} conversation${waiting === 1 ? '' : 's'} with waiting messages ${waiting === 1 ? 'is' : 'are'} being answered.`);
+      return say(
+        `Resumed. ${waiting} conversation${waiting === 1 ? '' : 's'} with waiting messages ${waiting === 1 ? 'is' : 'are'} being answered.`,
+      );
     },
   });
 
@@ -99,8 +118,14 @@ export function operationCommands(d: CommandDeps & { inbox: Inbox }) {
     args: text('message to send'),
     async run(inv, message) {
       // The invocation id makes a redelivered command a no-op (the outbox rows' turn ids derive from it).
-      const r = await broadcast({ db: d.db, queues: d.queues, adapters: d.adapters, perSecond: d.config.BROADCAST_PER_SECOND }, inv.id, message);
-      return say(`Broadcast queued to ${r.queued} conversation${r.queued === 1 ? '' : 's'}${r.skipped ? ` (${r.skipped} skipped: banned, no channel, or already sent)` : ''}${r.spreadMs > 1000 ? `; sending over ${Math.ceil(r.spreadMs / 1000)} s` : ''}.`);
+      const r = await broadcast(
+        { db: d.db, queues: d.queues, adapters: d.adapters, perSecond: d.config.BROADCAST_PER_SECOND },
+        inv.id,
+        message,
+      );
+      return say(
+        `Broadcast queued to ${r.queued} conversation${r.queued === 1 ? '' : 's'}${r.skipped ? ` (${r.skipped} skipped: banned, no channel, or already sent)` : ''}${r.spreadMs > 1000 ? `; sending over ${Math.ceil(r.spreadMs / 1000)} s` : ''}.`,
+      );
     },
   });
 
@@ -128,12 +153,18 @@ export function operationCommands(d: CommandDeps & { inbox: Inbox }) {
     async run(inv, a) {
       const port = d.ports.schedule;
       if (!port) throw new CommandError('Scheduled messages are not available on this gateway.');
-      if (a.op === 'remove') return say((await port.remove(a.id)) ? `Removed \`${a.id}\`.` : `No scheduled message \`${a.id}\`.`);
+      if (a.op === 'remove')
+        return say((await port.remove(a.id)) ? `Removed \`${a.id}\`.` : `No scheduled message \`${a.id}\`.`);
       if (a.op === 'add') {
         let m;
         try {
           // createdBy is the platform user id: the scheduler sends a conversation's message as from its creator.
-          m = await port.add({ text: a.text, when: a.when, to: a.here ? { ref: inv.conversation } : 'optins', createdBy: inv.user.id });
+          m = await port.add({
+            text: a.text,
+            when: a.when,
+            to: a.here ? { ref: inv.conversation } : 'optins',
+            createdBy: inv.user.id,
+          });
         } catch (err) {
           throw new CommandError(`Could not schedule that: ${(err as Error).message}.`);
         }
@@ -141,7 +172,15 @@ export function operationCommands(d: CommandDeps & { inbox: Inbox }) {
       }
       const all = await port.list();
       if (!all.length) return say('No scheduled messages.');
-      return say([`**Scheduled messages** (${all.length})`, ...all.map((m) => `- \`${m.id}\` to ${m.target}, ${m.when}${m.nextAt ? ` (next ${stamp(m.nextAt)})` : ''}: ${m.text.length > 80 ? `${m.text.slice(0, 79)}…` : m.text}`)].join('\n'));
+      return say(
+        [
+          `**Scheduled messages** (${all.length})`,
+          ...all.map(
+            (m) =>
+              `- \`${m.id}\` to ${m.target}, ${m.when}${m.nextAt ? ` (next ${stamp(m.nextAt)})` : ''}: ${m.text.length > 80 ? `${m.text.slice(0, 79)}…` : m.text}`,
+          ),
+        ].join('\n'),
+      );
     },
   });
 
@@ -154,10 +193,15 @@ export function operationCommands(d: CommandDeps & { inbox: Inbox }) {
     async run(_inv, n) {
       const rows = await recentAudit(d.db, n);
       if (!rows.length) return say('No admin actions yet.');
-      return say([
-        `**Audit log** (latest ${rows.length})`,
-        ...rows.map((r) => `- ${DateTime.fromJSDate(r.at, { zone: 'utc' }).toFormat('yyyy-LL-dd HH:mm:ss')} \`${r.actor}\`${r.actorName ? ` (${r.actorName})` : ''} \`/${r.command}${r.args ? ` ${r.args.length > 60 ? `${r.args.slice(0, 59)}…` : r.args}` : ''}\` → **${r.result}**${r.result !== 'ok' ? `: ${r.detail}` : ''}`),
-      ].join('\n'));
+      return say(
+        [
+          `**Audit log** (latest ${rows.length})`,
+          ...rows.map(
+            (r) =>
+              `- ${DateTime.fromJSDate(r.at, { zone: 'utc' }).toFormat('yyyy-LL-dd HH:mm:ss')} \`${r.actor}\`${r.actorName ? ` (${r.actorName})` : ''} \`/${r.command}${r.args ? ` ${r.args.length > 60 ? `${r.args.slice(0, 59)}…` : r.args}` : ''}\` → **${r.result}**${r.result !== 'ok' ? `: ${r.detail}` : ''}`,
+          ),
+        ].join('\n'),
+      );
     },
   });
 

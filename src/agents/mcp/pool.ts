@@ -6,7 +6,11 @@
  * next turn's listing notices the broken connection and reconnects.
  */
 import {
-  MCPServerStdio, MCPServerStreamableHttp, mcpToFunctionTool, type FunctionTool, type MCPServer,
+  MCPServerStdio,
+  MCPServerStreamableHttp,
+  mcpToFunctionTool,
+  type FunctionTool,
+  type MCPServer,
 } from '@openai/agents';
 import type { Logger } from 'pino';
 import type { AgentConfig, McpServerConfig } from '../config.js';
@@ -56,12 +60,17 @@ function newServer(s: McpServerConfig, env: NodeJS.ProcessEnv): MCPServer {
   };
   if (s.transport === 'stdio') {
     return new MCPServerStdio({
-      ...common, command: s.command, args: s.args, cwd: s.cwd,
+      ...common,
+      command: s.command,
+      args: s.args,
+      cwd: s.cwd,
       env: { ...s.env, ...fromEnv(s.envFrom, env, 'env') },
     });
   }
   return new MCPServerStreamableHttp({
-    ...common, url: s.url, requestInit: { headers: fromEnv(s.headersFromEnv, env, 'header') },
+    ...common,
+    url: s.url,
+    requestInit: { headers: fromEnv(s.headersFromEnv, env, 'header') },
   });
 }
 
@@ -129,12 +138,14 @@ export class McpPool {
       const listed = await withTimeout(entry.server.listTools(), s.timeoutMs, 'list tools');
       if (entry.failures) this.log.info({ agent, server: s.name }, 'MCP server reachable again');
       entry.failures = 0;
-      return listed.filter((t) => offeredTool(s, t.name)).map((t) => {
-        const tool = mcpToFunctionTool(t, entry.server, false) as FunctionTool<any, any, any>;
-        // Recorded on the tool: the SDK then stops the run for a person's approval instead of calling it.
-        if (s.needsApproval.includes(t.name)) tool.needsApproval = async () => true;
-        return tool;
-      });
+      return listed
+        .filter((t) => offeredTool(s, t.name))
+        .map((t) => {
+          const tool = mcpToFunctionTool(t, entry.server, false) as FunctionTool<any, any, any>;
+          // Recorded on the tool: the SDK then stops the run for a person's approval instead of calling it.
+          if (s.needsApproval.includes(t.name)) tool.needsApproval = async () => true;
+          return tool;
+        });
     } catch (err) {
       entry.failures++;
       const backoff = Math.min(MAX_BACKOFF_MS, this.baseBackoffMs * 2 ** (entry.failures - 1));

@@ -105,7 +105,7 @@ async function loadThreads() {
     const b = document.createElement('button');
     b.type = 'button';
     b.dataset.thread = t.thread_id;
-    b.textContent = (t.metadata && t.metadata.title) || `Thread ${t.thread_id.slice(0, 8)}`;
+    b.textContent = t.metadata?.title || `Thread ${t.thread_id.slice(0, 8)}`;
     b.title = new Date(t.updated_at).toLocaleString();
     b.classList.toggle('active', t.thread_id === current);
     b.addEventListener('click', () => openThread(t.thread_id).catch(showError));

@@ -35,7 +35,10 @@ export class OpenAIEmbedder implements Embedder {
   constructor(private readonly o: OpenAIEmbedderOptions) {
     this.model = o.model;
     const dims = o.dimensions ?? KNOWN_DIMENSIONS[o.model];
-    if (!dims) throw new Error(`EMBEDDING_DIMENSIONS: required for the embedding model "${o.model}" (its vector size is not known here)`);
+    if (!dims)
+      throw new Error(
+        `EMBEDDING_DIMENSIONS: required for the embedding model "${o.model}" (its vector size is not known here)`,
+      );
     this.dimensions = dims;
     this.url = `${(o.baseUrl ?? 'https://api.openai.com/v1').replace(/\/+$/, '')}/embeddings`;
   }
@@ -49,7 +52,10 @@ export class OpenAIEmbedder implements Embedder {
       async () => {
         const res = await doFetch(this.url, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', ...(this.o.apiKey ? { authorization: `Bearer ${this.o.apiKey}` } : {}) },
+          headers: {
+            'content-type': 'application/json',
+            ...(this.o.apiKey ? { authorization: `Bearer ${this.o.apiKey}` } : {}),
+          },
           body: JSON.stringify(body),
           signal: AbortSignal.timeout(this.o.timeoutMs ?? 20_000),
         });
@@ -64,7 +70,9 @@ export class OpenAIEmbedder implements Embedder {
     const out = new Array<Float32Array>(texts.length);
     for (const d of parsed.data) {
       if (d.embedding.length !== this.dimensions) {
-        throw new Error(`embeddings: model returned ${d.embedding.length} dimensions, expected ${this.dimensions} (set EMBEDDING_DIMENSIONS)`);
+        throw new Error(
+          `embeddings: model returned ${d.embedding.length} dimensions, expected ${this.dimensions} (set EMBEDDING_DIMENSIONS)`,
+        );
       }
       out[d.index] = normalise(Float32Array.from(d.embedding));
     }

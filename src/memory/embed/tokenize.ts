@@ -5,13 +5,21 @@
  */
 
 const STOP = new Set(
-  ('a an and are as at be been but by do does did for from had has have he her his i if in into is it its me my of on ' +
+  (
+    'a an and are as at be been but by do does did for from had has have he her his i if in into is it its me my of on ' +
     'or our she so than that the their them then there these they this to too was we were what when where which who ' +
-    'why will with you your yours am can could would should please now just about also').split(' '),
+    'why will with you your yours am can could would should please now just about also'
+  ).split(' '),
 );
 
 /** A few spellings folded so "colour" finds "color"; deliberately tiny. */
-const FOLD: Record<string, string> = { colour: 'color', favourite: 'favorite', centre: 'center', organisation: 'organization', grey: 'gray' };
+const FOLD: Record<string, string> = {
+  colour: 'color',
+  favourite: 'favorite',
+  centre: 'center',
+  organisation: 'organization',
+  grey: 'gray',
+};
 
 function stem(t: string): string {
   if (t.length > 3 && t.endsWith('s') && !/(ss|us|is)$/.test(t)) t = t.slice(0, -1);

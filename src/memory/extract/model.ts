@@ -6,7 +6,14 @@
 import { Agent, OpenAIProvider, Runner } from '@openai/agents';
 import { z } from 'zod';
 import type { Config } from '../../config/env.js';
-import { memoryOpSchema, type ConversationLine, type ExtractInput, type FactExtractor, type MemoryOp, type Summariser } from './types.js';
+import {
+  memoryOpSchema,
+  type ConversationLine,
+  type ExtractInput,
+  type FactExtractor,
+  type MemoryOp,
+  type Summariser,
+} from './types.js';
 
 const EXTRACT_INSTRUCTIONS = `You maintain long-term memory about ONE user of a chat assistant.
 From the conversation lines marked NEW, extract durable facts about the user worth remembering for weeks:
@@ -32,22 +39,36 @@ function render(lines: ConversationLine[]): string {
 export function createModelRunner(config: Config): Runner {
   return new Runner({
     tracingDisabled: true,
-    modelProvider: new OpenAIProvider({ apiKey: config.OPENAI_API_KEY, baseURL: config.OPENAI_BASE_URL, useResponses: config.OPENAI_API === 'responses' }),
+    modelProvider: new OpenAIProvider({
+      apiKey: config.OPENAI_API_KEY,
+      baseURL: config.OPENAI_BASE_URL,
+      useResponses: config.OPENAI_API === 'responses',
+    }),
   });
 }
 
 export class ModelExtractor implements FactExtractor {
   private readonly agent: Agent<unknown, z.ZodObject<{ operations: z.ZodArray<typeof memoryOpSchema> }>>;
 
-  constructor(private readonly runner: Runner, model: string) {
+  constructor(
+    private readonly runner: Runner,
+    model: string,
+  ) {
     this.agent = new Agent({
-      name: 'memory-extractor', instructions: EXTRACT_INSTRUCTIONS, model, outputType: z.object({ operations: z.array(memoryOpSchema) }),
+      name: 'memory-extractor',
+      instructions: EXTRACT_INSTRUCTIONS,
+      model,
+      outputType: z.object({ operations: z.array(memoryOpSchema) }),
     });
   }
 
   async extract({ lines, known }: ExtractInput): Promise<MemoryOp[]> {
     const knownText = known.map((m) => `${m.id} | ${m.subject ?? '-'} | ${m.text}`).join('\n') || '(none)';
-    const result = await this.runner.run(this.agent, `KNOWN memories:\n${knownText}\n\nConversation:\n${render(lines)}`, { maxTurns: 1 });
+    const result = await this.runner.run(
+      this.agent,
+      `KNOWN memories:\n${knownText}\n\nConversation:\n${render(lines)}`,
+      { maxTurns: 1 },
+    );
     return result.finalOutput?.operations ?? [];
   }
 }
@@ -55,11 +76,27 @@ export class ModelExtractor implements FactExtractor {
 export class ModelSummariser implements Summariser {
   private readonly agent: Agent<unknown, z.ZodObject<{ summary: z.ZodString }>>;
 
-  constructor(private readonly runner: Runner, model: string) {
-    this.agent = new Agent({ name: 'memory-summariser', instructions: SUMMARY_INSTRUCTIONS, model, outputType: z.object({ summary: z.string() }) });
+  constructor(
+    private readonly runner: Runner,
+    model: string,
+  ) {
+    this.agent = new Agent({
+      name: 'memory-summariser',
+      instructions: SUMMARY_INSTRUCTIONS,
+      model,
+      outputType: z.object({ summary: z.string() }),
+    });
   }
 
-  async summarise({ previous, lines, maxChars }: { previous: string | null; lines: ConversationLine[]; maxChars: number }): Promise<string> {
+  async summarise({
+    previous,
+    lines,
+    maxChars,
+  }: {
+    previous: string | null;
+    lines: ConversationLine[];
+    maxChars: number;
+  }): Promise<string> {
     const input = `At most ${maxChars} characters.\n\nPREVIOUS summary:\n${previous ?? '(none)'}\n\nNEW lines:\n${render(lines.map((l) => ({ ...l, isNew: true })))}`;
     const result = await this.runner.run(this.agent, input, { maxTurns: 1 });
     return (result.finalOutput?.summary ?? previous ?? '').slice(0, maxChars);

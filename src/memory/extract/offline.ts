@@ -28,15 +28,26 @@ export function thirdPerson(s: string): string {
 }
 
 function clean(s: string): string {
-  return s.replace(/\[\[[^\]]*\]\]/g, ' ').replace(/\s+/g, ' ').trim().replace(/[.!]+$/, '').trim();
+  return s
+    .replace(/\[\[[^\]]*\]\]/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .replace(/[.!]+$/, '')
+    .trim();
 }
 
 function sentences(text: string): string[] {
-  return text.split(/(?<=[.!?])\s+|\n+/).map(clean).filter(Boolean);
+  return text
+    .split(/(?<=[.!?])\s+|\n+/)
+    .map(clean)
+    .filter(Boolean);
 }
 
 const fact = (subject: string, value: string): MemoryOp => ({
-  op: 'update', text: `The user's ${subject} is ${value}.`, subject, target: null,
+  op: 'update',
+  text: `The user's ${subject} is ${value}.`,
+  subject,
+  target: null,
 });
 
 /** The subject shown in a stored fact ("The user's favourite colour is blue." -> "favourite colour"). */
@@ -57,7 +68,11 @@ export function parseStatement(s: string, lastSubject: () => string | null): Mem
   if (remember) {
     const inner = clean(remember[1]!);
     const mine = MY_FACT.exec(inner);
-    return [mine ? fact(mine[1]!.trim(), mine[2]!.trim()) : { op: 'add', text: thirdPerson(inner), subject: null, target: null }];
+    return [
+      mine
+        ? fact(mine[1]!.trim(), mine[2]!.trim())
+        : { op: 'add', text: thirdPerson(inner), subject: null, target: null },
+    ];
   }
   const mine = MY_FACT.exec(s);
   if (mine) return [fact(mine[1]!.trim(), mine[2]!.trim())];
@@ -92,8 +107,19 @@ export class OfflineExtractor implements FactExtractor {
 
 /** Keeps the newest user lines that fit: deterministic, and facts are flushed separately anyway. */
 export class OfflineSummariser implements Summariser {
-  async summarise({ previous, lines, maxChars }: { previous: string | null; lines: ConversationLine[]; maxChars: number }): Promise<string> {
-    const said = lines.filter((l) => l.role === 'user').map((l) => clean(l.text)).filter(Boolean);
+  async summarise({
+    previous,
+    lines,
+    maxChars,
+  }: {
+    previous: string | null;
+    lines: ConversationLine[];
+    maxChars: number;
+  }): Promise<string> {
+    const said = lines
+      .filter((l) => l.role === 'user')
+      .map((l) => clean(l.text))
+      .filter(Boolean);
     const head = 'Earlier the user said: ';
     const parts = [...(previous ? [previous.replace(head, '')] : []), ...said];
     while (parts.length > 1 && (head + parts.join(' | ')).length > maxChars) parts.shift();

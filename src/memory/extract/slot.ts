@@ -15,18 +15,43 @@ const RELATION = /^(?:the user|i)\s+(?:(?:has|have)\s+)?(?:now\s+)?([a-z]+(?:\s+
 
 /** Relations that hold one value at a time, and the slot each fills. */
 const RELATIONS: Record<string, string> = {
-  'works at': 'employer', 'works for': 'employer', 'work at': 'employer', 'work for': 'employer',
-  'is employed at': 'employer', 'is employed by': 'employer', 'joined': 'employer',
-  'works as': 'job', 'work as': 'job', 'is employed as': 'job',
-  'lives in': 'home', 'live in': 'home', 'moved to': 'home', 'is based in': 'home', 'resides in': 'home',
-  'studies at': 'school', 'study at': 'school', 'is married to': 'spouse', 'am married to': 'spouse',
+  'works at': 'employer',
+  'works for': 'employer',
+  'work at': 'employer',
+  'work for': 'employer',
+  'is employed at': 'employer',
+  'is employed by': 'employer',
+  joined: 'employer',
+  'works as': 'job',
+  'work as': 'job',
+  'is employed as': 'job',
+  'lives in': 'home',
+  'live in': 'home',
+  'moved to': 'home',
+  'is based in': 'home',
+  'resides in': 'home',
+  'studies at': 'school',
+  'study at': 'school',
+  'is married to': 'spouse',
+  'am married to': 'spouse',
 };
 
 /** Subject phrases that name the same slot as a relation ("employer" = "works at"). */
 const SUBJECTS: Record<string, string> = {
-  employer: 'employer', company: 'employer', workplace: 'employer', 'current employer': 'employer',
-  job: 'job', occupation: 'job', profession: 'job', 'job title': 'job',
-  home: 'home', 'home city': 'home', city: 'home', hometown: 'home', 'home town': 'home', 'current city': 'home',
+  employer: 'employer',
+  company: 'employer',
+  workplace: 'employer',
+  'current employer': 'employer',
+  job: 'job',
+  occupation: 'job',
+  profession: 'job',
+  'job title': 'job',
+  home: 'home',
+  'home city': 'home',
+  city: 'home',
+  hometown: 'home',
+  'home town': 'home',
+  'current city': 'home',
   spouse: 'spouse',
 };
 

@@ -20,9 +20,16 @@ export interface ConversationLine {
  */
 export const memoryOpSchema = z.object({
   op: z.enum(['add', 'update', 'delete']),
-  text: z.string().describe('The fact, third person and self-contained ("The user\'s favourite colour is green."); for delete, what to forget.'),
+  text: z
+    .string()
+    .describe(
+      'The fact, third person and self-contained ("The user\'s favourite colour is green."); for delete, what to forget.',
+    ),
   subject: z.string().nullable().describe('Short slot the fact fills ("favourite colour", "home city"), or null.'),
-  target: z.string().nullable().describe('Id of the known memory this changes or removes, "all" to forget everything, or null.'),
+  target: z
+    .string()
+    .nullable()
+    .describe('Id of the known memory this changes or removes, "all" to forget everything, or null.'),
 });
 export type MemoryOp = z.infer<typeof memoryOpSchema>;
 

@@ -69,23 +69,44 @@ async function processConversation(deps: ExtractionDeps, userKey: string, p: Pen
   if (lines.some((l) => l.isNew && l.role === 'user')) {
     // In a group the extractor (a model) only sees facts visible there: it must not copy a DM fact into one of
     // this group's memories.
-    const known = await deps.store.list(userKey, { kind: 'fact', limit: 200, visibleIn: group ? p.conversationKey : undefined });
+    const known = await deps.store.list(userKey, {
+      kind: 'fact',
+      limit: 200,
+      visibleIn: group ? p.conversationKey : undefined,
+    });
     const ops = await deps.extractor.extract({ lines, known });
     const at = lines.filter((l) => l.isNew).at(-1)?.at;
     // Scoped to where it was said: a group recalls only what was learned in it, a DM's facts stay out of groups.
-    const r = await consolidate(deps.store, userKey, ops, known, { source: p.conversationKey, at, scope: p.conversationKey });
-    deps.log.info({ ops: ops.length, added: r.added.length, superseded: r.superseded.length, deleted: r.deleted.length }, 'memories consolidated');
+    const r = await consolidate(deps.store, userKey, ops, known, {
+      source: p.conversationKey,
+      at,
+      scope: p.conversationKey,
+    });
+    deps.log.info(
+      { ops: ops.length, added: r.added.length, superseded: r.superseded.length, deleted: r.deleted.length },
+      'memories consolidated',
+    );
   }
 
   let summarisedTo = Number(progress?.summarisedTo ?? 0);
   const { cut, step } = compactionCut(total, deps.historyLimit);
   // DMs only: a group's summary would carry other people's words into this user's private memory.
   if (!group && cut - summarisedTo >= step) {
-    const old = toLines(await readItems(deps.db, conv.sessionId, Math.max(summarisedTo, cut - MAX_ITEMS), cut), { group, userKey, newFrom: 0 });
+    const old = toLines(await readItems(deps.db, conv.sessionId, Math.max(summarisedTo, cut - MAX_ITEMS), cut), {
+      group,
+      userKey,
+      newFrom: 0,
+    });
     if (old.length) {
       const source = summarySource(p.conversationKey, conv.sessionId);
-      const previous = (await deps.store.list(userKey, { kind: 'summary', limit: 50 })).find((m) => m.source === source);
-      const text = await deps.summariser.summarise({ previous: previous?.text ?? null, lines: old, maxChars: SUMMARY_MAX_CHARS });
+      const previous = (await deps.store.list(userKey, { kind: 'summary', limit: 50 })).find(
+        (m) => m.source === source,
+      );
+      const text = await deps.summariser.summarise({
+        previous: previous?.text ?? null,
+        lines: old,
+        maxChars: SUMMARY_MAX_CHARS,
+      });
       const summary: NewMemory = { text, kind: 'summary', source, createdAt: old.at(-1)!.at, scope: p.conversationKey };
       if (previous) await deps.store.supersede(userKey, previous.id, summary);
       else await deps.store.add(userKey, summary);
@@ -100,7 +121,11 @@ async function processConversation(deps: ExtractionDeps, userKey: string, p: Pen
       .values({ userKey, sessionId: conv.sessionId, extractedTo: total, summarisedTo, updatedAt: new Date() })
       .onConflictDoUpdate({
         target: [memoryProgress.userKey, memoryProgress.sessionId],
-        set: { extractedTo: dsql`greatest(${memoryProgress.extractedTo}, ${total})`, summarisedTo: dsql`greatest(${memoryProgress.summarisedTo}, ${summarisedTo})`, updatedAt: new Date() },
+        set: {
+          extractedTo: dsql`greatest(${memoryProgress.extractedTo}, ${total})`,
+          summarisedTo: dsql`greatest(${memoryProgress.summarisedTo}, ${summarisedTo})`,
+          updatedAt: new Date(),
+        },
       }),
   );
 }

@@ -40,22 +40,33 @@ export class ExtractionScheduler {
   }
 
   get jobs(): Queue<ExtractionJob> {
-    this.queue ??= new Queue<ExtractionJob>(QUEUE_MEMORY, { connection: this.redis as ConnectionOptions, prefix: this.bullPrefix });
+    this.queue ??= new Queue<ExtractionJob>(QUEUE_MEMORY, {
+      connection: this.redis as ConnectionOptions,
+      prefix: this.bullPrefix,
+    });
     return this.queue;
   }
 
   async schedule(userKey: string, conversationKey: string): Promise<void> {
     const key = this.pendingKey(userKey);
-    await this.redis.multi().hset(key, conversationKey, JSON.stringify({ at: Date.now() })).expire(key, PENDING_TTL_SECONDS).exec();
-    await this.jobs.add('extract', { userKey }, {
-      delay: this.delayMs,
-      deduplication: { id: `mem:${userKey}`, keepLastIfActive: true },
-      attempts: 8,
-      backoff: { type: 'exponential', delay: 2_000 },
-      // Kept for a while so operators (and the debounce test) can see how many runs there were.
-      removeOnComplete: { age: 3_600, count: 1_000 },
-      removeOnFail: { age: 7 * 86_400 },
-    });
+    await this.redis
+      .multi()
+      .hset(key, conversationKey, JSON.stringify({ at: Date.now() }))
+      .expire(key, PENDING_TTL_SECONDS)
+      .exec();
+    await this.jobs.add(
+      'extract',
+      { userKey },
+      {
+        delay: this.delayMs,
+        deduplication: { id: `mem:${userKey}`, keepLastIfActive: true },
+        attempts: 8,
+        backoff: { type: 'exponential', delay: 2_000 },
+        // Kept for a while so operators (and the debounce test) can see how many runs there were.
+        removeOnComplete: { age: 3_600, count: 1_000 },
+        removeOnFail: { age: 7 * 86_400 },
+      },
+    );
   }
 
   async pending(userKey: string): Promise<PendingConversation[]> {

@@ -19,11 +19,21 @@ export interface PositionedItem {
 export async function readItems(db: Db, sessionId: string, from: number, to: number): Promise<PositionedItem[]> {
   if (to <= from) return [];
   const rows = await db
-    .select({ position: sessionItems.position, item: sessionItems.item, at: sessionItems.createdAt, senderKey: sessionItems.senderKey })
+    .select({
+      position: sessionItems.position,
+      item: sessionItems.item,
+      at: sessionItems.createdAt,
+      senderKey: sessionItems.senderKey,
+    })
     .from(sessionItems)
     .where(and(eq(sessionItems.sessionId, sessionId), gte(sessionItems.position, from), lt(sessionItems.position, to)))
     .orderBy(asc(sessionItems.position));
-  return rows.map((r) => ({ position: Number(r.position), item: r.item as Record<string, unknown>, at: r.at, senderKey: r.senderKey }));
+  return rows.map((r) => ({
+    position: Number(r.position),
+    item: r.item as Record<string, unknown>,
+    at: r.at,
+    senderKey: r.senderKey,
+  }));
 }
 
 function textOf(item: Record<string, unknown>): string {
@@ -42,7 +52,10 @@ const GROUP_PREFIX = /^\[[^\]\n]*\] /;
  * neither unique nor fixed); everyone else's lines, and older lines with no sender, are dropped, so one user's
  * memory is never built from what someone else said.
  */
-export function toLines(items: PositionedItem[], o: { group: boolean; userKey: string; newFrom: number }): ConversationLine[] {
+export function toLines(
+  items: PositionedItem[],
+  o: { group: boolean; userKey: string; newFrom: number },
+): ConversationLine[] {
   const lines: ConversationLine[] = [];
   for (const { position, item, at, senderKey } of items) {
     const role = item.role;

@@ -64,7 +64,12 @@ export interface Signatures {
 const NONE: [number, number][] = [];
 
 /** Walks concatenated signatures and scores them against a query. Allocation-light: it runs over 10,000 rows. */
-export function scanSignatures(buf: Buffer, modelKey: string, query: Float32Array, terms: Map<number, number>): Signatures {
+export function scanSignatures(
+  buf: Buffer,
+  modelKey: string,
+  query: Float32Array,
+  terms: Map<number, number>,
+): Signatures {
   const model = hash32(modelKey);
   const words = Math.ceil(query.length / 32);
   const qbits = Uint32Array.from({ length: words }, (_, w) => signBits(query, w));

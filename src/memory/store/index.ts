@@ -14,6 +14,7 @@ export function createQdrantClient(url: string, apiKey?: string): QdrantClient {
 }
 
 export function createStore(config: Config, database: Database, embedder: Embedder): MemoryStore {
-  if (config.QDRANT_URL) return instrumented(new QdrantMemoryStore(createQdrantClient(config.QDRANT_URL, config.QDRANT_API_KEY), embedder));
+  if (config.QDRANT_URL)
+    return instrumented(new QdrantMemoryStore(createQdrantClient(config.QDRANT_URL, config.QDRANT_API_KEY), embedder));
   return instrumented(new PostgresMemoryStore(database.sql, database.db, embedder));
 }

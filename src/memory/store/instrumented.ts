@@ -22,19 +22,21 @@ const seconds = new Histogram({
 });
 
 export function instrumented(store: MemoryStore): MemoryStore {
-  const timed = <A extends unknown[], R>(op: string, fn: (...a: A) => Promise<R>) => async (...a: A): Promise<R> => {
-    const end = seconds.startTimer({ store: store.name, op });
-    try {
-      const r = await fn(...a);
-      operations.inc({ store: store.name, op, result: 'ok' });
-      return r;
-    } catch (err) {
-      operations.inc({ store: store.name, op, result: 'error' });
-      throw err;
-    } finally {
-      end();
-    }
-  };
+  const timed =
+    <A extends unknown[], R>(op: string, fn: (...a: A) => Promise<R>) =>
+    async (...a: A): Promise<R> => {
+      const end = seconds.startTimer({ store: store.name, op });
+      try {
+        const r = await fn(...a);
+        operations.inc({ store: store.name, op, result: 'ok' });
+        return r;
+      } catch (err) {
+        operations.inc({ store: store.name, op, result: 'error' });
+        throw err;
+      } finally {
+        end();
+      }
+    };
   return {
     name: store.name,
     add: timed('add', store.add.bind(store)),

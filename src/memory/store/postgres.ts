@@ -18,7 +18,16 @@ import { retrySerializable } from '../../db/retry.js';
 import { bm25Tf } from '../embed/tokenize.js';
 import type { Embedder } from '../embed/types.js';
 import { memories } from '../schema.js';
-import type { ListOptions, Memory, MemoryKind, MemoryStore, NewMemory, ScoredMemory, SearchOptions, VisibilityOptions } from '../types.js';
+import type {
+  ListOptions,
+  Memory,
+  MemoryKind,
+  MemoryStore,
+  NewMemory,
+  ScoredMemory,
+  SearchOptions,
+  VisibilityOptions,
+} from '../types.js';
 import { cosine, encodeSignature, encodeVector, queryTermIndex, scanSignatures, searchableText } from './codec.js';
 import { blend, idf, topK } from './rank.js';
 
@@ -44,7 +53,17 @@ interface Row {
 }
 
 function toMemory(r: Row): Memory {
-  return { id: r.id, userKey: r.user_key, kind: r.kind as MemoryKind, subject: r.subject, text: r.text, source: r.source, scope: r.scope, shared: r.shared, createdAt: new Date(r.created_at) };
+  return {
+    id: r.id,
+    userKey: r.user_key,
+    kind: r.kind as MemoryKind,
+    subject: r.subject,
+    text: r.text,
+    source: r.source,
+    scope: r.scope,
+    shared: r.shared,
+    createdAt: new Date(r.created_at),
+  };
 }
 
 export class PostgresMemoryStore implements MemoryStore {
@@ -64,14 +83,33 @@ export class PostgresMemoryStore implements MemoryStore {
     const [v] = await this.embedder.embed([indexed]);
     const id = randomUUID();
     return {
-      id, userKey, kind: m.kind ?? 'fact', subject: m.subject ?? null, text: m.text, source: m.source ?? null,
-      scope: m.scope ?? null, shared: m.shared ?? false, embeddingModel: this.modelKey, sig: encodeSignature(id, this.modelKey, indexed, v!), vec: encodeVector(v!),
+      id,
+      userKey,
+      kind: m.kind ?? 'fact',
+      subject: m.subject ?? null,
+      text: m.text,
+      source: m.source ?? null,
+      scope: m.scope ?? null,
+      shared: m.shared ?? false,
+      embeddingModel: this.modelKey,
+      sig: encodeSignature(id, this.modelKey, indexed, v!),
+      vec: encodeVector(v!),
       createdAt: m.createdAt ?? new Date(),
     };
   }
 
   private static memory(r: Awaited<ReturnType<PostgresMemoryStore['row']>>): Memory {
-    return { id: r.id, userKey: r.userKey, kind: r.kind, subject: r.subject, text: r.text, source: r.source, scope: r.scope, shared: r.shared, createdAt: r.createdAt };
+    return {
+      id: r.id,
+      userKey: r.userKey,
+      kind: r.kind,
+      subject: r.subject,
+      text: r.text,
+      source: r.source,
+      scope: r.scope,
+      shared: r.shared,
+      createdAt: r.createdAt,
+    };
   }
 
   async add(userKey: string, m: NewMemory): Promise<Memory> {
@@ -96,9 +134,12 @@ export class PostgresMemoryStore implements MemoryStore {
 
   async delete(userKey: string, id: string | 'all'): Promise<number> {
     if (id !== 'all' && !UUID.test(id)) return 0;
-    const where = id === 'all' ? eq(memories.userKey, userKey) : and(eq(memories.userKey, userKey), eq(memories.id, id));
+    const where =
+      id === 'all' ? eq(memories.userKey, userKey) : and(eq(memories.userKey, userKey), eq(memories.id, id));
     // Retired versions go too (nothing is left behind), but only current ones count: they are what the user saw.
-    const gone = await withTx(this.db, (tx) => tx.delete(memories).where(where).returning({ supersededAt: memories.supersededAt }));
+    const gone = await withTx(this.db, (tx) =>
+      tx.delete(memories).where(where).returning({ supersededAt: memories.supersededAt }),
+    );
     return gone.filter((r) => r.supersededAt === null).length;
   }
 
@@ -110,7 +151,11 @@ export class PostgresMemoryStore implements MemoryStore {
   async setShared(userKey: string, id: string, shared: boolean): Promise<boolean> {
     if (!UUID.test(id)) return false;
     const rows = await withTx(this.db, (tx) =>
-      tx.update(memories).set({ shared }).where(and(eq(memories.id, id), eq(memories.userKey, userKey), isNull(memories.supersededAt))).returning({ id: memories.id }),
+      tx
+        .update(memories)
+        .set({ shared })
+        .where(and(eq(memories.id, id), eq(memories.userKey, userKey), isNull(memories.supersededAt)))
+        .returning({ id: memories.id }),
     );
     return rows.length > 0;
   }
@@ -118,10 +163,12 @@ export class PostgresMemoryStore implements MemoryStore {
   async list(userKey: string, opts: ListOptions = {}): Promise<Memory[]> {
     const kind = opts.kind ? this.sql`and kind = ${opts.kind}` : this.sql``;
     const visible = this.visible(opts);
-    const rows = await retrySerializable(() => this.sql<Row[]>`
+    const rows = await retrySerializable(
+      () => this.sql<Row[]>`
       select id, user_key, kind, subject, text, source, scope, shared, created_at from memories
       where user_key = ${userKey} and superseded_at is null ${kind} ${visible}
-      order by created_at desc limit ${opts.limit ?? 100}`);
+      order by created_at desc limit ${opts.limit ?? 100}`,
+    );
     return rows.map(toMemory);
   }
 
@@ -130,9 +177,11 @@ export class PostgresMemoryStore implements MemoryStore {
     const kind = opts.kind ? this.sql`and kind = ${opts.kind}` : this.sql``;
     const visible = this.visible(opts);
     // One aggregated value instead of one row per memory: far less for the client to parse (codec.ts).
-    const [agg] = await retrySerializable(() => this.sql<{ sigs: Buffer | null }[]>`
+    const [agg] = await retrySerializable(
+      () => this.sql<{ sigs: Buffer | null }[]>`
       select string_agg(sig, ''::bytea) as sigs from memories
-      where user_key = ${userKey} and superseded_at is null ${kind} ${visible}`);
+      where user_key = ${userKey} and superseded_at is null ${kind} ${visible}`,
+    );
     if (!agg?.sigs) return [];
     const terms = queryTermIndex(query);
     const scan = scanSignatures(agg.sigs, this.modelKey, qv!, terms);
@@ -143,15 +192,18 @@ export class PostgresMemoryStore implements MemoryStore {
     for (const m of scan.matches) for (const [qi] of m) df[qi]!++;
     const lexical = new Float64Array(scan.count).fill(NaN);
     scan.matches.forEach((m, i) => {
-      if (m.length) lexical[i] = m.reduce((sum, [qi, tf]) => sum + idf(scan.count, df[qi]!) * bm25Tf(tf, scan.docLength[i]!), 0);
+      if (m.length)
+        lexical[i] = m.reduce((sum, [qi, tf]) => sum + idf(scan.count, df[qi]!) * bm25Tf(tf, scan.docLength[i]!), 0);
     });
     const lexicalTop = topK(lexical, pool);
     const candidates = [...new Set([...topK(scan.bits, Math.max(OVERSAMPLE, pool * 4)), ...lexicalTop])];
 
     const ids = candidates.map((i) => scan.id(i));
-    const rows = await retrySerializable(() => this.sql<(Row & { vec: Buffer; same: boolean })[]>`
+    const rows = await retrySerializable(
+      () => this.sql<(Row & { vec: Buffer; same: boolean })[]>`
       select id, user_key, kind, subject, text, source, scope, shared, created_at, vec, embedding_model = ${this.modelKey} as same
-      from memories where user_key = ${userKey} and superseded_at is null ${visible} and id in ${this.sql(ids)}`);
+      from memories where user_key = ${userKey} and superseded_at is null ${visible} and id in ${this.sql(ids)}`,
+    );
     const byId = new Map(rows.map((r) => [r.id, r]));
     const dense = new Float64Array(scan.count).fill(NaN);
     for (const i of candidates) {

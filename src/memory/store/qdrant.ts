@@ -11,7 +11,16 @@ import type { QdrantClient } from '@qdrant/js-client-rest';
 import { sparseDocument, sparseQuery } from '../embed/tokenize.js';
 import type { Embedder } from '../embed/types.js';
 import { searchableText } from './codec.js';
-import type { ListOptions, Memory, MemoryKind, MemoryStore, NewMemory, ScoredMemory, SearchOptions, VisibilityOptions } from '../types.js';
+import type {
+  ListOptions,
+  Memory,
+  MemoryKind,
+  MemoryStore,
+  NewMemory,
+  ScoredMemory,
+  SearchOptions,
+  VisibilityOptions,
+} from '../types.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -38,20 +47,38 @@ interface Payload {
 /** This user's points; `current` limits to memories that were not superseded. */
 function userFilter(userKey: string, extra: Condition[] = [], current = true): { must: Condition[] } {
   return {
-    must: [{ key: 'user_key', match: { value: userKey } }, ...(current ? [{ key: 'active', match: { value: true } }] : []), ...extra],
+    must: [
+      { key: 'user_key', match: { value: userKey } },
+      ...(current ? [{ key: 'active', match: { value: true } }] : []),
+      ...extra,
+    ],
   };
 }
 
 /** A group sees only what was learned in it or shared by its owner; points with no scope stay private. */
 function visibility(opts: VisibilityOptions): Condition[] {
   if (opts.visibleIn === undefined) return [];
-  return [{ should: [{ key: 'scope', match: { value: opts.visibleIn } }, { key: 'shared', match: { value: true } }] }];
+  return [
+    {
+      should: [
+        { key: 'scope', match: { value: opts.visibleIn } },
+        { key: 'shared', match: { value: true } },
+      ],
+    },
+  ];
 }
 
 function toMemory(id: string | number, p: Payload): Memory {
   return {
-    id: String(id), userKey: p.user_key, kind: p.kind, subject: p.subject ?? null, text: p.text, source: p.source ?? null,
-    scope: p.scope ?? null, shared: p.shared === true, createdAt: new Date(p.created_at),
+    id: String(id),
+    userKey: p.user_key,
+    kind: p.kind,
+    subject: p.subject ?? null,
+    text: p.text,
+    source: p.source ?? null,
+    scope: p.scope ?? null,
+    shared: p.shared === true,
+    createdAt: new Date(p.created_at),
   };
 }
 
@@ -83,12 +110,28 @@ export class QdrantMemoryStore implements MemoryStore {
         }
       }
       // is_tenant: Qdrant co-locates each user's points, so per-user filtered queries stay fast as the collection grows.
-      await this.client.createPayloadIndex(this.collection, { field_name: 'user_key', field_schema: { type: 'keyword', is_tenant: true }, wait: true });
+      await this.client.createPayloadIndex(this.collection, {
+        field_name: 'user_key',
+        field_schema: { type: 'keyword', is_tenant: true },
+        wait: true,
+      });
       await this.client.createPayloadIndex(this.collection, { field_name: 'active', field_schema: 'bool', wait: true });
-      await this.client.createPayloadIndex(this.collection, { field_name: 'kind', field_schema: 'keyword', wait: true });
-      await this.client.createPayloadIndex(this.collection, { field_name: 'scope', field_schema: 'keyword', wait: true });
+      await this.client.createPayloadIndex(this.collection, {
+        field_name: 'kind',
+        field_schema: 'keyword',
+        wait: true,
+      });
+      await this.client.createPayloadIndex(this.collection, {
+        field_name: 'scope',
+        field_schema: 'keyword',
+        wait: true,
+      });
       await this.client.createPayloadIndex(this.collection, { field_name: 'shared', field_schema: 'bool', wait: true });
-      await this.client.createPayloadIndex(this.collection, { field_name: 'created_at', field_schema: 'datetime', wait: true });
+      await this.client.createPayloadIndex(this.collection, {
+        field_name: 'created_at',
+        field_schema: 'datetime',
+        wait: true,
+      });
     })().catch((err: unknown) => {
       this.ready = undefined; // try again on the next call
       throw err;
@@ -101,13 +144,26 @@ export class QdrantMemoryStore implements MemoryStore {
     const [v] = await this.embedder.embed([searchableText(m)]);
     const id = randomUUID();
     const payload: Payload = {
-      user_key: userKey, kind: m.kind ?? 'fact', subject: m.subject ?? null, text: m.text, source: m.source ?? null,
-      created_at: (m.createdAt ?? new Date()).toISOString(), active: true, scope: m.scope ?? null, shared: m.shared ?? false,
+      user_key: userKey,
+      kind: m.kind ?? 'fact',
+      subject: m.subject ?? null,
+      text: m.text,
+      source: m.source ?? null,
+      created_at: (m.createdAt ?? new Date()).toISOString(),
+      active: true,
+      scope: m.scope ?? null,
+      shared: m.shared ?? false,
     };
     const sparse = sparseDocument(searchableText(m));
     await this.client.upsert(this.collection, {
       wait: true,
-      points: [{ id, vector: { [DENSE]: Array.from(v!), ...(sparse.indices.length ? { [SPARSE]: sparse } : {}) }, payload: { ...payload } }],
+      points: [
+        {
+          id,
+          vector: { [DENSE]: Array.from(v!), ...(sparse.indices.length ? { [SPARSE]: sparse } : {}) },
+          payload: { ...payload },
+        },
+      ],
     });
     return toMemory(id, payload);
   }
@@ -152,7 +208,10 @@ export class QdrantMemoryStore implements MemoryStore {
   async list(userKey: string, opts: ListOptions = {}): Promise<Memory[]> {
     await this.ensure();
     const res = await this.client.scroll(this.collection, {
-      filter: userFilter(userKey, [...(opts.kind ? [{ key: 'kind', match: { value: opts.kind } }] : []), ...visibility(opts)]),
+      filter: userFilter(userKey, [
+        ...(opts.kind ? [{ key: 'kind', match: { value: opts.kind } }] : []),
+        ...visibility(opts),
+      ]),
       limit: opts.limit ?? 100,
       with_payload: true,
       order_by: { key: 'created_at', direction: 'desc' },
@@ -163,7 +222,10 @@ export class QdrantMemoryStore implements MemoryStore {
   async search(userKey: string, query: string, opts: SearchOptions): Promise<ScoredMemory[]> {
     await this.ensure();
     const [qv] = await this.embedder.embed([query]);
-    const filter = userFilter(userKey, [...(opts.kind ? [{ key: 'kind', match: { value: opts.kind } }] : []), ...visibility(opts)]);
+    const filter = userFilter(userKey, [
+      ...(opts.kind ? [{ key: 'kind', match: { value: opts.kind } }] : []),
+      ...visibility(opts),
+    ]);
     const pool = Math.max(opts.limit * 3, 20);
     const sparse = sparseQuery(query);
     const res = await this.client.query(this.collection, {

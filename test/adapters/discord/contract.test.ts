@@ -4,7 +4,14 @@
  * run on the app's real `POST /discord/interactions`. Run twice: as DMs, and as guild mentions in fresh channels.
  */
 import { adapterContract, type ContractHarness, type ContractMessage } from '../../contract/adapter-contract.js';
-import { channelCreate, createSigner, mentioning, messageCreate, person, snowflake } from '../../fakes/discord/index.js';
+import {
+  channelCreate,
+  createSigner,
+  mentioning,
+  messageCreate,
+  person,
+  snowflake,
+} from '../../fakes/discord/index.js';
 import { commandInteraction, postInteraction, startDiscordApp, waitFor } from './pipeline-helpers.js';
 
 type Kind = 'dm' | 'guild';

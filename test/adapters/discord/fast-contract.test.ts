@@ -21,18 +21,30 @@ fastContract('discord', async () => {
   const fake = await new FakeDiscord().start();
   const log = pino({ level: 'silent' });
   const adapter = createDiscordAdapter({
-    token: fake.token, applicationId: IDS.app, publicKey: createSigner().publicKeyHex, apiUrl: fake.apiUrl,
-    gateway: false, maxRateLimitWaitMs: 100, log,
+    token: fake.token,
+    applicationId: IDS.app,
+    publicKey: createSigner().publicKeyHex,
+    apiUrl: fake.apiUrl,
+    gateway: false,
+    maxRateLimitWaitMs: 100,
+    log,
   });
   // The gateway side of the adapter without its lease: each payload goes to the sink of the parse that sent it.
   let current: MemorySink | undefined;
   const forward: IngressSink = {
-    submit: (e) => current!.submit(e), command: (i) => current!.command(i), claim: (id) => current!.claim(id), log,
+    submit: (e) => current!.submit(e),
+    command: (i) => current!.command(i),
+    claim: (id) => current!.claim(id),
+    log,
   };
   const ingest = new MessageIngest(forward, { requireMention: true, allowBots: false, tracker: memoryThreads() }, log);
   const handled = new Set<string>();
   const gateway = new DiscordGateway({
-    token: fake.token, apiUrl: fake.apiUrl, log, retryBaseMs: 100, retryMaxMs: 400,
+    token: fake.token,
+    apiUrl: fake.apiUrl,
+    log,
+    retryBaseMs: 100,
+    retryMaxMs: 400,
     // No message cache: discord.js drops a message it has cached, and the redelivery check must reach the adapter.
     clientOptions: { makeCache: Options.cacheWithLimits({ ...Options.DefaultMakeCacheSettings, MessageManager: 0 }) },
     onMessage: async (message, botId) => {
@@ -51,10 +63,15 @@ fastContract('discord', async () => {
         // The documented sample: a guild message that does not mention the bot is not for it.
         'gateway_message_create.json': { kind: 'none' },
         'gateway_message_create_dm.json': {
-          kind: 'event', conversation: 'dm', text: 'can you summarise this thread for me?',
+          kind: 'event',
+          conversation: 'dm',
+          text: 'can you summarise this thread for me?',
         },
         'gateway_message_create_guild_mention.json': {
-          kind: 'event', conversation: 'group', text: 'what is on the agenda today?', mentionsBot: true,
+          kind: 'event',
+          conversation: 'group',
+          text: 'what is on the agenda today?',
+          mentionsBot: true,
         },
         'interaction_application_command.json': { kind: 'command', name: 'cardsearch' },
         'interaction_ping.json': { kind: 'none' },

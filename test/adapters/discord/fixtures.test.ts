@@ -3,7 +3,15 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDiscordAdapter } from '../../../adapters/discord/index.js';
 import { FakeDiscord, IDS, createSigner, loadFixture } from '../../fakes/discord/index.js';
-import { REDIS_URL, captureLog, deleteKeys, recordingSink, testPrefix, waitFor, type RecordingSink } from './helpers.js';
+import {
+  REDIS_URL,
+  captureLog,
+  deleteKeys,
+  recordingSink,
+  testPrefix,
+  waitFor,
+  type RecordingSink,
+} from './helpers.js';
 
 const prefix = testPrefix('fixtures');
 let redis: Redis;
@@ -16,8 +24,14 @@ beforeAll(async () => {
   fake = await new FakeDiscord().start();
   sink = recordingSink();
   adapter = createDiscordAdapter({
-    token: fake.token, applicationId: IDS.app, publicKey: createSigner().publicKeyHex, apiUrl: fake.apiUrl, redis, keyPrefix: prefix,
-    leaseTtlMs: 3000, log: captureLog().log,
+    token: fake.token,
+    applicationId: IDS.app,
+    publicKey: createSigner().publicKeyHex,
+    apiUrl: fake.apiUrl,
+    redis,
+    keyPrefix: prefix,
+    leaseTtlMs: 3000,
+    log: captureLog().log,
   });
   await adapter.start!(sink);
   await waitFor(() => adapter.health().state === 'up', 'gateway up');
@@ -39,7 +53,9 @@ describe('recorded Discord MESSAGE_CREATE payloads', () => {
   it('a guild message mentioning the bot is a group event in the guild, mention stripped', async () => {
     const event = await dispatch('gateway_message_create_guild_mention.json');
     expect(event).toMatchObject({
-      tenant: IDS.guild, text: 'what is on the agenda today?', mentionsBot: true,
+      tenant: IDS.guild,
+      text: 'what is on the agenda today?',
+      mentionsBot: true,
       conversation: { platform: 'discord', tenant: IDS.guild, channel: IDS.channel, kind: 'group' },
       sender: { id: IDS.user, isBot: false },
     });
@@ -48,7 +64,8 @@ describe('recorded Discord MESSAGE_CREATE payloads', () => {
   it('a DM is a dm event keyed by its author', async () => {
     const event = await dispatch('gateway_message_create_dm.json');
     expect(event).toMatchObject({
-      tenant: 'dm', text: 'can you summarise this thread for me?',
+      tenant: 'dm',
+      text: 'can you summarise this thread for me?',
       conversation: { platform: 'discord', tenant: 'dm', channel: IDS.dmChannel, kind: 'dm', user: IDS.user },
     });
   });

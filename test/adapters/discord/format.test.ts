@@ -5,7 +5,8 @@ const FENCE = /^\s*```/;
 
 describe('discord format', () => {
   it('passes markdown Discord renders through unchanged', () => {
-    const md = '## Plan\n\n**bold** _it_ ~~gone~~ `x` [link](https://example.com)\n\n- a\n- b\n\n> quote\n\n```ts\nconst a = 1;\n```';
+    const md =
+      '## Plan\n\n**bold** _it_ ~~gone~~ `x` [link](https://example.com)\n\n- a\n- b\n\n> quote\n\n```ts\nconst a = 1;\n```';
     expect(toDiscordMarkdown(md)).toBe(md);
   });
 
@@ -25,8 +26,14 @@ describe('discord format', () => {
   });
 
   it('splits a long reply into parts of at most 2,000 characters, fences balanced, nothing lost', () => {
-    const prose = Array.from({ length: 40 }, (_, i) => `Paragraph ${i}: ${'lorem ipsum dolor sit amet '.repeat(4)}`).join('\n\n');
-    const code = '```python\n' + Array.from({ length: 120 }, (_, i) => `print("line ${i}")  # ${'x'.repeat(20)}`).join('\n') + '\n```';
+    const prose = Array.from(
+      { length: 40 },
+      (_, i) => `Paragraph ${i}: ${'lorem ipsum dolor sit amet '.repeat(4)}`,
+    ).join('\n\n');
+    const code =
+      '```python\n' +
+      Array.from({ length: 120 }, (_, i) => `print("line ${i}")  # ${'x'.repeat(20)}`).join('\n') +
+      '\n```';
     const md = `${prose}\n\n${code}\n\nThe end.`;
     const parts = renderDiscord(md);
     expect(parts.length).toBeGreaterThan(3);

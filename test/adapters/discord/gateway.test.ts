@@ -3,8 +3,26 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDiscordAdapter } from '../../../adapters/discord/index.js';
 import type { InboundEvent } from '../../../src/core/types.js';
-import { FakeDiscord, IDS, OTHER_BOT, BOT_USER, createSigner, mentioning, messageCreate } from '../../fakes/discord/index.js';
-import { REDIS_URL, captureLog, deleteKeys, recordingSink, sleep, testPrefix, trackUnhandled, waitFor, type RecordingSink } from './helpers.js';
+import {
+  FakeDiscord,
+  IDS,
+  OTHER_BOT,
+  BOT_USER,
+  createSigner,
+  mentioning,
+  messageCreate,
+} from '../../fakes/discord/index.js';
+import {
+  REDIS_URL,
+  captureLog,
+  deleteKeys,
+  recordingSink,
+  sleep,
+  testPrefix,
+  trackUnhandled,
+  waitFor,
+  type RecordingSink,
+} from './helpers.js';
 
 const prefix = testPrefix('gateway');
 const signer = createSigner();
@@ -43,7 +61,9 @@ describe('discord gateway: messages and gating', () => {
   /** Dispatch a message and then a mentioned sentinel in the same conversation; once the sentinel is in, the first was handled. */
   async function dispatchAndSettle(d: Record<string, any>): Promise<InboundEvent | undefined> {
     fake.gateway.dispatch('MESSAGE_CREATE', d);
-    const sentinel = d.guild_id ? mentioning({ channelId: d.channel_id, content: 'sentinel' }) : messageCreate({ guildId: null, channelId: d.channel_id, content: 'sentinel' });
+    const sentinel = d.guild_id
+      ? mentioning({ channelId: d.channel_id, content: 'sentinel' })
+      : messageCreate({ guildId: null, channelId: d.channel_id, content: 'sentinel' });
     fake.gateway.dispatch('MESSAGE_CREATE', sentinel);
     await waitFor(byId(sentinel.id as string), 'sentinel');
     return byId(d.id as string)();
@@ -65,7 +85,11 @@ describe('discord gateway: messages and gating', () => {
 
   it('connects through the API-provided gateway URL and identifies with the four intents', () => {
     expect(fake.rest.calls('GET', /^\/gateway\/bot$/).length).toBeGreaterThanOrEqual(1);
-    const wanted = GatewayIntentBits.Guilds | GatewayIntentBits.GuildMessages | GatewayIntentBits.DirectMessages | GatewayIntentBits.MessageContent;
+    const wanted =
+      GatewayIntentBits.Guilds |
+      GatewayIntentBits.GuildMessages |
+      GatewayIntentBits.DirectMessages |
+      GatewayIntentBits.MessageContent;
     expect(fake.gateway.identifies.map((i) => i.intents)).toEqual([wanted]);
     expect(adapter.health().detail).toContain(BOT_USER.id);
   });
@@ -88,7 +112,12 @@ describe('discord gateway: messages and gating', () => {
   });
 
   it('answers a DM whose payload lacks channel_type (documented fixture shape)', async () => {
-    const d = messageCreate({ guildId: null, channelId: '400000000000000077', content: 'old shape', omitChannelType: true });
+    const d = messageCreate({
+      guildId: null,
+      channelId: '400000000000000077',
+      content: 'old shape',
+      omitChannelType: true,
+    });
     fake.gateway.dispatch('MESSAGE_CREATE', d);
     const event = await waitFor(byId(d.id as string), 'dm without channel_type');
     expect(event.conversation.kind).toBe('dm');
@@ -98,7 +127,16 @@ describe('discord gateway: messages and gating', () => {
     const d = mentioning({
       content: 'look at <@53908099506183680> this',
       mentions: [{ id: IDS.user, username: 'Mason', discriminator: '9999', global_name: 'Mason', avatar: null }],
-      attachments: [{ id: '9', filename: 'plan.pdf', size: 1234, url: 'https://cdn.example/plan.pdf', proxy_url: 'https://media.example/plan.pdf', content_type: 'application/pdf' }],
+      attachments: [
+        {
+          id: '9',
+          filename: 'plan.pdf',
+          size: 1234,
+          url: 'https://cdn.example/plan.pdf',
+          proxy_url: 'https://media.example/plan.pdf',
+          content_type: 'application/pdf',
+        },
+      ],
       referenceId: '334385199974967000',
     });
     fake.gateway.dispatch('MESSAGE_CREATE', d);
@@ -108,7 +146,9 @@ describe('discord gateway: messages and gating', () => {
     expect(event.text).toBe('look at @Mason this');
     expect(event.mentionsBot).toBe(true);
     expect(event.replyTo).toBe('334385199974967000');
-    expect(event.attachments).toEqual([{ name: 'plan.pdf', mimeType: 'application/pdf', size: 1234, url: 'https://cdn.example/plan.pdf' }]);
+    expect(event.attachments).toEqual([
+      { name: 'plan.pdf', mimeType: 'application/pdf', size: 1234, url: 'https://cdn.example/plan.pdf' },
+    ]);
   });
 
   it('ignores unmentioned guild messages, @everyone, other bots and its own messages', async () => {
@@ -116,15 +156,27 @@ describe('discord gateway: messages and gating', () => {
     expect(await dispatchAndSettle(messageCreate({ content: '@everyone hi', mentionEveryone: true }))).toBeUndefined();
     expect(await dispatchAndSettle(mentioning({ author: OTHER_BOT, content: 'bot talk' }))).toBeUndefined();
     expect(await dispatchAndSettle(mentioning({ author: BOT_USER, content: 'my own words' }))).toBeUndefined();
-    expect(await dispatchAndSettle(messageCreate({ guildId: null, channelId: IDS.dmChannel, author: BOT_USER, content: 'my own dm' }))).toBeUndefined();
+    expect(
+      await dispatchAndSettle(
+        messageCreate({ guildId: null, channelId: IDS.dmChannel, author: BOT_USER, content: 'my own dm' }),
+      ),
+    ).toBeUndefined();
   });
 
   it('answers in a thread once mentioned there, and in threads the bot started; not in other threads', async () => {
-    expect(await dispatchAndSettle(messageCreate({ channelId: IDS.threadMentioned, content: 'before any mention' }))).toBeUndefined();
+    expect(
+      await dispatchAndSettle(messageCreate({ channelId: IDS.threadMentioned, content: 'before any mention' })),
+    ).toBeUndefined();
     const mention = mentioning({ channelId: IDS.threadMentioned, content: 'can you help?' });
     fake.gateway.dispatch('MESSAGE_CREATE', mention);
     const first = await waitFor(byId(mention.id as string), 'thread mention');
-    expect(first.conversation).toEqual({ platform: 'discord', tenant: IDS.guild, channel: IDS.channel, thread: IDS.threadMentioned, kind: 'group' });
+    expect(first.conversation).toEqual({
+      platform: 'discord',
+      tenant: IDS.guild,
+      channel: IDS.channel,
+      thread: IDS.threadMentioned,
+      kind: 'group',
+    });
     const followUp = messageCreate({ channelId: IDS.threadMentioned, content: 'and also this' });
     fake.gateway.dispatch('MESSAGE_CREATE', followUp);
     expect((await waitFor(byId(followUp.id as string), 'thread follow-up')).mentionsBot).toBe(false);
@@ -133,7 +185,9 @@ describe('discord gateway: messages and gating', () => {
     fake.gateway.dispatch('MESSAGE_CREATE', inBotThread);
     await waitFor(byId(inBotThread.id as string), 'bot thread');
 
-    expect(await dispatchAndSettle(messageCreate({ channelId: IDS.threadOther, content: 'unrelated thread' }))).toBeUndefined();
+    expect(
+      await dispatchAndSettle(messageCreate({ channelId: IDS.threadOther, content: 'unrelated thread' })),
+    ).toBeUndefined();
   });
 
   it('survives a dropped connection: resumes, replays what was missed, keeps receiving', async () => {
@@ -161,7 +215,10 @@ describe('discord gateway: fatal close codes', () => {
     const adapter = adapterFor(fake, `${prefix}:b`, logs.log);
     try {
       await adapter.start!(recordingSink());
-      await waitFor(() => adapter.health().state === 'down' && adapter.health().detail?.includes('4014'), 'down after 4014');
+      await waitFor(
+        () => adapter.health().state === 'down' && adapter.health().detail?.includes('4014'),
+        'down after 4014',
+      );
       expect(adapter.health().detail).toContain('Message Content Intent');
       expect(logs.text()).toContain('Message Content Intent');
       expect(logs.text()).not.toContain(fake.token);
@@ -196,7 +253,10 @@ describe('discord gateway: fatal close codes', () => {
     });
     try {
       await adapter.start!(recordingSink());
-      await waitFor(() => adapter.health().state === 'down' && adapter.health().detail?.includes('4004'), 'down after bad token');
+      await waitFor(
+        () => adapter.health().state === 'down' && adapter.health().detail?.includes('4004'),
+        'down after bad token',
+      );
       expect(adapter.health().detail).toContain('DISCORD_TOKEN');
       await sleep(50);
       expect(logs.text()).not.toContain('wrong-token-value');

@@ -30,7 +30,10 @@ export interface RecordingSink extends IngressSink {
 
 /** Records what the adapter hands over; dedupes like the real sink (by event id / claim id). */
 export function recordingSink(
-  command: (inv: CommandInvocation) => Promise<CommandResult> = async (inv) => ({ text: `ran ${inv.name}`, ephemeral: true }),
+  command: (inv: CommandInvocation) => Promise<CommandResult> = async (inv) => ({
+    text: `ran ${inv.name}`,
+    ephemeral: true,
+  }),
   log: Logger = pino({ level: 'silent' }),
 ): RecordingSink {
   const seen = new Set<string>();

@@ -21,15 +21,26 @@ let idSeq = 0;
 
 function commandBody(overrides: Record<string, unknown> = {}): Record<string, any> {
   idSeq++;
-  return { ...structuredClone(commandFixture), id: `78600872971521${String(idSeq).padStart(4, '0')}`, token: `interaction-token-${idSeq}-secret`, ...overrides };
+  return {
+    ...structuredClone(commandFixture),
+    id: `78600872971521${String(idSeq).padStart(4, '0')}`,
+    token: `interaction-token-${idSeq}-secret`,
+    ...overrides,
+  };
 }
 
 function post(body: unknown, headers?: Record<string, string>) {
   const payload = typeof body === 'string' ? body : JSON.stringify(body);
-  return app.inject({ method: 'POST', url: '/discord/interactions', payload, headers: headers ?? signer.headers(payload) });
+  return app.inject({
+    method: 'POST',
+    url: '/discord/interactions',
+    payload,
+    headers: headers ?? signer.headers(payload),
+  });
 }
 
-const webhookCalls = (token: string) => fake.rest.requests.filter((r) => r.path.startsWith(`/webhooks/${IDS.app}/${token}`));
+const webhookCalls = (token: string) =>
+  fake.rest.requests.filter((r) => r.path.startsWith(`/webhooks/${IDS.app}/${token}`));
 
 beforeAll(async () => {
   fake = await new FakeDiscord().start();
@@ -110,7 +121,10 @@ describe('discord interactions endpoint', () => {
     });
     expect(webhookCalls(body.token)).toEqual([]);
     release({ text: 'Found **1** card', ephemeral: true });
-    const [patch] = await waitFor(() => webhookCalls(body.token).length > 0 && webhookCalls(body.token), 'PATCH @original');
+    const [patch] = await waitFor(
+      () => webhookCalls(body.token).length > 0 && webhookCalls(body.token),
+      'PATCH @original',
+    );
     expect(patch!.method).toBe('PATCH');
     expect(patch!.path).toBe(`/webhooks/${IDS.app}/${body.token}/messages/@original`);
     expect(patch!.body).toEqual({ content: 'Found **1** card', allowed_mentions: { parse: [] } });
@@ -137,11 +151,20 @@ describe('discord interactions endpoint', () => {
     await post(body);
     const expected = renderDiscord(long).length;
     expect(expected).toBeGreaterThan(1);
-    const calls = await waitFor(() => webhookCalls(body.token).length === expected && webhookCalls(body.token), 'all parts');
+    const calls = await waitFor(
+      () => webhookCalls(body.token).length === expected && webhookCalls(body.token),
+      'all parts',
+    );
     expect(calls[0]!.method).toBe('PATCH');
     expect(calls.slice(1).every((c) => c.method === 'POST' && c.body.flags === 64)).toBe(true);
     expect(calls.every((c) => c.body.content.length <= 2000 && c.body.allowed_mentions.parse.length === 0)).toBe(true);
-    expect(calls.map((c) => c.body.content).join('\n\n').replace(/\s+/g, ' ').trim()).toBe(long.replace(/\s+/g, ' ').trim());
+    expect(
+      calls
+        .map((c) => c.body.content)
+        .join('\n\n')
+        .replace(/\s+/g, ' ')
+        .trim(),
+    ).toBe(long.replace(/\s+/g, ' ').trim());
   });
 
   it('defers publicly for a public command, and moves a public answer out of an ephemeral deferral', async () => {
@@ -153,21 +176,44 @@ describe('discord interactions endpoint', () => {
 
     const priv = commandBody(); // deferred ephemeral, answer is public -> public follow-up, placeholder deleted
     await post(priv);
-    const calls = await waitFor(() => webhookCalls(priv.token).length === 2 && webhookCalls(priv.token), 'follow-up and delete');
+    const calls = await waitFor(
+      () => webhookCalls(priv.token).length === 2 && webhookCalls(priv.token),
+      'follow-up and delete',
+    );
     expect(calls.map((c) => c.method)).toEqual(['POST', 'DELETE']);
     expect(calls[0]!.body.flags).toBeUndefined();
   });
 
   it('maps DM and thread invocations to the same conversations as messages', async () => {
     nextResult = async () => ({ text: 'ok', ephemeral: true });
-    const dm = commandBody({ guild_id: undefined, member: undefined, user: { id: IDS.user, username: 'Mason' }, channel_id: IDS.dmChannel });
+    const dm = commandBody({
+      guild_id: undefined,
+      member: undefined,
+      user: { id: IDS.user, username: 'Mason' },
+      channel_id: IDS.dmChannel,
+    });
     await post(dm);
-    const thread = commandBody({ channel_id: IDS.threadMentioned, channel: { id: IDS.threadMentioned, type: 11, parent_id: IDS.channel } });
+    const thread = commandBody({
+      channel_id: IDS.threadMentioned,
+      channel: { id: IDS.threadMentioned, type: 11, parent_id: IDS.channel },
+    });
     await post(thread);
     await waitFor(() => webhookCalls(thread.token).length > 0 && webhookCalls(dm.token).length, 'both answered');
     const [dmInv, threadInv] = sink.invocations.slice(-2);
-    expect(dmInv!.conversation).toEqual({ platform: 'discord', tenant: 'dm', channel: IDS.dmChannel, kind: 'dm', user: IDS.user });
-    expect(threadInv!.conversation).toEqual({ platform: 'discord', tenant: IDS.guild, channel: IDS.channel, thread: IDS.threadMentioned, kind: 'group' });
+    expect(dmInv!.conversation).toEqual({
+      platform: 'discord',
+      tenant: 'dm',
+      channel: IDS.dmChannel,
+      kind: 'dm',
+      user: IDS.user,
+    });
+    expect(threadInv!.conversation).toEqual({
+      platform: 'discord',
+      tenant: IDS.guild,
+      channel: IDS.channel,
+      thread: IDS.threadMentioned,
+      kind: 'group',
+    });
   });
 
   it('never logs the interaction token, even when the follow-up fails', async () => {
@@ -175,7 +221,11 @@ describe('discord interactions endpoint', () => {
       throw new Error('command exploded');
     };
     const body = commandBody();
-    fake.rest.script({ path: new RegExp(`/webhooks/${IDS.app}/${body.token}`), status: 404, body: { message: 'Unknown Webhook', code: 10015 } });
+    fake.rest.script({
+      path: new RegExp(`/webhooks/${IDS.app}/${body.token}`),
+      status: 404,
+      body: { message: 'Unknown Webhook', code: 10015 },
+    });
     await post(body);
     await waitFor(() => logs.text().includes('discord interaction reply failed'), 'failure logged');
     expect(logs.text()).toMatch(/"status":404,.*"code":10015|"code":10015,.*"status":404/); // Discord's code, not its message

@@ -19,7 +19,11 @@ export interface DiscordApp {
 }
 
 /** The env a deployment sets for Discord, pointed at the fake. */
-export function discordEnv(fake: FakeDiscord, signer: TestSigner, extra: Record<string, string> = {}): Record<string, string> {
+export function discordEnv(
+  fake: FakeDiscord,
+  signer: TestSigner,
+  extra: Record<string, string> = {},
+): Record<string, string> {
   return {
     DISCORD_TOKEN: fake.token,
     DISCORD_APPLICATION_ID: IDS.app,
@@ -34,7 +38,15 @@ export function discordEnv(fake: FakeDiscord, signer: TestSigner, extra: Record<
  * creates echoes the bot's own messages back over the gateway, as Discord does.
  */
 export async function startDiscordApp(
-  o: { fake?: FakeDiscord; signer?: TestSigner; env?: Record<string, string>; role?: 'all' | 'gateway' | 'worker'; db?: TestDatabase; log?: Logger; waitUp?: boolean } = {},
+  o: {
+    fake?: FakeDiscord;
+    signer?: TestSigner;
+    env?: Record<string, string>;
+    role?: 'all' | 'gateway' | 'worker';
+    db?: TestDatabase;
+    log?: Logger;
+    waitUp?: boolean;
+  } = {},
 ): Promise<DiscordApp> {
   let fake = o.fake;
   if (!fake) {
@@ -63,10 +75,14 @@ export async function startDiscordApp(
 
 /** Waits until a channel has at least `n` messages from the bot, and returns their contents. */
 export function repliesIn(fake: FakeDiscord, channelId: string, n = 1, ms = 20_000): Promise<string[]> {
-  return waitFor(() => {
-    const c = fake.rest.contents(channelId);
-    return c.length >= n && c;
-  }, `${n} message(s) in channel ${channelId}`, ms);
+  return waitFor(
+    () => {
+      const c = fake.rest.contents(channelId);
+      return c.length >= n && c;
+    },
+    `${n} message(s) in channel ${channelId}`,
+    ms,
+  );
 }
 
 const commandFixture = loadFixture<Record<string, any>>('interaction_application_command.json');
@@ -92,7 +108,11 @@ export async function postInteraction(
 ): Promise<{ status: number; json: any; ms: number }> {
   const payload = typeof body === 'string' ? body : JSON.stringify(body);
   const started = Date.now();
-  const res = await fetch(`${url}/discord/interactions`, { method: 'POST', headers: headers ?? signer.headers(payload), body: payload });
+  const res = await fetch(`${url}/discord/interactions`, {
+    method: 'POST',
+    headers: headers ?? signer.headers(payload),
+    body: payload,
+  });
   const text = await res.text();
   let json: unknown = text;
   try {

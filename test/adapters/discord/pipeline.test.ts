@@ -24,7 +24,16 @@ import {
   threadCreate,
 } from '../../fakes/discord/index.js';
 import { trackUnhandled } from './helpers.js';
-import { commandInteraction, memoryLog, postInteraction, repliesIn, sleep, startDiscordApp, waitFor, type DiscordApp } from './pipeline-helpers.js';
+import {
+  commandInteraction,
+  memoryLog,
+  postInteraction,
+  repliesIn,
+  sleep,
+  startDiscordApp,
+  waitFor,
+  type DiscordApp,
+} from './pipeline-helpers.js';
 
 const unhandled = trackUnhandled();
 afterAll(() => unhandled.dispose());
@@ -49,7 +58,13 @@ describe('discord through the real pipeline', () => {
   /** A fresh DM conversation: its own DM channel and its own user (a DM session is keyed by the user). */
   const newDm = (name = 'Ada') => ({ channelId: snowflake(), author: person(name) });
   const dm = (c: { channelId: string; author: Record<string, unknown> }, content: string, id?: string) => {
-    const m = messageCreate({ guildId: null, channelId: c.channelId, author: c.author, content, ...(id ? { id } : {}) });
+    const m = messageCreate({
+      guildId: null,
+      channelId: c.channelId,
+      author: c.author,
+      content,
+      ...(id ? { id } : {}),
+    });
     fake.gateway.dispatch('MESSAGE_CREATE', m);
     return m;
   };
@@ -65,7 +80,9 @@ describe('discord through the real pipeline', () => {
     expect(d.adapter.health().detail).toContain(IDS.bot);
     expect(fake.rest.calls('GET', /^\/gateway\/bot$/).every((r) => r.authorized)).toBe(true);
     expect(fake.gateway.identifies).toHaveLength(1);
-    expect(fake.gateway.identifies[0]!.intents & GatewayIntentBits.MessageContent).toBe(GatewayIntentBits.MessageContent);
+    expect(fake.gateway.identifies[0]!.intents & GatewayIntentBits.MessageContent).toBe(
+      GatewayIntentBits.MessageContent,
+    );
     const ready = (await (await fetch(`${d.app.url}/readyz`)).json()) as any;
     expect(ready.channels.discord.state).toBe('up');
   });
@@ -87,7 +104,10 @@ describe('discord through the real pipeline', () => {
 
   it('ignores an unmentioned guild message', async () => {
     const channel = newChannel();
-    fake.gateway.dispatch('MESSAGE_CREATE', messageCreate({ channelId: channel, content: 'just chatting among humans' }));
+    fake.gateway.dispatch(
+      'MESSAGE_CREATE',
+      messageCreate({ channelId: channel, content: 'just chatting among humans' }),
+    );
     // A mention right after in the same channel: ingest and turns keep arrival order, so had the first message been
     // taken, it would show up in this (or an earlier) reply.
     fake.gateway.dispatch('MESSAGE_CREATE', mentioning({ channelId: channel, content: 'sentinel one' }));
@@ -98,8 +118,14 @@ describe('discord through the real pipeline', () => {
 
   it('ignores messages written by bots, its own included, even when they mention it', async () => {
     const channel = newChannel();
-    fake.gateway.dispatch('MESSAGE_CREATE', mentioning({ channelId: channel, author: OTHER_BOT, content: 'beep from another bot' }));
-    fake.gateway.dispatch('MESSAGE_CREATE', mentioning({ channelId: channel, author: BOT_USER, content: 'my own words' }));
+    fake.gateway.dispatch(
+      'MESSAGE_CREATE',
+      mentioning({ channelId: channel, author: OTHER_BOT, content: 'beep from another bot' }),
+    );
+    fake.gateway.dispatch(
+      'MESSAGE_CREATE',
+      mentioning({ channelId: channel, author: BOT_USER, content: 'my own words' }),
+    );
     fake.gateway.dispatch('MESSAGE_CREATE', mentioning({ channelId: channel, content: 'sentinel two' }));
     await repliesIn(fake, channel);
     await settleForDuplicates('discord', 'group');
@@ -110,17 +136,26 @@ describe('discord through the real pipeline', () => {
     const thread = threadCreate({ parentId: IDS.otherChannel });
     const threadId = thread.id as string;
     fake.gateway.dispatch('THREAD_CREATE', thread);
-    fake.gateway.dispatch('MESSAGE_CREATE', messageCreate({ channelId: threadId, content: 'before anyone asked the bot' }));
+    fake.gateway.dispatch(
+      'MESSAGE_CREATE',
+      messageCreate({ channelId: threadId, content: 'before anyone asked the bot' }),
+    );
     fake.gateway.dispatch('MESSAGE_CREATE', mentioning({ channelId: threadId, content: 'can you help?' }));
     expect(await repliesIn(fake, threadId)).toEqual(['Echo: [Mason] can you help?']);
     fake.gateway.dispatch('MESSAGE_CREATE', messageCreate({ channelId: threadId, content: 'and one more thing' }));
-    expect(await repliesIn(fake, threadId, 2)).toEqual(['Echo: [Mason] can you help?', 'Echo: [Mason] and one more thing']);
+    expect(await repliesIn(fake, threadId, 2)).toEqual([
+      'Echo: [Mason] can you help?',
+      'Echo: [Mason] and one more thing',
+    ]);
     expect(fake.rest.contents(IDS.otherChannel)).toEqual([]); // nothing lands in the parent channel
   });
 
   it('never pings: an echoed @everyone and user mention are sent with allowed_mentions.parse empty', async () => {
     const channel = newChannel();
-    fake.gateway.dispatch('MESSAGE_CREATE', mentioning({ channelId: channel, content: `tell @everyone and <@${USER.id}> hi`, mentions: [USER] }));
+    fake.gateway.dispatch(
+      'MESSAGE_CREATE',
+      mentioning({ channelId: channel, content: `tell @everyone and <@${USER.id}> hi`, mentions: [USER] }),
+    );
     const [reply] = await repliesIn(fake, channel);
     expect(reply).toBe('Echo: [Mason] tell @everyone and @Mason hi');
     const body = fake.rest.messages.find((x) => x.channelId === channel)!.body;
@@ -139,7 +174,10 @@ describe('discord through the real pipeline', () => {
       expect(part.length).toBeLessThanOrEqual(2000);
       expect(fences(part) % 2).toBe(0);
     }
-    const paragraphs = got.join('\n').match(/Paragraph (\d+):/g)!.map((p) => Number(/\d+/.exec(p)![0]));
+    const paragraphs = got
+      .join('\n')
+      .match(/Paragraph (\d+):/g)!
+      .map((p) => Number(/\d+/.exec(p)![0]));
     expect(paragraphs).toEqual(paragraphs.map((_, i) => i));
     await settleForDuplicates('discord');
     expect(fake.rest.contents(c.channelId)).toHaveLength(expected.length);
@@ -152,7 +190,10 @@ describe('discord through the real pipeline', () => {
     expect(res.json).toEqual({ type: 5, data: { flags: 64 } }); // "thinking…", visible to the invoker only
     expect(res.ms).toBeLessThan(3000);
     const original = new RegExp(`^/webhooks/${IDS.app}/${body.token}/messages/@original$`);
-    const [patch] = await waitFor(() => fake.rest.calls('PATCH', original).length > 0 && fake.rest.calls('PATCH', original), 'PATCH @original');
+    const [patch] = await waitFor(
+      () => fake.rest.calls('PATCH', original).length > 0 && fake.rest.calls('PATCH', original),
+      'PATCH @original',
+    );
     expect(patch!.body.content).toMatch(/^\*\*Commands\*\*/);
     expect(patch!.body.content).toContain('`/help` — List the commands you can use');
     expect(patch!.body.allowed_mentions).toEqual({ parse: [] });
@@ -162,7 +203,10 @@ describe('discord through the real pipeline', () => {
 
   it('runs a redelivered interaction once, acknowledging every delivery', async () => {
     const body = commandInteraction('help', { channel_id: IDS.channel });
-    const [a, b] = await Promise.all([postInteraction(d.app.url, d.signer, body), postInteraction(d.app.url, d.signer, body)]);
+    const [a, b] = await Promise.all([
+      postInteraction(d.app.url, d.signer, body),
+      postInteraction(d.app.url, d.signer, body),
+    ]);
     const webhook = new RegExp(`^/webhooks/${IDS.app}/${body.token}`);
     const calls = () => fake.rest.requests.filter((r) => webhook.test(r.path));
     await waitFor(() => calls().length > 0, 'the answer');
@@ -235,12 +279,18 @@ describe('discord with DISCORD_ALLOW_BOTS=true', () => {
     expect(d.fake.echoOwnMessages).toBe(true);
     const channel = channelCreate();
     d.fake.gateway.dispatch('CHANNEL_CREATE', channel);
-    d.fake.gateway.dispatch('MESSAGE_CREATE', mentioning({ channelId: channel.id as string, author: OTHER_BOT, content: 'beep boop' }));
+    d.fake.gateway.dispatch(
+      'MESSAGE_CREATE',
+      mentioning({ channelId: channel.id as string, author: OTHER_BOT, content: 'beep boop' }),
+    );
     expect(await repliesIn(d.fake, channel.id as string)).toEqual(['Echo: [otherbot] beep boop']);
 
     // In a DM every message is answered, so only the own-message rule stands between the bot and its echo.
     const dmChannel = snowflake();
-    d.fake.gateway.dispatch('MESSAGE_CREATE', messageCreate({ guildId: null, channelId: dmChannel, author: person('Ada'), content: 'hi bot' }));
+    d.fake.gateway.dispatch(
+      'MESSAGE_CREATE',
+      messageCreate({ guildId: null, channelId: dmChannel, author: person('Ada'), content: 'hi bot' }),
+    );
     expect(await repliesIn(d.fake, dmChannel)).toEqual(['Echo: hi bot']);
     // An answer to its own echo would be out by now: the turn takes milliseconds, the per-channel pacing 1 s.
     await sleep(2500);
@@ -263,7 +313,10 @@ describe('discord channel closed with 4014 (Message Content intent not enabled)'
 
   it('keeps the process alive: /readyz shows discord down with the reason, the local channel still answers', async () => {
     const c = { channelId: snowflake(), author: person('Ada') };
-    d.fake.gateway.dispatch('MESSAGE_CREATE', messageCreate({ guildId: null, channelId: c.channelId, author: c.author, content: 'before' }));
+    d.fake.gateway.dispatch(
+      'MESSAGE_CREATE',
+      messageCreate({ guildId: null, channelId: c.channelId, author: c.author, content: 'before' }),
+    );
     expect(await repliesIn(d.fake, c.channelId)).toEqual(['Echo: before']);
 
     // The operator turns the privileged intent off: Discord closes the session with 4014 and refuses it from now on.
@@ -280,7 +333,12 @@ describe('discord channel closed with 4014 (Message Content intent not enabled)'
     expect(ready.channels.discord.detail).toContain('Message Content Intent');
     expect(ready.channels.local.state).toBe('up');
 
-    const local = await d.app.post('/local/messages', { conversation: 'c-4014', user: 'u1', text: 'is anyone there?', wait: true });
+    const local = await d.app.post('/local/messages', {
+      conversation: 'c-4014',
+      user: 'u1',
+      text: 'is anyone there?',
+      wait: true,
+    });
     expect(local.status).toBe(200);
     expect(local.body.replies).toEqual([{ text: 'Echo: [u1] is anyone there?' }]);
 
@@ -324,7 +382,12 @@ describe('discord gateway lease between two gateway processes sharing Redis and 
     expect(fake.gateway.liveSessions()).toHaveLength(1);
 
     const c = { channelId: snowflake(), author: person('Ada') };
-    const first = messageCreate({ guildId: null, channelId: c.channelId, author: c.author, content: 'through the first holder' });
+    const first = messageCreate({
+      guildId: null,
+      channelId: c.channelId,
+      author: c.author,
+      content: 'through the first holder',
+    });
     fake.gateway.dispatch('MESSAGE_CREATE', first);
     expect(await repliesIn(fake, c.channelId)).toEqual(['Echo: through the first holder']);
 
@@ -336,12 +399,17 @@ describe('discord gateway lease between two gateway processes sharing Redis and 
 
     // The same message id reaching the new holder again is not answered twice (inbox dedupe across processes).
     fake.gateway.dispatch('MESSAGE_CREATE', first);
-    fake.gateway.dispatch('MESSAGE_CREATE', messageCreate({ guildId: null, channelId: c.channelId, author: c.author, content: 'through the new holder' }));
+    fake.gateway.dispatch(
+      'MESSAGE_CREATE',
+      messageCreate({ guildId: null, channelId: c.channelId, author: c.author, content: 'through the new holder' }),
+    );
     await repliesIn(fake, c.channelId, 2);
     await settleForDuplicates('discord');
     expect(fake.rest.contents(c.channelId)).toEqual(['Echo: through the first holder', 'Echo: through the new holder']);
     // It did reach the new holder's ingress (a fresh client, no cache to hide it) and was refused there as a duplicate.
-    const submitted = bLogs.lines().filter((l) => l.msg === 'discord message submitted' && l.eventId === `discord:${first.id}`);
+    const submitted = bLogs
+      .lines()
+      .filter((l) => l.msg === 'discord message submitted' && l.eventId === `discord:${first.id}`);
     expect(submitted.map((l) => l.outcome)).toEqual(['duplicate']);
     expect(fake.gateway.maxLiveSessions).toBe(1); // never two gateway connections for one token
     expect(unhandled.errors).toEqual([]);

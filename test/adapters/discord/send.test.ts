@@ -14,11 +14,24 @@ let adapter: ReturnType<typeof createDiscordAdapter>;
 const channelRef: ConversationRef = { platform: 'discord', tenant: IDS.guild, channel: IDS.channel, kind: 'group' };
 const threadRef: ConversationRef = { ...channelRef, thread: IDS.threadMentioned };
 let turn = 0;
-const part = (text: string, extra: Partial<RenderedPart> = {}): RenderedPart => ({ text, index: 0, total: 1, idempotencyKey: `turn-${turn}:0`, ...extra });
+const part = (text: string, extra: Partial<RenderedPart> = {}): RenderedPart => ({
+  text,
+  index: 0,
+  total: 1,
+  idempotencyKey: `turn-${turn}:0`,
+  ...extra,
+});
 
 beforeAll(async () => {
   fake = await new FakeDiscord().start();
-  adapter = createDiscordAdapter({ token: fake.token, applicationId: IDS.app, publicKey: createSigner().publicKeyHex, apiUrl: fake.apiUrl, gateway: false, maxRateLimitWaitMs: 5000 });
+  adapter = createDiscordAdapter({
+    token: fake.token,
+    applicationId: IDS.app,
+    publicKey: createSigner().publicKeyHex,
+    apiUrl: fake.apiUrl,
+    gateway: false,
+    maxRateLimitWaitMs: 5000,
+  });
 });
 afterAll(async () => {
   await fake.stop();
@@ -64,10 +77,12 @@ describe('discord send', () => {
     const b = await adapter.send(channelRef, part('once'));
     expect(b.platformMessageId).toBe(a.platformMessageId);
     expect(fake.rest.messages.length).toBe(before + 1);
-    expect(fake.rest.calls('POST', new RegExp(`/channels/${IDS.channel}/messages`)).slice(-2).map((r) => r.body.nonce)).toEqual([
-      fake.rest.messages.at(-1)!.body.nonce,
-      fake.rest.messages.at(-1)!.body.nonce,
-    ]);
+    expect(
+      fake.rest
+        .calls('POST', new RegExp(`/channels/${IDS.channel}/messages`))
+        .slice(-2)
+        .map((r) => r.body.nonce),
+    ).toEqual([fake.rest.messages.at(-1)!.body.nonce, fake.rest.messages.at(-1)!.body.nonce]);
   });
 
   it('waits out a short 429 through the REST queue and then sends', async () => {
@@ -101,7 +116,13 @@ describe('discord send', () => {
   });
 
   it('leaves server errors transient (not permanent, not rate limited)', async () => {
-    fake.rest.script({ method: 'POST', path: /\/channels\/290926798999357288\/messages/, status: 500, body: { message: 'oops', code: 0 }, times: 10 });
+    fake.rest.script({
+      method: 'POST',
+      path: /\/channels\/290926798999357288\/messages/,
+      status: 500,
+      body: { message: 'oops', code: 0 },
+      times: 10,
+    });
     const err = await adapter.send({ ...channelRef, channel: '290926798999357288' }, part('x')).catch((e) => e);
     expect(err).toBeInstanceOf(Error);
     expect(err).not.toBeInstanceOf(PermanentSendError);
@@ -120,17 +141,37 @@ describe('discord send', () => {
     // the adapter's startTyping fires at once too, and never throws even when the channel is gone
     fake.rest.channelErrors.set('290926798999357277', { status: 404, code: 10003, message: 'Unknown Channel' });
     const stop2 = await adapter.startTyping!({ ...channelRef, channel: '290926798999357277' });
-    await waitFor(() => fake.rest.calls('POST', /\/channels\/290926798999357277\/typing/).length === 1, 'typing attempt');
+    await waitFor(
+      () => fake.rest.calls('POST', /\/channels\/290926798999357277\/typing/).length === 1,
+      'typing attempt',
+    );
     await stop2();
   });
 
   it('registers global and guild slash commands with PUT', async () => {
-    const commands = [{ name: 'Remind', description: 'Set a reminder', options: [{ type: 3, name: 'text', description: 'what', required: true } as const] }];
-    const global = await registerDiscordCommands({ token: fake.token, applicationId: IDS.app, apiUrl: fake.apiUrl }, commands);
-    await registerDiscordCommands({ token: fake.token, applicationId: IDS.app, guildId: IDS.guild, apiUrl: fake.apiUrl }, commands);
+    const commands = [
+      {
+        name: 'Remind',
+        description: 'Set a reminder',
+        options: [{ type: 3, name: 'text', description: 'what', required: true } as const],
+      },
+    ];
+    const global = await registerDiscordCommands(
+      { token: fake.token, applicationId: IDS.app, apiUrl: fake.apiUrl },
+      commands,
+    );
+    await registerDiscordCommands(
+      { token: fake.token, applicationId: IDS.app, guildId: IDS.guild, apiUrl: fake.apiUrl },
+      commands,
+    );
     expect(global[0]!.name).toBe('remind');
-    expect(fake.rest.commandPuts.map((p) => p.path)).toEqual([`/applications/${IDS.app}/commands`, `/applications/${IDS.app}/guilds/${IDS.guild}/commands`]);
-    expect(fake.rest.commandPuts[0]!.body).toEqual([{ type: 1, name: 'remind', description: 'Set a reminder', options: commands[0]!.options }]);
+    expect(fake.rest.commandPuts.map((p) => p.path)).toEqual([
+      `/applications/${IDS.app}/commands`,
+      `/applications/${IDS.app}/guilds/${IDS.guild}/commands`,
+    ]);
+    expect(fake.rest.commandPuts[0]!.body).toEqual([
+      { type: 1, name: 'remind', description: 'Set a reminder', options: commands[0]!.options },
+    ]);
     expect(fake.rest.calls('PUT', /commands$/).every((r) => r.authorized)).toBe(true);
   });
 });

@@ -17,12 +17,22 @@ fastContract('local', async () => {
   // Never connects: posting without `wait` only reaches the sink; reading replies (Redis) is the end-to-end tier's.
   const idle = new Redis({ lazyConnect: true });
   const adapter = createLocalAdapter({
-    redis: idle, streamKey: (c) => `fast:${c}`, notifyChannel: 'fast', connect: () => idle, pollMax: 1, log,
-    apiKey: KEY, waitTimeoutMs: 1000, routes: true,
+    redis: idle,
+    streamKey: (c) => `fast:${c}`,
+    notifyChannel: 'fast',
+    connect: () => idle,
+    pollMax: 1,
+    log,
+    apiKey: KEY,
+    waitTimeoutMs: 1000,
+    routes: true,
   });
   let current: MemorySink | undefined;
   const forward: IngressSink = {
-    submit: (e) => current!.submit(e), command: (i) => current!.command(i), claim: (id) => current!.claim(id), log,
+    submit: (e) => current!.submit(e),
+    command: (i) => current!.command(i),
+    claim: (id) => current!.claim(id),
+    log,
   };
   const app = fastify();
   await registerAdapterRoutes(app, adapter, forward);

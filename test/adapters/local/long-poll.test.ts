@@ -7,7 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../../helpers/app.js';
 import { sleep } from '../../helpers/wait.js';
 
-interface Replies { replies: { id: string; text: string }[] }
+interface Replies {
+  replies: { id: string; text: string }[];
+}
 
 describe('local channel long-polls', () => {
   let app: TestApp;
@@ -17,7 +19,10 @@ describe('local channel long-polls', () => {
   afterAll(async () => app?.close());
 
   const poll = (conversation: string, query: string) =>
-    fetch(`${app.url}/local/conversations/${conversation}/messages?${query}`).then(async (r) => ({ status: r.status, body: (await r.json()) as Replies }));
+    fetch(`${app.url}/local/conversations/${conversation}/messages?${query}`).then(async (r) => ({
+      status: r.status,
+      body: (await r.json()) as Replies,
+    }));
 
   it('keeps ingress fast with 100 long-polls open, and the replies reach the long-polls', async () => {
     const polls = Array.from({ length: 100 }, (_, i) => poll(`lp-${i}`, 'after=0&waitMs=45000'));
@@ -25,13 +30,15 @@ describe('local channel long-polls', () => {
 
     const latencies: number[] = [];
     for (let batch = 0; batch < 10; batch++) {
-      await Promise.all(Array.from({ length: 10 }, async (_, j) => {
-        const i = batch * 10 + j;
-        const started = performance.now();
-        const res = await app.post('/local/messages', { conversation: `lp-${i}`, user: `u${i}`, text: `hello ${i}` });
-        latencies.push(performance.now() - started);
-        expect(res.status, JSON.stringify(res.body)).toBe(202);
-      }));
+      await Promise.all(
+        Array.from({ length: 10 }, async (_, j) => {
+          const i = batch * 10 + j;
+          const started = performance.now();
+          const res = await app.post('/local/messages', { conversation: `lp-${i}`, user: `u${i}`, text: `hello ${i}` });
+          latencies.push(performance.now() - started);
+          expect(res.status, JSON.stringify(res.body)).toBe(202);
+        }),
+      );
     }
     latencies.sort((a, b) => a - b);
     const p99 = latencies[Math.ceil(latencies.length * 0.99) - 1]!;
@@ -76,8 +83,11 @@ describe('local channel long-polls past LOCAL_POLL_MAX', () => {
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
 
     // A reply exists now: the parked ones get it, and a read past the cap returns it at once instead of 429.
-    expect((await app.post('/local/messages', { conversation: 'cap', user: 'u', text: 'x', wait: true })).status).toBe(200);
-    for (const res of await Promise.all(open)) expect(((await res.json()) as Replies).replies.map((r) => r.text)).toEqual(['Echo: [u] x']);
+    expect((await app.post('/local/messages', { conversation: 'cap', user: 'u', text: 'x', wait: true })).status).toBe(
+      200,
+    );
+    for (const res of await Promise.all(open))
+      expect(((await res.json()) as Replies).replies.map((r) => r.text)).toEqual(['Echo: [u] x']);
     const more = [0, 1].map(() => fetch(`${app.url}/local/conversations/cap/messages?after=$&waitMs=20000`));
     await sleep(500);
     const past = await fetch(`${app.url}/local/conversations/cap/messages?after=0&waitMs=20000`);

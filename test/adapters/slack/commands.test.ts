@@ -46,13 +46,23 @@ function commandBody(fields: Record<string, string> = {}) {
 async function build(command?: (inv: CommandInvocation) => Promise<CommandResult>) {
   const { log, lines } = capturingLogger();
   const sink = recordingSink({ command, log });
-  const adapter = createSlackAdapter({ botToken: 'xoxb-cmd', signingSecret: SECRET, botUserId: BOT, apiUrl: fake.apiUrl, redis, keyPrefix: prefix, log });
+  const adapter = createSlackAdapter({
+    botToken: 'xoxb-cmd',
+    signingSecret: SECRET,
+    botUserId: BOT,
+    apiUrl: fake.apiUrl,
+    redis,
+    keyPrefix: prefix,
+    log,
+  });
   const app = Fastify();
   apps.push(app);
   await registerAdapterRoutes(app, adapter, sink);
   await app.ready();
-  const post = (body: string, headers = signedHeaders(SECRET, body, { contentType: 'application/x-www-form-urlencoded' })) =>
-    app.inject({ method: 'POST', url: '/slack/commands', payload: body, headers });
+  const post = (
+    body: string,
+    headers = signedHeaders(SECRET, body, { contentType: 'application/x-www-form-urlencoded' }),
+  ) => app.inject({ method: 'POST', url: '/slack/commands', payload: body, headers });
   return { sink, post, lines };
 }
 
@@ -95,7 +105,8 @@ describe('slack slash commands', () => {
       ['  Reset  now please ', 'reset', 'now please'],
       ['/help', 'help', ''],
     ];
-    for (const [text] of cases) expect((await post(commandBody({ command: '/agent', text }).body)).statusCode).toBe(200);
+    for (const [text] of cases)
+      expect((await post(commandBody({ command: '/agent', text }).body)).statusCode).toBe(200);
     await fake.waitFor(() => sink.commands.length === cases.length);
     expect(sink.commands.map((c) => [c.name, c.args])).toEqual(cases.map(([, name, args]) => [name, args]));
   });
@@ -112,7 +123,13 @@ describe('slack slash commands', () => {
     const { sink, post } = await build();
     const { body, responseId } = commandBody();
     expect((await post(body)).statusCode).toBe(200);
-    const again = await post(body, signedHeaders(SECRET, body, { contentType: 'application/x-www-form-urlencoded', timestamp: Math.floor(Date.now() / 1000) + 1 }));
+    const again = await post(
+      body,
+      signedHeaders(SECRET, body, {
+        contentType: 'application/x-www-form-urlencoded',
+        timestamp: Math.floor(Date.now() / 1000) + 1,
+      }),
+    );
     expect(again.statusCode).toBe(200);
     expect(again.body).toBe('');
     await fake.waitFor(() => responsesFor(responseId).length > 0);

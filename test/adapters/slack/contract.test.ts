@@ -16,7 +16,16 @@
  */
 import { adapterContract, type ContractHarness, type ContractMessage } from '../../contract/adapter-contract.js';
 import { FakeSlack } from '../../fakes/slack/fake-slack.js';
-import { BOT, appMention, channelMessage, dmMessage, envelope, nextSlackTs, postSigned, slackEscape } from '../../fakes/slack/requests.js';
+import {
+  BOT,
+  appMention,
+  channelMessage,
+  dmMessage,
+  envelope,
+  nextSlackTs,
+  postSigned,
+  slackEscape,
+} from '../../fakes/slack/requests.js';
 import { startTestApp } from '../../helpers/app.js';
 
 const SECRET = 'contract-signing-secret-0123';

@@ -18,7 +18,12 @@ fastContract('slack', async () => {
   const idle = new Redis({ lazyConnect: true });
   const log = pino({ level: 'silent' });
   const adapter = createSlackAdapter({
-    botToken: 'xoxb-fast', signingSecret: 'fast', apiUrl: fake.apiUrl, botUserId: BOT, redis: idle, keyPrefix: 'fast',
+    botToken: 'xoxb-fast',
+    signingSecret: 'fast',
+    apiUrl: fake.apiUrl,
+    botUserId: BOT,
+    redis: idle,
+    keyPrefix: 'fast',
     log,
   });
   const threads = memoryThreads();
@@ -30,13 +35,19 @@ fastContract('slack', async () => {
       expect: {
         'block_actions.json': { kind: 'none' },
         'event_app_mention_channel.json': {
-          kind: 'event', conversation: 'group', text: 'what is on the agenda today?', mentionsBot: true,
+          kind: 'event',
+          conversation: 'group',
+          text: 'what is on the agenda today?',
+          mentionsBot: true,
         },
         'event_message_file_share.json': { kind: 'event', conversation: 'dm', text: 'here is the report' },
         'event_message_im.json': { kind: 'event', conversation: 'dm', text: 'Hello hello can you hear me?' },
         // A follow-up in the thread the mention above started: answered without a new mention.
         'event_message_thread_reply.json': {
-          kind: 'event', conversation: 'group', text: 'and the follow-up in the thread', thread: true,
+          kind: 'event',
+          conversation: 'group',
+          text: 'and the follow-up in the thread',
+          thread: true,
         },
         'message_action.json': { kind: 'none' },
         'slash_command.txt': { kind: 'command', name: 'weather' },
@@ -61,9 +72,11 @@ fastContract('slack', async () => {
     refuseNextSend: async (how, retryAfterSeconds) => {
       const channel = `D0FAST${channels++}`;
       const failure =
-        how === 'rate_limited' ? { status: 429 as const, retryAfter: retryAfterSeconds }
-        : how === 'blocked' ? { error: 'messages_tab_disabled' }
-        : { error: 'channel_not_found' };
+        how === 'rate_limited'
+          ? { status: 429 as const, retryAfter: retryAfterSeconds }
+          : how === 'blocked'
+            ? { error: 'messages_tab_disabled' }
+            : { error: 'channel_not_found' };
       fake.failNext('chat.postMessage', failure, { channel });
       return { platform: 'slack', tenant: TEAM, channel, kind: 'dm', user: 'U2147483697' };
     },

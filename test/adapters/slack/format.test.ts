@@ -13,7 +13,9 @@ describe('markdown -> slack mrkdwn', () => {
   });
 
   it('escapes &, < and > in text so nothing is read as a Slack control sequence', () => {
-    expect(markdownToMrkdwn('Tom & Jerry <@U123> <!channel> 1 > 0')).toBe('Tom &amp; Jerry &lt;@U123&gt; &lt;!channel&gt; 1 &gt; 0');
+    expect(markdownToMrkdwn('Tom & Jerry <@U123> <!channel> 1 > 0')).toBe(
+      'Tom &amp; Jerry &lt;@U123&gt; &lt;!channel&gt; 1 &gt; 0',
+    );
     expect(markdownToMrkdwn('already &amp; encoded')).toBe('already &amp; encoded');
   });
 
@@ -23,23 +25,31 @@ describe('markdown -> slack mrkdwn', () => {
 
   it('lists: bullets, numbers and nesting', () => {
     const md = '- apples\n- pears\n  - green *ones*\n    - tiny\n\n3. third\n4. fourth';
-    expect(markdownToMrkdwn(md)).toBe(['• apples', '• pears', '    ◦ green _ones_', '        ▪ tiny', '', '3. third', '4. fourth'].join('\n'));
+    expect(markdownToMrkdwn(md)).toBe(
+      ['• apples', '• pears', '    ◦ green _ones_', '        ▪ tiny', '', '3. third', '4. fourth'].join('\n'),
+    );
   });
 
   it('fenced code blocks keep their content verbatim (escaped) and drop the language tag', () => {
     const md = 'Run:\n\n```ts\nif (a < b && c > d) {\n  console.log("**not bold**");\n}\n```';
-    expect(markdownToMrkdwn(md)).toBe('Run:\n\n```\nif (a &lt; b &amp;&amp; c &gt; d) {\n  console.log("**not bold**");\n}\n```');
+    expect(markdownToMrkdwn(md)).toBe(
+      'Run:\n\n```\nif (a &lt; b &amp;&amp; c &gt; d) {\n  console.log("**not bold**");\n}\n```',
+    );
   });
 
   it('blockquotes, rules and tables', () => {
     expect(markdownToMrkdwn('> quoted **words**\n> more')).toBe('> quoted *words*\n> more');
-    expect(markdownToMrkdwn('| name | qty |\n|---|---|\n| apple | 10 |')).toBe('```\nname  | qty\n------|----\napple | 10\n```');
+    expect(markdownToMrkdwn('| name | qty |\n|---|---|\n| apple | 10 |')).toBe(
+      '```\nname  | qty\n------|----\napple | 10\n```',
+    );
   });
 });
 
 describe('render: split at the Slack limit', () => {
   it('splits a 10,000-character reply with a code block into parts within the limit, fences balanced, nothing lost', () => {
-    const prose = Array.from({ length: 40 }, (_, i) => `Paragraph ${i} says something useful about step ${i}.`).join('\n\n');
+    const prose = Array.from({ length: 40 }, (_, i) => `Paragraph ${i} says something useful about step ${i}.`).join(
+      '\n\n',
+    );
     const code = Array.from({ length: 230 }, (_, i) => `const value${i} = compute(${i}); // line ${i}`).join('\n');
     const md = `${prose}\n\n\`\`\`js\n${code}\n\`\`\`\n\nThe end & goodbye.`;
     expect(md.length).toBeGreaterThan(10_000);

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createSlackAdapter, type SlackAdapterOptions } from '../../../adapters/slack/index.js';
 import { registerAdapterRoutes } from '../../../src/ingress/raw-body.js';
 import { IngressError } from '../../../src/core/errors.js';
@@ -33,14 +33,29 @@ let ts = 1_700_000_100;
 const nextTs = () => `${ts++}.000100`;
 
 async function build(opts: Partial<SlackAdapterOptions> = {}, sink: RecordingSink = recordingSink()) {
-  const adapter = createSlackAdapter({ botToken: 'xoxb-ingress-test', signingSecret: SECRET, botUserId: BOT, redis, keyPrefix: prefix, ...opts });
+  const adapter = createSlackAdapter({
+    botToken: 'xoxb-ingress-test',
+    signingSecret: SECRET,
+    botUserId: BOT,
+    redis,
+    keyPrefix: prefix,
+    ...opts,
+  });
   const app = Fastify();
   apps.push(app);
   await registerAdapterRoutes(app, adapter, sink);
   await app.ready();
-  const post = (payload: unknown, o: { timestamp?: number; extra?: Record<string, string>; headers?: Record<string, string> } = {}) => {
+  const post = (
+    payload: unknown,
+    o: { timestamp?: number; extra?: Record<string, string>; headers?: Record<string, string> } = {},
+  ) => {
     const body = typeof payload === 'string' ? payload : JSON.stringify(payload);
-    return app.inject({ method: 'POST', url: '/slack/events', payload: body, headers: o.headers ?? signedHeaders(SECRET, body, o) });
+    return app.inject({
+      method: 'POST',
+      url: '/slack/events',
+      payload: body,
+      headers: o.headers ?? signedHeaders(SECRET, body, o),
+    });
   };
   return { sink, adapter, post };
 }
@@ -68,7 +83,10 @@ describe('slack events: verification and envelopes', () => {
     const { post, sink } = await build();
     const body = fixtureText('event_message_im.json');
     const now = Math.floor(Date.now() / 1000);
-    const forged = { ...signedHeaders(SECRET, body), 'x-slack-signature': signedHeaders('wrong-secret', body)['x-slack-signature']! };
+    const forged = {
+      ...signedHeaders(SECRET, body),
+      'x-slack-signature': signedHeaders('wrong-secret', body)['x-slack-signature']!,
+    };
     const cases = [
       forged,
       signedHeaders(SECRET, body, { timestamp: now - 6 * 60 }),
@@ -85,7 +103,12 @@ describe('slack events: verification and envelopes', () => {
 
   it('answers 400 to malformed JSON and envelopes that do not fit the schema', async () => {
     const { post, sink } = await build();
-    for (const bad of ['{"type": "event_callback", ', '[1,2]', '{"type":"event_callback","team_id":"T1"}', '{"type":"url_verification"}']) {
+    for (const bad of [
+      '{"type": "event_callback", ',
+      '[1,2]',
+      '{"type":"event_callback","team_id":"T1"}',
+      '{"type":"url_verification"}',
+    ]) {
       expect((await post(bad)).statusCode).toBe(400);
     }
     const noTs = envelope({ type: 'message', channel: 'D024BE91L', channel_type: 'im', user: HUMAN, text: 'hi' });
@@ -95,9 +118,16 @@ describe('slack events: verification and envelopes', () => {
 
   it('acknowledges unknown event and envelope types without submitting', async () => {
     const { post, sink } = await build();
-    const reaction = envelope({ type: 'reaction_added', user: HUMAN, reaction: 'thumbsup', item: { type: 'message', channel: 'C1', ts: '1.2' } });
+    const reaction = envelope({
+      type: 'reaction_added',
+      user: HUMAN,
+      reaction: 'thumbsup',
+      item: { type: 'message', channel: 'C1', ts: '1.2' },
+    });
     expect((await post(reaction)).statusCode).toBe(200);
-    expect((await post({ type: 'app_rate_limited', team_id: TEAM, minute_rate_limited: 1518467820 })).statusCode).toBe(200);
+    expect((await post({ type: 'app_rate_limited', team_id: TEAM, minute_rate_limited: 1518467820 })).statusCode).toBe(
+      200,
+    );
     expect(sink.submissions).toHaveLength(0);
   });
 
@@ -158,7 +188,9 @@ describe('slack events: mapping and routing', () => {
     const message = envelope(channelMessage({ ts: at, text }), 'EvMessage1');
     expect((await post(mention)).statusCode).toBe(200);
     expect((await post(message)).statusCode).toBe(200);
-    expect((await post(mention, { extra: { 'x-slack-retry-num': '1', 'x-slack-retry-reason': 'http_timeout' } })).statusCode).toBe(200);
+    expect(
+      (await post(mention, { extra: { 'x-slack-retry-num': '1', 'x-slack-retry-reason': 'http_timeout' } })).statusCode,
+    ).toBe(200);
 
     expect(sink.submissions).toHaveLength(3);
     expect(new Set(sink.submissions.map((s) => s.event.id))).toEqual(new Set([`slack:${TEAM}:C0CHAN01:${at}`]));
@@ -214,9 +246,22 @@ describe('slack events: mapping and routing', () => {
     const root = nextTs();
     const strict = await build();
     await strict.post(envelope(appMention({ ts: root, text: `<@${BOT}> watch this thread` })));
-    const botMsg = envelope(channelMessage({ ts: nextTs(), thread_ts: root, user: undefined, subtype: 'bot_message', bot_id: 'B0OTHER', text: 'beep' }));
-    const botWithUser = envelope(channelMessage({ ts: nextTs(), thread_ts: root, user: 'U0OTHERBOT', bot_id: 'B0OTHER', text: 'boop' }));
-    const own = envelope(channelMessage({ ts: nextTs(), thread_ts: root, user: BOT, bot_id: 'BBOT0001', text: 'my own reply' }));
+    const botMsg = envelope(
+      channelMessage({
+        ts: nextTs(),
+        thread_ts: root,
+        user: undefined,
+        subtype: 'bot_message',
+        bot_id: 'B0OTHER',
+        text: 'beep',
+      }),
+    );
+    const botWithUser = envelope(
+      channelMessage({ ts: nextTs(), thread_ts: root, user: 'U0OTHERBOT', bot_id: 'B0OTHER', text: 'boop' }),
+    );
+    const own = envelope(
+      channelMessage({ ts: nextTs(), thread_ts: root, user: BOT, bot_id: 'BBOT0001', text: 'my own reply' }),
+    );
     for (const e of [botMsg, botWithUser, own]) expect((await strict.post(e)).statusCode).toBe(200);
     expect(strict.sink.events.map((e) => e.text)).toEqual(['watch this thread']);
 
@@ -237,7 +282,13 @@ describe('slack events: mapping and routing', () => {
       channel: 'D024BE91L',
       channel_type: 'im',
       ts: editedAt,
-      message: { type: 'message', user: HUMAN, text: 'what is 2+3?', ts: original, edited: { user: HUMAN, ts: editedAt } },
+      message: {
+        type: 'message',
+        user: HUMAN,
+        text: 'what is 2+3?',
+        ts: original,
+        edited: { user: HUMAN, ts: editedAt },
+      },
       previous_message: { type: 'message', user: HUMAN, text: 'what is 2+2?', ts: original },
     });
     const unfurl = envelope({
@@ -246,10 +297,23 @@ describe('slack events: mapping and routing', () => {
       channel: 'D024BE91L',
       channel_type: 'im',
       ts: nextTs(),
-      message: { type: 'message', user: HUMAN, text: 'see https://example.com', ts: original, attachments: [{ title: 'Example' }] },
+      message: {
+        type: 'message',
+        user: HUMAN,
+        text: 'see https://example.com',
+        ts: original,
+        attachments: [{ title: 'Example' }],
+      },
       previous_message: { type: 'message', user: HUMAN, text: 'see https://example.com', ts: original },
     });
-    const deleted = envelope({ type: 'message', subtype: 'message_deleted', channel: 'D024BE91L', channel_type: 'im', ts: nextTs(), deleted_ts: original });
+    const deleted = envelope({
+      type: 'message',
+      subtype: 'message_deleted',
+      channel: 'D024BE91L',
+      channel_type: 'im',
+      ts: nextTs(),
+      deleted_ts: original,
+    });
 
     const ignoring = await build();
     for (const e of [changed, unfurl, deleted]) expect((await ignoring.post(e)).statusCode).toBe(200);
@@ -272,7 +336,17 @@ describe('slack events: mapping and routing', () => {
     try {
       const { post, sink } = await build({ botUserId: undefined, apiUrl: fake.apiUrl });
       await post(envelope(appMention({ ts: nextTs(), text: '<@UFROMAUTH> hello there' })));
-      await post(envelope(channelMessage({ ts: nextTs(), channel: 'D024BE91L', channel_type: 'im', user: 'UFROMAUTH', text: 'my own DM echo' })));
+      await post(
+        envelope(
+          channelMessage({
+            ts: nextTs(),
+            channel: 'D024BE91L',
+            channel_type: 'im',
+            user: 'UFROMAUTH',
+            text: 'my own DM echo',
+          }),
+        ),
+      );
       expect(sink.events.map((e) => e.text)).toEqual(['hello there']);
       expect(fake.callsOf('auth.test')).toHaveLength(1);
       expect(fake.callsOf('auth.test')[0]!.auth).toBe('Bearer xoxb-ingress-test');

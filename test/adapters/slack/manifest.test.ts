@@ -28,22 +28,41 @@ afterAll(async () => {
 
 describe('slack manifest', () => {
   it('points events, the slash command and interactivity at one Request URL', () => {
-    const urls = [manifest.settings.event_subscriptions.request_url, manifest.features.slash_commands[0].url, manifest.settings.interactivity.request_url];
+    const urls = [
+      manifest.settings.event_subscriptions.request_url,
+      manifest.features.slash_commands[0].url,
+      manifest.settings.interactivity.request_url,
+    ];
     expect(manifest.settings.interactivity.is_enabled).toBe(true);
     expect(urls.map(pathOf)).toEqual(['/slack/events', '/slack/events', '/slack/events']);
   });
 
   it('each URL it names answers what Slack sends there, with the adapter on its defaults', async () => {
     const clicks: BlockActions[] = [];
-    const adapter = createSlackAdapter({ botToken: 'xoxb-manifest', signingSecret: SECRET, botUserId: BOT, redis, keyPrefix: prefix });
+    const adapter = createSlackAdapter({
+      botToken: 'xoxb-manifest',
+      signingSecret: SECRET,
+      botUserId: BOT,
+      redis,
+      keyPrefix: prefix,
+    });
     adapter.onBlockActions(async (p) => void clicks.push(p));
     const sink = recordingSink();
     const http = Fastify();
     await registerAdapterRoutes(http, adapter, sink);
     const post = (url: string, body: string, contentType: string) =>
-      http.inject({ method: 'POST', url: pathOf(url), payload: body, headers: signedHeaders(SECRET, body, { contentType }) });
+      http.inject({
+        method: 'POST',
+        url: pathOf(url),
+        payload: body,
+        headers: signedHeaders(SECRET, body, { contentType }),
+      });
     try {
-      const challenge = await post(manifest.settings.event_subscriptions.request_url, fixtureText('url_verification.json'), 'application/json');
+      const challenge = await post(
+        manifest.settings.event_subscriptions.request_url,
+        fixtureText('url_verification.json'),
+        'application/json',
+      );
       expect(challenge.json()).toEqual({ challenge: fixtureJson('url_verification.json').challenge });
 
       const command = new URLSearchParams(fixtureText('slash_command.txt'));
@@ -52,8 +71,14 @@ describe('slack manifest', () => {
       const ack = await post(manifest.features.slash_commands[0].url, command.toString(), FORM);
       expect([ack.statusCode, ack.body]).toEqual([200, '']);
 
-      const click = JSON.parse(readFileSync(new URL('../../fixtures/slack/block_actions.json', import.meta.url), 'utf8'));
-      const clicked = await post(manifest.settings.interactivity.request_url, new URLSearchParams({ payload: JSON.stringify(click) }).toString(), FORM);
+      const click = JSON.parse(
+        readFileSync(new URL('../../fixtures/slack/block_actions.json', import.meta.url), 'utf8'),
+      );
+      const clicked = await post(
+        manifest.settings.interactivity.request_url,
+        new URLSearchParams({ payload: JSON.stringify(click) }).toString(),
+        FORM,
+      );
       expect(clicked.statusCode).toBe(200);
 
       await new Promise((r) => setTimeout(r, 200));

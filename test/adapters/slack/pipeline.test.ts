@@ -83,19 +83,30 @@ describe('slack on the real pipeline', () => {
     const channel = 'C0THREADS';
     const root = nextSlackTs();
     expect((await event(appMention({ channel, ts: root, text: `<@${BOT}> first question` }))).status).toBe(200);
-    const first = await until(() => fake.posted(channel), (p) => p.length >= 1);
+    const first = await until(
+      () => fake.posted(channel),
+      (p) => p.length >= 1,
+    );
     expect(first.map((c) => [c.body.thread_ts, c.body.text])).toEqual([[root, echo('first question', HUMAN)]]);
 
     // Chatter at channel level (no mention, no thread) is not for the bot; the follow-up in the thread is.
     expect((await event(channelMessage({ channel, ts: nextSlackTs(), text: 'lunch anyone?' }))).status).toBe(200);
-    expect((await event(channelMessage({ channel, ts: nextSlackTs(), thread_ts: root, text: 'second question' }))).status).toBe(200);
+    expect(
+      (await event(channelMessage({ channel, ts: nextSlackTs(), thread_ts: root, text: 'second question' }))).status,
+    ).toBe(200);
     // A mention elsewhere in the channel opens a separate thread, with its own session.
     const other = nextSlackTs();
     expect((await event(appMention({ channel, ts: other, text: `<@${BOT}> unrelated` }))).status).toBe(200);
 
-    const all = await until(() => fake.posted(channel), (p) => p.length >= 3);
+    const all = await until(
+      () => fake.posted(channel),
+      (p) => p.length >= 3,
+    );
     await settleForDuplicates('slack');
-    expect(fake.posted(channel, root).map((c) => c.body.text)).toEqual([echo('first question', HUMAN), echo('second question', HUMAN)]);
+    expect(fake.posted(channel, root).map((c) => c.body.text)).toEqual([
+      echo('first question', HUMAN),
+      echo('second question', HUMAN),
+    ]);
     expect(fake.posted(channel, other).map((c) => c.body.text)).toEqual([echo('unrelated', HUMAN)]);
     expect(fake.posted(channel)).toHaveLength(3);
     expect(all.every((c) => c.body.thread_ts)).toBe(true); // nothing landed at channel level
@@ -120,15 +131,23 @@ describe('slack on the real pipeline', () => {
     const text = `<@${BOT}> only once please`;
     const mention = appMention({ channel, ts, text });
     const message = channelMessage({ channel, ts, text });
-    const acks = await Promise.all([event(mention, { eventId: 'EvDoubleMention' }), event(message, { eventId: 'EvDoubleMessage' })]);
+    const acks = await Promise.all([
+      event(mention, { eventId: 'EvDoubleMention' }),
+      event(message, { eventId: 'EvDoubleMessage' }),
+    ]);
     acks.push(await event(mention, { eventId: 'EvDoubleMention', retryNum: 1 }));
     expect(acks.map((a) => a.status)).toEqual([200, 200, 200]);
 
-    await until(() => fake.posted(channel), (p) => p.length >= 1);
+    await until(
+      () => fake.posted(channel),
+      (p) => p.length >= 1,
+    );
     // Slack retries again after we answered (it never saw our ack, say): still answered once.
     expect((await event(message, { eventId: 'EvDoubleMessage', retryNum: 2 })).status).toBe(200);
     await settleForDuplicates('slack');
-    expect(fake.posted(channel).map((c) => [c.body.thread_ts, c.body.text])).toEqual([[ts, echo('only once please', HUMAN)]]);
+    expect(fake.posted(channel).map((c) => [c.body.thread_ts, c.body.text])).toEqual([
+      [ts, echo('only once please', HUMAN)],
+    ]);
     const [turns] = await sql<{ n: number }[]>`
       select count(*)::int as n from turns where conversation_key = ${`slack:${TEAM}:${channel}:${ts}`}`;
     expect(turns!.n).toBe(1);
@@ -137,12 +156,17 @@ describe('slack on the real pipeline', () => {
   it('acknowledges within 3 s while the agent is slow, and the reply still arrives', async () => {
     const channel = 'D0SLOW';
     const sentAt = Date.now();
-    const ack = await event(dmMessage({ channel, user: 'U0SLOW', ts: nextSlackTs(), text: 'take your time [[slow:4000]]' }));
+    const ack = await event(
+      dmMessage({ channel, user: 'U0SLOW', ts: nextSlackTs(), text: 'take your time [[slow:4000]]' }),
+    );
     expect(ack.status).toBe(200);
     expect(ack.ms).toBeLessThan(SLACK_ACK_DEADLINE_MS);
     expect(fake.posted(channel)).toHaveLength(0); // the ack did not wait for the answer
 
-    const reply = await until(() => fake.posted(channel), (p) => p.length >= 1);
+    const reply = await until(
+      () => fake.posted(channel),
+      (p) => p.length >= 1,
+    );
     expect(texts(reply)).toEqual([echo('take your time [[slow:4000]]')]);
     expect(reply[0]!.at - sentAt).toBeGreaterThanOrEqual(3_900);
   });
@@ -151,14 +175,36 @@ describe('slack on the real pipeline', () => {
     const channel = 'C0BOTS';
     const root = nextSlackTs();
     await event(appMention({ channel, ts: root, text: `<@${BOT}> watch this thread` }));
-    await until(() => fake.posted(channel), (p) => p.length >= 1);
+    await until(
+      () => fake.posted(channel),
+      (p) => p.length >= 1,
+    );
 
     const inThread = { channel, thread_ts: root };
     const quiet = [
-      channelMessage({ ...inThread, ts: nextSlackTs(), user: 'U0OTHERBOT', bot_id: 'B0OTHER', text: 'beep from another bot' }),
-      channelMessage({ ...inThread, ts: nextSlackTs(), user: undefined, subtype: 'bot_message', bot_id: 'B0LEGACY', text: 'legacy integration post' }),
+      channelMessage({
+        ...inThread,
+        ts: nextSlackTs(),
+        user: 'U0OTHERBOT',
+        bot_id: 'B0OTHER',
+        text: 'beep from another bot',
+      }),
+      channelMessage({
+        ...inThread,
+        ts: nextSlackTs(),
+        user: undefined,
+        subtype: 'bot_message',
+        bot_id: 'B0LEGACY',
+        text: 'legacy integration post',
+      }),
       channelMessage({ ...inThread, ts: nextSlackTs(), user: BOT, bot_id: 'BBOT0001', text: 'my own words' }),
-      appMention({ ...inThread, ts: nextSlackTs(), user: 'U0OTHERBOT', bot_id: 'B0OTHER', text: `<@${BOT}> bots mentioning bots` }),
+      appMention({
+        ...inThread,
+        ts: nextSlackTs(),
+        user: 'U0OTHERBOT',
+        bot_id: 'B0OTHER',
+        text: `<@${BOT}> bots mentioning bots`,
+      }),
     ];
     for (const e of quiet) expect((await event(e)).status).toBe(200);
     await event(dmMessage({ channel: 'D0BOTS', user: BOT, bot_id: 'BBOT0001', ts: nextSlackTs(), text: 'my own DM' }));
@@ -166,7 +212,10 @@ describe('slack on the real pipeline', () => {
     // A person speaks again in the thread: the answer echoes exactly what they said since the bot's last answer, so
     // any bot message that slipped into the conversation would show up in it (or as a reply of its own).
     await event(channelMessage({ ...inThread, ts: nextSlackTs(), text: 'a human again' }));
-    await until(() => fake.posted(channel), (p) => p.length >= 2);
+    await until(
+      () => fake.posted(channel),
+      (p) => p.length >= 2,
+    );
     await settleForDuplicates('slack');
     expect(texts(fake.posted(channel))).toEqual([echo('watch this thread', HUMAN), echo('a human again', HUMAN)]);
     expect(fake.posted('D0BOTS')).toEqual([]);
@@ -182,7 +231,11 @@ describe('slack on the real pipeline', () => {
     const expected = app.adapters.get('slack')!.render(markdown);
     expect(expected.length).toBeGreaterThan(2);
 
-    const parts = await until(() => fake.posted(channel), (p) => p.length >= expected.length, 25_000);
+    const parts = await until(
+      () => fake.posted(channel),
+      (p) => p.length >= expected.length,
+      25_000,
+    );
     await settleForDuplicates('slack');
     expect(texts(fake.posted(channel))).toEqual(expected);
     for (const p of texts(parts)) {
@@ -202,14 +255,28 @@ describe('slack on the real pipeline', () => {
     // Like Slack, the fake keeps refusing (429) until Retry-After has passed: a resend that does not wait shows up
     // as a further refused call. Retry-After: 1 as Slack usually says; 3 s is longer than our own pacing and the
     // queue's back-off, so only honouring the header gets it right.
-    for (const [channel, retryAfter] of [['D0RATE1', 1], ['D0RATE3', 3]] as const) {
+    for (const [channel, retryAfter] of [
+      ['D0RATE1', 1],
+      ['D0RATE3', 3],
+    ] as const) {
       fake.failNext('chat.postMessage', { status: 429, retryAfter, hold: true }, { channel });
-      await event(dmMessage({ channel, user: `U${channel}`, ts: nextSlackTs(), text: `hello under pressure ${retryAfter}` }));
+      await event(
+        dmMessage({ channel, user: `U${channel}`, ts: nextSlackTs(), text: `hello under pressure ${retryAfter}` }),
+      );
     }
-    for (const [channel, retryAfter] of [['D0RATE1', 1], ['D0RATE3', 3]] as const) {
-      await until(() => fake.posted(channel), (p) => p.length >= 1);
+    for (const [channel, retryAfter] of [
+      ['D0RATE1', 1],
+      ['D0RATE3', 3],
+    ] as const) {
+      await until(
+        () => fake.posted(channel),
+        (p) => p.length >= 1,
+      );
       const calls = fake.callsOf('chat.postMessage', channel);
-      expect(calls.map((c) => [c.ok, c.error]), channel).toEqual([
+      expect(
+        calls.map((c) => [c.ok, c.error]),
+        channel,
+      ).toEqual([
         [false, '429'],
         [true, undefined],
       ]);
@@ -230,7 +297,9 @@ describe('slack on the real pipeline', () => {
       form.set('text', text);
       form.set('response_url', fake.responseUrl(responseId));
       form.set('trigger_id', `${Date.now()}.${responseId}`);
-      const ack = await postSigned(`${app.url}/slack/commands`, SECRET, form.toString(), { contentType: 'application/x-www-form-urlencoded' });
+      const ack = await postSigned(`${app.url}/slack/commands`, SECRET, form.toString(), {
+        contentType: 'application/x-www-form-urlencoded',
+      });
       return { ack, responseId };
     };
     const answers = (id: string) => fake.responses.filter((r) => r.id === id);
@@ -240,7 +309,11 @@ describe('slack on the real pipeline', () => {
       expect(ack.status).toBe(200);
       expect(ack.body).toBe('');
       expect(ack.ms).toBeLessThan(SLACK_ACK_DEADLINE_MS);
-      await until(() => answers(responseId), (r) => r.length >= 1, 10_000);
+      await until(
+        () => answers(responseId),
+        (r) => r.length >= 1,
+        10_000,
+      );
       await sleep(300);
       const got = answers(responseId);
       expect(got, `/agent ${text}`).toHaveLength(1);
@@ -255,14 +328,24 @@ describe('slack on the real pipeline', () => {
   it('shows the typing reaction on a slow turn and removes it before the answer; a fast turn shows none', async () => {
     const channel = 'D0TYPING';
     await event(dmMessage({ channel, user: 'U0TYPING', ts: nextSlackTs(), text: 'quick one' }));
-    await until(() => fake.posted(channel), (p) => p.length >= 1);
+    await until(
+      () => fake.posted(channel),
+      (p) => p.length >= 1,
+    );
     expect(fake.callsOf('reactions.add', channel)).toEqual([]);
 
     const ts = nextSlackTs();
     const sentAt = Date.now();
     await event(dmMessage({ channel, user: 'U0TYPING', ts, text: 'think hard [[slow:2500]]' }));
-    const replies = await until(() => fake.posted(channel), (p) => p.length >= 2);
-    await until(() => fake.callsOf('reactions.remove', channel), (r) => r.length >= 1, 5_000);
+    const replies = await until(
+      () => fake.posted(channel),
+      (p) => p.length >= 2,
+    );
+    await until(
+      () => fake.callsOf('reactions.remove', channel),
+      (r) => r.length >= 1,
+      5_000,
+    );
 
     const target = { channel, timestamp: ts, name: 'hourglass_flowing_sand' };
     const added = fake.callsOf('reactions.add', channel);
@@ -280,8 +363,15 @@ describe('slack on the real pipeline', () => {
     const ts = nextSlackTs();
     fake.delayNext('reactions.add', 1_500); // added at ~1.5 s, acknowledged at ~3 s; the turn ends at ~2 s
     await event(dmMessage({ channel, user: 'U0TYPINGLATE', ts, text: 'think a bit [[slow:2000]]' }));
-    await until(() => fake.posted(channel), (p) => p.length >= 1);
-    const removed = await until(() => fake.callsOf('reactions.remove', channel), (r) => r.length >= 1, 5_000);
+    await until(
+      () => fake.posted(channel),
+      (p) => p.length >= 1,
+    );
+    const removed = await until(
+      () => fake.callsOf('reactions.remove', channel),
+      (r) => r.length >= 1,
+      5_000,
+    );
     expect(fake.callsOf('reactions.add', channel).map((c) => c.body.timestamp)).toEqual([ts]);
     expect(removed.map((c) => c.body.timestamp)).toEqual([ts]);
   });
@@ -294,7 +384,10 @@ describe('slack on the real pipeline', () => {
 
     const key = `slack:${TEAM}:${channel}:${ts}`;
     const outbox = await until(
-      () => sql<{ status: string; error: string | null }[]>`select status, error from outbox where conversation_key = ${key}`,
+      () =>
+        sql<
+          { status: string; error: string | null }[]
+        >`select status, error from outbox where conversation_key = ${key}`,
       (rows) => rows[0]?.status === 'failed',
     );
     expect(outbox).toEqual([{ status: 'failed', error: expect.stringContaining('channel_not_found') }]);
@@ -302,23 +395,49 @@ describe('slack on the real pipeline', () => {
     expect(fake.callsOf('chat.postMessage', channel).map((c) => c.error)).toEqual(['channel_not_found']);
 
     await event(dmMessage({ channel: 'D0AFTER', user: 'U0AFTER', ts: nextSlackTs(), text: 'still working?' }));
-    expect(texts(await until(() => fake.posted('D0AFTER'), (p) => p.length >= 1))).toEqual([echo('still working?')]);
+    expect(
+      texts(
+        await until(
+          () => fake.posted('D0AFTER'),
+          (p) => p.length >= 1,
+        ),
+      ),
+    ).toEqual([echo('still working?')]);
   });
 
   it('with SLACK_ALLOW_BOTS=true answers another bot, but never itself (no reply loop)', async () => {
     const lax = await startTestApp({
-      env: { SLACK_BOT_TOKEN: TOKEN, SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: fake.apiUrl, SLACK_BOT_USER_ID: BOT, SLACK_ALLOW_BOTS: 'true' },
+      env: {
+        SLACK_BOT_TOKEN: TOKEN,
+        SLACK_SIGNING_SECRET: SECRET,
+        SLACK_API_URL: fake.apiUrl,
+        SLACK_BOT_USER_ID: BOT,
+        SLACK_ALLOW_BOTS: 'true',
+      },
     });
     const echoTo = fake.echoTo;
     fake.echoTo = { url: `${lax.url}/slack/events`, signingSecret: SECRET };
     try {
       const channel = 'C0LAX';
       const root = nextSlackTs();
-      const fromBot = appMention({ channel, ts: root, user: 'U0OTHERBOT', bot_id: 'B0OTHER', text: `<@${BOT}> status report` });
+      const fromBot = appMention({
+        channel,
+        ts: root,
+        user: 'U0OTHERBOT',
+        bot_id: 'B0OTHER',
+        text: `<@${BOT}> status report`,
+      });
       expect((await postSigned(`${lax.url}/slack/events`, SECRET, envelope(fromBot))).status).toBe(200);
-      await until(() => fake.posted(channel), (p) => p.length >= 1);
+      await until(
+        () => fake.posted(channel),
+        (p) => p.length >= 1,
+      );
       // Our reply came back as our own message event; had it been taken, it would be answered, and so on forever.
-      await until(() => fake.echoes.filter((e) => e.channel === channel), (e) => e.length >= 1, 5_000);
+      await until(
+        () => fake.echoes.filter((e) => e.channel === channel),
+        (e) => e.length >= 1,
+        5_000,
+      );
       await sleep(1_500);
       expect(texts(fake.posted(channel))).toEqual([echo('status report', 'U0OTHERBOT')]);
       expect(fake.echoes.filter((e) => e.channel === channel).map((e) => e.status)).toEqual([200]);
@@ -335,9 +454,13 @@ describe('slack on the real pipeline', () => {
     expect(ack.status).toBe(200);
     const posted = await fake.waitFor(() => fake.posted(channel).length > 0 && fake.posted(channel));
     expect(texts(posted)).toEqual([tooLongText(huge.length, app.config.MAX_INPUT_CHARS)]);
-    const [t] = await sql<{ outcome: string; input_tokens: number }[]>`select outcome, input_tokens from turns where conversation_key = ${`slack:${TEAM}:dm:U0HUGE`}`;
+    const [t] = await sql<
+      { outcome: string; input_tokens: number }[]
+    >`select outcome, input_tokens from turns where conversation_key = ${`slack:${TEAM}:dm:U0HUGE`}`;
     expect(t).toEqual({ outcome: 'too_long', input_tokens: 0 });
-    const [stored] = await sql<{ n: number }[]>`select count(*)::int as n from session_items where item::text like '%xxxxxxxxxx%'`;
+    const [stored] = await sql<
+      { n: number }[]
+    >`select count(*)::int as n from session_items where item::text like '%xxxxxxxxxx%'`;
     expect(stored!.n).toBe(0);
     await settleForDuplicates('slack');
     expect(fake.posted(channel)).toHaveLength(1);

@@ -17,7 +17,8 @@ const FORM = 'application/x-www-form-urlencoded';
 /** Slack shows the user an error (and retries events) when an answer takes longer. */
 const SLACK_ACK_DEADLINE_MS = 3_000;
 
-const fixture = (name: string) => JSON.parse(readFileSync(new URL(`../../fixtures/slack/${name}`, import.meta.url), 'utf8')) as Record<string, any>;
+const fixture = (name: string) =>
+  JSON.parse(readFileSync(new URL(`../../fixtures/slack/${name}`, import.meta.url), 'utf8')) as Record<string, any>;
 
 let fake: FakeSlack;
 let app: TestApp;
@@ -28,7 +29,12 @@ beforeAll(async () => {
   fake = await new FakeSlack({ botUserId: BOT }).start();
   app = await startTestApp({
     log,
-    env: { SLACK_BOT_TOKEN: 'xoxb-request-url', SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: fake.apiUrl, SLACK_BOT_USER_ID: BOT },
+    env: {
+      SLACK_BOT_TOKEN: 'xoxb-request-url',
+      SLACK_SIGNING_SECRET: SECRET,
+      SLACK_API_URL: fake.apiUrl,
+      SLACK_BOT_USER_ID: BOT,
+    },
   });
   slack = app.adapters.get('slack') as SlackAdapter;
 });
@@ -101,7 +107,9 @@ describe('slash commands at the Request URL', () => {
   it('a redelivered command (x-slack-retry-num) is answered once', async () => {
     const { body, responseId } = agentCommand('help');
     expect((await postSigned(`${app.url}/slack/events`, SECRET, body, { contentType: FORM })).status).toBe(200);
-    expect((await postSigned(`${app.url}/slack/events`, SECRET, body, { contentType: FORM, retryNum: 1 })).status).toBe(200);
+    expect((await postSigned(`${app.url}/slack/events`, SECRET, body, { contentType: FORM, retryNum: 1 })).status).toBe(
+      200,
+    );
     await fake.waitFor(() => responsesFor(responseId).length > 0, 20_000);
     await sleep(500);
     expect(responsesFor(responseId)).toHaveLength(1);
@@ -111,7 +119,9 @@ describe('slash commands at the Request URL', () => {
     const { body, responseId } = agentCommand('help');
     const forged = signedHeaders('not-the-secret', body, { contentType: FORM });
     expect((await postSigned(`${app.url}/slack/events`, SECRET, body, { headers: forged })).status).toBe(401);
-    expect((await postSigned(`${app.url}/slack/events`, SECRET, body, { headers: { 'content-type': FORM } })).status).toBe(401);
+    expect(
+      (await postSigned(`${app.url}/slack/events`, SECRET, body, { headers: { 'content-type': FORM } })).status,
+    ).toBe(401);
     await sleep(500);
     expect(responsesFor(responseId)).toHaveLength(0);
   });
@@ -125,13 +135,19 @@ describe('interactivity at the Request URL', () => {
     expect([ack.status, ack.body]).toEqual([200, '']);
     expect(ack.ms).toBeLessThan(SLACK_ACK_DEADLINE_MS);
     const [answer] = await fake.waitFor(() => responsesFor(responseId).length > 0 && responsesFor(responseId), 20_000);
-    expect(answer!.body).toMatchObject({ response_type: 'ephemeral', text: 'Approved approve_request', replace_original: false });
+    expect(answer!.body).toMatchObject({
+      response_type: 'ephemeral',
+      text: 'Approved approve_request',
+      replace_original: false,
+    });
     expect(got).toHaveLength(1);
     expect(got[0]!.ctx).toMatchObject({ team: 'T123ABC456', user: 'U2147483697' });
     expect(got[0]!.payload.actions[0]).toMatchObject({ action_id: 'approve_request', value: 'request-42' });
 
     // Slack's redelivery of the same click, and the same click at the alias: handled once.
-    expect((await postSigned(`${app.url}/slack/events`, SECRET, body, { contentType: FORM, retryNum: 1 })).status).toBe(200);
+    expect((await postSigned(`${app.url}/slack/events`, SECRET, body, { contentType: FORM, retryNum: 1 })).status).toBe(
+      200,
+    );
     expect((await postSigned(`${app.url}/slack/commands`, SECRET, body, { contentType: FORM })).status).toBe(200);
     await sleep(500);
     expect(got).toHaveLength(1);
@@ -153,9 +169,35 @@ describe('interactivity at the Request URL', () => {
     const cases: Array<[Record<string, unknown>, string | object]> = [
       [fixture('view_submission.json'), ''], // an empty 200 closes the modal
       [fixture('message_action.json'), ''],
-      [{ type: 'shortcut', callback_id: 'open_agent', trigger_id: 'T.1', team: { id: 'T123ABC456' }, user: { id: 'U2147483697' } }, ''],
-      [{ type: 'block_suggestion', action_id: 'pick', value: 'typed in a menu', team: { id: 'T123ABC456' }, user: { id: 'U2147483697' } }, { options: [] }],
-      [{ type: 'some_future_kind', team: { id: 'T123ABC456' }, user: { id: 'U2147483697' }, text: 'future user words' }, ''],
+      [
+        {
+          type: 'shortcut',
+          callback_id: 'open_agent',
+          trigger_id: 'T.1',
+          team: { id: 'T123ABC456' },
+          user: { id: 'U2147483697' },
+        },
+        '',
+      ],
+      [
+        {
+          type: 'block_suggestion',
+          action_id: 'pick',
+          value: 'typed in a menu',
+          team: { id: 'T123ABC456' },
+          user: { id: 'U2147483697' },
+        },
+        { options: [] },
+      ],
+      [
+        {
+          type: 'some_future_kind',
+          team: { id: 'T123ABC456' },
+          user: { id: 'U2147483697' },
+          text: 'future user words',
+        },
+        '',
+      ],
     ];
     for (const [payload, expected] of cases) {
       const ack = await postSigned(`${app.url}/slack/events`, SECRET, interaction(payload), { contentType: FORM });
@@ -172,7 +214,13 @@ describe('interactivity at the Request URL', () => {
     expect(unknown.join('\n')).toContain('slack interaction of unknown type acknowledged and ignored');
     await fake.waitFor(() => lines.some((l) => l.includes('no handler registered')));
     const all = lines.join('\n');
-    for (const typed of ['my secret feedback text', 'a message the user shared', 'typed in a menu', 'future user words', 'a value the user picked']) {
+    for (const typed of [
+      'my secret feedback text',
+      'a message the user shared',
+      'typed in a menu',
+      'future user words',
+      'a value the user picked',
+    ]) {
       expect(all).not.toContain(typed);
     }
   });

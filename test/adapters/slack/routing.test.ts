@@ -21,7 +21,14 @@ const sink = recordingSink({ log });
 let http: FastifyInstance;
 
 beforeAll(async () => {
-  const adapter = createSlackAdapter({ botToken: 'xoxb-routing', signingSecret: SECRET, botUserId: BOT, redis, keyPrefix: prefix, log });
+  const adapter = createSlackAdapter({
+    botToken: 'xoxb-routing',
+    signingSecret: SECRET,
+    botUserId: BOT,
+    redis,
+    keyPrefix: prefix,
+    log,
+  });
   adapter.onBlockActions(async () => undefined);
   http = Fastify();
   await registerAdapterRoutes(http, adapter, sink);
@@ -36,19 +43,35 @@ afterAll(async () => {
 });
 
 const post = (body: string, contentType: string) =>
-  http.inject({ method: 'POST', url: '/slack/events', payload: body, headers: signedHeaders(SECRET, body, { contentType }) });
+  http.inject({
+    method: 'POST',
+    url: '/slack/events',
+    payload: body,
+    headers: signedHeaders(SECRET, body, { contentType }),
+  });
 
 describe('slack request url routing', () => {
   it('answers any signed body with 200 or 400, never 500', async () => {
     const json = fc.jsonValue().map((v) => JSON.stringify(v));
-    const typed = fc.record({ type: fc.constantFrom('block_actions', 'view_submission', 'event_callback', 'url_verification', 'x'), actions: fc.anything() }).map((v) => JSON.stringify(v));
+    const typed = fc
+      .record({
+        type: fc.constantFrom('block_actions', 'view_submission', 'event_callback', 'url_verification', 'x'),
+        actions: fc.anything(),
+      })
+      .map((v) => JSON.stringify(v));
     const formOf = (payload: fc.Arbitrary<string>) =>
-      fc.tuple(payload, fc.dictionary(fc.constantFrom('command', 'text', 'team_id', 'ssl_check', 'x'), fc.string())).map(([p, extra]) =>
-        new URLSearchParams({ ...extra, payload: p }).toString(),
-      );
+      fc
+        .tuple(payload, fc.dictionary(fc.constantFrom('command', 'text', 'team_id', 'ssl_check', 'x'), fc.string()))
+        .map(([p, extra]) => new URLSearchParams({ ...extra, payload: p }).toString());
     const body = fc.oneof(
-      fc.record({ body: fc.oneof(json, typed, fc.string()), contentType: fc.constantFrom('application/json', 'text/plain') }),
-      fc.record({ body: fc.oneof(formOf(json), formOf(typed), fc.string()), contentType: fc.constantFrom(FORM, `${FORM}; charset=utf-8`) }),
+      fc.record({
+        body: fc.oneof(json, typed, fc.string()),
+        contentType: fc.constantFrom('application/json', 'text/plain'),
+      }),
+      fc.record({
+        body: fc.oneof(formOf(json), formOf(typed), fc.string()),
+        contentType: fc.constantFrom(FORM, `${FORM}; charset=utf-8`),
+      }),
     );
     await fc.assert(
       fc.asyncProperty(body, async ({ body: b, contentType }) => {
@@ -62,7 +85,12 @@ describe('slack request url routing', () => {
   it('acknowledges an unknown event type with a log line naming the type, not what the user wrote', async () => {
     const secret = 'pinned words the user wrote';
     const before = sink.submissions.length;
-    const res = await post(JSON.stringify(envelope({ type: 'pin_added', user: 'U1', channel_id: 'C1', item: { message: { text: secret } } })), 'application/json');
+    const res = await post(
+      JSON.stringify(
+        envelope({ type: 'pin_added', user: 'U1', channel_id: 'C1', item: { message: { text: secret } } }),
+      ),
+      'application/json',
+    );
     expect(res.statusCode).toBe(200);
     expect(sink.submissions).toHaveLength(before);
     const line = lines.find((l) => l.includes('pin_added'));

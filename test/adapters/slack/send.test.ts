@@ -21,13 +21,33 @@ const logs = capturingLogger();
 let fake: FakeSlack;
 let adapter: ChannelAdapter;
 
-const threadRef: ConversationRef = { platform: 'slack', tenant: TEAM, channel: 'C0CHAN01', kind: 'group', thread: '1700000100.000100' };
-const dmRef: ConversationRef = { platform: 'slack', tenant: TEAM, channel: 'D024BE91L', kind: 'dm', user: 'U2147483697' };
+const threadRef: ConversationRef = {
+  platform: 'slack',
+  tenant: TEAM,
+  channel: 'C0CHAN01',
+  kind: 'group',
+  thread: '1700000100.000100',
+};
+const dmRef: ConversationRef = {
+  platform: 'slack',
+  tenant: TEAM,
+  channel: 'D024BE91L',
+  kind: 'dm',
+  user: 'U2147483697',
+};
 const part = (text: string, index = 0): RenderedPart => ({ text, index, total: 1, idempotencyKey: `turn-1:${index}` });
 
 beforeAll(async () => {
   fake = await new FakeSlack().start();
-  adapter = createSlackAdapter({ botToken: TOKEN, signingSecret: 's', botUserId: BOT, apiUrl: fake.apiUrl, redis, keyPrefix: prefix, log: logs.log });
+  adapter = createSlackAdapter({
+    botToken: TOKEN,
+    signingSecret: 's',
+    botUserId: BOT,
+    apiUrl: fake.apiUrl,
+    redis,
+    keyPrefix: prefix,
+    log: logs.log,
+  });
 });
 
 beforeEach(() => {
@@ -61,7 +81,11 @@ describe('slack send', () => {
   it('a top-level post in a channel starts a thread the bot takes part in', async () => {
     const ref: ConversationRef = { platform: 'slack', tenant: TEAM, channel: 'C0CHAN02', kind: 'group' };
     const { platformMessageId } = await adapter.send(ref, part('daily check-in'));
-    expect(await new ThreadTracker(redis, (t) => threadRedisKey(prefix, t)).has(threadKey(TEAM, 'C0CHAN02', platformMessageId))).toBe(true);
+    expect(
+      await new ThreadTracker(redis, (t) => threadRedisKey(prefix, t)).has(
+        threadKey(TEAM, 'C0CHAN02', platformMessageId),
+      ),
+    ).toBe(true);
   });
 
   it('a 429 surfaces at once as RateLimitedError with Retry-After in ms, and the next call succeeds', async () => {
@@ -136,7 +160,10 @@ describe('slack send', () => {
     const started = Date.now();
     await stop2();
     expect(Date.now() - started).toBeLessThan(1_500);
-    const removed = await fake.waitFor(() => fake.callsOf('reactions.remove').length > 1 && fake.callsOf('reactions.remove'), 5_000);
+    const removed = await fake.waitFor(
+      () => fake.callsOf('reactions.remove').length > 1 && fake.callsOf('reactions.remove'),
+      5_000,
+    );
     expect(removed.map((c) => c.body.timestamp)).toEqual(['1700000100.000500', '1700000100.000600']);
   });
 

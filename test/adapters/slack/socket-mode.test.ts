@@ -11,7 +11,14 @@ import { createSlackAdapter, type BlockActions, type SlackAdapter } from '../../
 import { SlackSocketMode } from '../../../adapters/slack/socket-mode.js';
 import { registerAdapterRoutes } from '../../../src/ingress/raw-body.js';
 import { FakeSlack } from '../../fakes/slack/fake-slack.js';
-import { BOT, capturingLogger, fixtureJson, fixtureText, recordingSink, signedHeaders } from '../../fakes/slack/requests.js';
+import {
+  BOT,
+  capturingLogger,
+  fixtureJson,
+  fixtureText,
+  recordingSink,
+  signedHeaders,
+} from '../../fakes/slack/requests.js';
 
 const prefix = `test:slack-socket:${randomUUID()}`;
 const redis = new Redis(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379');
@@ -19,7 +26,8 @@ const APP_TOKEN = 'xapp-1-socket-test';
 let fake: FakeSlack;
 let adapter: SlackAdapter;
 const SECRET = 's';
-const fixture = (name: string) => JSON.parse(readFileSync(new URL(`../../fixtures/slack/${name}`, import.meta.url), 'utf8')) as Record<string, any>;
+const fixture = (name: string) =>
+  JSON.parse(readFileSync(new URL(`../../fixtures/slack/${name}`, import.meta.url), 'utf8')) as Record<string, any>;
 const submittedAt = new Map<string, number>();
 const sink = recordingSink();
 const submit = sink.submit.bind(sink);
@@ -32,7 +40,15 @@ sink.submit = async (event) => {
 
 beforeAll(async () => {
   fake = await new FakeSlack().start();
-  adapter = createSlackAdapter({ botToken: 'xoxb-socket', signingSecret: SECRET, appToken: APP_TOKEN, botUserId: BOT, apiUrl: fake.apiUrl, redis, keyPrefix: prefix });
+  adapter = createSlackAdapter({
+    botToken: 'xoxb-socket',
+    signingSecret: SECRET,
+    appToken: APP_TOKEN,
+    botUserId: BOT,
+    apiUrl: fake.apiUrl,
+    redis,
+    keyPrefix: prefix,
+  });
   expect(adapter.health().state).not.toBe('up');
   await adapter.start!(sink);
   await fake.waitFor(() => adapter.health().state === 'up');
@@ -55,15 +71,26 @@ describe('slack socket mode', () => {
   });
 
   it('submits events_api envelopes through the same parse path and acks only after submit resolved', async () => {
-    fake.push({ envelope_id: 'env-1', type: 'events_api', accepts_response_payload: false, payload: fixtureJson('event_message_im.json') });
+    fake.push({
+      envelope_id: 'env-1',
+      type: 'events_api',
+      accepts_response_payload: false,
+      payload: fixtureJson('event_message_im.json'),
+    });
     const ack = await fake.waitFor(() => fake.acks.find((a) => a.envelope_id === 'env-1'));
     const id = 'slack:T123ABC456:D024BE91L:1355517523.000005';
-    expect(sink.events.map((e) => [e.id, e.text, e.conversation.kind])).toEqual([[id, 'Hello hello can you hear me?', 'dm']]);
+    expect(sink.events.map((e) => [e.id, e.text, e.conversation.kind])).toEqual([
+      [id, 'Hello hello can you hear me?', 'dm'],
+    ]);
     expect(ack.at).toBeGreaterThanOrEqual(submittedAt.get(id)!);
   });
 
   it('acks ignored events too (so Slack does not redeliver them)', async () => {
-    const payload = { ...fixtureJson('event_message_im.json'), event_id: 'EvIgnored', event: { type: 'reaction_added', user: 'U1', reaction: 'eyes' } };
+    const payload = {
+      ...fixtureJson('event_message_im.json'),
+      event_id: 'EvIgnored',
+      event: { type: 'reaction_added', user: 'U1', reaction: 'eyes' },
+    };
     fake.push({ envelope_id: 'env-2', type: 'events_api', payload });
     await fake.waitFor(() => fake.acks.find((a) => a.envelope_id === 'env-2'));
     expect(sink.events).toHaveLength(1);
@@ -72,7 +99,12 @@ describe('slack socket mode', () => {
   it('handles slash commands: ack, then the answer to response_url', async () => {
     const form = Object.fromEntries(new URLSearchParams(fixtureText('slash_command.txt')));
     const responseId = randomUUID();
-    fake.push({ envelope_id: 'env-3', type: 'slash_commands', accepts_response_payload: true, payload: { ...form, response_url: fake.responseUrl(responseId) } });
+    fake.push({
+      envelope_id: 'env-3',
+      type: 'slash_commands',
+      accepts_response_payload: true,
+      payload: { ...form, response_url: fake.responseUrl(responseId) },
+    });
     await fake.waitFor(() => fake.acks.find((a) => a.envelope_id === 'env-3'));
     const answer = await fake.waitFor(() => fake.responses.find((r) => r.id === responseId));
     expect(answer.body).toMatchObject({ response_type: 'ephemeral', text: 'ran weather' });
@@ -86,9 +118,20 @@ describe('slack socket mode', () => {
     });
     try {
       const responseId = randomUUID();
-      const payload = { ...fixture('block_actions.json'), trigger_id: `socket-${randomUUID()}`, response_url: fake.responseUrl(responseId) };
+      const payload = {
+        ...fixture('block_actions.json'),
+        trigger_id: `socket-${randomUUID()}`,
+        response_url: fake.responseUrl(responseId),
+      };
       fake.push({ envelope_id: 'env-4', type: 'interactive', accepts_response_payload: false, payload });
-      fake.push({ envelope_id: 'env-4b', type: 'interactive', accepts_response_payload: false, retry_attempt: 1, retry_reason: 'timeout', payload });
+      fake.push({
+        envelope_id: 'env-4b',
+        type: 'interactive',
+        accepts_response_payload: false,
+        retry_attempt: 1,
+        retry_reason: 'timeout',
+        payload,
+      });
       await fake.waitFor(() => fake.acks.find((a) => a.envelope_id === 'env-4b'));
       const answer = await fake.waitFor(() => fake.responses.find((r) => r.id === responseId));
       expect(answer.body).toMatchObject({ response_type: 'in_channel', text: 'clicked' });
@@ -112,7 +155,14 @@ describe('slack socket mode', () => {
       { type: 'interactive', payload: { type: 'block_suggestion', action_id: 'pick', value: 'x', user: { id: 'U1' } } },
       { type: 'interactive', payload: { type: 'some_future_kind' } },
       { type: 'interactive', payload: { ...fixture('block_actions.json'), trigger_id: randomUUID() } }, // no handler
-      { type: 'events_api', payload: { ...fixtureJson('event_message_im.json'), event_id: 'EvParity', event: { type: 'reaction_added', user: 'U1' } } },
+      {
+        type: 'events_api',
+        payload: {
+          ...fixtureJson('event_message_im.json'),
+          event_id: 'EvParity',
+          event: { type: 'reaction_added', user: 'U1' },
+        },
+      },
     ];
     try {
       for (const [i, c] of cases.entries()) {
@@ -127,16 +177,29 @@ describe('slack socket mode', () => {
               ? new URLSearchParams({ ...(c.payload as Record<string, string>), trigger_id: randomUUID() }).toString()
               : new URLSearchParams({ payload: JSON.stringify(c.payload) }).toString();
         const contentType = c.type === 'events_api' ? 'application/json' : 'application/x-www-form-urlencoded';
-        const res = await http.inject({ method: 'POST', url: '/slack/events', payload: body, headers: signedHeaders(SECRET, body, { contentType }) });
+        const res = await http.inject({
+          method: 'POST',
+          url: '/slack/events',
+          payload: body,
+          headers: signedHeaders(SECRET, body, { contentType }),
+        });
         // What Slack gets back: Socket Mode acks a malformed envelope (HTTP says 400) and otherwise carries the HTTP body.
-        const httpAnswer = res.statusCode === 400 || res.body === '' ? undefined : String(res.headers['content-type']).includes('json') ? res.json() : { text: res.body };
-        expect(res.statusCode, `HTTP status of ${c.type} ${String(c.payload.type ?? c.payload.command)}`).toBe(c.malformed ? 400 : 200);
+        const httpAnswer =
+          res.statusCode === 400 || res.body === ''
+            ? undefined
+            : String(res.headers['content-type']).includes('json')
+              ? res.json()
+              : { text: res.body };
+        expect(res.statusCode, `HTTP status of ${c.type} ${String(c.payload.type ?? c.payload.command)}`).toBe(
+          c.malformed ? 400 : 200,
+        );
         // The SDK sends an ack without a payload as `{}`.
-        const socketAnswer = socketAck.payload && Object.keys(socketAck.payload).length > 0 ? socketAck.payload : undefined;
-        expect([res.statusCode === 400 ? 'malformed' : res.statusCode, socketAnswer], `${c.type} ${String(c.payload.type ?? c.payload.command)}`).toEqual([
-          res.statusCode === 400 ? 'malformed' : 200,
-          httpAnswer,
-        ]);
+        const socketAnswer =
+          socketAck.payload && Object.keys(socketAck.payload).length > 0 ? socketAck.payload : undefined;
+        expect(
+          [res.statusCode === 400 ? 'malformed' : res.statusCode, socketAnswer],
+          `${c.type} ${String(c.payload.type ?? c.payload.command)}`,
+        ).toEqual([res.statusCode === 400 ? 'malformed' : 200, httpAnswer]);
       }
     } finally {
       await http.close();
@@ -156,7 +219,9 @@ describe('slack socket mode start', () => {
     const socket = new SlackSocketMode({ appToken: APP_TOKEN, apiUrl: fake.apiUrl, log, restartDelayMs: 100 });
     fake.failNext('apps.connections.open', { error: 'invalid_auth' });
     try {
-      await expect(socket.start(recordingSink(), { contextFor: async () => Promise.reject(new Error('unused')), log })).resolves.toBeUndefined();
+      await expect(
+        socket.start(recordingSink(), { contextFor: async () => Promise.reject(new Error('unused')), log }),
+      ).resolves.toBeUndefined();
       const down = await fake.waitFor(() => socket.health().state === 'down' && socket.health());
       expect(down.detail).toContain('invalid_auth');
       await fake.waitFor(() => socket.health().state === 'up');
@@ -170,11 +235,29 @@ describe('slack socket mode without a signing secret', () => {
   it('serves no HTTP ingress at all, so nothing unsigned can come in that way', async () => {
     const { default: Fastify } = await import('fastify');
     const http = Fastify();
-    const bare = createSlackAdapter({ botToken: 'xoxb-socket', signingSecret: '', appToken: APP_TOKEN, botUserId: BOT, apiUrl: fake.apiUrl, redis, keyPrefix: `${prefix}:bare` });
+    const bare = createSlackAdapter({
+      botToken: 'xoxb-socket',
+      signingSecret: '',
+      appToken: APP_TOKEN,
+      botUserId: BOT,
+      apiUrl: fake.apiUrl,
+      redis,
+      keyPrefix: `${prefix}:bare`,
+    });
     await bare.registerRoutes!(http, sink);
     try {
-      const events = await http.inject({ method: 'POST', url: '/slack/events', payload: fixtureText('event_message_im.json'), headers: { 'content-type': 'application/json' } });
-      const commands = await http.inject({ method: 'POST', url: '/slack/commands', payload: 'command=%2Fagent&text=help', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+      const events = await http.inject({
+        method: 'POST',
+        url: '/slack/events',
+        payload: fixtureText('event_message_im.json'),
+        headers: { 'content-type': 'application/json' },
+      });
+      const commands = await http.inject({
+        method: 'POST',
+        url: '/slack/commands',
+        payload: 'command=%2Fagent&text=help',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      });
       expect([events.statusCode, commands.statusCode]).toEqual([404, 404]);
     } finally {
       await http.close();

@@ -10,7 +10,10 @@ const nowSec = now / 1000;
 function check(headers: Record<string, string>, raw: string | Buffer = body) {
   return verifySlackSignature({ signingSecret: secret, headers, rawBody: raw, nowMs: now });
 }
-const signed = (ts: number, b = body) => ({ 'x-slack-request-timestamp': String(ts), 'x-slack-signature': slackSignature(secret, ts, b) });
+const signed = (ts: number, b = body) => ({
+  'x-slack-request-timestamp': String(ts),
+  'x-slack-signature': slackSignature(secret, ts, b),
+});
 
 describe('slack v0 signature', () => {
   it('accepts a correctly signed request, as string or exact bytes', () => {
@@ -26,14 +29,20 @@ describe('slack v0 signature', () => {
   it('refuses a forged signature, a tampered body and the wrong secret', () => {
     expect(check({ ...signed(nowSec), 'x-slack-signature': 'v0=' + 'a'.repeat(64) }).ok).toBe(false);
     expect(check(signed(nowSec), body.replace('Hello', 'Hullo')).ok).toBe(false);
-    const other = { 'x-slack-request-timestamp': String(nowSec), 'x-slack-signature': slackSignature('other-secret', nowSec, body) };
+    const other = {
+      'x-slack-request-timestamp': String(nowSec),
+      'x-slack-signature': slackSignature('other-secret', nowSec, body),
+    };
     expect(check(other).ok).toBe(false);
   });
 
   it('refuses everything when no signing secret is configured, even a request signed with the empty key', () => {
     const ts = nowSec;
     const headers = { 'x-slack-request-timestamp': String(ts), 'x-slack-signature': slackSignature('', ts, body) };
-    expect(verifySlackSignature({ signingSecret: '', headers, rawBody: body, nowMs: now })).toEqual({ ok: false, reason: 'no signing secret configured' });
+    expect(verifySlackSignature({ signingSecret: '', headers, rawBody: body, nowMs: now })).toEqual({
+      ok: false,
+      reason: 'no signing secret configured',
+    });
   });
 
   it('refuses stale and future timestamps beyond five minutes, even when the signature matches', () => {
@@ -45,7 +54,9 @@ describe('slack v0 signature', () => {
     expect(check({}).ok).toBe(false);
     expect(check({ 'x-slack-request-timestamp': String(nowSec) }).ok).toBe(false);
     expect(check({ 'x-slack-signature': slackSignature(secret, nowSec, body) }).ok).toBe(false);
-    expect(check({ ...signed(nowSec), 'x-slack-signature': slackSignature(secret, nowSec, body).replace('v0=', 'v1=') }).ok).toBe(false);
+    expect(
+      check({ ...signed(nowSec), 'x-slack-signature': slackSignature(secret, nowSec, body).replace('v0=', 'v1=') }).ok,
+    ).toBe(false);
     expect(check({ ...signed(nowSec), 'x-slack-request-timestamp': `${nowSec}.5` }).ok).toBe(false);
   });
 });

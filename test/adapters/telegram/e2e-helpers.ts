@@ -16,12 +16,18 @@ export { sleep, waitFor };
 export { BOT, SECRET, TOKEN } from './helpers.js';
 
 /** The env a deployment sets for Telegram, pointed at the fake. */
-export function telegramEnv(fake: FakeBotApi, mode: 'webhook' | 'polling', extra: Record<string, string> = {}): Record<string, string> {
+export function telegramEnv(
+  fake: FakeBotApi,
+  mode: 'webhook' | 'polling',
+  extra: Record<string, string> = {},
+): Record<string, string> {
   return {
     TELEGRAM_BOT_TOKEN: fake.token,
     TELEGRAM_MODE: mode,
     TELEGRAM_API_ROOT: fake.url,
-    ...(mode === 'webhook' ? { TELEGRAM_WEBHOOK_SECRET: SECRET } : { TELEGRAM_POLL_TIMEOUT_SECONDS: '1', TELEGRAM_LEASE_TTL_MS: '3000' }),
+    ...(mode === 'webhook'
+      ? { TELEGRAM_WEBHOOK_SECRET: SECRET }
+      : { TELEGRAM_POLL_TIMEOUT_SECONDS: '1', TELEGRAM_LEASE_TTL_MS: '3000' }),
     ...extra,
   };
 }
@@ -33,9 +39,18 @@ export interface TelegramApp {
 
 export async function startTelegramApp(
   fake: FakeBotApi,
-  o: { mode: 'webhook' | 'polling'; env?: Record<string, string>; role?: 'all' | 'gateway' | 'worker'; db?: TestDatabase },
+  o: {
+    mode: 'webhook' | 'polling';
+    env?: Record<string, string>;
+    role?: 'all' | 'gateway' | 'worker';
+    db?: TestDatabase;
+  },
 ): Promise<TelegramApp> {
-  const app = await startTestApp({ env: telegramEnv(fake, o.mode, o.env), ...(o.role ? { role: o.role } : {}), ...(o.db ? { db: o.db } : {}) });
+  const app = await startTestApp({
+    env: telegramEnv(fake, o.mode, o.env),
+    ...(o.role ? { role: o.role } : {}),
+    ...(o.db ? { db: o.db } : {}),
+  });
   const adapter = app.adapters.get('telegram');
   if (!adapter) {
     await app.close();
@@ -46,17 +61,24 @@ export async function startTelegramApp(
 
 /** Waits until the bot sent at least `n` messages to `chatId`; returns them (what the user sees, in order). */
 export function repliesIn(fake: FakeBotApi, chatId: number, n = 1, ms = 20_000): Promise<SentMessage[]> {
-  return waitFor(() => {
-    const s = fake.sentTo(chatId);
-    return s.length >= n && s;
-  }, `${n} message(s) from the bot in chat ${chatId}`, ms);
+  return waitFor(
+    () => {
+      const s = fake.sentTo(chatId);
+      return s.length >= n && s;
+    },
+    `${n} message(s) from the bot in chat ${chatId}`,
+    ms,
+  );
 }
 
 /** POST an update to the webhook route with the secret header Telegram echoes (or another / none). */
 export async function postUpdate(appUrl: string, body: unknown, secret: string | null = SECRET): Promise<number> {
   const res = await fetch(`${appUrl}/telegram/webhook`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...(secret !== null ? { 'x-telegram-bot-api-secret-token': secret } : {}) },
+    headers: {
+      'content-type': 'application/json',
+      ...(secret !== null ? { 'x-telegram-bot-api-secret-token': secret } : {}),
+    },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
   await res.text();
@@ -69,7 +91,10 @@ let nextChat = 0;
 const stamp = Date.now() % 1_000_000;
 
 /** A fresh private chat: in Telegram a private chat's id is the user's id. */
-export function newUser(first = 'Ada', last = 'Lovelace'): { id: number; is_bot: false; first_name: string; last_name: string } {
+export function newUser(
+  first = 'Ada',
+  last = 'Lovelace',
+): { id: number; is_bot: false; first_name: string; last_name: string } {
   return { id: 500_000_000 + stamp * 100 + nextChat++, is_bot: false, first_name: first, last_name: last };
 }
 
@@ -84,14 +109,28 @@ export const newUpdateId = () => nextUpdateId++;
  * A private-chat text message update built from the documented sample (update_message_command.json): same shape,
  * the sender's own chat, the given text, no command entity.
  */
-export function privateUpdate(user: { id: number; first_name: string; last_name?: string }, text: string, updateId = newUpdateId()): Record<string, any> {
+export function privateUpdate(
+  user: { id: number; first_name: string; last_name?: string },
+  text: string,
+  updateId = newUpdateId(),
+): Record<string, any> {
   const sample = structuredClone(fixture('update_message_command.json'));
   const msg = sample.message;
   delete msg.entities;
   msg.message_id = nextMessageId++;
   msg.date = Math.floor(Date.now() / 1000);
-  msg.chat = { id: user.id, type: 'private', first_name: user.first_name, ...(user.last_name ? { last_name: user.last_name } : {}) };
-  msg.from = { id: user.id, is_bot: false, first_name: user.first_name, ...(user.last_name ? { last_name: user.last_name } : {}) };
+  msg.chat = {
+    id: user.id,
+    type: 'private',
+    first_name: user.first_name,
+    ...(user.last_name ? { last_name: user.last_name } : {}),
+  };
+  msg.from = {
+    id: user.id,
+    is_bot: false,
+    first_name: user.first_name,
+    ...(user.last_name ? { last_name: user.last_name } : {}),
+  };
   msg.text = text;
   return { update_id: updateId, message: msg };
 }
@@ -110,7 +149,12 @@ export function groupUpdate(
     message_id: nextMessageId++,
     date: Math.floor(Date.now() / 1000),
     chat: { id: chat.id, type: 'supergroup', title: 'Team', ...(chat.is_forum ? { is_forum: true } : {}) },
-    from: { id: from.id, is_bot: false, first_name: from.first_name, ...(from.last_name ? { last_name: from.last_name } : {}) },
+    from: {
+      id: from.id,
+      is_bot: false,
+      first_name: from.first_name,
+      ...(from.last_name ? { last_name: from.last_name } : {}),
+    },
     text,
     ...extra,
   });
@@ -120,12 +164,17 @@ export function groupUpdate(
 /** `@username` mention entities for every occurrence in `text`. */
 export function mentions(text: string, username: string): Array<Record<string, unknown>> {
   const out: Array<Record<string, unknown>> = [];
-  for (let i = text.indexOf(`@${username}`); i >= 0; i = text.indexOf(`@${username}`, i + 1)) out.push({ type: 'mention', offset: i, length: username.length + 1 });
+  for (let i = text.indexOf(`@${username}`); i >= 0; i = text.indexOf(`@${username}`, i + 1))
+    out.push({ type: 'mention', offset: i, length: username.length + 1 });
   return out;
 }
 
 /** Rows from the app's database (the conversations a user's messages created, the outbox a reply went through). */
-export async function query<T extends Record<string, unknown>>(dbUrl: string, text: string, params: unknown[] = []): Promise<T[]> {
+export async function query<T extends Record<string, unknown>>(
+  dbUrl: string,
+  text: string,
+  params: unknown[] = [],
+): Promise<T[]> {
   const sql = postgres(dbUrl, { max: 1, onnotice: () => undefined });
   try {
     return (await sql.unsafe(text, params as never[])) as unknown as T[];

@@ -10,7 +10,11 @@ let chats = 2_000_000;
 fastContract('telegram', async () => {
   const fake = await startFakeBotApi(TOKEN, BOT);
   const adapter = createTelegramAdapter({
-    token: TOKEN, apiRoot: fake.url, mode: 'webhook', webhookSecret: 'fast_contract', log: silent,
+    token: TOKEN,
+    apiRoot: fake.url,
+    mode: 'webhook',
+    webhookSecret: 'fast_contract',
+    log: silent,
   });
   const deps = {
     api: adapter.api,
@@ -27,7 +31,10 @@ fastContract('telegram', async () => {
         'update_edited_message.json': { kind: 'none' },
         'update_message_command.json': { kind: 'command', name: 'start' },
         'update_message_group_mention.json': {
-          kind: 'event', conversation: 'group', text: 'what is on the agenda today?', mentionsBot: true,
+          kind: 'event',
+          conversation: 'group',
+          text: 'what is on the agenda today?',
+          mentionsBot: true,
         },
         'update_message_photo.json': { kind: 'event', conversation: 'dm', text: 'what is in this picture?' },
         'update_message_voice.json': { kind: 'event', conversation: 'dm', text: '' },

@@ -12,8 +12,14 @@ const literalMarkdown = (s: string) => s.replace(/[\\`*_{}[\]()#+\-.!|~>=<&]/g, 
 
 describe('escaping', () => {
   it('escapes every reserved character in text, and only ` and \\ in code, ) and \\ in urls', () => {
-    expect(escapeText(MARKDOWN_V2_RESERVED)).toBe(MARKDOWN_V2_RESERVED.split('').map((c) => `\\${c}`).join(''));
-    expect(escapeText('plain words, ok? yes: 100% "quoted" @user $5')).toBe('plain words, ok? yes: 100% "quoted" @user $5');
+    expect(escapeText(MARKDOWN_V2_RESERVED)).toBe(
+      MARKDOWN_V2_RESERVED.split('')
+        .map((c) => `\\${c}`)
+        .join(''),
+    );
+    expect(escapeText('plain words, ok? yes: 100% "quoted" @user $5')).toBe(
+      'plain words, ok? yes: 100% "quoted" @user $5',
+    );
     expect(escapeCode('a_b*c[d](e)~`f`\\g.')).toBe('a_b*c[d](e)~\\`f\\`\\\\g.');
     expect(escapeUrl('https://x.y/a_(b)\\c')).toBe('https://x.y/a_(b\\)\\\\c');
   });
@@ -76,7 +82,9 @@ describe('markdownToV2', () => {
       ].join('\n'),
     );
     const types = entities.map((e) => e.type);
-    expect(types).toEqual(expect.arrayContaining(['bold', 'italic', 'strikethrough', 'code', 'text_link', 'blockquote']));
+    expect(types).toEqual(
+      expect.arrayContaining(['bold', 'italic', 'strikethrough', 'code', 'text_link', 'blockquote']),
+    );
     expect(entities.find((e) => e.type === 'text_link')!.url).toBe('https://example.com/a_(b)c');
     const heading = entities.find((e) => e.type === 'bold')!;
     expect(text.slice(heading.offset, heading.offset + heading.length)).toBe('Title with bold');
@@ -125,8 +133,14 @@ describe('markdownToV2', () => {
 
 describe('renderTelegram: splitting', () => {
   it('splits a long message with code within 4,096, fences balanced, nothing lost', () => {
-    const prose = Array.from({ length: 40 }, (_, i) => `Paragraph ${i} explains step ${i}. It costs 1.5! (see #${i})`).join('\n\n');
-    const codeLines = Array.from({ length: 400 }, (_, i) => `const v${i} = call_${i}(a[${i}], "x.y") * 2; // line ${i}`);
+    const prose = Array.from(
+      { length: 40 },
+      (_, i) => `Paragraph ${i} explains step ${i}. It costs 1.5! (see #${i})`,
+    ).join('\n\n');
+    const codeLines = Array.from(
+      { length: 400 },
+      (_, i) => `const v${i} = call_${i}(a[${i}], "x.y") * 2; // line ${i}`,
+    );
     const md = `${prose}\n\n\`\`\`ts\n${codeLines.join('\n')}\n\`\`\`\n\nThe end.`;
     const parts = renderTelegram(md);
     expect(parts.length).toBeGreaterThan(3);

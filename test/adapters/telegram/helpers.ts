@@ -25,7 +25,10 @@ export class RecordingSink implements IngressSink {
   readonly commands: CommandInvocation[] = [];
   readonly claimed = new Set<string>();
   submitHook: ((event: InboundEvent, attempt: number) => Promise<void> | void) | undefined;
-  commandAnswer: (inv: CommandInvocation) => CommandResult = (inv) => ({ text: `**${inv.name}**: ${inv.args || 'no args'}`, ephemeral: true });
+  commandAnswer: (inv: CommandInvocation) => CommandResult = (inv) => ({
+    text: `**${inv.name}**: ${inv.args || 'no args'}`,
+    ephemeral: true,
+  });
   log = silent;
 
   async submit(event: InboundEvent): Promise<'accepted' | 'duplicate'> {

@@ -38,7 +38,8 @@ const AT = `@${BOT.username}`;
 const texts = (fake: FakeBotApi, chat: number) => fake.sentTo(chat).map((m) => m.text);
 const dmKey = (userId: number) => `telegram:${BOT.id}:dm:${userId}`;
 /** How many times `needle` occurs in everything the bot sent to `chat`. */
-const occurrences = (fake: FakeBotApi, chat: number, needle: string) => texts(fake, chat).join('\n').split(needle).length - 1;
+const occurrences = (fake: FakeBotApi, chat: number, needle: string) =>
+  texts(fake, chat).join('\n').split(needle).length - 1;
 
 describe('telegram webhook mode through the real pipeline', () => {
   let fake: FakeBotApi;
@@ -100,29 +101,51 @@ describe('telegram webhook mode through the real pipeline', () => {
     expect(await post(opener)).toBe(200);
     const [botMsg] = await repliesIn(fake, chat.id);
     const replied = (m: { message_id: number }, from: Record<string, unknown>) => ({
-      reply_to_message: { message_id: m.message_id, date: Math.floor(Date.now() / 1000), chat: { id: chat.id, type: 'supergroup' }, from, text: 'earlier' },
+      reply_to_message: {
+        message_id: m.message_id,
+        date: Math.floor(Date.now() / 1000),
+        chat: { id: chat.id, type: 'supergroup' },
+        from,
+        text: 'earlier',
+      },
     });
     // A reply to a human's message, no mention: not for the bot.
-    expect(await post(groupUpdate(chat, newUser('Other', 'Human'), 'agreed with Linus', replied(opener.message, { id: linus.id, is_bot: false, first_name: 'Linus' })))).toBe(200);
+    expect(
+      await post(
+        groupUpdate(
+          chat,
+          newUser('Other', 'Human'),
+          'agreed with Linus',
+          replied(opener.message, { id: linus.id, is_bot: false, first_name: 'Linus' }),
+        ),
+      ),
+    ).toBe(200);
     const followUp = groupUpdate(chat, linus, 'and a follow-up without mention', replied(botMsg!, BOT_USER));
     expect(await post(followUp)).toBe(200);
     const got = await repliesIn(fake, chat.id, 2);
     expect(got[1]!.text).toBe('Echo: [Linus T] and a follow-up without mention');
     expect(got[1]!.reply_to).toBe(followUp.message.message_id);
     await settle('group');
-    expect(texts(fake, chat.id)).toEqual(['Echo: [Linus T] first question', 'Echo: [Linus T] and a follow-up without mention']);
+    expect(texts(fake, chat.id)).toEqual([
+      'Echo: [Linus T] first question',
+      'Echo: [Linus T] and a follow-up without mention',
+    ]);
   });
 
   it('/help@botname in a group is answered once by the real command registry, under the command', async () => {
     const chat = { id: newGroupId() };
     const text = `/help@${BOT.username}`;
-    const cmd = groupUpdate(chat, newUser('Ken', 'T'), text, { entities: [{ type: 'bot_command', offset: 0, length: text.length }] });
+    const cmd = groupUpdate(chat, newUser('Ken', 'T'), text, {
+      entities: [{ type: 'bot_command', offset: 0, length: text.length }],
+    });
     expect(await post(cmd)).toBe(200);
     expect(await post(cmd)).toBe(200); // redelivered: the command must not run (or answer) twice
     const [answer] = await repliesIn(fake, chat.id);
     expect(answer!.text).toContain('Commands');
     expect(answer!.text).toContain('/help — List the commands you can use');
-    expect(answer!.entities).toContainEqual(expect.objectContaining({ type: 'bold', offset: 0, length: 'Commands'.length }));
+    expect(answer!.entities).toContainEqual(
+      expect.objectContaining({ type: 'bold', offset: 0, length: 'Commands'.length }),
+    );
     expect(answer!.reply_to).toBe(cmd.message.message_id);
     await settle('group');
     expect(fake.sentTo(chat.id)).toHaveLength(1);
@@ -137,7 +160,12 @@ describe('telegram webhook mode through the real pipeline', () => {
         message_thread_id: topic,
         is_topic_message: true,
         // In a forum every topic message replies to the topic's root service message.
-        reply_to_message: { message_id: topic, date: 1_700_000_000, chat: { id: forum.id, type: 'supergroup', is_forum: true }, forum_topic_created: { name: `topic ${topic}`, icon_color: 7322096 } },
+        reply_to_message: {
+          message_id: topic,
+          date: 1_700_000_000,
+          chat: { id: forum.id, type: 'supergroup', is_forum: true },
+          forum_topic_created: { name: `topic ${topic}`, icon_color: 7322096 },
+        },
       });
     expect(await post(inTopic(101, `${AT} alpha words for topic one`))).toBe(200);
     const [a] = await repliesIn(fake, forum.id);
@@ -147,11 +175,23 @@ describe('telegram webhook mode through the real pipeline', () => {
     expect(b).toMatchObject({ text: 'Echo: [Ada L] beta words for topic two', message_thread_id: 202 });
 
     const keys = [101, 202].map((t) => `telegram:${BOT.id}:${forum.id}:${t}`);
-    const rows = await query<{ key: string; session_id: string }>(app.db.url, 'select key, session_id from conversations where key like $1 order by key', [`telegram:${BOT.id}:${forum.id}%`]);
+    const rows = await query<{ key: string; session_id: string }>(
+      app.db.url,
+      'select key, session_id from conversations where key like $1 order by key',
+      [`telegram:${BOT.id}:${forum.id}%`],
+    );
     expect(rows.map((r) => r.key)).toEqual(keys);
     expect(rows[0]!.session_id).not.toBe(rows[1]!.session_id);
     const history = async (sessionId: string) =>
-      (await query<{ item: string }>(app.db.url, 'select item::text as item from session_items where session_id = $1 order by position', [sessionId])).map((r) => r.item).join('\n');
+      (
+        await query<{ item: string }>(
+          app.db.url,
+          'select item::text as item from session_items where session_id = $1 order by position',
+          [sessionId],
+        )
+      )
+        .map((r) => r.item)
+        .join('\n');
     const [one, two] = [await history(rows[0]!.session_id), await history(rows[1]!.session_id)];
     expect(one).toContain('alpha words');
     expect(two).toContain('beta words');
@@ -176,13 +216,19 @@ describe('telegram webhook mode through the real pipeline', () => {
     // Only the first part answers the question; the rest follow it.
     expect(parts.map((p) => p.reply_to)).toEqual([ask.message.message_id, ...Array(expected - 1).fill(undefined)]);
     // Code: every line whole, in order, inside `ts` code blocks (a split reopens the block with its language).
-    const code = parts.flatMap((p) => p.entities.filter((e) => e.type === 'pre').map((e) => ({ e, s: p.text.slice(e.offset, e.offset + e.length) })));
+    const code = parts.flatMap((p) =>
+      p.entities.filter((e) => e.type === 'pre').map((e) => ({ e, s: p.text.slice(e.offset, e.offset + e.length) })),
+    );
     expect(code.length).toBeGreaterThan(0);
     for (const { e } of code) expect(e.language).toBe('ts');
     const codeLines = code.flatMap(({ s }) => s.split('\n')).filter((l) => l.trim());
     expect(codeLines).toEqual(Array.from({ length: 40 }, (_, i) => `const value${i} = ${i} * 2; // keep me whole`));
     // Prose: every paragraph once, in order.
-    const nums = parts.map((p) => p.text).join('\n').match(/Paragraph (\d+):/g)!.map((x) => Number(/\d+/.exec(x)![0]));
+    const nums = parts
+      .map((p) => p.text)
+      .join('\n')
+      .match(/Paragraph (\d+):/g)!
+      .map((x) => Number(/\d+/.exec(x)![0]));
     expect(nums).toEqual(Array.from({ length: nums.length }, (_, i) => i));
     expect(longReply(10_000)).toContain(`Paragraph ${nums.length - 1}:`);
     expect(longReply(10_000)).not.toContain(`Paragraph ${nums.length}:`);
@@ -203,9 +249,17 @@ describe('telegram webhook mode through the real pipeline', () => {
     expect(fake.callsTo('sendMessage', user.id)).toHaveLength(1); // accepted first time: no fallback needed
   });
 
-  it("when Telegram answers \"can't parse entities\", the part is resent as plain text and arrives once", async () => {
+  it('when Telegram answers "can\'t parse entities", the part is resent as plain text and arrives once', async () => {
     const user = newUser();
-    fake.failNext('sendMessage', { error_code: 400, description: "Bad Request: can't parse entities: Character '.' is reserved and must be escaped with the preceding '\\'" }, user.id);
+    fake.failNext(
+      'sendMessage',
+      {
+        error_code: 400,
+        description:
+          "Bad Request: can't parse entities: Character '.' is reserved and must be escaped with the preceding '\\'",
+      },
+      user.id,
+    );
     expect(await post(privateUpdate(user, 'keep my words. all of them!'))).toBe(200);
     const [reply] = await repliesIn(fake, user.id);
     expect(reply!.text).toBe('Echo: keep my words. all of them!');
@@ -220,7 +274,11 @@ describe('telegram webhook mode through the real pipeline', () => {
     const user = newUser();
     // retry_after 2 rather than 1: private-chat pacing alone already spaces two sends by 1 s, so only a wait
     // longer than the pacing proves retry_after is honoured (margin for a loaded machine).
-    fake.failNext('sendMessage', { error_code: 429, description: 'Too Many Requests: retry after 2', parameters: { retry_after: 2 } }, user.id);
+    fake.failNext(
+      'sendMessage',
+      { error_code: 429, description: 'Too Many Requests: retry after 2', parameters: { retry_after: 2 } },
+      user.id,
+    );
     expect(await post(privateUpdate(user, 'busy day'))).toBe(200);
     const [reply] = await repliesIn(fake, user.id);
     expect(reply!.text).toBe('Echo: busy day');
@@ -237,7 +295,11 @@ describe('telegram webhook mode through the real pipeline', () => {
     fake.block(user.id);
     expect(await post(privateUpdate(user, 'you will not reach me'))).toBe(200);
     const [row] = await waitFor(async () => {
-      const rows = await query<{ status: string; error: string | null }>(app.db.url, 'select status, error from outbox where conversation_key = $1', [dmKey(user.id)]);
+      const rows = await query<{ status: string; error: string | null }>(
+        app.db.url,
+        'select status, error from outbox where conversation_key = $1',
+        [dmKey(user.id)],
+      );
       return rows.length === 1 && rows[0]!.status !== 'pending' && rows;
     }, 'the outbox row to leave pending');
     expect(row).toMatchObject({ status: 'failed' });
@@ -307,7 +369,10 @@ describe('telegram polling mode through the real pipeline', () => {
     apps.splice(apps.indexOf(first.app), 1);
     await start();
     fake.pushUpdate(privateUpdate(user, 'fourth-msg', newUpdateId()));
-    await waitFor(() => occurrences(fake, user.id, 'fourth-msg') > 0, 'the answer to the update pushed after the restart');
+    await waitFor(
+      () => occurrences(fake, user.id, 'fourth-msg') > 0,
+      'the answer to the update pushed after the restart',
+    );
     await settle();
     expect(fake.sentTo(user.id)).toHaveLength(before + 1);
     for (const w of words) expect(occurrences(fake, user.id, w)).toBe(1);

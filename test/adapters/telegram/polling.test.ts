@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createTelegramAdapter, type TelegramAdapter } from '../../../adapters/telegram/index.js';
 import { pollingLeaseKey } from '../../../adapters/telegram/polling.js';
-import { FakeBotApi, startFakeBotApi } from '../../fakes/telegram/fake-bot-api.js';
+import { type FakeBotApi, startFakeBotApi } from '../../fakes/telegram/fake-bot-api.js';
 import { message } from '../../fakes/telegram/updates.js';
 import { BOT, RecordingSink, silent, sleep, TOKEN, waitFor } from './helpers.js';
 
@@ -79,7 +79,11 @@ describe('telegram polling', () => {
       if (attempt === 2) await held; // then hangs until released
     };
     await adapter.start(sink);
-    await waitFor(() => sink.submissions.filter((e) => e.id === idOf(first)).length === 2, 5000, 'retry of the first update');
+    await waitFor(
+      () => sink.submissions.filter((e) => e.id === idOf(first)).length === 2,
+      5000,
+      'retry of the first update',
+    );
     await sleep(300);
     // While the first update is not durably submitted: nothing after it was submitted, and Telegram still has it.
     expect(sink.submissions.map((e) => e.id)).toEqual([idOf(first), idOf(first)]);
@@ -107,7 +111,11 @@ describe('telegram polling', () => {
 
   it('backs off on 409 Conflict and recovers', async () => {
     for (let i = 0; i < 3; i++) {
-      fake.failNext('getUpdates', { error_code: 409, description: 'Conflict: terminated by other getUpdates request; make sure that only one bot instance is running' });
+      fake.failNext('getUpdates', {
+        error_code: 409,
+        description:
+          'Conflict: terminated by other getUpdates request; make sure that only one bot instance is running',
+      });
     }
     const { adapter, sink } = poller();
     await adapter.start(sink);

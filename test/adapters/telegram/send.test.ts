@@ -8,30 +8,62 @@ import { createTelegramAdapter, setTelegramWebhook, type TelegramAdapter } from 
 import { toPlainText } from '../../../adapters/telegram/format.js';
 import { PermanentSendError, RateLimitedError } from '../../../src/core/errors.js';
 import type { ConversationRef, RenderedPart } from '../../../src/core/types.js';
-import { FakeBotApi, startFakeBotApi } from '../../fakes/telegram/fake-bot-api.js';
+import { type FakeBotApi, startFakeBotApi } from '../../fakes/telegram/fake-bot-api.js';
 import { MARKDOWN_V2_RESERVED } from '../../fakes/telegram/markdownv2.js';
 import { BOT, SECRET, silent, TOKEN } from './helpers.js';
 
 let fake: FakeBotApi;
 let adapter: TelegramAdapter;
 
-const dm: ConversationRef = { platform: 'telegram', tenant: String(BOT.id), channel: '1111111', kind: 'dm', user: '1111111' };
-const topic: ConversationRef = { platform: 'telegram', tenant: String(BOT.id), channel: '-1009876543210', kind: 'group', thread: '42' };
-const part = (text: string, extra: Partial<RenderedPart> = {}): RenderedPart => ({ text, index: 0, total: 1, idempotencyKey: 't:0', ...extra });
+const dm: ConversationRef = {
+  platform: 'telegram',
+  tenant: String(BOT.id),
+  channel: '1111111',
+  kind: 'dm',
+  user: '1111111',
+};
+const topic: ConversationRef = {
+  platform: 'telegram',
+  tenant: String(BOT.id),
+  channel: '-1009876543210',
+  kind: 'group',
+  thread: '42',
+};
+const part = (text: string, extra: Partial<RenderedPart> = {}): RenderedPart => ({
+  text,
+  index: 0,
+  total: 1,
+  idempotencyKey: 't:0',
+  ...extra,
+});
 
 /** Send a whole markdown message the way the outbound stage does: render, then one send per part. */
 async function sendMarkdown(ref: ConversationRef, markdown: string, replyTo?: string) {
   const parts = adapter.render(markdown);
   const receipts = [];
   for (const [index, text] of parts.entries()) {
-    receipts.push(await adapter.send(ref, { text, index, total: parts.length, idempotencyKey: `t:${index}`, ...(replyTo ? { replyTo } : {}) }));
+    receipts.push(
+      await adapter.send(ref, {
+        text,
+        index,
+        total: parts.length,
+        idempotencyKey: `t:${index}`,
+        ...(replyTo ? { replyTo } : {}),
+      }),
+    );
   }
   return { parts, receipts };
 }
 
 beforeAll(async () => {
   fake = await startFakeBotApi(TOKEN, BOT);
-  adapter = createTelegramAdapter({ token: TOKEN, apiRoot: `${fake.url}/`, mode: 'webhook', webhookSecret: SECRET, log: silent });
+  adapter = createTelegramAdapter({
+    token: TOKEN,
+    apiRoot: `${fake.url}/`,
+    mode: 'webhook',
+    webhookSecret: SECRET,
+    log: silent,
+  });
 });
 afterAll(async () => {
   await fake.close();
@@ -94,7 +126,11 @@ describe('telegram send: failures', () => {
   });
 
   it('429 -> RateLimitedError with retry_after in ms, no hidden retry; the retry then succeeds', async () => {
-    fake.failNext('sendMessage', { error_code: 429, description: 'Too Many Requests: retry after 7', parameters: { retry_after: 7 } });
+    fake.failNext('sendMessage', {
+      error_code: 429,
+      description: 'Too Many Requests: retry after 7',
+      parameters: { retry_after: 7 },
+    });
     const before = fake.callsOf('sendMessage').length;
     const err = await adapter.send(dm, part('hello')).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RateLimitedError);
@@ -106,11 +142,16 @@ describe('telegram send: failures', () => {
 
   it('403 blocked -> PermanentSendError(blocked); kicked -> forbidden; 400 chat not found -> not_found', async () => {
     fake.block('2222222');
-    const blocked = await adapter.send({ ...dm, channel: '2222222', user: '2222222' }, part('hi')).catch((e: unknown) => e);
+    const blocked = await adapter
+      .send({ ...dm, channel: '2222222', user: '2222222' }, part('hi'))
+      .catch((e: unknown) => e);
     expect(blocked).toBeInstanceOf(PermanentSendError);
     expect((blocked as PermanentSendError).reason).toBe('blocked');
 
-    fake.failNext('sendMessage', { error_code: 403, description: 'Forbidden: bot was kicked from the supergroup chat' });
+    fake.failNext('sendMessage', {
+      error_code: 403,
+      description: 'Forbidden: bot was kicked from the supergroup chat',
+    });
     const kicked = await adapter.send(topic, part('hi')).catch((e: unknown) => e);
     expect((kicked as PermanentSendError).reason).toBe('forbidden');
 
@@ -169,7 +210,12 @@ describe('telegram send: typing, pacing, commands, webhook setup', () => {
 
   it('setTelegramWebhook registers the URL with the secret and the update types we handle', async () => {
     // TELEGRAM_API_ROOT may be written with a trailing slash, which grammY refuses: it is stripped.
-    await setTelegramWebhook({ token: TOKEN, apiRoot: `${fake.url}/`, url: 'https://gw.example.com/telegram/webhook', secret: SECRET });
+    await setTelegramWebhook({
+      token: TOKEN,
+      apiRoot: `${fake.url}/`,
+      url: 'https://gw.example.com/telegram/webhook',
+      secret: SECRET,
+    });
     expect(fake.callsOf('setWebhook').at(-1)!.params).toMatchObject({
       url: 'https://gw.example.com/telegram/webhook',
       secret_token: SECRET,
@@ -177,6 +223,8 @@ describe('telegram send: typing, pacing, commands, webhook setup', () => {
       drop_pending_updates: false,
     });
     expect(fake.webhookUrl).toBe('https://gw.example.com/telegram/webhook');
-    await expect(setTelegramWebhook({ token: TOKEN, apiRoot: fake.url, url: 'https://x', secret: 'has space' })).rejects.toThrow(/secret/);
+    await expect(
+      setTelegramWebhook({ token: TOKEN, apiRoot: fake.url, url: 'https://x', secret: 'has space' }),
+    ).rejects.toThrow(/secret/);
   });
 });

@@ -7,8 +7,16 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTelegramAdapter, type TelegramAdapter } from '../../../adapters/telegram/index.js';
 import { registerAdapterRoutes } from '../../../src/ingress/raw-body.js';
 import { conversationKey } from '../../../src/core/types.js';
-import { FakeBotApi, startFakeBotApi } from '../../fakes/telegram/fake-bot-api.js';
-import { commandEntity, FORUM_CHAT, GROUP_CHAT, mentionEntity, message, OTHER_BOT, USER } from '../../fakes/telegram/updates.js';
+import { type FakeBotApi, startFakeBotApi } from '../../fakes/telegram/fake-bot-api.js';
+import {
+  commandEntity,
+  FORUM_CHAT,
+  GROUP_CHAT,
+  mentionEntity,
+  message,
+  OTHER_BOT,
+  USER,
+} from '../../fakes/telegram/updates.js';
 import { BOT, fixture, RecordingSink, SECRET, silent, TOKEN, waitFor } from './helpers.js';
 
 let fake: FakeBotApi;
@@ -39,7 +47,10 @@ async function harness(opts: { edits?: 'ignore' | 'new_turn'; start?: boolean } 
     app.inject({
       method: 'POST',
       url: '/telegram/webhook',
-      headers: { 'content-type': 'application/json', ...(secret !== null ? { 'x-telegram-bot-api-secret-token': secret } : {}) },
+      headers: {
+        'content-type': 'application/json',
+        ...(secret !== null ? { 'x-telegram-bot-api-secret-token': secret } : {}),
+      },
       payload: typeof update === 'string' ? update : JSON.stringify(update),
     });
   return { app, adapter, sink, post };
@@ -114,31 +125,69 @@ describe('telegram webhook: routing', () => {
 
   it('group: answers a mention (mention removed from the text), ignores the rest', async () => {
     const text = `@${BOT.username} what time is it?`;
-    const mentioned = { update_id: nextId(), message: message(text, { chat: GROUP_CHAT, entities: [mentionEntity(text, BOT.username)] }) };
+    const mentioned = {
+      update_id: nextId(),
+      message: message(text, { chat: GROUP_CHAT, entities: [mentionEntity(text, BOT.username)] }),
+    };
     const plain = { update_id: nextId(), message: message('just chatting', { chat: GROUP_CHAT }) };
     const otherText = '@other_bot do it';
-    const other = { update_id: nextId(), message: message(otherText, { chat: GROUP_CHAT, entities: [mentionEntity(otherText, 'other_bot')] }) };
+    const other = {
+      update_id: nextId(),
+      message: message(otherText, { chat: GROUP_CHAT, entities: [mentionEntity(otherText, 'other_bot')] }),
+    };
     for (const u of [mentioned, plain, other]) expect((await h.post(u)).statusCode).toBe(200);
-    const got = h.sink.submissions.filter((e) => [mentioned, plain, other].some((u) => e.id.endsWith(`:${u.update_id}`)));
+    const got = h.sink.submissions.filter((e) =>
+      [mentioned, plain, other].some((u) => e.id.endsWith(`:${u.update_id}`)),
+    );
     expect(got).toHaveLength(1);
-    expect(got[0]).toMatchObject({ text: 'what time is it?', conversation: { kind: 'group', channel: String(GROUP_CHAT.id) } });
+    expect(got[0]).toMatchObject({
+      text: 'what time is it?',
+      conversation: { kind: 'group', channel: String(GROUP_CHAT.id) },
+    });
     expect(got[0]!.conversation.thread).toBeUndefined();
     expect(conversationKey(got[0]!.conversation)).toBe(`telegram:${BOT.id}:${GROUP_CHAT.id}`);
   });
 
   it('group: a text_mention of the bot and a reply to the bot count as addressed', async () => {
-    const tm = { update_id: nextId(), message: message('Gateway, help', { chat: GROUP_CHAT, entities: [{ type: 'text_mention', offset: 0, length: 7, user: { id: BOT.id, is_bot: true, first_name: 'Gateway' } }] }) };
+    const tm = {
+      update_id: nextId(),
+      message: message('Gateway, help', {
+        chat: GROUP_CHAT,
+        entities: [
+          { type: 'text_mention', offset: 0, length: 7, user: { id: BOT.id, is_bot: true, first_name: 'Gateway' } },
+        ],
+      }),
+    };
     const reply = {
       update_id: nextId(),
-      message: message('and then?', { chat: GROUP_CHAT, extra: { reply_to_message: { message_id: 77, date: 1, chat: GROUP_CHAT, from: { id: BOT.id, is_bot: true, first_name: 'Gateway' } } } }),
+      message: message('and then?', {
+        chat: GROUP_CHAT,
+        extra: {
+          reply_to_message: {
+            message_id: 77,
+            date: 1,
+            chat: GROUP_CHAT,
+            from: { id: BOT.id, is_bot: true, first_name: 'Gateway' },
+          },
+        },
+      }),
     };
-    const replyToUser = { update_id: nextId(), message: message('agreed', { chat: GROUP_CHAT, extra: { reply_to_message: { message_id: 78, date: 1, chat: GROUP_CHAT, from: USER } } }) };
+    const replyToUser = {
+      update_id: nextId(),
+      message: message('agreed', {
+        chat: GROUP_CHAT,
+        extra: { reply_to_message: { message_id: 78, date: 1, chat: GROUP_CHAT, from: USER } },
+      }),
+    };
     for (const u of [tm, reply, replyToUser]) expect((await h.post(u)).statusCode).toBe(200);
     const ids = h.sink.submissions.map((e) => e.id);
     expect(ids).toContain(`telegram:${BOT.id}:${tm.update_id}`);
     expect(ids).toContain(`telegram:${BOT.id}:${reply.update_id}`);
     expect(ids).not.toContain(`telegram:${BOT.id}:${replyToUser.update_id}`);
-    expect(h.sink.submissions.find((e) => e.id.endsWith(`:${reply.update_id}`))).toMatchObject({ replyTo: '77', text: 'and then?' });
+    expect(h.sink.submissions.find((e) => e.id.endsWith(`:${reply.update_id}`))).toMatchObject({
+      replyTo: '77',
+      text: 'and then?',
+    });
     expect(h.sink.submissions.find((e) => e.id.endsWith(`:${tm.update_id}`))!.text).toBe('help');
   });
 
@@ -151,14 +200,31 @@ describe('telegram webhook: routing', () => {
           chat: FORUM_CHAT,
           entities: [mentionEntity(text, BOT.username)],
           // Every topic message "replies" to the topic's root, a service message: not a reply to anyone.
-          extra: { message_thread_id: topic, is_topic_message: true, reply_to_message: { message_id: topic, date: 1, chat: FORUM_CHAT, from: { id: BOT.id, is_bot: true, first_name: 'G' }, forum_topic_created: { name: 't' } } },
+          extra: {
+            message_thread_id: topic,
+            is_topic_message: true,
+            reply_to_message: {
+              message_id: topic,
+              date: 1,
+              chat: FORUM_CHAT,
+              from: { id: BOT.id, is_bot: true, first_name: 'G' },
+              forum_topic_created: { name: 't' },
+            },
+          },
         }),
       };
     };
     const a = inTopic(42);
     const b = inTopic(43);
     const text = `@${BOT.username} hi`;
-    const replyChain = { update_id: nextId(), message: message(text, { chat: GROUP_CHAT, entities: [mentionEntity(text, BOT.username)], extra: { message_thread_id: 555 } }) };
+    const replyChain = {
+      update_id: nextId(),
+      message: message(text, {
+        chat: GROUP_CHAT,
+        entities: [mentionEntity(text, BOT.username)],
+        extra: { message_thread_id: 555 },
+      }),
+    };
     for (const u of [a, b, replyChain]) expect((await h.post(u)).statusCode).toBe(200);
     const ev = (u: { update_id: number }) => h.sink.submissions.find((e) => e.id.endsWith(`:${u.update_id}`))!;
     expect(ev(a).conversation).toMatchObject({ kind: 'group', channel: String(FORUM_CHAT.id), thread: '42' });
@@ -173,7 +239,17 @@ describe('telegram webhook: routing', () => {
       update_id: nextId(),
       message: message('talking among ourselves', {
         chat: FORUM_CHAT,
-        extra: { message_thread_id: 42, is_topic_message: true, reply_to_message: { message_id: 42, date: 1, chat: FORUM_CHAT, from: { id: BOT.id, is_bot: true, first_name: 'G' }, forum_topic_created: { name: 't' } } },
+        extra: {
+          message_thread_id: 42,
+          is_topic_message: true,
+          reply_to_message: {
+            message_id: 42,
+            date: 1,
+            chat: FORUM_CHAT,
+            from: { id: BOT.id, is_bot: true, first_name: 'G' },
+            forum_topic_created: { name: 't' },
+          },
+        },
       }),
     };
     expect((await h.post(u)).statusCode).toBe(200);
@@ -234,7 +310,12 @@ describe('telegram webhook: routing', () => {
     expect((await h.post(update)).statusCode).toBe(200);
     expect(fake.callsOf('answerCallbackQuery').map((c) => c.params.callback_query_id)).toContain('4382bfdwdsb323b2d9');
     const e = h.sink.events.find((x) => x.id === `telegram:${BOT.id}:10002`)!;
-    expect(e).toMatchObject({ text: 'Data from button callback', kind: 'message', replyTo: '1366', conversation: { kind: 'dm', channel: '1111111', user: '1111111' } });
+    expect(e).toMatchObject({
+      text: 'Data from button callback',
+      kind: 'message',
+      replyTo: '1366',
+      conversation: { kind: 'dm', channel: '1111111', user: '1111111' },
+    });
   });
 
   it('a submit failure answers 503 (Telegram redelivers) and the redelivery is taken', async () => {
@@ -252,11 +333,21 @@ describe('telegram webhook: commands', () => {
   it('/start (shared fixture) in a private chat runs the command and answers in the chat', async () => {
     const sentBefore = fake.sent.length;
     expect((await h.post(fixture('update_message_command.json'))).statusCode).toBe(200);
-    expect(h.sink.commands.at(-1)).toMatchObject({ name: 'start', args: '', id: `telegram:${BOT.id}:10000`, conversation: { kind: 'dm', user: '1111111' } });
+    expect(h.sink.commands.at(-1)).toMatchObject({
+      name: 'start',
+      args: '',
+      id: `telegram:${BOT.id}:10000`,
+      conversation: { kind: 'dm', user: '1111111' },
+    });
     expect(h.sink.submissions.some((e) => e.id === `telegram:${BOT.id}:10000`)).toBe(false);
     const answer = fake.sent.slice(sentBefore);
     expect(answer).toHaveLength(1);
-    expect(answer[0]).toMatchObject({ chat_id: 1111111, text: 'start: no args', parse_mode: 'MarkdownV2', reply_to: 1365 });
+    expect(answer[0]).toMatchObject({
+      chat_id: 1111111,
+      text: 'start: no args',
+      parse_mode: 'MarkdownV2',
+      reply_to: 1365,
+    });
     // Redelivered: the command neither runs nor answers twice.
     expect((await h.post(fixture('update_message_command.json'))).statusCode).toBe(200);
     expect(fake.sent.length).toBe(sentBefore + 1);
@@ -264,10 +355,21 @@ describe('telegram webhook: commands', () => {
 
   it('/help@botname in a forum topic is answered in that topic', async () => {
     const text = `/help@${BOT.username} how do I reset?`;
-    const u = { update_id: nextId(), message: message(text, { chat: FORUM_CHAT, entities: [commandEntity(text)], extra: { message_thread_id: 42, is_topic_message: true } }) };
+    const u = {
+      update_id: nextId(),
+      message: message(text, {
+        chat: FORUM_CHAT,
+        entities: [commandEntity(text)],
+        extra: { message_thread_id: 42, is_topic_message: true },
+      }),
+    };
     const sentBefore = fake.sent.length;
     expect((await h.post(u)).statusCode).toBe(200);
-    expect(h.sink.commands.at(-1)).toMatchObject({ name: 'help', args: 'how do I reset?', conversation: { channel: String(FORUM_CHAT.id), thread: '42' } });
+    expect(h.sink.commands.at(-1)).toMatchObject({
+      name: 'help',
+      args: 'how do I reset?',
+      conversation: { channel: String(FORUM_CHAT.id), thread: '42' },
+    });
     await waitFor(() => fake.sent.length > sentBefore);
     expect(fake.sent.at(-1)).toMatchObject({
       chat_id: FORUM_CHAT.id,

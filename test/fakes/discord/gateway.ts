@@ -42,7 +42,8 @@ export class FakeDiscordGateway {
   constructor(private readonly state: GatewayState) {
     this.wss.on('connection', (ws) => this.onConnection(ws));
     const guild = guildCreate();
-    for (const c of [...guild.channels, ...guild.threads]) this.guildChannels.set(c.id, { guildId: guild.id, type: c.type });
+    for (const c of [...guild.channels, ...guild.threads])
+      this.guildChannels.set(c.id, { guildId: guild.id, type: c.type });
   }
 
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -75,15 +76,26 @@ export class FakeDiscordGateway {
       ...message,
       guild_id: known.guildId,
       channel_type: known.type,
-      member: { roles: [], joined_at: '2024-01-01T00:00:00.000000+00:00', nick: null, deaf: false, mute: false, flags: 0 },
+      member: {
+        roles: [],
+        joined_at: '2024-01-01T00:00:00.000000+00:00',
+        nick: null,
+        deaf: false,
+        mute: false,
+        flags: 0,
+      },
     };
   }
 
   private remember(t: string, d: Record<string, any> | undefined): void {
     if (!d) return;
-    if ((t === 'CHANNEL_CREATE' || t === 'THREAD_CREATE') && d.guild_id) this.guildChannels.set(d.id, { guildId: d.guild_id, type: d.type });
+    if ((t === 'CHANNEL_CREATE' || t === 'THREAD_CREATE') && d.guild_id)
+      this.guildChannels.set(d.id, { guildId: d.guild_id, type: d.type });
     if (t === 'MESSAGE_CREATE' && d.guild_id && !this.guildChannels.has(d.channel_id)) {
-      this.guildChannels.set(d.channel_id, { guildId: d.guild_id, type: typeof d.channel_type === 'number' ? d.channel_type : 0 });
+      this.guildChannels.set(d.channel_id, {
+        guildId: d.guild_id,
+        type: typeof d.channel_type === 'number' ? d.channel_type : 0,
+      });
     }
   }
 
@@ -137,7 +149,10 @@ export class FakeDiscordGateway {
             shard: [0, 1],
             application: { id: IDS.app, flags: 0 },
           };
-          for (const [t, d] of [['READY', ready], ['GUILD_CREATE', guildCreate()]] as const) {
+          for (const [t, d] of [
+            ['READY', ready],
+            ['GUILD_CREATE', guildCreate()],
+          ] as const) {
             const event = { op: 0 as const, s: ++session.seq, t, d };
             session.events.push(event);
             send(event);
@@ -146,7 +161,7 @@ export class FakeDiscordGateway {
         }
         case 6: {
           const s = this.sessions.get(p.d?.session_id);
-          if (!s || !s.resumable || p.d?.token !== this.state.token) return send({ op: 9, d: false });
+          if (!s?.resumable || p.d?.token !== this.state.token) return send({ op: 9, d: false });
           this.resumes++;
           session = s;
           s.socket = ws;

@@ -8,7 +8,19 @@ import type { AddressInfo } from 'node:net';
 import { FakeDiscordGateway } from './gateway.js';
 import { FakeDiscordRest } from './rest.js';
 
-export { IDS, BOT_USER, USER, OTHER_BOT, messageCreate, mentioning, loadFixture, snowflake, channelCreate, threadCreate, person } from './payloads.js';
+export {
+  IDS,
+  BOT_USER,
+  USER,
+  OTHER_BOT,
+  messageCreate,
+  mentioning,
+  loadFixture,
+  snowflake,
+  channelCreate,
+  threadCreate,
+  person,
+} from './payloads.js';
 export { createSigner, type TestSigner } from './sign.js';
 
 export class FakeDiscord {

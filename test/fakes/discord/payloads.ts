@@ -26,9 +26,23 @@ export const IDS = {
   otherBot: '500000000000000001',
 } as const;
 
-export const BOT_USER = { id: IDS.bot, username: 'gatewaybot', discriminator: '0', global_name: 'Gateway Bot', avatar: null, bot: true };
+export const BOT_USER = {
+  id: IDS.bot,
+  username: 'gatewaybot',
+  discriminator: '0',
+  global_name: 'Gateway Bot',
+  avatar: null,
+  bot: true,
+};
 export const USER = { id: IDS.user, username: 'Mason', discriminator: '9999', global_name: 'Mason', avatar: null };
-export const OTHER_BOT = { id: IDS.otherBot, username: 'otherbot', discriminator: '0', global_name: null, avatar: null, bot: true };
+export const OTHER_BOT = {
+  id: IDS.otherBot,
+  username: 'otherbot',
+  discriminator: '0',
+  global_name: null,
+  avatar: null,
+  bot: true,
+};
 
 let seq = 0n;
 /** Fresh snowflake-shaped ids, increasing. */
@@ -50,7 +64,12 @@ function thread(id: string, ownerId: string, name: string, parentId: string = ID
     member_count: 2,
     rate_limit_per_user: 0,
     flags: 0,
-    thread_metadata: { archived: false, auto_archive_duration: 1440, archive_timestamp: '2024-01-01T00:00:00.000000+00:00', locked: false },
+    thread_metadata: {
+      archived: false,
+      auto_archive_duration: 1440,
+      archive_timestamp: '2024-01-01T00:00:00.000000+00:00',
+      locked: false,
+    },
   };
 }
 
@@ -74,7 +93,19 @@ export function guildCreate() {
     nsfw_level: 0,
     system_channel_flags: 0,
     preferred_locale: 'en-US',
-    roles: [{ id: IDS.guild, name: '@everyone', permissions: '0', position: 0, color: 0, hoist: false, managed: false, mentionable: false, flags: 0 }],
+    roles: [
+      {
+        id: IDS.guild,
+        name: '@everyone',
+        permissions: '0',
+        position: 0,
+        color: 0,
+        hoist: false,
+        managed: false,
+        mentionable: false,
+        flags: 0,
+      },
+    ],
     emojis: [],
     stickers: [],
     members: [],
@@ -84,10 +115,34 @@ export function guildCreate() {
     guild_scheduled_events: [],
     soundboard_sounds: [],
     channels: [
-      { id: IDS.channel, type: 0, guild_id: IDS.guild, name: 'general', position: 0, permission_overwrites: [], parent_id: null, nsfw: false, topic: null },
-      { id: IDS.otherChannel, type: 0, guild_id: IDS.guild, name: 'random', position: 1, permission_overwrites: [], parent_id: null, nsfw: false, topic: null },
+      {
+        id: IDS.channel,
+        type: 0,
+        guild_id: IDS.guild,
+        name: 'general',
+        position: 0,
+        permission_overwrites: [],
+        parent_id: null,
+        nsfw: false,
+        topic: null,
+      },
+      {
+        id: IDS.otherChannel,
+        type: 0,
+        guild_id: IDS.guild,
+        name: 'random',
+        position: 1,
+        permission_overwrites: [],
+        parent_id: null,
+        nsfw: false,
+        topic: null,
+      },
     ],
-    threads: [thread(IDS.threadMentioned, IDS.user, 'question'), thread(IDS.threadByBot, IDS.bot, 'bot thread'), thread(IDS.threadOther, IDS.user, 'chatter')],
+    threads: [
+      thread(IDS.threadMentioned, IDS.user, 'question'),
+      thread(IDS.threadByBot, IDS.bot, 'bot thread'),
+      thread(IDS.threadOther, IDS.user, 'chatter'),
+    ],
   };
 }
 
@@ -112,17 +167,34 @@ const threadIds = new Set<string>([IDS.threadMentioned, IDS.threadByBot, IDS.thr
 
 /** CHANNEL_CREATE data for a new text channel in the fixture guild (dispatch it before messages in that channel). */
 export function channelCreate(id: string = snowflake(), name = `chan-${id.slice(-6)}`): Record<string, unknown> {
-  return { id, type: 0, guild_id: IDS.guild, name, position: 10, permission_overwrites: [], parent_id: null, nsfw: false, topic: null, last_message_id: null, rate_limit_per_user: 0 };
+  return {
+    id,
+    type: 0,
+    guild_id: IDS.guild,
+    name,
+    position: 10,
+    permission_overwrites: [],
+    parent_id: null,
+    nsfw: false,
+    topic: null,
+    last_message_id: null,
+    rate_limit_per_user: 0,
+  };
 }
 
 /**
  * THREAD_CREATE data for a new public thread (`newly_created`, like Discord sends to the thread's members). Messages
  * built afterwards with `channelId: id` carry `channel_type` 11.
  */
-export function threadCreate(o: { id?: string; ownerId?: string; parentId?: string; name?: string } = {}): Record<string, unknown> {
+export function threadCreate(
+  o: { id?: string; ownerId?: string; parentId?: string; name?: string } = {},
+): Record<string, unknown> {
   const id = o.id ?? snowflake();
   threadIds.add(id);
-  return { ...thread(id, o.ownerId ?? IDS.user, o.name ?? `thread-${id.slice(-6)}`, o.parentId ?? IDS.channel), newly_created: true };
+  return {
+    ...thread(id, o.ownerId ?? IDS.user, o.name ?? `thread-${id.slice(-6)}`, o.parentId ?? IDS.channel),
+    newly_created: true,
+  };
 }
 
 /** A human author with a fresh id (a separate DM conversation per author, since a DM session is keyed by user). */
@@ -150,11 +222,23 @@ export function messageCreate(o: MessageOptions = {}): Record<string, unknown> {
     d.message_reference = { message_id: o.referenceId, channel_id: d.channel_id, guild_id: d.guild_id };
   }
   if (!o.omitChannelType) d.channel_type = !d.guild_id ? 1 : threadIds.has(String(d.channel_id)) ? 11 : 0;
-  if (d.guild_id) d.member = { roles: [], joined_at: '2024-01-01T00:00:00.000000+00:00', nick: null, deaf: false, mute: false, flags: 0 };
+  if (d.guild_id)
+    d.member = {
+      roles: [],
+      joined_at: '2024-01-01T00:00:00.000000+00:00',
+      nick: null,
+      deaf: false,
+      mute: false,
+      flags: 0,
+    };
   return d;
 }
 
 /** The same message the bot would see when mentioned: `<@bot>` in content and the bot in `mentions`. */
 export function mentioning(o: MessageOptions = {}): Record<string, unknown> {
-  return messageCreate({ ...o, content: `<@${IDS.bot}> ${o.content ?? 'hello'}`, mentions: [BOT_USER, ...(o.mentions ?? [])] });
+  return messageCreate({
+    ...o,
+    content: `<@${IDS.bot}> ${o.content ?? 'hello'}`,
+    mentions: [BOT_USER, ...(o.mentions ?? [])],
+  });
 }

@@ -162,7 +162,13 @@ export class FakeDiscordRest {
       return send(
         res,
         200,
-        (body as any[]).map((c) => ({ ...c, id: snowflake(), application_id: commands[1], ...(commands[3] ? { guild_id: commands[3] } : {}), version: '1' })),
+        (body as any[]).map((c) => ({
+          ...c,
+          id: snowflake(),
+          application_id: commands[1],
+          ...(commands[3] ? { guild_id: commands[3] } : {}),
+          version: '1',
+        })),
       );
     }
     return send(res, 404, { message: 'Unknown route (fake)', code: 0 });

@@ -18,13 +18,18 @@ function buildServer(requestInfo?: Request): McpServer {
   const text = (t: string) => ({ content: [{ type: 'text' as const, text: t }] });
   const textInput = z.object({ text: z.string() });
   s.registerTool('shout', { description: 'Upper-cases a text', inputSchema: textInput }, async ({ text: t }) =>
-    text(`${t.toUpperCase()}!`));
+    text(`${t.toUpperCase()}!`),
+  );
   s.registerTool('whisper', { description: 'Lower-cases a text', inputSchema: textInput }, async ({ text: t }) =>
-    text(t.toLowerCase()));
+    text(t.toLowerCase()),
+  );
   s.registerTool('whoami', { description: 'Who is asking', inputSchema: z.object({}) }, async () =>
-    text(requestInfo
-      ? `key=${requestInfo.headers.get('x-api-key') ?? 'none'}`
-      : `stdio greeting=${process.env.FAKE_MCP_GREETING ?? 'none'}`));
+    text(
+      requestInfo
+        ? `key=${requestInfo.headers.get('x-api-key') ?? 'none'}`
+        : `stdio greeting=${process.env.FAKE_MCP_GREETING ?? 'none'}`,
+    ),
+  );
   return s;
 }
 
@@ -46,7 +51,8 @@ export async function startHttpMcpServer(port = 0): Promise<HttpMcpServer> {
     const headers = new Headers();
     for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers.set(k, v);
     const request = new Request(`http://127.0.0.1${req.url}`, {
-      method: req.method, headers,
+      method: req.method,
+      headers,
       body: req.method === 'GET' || req.method === 'HEAD' ? undefined : Buffer.concat(chunks),
     });
     const response = await handler.fetch(request);

@@ -48,9 +48,15 @@ export interface FakeOpenAI {
 // What the fake reads from a request; everything else (tools, instructions, settings) is accepted and ignored.
 const contentSchema = z.union([z.string(), z.array(z.object({ text: z.string().optional() }).passthrough()), z.null()]);
 const messageSchema = z.object({ role: z.string(), content: contentSchema.optional() }).passthrough();
-const chatSchema = z.object({ model: z.string(), messages: z.array(messageSchema), stream: z.boolean().nullish() }).passthrough();
+const chatSchema = z
+  .object({ model: z.string(), messages: z.array(messageSchema), stream: z.boolean().nullish() })
+  .passthrough();
 const responsesSchema = z
-  .object({ model: z.string(), input: z.union([z.string(), z.array(z.object({}).passthrough())]), stream: z.boolean().nullish() })
+  .object({
+    model: z.string(),
+    input: z.union([z.string(), z.array(z.object({}).passthrough())]),
+    stream: z.boolean().nullish(),
+  })
   .passthrough();
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -115,16 +121,33 @@ export async function startFakeOpenAI(pace: ModelPace, port = 0): Promise<FakeOp
     if (!rec.stream) {
       await paced(words, () => undefined);
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({
-        id, object: 'chat.completion', created, model: body.model,
-        choices: [{ index: 0, message: { role: 'assistant', content: words.join(''), refusal: null }, finish_reason: 'stop', logprobs: null }],
-        usage: tokens,
-      }));
+      res.end(
+        JSON.stringify({
+          id,
+          object: 'chat.completion',
+          created,
+          model: body.model,
+          choices: [
+            {
+              index: 0,
+              message: { role: 'assistant', content: words.join(''), refusal: null },
+              finish_reason: 'stop',
+              logprobs: null,
+            },
+          ],
+          usage: tokens,
+        }),
+      );
       return;
     }
     const send = sse(res);
-    const chunk = (delta: object, finish: string | null) =>
-      ({ id, object: 'chat.completion.chunk', created, model: body.model, choices: [{ index: 0, delta, finish_reason: finish }] });
+    const chunk = (delta: object, finish: string | null) => ({
+      id,
+      object: 'chat.completion.chunk',
+      created,
+      model: body.model,
+      choices: [{ index: 0, delta, finish_reason: finish }],
+    });
     let first = true;
     await paced(words, (text) => {
       send(chunk(first ? { role: 'assistant', content: text } : { content: text }, null));
@@ -141,17 +164,42 @@ export async function startFakeOpenAI(pace: ModelPace, port = 0): Promise<FakeOp
     const words = answerWords(rec.lastUserText, pace.answerTokens);
     const u = usage(Math.ceil(JSON.stringify(body.input).length / 4), words.length);
     const response = (status: string, text: string | null) => ({
-      id, object: 'response', created_at: Math.floor(Date.now() / 1000), model: body.model, status, error: null,
-      incomplete_details: null, instructions: null, metadata: {}, parallel_tool_calls: true, temperature: 1, top_p: 1,
-      tool_choice: 'auto', tools: [],
-      output: text === null ? [] : [{
-        type: 'message', id: msgId, status: 'completed', role: 'assistant',
-        content: [{ type: 'output_text', text, annotations: [] }],
-      }],
-      usage: text === null ? null : {
-        input_tokens: u.input, output_tokens: u.output, total_tokens: u.input + u.output,
-        input_tokens_details: { cached_tokens: 0 }, output_tokens_details: { reasoning_tokens: 0 },
-      },
+      id,
+      object: 'response',
+      created_at: Math.floor(Date.now() / 1000),
+      model: body.model,
+      status,
+      error: null,
+      incomplete_details: null,
+      instructions: null,
+      metadata: {},
+      parallel_tool_calls: true,
+      temperature: 1,
+      top_p: 1,
+      tool_choice: 'auto',
+      tools: [],
+      output:
+        text === null
+          ? []
+          : [
+              {
+                type: 'message',
+                id: msgId,
+                status: 'completed',
+                role: 'assistant',
+                content: [{ type: 'output_text', text, annotations: [] }],
+              },
+            ],
+      usage:
+        text === null
+          ? null
+          : {
+              input_tokens: u.input,
+              output_tokens: u.output,
+              total_tokens: u.input + u.output,
+              input_tokens_details: { cached_tokens: 0 },
+              output_tokens_details: { reasoning_tokens: 0 },
+            },
     });
     if (!rec.stream) {
       await paced(words, () => undefined);
@@ -164,15 +212,36 @@ export async function startFakeOpenAI(pace: ModelPace, port = 0): Promise<FakeOp
     const ev = (type: string, rest: object) => send({ type, sequence_number: n++, ...rest }, type);
     ev('response.created', { response: response('in_progress', null) });
     ev('response.in_progress', { response: response('in_progress', null) });
-    ev('response.output_item.added', { output_index: 0, item: { type: 'message', id: msgId, status: 'in_progress', role: 'assistant', content: [] } });
-    ev('response.content_part.added', { item_id: msgId, output_index: 0, content_index: 0, part: { type: 'output_text', text: '', annotations: [] } });
-    await paced(words, (delta) => ev('response.output_text.delta', { item_id: msgId, output_index: 0, content_index: 0, delta, logprobs: [] }));
+    ev('response.output_item.added', {
+      output_index: 0,
+      item: { type: 'message', id: msgId, status: 'in_progress', role: 'assistant', content: [] },
+    });
+    ev('response.content_part.added', {
+      item_id: msgId,
+      output_index: 0,
+      content_index: 0,
+      part: { type: 'output_text', text: '', annotations: [] },
+    });
+    await paced(words, (delta) =>
+      ev('response.output_text.delta', { item_id: msgId, output_index: 0, content_index: 0, delta, logprobs: [] }),
+    );
     const text = words.join('');
     ev('response.output_text.done', { item_id: msgId, output_index: 0, content_index: 0, text, logprobs: [] });
-    ev('response.content_part.done', { item_id: msgId, output_index: 0, content_index: 0, part: { type: 'output_text', text, annotations: [] } });
+    ev('response.content_part.done', {
+      item_id: msgId,
+      output_index: 0,
+      content_index: 0,
+      part: { type: 'output_text', text, annotations: [] },
+    });
     ev('response.output_item.done', {
       output_index: 0,
-      item: { type: 'message', id: msgId, status: 'completed', role: 'assistant', content: [{ type: 'output_text', text, annotations: [] }] },
+      item: {
+        type: 'message',
+        id: msgId,
+        status: 'completed',
+        role: 'assistant',
+        content: [{ type: 'output_text', text, annotations: [] }],
+      },
     });
     ev('response.completed', { response: response('completed', text) });
     res.end();
@@ -184,10 +253,11 @@ export async function startFakeOpenAI(pace: ModelPace, port = 0): Promise<FakeOp
     modelMs,
     served: [],
     inFlight: () => ({ now, max }),
-    close: () => new Promise((r) => {
-      server.close(() => r());
-      server.closeAllConnections();
-    }),
+    close: () =>
+      new Promise((r) => {
+        server.close(() => r());
+        server.closeAllConnections();
+      }),
   };
 
   const server = createServer((req, res) => {
@@ -205,7 +275,13 @@ export async function startFakeOpenAI(pace: ModelPace, port = 0): Promise<FakeOp
         const raw = await readJson(req);
         if (api === 'chat_completions') {
           const body = chatSchema.parse(raw);
-          const rec = { api, stream: !!body.stream, startedAt, endedAt: 0, lastUserText: lastUser(body.messages) } as const;
+          const rec = {
+            api,
+            stream: !!body.stream,
+            startedAt,
+            endedAt: 0,
+            lastUserText: lastUser(body.messages),
+          } as const;
           await chat(body, res, { ...rec });
           record({ ...rec, endedAt: performance.now() });
         } else {

@@ -52,7 +52,11 @@ export type Condition = { key: string; match: z.infer<typeof matchSchema> } | { 
 
 const idSchema = z.union([z.string(), z.number().int().nonnegative()]);
 const conditionSchema: z.ZodType<Condition> = z.lazy(() =>
-  z.union([z.object({ key: z.string(), match: matchSchema }).strict(), z.object({ has_id: z.array(idSchema) }).strict(), filterSchema]),
+  z.union([
+    z.object({ key: z.string(), match: matchSchema }).strict(),
+    z.object({ has_id: z.array(idSchema) }).strict(),
+    filterSchema,
+  ]),
 );
 export const filterSchema: z.ZodType<Filter> = z.lazy(() =>
   z
@@ -72,7 +76,9 @@ function holds(p: Point, c: Condition): boolean {
   if ('key' in c) {
     const v = p.payload[c.key];
     const values = Array.isArray(v) ? v : [v];
-    return 'value' in c.match ? values.includes(c.match.value) : values.some((x) => (c.match as { any: unknown[] }).any.includes(x));
+    return 'value' in c.match
+      ? values.includes(c.match.value)
+      : values.some((x) => (c.match as { any: unknown[] }).any.includes(x));
   }
   return matches(p, c);
 }
@@ -93,13 +99,15 @@ function normalise(v: number[]): number[] {
 export function storeDense(c: Collection, name: string, v: number[]): number[] {
   const conf = c.vectors.get(name);
   if (!conf) throw new QdrantError(400, `Wrong input: Not existing vector name error: ${name}`);
-  if (v.length !== conf.size) throw new QdrantError(400, `Wrong input: Vector dimension error: expected dim: ${conf.size}, got ${v.length}`);
+  if (v.length !== conf.size)
+    throw new QdrantError(400, `Wrong input: Vector dimension error: expected dim: ${conf.size}, got ${v.length}`);
   return conf.distance === 'Cosine' ? normalise(v) : v;
 }
 
 export function checkSparse(c: Collection, name: string, v: SparseVec): SparseVec {
   if (!c.sparseVectors.has(name)) throw new QdrantError(400, `Wrong input: Not existing vector name error: ${name}`);
-  if (v.indices.length !== v.values.length) throw new QdrantError(400, 'Wrong input: indices and values must have the same length');
+  if (v.indices.length !== v.values.length)
+    throw new QdrantError(400, 'Wrong input: indices and values must have the same length');
   if (new Set(v.indices).size !== v.indices.length) throw new QdrantError(400, 'Wrong input: duplicate sparse indices');
   return v;
 }
@@ -110,7 +118,13 @@ export interface Scored {
 }
 
 /** One nearest-neighbour search (the leaf of a prefetch): exact, over the points passing `filter`. */
-export function nearest(c: Collection, using: string, query: number[] | SparseVec, filter: Filter | undefined, limit: number): Scored[] {
+export function nearest(
+  c: Collection,
+  using: string,
+  query: number[] | SparseVec,
+  filter: Filter | undefined,
+  limit: number,
+): Scored[] {
   const candidates = [...c.points.values()].filter((p) => matches(p, filter));
   let scored: Scored[];
   if (Array.isArray(query)) {

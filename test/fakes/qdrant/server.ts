@@ -8,8 +8,17 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import {
-  checkSparse, filterSchema, idKey, matches, nearest, QdrantError, rrf, storeDense,
-  type Collection, type Point, type Scored,
+  checkSparse,
+  filterSchema,
+  idKey,
+  matches,
+  nearest,
+  QdrantError,
+  rrf,
+  storeDense,
+  type Collection,
+  type Point,
+  type Scored,
 } from './engine.js';
 
 export interface RecordedRequest {
@@ -32,14 +41,21 @@ export interface FakeQdrant {
   close(): Promise<void>;
 }
 
-const sparseSchema = z.object({ indices: z.array(z.number().int().nonnegative()), values: z.array(z.number()) }).strict();
+const sparseSchema = z
+  .object({ indices: z.array(z.number().int().nonnegative()), values: z.array(z.number()) })
+  .strict();
 const idSchema = z.union([z.string().uuid(), z.number().int().nonnegative()]);
 const withPayloadSchema = z.union([z.boolean(), z.array(z.string())]).optional();
 
 const createSchema = z
   .object({
-    vectors: z.record(z.string(), z.object({ size: z.number().int().positive(), distance: z.enum(['Cosine', 'Dot', 'Euclid', 'Manhattan']) })),
-    sparse_vectors: z.record(z.string(), z.object({ modifier: z.enum(['idf', 'none']).optional() }).strict()).optional(),
+    vectors: z.record(
+      z.string(),
+      z.object({ size: z.number().int().positive(), distance: z.enum(['Cosine', 'Dot', 'Euclid', 'Manhattan']) }),
+    ),
+    sparse_vectors: z
+      .record(z.string(), z.object({ modifier: z.enum(['idf', 'none']).optional() }).strict())
+      .optional(),
   })
   .strict();
 const indexSchema = z
@@ -54,12 +70,24 @@ const indexSchema = z
 const upsertSchema = z
   .object({
     points: z.array(
-      z.object({ id: idSchema, vector: z.record(z.string(), z.union([z.array(z.number()), sparseSchema])), payload: z.record(z.string(), z.unknown()).optional() }).strict(),
+      z
+        .object({
+          id: idSchema,
+          vector: z.record(z.string(), z.union([z.array(z.number()), sparseSchema])),
+          payload: z.record(z.string(), z.unknown()).optional(),
+        })
+        .strict(),
     ),
   })
   .strict();
 const selectorSchema = z.object({ filter: filterSchema.optional(), points: z.array(idSchema).optional() }).strict();
-const setPayloadSchema = z.object({ payload: z.record(z.string(), z.unknown()), filter: filterSchema.optional(), points: z.array(idSchema).optional() }).strict();
+const setPayloadSchema = z
+  .object({
+    payload: z.record(z.string(), z.unknown()),
+    filter: filterSchema.optional(),
+    points: z.array(idSchema).optional(),
+  })
+  .strict();
 const countSchema = z.object({ filter: filterSchema.optional(), exact: z.boolean().optional() }).strict();
 const scrollSchema = z
   .object({
@@ -67,15 +95,19 @@ const scrollSchema = z
     limit: z.number().int().positive().optional(),
     with_payload: withPayloadSchema,
     with_vector: z.boolean().optional(),
-    order_by: z.union([z.string(), z.object({ key: z.string(), direction: z.enum(['asc', 'desc']).optional() }).strict()]).optional(),
+    order_by: z
+      .union([z.string(), z.object({ key: z.string(), direction: z.enum(['asc', 'desc']).optional() }).strict()])
+      .optional(),
   })
   .strict();
-const leafSchema = z.object({
-  query: z.union([z.array(z.number()), sparseSchema]),
-  using: z.string(),
-  filter: filterSchema.optional(),
-  limit: z.number().int().positive().optional(),
-}).strict();
+const leafSchema = z
+  .object({
+    query: z.union([z.array(z.number()), sparseSchema]),
+    using: z.string(),
+    filter: filterSchema.optional(),
+    limit: z.number().int().positive().optional(),
+  })
+  .strict();
 const querySchema = z
   .object({
     prefetch: z.union([leafSchema, z.array(leafSchema)]).optional(),
@@ -92,7 +124,12 @@ const ok = (result: unknown) => ({ result, status: 'ok', time: 0.0001 });
 const updated = () => ok({ operation_id: 0, status: 'completed' });
 
 function shown(p: Point, withPayload: boolean | string[] | undefined) {
-  const payload = withPayload === false ? undefined : Array.isArray(withPayload) ? Object.fromEntries(withPayload.map((k) => [k, p.payload[k]])) : p.payload;
+  const payload =
+    withPayload === false
+      ? undefined
+      : Array.isArray(withPayload)
+        ? Object.fromEntries(withPayload.map((k) => [k, p.payload[k]]))
+        : p.payload;
   return { id: p.id, version: 0, payload };
 }
 
@@ -118,8 +155,12 @@ function route(collections: Map<string, Collection>, method: string, path: strin
     case 'GET ': {
       const col = need();
       return ok({
-        status: 'green', optimizer_status: 'ok', points_count: col.points.size,
-        config: { params: { vectors: Object.fromEntries(col.vectors), sparse_vectors: Object.fromEntries(col.sparseVectors) } },
+        status: 'green',
+        optimizer_status: 'ok',
+        points_count: col.points.size,
+        config: {
+          params: { vectors: Object.fromEntries(col.vectors), sparse_vectors: Object.fromEntries(col.sparseVectors) },
+        },
         payload_schema: Object.fromEntries(col.indexes),
       });
     }
@@ -127,8 +168,11 @@ function route(collections: Map<string, Collection>, method: string, path: strin
       if (c) throw new QdrantError(400, `Wrong input: Collection \`${name}\` already exists!`);
       const b = createSchema.parse(body);
       collections.set(name, {
-        name, vectors: new Map(Object.entries(b.vectors)), sparseVectors: new Map(Object.entries(b.sparse_vectors ?? {})),
-        indexes: new Map(), points: new Map(),
+        name,
+        vectors: new Map(Object.entries(b.vectors)),
+        sparseVectors: new Map(Object.entries(b.sparse_vectors ?? {})),
+        indexes: new Map(),
+        points: new Map(),
       });
       return ok(true);
     }
@@ -147,7 +191,8 @@ function route(collections: Map<string, Collection>, method: string, path: strin
           if (Array.isArray(v)) point.dense.set(vn, storeDense(col, vn, v));
           else point.sparse.set(vn, checkSparse(col, vn, v));
         }
-        for (const vn of col.vectors.keys()) if (!point.dense.has(vn)) throw new QdrantError(400, `Wrong input: missing vector ${vn}`);
+        for (const vn of col.vectors.keys())
+          if (!point.dense.has(vn)) throw new QdrantError(400, `Wrong input: missing vector ${vn}`);
         col.points.set(idKey(p.id), point);
       }
       return updated();
@@ -175,11 +220,15 @@ function route(collections: Map<string, Collection>, method: string, path: strin
         // Like Qdrant: ordering needs a range-capable payload index on the key.
         const idx = col.indexes.get(o.key);
         const type = typeof idx === 'string' ? idx : (idx as { type?: string } | undefined)?.type;
-        if (!type || !['integer', 'float', 'datetime'].includes(type)) throw new QdrantError(400, `Bad request: No range index for \`order_by\` key \`${o.key}\` found`);
+        if (!type || !['integer', 'float', 'datetime'].includes(type))
+          throw new QdrantError(400, `Bad request: No range index for \`order_by\` key \`${o.key}\` found`);
         const v = (p: Point) => (type === 'datetime' ? Date.parse(String(p.payload[o.key])) : Number(p.payload[o.key]));
         points = points.sort((a, b2) => (o.direction === 'desc' ? v(b2) - v(a) : v(a) - v(b2)));
       } else points.sort((a, b2) => String(a.id).localeCompare(String(b2.id)));
-      return ok({ points: points.slice(0, b.limit ?? 10).map((p) => shown(p, b.with_payload ?? true)), next_page_offset: null });
+      return ok({
+        points: points.slice(0, b.limit ?? 10).map((p) => shown(p, b.with_payload ?? true)),
+        next_page_offset: null,
+      });
     }
     case 'POST points/query': {
       const col = need();
@@ -196,7 +245,9 @@ function route(collections: Map<string, Collection>, method: string, path: strin
       } else {
         hits = nearest(col, b.using ?? '', b.query, b.filter, limit);
       }
-      return ok({ points: hits.slice(0, limit).map((h) => ({ ...shown(h.point, b.with_payload ?? false), score: h.score })) });
+      return ok({
+        points: hits.slice(0, limit).map((h) => ({ ...shown(h.point, b.with_payload ?? false), score: h.score })),
+      });
     }
     default:
       throw new QdrantError(404, `fake qdrant: no route ${method} /collections/{name}/${sub}`);
@@ -227,9 +278,16 @@ export async function startFakeQdrant(opts: { apiKey?: string } = {}): Promise<F
       } catch {
         return send(res, 400, { status: { error: 'Format error in JSON body' }, time: 0 });
       }
-      requests.push({ method: req.method ?? 'GET', path: u.pathname, query: Object.fromEntries(u.searchParams), headers: req.headers, body });
+      requests.push({
+        method: req.method ?? 'GET',
+        path: u.pathname,
+        query: Object.fromEntries(u.searchParams),
+        headers: req.headers,
+        body,
+      });
       if (failures > 0 && failures--) return send(res, 503, { status: { error: 'Service Unavailable' }, time: 0 });
-      if (opts.apiKey && req.headers['api-key'] !== opts.apiKey) return send(res, 401, { status: { error: 'Unauthorized' }, time: 0 });
+      if (opts.apiKey && req.headers['api-key'] !== opts.apiKey)
+        return send(res, 401, { status: { error: 'Unauthorized' }, time: 0 });
       try {
         send(res, 200, route(collections, req.method ?? 'GET', u.pathname, body));
       } catch (err) {
@@ -246,7 +304,9 @@ export async function startFakeQdrant(opts: { apiKey?: string } = {}): Promise<F
     collections,
     failNext: (n) => void (failures = n),
     calls: (collection, sub, method) =>
-      requests.filter((r) => r.path === `/collections/${collection}${sub ? `/${sub}` : ''}` && (!method || r.method === method)),
+      requests.filter(
+        (r) => r.path === `/collections/${collection}${sub ? `/${sub}` : ''}` && (!method || r.method === method),
+      ),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

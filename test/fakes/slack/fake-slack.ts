@@ -139,7 +139,9 @@ export class FakeSlack {
 
   /** Messages Slack accepted into `channel` (optionally: into one thread), in the order they were posted. */
   posted(channel: string, thread?: string): RecordedCall[] {
-    return this.callsOf('chat.postMessage', channel).filter((c) => c.ok && (thread === undefined || c.body.thread_ts === thread));
+    return this.callsOf('chat.postMessage', channel).filter(
+      (c) => c.ok && (thread === undefined || c.body.thread_ts === thread),
+    );
   }
 
   private takeFailure(method: string, channel: unknown): ScriptedFailure | undefined {
@@ -181,7 +183,11 @@ export class FakeSlack {
     for await (const c of req) chunks.push(c as Buffer);
     const raw = Buffer.concat(chunks).toString('utf8');
     const contentType = req.headers['content-type'];
-    const body: Record<string, unknown> = contentType?.includes('json') ? (raw ? JSON.parse(raw) : {}) : Object.fromEntries(new URLSearchParams(raw));
+    const body: Record<string, unknown> = contentType?.includes('json')
+      ? raw
+        ? JSON.parse(raw)
+        : {}
+      : Object.fromEntries(new URLSearchParams(raw));
     const url = req.url ?? '/';
 
     if (url.startsWith('/response/')) {
@@ -205,7 +211,8 @@ export class FakeSlack {
     const failure: ScriptedFailure | undefined =
       limitLeft > 0
         ? { status: 429, retryAfter: Math.ceil(limitLeft / 1000), hold: false }
-        : (this.takeFailure(method, body.channel) ?? (this.closedChannels.has(String(body.channel)) ? { error: 'channel_not_found' } : undefined));
+        : (this.takeFailure(method, body.channel) ??
+          (this.closedChannels.has(String(body.channel)) ? { error: 'channel_not_found' } : undefined));
     if (failure) {
       if ('error' in failure) {
         refuse(failure.error);

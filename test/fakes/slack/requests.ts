@@ -145,7 +145,9 @@ export async function postSigned(
   opts: { contentType?: string; retryNum?: number; headers?: Record<string, string> } = {},
 ): Promise<PostResult> {
   const body = typeof payload === 'string' ? payload : JSON.stringify(payload);
-  const extra: Record<string, string> = opts.retryNum ? { 'x-slack-retry-num': String(opts.retryNum), 'x-slack-retry-reason': 'http_timeout' } : {};
+  const extra: Record<string, string> = opts.retryNum
+    ? { 'x-slack-retry-num': String(opts.retryNum), 'x-slack-retry-reason': 'http_timeout' }
+    : {};
   const headers = opts.headers ?? signedHeaders(secret, body, { contentType: opts.contentType, extra });
   const started = Date.now();
   const res = await fetch(url, { method: 'POST', headers, body });

@@ -59,7 +59,10 @@ export class FakeBotApi {
 
   constructor(
     readonly token: string,
-    readonly bot: { id: number; username: string; first_name?: string } = { id: Number(token.split(':')[0]), username: 'gateway_test_bot' },
+    readonly bot: { id: number; username: string; first_name?: string } = {
+      id: Number(token.split(':')[0]),
+      username: 'gateway_test_bot',
+    },
   ) {}
 
   /** The `apiRoot` to give the adapter. */
@@ -103,7 +106,10 @@ export class FakeBotApi {
    * chat takes it, so tests sharing one fake cannot catch each other's failures.
    */
   failNext(method: string, error: FakeError, chatId?: number | string): void {
-    this.failures.set(method, [...(this.failures.get(method) ?? []), { error, ...(chatId !== undefined ? { chatId: String(chatId) } : {}) }]);
+    this.failures.set(method, [
+      ...(this.failures.get(method) ?? []),
+      { error, ...(chatId !== undefined ? { chatId: String(chatId) } : {}) },
+    ]);
   }
 
   /** Calls of `method` for one chat, in order. */
@@ -129,7 +135,8 @@ export class FakeBotApi {
     const m = /^\/bot([^/]+)\/([A-Za-z]+)$/.exec(req.url?.split('?')[0] ?? '');
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
-    if (!m || m[1] !== this.token) return this.fail(res, { error_code: m ? 401 : 404, description: m ? 'Unauthorized' : 'Not Found' });
+    if (!m || m[1] !== this.token)
+      return this.fail(res, { error_code: m ? 401 : 404, description: m ? 'Unauthorized' : 'Not Found' });
     const method = m[2]!;
     let params: Record<string, any> = {};
     const body = Buffer.concat(chunks).toString('utf8');
@@ -152,7 +159,8 @@ export class FakeBotApi {
       case 'sendMessage':
         return this.sendMessage(res, params);
       case 'sendChatAction':
-        if (this.blocked.has(String(params.chat_id))) return this.fail(res, { error_code: 403, description: 'Forbidden: bot was blocked by the user' });
+        if (this.blocked.has(String(params.chat_id)))
+          return this.fail(res, { error_code: 403, description: 'Forbidden: bot was blocked by the user' });
         return this.ok(res, true);
       case 'answerCallbackQuery':
       case 'setMyCommands':
@@ -179,8 +187,10 @@ export class FakeBotApi {
   }
 
   private sendMessage(res: ServerResponse, p: Record<string, any>): void {
-    if (p.chat_id === undefined) return this.fail(res, { error_code: 400, description: 'Bad Request: chat_id is empty' });
-    if (this.blocked.has(String(p.chat_id))) return this.fail(res, { error_code: 403, description: 'Forbidden: bot was blocked by the user' });
+    if (p.chat_id === undefined)
+      return this.fail(res, { error_code: 400, description: 'Bad Request: chat_id is empty' });
+    if (this.blocked.has(String(p.chat_id)))
+      return this.fail(res, { error_code: 403, description: 'Forbidden: bot was blocked by the user' });
     const raw = String(p.text ?? '');
     let parsed: { text: string; entities: ParsedEntity[] } = { text: raw, entities: [] };
     if (p.parse_mode === 'MarkdownV2') {
@@ -193,8 +203,10 @@ export class FakeBotApi {
     } else if (p.parse_mode !== undefined) {
       return this.fail(res, { error_code: 400, description: `Bad Request: unsupported parse_mode ${p.parse_mode}` });
     }
-    if (!parsed.text.trim()) return this.fail(res, { error_code: 400, description: 'Bad Request: message text is empty' });
-    if (parsed.text.length > 4096) return this.fail(res, { error_code: 400, description: 'Bad Request: message is too long' });
+    if (!parsed.text.trim())
+      return this.fail(res, { error_code: 400, description: 'Bad Request: message text is empty' });
+    if (parsed.text.length > 4096)
+      return this.fail(res, { error_code: 400, description: 'Bad Request: message is too long' });
     const msg: SentMessage = {
       message_id: this.nextMessageId++,
       chat_id: p.chat_id,
@@ -213,7 +225,9 @@ export class FakeBotApi {
       chat: { id: Number(p.chat_id), type: chatType },
       from: { id: this.bot.id, is_bot: true, first_name: 'Gateway', username: this.bot.username },
       text: parsed.text,
-      ...(msg.message_thread_id !== undefined ? { message_thread_id: msg.message_thread_id, is_topic_message: true } : {}),
+      ...(msg.message_thread_id !== undefined
+        ? { message_thread_id: msg.message_thread_id, is_topic_message: true }
+        : {}),
     });
   }
 
@@ -221,11 +235,19 @@ export class FakeBotApi {
     this.maxConcurrentPolls = Math.max(this.maxConcurrentPolls, this.polls.size + 1);
     if (this.webhookUrl) {
       this.conflicts++;
-      return this.fail(res, { error_code: 409, description: "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first" });
+      return this.fail(res, {
+        error_code: 409,
+        description:
+          "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first",
+      });
     }
     if (this.polls.size > 0) {
       this.conflicts++;
-      return this.fail(res, { error_code: 409, description: 'Conflict: terminated by other getUpdates request; make sure that only one bot instance is running' });
+      return this.fail(res, {
+        error_code: 409,
+        description:
+          'Conflict: terminated by other getUpdates request; make sure that only one bot instance is running',
+      });
     }
     const offset = typeof p.offset === 'number' ? p.offset : 0;
     // An offset confirms every update below it: Telegram forgets them.
@@ -259,6 +281,9 @@ export class FakeBotApi {
   }
 }
 
-export async function startFakeBotApi(token = '123456789:TEST-token_fake', bot?: { id: number; username: string }): Promise<FakeBotApi> {
+export async function startFakeBotApi(
+  token = '123456789:TEST-token_fake',
+  bot?: { id: number; username: string },
+): Promise<FakeBotApi> {
   return new FakeBotApi(token, bot).start();
 }

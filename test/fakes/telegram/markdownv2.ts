@@ -24,7 +24,8 @@ interface Open {
   language?: string;
 }
 
-const reserved = (c: string) => new EntityParseError(`Character '${c}' is reserved and must be escaped with the preceding '\\'`);
+const reserved = (c: string) =>
+  new EntityParseError(`Character '${c}' is reserved and must be escaped with the preceding '\\'`);
 
 export function parseMarkdownV2(src: string): { text: string; entities: ParsedEntity[] } {
   let text = '';
