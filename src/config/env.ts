@@ -8,6 +8,19 @@ const bool = z
   .enum(['true', 'false', '1', '0', 'on', 'off', 'yes', 'no'])
   .transform((v) => ['true', '1', 'on', 'yes'].includes(v));
 const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
+/** `platform:userId` entries, comma-separated (any tenant). */
+const principalList = z
+  .string()
+  .default('')
+  .transform((v) =>
+    v
+      .split(',')
+      .map((u) => u.trim())
+      .filter(Boolean),
+  )
+  .pipe(
+    z.array(z.string().regex(/^(local|slack|discord|telegram|api):\S+$/, 'a comma-separated list of platform:userId')),
+  );
 
 export const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -161,34 +174,8 @@ export const envSchema = z.object({
 
   // --- access control and commands (src/access) ---
   /** Owners and admins, as `platform:userId` lists (any tenant): `slack:U123,discord:456,telegram:789,local:ann`. */
-  OWNER_USERS: z
-    .string()
-    .default('')
-    .transform((v) =>
-      v
-        .split(',')
-        .map((u) => u.trim())
-        .filter(Boolean),
-    )
-    .pipe(
-      z.array(
-        z.string().regex(/^(local|slack|discord|telegram|api):\S+$/, 'a comma-separated list of platform:userId'),
-      ),
-    ),
-  ADMIN_USERS: z
-    .string()
-    .default('')
-    .transform((v) =>
-      v
-        .split(',')
-        .map((u) => u.trim())
-        .filter(Boolean),
-    )
-    .pipe(
-      z.array(
-        z.string().regex(/^(local|slack|discord|telegram|api):\S+$/, 'a comma-separated list of platform:userId'),
-      ),
-    ),
+  OWNER_USERS: principalList,
+  ADMIN_USERS: principalList,
   /** Who may DM the bot: everyone, only allowed users (and admins), or unknown users get a pairing code. */
   DM_POLICY: z.enum(['open', 'allowlist', 'pairing']).default('open'),
   DM_POLICY_LOCAL: z.enum(['open', 'allowlist', 'pairing']).optional(),
