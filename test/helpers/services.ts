@@ -3,10 +3,13 @@
  * the server's default isolation, so the app's own client has to ask for SERIALIZABLE — test/db/isolation.test.ts)
  * and its own Redis key prefix, and removes both afterwards.
  */
+import { spawn } from 'node:child_process';
+import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import postgres from 'postgres';
 import { loadConfig, type Config } from '../../src/config/env.js';
+import { freePort } from '../../src/cli/dev-services.js';
 import { migrate } from '../../src/db/migrate.js';
 
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -65,4 +68,28 @@ export function testConfig(env: Record<string, string> = {}): Config {
     LOCAL_CHANNEL: 'on',
     ...env,
   });
+}
+
+/** A redis-server of the test's own on a free port (settings the shared one must not get), stopped by `stop`. */
+export async function startPrivateRedis(extraArgs: string[] = []): Promise<{ url: string; stop(): Promise<void> }> {
+  const port = await freePort();
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extraArgs];
+  const server = spawn('redis-server', args, { stdio: 'ignore' });
+  for (let i = 0; i < 100; i++) {
+    const ok = await new Promise<boolean>((r) => {
+      const s = net.connect(port, '127.0.0.1', () => (s.end(), r(true)));
+      s.on('error', () => r(false));
+    });
+    if (ok) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    async stop() {
+      if (!server.pid || server.exitCode !== null) return;
+      const exited = new Promise((r) => server.once('exit', r));
+      server.kill('SIGTERM');
+      await exited;
+    },
+  };
 }

@@ -1,52 +1,19 @@
-/** A Redis that may evict keys silently loses inboxes, dedupe marks and leases: production refuses it at start. */
-import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import { pino } from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { freePort } from '../../src/cli/dev-services.js';
 import { startTestApp } from '../helpers/app.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/services.js';
-import { sleep } from '../helpers/wait.js';
+import { createTestDatabase, startPrivateRedis, type TestDatabase } from '../helpers/services.js';
 
-let redis: ChildProcess;
+let redis: Awaited<ReturnType<typeof startPrivateRedis>>;
 let url: string;
 let db: TestDatabase;
 
 beforeAll(async () => {
-  const port = await freePort();
-  redis = spawn(
-    'redis-server',
-    [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--maxmemory-policy',
-      'allkeys-lru',
-    ],
-    { stdio: 'ignore' },
-  );
-  url = `redis://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
-    const ok = await new Promise<boolean>((r) => {
-      const s = net.connect(port, '127.0.0.1', () => (s.end(), r(true)));
-      s.on('error', () => r(false));
-    });
-    if (ok) break;
-    await sleep(50);
-  }
+  redis = await startPrivateRedis(['--maxmemory-policy', 'allkeys-lru']);
+  url = redis.url;
   db = await createTestDatabase();
 });
 afterAll(async () => {
-  if (redis?.pid && redis.exitCode === null) {
-    const exited = new Promise((r) => redis.once('exit', r));
-    redis.kill('SIGTERM');
-    await exited;
-  }
+  await redis?.stop();
   await db?.drop();
 });
 

@@ -1,12 +1,5 @@
-/**
- * One owner for Redis keys: on a Redis of its own, the app runs turns (a DM with memory, a group, a command) and
- * every key left in Redis afterwards is under the configured prefix and has a shape src/queue/keys.ts declares.
- */
-import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { freePort } from '../../src/cli/dev-services.js';
 import {
   isOwnedKey,
   keys,
@@ -17,35 +10,21 @@ import {
   threadKey,
 } from '../../src/queue/keys.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/services.js';
+import { createTestDatabase, startPrivateRedis, type TestDatabase } from '../helpers/services.js';
 import { sleep } from '../helpers/wait.js';
 
-let server: ChildProcess;
+let redis: Awaited<ReturnType<typeof startPrivateRedis>>;
 let url: string;
 let db: TestDatabase;
 
 beforeAll(async () => {
-  const port = await freePort();
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
-  server = spawn('redis-server', args, { stdio: 'ignore' });
-  url = `redis://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
-    const ok = await new Promise<boolean>((r) => {
-      const s = net.connect(port, '127.0.0.1', () => (s.end(), r(true)));
-      s.on('error', () => r(false));
-    });
-    if (ok) break;
-    await sleep(50);
-  }
+  redis = await startPrivateRedis([]);
+  url = redis.url;
   db = await createTestDatabase();
 });
 
 afterAll(async () => {
-  if (server?.pid && server.exitCode === null) {
-    const exited = new Promise((r) => server.once('exit', r));
-    server.kill('SIGTERM');
-    await exited;
-  }
+  await redis?.stop();
   await db?.drop();
 });
 
