@@ -6,6 +6,7 @@
  * healthy (AIMD, as TCP does). A lowered limit only stops taking new jobs; turns already running finish, and the
  * jobs left waiting go to other workers.
  */
+import { startPeriodic } from '../core/periodic.js';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 
@@ -48,24 +49,28 @@ export function adaptConcurrency(target: { concurrency: number }, o: Backpressur
   if (!o.maxRssMb && !o.maxLoopDelayMs) return () => undefined;
   const delay = monitorEventLoopDelay({ resolution: 20 });
   delay.enable();
-  const timer = setInterval(() => {
-    const sample = { rssMb: process.memoryUsage.rss() / 1_048_576, loopDelayMs: delay.percentile(99) / 1e6 };
-    delay.reset();
-    const before = target.concurrency;
-    const next = nextLimit(before, sample, o);
-    if (next === before) return;
-    target.concurrency = next;
-    // Only the turn into and out of overload is worth a line; the steps up in between are not.
-    if (next < before)
-      o.log.warn(
-        { limit: next, rssMb: Math.round(sample.rssMb), loopDelayMs: Math.round(sample.loopDelayMs) },
-        'worker overloaded: taking fewer turns',
-      );
-    else if (next === o.max) o.log.info({ limit: next }, 'worker back to its full in-flight limit');
-  }, o.sampleEveryMs ?? 1_000);
-  timer.unref();
+  const stop = startPeriodic(
+    async () => {
+      const sample = { rssMb: process.memoryUsage.rss() / 1_048_576, loopDelayMs: delay.percentile(99) / 1e6 };
+      delay.reset();
+      const before = target.concurrency;
+      const next = nextLimit(before, sample, o);
+      if (next === before) return;
+      target.concurrency = next;
+      // Only the turn into and out of overload is worth a line; the steps up in between are not.
+      if (next < before)
+        o.log.warn(
+          { limit: next, rssMb: Math.round(sample.rssMb), loopDelayMs: Math.round(sample.loopDelayMs) },
+          'worker overloaded: taking fewer turns',
+        );
+      else if (next === o.max) o.log.info({ limit: next }, 'worker back to its full in-flight limit');
+    },
+    o.sampleEveryMs ?? 1_000,
+    o.log,
+    { what: 'back-pressure sample' },
+  );
   return () => {
-    clearInterval(timer);
+    void stop();
     delay.disable();
   };
 }
