@@ -19,6 +19,7 @@ import { MessageIngest } from './ingress.js';
 import { registerInteractionRoute } from './webhook.js';
 import { DISCORD_MAX_MESSAGE_CHARS, DISCORD_MIN_SEND_INTERVAL_MS } from './limits.js';
 import { createRest } from './client.js';
+import { discordMentions } from './parse.js';
 import { sendPart, startTyping } from './send.js';
 import { discordPreview } from './stream.js';
 import { publicKeyFromHex } from './verify.js';
@@ -87,6 +88,7 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): ChannelAda
     platform: 'discord',
     leaseKey,
     capabilities: { ephemeral: true },
+    mentions: discordMentions,
     limits: { maxMessageChars: DISCORD_MAX_MESSAGE_CHARS, minSendIntervalMs: DISCORD_MIN_SEND_INTERVAL_MS },
 
     registerRoutes(http: FastifyInstance, sink: IngressSink): void {

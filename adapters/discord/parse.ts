@@ -9,6 +9,7 @@
  * Threads keep their parent as `channel` so a thread key reads like Slack's (channel + thread) and a channel's
  * threads can be found by prefix; sends go to the thread id (a thread is its own channel on Discord).
  */
+import type { MentionSyntax } from '../../src/core/adapter.js';
 import type { Message } from 'discord.js';
 import type { CommandInvocation } from '../../src/core/adapter.js';
 import type { ConversationRef, InboundEvent } from '../../src/core/types.js';
@@ -129,3 +130,13 @@ export function toInvocation(i: Interaction): CommandInvocation | undefined {
     id: `discord-int:${i.id}`,
   };
 }
+
+/** How an admin command names a user on this platform (src/access/mentions.ts). */
+export const discordMentions: MentionSyntax = {
+  parse(token) {
+    const t = token.trim();
+    const m = /^<@!?(\d{5,25})>$/.exec(t) ?? /^(\d{5,25})$/.exec(t);
+    return m ? { kind: 'id', id: m[1]! } : undefined;
+  },
+  forms: 'a mention like <@123> or a user id',
+};

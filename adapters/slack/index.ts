@@ -14,7 +14,7 @@ import { renderSlack } from './format.js';
 import { slackRequestHandler } from './webhook.js';
 import type { BlockActionsHandler } from './interactions.js';
 import { SLACK_MAX_MESSAGE_CHARS, SLACK_MIN_SEND_INTERVAL_MS } from './limits.js';
-import type { EditPolicy, ParseContext } from './parse.js';
+import { slackMentions, type EditPolicy, type ParseContext } from './parse.js';
 import { SlackSender } from './send.js';
 import { SlackSocketMode } from './socket-mode.js';
 import { safeErr } from '../../src/observability/logger.js';
@@ -123,6 +123,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
   return {
     platform: 'slack',
     capabilities: { ephemeral: true },
+    mentions: slackMentions,
     limits: { maxMessageChars: SLACK_MAX_MESSAGE_CHARS, minSendIntervalMs: SLACK_MIN_SEND_INTERVAL_MS },
 
     registerRoutes(http, sink: IngressSink) {

@@ -18,6 +18,7 @@
  *   no `edited` stamp is Slack attaching an unfurl or updating reply counts, not a user edit: dropped either way.
  * - Deletions and other subtypes (joins, topic changes, ...) and other event types: ignored, never an error.
  */
+import type { MentionSyntax } from '../../src/core/adapter.js';
 import type { ThreadMemory } from '../kit/thread-tracker.js';
 import type { ConversationRef, InboundEvent } from '../../src/core/types.js';
 import { appMentionEventSchema, messageEventSchema, type EventCallback, type InnerMessage } from './schema.js';
@@ -188,3 +189,14 @@ async function decide(c: Candidate, ctx: ParseContext, raw: unknown): Promise<Pa
   if (msg.thread_ts && msg.thread_ts !== msg.ts) event.replyTo = msg.thread_ts;
   return { kind: 'event', event };
 }
+
+/** How an admin command names a user on this platform (src/access/mentions.ts). */
+export const slackMentions: MentionSyntax = {
+  parse(token) {
+    const t = token.trim();
+    const m = /^<@([UW][A-Z0-9]{2,})(?:\|[^>]*)?>$/.exec(t) ?? /^([UW][A-Z0-9]{2,})$/.exec(t);
+    return m ? { kind: 'id', id: m[1]! } : undefined;
+  },
+  forms:
+    'a mention like <@U123> or a member id (if Slack sent a plain @name, the slash command needs "Escape channels, users, and links" on)',
+};

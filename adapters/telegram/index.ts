@@ -14,7 +14,7 @@ import { dispatchUpdate, type DispatchDeps } from './ingress.js';
 import { renderTelegram } from './format.js';
 import { BotIdentityCache } from './identity.js';
 import { MAX_MESSAGE_CHARS, paceMs, PRIVATE_SEND_INTERVAL_MS } from './limits.js';
-import type { BotIdentity } from './parse.js';
+import { telegramMentions, type BotIdentity } from './parse.js';
 import { TelegramPoller } from './polling.js';
 import { TelegramSender } from './send.js';
 import { SECRET_TOKEN_PATTERN } from './verify.js';
@@ -125,6 +125,7 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
     platform: 'telegram',
     api,
     capabilities: { ephemeral: false },
+    mentions: telegramMentions,
     limits: { maxMessageChars: MAX_MESSAGE_CHARS, minSendIntervalMs: PRIVATE_SEND_INTERVAL_MS },
 
     registerRoutes(http: FastifyInstance, sink: IngressSink): void {

@@ -16,6 +16,7 @@
  * - messages from bots are ignored unless `allowBots`; the bot's own messages always.
  * The event id is `telegram:{botId}:{update_id}`, so a redelivered update dedupes.
  */
+import type { MentionSyntax } from '../../src/core/adapter.js';
 import type { CommandInvocation } from '../../src/core/adapter.js';
 import { IngressError } from '../../src/core/errors.js';
 import type { ConversationRef, InboundEvent } from '../../src/core/types.js';
@@ -250,3 +251,16 @@ function fromCallback(update: TgUpdate, id: string, bot: BotIdentity, receivedAt
   };
   return { kind: 'event', event, callbackQueryId: q.id };
 }
+
+/** How an admin command names a user on this platform (src/access/mentions.ts). */
+/** Telegram mentions carry no id: `@username` is mapped to an id from messages the bot has seen. */
+export const telegramMentions: MentionSyntax = {
+  parse(token) {
+    const t = token.trim();
+    const u = /^@([A-Za-z0-9_]{3,32})$/.exec(t);
+    if (u) return { kind: 'username', username: u[1]!.toLowerCase() };
+    const id = /^(\d{1,20})$/.exec(t);
+    return id ? { kind: 'id', id: id[1]! } : undefined;
+  },
+  forms: '@username or a numeric user id',
+};

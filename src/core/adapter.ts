@@ -104,9 +104,21 @@ export interface LivePreviewOps {
   remove(ref: ConversationRef, messageId: string): Promise<void>;
 }
 
+/** A user named in a command argument: an id, or a username the platform's mentions carry instead (Telegram). */
+export type UserRef = { kind: 'id'; id: string } | { kind: 'username'; username: string };
+
+export interface MentionSyntax {
+  /** Syntax only; undefined when `token` is not a user in this platform's forms. */
+  parse(token: string): UserRef | undefined;
+  /** How to name a user here, for the error message. */
+  forms: string;
+}
+
 export interface ChannelAdapter {
   readonly platform: Platform;
   readonly capabilities: AdapterCapabilities;
+  /** How a command argument names a user on this platform (its mention forms); absent: the plain user id. */
+  readonly mentions?: MentionSyntax;
   readonly limits: AdapterLimits;
   /**
    * Register webhook routes. `http` is a scope in which request bodies arrive as raw `Buffer`s (whatever the

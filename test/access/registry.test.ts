@@ -5,7 +5,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { grammar, fail } from '../../src/access/commands/args.js';
-import { parseUserRef } from '../../src/access/mentions.js';
+import { discordMentions } from '../../adapters/discord/parse.js';
+import { slackMentions } from '../../adapters/slack/parse.js';
+import { telegramMentions } from '../../adapters/telegram/parse.js';
+import { mentionSyntax } from '../../src/access/mentions.js';
+import type { ChannelAdapter } from '../../src/core/adapter.js';
+import { AdapterRegistry } from '../../src/core/registry.js';
 import {
   CommandError,
   CommandRegistry,
@@ -144,6 +149,14 @@ describe("user arguments in each platform's mention form", () => {
     ['telegram', '<@123>', undefined],
     ['local', 'ann', { kind: 'id', id: 'ann' }],
   ] as const)('%s %s', (platform, token, expected) => {
-    expect(parseUserRef(platform, token)).toEqual(expected);
+    // Each adapter declares its forms; the access module asks the invoking platform's adapter (local: a plain id).
+    const registry = new AdapterRegistry(
+      [
+        ['slack', slackMentions],
+        ['discord', discordMentions],
+        ['telegram', telegramMentions],
+      ].map(([platform, mentions]) => ({ platform, mentions }) as unknown as ChannelAdapter),
+    );
+    expect(mentionSyntax(registry, platform).parse(token)).toEqual(expected);
   });
 });

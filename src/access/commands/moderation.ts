@@ -19,7 +19,7 @@ export function moderationCommands(d: CommandDeps) {
     role: 'admin',
     args: userAndReason,
     async run(inv, a, caller) {
-      const named = await resolveUser(d.db, inv, a.user);
+      const named = await resolveUser(d, inv, a.user);
       const target = await standingOf(d.db, d.policy, named.principal);
       if (target.role !== 'user')
         throw new CommandError(
@@ -39,7 +39,7 @@ export function moderationCommands(d: CommandDeps) {
     role: 'admin',
     args: oneUser,
     async run(inv, user, caller) {
-      const named = await resolveUser(d.db, inv, user);
+      const named = await resolveUser(d, inv, user);
       await updateUser(d.db, named.principal, { banned: false }, caller.principal);
       return say(`${showUser(named.userId)} is no longer banned.`);
     },
@@ -80,7 +80,7 @@ export function moderationCommands(d: CommandDeps) {
       }
       let named;
       try {
-        named = await resolveUser(d.db, inv, token);
+        named = await resolveUser(d, inv, token);
       } catch {
         throw noPending(token, ', and it does not name a user');
       }
@@ -101,7 +101,7 @@ export function moderationCommands(d: CommandDeps) {
       return { user: w[0]!, role };
     }),
     async run(inv, a, caller) {
-      const named = await resolveUser(d.db, inv, a.user);
+      const named = await resolveUser(d, inv, a.user);
       await updateUser(d.db, named.principal, { role: a.role, banned: false }, caller.principal);
       const now = await standingOf(d.db, d.policy, named.principal);
       return say(
@@ -117,7 +117,7 @@ export function moderationCommands(d: CommandDeps) {
     role: 'owner',
     args: oneUser,
     async run(inv, user, caller) {
-      const named = await resolveUser(d.db, inv, user);
+      const named = await resolveUser(d, inv, user);
       await updateUser(d.db, named.principal, { role: null, allowed: false }, caller.principal);
       const now = await standingOf(d.db, d.policy, named.principal);
       if (now.fromConfig)

@@ -22,7 +22,7 @@ function unavailable(what: string): never {
 
 /** The user keys an admin form reaches: this tenant, and every tenant where the user has a DM with the bot. */
 async function userKeysOf(d: CommandDeps, inv: CommandInvocation, user: string) {
-  const named = await resolveUser(d.db, inv, user);
+  const named = await resolveUser(d, inv, user);
   const dms = await dmConversationsOf(d.db, named.platform, named.userId);
   const keys = [...new Set([named.userKey, ...dms.map((c) => userKeyOf(named.platform, c.ref.tenant, named.userId))])];
   return { named, keys, dms };
@@ -49,7 +49,7 @@ export function selfCommands(d: CommandDeps) {
             : 'There is nothing to reset here yet.',
         );
       }
-      const named = await resolveUser(d.db, inv, a.user);
+      const named = await resolveUser(d, inv, a.user);
       const dms = await dmConversationsOf(d.db, named.platform, named.userId);
       let n = 0;
       for (const c of dms) if (await resetSession(d.db, c.key)) n++;
