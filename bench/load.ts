@@ -21,6 +21,7 @@ import { FakeSlack } from '../test/fakes/slack/fake-slack.js';
 import { signedHeaders } from '../test/fakes/slack/requests.js';
 import { spawnRole, type RoleProcess } from '../test/helpers/processes.js';
 import { cleanRedisPrefix, createTestDatabase, REDIS_URL, uniqueName } from '../test/helpers/services.js';
+import { percentile } from './stats.js';
 
 const { values } = parseArgs({
   options: {
@@ -49,10 +50,7 @@ const rssMb = (pid: number | undefined) => {
     return 0;
   }
 };
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? Math.round(s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!) : 0;
-};
+const pct = (xs: number[], p: number) => percentile(xs, p, 0);
 
 /** A counter's value summed over its labels, from a Prometheus text page. */
 async function scrape(url: string, name: string): Promise<number> {

@@ -22,6 +22,7 @@ import { encodeSignature, encodeVector } from '../src/memory/store/codec.js';
 import { PostgresMemoryStore } from '../src/memory/store/postgres.js';
 import { createTestDatabase } from '../test/helpers/services.js';
 import { availableEmbedders, loadLabelledSet, measureQuality } from './memory-quality.js';
+import { percentile } from './stats.js';
 
 const { values } = parseArgs({
   options: {
@@ -74,10 +75,7 @@ const pick = () => vocab[Math.floor(rand() * vocab.length)]!;
 const fact = () =>
   `The user's ${pick()} ${pick()} is ${pick()} ${pick()} and they mentioned ${pick()} on a ${pick()} day.`;
 
-function pct(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
-}
+const pct = (xs: number[], p: number) => percentile(xs, p);
 
 async function quality(): Promise<void> {
   const scratch = await createTestDatabase();

@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { cleanRedisPrefix, createTestDatabase, REDIS_URL, uniqueName } from '../test/helpers/services.js';
 import { spawnRole, type RoleProcess } from '../test/helpers/processes.js';
+import { percentile } from './stats.js';
 
 const { values } = parseArgs({
   options: {
@@ -38,10 +39,7 @@ const rssMb = (pid: number | undefined) => {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Math.round(Number(m[1]) / 102.4) / 10 : 0;
 };
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? Math.round(s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]! * 10) / 10 : 0;
-};
+const pct = (xs: number[], p: number) => percentile(xs, p, 1);
 
 async function rawBullmq(count: number): Promise<number> {
   const prefix = uniqueName('rawbench');

@@ -22,6 +22,7 @@ import { startRedisServer } from '../src/cli/dev-services.js';
 import type { ConversationRef } from '../src/core/types.js';
 import { setCheckin } from '../src/scheduler/index.js';
 import { createTestDatabase, testConfig } from '../test/helpers/services.js';
+import { percentile } from './stats.js';
 
 const { values } = parseArgs({
   options: {
@@ -46,10 +47,7 @@ const TIMEZONES = [
   'Africa/Lagos',
 ];
 
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? Math.round(s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!) : 0;
-};
+const pct = (xs: number[], p: number) => percentile(xs, p, 0);
 const usedMb = async (r: Redis) =>
   Math.round(Number(/used_memory:(\d+)/.exec(await r.info('memory'))![1]) / 1024 / 102.4) / 10;
 const ref = (i: number): ConversationRef => ({
