@@ -61,15 +61,37 @@ export interface RunDone {
 }
 
 class Abort extends Error {}
+
+/**
+ * The row an insert returned. A run is always built from what its own transaction wrote, never re-read afterwards:
+ * a second read could miss it (the thread deleted or rolled back meanwhile) and the run would go on without a row.
+ */
+function insertedRun(rows: RunRow[]): RunRow {
+  const [run] = rows;
+  if (!run) throw new Error('the run insert returned no row');
+  return run;
+}
 const OPEN = ['pending', 'running'];
 const isUnique = (err: unknown) =>
   ((err as { code?: string }).code ?? (err as { cause?: { code?: string } }).cause?.code) === '23505';
 
-/** Turn outcome -> run status: a model failure (the user got an apology) is an error; everything else answered. */
-export function statusOfOutcome(outcome: string): 'success' | 'error' {
-  return outcome === 'apology' ? 'error' : 'success';
+/**
+ * Turn outcome -> run status. A turn the gateway refused or the model failed is an error with a reason the client can
+ * act on (a rate-limited run is not a "success" with no answer); everything else answered.
+ */
+const REFUSALS: Record<string, string> = {
+  apology: 'the model failed after retries; the thread holds an apology message',
+  rate_limited: 'rate limited: this user sent more messages a minute than the gateway allows; retry later',
+  budget: 'the daily token budget is spent; retry tomorrow or ask an admin',
+  agent_budget: "the agent's daily token budget is spent",
+  banned: 'this user is banned from the gateway',
+  too_long: 'the input is longer than the gateway accepts',
+  dead_letter: 'the turn failed repeatedly and was set aside for an admin',
+};
+export function runResultOf(outcome: string): { status: 'success' | 'error'; error: string | null } {
+  const error = REFUSALS[outcome];
+  return error ? { status: 'error', error } : { status: 'success', error: null };
 }
-const ERROR_TEXT = 'the model failed after retries; the thread holds an apology message';
 
 export interface RunServiceDeps {
   db: Db;
@@ -131,18 +153,16 @@ export class RunService {
       if (attempt > 0) current = (await getThread(db, keyId, thread.threadId))?.activeRunId ?? null;
       try {
         if (!current) {
-          const claimed = await withTx(db, async (tx) => {
+          const run = await withTx(db, async (tx) => {
             const t = await tx
               .update(apiThreads)
               .set({ activeRunId: n.runId, status: 'busy', updatedAt: new Date() })
               .where(and(threadPk, dsql`${apiThreads.activeRunId} is null`))
               .returning({ id: apiThreads.threadId });
-            if (!t.length) return false;
-            await tx.insert(apiRuns).values(row('running'));
-            return true;
+            if (!t.length) return undefined;
+            return insertedRun(await tx.insert(apiRuns).values(row('running')).returning());
           });
-          if (!claimed) continue;
-          const run = (await this.get(keyId, n.runId))!;
+          if (!run) continue;
           await this.submit(run, thread);
           return run;
         }
@@ -153,10 +173,13 @@ export class RunService {
           );
         }
         if (n.strategy === 'enqueue') {
-          await db.insert(apiRuns).values(row('pending'));
-          await db.update(apiThreads).set({ updatedAt: new Date() }).where(threadPk);
+          const pending = await withTx(db, async (tx) => {
+            const queued = insertedRun(await tx.insert(apiRuns).values(row('pending')).returning());
+            await tx.update(apiThreads).set({ updatedAt: new Date() }).where(threadPk);
+            return queued;
+          });
           await this.dispatch(keyId, thread.threadId); // the active run may have finished meanwhile
-          return (await this.get(keyId, n.runId))!;
+          return (await this.get(keyId, n.runId)) ?? pending;
         }
         const old = current;
         const swapped = await withTx(db, async (tx) => {
@@ -165,7 +188,7 @@ export class RunService {
             .set({ activeRunId: n.runId, status: 'busy', updatedAt: new Date() })
             .where(and(threadPk, eq(apiThreads.activeRunId, old)))
             .returning({ id: apiThreads.threadId });
-          if (!t.length) return false;
+          if (!t.length) return undefined;
           const oldPk = and(eq(apiRuns.keyId, keyId), eq(apiRuns.runId, old), inArray(apiRuns.status, OPEN));
           if (n.strategy === 'rollback') await tx.delete(apiRuns).where(oldPk);
           else
@@ -173,8 +196,7 @@ export class RunService {
               .update(apiRuns)
               .set({ status: 'interrupted', error: `interrupted by run ${n.runId}`, updatedAt: new Date() })
               .where(oldPk);
-          await tx.insert(apiRuns).values(row('running'));
-          return true;
+          return insertedRun(await tx.insert(apiRuns).values(row('running')).returning());
         });
         if (!swapped) continue;
         await this.publish({
@@ -183,12 +205,14 @@ export class RunService {
           threadId: thread.threadId,
           status: n.strategy === 'rollback' ? 'deleted' : 'interrupted',
         });
-        const run = (await this.get(keyId, n.runId))!;
-        await this.submit(run, thread);
-        return run;
+        await this.submit(swapped, thread);
+        return swapped;
       } catch (err) {
         // The same run id again (a cron job retried after a crash): it exists already, which is the point.
-        if (isUnique(err)) return (await this.get(keyId, n.runId))!;
+        if (isUnique(err)) {
+          const existing = await this.get(keyId, n.runId);
+          if (existing) return existing;
+        }
         throw err;
       }
     }
@@ -199,12 +223,14 @@ export class RunService {
   async dispatch(keyId: string, threadId: string): Promise<void> {
     const { db } = this.d;
     for (let attempt = 0; attempt < 8; attempt++) {
-      const [next] = await db
-        .select()
-        .from(apiRuns)
-        .where(and(eq(apiRuns.keyId, keyId), eq(apiRuns.threadId, threadId), eq(apiRuns.status, 'pending')))
-        .orderBy(asc(apiRuns.createdAt))
-        .limit(1);
+      const [next] = await retrySerializable(() =>
+        db
+          .select()
+          .from(apiRuns)
+          .where(and(eq(apiRuns.keyId, keyId), eq(apiRuns.threadId, threadId), eq(apiRuns.status, 'pending')))
+          .orderBy(asc(apiRuns.createdAt))
+          .limit(1),
+      );
       if (!next) return;
       const thread = await getThread(db, keyId, threadId);
       if (!thread || thread.activeRunId) return;
@@ -310,22 +336,30 @@ export class RunService {
 
   /** Deletes a final run's record (open runs are cancelled instead). */
   async deleteRun(keyId: string, runId: string): Promise<boolean> {
-    const rows = await this.d.db
-      .delete(apiRuns)
-      .where(
-        and(eq(apiRuns.keyId, keyId), eq(apiRuns.runId, runId), dsql`${apiRuns.status} not in ('pending', 'running')`),
-      )
-      .returning({ id: apiRuns.runId });
+    const rows = await retrySerializable(() =>
+      this.d.db
+        .delete(apiRuns)
+        .where(
+          and(
+            eq(apiRuns.keyId, keyId),
+            eq(apiRuns.runId, runId),
+            dsql`${apiRuns.status} not in ('pending', 'running')`,
+          ),
+        )
+        .returning({ id: apiRuns.runId }),
+    );
     return rows.length > 0;
   }
 
   /** Deletes a thread with its runs and crons. Its conversation's session stays in the database for audit. */
   async deleteThread(keyId: string, threadId: string): Promise<boolean> {
     const { db } = this.d;
-    const open = await db
-      .select({ runId: apiRuns.runId })
-      .from(apiRuns)
-      .where(and(eq(apiRuns.keyId, keyId), eq(apiRuns.threadId, threadId), inArray(apiRuns.status, OPEN)));
+    const open = await retrySerializable(() =>
+      db
+        .select({ runId: apiRuns.runId })
+        .from(apiRuns)
+        .where(and(eq(apiRuns.keyId, keyId), eq(apiRuns.threadId, threadId), inArray(apiRuns.status, OPEN))),
+    );
     const found = await withTx(db, async (tx) => {
       const t = await tx
         .delete(apiThreads)
@@ -345,10 +379,10 @@ export class RunService {
 
   /** The `afterCommit` hook: every API run answered by this turn is final now. */
   async onTurnCommitted(ctx: TurnContext, outcome: TurnOutcome): Promise<void> {
-    const status = statusOfOutcome(outcome.outcome);
+    const { status, error } = runResultOf(outcome.outcome);
     for (const e of ctx.events) {
       const runId = e.platform === 'api' ? runIdOfEvent(e.id) : null;
-      if (runId) await this.finalize(e.tenant, runId, ctx.turnId, status, status === 'error' ? ERROR_TEXT : null);
+      if (runId) await this.finalize(e.tenant, runId, ctx.turnId, status, error);
     }
   }
 
@@ -373,8 +407,8 @@ export class RunService {
         .where(eq(inboundMessages.eventId, runEventId(run.runId)));
       if (consumed) {
         const [turn] = await db.select({ outcome: turns.outcome }).from(turns).where(eq(turns.id, consumed.turnId));
-        const status = statusOfOutcome(turn?.outcome ?? 'replied');
-        await this.finalize(run.keyId, run.runId, consumed.turnId, status, status === 'error' ? ERROR_TEXT : null);
+        const { status, error } = runResultOf(turn?.outcome ?? 'replied');
+        await this.finalize(run.keyId, run.runId, consumed.turnId, status, error);
         finalized++;
       } else if (Date.now() - run.updatedAt.getTime() > resubmitAfterMs) {
         const thread = await getThread(db, run.keyId, run.threadId);

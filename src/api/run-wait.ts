@@ -65,15 +65,22 @@ export function timedOut(run: { runId: string }, ms: number, closing = false): A
 export async function finalValues(
   ctx: ApiContext,
   thread: ThreadRow,
+  run: { keyId: string; runId: string },
   status: FinalStatus,
 ): Promise<Record<string, unknown>> {
   const values: Record<string, unknown> = {
     messages: messagesOf(await loadConversation(ctx.db, conversationKeyOf(thread))),
   };
-  if (status === 'error')
-    values.__error__ = {
-      error: 'ModelError',
-      message: 'the model failed after retries; the thread holds an apology message',
-    };
+  if (status === 'error') values.__error__ = await runFailure(ctx, run);
   return values;
+}
+
+/** The error a failed run records (the model failed, the user was rate limited, ...), as LangGraph clients read it. */
+export async function runFailure(
+  ctx: ApiContext,
+  run: { keyId: string; runId: string },
+): Promise<{ error: string; message: string }> {
+  const error = (await ctx.runs.get(run.keyId, run.runId))?.error;
+  const refused = error && !/^the model failed/.test(error);
+  return { error: refused ? 'RunRefused' : 'ModelError', message: error ?? 'the run failed' };
 }

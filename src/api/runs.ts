@@ -43,7 +43,7 @@ export function runOperations(ctx: ApiContext): Operation[] {
     const { run, status } = await createAndWait(ctx, p);
     c.reply.header('content-location', runLocation(ctx, run));
     if (!status) throw timedOut(run, ctx.config.API_WAIT_TIMEOUT_MS, ctx.waiters.closing);
-    return finalValues(ctx, p.thread, status);
+    return finalValues(ctx, p.thread, run, status);
   };
 
   const join = (onThread: boolean) => async (c: Call) => {
@@ -52,7 +52,7 @@ export function runOperations(ctx: ApiContext): Operation[] {
     if (!thread) throw notFound(`thread ${run.threadId}`);
     const status = await waitForRun(ctx, run);
     if (!status) throw timedOut(run, ctx.config.API_WAIT_TIMEOUT_MS, ctx.waiters.closing);
-    return finalValues(ctx, thread, status);
+    return finalValues(ctx, thread, run, status);
   };
 
   const cancel = (onThread: boolean) => async (c: Call) => {

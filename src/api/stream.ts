@@ -20,7 +20,7 @@ import { ASSISTANT_ID, GRAPH_ID, runEventId } from './ids.js';
 import { splitDeltas, type LgMessage } from './messages.js';
 import { prepareRun, runCreateBody, runLocation, streamModes } from './run-create.js';
 import type { FinalStatus, RunKwargs, RunRow } from './run-service.js';
-import { pollRun, waitForRun, type createAndWait } from './run-wait.js';
+import { pollRun, runFailure, waitForRun, type createAndWait } from './run-wait.js';
 import { SseStream } from './sse.js';
 import { followRunText, type LiveText } from './live-text.js';
 import { loadConversation, messagesOf, turnMessages } from './state.js';
@@ -148,11 +148,7 @@ async function streamEvents(
   }
   if (modes.includes('updates') && answer.length) sse.send('updates', { agent: { messages: answer } });
   if (modes.includes('values')) sse.send('values', { messages: messagesOf(conv) });
-  if (final === 'error')
-    sse.send('error', {
-      error: 'ModelError',
-      message: 'the model failed after retries; the thread holds an apology message',
-    });
+  if (final === 'error') sse.send('error', await runFailure(ctx, run));
   sse.end();
 }
 

@@ -94,6 +94,48 @@ describe('multitask_strategy', () => {
     expect(runs).toHaveLength(1);
     expect(runs[0]).toMatchObject({ status: 'success', multitask_strategy: 'rollback' });
   });
+
+  it('many runs created at once on one key (new threads, one busy thread, interrupts) each get their own run', async () => {
+    // A key of its own: the per-user rate bucket (20 a minute) is per key, and this test uses 18 of it.
+    const { client: c } = await app.newClient('many at once');
+    const threads = await Promise.all(Array.from({ length: 10 }, () => c.threads.create()));
+    const busy = await c.threads.create();
+    await c.runs.create(busy.thread_id, 'agent', { input: userInput('[[slow:300]] first') });
+    const created = await Promise.all([
+      ...threads.map((t, i) => c.runs.create(t.thread_id, 'agent', { input: userInput(`fresh ${i}`) })),
+      ...[0, 1, 2, 3].map((i) =>
+        c.runs.create(busy.thread_id, 'agent', { input: userInput(`queued ${i}`), multitaskStrategy: 'enqueue' }),
+      ),
+    ]);
+    expect(new Set(created.map((r) => r.run_id)).size).toBe(created.length);
+    const answers = await Promise.all(created.map((r) => c.runs.join(r.thread_id, r.run_id)));
+    for (const [i, out] of answers.slice(0, 10).entries()) expect(lastAi(out)).toMatch(new RegExp(`fresh ${i}$`));
+    const state = await c.threads.getState<{ messages: Msg[] }>(busy.thread_id);
+    const queued = state.values.messages.filter((m) => m.content.startsWith('queued')).map((m) => m.content);
+    expect(queued.sort()).toEqual([0, 1, 2, 3].map((i) => `queued ${i}`));
+    // Racing interrupts on one thread: every call gets a run of its own, each ends answered or interrupted.
+    const racing = await Promise.all(
+      [0, 1, 2].map((i) =>
+        c.runs.create(busy.thread_id, 'agent', { input: userInput(`racer ${i}`), multitaskStrategy: 'interrupt' }),
+      ),
+    );
+    expect(new Set(racing.map((r) => r.run_id)).size).toBe(3);
+    for (const r of racing) await c.runs.join(busy.thread_id, r.run_id);
+    const final = await Promise.all(racing.map((r) => c.runs.get(busy.thread_id, r.run_id)));
+    expect(final.filter((r) => r.status === 'success').length).toBeGreaterThanOrEqual(1);
+    expect(final.every((r) => r.status === 'success' || r.status === 'interrupted')).toBe(true);
+    expect((await c.threads.get(busy.thread_id)).status).toBe('idle');
+  });
+
+  it("a run over the user's rate limit ends as an error that names the limit, not a silent success", async () => {
+    const { client: c } = await app.newClient('rate limited');
+    const t = await c.threads.create();
+    for (let i = 0; i < 20; i++) await c.runs.wait(t.thread_id, 'agent', { input: userInput(`m${i}`) });
+    const run = await c.runs.create(t.thread_id, 'agent', { input: userInput('one too many') });
+    const out = (await c.runs.join(t.thread_id, run.run_id)) as { __error__?: { error: string; message: string } };
+    expect(out.__error__).toMatchObject({ error: 'RunRefused', message: expect.stringMatching(/^rate limited/) });
+    expect((await c.runs.get(t.thread_id, run.run_id)).status).toBe('error');
+  });
 });
 
 describe('SSE heartbeats', () => {
