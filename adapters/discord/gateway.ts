@@ -13,6 +13,7 @@ import type { Logger } from 'pino';
 import type { ChannelHealth } from '../../src/core/adapter.js';
 import { safeErr } from '../../src/observability/logger.js';
 import { backoffDelay, jitter } from '../kit/backoff.js';
+import type { IdentifyThrottle } from './identify.js';
 
 export const GATEWAY_INTENTS = [
   GatewayIntentBits.Guilds,
@@ -70,6 +71,10 @@ export interface GatewayOptions extends GatewayTuning {
   token: string;
   apiUrl?: string;
   log: Logger;
+  /** Connect as this shard of `count` (discord.js's `shards`/`shardCount` options); default: one unsharded session. */
+  shard?: { id: number; count: number };
+  /** Asked before every identify (@discordjs/ws `buildIdentifyThrottler`), e.g. a throttle shared over replicas. */
+  identifyThrottle?: IdentifyThrottle;
   /** Called for every MESSAGE_CREATE; must not reject (errors are logged if it does). */
   onMessage(message: Message, botId: string): Promise<void>;
 }
@@ -85,11 +90,19 @@ export class DiscordGateway {
   private stallTimer: NodeJS.Timeout | undefined;
   private reconnects: number[] = [];
   private status: ChannelHealth = { state: 'down', detail: 'not started' };
+  /** Sessions resumed since this gateway was created (over every client it made). */
+  private resumeCount = 0;
 
   constructor(private readonly opts: GatewayOptions) {}
 
   health(): ChannelHealth {
     return { ...this.status };
+  }
+
+  /** Heartbeat round trip (null until the first ACK) and how often the session was resumed. */
+  stats(): { latencyMs: number | null; resumes: number } {
+    const ping = this.client?.ws.ping;
+    return { latencyMs: typeof ping === 'number' && ping >= 0 ? ping : null, resumes: this.resumeCount };
   }
 
   /** Begin connecting; returns at once. */
@@ -147,8 +160,11 @@ export class DiscordGateway {
       // recognise a replayed MESSAGE_CREATE, and keep memory flat across thousands of channels.
       makeCache: Options.cacheWithLimits({ ...Options.DefaultMakeCacheSettings, MessageManager: 25 }),
       ...(this.opts.apiUrl ? { rest: { api: this.opts.apiUrl } } : {}),
+      ...(this.opts.shard ? { shards: [this.opts.shard.id], shardCount: this.opts.shard.count } : {}),
       ...this.opts.clientOptions,
     });
+    const throttle = this.opts.identifyThrottle;
+    if (throttle) client.options.ws = { ...client.options.ws, buildIdentifyThrottler: () => throttle };
     const log = this.opts.log;
     const current = () => gen === this.generation && this.running;
 
@@ -162,6 +178,7 @@ export class DiscordGateway {
     client.on(Events.ShardResume, (_shard, replayed) => {
       if (!current()) return;
       this.clearStall();
+      this.resumeCount++;
       this.set('up', `resumed (${replayed} events replayed)`);
       log.info({ replayed }, 'discord gateway resumed');
     });

@@ -1,20 +1,20 @@
 /**
  * The Discord channel adapter. Ingress: slash commands arrive as signed HTTP interactions; messages arrive over
- * the gateway websocket, which exactly one process per bot token holds (a Redis lease; stand-bys take over when
- * the holder dies). Egress: REST sends with `nonce` + `enforce_nonce`, usable from any stateless worker — sending
+ * the gateway websocket: one connection per shard, each held by exactly one process (Redis leases spread the shards
+ * over the replicas; stand-bys take over when a holder dies; see shards.ts). Egress: REST sends with `nonce` + `enforce_nonce`, usable from any stateless worker — sending
  * needs neither the gateway nor the lease.
  */
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
 import type { ChannelAdapter, ChannelHealth, IngressSink } from '../../src/core/adapter.js';
-import { RedisLease } from '../../src/queue/lease.js';
 import { ThreadTracker } from '../kit/thread-tracker.js';
 import { platformLeaseKey, threadKey } from '../../src/queue/keys.js';
 import type { ConversationRef, RenderedPart, SendReceipt } from '../../src/core/types.js';
 import { registerDiscordCommands } from './commands.js';
 import { renderDiscord } from './format.js';
-import { DiscordGateway, type GatewayTuning } from './gateway.js';
+import type { GatewayTuning } from './gateway.js';
+import { DiscordConnections } from './shards.js';
 import { MessageIngest } from './ingress.js';
 import { registerInteractionRoute } from './webhook.js';
 import { DISCORD_MAX_MESSAGE_CHARS, DISCORD_MIN_SEND_INTERVAL_MS } from './limits.js';
@@ -43,6 +43,10 @@ export interface DiscordAdapterOptions {
   redis?: Redis;
   keyPrefix?: string;
   leaseTtlMs?: number;
+  /** Shards to run (overrides Discord's recommendation from `GET /gateway/bot`). */
+  shardCount?: number;
+  /** Identify window per max_concurrency bucket; Discord's is 5 s (tests shorten it). */
+  identifyWindowMs?: number;
   /** Publish slash commands to this guild only (instant updates while developing); omit for global commands. */
   commandsGuildId?: string;
   /** Slash commands whose answers are public (deferred without the ephemeral flag). */
@@ -77,8 +81,7 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): ChannelAda
   });
   const publicCommands = new Set((options.publicCommands ?? []).map((c) => c.toLowerCase()));
   let log: Logger = (options.log ?? pino({ level: 'silent' })).child({ adapter: 'discord' });
-  let lease: RedisLease | undefined;
-  let gateway: DiscordGateway | undefined;
+  let connections: DiscordConnections | undefined;
   let ingest: MessageIngest | undefined;
   let started = false;
 
@@ -119,35 +122,32 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): ChannelAda
         log,
       );
       const handler = ingest;
-      gateway = new DiscordGateway({
-        token: options.token,
-        ...(options.apiUrl ? { apiUrl: options.apiUrl } : {}),
-        log,
-        onMessage: (message, botId) => handler.handle(message, botId),
-        ...options.gatewayTuning,
-      });
-      const gw = gateway;
-      // onAcquired must return at once: the lease renews only after it returns, and a login can take seconds.
-      // The `started` check covers a lease granted by a tick that was already in flight when stop() ran.
-      const thisLease: RedisLease = new RedisLease(
+      connections = new DiscordConnections({
         redis,
+        rest,
+        keyPrefix,
+        token: options.token,
         leaseKey,
-        { onAcquired: () => (started && lease === thisLease ? gw.start() : undefined), onLost: () => gw.stop() },
+        ...(options.leaseTtlMs ? { leaseTtlMs: options.leaseTtlMs } : {}),
+        ...(options.shardCount ? { shardCount: options.shardCount } : {}),
+        ...(options.identifyWindowMs ? { identifyWindowMs: options.identifyWindowMs } : {}),
+        gateway: {
+          token: options.token,
+          ...(options.apiUrl ? { apiUrl: options.apiUrl } : {}),
+          ...options.gatewayTuning,
+        },
+        onMessage: (message, botId) => handler.handle(message, botId),
         log,
-        options.leaseTtlMs ? { ttlMs: options.leaseTtlMs } : {},
-      );
-      lease = thisLease;
-      lease.start();
+      });
+      connections.start();
     },
 
     async stop(): Promise<void> {
       if (!started) return;
       started = false;
-      await lease?.stop(); // releases the key so a stand-by takes over at once
-      await gateway?.stop();
+      await connections?.stop(); // closes the connections, then releases the leases so stand-bys take over at once
       await ingest?.drain();
-      lease = undefined;
-      gateway = undefined;
+      connections = undefined;
     },
 
     render,
@@ -164,9 +164,8 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): ChannelAda
 
     health(): ChannelHealth {
       if (!useGateway) return { state: 'up', detail: 'gateway disabled: interactions and sends only' };
-      if (!started || !lease || !gateway) return { state: 'down', detail: 'not started' };
-      if (!lease.held) return { state: 'standby', detail: 'another process holds the gateway lease' };
-      return gateway.health();
+      if (!started || !connections) return { state: 'down', detail: 'not started' };
+      return connections.health();
     },
 
     async publishCommands(commands) {

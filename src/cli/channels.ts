@@ -95,6 +95,7 @@ export function buildPlatformAdapters(config: Config, deps: ChannelDeps): Channe
           .map((s) => s.trim())
           .filter(Boolean),
         leaseTtlMs: config.DISCORD_LEASE_TTL_MS,
+        shardCount: config.DISCORD_SHARD_COUNT,
         redis: deps.redis,
         keyPrefix: deps.keyPrefix,
         log: deps.log,

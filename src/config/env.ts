@@ -105,6 +105,8 @@ export const envSchema = z.object({
   DISCORD_INTERACTIONS_PATH: z.string().startsWith('/').default('/discord/interactions'),
   DISCORD_PUBLIC_COMMANDS: z.string().optional(),
   DISCORD_LEASE_TTL_MS: int(15_000, 1_000),
+  /** Gateway shards; unset: Discord's recommendation (`GET /gateway/bot`). */
+  DISCORD_SHARD_COUNT: z.coerce.number().int().min(1).max(4096).optional(),
   DISCORD_GUILD_ID: z.string().optional(),
   /** Gateways publish the command list to Discord and Telegram at start-up (also: `npm run commands:register`). */
   COMMANDS_REGISTER_ON_START: bool.default(true),

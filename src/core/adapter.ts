@@ -49,6 +49,22 @@ export interface AdapterLimits {
 export interface ChannelHealth {
   state: 'up' | 'connecting' | 'down' | 'standby' | 'disabled';
   detail?: string;
+  /** Sharded connections (Discord): how many shards the bot runs, and those this process holds. */
+  shardCount?: number;
+  shards?: ShardHealth[];
+}
+
+/** One connection shard held by this process, as /readyz shows it. */
+export interface ShardHealth {
+  id: number;
+  state: ChannelHealth['state'];
+  detail?: string;
+  /** Heartbeat round trip; null until the first heartbeat is acknowledged. */
+  latencyMs: number | null;
+  /** Sessions resumed since this process took the shard. */
+  resumes: number;
+  /** Fencing token of this process's lease on the shard. */
+  fence?: number | undefined;
 }
 
 /** A command typed by a user on any platform (Slack slash command, Discord interaction, Telegram /cmd, local). */

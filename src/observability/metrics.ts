@@ -65,3 +65,24 @@ export const dbRetries = new Counter({
   help: 'Transactions retried after SQLSTATE 40001 (serialization failure) or a deadlock',
   registers: [registry],
 });
+
+export const shardsHeld = new Gauge({
+  name: 'gateway_shards_held',
+  help: 'Gateway connection shards this process holds, by platform',
+  labelNames: ['platform'] as const,
+  registers: [registry],
+});
+
+export const shardLatencySeconds = new Gauge({
+  name: 'gateway_shard_latency_seconds',
+  help: 'Heartbeat round trip of each shard this process holds',
+  labelNames: ['platform', 'shard'] as const,
+  registers: [registry],
+});
+
+export const shardResumes = new Counter({
+  name: 'gateway_shard_resumes_total',
+  help: 'Gateway sessions resumed (instead of re-identified) by shard',
+  labelNames: ['platform', 'shard'] as const,
+  registers: [registry],
+});

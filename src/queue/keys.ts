@@ -158,6 +158,30 @@ export function platformLeaseKey(prefix: string, platform: string, token: string
   return keys(prefix).lease(`${platform}:${digest}`);
 }
 
+/** Keys of one set of numbered leases spread over replicas (src/queue/shard-leases.ts), e.g. Discord shards. */
+export interface ShardLeaseKeys {
+  /** The lease of shard `id` of `count` (a lease key, so the lease shape covers it). */
+  lease(id: number, count: number): string;
+  /** Counter bumped on every acquisition of shard `id`: the fencing token its holder carries. */
+  fence(id: number): string;
+  /** Sorted set of live replicas (member: replica id, score: when its presence expires). */
+  replicas: string;
+  /** Slot a shard takes before it identifies; one per `shard % max_concurrency` bucket. */
+  identify(bucket: number): string;
+}
+
+/** Shard leases of one bot token (hashed, never the token itself). */
+export function shardLeaseKeys(prefix: string, platform: string, token: string): ShardLeaseKeys {
+  const digest = createHash('sha256').update(token).digest('hex').slice(0, 16);
+  const name = `${platform}:${digest}`;
+  return {
+    lease: (id, count) => keys(prefix).lease(`${name}:shard:${id}-of-${count}`),
+    fence: (id) => `${prefix}:shards:${name}:fence:${id}`,
+    replicas: `${prefix}:shards:${name}:replicas`,
+    identify: (bucket) => `${prefix}:shards:${name}:identify:${bucket}`,
+  };
+}
+
 /**
  * The shape of every key above, after `<prefix>:` (`*` is one or more characters), taken from the builders
  * themselves. The key test compares what Redis holds after turns against these.
@@ -198,6 +222,13 @@ export const KEY_SHAPES: readonly string[] = (() => {
     threadKey(P, '*', '*'),
     k.liveRunning('*'),
     k.previews('*'),
+    shardLeaseKeys(P, '*', '')
+      .fence(0)
+      .replace(/:[^:]+:fence:0$/, ':*:fence:*'),
+    shardLeaseKeys(P, '*', '').replicas.replace(/:[^:]+:replicas$/, ':*:replicas'),
+    shardLeaseKeys(P, '*', '')
+      .identify(0)
+      .replace(/:[^:]+:identify:0$/, ':*:identify:*'),
   ];
   return [...new Set(all.map((key) => key.slice(P.length + 1)))];
 })();
