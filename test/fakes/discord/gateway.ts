@@ -4,12 +4,16 @@
  * IDENTIFY (op 2) -> READY + GUILD_CREATE; heartbeats (op 1) are ACKed (op 11); RESUME (op 6) replays what the
  * session missed, then RESUMED. Dispatches go to every live session and are buffered per session while it is
  * disconnected, like Discord does for a resumable session.
+ *
+ * Sharding as Discord does it: IDENTIFY may carry `shard: [id, count]` (default [0, 1]); a guild's events go only to
+ * the session of shard `(guild_id >> 22) % count`, DMs only to shard 0, and READY / GUILD_CREATE list the guilds of
+ * the shard. An id outside the count closes with 4010; fewer shards than `requiredShards` closes with 4011.
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
-import { BOT_USER, IDS, guildCreate } from './payloads.js';
+import { BOT_USER, IDS, guildCreate, shardOf } from './payloads.js';
 
 interface Session {
   id: string;
@@ -18,6 +22,7 @@ interface Session {
   socket: WebSocket | undefined;
   /** false once closed by the client or invalidated: cannot be resumed any more. */
   resumable: boolean;
+  shard: [number, number];
 }
 
 export interface GatewayState {
@@ -28,11 +33,20 @@ export interface GatewayState {
 export class FakeDiscordGateway {
   readonly wss = new WebSocketServer({ noServer: true });
   readonly sessions = new Map<string, Session>();
-  identifies: { intents: number; at: number }[] = [];
+  identifies: { intents: number; at: number; shard: [number, number] }[] = [];
+  /** What `GET /gateway/bot` recommends. */
+  recommendedShards = 1;
+  maxConcurrency = 1;
+  /** IDENTIFY with fewer shards than this is closed with 4011 (sharding required). */
+  requiredShards = 1;
+  /** Guilds the bot is in (GUILD_CREATE data), each sent to the shard it belongs to. */
+  readonly guilds: Record<string, any>[] = [guildCreate()];
   resumes = 0;
   connections = 0;
   /** Highest number of simultaneously identified (live) sessions ever seen. */
   maxLiveSessions = 0;
+  /** Per shard id: the highest number of live sessions of that shard at once (more than 1: a shard held twice). */
+  readonly maxLivePerShard = new Map<number, number>();
   heartbeatIntervalMs = 41_250;
   /** IDENTIFY with any of these intent bits is closed with 4014, like an app without the privileged intent. */
   disallowedIntents = 0;
@@ -41,7 +55,7 @@ export class FakeDiscordGateway {
 
   constructor(private readonly state: GatewayState) {
     this.wss.on('connection', (ws) => this.onConnection(ws));
-    const guild = guildCreate();
+    const guild = this.guilds[0]!;
     for (const c of [...guild.channels, ...guild.threads])
       this.guildChannels.set(c.id, { guildId: guild.id, type: c.type });
   }
@@ -54,11 +68,35 @@ export class FakeDiscordGateway {
     return [...this.sessions.values()].filter((s) => s.socket?.readyState === WebSocket.OPEN);
   }
 
+  /** Live sessions identified as shard `id` (of any count). */
+  liveSessionsOf(id: number): Session[] {
+    return this.liveSessions().filter((s) => s.shard[0] === id);
+  }
+
+  /** The bot joins a guild (GUILD_CREATE data, e.g. from `shardGuild`): shards identifying later receive it. */
+  addGuild(guild: Record<string, any>): void {
+    this.guilds.push(guild);
+    for (const c of guild.channels ?? []) this.guildChannels.set(c.id, { guildId: guild.id, type: c.type });
+  }
+
+  private countLive(shard: number): void {
+    this.maxLiveSessions = Math.max(this.maxLiveSessions, this.liveSessions().length);
+    const now = this.liveSessionsOf(shard).length;
+    this.maxLivePerShard.set(shard, Math.max(this.maxLivePerShard.get(shard) ?? 0, now));
+  }
+
+  /** Does a dispatch about `guildId` (undefined: a DM) go to this session? */
+  private routes(s: Session, guildId: unknown): boolean {
+    const [id, count] = s.shard;
+    if (typeof guildId !== 'string') return id === 0;
+    return shardOf(guildId, count) === id;
+  }
+
   /** Send a dispatch to every live session; resumable disconnected sessions get it on RESUME. */
   dispatch(t: string, d: unknown): void {
     this.remember(t, d as Record<string, any>);
     for (const s of this.sessions.values()) {
-      if (!s.resumable) continue;
+      if (!s.resumable || !this.routes(s, (d as Record<string, unknown> | undefined)?.guild_id)) continue;
       const event = { op: 0 as const, s: ++s.seq, t, d };
       s.events.push(event);
       if (s.socket?.readyState === WebSocket.OPEN) s.socket.send(JSON.stringify(event));
@@ -135,24 +173,25 @@ export class FakeDiscordGateway {
           return send({ op: 11 });
         case 2: {
           if (p.d?.token !== this.state.token) return ws.close(4004, 'Authentication failed.');
-          this.identifies.push({ intents: p.d.intents, at: Date.now() });
+          const shard: [number, number] = Array.isArray(p.d.shard) ? [p.d.shard[0], p.d.shard[1]] : [0, 1];
+          this.identifies.push({ intents: p.d.intents, at: Date.now(), shard });
           if (this.disallowedIntents & p.d.intents) return ws.close(4014, 'Disallowed intent(s).');
-          session = { id: randomUUID(), seq: 0, events: [], socket: ws, resumable: true };
+          if (!(shard[1] >= 1 && shard[0] >= 0 && shard[0] < shard[1])) return ws.close(4010, 'Invalid shard.');
+          if (shard[1] < this.requiredShards) return ws.close(4011, 'Sharding required.');
+          session = { id: randomUUID(), seq: 0, events: [], socket: ws, resumable: true, shard };
+          const mine = this.guilds.filter((g) => shardOf(g.id, shard[1]) === shard[0]);
           this.sessions.set(session.id, session);
-          this.maxLiveSessions = Math.max(this.maxLiveSessions, this.liveSessions().length);
+          this.countLive(session.shard[0]);
           const ready = {
             v: 10,
             user: BOT_USER,
-            guilds: [{ id: IDS.guild, unavailable: true }],
+            guilds: mine.map((g) => ({ id: g.id, unavailable: true })),
             session_id: session.id,
             resume_gateway_url: this.state.url(),
-            shard: [0, 1],
+            shard,
             application: { id: IDS.app, flags: 0 },
           };
-          for (const [t, d] of [
-            ['READY', ready],
-            ['GUILD_CREATE', guildCreate()],
-          ] as const) {
+          for (const [t, d] of [['READY', ready], ...mine.map((g) => ['GUILD_CREATE', g] as const)] as const) {
             const event = { op: 0 as const, s: ++session.seq, t, d };
             session.events.push(event);
             send(event);
@@ -165,7 +204,7 @@ export class FakeDiscordGateway {
           this.resumes++;
           session = s;
           s.socket = ws;
-          this.maxLiveSessions = Math.max(this.maxLiveSessions, this.liveSessions().length);
+          this.countLive(session.shard[0]);
           for (const e of s.events) if (e.s > (p.d.seq ?? 0)) send(e);
           const resumed = { op: 0 as const, s: ++s.seq, t: 'RESUMED', d: {} };
           s.events.push(resumed);

@@ -20,6 +20,8 @@ export {
   channelCreate,
   threadCreate,
   person,
+  shardGuild,
+  shardOf,
 } from './payloads.js';
 export { createSigner, type TestSigner } from './sign.js';
 
@@ -38,6 +40,7 @@ export class FakeDiscord {
     this.rest = new FakeDiscordRest({
       token,
       gatewayUrl: () => this.wsUrl,
+      sharding: () => ({ shards: this.gateway.recommendedShards, maxConcurrency: this.gateway.maxConcurrency }),
       onMessageCreated: (channelId, message) => {
         if (this.echoOwnMessages) this.gateway.dispatch('MESSAGE_CREATE', this.gateway.ownMessage(channelId, message));
       },

@@ -73,6 +73,28 @@ function thread(id: string, ownerId: string, name: string, parentId: string = ID
   };
 }
 
+/** The shard Discord routes a guild's events to: `(guild_id >> 22) % shard_count`. */
+export function shardOf(guildId: string, count: number): number {
+  return Number((BigInt(guildId) >> 22n) % BigInt(count));
+}
+
+/**
+ * GUILD_CREATE data for a fresh guild (one text channel, `channelId`) whose events land on `shard` of `count`; hand
+ * it to `FakeDiscordGateway.addGuild` before the shard identifies.
+ */
+export function shardGuild(shard: number, count: number): { guildId: string; channelId: string; guild: any } {
+  const base = BigInt(1 + Math.floor(Math.random() * 1e9));
+  const guildId = (((base * BigInt(count) + BigInt(shard)) << 22n) + 7n).toString();
+  const channelId = snowflake();
+  const guild = structuredClone(guildCreate()) as any;
+  guild.id = guildId;
+  guild.name = `Shard ${shard} Guild`;
+  guild.roles[0].id = guildId;
+  guild.channels = [{ ...guild.channels[0], id: channelId, guild_id: guildId }];
+  guild.threads = [];
+  return { guildId, channelId, guild };
+}
+
 /** GUILD_CREATE data: what the client caches so guild messages can be resolved to channels and threads. */
 export function guildCreate() {
   return {

@@ -28,6 +28,8 @@ export interface ScriptedResponse {
 export interface RestState {
   token: string;
   gatewayUrl(): string;
+  /** What `GET /gateway/bot` recommends: shard count and identify concurrency. */
+  sharding?(): { shards: number; maxConcurrency: number };
   /** Called for every message actually created in a channel (not for nonce repeats). */
   onMessageCreated?(channelId: string, message: Record<string, unknown>): void;
 }
@@ -114,10 +116,11 @@ export class FakeDiscordRest {
     if (!authorized) return send(res, 401, { message: '401: Unauthorized', code: 0 });
 
     if (method === 'GET' && path === '/gateway/bot') {
+      const { shards, maxConcurrency } = this.state.sharding?.() ?? { shards: 1, maxConcurrency: 1 };
       return send(res, 200, {
         url: this.state.gatewayUrl(),
-        shards: 1,
-        session_start_limit: { total: 1000, remaining: 999, reset_after: 0, max_concurrency: 1 },
+        shards,
+        session_start_limit: { total: 1000, remaining: 999, reset_after: 0, max_concurrency: maxConcurrency },
       });
     }
     if (method === 'GET' && path === '/gateway') return send(res, 200, { url: this.state.gatewayUrl() });
