@@ -8,12 +8,14 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { createDiscordAdapter } from '../../adapters/discord/index.js';
 import { createLocalAdapter } from '../../adapters/local/index.js';
-import { createSlackAdapter } from '../../adapters/slack/index.js';
+import { createSlackAdapter, type SlackOAuthOptions, type SlackWorkspaces } from '../../adapters/slack/index.js';
 import { createTelegramAdapter } from '../../adapters/telegram/index.js';
 import type { ChannelAdapter } from '../core/adapter.js';
 import type { Config } from '../config/env.js';
 import { defineModule } from '../modules/contract.js';
 import { DeliveryWaiters } from '../outbound/notifications.js';
+import { createSlackInstallations } from '../installs/slack-installations.js';
+import { slackTokenCipher } from '../installs/keys.js';
 
 export const channelsModule = defineModule({
   name: 'channels',
@@ -38,7 +40,10 @@ export const channelsModule = defineModule({
         }),
       );
     }
-    adapters.push(...buildPlatformAdapters(config, { redis, keyPrefix: config.KEY_PREFIX, log }));
+    const slackWorkspaces = config.slackOAuth
+      ? createSlackInstallations(deps.database.sql, slackTokenCipher(config))
+      : undefined;
+    adapters.push(...buildPlatformAdapters(config, { redis, keyPrefix: config.KEY_PREFIX, log, slackWorkspaces }));
     return {
       name: 'channels',
       adapters,
@@ -56,14 +61,17 @@ export interface ChannelDeps {
   redis: Redis;
   keyPrefix: string;
   log: Logger;
+  /** Workspaces installed through the Slack OAuth flow (when it is configured). */
+  slackWorkspaces?: SlackWorkspaces;
 }
 
 export function buildPlatformAdapters(config: Config, deps: ChannelDeps): ChannelAdapter[] {
   const out: ChannelAdapter[] = [];
-  if (config.SLACK_BOT_TOKEN) {
+  if (config.SLACK_BOT_TOKEN || deps.slackWorkspaces) {
     out.push(
       createSlackAdapter({
         botToken: config.SLACK_BOT_TOKEN,
+        ...(deps.slackWorkspaces ? { workspaces: deps.slackWorkspaces, oauth: slackOAuthOptions(config) } : {}),
         signingSecret: config.SLACK_SIGNING_SECRET ?? '',
         appToken: config.SLACK_APP_TOKEN,
         apiUrl: config.SLACK_API_URL,
@@ -121,4 +129,19 @@ export function buildPlatformAdapters(config: Config, deps: ChannelDeps): Channe
     );
   }
   return out;
+}
+
+function slackOAuthOptions(config: Config): SlackOAuthOptions {
+  return {
+    clientId: config.SLACK_CLIENT_ID!,
+    clientSecret: config.SLACK_CLIENT_SECRET!,
+    stateSecret: config.SLACK_STATE_SECRET!,
+    scopes: config.SLACK_SCOPES.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+    installPath: config.SLACK_INSTALL_PATH,
+    redirectPath: config.SLACK_REDIRECT_PATH,
+    ...(config.SLACK_REDIRECT_URI ? { redirectUri: config.SLACK_REDIRECT_URI } : {}),
+    ...(config.SLACK_AUTHORIZE_URL ? { authorizeUrl: config.SLACK_AUTHORIZE_URL } : {}),
+  };
 }
