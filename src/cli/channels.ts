@@ -15,7 +15,10 @@ import type { Config } from '../config/env.js';
 import { defineModule } from '../modules/contract.js';
 import { DeliveryWaiters } from '../outbound/notifications.js';
 import { createSlackInstallations } from '../installs/slack-installations.js';
-import { slackTokenCipher } from '../installs/keys.js';
+import { botTokenCipher, slackTokenCipher } from '../installs/keys.js';
+import { createBotStore, secretsVersion, type BotStore } from '../installs/bots.js';
+import { registerBotAdminRoutes, telegramBotId } from '../installs/admin-routes.js';
+import { createBotFleet, type BotFleet } from '../../adapters/kit/fleet.js';
 
 export const channelsModule = defineModule({
   name: 'channels',
@@ -43,10 +46,18 @@ export const channelsModule = defineModule({
     const slackWorkspaces = config.slackOAuth
       ? createSlackInstallations(deps.database.sql, slackTokenCipher(config))
       : undefined;
-    adapters.push(...buildPlatformAdapters(config, { redis, keyPrefix: config.KEY_PREFIX, log, slackWorkspaces }));
+    const botCipher = botTokenCipher(config);
+    const bots = botCipher ? createBotStore(deps.database.sql, botCipher) : undefined;
+    const platform = buildPlatformAdapters(config, { redis, keyPrefix: config.KEY_PREFIX, log, slackWorkspaces, bots });
+    adapters.push(...platform);
+    const fleets = platform.filter((a): a is BotFleet => 'sync' in a);
     return {
       name: 'channels',
       adapters,
+      routes:
+        bots && config.ADMIN_API_KEY
+          ? (app) => registerBotAdminRoutes(app, { store: bots, fleets, adminKey: config.ADMIN_API_KEY!, log })
+          : undefined,
       startGateway:
         waiters &&
         (async () => {
@@ -63,6 +74,8 @@ export interface ChannelDeps {
   log: Logger;
   /** Workspaces installed through the Slack OAuth flow (when it is configured). */
   slackWorkspaces?: SlackWorkspaces;
+  /** Extra bots added at run time (when a key to seal their tokens is configured). */
+  bots?: BotStore;
 }
 
 export function buildPlatformAdapters(config: Config, deps: ChannelDeps): ChannelAdapter[] {
@@ -110,22 +123,43 @@ export function buildPlatformAdapters(config: Config, deps: ChannelDeps): Channe
     );
   }
   if (config.TELEGRAM_BOT_TOKEN) {
+    const shared = {
+      apiRoot: config.TELEGRAM_API_ROOT,
+      edits: config.TELEGRAM_EDITS,
+      allowBots: config.TELEGRAM_ALLOW_BOTS,
+      groupCommandsWithoutMention: config.TELEGRAM_GROUP_COMMANDS_WITHOUT_MENTION,
+      leaseTtlMs: config.TELEGRAM_LEASE_TTL_MS,
+      pollTimeoutSeconds: config.TELEGRAM_POLL_TIMEOUT_SECONDS,
+      redis: deps.redis,
+      keyPrefix: deps.keyPrefix,
+      log: deps.log,
+    };
+    const telegram = createTelegramAdapter({
+      ...shared,
+      token: config.TELEGRAM_BOT_TOKEN,
+      mode: config.TELEGRAM_MODE,
+      webhookSecret: config.TELEGRAM_WEBHOOK_SECRET,
+      webhookPath: config.TELEGRAM_WEBHOOK_PATH,
+    });
+    const store = deps.bots;
     out.push(
-      createTelegramAdapter({
-        token: config.TELEGRAM_BOT_TOKEN,
-        apiRoot: config.TELEGRAM_API_ROOT,
-        mode: config.TELEGRAM_MODE,
-        webhookSecret: config.TELEGRAM_WEBHOOK_SECRET,
-        webhookPath: config.TELEGRAM_WEBHOOK_PATH,
-        edits: config.TELEGRAM_EDITS,
-        allowBots: config.TELEGRAM_ALLOW_BOTS,
-        groupCommandsWithoutMention: config.TELEGRAM_GROUP_COMMANDS_WITHOUT_MENTION,
-        leaseTtlMs: config.TELEGRAM_LEASE_TTL_MS,
-        pollTimeoutSeconds: config.TELEGRAM_POLL_TIMEOUT_SECONDS,
-        redis: deps.redis,
-        keyPrefix: deps.keyPrefix,
-        log: deps.log,
-      }),
+      store
+        ? createBotFleet({
+            platform: 'telegram',
+            primary: { adapter: telegram, tenant: telegramBotId(config.TELEGRAM_BOT_TOKEN) },
+            list: async () => (await store.list('telegram')).map((b) => ({ ...b, version: secretsVersion(b) })),
+            build: (b) =>
+              createTelegramAdapter({
+                ...shared,
+                token: b.token,
+                mode: b.webhookSecret ? 'webhook' : 'polling',
+                webhookSecret: b.webhookSecret,
+                log: deps.log.child({ bot: b.name }),
+              }),
+            syncMs: config.BOTS_SYNC_MS,
+            log: deps.log,
+          })
+        : telegram,
     );
   }
   return out;

@@ -4,6 +4,7 @@
  * `tenant` is the platform's id of the bot (Telegram: the number before the token's colon), the tenant of its
  * conversations, so two bots never share a session, memory, budget or audit key.
  */
+import { createHash } from 'node:crypto';
 import type { Sql } from 'postgres';
 import { retrySerializable } from '../db/retry.js';
 import type { TokenCipher } from './token-cipher.js';
@@ -26,6 +27,14 @@ export interface BotStore {
   /** Add (or replace) a bot by name. */
   put(platform: string, name: string, tenant: string, secrets: BotSecrets): Promise<void>;
   remove(platform: string, name: string): Promise<boolean>;
+}
+
+/** Changes whenever a bot's token or webhook secret does (a fleet rebuilds the bot), and reveals neither. */
+export function secretsVersion(s: BotSecrets): string {
+  return createHash('sha256')
+    .update(JSON.stringify([s.token, s.webhookSecret ?? '']))
+    .digest('hex')
+    .slice(0, 16);
 }
 
 interface Row {

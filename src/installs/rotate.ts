@@ -14,16 +14,21 @@ export interface RotationResult {
   bots: number;
 }
 
-export async function rotateSealedSecrets(sql: Sql, cipher: TokenCipher): Promise<RotationResult> {
+/** `slack` re-seals installations, `bots` the extra bots (the same cipher unless BOT_TOKEN_ENCRYPTION_KEY is set). */
+export async function rotateSealedSecrets(
+  sql: Sql,
+  ciphers: { slack?: TokenCipher; bots?: TokenCipher },
+): Promise<RotationResult> {
   const result: RotationResult = { slackInstallations: 0, bots: 0 };
-  const installs = await retrySerializable(
-    () => sql<{ install_key: string }[]>`select install_key from slack_installations`,
-  );
+  const cipher = ciphers.slack;
+  const installs = !cipher
+    ? []
+    : await retrySerializable(() => sql<{ install_key: string }[]>`select install_key from slack_installations`);
   for (const { install_key: key } of installs) {
     const did = await retrySerializable(() =>
       sql.begin(async (tx) => {
         const [row] = await tx<{ sealed: string }[]>`select sealed from slack_installations where install_key = ${key}`;
-        if (!row || cipher.keyIdOf(row.sealed) === cipher.keyId) return false;
+        if (!row || !cipher || cipher.keyIdOf(row.sealed) === cipher.keyId) return false;
         const sealed = cipher.encrypt(cipher.decrypt(row.sealed, key), key);
         await tx`update slack_installations set sealed = ${sealed}, updated_at = now() where install_key = ${key}`;
         return true;
@@ -31,9 +36,10 @@ export async function rotateSealedSecrets(sql: Sql, cipher: TokenCipher): Promis
     );
     if (did) result.slackInstallations++;
   }
-  const bots = await retrySerializable(
-    () => sql<{ platform: string; name: string }[]>`select platform, name from bots`,
-  );
+  const botCipher = ciphers.bots;
+  const bots = !botCipher
+    ? []
+    : await retrySerializable(() => sql<{ platform: string; name: string }[]>`select platform, name from bots`);
   for (const { platform, name } of bots) {
     const bound = sealedBotBinding(platform, name);
     const did = await retrySerializable(() =>
@@ -41,8 +47,8 @@ export async function rotateSealedSecrets(sql: Sql, cipher: TokenCipher): Promis
         const [row] = await tx<
           { sealed: string }[]
         >`select sealed from bots where platform = ${platform} and name = ${name}`;
-        if (!row || cipher.keyIdOf(row.sealed) === cipher.keyId) return false;
-        const sealed = cipher.encrypt(cipher.decrypt(row.sealed, bound), bound);
+        if (!row || !botCipher || botCipher.keyIdOf(row.sealed) === botCipher.keyId) return false;
+        const sealed = botCipher.encrypt(botCipher.decrypt(row.sealed, bound), bound);
         await tx`update bots set sealed = ${sealed} where platform = ${platform} and name = ${name}`;
         return true;
       }),
