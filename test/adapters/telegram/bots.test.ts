@@ -4,6 +4,8 @@
  * token, through its own webhook path or its own poller; one user talking to two bots has two sessions and two
  * memories; a removed bot stops. No restart anywhere.
  */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeBotApi, startFakeBotApi } from '../../fakes/telegram/fake-bot-api.js';
@@ -19,8 +21,21 @@ let second: FakeBotApi;
 let third: FakeBotApi;
 let app: TestApp;
 let sql: postgres.Sql;
+let dir: string;
 
 beforeAll(async () => {
+  // Agent routing by tenant: the second bot's conversations get their own agent.
+  mkdirSync('test-artifacts', { recursive: true });
+  dir = mkdtempSync(resolve('test-artifacts', 'bots-'));
+  const agents = {
+    agents: [
+      { name: 'first-agent', instructions: 'You are the first bot.' },
+      { name: 'second-agent', instructions: 'You are the second bot.' },
+    ],
+    routes: [{ platform: 'telegram', tenant: '987654321', agent: 'second-agent' }],
+    default: 'first-agent',
+  };
+  writeFileSync(resolve(dir, 'agents.yaml'), JSON.stringify(agents)); // JSON is YAML
   first = await startFakeBotApi();
   second = first.serveAlso(new FakeBotApi(TWO.token, { id: 987654321, username: 'second_bot' }));
   third = first.serveAlso(new FakeBotApi(THREE.token, { id: 555666777, username: 'third_bot' }));
@@ -28,6 +43,7 @@ beforeAll(async () => {
     mode: 'webhook',
     env: {
       ADMIN_API_KEY: ADMIN,
+      AGENTS_FILE: resolve(dir, 'agents.yaml'),
       BOT_TOKEN_ENCRYPTION_KEY: 'cd'.repeat(32),
       BOTS_SYNC_MS: '500',
       MEMORY_EXTRACT_DELAY_MS: '150',
@@ -42,6 +58,7 @@ afterAll(async () => {
   await sql?.end();
   await app?.close();
   await first?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 const admin = (method: string, path: string, body?: unknown, key = ADMIN) =>
@@ -87,6 +104,16 @@ describe('many Telegram bots in one deployment', () => {
       `telegram:123456789:dm:${user.id}`,
       `telegram:987654321:dm:${user.id}`,
     ]);
+  });
+
+  it('routes each bot’s conversations to its own agent (agents file, match on tenant)', async () => {
+    const user = newUser('Ola', 'Berg');
+    expect(await postUpdate(app.url, privateUpdate(user, 'who are you? [[instructions]]'))).toBe(200);
+    expect(await toSecond(privateUpdate(user, 'who are you? [[instructions]]'))).toBe(200);
+    expect((await repliesIn(first, user.id))[0]!.text).toContain('You are the first bot.');
+    const [second_] = await repliesIn(second, user.id);
+    expect(second_!.text).toContain('You are the second bot.');
+    expect(second_!.text).not.toContain('You are the first bot.');
   });
 
   it('refuses a webhook post for a bot with the wrong secret, or for a bot that does not exist', async () => {
