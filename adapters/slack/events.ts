@@ -13,13 +13,24 @@ import type { Logger } from 'pino';
 import type { IngressSink } from '../../src/core/adapter.js';
 import { IngressError } from '../../src/core/errors.js';
 import { parseEventCallback, SlackPayloadError, type ParseContext } from './parse.js';
+import { SlackNotInstalledError } from './workspaces.js';
 import { envelopeSchema, eventCallbackSchema, urlVerificationSchema } from './schema.js';
 
 export interface EnvelopeDeps {
   sink: IngressSink;
   /** Parse context for a workspace; resolving the bot's identity may need one auth.test call. */
   contextFor(teamId: string): Promise<ParseContext>;
+  /** `app_uninstalled`, or the bot token revoked (`tokens_revoked`): forget the workspace. */
+  workspaceGone?(teamId: string, reason: string): Promise<void>;
   log: Logger;
+}
+
+/** The app lost the workspace: uninstalled, or its bot token revoked (user tokens alone do not count). */
+function workspaceLost(event: { type: string; tokens?: unknown }): boolean {
+  if (event.type === 'app_uninstalled') return true;
+  if (event.type !== 'tokens_revoked') return false;
+  const bot = (event.tokens as { bot?: unknown } | undefined)?.bot;
+  return Array.isArray(bot) && bot.length > 0;
 }
 
 /**
@@ -49,11 +60,23 @@ export async function handleEnvelope(json: unknown, deps: EnvelopeDeps): Promise
     case 'event_callback': {
       const cb = eventCallbackSchema.safeParse(json);
       if (!cb.success) return bad('event_callback does not match schema');
+      if (workspaceLost(cb.data.event)) {
+        await deps.workspaceGone?.(cb.data.team_id, cb.data.event.type);
+        return { status: 200 };
+      }
       let outcome;
       try {
         outcome = await parseEventCallback(cb.data, await deps.contextFor(cb.data.team_id));
       } catch (err) {
         if (err instanceof SlackPayloadError) return bad(err.message);
+        if (err instanceof SlackNotInstalledError) {
+          // Acknowledged: a redelivery would find it no more installed than now.
+          deps.log.info(
+            { eventId: cb.data.event_id, team: cb.data.team_id },
+            'slack event from a workspace not installed',
+          );
+          return { status: 200 };
+        }
         throw err;
       }
       if (outcome.kind === 'ignored') {

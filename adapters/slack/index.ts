@@ -8,7 +8,9 @@ import { pino, type Logger } from 'pino';
 import type { ChannelAdapter, IngressSink } from '../../src/core/adapter.js';
 import { ThreadTracker } from '../kit/thread-tracker.js';
 import { threadKey } from '../../src/queue/keys.js';
-import { SLACK_API_URL, SlackClients, type TokenLookup } from './client.js';
+import { createWebClient, SLACK_API_URL, SlackClients, type TokenLookup } from './client.js';
+import { registerSlackOAuthRoutes, type SlackOAuthOptions } from './oauth.js';
+import { workspaceTokens, type SlackWorkspaces } from './workspaces.js';
 import type { DispatchDeps } from './ingress.js';
 import { renderSlack } from './format.js';
 import { slackRequestHandler } from './webhook.js';
@@ -20,8 +22,11 @@ import { SlackSocketMode } from './socket-mode.js';
 import { safeErr } from '../../src/observability/logger.js';
 
 export interface SlackAdapterOptions {
-  /** Bot token (xoxb-…). Never logged. */
-  botToken: string;
+  /**
+   * Bot token (xoxb-…) of a single-workspace app, and of any workspace not installed through the OAuth flow.
+   * Never logged. Absent: only installed workspaces are answered.
+   */
+  botToken?: string;
   /** Signing secret, for the v0 request signature on HTTP routes. */
   signingSecret: string;
   /** App-level token (xapp-…, scope connections:write): when set, events arrive over Socket Mode. */
@@ -48,6 +53,10 @@ export interface SlackAdapterOptions {
   log?: Logger;
   /** Team id -> bot token. Defaults to `botToken` for every team; per-workspace installs replace it. */
   tokenFor?: TokenLookup;
+  /** Workspaces installed through the OAuth flow: their tokens answer their events (before `botToken`). */
+  workspaces?: SlackWorkspaces;
+  /** The install flow's routes (`/slack/install`, `/slack/oauth_redirect`); needs `workspaces`. */
+  oauth?: SlackOAuthOptions;
   /** Reaction shown on the user's message while a reply is being written. */
   typingReaction?: string;
   /** Buttons and menus (`block_actions`); can also be set later with `adapter.onBlockActions`. */
@@ -70,7 +79,25 @@ interface Identity {
 export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
   const log = (options.log ?? pino({ level: 'silent' })).child({ platform: 'slack' });
   const apiUrl = options.apiUrl ?? SLACK_API_URL;
-  const tokenFor: TokenLookup = options.tokenFor ?? (() => options.botToken);
+  const envToken = options.botToken;
+  const tokens = options.workspaces
+    ? workspaceTokens(
+        options.workspaces,
+        envToken
+          ? {
+              token: envToken,
+              team: async () => (await createWebClient(envToken, apiUrl, log).auth.test()).team_id,
+            }
+          : undefined,
+      )
+    : undefined;
+  const tokenFor: TokenLookup =
+    options.tokenFor ??
+    tokens?.tokenFor ??
+    (() => {
+      if (!options.botToken) throw new Error('slack: no bot token');
+      return options.botToken;
+    });
   const clients = new SlackClients(tokenFor, apiUrl, log);
   const threads = new ThreadTracker(options.redis, (t) => threadKey(options.keyPrefix, t));
   const sender = new SlackSender(clients, threads, log, options.typingReaction);
@@ -112,9 +139,17 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
   };
 
   // One set of dispatch dependencies for HTTP and Socket Mode alike.
+  // A workspace that uninstalled the app or revoked its bot token: its token and identity are forgotten.
+  const workspaceGone = async (team: string, reason: string) => {
+    identities.delete(team);
+    const removed = await tokens?.remove(team);
+    log.info({ team, reason, removed: removed ?? false }, 'slack: workspace removed');
+  };
+
   const dispatchDeps = (sink: IngressSink, depsLog: Logger): DispatchDeps => ({
     sink,
     contextFor,
+    workspaceGone,
     log: depsLog,
     appCommand: options.appCommand,
     blockActions: () => blockActions,
@@ -133,10 +168,18 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
       const handler = slackRequestHandler({ signingSecret: options.signingSecret, ...dispatchDeps(sink, routeLog) });
       http.post(eventsPath, handler);
       if (commandsPath !== eventsPath) http.post(commandsPath, handler);
+      if (options.oauth && options.workspaces)
+        registerSlackOAuthRoutes(http, {
+          ...options.oauth,
+          store: options.workspaces,
+          apiUrl,
+          log: routeLog,
+          onInstalled: (team) => tokens?.forget(team),
+        });
     },
 
     async start(sink: IngressSink) {
-      if (!options.botUserId && !options.tokenFor) {
+      if (!options.botUserId && !options.tokenFor && options.botToken) {
         // Learn the bot's identity (and its workspace) up front; on failure it is retried on the first event.
         try {
           const c = await clients.forTeam('');
@@ -165,4 +208,6 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
 }
 
 export type { EditPolicy } from './parse.js';
+export type { SlackWorkspaces } from './workspaces.js';
+export type { SlackOAuthOptions } from './oauth.js';
 export type { BlockActions, BlockActionsContext, BlockActionsHandler } from './interactions.js';

@@ -3,7 +3,7 @@
  * Everything platform-specific stays in this folder; the pipeline only sees the ChannelAdapter contract.
  */
 import { Api } from 'grammy';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
 import type { ChannelAdapter, ChannelHealth, IngressSink } from '../../src/core/adapter.js';
@@ -18,7 +18,7 @@ import { telegramMentions, type BotIdentity } from './parse.js';
 import { TelegramPoller } from './polling.js';
 import { TelegramSender } from './send.js';
 import { SECRET_TOKEN_PATTERN } from './verify.js';
-import { registerWebhookRoute } from './webhook.js';
+import { registerWebhookRoute, webhookHandler } from './webhook.js';
 
 export { setTelegramWebhook } from './webhook.js';
 export { publishTelegramCommands } from './commands.js';
@@ -60,6 +60,8 @@ export interface TelegramAdapter extends ChannelAdapter {
   publishCommands(commands: TelegramCommandSpec[]): Promise<number>;
   /** The bot's id and username once getMe succeeded. */
   identity(): BotIdentity | undefined;
+  /** Webhook mode: the route handler (registerRoutes mounts it at `webhookPath`; a fleet under its own path). */
+  webhook(sink: IngressSink): ((req: FastifyRequest, reply: FastifyReply) => Promise<unknown>) | undefined;
 }
 
 function validate(o: TelegramAdapterOptions): void {
@@ -121,6 +123,13 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
     poller.start();
   };
 
+  const webhookDeps = {
+    secret: options.webhookSecret ?? '',
+    identity: () => identity.tryOnce(),
+    dispatch: (body: unknown, bot: BotIdentity, s: IngressSink) => dispatchUpdate(deps, body, bot, s, log()),
+    log,
+  };
+
   return {
     platform: 'telegram',
     api,
@@ -131,13 +140,13 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
     registerRoutes(http: FastifyInstance, sink: IngressSink): void {
       if (options.mode !== 'webhook') return;
       useSink(sink);
-      registerWebhookRoute(http, sink, {
-        path: options.webhookPath ?? '/telegram/webhook',
-        secret: options.webhookSecret!,
-        identity: () => identity.tryOnce(),
-        dispatch: (body, bot, s) => dispatchUpdate(deps, body, bot, s, log()),
-        log,
-      });
+      registerWebhookRoute(http, sink, { path: options.webhookPath ?? '/telegram/webhook', ...webhookDeps });
+    },
+
+    webhook(sink: IngressSink) {
+      if (options.mode !== 'webhook') return undefined;
+      useSink(sink);
+      return webhookHandler(sink, webhookDeps);
     },
 
     async start(sink: IngressSink): Promise<void> {

@@ -4,7 +4,7 @@
  * from update_id makes the redelivery a duplicate rather than a second turn.
  */
 import { Api } from 'grammy';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { IngressSink } from '../../src/core/adapter.js';
 import { IngressError } from '../../src/core/errors.js';
@@ -31,7 +31,12 @@ function decodeJson(raw: unknown): unknown {
 }
 
 export function registerWebhookRoute(http: FastifyInstance, sink: IngressSink, deps: WebhookDeps): void {
-  http.post(deps.path, async (req, reply) => {
+  http.post(deps.path, webhookHandler(sink, deps));
+}
+
+/** The route's handler, also mounted per bot by a fleet (adapters/kit/fleet.ts) under its own path. */
+export function webhookHandler(sink: IngressSink, deps: Omit<WebhookDeps, 'path'>) {
+  return async (req: FastifyRequest, reply: FastifyReply) => {
     // Nothing is read from an unauthenticated request, not even its JSON.
     if (!verifySecretToken(req.headers[SECRET_HEADER], deps.secret))
       return reply.code(401).send({ error: 'unauthorized' });
@@ -53,7 +58,7 @@ export function registerWebhookRoute(http: FastifyInstance, sink: IngressSink, d
       deps.log().error({ err: safeErr(err) }, 'telegram update not submitted; Telegram will retry');
       return reply.code(503).send({ error: 'try again' });
     }
-  });
+  };
 }
 
 export interface SetWebhookOptions {

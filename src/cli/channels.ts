@@ -8,12 +8,17 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { createDiscordAdapter } from '../../adapters/discord/index.js';
 import { createLocalAdapter } from '../../adapters/local/index.js';
-import { createSlackAdapter } from '../../adapters/slack/index.js';
+import { createSlackAdapter, type SlackOAuthOptions, type SlackWorkspaces } from '../../adapters/slack/index.js';
 import { createTelegramAdapter } from '../../adapters/telegram/index.js';
 import type { ChannelAdapter } from '../core/adapter.js';
 import type { Config } from '../config/env.js';
 import { defineModule } from '../modules/contract.js';
 import { DeliveryWaiters } from '../outbound/notifications.js';
+import { createSlackInstallations } from '../installs/slack-installations.js';
+import { botTokenCipher, slackTokenCipher } from '../installs/keys.js';
+import { createBotStore, secretsVersion, type BotStore } from '../installs/bots.js';
+import { registerBotAdminRoutes, telegramBotId } from '../installs/admin-routes.js';
+import { createBotFleet, type BotFleet } from '../../adapters/kit/fleet.js';
 
 export const channelsModule = defineModule({
   name: 'channels',
@@ -38,10 +43,21 @@ export const channelsModule = defineModule({
         }),
       );
     }
-    adapters.push(...buildPlatformAdapters(config, { redis, keyPrefix: config.KEY_PREFIX, log }));
+    const slackWorkspaces = config.slackOAuth
+      ? createSlackInstallations(deps.database.sql, slackTokenCipher(config))
+      : undefined;
+    const botCipher = botTokenCipher(config);
+    const bots = botCipher ? createBotStore(deps.database.sql, botCipher) : undefined;
+    const platform = buildPlatformAdapters(config, { redis, keyPrefix: config.KEY_PREFIX, log, slackWorkspaces, bots });
+    adapters.push(...platform);
+    const fleets = platform.filter((a): a is BotFleet => 'sync' in a);
     return {
       name: 'channels',
       adapters,
+      routes:
+        bots && config.ADMIN_API_KEY
+          ? (app) => registerBotAdminRoutes(app, { store: bots, fleets, adminKey: config.ADMIN_API_KEY!, log })
+          : undefined,
       startGateway:
         waiters &&
         (async () => {
@@ -56,14 +72,19 @@ export interface ChannelDeps {
   redis: Redis;
   keyPrefix: string;
   log: Logger;
+  /** Workspaces installed through the Slack OAuth flow (when it is configured). */
+  slackWorkspaces?: SlackWorkspaces;
+  /** Extra bots added at run time (when a key to seal their tokens is configured). */
+  bots?: BotStore;
 }
 
 export function buildPlatformAdapters(config: Config, deps: ChannelDeps): ChannelAdapter[] {
   const out: ChannelAdapter[] = [];
-  if (config.SLACK_BOT_TOKEN) {
+  if (config.SLACK_BOT_TOKEN || deps.slackWorkspaces) {
     out.push(
       createSlackAdapter({
         botToken: config.SLACK_BOT_TOKEN,
+        ...(deps.slackWorkspaces ? { workspaces: deps.slackWorkspaces, oauth: slackOAuthOptions(config) } : {}),
         signingSecret: config.SLACK_SIGNING_SECRET ?? '',
         appToken: config.SLACK_APP_TOKEN,
         apiUrl: config.SLACK_API_URL,
@@ -103,23 +124,59 @@ export function buildPlatformAdapters(config: Config, deps: ChannelDeps): Channe
     );
   }
   if (config.TELEGRAM_BOT_TOKEN) {
+    const shared = {
+      apiRoot: config.TELEGRAM_API_ROOT,
+      edits: config.TELEGRAM_EDITS,
+      allowBots: config.TELEGRAM_ALLOW_BOTS,
+      groupCommandsWithoutMention: config.TELEGRAM_GROUP_COMMANDS_WITHOUT_MENTION,
+      leaseTtlMs: config.TELEGRAM_LEASE_TTL_MS,
+      pollTimeoutSeconds: config.TELEGRAM_POLL_TIMEOUT_SECONDS,
+      redis: deps.redis,
+      keyPrefix: deps.keyPrefix,
+      log: deps.log,
+    };
+    const telegram = createTelegramAdapter({
+      ...shared,
+      token: config.TELEGRAM_BOT_TOKEN,
+      mode: config.TELEGRAM_MODE,
+      webhookSecret: config.TELEGRAM_WEBHOOK_SECRET,
+      webhookPath: config.TELEGRAM_WEBHOOK_PATH,
+    });
+    const store = deps.bots;
     out.push(
-      createTelegramAdapter({
-        token: config.TELEGRAM_BOT_TOKEN,
-        apiRoot: config.TELEGRAM_API_ROOT,
-        mode: config.TELEGRAM_MODE,
-        webhookSecret: config.TELEGRAM_WEBHOOK_SECRET,
-        webhookPath: config.TELEGRAM_WEBHOOK_PATH,
-        edits: config.TELEGRAM_EDITS,
-        allowBots: config.TELEGRAM_ALLOW_BOTS,
-        groupCommandsWithoutMention: config.TELEGRAM_GROUP_COMMANDS_WITHOUT_MENTION,
-        leaseTtlMs: config.TELEGRAM_LEASE_TTL_MS,
-        pollTimeoutSeconds: config.TELEGRAM_POLL_TIMEOUT_SECONDS,
-        redis: deps.redis,
-        keyPrefix: deps.keyPrefix,
-        log: deps.log,
-      }),
+      store
+        ? createBotFleet({
+            platform: 'telegram',
+            primary: { adapter: telegram, tenant: telegramBotId(config.TELEGRAM_BOT_TOKEN) },
+            list: async () => (await store.list('telegram')).map((b) => ({ ...b, version: secretsVersion(b) })),
+            build: (b) =>
+              createTelegramAdapter({
+                ...shared,
+                token: b.token,
+                mode: b.webhookSecret ? 'webhook' : 'polling',
+                webhookSecret: b.webhookSecret,
+                log: deps.log.child({ bot: b.name }),
+              }),
+            syncMs: config.BOTS_SYNC_MS,
+            log: deps.log,
+          })
+        : telegram,
     );
   }
   return out;
+}
+
+function slackOAuthOptions(config: Config): SlackOAuthOptions {
+  return {
+    clientId: config.SLACK_CLIENT_ID!,
+    clientSecret: config.SLACK_CLIENT_SECRET!,
+    stateSecret: config.SLACK_STATE_SECRET!,
+    scopes: config.SLACK_SCOPES.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+    installPath: config.SLACK_INSTALL_PATH,
+    redirectPath: config.SLACK_REDIRECT_PATH,
+    ...(config.SLACK_REDIRECT_URI ? { redirectUri: config.SLACK_REDIRECT_URI } : {}),
+    ...(config.SLACK_AUTHORIZE_URL ? { authorizeUrl: config.SLACK_AUTHORIZE_URL } : {}),
+  };
 }

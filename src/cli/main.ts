@@ -1,5 +1,5 @@
 /**
- * Entry point: `node dist/src/cli/main.js [gateway|worker|all|migrate]` (or ROLE). In development, missing
+ * Entry point: `node dist/src/cli/main.js [gateway|worker|all|migrate|rotate-token-key]` (or ROLE). In development, missing
  * DATABASE_URL / REDIS_URL are replaced by an embedded Postgres and a spawned redis-server, and migrations run
  * automatically. SIGTERM / SIGINT shut down gracefully.
  */
@@ -11,13 +11,15 @@ import { startApp, type Role } from './app.js';
 import { writeDevRecord } from './dev-record.js';
 import { startEmbeddedPostgres, startRedisServer, type DevService } from './dev-services.js';
 import { loadConfigOrExit } from './load-config.js';
+import { rotateTokenKey } from './rotate-token-key.js';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const arg = process.argv[2];
   const role = (arg ?? config.ROLE) as Role | 'migrate';
+  if (arg === 'rotate-token-key') return rotateTokenKey(config);
   if (!['gateway', 'worker', 'all', 'migrate'].includes(role)) {
-    console.error(`unknown role "${role}": use gateway, worker, all or migrate`);
+    console.error(`unknown role "${role}": use gateway, worker, all, migrate or rotate-token-key`);
     process.exit(2);
   }
   const log = createLogger(config.LOG_LEVEL);

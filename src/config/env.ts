@@ -91,6 +91,26 @@ export const envSchema = z.object({
   SLACK_ALLOW_BOTS: bool.default(false),
   SLACK_EDITS: z.enum(['ignore', 'new_turn']).default('ignore'),
   SLACK_REPLY_IN_THREAD: bool.default(true),
+  /** Slack OAuth install flow (many workspaces): all of these, with SLACK_SIGNING_SECRET, turn it on. */
+  SLACK_CLIENT_ID: z.string().optional(),
+  SLACK_CLIENT_SECRET: z.string().optional(),
+  /** Signs the OAuth `state` parameter (at least 32 characters). */
+  SLACK_STATE_SECRET: z.string().min(32).optional(),
+  /** 32 bytes (64 hex digits or base64): seals installed workspaces' tokens at rest. */
+  SLACK_TOKEN_ENCRYPTION_KEY: z.string().optional(),
+  /** Comma-separated earlier keys, still read during a rotation (`rotate-token-key` re-seals under the current one). */
+  SLACK_TOKEN_ENCRYPTION_KEY_PREVIOUS: z.string().optional(),
+  SLACK_SCOPES: z
+    .string()
+    .default(
+      'app_mentions:read,chat:write,im:history,im:read,channels:history,groups:history,reactions:write,commands',
+    ),
+  SLACK_INSTALL_PATH: z.string().startsWith('/').default('/slack/install'),
+  SLACK_REDIRECT_PATH: z.string().startsWith('/').default('/slack/oauth_redirect'),
+  /** The public URL of SLACK_REDIRECT_PATH, when the app lists several redirect URLs. */
+  SLACK_REDIRECT_URI: z.string().url().optional(),
+  /** Where users authorize the app (tests point it at the loopback fake). */
+  SLACK_AUTHORIZE_URL: z.string().url().optional(),
 
   DISCORD_TOKEN: z.string().optional(),
   DISCORD_APPLICATION_ID: z.string().optional(),
@@ -125,6 +145,14 @@ export const envSchema = z.object({
   TELEGRAM_GROUP_COMMANDS_WITHOUT_MENTION: bool.default(false),
   TELEGRAM_LEASE_TTL_MS: int(15_000, 1_000),
   TELEGRAM_POLL_TIMEOUT_SECONDS: int(30, 0),
+
+  /**
+   * Extra bots added at run time (POST /admin/bots, ADMIN_API_KEY): their tokens are sealed with this key (32
+   * bytes, hex or base64; default SLACK_TOKEN_ENCRYPTION_KEY). Unset: no extra bots.
+   */
+  BOT_TOKEN_ENCRYPTION_KEY: z.string().optional(),
+  /** How often every process re-reads the extra bots (an add or remove reaches the other replicas within it). */
+  BOTS_SYNC_MS: int(5_000, 100),
 
   // --- memory (src/memory) ---
   /** Long-term memory (recall each turn, extraction after turns, tools). */
@@ -256,6 +284,8 @@ export interface Config extends Env {
   /** The local channel is on by default in development, off in production unless enabled (then keyed). */
   localChannelEnabled: boolean;
   offlineModel: boolean;
+  /** The Slack OAuth install flow is configured (many workspaces). */
+  slackOAuth: boolean;
 }
 
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
@@ -276,6 +306,15 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       'invalid configuration:\n  SLACK_SIGNING_SECRET: required with SLACK_BOT_TOKEN (or set SLACK_APP_TOKEN for Socket Mode)',
     );
   }
+  const slackOAuth = [env.SLACK_CLIENT_ID, env.SLACK_CLIENT_SECRET, env.SLACK_STATE_SECRET];
+  if (
+    slackOAuth.some(Boolean) &&
+    !(slackOAuth.every(Boolean) && env.SLACK_SIGNING_SECRET && env.SLACK_TOKEN_ENCRYPTION_KEY)
+  ) {
+    throw new ConfigError(
+      'invalid configuration:\n  SLACK_CLIENT_ID, SLACK_CLIENT_SECRET, SLACK_STATE_SECRET, SLACK_SIGNING_SECRET, SLACK_TOKEN_ENCRYPTION_KEY: all required for the Slack install flow',
+    );
+  }
   if (env.DISCORD_TOKEN && (!env.DISCORD_APPLICATION_ID || !env.DISCORD_PUBLIC_KEY)) {
     throw new ConfigError(
       'invalid configuration:\n  DISCORD_APPLICATION_ID, DISCORD_PUBLIC_KEY: required with DISCORD_TOKEN',
@@ -288,5 +327,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError('invalid configuration:\n  DATABASE_URL: required in production');
   if (isProduction && !env.REDIS_URL)
     throw new ConfigError('invalid configuration:\n  REDIS_URL: required in production');
-  return { ...env, isProduction, localChannelEnabled, offlineModel: env.OFFLINE_MODEL || !env.OPENAI_API_KEY };
+  return {
+    ...env,
+    isProduction,
+    localChannelEnabled,
+    offlineModel: env.OFFLINE_MODEL || !env.OPENAI_API_KEY,
+    slackOAuth: Boolean(env.SLACK_CLIENT_ID),
+  };
 }

@@ -37,6 +37,13 @@ describe('slack manifest', () => {
     expect(urls.map(pathOf)).toEqual(['/slack/events', '/slack/events', '/slack/events']);
   });
 
+  it('sends installs back to the redirect path and tells the gateway when a workspace leaves', () => {
+    expect(manifest.oauth_config.redirect_urls.map(pathOf)).toEqual(['/slack/oauth_redirect']);
+    expect(manifest.settings.event_subscriptions.bot_events).toEqual(
+      expect.arrayContaining(['app_uninstalled', 'tokens_revoked']),
+    );
+  });
+
   it('each URL it names answers what Slack sends there, with the adapter on its defaults', async () => {
     const clicks: BlockActions[] = [];
     const adapter = createSlackAdapter({

@@ -10,6 +10,10 @@
  * `channel_not_found` for good. With `echoTo`, every accepted chat.postMessage comes back to the app as a signed
  * `message` event from the bot itself, as the Events API does for a bot subscribed to message.channels / message.im.
  * `delayNext` makes Slack slow to answer one call.
+ * OAuth: `GET /oauth/v2/authorize` is the page where a user approves the app for a workspace (the one given to
+ * `approveNext`, registered with `addWorkspace`): it redirects to the app's redirect URL with a one-time code and
+ * the state, as Slack does; `oauth.v2.access` trades the code (with the app's client id and secret) for that
+ * workspace's bot token, and `auth.test` answers with the identity of whichever workspace's token calls it.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -51,6 +55,22 @@ export interface RecordedEcho {
   status: number;
 }
 
+export interface FakeWorkspace {
+  teamId: string;
+  teamName?: string;
+  botUserId: string;
+  botId: string;
+  /** The bot token oauth.v2.access hands out for this workspace. */
+  token: string;
+}
+
+export interface FakeOAuthApp {
+  clientId: string;
+  clientSecret: string;
+  /** The redirect URL configured for the app (used when the authorize request names none). */
+  redirectUrl?: string;
+}
+
 export interface FakeSlackOptions {
   botUserId?: string;
   botId?: string;
@@ -75,6 +95,11 @@ export class FakeSlack {
   private readonly sockets = new Set<WebSocket>();
   private seq = 0;
   port = 0;
+  /** The app the OAuth pages know (client id and secret); unset: authorize answers 400. */
+  oauthApp: FakeOAuthApp | undefined;
+  private readonly workspaces = new Map<string, FakeWorkspace>();
+  private readonly codes = new Map<string, FakeWorkspace>();
+  private approving: string | undefined;
 
   constructor(private readonly opts: FakeSlackOptions = {}) {
     this.server = createServer((req, res) => void this.handle(req, res));
@@ -154,6 +179,59 @@ export class FakeSlack {
     return this.sockets.size;
   }
 
+  /** A workspace that can install the app, with the token it will get. */
+  addWorkspace(w: FakeWorkspace): void {
+    this.workspaces.set(w.teamId, w);
+  }
+
+  /** The workspace the next user on the authorize page approves the app for. */
+  approveNext(teamId: string): void {
+    this.approving = teamId;
+  }
+
+  /** Where users authorize the app (SLACK_AUTHORIZE_URL in a test deployment). */
+  get authorizeUrl(): string {
+    return `${this.baseUrl}/oauth/v2/authorize`;
+  }
+
+  private authorize(url: URL, res: ServerResponse): void {
+    const app = this.oauthApp;
+    const ws = this.approving ? this.workspaces.get(this.approving) : undefined;
+    const redirect = url.searchParams.get('redirect_uri') ?? app?.redirectUrl;
+    if (!app || url.searchParams.get('client_id') !== app.clientId || !ws || !redirect)
+      return this.json(res, 400, { ok: false, error: 'invalid_client_id' });
+    this.approving = undefined;
+    const code = `code-${ws.teamId}-${++this.seq}`;
+    this.codes.set(code, ws);
+    const back = new URL(redirect);
+    back.searchParams.set('code', code);
+    const state = url.searchParams.get('state');
+    if (state) back.searchParams.set('state', state);
+    res.writeHead(302, { location: back.toString() });
+    res.end();
+  }
+
+  private oauthAccess(body: Record<string, unknown>): Record<string, unknown> {
+    const app = this.oauthApp;
+    if (!app || body.client_id !== app.clientId || body.client_secret !== app.clientSecret)
+      return { ok: false, error: 'invalid_client' };
+    const ws = this.codes.get(String(body.code));
+    if (!ws) return { ok: false, error: 'invalid_code' };
+    this.codes.delete(String(body.code)); // one use, as Slack's
+    return {
+      ok: true,
+      app_id: 'AFAKEAPP01',
+      authed_user: { id: 'UINSTALLER1' },
+      scope: 'app_mentions:read,chat:write,im:history',
+      token_type: 'bot',
+      access_token: ws.token,
+      bot_user_id: ws.botUserId,
+      team: { id: ws.teamId, name: ws.teamName ?? ws.teamId },
+      enterprise: null,
+      is_enterprise_install: false,
+    };
+  }
+
   /** Push a Socket Mode envelope to every connected client. */
   push(envelope: Record<string, unknown>): void {
     for (const ws of this.sockets) ws.send(JSON.stringify(envelope));
@@ -194,6 +272,8 @@ export class FakeSlack {
       this.responses.push({ id: url.slice('/response/'.length), body, at: Date.now() });
       return this.json(res, 200, { ok: true });
     }
+    if (req.method === 'GET' && url.startsWith('/oauth/v2/authorize'))
+      return this.authorize(new URL(url, this.baseUrl), res);
     if (!url.startsWith('/api/')) return this.json(res, 404, { ok: false, error: 'unknown_path' });
 
     const method = url.slice('/api/'.length).split('?')[0]!;
@@ -229,8 +309,21 @@ export class FakeSlack {
     }
     call.ok = true;
 
+    const caller = [...this.workspaces.values()].find((w) => call.auth === `Bearer ${w.token}`);
     switch (method) {
+      case 'oauth.v2.access':
+        return this.json(res, 200, this.oauthAccess(body));
       case 'auth.test':
+        if (caller)
+          return this.json(res, 200, {
+            ok: true,
+            url: 'https://fake.slack.com/',
+            team: caller.teamName ?? caller.teamId,
+            team_id: caller.teamId,
+            user: 'agent',
+            user_id: caller.botUserId,
+            bot_id: caller.botId,
+          });
         return this.json(res, 200, {
           ok: true,
           url: 'https://fake.slack.com/',

@@ -131,8 +131,22 @@ export class FakeBotApi {
     return this.calls.filter((c) => c.method === method);
   }
 
+  private readonly others = new Map<string, FakeBotApi>();
+
+  /**
+   * Serve another bot's calls too (several bots behind one Bot API root, as Telegram's is one for all bots): the
+   * other fake keeps its own calls, messages and updates; it needs no server of its own.
+   */
+  serveAlso(other: FakeBotApi): FakeBotApi {
+    this.others.set(other.token, other);
+    other.url = this.url;
+    return other;
+  }
+
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const m = /^\/bot([^/]+)\/([A-Za-z]+)$/.exec(req.url?.split('?')[0] ?? '');
+    const other = m && this.others.get(m[1]!);
+    if (other) return other.route(req, res);
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     if (!m || m[1] !== this.token)
