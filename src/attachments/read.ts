@@ -103,7 +103,7 @@ export function createAttachmentReader(o: AttachmentReaderOptions): AttachmentRe
     const adapter = o.adapters.get(e.platform);
     let res: Response;
     if (adapter?.fetchAttachment) {
-      res = await adapter.fetchAttachment(a, signal).catch((err: unknown) => {
+      res = await adapter.fetchAttachment(a, { tenant: e.tenant, signal }).catch((err: unknown) => {
         throw err instanceof AttachmentRefused ? err : new AttachmentRefused('unavailable');
       });
     } else if (a.url) res = await fetchFromHosts(a.url, o.urlHosts, { signal });

@@ -149,7 +149,7 @@ export interface ChannelAdapter {
    * Open one of this platform's attachments for download at turn time, with the platform's auth, from its own file
    * hosts only (src/attachments/download.ts `fetchFromHosts`). Absent: only `data:` URLs and ATTACHMENT_URL_HOSTS.
    */
-  fetchAttachment?(attachment: Attachment, signal: AbortSignal): Promise<Response>;
+  fetchAttachment?(attachment: Attachment, from: { tenant: string; signal: AbortSignal }): Promise<Response>;
   /** Live previews of answers being written; see LivePreviewOps. */
   preview?: LivePreviewOps;
 }
