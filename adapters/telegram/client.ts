@@ -15,7 +15,7 @@ export async function fetchTelegramFile(
   fileId: string,
   signal: AbortSignal,
 ): Promise<Response> {
-  const file = await api.getFile(fileId, signal as Parameters<Api["getFile"]>[1]);
+  const file = await api.getFile(fileId, signal as Parameters<Api['getFile']>[1]);
   if (!file.file_path) throw new Error('telegram getFile returned no file_path');
   const root = (apiRoot ?? TELEGRAM_API_ROOT).replace(/\/+$/, '');
   const url = `${root}/file/bot${token}/${file.file_path}`;

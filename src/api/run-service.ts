@@ -440,7 +440,11 @@ export class RunService {
       conversation: threadRef(run.keyId, thread.threadId, thread.incarnation),
       sender: { id: apiSenderId(run.keyId, k.sender.id), name: k.sender.name ?? k.sender.id, isBot: false },
       text: k.input,
-      attachments: k.attachments.map((a) => ({ url: a.url, mimeType: a.mimeType, ...(a.name ? { name: a.name } : {}) })),
+      attachments: k.attachments.map((a) => ({
+        url: a.url,
+        mimeType: a.mimeType,
+        ...(a.name ? { name: a.name } : {}),
+      })),
       mentionsBot: true,
       kind: 'message',
       sentAt: run.createdAt.toISOString(),

@@ -36,7 +36,8 @@ export interface AttachmentReader {
 
 const IMAGE_TYPES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp']);
 const TEXT_TYPES = /^(text\/|application\/(json|xml|x-yaml|yaml|javascript|typescript|x-sh|csv|toml|sql)\b)/;
-const TEXT_EXT = /\.(txt|md|markdown|csv|tsv|json|ya?ml|xml|log|ini|toml|sql|sh|py|js|mjs|ts|tsx|jsx|go|rs|java|c|h|cpp|rb|php|html|css)$/i;
+const TEXT_EXT =
+  /\.(txt|md|markdown|csv|tsv|json|ya?ml|xml|log|ini|toml|sql|sh|py|js|mjs|ts|tsx|jsx|go|rs|java|c|h|cpp|rb|php|html|css)$/i;
 const IMAGE_EXT = /\.(png|jpe?g|gif|webp)$/i;
 const AUDIO_EXT = /\.(ogg|oga|opus|mp3|m4a|wav|webm|flac)$/i;
 
@@ -70,7 +71,9 @@ export function formatBytes(n: number): string {
 
 /** A name shown in brackets: no brackets or line breaks of its own (it must not pass for the end of the note). */
 function labelOf(a: Attachment, kind: Kind): string {
-  const name = nameOf(a).replace(/[[\]\r\n]+/g, ' ').trim();
+  const name = nameOf(a)
+    .replace(/[[\]\r\n]+/g, ' ')
+    .trim();
   return name || (kind === 'audio' ? 'voice note' : kind === 'image' ? 'image' : 'file');
 }
 

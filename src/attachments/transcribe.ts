@@ -27,7 +27,11 @@ export function openAITranscriber(o: { baseUrl: string; apiKey?: string; model: 
   return async (audio, mimeType, signal) => {
     const form = new FormData();
     // The endpoint picks the decoder by the file name's extension.
-    form.append('file', new Blob([new Uint8Array(audio)], { type: mimeType }), `voice.${EXTENSIONS[mimeType] ?? 'ogg'}`);
+    form.append(
+      'file',
+      new Blob([new Uint8Array(audio)], { type: mimeType }),
+      `voice.${EXTENSIONS[mimeType] ?? 'ogg'}`,
+    );
     form.append('model', o.model);
     form.append('response_format', 'json');
     const res = await fetch(url, {

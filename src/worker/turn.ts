@@ -143,7 +143,8 @@ export function toUserItem(e: InboundEvent, read?: ReadAttachments): AgentInputI
 /** What the model sees of the turn's events (files read at turn time), and notices for the user about them. */
 async function turnInput(deps: TurnDeps, ctx: TurnContext): Promise<{ input: AgentInputItem[]; notices: string[] }> {
   const reader = deps.attachments;
-  if (!reader || !ctx.events.some((e) => e.attachments.length)) return { input: ctx.events.map((e) => toUserItem(e)), notices: [] };
+  if (!reader || !ctx.events.some((e) => e.attachments.length))
+    return { input: ctx.events.map((e) => toUserItem(e)), notices: [] };
   const images = ctx.agent?.images ?? deps.modelAcceptsImages ?? true;
   const read = await Promise.all(ctx.events.map((e) => reader.read(e, { images })));
   return { input: ctx.events.map((e, i) => toUserItem(e, read[i])), notices: read.flatMap((r) => r.notices) };
@@ -330,7 +331,9 @@ async function takeTurn(
   const keptKey = deps.modelOutputKey?.(batchHash(eventIds));
   // What the model sees: the events no hook dropped (all of `fresh` is consumed either way).
   const { input, notices } =
-    decision.action === 'reply' ? { input: ctx.events.map((e) => toUserItem(e)), notices: [] } : await turnInput(deps, ctx);
+    decision.action === 'reply'
+      ? { input: ctx.events.map((e) => toUserItem(e)), notices: [] }
+      : await turnInput(deps, ctx);
   const answer =
     decision.action === 'reply'
       ? decidedAnswer(decision, input, deps.runtime.modelName)

@@ -31,7 +31,9 @@ describe('agent API attachments in', () => {
 
   it('a base64 text file block is inlined', async () => {
     const data = fixtureFile('notes.txt').toString('base64');
-    const out = await ask([{ type: 'file', source_type: 'base64', mime_type: 'text/plain', data, filename: 'notes.txt' }]);
+    const out = await ask([
+      { type: 'file', source_type: 'base64', mime_type: 'text/plain', data, filename: 'notes.txt' },
+    ]);
     expect(lastAi(out)).toContain('3 lemons');
   });
 

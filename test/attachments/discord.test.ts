@@ -63,7 +63,9 @@ describe('Discord attachments in', () => {
 
   it('an attachment url on another host is not fetched', async () => {
     const url = `${elsewhere.url}/pixel.png`;
-    const text = await dm('look', [{ id: snowflake(), filename: 'pixel.png', size: PNG.length, url, proxy_url: url, content_type: 'image/png' }]);
+    const text = await dm('look', [
+      { id: snowflake(), filename: 'pixel.png', size: PNG.length, url, proxy_url: url, content_type: 'image/png' },
+    ]);
     expect(elsewhere.hits).toHaveLength(0);
     expect(text).not.toContain('[image input');
   });

@@ -57,7 +57,10 @@ afterAll(async () => {
 
 describe('attachments in (local channel)', () => {
   it('an image sent as a data: URL reaches the model as image input', async () => {
-    const r = await say({ text: 'what is this?', attachments: [{ url: dataUrl('image/png', PNG), name: 'pixel.png' }] });
+    const r = await say({
+      text: 'what is this?',
+      attachments: [{ url: dataUrl('image/png', PNG), name: 'pixel.png' }],
+    });
     expect(r.status).toBe(200);
     expect(r.text).toContain('what is this?');
     expect(r.text).toContain(`[image input: image/png, ${PNG.length} bytes]`);
@@ -104,7 +107,9 @@ describe('attachments in (local channel)', () => {
     const before = openai.transcriptions.length;
     const r = await say({ attachments: [{ url: dataUrl('audio/ogg', OGG), name: 'voice.ogg' }] });
     expect(r.text).toContain('[voice note, transcribed: please book a table for two]');
-    expect(openai.transcriptions.slice(before)).toEqual([{ model: 'whisper-1', fileName: 'voice.ogg', bytes: OGG.length }]);
+    expect(openai.transcriptions.slice(before)).toEqual([
+      { model: 'whisper-1', fileName: 'voice.ogg', bytes: OGG.length },
+    ]);
   });
 
   it('the session keeps a note of an image, not its bytes', async () => {

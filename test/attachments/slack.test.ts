@@ -78,7 +78,12 @@ describe('Slack attachments in', () => {
   });
 
   it('a url_private on another host is not fetched (and never gets the token)', async () => {
-    const file = { name: 'pixel.png', mimetype: 'image/png', size: PNG.length, url_private: `${elsewhere.url}/pixel.png` };
+    const file = {
+      name: 'pixel.png',
+      mimetype: 'image/png',
+      size: PNG.length,
+      url_private: `${elsewhere.url}/pixel.png`,
+    };
     const text = await share('sneaky', [file]);
     expect(elsewhere.hits).toHaveLength(0);
     expect(text).not.toContain('[image input');

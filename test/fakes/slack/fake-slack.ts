@@ -164,7 +164,11 @@ export class FakeSlack {
   }
 
   /** A file the bot may download: its `files[]` entry for a message event (`url_private` points here). */
-  addFile(name: string, body: Buffer, mimetype: string): { id: string; name: string; mimetype: string; size: number; url_private: string } {
+  addFile(
+    name: string,
+    body: Buffer,
+    mimetype: string,
+  ): { id: string; name: string; mimetype: string; size: number; url_private: string } {
     const id = `F${String(++this.seq).padStart(8, '0')}`;
     const path = `/files-pri/T0-${id}/${encodeURIComponent(name)}`;
     this.files.set(path, { body, mimetype });

@@ -175,7 +175,12 @@ export class FakeBotApi {
       case 'getFile': {
         const f = this.files.get(String(params.file_id));
         if (!f) return this.fail(res, { error_code: 400, description: 'Bad Request: invalid file_id' });
-        return this.ok(res, { file_id: params.file_id, file_unique_id: 'AQADx', file_size: f.body.length, file_path: f.path });
+        return this.ok(res, {
+          file_id: params.file_id,
+          file_unique_id: 'AQADx',
+          file_size: f.body.length,
+          file_path: f.path,
+        });
       }
       case 'getMe':
         return this.ok(res, { is_bot: true, first_name: 'Gateway', can_join_groups: true, ...this.bot });
