@@ -3,6 +3,8 @@
  * model echoes what it was given, image input included): images as image input, text files inlined, voice notes
  * transcribed by the fake OpenAI endpoint, over-cap files refused politely, URLs only from the allowed hosts.
  */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai/server.js';
@@ -148,5 +150,46 @@ describe('attachments in, without transcription or image input', () => {
     expect(text).toContain('a voice note arrived, but voice notes cannot be transcribed here');
     expect(text).toContain('this model cannot see images');
     expect(text).not.toContain('[image input');
+  });
+});
+
+describe('attachments in, per agent (agents file)', () => {
+  let routed: TestApp;
+  let dir: string;
+  beforeAll(async () => {
+    mkdirSync('test-artifacts', { recursive: true });
+    dir = mkdtempSync(resolve('test-artifacts', 'attach-agents-'));
+    const file = resolve(dir, 'agents.yaml');
+    const agents = {
+      agents: [
+        { name: 'sighted', instructions: 'You see pictures.' },
+        { name: 'textonly', instructions: 'Your model reads text only.', images: false },
+      ],
+      routes: [{ platform: 'local', channel: 'text-only', agent: 'textonly' }],
+      default: 'sighted',
+    };
+    writeFileSync(file, JSON.stringify(agents)); // JSON is YAML
+    routed = await startTestApp({ env: { AGENTS_FILE: file } });
+  });
+  afterAll(async () => {
+    await routed?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("follows the agent's `images` flag: shown to one agent, described to the other", async () => {
+    const ask = async (conversation: string) => {
+      const res = await routed.post('/local/messages', {
+        conversation,
+        user: 'u1',
+        wait: true,
+        text: 'see?',
+        attachments: [{ url: dataUrl('image/png', PNG), name: 'pixel.png' }],
+      });
+      return (res.body.replies as { text: string }[]).map((r) => r.text).join('\n');
+    };
+    expect(await ask('pictures-ok')).toContain(`[image input: image/png, ${PNG.length} bytes]`);
+    const described = await ask('text-only');
+    expect(described).not.toContain('[image input');
+    expect(described).toContain('this model cannot see images');
   });
 });
