@@ -171,7 +171,19 @@ export function createAttachmentReader(o: AttachmentReaderOptions): AttachmentRe
     async read(e, opts) {
       if (!e.attachments.length) return { text: '', images: [], notices: [] };
       const signal = AbortSignal.any([AbortSignal.timeout(o.timeoutMs), ...(opts.signal ? [opts.signal] : [])]);
-      const parts = await Promise.all(e.attachments.map((a) => readOne(e, a, opts.images, signal)));
+      // A file that cannot be read never fails the turn: it is described instead.
+      const parts = await Promise.all(
+        e.attachments.map((a) =>
+          readOne(e, a, opts.images, signal).catch(() => {
+            log.warn({ platform: e.platform }, 'attachment not read');
+            return {
+              text: describe(labelOf(a, kindOf(a)), a, 'could not be read'),
+              image: undefined,
+              notice: undefined,
+            };
+          }),
+        ),
+      );
       return {
         text: parts.map((p) => `\n${p.text}`).join(''),
         images: parts.flatMap((p) => (p.image ? [p.image] : [])),
