@@ -4,6 +4,7 @@
  * into a rejection instead, so a worker hands the part back to the outbound queue rather than blocking for minutes.
  */
 import { REST, type RateLimitData } from 'discord.js';
+import { allowlist, fetchFromHosts } from '../../src/attachments/download.js';
 import { safeErr } from '../../src/observability/logger.js';
 
 export interface DiscordRestOptions {
@@ -16,6 +17,13 @@ export interface DiscordRestOptions {
 }
 
 export const DEFAULT_API_URL = 'https://discord.com/api';
+/** Where attachment URLs point (signed CDN links, no auth needed): files are fetched from here only. */
+export const DISCORD_FILE_HOSTS = ['cdn.discordapp.com', 'media.discordapp.net'];
+
+/** Download a message's attachment from Discord's CDN (or the configured API's origin: a test's loopback fake). */
+export function fetchDiscordFile(url: string, apiUrl: string | undefined, signal: AbortSignal): Promise<Response> {
+  return fetchFromHosts(url, allowlist(DISCORD_FILE_HOSTS, apiUrl), { signal });
+}
 
 export function createRest(opts: DiscordRestOptions): REST {
   const maxWait = opts.maxRateLimitWaitMs ?? 10_000;

@@ -18,7 +18,7 @@ import { DiscordConnections } from './shards.js';
 import { MessageIngest } from './ingress.js';
 import { registerInteractionRoute } from './webhook.js';
 import { DISCORD_MAX_MESSAGE_CHARS, DISCORD_MIN_SEND_INTERVAL_MS } from './limits.js';
-import { createRest } from './client.js';
+import { createRest, fetchDiscordFile } from './client.js';
 import { discordMentions } from './parse.js';
 import { sendPart, startTyping } from './send.js';
 import { discordPreview } from './stream.js';
@@ -92,6 +92,10 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): ChannelAda
     leaseKey,
     capabilities: { ephemeral: true },
     mentions: discordMentions,
+    fetchAttachment(a, { signal }) {
+      if (!a.url) return Promise.reject(new Error('discord attachment without url'));
+      return fetchDiscordFile(a.url, options.apiUrl, signal);
+    },
     limits: { maxMessageChars: DISCORD_MAX_MESSAGE_CHARS, minSendIntervalMs: DISCORD_MIN_SEND_INTERVAL_MS },
 
     registerRoutes(http: FastifyInstance, sink: IngressSink): void {

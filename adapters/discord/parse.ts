@@ -76,6 +76,8 @@ export function toInboundEvent(
       ...(a.contentType ? { mimeType: a.contentType } : {}),
       size: a.size,
       url: a.url,
+      // Voice messages carry a waveform (and the IS_VOICE_MESSAGE flag on the message).
+      ...(a.waveform ? { voice: true } : {}),
     })),
     mentionsBot,
     ...(message.reference?.messageId ? { replyTo: message.reference.messageId } : {}),

@@ -32,6 +32,8 @@ export interface LocalAdapterOptions {
   routes: boolean;
   /** The live channel of a conversation key (src/live): answers being written are streamed over SSE. */
   liveChannel?(conversationKey: string): string;
+  /** Most bytes of one `data:` URL file (ATTACHMENT_MAX_BYTES). */
+  maxAttachmentBytes?: number;
 }
 
 export function createLocalAdapter(o: LocalAdapterOptions): ChannelAdapter {

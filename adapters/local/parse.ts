@@ -18,7 +18,12 @@ export function toInboundEvent(m: LocalMessage, now = new Date()): InboundEvent 
     },
     sender: { id: m.user, name: m.name, isBot: false },
     text: m.text,
-    attachments: [],
+    // A data: URL's declared type is all there is; the worker sniffs the bytes anyway.
+    attachments: m.attachments.map((a) => {
+      const declared = a.url.startsWith('data:') ? /^data:([^;,]+)/.exec(a.url)?.[1] : undefined;
+      const mimeType = a.mimeType ?? declared;
+      return { url: a.url, ...(a.name ? { name: a.name } : {}), ...(mimeType ? { mimeType } : {}) };
+    }),
     mentionsBot: true,
     kind: 'message',
     sentAt: at,

@@ -11,7 +11,8 @@ import type { IngressSink } from '../../src/core/adapter.js';
 import { parseCommandText } from '../../src/commands/registry.js';
 import type { DeliveryWaiters } from '../../src/outbound/notifications.js';
 import { toInboundEvent } from './parse.js';
-import { localMessageSchema } from './schema.js';
+import { localMessageBodySchema, localMessageSchema } from './schema.js';
+import { dataUrlBytes } from '../../src/attachments/download.js';
 import type { LocalPolls } from './long-poll.js';
 import { apiKeyMatches } from './verify.js';
 import { parseJson as parseBoundedJson } from '../../src/ingress/json.js';
@@ -23,6 +24,8 @@ export interface LocalRouteOptions {
   apiKey?: string;
   waitTimeoutMs: number;
   polls: LocalPolls;
+  /** Most bytes of one `data:` URL file (ATTACHMENT_MAX_BYTES); over it the message is refused with 413. */
+  maxAttachmentBytes?: number;
 }
 
 function parseJson(body: unknown): unknown {
@@ -45,13 +48,16 @@ export function registerLocalRoutes(http: FastifyInstance, sink: IngressSink, o:
     if (!authorized(req, reply)) return reply;
     const json = parseJson(req.body);
     if (json === undefined) return reply.code(400).send({ error: 'body must be a JSON object' });
-    const parsed = localMessageSchema.safeParse(json);
+    const parsed = localMessageBodySchema.safeParse(json);
     if (!parsed.success) {
       return reply
         .code(400)
         .send({ error: parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ') });
     }
     const msg = parsed.data;
+    const cap = o.maxAttachmentBytes;
+    const big = cap ? msg.attachments.find((a) => a.url.startsWith('data:') && dataUrlBytes(a.url) > cap) : undefined;
+    if (big) return reply.code(413).send({ error: `attachment too large: the limit is ${cap} bytes per file` });
     const event = toInboundEvent(msg);
     const cmd = parseCommandText(msg.text);
     if (cmd) {

@@ -14,9 +14,21 @@ import {
   type Logger as SlackLogger,
 } from '@slack/web-api';
 import type { Logger } from 'pino';
+import { allowlist, fetchFromHosts } from '../../src/attachments/download.js';
 import { PermanentSendError, RateLimitedError, type PermanentReason } from '../../src/core/errors.js';
 
 export const SLACK_API_URL = 'https://slack.com/api/';
+/** Where `url_private` points: a file is fetched from here only, with the workspace's bot token. */
+export const SLACK_FILE_HOSTS = ['files.slack.com'];
+
+/**
+ * Download a message's file (`url_private`) with the bot token. Only Slack's file host (or the configured API's
+ * origin: a test's loopback fake) ever receives the token; the URL is never logged.
+ */
+export function fetchSlackFile(url: string, token: string, apiUrl: string, signal: AbortSignal): Promise<Response> {
+  const allow = allowlist(SLACK_FILE_HOSTS, apiUrl === SLACK_API_URL ? undefined : apiUrl);
+  return fetchFromHosts(url, allow, { headers: { authorization: `Bearer ${token}` }, signal });
+}
 
 /** Workspace (team id) -> bot token. One token today; per-workspace installs plug in here later. */
 export type TokenLookup = (teamId: string) => string | Promise<string>;

@@ -8,7 +8,7 @@ import { pino, type Logger } from 'pino';
 import type { ChannelAdapter, IngressSink } from '../../src/core/adapter.js';
 import { ThreadTracker } from '../kit/thread-tracker.js';
 import { threadKey } from '../../src/queue/keys.js';
-import { createWebClient, SLACK_API_URL, SlackClients, type TokenLookup } from './client.js';
+import { createWebClient, fetchSlackFile, SLACK_API_URL, SlackClients, type TokenLookup } from './client.js';
 import { registerSlackOAuthRoutes, type SlackOAuthOptions } from './oauth.js';
 import { workspaceTokens, type SlackWorkspaces } from './workspaces.js';
 import type { DispatchDeps } from './ingress.js';
@@ -201,6 +201,10 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     send: (ref, part) => sender.send(ref, part),
     startTyping: (ref, replyTo) => sender.startTyping(ref, replyTo),
     health: () => (socket ? socket.health() : { state: 'up' }),
+    async fetchAttachment(a, { tenant, signal }) {
+      if (!a.url) throw new Error('slack file without url_private');
+      return fetchSlackFile(a.url, await tokenFor(tenant), apiUrl, signal);
+    },
     onBlockActions(handler) {
       blockActions = handler;
     },

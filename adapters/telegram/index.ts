@@ -2,6 +2,7 @@
  * The Telegram channel adapter: webhook or long-polling ingress, MarkdownV2 rendering, sending through grammY.
  * Everything platform-specific stays in this folder; the pipeline only sees the ChannelAdapter contract.
  */
+import { fetchTelegramFile } from './client.js';
 import { Api } from 'grammy';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
@@ -135,6 +136,10 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
     api,
     capabilities: { ephemeral: false },
     mentions: telegramMentions,
+    fetchAttachment(a, { signal }) {
+      if (!a.ref) return Promise.reject(new Error('telegram attachment without file_id'));
+      return fetchTelegramFile(api, options.token, options.apiRoot, a.ref, signal);
+    },
     limits: { maxMessageChars: MAX_MESSAGE_CHARS, minSendIntervalMs: PRIVATE_SEND_INTERVAL_MS },
 
     registerRoutes(http: FastifyInstance, sink: IngressSink): void {

@@ -119,25 +119,30 @@ function stripBotMentions(text: string, entities: TgEntity[], bot: BotIdentity):
   return stripped.length ? stripped : text.trim();
 }
 
-/** Metadata only: the file itself stays at Telegram; file_id is what getFile needs to fetch it later. */
+/**
+ * Metadata only: the file itself stays at Telegram; `ref` (its file_id) is what getFile needs to fetch it at turn
+ * time (a file path expires, and its URL holds the bot token, so none is stored).
+ */
 function attachmentsOf(msg: TgMessage): Attachment[] {
   const out: Attachment[] = [];
-  const add = (f: TgFile, fallbackMime?: string) => {
+  const add = (f: TgFile, fallbackName: string, fallbackMime?: string, voice = false) => {
     const mimeType = f.mime_type ?? fallbackMime;
     out.push({
-      name: f.file_id,
+      name: f.file_name ?? fallbackName,
       ...(mimeType ? { mimeType } : {}),
       ...(f.file_size !== undefined ? { size: f.file_size } : {}),
+      ref: f.file_id,
+      ...(voice ? { voice } : {}),
     });
   };
-  // Photos arrive as several sizes, smallest first; the largest is the one worth describing.
+  // Photos arrive as several sizes, smallest first; the largest is the one worth showing.
   const photo = msg.photo?.at(-1);
-  if (photo) add(photo, 'image/jpeg');
-  if (msg.animation) add(msg.animation, 'video/mp4');
-  else if (msg.document) add(msg.document); // an animation is also sent as `document`: count it once
-  if (msg.video) add(msg.video, 'video/mp4');
-  if (msg.audio) add(msg.audio);
-  if (msg.voice) add(msg.voice, 'audio/ogg');
+  if (photo) add(photo, 'photo.jpg', 'image/jpeg');
+  if (msg.animation) add(msg.animation, 'animation.mp4', 'video/mp4');
+  else if (msg.document) add(msg.document, 'document'); // an animation is also sent as `document`: count it once
+  if (msg.video) add(msg.video, 'video.mp4', 'video/mp4');
+  if (msg.audio) add(msg.audio, 'audio', undefined, true);
+  if (msg.voice) add(msg.voice, 'voice note', 'audio/ogg', true);
   return out;
 }
 

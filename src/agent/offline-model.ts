@@ -9,6 +9,7 @@
  *   `[[long:N]]` answers with about N characters including a fenced code block, `[[instructions]]` answers with
  *   the system instructions it was given (to test what modules add to a turn), `[[drip:MS]]` waits MS ms between
  *   streamed deltas (a slow, visibly streaming answer);
+ * - image input parts show in the echo as `[image input: <type>, <bytes> bytes]` (what the model was given);
  * - streamed runs get the same answer as text deltas of a few words each (the runner's streamed path, as with a
  *   real provider), so live previews see several updates;
  * - `[[tool:NAME {json}]]` calls any tool it was given (MCP tools, handoffs `transfer_to_<agent>`) with those
@@ -24,8 +25,16 @@ type Item = Record<string, unknown>;
 function textOf(item: Item): string {
   const c = item.content;
   if (typeof c === 'string') return c;
-  if (Array.isArray(c)) return c.map((p: Item) => (typeof p.text === 'string' ? p.text : '')).join('');
+  if (Array.isArray(c)) return c.map((p: Item) => (typeof p.text === 'string' ? p.text : imageNote(p))).join('');
   return '';
+}
+
+/** An image input part, as the echo shows it: its type and size (so a test sees what image input arrived). */
+function imageNote(p: Item): string {
+  if (p.type !== 'input_image' || typeof p.image !== 'string') return '';
+  const m = /^data:([^;,]+);base64,(.*)$/s.exec(p.image);
+  if (!m) return ' [image input: url]';
+  return ` [image input: ${m[1]}, ${Buffer.from(m[2]!, 'base64').length} bytes]`;
 }
 
 function assistantMessage(text: string): Item {

@@ -76,6 +76,8 @@ export const agentSchema = z.strictObject({
   handoffs: z.array(agentName).default([]),
   /** Long-term memory tools. */
   memory: z.boolean().default(true),
+  /** Whether the model takes image input (pictures sent in chat reach it as images). Unset: MODEL_ACCEPTS_IMAGES. */
+  images: z.boolean().optional(),
   /** Tokens a person may use with this agent per UTC day (0: no limit beyond USER_DAILY_TOKEN_BUDGET). */
   dailyTokenBudget: z.number().int().min(0).default(0),
 });

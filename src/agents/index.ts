@@ -150,7 +150,7 @@ export function createAgentsModule(deps: ModuleDeps): GatewayModule {
         const cfg = catalog.current;
         const name = pickAgent(cfg, ctx.ref, await chosenAgent(db, ctx.conversationKey));
         const agent = catalog.agent(name)!;
-        ctx.agent = { name, memory: agent.memory };
+        ctx.agent = { name, memory: agent.memory, ...(agent.images !== undefined ? { images: agent.images } : {}) };
         if (agent.dailyTokenBudget > 0) {
           const used = await agentTokensOn(db, name, ctx.userKey, utcDay(ctx.now));
           if (used >= agent.dailyTokenBudget) {

@@ -84,7 +84,33 @@ export const runInputSchema = z.union([z.object({ messages: z.array(inputMessage
 
 export interface ParsedInput {
   text: string;
-  attachments: { url: string; mimeType?: string }[];
+  attachments: { url: string; mimeType?: string; name?: string }[];
+}
+
+const FILE_URL = /^(https?:\/\/|data:)/;
+
+/**
+ * A file part: OpenAI's `image_url` (a URL or a data: URL), or a LangChain standard block (`image`, `audio`,
+ * `file`) with `source_type` url or base64. Read at turn time like a chat platform's file (src/attachments).
+ */
+function filePart(part: Record<string, unknown>): ParsedInput['attachments'][number] | undefined {
+  if (part.type === 'image_url') {
+    const url =
+      typeof part.image_url === 'string' ? part.image_url : (part.image_url as { url?: string } | undefined)?.url;
+    if (!url || !FILE_URL.test(url)) throw new ApiError(422, 'image parts must be http(s) or data: URLs');
+    return { url, mimeType: /^data:([^;,]+)/.exec(url)?.[1] ?? 'image/*' };
+  }
+  if (part.type !== 'image' && part.type !== 'audio' && part.type !== 'file') return undefined;
+  const mime = typeof part.mime_type === 'string' ? part.mime_type : undefined;
+  const fallback = part.type === 'image' ? 'image/*' : part.type === 'audio' ? 'audio/*' : undefined;
+  const mimeType = mime ?? fallback;
+  const name = typeof part.filename === 'string' ? part.filename : undefined;
+  const extra = { ...(mimeType ? { mimeType } : {}), ...(name ? { name } : {}) };
+  if (part.source_type === 'url' && typeof part.url === 'string' && FILE_URL.test(part.url))
+    return { url: part.url, ...extra };
+  if (part.source_type === 'base64' && typeof part.data === 'string')
+    return { url: `data:${mimeType ?? 'application/octet-stream'};base64,${part.data}`, ...extra };
+  throw new ApiError(422, `${part.type} parts need source_type "url" (http(s) or data:) or "base64" with data`);
 }
 
 /**
@@ -112,12 +138,11 @@ export function parseRunInput(input: unknown, messages?: unknown[]): ParsedInput
     }
     for (const part of m.content) {
       if (part.type === 'text' && typeof part.text === 'string') texts.push(part.text);
-      else if (part.type === 'image_url') {
-        const url =
-          typeof part.image_url === 'string' ? part.image_url : (part.image_url as { url?: string } | undefined)?.url;
-        if (url && /^https?:\/\//.test(url)) attachments.push({ url, mimeType: 'image/*' });
-        else throw new ApiError(422, 'image parts must be http(s) URLs');
-      } else throw new ApiError(422, `unsupported content part "${String(part.type)}"`);
+      else {
+        const file = filePart(part);
+        if (file) attachments.push(file);
+        else throw new ApiError(422, `unsupported content part "${String(part.type)}"`);
+      }
     }
   }
   const text = texts.join('\n\n');

@@ -11,6 +11,7 @@ import { ApiError, type Caller } from './http.js';
 import type { AgentCatalog } from '../agents/catalog.js';
 import { ASSISTANT_ID, configuredAgent, isOurAssistant } from './ids.js';
 import { parseRunInput } from './messages.js';
+import { dataUrlBytes } from '../attachments/download.js';
 import type { NewRun, RunRow, Strategy } from './run-service.js';
 import { getThread, insertThread, type ThreadRow } from './thread-db.js';
 
@@ -117,7 +118,7 @@ export interface PreparedRun {
  */
 /** What creating a run reads (a narrow view of the api module's context, which cron firings share). */
 export interface RunCreateDeps {
-  config: Pick<Config, 'MAX_INPUT_CHARS'>;
+  config: Pick<Config, 'MAX_INPUT_CHARS'> & Partial<Pick<Config, 'ATTACHMENT_MAX_BYTES'>>;
   db: Db;
   /** The configured agents (src/agents): a run may name one as its assistant. */
   agents?: AgentCatalog;
@@ -147,6 +148,9 @@ export async function prepareRun(
       `input too long: ${input.text.length} characters, the limit is ${ctx.config.MAX_INPUT_CHARS}`,
     );
   }
+  const cap = ctx.config.ATTACHMENT_MAX_BYTES;
+  if (cap && input.attachments.some((a) => a.url.startsWith('data:') && dataUrlBytes(a.url) > cap))
+    throw new ApiError(413, `attachment too large: the limit is ${cap} bytes per file`);
   const modes = streamModes(b.stream_mode);
   let thread: ThreadRow | undefined;
   if (threadId === null) {

@@ -37,7 +37,7 @@ export type FinalStatus = 'success' | 'error' | 'interrupted' | 'deleted';
 
 export interface RunKwargs {
   input: string;
-  attachments: { url: string; mimeType?: string }[];
+  attachments: { url: string; mimeType?: string; name?: string }[];
   sender: { id: string; name?: string };
   stream_mode: string[];
   /** Stateless runs: delete the thread when the run is final. */
@@ -440,7 +440,11 @@ export class RunService {
       conversation: threadRef(run.keyId, thread.threadId, thread.incarnation),
       sender: { id: apiSenderId(run.keyId, k.sender.id), name: k.sender.name ?? k.sender.id, isBot: false },
       text: k.input,
-      attachments: k.attachments.map((a) => ({ url: a.url, mimeType: a.mimeType })),
+      attachments: k.attachments.map((a) => ({
+        url: a.url,
+        mimeType: a.mimeType,
+        ...(a.name ? { name: a.name } : {}),
+      })),
       mentionsBot: true,
       kind: 'message',
       sentAt: run.createdAt.toISOString(),

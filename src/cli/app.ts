@@ -7,6 +7,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { withCircuitBreaker } from '../agent/breaker.js';
 import { createAgentRuntime } from '../agent/runtime.js';
+import { attachmentReaderFor } from '../attachments/index.js';
 import { baseTools } from '../agent/tools.js';
 import { CommandRegistry } from '../commands/registry.js';
 import type { IngressSink } from '../core/adapter.js';
@@ -234,6 +235,9 @@ export async function startApp(o: AppOptions): Promise<App> {
       deadLetterAfter: config.DEADLETTER_AFTER_ATTEMPTS,
       preview: platformPreviews({ redis, keys: k, adapters, log, off: config.LIVE_PREVIEWS_OFF }),
       backpressure: { maxRssMb: config.WORKER_MAX_RSS_MB, maxLoopDelayMs: config.WORKER_MAX_LOOP_DELAY_MS },
+      // Files are read at turn time through their adapter (src/attachments).
+      attachments: attachmentReaderFor(config, adapters, log),
+      modelAcceptsImages: config.MODEL_ACCEPTS_IMAGES,
     });
   }
   const moduleStops: (() => Promise<void>)[] = [];

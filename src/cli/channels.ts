@@ -40,6 +40,7 @@ export const channelsModule = defineModule({
           pollMax: config.LOCAL_POLL_MAX,
           log,
           liveChannel: k.live,
+          maxAttachmentBytes: config.ATTACHMENT_MAX_BYTES,
         }),
       );
     }

@@ -65,6 +65,19 @@ export const envSchema = z.object({
   /** Attachments kept per inbound event, and their total metadata size (names, types, URLs); the rest are dropped. */
   MAX_ATTACHMENTS: int(10, 0),
   MAX_ATTACHMENT_BYTES: int(16_384, 256),
+  /** Files read at turn time (src/attachments): the most bytes downloaded per file; bigger ones are refused politely. */
+  ATTACHMENT_MAX_BYTES: int(5 * 1024 * 1024, 1024),
+  /** Text files up to this size are put in front of the model; bigger ones are described. */
+  ATTACHMENT_TEXT_MAX_BYTES: int(64 * 1024, 0),
+  ATTACHMENT_FETCH_TIMEOUT_MS: int(20_000, 100),
+  /** Hosts (https) or origins the local channel and the agent API may name by URL; unset: data: URLs only. */
+  ATTACHMENT_URL_HOSTS: z.string().default(''),
+  /** Whether the model takes image input (the agents file's `images` overrides it per agent). */
+  MODEL_ACCEPTS_IMAGES: bool.default(true),
+  /** Voice notes: an OpenAI-compatible /audio/transcriptions model (e.g. whisper-1); unset: not transcribed. */
+  TRANSCRIPTION_MODEL: z.string().optional(),
+  /** Where that endpoint is (default OPENAI_BASE_URL, else OpenAI); the key is OPENAI_API_KEY. */
+  TRANSCRIPTION_BASE_URL: z.string().url().optional(),
   /** A turn failing this many times for a reason retrying cannot fix (bad data, not an outage) is dead-lettered. */
   DEADLETTER_AFTER_ATTEMPTS: int(5, 2),
   TURN_BATCH_MAX: int(50, 1),

@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { ConversationRef, InboundEvent, Platform, RenderedPart, SendReceipt } from './types.js';
+import type { Attachment, ConversationRef, InboundEvent, Platform, RenderedPart, SendReceipt } from './types.js';
 
 /**
  * What differs per channel, declared by its adapter and read by the pipeline, so no stage behind the adapters names
@@ -161,6 +161,11 @@ export interface ChannelAdapter {
    * running it from every replica, or again, is harmless). Returns how many the platform now lists.
    */
   publishCommands?(commands: PublishedCommand[]): Promise<number>;
+  /**
+   * Open one of this platform's attachments for download at turn time, with the platform's auth, from its own file
+   * hosts only (src/attachments/download.ts `fetchFromHosts`). Absent: only `data:` URLs and ATTACHMENT_URL_HOSTS.
+   */
+  fetchAttachment?(attachment: Attachment, from: { tenant: string; signal: AbortSignal }): Promise<Response>;
   /** Live previews of answers being written; see LivePreviewOps. */
   preview?: LivePreviewOps;
 }

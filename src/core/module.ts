@@ -21,8 +21,11 @@ export interface TurnContext {
   sessionId: string | null;
   /** Extra system instructions for this turn (recalled memories, check-in guidance), added by hooks. */
   instructions: string[];
-  /** The agent that answers this turn (src/agents sets it): its name, and whether it keeps long-term memory. */
-  agent?: { name: string; memory: boolean };
+  /**
+   * The agent that answers this turn (src/agents sets it): its name, whether it keeps long-term memory, and
+   * whether its model takes image input (unset: MODEL_ACCEPTS_IMAGES).
+   */
+  agent?: { name: string; memory: boolean; images?: boolean };
 }
 
 export type BeforeRun =

@@ -40,6 +40,10 @@ export const inboundEventSchema = z.object({
         mimeType: z.string().optional(),
         size: z.number().optional(),
         url: z.string().optional(),
+        /** The platform's own handle when there is no lasting URL (Telegram file_id): fetched at turn time. */
+        ref: z.string().optional(),
+        /** A voice note (recorded in the app), as opposed to an audio file someone shared. */
+        voice: z.boolean().optional(),
       }),
     )
     .default([]),
@@ -58,6 +62,7 @@ export const inboundEventSchema = z.object({
   sentAt: z.string(),
   receivedAt: z.string(),
 });
+export type Attachment = z.infer<typeof inboundEventSchema>['attachments'][number];
 export type InboundEvent = z.infer<typeof inboundEventSchema> & {
   /**
    * The platform payload as received. Kept in-process for the adapter only: it is stripped before the event is

@@ -14,7 +14,12 @@ export interface InputLimits {
 
 type Attachment = InboundEvent['attachments'][number];
 
-const metadataBytes = (a: Attachment) => Buffer.byteLength(JSON.stringify(a), 'utf8');
+/**
+ * A `data:` URL (the local channel, the agent API) is the file itself, not text for the model: only its header
+ * counts here; its bytes are capped by ATTACHMENT_MAX_BYTES where it is accepted and read at turn time.
+ */
+const urlText = (url: string | undefined) => (url?.startsWith('data:') ? url.slice(0, url.indexOf(',') + 1) : url);
+const metadataBytes = (a: Attachment) => Buffer.byteLength(JSON.stringify({ ...a, url: urlText(a.url) }), 'utf8');
 
 /** The first attachments that fit both caps, in order; the rest are dropped. */
 export function capAttachments(list: readonly Attachment[], l: InputLimits): { kept: Attachment[]; dropped: number } {
@@ -33,6 +38,6 @@ export function capAttachments(list: readonly Attachment[], l: InputLimits): { k
 /** Characters an event puts in front of the model: its text and its attachments' names, types and URLs. */
 export function inputChars(e: Pick<InboundEvent, 'text' | 'attachments'>): number {
   let n = e.text.length;
-  for (const a of e.attachments) n += (a.name?.length ?? 0) + (a.mimeType?.length ?? 0) + (a.url?.length ?? 0);
+  for (const a of e.attachments) n += (a.name?.length ?? 0) + (a.mimeType?.length ?? 0) + (urlText(a.url)?.length ?? 0);
   return n;
 }

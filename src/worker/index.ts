@@ -45,6 +45,9 @@ export interface WorkerOptions {
   preview?: LiveTurnsOptions['preview'];
   /** Take fewer turns while over this memory or event-loop lag (src/worker/backpressure.ts); unset: fixed limit. */
   backpressure?: { maxRssMb: number; maxLoopDelayMs: number };
+  /** Reads the turn's files (src/attachments); unset: attachments are only named to the model. */
+  attachments?: TurnDeps['attachments'];
+  modelAcceptsImages?: boolean;
 }
 
 export interface RunningWorker {
@@ -86,6 +89,8 @@ export function startWorker(o: WorkerOptions): RunningWorker {
         batchMax: o.batchMax,
         hooks: o.hooks,
         modelOutputKey: o.keys.modelOutput,
+        attachments: o.attachments,
+        modelAcceptsImages: o.modelAcceptsImages,
       };
       const guard = {
         db: o.db,

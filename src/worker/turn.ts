@@ -14,6 +14,7 @@ import type { AgentInputItem } from '@openai/agents';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Redis } from 'ioredis';
+import { withoutImageBytes, type AttachmentReader, type ReadAttachments } from '../attachments/index.js';
 import { BREAKER_OPEN_NOTICE, ModelUnavailableError } from '../agent/breaker.js';
 import type { AgentRuntime } from '../agent/runtime.js';
 import { correlationId, safeErr } from '../observability/logger.js';
@@ -54,6 +55,10 @@ export interface TurnDeps {
   hooks?: TurnHooks[];
   /** Redis key keeping a batch's model output until its turn commits (src/worker/model-cache.ts); unset: not kept. */
   modelOutputKey?: (batchHash: string) => string;
+  /** Reads the turn's files (src/attachments); unset: an attachment is only named to the model. */
+  attachments?: AttachmentReader;
+  /** Whether the model takes image input when the turn's agent does not say (MODEL_ACCEPTS_IMAGES). */
+  modelAcceptsImages?: boolean;
 }
 
 function assistantItem(text: string): AgentInputItem {
@@ -122,14 +127,27 @@ function itemSenders(items: AgentInputItem[], shown: InboundEvent[]): (string | 
  * How one inbound event is shown to the model. Group messages carry the sender's name, without brackets or line
  * breaks: a name must not pass for the end of the prefix or for another speaker's line.
  */
-export function toUserItem(e: InboundEvent): AgentInputItem {
+export function toUserItem(e: InboundEvent, read?: ReadAttachments): AgentInputItem {
   const name = (e.sender.name ?? e.sender.id).replace(/[[\]\r\n]+/g, ' ').trim() || e.sender.id;
   const who = e.conversation.kind === 'group' ? `[${name}] ` : '';
   const edited = e.kind === 'edit' ? '(edited) ' : '';
-  const files = e.attachments
-    .map((a) => `\n[attachment: ${a.name ?? 'file'}${a.mimeType ? `, ${a.mimeType}` : ''}]`)
-    .join('');
-  return { role: 'user', content: `${who}${edited}${e.text}${files}` };
+  const files =
+    read?.text ??
+    e.attachments.map((a) => `\n[attachment: ${a.name ?? 'file'}${a.mimeType ? `, ${a.mimeType}` : ''}]`).join('');
+  const text = `${who}${edited}${e.text}${files}`;
+  if (!read?.images.length) return { role: 'user', content: text };
+  const images = read.images.map((image) => ({ type: 'input_image' as const, image }));
+  return { role: 'user', content: [{ type: 'input_text', text }, ...images] };
+}
+
+/** What the model sees of the turn's events (files read at turn time), and notices for the user about them. */
+async function turnInput(deps: TurnDeps, ctx: TurnContext): Promise<{ input: AgentInputItem[]; notices: string[] }> {
+  const reader = deps.attachments;
+  if (!reader || !ctx.events.some((e) => e.attachments.length))
+    return { input: ctx.events.map((e) => toUserItem(e)), notices: [] };
+  const images = ctx.agent?.images ?? deps.modelAcceptsImages ?? true;
+  const read = await Promise.all(ctx.events.map((e) => reader.read(e, { images })));
+  return { input: ctx.events.map((e, i) => toUserItem(e, read[i])), notices: read.flatMap((r) => r.notices) };
 }
 
 async function withTyping<T>(deps: TurnDeps, last: InboundEvent, fn: () => Promise<T>): Promise<T> {
@@ -214,7 +232,8 @@ async function runAgent(
   try {
     const out = await reuseModelOutput(deps.redis, keptKey, async () => {
       const o = await withTyping(deps, shown.at(-1)!, () => deps.runtime.run(input, session, ctx));
-      return { ...o, items: session.pending.length ? session.pending : input };
+      // The session keeps a note of each image, not its bytes (nor does the kept output in Redis).
+      return { ...o, items: withoutImageBytes(session.pending.length ? session.pending : input) };
     });
     if (out.reused) log.info('model output of an earlier attempt reused');
     else {
@@ -311,11 +330,17 @@ async function takeTurn(
   const started = Date.now();
   const keptKey = deps.modelOutputKey?.(batchHash(eventIds));
   // What the model sees: the events no hook dropped (all of `fresh` is consumed either way).
-  const input = ctx.events.map(toUserItem);
+  const { input, notices } =
+    decision.action === 'reply'
+      ? { input: ctx.events.map((e) => toUserItem(e)), notices: [] }
+      : await turnInput(deps, ctx);
   const answer =
     decision.action === 'reply'
       ? decidedAnswer(decision, input, deps.runtime.modelName)
       : await runAgent(deps, ctx, openSession(deps, state, history, decision), input, keptKey, log);
+  answer.items = withoutImageBytes(answer.items);
+  // Files refused (over the size cap) are named under the answer, even when the model had nothing to say.
+  if (notices.length) answer.reply = [answer.reply, ...notices.map((n) => `_${n}_`)].filter(Boolean).join('\n\n');
   const seq = await commit(deps, ctx, state, fresh, answer, started);
   if (seq === null) return 'stale';
   log.info({ seq, eventIds, outcome: answer.outcome, ms: Date.now() - started }, 'turn committed');

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toolGate } from '../helpers/tools.js';
@@ -122,6 +123,18 @@ describe.skipIf(chromiumGate.skip)('web chat in headless Chromium', () => {
     expect(new Set(paths)).toEqual(
       new Set(['POST /threads/search', 'POST /threads', 'POST /threads/:id/runs/stream', 'GET /threads/:id/state']),
     );
+  });
+
+  it('sends an attached picture, which reaches the model as image input', async () => {
+    await page.click('#new-chat');
+    const png = fileURLToPath(new URL('../fixtures/attachments/pixel.png', import.meta.url));
+    await page.setInputFiles('#attach', png);
+    await page.fill('#input', 'what is this picture?');
+    await page.press('#input', 'Enter');
+    await expect
+      .poll(() => page.locator('.msg-ai').last().textContent(), { timeout: 15_000 })
+      .toContain('[image input: image/png, 75 bytes]');
+    expect(await page.locator('.msg-human').last().textContent()).toContain('what is this picture?');
   });
 });
 

@@ -139,21 +139,51 @@ function newChat() {
   $('#input').focus();
 }
 
-async function send(text) {
+/** Attached files as content parts: images as image_url data URLs, the rest as base64 file blocks. */
+async function fileParts(files) {
+  const read = (f) =>
+    new Promise((resolve, reject) => {
+      const r = new FileReader();
+      r.onload = () => resolve(String(r.result));
+      r.onerror = () => reject(r.error);
+      r.readAsDataURL(f);
+    });
+  const parts = [];
+  for (const f of files) {
+    const url = await read(f);
+    if (f.type.startsWith('image/')) parts.push({ type: 'image_url', image_url: { url } });
+    else {
+      const data = url.slice(url.indexOf(',') + 1);
+      parts.push({
+        type: 'file',
+        source_type: 'base64',
+        mime_type: f.type || 'application/octet-stream',
+        data,
+        filename: f.name,
+      });
+    }
+  }
+  return parts;
+}
+
+async function send(text, files = []) {
   busy = true;
   $('#send').disabled = true;
   setStatus('');
   try {
     if (!current) {
-      const t = await api('/threads', 'POST', { metadata: { title: text.slice(0, 60) } });
+      const t = await api('/threads', 'POST', {
+        metadata: { title: (text || files[0]?.name || 'files').slice(0, 60) },
+      });
       remember(t.thread_id);
     }
-    bubble('human', text);
+    bubble('human', [text, ...files.map((f) => `[${f.name}]`)].filter(Boolean).join(' '));
+    const content = files.length ? [...(text ? [{ type: 'text', text }] : []), ...(await fileParts(files))] : text;
     const answer = bubble('ai', '');
     answer.classList.add('streaming');
     const res = await request(`/threads/${current}/runs/stream`, 'POST', {
       assistant_id: 'agent',
-      input: { messages: [{ role: 'user', content: text }] },
+      input: { messages: [{ role: 'user', content }] },
       stream_mode: ['messages-tuple', 'values'],
       multitask_strategy: 'enqueue',
     });
@@ -210,9 +240,17 @@ $('#new-chat').addEventListener('click', newChat);
 $('#composer').addEventListener('submit', (e) => {
   e.preventDefault();
   const text = $('#input').value.trim();
-  if (!text || busy) return;
+  const files = [...$('#attach').files];
+  if ((!text && !files.length) || busy) return;
   $('#input').value = '';
-  send(text).catch(showError);
+  $('#attach').value = '';
+  $('#attach-label').dataset.count = '';
+  send(text, files).catch(showError);
+});
+$('#attach').addEventListener('change', () => {
+  const n = $('#attach').files.length;
+  $('#attach-label').dataset.count = n ? String(n) : '';
+  $('#attach-label').firstChild.textContent = n ? `Attach (${n})` : 'Attach';
 });
 $('#input').addEventListener('keydown', (e) => {
   if (e.key === 'Enter' && !e.shiftKey) {

@@ -278,7 +278,7 @@ describe('telegram webhook: routing', () => {
     expect((await h.post(u)).statusCode).toBe(200);
     const e = h.sink.submissions.find((x) => x.id.endsWith(`:${u.update_id}`))!;
     expect(e.text).toBe('look at this_1.png!');
-    expect(e.attachments).toEqual([{ name: 'large-id', mimeType: 'image/jpeg', size: 98765 }]);
+    expect(e.attachments).toEqual([{ name: 'photo.jpg', mimeType: 'image/jpeg', size: 98765, ref: 'large-id' }]);
   });
 
   it('edited message (shared fixture) is ignored by default and a new turn of kind edit when asked', async () => {

@@ -1,12 +1,14 @@
 /**
  * A loopback fake of Discord: REST under `/api/v10` and the gateway websocket on the same port (127.0.0.1,
  * port 0). Point the adapter at `fake.apiUrl`; discord.js then asks `GET /gateway/bot` for the websocket URL and
- * everything stays on this machine.
+ * everything stays on this machine. Attachments added with `addAttachment` are served at `/attachments/…` (the
+ * CDN's path shape), and each download is recorded.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { FakeDiscordGateway } from './gateway.js';
 import { FakeDiscordRest } from './rest.js';
+import { IDS } from './payloads.js';
 
 export {
   IDS,
@@ -30,6 +32,9 @@ export class FakeDiscord {
   readonly gateway: FakeDiscordGateway;
   private readonly server: Server;
   port = 0;
+  private readonly files = new Map<string, { body: Buffer; contentType: string }>();
+  readonly downloads: string[] = [];
+  private fileSeq = 0;
   /**
    * Send the bot's own messages (created through REST) back over the gateway as MESSAGE_CREATE, as Discord does.
    * Off by default so unit tests see only the traffic they script; the pipeline tests turn it on.
@@ -47,9 +52,25 @@ export class FakeDiscord {
     });
     this.gateway = new FakeDiscordGateway({ token, url: () => this.wsUrl });
     this.server = createServer((req, res) => {
+      if (req.method === 'GET' && req.url?.startsWith('/attachments/')) {
+        const path = req.url.split('?')[0]!;
+        this.downloads.push(path);
+        const f = this.files.get(path);
+        if (!f) return void res.writeHead(404).end();
+        return void res.writeHead(200, { 'content-type': f.contentType, 'content-length': f.body.length }).end(f.body);
+      }
       this.rest.handle(req, res).catch(() => res.writeHead(500).end());
     });
     this.server.on('upgrade', (req, socket, head) => this.gateway.handleUpgrade(req, socket, head));
+  }
+
+  /** A message attachment object as the gateway sends it, its (signed-looking) CDN url served here. */
+  addAttachment(filename: string, body: Buffer, contentType: string, extra: Record<string, unknown> = {}) {
+    const id = `13000000000000${String(++this.fileSeq).padStart(5, '0')}`;
+    const path = `/attachments/${IDS.channel}/${id}/${encodeURIComponent(filename)}`;
+    this.files.set(path, { body, contentType });
+    const url = `http://127.0.0.1:${this.port}${path}?ex=6790abcd&is=678f5a4d&hm=0f1e2d3c4b5a&`;
+    return { id, filename, size: body.length, url, proxy_url: url, content_type: contentType, ...extra };
   }
 
   get apiUrl(): string {

@@ -40,6 +40,10 @@ export interface FakeOpenAI {
   served: ServedRequest[];
   /** Called as each answer ends (a benchmark keeps its own index instead of scanning `served`). */
   onServed?: (r: ServedRequest) => void;
+  /** `/audio/transcriptions` calls: the model named, and the audio file received. */
+  transcriptions: { model: string; fileName: string; bytes: number }[];
+  /** What `/audio/transcriptions` answers (default: a sentence naming the audio's size). */
+  transcript?: string;
   /** Requests being answered right now, and the most at once. */
   inFlight(): { now: number; max: number };
   close(): Promise<void>;
@@ -252,6 +256,7 @@ export async function startFakeOpenAI(pace: ModelPace, port = 0): Promise<FakeOp
     pace,
     modelMs,
     served: [],
+    transcriptions: [],
     inFlight: () => ({ now, max }),
     close: () =>
       new Promise((r) => {
@@ -260,8 +265,36 @@ export async function startFakeOpenAI(pace: ModelPace, port = 0): Promise<FakeOp
       }),
   };
 
+  /** OpenAI-compatible speech to text: a multipart form with `file` and `model`, answered `{ text }`. */
+  async function transcription(req: IncomingMessage, res: ServerResponse) {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const form = await new Request('http://fake/', {
+      method: 'POST',
+      headers: { 'content-type': String(req.headers['content-type'] ?? '') },
+      body: Buffer.concat(chunks),
+    }).formData();
+    const file = form.get('file');
+    const model = form.get('model');
+    if (!(file instanceof Blob) || typeof model !== 'string') {
+      res.writeHead(400, { 'content-type': 'application/json' }).end('{"error":{"message":"file and model required"}}');
+      return;
+    }
+    const bytes = (await file.arrayBuffer()).byteLength;
+    fake.transcriptions.push({ model, fileName: (file as File).name, bytes });
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ text: fake.transcript ?? `I heard ${bytes} bytes of speech` }));
+  }
+
   const server = createServer((req, res) => {
     const path = (req.url ?? '').split('?')[0];
+    if (req.method === 'POST' && path === '/v1/audio/transcriptions') {
+      transcription(req, res).catch(() => {
+        if (!res.headersSent) res.writeHead(400);
+        res.end();
+      });
+      return;
+    }
     const api = path === '/v1/chat/completions' ? 'chat_completions' : path === '/v1/responses' ? 'responses' : null;
     if (req.method !== 'POST' || !api) {
       res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"message":"not found"}}');

@@ -14,6 +14,8 @@
  * `approveNext`, registered with `addWorkspace`): it redirects to the app's redirect URL with a one-time code and
  * the state, as Slack does; `oauth.v2.access` trades the code (with the app's client id and secret) for that
  * workspace's bot token, and `auth.test` answers with the identity of whichever workspace's token calls it.
+ * - Files:        GET /files-pri/{team}-{id}/{name} serves files added with `addFile` (their `url_private`) to a bot
+ *   token only (Bearer xoxb-…), as files.slack.com does; every download is recorded with its Authorization.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -94,6 +96,8 @@ export class FakeSlack {
   private readonly wss = new WebSocketServer({ noServer: true });
   private readonly sockets = new Set<WebSocket>();
   private seq = 0;
+  private readonly files = new Map<string, { body: Buffer; mimetype: string }>();
+  readonly downloads: { path: string; auth: string | undefined }[] = [];
   port = 0;
   /** The app the OAuth pages know (client id and secret); unset: authorize answers 400. */
   oauthApp: FakeOAuthApp | undefined;
@@ -237,6 +241,18 @@ export class FakeSlack {
     for (const ws of this.sockets) ws.send(JSON.stringify(envelope));
   }
 
+  /** A file the bot may download: its `files[]` entry for a message event (`url_private` points here). */
+  addFile(
+    name: string,
+    body: Buffer,
+    mimetype: string,
+  ): { id: string; name: string; mimetype: string; size: number; url_private: string } {
+    const id = `F${String(++this.seq).padStart(8, '0')}`;
+    const path = `/files-pri/T0-${id}/${encodeURIComponent(name)}`;
+    this.files.set(path, { body, mimetype });
+    return { id, name, mimetype, size: body.length, url_private: `${this.baseUrl}${path}` };
+  }
+
   async waitFor<T>(probe: () => T | undefined | false, timeoutMs = 5_000): Promise<T> {
     const until = Date.now() + timeoutMs;
     for (;;) {
@@ -267,6 +283,15 @@ export class FakeSlack {
         : {}
       : Object.fromEntries(new URLSearchParams(raw));
     const url = req.url ?? '/';
+    if (req.method === 'GET' && url.startsWith('/files-pri/')) {
+      const path = url.split('?')[0]!;
+      this.downloads.push({ path, auth: req.headers.authorization });
+      const file = this.files.get(path);
+      if (!/^Bearer xoxb-/.test(req.headers.authorization ?? '')) return void res.writeHead(403).end();
+      if (!file) return void res.writeHead(404).end();
+      res.writeHead(200, { 'content-type': file.mimetype, 'content-length': file.body.length }).end(file.body);
+      return;
+    }
 
     if (url.startsWith('/response/')) {
       this.responses.push({ id: url.slice('/response/'.length), body, at: Date.now() });

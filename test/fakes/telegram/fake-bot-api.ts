@@ -3,6 +3,7 @@
  * bodies, answering as Telegram does (HTTP status = error_code, `{ ok, result | error_code, description,
  * parameters }`). It records every call, keeps a queue of updates for long polling (offset confirms, one poller at
  * a time, 409 otherwise), parses MarkdownV2 strictly, and fails on demand (429 with retry_after, 403, 400).
+ * Files added with `addFile` are answered by `getFile` and served at `/file/bot<token>/<file_path>`.
  */
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -64,6 +65,18 @@ export class FakeBotApi {
       username: 'gateway_test_bot',
     },
   ) {}
+
+  private readonly files = new Map<string, { path: string; body: Buffer }>();
+  /** File downloads (`/file/bot…/<path>`), by path, in order. */
+  readonly downloads: string[] = [];
+
+  /** A file users sent: its `file_id`, `file_unique_id` and `file_size`, as in a message's photo / voice / document. */
+  addFile(body: Buffer, path: string): { file_id: string; file_unique_id: string; file_size: number } {
+    const n = this.files.size + 1;
+    const fileId = `AgACAgIAAxkBAAI${String(n).padStart(4, '0')}fake`;
+    this.files.set(fileId, { path, body });
+    return { file_id: fileId, file_unique_id: `AQAD${n}`, file_size: body.length };
+  }
 
   /** The `apiRoot` to give the adapter. */
   url = '';
@@ -144,6 +157,13 @@ export class FakeBotApi {
   }
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const file = /^\/file\/bot([^/]+)\/(.+)$/.exec(req.url?.split('?')[0] ?? '');
+    if (req.method === 'GET' && file) {
+      const found = [...this.files.values()].find((f) => f.path === file[2]);
+      this.downloads.push(file[2]!);
+      if (file[1] !== this.token || !found) return void res.writeHead(404).end();
+      return void res.writeHead(200, { 'content-length': found.body.length }).end(found.body);
+    }
     const m = /^\/bot([^/]+)\/([A-Za-z]+)$/.exec(req.url?.split('?')[0] ?? '');
     const other = m && this.others.get(m[1]!);
     if (other) return other.route(req, res);
@@ -166,6 +186,16 @@ export class FakeBotApi {
     const k = queue.findIndex((f) => f.chatId === undefined || f.chatId === String(params.chat_id));
     if (k >= 0) return this.fail(res, queue.splice(k, 1)[0]!.error);
     switch (method) {
+      case 'getFile': {
+        const f = this.files.get(String(params.file_id));
+        if (!f) return this.fail(res, { error_code: 400, description: 'Bad Request: invalid file_id' });
+        return this.ok(res, {
+          file_id: params.file_id,
+          file_unique_id: 'AQADx',
+          file_size: f.body.length,
+          file_path: f.path,
+        });
+      }
       case 'getMe':
         return this.ok(res, { is_bot: true, first_name: 'Gateway', can_join_groups: true, ...this.bot });
       case 'getUpdates':
