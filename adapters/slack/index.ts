@@ -17,6 +17,7 @@ import { SLACK_MAX_MESSAGE_CHARS, SLACK_MIN_SEND_INTERVAL_MS } from './limits.js
 import { slackMentions, type EditPolicy, type ParseContext } from './parse.js';
 import { SlackSender } from './send.js';
 import { SlackSocketMode } from './socket-mode.js';
+import { slackStreamPreview } from './stream.js';
 import { safeErr } from '../../src/observability/logger.js';
 
 export interface SlackAdapterOptions {
@@ -158,6 +159,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     send: (ref, part) => sender.send(ref, part),
     startTyping: (ref, replyTo) => sender.startTyping(ref, replyTo),
     health: () => (socket ? socket.health() : { state: 'up' }),
+    preview: slackStreamPreview(clients),
     onBlockActions(handler) {
       blockActions = handler;
     },
