@@ -22,6 +22,7 @@ import {
 import { createRedis } from '../../src/queue/redis.js';
 import { keys } from '../../src/queue/keys.js';
 import { REDIS_URL } from '../helpers/services.js';
+import { longReply } from '../../src/agent/offline-model.js';
 import { DRAFT_INTERVAL_MS, GROUP_EDIT_INTERVAL_MS } from '../../adapters/telegram/limits.js';
 
 let fake: FakeBotApi;
@@ -63,6 +64,24 @@ describe('telegram live answers', () => {
     // Paced: drafts about the interval apart.
     const at = fake.callsTo('sendMessageDraft', user.id).map((c) => c.at);
     for (let i = 1; i < at.length; i++) expect(at[i]! - at[i - 1]!).toBeGreaterThanOrEqual(DRAFT_INTERVAL_MS * 0.7);
+  });
+
+  it('private chat: drafts stay valid MarkdownV2 mid code block; a long reply continues in a second message', async () => {
+    const user = newUser('Lin');
+    expect(await postUpdate(t.app.url, privateUpdate(user, '[[long:6000]] [[drip:10]]'))).toBe(200);
+    await waitFor(() => fake.sentTo(user.id).length >= 2, 'the reply in two messages', 30_000);
+    await sleep(DRAFT_INTERVAL_MS * 3);
+    const sent = fake.sentTo(user.id);
+    expect(sent).toHaveLength(2);
+    expect(sent.map((m) => m.text).join('\n')).toContain(longReply(6000).split('\n').at(-1));
+    const calls = fake.callsTo('sendMessageDraft', user.id);
+    // Every draft went out as MarkdownV2 (a refused one would have been resent as plain text)...
+    expect(calls.length).toBeGreaterThanOrEqual(2);
+    expect(calls.every((c) => c.params.parse_mode === 'MarkdownV2')).toBe(true);
+    // ...including one cut inside the code block, whose fence the preview closed.
+    const versions = fake.drafts.find((d) => d.chat_id === user.id)!.versions;
+    expect(versions.some((v) => v.includes('const value0') && !v.includes('const value39'))).toBe(true);
+    expect(versions.every((v) => v.length <= 4096)).toBe(true);
   });
 
   it('group: one placeholder edited in place, which becomes the reply (no second message)', async () => {
