@@ -150,9 +150,12 @@ class Preview implements TurnPreview {
     const view = this.view(final);
     const raw = this.text.length;
     if (view === this.shown) return;
+    // Paced from the call and again from the platform's answer: text arriving meanwhile waits a full interval,
+    // and a slow call never lets two updates land close together.
     this.lastAt = Date.now();
     if (this.messageId) await ops.edit(ref, this.messageId, view);
     else await this.start(view);
+    this.lastAt = Date.now();
     this.shown = view;
     this.shownRaw = raw;
     if (!final) this.schedule(); // text that came while the platform answered
@@ -167,6 +170,7 @@ class Preview implements TurnPreview {
     this.lastAt = Date.now();
     if (this.messageId) await ops.append!(this.ctx.ref, this.messageId, more);
     else await this.start(more);
+    this.lastAt = Date.now();
     this.shown += more;
     this.shownRaw = end;
     this.schedule();

@@ -74,10 +74,13 @@ describe('slack live answers', () => {
     const channel = 'C0STREAM01';
     const ts = nextSlackTs();
     const text = `<@${BOT}> [[drip:60]] ${words(30)}`;
+    const sentAt = Date.now();
     await send(app, appMention({ channel, user: HUMAN, ts, text }));
     await waitFor(() => fake.messages.in(channel, ts)[0]?.streaming === false, 'the stream ended');
     await settle();
     const start = fake.callsOf('chat.startStream', channel)[0]!;
+    // Webhook in to the first visible text (a warm gateway), with a model whose first words come after 60 ms.
+    console.log(JSON.stringify({ slackFirstUpdateMs: start.at - sentAt, modelFirstTokenMs: 60 }));
     expect(start.body).toMatchObject({ thread_ts: ts, recipient_team_id: TEAM, recipient_user_id: HUMAN });
     const shown = fake.messages.in(channel);
     expect(shown).toHaveLength(1);
