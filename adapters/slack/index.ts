@@ -19,6 +19,7 @@ import { SLACK_MAX_MESSAGE_CHARS, SLACK_MIN_SEND_INTERVAL_MS } from './limits.js
 import { slackMentions, type EditPolicy, type ParseContext } from './parse.js';
 import { SlackSender } from './send.js';
 import { SlackSocketMode } from './socket-mode.js';
+import { slackStreamPreview } from './stream.js';
 import { safeErr } from '../../src/observability/logger.js';
 
 export interface SlackAdapterOptions {
@@ -205,6 +206,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
       if (!a.url) throw new Error('slack file without url_private');
       return fetchSlackFile(a.url, await tokenFor(tenant), apiUrl, signal);
     },
+    preview: slackStreamPreview(clients),
     onBlockActions(handler) {
       blockActions = handler;
     },

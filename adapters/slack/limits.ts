@@ -13,3 +13,10 @@ export const SLACK_SIGNATURE_MAX_SKEW_SECONDS = 5 * 60;
 
 /** A response_url accepts at most five posts within 30 minutes of the command. */
 export const SLACK_RESPONSE_URL_MAX_POSTS = 5;
+
+/**
+ * Live answers (chat.startStream / appendStream): one update a second per stream, with at least 20 new characters,
+ * keeps a busy channel well inside the per-workspace method limits; the final chat.update must not be refused.
+ */
+export const SLACK_STREAM_INTERVAL_MS = 1_000;
+export const SLACK_STREAM_MIN_CHARS = 20;

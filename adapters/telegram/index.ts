@@ -18,6 +18,7 @@ import { MAX_MESSAGE_CHARS, paceMs, PRIVATE_SEND_INTERVAL_MS } from './limits.js
 import { telegramMentions, type BotIdentity } from './parse.js';
 import { TelegramPoller } from './polling.js';
 import { TelegramSender } from './send.js';
+import { telegramPreview } from './stream.js';
 import { SECRET_TOKEN_PATTERN } from './verify.js';
 import { registerWebhookRoute, webhookHandler } from './webhook.js';
 
@@ -171,6 +172,7 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
     render,
     send,
     paceMs,
+    preview: telegramPreview(api),
     startTyping: (ref: ConversationRef) => sender.startTyping(ref),
 
     health(): ChannelHealth {

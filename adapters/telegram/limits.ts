@@ -25,3 +25,16 @@ export const ALLOWED_UPDATES = ['message', 'edited_message', 'callback_query'] a
 export function paceMs(ref: ConversationRef): number {
   return ref.kind === 'dm' ? PRIVATE_SEND_INTERVAL_MS : GROUP_SEND_INTERVAL_MS;
 }
+
+/**
+ * Live answers. Private chats show a draft (sendMessageDraft), which is not a message and animates between
+ * versions: about two updates a second read smoothly. Groups get a placeholder message edited in place, and edits
+ * count against the group's 20 messages a minute like sends do: one every 3 s, and only for a real step forward.
+ */
+export const DRAFT_INTERVAL_MS = 500;
+export const GROUP_EDIT_INTERVAL_MS = 3000;
+export const PREVIEW_MIN_CHARS = 20;
+
+export function previewIntervalMs(ref: ConversationRef): number {
+  return ref.kind === 'dm' ? DRAFT_INTERVAL_MS : GROUP_EDIT_INTERVAL_MS;
+}

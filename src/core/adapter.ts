@@ -109,15 +109,30 @@ export interface IngressSink {
 /**
  * Showing an answer while it is written (src/live/preview.ts): one platform message edited in place. The outbox
  * turns it into the reply's first part (an edit, not a second message). Absent: the channel shows no preview.
+ * Two variants: a stream that takes appended text (`append`, Slack's chat streaming), and drafts that are never a
+ * message of their own (`isDraft`, Telegram's sendMessageDraft): the reply is then posted as usual and replaces it.
  */
 export interface LivePreviewOps {
   /** Least time between two updates of one preview (the platform's edit rate limit). */
   minIntervalMs: number;
   /** Least new characters worth an update. */
   minChars: number;
-  post(ref: ConversationRef, text: string, replyTo?: string): Promise<string>;
+  /** A conversation's own pace where it differs from `minIntervalMs` (Telegram groups vs private chats). */
+  intervalFor?(ref: ConversationRef): number;
+  /** The preview here is an ephemeral draft: not recorded, not finalised; the committed reply is posted. */
+  isDraft?(ref: ConversationRef): boolean;
+  /**
+   * Starts the preview with `text` and returns its message id. With `append`, `text` is markdown (the platform
+   * renders the stream itself); otherwise it is rendered. `recipient` is the user the answer is for.
+   */
+  post(ref: ConversationRef, text: string, replyTo?: string, recipient?: string): Promise<string>;
+  /** Appends markdown to a stream this process started with `post`; absent: every update is an `edit`. */
+  append?(ref: ConversationRef, messageId: string, more: string): Promise<void>;
+  /** Replaces the whole text (ending a stream first, where one is open). Idempotent. */
   edit(ref: ConversationRef, messageId: string, text: string): Promise<void>;
   remove(ref: ConversationRef, messageId: string): Promise<void>;
+  /** Where the parts after a finalised preview go (a stream in the thread of the answered message). */
+  continueIn?(ref: ConversationRef, replyTo?: string): ConversationRef;
 }
 
 /** A user named in a command argument: an id, or a username the platform's mentions carry instead (Telegram). */

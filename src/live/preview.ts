@@ -7,6 +7,11 @@
  * The preview message is recorded under the turn's first inbound event (`previews` hash), which a retried turn
  * (its worker was killed) shares: the retry takes the orphan over and edits it from the start, and the outbox
  * finalises it with the committed reply's first part instead of posting a second message.
+ *
+ * Platforms differ in how a preview updates (LivePreviewOps): where the platform streams (`append`, Slack) the
+ * preview appends the new markdown to the stream it started, and falls back to whole-text edits when it cannot
+ * append (an orphan taken over, text reset by a new model response); a draft (`isDraft`, Telegram private chats)
+ * is never recorded, since the committed reply is posted as a message of its own and replaces it.
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -52,6 +57,10 @@ class Preview implements TurnPreview {
   private timer: NodeJS.Timeout | undefined;
   private chain: Promise<void> = Promise.resolve();
   private failed = false;
+  /** Appending to a stream this attempt started; false once whole-text edits take over. */
+  private appending: boolean;
+  private readonly draft: boolean;
+  private readonly interval: number;
   private readonly key: string;
   private readonly field: string;
 
@@ -62,6 +71,10 @@ class Preview implements TurnPreview {
   ) {
     this.key = d.keys.previews(ctx.conversationKey);
     this.field = ctx.events[0]!.id;
+    const ops = adapter.preview!;
+    this.appending = ops.append !== undefined;
+    this.draft = ops.isDraft?.(ctx.ref) ?? false;
+    this.interval = ops.intervalFor?.(ctx.ref) ?? ops.minIntervalMs;
   }
 
   delta(text: string): void {
@@ -71,6 +84,9 @@ class Preview implements TurnPreview {
 
   reset(): void {
     this.text = '';
+    // Appended text cannot be taken back: from here on the stream is replaced by whole-text edits.
+    if (this.shownRaw > 0) this.appending = false;
+    this.shownRaw = 0;
   }
 
   /**
@@ -88,7 +104,7 @@ class Preview implements TurnPreview {
     if (this.timer || this.failed) return;
     const ops = this.adapter.preview!;
     if (this.shown && this.text.length - this.shownRaw < ops.minChars) return;
-    const wait = Math.max(0, this.lastAt + ops.minIntervalMs - Date.now());
+    const wait = Math.max(0, this.lastAt + this.interval - Date.now());
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.enqueue(() => this.flush(false));
@@ -117,31 +133,53 @@ class Preview implements TurnPreview {
     if (this.failed && !final) return;
     const ops = this.adapter.preview!;
     const ref = this.ctx.ref;
-    if (this.messageId === undefined) this.messageId = await previewOf(this.d.redis, this.key, this.field);
+    if (this.messageId === undefined) {
+      this.messageId = this.draft ? null : await previewOf(this.d.redis, this.key, this.field);
+      if (this.messageId) this.appending = false; // an orphan a killed attempt streamed: edited from the start
+    }
     if (!this.text.trim()) {
       // Nothing to show (a silent answer): an orphan preview a killed attempt left goes away.
-      if (final && this.messageId) {
+      if (final && this.messageId && !this.draft) {
         await ops.remove(ref, this.messageId).catch(() => undefined);
         await this.d.redis.hdel(this.key, this.field);
         this.messageId = null;
       }
       return;
     }
+    if (this.appending) return this.appendMore();
     const view = this.view(final);
     const raw = this.text.length;
     if (view === this.shown) return;
+    // Paced from the call and again from the platform's answer: text arriving meanwhile waits a full interval,
+    // and a slow call never lets two updates land close together.
     this.lastAt = Date.now();
     if (this.messageId) await ops.edit(ref, this.messageId, view);
-    else {
-      this.messageId = await ops.post(ref, view, this.ctx.events.at(-1)?.platformMessageId);
-      await this.d.redis
-        .multi()
-        .hset(this.key, this.field, this.messageId)
-        .expire(this.key, PREVIEW_TTL_SECONDS)
-        .exec();
-    }
+    else await this.start(view);
+    this.lastAt = Date.now();
     this.shown = view;
     this.shownRaw = raw;
     if (!final) this.schedule(); // text that came while the platform answered
+  }
+
+  /** A stream: only what is new since the last update, as markdown, up to one message's worth. */
+  private async appendMore(): Promise<void> {
+    const ops = this.adapter.preview!;
+    const end = Math.min(this.text.length, this.adapter.limits.maxMessageChars);
+    const more = this.text.slice(this.shownRaw, end);
+    if (!more) return;
+    this.lastAt = Date.now();
+    if (this.messageId) await ops.append!(this.ctx.ref, this.messageId, more);
+    else await this.start(more);
+    this.lastAt = Date.now();
+    this.shown += more;
+    this.shownRaw = end;
+    this.schedule();
+  }
+
+  private async start(text: string): Promise<void> {
+    const last = this.ctx.events.at(-1);
+    this.messageId = await this.adapter.preview!.post(this.ctx.ref, text, last?.platformMessageId, last?.sender.id);
+    if (this.draft) return;
+    await this.d.redis.multi().hset(this.key, this.field, this.messageId).expire(this.key, PREVIEW_TTL_SECONDS).exec();
   }
 }

@@ -151,10 +151,11 @@ async function deliverOne(deps: DeliverDeps, o: typeof outbox.$inferSelect, even
   await healFromSentMarks(deps, o.turnId, parts.length, done, log);
   // The answer was shown while it was written: its preview message becomes the first part (edited in place).
   const previewsKey = deps.previewsKey?.(o.conversationKey);
-  const preview =
-    previewsKey && adapter.preview && eventIds[0] && !done.has(0)
-      ? await deps.redis.hget(previewsKey, eventIds[0])
-      : null;
+  // The record outlives part 0 until the whole reply is out, so a retried delivery still knows where parts go.
+  const previewed =
+    previewsKey && adapter.preview && eventIds[0] ? await deps.redis.hget(previewsKey, eventIds[0]) : null;
+  const preview = done.has(0) ? null : previewed;
+  const rest = previewed && adapter.preview?.continueIn ? adapter.preview.continueIn(ref, o.replyTo ?? undefined) : ref;
   const interval = adapter.paceMs?.(ref) ?? adapter.limits.minSendIntervalMs;
   const channelKey = `${ref.platform}:${ref.tenant}:${ref.channel}`;
   for (let i = 0; i < parts.length; i++) {
@@ -175,7 +176,9 @@ async function deliverOne(deps: DeliverDeps, o: typeof outbox.$inferSelect, even
       let receipt: Awaited<ReturnType<typeof adapter.send>>;
       try {
         receipt =
-          i === 0 && preview ? await finalisePreview(adapter, ref, preview, part) : await adapter.send(ref, part);
+          i === 0 && preview
+            ? await finalisePreview(adapter, ref, preview, part)
+            : await adapter.send(i === 0 ? ref : rest, part);
       } catch (err) {
         if (err instanceof RateLimitedError) outboundParts.inc({ platform: ref.platform, result: 'rate_limited' });
         else outboundParts.inc({ platform: ref.platform, result: 'failed' });

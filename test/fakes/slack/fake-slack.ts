@@ -9,7 +9,8 @@
  * Retry-After has passed: calls of that method into that channel before then get 429 again. A closed channel answers
  * `channel_not_found` for good. With `echoTo`, every accepted chat.postMessage comes back to the app as a signed
  * `message` event from the bot itself, as the Events API does for a bot subscribed to message.channels / message.im.
- * `delayNext` makes Slack slow to answer one call.
+ * `delayNext` makes Slack slow to answer one call. `messages` holds what users see: posted and streamed messages
+ * (chat.startStream / appendStream / stopStream, chat.update, chat.delete; see messages.ts).
  * OAuth: `GET /oauth/v2/authorize` is the page where a user approves the app for a workspace (the one given to
  * `approveNext`, registered with `addWorkspace`): it redirects to the app's redirect URL with a one-time code and
  * the state, as Slack does; `oauth.v2.access` trades the code (with the app's client id and secret) for that
@@ -20,6 +21,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { FakeMessages } from './messages.js';
 import { envelope, postSigned } from './requests.js';
 
 export interface RecordedCall {
@@ -84,6 +86,7 @@ export class FakeSlack {
   readonly responses: RecordedResponse[] = [];
   readonly acks: Array<{ envelope_id: string; payload?: unknown; at: number }> = [];
   readonly echoes: RecordedEcho[] = [];
+  readonly messages = new FakeMessages();
   /** Send every accepted chat.postMessage back to the app as the bot's own `message` event. */
   echoTo: EchoTarget | undefined;
   private readonly failures = new Map<string, Array<{ failure: ScriptedFailure; channel?: string }>>();
@@ -332,7 +335,13 @@ export class FakeSlack {
       res.writeHead(failure.status, { 'content-type': 'text/plain' });
       return void res.end('body' in failure ? (failure.body ?? '') : 'fake failure');
     }
+    const onMessage = this.messages.handle(method, body, () => this.nextTs());
+    if (onMessage && !onMessage.ok) {
+      refuse(onMessage.error);
+      return this.json(res, 200, { ok: false, error: onMessage.error });
+    }
     call.ok = true;
+    if (onMessage) return this.json(res, 200, { ok: true, ...onMessage.body });
 
     const caller = [...this.workspaces.values()].find((w) => call.auth === `Bearer ${w.token}`);
     switch (method) {
@@ -359,7 +368,8 @@ export class FakeSlack {
           bot_id: this.opts.botId ?? 'BBOT0001',
         });
       case 'chat.postMessage': {
-        const ts = `1700000000.${String(++this.seq).padStart(6, '0')}`;
+        const ts = this.nextTs();
+        this.messages.posted(body, ts);
         this.json(res, 200, { ok: true, channel: body.channel, ts, message: { text: body.text, ts } });
         if (this.echoTo) this.echo(this.echoTo, body, ts);
         return;
@@ -369,6 +379,10 @@ export class FakeSlack {
       default:
         return this.json(res, 200, { ok: true });
     }
+  }
+
+  private nextTs(): string {
+    return `1700000000.${String(++this.seq).padStart(6, '0')}`;
   }
 
   /** The `message` event Slack sends the app for the bot's own post (modern bot tokens post as the bot user). */

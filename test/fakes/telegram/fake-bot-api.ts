@@ -4,6 +4,8 @@
  * parameters }`). It records every call, keeps a queue of updates for long polling (offset confirms, one poller at
  * a time, 409 otherwise), parses MarkdownV2 strictly, and fails on demand (429 with retry_after, 403, 400).
  * Files added with `addFile` are answered by `getFile` and served at `/file/bot<token>/<file_path>`.
+ * Live answers: sendMessageDraft (private chats only; a draft is shown until the bot sends a message there),
+ * editMessageText (every version kept; the same text again answers "message is not modified") and deleteMessage.
  */
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -28,6 +30,17 @@ export interface SentMessage {
   parse_mode?: string;
   message_thread_id?: number;
   reply_to?: number;
+  /** Every text the message showed (after entity parsing), the first as sent. */
+  versions: string[];
+}
+
+export interface FakeDraft {
+  chat_id: number;
+  draft_id: number;
+  /** Every text the draft showed, in order. */
+  versions: string[];
+  /** Still on screen: drafts vanish once the bot sends a message into the chat. */
+  shown: boolean;
 }
 
 export interface FakeError {
@@ -45,6 +58,7 @@ interface PendingPoll {
 export class FakeBotApi {
   readonly calls: FakeCall[] = [];
   readonly sent: SentMessage[] = [];
+  readonly drafts: FakeDraft[] = [];
   /** getUpdates answered 409 because another poll was open (or a webhook was set). */
   conflicts = 0;
   /** Most getUpdates open at the same moment (must stay 1 with one poller per token). */
@@ -202,6 +216,18 @@ export class FakeBotApi {
         return this.getUpdates(res, params);
       case 'sendMessage':
         return this.sendMessage(res, params);
+      case 'sendMessageDraft':
+        return this.sendMessageDraft(res, params);
+      case 'editMessageText':
+        return this.editMessageText(res, params);
+      case 'deleteMessage': {
+        const i = this.sent.findIndex(
+          (m) => String(m.chat_id) === String(params.chat_id) && m.message_id === params.message_id,
+        );
+        if (i < 0) return this.fail(res, { error_code: 400, description: 'Bad Request: message to delete not found' });
+        this.sent.splice(i, 1);
+        return this.ok(res, true);
+      }
       case 'sendChatAction':
         if (this.blocked.has(String(params.chat_id)))
           return this.fail(res, { error_code: 403, description: 'Forbidden: bot was blocked by the user' });
@@ -230,11 +256,11 @@ export class FakeBotApi {
     res.writeHead(e.error_code, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: false, ...e }));
   }
 
-  private sendMessage(res: ServerResponse, p: Record<string, any>): void {
-    if (p.chat_id === undefined)
-      return this.fail(res, { error_code: 400, description: 'Bad Request: chat_id is empty' });
-    if (this.blocked.has(String(p.chat_id)))
-      return this.fail(res, { error_code: 403, description: 'Forbidden: bot was blocked by the user' });
+  /** The text as a client shows it, or the error Telegram answers for it. */
+  private parseText(
+    p: Record<string, any>,
+    allowEmpty = false,
+  ): { text: string; entities: ParsedEntity[] } | FakeError {
     const raw = String(p.text ?? '');
     let parsed: { text: string; entities: ParsedEntity[] } = { text: raw, entities: [] };
     if (p.parse_mode === 'MarkdownV2') {
@@ -242,21 +268,70 @@ export class FakeBotApi {
         parsed = parseMarkdownV2(raw);
       } catch (err) {
         if (!(err instanceof EntityParseError)) throw err;
-        return this.fail(res, { error_code: 400, description: `Bad Request: can't parse entities: ${err.message}` });
+        return { error_code: 400, description: `Bad Request: can't parse entities: ${err.message}` };
       }
     } else if (p.parse_mode !== undefined) {
-      return this.fail(res, { error_code: 400, description: `Bad Request: unsupported parse_mode ${p.parse_mode}` });
+      return { error_code: 400, description: `Bad Request: unsupported parse_mode ${p.parse_mode}` };
     }
-    if (!parsed.text.trim())
-      return this.fail(res, { error_code: 400, description: 'Bad Request: message text is empty' });
-    if (parsed.text.length > 4096)
-      return this.fail(res, { error_code: 400, description: 'Bad Request: message is too long' });
+    if (!allowEmpty && !parsed.text.trim())
+      return { error_code: 400, description: 'Bad Request: message text is empty' };
+    if (parsed.text.length > 4096) return { error_code: 400, description: 'Bad Request: message is too long' };
+    return parsed;
+  }
+
+  private sendMessageDraft(res: ServerResponse, p: Record<string, any>): void {
+    if (typeof p.chat_id !== 'number' || p.chat_id <= 0)
+      return this.fail(res, { error_code: 400, description: 'Bad Request: drafts can be sent only to private chats' });
+    if (!p.draft_id) return this.fail(res, { error_code: 400, description: 'Bad Request: draft_id must be non-zero' });
+    const parsed = this.parseText(p, true);
+    if ('error_code' in parsed) return this.fail(res, parsed);
+    let d = this.drafts.find((x) => x.chat_id === p.chat_id && x.draft_id === p.draft_id);
+    if (!d) {
+      d = { chat_id: p.chat_id, draft_id: p.draft_id, versions: [], shown: true };
+      this.drafts.push(d);
+    }
+    d.versions.push(parsed.text);
+    d.shown = true;
+    this.ok(res, true);
+  }
+
+  private editMessageText(res: ServerResponse, p: Record<string, any>): void {
+    const msg = this.sent.find((m) => String(m.chat_id) === String(p.chat_id) && m.message_id === p.message_id);
+    if (!msg) return this.fail(res, { error_code: 400, description: 'Bad Request: message to edit not found' });
+    const parsed = this.parseText(p);
+    if ('error_code' in parsed) return this.fail(res, parsed);
+    if (parsed.text === msg.text && String(p.text) === msg.raw)
+      return this.fail(res, {
+        error_code: 400,
+        description:
+          'Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message',
+      });
+    Object.assign(msg, { raw: String(p.text), text: parsed.text, entities: parsed.entities });
+    msg.versions.push(parsed.text);
+    this.ok(res, { message_id: msg.message_id, chat: { id: Number(p.chat_id) }, text: parsed.text });
+  }
+
+  /** Drafts shown in one private chat right now. */
+  draftsIn(chatId: number): FakeDraft[] {
+    return this.drafts.filter((d) => d.chat_id === chatId && d.shown);
+  }
+
+  private sendMessage(res: ServerResponse, p: Record<string, any>): void {
+    if (p.chat_id === undefined)
+      return this.fail(res, { error_code: 400, description: 'Bad Request: chat_id is empty' });
+    if (this.blocked.has(String(p.chat_id)))
+      return this.fail(res, { error_code: 403, description: 'Forbidden: bot was blocked by the user' });
+    const raw = String(p.text ?? '');
+    const parsed = this.parseText(p);
+    if ('error_code' in parsed) return this.fail(res, parsed);
+    for (const d of this.drafts) if (String(d.chat_id) === String(p.chat_id)) d.shown = false;
     const msg: SentMessage = {
       message_id: this.nextMessageId++,
       chat_id: p.chat_id,
       raw,
       text: parsed.text,
       entities: parsed.entities,
+      versions: [parsed.text],
       ...(p.parse_mode ? { parse_mode: p.parse_mode } : {}),
       ...(p.message_thread_id !== undefined ? { message_thread_id: p.message_thread_id } : {}),
       ...(p.reply_parameters?.message_id !== undefined ? { reply_to: p.reply_parameters.message_id } : {}),

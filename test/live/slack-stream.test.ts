@@ -1,0 +1,144 @@
+/**
+ * Slack live answers on the real pipeline (real @slack/web-api against the loopback fake): the answer streams into
+ * the thread of the message it answers (chat.startStream / appendStream, the SDK's ChatStreamer), and the outbox
+ * turns that stream into the committed reply (chat.stopStream + chat.update) instead of posting a second message.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FakeSlack } from '../fakes/slack/fake-slack.js';
+import { BOT, HUMAN, TEAM, appMention, dmMessage, envelope, nextSlackTs, postSigned } from '../fakes/slack/requests.js';
+import { startTestApp, type TestApp } from '../helpers/app.js';
+import { sleep, waitFor } from '../helpers/wait.js';
+import { createRedis } from '../../src/queue/redis.js';
+import { keys } from '../../src/queue/keys.js';
+import { REDIS_URL } from '../helpers/services.js';
+import { SLACK_STREAM_INTERVAL_MS } from '../../adapters/slack/limits.js';
+
+const SECRET = 'stream-signing-secret-0123';
+let fake: FakeSlack;
+let app: TestApp;
+
+const env = (extra: Record<string, string> = {}) => ({
+  SLACK_BOT_TOKEN: 'xoxb-stream-token',
+  SLACK_SIGNING_SECRET: SECRET,
+  SLACK_API_URL: fake.apiUrl,
+  SLACK_BOT_USER_ID: BOT,
+  RATE_LIMIT_PER_MINUTE: '0',
+  ...extra,
+});
+
+beforeAll(async () => {
+  fake = await new FakeSlack({ botUserId: BOT }).start();
+  app = await startTestApp({ env: env() });
+});
+afterAll(async () => {
+  await app?.close();
+  await fake?.close();
+});
+
+const words = (n: number) => Array.from({ length: n }, (_, i) => `w${i}`).join(' ');
+let chan = 0;
+const newDm = () => `D0STREAM${String(++chan).padStart(3, '0')}`;
+const send = (to: TestApp, event: Record<string, unknown>) =>
+  postSigned(`${to.url}/slack/events`, SECRET, envelope(event)).then((r) => expect(r.status).toBe(200));
+/** Outlasts the stream's pace and the outbox's: nothing may follow what was counted. */
+const settle = () => sleep(SLACK_STREAM_INTERVAL_MS * 1.5);
+
+describe('slack live answers', () => {
+  it('a DM answer streams into the thread of the message, in several updates, and ends as one message', async () => {
+    const channel = newDm();
+    const ts = nextSlackTs();
+    const text = `[[drip:100]] ${words(60)}`;
+    await send(app, dmMessage({ channel, user: HUMAN, ts, text }));
+    const final = `Echo: ${text}`;
+    await waitFor(() => fake.messages.in(channel)[0]?.text === final, 'the committed reply in the streamed message');
+    await settle();
+    const shown = fake.messages.in(channel);
+    expect(shown.map((m) => m.text)).toEqual([final]);
+    expect(shown[0]!.thread_ts).toBe(ts);
+    expect(shown[0]!.streamed).toBe(true);
+    expect(shown[0]!.streaming).toBe(false); // stopped, not left open
+    expect(fake.posted(channel)).toHaveLength(0);
+    // The stream grew while the model wrote: started, appended at least once, then the committed text.
+    const appends = fake.callsOf('chat.appendStream', channel).filter((c) => c.ok);
+    expect(appends.length).toBeGreaterThanOrEqual(1);
+    expect(shown[0]!.versions.length).toBeGreaterThanOrEqual(3);
+    expect(shown[0]!.versions[0]!.length).toBeLessThan(final.length);
+    // Paced: stream updates about the interval apart (measured where the fake received them, so request latency
+    // on a loaded machine is allowed for; unpaced, they would come every 100 ms with the model's words).
+    const at = [fake.callsOf('chat.startStream', channel)[0]!.at, ...appends.map((c) => c.at)];
+    for (let i = 1; i < at.length; i++)
+      expect(at[i]! - at[i - 1]!).toBeGreaterThanOrEqual(SLACK_STREAM_INTERVAL_MS * 0.7);
+  });
+
+  it('a channel mention streams in its thread, for the person who asked', async () => {
+    const channel = 'C0STREAM01';
+    const ts = nextSlackTs();
+    const text = `<@${BOT}> [[drip:60]] ${words(30)}`;
+    const sentAt = Date.now();
+    await send(app, appMention({ channel, user: HUMAN, ts, text }));
+    await waitFor(() => fake.messages.in(channel, ts)[0]?.streaming === false, 'the stream ended');
+    await settle();
+    const start = fake.callsOf('chat.startStream', channel)[0]!;
+    // Webhook in to the first visible text (a warm gateway), with a model whose first words come after 60 ms.
+    console.log(JSON.stringify({ slackFirstUpdateMs: start.at - sentAt, modelFirstTokenMs: 60 }));
+    expect(start.body).toMatchObject({ thread_ts: ts, recipient_team_id: TEAM, recipient_user_id: HUMAN });
+    const shown = fake.messages.in(channel);
+    expect(shown).toHaveLength(1);
+    expect(shown[0]!.text).toMatch(/^Echo: .*\[\[drip:60\]\] w0 .* w29$/);
+  });
+
+  it('a reply longer than one message continues in the same thread', async () => {
+    const channel = newDm();
+    const ts = nextSlackTs();
+    await send(app, dmMessage({ channel, user: HUMAN, ts, text: '[[long:6000]] [[drip:1]]' }));
+    await waitFor(() => fake.messages.in(channel).length >= 2, 'two parts');
+    await settle();
+    const shown = fake.messages.in(channel);
+    expect(shown).toHaveLength(2);
+    expect(shown.every((m) => m.thread_ts === ts)).toBe(true);
+    expect(shown[0]!.streamed).toBe(true);
+    expect(shown.map((m) => m.text).join('')).toContain('Paragraph 0');
+  });
+
+  it('a worker killed mid-stream: the retried turn takes the orphan over, one final answer', async () => {
+    const channel = newDm();
+    const ts = nextSlackTs();
+    // What a killed worker leaves: a stream still open, recorded under the turn's first event.
+    const res = await fetch(`${fake.apiUrl}chat.startStream`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer xoxb-stream-token' },
+      body: JSON.stringify({ channel, thread_ts: ts, markdown_text: 'Echo: half an ans' }),
+    });
+    const orphan = ((await res.json()) as { ts: string }).ts;
+    const redis = createRedis(REDIS_URL);
+    try {
+      const k = keys(app.config.KEY_PREFIX).previews(`slack:${TEAM}:dm:${HUMAN}`);
+      await redis.hset(k, `slack:${TEAM}:${channel}:${ts}`, orphan);
+    } finally {
+      redis.disconnect();
+    }
+    const text = `[[drip:50]] ${words(20)}`;
+    await send(app, dmMessage({ channel, user: HUMAN, ts, text }));
+    const final = `Echo: ${text}`;
+    await waitFor(() => fake.messages.get(orphan)?.text === final, 'the committed reply in the orphan');
+    await settle();
+    expect(fake.messages.in(channel).map((m) => m.text)).toEqual([final]);
+    expect(fake.messages.get(orphan)!.streaming).toBe(false);
+    expect(fake.callsOf('chat.startStream', channel).filter((c) => c.ok)).toHaveLength(1); // only the orphan's
+  });
+
+  it('off by configuration: the reply is posted once, nothing streamed', async () => {
+    const off = await startTestApp({ env: env({ LIVE_PREVIEWS_OFF: 'slack' }) });
+    try {
+      const channel = newDm();
+      await send(off, dmMessage({ channel, user: HUMAN, ts: nextSlackTs(), text: `[[drip:50]] ${words(20)}` }));
+      await waitFor(() => fake.posted(channel).length === 1, 'the reply');
+      await settle();
+      expect(fake.messages.in(channel)).toHaveLength(1);
+      expect(fake.callsOf('chat.startStream', channel)).toHaveLength(0);
+      expect(fake.callsOf('chat.update', channel)).toHaveLength(0);
+    } finally {
+      await off.close();
+    }
+  });
+});
