@@ -159,6 +159,32 @@ describe.skipIf(chromiumGate.skip)('web chat markdown in headless Chromium', () 
     await page.context().close();
   });
 
+  it('a turn that starts over mid-stream (its worker died) replaces what was shown instead of appending to it', async () => {
+    const page = await openChat();
+    // The run's stream as the API sends it when the first attempt died: chunks under a second message id.
+    const chunk = (id: string, content: string) =>
+      `event: messages\ndata: ${JSON.stringify([{ type: 'AIMessageChunk', id, content }, {}])}\n\n`;
+    await page.route(/\/runs\/stream$/, (route) =>
+      route.fulfill({
+        status: 200,
+        headers: { 'content-type': 'text/event-stream' },
+        body:
+          `event: metadata\ndata: ${JSON.stringify({ run_id: 'r1', thread_id: 't1' })}\n\n` +
+          chunk('run-r1', 'Echo: first attempt, half') +
+          chunk('run-r1-1', 'Echo: the **retried** ') +
+          chunk('run-r1-1', 'answer'),
+      }),
+    );
+    await send(page, 'hello');
+    const answer = page.locator('.msg-ai').last();
+    await expect
+      .poll(() => answer.evaluate((el) => el.classList.contains('streaming')), { timeout: 10_000 })
+      .toBe(false);
+    expect(await answer.textContent()).toBe('Echo: the retried answer');
+    expect(await answer.locator('strong').textContent()).toBe('retried');
+    await page.context().close();
+  });
+
   it('Stop cancels the streaming run: the answer keeps what was written, marked as stopped', async () => {
     const page = await openChat();
     const words = Array.from({ length: 120 }, (_, i) => `word${i}`).join(' ');
