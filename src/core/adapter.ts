@@ -99,7 +99,11 @@ export interface LivePreviewOps {
   minIntervalMs: number;
   /** Least new characters worth an update. */
   minChars: number;
-  post(ref: ConversationRef, text: string, replyTo?: string): Promise<string>;
+  /**
+   * `idempotencyKey` is the same for every attempt of one turn: where the platform can promise it (Discord's
+   * nonce), a retried attempt's post returns the message a killed attempt posted instead of a second one.
+   */
+  post(ref: ConversationRef, text: string, replyTo?: string, idempotencyKey?: string): Promise<string>;
   edit(ref: ConversationRef, messageId: string, text: string): Promise<void>;
   remove(ref: ConversationRef, messageId: string): Promise<void>;
 }

@@ -133,7 +133,9 @@ class Preview implements TurnPreview {
     this.lastAt = Date.now();
     if (this.messageId) await ops.edit(ref, this.messageId, view);
     else {
-      this.messageId = await ops.post(ref, view, this.ctx.events.at(-1)?.platformMessageId);
+      // Keyed by the turn's first event, as the record below: a post whose record a kill prevented is found again.
+      const key = `preview:${this.field}`;
+      this.messageId = await ops.post(ref, view, this.ctx.events.at(-1)?.platformMessageId, key);
       await this.d.redis
         .multi()
         .hset(this.key, this.field, this.messageId)
