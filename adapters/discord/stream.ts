@@ -5,7 +5,7 @@
  */
 import { Routes, type REST } from 'discord.js';
 import type { LivePreviewOps } from '../../src/core/adapter.js';
-import { mapSendError, targetChannel } from './send.js';
+import { mapSendError, nonceFor, targetChannel } from './send.js';
 
 export const DISCORD_PREVIEW_INTERVAL_MS = 1_200;
 const DISCORD_PREVIEW_MIN_CHARS = 20;
@@ -21,10 +21,12 @@ export function discordPreview(rest: REST): LivePreviewOps {
   return {
     minIntervalMs: DISCORD_PREVIEW_INTERVAL_MS,
     minChars: DISCORD_PREVIEW_MIN_CHARS,
-    post: (ref, text, replyTo) =>
+    post: (ref, text, replyTo, _recipient, idempotencyKey) =>
       call(async () => {
         const body = {
           content: text,
+          // A worker killed between this post and recording its id: the retried attempt gets the same message.
+          ...(idempotencyKey ? { nonce: nonceFor(idempotencyKey), enforce_nonce: true } : {}),
           allowed_mentions: { parse: [], replied_user: false },
           ...(replyTo ? { message_reference: { message_id: replyTo, fail_if_not_exists: false } } : {}),
         };

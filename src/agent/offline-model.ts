@@ -6,7 +6,8 @@
  * - echoes the user's messages since its last answer, in order: "Echo: a | b";
  * - asks for the time ("what time is it?") -> calls the `current_time` tool, then answers with its output;
  * - test phrases: `[[silent]]` says nothing, `[[fail]]` throws like a provider outage, `[[slow:MS]]` takes MS ms,
- *   `[[long:N]]` answers with about N characters including a fenced code block, `[[instructions]]` answers with
+ *   `[[long:N]]` answers with about N characters including a fenced code block, `[[markdown]]` with a
+ *   table, a code block and a list, `[[instructions]]` answers with
  *   the system instructions it was given (to test what modules add to a turn), `[[drip:MS]]` waits MS ms between
  *   streamed deltas (a slow, visibly streaming answer);
  * - image input parts show in the echo as `[image input: <type>, <bytes> bytes]` (what the model was given);
@@ -40,6 +41,25 @@ function imageNote(p: Item): string {
 function assistantMessage(text: string): Item {
   return { type: 'message', role: 'assistant', status: 'completed', content: [{ type: 'output_text', text }] };
 }
+
+/** The `[[markdown]]` answer: what a chat renders (a table, a fenced code block, a list, inline code). */
+export const MARKDOWN_SAMPLE = [
+  'Here is a **summary** with a table and some code.',
+  '',
+  '| Region | Requests | p50 ms |',
+  '|---|---:|---:|',
+  '| eu-west | 1,204 | 38 |',
+  '| us-east | 2,311 | 41 |',
+  '',
+  '```ts',
+  'export function greet(name: string): string {',
+  '  return `Hello, ${name}!`;',
+  '}',
+  '```',
+  '',
+  '- rendered as it streams',
+  '- sanitised before it is shown, `inline code` too',
+].join('\n');
 
 export function longReply(n: number): string {
   const head = 'Here is a long answer.\n\n';
@@ -192,6 +212,8 @@ export class OfflineModel implements Model {
       text = request.systemInstructions ?? '';
     } else if (joined.includes('[[silent]]')) {
       text = '';
+    } else if (joined.includes('[[markdown]]')) {
+      text = MARKDOWN_SAMPLE;
     } else if (/\[\[long:(\d+)\]\]/.test(joined)) {
       text = longReply(Number(/\[\[long:(\d+)\]\]/.exec(joined)![1]));
     } else {

@@ -1,20 +1,35 @@
 /**
- * The web chat: static HTML, CSS and one JS module (no build step) that talk ONLY to the public agent API with
- * a key the user pastes (kept in the browser's localStorage), or in development the gateway's development key. Served at WEB_CHAT_PATH when WEB_CHAT is on
- * (default: on in development, off in production). The files live in src/api/web/ and are read at start-up.
+ * The web chat: static HTML, CSS and JS modules (no build step) that talk ONLY to the public agent API with
+ * a key the user pastes (kept in the browser's localStorage), or in development the gateway's development key.
+ * Served at WEB_CHAT_PATH when WEB_CHAT is on (default: on in development, off in production). The files live in
+ * src/api/web/ and are read at start-up, with the browser builds of `marked` and `dompurify` from node_modules
+ * (served by the gateway itself: no CDN, works offline, and the CSP stays 'self').
  */
 import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { safeErr } from '../observability/logger.js';
 
 const FILES = {
   'index.html': 'text/html; charset=utf-8',
   'chat.js': 'text/javascript; charset=utf-8',
   'chat.css': 'text/css; charset=utf-8',
+  'markdown.js': 'text/javascript; charset=utf-8',
 } as const;
 type FileName = keyof typeof FILES;
+
+/** The ES module builds of the markdown renderer and the sanitiser, served as `<path>/vendor/<name>`. */
+function vendorFiles(): Record<string, string> {
+  const require = createRequire(import.meta.url);
+  return {
+    // marked's only entry point is its ES module build; dompurify's CommonJS entry sits beside its ES build.
+    'marked.js': require.resolve('marked'),
+    'purify.js': path.join(path.dirname(require.resolve('dompurify')), 'purify.es.mjs'),
+  };
+}
 
 async function findWebDir(): Promise<string | null> {
   const here = path.dirname(fileURLToPath(import.meta.url));
@@ -52,6 +67,19 @@ export async function registerWebChat(app: FastifyInstance, o: WebChatOptions): 
   }
   const files = new Map<FileName, string>();
   for (const name of Object.keys(FILES) as FileName[]) files.set(name, await readFile(path.join(dir, name), 'utf8'));
+  const vendor = new Map<string, string>();
+  try {
+    for (const [name, file] of Object.entries(vendorFiles())) {
+      // The source map is not shipped; the comment would only make devtools ask for it.
+      vendor.set(name, (await readFile(file, 'utf8')).replace(/\n\/\/# sourceMappingURL=\S+\s*$/, '\n'));
+    }
+  } catch (err) {
+    o.log.error(
+      { err: safeErr(err as Error) },
+      'web chat: marked or dompurify missing from node_modules; web chat not served',
+    );
+    return false;
+  }
   const html = files
     .get('index.html')!
     .replaceAll('__API_PREFIX__', o.apiPrefix)
@@ -67,8 +95,13 @@ export async function registerWebChat(app: FastifyInstance, o: WebChatOptions): 
     'cache-control': 'no-cache',
   };
   app.get(o.path, async (_req, reply) => reply.headers(headers).type(FILES['index.html']).send(html));
-  for (const name of ['chat.js', 'chat.css'] as const) {
+  for (const name of ['chat.js', 'chat.css', 'markdown.js'] as const) {
     app.get(`${o.path}/${name}`, async (_req, reply) => reply.headers(headers).type(FILES[name]).send(files.get(name)));
+  }
+  for (const [name, body] of vendor) {
+    app.get(`${o.path}/vendor/${name}`, async (_req, reply) =>
+      reply.headers(headers).type('text/javascript; charset=utf-8').send(body),
+    );
   }
   return true;
 }

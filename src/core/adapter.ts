@@ -124,8 +124,16 @@ export interface LivePreviewOps {
   /**
    * Starts the preview with `text` and returns its message id. With `append`, `text` is markdown (the platform
    * renders the stream itself); otherwise it is rendered. `recipient` is the user the answer is for.
+   * `idempotencyKey` is the same for every attempt of one turn: where the platform can promise it (Discord's
+   * nonce), a retried attempt's post returns the message a killed attempt posted instead of a second one.
    */
-  post(ref: ConversationRef, text: string, replyTo?: string, recipient?: string): Promise<string>;
+  post(
+    ref: ConversationRef,
+    text: string,
+    replyTo?: string,
+    recipient?: string,
+    idempotencyKey?: string,
+  ): Promise<string>;
   /** Appends markdown to a stream this process started with `post`; absent: every update is an `edit`. */
   append?(ref: ConversationRef, messageId: string, more: string): Promise<void>;
   /** Replaces the whole text (ending a stream first, where one is open). Idempotent. */

@@ -178,7 +178,15 @@ class Preview implements TurnPreview {
 
   private async start(text: string): Promise<void> {
     const last = this.ctx.events.at(-1);
-    this.messageId = await this.adapter.preview!.post(this.ctx.ref, text, last?.platformMessageId, last?.sender.id);
+    // Keyed by the turn's first event, as the record below: a post whose record a kill prevented is found again.
+    const key = `preview:${this.field}`;
+    this.messageId = await this.adapter.preview!.post(
+      this.ctx.ref,
+      text,
+      last?.platformMessageId,
+      last?.sender.id,
+      key,
+    );
     if (this.draft) return;
     await this.d.redis.multi().hset(this.key, this.field, this.messageId).expire(this.key, PREVIEW_TTL_SECONDS).exec();
   }

@@ -76,7 +76,10 @@ export class LiveTurns {
         const entry = { controller, eventIds };
         this.running.set(conv, entry);
         const { redis, keys } = this.o;
-        await redis.set(keys.liveRunning(conv), ctx.turnId, 'PX', RUNNING_TTL_MS).catch(() => undefined);
+        // A marker still there is an attempt that died mid-stream (its worker was killed): see `reset` below.
+        const previous = await redis
+          .set(keys.liveRunning(conv), ctx.turnId, 'PX', RUNNING_TTL_MS, 'GET')
+          .catch(() => null);
         const preview = this.safePreview(ctx);
         let seq = 0;
         const publish = (e: LiveBody) =>
@@ -88,6 +91,9 @@ export class LiveTurns {
               this.publishFailed = true;
               return 0;
             });
+        // What the dead attempt streamed is void: watchers (local stream, web chat, agent API) start over. Platform
+        // previews need no word: this attempt takes the orphan preview over (src/live/preview.ts).
+        if (previous && previous !== ctx.turnId) void publish({ type: 'reset' });
         const sink: DeltaSink = {
           delta: (text) => {
             void publish({ type: 'delta', text });

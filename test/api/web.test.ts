@@ -9,14 +9,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { toolGate } from '../helpers/tools.js';
+import { CHROMIUM, CHROMIUM_ARGS, chromiumGate } from './browser.js';
 import { startApiApp, type ApiTestApp } from './helpers.js';
 
-/** Debian's package here; CHROMIUM_PATH elsewhere (the GitHub workflow points it at the runner's Chrome). */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = path.resolve('test-artifacts');
-// Outside CI this skips when Chromium is missing (README, "Tests"); with CI set it fails.
-const chromiumGate = toolGate(CHROMIUM);
 
 describe.skipIf(chromiumGate.skip)('web chat in headless Chromium', () => {
   let app: ApiTestApp;
@@ -35,16 +31,7 @@ describe.skipIf(chromiumGate.skip)('web chat in headless Chromium', () => {
     context = await chromium.launchPersistentContext(userDataDir, {
       executablePath: CHROMIUM,
       headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
+      args: CHROMIUM_ARGS,
     });
     page = context.pages()[0] ?? (await context.newPage());
     page.on('request', (r) => {

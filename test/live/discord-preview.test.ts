@@ -9,6 +9,7 @@ import { startDiscordApp, waitFor, type DiscordApp } from '../adapters/discord/p
 import { createRedis } from '../../src/queue/redis.js';
 import { keys } from '../../src/queue/keys.js';
 import { REDIS_URL } from '../helpers/services.js';
+import { nonceFor } from '../../adapters/discord/send.js';
 
 let d: DiscordApp;
 beforeAll(async () => {
@@ -78,6 +79,31 @@ describe('discord live preview', () => {
     await new Promise((r) => setTimeout(r, 500));
     expect(d.fake.rest.contents(channelId)).toEqual([final]);
     expect(posts(channelId)).toHaveLength(1); // only the orphan itself: nothing posted twice
+  });
+
+  it('a worker killed after posting its preview but before recording it: the retry finds that message again', async () => {
+    // The killed attempt's post reached Discord, its record in Redis did not: only the nonce ties them.
+    const channelId = snowflake();
+    const messageId = snowflake();
+    const res = await fetch(`${d.fake.apiUrl}/v10/channels/${channelId}/messages`, {
+      method: 'POST',
+      headers: { authorization: `Bot ${d.fake.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        content: 'Echo: [[drip:50]] w0 w1 …',
+        nonce: nonceFor(`preview:discord:${messageId}`),
+        enforce_nonce: true,
+      }),
+    });
+    expect(res.status).toBe(200);
+    const text = `[[drip:50]] ${words(20)}`;
+    d.fake.gateway.dispatch(
+      'MESSAGE_CREATE',
+      messageCreate({ id: messageId, guildId: null, channelId, author: person('Di'), content: text }),
+    );
+    const final = `Echo: ${text}`;
+    await waitFor(() => d.fake.rest.contents(channelId)[0] === final, 'the final reply in the unrecorded preview');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(d.fake.rest.contents(channelId)).toEqual([final]); // one message: no second preview, no second answer
   });
 
   it('off by configuration: the reply is posted once, never edited', async () => {

@@ -1,5 +1,8 @@
-// The web chat. Plain JS module, no build step, no dependencies; it uses only the public agent API (the same
-// endpoints and wire format the LangGraph SDK uses), authenticated with a key kept in localStorage.
+// The web chat. Plain JS modules, no build step; it uses only the public agent API (the same endpoints and wire
+// format the LangGraph SDK uses), authenticated with a key kept in localStorage. The agent's answers are markdown,
+// rendered (and sanitised) as they stream in: markdown.js.
+import { renderMarkdown } from './markdown.js';
+
 const API = document.querySelector('meta[name="api-prefix"]').content;
 const KEY = 'gw-chat-api-key';
 const LAST = 'gw-chat-thread';
@@ -10,6 +13,9 @@ const DEV_KEY = document.querySelector('meta[name="dev-api-key"]')?.content || '
 let apiKey = localStorage.getItem(KEY) || DEV_KEY;
 let current = location.hash.slice(1) || localStorage.getItem(LAST) || null;
 let busy = false;
+/** The streaming run, while there is one: what the Stop button cancels. */
+let running = null;
+let stopped = false;
 
 class HttpError extends Error {
   constructor(status, message) {
@@ -81,7 +87,11 @@ function setStatus(text) {
 function bubble(kind, text) {
   const el = document.createElement('div');
   el.className = `msg msg-${kind}`;
-  el.textContent = text;
+  // The agent writes markdown; everything else (what the user typed, tool output, errors) is shown as typed.
+  if (kind === 'ai') {
+    el.classList.add('md');
+    renderMarkdown(el, text);
+  } else el.textContent = text;
   $('#messages').append(el);
   el.scrollIntoView({ block: 'end' });
   return el;
@@ -189,25 +199,89 @@ async function send(text, files = []) {
     });
     let chunks = 0;
     let finalValues = null;
+    stopped = false;
     let failure = null;
+    const live = liveAnswer(answer);
     for await (const { event, data } of sseEvents(res.body)) {
-      if (event === 'messages' && data[0].type === 'AIMessageChunk' && data[0].content) {
-        answer.textContent += data[0].content;
+      if (event === 'metadata' && data.run_id) showStop({ threadId: current, runId: data.run_id });
+      else if (event === 'messages' && data[0].type === 'AIMessageChunk' && data[0].content) {
+        live.add(data[0].id, data[0].content);
         answer.dataset.chunks = String(++chunks);
-        answer.scrollIntoView({ block: 'end' });
       } else if (event === 'values') finalValues = data;
       else if (event === 'error') failure = data.message;
     }
+    live.flush();
+    hideStop();
     answer.classList.remove('streaming');
     // The final state is the source of truth (it also shows tool calls); keep how many deltas streamed in.
-    if (finalValues) renderMessages(finalValues.messages);
+    const messages = finalValues?.messages || [];
+    if (messages.at(-1)?.type === 'ai') renderMessages(messages);
+    // Stopped: the run ended before its turn committed the partial answer; what streamed stays, marked so
+    // (the thread shows the committed text when opened again).
+    else if (stopped) live.stopped();
     $('#messages').dataset.lastChunks = String(chunks);
     if (failure) bubble('error', failure);
     await loadThreads();
   } finally {
+    hideStop();
     busy = false;
     $('#send').disabled = false;
   }
+}
+
+// Re-rendering the whole answer on every token would be wasted work on a long answer: at most every 50 ms.
+const RENDER_EVERY_MS = 50;
+
+/** The answer being streamed into `el`: the text so far, rendered as markdown a few times a second. */
+function liveAnswer(el) {
+  let id = null;
+  let text = '';
+  let timer = null;
+  const render = () => {
+    timer = null;
+    renderMarkdown(el, text);
+    el.dataset.renders = String(Number(el.dataset.renders || 0) + 1);
+    el.scrollIntoView({ block: 'end' });
+  };
+  return {
+    add(chunkId, content) {
+      // A new message id mid-run: the turn started over (a retried turn after its worker died), so what was
+      // shown is not part of the answer.
+      if (id !== null && chunkId !== id) text = '';
+      id = chunkId;
+      text += content;
+      timer ??= setTimeout(render, RENDER_EVERY_MS);
+    },
+    flush() {
+      if (timer === null) return;
+      clearTimeout(timer);
+      render();
+    },
+    stopped() {
+      text = `${text.trimEnd()}\n\n_(stopped)_`;
+      render();
+    },
+  };
+}
+
+function showStop(run) {
+  running = run;
+  $('#stop').hidden = false;
+  $('#stop').disabled = false;
+}
+
+function hideStop() {
+  running = null;
+  $('#stop').hidden = true;
+}
+
+/** Cancels the streaming run (the API's runs/cancel): the model stops, what it wrote so far is kept. */
+async function stopRun() {
+  if (!running) return;
+  $('#stop').disabled = true;
+  const { threadId, runId } = running;
+  stopped = true;
+  await request(`/threads/${threadId}/runs/${runId}/cancel?action=interrupt`, 'POST');
 }
 
 function showError(err) {
@@ -237,6 +311,7 @@ $('#key-form').addEventListener('submit', (e) => {
 });
 $('#change-key').addEventListener('click', () => askKey());
 $('#new-chat').addEventListener('click', newChat);
+$('#stop').addEventListener('click', () => stopRun().catch(showError));
 $('#composer').addEventListener('submit', (e) => {
   e.preventDefault();
   const text = $('#input').value.trim();
