@@ -86,6 +86,7 @@ export function startWorker(o: WorkerOptions): RunningWorker {
         batchMax: o.batchMax,
         hooks: o.hooks,
         modelOutputKey: o.keys.modelOutput,
+        turnTraceKey: o.keys.turnTrace,
       };
       const guard = {
         db: o.db,
@@ -115,6 +116,7 @@ export function startWorker(o: WorkerOptions): RunningWorker {
           sentKey: o.keys.sent,
           log: o.log.child({ job: job.id }),
           previewsKey: o.keys.previews,
+          turnTraceKey: o.keys.turnTrace,
           holdsLock: async () => token !== undefined && (await job.extendLock(token, lockDuration)) === 1,
         },
         job.data.conversationKey,
