@@ -25,15 +25,18 @@ function usageAttrs(u: Record<string, unknown> | null | undefined): Attributes {
   };
 }
 
-/** The MCP server a tool belongs to (the SDK records `{"server": ...}` as a JSON string). */
-function mcpServer(raw: string | undefined): string | undefined {
-  if (!raw) return undefined;
-  try {
-    const server = (JSON.parse(raw) as { server?: unknown }).server;
-    return typeof server === 'string' ? server : undefined;
-  } catch {
-    return undefined;
+/** The MCP server a tool belongs to: the SDK records `{server}` on the span while the tool runs (or as JSON). */
+function mcpServer(raw: unknown): string | undefined {
+  let data = raw;
+  if (typeof raw === 'string') {
+    try {
+      data = JSON.parse(raw);
+    } catch {
+      return undefined;
+    }
   }
+  const server = (data as { server?: unknown } | undefined)?.server;
+  return typeof server === 'string' ? server : undefined;
 }
 
 /** Span name, kind and the attributes known at the start. */
@@ -53,18 +56,12 @@ export function describeSdkSpan(d: SpanData): { name: string; kind: SpanKind; at
       };
     case 'response':
       return { name: 'chat', kind: SpanKind.CLIENT, attributes: { 'gen_ai.operation.name': 'chat' } };
-    case 'function': {
-      const server = mcpServer(d.mcp_data);
+    case 'function':
       return {
         name: `execute_tool ${d.name}`,
         kind: SpanKind.INTERNAL,
-        attributes: {
-          'gen_ai.operation.name': 'execute_tool',
-          'gen_ai.tool.name': d.name,
-          ...(server ? { 'mcp.server': server } : {}),
-        },
+        attributes: { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': d.name },
       };
-    }
     case 'handoff':
       return {
         name: 'handoff',
@@ -99,6 +96,10 @@ export function describeSdkSpan(d: SpanData): { name: string; kind: SpanKind; at
 /** What is known only at the end: the model that answered, token usage, whether a guardrail fired. */
 export function endAttributes(d: SpanData): Attributes {
   switch (d.type) {
+    case 'function': {
+      const server = mcpServer(d.mcp_data);
+      return server ? { 'mcp.server': server } : {};
+    }
     case 'agent':
       return { 'agent.tools': d.tools?.length ?? 0, 'agent.handoffs': d.handoffs?.length ?? 0 };
     case 'generation':

@@ -5,9 +5,12 @@
  * spans, bridged) -> model call and tool call -> delivery -> the send to the platform. No span carries the
  * message's text, the answer or the raw conversation ids, and log lines written in the turn carry its trace id.
  */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/observability/logger.js';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../fakes/otlp/receiver.js';
+import { startHttpMcpServer, type HttpMcpServer } from '../fakes/mcp/server.js';
 import { FakeSlack } from '../fakes/slack/fake-slack.js';
 import { appMention, BOT, envelope, nextSlackTs, postSigned } from '../fakes/slack/requests.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
@@ -20,11 +23,32 @@ const SERVER = 2;
 
 let receiver: OtlpReceiver;
 let fake: FakeSlack;
+let mcp: HttpMcpServer;
+let dir: string;
 let app: TestApp;
 const logLines: Record<string, unknown>[] = [];
 
+/** The default agent answers everywhere but in the local `mcp-room`, where one with an MCP server does. */
+function agentsFile(): string {
+  mkdirSync('test-artifacts', { recursive: true });
+  dir = mkdtempSync(resolve('test-artifacts', 'traces-'));
+  const file = resolve(dir, 'agents.yaml');
+  const remote = { name: 'remote-tools', transport: 'http', url: mcp.url, allow: ['shout'] };
+  const agents = {
+    agents: [
+      { name: 'Assistant', instructions: 'You are helpful.' },
+      { name: 'toolsmith', instructions: 'You use tools.', mcpServers: [remote] },
+    ],
+    routes: [{ platform: 'local', channel: 'mcp-room', agent: 'toolsmith' }],
+    default: 'Assistant',
+  };
+  writeFileSync(file, JSON.stringify(agents)); // JSON is YAML
+  return file;
+}
+
 beforeAll(async () => {
   receiver = await startOtlpReceiver();
+  mcp = await startHttpMcpServer();
   fake = await new FakeSlack({ botUserId: BOT }).start();
   const log = createLogger('info', 'traces-test', { write: (l: string) => void logLines.push(JSON.parse(l)) });
   app = await startTestApp({
@@ -33,6 +57,7 @@ beforeAll(async () => {
       OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
       OTEL_SERVICE_NAME: 'gateway-under-test',
       OTEL_BSP_SCHEDULE_DELAY: '50',
+      AGENTS_FILE: agentsFile(),
       RATE_LIMIT_PER_MINUTE: '0',
       SLACK_BOT_TOKEN: 'xoxb-traces',
       SLACK_SIGNING_SECRET: SECRET,
@@ -46,6 +71,8 @@ afterAll(async () => {
   await app?.close();
   await fake?.close();
   await receiver?.close();
+  await mcp?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 /** The spans of the trace of the first request span named `rootName`, once its delivery is exported. */
@@ -164,5 +191,32 @@ describe('a trace per turn', () => {
     expectTurnShape(spans, 'POST /slack/events', 'slack');
     expect(one(spans, 'turn').attributes.tenant).toBeTruthy();
     expect(receiver.bodies.join('\n')).not.toContain(SENTINEL);
+  }, 60_000);
+
+  it('an MCP tool call is a span of the turn, named by tool and server, without its arguments or result', async () => {
+    const res = await app.post('/local/messages', {
+      conversation: 'mcp-room',
+      user: 'mcp-user',
+      text: `[[tool:shout {"text":"${SENTINEL}"}]]`,
+      wait: true,
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.replies[0].text).toBe(`Tool shout said: ${SENTINEL.toUpperCase()}!`);
+    const spans = await until(
+      async () => {
+        const turn = receiver.spans.find((s) => s.name === 'turn' && s.attributes['gen_ai.agent.name'] === 'toolsmith');
+        return turn ? receiver.spans.filter((s) => s.traceId === turn.traceId) : [];
+      },
+      (ss) => ss.some((s) => s.name === 'send local'),
+      30_000,
+    );
+    const agent = one(spans, 'invoke_agent toolsmith');
+    const tool = one(spans, 'execute_tool shout');
+    expect(tool.attributes).toMatchObject({ 'gen_ai.tool.name': 'shout', 'mcp.server': 'remote-tools' });
+    const step = spans.find((s) => s.spanId === tool.parentSpanId);
+    expect(step?.parentSpanId).toBe(agent.spanId);
+    const exported = receiver.bodies.join('\n');
+    expect(exported).not.toContain(SENTINEL);
+    expect(exported).not.toContain(SENTINEL.toUpperCase());
   }, 60_000);
 });
