@@ -126,6 +126,13 @@ export function endAttributes(d: SpanData): Attributes {
 
 const time = (iso: string | null) => (iso ? new Date(iso) : undefined);
 
+/** Entries a run never closed (a process cut mid-run) must not pile up in a long-lived worker. */
+const MAX_OPEN = 10_000;
+function remember<V>(map: Map<string, V>, key: string, value: V): void {
+  if (map.size >= MAX_OPEN) map.delete(map.keys().next().value!);
+  map.set(key, value);
+}
+
 export class AgentsTraceBridge implements TracingProcessor {
   /** SDK trace id -> the OTel context active when it started (the turn span). */
   private readonly traces = new Map<string, Context>();
@@ -133,7 +140,7 @@ export class AgentsTraceBridge implements TracingProcessor {
   private readonly spans = new Map<string, Span>();
 
   async onTraceStart(t: SdkTrace): Promise<void> {
-    this.traces.set(t.traceId, context.active());
+    remember(this.traces, t.traceId, context.active());
   }
 
   async onTraceEnd(t: SdkTrace): Promise<void> {
@@ -145,7 +152,11 @@ export class AgentsTraceBridge implements TracingProcessor {
     const base = this.traces.get(s.traceId) ?? context.active();
     const parent = parentSpan ? trace.setSpan(base, parentSpan) : base;
     const { name, kind, attributes } = describeSdkSpan(s.spanData);
-    this.spans.set(s.spanId, tracer().startSpan(name, { kind, attributes, startTime: time(s.startedAt) }, parent));
+    remember(
+      this.spans,
+      s.spanId,
+      tracer().startSpan(name, { kind, attributes, startTime: time(s.startedAt) }, parent),
+    );
   }
 
   async onSpanEnd(s: SdkSpan<SpanData>): Promise<void> {

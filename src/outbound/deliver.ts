@@ -113,7 +113,8 @@ export async function deliverConversation(deps: DeliverDeps, conversationKey: st
   for (;;) {
     const rows = await pendingReplies(deps.db).execute({ conversationKey });
     for (const { o, eventIds } of rows) {
-      const parent = contextOf(await turnTrace(deps.redis, deps.turnTraceKey, o.turnId));
+      const traceparent = await turnTrace(deps.redis, deps.turnTraceKey, o.turnId);
+      const parent = contextOf(traceparent);
       const platform = (o.ref as ConversationRef).platform;
       const attributes = { platform, 'conversation.hash': conversationHash(o.conversationKey) };
       await inSpan(
@@ -122,6 +123,7 @@ export async function deliverConversation(deps: DeliverDeps, conversationKey: st
         () => deliverOne(deps, o, eventIds as string[]),
         parent,
       );
+      if (traceparent) await deps.redis.unlink(deps.turnTraceKey!(o.turnId)).catch(() => 0); // the TTL is the fallback
       sent++;
     }
     // A short page drained the outbox. A reply committed meanwhile has scheduled its own delivery job, which runs

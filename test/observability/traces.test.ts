@@ -4,6 +4,8 @@
  * trace: HTTP request -> ingress -> queue wait and turn -> memory recall, the agent (from the Agents SDK's own
  * spans, bridged) -> model call and tool call -> delivery -> the send to the platform. No span carries the
  * message's text, the answer or the raw conversation ids, and log lines written in the turn carry its trace id.
+ * The context crosses processes only through Redis (the inbox entry, the turn's delivery key): a gateway app and a
+ * worker app that share nothing else still produce one trace.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -14,6 +16,7 @@ import { startHttpMcpServer, type HttpMcpServer } from '../fakes/mcp/server.js';
 import { FakeSlack } from '../fakes/slack/fake-slack.js';
 import { appMention, BOT, envelope, nextSlackTs, postSigned } from '../fakes/slack/requests.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
+import { cleanRedisPrefix, createTestDatabase, uniqueName } from '../helpers/services.js';
 import { until } from '../helpers/wait.js';
 
 const SECRET = 'traces-signing-secret-0123';
@@ -219,4 +222,41 @@ describe('a trace per turn', () => {
     expect(exported).not.toContain(SENTINEL);
     expect(exported).not.toContain(SENTINEL.toUpperCase());
   }, 60_000);
+
+  it('a gateway and a worker as separate apps (sharing only Redis and Postgres) still make one trace', async () => {
+    const env = {
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_BSP_SCHEDULE_DELAY: '50',
+      KEY_PREFIX: uniqueName('tsplit'),
+      RATE_LIMIT_PER_MINUTE: '0',
+    };
+    const db = await createTestDatabase();
+    const gateway = await startTestApp({ role: 'gateway', env, db });
+    const worker = await startTestApp({ role: 'worker', env, db });
+    try {
+      const before = new Set(receiver.spans.filter((s) => s.name === 'POST /local/messages').map((s) => s.spanId));
+      const res = await gateway.post('/local/messages', {
+        conversation: 'split-room',
+        user: 'split-user',
+        text: `what time is it? ${SENTINEL}`,
+        wait: true,
+      });
+      expect(res.status).toBe(200);
+      const spans = await until(
+        async () => {
+          const root = receiver.spans.find((s) => s.name === 'POST /local/messages' && !before.has(s.spanId));
+          return root ? receiver.spans.filter((s) => s.traceId === root.traceId) : [];
+        },
+        (ss) => ['turn', 'deliver', 'send local'].every((n) => ss.some((s) => s.name === n)),
+        30_000,
+      );
+      expectTurnShape(spans, 'POST /local/messages', 'local');
+      expect(receiver.bodies.join('\n')).not.toContain(SENTINEL);
+    } finally {
+      await gateway.close();
+      await worker.close();
+      await cleanRedisPrefix(env.KEY_PREFIX);
+      await db.drop();
+    }
+  }, 90_000);
 });
