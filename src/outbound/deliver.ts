@@ -44,7 +44,7 @@ export interface DeliverDeps {
   onPermanentFailure?(ref: ConversationRef, err: PermanentSendError): Promise<void>;
   /** The hash of a conversation's live previews (src/live/preview.ts): a preview becomes the first part. */
   previewsKey?(conversationKey: string): string;
-  /** Where a turn left its traceparent (src/worker/turn-trace.ts): the delivery's spans join the turn's trace. */
+  /** Where a turn left its traceparent (src/observability/turn-trace.ts): the delivery's spans join the turn's trace. */
   turnTraceKey?(turnId: string): string;
 }
 

@@ -63,7 +63,7 @@ export interface Keys {
   lease(name: string): string;
   /** A batch's model output, kept until its turn commits (src/worker/model-cache.ts). */
   modelOutput(batchHash: string): string;
-  /** A turn's W3C traceparent, for its delivery's spans (only while tracing is on; src/worker/turn-trace.ts). */
+  /** A turn's W3C traceparent, for its delivery's spans (only while tracing is on; src/observability/turn-trace.ts). */
   turnTrace(turnId: string): string;
   /** A conversation's run of permanent turn failures: the inbox head they were for, and how many. */
   turnFailures(conversationKey: string): string;

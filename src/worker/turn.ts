@@ -56,7 +56,7 @@ export interface TurnDeps {
   hooks?: TurnHooks[];
   /** Redis key keeping a batch's model output until its turn commits (src/worker/model-cache.ts); unset: not kept. */
   modelOutputKey?: (batchHash: string) => string;
-  /** Redis key of a turn's traceparent, read by its delivery (src/worker/turn-trace.ts); unset: not kept. */
+  /** Redis key of a turn's traceparent, read by its delivery (src/observability/turn-trace.ts); unset: not kept. */
   turnTraceKey?: (turnId: string) => string;
 }
 

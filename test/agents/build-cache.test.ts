@@ -25,10 +25,10 @@ function agentsYaml(instructions: string): string {
   const remote = { name: 'remote', transport: 'http', url: mcp.url, allow: ['shout'], timeoutMs: 2_000 };
   return JSON.stringify({
     agents: [
-      { name: 'helper', instructions, handoffs: ['tools'] },
+      { name: 'greeter', instructions, handoffs: ['tools'] },
       { name: 'tools', instructions: 'You use tools.', mcpServers: [remote] },
     ],
-    default: 'helper',
+    default: 'greeter',
   });
 }
 
@@ -56,8 +56,8 @@ const instructionsOf = async (choice: { agent: { instructions: unknown } }) =>
   (choice.agent.instructions as (rc: { context: TurnContext }) => string)({ context: { instructions: [] } as never });
 
 it('turns share one built agent; a reload or a vanished MCP server builds anew', async () => {
-  writeFileSync(file, agentsYaml('You are helper v1.'));
-  const catalog = new AgentCatalog(parseAgentsFile(agentsYaml('You are helper v1.'), file), log, file);
+  writeFileSync(file, agentsYaml('You are greeter v1.'));
+  const catalog = new AgentCatalog(parseAgentsFile(agentsYaml('You are greeter v1.'), file), log, file);
   const pick = createAgentPicker({ config: testConfig(), catalog, pool, builtins: [], log });
 
   const first = await pick(ctx());
@@ -68,11 +68,11 @@ it('turns share one built agent; a reload or a vanished MCP server builds anew',
   expect(tools.agent.tools.map((t) => t.name)).toEqual(['shout']);
   expect((await pick(ctx('tools'))).agent).toBe(tools.agent);
 
-  writeFileSync(file, agentsYaml('You are helper v2.'));
+  writeFileSync(file, agentsYaml('You are greeter v2.'));
   expect((await catalog.reload()).ok).toBe(true);
   const reloaded = await pick(ctx());
   expect(reloaded.agent).not.toBe(first.agent);
-  expect(await instructionsOf(reloaded)).toContain('You are helper v2.');
+  expect(await instructionsOf(reloaded)).toContain('You are greeter v2.');
   expect((await pick(ctx())).agent).toBe(reloaded.agent);
 
   // The MCP server goes away: the next turn's agent no longer offers its tools and is told why.
