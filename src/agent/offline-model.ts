@@ -18,7 +18,14 @@
  * - modules' phrasings, first: each module may contribute scripted answers (`offlineTurns`), e.g. the scheduler's
  *   silent check-ins and "remind me <when> to <what>" (src/scheduler/offline.ts).
  */
-import { Usage, type Model, type ModelRequest, type ModelResponse, type StreamEvent } from '@openai/agents';
+import {
+  Usage,
+  withGenerationSpan,
+  type Model,
+  type ModelRequest,
+  type ModelResponse,
+  type StreamEvent,
+} from '@openai/agents';
 import type { OfflineTurn } from '../core/module.js';
 
 type Item = Record<string, unknown>;
@@ -156,7 +163,22 @@ export class OfflineModel implements Model {
     return null;
   }
 
-  async getResponse(request: ModelRequest): Promise<ModelResponse> {
+  /** A model call as the SDK's own models trace one: a generation span with the model and token counts. */
+  getResponse(request: ModelRequest): Promise<ModelResponse> {
+    return withGenerationSpan(
+      async (span) => {
+        const response = await this.answer(request);
+        span.spanData.usage = {
+          input_tokens: response.usage.inputTokens,
+          output_tokens: response.usage.outputTokens,
+        };
+        return response;
+      },
+      { data: { model: 'offline' } },
+    );
+  }
+
+  private async answer(request: ModelRequest): Promise<ModelResponse> {
     const { items, fresh } = turnInput(request);
     const userTexts = fresh.filter((it) => it.role === 'user').map(textOf);
     const toolResult = fresh.find((it) => it.type === 'function_call_result') as Item | undefined;

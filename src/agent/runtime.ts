@@ -14,6 +14,7 @@ import { baseTools } from './tools.js';
 import type { OfflineTurn, TurnContext } from '../core/module.js';
 import type { TurnSession } from './session.js';
 import { safeErr } from '../observability/logger.js';
+import { tracingOn } from '../observability/tracing.js';
 
 export interface TurnOutput {
   text: string;
@@ -73,7 +74,11 @@ export function createAgentRuntime(
 ): AgentRuntime {
   const offline = config.offlineModel;
   const runner = new Runner({
-    tracingDisabled: true,
+    // The SDK's spans (agent, model and tool calls) go to OpenTelemetry when tracing is on (the bridge in
+    // src/observability), never to OpenAI's trace store; they never carry prompts or answers.
+    tracingDisabled: !tracingOn(),
+    traceIncludeSensitiveData: false,
+    workflowName: 'agent run',
     modelProvider: offline
       ? { getModel: () => new OfflineModel(offlineTurns) }
       : new OpenAIProvider({

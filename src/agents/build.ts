@@ -1,18 +1,20 @@
 /**
- * Turns the configuration into Agents SDK agents for one turn: the chosen agent and every agent it can hand off
- * to (the SDK's handoffs), each with its own model and provider, built-in tools and MCP tools. Built per turn
- * (cheap), so a reload or an MCP server coming back takes effect on the next turn.
+ * Turns the configuration into Agents SDK agents for a turn: the chosen agent and every agent it can hand off to
+ * (the SDK's handoffs), each with its own model and provider, built-in tools and MCP tools. Built once per worker
+ * per configuration version and kept (agents are stateless, so concurrent turns share them); rebuilt when a reload
+ * replaces the configuration or when the MCP tools on offer change (a server went away or came back), so either
+ * takes effect on the next turn.
  */
 import { Agent, OpenAIProvider, type Model, type Tool } from '@openai/agents';
 import type { Logger } from 'pino';
-import type { AgentPicker } from '../agent/runtime.js';
+import type { AgentChoice, AgentPicker } from '../agent/runtime.js';
 import { OfflineModel } from '../agent/offline-model.js';
 import type { OfflineTurn } from '../core/module.js';
 import type { Config } from '../config/env.js';
 import type { TurnContext } from '../core/module.js';
 import type { AgentCatalog } from './catalog.js';
 import type { AgentConfig, AgentsConfig } from './config.js';
-import type { McpPool } from './mcp/pool.js';
+import type { McpPool, McpToolset } from './mcp/pool.js';
 import { routedAgent } from './routing.js';
 
 /** The memory module's tools (src/memory/tools.ts): left out for an agent with `memory: false`. */
@@ -83,8 +85,8 @@ export function createAgentPicker(d: PickerDeps): AgentPicker {
     return d.builtins.filter((t) => (!a.tools || a.tools.includes(t.name)) && (a.memory || !MEMORY_TOOLS.has(t.name)));
   }
 
-  async function build(a: AgentConfig): Promise<{ agent: Agent<TurnContext>; modelName: string }> {
-    const [{ model, name }, mcp] = await Promise.all([modelOf(a), d.pool.toolsFor(a)]);
+  async function build(a: AgentConfig, mcp: McpToolset): Promise<{ agent: Agent<TurnContext>; modelName: string }> {
+    const { model, name } = await modelOf(a);
     const notes = mcp.unavailable.length ? [unavailableNote(mcp.unavailable)] : [];
     const agent = new Agent<TurnContext>({
       name: a.name,
@@ -97,15 +99,32 @@ export function createAgentPicker(d: PickerDeps): AgentPicker {
     return { agent, modelName: name };
   }
 
+  /** The agents of one group (an agent and those it hands off to), wired together. */
+  async function buildGroup(configs: AgentConfig[], mcp: McpToolset[]): Promise<AgentChoice> {
+    const built = new Map<string, { agent: Agent<TurnContext>; modelName: string }>();
+    await Promise.all(configs.map(async (a, i) => built.set(a.name, await build(a, mcp[i]!))));
+    for (const a of configs) built.get(a.name)!.agent.handoffs = a.handoffs.map((h) => built.get(h)!.agent);
+    const first = built.get(configs[0]!.name)!;
+    return { agent: first.agent, modelName: first.modelName, maxTurns: configs[0]!.maxTurns };
+  }
+
+  // Per configuration object (a reload makes a new one, and the old cache goes with it), per starting agent.
+  const cache = new WeakMap<AgentsConfig, Map<string, { offered: string; choice: AgentChoice }>>();
+
   return async (ctx) => {
     const cfg = d.catalog.current;
     const name = ctx.agent?.name ?? routedAgent(cfg, ctx.ref);
     const configs = reachable(cfg, name);
     if (!configs.length) throw new Error(`agent ${name} is not configured`);
-    const built = new Map<string, { agent: Agent<TurnContext>; modelName: string }>();
-    await Promise.all(configs.map(async (a) => built.set(a.name, await build(a))));
-    for (const a of configs) built.get(a.name)!.agent.handoffs = a.handoffs.map((h) => built.get(h)!.agent);
-    const first = built.get(configs[0]!.name)!;
-    return { agent: first.agent, modelName: first.modelName, maxTurns: configs[0]!.maxTurns };
+    // Listed every turn: how the pool notices a dead or revived server. Only a change in what is offered rebuilds.
+    const mcp = await Promise.all(configs.map((a) => d.pool.toolsFor(a)));
+    const offered = JSON.stringify(mcp.map((m) => [m.tools.map((t) => t.name), m.unavailable]));
+    let groups = cache.get(cfg);
+    if (!groups) cache.set(cfg, (groups = new Map()));
+    const kept = groups.get(name);
+    if (kept && kept.offered === offered) return kept.choice;
+    const choice = await buildGroup(configs, mcp);
+    groups.set(name, { offered, choice });
+    return choice;
   };
 }

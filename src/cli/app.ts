@@ -30,6 +30,7 @@ import { builtInModules } from './modules.js';
 import { platformPreviews } from '../live/preview.js';
 import { registerPlatformCommands } from './register-commands.js';
 import { safeErr } from '../observability/logger.js';
+import { startTracing, tracingOptions } from '../observability/tracing.js';
 
 /** How long in-flight HTTP requests get to finish at shutdown (platform webhooks ack within 3 s). */
 const HTTP_DRAIN_MS = 3_000;
@@ -170,11 +171,14 @@ export async function startApp(o: AppOptions): Promise<App> {
   const { config, log } = o;
   const gateway = o.role !== 'worker';
   const worker = o.role !== 'gateway';
+  // Before anything that makes spans (the runtime reads it when it builds its runner).
+  const tracing = await startTracing(tracingOptions(config));
   const c = composeApp(o);
   try {
     await checkEvictionPolicy(c.redis, config.isProduction, (msg) => log.warn(msg));
   } catch (err) {
     await c.close();
+    await tracing.shutdown();
     throw err;
   }
   const { redis, connect, database, keys: k, queues, inbox, commands, adapters, sink, modules } = c;
@@ -271,6 +275,7 @@ export async function startApp(o: AppOptions): Promise<App> {
         await stop().catch((err: Error) => log.warn({ err: safeErr(err) }, 'module stop failed'));
       await running?.close(config.SHUTDOWN_GRACE_MS);
       await c.close();
+      await tracing.shutdown(); // exports the spans still buffered
     },
   };
 }

@@ -94,6 +94,16 @@ export const envSchema = z.object({
   /** How often workers sweep for inboxes without a turn job and replies without a delivery job. */
   SWEEP_INTERVAL_MS: int(15_000, 200),
 
+  /** Traces (src/observability/tracing.ts): on when an OTLP endpoint is set, or TRACING=on (localhost:4318). */
+  TRACING: bool.default(false),
+  /** OTLP/HTTP base URL (`/v1/traces` is appended); the standard OpenTelemetry variable. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
+  /** Full OTLP/HTTP traces URL, used as given (wins over the base URL). */
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.string().url().optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).default('chat-gateway'),
+  /** Longest a finished span is buffered before export, in ms. */
+  OTEL_BSP_SCHEDULE_DELAY: int(5_000, 1),
+
   SLACK_BOT_TOKEN: z.string().optional(),
   SLACK_SIGNING_SECRET: z.string().optional(),
   SLACK_APP_TOKEN: z.string().optional(),

@@ -61,6 +61,14 @@ export const inboundEventSchema = z.object({
   tooLongChars: z.number().int().positive().optional(),
   sentAt: z.string(),
   receivedAt: z.string(),
+  /**
+   * W3C traceparent of the message's ingress span, set by the ingress sink when tracing is on: the worker's turn
+   * and delivery spans join the message's trace through it (ids only, never content).
+   */
+  traceparent: z
+    .string()
+    .regex(/^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/)
+    .optional(),
 });
 export type Attachment = z.infer<typeof inboundEventSchema>['attachments'][number];
 export type InboundEvent = z.infer<typeof inboundEventSchema> & {

@@ -10,6 +10,7 @@ import { registry } from '../observability/metrics.js';
 import { parseJson } from './json.js';
 import { registerAdapterRoutes } from './raw-body.js';
 import { safeErr } from '../observability/logger.js';
+import { traceRequests } from './trace-http.js';
 
 export interface ServerOptions {
   log: Logger;
@@ -69,6 +70,7 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
     return reply.code(503).send({ error: 'temporarily unavailable, retry later' });
   });
 
+  traceRequests(app);
   app.get('/healthz', async () => ({ ok: true }));
   app.get('/readyz', async (_req, reply) => {
     const results: Record<string, { ok: boolean; detail?: string }> = {};

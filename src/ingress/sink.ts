@@ -3,6 +3,7 @@
  * oversized input, validate, dedupe + append to the conversation's inbox, and make sure a turn is scheduled. Resolves only when the event is durably in Redis, so
  * an adapter may acknowledge the platform right after.
  */
+import type { Span } from '@opentelemetry/api';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { CommandRegistry } from '../commands/registry.js';
@@ -11,6 +12,7 @@ import type { AdapterRegistry } from '../core/registry.js';
 import { IngressError } from '../core/errors.js';
 import { conversationKey, inboundEventSchema } from '../core/types.js';
 import { correlationId } from '../observability/logger.js';
+import { conversationHash, inSpan, SpanKind, traceparentOf } from '../observability/tracing.js';
 import { capAttachments, inputChars } from './limits.js';
 import { sanitizeEvent } from './sanitize.js';
 import type { Inbox } from '../queue/inbox.js';
@@ -37,59 +39,71 @@ export interface SinkOptions {
 export function createIngressSink(o: SinkOptions): IngressSink {
   return {
     log: o.log,
-    async submit(input) {
-      // Before anything else: the limits, dedupe and storage all see the stored form.
-      let event = sanitizeEvent(input);
-      const limits = {
-        maxInputChars: o.maxInputChars,
-        maxAttachments: o.maxAttachments ?? 10,
-        maxAttachmentBytes: o.maxAttachmentBytes ?? 16_384,
-      };
-      const { kept, dropped } = capAttachments(event.attachments ?? [], limits);
-      if (dropped) {
-        o.log.warn(
-          { correlationId: correlationId([event.id]), platform: event.platform, kept: kept.length, dropped },
-          'attachments over the limit dropped',
-        );
-        event = { ...event, attachments: kept };
-      }
-      const chars = inputChars({ text: event.text, attachments: kept });
-      if (chars > o.maxInputChars) {
-        o.onSubmit?.(event.platform, 'refused');
-        // HTTP clients (the local channel, the agent API) read a 413. A chat platform cannot show one to its user,
-        // so the message goes on without its text and the turn answers with a polite refusal (src/access/gate.ts).
-        if (o.adapters.get(event.platform)?.capabilities.refusesAtIngress) {
-          throw new IngressError(413, `message too long: ${chars} characters, the limit is ${o.maxInputChars}`);
-        }
-        event = { ...event, text: '', attachments: [], tooLongChars: chars };
-      }
-      const { raw: _raw, ...plain } = event;
-      const parsed = inboundEventSchema.safeParse(plain);
-      if (!parsed.success) {
-        o.onSubmit?.(event.platform, 'refused');
-        // Names the field, never the value (zod messages can quote what they received).
-        const issue = parsed.error.issues[0];
-        throw new IngressError(
-          400,
-          `invalid event: ${issue ? `${issue.path.join('.') || 'event'} (${issue.code})` : 'unknown'}`,
-        );
-      }
-      const key = conversationKey(parsed.data.conversation);
-      const { fresh, needTurn } = await o.inbox.append(key, parsed.data);
-      // Also for a duplicate when no turn is queued: if a crash hit between an earlier append and its schedule,
-      // the platform's redelivery heals it. Deduplicated in BullMQ, so an extra add is harmless.
-      if (needTurn) await o.queues.scheduleTurn(key);
-      const outcome = fresh ? 'accepted' : 'duplicate';
-      o.onSubmit?.(event.platform, outcome);
-      o.log.info(
-        { correlationId: correlationId([event.id]), platform: event.platform, conversation: key, outcome },
-        'inbound event',
-      );
-      return outcome;
-    },
+    // The message's trace starts here (under the webhook's HTTP span when there is one); its traceparent goes
+    // into the inbox entry, so the worker's spans join it.
+    submit: (input) =>
+      inSpan(
+        `ingress ${input.platform}`,
+        { kind: SpanKind.PRODUCER, attributes: { platform: input.platform } },
+        (span) => submit(input, span),
+      ),
     command: (inv) => o.commands.invoke(inv),
     async claim(id) {
       return (await o.redis.set(o.keys.claim(id), '1', 'EX', o.claimTtlSeconds, 'NX')) === 'OK';
     },
   };
+
+  async function submit(input: Parameters<IngressSink['submit']>[0], span: Span) {
+    // Before anything else: the limits, dedupe and storage all see the stored form.
+    let event = sanitizeEvent(input);
+    const limits = {
+      maxInputChars: o.maxInputChars,
+      maxAttachments: o.maxAttachments ?? 10,
+      maxAttachmentBytes: o.maxAttachmentBytes ?? 16_384,
+    };
+    const { kept, dropped } = capAttachments(event.attachments ?? [], limits);
+    if (dropped) {
+      o.log.warn(
+        { correlationId: correlationId([event.id]), platform: event.platform, kept: kept.length, dropped },
+        'attachments over the limit dropped',
+      );
+      event = { ...event, attachments: kept };
+    }
+    const chars = inputChars({ text: event.text, attachments: kept });
+    if (chars > o.maxInputChars) {
+      o.onSubmit?.(event.platform, 'refused');
+      // HTTP clients (the local channel, the agent API) read a 413. A chat platform cannot show one to its user,
+      // so the message goes on without its text and the turn answers with a polite refusal (src/access/gate.ts).
+      if (o.adapters.get(event.platform)?.capabilities.refusesAtIngress) {
+        throw new IngressError(413, `message too long: ${chars} characters, the limit is ${o.maxInputChars}`);
+      }
+      event = { ...event, text: '', attachments: [], tooLongChars: chars };
+    }
+    const { raw: _raw, ...plain } = event;
+    const parsed = inboundEventSchema.safeParse(plain);
+    if (!parsed.success) {
+      o.onSubmit?.(event.platform, 'refused');
+      // Names the field, never the value (zod messages can quote what they received).
+      const issue = parsed.error.issues[0];
+      throw new IngressError(
+        400,
+        `invalid event: ${issue ? `${issue.path.join('.') || 'event'} (${issue.code})` : 'unknown'}`,
+      );
+    }
+    const key = conversationKey(parsed.data.conversation);
+    span.setAttributes({ tenant: parsed.data.tenant, 'conversation.hash': conversationHash(key) });
+    const traceparent = traceparentOf();
+    const { fresh, needTurn } = await o.inbox.append(key, traceparent ? { ...parsed.data, traceparent } : parsed.data);
+    // Also for a duplicate when no turn is queued: if a crash hit between an earlier append and its schedule,
+    // the platform's redelivery heals it. Deduplicated in BullMQ, so an extra add is harmless.
+    if (needTurn) await o.queues.scheduleTurn(key);
+    const outcome = fresh ? 'accepted' : 'duplicate';
+    span.setAttribute('ingress.outcome', outcome);
+    o.onSubmit?.(event.platform, outcome);
+    o.log.info(
+      { correlationId: correlationId([event.id]), platform: event.platform, conversation: key, outcome },
+      'inbound event',
+    );
+    return outcome;
+  }
 }

@@ -20,6 +20,7 @@ import { MemoryService } from './service.js';
 import { createStore } from './store/index.js';
 import { memoryTools } from './tools.js';
 import { visibleIn } from './recall.js';
+import { inSpan } from '../observability/tracing.js';
 import type { Memory, VisibilityOptions } from './types.js';
 import { safeErr } from '../observability/logger.js';
 
@@ -96,21 +97,26 @@ function createMemoryModule(deps: ModuleDeps): GatewayModule {
           .map((e) => e.text)
           .join('\n');
         let timer: NodeJS.Timeout | undefined;
-        try {
-          const lines = await Promise.race([
-            service.instructionsFor(ctx.userKey, ctx.conversationKey, ctx.sessionId, query, ctx.now, {
-              visibleIn: visibleIn(ctx.ref, ctx.conversationKey),
-            }),
-            new Promise<never>(
-              (_, reject) => (timer = setTimeout(() => reject(new Error('recall timed out')), RECALL_TIMEOUT_MS)),
-            ),
-          ]);
-          ctx.instructions.push(...lines);
-        } catch (err) {
-          log.warn({ err: safeErr(err) }, 'recall failed; the turn runs without memories');
-        } finally {
-          clearTimeout(timer);
-        }
+        // A span in the turn's trace: how long recall took and how much it added (counts, never the facts).
+        await inSpan('memory recall', { attributes: { 'memory.store': store.name } }, async (span) => {
+          try {
+            const lines = await Promise.race([
+              service.instructionsFor(ctx.userKey, ctx.conversationKey, ctx.sessionId, query, ctx.now, {
+                visibleIn: visibleIn(ctx.ref, ctx.conversationKey),
+              }),
+              new Promise<never>(
+                (_, reject) => (timer = setTimeout(() => reject(new Error('recall timed out')), RECALL_TIMEOUT_MS)),
+              ),
+            ]);
+            ctx.instructions.push(...lines);
+            span.setAttribute('memory.instructions', lines.length);
+          } catch (err) {
+            span.setAttribute('memory.failed', true);
+            log.warn({ err: safeErr(err) }, 'recall failed; the turn runs without memories');
+          } finally {
+            clearTimeout(timer);
+          }
+        });
       },
       async afterCommit(ctx) {
         for (const userKey of humansOf(ctx)) await scheduler.schedule(userKey, ctx.conversationKey);

@@ -2,6 +2,7 @@
  * JSON logs with pino. Secrets and message bodies are redacted by default: payloads can carry tokens, and chat
  * content is personal data.
  */
+import { trace } from '@opentelemetry/api';
 import { pino, type DestinationStream, type Logger } from 'pino';
 import { safeErr } from '../core/safe-error.js';
 
@@ -41,6 +42,16 @@ export function correlationId(eventIds: readonly string[]): string | undefined {
   return eventIds[0];
 }
 
+/**
+ * Log lines written inside a span carry its ids, so an operator goes from a log line to its trace and back. With
+ * tracing off there is never an active span and nothing is added.
+ */
+export function traceFields(): { trace_id?: string; span_id?: string } {
+  const sc = trace.getActiveSpan()?.spanContext();
+  if (!sc || !trace.isSpanContextValid(sc)) return {};
+  return { trace_id: sc.traceId, span_id: sc.spanId };
+}
+
 export function createLogger(level: string, name = 'gateway', destination?: DestinationStream): Logger {
   return pino(
     {
@@ -49,6 +60,7 @@ export function createLogger(level: string, name = 'gateway', destination?: Dest
       // Also for a call site that passes the error object itself: only its safe fields are written.
       serializers: { err: (e: unknown) => safeErr(e), error: (e: unknown) => safeErr(e) },
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      mixin: traceFields,
       base: { pid: process.pid, role: process.env.ROLE ?? 'all' },
     },
     destination,

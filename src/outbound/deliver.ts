@@ -19,6 +19,8 @@ import { preparedQuery } from '../db/prepared.js';
 import { outbox, receipts, turns } from '../db/schema.js';
 import { correlationId, safeErr } from '../observability/logger.js';
 import { outboundParts } from '../observability/metrics.js';
+import { contextOf, conversationHash, inSpan, SpanKind } from '../observability/tracing.js';
+import { turnTrace } from '../observability/turn-trace.js';
 import { publishDelivered } from './notifications.js';
 import { pace } from './pacer.js';
 
@@ -42,6 +44,8 @@ export interface DeliverDeps {
   onPermanentFailure?(ref: ConversationRef, err: PermanentSendError): Promise<void>;
   /** The hash of a conversation's live previews (src/live/preview.ts): a preview becomes the first part. */
   previewsKey?(conversationKey: string): string;
+  /** Where a turn left its traceparent (src/observability/turn-trace.ts): the delivery's spans join the turn's trace. */
+  turnTraceKey?(turnId: string): string;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -109,7 +113,17 @@ export async function deliverConversation(deps: DeliverDeps, conversationKey: st
   for (;;) {
     const rows = await pendingReplies(deps.db).execute({ conversationKey });
     for (const { o, eventIds } of rows) {
-      await deliverOne(deps, o, eventIds as string[]);
+      const traceparent = await turnTrace(deps.redis, deps.turnTraceKey, o.turnId);
+      const parent = contextOf(traceparent);
+      const platform = (o.ref as ConversationRef).platform;
+      const attributes = { platform, 'conversation.hash': conversationHash(o.conversationKey) };
+      await inSpan(
+        'deliver',
+        { kind: SpanKind.PRODUCER, attributes },
+        () => deliverOne(deps, o, eventIds as string[]),
+        parent,
+      );
+      if (traceparent) await deps.redis.unlink(deps.turnTraceKey!(o.turnId)).catch(() => 0); // the TTL is the fallback
       sent++;
     }
     // A short page drained the outbox. A reply committed meanwhile has scheduled its own delivery job, which runs
@@ -175,10 +189,10 @@ async function deliverOne(deps: DeliverDeps, o: typeof outbox.$inferSelect, even
       }
       let receipt: Awaited<ReturnType<typeof adapter.send>>;
       try {
-        receipt =
-          i === 0 && preview
-            ? await finalisePreview(adapter, ref, preview, part)
-            : await adapter.send(i === 0 ? ref : rest, part);
+        const attributes = { platform: ref.platform, 'part.index': i, 'part.total': parts.length };
+        receipt = await inSpan(`send ${ref.platform}`, { kind: SpanKind.CLIENT, attributes }, () =>
+          i === 0 && preview ? finalisePreview(adapter, ref, preview, part) : adapter.send(i === 0 ? ref : rest, part),
+        );
       } catch (err) {
         if (err instanceof RateLimitedError) outboundParts.inc({ platform: ref.platform, result: 'rate_limited' });
         else outboundParts.inc({ platform: ref.platform, result: 'failed' });

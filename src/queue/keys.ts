@@ -63,6 +63,8 @@ export interface Keys {
   lease(name: string): string;
   /** A batch's model output, kept until its turn commits (src/worker/model-cache.ts). */
   modelOutput(batchHash: string): string;
+  /** A turn's W3C traceparent, for its delivery's spans (only while tracing is on; src/observability/turn-trace.ts). */
+  turnTrace(turnId: string): string;
   /** A conversation's run of permanent turn failures: the inbox head they were for, and how many. */
   turnFailures(conversationKey: string): string;
   /** Hash of dead-lettered events by id (src/worker/deadletter.ts). */
@@ -98,6 +100,7 @@ export function keys(prefix: string): Keys {
     localSent: `${prefix}:local:sent`,
     lease: (n) => `${prefix}:lease:${n}`,
     modelOutput: (h) => `${prefix}:modelout:${h}`,
+    turnTrace: (t) => `${prefix}:trace:turn:${t}`,
     turnFailures: (c) => `${prefix}:tfail:${c}`,
     deadLetters: `${prefix}:deadletters`,
     memoryPending: (u) => `${prefix}:mem:pending:${u}`,
@@ -204,6 +207,7 @@ export const KEY_SHAPES: readonly string[] = (() => {
     localSentMarkKey(k.localOut('*'), '*'),
     k.lease('*'),
     k.modelOutput('*'),
+    k.turnTrace('*'),
     k.turnFailures('*'),
     k.deadLetters,
     k.memoryPending('*'),

@@ -91,6 +91,7 @@ export function startWorker(o: WorkerOptions): RunningWorker {
         modelOutputKey: o.keys.modelOutput,
         attachments: o.attachments,
         modelAcceptsImages: o.modelAcceptsImages,
+        turnTraceKey: o.keys.turnTrace,
       };
       const guard = {
         db: o.db,
@@ -120,6 +121,7 @@ export function startWorker(o: WorkerOptions): RunningWorker {
           sentKey: o.keys.sent,
           log: o.log.child({ job: job.id }),
           previewsKey: o.keys.previews,
+          turnTraceKey: o.keys.turnTrace,
           holdsLock: async () => token !== undefined && (await job.extendLock(token, lockDuration)) === 1,
         },
         job.data.conversationKey,

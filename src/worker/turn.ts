@@ -11,6 +11,7 @@
  *   7. ackBatch: remove the consumed entries; if more arrived, schedule another turn.
  */
 import type { AgentInputItem } from '@openai/agents';
+import type { Span } from '@opentelemetry/api';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Redis } from 'ioredis';
@@ -35,6 +36,7 @@ import {
   type ConversationState,
 } from './commit.js';
 import { batchHash, forgetModelOutput, reuseModelOutput } from './model-cache.js';
+import { endTurnSpan, inTurnSpan, rememberTurnTrace } from '../observability/turn-trace.js';
 
 export const APOLOGY = "Sorry, I couldn't answer that just now. Please try again in a moment.";
 
@@ -59,6 +61,8 @@ export interface TurnDeps {
   attachments?: AttachmentReader;
   /** Whether the model takes image input when the turn's agent does not say (MODEL_ACCEPTS_IMAGES). */
   modelAcceptsImages?: boolean;
+  /** Redis key of a turn's traceparent, read by its delivery (src/observability/turn-trace.ts); unset: not kept. */
+  turnTraceKey?: (turnId: string) => string;
 }
 
 function assistantItem(text: string): AgentInputItem {
@@ -189,6 +193,8 @@ interface Answer {
 interface Batch {
   streamIds: string[];
   events: InboundEvent[];
+  /** When each event entered the inbox (its stream id's milliseconds): where its queue-wait span starts. */
+  enqueuedAt: Map<string, number>;
 }
 
 /** Step 1: the batch, in arrival order (entries stay in the inbox until step 7). */
@@ -196,7 +202,11 @@ async function readBatch(deps: TurnDeps, conversationKey: string, log: Logger): 
   // The "queued" flag is cleared in the same round trip as the read: later appends schedule the next turn.
   const entries = await deps.inbox.startTurn(conversationKey, deps.batchMax);
   for (const e of entries) if (!e.event) log.error({ streamId: e.streamId }, 'unreadable inbox entry dropped');
-  return { streamIds: entries.map((e) => e.streamId), events: entries.flatMap((e) => (e.event ? [e.event] : [])) };
+  return {
+    streamIds: entries.map((e) => e.streamId),
+    events: entries.flatMap((e) => (e.event ? [e.event] : [])),
+    enqueuedAt: new Map(entries.flatMap((e) => (e.event ? [[e.event.id, Number(e.streamId.split('-')[0])]] : []))),
+  };
 }
 
 /** Step 2: events a committed turn already consumed (a crash after commit) are not run again; their reply is sent. */
@@ -292,7 +302,10 @@ async function commit(
 
 /** Step 6: the reply goes to delivery; a silent turn is announced at once (waiting clients stop waiting). */
 async function handOff(deps: TurnDeps, ctx: TurnContext, eventIds: string[], answer: Answer): Promise<void> {
-  if (answer.reply !== null) return deps.queues.scheduleDelivery(ctx.conversationKey);
+  if (answer.reply !== null) {
+    await rememberTurnTrace(deps.redis, deps.turnTraceKey, ctx.turnId);
+    return deps.queues.scheduleDelivery(ctx.conversationKey);
+  }
   const keepRecent = deps.adapters.forConversation(ctx.conversationKey)?.capabilities.replaysDeliveries === true;
   const silent = { turnId: ctx.turnId, conversationKey: ctx.conversationKey, eventIds, outcome: 'silent', parts: [] };
   await publishDelivered(deps.redis, deps.deliveredChannel, silent, keepRecent);
@@ -306,12 +319,23 @@ async function ackBatch(deps: TurnDeps, conversationKey: string, streamIds: stri
 
 type TurnResult = 'done' | 'deferred' | 'stale';
 
-/** Steps 3-6 for the fresh events of a batch. */
-async function takeTurn(
+/** Steps 3-6 for the fresh events of a batch, in the turn's span (in the trace of its first message). */
+function takeTurn(
+  deps: TurnDeps,
+  conversationKey: string,
+  fresh: InboundEvent[],
+  enqueuedAt: Map<string, number>,
+  parentLog: Logger,
+): Promise<TurnResult> {
+  return inTurnSpan(conversationKey, fresh, enqueuedAt, (span) => turn(deps, conversationKey, fresh, parentLog, span));
+}
+
+async function turn(
   deps: TurnDeps,
   conversationKey: string,
   fresh: InboundEvent[],
   parentLog: Logger,
+  span: Span,
 ): Promise<TurnResult> {
   const turnId = randomUUID();
   const eventIds = fresh.map((e) => e.id);
@@ -321,6 +345,7 @@ async function takeTurn(
   const ctx = turnContext(turnId, conversationKey, fresh, state.version === 0 ? null : state.sessionId);
   const hooks = deps.hooks ?? [];
   const decision = await decide(hooks, ctx);
+  if (ctx.agent) span.setAttribute('gen_ai.agent.name', ctx.agent.name);
   if (decision.action === 'defer') {
     // Nothing consumed: the messages wait in the inbox, in order, for the next look.
     log.info({ delayMs: decision.delayMs }, 'turn deferred by a module');
@@ -342,6 +367,7 @@ async function takeTurn(
   // Files refused (over the size cap) are named under the answer, even when the model had nothing to say.
   if (notices.length) answer.reply = [answer.reply, ...notices.map((n) => `_${n}_`)].filter(Boolean).join('\n\n');
   const seq = await commit(deps, ctx, state, fresh, answer, started);
+  endTurnSpan(span, answer.outcome, answer.usage, seq === null);
   if (seq === null) return 'stale';
   log.info({ seq, eventIds, outcome: answer.outcome, ms: Date.now() - started }, 'turn committed');
   turnsTotal.inc({ outcome: answer.outcome });
@@ -370,7 +396,7 @@ export async function processConversation(deps: TurnDeps, conversationKey: strin
   const log = deps.log.child({ conversation: conversationKey });
   const batch = await readBatch(deps, conversationKey, log);
   const fresh = batch.events.length ? await skipConsumed(deps, conversationKey, batch.events) : [];
-  const result = fresh.length ? await takeTurn(deps, conversationKey, fresh, log) : 'done';
+  const result = fresh.length ? await takeTurn(deps, conversationKey, fresh, batch.enqueuedAt, log) : 'done';
   if (result === 'deferred') return;
   if (result === 'stale') {
     if (attempt >= 3) throw new StaleTurnError(`conversation ${conversationKey} kept moving on; retrying the job`);

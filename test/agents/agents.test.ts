@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APPROVAL_NOTE } from '../../src/agent/runtime.js';
+import { budgetSpentText } from '../../src/agents/index.js';
 import { FakeSlack } from '../fakes/slack/fake-slack.js';
 import { startHttpMcpServer, type HttpMcpServer } from '../fakes/mcp/server.js';
 import { BOT, appMention, dmMessage, envelope, nextSlackTs, postSigned } from '../fakes/slack/requests.js';
@@ -55,6 +56,7 @@ function agentsYaml(helpdeskInstructions = 'You are helpdesk.'): string {
       { name: 'billing', instructions: 'You are billing.' },
       { name: 'toolsmith', instructions: 'You are toolsmith.', mcpServers: [stdio, http] },
       { name: 'broken', instructions: 'You are broken.', mcpServers: [dead] },
+      { name: 'thrifty', instructions: 'You are thrifty.', dailyTokenBudget: 20 },
       {
         name: 'careful',
         instructions: 'You are careful.',
@@ -66,6 +68,7 @@ function agentsYaml(helpdeskInstructions = 'You are helpdesk.'): string {
       { platform: 'slack', agent: 'helpdesk' },
       { platform: 'local', channel: 'tools', agent: 'toolsmith' },
       { platform: 'local', channel: 'broken', agent: 'broken' },
+      { platform: 'local', channel: 'thrifty', agent: 'thrifty' },
       { platform: 'local', channel: 'careful', agent: 'careful' },
     ],
     default: 'concierge',
@@ -211,6 +214,25 @@ describe('MCP approvals', () => {
       select i.item->>'type' as type, i.item->>'role' as role from session_items i
       join conversations c on c.session_id = i.session_id where c.key like ${'local:%:careful'} order by i.position`;
     expect(rows.map((r) => r.role ?? r.type)).toEqual(['user', 'assistant', 'user', 'assistant']);
+  }, 60_000);
+});
+
+describe('daily token budget', () => {
+  it("a person who spent an agent's budget gets the budget notice; another agent still answers them", async () => {
+    const user = 'spender';
+    expect(await say('thrifty', 'a first question that costs tokens', user)).toEqual([
+      'Echo: [spender] a first question that costs tokens',
+    ]);
+    // Counted after the turn commits (the afterCommit hook): wait for the count, not for a fixed time.
+    await until(
+      async () => sql`select tokens from agent_usage where agent = 'thrifty' and user_key = ${`local:default:${user}`}`,
+      (rows) => Number(rows[0]?.tokens ?? 0) >= 20,
+    );
+    expect(await say('thrifty', 'and another one', user)).toEqual([budgetSpentText('thrifty', 20)]);
+    // The budget is per agent: the default agent answers the same person elsewhere.
+    expect(await say('elsewhere', 'still answered?', user)).toEqual(['Echo: [spender] still answered?']);
+    // And per person: someone else still gets thrifty's answers.
+    expect(await say('thrifty', 'my turn', 'frugal')).toEqual(['Echo: [frugal] my turn']);
   }, 60_000);
 });
 

@@ -1,0 +1,262 @@
+/**
+ * A trace per turn: a message sent through a real ingress (the local channel's HTTP route, and Slack's signed
+ * webhook through the real adapter and the fake Slack) reaches an OTLP/HTTP receiver on loopback as one connected
+ * trace: HTTP request -> ingress -> queue wait and turn -> memory recall, the agent (from the Agents SDK's own
+ * spans, bridged) -> model call and tool call -> delivery -> the send to the platform. No span carries the
+ * message's text, the answer or the raw conversation ids, and log lines written in the turn carry its trace id.
+ * The context crosses processes only through Redis (the inbox entry, the turn's delivery key): a gateway app and a
+ * worker app that share nothing else still produce one trace.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/observability/logger.js';
+import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../fakes/otlp/receiver.js';
+import { startHttpMcpServer, type HttpMcpServer } from '../fakes/mcp/server.js';
+import { FakeSlack } from '../fakes/slack/fake-slack.js';
+import { appMention, BOT, envelope, nextSlackTs, postSigned } from '../fakes/slack/requests.js';
+import { startTestApp, type TestApp } from '../helpers/app.js';
+import { cleanRedisPrefix, createTestDatabase, uniqueName } from '../helpers/services.js';
+import { until } from '../helpers/wait.js';
+
+const SECRET = 'traces-signing-secret-0123';
+const SENTINEL = 'SENTINEL-7f3a-do-not-export';
+// SpanKind in the OTLP encoding: 1 internal, 2 server, 3 client, 4 producer, 5 consumer.
+const SERVER = 2;
+
+let receiver: OtlpReceiver;
+let fake: FakeSlack;
+let mcp: HttpMcpServer;
+let dir: string;
+let app: TestApp;
+const logLines: Record<string, unknown>[] = [];
+
+/** The default agent answers everywhere but in the local `mcp-room`, where one with an MCP server does. */
+function agentsFile(): string {
+  mkdirSync('test-artifacts', { recursive: true });
+  dir = mkdtempSync(resolve('test-artifacts', 'traces-'));
+  const file = resolve(dir, 'agents.yaml');
+  const remote = { name: 'remote-tools', transport: 'http', url: mcp.url, allow: ['shout'] };
+  const agents = {
+    agents: [
+      { name: 'Assistant', instructions: 'You are helpful.' },
+      { name: 'toolsmith', instructions: 'You use tools.', mcpServers: [remote] },
+    ],
+    routes: [{ platform: 'local', channel: 'mcp-room', agent: 'toolsmith' }],
+    default: 'Assistant',
+  };
+  writeFileSync(file, JSON.stringify(agents)); // JSON is YAML
+  return file;
+}
+
+beforeAll(async () => {
+  receiver = await startOtlpReceiver();
+  mcp = await startHttpMcpServer();
+  fake = await new FakeSlack({ botUserId: BOT }).start();
+  const log = createLogger('info', 'traces-test', { write: (l: string) => void logLines.push(JSON.parse(l)) });
+  app = await startTestApp({
+    log,
+    env: {
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_SERVICE_NAME: 'gateway-under-test',
+      OTEL_BSP_SCHEDULE_DELAY: '50',
+      AGENTS_FILE: agentsFile(),
+      RATE_LIMIT_PER_MINUTE: '0',
+      SLACK_BOT_TOKEN: 'xoxb-traces',
+      SLACK_SIGNING_SECRET: SECRET,
+      SLACK_API_URL: fake.apiUrl,
+      SLACK_BOT_USER_ID: BOT,
+    },
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await app?.close();
+  await fake?.close();
+  await receiver?.close();
+  await mcp?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+/** The spans of the trace of the first request span named `rootName`, once its delivery is exported. */
+async function traceOf(rootName: string, platform: string): Promise<ReceivedSpan[]> {
+  const spans = await until(
+    async () => {
+      const root = receiver.spans.find((s) => s.name === rootName);
+      return root ? receiver.spans.filter((s) => s.traceId === root.traceId) : [];
+    },
+    // The delivery span ends last (the HTTP span of a webhook ends at its ack, long before).
+    (ss) => ['turn', 'deliver', `send ${platform}`].every((n) => ss.some((s) => s.name === n)),
+    30_000,
+  );
+  return spans;
+}
+
+function one(spans: ReceivedSpan[], name: string | RegExp): ReceivedSpan {
+  const found = spans.filter((s) => (typeof name === 'string' ? s.name === name : name.test(s.name)));
+  expect(
+    found.map((s) => s.name),
+    `exactly one span named ${name}`,
+  ).toHaveLength(1);
+  return found[0]!;
+}
+
+/** The parent chain every turn's trace has, whatever the ingress. */
+function expectTurnShape(spans: ReceivedSpan[], rootName: string, platform: string): void {
+  const http = one(spans, rootName);
+  expect(http.kind).toBe(SERVER);
+  expect(http.parentSpanId).toBe('');
+  const ingress = one(spans, `ingress ${platform}`);
+  const wait = one(spans, 'queue wait');
+  const turn = one(spans, 'turn');
+  const recall = one(spans, 'memory recall');
+  const run = one(spans, 'agent run');
+  const agent = one(spans, /^invoke_agent /);
+  const steps = spans.filter((s) => s.name.startsWith('agent turn '));
+  const model = spans.filter((s) => s.name === 'chat offline');
+  const tool = one(spans, 'execute_tool current_time');
+  const deliver = one(spans, 'deliver');
+  const send = one(spans, `send ${platform}`);
+
+  expect(ingress.parentSpanId).toBe(http.spanId);
+  expect(wait.parentSpanId).toBe(ingress.spanId);
+  expect(turn.parentSpanId).toBe(ingress.spanId);
+  expect(recall.parentSpanId).toBe(turn.spanId);
+  // The Agents SDK's own spans, bridged: its run, the agent, one span per model round trip of the agent.
+  expect(run.parentSpanId).toBe(turn.spanId);
+  expect(agent.parentSpanId).toBe(run.spanId);
+  // The tool is asked for by one model call, its result read by the next: two model calls, in two steps.
+  expect(steps).toHaveLength(2);
+  for (const step of steps) expect(step.parentSpanId).toBe(agent.spanId);
+  expect(model).toHaveLength(2);
+  expect(new Set(model.map((m) => m.parentSpanId))).toEqual(new Set(steps.map((st) => st.spanId)));
+  const stepOfTool = steps.find((st) => st.spanId === tool.parentSpanId);
+  expect(stepOfTool?.attributes['agent.turn']).toBe(1);
+  expect(deliver.parentSpanId).toBe(turn.spanId);
+  expect(send.parentSpanId).toBe(deliver.spanId);
+
+  expect(new Set(spans.map((s) => s.service))).toEqual(new Set(['gateway-under-test']));
+  expect(wait.startMs).toBeLessThanOrEqual(turn.startMs);
+  expect(turn.attributes).toMatchObject({
+    platform,
+    'turn.outcome': 'replied',
+    'gen_ai.agent.name': 'Assistant',
+    'gen_ai.request.model': 'offline',
+  });
+  expect(turn.attributes['conversation.hash']).toMatch(/^[0-9a-f]{16}$/);
+  expect(Number(turn.attributes['gen_ai.usage.input_tokens'])).toBeGreaterThan(0);
+  expect(Number(model[0]!.attributes['gen_ai.usage.output_tokens'])).toBeGreaterThanOrEqual(0);
+  expect(send.attributes).toMatchObject({ platform, 'part.index': 0 });
+}
+
+describe('a trace per turn', () => {
+  it('local channel: one connected trace from the HTTP request to the delivered part, without user text', async () => {
+    const res = await app.post('/local/messages', {
+      conversation: 'trace-room-private-id',
+      user: 'trace-user-private-id',
+      text: `what time is it? ${SENTINEL}`,
+      wait: true,
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.replies[0].text).toContain('current_time');
+    const spans = await traceOf('POST /local/messages', 'local');
+    expectTurnShape(spans, 'POST /local/messages', 'local');
+
+    // Logs and traces join: the turn's log line names the trace.
+    const turnSpan = one(spans, 'turn');
+    const committed = logLines.find((l) => l.msg === 'turn committed' && l.correlationId === res.body.id);
+    expect(committed?.trace_id).toBe(turnSpan.traceId);
+
+    const exported = receiver.bodies.join('\n');
+    expect(exported).not.toContain(SENTINEL);
+    expect(exported).not.toContain('what time is it');
+    expect(exported).not.toContain(String(res.body.replies[0].text).slice(0, 30)); // the answer
+    expect(exported).not.toContain('trace-room-private-id');
+    expect(exported).not.toContain('trace-user-private-id');
+  }, 60_000);
+
+  it('Slack: the signed webhook, the turn and the chat.postMessage call are one trace', async () => {
+    const channel = 'C0TRACES1';
+    const text = `<@${BOT}> what time is it? ${SENTINEL}`;
+    const res = await postSigned(
+      `${app.url}/slack/events`,
+      SECRET,
+      envelope(appMention({ channel, ts: nextSlackTs(), text })),
+    );
+    expect(res.status).toBe(200);
+    const posted = await until(
+      async () => fake.posted(channel),
+      (p) => p.length >= 1,
+      30_000,
+    );
+    expect(String(posted[0]!.body.text)).toContain('current_time');
+    const spans = await traceOf('POST /slack/events', 'slack');
+    expectTurnShape(spans, 'POST /slack/events', 'slack');
+    expect(one(spans, 'turn').attributes.tenant).toBeTruthy();
+    expect(receiver.bodies.join('\n')).not.toContain(SENTINEL);
+  }, 60_000);
+
+  it('an MCP tool call is a span of the turn, named by tool and server, without its arguments or result', async () => {
+    const res = await app.post('/local/messages', {
+      conversation: 'mcp-room',
+      user: 'mcp-user',
+      text: `[[tool:shout {"text":"${SENTINEL}"}]]`,
+      wait: true,
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.replies[0].text).toBe(`Tool shout said: ${SENTINEL.toUpperCase()}!`);
+    const spans = await until(
+      async () => {
+        const turn = receiver.spans.find((s) => s.name === 'turn' && s.attributes['gen_ai.agent.name'] === 'toolsmith');
+        return turn ? receiver.spans.filter((s) => s.traceId === turn.traceId) : [];
+      },
+      (ss) => ss.some((s) => s.name === 'send local'),
+      30_000,
+    );
+    const agent = one(spans, 'invoke_agent toolsmith');
+    const tool = one(spans, 'execute_tool shout');
+    expect(tool.attributes).toMatchObject({ 'gen_ai.tool.name': 'shout', 'mcp.server': 'remote-tools' });
+    const step = spans.find((s) => s.spanId === tool.parentSpanId);
+    expect(step?.parentSpanId).toBe(agent.spanId);
+    const exported = receiver.bodies.join('\n');
+    expect(exported).not.toContain(SENTINEL);
+    expect(exported).not.toContain(SENTINEL.toUpperCase());
+  }, 60_000);
+
+  it('a gateway and a worker as separate apps (sharing only Redis and Postgres) still make one trace', async () => {
+    const env = {
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_BSP_SCHEDULE_DELAY: '50',
+      KEY_PREFIX: uniqueName('tsplit'),
+      RATE_LIMIT_PER_MINUTE: '0',
+    };
+    const db = await createTestDatabase();
+    const gateway = await startTestApp({ role: 'gateway', env, db });
+    const worker = await startTestApp({ role: 'worker', env, db });
+    try {
+      const before = new Set(receiver.spans.filter((s) => s.name === 'POST /local/messages').map((s) => s.spanId));
+      const res = await gateway.post('/local/messages', {
+        conversation: 'split-room',
+        user: 'split-user',
+        text: `what time is it? ${SENTINEL}`,
+        wait: true,
+      });
+      expect(res.status).toBe(200);
+      const spans = await until(
+        async () => {
+          const root = receiver.spans.find((s) => s.name === 'POST /local/messages' && !before.has(s.spanId));
+          return root ? receiver.spans.filter((s) => s.traceId === root.traceId) : [];
+        },
+        (ss) => ['turn', 'deliver', 'send local'].every((n) => ss.some((s) => s.name === n)),
+        30_000,
+      );
+      expectTurnShape(spans, 'POST /local/messages', 'local');
+      expect(receiver.bodies.join('\n')).not.toContain(SENTINEL);
+    } finally {
+      await gateway.close();
+      await worker.close();
+      await cleanRedisPrefix(env.KEY_PREFIX);
+      await db.drop();
+    }
+  }, 90_000);
+});
