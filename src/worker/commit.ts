@@ -65,12 +65,7 @@ export interface TurnInputs {
 }
 
 /** The turn's reads in one round trip; a new conversation gets a fresh session at version 0, no history. */
-export async function loadTurnInputs(
-  db: Db,
-  key: string,
-  eventIds: string[],
-  maxItems: number,
-): Promise<TurnInputs> {
+export async function loadTurnInputs(db: Db, key: string, eventIds: string[], maxItems: number): Promise<TurnInputs> {
   const [row] = await turnInputs(db).execute({ key, n: maxItems, eventIds });
   const consumed = new Map(row?.consumed ?? []);
   if (!row?.sessionId) return { state: { sessionId: randomUUID(), version: 0 }, history: [], consumed };
