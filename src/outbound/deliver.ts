@@ -220,7 +220,8 @@ async function deliverOne(
       break;
     }
   }
-  if (previewsKey && eventIds[0]) await deps.redis.hdel(previewsKey, eventIds[0]).catch(() => 0);
+  // Only a channel with previews ever records one (src/live/preview.ts): the others need no clean-up call.
+  if (previewsKey && adapter.preview && eventIds[0]) await deps.redis.hdel(previewsKey, eventIds[0]).catch(() => 0);
   await finish('sent', parts, undefined, recorded);
 }
 
