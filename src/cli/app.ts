@@ -89,13 +89,9 @@ export function composeApp(o: AppOptions): Composition {
   const gateway = o.role !== 'worker';
   const worker = o.role !== 'gateway';
   // Ingress fails fast when Redis is away (503, the platform retries) instead of queueing requests forever.
-  // The shared command connection pipelines automatically: commands issued in the same tick (hundreds of turns
-  // and requests at once) leave in one write instead of one syscall each. Blocking and subscriber connections
-  // come from `connect` and are left as they are.
-  const redis = createRedis(o.redisUrl, {
-    enableAutoPipelining: true,
-    ...(gateway ? { maxRetriesPerRequest: 1, commandTimeout: 2_500 } : {}),
-  });
+  // Not enableAutoPipelining: ioredis 6 crashes the process (TypeError in autoPipelining.js) when a script's
+  // EVALSHA is resent after NOSCRIPT inside an automatic pipeline (seen in bench:round-trips on a fresh Redis).
+  const redis = createRedis(o.redisUrl, gateway ? { maxRetriesPerRequest: 1, commandTimeout: 2_500 } : {});
   const connections = [redis];
   const connect = () => {
     const c = createRedis(o.redisUrl);
