@@ -9,6 +9,7 @@
 import { and, asc, eq, sql } from 'drizzle-orm';
 import pRetry from 'p-retry';
 import type { Redis } from 'ioredis';
+import type { Sql } from 'postgres';
 import type { Logger } from 'pino';
 import { PermanentSendError, RateLimitedError } from '../core/errors.js';
 import type { AdapterRegistry } from '../core/registry.js';
@@ -61,23 +62,21 @@ export class LostLockError extends Error {
 
 const PAGE = 20;
 
+// With the parts that already have a receipt (a retried delivery): one read per page, not one more per reply.
 const pendingReplies = preparedQuery((db) =>
   db
-    .select({ o: outbox, eventIds: turns.eventIds })
+    .select({
+      o: outbox,
+      eventIds: turns.eventIds,
+      done: sql<number[]>`(select coalesce(json_agg(r.part_index), '[]'::json) from ${receipts} r
+        where r.turn_id = ${outbox.turnId})`,
+    })
     .from(outbox)
     .innerJoin(turns, eq(turns.id, outbox.turnId))
     .where(and(eq(outbox.conversationKey, sql.placeholder('conversationKey')), eq(outbox.status, 'pending')))
     .orderBy(asc(outbox.seq))
     .limit(PAGE)
     .prepare('pending_replies'),
-);
-
-const receiptsOf = preparedQuery((db) =>
-  db
-    .select({ i: receipts.partIndex })
-    .from(receipts)
-    .where(eq(receipts.turnId, sql.placeholder('turnId')))
-    .prepare('receipts_of_turn'),
 );
 
 const finishReply = preparedQuery((db) =>
@@ -112,7 +111,7 @@ export async function deliverConversation(deps: DeliverDeps, conversationKey: st
   let sent = 0;
   for (;;) {
     const rows = await pendingReplies(deps.db).execute({ conversationKey });
-    for (const { o, eventIds } of rows) {
+    for (const { o, eventIds, done } of rows) {
       const traceparent = await turnTrace(deps.redis, deps.turnTraceKey, o.turnId);
       const parent = contextOf(traceparent);
       const platform = (o.ref as ConversationRef).platform;
@@ -120,7 +119,7 @@ export async function deliverConversation(deps: DeliverDeps, conversationKey: st
       await inSpan(
         'deliver',
         { kind: SpanKind.PRODUCER, attributes },
-        () => deliverOne(deps, o, eventIds as string[]),
+        () => deliverOne(deps, o, eventIds as string[], new Set(done)),
         parent,
       );
       if (traceparent) await deps.redis.unlink(deps.turnTraceKey!(o.turnId)).catch(() => 0); // the TTL is the fallback
@@ -132,7 +131,12 @@ export async function deliverConversation(deps: DeliverDeps, conversationKey: st
   }
 }
 
-async function deliverOne(deps: DeliverDeps, o: typeof outbox.$inferSelect, eventIds: string[]): Promise<void> {
+async function deliverOne(
+  deps: DeliverDeps,
+  o: typeof outbox.$inferSelect,
+  eventIds: string[],
+  done: Set<number>,
+): Promise<void> {
   const ref = o.ref as ConversationRef;
   const log = deps.log.child({
     correlationId: correlationId(eventIds),
@@ -140,8 +144,10 @@ async function deliverOne(deps: DeliverDeps, o: typeof outbox.$inferSelect, even
     conversation: o.conversationKey,
   });
   const adapter = deps.adapters.get(ref.platform);
-  const finish = async (status: 'sent' | 'failed', parts: string[], error?: string) => {
-    await finishReply(deps.db).execute({ turnId: o.turnId, status, partsTotal: parts.length, error: error ?? null });
+  /** `recorded`: the outbox row was already finished with the last part's receipt (one statement for both). */
+  const finish = async (status: 'sent' | 'failed', parts: string[], error?: string, recorded = false) => {
+    if (!recorded)
+      await finishReply(deps.db).execute({ turnId: o.turnId, status, partsTotal: parts.length, error: error ?? null });
     if (status === 'sent') log.info({ parts: parts.length }, 'reply delivered');
     await publishDelivered(
       deps.redis,
@@ -161,7 +167,6 @@ async function deliverOne(deps: DeliverDeps, o: typeof outbox.$inferSelect, even
     return finish('failed', [], `no adapter for ${ref.platform}`);
   }
   const parts = adapter.render(o.markdown);
-  const done = new Set((await receiptsOf(deps.db).execute({ turnId: o.turnId })).map((r) => r.i));
   await healFromSentMarks(deps, o.turnId, parts.length, done, log);
   // The answer was shown while it was written: its preview message becomes the first part (edited in place).
   const previewsKey = deps.previewsKey?.(o.conversationKey);
@@ -172,6 +177,7 @@ async function deliverOne(deps: DeliverDeps, o: typeof outbox.$inferSelect, even
   const rest = previewed && adapter.preview?.continueIn ? adapter.preview.continueIn(ref, o.replyTo ?? undefined) : ref;
   const interval = adapter.paceMs?.(ref) ?? adapter.limits.minSendIntervalMs;
   const channelKey = `${ref.platform}:${ref.tenant}:${ref.channel}`;
+  let recorded = false;
   for (let i = 0; i < parts.length; i++) {
     if (done.has(i)) continue;
     const part = {
@@ -212,7 +218,9 @@ async function deliverOne(deps: DeliverDeps, o: typeof outbox.$inferSelect, even
       // write waits out a database outage of up to about a minute in place, and the Redis mark covers a crash
       // meanwhile (both run at once: whichever is up first makes the part count as sent).
       const mark = markSent(deps, o.turnId, i, receipt.platformMessageId);
-      await pRetry(() => writeReceipt(deps.db, o.turnId, i, receipt.platformMessageId), {
+      // The last part's receipt also finishes the reply, in the same statement (one write instead of two).
+      const last = i === parts.length - 1;
+      await pRetry(() => writeReceipt(deps.db, o.turnId, i, receipt.platformMessageId, last ? parts.length : 0), {
         retries: RECEIPT_RETRIES,
         minTimeout: 250,
         maxTimeout: 5_000,
@@ -222,14 +230,16 @@ async function deliverOne(deps: DeliverDeps, o: typeof outbox.$inferSelect, even
             'receipt write failed after a send; retrying',
           ),
       });
+      recorded = last;
       await mark;
       await clearSentMark(deps, o.turnId, i); // the receipt is the record now: marks live only through the window
       outboundParts.inc({ platform: ref.platform, result: 'sent' });
       break;
     }
   }
-  if (previewsKey && eventIds[0]) await deps.redis.hdel(previewsKey, eventIds[0]).catch(() => 0);
-  await finish('sent', parts);
+  // Only a channel with previews ever records one (src/live/preview.ts): the others need no clean-up call.
+  if (previewsKey && adapter.preview && eventIds[0]) await deps.redis.hdel(previewsKey, eventIds[0]).catch(() => 0);
+  await finish('sent', parts, undefined, recorded);
 }
 
 /** An edit is idempotent: a retry after a crash edits the same message again, never posts a second one. */
@@ -247,8 +257,20 @@ async function finalisePreview(adapter: ChannelAdapter, ref: ConversationRef, me
 /** A mark is removed once its receipt is written; the TTL only bounds one a crash left behind and nobody healed. */
 const SENT_MARK_TTL_SECONDS = 7 * 24 * 3600;
 
-const writeReceipt = (db: Db, turnId: string, partIndex: number, platformMessageId: string) =>
-  insertReceipt(db).execute({ turnId, partIndex, platformMessageId });
+/**
+ * A part's receipt; with `finishTotal` (> 0) the reply is marked sent with that many parts in the same statement.
+ * Idempotent either way (the receipt's primary key), so it is retried as a whole.
+ */
+async function writeReceipt(db: Db, turnId: string, partIndex: number, platformMessageId: string, finishTotal = 0) {
+  if (!finishTotal) return insertReceipt(db).execute({ turnId, partIndex, platformMessageId });
+  // postgres.js prepares and caches the statement by its text; drizzle has no builder for a writing CTE.
+  const client = (db as unknown as { $client: Sql }).$client; // drizzle() sets it; the Db type leaves it out
+  await client`with r as (
+      insert into receipts (turn_id, part_index, platform_message_id) values (${turnId}, ${partIndex}, ${platformMessageId})
+      on conflict do nothing)
+    update outbox set status = 'sent', parts_total = ${finishTotal}, error = null, sent_at = now()
+    where turn_id = ${turnId}`;
+}
 
 /** Best effort: a failure leaves the database receipt (being written at the same time) as the only record. */
 async function markSent(deps: DeliverDeps, turnId: string, i: number, platformMessageId: string): Promise<void> {

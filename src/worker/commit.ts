@@ -35,48 +35,42 @@ export async function loadConversation(db: Db, key: string): Promise<Conversatio
 }
 
 /*
- * The state and the session's most recent items in one statement (a turn needs both before the model runs): the
- * items as one JSON array, oldest first. A new conversation has no row: fresh session, no history.
+ * Everything a turn reads before its hooks run, in one statement: the state, the session's recent items, and which
+ * of the batch's events a committed turn already consumed (a crash after commit). Always one row: the dummy row
+ * on the left keeps the consumed ids for a conversation that has no row yet.
  */
-const stateWithHistory = preparedQuery((db) =>
+const turnInputs = preparedQuery((db) =>
   db
     .select({
       sessionId: conversations.sessionId,
       version: conversations.version,
-      history: dsql<unknown[]>`(select coalesce(json_agg(r.item order by r.position), '[]'::json) from (
-        select si.item, si.position from session_items si where si.session_id = "conversations"."session_id"
-        order by si.position desc limit ${dsql.placeholder('n')}) r)`,
+      history: dsql<unknown[] | null>`case when ${conversations.key} is null then null else (
+        select coalesce(json_agg(r.item order by r.position), '[]'::json) from (
+        select si.item, si.position from session_items si where si.session_id = ${conversations.sessionId}
+        order by si.position desc limit ${dsql.placeholder('n')}) r) end`,
+      // `= any(array)`: one statement shape for any number of ids, so it can be prepared (an IN list cannot).
+      consumed: dsql<[string, string][]>`(select coalesce(json_agg(json_build_array(im.event_id, im.turn_id)),
+        '[]'::json) from inbound_messages im where im.event_id = any(${dsql.placeholder('eventIds')}::text[]))`,
     })
-    .from(conversations)
-    .where(eq(conversations.key, dsql.placeholder('key')))
-    .prepare('conversation_state_history'),
+    .from(dsql`(select 1) as one`)
+    .leftJoin(conversations, eq(conversations.key, dsql.placeholder('key')))
+    .prepare('turn_inputs'),
 );
 
-/** loadConversation plus the session's last `maxItems` items, oldest first, in one round trip. */
-export async function loadConversationWithHistory(
-  db: Db,
-  key: string,
-  maxItems: number,
-): Promise<{ state: ConversationState; history: AgentInputItem[] }> {
-  const [row] = await stateWithHistory(db).execute({ key, n: maxItems });
-  if (!row) return { state: { sessionId: randomUUID(), version: 0 }, history: [] };
-  return { state: { sessionId: row.sessionId, version: row.version }, history: row.history as AgentInputItem[] };
+export interface TurnInputs {
+  state: ConversationState;
+  history: AgentInputItem[];
+  /** Events of the batch a committed turn already consumed, with that turn's id. */
+  consumed: Map<string, string>;
 }
 
-// `= any(array)`: one statement shape for any number of ids, so it can be prepared (an IN list cannot).
-const consumedOf = preparedQuery((db) =>
-  db
-    .select({ eventId: inboundMessages.eventId, turnId: inboundMessages.turnId })
-    .from(inboundMessages)
-    .where(dsql`${inboundMessages.eventId} = any(${dsql.placeholder('eventIds')}::text[])`)
-    .prepare('consumed_events'),
-);
-
-/** Which of these events a committed turn already consumed, with that turn's id. */
-export async function consumedEvents(db: Db, eventIds: string[]): Promise<Map<string, string>> {
-  if (!eventIds.length) return new Map();
-  const rows = await consumedOf(db).execute({ eventIds });
-  return new Map(rows.map((r) => [r.eventId, r.turnId]));
+/** The turn's reads in one round trip; a new conversation gets a fresh session at version 0, no history. */
+export async function loadTurnInputs(db: Db, key: string, eventIds: string[], maxItems: number): Promise<TurnInputs> {
+  const [row] = await turnInputs(db).execute({ key, n: maxItems, eventIds });
+  const consumed = new Map(row?.consumed ?? []);
+  if (!row?.sessionId) return { state: { sessionId: randomUUID(), version: 0 }, history: [], consumed };
+  const history = (row.history ?? []) as AgentInputItem[];
+  return { state: { sessionId: row.sessionId, version: row.version ?? 0 }, history, consumed };
 }
 
 /** Whether a turn with this id was committed (a deterministic id's second commit is refused by the primary key). */

@@ -3,7 +3,8 @@
  * src/queue/queues.ts); the version fence in commitTurn covers the rare case of a worker that lost its job lock
  * and kept running. Steps (processConversation at the end reads as them), each safe to repeat after a crash:
  *   1. readBatch: a batch from the inbox (entries stay until step 7);
- *   2. skipConsumed: events a committed turn already consumed (crash after commit) only get their reply delivered;
+ *   2. skipConsumed: events a committed turn already consumed (crash after commit) only get their reply delivered
+ *      (read in the same statement as the conversation's state and history: one read per turn);
  *   3. decide: the modules' hooks may run the agent, answer for it, drop events, or defer the turn;
  *   4. runAgent: the agent on the fresh events, in arrival order, as one turn;
  *   5. commit: items + turn + reply (outbox) in one transaction;
@@ -28,13 +29,7 @@ import type { Db } from '../db/client.js';
 import { publishDelivered } from '../outbound/notifications.js';
 import type { Inbox } from '../queue/inbox.js';
 import type { Queues } from '../queue/queues.js';
-import {
-  commitTurn,
-  consumedEvents,
-  loadConversationWithHistory,
-  StaleTurnError,
-  type ConversationState,
-} from './commit.js';
+import { commitTurn, loadTurnInputs, StaleTurnError, type ConversationState, type TurnInputs } from './commit.js';
 import { batchHash, forgetModelOutput, reuseModelOutput } from './model-cache.js';
 import { endTurnSpan, inTurnSpan, rememberTurnTrace } from '../observability/turn-trace.js';
 
@@ -210,13 +205,14 @@ async function readBatch(deps: TurnDeps, conversationKey: string, log: Logger): 
 }
 
 /** Step 2: events a committed turn already consumed (a crash after commit) are not run again; their reply is sent. */
-async function skipConsumed(deps: TurnDeps, conversationKey: string, events: InboundEvent[]): Promise<InboundEvent[]> {
-  const consumed = await consumedEvents(
-    deps.db,
-    events.map((e) => e.id),
-  );
-  if (consumed.size) await deps.queues.scheduleDelivery(conversationKey);
-  return events.filter((e) => !consumed.has(e.id));
+async function skipConsumed(
+  deps: TurnDeps,
+  conversationKey: string,
+  events: InboundEvent[],
+  inputs: TurnInputs,
+): Promise<InboundEvent[]> {
+  if (inputs.consumed.size) await deps.queues.scheduleDelivery(conversationKey);
+  return events.filter((e) => !inputs.consumed.has(e.id));
 }
 
 /** Step 4, a module decided: no model call; the messages are consumed with the module's answer. */
@@ -324,24 +320,27 @@ function takeTurn(
   deps: TurnDeps,
   conversationKey: string,
   fresh: InboundEvent[],
+  inputs: TurnInputs,
   enqueuedAt: Map<string, number>,
   parentLog: Logger,
 ): Promise<TurnResult> {
-  return inTurnSpan(conversationKey, fresh, enqueuedAt, (span) => turn(deps, conversationKey, fresh, parentLog, span));
+  return inTurnSpan(conversationKey, fresh, enqueuedAt, (span) =>
+    turn(deps, conversationKey, fresh, inputs, parentLog, span),
+  );
 }
 
 async function turn(
   deps: TurnDeps,
   conversationKey: string,
   fresh: InboundEvent[],
+  { state, history }: TurnInputs,
   parentLog: Logger,
   span: Span,
 ): Promise<TurnResult> {
   const turnId = randomUUID();
   const eventIds = fresh.map((e) => e.id);
   const log = parentLog.child({ correlationId: correlationId(eventIds), turnId });
-  // Read before the hooks, which need the session (memory recall): one read serves both, with the history.
-  const { state, history } = await loadConversationWithHistory(deps.db, conversationKey, deps.historyLimit);
+  // State and history were read before the hooks, which need the session (memory recall): one read serves both.
   const ctx = turnContext(turnId, conversationKey, fresh, state.version === 0 ? null : state.sessionId);
   const hooks = deps.hooks ?? [];
   const decision = await decide(hooks, ctx);
@@ -395,8 +394,11 @@ function openSession(
 export async function processConversation(deps: TurnDeps, conversationKey: string, attempt = 0): Promise<void> {
   const log = deps.log.child({ conversation: conversationKey });
   const batch = await readBatch(deps, conversationKey, log);
-  const fresh = batch.events.length ? await skipConsumed(deps, conversationKey, batch.events) : [];
-  const result = fresh.length ? await takeTurn(deps, conversationKey, fresh, batch.enqueuedAt, log) : 'done';
+  const ids = batch.events.map((e) => e.id);
+  const inputs = ids.length ? await loadTurnInputs(deps.db, conversationKey, ids, deps.historyLimit) : undefined;
+  const fresh = inputs ? await skipConsumed(deps, conversationKey, batch.events, inputs) : [];
+  const result =
+    inputs && fresh.length ? await takeTurn(deps, conversationKey, fresh, inputs, batch.enqueuedAt, log) : 'done';
   if (result === 'deferred') return;
   if (result === 'stale') {
     if (attempt >= 3) throw new StaleTurnError(`conversation ${conversationKey} kept moving on; retrying the job`);
