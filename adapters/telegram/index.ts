@@ -158,6 +158,7 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
     send,
     paceMs,
     startTyping: (ref: ConversationRef) => sender.startTyping(ref),
+    approvals: { replace: (ref, messageId, text) => sender.replace(ref, messageId, text) },
 
     health(): ChannelHealth {
       if (!identity.known)

@@ -201,13 +201,11 @@ export function createAgentRuntime(
 
   type Ran =
     | { stopped: true; shown: string; usage?: { inputTokens: number; outputTokens: number } }
-    // biome-ignore lint/suspicious/noExplicitAny: the SDK's agent generics do not meet across handoffs
     | { stopped: false; result: StreamedRunResult<TurnContext, any> };
 
   /** One streamed run: text deltas go to the sink; /stop ends it with what was shown; a failure throws. */
   async function runStreamed(
     choice: AgentChoice,
-    // biome-ignore lint/suspicious/noExplicitAny: as above
     input: AgentInputItem[] | RunState<TurnContext, any>,
     runOptions: { session?: TurnSession; context: TurnContext; maxTurns: number },
     options: RunOptions,

@@ -27,6 +27,10 @@ export interface SentMessage {
   parse_mode?: string;
   message_thread_id?: number;
   reply_to?: number;
+  /** Inline keyboard under the message (approval buttons); an edit without one removes it, as Telegram does. */
+  reply_markup?: { inline_keyboard: { text: string; callback_data?: string }[][] };
+  /** How many times the message was edited (editMessageText). */
+  edits?: number;
 }
 
 export interface FakeError {
@@ -158,6 +162,8 @@ export class FakeBotApi {
         return this.getUpdates(res, params);
       case 'sendMessage':
         return this.sendMessage(res, params);
+      case 'editMessageText':
+        return this.editMessageText(res, params);
       case 'sendChatAction':
         if (this.blocked.has(String(params.chat_id)))
           return this.fail(res, { error_code: 403, description: 'Forbidden: bot was blocked by the user' });
@@ -184,6 +190,25 @@ export class FakeBotApi {
   private fail(res: ServerResponse, e: FakeError): void {
     if (res.writableEnded || res.destroyed) return;
     res.writeHead(e.error_code, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: false, ...e }));
+  }
+
+  private editMessageText(res: ServerResponse, p: Record<string, any>): void {
+    const msg = this.sent.find((m) => String(m.chat_id) === String(p.chat_id) && m.message_id === p.message_id);
+    if (!msg) return this.fail(res, { error_code: 400, description: 'Bad Request: message to edit not found' });
+    const raw = String(p.text ?? '');
+    let parsed: { text: string; entities: ParsedEntity[] } = { text: raw, entities: [] };
+    if (p.parse_mode === 'MarkdownV2') {
+      try {
+        parsed = parseMarkdownV2(raw);
+      } catch (err) {
+        if (!(err instanceof EntityParseError)) throw err;
+        return this.fail(res, { error_code: 400, description: `Bad Request: can't parse entities: ${err.message}` });
+      }
+    }
+    Object.assign(msg, { raw, text: parsed.text, entities: parsed.entities, edits: (msg.edits ?? 0) + 1 });
+    if (p.reply_markup) msg.reply_markup = p.reply_markup;
+    else delete msg.reply_markup;
+    this.ok(res, { message_id: msg.message_id, chat: { id: Number(p.chat_id) }, text: parsed.text });
   }
 
   private sendMessage(res: ServerResponse, p: Record<string, any>): void {
@@ -216,6 +241,7 @@ export class FakeBotApi {
       ...(p.parse_mode ? { parse_mode: p.parse_mode } : {}),
       ...(p.message_thread_id !== undefined ? { message_thread_id: p.message_thread_id } : {}),
       ...(p.reply_parameters?.message_id !== undefined ? { reply_to: p.reply_parameters.message_id } : {}),
+      ...(p.reply_markup ? { reply_markup: p.reply_markup } : {}),
     };
     this.sent.push(msg);
     const chatType = String(p.chat_id).startsWith('-') ? 'supergroup' : 'private';
