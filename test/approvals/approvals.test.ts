@@ -6,8 +6,24 @@
  * the prompt; reject tells the model no; a prompt nobody answers expires; a second click changes nothing;
  * messages sent meanwhile wait and run after.
  */
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { localPerson, sleep, startPlatforms, waitFor, type Person, type Platforms } from '../access/platforms.js';
+import {
+  discordPerson,
+  localPerson,
+  SLACK_SECRET,
+  SLACK_TEAM,
+  slackPerson,
+  sleep,
+  startPlatforms,
+  telegramPerson,
+  waitFor,
+  type Person,
+  type Platforms,
+} from '../access/platforms.js';
+import { postInteraction, commandInteraction } from '../adapters/discord/pipeline-helpers.js';
+import { newUpdateId, postUpdate } from '../adapters/telegram/e2e-helpers.js';
+import { postSigned } from '../fakes/slack/requests.js';
 
 const TIMEOUT_MS = 6_000;
 const FORGET_ALL = 'clean slate please [[tool:forget {"memory":"all"}]]';
@@ -90,4 +106,148 @@ describe('local channel: approve and reject by command', () => {
     await sleep(300);
     expect(await p.dmReplies(bo)).toHaveLength(2);
   }, 30_000);
+});
+
+describe('Telegram: inline keyboard', () => {
+  it('a stranger is refused on the button; Approve runs it and the answer replaces the prompt; a second click is a no-op', async () => {
+    const tess = telegramPerson('Tess');
+    await p.dm(tess, FORGET_ALL);
+    const prompt = await waitFor(
+      () => p.telegram.sentTo(Number(tess.id)).find((m) => m.text.includes('Approval needed')),
+      'telegram prompt',
+    );
+    const [approve, reject] = prompt.reply_markup!.inline_keyboard[0]!;
+    expect([approve!.text, reject!.text]).toEqual(['Approve', 'Reject']);
+    const click = async (who: Person, data: string) => {
+      const queryId = randomUUID();
+      const update = {
+        update_id: newUpdateId(),
+        callback_query: {
+          id: queryId,
+          from: { id: Number(who.id), is_bot: false, first_name: who.name },
+          chat_instance: '42',
+          message: { message_id: prompt.message_id, date: 0, chat: { id: Number(tess.id), type: 'private' } },
+          data,
+        },
+      };
+      const started = Date.now();
+      expect(await postUpdate(p.app.url, update)).toBe(200);
+      expect(Date.now() - started).toBeLessThan(3_000);
+      const answer = await waitFor(
+        () => p.telegram.callsOf('answerCallbackQuery').find((c) => c.params.callback_query_id === queryId),
+        'callback answered',
+      );
+      return String(answer.params.text);
+    };
+    const id = /^ap:y:(.+)$/.exec(approve!.callback_data!)![1]!;
+    expect(await click(telegramPerson('Mallory'), approve!.callback_data!)).toMatch(/Only the person who asked/);
+    expect(await status(id)).toBe('pending');
+    expect(await click(tess, approve!.callback_data!)).toBe('Approved: running it now.');
+    await waitFor(() => (prompt.edits ?? 0) > 0, 'prompt replaced');
+    expect(prompt.text).toMatch(/^Tool forget said: /);
+    expect(prompt.reply_markup).toBeUndefined();
+    expect(await click(tess, reject!.callback_data!)).toMatch(/already decided/);
+    await sleep(200);
+    expect(p.telegram.sentTo(Number(tess.id))).toHaveLength(1);
+    expect(await status(id)).toBe('approved');
+  });
+});
+
+describe('Slack: Block Kit buttons through the Request URL', () => {
+  it('a stranger is refused; Reject is acknowledged at once, the model is told no, and the prompt is updated', async () => {
+    const sam = slackPerson('Sam');
+    const dm = `D${sam.id.slice(1)}`;
+    await p.dm(sam, FORGET_ALL);
+    const post = await waitFor(
+      () => p.slack.posted(dm).find((c) => String(c.body.text).includes('Approval needed')),
+      'slack prompt',
+    );
+    const raw = post.body.blocks;
+    const blocks = (typeof raw === 'string' ? JSON.parse(raw) : raw) as any[];
+    const buttons = blocks.find((b) => b.type === 'actions').elements as {
+      action_id: string;
+      text: { text: string };
+    }[];
+    expect(buttons.map((b) => b.text.text)).toEqual(['Approve', 'Reject']);
+    const id = /^ap:n:(.+)$/.exec(buttons[1]!.action_id)![1]!;
+    const click = async (who: Person, actionId: string) => {
+      const responseId = randomUUID();
+      const payload = {
+        type: 'block_actions',
+        team: { id: SLACK_TEAM },
+        user: { id: who.id, team_id: SLACK_TEAM },
+        trigger_id: `${Date.now()}.${responseId}`,
+        response_url: p.slack.responseUrl(responseId),
+        channel: { id: dm },
+        container: { type: 'message', message_ts: '1' },
+        actions: [{ action_id: actionId, type: 'button', value: id, action_ts: `${Date.now() / 1000}` }],
+      };
+      const form = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+      const started = Date.now();
+      const ack = await postSigned(`${p.app.url}/slack/events`, SLACK_SECRET, form, {
+        contentType: 'application/x-www-form-urlencoded',
+      });
+      expect(ack.status).toBe(200);
+      expect(Date.now() - started).toBeLessThan(3_000);
+      const r = await waitFor(() => p.slack.responses.find((x) => x.id === responseId), 'ephemeral answer');
+      expect(r.body.response_type).toBe('ephemeral');
+      return String(r.body.text);
+    };
+    expect(await click(slackPerson('Mal'), buttons[0]!.action_id)).toMatch(/Only the person who asked/);
+    expect(await click(sam, buttons[1]!.action_id)).toBe('Rejected: it will not run.');
+    const update = await waitFor(() => p.slack.callsOf('chat.update', dm)[0], 'prompt updated');
+    expect(String(update.body.text)).toMatch(/rejected this tool call/);
+    const after = update.body.blocks;
+    expect(typeof after === 'string' ? JSON.parse(after) : after).toEqual([]);
+    expect(await click(sam, buttons[0]!.action_id)).toMatch(/already decided/);
+    expect(await status(id)).toBe('rejected');
+    expect(p.slack.posted(dm)).toHaveLength(1);
+  });
+});
+
+describe('Discord: message components', () => {
+  it('a stranger is refused; Approve runs it and the prompt is edited with its buttons removed', async () => {
+    const dee = discordPerson('Dee');
+    await p.dm(dee, FORGET_ALL);
+    const msg = await waitFor(
+      () => p.discord.rest.messages.find((m) => m.body?.components && String(m.message.content).includes('Approval')),
+      'discord prompt',
+    );
+    const buttons = msg.body.components[0].components as { label: string; custom_id: string }[];
+    expect(buttons.map((b) => b.label)).toEqual(['Approve', 'Reject']);
+    const id = /^ap:y:(.+)$/.exec(buttons[0]!.custom_id)![1]!;
+    const click = async (who: Person, customId: string) => {
+      const user = { id: who.id, username: who.name.toLowerCase(), global_name: who.name };
+      const base = commandInteraction('x');
+      const body = {
+        ...base,
+        type: 3,
+        channel_id: msg.channelId,
+        guild_id: undefined,
+        member: undefined,
+        user,
+        data: { custom_id: customId, component_type: 2 },
+      };
+      const res = await postInteraction(p.app.url, p.signer, body);
+      expect(res.status).toBe(200);
+      expect(res.ms).toBeLessThan(3_000);
+      expect(res.json.data?.flags).toBe(64); // ephemeral: only the clicker sees the answer
+      const hook = new RegExp(`^/webhooks/\\d+/${base.token}/messages/@original`);
+      const answer = await waitFor(
+        () => p.discord.rest.requests.find((r) => hook.test(r.path) && r.method === 'PATCH'),
+        'discord answer',
+      );
+      return String(answer.body.content);
+    };
+    expect(await click(discordPerson('Max'), buttons[0]!.custom_id)).toMatch(/Only the person who asked/);
+    expect(await click(dee, buttons[0]!.custom_id)).toBe('Approved: running it now.');
+    await waitFor(() => (msg.edits?.length ?? 0) > 0, 'prompt edited');
+    expect(String(msg.message.content)).toMatch(/^Tool forget said: /);
+    const edit = p.discord.rest.requests.find(
+      (r) => r.method === 'PATCH' && r.path.endsWith(`/messages/${msg.message.id}`),
+    );
+    expect(edit?.body.components).toEqual([]);
+    expect(await click(dee, buttons[1]!.custom_id)).toMatch(/already decided/);
+    expect(await status(id)).toBe('approved');
+  });
 });
