@@ -20,7 +20,7 @@ import { registerInteractionRoute } from './webhook.js';
 import { DISCORD_MAX_MESSAGE_CHARS, DISCORD_MIN_SEND_INTERVAL_MS } from './limits.js';
 import { createRest, fetchDiscordFile } from './client.js';
 import { discordMentions } from './parse.js';
-import { sendPart, startTyping } from './send.js';
+import { replacePrompt, sendPart, startTyping } from './send.js';
 import { discordPreview } from './stream.js';
 import { publicKeyFromHex } from './verify.js';
 
@@ -165,6 +165,7 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): ChannelAda
     },
 
     preview: discordPreview(rest),
+    approvals: { replace: (ref, messageId, text) => replacePrompt(rest, ref, messageId, text) },
 
     health(): ChannelHealth {
       if (!useGateway) return { state: 'up', detail: 'gateway disabled: interactions and sends only' };

@@ -9,7 +9,7 @@
  * Threads keep their parent as `channel` so a thread key reads like Slack's (channel + thread) and a channel's
  * threads can be found by prefix; sends go to the thread id (a thread is its own channel on Discord).
  */
-import type { MentionSyntax } from '../../src/core/adapter.js';
+import { approvalInvocation, parseApprovalButton, type MentionSyntax } from '../../src/core/adapter.js';
 import type { Message } from 'discord.js';
 import type { CommandInvocation } from '../../src/core/adapter.js';
 import type { ConversationRef, InboundEvent } from '../../src/core/types.js';
@@ -119,7 +119,8 @@ export function interactionConversation(i: Interaction, userId: string, channelI
 export function toInvocation(i: Interaction): CommandInvocation | undefined {
   const user = i.member?.user ?? i.user;
   const channelId = i.channel_id ?? i.channel?.id;
-  if (!user || !i.data || !channelId) return undefined;
+  const data = i.data;
+  if (!user || !data?.name || !channelId) return undefined;
   const conversation = interactionConversation(i, user.id, channelId);
   const name = i.member?.nick ?? user.global_name ?? user.username;
   return {
@@ -127,10 +128,18 @@ export function toInvocation(i: Interaction): CommandInvocation | undefined {
     tenant: conversation.tenant,
     conversation,
     user: { id: user.id, ...(name ? { name } : {}) },
-    name: i.data.name.toLowerCase(),
-    args: flattenOptions(i.data.options),
+    name: data.name.toLowerCase(),
+    args: flattenOptions(data.options),
     id: `discord-int:${i.id}`,
   };
+}
+
+/** An Approve / Reject button (message component) as the decision command; undefined for any other component. */
+export function componentInvocation(i: Interaction): CommandInvocation | undefined {
+  const button = parseApprovalButton(i.data?.custom_id ?? '');
+  if (!button) return undefined;
+  const inv = toInvocation({ ...i, data: { name: 'approve' } });
+  return inv && approvalInvocation(button, inv);
 }
 
 /** How an admin command names a user on this platform (src/access/mentions.ts). */

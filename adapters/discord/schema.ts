@@ -38,7 +38,14 @@ export const interactionSchema = z.object({
   member: z.object({ user: userSchema, nick: z.string().nullish() }).optional(),
   user: userSchema.optional(),
   data: z
-    .object({ name: z.string().min(1), type: z.number().int().optional(), options: z.array(optionSchema).optional() })
+    .object({
+      /** Application commands. */
+      name: z.string().min(1).optional(),
+      type: z.number().int().optional(),
+      options: z.array(optionSchema).optional(),
+      /** Message components (the approval buttons): the button's id. */
+      custom_id: z.string().max(100).optional(),
+    })
     .optional(),
 });
 export type Interaction = z.infer<typeof interactionSchema>;

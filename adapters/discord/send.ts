@@ -3,6 +3,7 @@
  * carries `allowed_mentions: { parse: [] }`. A retried send must not post twice: the part's idempotency key is
  * hashed into Discord's `nonce` with `enforce_nonce`, and Discord answers a repeat with the message it already made.
  */
+import { approvalButtonData } from '../../src/core/adapter.js';
 import { createHash } from 'node:crypto';
 import { DiscordAPIError, RateLimitError, Routes, type REST } from 'discord.js';
 import type { Logger } from 'pino';
@@ -35,7 +36,29 @@ export function buildMessageBody(part: RenderedPart, opts: SendOptions = {}): Re
     ...(reply ? { message_reference: { message_id: reply, fail_if_not_exists: false } } : {}),
     nonce: nonceFor(part.idempotencyKey),
     enforce_nonce: true,
+    ...(part.approvalId ? { components: approvalComponents(part.approvalId) } : {}),
   };
+}
+
+/** Approve (green) / Reject (red) buttons in one action row; custom ids in the shared button form. */
+export function approvalComponents(approvalId: string) {
+  const button = (label: string, approve: boolean) => ({
+    type: 2,
+    style: approve ? 3 : 4,
+    label,
+    custom_id: approvalButtonData(approvalId, approve),
+  });
+  return [{ type: 1, components: [button('Approve', true), button('Reject', false)] }];
+}
+
+/** An approval prompt becomes its answer: the text is replaced and the buttons removed. */
+export async function replacePrompt(rest: REST, ref: ConversationRef, messageId: string, text: string) {
+  try {
+    const body = { content: text, components: [], allowed_mentions: { parse: [] } };
+    await rest.patch(Routes.channelMessage(targetChannel(ref), messageId), { body });
+  } catch (err) {
+    throw mapSendError(err);
+  }
 }
 
 /** Discord JSON error codes that mean "this send can never succeed". */

@@ -9,7 +9,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import type { CommandInvocation, CommandResult, IngressSink } from '../../src/core/adapter.js';
 import { parseJson } from '../../src/ingress/json.js';
-import { toInvocation } from './parse.js';
+import { componentInvocation, toInvocation } from './parse.js';
 import { interactionSchema, InteractionType, type Interaction } from './schema.js';
 import { InteractionResponse, MessageFlagEphemeral } from './limits.js';
 import { describeRestError } from './client.js';
@@ -78,7 +78,16 @@ export function registerInteractionRoute(
       case InteractionType.Ping:
         return reply.send({ type: InteractionResponse.Pong });
       case InteractionType.ApplicationCommand:
-        return handleCommand(i, reply);
+        return handleCommand(i, reply, toInvocation(i));
+      case InteractionType.MessageComponent: {
+        // The approval buttons: answered like a command (deferred, ephemeral), only the clicker sees the answer.
+        const inv = componentInvocation(i);
+        if (inv) return handleCommand(i, reply, inv);
+        return reply.send({
+          type: InteractionResponse.ChannelMessage,
+          data: { content: 'This interaction is not supported.', flags: MessageFlagEphemeral },
+        });
+      }
       case InteractionType.Autocomplete:
         return reply.send({ type: InteractionResponse.AutocompleteResult, data: { choices: [] } });
       default:
@@ -89,8 +98,7 @@ export function registerInteractionRoute(
     }
   });
 
-  async function handleCommand(i: Interaction, reply: FastifyReply) {
-    const invocation = toInvocation(i);
+  async function handleCommand(i: Interaction, reply: FastifyReply, invocation: CommandInvocation | undefined) {
     if (!invocation) return reply.code(400).send({ error: 'command interaction without data, channel or user' });
     let first: boolean;
     try {

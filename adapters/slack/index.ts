@@ -201,6 +201,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     render: (markdown) => renderSlack(markdown, SLACK_MAX_MESSAGE_CHARS),
     send: (ref, part) => sender.send(ref, part),
     startTyping: (ref, replyTo) => sender.startTyping(ref, replyTo),
+    approvals: { replace: (ref, messageId, text) => sender.replace(ref, messageId, text) },
     health: () => (socket ? socket.health() : { state: 'up' }),
     async fetchAttachment(a, { tenant, signal }) {
       if (!a.url) throw new Error('slack file without url_private');

@@ -11,7 +11,7 @@
  * state, a message or the response_url: those are what the user typed or picked, or a capability to post.
  */
 import type { Logger } from 'pino';
-import type { IngressSink } from '../../src/core/adapter.js';
+import { approvalInvocation, parseApprovalButton, type IngressSink } from '../../src/core/adapter.js';
 import { postResponse } from './commands.js';
 import { bad, type SlackAck } from './events.js';
 import { blockActionsSchema, interactionSchema, type BlockActions } from './schema.js';
@@ -79,6 +79,8 @@ async function acceptBlockActions(json: unknown, deps: InteractionDeps): Promise
   const p = parsed.data;
   const team = p.team?.id ?? p.user.team_id ?? '';
   const actions = p.actions.map((a) => a.action_id);
+  const button = p.actions.map((a) => parseApprovalButton(a.action_id)).find((b) => b !== undefined);
+  if (button) return acceptApprovalClick(p, team, button, deps);
   const handler = deps.blockActions?.();
   if (!handler) {
     deps.log.info({ team, actions }, 'slack block_actions: no handler registered, acknowledged');
@@ -92,6 +94,46 @@ async function acceptBlockActions(json: unknown, deps: InteractionDeps): Promise
     return { status: 200 };
   }
   setImmediate(() => void runBlockActions(handler, p, team, actions, deps.log));
+  return { status: 200 };
+}
+
+/**
+ * An Approve / Reject button of the gateway's own prompt: acknowledged at once; the decision command runs in the
+ * background (once per trigger) and its answer is shown to the clicker only (ephemeral, through response_url).
+ */
+async function acceptApprovalClick(
+  p: BlockActions,
+  team: string,
+  button: { id: string; approve: boolean },
+  deps: InteractionDeps,
+): Promise<SlackAck> {
+  const key = actionClaimKey(p, team);
+  if (key && !(await deps.sink.claim(key))) return { status: 200 };
+  const channel = p.channel?.id ?? '';
+  const dm = channel.startsWith('D');
+  const invocation = approvalInvocation(button, {
+    platform: 'slack',
+    tenant: team,
+    conversation: {
+      platform: 'slack',
+      tenant: team,
+      channel,
+      kind: dm ? 'dm' : 'group',
+      ...(dm ? { user: p.user.id } : {}),
+    },
+    user: { id: p.user.id },
+    id: key ?? `slack-action:${team}:${p.user.id}:${button.id}`,
+  });
+  setImmediate(() => {
+    void (async () => {
+      try {
+        const { text } = await deps.sink.command(invocation);
+        if (p.response_url) await postResponse(p.response_url, { response_type: 'ephemeral', text }, deps.log);
+      } catch (err) {
+        deps.log.warn({ team, err: (err as Error)?.name ?? typeof err }, 'slack approval click failed');
+      }
+    })();
+  });
   return { status: 200 };
 }
 

@@ -3,6 +3,7 @@
  * Exactly one Slack call per part, no retries here (see client.ts): the outbound stage retries, paces and records
  * receipts, which keeps the unavoidable "sent but receipt not stored" window to this one call.
  */
+import { approvalButtonData } from '../../src/core/adapter.js';
 import type { Logger } from 'pino';
 import { WebAPIPlatformError, type WebClient } from '@slack/web-api';
 import type { ThreadTracker } from '../kit/thread-tracker.js';
@@ -17,6 +18,21 @@ export const DEFAULT_TYPING_REACTION = 'hourglass_flowing_sand';
 const REMOVE_WAIT_MS = 1_000;
 
 const errorCode = (err: unknown) => (err instanceof WebAPIPlatformError ? err.data.error : (err as Error).message);
+
+/** The prompt as Block Kit: its text, then Approve / Reject buttons (action ids in the shared button form). */
+export function approvalBlocks(text: string, approvalId: string) {
+  const button = (label: string, approve: boolean, style: 'primary' | 'danger') => ({
+    type: 'button' as const,
+    text: { type: 'plain_text' as const, text: label },
+    style,
+    action_id: approvalButtonData(approvalId, approve),
+    value: approvalId,
+  });
+  return [
+    { type: 'section', text: { type: 'mrkdwn', text: text.slice(0, 3000) } },
+    { type: 'actions', elements: [button('Approve', true, 'primary'), button('Reject', false, 'danger')] },
+  ];
+}
 
 export class SlackSender {
   constructor(
@@ -34,6 +50,7 @@ export class SlackSender {
         channel: ref.channel,
         text: part.text,
         mrkdwn: true,
+        ...(part.approvalId ? { blocks: approvalBlocks(part.text, part.approvalId) } : {}),
         ...(ref.thread ? { thread_ts: ref.thread } : {}),
       });
       ts = res.ts;
@@ -49,6 +66,16 @@ export class SlackSender {
       });
     }
     return { platformMessageId: ts };
+  }
+
+  /** An approval prompt becomes its answer: chat.update with the new text and no blocks (the buttons go). */
+  async replace(ref: ConversationRef, messageId: string, text: string): Promise<void> {
+    const client = await this.clients.forTeam(ref.tenant);
+    try {
+      await client.chat.update({ channel: ref.channel, ts: messageId, text, blocks: [] });
+    } catch (err) {
+      throw mapSlackError(err, 'chat.update');
+    }
   }
 
   /**

@@ -174,6 +174,7 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
     paceMs,
     preview: telegramPreview(api),
     startTyping: (ref: ConversationRef) => sender.startTyping(ref),
+    approvals: { replace: (ref, messageId, text) => sender.replace(ref, messageId, text) },
 
     health(): ChannelHealth {
       if (!identity.known)

@@ -13,6 +13,28 @@ import { safeErr } from '../../src/observability/logger.js';
 
 export type DispatchResult = { status: 'accepted' | 'duplicate' | 'command' | 'ignored'; reason?: string };
 
+/** A decision button: the command's answer is shown on the button (a toast only the presser sees). */
+async function runApproval(
+  deps: DispatchDeps,
+  outcome: { invocation: Parameters<IngressSink['command']>[0]; callbackQueryId: string },
+  sink: IngressSink,
+  log: Logger,
+): Promise<DispatchResult> {
+  let text = 'That was already decided.';
+  if (await sink.claim(outcome.invocation.id)) {
+    try {
+      text = (await sink.command(outcome.invocation)).text;
+    } catch (err) {
+      log.error({ err: safeErr(err) }, 'telegram approval decision failed');
+      text = 'Sorry, that did not work. Please try again.';
+    }
+  }
+  await deps.api
+    .answerCallbackQuery(outcome.callbackQueryId, { text: text.replace(/`/g, '').slice(0, 200) })
+    .catch((err: Error) => log.debug({ err: safeErr(err) }, 'answerCallbackQuery failed'));
+  return { status: 'command' };
+}
+
 export interface DispatchDeps {
   api: Api;
   options: ParseOptions;
@@ -29,6 +51,7 @@ export async function dispatchUpdate(
 ): Promise<DispatchResult> {
   const outcome = parseUpdate(body, bot, deps.options);
   const updateId = (body as { update_id?: number }).update_id;
+  if (outcome.kind === 'approval') return runApproval(deps, outcome, sink, log);
   const qid = outcome.kind === 'command' ? undefined : outcome.callbackQueryId;
   const answered = qid
     ? deps.api

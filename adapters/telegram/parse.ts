@@ -16,7 +16,7 @@
  * - messages from bots are ignored unless `allowBots`; the bot's own messages always.
  * The event id is `telegram:{botId}:{update_id}`, so a redelivered update dedupes.
  */
-import type { MentionSyntax } from '../../src/core/adapter.js';
+import { approvalInvocation, parseApprovalButton, type MentionSyntax } from '../../src/core/adapter.js';
 import type { CommandInvocation } from '../../src/core/adapter.js';
 import { IngressError } from '../../src/core/errors.js';
 import type { ConversationRef, InboundEvent } from '../../src/core/types.js';
@@ -38,7 +38,9 @@ export type ParseOutcome =
   | { kind: 'event'; event: InboundEvent; callbackQueryId?: string }
   /** `replyTo`: the message that carried the command, so the answer lands under it. */
   | { kind: 'command'; invocation: CommandInvocation; replyTo: string }
-  | { kind: 'ignored'; reason: string; callbackQueryId?: string };
+  | { kind: 'ignored'; reason: string; callbackQueryId?: string }
+  /** An Approve / Reject button: run as the decision command, answered on the button itself. */
+  | { kind: 'approval'; invocation: CommandInvocation; callbackQueryId: string };
 
 type Attachment = InboundEvent['attachments'][number];
 
@@ -239,6 +241,13 @@ function fromCallback(update: TgUpdate, id: string, bot: BotIdentity, receivedAt
   if (!q.message) return { kind: 'ignored', reason: 'callback query without a chat message', callbackQueryId: q.id };
   if (q.data === undefined || q.data === '')
     return { kind: 'ignored', reason: 'callback query without data', callbackQueryId: q.id };
+  const button = parseApprovalButton(q.data);
+  if (button) {
+    const conversation = conversationOf(q.message.chat, q.message, q.from, bot);
+    const user = { id: String(q.from.id), name: displayName(q.from) };
+    const base = { platform: 'telegram' as const, tenant: String(bot.id), conversation, user, id };
+    return { kind: 'approval', invocation: approvalInvocation(button, base), callbackQueryId: q.id };
+  }
   const event: InboundEvent = {
     id,
     platform: 'telegram',

@@ -6,6 +6,7 @@
  * part, keeping parts in order. Telegram's refusals arrive as GrammyError (error_code, description, parameters);
  * network failures as HttpError, whose message never contains the token.
  */
+import { approvalButtonData } from '../../src/core/adapter.js';
 import { GrammyError, type Api } from 'grammy';
 import type { Logger } from 'pino';
 import { PermanentSendError, RateLimitedError } from '../../src/core/errors.js';
@@ -48,6 +49,18 @@ export function mapSendError(err: unknown): unknown {
   return err;
 }
 
+/** Approve / Reject under a prompt: the callback data is the shared button form (src/core/adapter.ts). */
+export function approvalKeyboard(approvalId: string) {
+  return {
+    inline_keyboard: [
+      [
+        { text: 'Approve', callback_data: approvalButtonData(approvalId, true) },
+        { text: 'Reject', callback_data: approvalButtonData(approvalId, false) },
+      ],
+    ],
+  };
+}
+
 export class TelegramSender {
   constructor(
     private readonly api: Api,
@@ -57,6 +70,7 @@ export class TelegramSender {
   async send(ref: ConversationRef, part: RenderedPart): Promise<SendReceipt> {
     const base = {
       ...threadOf(ref),
+      ...(part.approvalId ? { reply_markup: approvalKeyboard(part.approvalId) } : {}),
       // Only the first part answers the message; the rest follow it. Still send if that message is gone.
       ...(part.replyTo && part.index === 0 && /^\d+$/.test(part.replyTo)
         ? { reply_parameters: { message_id: Number(part.replyTo), allow_sending_without_reply: true } }
@@ -75,6 +89,21 @@ export class TelegramSender {
       try {
         const msg = await this.api.sendMessage(chatIdOf(ref), toPlainText(part.text), base);
         return { platformMessageId: String(msg.message_id) };
+      } catch (err2) {
+        throw mapSendError(err2);
+      }
+    }
+  }
+
+  /** An approval prompt becomes its answer: the text is replaced and the keyboard goes with it. */
+  async replace(ref: ConversationRef, messageId: string, text: string): Promise<void> {
+    const chat = chatIdOf(ref);
+    try {
+      await this.api.editMessageText(chat, Number(messageId), text, { parse_mode: 'MarkdownV2' });
+    } catch (err) {
+      if (!(err instanceof GrammyError && isParseError(err))) throw mapSendError(err);
+      try {
+        await this.api.editMessageText(chat, Number(messageId), toPlainText(text));
       } catch (err2) {
         throw mapSendError(err2);
       }

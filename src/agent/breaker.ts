@@ -40,6 +40,8 @@ export function withCircuitBreaker(
     modelName: runtime.modelName,
     offline: runtime.offline,
     breaker,
+    // A decision resumes a run the model already started: not counted against (or refused by) the breaker.
+    resume: (...args) => runtime.resume(...args),
     async run(...args) {
       try {
         return await breaker.fire(...args);

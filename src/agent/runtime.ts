@@ -5,7 +5,17 @@
  * - otherwise the offline deterministic model (announced at start-up).
  * Provider errors are retried with back-off; the caller turns a final failure into a short apology.
  */
-import { Agent, OpenAIProvider, Runner, type AgentInputItem, type RunItem, type Tool } from '@openai/agents';
+import {
+  Agent,
+  OpenAIProvider,
+  RunContext,
+  Runner,
+  RunState,
+  type AgentInputItem,
+  type RunItem,
+  type StreamedRunResult,
+  type Tool,
+} from '@openai/agents';
 import pRetry from 'p-retry';
 import type { Logger } from 'pino';
 import type { Config } from '../config/env.js';
@@ -23,6 +33,16 @@ export interface TurnOutput {
   model: string;
   /** Per item of `session.pending`: the agent that produced it (null for the turn's input). */
   itemAgents?: (string | null)[];
+  /** The run stopped at a tool that needs a person's approval: resume it with `AgentRuntime.resume`. */
+  paused?: PausedRun;
+}
+
+export interface PausedRun {
+  /** The Agents SDK RunState, serialised (`state.toString()`). */
+  state: string;
+  /** The tool waiting for the decision, and its arguments as the model wrote them (shown in the prompt). */
+  tool: string;
+  args: string;
 }
 
 /**
@@ -52,14 +72,22 @@ export interface AgentChoice {
 }
 export type AgentPicker = (context: TurnContext) => Promise<AgentChoice>;
 
-/** Said when a tool that needs a person's approval was called: approvals are not asked for in chat yet. */
-export const APPROVAL_NOTE = 'That needs an approval before I can do it, and I cannot ask for one here yet.';
+/** Kept in the session while a run waits for an approval (the tool call itself stays in the stored RunState). */
+export const approvalNote = (tool: string) => `(Waiting for approval to run ${tool}.)`;
 
 export interface AgentRuntime {
   readonly modelName: string;
   readonly offline: boolean;
   run(input: AgentInputItem[], session: TurnSession, context: TurnContext, options?: RunOptions): Promise<TurnOutput>;
+  /**
+   * Resume a run stopped for an approval (`TurnOutput.paused.state`): the waiting tool calls are approved or
+   * rejected, and the run goes on from there. `paused` again if it stops at another such tool.
+   */
+  resume(state: string, approve: boolean, context: TurnContext, options?: RunOptions): Promise<TurnOutput>;
 }
+
+/** What the model is told when a person said no. */
+export const REJECTED_MESSAGE = 'The user rejected this tool call; it was not run. Do not try it again this turn.';
 
 /**
  * `offlineTurns`: the modules' scripted answers, used by the offline model only (no API key). `pick`: the agent for
@@ -100,74 +128,123 @@ export function createAgentRuntime(
     modelName,
     offline,
     async run(input, session, context, options = {}) {
-      const { signal, stop, sink } = options;
-      return pRetry(
-        async (attempt) => {
-          session.pending.length = 0; // a failed attempt's partial items must not be committed
-          sink?.reset(); // a retried attempt starts its text over
-          const timeout = AbortSignal.timeout(config.MODEL_TIMEOUT_MS);
-          // Never throws for an unreachable MCP server: its tools are left out (src/agents/mcp/pool.ts).
-          const choice = pick ? await pick(context) : { agent, modelName, maxTurns: 8 };
-          const signals = [timeout, ...(signal ? [signal] : []), ...(stop ? [stop] : [])];
-          let shown = '';
-          const result = await runner
-            .run(choice.agent, input, {
-              session,
-              context,
-              maxTurns: choice.maxTurns,
-              stream: true,
-              signal: AbortSignal.any(signals),
-            })
-            .catch((err: unknown) => {
-              if (stop?.aborted) return null; // stopped before the model said anything
-              throw err;
-            });
-          try {
-            for await (const ev of result ?? []) {
-              if (ev.type !== 'raw_model_stream_event') continue;
-              if (ev.data.type === 'response_started' && shown) {
-                shown = '';
-                sink?.reset();
-              } else if (ev.data.type === 'output_text_delta') {
-                shown += ev.data.delta;
-                sink?.delta(ev.data.delta);
-              }
-            }
-            await result?.completed;
-          } catch (err) {
-            if (!stop?.aborted) throw err;
-          }
-          if (stop?.aborted) return stoppedOutput(shown, session, input, result?.state.usage);
-          if (result?.error) throw result.error;
-          if (attempt > 1) log.info({ attempt }, 'model call succeeded after retry');
-          if (!result) throw new Error('the model run ended without a result');
-          const usage = result.state.usage;
-          const paused = result.interruptions.length > 0;
-          // A run stopped for an approval leaves a tool call without its result, which providers refuse in a
-          // later turn's history: keep the input and the note instead.
-          if (paused) session.pending.splice(0, session.pending.length, ...input, noteItem(APPROVAL_NOTE));
-          const out = result.finalOutput;
-          return {
-            text: paused ? APPROVAL_NOTE : typeof out === 'string' ? out : JSON.stringify(out ?? ''),
-            inputTokens: usage.inputTokens,
-            outputTokens: usage.outputTokens,
-            model: choice.modelName,
-            itemAgents: paused
-              ? [...input.map(() => null), choice.agent.name]
-              : itemAgents(session.pending.length, result.newItems, choice.agent.name),
-          };
-        },
-        {
-          retries: config.MODEL_RETRIES,
-          minTimeout: offline ? 50 : 1_000,
-          maxTimeout: 15_000,
-          onFailedAttempt: ({ error, attemptNumber }) =>
-            log.warn({ attempt: attemptNumber, err: safeErr(error) }, 'model call failed'),
-          shouldRetry: () => !signal?.aborted && !stop?.aborted,
-        },
-      );
+      return withRetries(options, async () => {
+        session.pending.length = 0; // a failed attempt's partial items must not be committed
+        // Never throws for an unreachable MCP server: its tools are left out (src/agents/mcp/pool.ts).
+        const choice = pick ? await pick(context) : { agent, modelName, maxTurns: 8 };
+        const ran = await runStreamed(choice, input, { session, context, maxTurns: choice.maxTurns }, options);
+        if (ran.stopped) return stoppedOutput(ran.shown, session, input, ran.usage);
+        const { result } = ran;
+        const usage = result.state.usage;
+        const paused = pausedRun(result);
+        // A run stopped for an approval leaves a tool call without its result, which providers refuse in a
+        // later turn's history: the session keeps the input and a note; the call waits in the stored state.
+        if (paused) session.pending.splice(0, session.pending.length, ...input, noteItem(approvalNote(paused.tool)));
+        const out = paused ? '' : result.finalOutput;
+        return {
+          text: typeof out === 'string' ? out : JSON.stringify(out ?? ''),
+          inputTokens: usage.inputTokens,
+          outputTokens: usage.outputTokens,
+          model: choice.modelName,
+          itemAgents: paused
+            ? [...input.map(() => null), choice.agent.name]
+            : itemAgents(session.pending.length, result.newItems, choice.agent.name),
+          paused,
+        };
+      });
+    },
+    async resume(serialised, approve, context, options = {}) {
+      return withRetries(options, async () => {
+        const choice = pick ? await pick(context) : { agent, modelName, maxTurns: 8 };
+        // The stored context is replaced by this turn's (dates and ids as this worker has them).
+        const state = await RunState.fromStringWithContext(choice.agent, serialised, new RunContext(context), {
+          contextStrategy: 'replace',
+        });
+        for (const item of state.getInterruptions()) {
+          if (approve) state.approve(item);
+          else state.reject(item, { message: REJECTED_MESSAGE });
+        }
+        // No session: the stored state carries the whole conversation the run had; the worker commits the answer.
+        const ran = await runStreamed(choice, state, { context, maxTurns: choice.maxTurns }, options);
+        if (ran.stopped) {
+          const text = ran.shown.trim() ? `${closeOpenFence(ran.shown)}\n\n${STOPPED_MARK}` : STOPPED_MARK;
+          return { text, inputTokens: 0, outputTokens: 0, model: choice.modelName };
+        }
+        const { result } = ran;
+        const paused = pausedRun(result);
+        const out = paused ? '' : result.finalOutput;
+        return {
+          text: typeof out === 'string' ? out : JSON.stringify(out ?? ''),
+          inputTokens: result.state.usage.inputTokens,
+          outputTokens: result.state.usage.outputTokens,
+          model: choice.modelName,
+          paused,
+        };
+      });
     },
   };
+
+  function withRetries(options: RunOptions, attempt: () => Promise<TurnOutput>): Promise<TurnOutput> {
+    const { signal, stop, sink } = options;
+    return pRetry(
+      async (n) => {
+        sink?.reset(); // a retried attempt starts its text over
+        const out = await attempt();
+        if (n > 1) log.info({ attempt: n }, 'model call succeeded after retry');
+        return out;
+      },
+      {
+        retries: config.MODEL_RETRIES,
+        minTimeout: offline ? 50 : 1_000,
+        maxTimeout: 15_000,
+        onFailedAttempt: ({ error, attemptNumber }) =>
+          log.warn({ attempt: attemptNumber, err: safeErr(error) }, 'model call failed'),
+        shouldRetry: () => !signal?.aborted && !stop?.aborted,
+      },
+    );
+  }
+
+  type Ran =
+    | { stopped: true; shown: string; usage?: { inputTokens: number; outputTokens: number } }
+    | { stopped: false; result: StreamedRunResult<TurnContext, any> };
+
+  /** One streamed run: text deltas go to the sink; /stop ends it with what was shown; a failure throws. */
+  async function runStreamed(
+    choice: AgentChoice,
+    input: AgentInputItem[] | RunState<TurnContext, any>,
+    runOptions: { session?: TurnSession; context: TurnContext; maxTurns: number },
+    options: RunOptions,
+  ): Promise<Ran> {
+    const { signal, stop, sink } = options;
+    const timeout = AbortSignal.timeout(config.MODEL_TIMEOUT_MS);
+    const signals = [timeout, ...(signal ? [signal] : []), ...(stop ? [stop] : [])];
+    let shown = '';
+    const result = await runner
+      .run(choice.agent, input, { ...runOptions, stream: true, signal: AbortSignal.any(signals) })
+      .catch((err: unknown) => {
+        if (stop?.aborted) return null; // stopped before the model said anything
+        throw err;
+      });
+    try {
+      for await (const ev of result ?? []) {
+        if (ev.type !== 'raw_model_stream_event') continue;
+        if (ev.data.type === 'response_started' && shown) {
+          shown = '';
+          sink?.reset();
+        } else if (ev.data.type === 'output_text_delta') {
+          shown += ev.data.delta;
+          sink?.delta(ev.data.delta);
+        }
+      }
+      await result?.completed;
+    } catch (err) {
+      if (!stop?.aborted) throw err;
+    }
+    if (stop?.aborted) return { stopped: true, shown, usage: result?.state.usage };
+    if (result?.error) throw result.error;
+    if (!result) throw new Error('the model run ended without a result');
+    return { stopped: false, result };
+  }
 
   /**
    * A run the user stopped: the text shown so far, marked, is the answer. The session keeps the turn's input and
@@ -210,6 +287,13 @@ function itemAgents(pending: number, newItems: RunItem[], first: string): (strin
   if (inputs < 0) return Array.from({ length: pending }, () => first);
   const byAgent = newItems.map((it) => ('agent' in it ? it.agent.name : it.sourceAgent.name));
   return [...Array.from({ length: inputs }, () => null), ...byAgent];
+}
+
+/** The first tool waiting for an approval, with the run's state to resume from; undefined when the run finished. */
+function pausedRun(result: { interruptions: { name?: string; arguments?: string }[]; state: { toString(): string } }) {
+  const first = result.interruptions[0];
+  if (!first) return undefined;
+  return { state: result.state.toString(), tool: first.name ?? 'a tool', args: first.arguments ?? '' };
 }
 
 function noteItem(text: string): AgentInputItem {

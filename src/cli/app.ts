@@ -235,6 +235,7 @@ export async function startApp(o: AppOptions): Promise<App> {
       outboundConcurrency: config.OUTBOUND_CONCURRENCY,
       historyLimit: config.SESSION_HISTORY_LIMIT,
       batchMax: config.TURN_BATCH_MAX,
+      approvalTimeoutMs: config.APPROVAL_TIMEOUT_MS,
       lockDurationMs: o.lockDurationMs ?? config.JOB_LOCK_MS,
       sweepEveryMs: o.sweepEveryMs ?? config.SWEEP_INTERVAL_MS,
       hooks: modules.flatMap((m) => (m.hooks ? [m.hooks] : [])),

@@ -6,6 +6,7 @@
 import { accessModule } from '../access/index.js';
 import { agentsModule, gateMemoryByAgent } from '../agents/index.js';
 import { apiModule } from '../api/index.js';
+import { approvalsModule } from '../approvals/index.js';
 import { liveModule } from '../live/index.js';
 import { memoryModule } from '../memory/index.js';
 import type { ModuleDefinition } from '../modules/contract.js';
@@ -20,4 +21,5 @@ export const builtInModules: readonly ModuleDefinition[] = [
   schedulerModule,
   apiModule,
   liveModule,
+  approvalsModule,
 ];

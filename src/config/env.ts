@@ -284,6 +284,8 @@ export const envSchema = z.object({
   LOCAL_WAIT_TIMEOUT_MS: int(30_000, 100),
   /** Most long-polls (GET /local/conversations/:c/messages?waitMs) one gateway keeps open; past it, 429 at once. */
   LOCAL_POLL_MAX: int(1_000, 1),
+  /** How long a tool call waits for a person's Approve / Reject before it expires (nothing is done). */
+  APPROVAL_TIMEOUT_MS: int(15 * 60_000, 500),
   /** Platforms that show no live preview of answers being written (comma-separated), e.g. `discord,telegram`. */
   LIVE_PREVIEWS_OFF: z
     .string()

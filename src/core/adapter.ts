@@ -191,4 +191,31 @@ export interface ChannelAdapter {
   fetchAttachment?(attachment: Attachment, from: { tenant: string; signal: AbortSignal }): Promise<Response>;
   /** Live previews of answers being written; see LivePreviewOps. */
   preview?: LivePreviewOps;
+  /**
+   * Approval prompts: `send` shows Approve / Reject buttons on a part carrying `approvalId`, and `replace` swaps a
+   * sent prompt (buttons removed) for the answer. Absent: the prompt names the `/approve` and `/reject` commands.
+   */
+  approvals?: ApprovalOps;
+}
+
+export interface ApprovalOps {
+  replace(ref: ConversationRef, messageId: string, text: string): Promise<void>;
+}
+
+/** What a button carries, on every platform: `ap:<y|n>:<approvalId>` (fits Telegram's 64-byte callback data). */
+export function approvalButtonData(approvalId: string, approve: boolean): string {
+  return `ap:${approve ? 'y' : 'n'}:${approvalId}`;
+}
+
+export function parseApprovalButton(data: string): { id: string; approve: boolean } | undefined {
+  const m = /^ap:([yn]):([A-Za-z0-9_-]{1,60})$/.exec(data);
+  return m ? { id: m[2]!, approve: m[1] === 'y' } : undefined;
+}
+
+/** The command a click becomes (src/approvals registers `approve` / `reject`): every platform checks it the same way. */
+export function approvalInvocation(
+  data: { id: string; approve: boolean },
+  base: Omit<CommandInvocation, 'name' | 'args'>,
+): CommandInvocation {
+  return { ...base, name: data.approve ? 'approve' : 'reject', args: data.id };
 }

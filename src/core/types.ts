@@ -52,8 +52,12 @@ export const inboundEventSchema = z.object({
   replyTo: z.string().optional(),
   /** The platform's own id of this message (Slack ts, Discord snowflake, Telegram message_id). */
   platformMessageId: z.string().optional(),
-  /** message: a user wrote; edit: a user edited a message; checkin / reminder: synthetic, from the scheduler. */
-  kind: z.enum(['message', 'edit', 'checkin', 'reminder']).default('message'),
+  /**
+   * message: a user wrote; edit: a user edited a message; checkin / reminder: synthetic, from the scheduler;
+   * approval: someone decided a pending approval (`approval` says which and how), from src/approvals.
+   */
+  kind: z.enum(['message', 'edit', 'checkin', 'reminder', 'approval']).default('message'),
+  approval: z.object({ id: z.string().min(1).max(64), decision: z.enum(['approve', 'reject']) }).optional(),
   /**
    * Set by the ingress sink when a chat platform's message was over MAX_INPUT_CHARS: the text is dropped (never
    * stored or shown to the model) and the user is told in the chat, since the platform cannot show them a 413.
@@ -96,6 +100,8 @@ export interface RenderedPart {
   replyTo?: string;
   /** Stable per part (`<turnId>:<index>`): platforms with an idempotency aid (Discord nonce) use it. */
   idempotencyKey: string;
+  /** Set on a prompt's last part: the platform shows Approve / Reject buttons for this approval (src/approvals). */
+  approvalId?: string;
 }
 
 export interface SendReceipt {

@@ -93,6 +93,10 @@ export const outbox = pgTable(
     ref: jsonb('ref').notNull(),
     markdown: text('markdown').notNull(),
     replyTo: text('reply_to'),
+    /** The approval this message asks for: it is sent with Approve / Reject buttons (src/approvals). */
+    approvalId: text('approval_id'),
+    /** The approval whose prompt this message replaces (edited in place where the platform can). */
+    replacesApproval: text('replaces_approval'),
     /** pending | sent | failed (permanent platform refusal) */
     status: text('status').notNull().default('pending'),
     partsTotal: integer('parts_total'),

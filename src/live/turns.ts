@@ -69,6 +69,8 @@ export class LiveTurns {
     return {
       modelName: runtime.modelName,
       offline: runtime.offline,
+      // A resumed run (an approval's decision) is not previewed: its answer replaces the approval prompt.
+      resume: (...args) => runtime.resume(...args),
       run: async (input, session, ctx, options = {}) => {
         const conv = ctx.conversationKey;
         const controller = new AbortController();

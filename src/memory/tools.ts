@@ -60,6 +60,8 @@ export function memoryTools(memory: MemoryService): Tool<TurnContext>[] {
     description:
       'Forget a memory about the user: pass its id (from recall) or a description of it, or "all" to forget everything.',
     parameters: z.object({ memory: z.string().min(1).max(500) }),
+    // Forgetting everything cannot be undone: the run stops until the person approves it (src/approvals).
+    needsApproval: async (_rc, args) => args.memory.trim().toLowerCase() === 'all',
     execute: async (args, rc) =>
       memory.forgetText(userOf(rc as RunContext<TurnContext>), args.memory, scopeOf(rc as RunContext<TurnContext>)),
   });

@@ -6,7 +6,7 @@
  * idempotency aid where there is one). Without the Redis mark, a worker killed while its receipt write waits out
  * a database outage would leave the part to be sent again, so the window would be the whole outage.
  */
-import { and, asc, eq, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, sql } from 'drizzle-orm';
 import pRetry from 'p-retry';
 import type { Redis } from 'ioredis';
 import type { Sql } from 'postgres';
@@ -18,6 +18,7 @@ import type { ConversationRef, RenderedPart } from '../core/types.js';
 import type { Db } from '../db/client.js';
 import { preparedQuery } from '../db/prepared.js';
 import { outbox, receipts, turns } from '../db/schema.js';
+import { approvals } from '../approvals/schema.js';
 import { correlationId, safeErr } from '../observability/logger.js';
 import { outboundParts } from '../observability/metrics.js';
 import { contextOf, conversationHash, inSpan, SpanKind } from '../observability/tracing.js';
@@ -175,6 +176,9 @@ async function deliverOne(
     previewsKey && adapter.preview && eventIds[0] ? await deps.redis.hget(previewsKey, eventIds[0]) : null;
   const preview = done.has(0) ? null : previewed;
   const rest = previewed && adapter.preview?.continueIn ? adapter.preview.continueIn(ref, o.replyTo ?? undefined) : ref;
+  // An approval's answer (or its expiry) takes the prompt's place: the prompt is edited, its buttons removed.
+  const prompt =
+    o.replacesApproval && adapter.approvals && !done.has(0) ? await promptMessageOf(deps.db, o.replacesApproval) : null;
   const interval = adapter.paceMs?.(ref) ?? adapter.limits.minSendIntervalMs;
   const channelKey = `${ref.platform}:${ref.tenant}:${ref.channel}`;
   let recorded = false;
@@ -186,6 +190,8 @@ async function deliverOne(
       total: parts.length,
       replyTo: i === 0 ? (o.replyTo ?? undefined) : undefined,
       idempotencyKey: `${o.turnId}:${i}`,
+      // An approval prompt carries its buttons on its last part, under the whole question.
+      approvalId: o.approvalId && i === parts.length - 1 ? o.approvalId : undefined,
     };
     for (;;) {
       await pace(deps.redis, deps.paceKey(channelKey), interval);
@@ -197,7 +203,11 @@ async function deliverOne(
       try {
         const attributes = { platform: ref.platform, 'part.index': i, 'part.total': parts.length };
         receipt = await inSpan(`send ${ref.platform}`, { kind: SpanKind.CLIENT, attributes }, () =>
-          i === 0 && preview ? finalisePreview(adapter, ref, preview, part) : adapter.send(i === 0 ? ref : rest, part),
+          i === 0 && prompt
+            ? replacePrompt(adapter, ref, prompt, part)
+            : i === 0 && preview
+              ? finalisePreview(adapter, ref, preview, part)
+              : adapter.send(i === 0 ? ref : rest, part),
         );
       } catch (err) {
         if (err instanceof RateLimitedError) outboundParts.inc({ platform: ref.platform, result: 'rate_limited' });
@@ -248,6 +258,29 @@ async function finalisePreview(adapter: ChannelAdapter, ref: ConversationRef, me
     await adapter.preview!.edit(ref, messageId, part.text);
   } catch (err) {
     // Someone deleted the preview: the reply is posted as usual.
+    if (err instanceof PermanentSendError && err.reason === 'not_found') return adapter.send(ref, part);
+    throw err;
+  }
+  return { platformMessageId: messageId };
+}
+
+/** The platform id of an approval prompt's last part (where its buttons are), if it was sent. */
+async function promptMessageOf(db: Db, approvalId: string): Promise<string | null> {
+  const [row] = await db
+    .select({ id: receipts.platformMessageId })
+    .from(approvals)
+    .innerJoin(receipts, eq(receipts.turnId, approvals.turnId))
+    .where(eq(approvals.id, approvalId))
+    .orderBy(desc(receipts.partIndex))
+    .limit(1);
+  return row?.id ?? null;
+}
+
+/** Like a preview: an edit is idempotent, and a prompt someone deleted is answered with a new message. */
+async function replacePrompt(adapter: ChannelAdapter, ref: ConversationRef, messageId: string, part: RenderedPart) {
+  try {
+    await adapter.approvals!.replace(ref, messageId, part.text);
+  } catch (err) {
     if (err instanceof PermanentSendError && err.reason === 'not_found') return adapter.send(ref, part);
     throw err;
   }

@@ -7,7 +7,7 @@ import type { AgentInputItem } from '@openai/agents';
 import { and, eq, sql as dsql } from 'drizzle-orm';
 import { randomUUID } from 'node:crypto';
 import type { ConversationRef, InboundEvent } from '../core/types.js';
-import { withTx, type Db } from '../db/client.js';
+import { withTx, type Db, type Tx } from '../db/client.js';
 import { preparedQuery } from '../db/prepared.js';
 import { conversations, inboundMessages, outbox, sessionItems, turns } from '../db/schema.js';
 
@@ -92,6 +92,11 @@ export interface TurnRecord {
   itemAgents?: (string | null)[];
   /** null: nothing to send (the agent chose silence). */
   reply: string | null;
+  /** The reply is an approval prompt (sent with buttons), or replaces one (src/approvals). */
+  approvalId?: string;
+  replacesApproval?: string;
+  /** More writes in the same transaction (approval rows); a rejection rolls the turn back (StaleTurnError). */
+  extraWrites?: (tx: Tx) => Promise<unknown>[];
   replyTo?: string;
   /** replied | silent | apology, or a module's own outcome (refused, budget, ...). */
   outcome: string;
@@ -231,16 +236,20 @@ export async function commitTurn(db: Db, t: TurnRecord): Promise<number> {
               ref: t.ref,
               markdown: t.reply,
               replyTo: t.replyTo ?? null,
+              approvalId: t.approvalId ?? null,
+              replacesApproval: t.replacesApproval ?? null,
             })
             .execute(),
         );
       }
+      if (t.extraWrites) writes.push(...t.extraWrites(tx));
       await settleInOrder(writes);
       return seq;
     });
   } catch (err) {
     if (isUniqueViolation(err))
       throw new StaleTurnError('another turn already committed this conversation state or these messages');
+    if ((err as Error)?.name === 'ApprovalDecidedError') throw new StaleTurnError((err as Error).message);
     throw err;
   }
 }

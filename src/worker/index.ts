@@ -35,6 +35,8 @@ export interface WorkerOptions {
   outboundConcurrency: number;
   historyLimit: number;
   batchMax: number;
+  /** How long a run stopped for an approval waits for the decision (APPROVAL_TIMEOUT_MS). */
+  approvalTimeoutMs?: number;
   /** Job lock: a killed worker's turn is picked up by another worker after about this long. */
   lockDurationMs?: number;
   sweepEveryMs?: number;
@@ -92,6 +94,7 @@ export function startWorker(o: WorkerOptions): RunningWorker {
         attachments: o.attachments,
         modelAcceptsImages: o.modelAcceptsImages,
         turnTraceKey: o.keys.turnTrace,
+        approvalTimeoutMs: o.approvalTimeoutMs,
       };
       const guard = {
         db: o.db,

@@ -15,78 +15,24 @@ import type { AgentInputItem } from '@openai/agents';
 import type { Span } from '@opentelemetry/api';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Redis } from 'ioredis';
-import { withoutImageBytes, type AttachmentReader, type ReadAttachments } from '../attachments/index.js';
+import { withoutImageBytes, type ReadAttachments } from '../attachments/index.js';
 import { BREAKER_OPEN_NOTICE, ModelUnavailableError } from '../agent/breaker.js';
-import type { AgentRuntime } from '../agent/runtime.js';
+import type { PausedRun } from '../agent/runtime.js';
 import { correlationId, safeErr } from '../observability/logger.js';
 import { modelErrors, modelTokens, turnSeconds, turnsTotal } from '../observability/metrics.js';
 import { TurnSession } from '../agent/session.js';
 import type { BeforeRun, TurnContext, TurnHooks } from '../core/module.js';
-import type { AdapterRegistry } from '../core/registry.js';
 import type { InboundEvent } from '../core/types.js';
-import type { Db } from '../db/client.js';
 import { publishDelivered } from '../outbound/notifications.js';
-import type { Inbox } from '../queue/inbox.js';
-import type { Queues } from '../queue/queues.js';
 import { commitTurn, loadTurnInputs, StaleTurnError, type ConversationState, type TurnInputs } from './commit.js';
 import { batchHash, forgetModelOutput, reuseModelOutput } from './model-cache.js';
 import { endTurnSpan, inTurnSpan, rememberTurnTrace } from '../observability/turn-trace.js';
 
-export const APOLOGY = "Sorry, I couldn't answer that just now. Please try again in a moment.";
+import { APOLOGY, assistantItem, turnContext, userKeyOf, type TurnDeps } from './context.js';
+import { approvalStep, pauseWrites } from './approval-turn.js';
 
-export interface TurnDeps {
-  db: Db;
-  redis: Redis;
-  inbox: Inbox;
-  queues: Queues;
-  runtime: AgentRuntime;
-  adapters: AdapterRegistry;
-  deliveredChannel: string;
-  log: Logger;
-  historyLimit: number;
-  batchMax: number;
-  /** Show the typing sign only for turns slower than this (no flicker on fast answers). */
-  typingDelayMs?: number;
-  /** Modules' hooks, in order. */
-  hooks?: TurnHooks[];
-  /** Redis key keeping a batch's model output until its turn commits (src/worker/model-cache.ts); unset: not kept. */
-  modelOutputKey?: (batchHash: string) => string;
-  /** Reads the turn's files (src/attachments); unset: an attachment is only named to the model. */
-  attachments?: AttachmentReader;
-  /** Whether the model takes image input when the turn's agent does not say (MODEL_ACCEPTS_IMAGES). */
-  modelAcceptsImages?: boolean;
-  /** Redis key of a turn's traceparent, read by its delivery (src/observability/turn-trace.ts); unset: not kept. */
-  turnTraceKey?: (turnId: string) => string;
-}
-
-function assistantItem(text: string): AgentInputItem {
-  return { type: 'message', role: 'assistant', status: 'completed', content: [{ type: 'output_text', text }] };
-}
-
-export const userKeyOf = (e: InboundEvent) => `${e.platform}:${e.tenant}:${e.sender.id}`;
-
-export function turnContext(
-  turnId: string,
-  conversationKey: string,
-  fresh: InboundEvent[],
-  sessionId: string | null = null,
-): TurnContext {
-  const last = fresh.at(-1)!;
-  const human = [...fresh].reverse().find((e) => !e.sender.isBot) ?? last;
-  return {
-    turnId,
-    conversationKey,
-    sessionId,
-    ref: last.conversation,
-    events: fresh,
-    userKey: userKeyOf(human),
-    sender: { id: human.sender.id, name: human.sender.name },
-    kind: last.kind,
-    now: new Date(),
-    instructions: [],
-  };
-}
+export { APOLOGY, assistantItem, turnContext, userKeyOf };
+export type { TurnDeps };
 
 /**
  * Ask every module; the first that does not say 'run' decides. History limits combine to the smallest. Dropped
@@ -183,6 +129,8 @@ interface Answer {
   usage: { inputTokens: number; outputTokens: number; model: string };
   /** Per item, the agent that produced it (src/agents); unset when no agent ran. */
   itemAgents?: (string | null)[];
+  /** The run stopped for an approval: the reply is its prompt (src/worker/approval-turn.ts). */
+  paused?: PausedRun;
 }
 
 interface Batch {
@@ -190,6 +138,8 @@ interface Batch {
   events: InboundEvent[];
   /** When each event entered the inbox (its stream id's milliseconds): where its queue-wait span starts. */
   enqueuedAt: Map<string, number>;
+  /** Each readable event's stream id (a decision is acked alone, before the messages that waited for it). */
+  idOf: Map<InboundEvent, string>;
 }
 
 /** Step 1: the batch, in arrival order (entries stay in the inbox until step 7). */
@@ -197,10 +147,12 @@ async function readBatch(deps: TurnDeps, conversationKey: string, log: Logger): 
   // The "queued" flag is cleared in the same round trip as the read: later appends schedule the next turn.
   const entries = await deps.inbox.startTurn(conversationKey, deps.batchMax);
   for (const e of entries) if (!e.event) log.error({ streamId: e.streamId }, 'unreadable inbox entry dropped');
+  const idOf = new Map(entries.flatMap((e) => (e.event ? [[e.event, e.streamId] as const] : [])));
   return {
     streamIds: entries.map((e) => e.streamId),
-    events: entries.flatMap((e) => (e.event ? [e.event] : [])),
-    enqueuedAt: new Map(entries.flatMap((e) => (e.event ? [[e.event.id, Number(e.streamId.split('-')[0])]] : []))),
+    events: [...idOf.keys()],
+    idOf,
+    enqueuedAt: new Map([...idOf].map(([e, streamId]) => [e.id, Number(streamId.split('-')[0])])),
   };
 }
 
@@ -248,7 +200,9 @@ async function runAgent(
     }
     const reply = out.text.trim() ? out.text : null;
     const usage = { inputTokens: out.inputTokens, outputTokens: out.outputTokens, model: out.model };
-    return { reply, outcome: reply ? 'replied' : 'silent', items: out.items, usage, itemAgents: out.itemAgents };
+    const { itemAgents, paused } = out;
+    if (paused) return { reply: null, outcome: 'approval_pending', items: out.items, usage, itemAgents, paused };
+    return { reply, outcome: reply ? 'replied' : 'silent', items: out.items, usage, itemAgents };
   } catch (err) {
     const open = err instanceof ModelUnavailableError;
     const what = open ? 'model circuit open; sending a notice' : 'model failed after retries; apologising';
@@ -274,6 +228,8 @@ async function commit(
   started: number,
 ): Promise<number | null> {
   const last = fresh.at(-1)!;
+  // A run stopped for an approval: its prompt is the reply, and the approval row is written with the turn.
+  const pause = answer.paused ? pauseWrites(deps, ctx, answer.paused) : undefined;
   try {
     return await commitTurn(deps.db, {
       turnId: ctx.turnId,
@@ -284,7 +240,9 @@ async function commit(
       items: answer.items,
       itemSenders: itemSenders(answer.items, ctx.events),
       itemAgents: answer.itemAgents,
-      reply: answer.reply,
+      reply: pause?.prompt ?? answer.reply,
+      approvalId: pause?.approvalId,
+      extraWrites: pause?.writes,
       replyTo: last.platformMessageId,
       outcome: answer.outcome,
       ...answer.usage,
@@ -298,7 +256,7 @@ async function commit(
 
 /** Step 6: the reply goes to delivery; a silent turn is announced at once (waiting clients stop waiting). */
 async function handOff(deps: TurnDeps, ctx: TurnContext, eventIds: string[], answer: Answer): Promise<void> {
-  if (answer.reply !== null) {
+  if (answer.reply !== null || answer.paused) {
     await rememberTurnTrace(deps.redis, deps.turnTraceKey, ctx.turnId);
     return deps.queues.scheduleDelivery(ctx.conversationKey);
   }
@@ -308,9 +266,14 @@ async function handOff(deps: TurnDeps, ctx: TurnContext, eventIds: string[], ans
 }
 
 /** Step 7: the batch leaves the inbox; if more arrived meanwhile, another turn is scheduled. */
-async function ackBatch(deps: TurnDeps, conversationKey: string, streamIds: string[]): Promise<void> {
-  const left = await deps.inbox.ack(conversationKey, streamIds);
-  if (left > 0) await deps.queues.scheduleTurn(conversationKey);
+async function ackBatch(deps: TurnDeps, conversationKey: string, streamIds: string[], again = false): Promise<void> {
+  const left = streamIds.length ? await deps.inbox.ack(conversationKey, streamIds) : 1;
+  if (left > 0 || again) await deps.queues.scheduleTurn(conversationKey);
+}
+
+/** Stray decisions leave the inbox; the messages waiting behind a pending approval stay, with no turn scheduled. */
+async function ackOnly(deps: TurnDeps, conversationKey: string, streamIds: string[]): Promise<void> {
+  if (streamIds.length) await deps.inbox.ack(conversationKey, streamIds);
 }
 
 type TurnResult = 'done' | 'deferred' | 'stale';
@@ -396,7 +359,22 @@ export async function processConversation(deps: TurnDeps, conversationKey: strin
   const batch = await readBatch(deps, conversationKey, log);
   const ids = batch.events.map((e) => e.id);
   const inputs = ids.length ? await loadTurnInputs(deps.db, conversationKey, ids, deps.historyLimit) : undefined;
-  const fresh = inputs ? await skipConsumed(deps, conversationKey, batch.events, inputs) : [];
+  let fresh = inputs ? await skipConsumed(deps, conversationKey, batch.events, inputs) : [];
+  // A run waiting for an approval holds the conversation: its decision or expiry goes first (approval-turn.ts).
+  const step = await approvalStep(deps, conversationKey, fresh, log);
+  if (step.kind === 'waiting')
+    return ackOnly(
+      deps,
+      conversationKey,
+      step.drop.map((e) => batch.idOf.get(e)!),
+    );
+  if (step.kind === 'handled') {
+    const consumed = step.consumed.map((e) => batch.idOf.get(e)!);
+    if (step.stale && attempt < 3) return processConversation(deps, conversationKey, attempt + 1);
+    if (step.stale) throw new StaleTurnError(`conversation ${conversationKey} kept moving on; retrying the job`);
+    return ackBatch(deps, conversationKey, consumed, true);
+  }
+  fresh = step.fresh;
   const result =
     inputs && fresh.length ? await takeTurn(deps, conversationKey, fresh, inputs, batch.enqueuedAt, log) : 'done';
   if (result === 'deferred') return;

@@ -8,7 +8,6 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { APPROVAL_NOTE } from '../../src/agent/runtime.js';
 import { budgetSpentText } from '../../src/agents/index.js';
 import { FakeSlack } from '../fakes/slack/fake-slack.js';
 import { startHttpMcpServer, type HttpMcpServer } from '../fakes/mcp/server.js';
@@ -207,13 +206,21 @@ describe('MCP tools', () => {
 });
 
 describe('MCP approvals', () => {
-  it('a needsApproval tool is not run without an approval: the user is told, the conversation goes on', async () => {
-    expect(await say('careful', '[[tool:whoami]]')).toEqual([APPROVAL_NOTE]);
+  it('a needsApproval MCP tool waits for an approval, then runs; the conversation goes on', async () => {
+    const [prompt] = await say('careful', '[[tool:whoami]]');
+    expect(prompt).toMatch(/^\*\*Approval needed\*\*: I want to run `whoami`/);
+    const id = /\/approve (\S+)`/.exec(prompt!)![1]!;
+    expect(await say('careful', `/approve ${id}`)).toEqual(['Approved: running it now.']);
+    const answered = await until(
+      async () => (await (await fetch(`${app.url}/local/conversations/careful/messages`)).json()) as any,
+      (b) => b.replies.length >= 2,
+    );
+    expect(answered.replies[1].text).toMatch(/^Tool whoami said: /);
     expect(await say('careful', 'still there?')).toEqual(['Echo: [someone] still there?']);
     const rows = await sql`
       select i.item->>'type' as type, i.item->>'role' as role from session_items i
       join conversations c on c.session_id = i.session_id where c.key like ${'local:%:careful'} order by i.position`;
-    expect(rows.map((r) => r.role ?? r.type)).toEqual(['user', 'assistant', 'user', 'assistant']);
+    expect(rows.map((r) => r.role ?? r.type)).toEqual(['user', 'assistant', 'assistant', 'user', 'assistant']);
   }, 60_000);
 });
 

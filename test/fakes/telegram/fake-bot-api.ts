@@ -32,6 +32,10 @@ export interface SentMessage {
   reply_to?: number;
   /** Every text the message showed (after entity parsing), the first as sent. */
   versions: string[];
+  /** Inline keyboard under the message (approval buttons); an edit without one removes it, as Telegram does. */
+  reply_markup?: { inline_keyboard: { text: string; callback_data?: string }[][] };
+  /** How many times the message was edited (editMessageText). */
+  edits?: number;
 }
 
 export interface FakeDraft {
@@ -300,13 +304,16 @@ export class FakeBotApi {
     if (!msg) return this.fail(res, { error_code: 400, description: 'Bad Request: message to edit not found' });
     const parsed = this.parseText(p);
     if ('error_code' in parsed) return this.fail(res, parsed);
-    if (parsed.text === msg.text && String(p.text) === msg.raw)
+    const sameMarkup = JSON.stringify(p.reply_markup ?? null) === JSON.stringify(msg.reply_markup ?? null);
+    if (parsed.text === msg.text && String(p.text) === msg.raw && sameMarkup)
       return this.fail(res, {
         error_code: 400,
         description:
           'Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message',
       });
-    Object.assign(msg, { raw: String(p.text), text: parsed.text, entities: parsed.entities });
+    Object.assign(msg, { raw: String(p.text), text: parsed.text, entities: parsed.entities, edits: (msg.edits ?? 0) + 1 });
+    if (p.reply_markup) msg.reply_markup = p.reply_markup;
+    else delete msg.reply_markup;
     msg.versions.push(parsed.text);
     this.ok(res, { message_id: msg.message_id, chat: { id: Number(p.chat_id) }, text: parsed.text });
   }
@@ -335,6 +342,7 @@ export class FakeBotApi {
       ...(p.parse_mode ? { parse_mode: p.parse_mode } : {}),
       ...(p.message_thread_id !== undefined ? { message_thread_id: p.message_thread_id } : {}),
       ...(p.reply_parameters?.message_id !== undefined ? { reply_to: p.reply_parameters.message_id } : {}),
+      ...(p.reply_markup ? { reply_markup: p.reply_markup } : {}),
     };
     this.sent.push(msg);
     const chatType = String(p.chat_id).startsWith('-') ? 'supergroup' : 'private';
