@@ -117,7 +117,8 @@ describe('attachments in (local channel)', () => {
   it('the session keeps a note of an image, not its bytes', async () => {
     const sql = postgres(app.db.url, { max: 1 });
     await say({ text: 'remember the pixel', attachments: [{ url: dataUrl('image/png', PNG) }] });
-    const rows = await sql`select item::text as item from session_items where item->>'role' = 'user' and item::text like '%remember the pixel%'`;
+    const rows =
+      await sql`select item::text as item from session_items where item->>'role' = 'user' and item::text like '%remember the pixel%'`;
     expect(rows.length).toBeGreaterThan(0);
     for (const r of rows) {
       expect(r.item).not.toContain('base64');

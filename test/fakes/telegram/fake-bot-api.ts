@@ -311,7 +311,12 @@ export class FakeBotApi {
         description:
           'Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message',
       });
-    Object.assign(msg, { raw: String(p.text), text: parsed.text, entities: parsed.entities, edits: (msg.edits ?? 0) + 1 });
+    Object.assign(msg, {
+      raw: String(p.text),
+      text: parsed.text,
+      entities: parsed.entities,
+      edits: (msg.edits ?? 0) + 1,
+    });
     if (p.reply_markup) msg.reply_markup = p.reply_markup;
     else delete msg.reply_markup;
     msg.versions.push(parsed.text);
