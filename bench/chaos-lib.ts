@@ -237,13 +237,24 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       ['turns', 'outbound'].map(async (name) => {
         const q = new Queue(name, { connection: r, prefix: `${prefix}:bull` });
         const c = await q.getJobCounts('active', 'wait', 'delayed', 'failed');
-        return Object.values(c).reduce((a, b) => a + b, 0);
+        const n = Object.values(c).reduce((a, b) => a + b, 0);
+        if (n) say(`not idle: queue ${name} ${JSON.stringify(c)}`);
+        if (n && process.env.CHAOS_DEBUG) {
+          for (const j of await q.getJobs(['active']))
+            say(
+              `not idle: active ${j.id} attempts=${j.attemptsMade} processedOn=${Date.now() - (j.processedOn ?? 0)}ms ago`,
+            );
+          await sleep(40_000);
+          say(`not idle after 40 s: ${JSON.stringify(await q.getJobCounts('active', 'wait', 'delayed', 'failed'))}`);
+        }
+        return n;
       }),
     );
     const db = postgres(pg.url, { max: 1, onnotice: () => undefined });
     const [pending] = await db`select count(*)::int as n from outbox where status = 'pending'`;
     await db.end();
     r.disconnect();
+    if (inboxes || pending!.n) say(`not idle: ${inboxes} inboxes, ${pending!.n} pending replies`);
     const idle = inboxes === 0 && counts.every((n) => n === 0) && pending!.n === 0;
     return {
       messages: total,

@@ -18,6 +18,7 @@ import { op, registerOperations, type Operation } from './http.js';
 import { apiKeys } from './ids.js';
 import { openApiDocument } from './openapi.js';
 import { RunService } from './run-service.js';
+import { sweepRuns } from './run-sweep.js';
 import { runOperations } from './runs.js';
 import { purgeExpired, storeOperations } from './store.js';
 import { streamOperations } from './stream.js';
@@ -143,7 +144,7 @@ function createApiModule(deps: ModuleDeps, services: Pick<Services, 'agents'>): 
       const stopCrons = await ctx.crons.startWorker(deps.connect);
       const stopSweep = startPeriodic(
         async () => {
-          await ctx.runs.sweep();
+          await sweepRuns(ctx.runs, ctx);
           await purgeExpired(ctx);
         },
         config.API_SWEEP_INTERVAL_MS,

@@ -17,15 +17,15 @@
  */
 import { chooseAgent } from '../agents/store.js';
 import { retrySerializable } from '../db/retry.js';
-import { and, asc, eq, inArray, lt, sql as dsql } from 'drizzle-orm';
+import { and, asc, eq, inArray, sql as dsql } from 'drizzle-orm';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { IngressSink } from '../core/adapter.js';
 import type { TurnContext, TurnOutcome } from '../core/module.js';
 import { conversationKey, type InboundEvent } from '../core/types.js';
 import { withTx, type Db } from '../db/client.js';
-import { inboundMessages, turns } from '../db/schema.js';
 import { ApiError } from './http.js';
+import { runResultOf } from './run-outcome.js';
 import { ASSISTANT_ID, apiSenderId, runEventId, runIdOfEvent, threadRef, type ApiKeys } from './ids.js';
 import { apiCrons, apiRuns, apiThreads } from './schema.js';
 import { conversationKeyOf, getThread, type ThreadRow } from './thread-db.js';
@@ -74,24 +74,6 @@ function insertedRun(rows: RunRow[]): RunRow {
 const OPEN = ['pending', 'running'];
 const isUnique = (err: unknown) =>
   ((err as { code?: string }).code ?? (err as { cause?: { code?: string } }).cause?.code) === '23505';
-
-/**
- * Turn outcome -> run status. A turn the gateway refused or the model failed is an error with a reason the client can
- * act on (a rate-limited run is not a "success" with no answer); everything else answered.
- */
-const REFUSALS: Record<string, string> = {
-  apology: 'the model failed after retries; the thread holds an apology message',
-  rate_limited: 'rate limited: this user sent more messages a minute than the gateway allows; retry later',
-  budget: 'the daily token budget is spent; retry tomorrow or ask an admin',
-  agent_budget: "the agent's daily token budget is spent",
-  banned: 'this user is banned from the gateway',
-  too_long: 'the input is longer than the gateway accepts',
-  dead_letter: 'the turn failed repeatedly and was set aside for an admin',
-};
-export function runResultOf(outcome: string): { status: 'success' | 'error'; error: string | null } {
-  const error = REFUSALS[outcome];
-  return error ? { status: 'error', error } : { status: 'success', error: null };
-}
 
 export interface RunServiceDeps {
   db: Db;
@@ -386,51 +368,8 @@ export class RunService {
     }
   }
 
-  /**
-   * Heals what a crash can leave: a running run whose turn committed but was not finalized (finalize from the
-   * spine's records), a running run whose event never reached the inbox (resubmit; the sink dedupes by event id),
-   * and pending runs on idle threads (dispatch).
-   */
-  async sweep(resubmitAfterMs = 30_000): Promise<{ finalized: number; resubmitted: number }> {
-    const { db } = this.d;
-    let finalized = 0;
-    let resubmitted = 0;
-    const running = await db
-      .select()
-      .from(apiRuns)
-      .where(and(eq(apiRuns.status, 'running'), lt(apiRuns.updatedAt, dsql`now() - interval '2 seconds'`)))
-      .limit(200);
-    for (const run of running) {
-      const [consumed] = await db
-        .select({ turnId: inboundMessages.turnId })
-        .from(inboundMessages)
-        .where(eq(inboundMessages.eventId, runEventId(run.runId)));
-      if (consumed) {
-        const [turn] = await db.select({ outcome: turns.outcome }).from(turns).where(eq(turns.id, consumed.turnId));
-        const { status, error } = runResultOf(turn?.outcome ?? 'replied');
-        await this.finalize(run.keyId, run.runId, consumed.turnId, status, error);
-        finalized++;
-      } else if (Date.now() - run.updatedAt.getTime() > resubmitAfterMs) {
-        const thread = await getThread(db, run.keyId, run.threadId);
-        if (thread) await this.submit(run, thread);
-        await db
-          .update(apiRuns)
-          .set({ updatedAt: new Date() })
-          .where(and(eq(apiRuns.keyId, run.keyId), eq(apiRuns.runId, run.runId)));
-        resubmitted++;
-      }
-    }
-    const waiting = await db
-      .selectDistinct({ keyId: apiRuns.keyId, threadId: apiRuns.threadId })
-      .from(apiRuns)
-      .where(and(eq(apiRuns.status, 'pending'), lt(apiRuns.updatedAt, dsql`now() - interval '2 seconds'`)))
-      .limit(200);
-    for (const w of waiting) await this.dispatch(w.keyId, w.threadId);
-    if (finalized || resubmitted) this.d.log.info({ finalized, resubmitted }, 'api sweeper healed runs');
-    return { finalized, resubmitted };
-  }
-
-  private async submit(run: RunRow, thread: ThreadRow): Promise<void> {
+  /** Hands the run's input to the ingress sink as an inbound event (deduplicated by event id there). */
+  async submit(run: RunRow, thread: ThreadRow): Promise<void> {
     const k = run.kwargs as RunKwargs;
     const now = new Date().toISOString();
     const event: InboundEvent = {

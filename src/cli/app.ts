@@ -92,7 +92,7 @@ export function composeApp(o: AppOptions): Composition {
   const worker = o.role !== 'gateway';
   // Ingress fails fast when Redis is away (503, the platform retries) instead of queueing requests forever.
   // Not enableAutoPipelining: ioredis 6 crashes the process (TypeError in autoPipelining.js) when a script's
-  // EVALSHA is resent after NOSCRIPT inside an automatic pipeline (seen in bench:round-trips on a fresh Redis).
+  // SHA is resent after NOSCRIPT inside an automatic pipeline (seen in bench:round-trips on a fresh Redis).
   const redis = createRedis(o.redisUrl, gateway ? { maxRetriesPerRequest: 1, commandTimeout: 2_500 } : {});
   const connections = [redis];
   const connect = () => {

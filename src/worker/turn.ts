@@ -267,7 +267,10 @@ async function handOff(deps: TurnDeps, ctx: TurnContext, eventIds: string[], ans
 
 /** Step 7: the batch leaves the inbox; if more arrived meanwhile, another turn is scheduled. */
 async function ackBatch(deps: TurnDeps, conversationKey: string, streamIds: string[], again = false): Promise<void> {
-  const left = streamIds.length ? await deps.inbox.ack(conversationKey, streamIds) : 1;
+  // Nothing read (an empty inbox): nothing to ack and nothing left, so no next turn, unless `again` asks for one
+  // (an approval settled: the messages that waited behind it get their turn). Scheduling on an empty read would
+  // spin one turn job after another for ever.
+  const left = streamIds.length ? await deps.inbox.ack(conversationKey, streamIds) : 0;
   if (left > 0 || again) await deps.queues.scheduleTurn(conversationKey);
 }
 

@@ -167,8 +167,9 @@ describe('scheduled messages', () => {
       expect(got.map((x) => x.text)).toEqual(['Echo: hi', 'New feature: reminders!']);
       arrived.push(Number(got[1]!.id.split('-')[0]));
     }
-    // 5 per second per platform: three local recipients span at least two intervals of 200 ms.
-    expect(Math.max(...arrived) - Math.min(...arrived)).toBeGreaterThanOrEqual(350);
+    // 5 per second per platform: three local recipients span two intervals of 200 ms (the arrival is stamped after
+    // the send, so a loaded event loop can shift one stamp; 100 ms of that is allowed, unpaced sends take ~0 ms).
+    expect(Math.max(...arrived) - Math.min(...arrived)).toBeGreaterThanOrEqual(300);
     await sleep(500);
     expect((await posted(t.app, 'dm-u4')).map((x) => x.text)).toEqual(['Echo: hi']);
     expect(await removeScheduledMessage(t.ctx, m.id)).toBe(true);

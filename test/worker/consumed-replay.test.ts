@@ -43,6 +43,7 @@ describe('an inbox entry left behind by a crash after commit', () => {
         text: 'hello',
         id: 'cr-1',
         kind: 'group',
+        attachments: [],
       } as never);
       await redis.del(keys.seen(event.id));
       expect((await new Inbox(redis, keys, 60).append(key, event)).fresh).toBe(true);
