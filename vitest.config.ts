@@ -6,8 +6,9 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Integration tests spawn processes and share one Redis and one Postgres server (each test file uses its own
-    // database and key prefix); two cores, so keep parallelism modest.
-    maxWorkers: 2,
+    // database and key prefix). Most of their time is waiting (pacers, timers, child processes), so three files at
+    // once on two cores: measured 505 s against 620 s with two, with no timing failures.
+    maxWorkers: 3,
     globalSetup: ['test/global-setup.ts'],
   },
 });

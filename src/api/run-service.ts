@@ -58,6 +58,8 @@ export interface RunDone {
   runId: string;
   threadId: string;
   status: FinalStatus;
+  /** Why a failed run failed: a stateless run's record is deleted with its thread, so waiters learn it here. */
+  error?: string | null;
 }
 
 class Abort extends Error {}
@@ -269,7 +271,7 @@ export class RunService {
       return r;
     });
     if (!run) return; // already final, cancelled or deleted
-    await this.publish({ keyId, runId, threadId: run.threadId, status });
+    await this.publish({ keyId, runId, threadId: run.threadId, status, error });
     if ((run.kwargs as RunKwargs).on_completion === 'delete') await this.deleteThread(keyId, run.threadId);
     else await this.dispatch(keyId, run.threadId);
   }

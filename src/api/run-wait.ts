@@ -80,7 +80,7 @@ export async function runFailure(
   ctx: ApiContext,
   run: { keyId: string; runId: string },
 ): Promise<{ error: string; message: string }> {
-  const error = (await ctx.runs.get(run.keyId, run.runId))?.error;
+  const error = ctx.waiters.errorOf(run.runId) ?? (await ctx.runs.get(run.keyId, run.runId))?.error;
   const refused = error && !/^the model failed/.test(error);
   return { error: refused ? 'RunRefused' : 'ModelError', message: error ?? 'the run failed' };
 }

@@ -26,11 +26,14 @@ export async function insertThread(
   threadId: string,
   metadata: Record<string, unknown>,
 ): Promise<ThreadRow | undefined> {
-  const [row] = await db
-    .insert(apiThreads)
-    .values({ keyId, threadId, incarnation: randomUUID(), metadata })
-    .onConflictDoNothing()
-    .returning();
+  // Many threads created at once (stateless runs) conflict at SERIALIZABLE: 40001 is retried, not answered 503.
+  const [row] = await retrySerializable(() =>
+    db
+      .insert(apiThreads)
+      .values({ keyId, threadId, incarnation: randomUUID(), metadata })
+      .onConflictDoNothing()
+      .returning(),
+  );
   return row;
 }
 
@@ -41,11 +44,13 @@ export async function patchThreadMetadata(
   metadata: Record<string, unknown>,
 ): Promise<ThreadRow | undefined> {
   // Merge like LangGraph: given keys replace, others stay.
-  const [row] = await db
-    .update(apiThreads)
-    .set({ metadata: dsql`${apiThreads.metadata} || ${JSON.stringify(metadata)}::jsonb`, updatedAt: new Date() })
-    .where(and(eq(apiThreads.keyId, keyId), eq(apiThreads.threadId, threadId)))
-    .returning();
+  const [row] = await retrySerializable(() =>
+    db
+      .update(apiThreads)
+      .set({ metadata: dsql`${apiThreads.metadata} || ${JSON.stringify(metadata)}::jsonb`, updatedAt: new Date() })
+      .where(and(eq(apiThreads.keyId, keyId), eq(apiThreads.threadId, threadId)))
+      .returning(),
+  );
   return row;
 }
 

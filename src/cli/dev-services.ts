@@ -212,6 +212,8 @@ export async function startRedisServer(
       );
     });
   });
+  // Observed below (Promise.race); a failure while the pid file is written must not count as unhandled meanwhile.
+  ready.catch(() => undefined);
   child.stderr?.on('data', (d: Buffer) => log.warn({ redis: d.toString().trim() }, 'redis-server'));
   if (child.pid) await writeFile(pidFile, String(child.pid));
   const url = `redis://127.0.0.1:${port}`;

@@ -140,7 +140,12 @@ function createMemoryModule(deps: ModuleDeps): GatewayModule {
         historyLimit: config.SESSION_HISTORY_LIMIT,
         log,
       };
-      const worker = new Worker<ExtractionJob>(QUEUE_MEMORY, (job) => runExtraction(jobDeps, job.data.userKey), {
+      // Extraction is debounced over several turns of one person, so it is a trace of its own (no user text in it).
+      const extract = (job: { data: ExtractionJob }) =>
+        inSpan('memory extract', { root: true, attributes: { 'memory.store': store.name } }, () =>
+          runExtraction(jobDeps, job.data.userKey),
+        );
+      const worker = new Worker<ExtractionJob>(QUEUE_MEMORY, extract, {
         connection: deps.connect() as ConnectionOptions,
         prefix: deps.keys.bullPrefix,
         concurrency: 4,

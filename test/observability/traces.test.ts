@@ -62,6 +62,7 @@ beforeAll(async () => {
       OTEL_BSP_SCHEDULE_DELAY: '50',
       AGENTS_FILE: agentsFile(),
       RATE_LIMIT_PER_MINUTE: '0',
+      MEMORY_EXTRACT_DELAY_MS: '100',
       SLACK_BOT_TOKEN: 'xoxb-traces',
       SLACK_SIGNING_SECRET: SECRET,
       SLACK_API_URL: fake.apiUrl,
@@ -173,6 +174,23 @@ describe('a trace per turn', () => {
     expect(exported).not.toContain(String(res.body.replies[0].text).slice(0, 30)); // the answer
     expect(exported).not.toContain('trace-room-private-id');
     expect(exported).not.toContain('trace-user-private-id');
+  }, 60_000);
+
+  it('memory extraction, debounced over turns, is a trace of its own without user text', async () => {
+    await app.post('/local/messages', {
+      conversation: 'trace-memory-room',
+      user: 'trace-memory-user',
+      text: `my favourite colour is teal ${SENTINEL}`,
+      wait: true,
+    });
+    const extract = await until(
+      async () => receiver.spans.filter((s) => s.name === 'memory extract'),
+      (ss) => ss.length > 0,
+      30_000,
+    );
+    expect(extract[0]!.parentSpanId).toBe('');
+    expect(extract[0]!.attributes['memory.store']).toBeTruthy();
+    expect(receiver.bodies.join('\n')).not.toContain(SENTINEL);
   }, 60_000);
 
   it('Slack: the signed webhook, the turn and the chat.postMessage call are one trace', async () => {

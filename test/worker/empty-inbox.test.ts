@@ -42,7 +42,7 @@ it('a turn on an empty inbox completes once and schedules nothing after it', asy
     expect(added).toHaveLength(1);
     const turns = queues.turns;
     const counts = await turns.getJobCounts('active', 'wait', 'delayed');
-    expect(counts.active + counts.wait + counts.delayed).toBe(0);
+    expect((counts.active ?? 0) + (counts.wait ?? 0) + (counts.delayed ?? 0)).toBe(0);
   } finally {
     await events.close();
     await queues.close();
