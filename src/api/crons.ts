@@ -1,4 +1,5 @@
 /** Cron routes: create for a thread or stateless, search, count, update, delete (see cron-service.ts). */
+import { retrySerializable } from '../db/retry.js';
 import { randomUUID } from 'node:crypto';
 import { and, asc, desc, eq } from 'drizzle-orm';
 import { z } from 'zod';
@@ -50,26 +51,28 @@ export function cronOperations(ctx: ApiContext): Operation[] {
       threadId = uuidParam(c.params, 'thread_id', 'thread');
       if (!(await getThread(ctx.db, c.caller.keyId, threadId))) throw notFound(`thread ${threadId}`);
     }
-    const [row] = await ctx.db
-      .insert(apiCrons)
-      .values({
-        keyId: c.caller.keyId,
-        cronId: randomUUID(),
-        threadId,
-        assistantId: ASSISTANT_ID,
-        schedule: b.schedule,
-        payload: {
-          input: b.input,
-          config: b.config ?? undefined,
-          metadata: b.metadata ?? undefined,
-          multitask_strategy: b.multitask_strategy,
-        },
-        metadata: {},
-        onRunCompleted: b.on_run_completed ?? 'delete',
-        endTime: b.end_time ? new Date(b.end_time) : null,
-        enabled: b.enabled ?? true,
-      })
-      .returning();
+    const [row] = await retrySerializable(() =>
+      ctx.db
+        .insert(apiCrons)
+        .values({
+          keyId: c.caller.keyId,
+          cronId: randomUUID(),
+          threadId,
+          assistantId: ASSISTANT_ID,
+          schedule: b.schedule,
+          payload: {
+            input: b.input,
+            config: b.config ?? undefined,
+            metadata: b.metadata ?? undefined,
+            multitask_strategy: b.multitask_strategy,
+          },
+          metadata: {},
+          onRunCompleted: b.on_run_completed ?? 'delete',
+          endTime: b.end_time ? new Date(b.end_time) : null,
+          enabled: b.enabled ?? true,
+        })
+        .returning(),
+    );
     // Row first, scheduler second: the reconciler removes schedulers without rows, never the other way round.
     await ctx.crons.sync(row!);
     return toCron(row!);
@@ -120,13 +123,15 @@ export function cronOperations(ctx: ApiContext): Operation[] {
           updated_at: apiCrons.updatedAt,
           next_run_date: apiCrons.createdAt,
         }[b.sort_by ?? 'created_at'];
-        const rows = await ctx.db
-          .select()
-          .from(apiCrons)
-          .where(filters(c))
-          .orderBy(b.sort_order === 'asc' ? asc(col) : desc(col), asc(apiCrons.cronId))
-          .limit(b.limit)
-          .offset(b.offset);
+        const rows = await retrySerializable(() =>
+          ctx.db
+            .select()
+            .from(apiCrons)
+            .where(filters(c))
+            .orderBy(b.sort_order === 'asc' ? asc(col) : desc(col), asc(apiCrons.cronId))
+            .limit(b.limit)
+            .offset(b.offset),
+        );
         return rows.map(toCron);
       },
     }),
@@ -156,17 +161,19 @@ export function cronOperations(ctx: ApiContext): Operation[] {
         const payload = { ...(cur.payload as Record<string, unknown>) };
         for (const k of ['input', 'config', 'metadata', 'multitask_strategy'] as const)
           if (b[k] !== undefined) payload[k] = b[k];
-        const [row] = await ctx.db
-          .update(apiCrons)
-          .set({
-            schedule: b.schedule ?? cur.schedule,
-            payload,
-            enabled: b.enabled ?? cur.enabled,
-            updatedAt: new Date(),
-            endTime: b.end_time === undefined ? cur.endTime : b.end_time ? new Date(b.end_time) : null,
-          })
-          .where(and(eq(apiCrons.keyId, c.caller.keyId), eq(apiCrons.cronId, id)))
-          .returning();
+        const [row] = await retrySerializable(() =>
+          ctx.db
+            .update(apiCrons)
+            .set({
+              schedule: b.schedule ?? cur.schedule,
+              payload,
+              enabled: b.enabled ?? cur.enabled,
+              updatedAt: new Date(),
+              endTime: b.end_time === undefined ? cur.endTime : b.end_time ? new Date(b.end_time) : null,
+            })
+            .where(and(eq(apiCrons.keyId, c.caller.keyId), eq(apiCrons.cronId, id)))
+            .returning(),
+        );
         if (!row) throw notFound(`cron ${id}`);
         await ctx.crons.sync(row);
         return toCron(row);
@@ -180,10 +187,12 @@ export function cronOperations(ctx: ApiContext): Operation[] {
       responses: { 204: 'Deleted', 404: 'Not found' },
       handler: async (c) => {
         const id = uuidParam(c.params, 'cron_id', 'cron');
-        const gone = await ctx.db
-          .delete(apiCrons)
-          .where(and(eq(apiCrons.keyId, c.caller.keyId), eq(apiCrons.cronId, id)))
-          .returning({ id: apiCrons.cronId });
+        const gone = await retrySerializable(() =>
+          ctx.db
+            .delete(apiCrons)
+            .where(and(eq(apiCrons.keyId, c.caller.keyId), eq(apiCrons.cronId, id)))
+            .returning({ id: apiCrons.cronId }),
+        );
         if (!gone.length) throw notFound(`cron ${id}`);
         await ctx.crons.removeSchedulers(c.caller.keyId, [id]);
         return c.reply.code(204).send();

@@ -4,6 +4,7 @@
  * a case-insensitive text match over the item (semantic search is not wired to the memory module here).
  * Items with a `ttl` (minutes) expire; reading one refreshes its TTL unless `refresh_ttl` is false.
  */
+import { retrySerializable } from '../db/retry.js';
 import { and, desc, eq, sql as dsql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { ApiContext } from './context.js';
@@ -71,16 +72,18 @@ export function storeOperations(ctx: ApiContext): Operation[] {
   const refresh = async (caller: Caller, rows: Row[]) => {
     for (const r of rows) {
       if (!r.ttlMinutes) continue;
-      await db
-        .update(apiStoreItems)
-        .set({ expiresAt: expiry(r.ttlMinutes) })
-        .where(
-          and(
-            eq(apiStoreItems.keyId, caller.keyId),
-            eq(apiStoreItems.namespace, r.namespace),
-            eq(apiStoreItems.key, r.key),
+      await retrySerializable(() =>
+        db
+          .update(apiStoreItems)
+          .set({ expiresAt: expiry(r.ttlMinutes) })
+          .where(
+            and(
+              eq(apiStoreItems.keyId, caller.keyId),
+              eq(apiStoreItems.namespace, r.namespace),
+              eq(apiStoreItems.key, r.key),
+            ),
           ),
-        );
+      );
     }
   };
 
@@ -96,20 +99,22 @@ export function storeOperations(ctx: ApiContext): Operation[] {
         const b = c.body as z.infer<typeof putBody>;
         const ns = b.namespace.join('.');
         const now = new Date();
-        await db
-          .insert(apiStoreItems)
-          .values({
-            keyId: c.caller.keyId,
-            namespace: ns,
-            key: b.key,
-            value: b.value,
-            ttlMinutes: b.ttl ?? null,
-            expiresAt: expiry(b.ttl),
-          })
-          .onConflictDoUpdate({
-            target: [apiStoreItems.keyId, apiStoreItems.namespace, apiStoreItems.key],
-            set: { value: b.value, ttlMinutes: b.ttl ?? null, expiresAt: expiry(b.ttl), updatedAt: now },
-          });
+        await retrySerializable(() =>
+          db
+            .insert(apiStoreItems)
+            .values({
+              keyId: c.caller.keyId,
+              namespace: ns,
+              key: b.key,
+              value: b.value,
+              ttlMinutes: b.ttl ?? null,
+              expiresAt: expiry(b.ttl),
+            })
+            .onConflictDoUpdate({
+              target: [apiStoreItems.keyId, apiStoreItems.namespace, apiStoreItems.key],
+              set: { value: b.value, ttlMinutes: b.ttl ?? null, expiresAt: expiry(b.ttl), updatedAt: now },
+            }),
+        );
         return c.reply.code(204).send();
       },
     }),
@@ -124,17 +129,19 @@ export function storeOperations(ctx: ApiContext): Operation[] {
         const q = c.query as z.infer<typeof getQuery>;
         const labels = Array.isArray(q.namespace) ? q.namespace : q.namespace.split('.');
         if (!namespace.safeParse(labels).success) throw new ApiError(422, 'namespace: 1 to 20 non-empty labels');
-        const [row] = await db
-          .select()
-          .from(apiStoreItems)
-          .where(
-            and(
-              eq(apiStoreItems.keyId, c.caller.keyId),
-              eq(apiStoreItems.namespace, labels.join('.')),
-              eq(apiStoreItems.key, q.key),
-              live,
+        const [row] = await retrySerializable(() =>
+          db
+            .select()
+            .from(apiStoreItems)
+            .where(
+              and(
+                eq(apiStoreItems.keyId, c.caller.keyId),
+                eq(apiStoreItems.namespace, labels.join('.')),
+                eq(apiStoreItems.key, q.key),
+                live,
+              ),
             ),
-          );
+        );
         if (!row) return null;
         if (q.refresh_ttl !== 'false' && q.refresh_ttl !== '0') await refresh(c.caller, [row]);
         return toItem(row);
@@ -149,15 +156,17 @@ export function storeOperations(ctx: ApiContext): Operation[] {
       responses: { 204: 'Deleted' },
       handler: async (c) => {
         const b = c.body as z.infer<typeof deleteBody>;
-        await db
-          .delete(apiStoreItems)
-          .where(
-            and(
-              eq(apiStoreItems.keyId, c.caller.keyId),
-              eq(apiStoreItems.namespace, b.namespace.join('.')),
-              eq(apiStoreItems.key, b.key),
+        await retrySerializable(() =>
+          db
+            .delete(apiStoreItems)
+            .where(
+              and(
+                eq(apiStoreItems.keyId, c.caller.keyId),
+                eq(apiStoreItems.namespace, b.namespace.join('.')),
+                eq(apiStoreItems.key, b.key),
+              ),
             ),
-          );
+        );
         return c.reply.code(204).send();
       },
     }),
@@ -189,13 +198,15 @@ export function storeOperations(ctx: ApiContext): Operation[] {
           where.push(dsql`${apiStoreItems.value} @> ${JSON.stringify(b.filter)}::jsonb`);
         }
         if (b.query) where.push(dsql`${apiStoreItems.value}::text ilike ${`%${escapeLike(b.query)}%`}`);
-        const rows = await db
-          .select()
-          .from(apiStoreItems)
-          .where(and(...where))
-          .orderBy(desc(apiStoreItems.updatedAt), apiStoreItems.namespace, apiStoreItems.key)
-          .limit(b.limit)
-          .offset(b.offset);
+        const rows = await retrySerializable(() =>
+          db
+            .select()
+            .from(apiStoreItems)
+            .where(and(...where))
+            .orderBy(desc(apiStoreItems.updatedAt), apiStoreItems.namespace, apiStoreItems.key)
+            .limit(b.limit)
+            .offset(b.offset),
+        );
         if (b.refresh_ttl !== false) await refresh(c.caller, rows);
         return { items: rows.map(toItem) };
       },
@@ -209,10 +220,12 @@ export function storeOperations(ctx: ApiContext): Operation[] {
       responses: { 200: '{namespaces}' },
       handler: async (c) => {
         const b = c.body as z.infer<typeof namespacesBody>;
-        const rows = await db
-          .selectDistinct({ ns: apiStoreItems.namespace })
-          .from(apiStoreItems)
-          .where(and(eq(apiStoreItems.keyId, c.caller.keyId), live));
+        const rows = await retrySerializable(() =>
+          db
+            .selectDistinct({ ns: apiStoreItems.namespace })
+            .from(apiStoreItems)
+            .where(and(eq(apiStoreItems.keyId, c.caller.keyId), live)),
+        );
         const starts = (a: string[], p: string[]) => p.every((l, i) => l === '*' || a[i] === l);
         const seen = new Set<string>();
         for (const { ns } of rows) {
@@ -234,22 +247,26 @@ export function storeOperations(ctx: ApiContext): Operation[] {
 
 /** Deletes expired items (the sweeper calls it; reads already ignore them). */
 export async function purgeExpired(ctx: Pick<ApiContext, 'db'>): Promise<number> {
-  const expired = await ctx.db
-    .select({ keyId: apiStoreItems.keyId, namespace: apiStoreItems.namespace, key: apiStoreItems.key })
-    .from(apiStoreItems)
-    .where(dsql`${apiStoreItems.expiresAt} < now()`)
-    .limit(500);
+  const expired = await retrySerializable(() =>
+    ctx.db
+      .select({ keyId: apiStoreItems.keyId, namespace: apiStoreItems.namespace, key: apiStoreItems.key })
+      .from(apiStoreItems)
+      .where(dsql`${apiStoreItems.expiresAt} < now()`)
+      .limit(500),
+  );
   for (const e of expired) {
-    await ctx.db
-      .delete(apiStoreItems)
-      .where(
-        and(
-          eq(apiStoreItems.keyId, e.keyId),
-          eq(apiStoreItems.namespace, e.namespace),
-          eq(apiStoreItems.key, e.key),
-          dsql`${apiStoreItems.expiresAt} < now()`,
+    await retrySerializable(() =>
+      ctx.db
+        .delete(apiStoreItems)
+        .where(
+          and(
+            eq(apiStoreItems.keyId, e.keyId),
+            eq(apiStoreItems.namespace, e.namespace),
+            eq(apiStoreItems.key, e.key),
+            dsql`${apiStoreItems.expiresAt} < now()`,
+          ),
         ),
-      );
+    );
   }
   return expired.length;
 }

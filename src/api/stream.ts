@@ -25,6 +25,7 @@ import { SseStream } from './sse.js';
 import { followRunText, type LiveText } from './live-text.js';
 import { loadConversation, messagesOf, turnMessages } from './state.js';
 import { conversationKeyOf, getThread, type ThreadRow } from './thread-db.js';
+import { retrySerializable } from '../db/retry.js';
 
 type WaitResult = Awaited<ReturnType<typeof createAndWait>>['status'];
 
@@ -39,10 +40,12 @@ function lastEventId(c: Call): number {
 }
 
 async function turnOfRun(ctx: ApiContext, runId: string): Promise<string | null> {
-  const [row] = await ctx.db
-    .select({ turnId: inboundMessages.turnId })
-    .from(inboundMessages)
-    .where(eq(inboundMessages.eventId, runEventId(runId)));
+  const [row] = await retrySerializable(() =>
+    ctx.db
+      .select({ turnId: inboundMessages.turnId })
+      .from(inboundMessages)
+      .where(eq(inboundMessages.eventId, runEventId(runId))),
+  );
   return row?.turnId ?? null;
 }
 
