@@ -70,7 +70,9 @@ export function startLeasedReconciler<R>(o: LeasedReconcilerOptions<R>): () => P
   return async () => {
     holding = false;
     if (timer) clearTimeout(timer);
-    await lease.stop();
+    // The pass in flight ends while the lease is still ours: releasing first let the next holder start a pass
+    // beside it (seen in CI as two passes at once on a hand-over).
     await running;
+    await lease.stop();
   };
 }
