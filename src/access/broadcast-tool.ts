@@ -48,10 +48,13 @@ export function scheduleBroadcastTool(d: BroadcastToolDeps): Tool<TurnContext> {
         .describe('when to send it'),
       text: z.string().min(1).max(4000).describe('the announcement, as it will be sent'),
     }),
-    // Offered only where the command is allowed, so a user's turn never even sees it.
+    // Offered only where the command is allowed, so a user's turn never even sees it. A resumed run keeps it (the
+    // SDK refuses an approved call to a tool no longer offered): if the asker's role went meanwhile, the command
+    // itself refuses, and the model says so.
     isEnabled: async ({ runContext }) => {
       const ctx = (runContext as RunContext<TurnContext>).context;
       if (!ctx?.ref) return false;
+      if (ctx.approval) return true;
       return atLeast((await standingOf(d.db, d.policy, askerOf(ctx).principal)).role, 'admin');
     },
     needsApproval: true,

@@ -15,6 +15,8 @@ const run = Date.now().toString(36);
 const BOSS = `boss-${run}`;
 const DEPUTY = `deputy-${run}`;
 const PLEB = `pleb-${run}`;
+const OWNER = `owner-${run}`;
+const TEMP = `temp-${run}`;
 
 let dir: string;
 let app: TestApp;
@@ -38,6 +40,7 @@ beforeAll(async () => {
     env: {
       AGENTS_FILE: file,
       ADMIN_USERS: `local:${BOSS},local:${DEPUTY}`,
+      OWNER_USERS: `local:${OWNER}`,
       RATE_LIMIT_PER_MINUTE: '0',
       SCHEDULER_DEFAULT_TIMEZONE: 'UTC',
     },
@@ -136,6 +139,25 @@ describe('schedule_broadcast: an admin asks, a person approves', () => {
 });
 
 describe('schedule_broadcast: who has it', () => {
+  it('an admin whose role goes while the prompt waits: approving then schedules nothing', async () => {
+    const text = `Revoked ${run}`;
+    expect(await command(OWNER, `/grant ${TEMP} admin`)).toMatch(/admin/);
+    await dm(TEMP, ask({ when: 'tomorrow at 9', text }));
+    const [prompt] = await nth(`dm-${TEMP}`, 1, 'prompt');
+    expect(prompt).toContain('`schedule_broadcast`');
+    const id = /\/approve (\S+)`/.exec(prompt!)![1]!;
+    expect(await command(OWNER, `/revoke ${TEMP}`)).toMatch(/revoked|user/i);
+    expect(await command(TEMP, `/approve ${id}`)).toBe('Approved: running it now.');
+    const [, answer] = await nth(`dm-${TEMP}`, 2, 'answer');
+    // The command itself refused, as it would have refused them typing it; the model passes that on.
+    expect(answer).toMatch(/^Tool schedule_broadcast said: Sorry, `\/schedule …` is only for admins/);
+    await sleep(300);
+    expect(await scheduled(text)).toHaveLength(0);
+    const audit = await sql<{ result: string }[]>`
+      select result from access_audit where actor = ${`local:${TEMP}`} and command = 'schedule'`;
+    expect(audit.map((a) => a.result)).toEqual(['refused']);
+  });
+
   it('a non-admin is never offered the tool: no prompt, nothing scheduled', async () => {
     const text = `Sneaky ${run}`;
     await dm(PLEB, ask({ when: 'tomorrow at 9', text }));
