@@ -1,10 +1,12 @@
 /**
  * A run resumed by an approval is a turn like any other, end to end (real ingress, worker, Postgres, outbox, the
- * Telegram SDK against the loopback fake, the offline model, a real MCP server whose `shout` tool needs approval):
+ * Telegram and Discord SDKs against the loopback fakes, the offline model, a real MCP server whose `shout` tool
+ * needs approval):
  * - an admin who did not ask may approve on the platform (a stranger may not), and the run goes on for the person
  *   who asked (their memories, not the admin's);
  * - the resumed answer streams live (SSE on the local channel; on Telegram the prompt itself shows it as it is
- *   written) and still ends as one message: the prompt, replaced by the answer;
+ *   written) and still ends as one message: the prompt, replaced by the answer (a preview a killed attempt posted
+ *   on its own is removed);
  * - `/stop` reaches the resumed run: the model call is aborted and the partial answer is kept, marked as stopped.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,6 +14,7 @@ import { resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  discordPerson,
   localPerson,
   sleep,
   startPlatforms,
@@ -22,6 +25,10 @@ import {
   type Platforms,
 } from '../access/platforms.js';
 import { groupUpdate, mentions, newUpdateId, postUpdate } from '../adapters/telegram/e2e-helpers.js';
+import { commandInteraction, postInteraction } from '../adapters/discord/pipeline-helpers.js';
+import { keys } from '../../src/queue/keys.js';
+import { createRedis } from '../../src/queue/redis.js';
+import { REDIS_URL } from '../helpers/services.js';
 import { startHttpMcpServer, type HttpMcpServer } from '../fakes/mcp/server.js';
 import type { SentMessage } from '../fakes/telegram/fake-bot-api.js';
 import { openSse } from '../live/sse-client.js';
@@ -201,6 +208,49 @@ describe('Telegram: the resumed run is previewed in its prompt', () => {
       prompt.text,
       'Stopping the answer in progress.',
     ]);
+  });
+});
+
+describe('Discord: the resumed run is previewed in its prompt', () => {
+  it('the prompt streams the answer and becomes it; a preview a killed attempt posted on its own goes', async () => {
+    const dee = discordPerson('Dee');
+    await p.dm(dee, shout(30, 300));
+    const prompt = await waitFor(
+      () =>
+        p.discord.rest.messages.find(
+          (m) => m.body?.components && String(m.message.content).includes('`shout`') && !m.deleted,
+        ),
+      'discord prompt',
+    );
+    const channelId = prompt.channelId;
+    const buttons = prompt.body.components[0].components as { custom_id: string }[];
+    const id = /^ap:y:(.+)$/.exec(buttons[0]!.custom_id)![1]!;
+    // What an earlier attempt of this resumed turn may have left (killed before the prompt could be its preview):
+    // a preview message of its own, recorded under the decision's event.
+    const res = await fetch(`${p.discord.apiUrl}/v10/channels/${channelId}/messages`, {
+      method: 'POST',
+      headers: { authorization: `Bot ${p.discord.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ content: 'Tool shout said: WORD0 …' }),
+    });
+    const orphan = ((await res.json()) as { id: string }).id;
+    const [row] = await p.sql<{ key: string }[]>`select conversation_key as key from approvals where id = ${id}`;
+    const redis = createRedis(REDIS_URL);
+    try {
+      await redis.hset(keys(p.app.config.KEY_PREFIX).previews(row!.key), `approval:${id}`, orphan);
+    } finally {
+      redis.disconnect();
+    }
+    const user = { id: dee.id, username: 'dee', global_name: 'Dee' };
+    const base = commandInteraction('x');
+    const click = { ...base, type: 3, channel_id: channelId, guild_id: undefined, member: undefined, user };
+    const ack = await postInteraction(p.app.url, p.signer, { ...click, data: { custom_id: buttons[0]!.custom_id } });
+    expect(ack.status).toBe(200);
+    await waitFor(() => prompt.message.content === shouted(30), 'prompt replaced by the answer', 20_000);
+    const live = p.discord.rest.versions(prompt.message.id).slice(1, -1);
+    expect(live.length).toBeGreaterThanOrEqual(2);
+    for (const v of live) expect(shouted(30).startsWith(v.replace(/ …$/, '').trimEnd())).toBe(true);
+    await waitFor(() => p.discord.rest.contents(channelId).length === 1, 'the orphan preview removed');
+    expect(p.discord.rest.contents(channelId)).toEqual([shouted(30)]);
   });
 });
 
