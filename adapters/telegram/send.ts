@@ -95,12 +95,16 @@ export class TelegramSender {
     }
   }
 
-  /** An approval prompt becomes its answer: the text is replaced and the keyboard goes with it. */
+  /**
+   * An approval prompt becomes its answer (or a resumed run's preview): the text is replaced and the keyboard goes
+   * with it. The same text again (a retried finalisation) is already done.
+   */
   async replace(ref: ConversationRef, messageId: string, text: string): Promise<void> {
     const chat = chatIdOf(ref);
     try {
       await this.api.editMessageText(chat, Number(messageId), text, { parse_mode: 'MarkdownV2' });
     } catch (err) {
+      if (err instanceof GrammyError && /message is not modified/i.test(err.description)) return;
       if (!(err instanceof GrammyError && isParseError(err))) throw mapSendError(err);
       try {
         await this.api.editMessageText(chat, Number(messageId), toPlainText(text));

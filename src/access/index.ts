@@ -5,10 +5,13 @@
  * - Commands (one registry, every platform): help, reset, memory, forget, checkin, usage for users; status,
  *   sessions, reset/memory @user, schedule, broadcast, pause/resume, ban/unban, usage all, allow, audit for admins;
  *   grant/revoke for owners. The registry refuses what a role does not allow and audits every admin command.
+ * - The agent's `schedule_broadcast` tool (broadcast-tool.ts): `/schedule add` for admins, asked in chat, after an
+ *   approval; only agents that name it in the agents file have it.
  * - Turn hooks (gate.ts): pause, bans, DM policy (open / allowlist / pairing), rate limit, daily budget, loop guard;
  *   per-user token usage after each commit.
  */
 import { defineModule, type GatewayModule, type ModuleDeps, type Services } from '../modules/contract.js';
+import { scheduleBroadcastTool } from './broadcast-tool.js';
 import { deadLetterCommands } from './commands/deadletters.js';
 import { moderationCommands } from './commands/moderation.js';
 import { operationCommands } from './commands/operations.js';
@@ -78,6 +81,7 @@ export function createAccessModule(
 
   return {
     name: 'access',
+    tools: [scheduleBroadcastTool({ db, policy, commands: deps.commands })],
     commands: [
       ...selfCommands(cd),
       ...moderationCommands(cd),

@@ -20,7 +20,7 @@ import pRetry from 'p-retry';
 import type { Logger } from 'pino';
 import type { Config } from '../config/env.js';
 import { OfflineModel } from './offline-model.js';
-import { baseTools } from './tools.js';
+import { baseTools, isOptIn } from './tools.js';
 import type { OfflineTurn, TurnContext } from '../core/module.js';
 import type { TurnSession } from './session.js';
 import { safeErr } from '../observability/logger.js';
@@ -121,7 +121,7 @@ export function createAgentRuntime(
     // Per-turn additions (recalled memories, check-in guidance) come from the modules' hooks.
     instructions: (rc) => [config.AGENT_INSTRUCTIONS, ...(rc.context?.instructions ?? [])].join('\n\n'),
     model: modelName,
-    tools: [...(baseTools as Tool<TurnContext>[]), ...extraTools],
+    tools: [...(baseTools as Tool<TurnContext>[]), ...extraTools.filter((t) => !isOptIn(t))],
   });
 
   return {

@@ -10,3 +10,16 @@ export const currentTimeTool = tool({
 });
 
 export const baseTools = [currentTimeTool];
+
+/**
+ * Tools an agent has only when its `tools` list in the agents file names them (scheduling a broadcast): never
+ * part of "all built-in tools", nor of the single agent the environment describes.
+ */
+const optInTools = new WeakSet<object>();
+
+export function optIn<T extends object>(t: T): T {
+  optInTools.add(t);
+  return t;
+}
+
+export const isOptIn = (t: object): boolean => optInTools.has(t);

@@ -9,6 +9,7 @@ import { Agent, OpenAIProvider, type Model, type Tool } from '@openai/agents';
 import type { Logger } from 'pino';
 import type { AgentChoice, AgentPicker } from '../agent/runtime.js';
 import { OfflineModel } from '../agent/offline-model.js';
+import { isOptIn } from '../agent/tools.js';
 import type { OfflineTurn } from '../core/module.js';
 import type { Config } from '../config/env.js';
 import type { TurnContext } from '../core/module.js';
@@ -82,7 +83,9 @@ export function createAgentPicker(d: PickerDeps): AgentPicker {
   }
 
   function builtinsFor(a: AgentConfig): Tool<TurnContext>[] {
-    return d.builtins.filter((t) => (!a.tools || a.tools.includes(t.name)) && (a.memory || !MEMORY_TOOLS.has(t.name)));
+    // Unset `tools` means all built-ins but the opt-in ones (src/agent/tools.ts), which must be named.
+    const named = (t: Tool<TurnContext>) => (a.tools ? a.tools.includes(t.name) : !isOptIn(t));
+    return d.builtins.filter((t) => named(t) && (a.memory || !MEMORY_TOOLS.has(t.name)));
   }
 
   async function build(a: AgentConfig, mcp: McpToolset): Promise<{ agent: Agent<TurnContext>; modelName: string }> {

@@ -4,9 +4,9 @@
  * the conversation's history. A decision is fenced by `status = 'pending'`: of two racing commits only one lands.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { and, asc, eq, lt, sql as dsql } from 'drizzle-orm';
+import { and, asc, desc, eq, lt, sql as dsql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/client.js';
-import { conversations } from '../db/schema.js';
+import { conversations, receipts } from '../db/schema.js';
 import { approvalAudit, approvals } from './schema.js';
 
 export type Approval = typeof approvals.$inferSelect;
@@ -49,6 +49,18 @@ export async function expiredConversations(db: Db, now: Date, limit = 200): Prom
 export async function conversationRefOf(db: Db, key: string): Promise<unknown> {
   const [row] = await db.select({ ref: conversations.ref }).from(conversations).where(eq(conversations.key, key));
   return row?.ref;
+}
+
+/** The platform id of an approval prompt's last part (where its buttons are), if it was sent. */
+export async function promptMessageOf(db: Db, approvalId: string): Promise<string | null> {
+  const [row] = await db
+    .select({ id: receipts.platformMessageId })
+    .from(approvals)
+    .innerJoin(receipts, eq(receipts.turnId, approvals.turnId))
+    .where(eq(approvals.id, approvalId))
+    .orderBy(desc(receipts.partIndex))
+    .limit(1);
+  return row?.id ?? null;
 }
 
 export function insertApproval(tx: Tx, row: typeof approvals.$inferInsert): Promise<unknown> {

@@ -26,6 +26,12 @@ export interface TurnContext {
    * whether its model takes image input (unset: MODEL_ACCEPTS_IMAGES).
    */
   agent?: { name: string; memory: boolean; images?: boolean };
+  /**
+   * Set when the turn resumes a run stopped for an approval (src/worker/approval-turn.ts): `requester` is the
+   * `platform:userId` whose message started the run (the sender here is whoever decided), and the prompt's
+   * platform message, where it was sent, is where the resumed answer is previewed and then committed.
+   */
+  approval?: { id: string; requester: string; promptMessageId?: string };
 }
 
 export type BeforeRun =

@@ -12,6 +12,10 @@
  * preview appends the new markdown to the stream it started, and falls back to whole-text edits when it cannot
  * append (an orphan taken over, text reset by a new model response); a draft (`isDraft`, Telegram private chats)
  * is never recorded, since the committed reply is posted as a message of its own and replaces it.
+ *
+ * A resumed run (an approval's decision) previews in the approval prompt itself: the prompt is edited with the
+ * platform's approval `replace` (its buttons go at the first update), never recorded nor removed, and the outbox
+ * then replaces it with the committed answer. So the conversation keeps one message: prompt, preview, answer.
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -60,6 +64,8 @@ class Preview implements TurnPreview {
   /** Appending to a stream this attempt started; false once whole-text edits take over. */
   private appending: boolean;
   private readonly draft: boolean;
+  /** The approval prompt this resumed run previews in (edited, never posted, recorded or removed). */
+  private readonly prompt: string | undefined;
   private readonly interval: number;
   private readonly key: string;
   private readonly field: string;
@@ -72,9 +78,14 @@ class Preview implements TurnPreview {
     this.key = d.keys.previews(ctx.conversationKey);
     this.field = ctx.events[0]!.id;
     const ops = adapter.preview!;
-    this.appending = ops.append !== undefined;
-    this.draft = ops.isDraft?.(ctx.ref) ?? false;
-    this.interval = ops.intervalFor?.(ctx.ref) ?? ops.minIntervalMs;
+    this.prompt = adapter.approvals ? ctx.approval?.promptMessageId : undefined;
+    this.appending = ops.append !== undefined && !this.prompt;
+    this.draft = (ops.isDraft?.(ctx.ref) ?? false) && !this.prompt;
+    if (this.prompt) this.messageId = this.prompt;
+    const interval = ops.intervalFor?.(ctx.ref) ?? ops.minIntervalMs;
+    // A prompt is a real message: its edits keep at least the platform's pace for messages (a draft's is quicker).
+    const pace = adapter.paceMs?.(ctx.ref) ?? adapter.limits.minSendIntervalMs;
+    this.interval = this.prompt ? Math.max(interval, pace) : interval;
   }
 
   delta(text: string): void {
@@ -139,7 +150,7 @@ class Preview implements TurnPreview {
     }
     if (!this.text.trim()) {
       // Nothing to show (a silent answer): an orphan preview a killed attempt left goes away.
-      if (final && this.messageId && !this.draft) {
+      if (final && this.messageId && !this.draft && !this.prompt) {
         await ops.remove(ref, this.messageId).catch(() => undefined);
         await this.d.redis.hdel(this.key, this.field);
         this.messageId = null;
@@ -153,7 +164,8 @@ class Preview implements TurnPreview {
     // Paced from the call and again from the platform's answer: text arriving meanwhile waits a full interval,
     // and a slow call never lets two updates land close together.
     this.lastAt = Date.now();
-    if (this.messageId) await ops.edit(ref, this.messageId, view);
+    if (this.prompt) await this.adapter.approvals!.replace(ref, this.prompt, view);
+    else if (this.messageId) await ops.edit(ref, this.messageId, view);
     else await this.start(view);
     this.lastAt = Date.now();
     this.shown = view;

@@ -7,7 +7,7 @@
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { Logger } from 'pino';
-import type { AgentRuntime, DeltaSink } from '../agent/runtime.js';
+import type { AgentRuntime, DeltaSink, RunOptions, TurnOutput } from '../agent/runtime.js';
 import type { TurnContext } from '../core/module.js';
 import type { Keys } from '../queue/keys.js';
 import { safeErr } from '../observability/logger.js';
@@ -69,56 +69,62 @@ export class LiveTurns {
     return {
       modelName: runtime.modelName,
       offline: runtime.offline,
-      // A resumed run (an approval's decision) is not previewed: its answer replaces the approval prompt.
-      resume: (...args) => runtime.resume(...args),
-      run: async (input, session, ctx, options = {}) => {
-        const conv = ctx.conversationKey;
-        const controller = new AbortController();
-        const eventIds = ctx.events.map((e) => e.id);
-        const entry = { controller, eventIds };
-        this.running.set(conv, entry);
-        const { redis, keys } = this.o;
-        // A marker still there is an attempt that died mid-stream (its worker was killed): see `reset` below.
-        const previous = await redis
-          .set(keys.liveRunning(conv), ctx.turnId, 'PX', RUNNING_TTL_MS, 'GET')
-          .catch(() => null);
-        const preview = this.safePreview(ctx);
-        let seq = 0;
-        const publish = (e: LiveBody) =>
-          redis
-            .publish(keys.live(conv), JSON.stringify({ ...e, turnId: ctx.turnId, eventIds, seq: seq++ }))
-            .catch((err) => {
-              const why = 'live text not published (previews only; the reply is unaffected)';
-              if (!this.publishFailed) this.o.log.warn({ err: safeErr(err) }, why);
-              this.publishFailed = true;
-              return 0;
-            });
-        // What the dead attempt streamed is void: watchers (local stream, web chat, agent API) start over. Platform
-        // previews need no word: this attempt takes the orphan preview over (src/live/preview.ts).
-        if (previous && previous !== ctx.turnId) void publish({ type: 'reset' });
-        const sink: DeltaSink = {
-          delta: (text) => {
-            void publish({ type: 'delta', text });
-            preview?.delta(text);
-          },
-          reset: () => {
-            if (seq > 0) void publish({ type: 'reset' });
-            preview?.reset();
-          },
-        };
-        const stop = options.stop ? AbortSignal.any([options.stop, controller.signal]) : controller.signal;
-        try {
-          return await runtime.run(input, session, ctx, { ...options, stop, sink });
-        } finally {
-          const stopped = controller.signal.aborted;
-          void publish({ type: 'end', stopped });
-          const warn = (err: Error) => this.o.log.warn({ err: safeErr(err) }, 'live preview end failed');
-          await preview?.end(stopped).catch(warn);
-          if (this.running.get(conv) === entry) this.running.delete(conv);
-          await runScript(redis, 'delete-if-equals', [keys.liveRunning(conv)], [ctx.turnId]).catch(() => undefined);
-        }
+      run: (input, session, ctx, options = {}) => this.live(ctx, options, (o) => runtime.run(input, session, ctx, o)),
+      // A resumed run (an approval's decision) streams and stops like any turn; its preview is the prompt itself.
+      resume: (state, approve, ctx, options = {}) =>
+        this.live(ctx, options, (o) => runtime.resume(state, approve, ctx, o)),
+    };
+  }
+
+  /** One model run of a turn, live: its text published and previewed, and /stop able to reach it. */
+  private async live(
+    ctx: TurnContext,
+    options: RunOptions,
+    go: (options: RunOptions) => Promise<TurnOutput>,
+  ): Promise<TurnOutput> {
+    const conv = ctx.conversationKey;
+    const controller = new AbortController();
+    const eventIds = ctx.events.map((e) => e.id);
+    const entry = { controller, eventIds };
+    this.running.set(conv, entry);
+    const { redis, keys } = this.o;
+    // A marker still there is an attempt that died mid-stream (its worker was killed): see `reset` below.
+    const previous = await redis.set(keys.liveRunning(conv), ctx.turnId, 'PX', RUNNING_TTL_MS, 'GET').catch(() => null);
+    const preview = this.safePreview(ctx);
+    let seq = 0;
+    const publish = (e: LiveBody) =>
+      redis
+        .publish(keys.live(conv), JSON.stringify({ ...e, turnId: ctx.turnId, eventIds, seq: seq++ }))
+        .catch((err) => {
+          const why = 'live text not published (previews only; the reply is unaffected)';
+          if (!this.publishFailed) this.o.log.warn({ err: safeErr(err) }, why);
+          this.publishFailed = true;
+          return 0;
+        });
+    // What the dead attempt streamed is void: watchers (local stream, web chat, agent API) start over. Platform
+    // previews need no word: this attempt takes the orphan preview over (src/live/preview.ts).
+    if (previous && previous !== ctx.turnId) void publish({ type: 'reset' });
+    const sink: DeltaSink = {
+      delta: (text) => {
+        void publish({ type: 'delta', text });
+        preview?.delta(text);
+      },
+      reset: () => {
+        if (seq > 0) void publish({ type: 'reset' });
+        preview?.reset();
       },
     };
+    const stop = options.stop ? AbortSignal.any([options.stop, controller.signal]) : controller.signal;
+    try {
+      return await go({ ...options, stop, sink });
+    } finally {
+      const stopped = controller.signal.aborted;
+      void publish({ type: 'end', stopped });
+      const warn = (err: Error) => this.o.log.warn({ err: safeErr(err) }, 'live preview end failed');
+      await preview?.end(stopped).catch(warn);
+      if (this.running.get(conv) === entry) this.running.delete(conv);
+      await runScript(redis, 'delete-if-equals', [keys.liveRunning(conv)], [ctx.turnId]).catch(() => undefined);
+    }
   }
 
   private safePreview(ctx: TurnContext): TurnPreview | undefined {

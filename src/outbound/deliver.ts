@@ -6,7 +6,7 @@
  * idempotency aid where there is one). Without the Redis mark, a worker killed while its receipt write waits out
  * a database outage would leave the part to be sent again, so the window would be the whole outage.
  */
-import { and, asc, desc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, sql } from 'drizzle-orm';
 import pRetry from 'p-retry';
 import type { Redis } from 'ioredis';
 import type { Sql } from 'postgres';
@@ -18,7 +18,7 @@ import type { ConversationRef, RenderedPart } from '../core/types.js';
 import type { Db } from '../db/client.js';
 import { preparedQuery } from '../db/prepared.js';
 import { outbox, receipts, turns } from '../db/schema.js';
-import { approvals } from '../approvals/schema.js';
+import { promptMessageOf } from '../approvals/store.js';
 import { correlationId, safeErr } from '../observability/logger.js';
 import { outboundParts } from '../observability/metrics.js';
 import { contextOf, conversationHash, inSpan, SpanKind } from '../observability/tracing.js';
@@ -177,8 +177,8 @@ async function deliverOne(
   const preview = done.has(0) ? null : previewed;
   const rest = previewed && adapter.preview?.continueIn ? adapter.preview.continueIn(ref, o.replyTo ?? undefined) : ref;
   // An approval's answer (or its expiry) takes the prompt's place: the prompt is edited, its buttons removed.
-  const prompt =
-    o.replacesApproval && adapter.approvals && !done.has(0) ? await promptMessageOf(deps.db, o.replacesApproval) : null;
+  const promptId = o.replacesApproval && adapter.approvals ? await promptMessageOf(deps.db, o.replacesApproval) : null;
+  const prompt = done.has(0) ? null : promptId;
   const interval = adapter.paceMs?.(ref) ?? adapter.limits.minSendIntervalMs;
   const channelKey = `${ref.platform}:${ref.tenant}:${ref.channel}`;
   let recorded = false;
@@ -247,6 +247,9 @@ async function deliverOne(
       break;
     }
   }
+  // A resumed run previews in its prompt; one that could not (the prompt had no receipt yet) posted a preview of
+  // its own, which goes now that the prompt holds the answer: one final reply, never two.
+  if (promptId && previewed && previewed !== promptId) await adapter.preview!.remove(ref, previewed).catch(() => 0);
   // Only a channel with previews ever records one (src/live/preview.ts): the others need no clean-up call.
   if (previewsKey && adapter.preview && eventIds[0]) await deps.redis.hdel(previewsKey, eventIds[0]).catch(() => 0);
   await finish('sent', parts, undefined, recorded);
@@ -262,18 +265,6 @@ async function finalisePreview(adapter: ChannelAdapter, ref: ConversationRef, me
     throw err;
   }
   return { platformMessageId: messageId };
-}
-
-/** The platform id of an approval prompt's last part (where its buttons are), if it was sent. */
-async function promptMessageOf(db: Db, approvalId: string): Promise<string | null> {
-  const [row] = await db
-    .select({ id: receipts.platformMessageId })
-    .from(approvals)
-    .innerJoin(receipts, eq(receipts.turnId, approvals.turnId))
-    .where(eq(approvals.id, approvalId))
-    .orderBy(desc(receipts.partIndex))
-    .limit(1);
-  return row?.id ?? null;
 }
 
 /** Like a preview: an edit is idempotent, and a prompt someone deleted is answered with a new message. */

@@ -17,6 +17,7 @@ import {
   insertApproval,
   newApprovalId,
   pendingApproval,
+  promptMessageOf,
   settleApproval,
   type Approval,
 } from '../approvals/store.js';
@@ -104,6 +105,17 @@ async function settleTurn(
   const events = consumed ? [consumed] : [];
   const started = Date.now();
   const ctx = decision ? turnContext(turnId, conversationKey, [decision], state.sessionId) : undefined;
+  if (ctx) {
+    // The run goes on for the person who asked (their memories, their reminders), whoever decided.
+    const asker = pending.requester.slice(pending.requester.indexOf(':') + 1);
+    if (ctx.sender.id !== asker) {
+      ctx.sender = { id: asker };
+      ctx.userKey = `${ctx.ref.platform}:${ctx.ref.tenant}:${asker}`;
+    }
+    // The resumed answer is previewed where it will land: in the prompt (src/live/preview.ts), buttons gone.
+    const promptMessageId = (await promptMessageOf(deps.db, pending.id)) ?? undefined;
+    ctx.approval = { id: pending.id, requester: pending.requester, promptMessageId };
+  }
   let out: TurnOutput | undefined;
   let text: string;
   const approve = decision?.approval?.decision === 'approve';
