@@ -4,7 +4,8 @@
  * loopback fake (Slack chat.startStream, Discord's message post, a Telegram draft or group placeholder, the local
  * channel's first SSE delta), with a model whose first words come after 300 ms. One app (gateway and worker in
  * one process), one turn at a time, each in a conversation of its own (no pacing carried over from the last).
- * Prints p50 / p99 per platform as one JSON line; FIRST_TOKEN_RUNS sets the runs per platform (default 10).
+ * Prints p50 / p99 per platform as one JSON line; FIRST_TOKEN_RUNS sets the runs per platform (default 10),
+ * FIRST_TOKEN_PLATFORMS (comma-separated) measures only those.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { messageCreate, person, snowflake } from '../fakes/discord/index.js';
@@ -25,6 +26,7 @@ import {
 import { openSse } from './sse-client.js';
 
 const RUNS = Number(process.env.FIRST_TOKEN_RUNS ?? 10);
+const ONLY = process.env.FIRST_TOKEN_PLATFORMS?.split(','); // e.g. slack,discord: only those
 const MODEL_FIRST_TOKEN_MS = 300;
 // The model waits 300 ms, then writes a short answer quickly: the turn is over soon after its first token.
 const ASK = `[[slow:${MODEL_FIRST_TOKEN_MS}]] [[drip:20]] how long until the first word shows`;
@@ -109,7 +111,7 @@ const drivers: Record<string, (run: number) => Promise<Turn>> = {
   async 'telegram-group'() {
     const chat = { id: newGroupId() };
     const full = `@${TELEGRAM_BOT.username} ${ASK}`;
-    const update = groupUpdate(chat, { id: 4646, first_name: 'Ttft' }, full, {
+    const update = groupUpdate(chat, newUser('Ttft'), full, {
       entities: mentions(full, TELEGRAM_BOT.username),
     });
     return {
@@ -125,7 +127,7 @@ const pct = (sorted: number[], p: number) =>
 
 it(`time to first visible token per platform, model streaming after ${MODEL_FIRST_TOKEN_MS} ms (p50/p99 printed)`, async () => {
   const figures: Record<string, { p50: number; p99: number }> = {};
-  for (const [platform, driver] of Object.entries(drivers)) {
+  for (const [platform, driver] of Object.entries(drivers).filter(([p]) => !ONLY || ONLY.includes(p))) {
     const ms: number[] = [];
     for (let run = 0; run < RUNS; run++) {
       const turn = await driver(run);
