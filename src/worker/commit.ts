@@ -85,6 +85,11 @@ export interface TurnRecord {
   ref: ConversationRef;
   state: ConversationState;
   events: InboundEvent[];
+  /**
+   * The events this turn answers without consuming them (a dead-letter notice answers the message set aside), in
+   * place of `events`' ids: the outbox finalises a preview that message's failed attempts left with the reply.
+   */
+  answers?: string[];
   items: AgentInputItem[];
   /** Per item, whose message it is (`platform:tenant:userId`) or null: memory attributes group lines by it. */
   itemSenders?: (string | null)[];
@@ -217,7 +222,7 @@ export async function commitTurn(db: Db, t: TurnRecord): Promise<number> {
             sessionId: t.state.sessionId,
             seq,
             outcome: t.outcome,
-            eventIds: t.events.map((e) => e.id),
+            eventIds: t.answers ?? t.events.map((e) => e.id),
             inputTokens: t.inputTokens,
             outputTokens: t.outputTokens,
             model: t.model,

@@ -149,6 +149,8 @@ async function sendNotice(g: GuardDeps, key: string, json: string, id: string): 
         ref: e.conversation,
         state,
         events: [],
+        // Not consumed (kept for an admin to re-run), but answered: a half-written preview becomes the notice.
+        answers: [e.id],
         items: [],
         reply: DEAD_LETTER_NOTICE,
         replyTo: e.platformMessageId,

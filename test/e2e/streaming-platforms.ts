@@ -5,6 +5,19 @@
  * left behind unmarked. A platform that gains previews gets a driver here and one line in the test.
  */
 import { FakeDiscord, createSigner, IDS, messageCreate, person, snowflake } from '../fakes/discord/index.js';
+import { FakeSlack } from '../fakes/slack/fake-slack.js';
+import { BOT as SLACK_BOT, dmMessage, envelope, nextSlackTs, postSigned } from '../fakes/slack/requests.js';
+import { startFakeBotApi } from '../fakes/telegram/fake-bot-api.js';
+import {
+  BOT as TELEGRAM_BOT,
+  groupUpdate,
+  mentions,
+  newGroupId,
+  newUser,
+  postUpdate,
+  privateUpdate,
+  telegramEnv,
+} from '../adapters/telegram/e2e-helpers.js';
 import { openSse, type SseClient } from '../live/sse-client.js';
 
 export interface StreamingConversation {
@@ -26,6 +39,8 @@ export interface StreamingPlatform {
   env: Record<string, string>;
   /** Resolves once the running gateway receives this platform's messages. */
   ready(gatewayUrl: string): Promise<void>;
+  /** How many conversations the test opens here, when not its default (kinds that alternate by index). */
+  conversations?: number;
   open(gatewayUrl: string, index: number): Promise<StreamingConversation>;
   close(): Promise<void>;
 }
@@ -117,5 +132,98 @@ export async function discordStreaming(): Promise<StreamingPlatform> {
       };
     },
     close: () => fake.stop(),
+  };
+}
+
+/**
+ * Slack through its loopback fake: one DM per conversation (each its own user, so turns run side by side), the
+ * answer streamed into the thread of the message (chat.startStream / appendStream). A stream still open, or a
+ * message still showing the preview's cursor, is a preview nobody finished.
+ */
+export async function slackStreaming(): Promise<StreamingPlatform> {
+  const fake = await new FakeSlack({ botUserId: SLACK_BOT }).start();
+  const secret = 'stream-chaos-signing-secret';
+  const run = Math.random().toString(36).slice(2, 6).toUpperCase();
+  const UPDATES = ['chat.startStream', 'chat.appendStream', 'chat.stopStream', 'chat.update', 'chat.postMessage'];
+  return {
+    name: 'slack',
+    env: {
+      SLACK_BOT_TOKEN: 'xoxb-stream-chaos',
+      SLACK_SIGNING_SECRET: secret,
+      SLACK_API_URL: fake.apiUrl,
+      SLACK_BOT_USER_ID: SLACK_BOT,
+    },
+    ready: async () => undefined,
+    async open(url, index) {
+      const channel = `D0CH${run}${index}`;
+      const user = `U0CH${run}${index}`;
+      const shown = () => fake.messages.in(channel);
+      return {
+        label: `slack ${channel}`,
+        async send(text) {
+          const event = dmMessage({ channel, user, ts: nextSlackTs(), text });
+          const res = await postSigned(`${url}/slack/events`, secret, envelope(event));
+          if (res.status !== 200) throw new Error(`slack send: ${res.status}`);
+        },
+        updates: () =>
+          UPDATES.flatMap((m) =>
+            fake
+              .callsOf(m, channel)
+              .filter((c) => c.ok)
+              .map((c) => c.at),
+          ).sort((a, b) => a - b),
+        finals: async () => shown().map((m) => m.text),
+        answered: async () => shown().some((m) => !m.streaming && !m.text.endsWith(CURSOR)),
+        unmarkedOrphans: () =>
+          shown()
+            .filter((m) => m.streaming || m.text.endsWith(CURSOR))
+            .map((m) => `${m.streaming ? 'still streaming' : 'preview'}: ${m.text}`),
+        close: () => undefined,
+      };
+    },
+    close: () => fake.close(),
+  };
+}
+
+/**
+ * Telegram through its loopback fake Bot API, alternating private chats (a draft: sendMessageDraft, gone once the
+ * reply is sent) and groups (a placeholder message edited in place, which the reply must take over).
+ */
+export async function telegramStreaming(): Promise<StreamingPlatform> {
+  const fake = await startFakeBotApi();
+  return {
+    name: 'telegram',
+    env: telegramEnv(fake, 'webhook'),
+    conversations: 4,
+    ready: async () => undefined,
+    async open(url, index) {
+      const privateChat = index % 2 === 0;
+      const person = newUser(`Chaos${index}`);
+      const chatId = privateChat ? person.id : newGroupId();
+      const update = (text: string) => {
+        if (privateChat) return privateUpdate(person, text);
+        const full = `@${TELEGRAM_BOT.username} ${text}`;
+        return groupUpdate({ id: chatId }, person, full, { entities: mentions(full, TELEGRAM_BOT.username) });
+      };
+      const calls = (...methods: string[]) => methods.flatMap((m) => fake.callsTo(m, chatId).map((c) => c.at));
+      const sent = () => fake.sentTo(chatId).map((m) => m.text);
+      return {
+        label: `telegram ${privateChat ? 'private' : 'group'} ${chatId}`,
+        async send(text) {
+          const status = await postUpdate(url, update(text));
+          if (status !== 200) throw new Error(`telegram send: ${status}`);
+        },
+        updates: () => calls('sendMessageDraft', 'sendMessage', 'editMessageText').sort((a, b) => a - b),
+        finals: async () => sent(),
+        answered: async () => sent().some((t) => !t.endsWith(CURSOR)),
+        unmarkedOrphans: () => [
+          ...sent().filter((t) => t.endsWith(CURSOR)),
+          // A draft still on screen after the reply: as if the answer were still being written.
+          ...(privateChat ? fake.draftsIn(chatId).map((d) => `draft: ${d.versions.at(-1)}`) : []),
+        ],
+        close: () => undefined,
+      };
+    },
+    close: () => fake.close(),
   };
 }

@@ -5,7 +5,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { messageCreate, person, snowflake } from '../fakes/discord/index.js';
-import { startDiscordApp, waitFor, type DiscordApp } from '../adapters/discord/pipeline-helpers.js';
+import {
+  commandInteraction,
+  postInteraction,
+  startDiscordApp,
+  waitFor,
+  type DiscordApp,
+} from '../adapters/discord/pipeline-helpers.js';
 import { createRedis } from '../../src/queue/redis.js';
 import { keys } from '../../src/queue/keys.js';
 import { REDIS_URL } from '../helpers/services.js';
@@ -104,6 +110,40 @@ describe('discord live preview', () => {
     await waitFor(() => d.fake.rest.contents(channelId)[0] === final, 'the final reply in the unrecorded preview');
     await new Promise((r) => setTimeout(r, 500));
     expect(d.fake.rest.contents(channelId)).toEqual([final]); // one message: no second preview, no second answer
+  });
+
+  it('/stop ends a slow turn within a second: the preview becomes the partial answer, marked as stopped', async () => {
+    const channelId = snowflake();
+    const author = person('Stu');
+    // About 60 deltas 300 ms apart: some 18 s unless stopped.
+    const content = `[[drip:300]] ${words(180)}`;
+    d.fake.gateway.dispatch('MESSAGE_CREATE', messageCreate({ guildId: null, channelId, author, content }));
+    await waitFor(() => posts(channelId).length > 0, 'the preview');
+    // The slash command in the same DM (no guild, no member: the user who invoked it).
+    const stop = commandInteraction('stop', {
+      channel_id: channelId,
+      guild_id: undefined,
+      member: undefined,
+      user: author,
+    });
+    const asked = Date.now();
+    const res = await postInteraction(d.app.url, d.signer, stop);
+    expect(res.status).toBe(200);
+    const stopped = await waitFor(
+      () => d.fake.rest.contents(channelId).find((t) => /\(stopped\)_$/.test(t)),
+      'the stopped answer',
+      10_000,
+    );
+    const took = Date.now() - asked;
+    console.log(JSON.stringify({ discordStopMs: took }));
+    expect(took).toBeLessThan(1_000);
+    expect(stopped).toMatch(/^Echo: \[\[drip:300\]\] .*_\(stopped\)_$/s);
+    expect(stopped.length).toBeLessThan(400);
+    const original = new RegExp(`^/webhooks/${stop.application_id}/${stop.token}/messages/@original$`);
+    const ack = await waitFor(() => d.fake.rest.calls('PATCH', original)[0], 'the command answer');
+    expect(ack.body.content).toMatch(/Stopping/);
+    await new Promise((r) => setTimeout(r, 1_500)); // a second answer would show up now
+    expect(d.fake.rest.contents(channelId)).toEqual([stopped]); // the preview became it: one message
   });
 
   it('off by configuration: the reply is posted once, never edited', async () => {

@@ -5,7 +5,17 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeSlack } from '../fakes/slack/fake-slack.js';
-import { BOT, HUMAN, TEAM, appMention, dmMessage, envelope, nextSlackTs, postSigned } from '../fakes/slack/requests.js';
+import {
+  BOT,
+  HUMAN,
+  TEAM,
+  appMention,
+  dmMessage,
+  envelope,
+  fixtureText,
+  nextSlackTs,
+  postSigned,
+} from '../fakes/slack/requests.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 import { createRedis } from '../../src/queue/redis.js';
@@ -125,6 +135,39 @@ describe('slack live answers', () => {
     expect(fake.messages.in(channel).map((m) => m.text)).toEqual([final]);
     expect(fake.messages.get(orphan)!.streaming).toBe(false);
     expect(fake.callsOf('chat.startStream', channel).filter((c) => c.ok)).toHaveLength(1); // only the orphan's
+  });
+
+  it('/agent stop ends a slow streamed turn within a second: the stream becomes the partial answer, marked', async () => {
+    const channel = newDm();
+    const user = 'U0STOPPER1'; // a DM conversation of its own (DMs are keyed by the person)
+    // About 60 deltas 300 ms apart: some 18 s unless stopped.
+    await send(app, dmMessage({ channel, user, ts: nextSlackTs(), text: `[[drip:300]] ${words(180)}` }));
+    await waitFor(() => fake.callsOf('chat.startStream', channel).some((c) => c.ok), 'the answer streaming');
+    const form = new URLSearchParams(fixtureText('slash_command.txt'));
+    for (const [k, v] of Object.entries({ team_id: TEAM, channel_id: channel, user_id: user, command: '/agent' }))
+      form.set(k, v);
+    form.set('text', 'stop');
+    form.set('response_url', fake.responseUrl(`stop-${channel}`));
+    form.set('trigger_id', `${Date.now()}.stop-${channel}`);
+    const asked = Date.now();
+    const ack = await postSigned(`${app.url}/slack/commands`, SECRET, form.toString(), {
+      contentType: 'application/x-www-form-urlencoded',
+    });
+    expect(ack.status).toBe(200);
+    const stopped = await waitFor(
+      () => fake.messages.in(channel).find((m) => !m.streaming && /\(stopped\)/.test(m.text)),
+      'the stopped answer',
+      10_000,
+    );
+    const took = Date.now() - asked;
+    console.log(JSON.stringify({ slackStopMs: took }));
+    expect(took).toBeLessThan(1_000);
+    expect(stopped.text).toMatch(/^Echo: \[\[drip:300\]\] w0 .*_\(stopped\)_$/s);
+    expect(stopped.text.length).toBeLessThan(400); // cut short, not the whole answer
+    const answer = await waitFor(() => fake.responses.find((r) => r.id === `stop-${channel}`), 'the command answer');
+    expect(String(answer.body.text)).toMatch(/Stopping/);
+    await settle();
+    expect(fake.messages.in(channel)).toHaveLength(1); // the stream became the answer: nothing posted besides
   });
 
   it('off by configuration: the reply is posted once, nothing streamed', async () => {

@@ -134,6 +134,50 @@ describe('telegram live answers', () => {
     expect(fake.callsTo('sendMessage', chat.id)).toHaveLength(1); // only the orphan itself
   });
 
+  it('/stop ends a slow turn within a second, in a private chat (draft) and in a group (placeholder)', async () => {
+    const user = newUser('Stu');
+    const chat = { id: newGroupId() };
+    const grace = { id: 4545, first_name: 'Grace' };
+    const slow = `[[drip:300]] ${words(180)}`; // about 60 deltas 300 ms apart: some 18 s unless stopped
+    const { full, entities } = mention(slow);
+    expect(await postUpdate(t.app.url, privateUpdate(user, slow))).toBe(200);
+    expect(await postUpdate(t.app.url, groupUpdate(chat, grace, full, { entities }))).toBe(200);
+    await waitFor(
+      () => fake.callsTo('sendMessageDraft', user.id).length && fake.sentTo(chat.id).length,
+      'both answers showing',
+    );
+    const stopIn = (to: { id: number }, from: { id: number; first_name: string }, text: string) => {
+      const cmd = { entities: [{ type: 'bot_command', offset: 0, length: text.length }] };
+      if (to.id === from.id) {
+        const u = privateUpdate({ ...from }, text);
+        return { ...u, message: { ...u.message, ...cmd } };
+      }
+      return groupUpdate(to, from, text, cmd);
+    };
+    const stopped = (chatId: number) => () => fake.sentTo(chatId).find((m) => /\(stopped\)$/.test(m.text));
+    for (const [to, from, text] of [
+      [user, user, '/stop'],
+      [chat, grace, `/stop@${BOT.username}`],
+    ] as const) {
+      const asked = Date.now();
+      expect(await postUpdate(t.app.url, stopIn(to, from, text))).toBe(200);
+      const answer = await waitFor(stopped(to.id), `the stopped answer in ${to.id}`, 10_000);
+      const took = Date.now() - asked;
+      console.log(JSON.stringify({ telegramStopMs: took, chat: to === user ? 'private' : 'group' }));
+      expect(took).toBeLessThan(1_000);
+      // What was written so far (the group's may be only the start: it was stopped right after the other).
+      expect(answer.text).toMatch(/^Echo: (\[Grace\] )?\[\[drip:300\]\] .*\(stopped\)$/s);
+      expect(answer.text.length).toBeLessThan(400);
+    }
+    await sleep(GROUP_EDIT_INTERVAL_MS + 500);
+    // Besides the command's own answer, one message each: the partial answer (the group's placeholder, edited).
+    const answers = (chatId: number) => fake.sentTo(chatId).filter((m) => !/Stopping/.test(m.text));
+    expect(answers(user.id)).toHaveLength(1);
+    expect(answers(chat.id)).toHaveLength(1);
+    expect(answers(chat.id)[0]!.versions[0]).toMatch(/ …$/); // it was the placeholder
+    expect(fake.draftsIn(user.id)).toHaveLength(0);
+  });
+
   it('off by configuration: no drafts, no edits, the reply is sent once', async () => {
     const offFake = await startFakeBotApi();
     const off = await startTelegramApp(offFake, { mode: 'webhook', env: { ...env, LIVE_PREVIEWS_OFF: 'telegram' } });
