@@ -4,7 +4,7 @@
  * the conversation's history. A decision is fenced by `status = 'pending'`: of two racing commits only one lands.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { and, asc, eq, lt, sql as dsql } from 'drizzle-orm';
+import { and, asc, desc, eq, lt, sql as dsql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/client.js';
 import { conversations } from '../db/schema.js';
 import { approvalAudit, approvals } from './schema.js';
@@ -26,6 +26,17 @@ export async function pendingApproval(db: Db, conversationKey: string): Promise<
     .from(approvals)
     .where(and(eq(approvals.conversationKey, conversationKey), eq(approvals.status, 'pending')))
     .orderBy(asc(approvals.createdAt))
+    .limit(1);
+  return row;
+}
+
+/** The conversation's newest approval, whatever its status (what a late decision is told about). */
+export async function latestApproval(db: Db, conversationKey: string): Promise<Approval | undefined> {
+  const [row] = await db
+    .select()
+    .from(approvals)
+    .where(eq(approvals.conversationKey, conversationKey))
+    .orderBy(desc(approvals.createdAt))
     .limit(1);
   return row;
 }

@@ -1,0 +1,79 @@
+/**
+ * The run side of `command.resume` (interrupts.ts has the wire side): a resume run hands its decision to the
+ * approvals module, and the turn that settles the approval finalizes it.
+ */
+import { and, eq, sql as dsql } from 'drizzle-orm';
+import { decideApproval } from '../approvals/decide.js';
+import type { IngressSink } from '../core/adapter.js';
+import type { ConversationRef, InboundEvent } from '../core/types.js';
+import type { Db } from '../db/client.js';
+import { retrySerializable } from '../db/retry.js';
+import { apiSenderId } from './ids.js';
+import type { Resume } from './interrupts.js';
+import { type apiRuns, apiThreads } from './schema.js';
+import { conversationKeyOf, getThread, type ThreadRow } from './thread-db.js';
+
+type RunRow = typeof apiRuns.$inferSelect;
+/** What a resume run's kwargs hold (run-service.ts `RunKwargs`). */
+interface ResumeKwargs {
+  sender: { id: string; name?: string };
+  resume?: Resume;
+}
+
+/** The thread a conversation of platform `api` is (its channel is `<thread id>:<incarnation>`, ids.ts). */
+export function threadOfRef(ref: ConversationRef): { threadId: string; incarnation: string } | undefined {
+  const [threadId, incarnation] = ref.channel.split(':');
+  return threadId && incarnation ? { threadId, incarnation } : undefined;
+}
+
+/**
+ * Checked like a platform's button (src/approvals/decide.ts): the thread's own key decides (another key cannot
+ * see the thread). Returns why it was refused (decided or expired meanwhile), or null when the decision is taken.
+ */
+export async function submitDecision(
+  d: { db: Db; sink: IngressSink },
+  run: RunRow,
+  thread: ThreadRow,
+  resume: Resume,
+): Promise<string | null> {
+  const k = run.kwargs as ResumeKwargs;
+  const sender = apiSenderId(run.keyId, k.sender.id);
+  const r = await decideApproval(d, {
+    approvalId: resume.approvalId,
+    decision: resume.decision,
+    actor: `api:${sender}`,
+    sender: { id: sender, name: k.sender.name ?? k.sender.id },
+    allowed: (row) => row.conversationKey === conversationKeyOf(thread),
+  });
+  return r.result === 'accepted' ? null : r.text;
+}
+
+/** The resume run a decision answers: the thread's active run, when it resumes that very approval. */
+export async function resumeRunOf(
+  db: Db,
+  getRun: (keyId: string, runId: string) => Promise<RunRow | undefined>,
+  e: InboundEvent,
+): Promise<string | null> {
+  const t = threadOfRef(e.conversation);
+  const thread = t && (await getThread(db, e.tenant, t.threadId));
+  if (!thread || thread.incarnation !== t.incarnation || !thread.activeRunId) return null;
+  const run = await getRun(e.tenant, thread.activeRunId);
+  return run && (run.kwargs as ResumeKwargs).resume?.approvalId === e.approval?.id ? run.runId : null;
+}
+
+/** An interrupted thread whose approval expired is idle again. */
+export async function endInterrupt(db: Db, keyId: string, threadId: string): Promise<void> {
+  await retrySerializable(() =>
+    db
+      .update(apiThreads)
+      .set({ status: 'idle', updatedAt: new Date() })
+      .where(
+        and(
+          eq(apiThreads.keyId, keyId),
+          eq(apiThreads.threadId, threadId),
+          eq(apiThreads.status, 'interrupted'),
+          dsql`${apiThreads.activeRunId} is null`,
+        ),
+      ),
+  );
+}
