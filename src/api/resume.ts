@@ -8,7 +8,7 @@ import type { IngressSink } from '../core/adapter.js';
 import type { ConversationRef, InboundEvent } from '../core/types.js';
 import type { Db } from '../db/client.js';
 import { retrySerializable } from '../db/retry.js';
-import { apiSenderId } from './ids.js';
+import { apiSenderId, runEventId } from './ids.js';
 import type { Resume } from './interrupts.js';
 import { type apiRuns, apiThreads } from './schema.js';
 import { conversationKeyOf, getThread, type ThreadRow } from './thread-db.js';
@@ -45,7 +45,14 @@ export async function submitDecision(
     sender: { id: sender, name: k.sender.name ?? k.sender.id },
     allowed: (row) => row.conversationKey === conversationKeyOf(thread),
   });
-  return r.result === 'accepted' ? null : r.text;
+  // Already on the inbox (a resubmission after a crash, or a racing resume): the turn that settles it answers.
+  return r.result === 'accepted' || r.duplicate ? null : r.text;
+}
+
+/** The inbound event a run's turn consumes: its message, or for a resume the approval's decision. */
+export function eventIdOfRun(run: { runId: string; kwargs: unknown }): string {
+  const resume = (run.kwargs as ResumeKwargs).resume;
+  return resume ? `approval:${resume.approvalId}` : runEventId(run.runId);
 }
 
 /** The resume run a decision answers: the thread's active run, when it resumes that very approval. */

@@ -16,7 +16,7 @@ import { z } from 'zod';
 import { inboundMessages } from '../db/schema.js';
 import type { ApiContext } from './context.js';
 import { notFound, op, uuidParam, type Call, type Operation } from './http.js';
-import { ASSISTANT_ID, GRAPH_ID, runEventId } from './ids.js';
+import { ASSISTANT_ID, GRAPH_ID } from './ids.js';
 import { splitDeltas, type LgMessage } from './messages.js';
 import { prepareRun, runCreateBody, runLocation, streamModes } from './run-create.js';
 import type { FinalStatus, RunKwargs, RunRow } from './run-service.js';
@@ -27,6 +27,7 @@ import { loadConversation, messagesOf, turnMessages } from './state.js';
 import { conversationKeyOf, getThread, type ThreadRow } from './thread-db.js';
 import { retrySerializable } from '../db/retry.js';
 import { toInterrupt, waitingApproval } from './interrupts.js';
+import { eventIdOfRun } from './resume.js';
 
 type WaitResult = Awaited<ReturnType<typeof createAndWait>>['status'];
 
@@ -42,8 +43,7 @@ function lastEventId(c: Call): number {
 
 /** The turn that answered the run: its input event's, or for a resume the turn that settled the approval. */
 async function turnOfRun(ctx: ApiContext, run: RunRow): Promise<string | null> {
-  const resume = (run.kwargs as RunKwargs).resume;
-  const eventId = resume ? `approval:${resume.approvalId}` : runEventId(run.runId);
+  const eventId = eventIdOfRun(run);
   const [row] = await retrySerializable(() =>
     ctx.db.select({ turnId: inboundMessages.turnId }).from(inboundMessages).where(eq(inboundMessages.eventId, eventId)),
   );

@@ -31,6 +31,8 @@ export interface DecisionResult {
   text: string;
   /** The approval as read before the decision (undefined when there is none with that id). */
   row?: Approval;
+  /** A decision for it was already on the conversation's inbox (this one changed nothing). */
+  duplicate?: boolean;
 }
 
 export async function decideApproval(d: DecideDeps, r: DecisionRequest): Promise<DecisionResult> {
@@ -61,7 +63,8 @@ export async function decideApproval(d: DecideDeps, r: DecisionRequest): Promise
     receivedAt: now,
   };
   // Deduplicated by the event id: whichever decision reached the inbox first is the one.
-  if ((await d.sink.submit(event)) === 'duplicate') return answer('decided', 'That was already decided.', row);
+  if ((await d.sink.submit(event)) === 'duplicate')
+    return { ...(await answer('decided', 'That was already decided.', row)), duplicate: true };
   const approve = r.decision === 'approve';
   return answer('accepted', approve ? 'Approved: running it now.' : 'Rejected: it will not run.', row);
 }

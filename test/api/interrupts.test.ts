@@ -7,8 +7,9 @@
  */
 import type { Client } from '@langchain/langgraph-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { approvalAudit, approvals } from '../../src/approvals/schema.js';
+import { apiRuns, apiThreads } from '../../src/api/schema.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 import { lastAi, rawApi, startApiApp, statusOf, userInput, type ApiTestApp } from './helpers.js';
 
@@ -20,7 +21,11 @@ let client: Client;
 let key: string;
 
 beforeAll(async () => {
-  app = await startApiApp({ APPROVAL_TIMEOUT_MS: String(TIMEOUT_MS), API_STREAM_CHUNK_CHARS: '8' });
+  app = await startApiApp({
+    APPROVAL_TIMEOUT_MS: String(TIMEOUT_MS),
+    API_STREAM_CHUNK_CHARS: '8',
+    API_SWEEP_INTERVAL_MS: '300',
+  });
   ({ client, key } = await app.newClient('interrupts'));
 });
 afterAll(async () => app?.close());
@@ -77,6 +82,26 @@ describe('a run stopped for an approval', () => {
     expect(interrupt[0].value.tool).toBe('forget');
     expect(events.at(-1)!.event).toBe('values');
     expect(events.at(-1)!.data.__interrupt__).toEqual(interrupt);
+  });
+
+  it('a crash after the turn stopped but before its run was finalized: the sweep ends it as an interrupt', async () => {
+    const { threadId, interrupt } = await interrupted();
+    const [run] = await client.runs.list(threadId);
+    const db = app.database.db;
+    // What a worker dying between the commit and the afterCommit hook leaves: the run still running.
+    await db
+      .update(apiRuns)
+      .set({ status: 'running', updatedAt: sql`now() - interval '10 seconds'` })
+      .where(eq(apiRuns.runId, run!.run_id));
+    await db
+      .update(apiThreads)
+      .set({ status: 'busy', activeRunId: run!.run_id })
+      .where(eq(apiThreads.threadId, threadId));
+    await waitFor(async () => (await client.runs.get(threadId, run!.run_id)).status === 'success', 'sweep');
+    expect((await client.threads.get(threadId)).status).toBe('interrupted');
+    const out = (await client.runs.wait(threadId, 'agent', { command: { resume: true } })) as Values;
+    expect(lastAi(out)).toMatch(/^Tool forget said: /);
+    expect(await approvalStatus(interrupt.id)).toBe('approved');
   });
 
   it('new input on an interrupted thread is refused (409) unless queued behind the decision', async () => {
@@ -147,6 +172,23 @@ describe('command.resume', () => {
     expect(await approvalStatus(interrupt.id)).toBe('approved');
     const state = await client.threads.getState<Values>(threadId);
     expect(state.values.messages.filter((m) => m.type === 'ai')).toHaveLength(2); // the note and one answer
+  });
+
+  it('two resumes at once: one decides, the other is refused, and one answer lands', async () => {
+    const { threadId, interrupt } = await interrupted();
+    const results = await Promise.allSettled([
+      client.runs.wait(threadId, 'agent', { command: { resume: { approved: true } } }),
+      client.runs.wait(threadId, 'agent', { command: { resume: { approved: false } } }),
+    ]);
+    const won = results.findIndex((r) => r.status === 'fulfilled');
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const lost = results[1 - won] as PromiseRejectedResult;
+    expect((lost.reason as { status: number }).status).toBe(409);
+    expect(await approvalStatus(interrupt.id)).toBe(won === 0 ? 'approved' : 'rejected');
+    // Longer than a second decision's turn would take to commit: still one answer after the note.
+    await sleep(1_500);
+    const state = await client.threads.getState<Values>(threadId);
+    expect(state.values.messages.filter((m) => m.type === 'ai')).toHaveLength(2);
   });
 
   it('another API key cannot see the thread, so cannot resume it (404)', async () => {
