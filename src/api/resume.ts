@@ -5,10 +5,12 @@
 import { and, eq, sql as dsql } from 'drizzle-orm';
 import { decideApproval } from '../approvals/decide.js';
 import type { IngressSink } from '../core/adapter.js';
+import type { TurnContext } from '../core/module.js';
 import type { ConversationRef, InboundEvent } from '../core/types.js';
 import type { Db } from '../db/client.js';
 import { retrySerializable } from '../db/retry.js';
-import { apiSenderId, runEventId } from './ids.js';
+import { ApiError } from './http.js';
+import { apiSenderId, runEventId, runIdOfEvent } from './ids.js';
 import type { Resume } from './interrupts.js';
 import { type apiRuns, apiThreads } from './schema.js';
 import { conversationKeyOf, getThread, type ThreadRow } from './thread-db.js';
@@ -18,6 +20,39 @@ type RunRow = typeof apiRuns.$inferSelect;
 interface ResumeKwargs {
   sender: { id: string; name?: string };
   resume?: Resume;
+}
+
+/** A run other than a resume claims a thread only when it is not waiting for a decision. */
+export const notInterrupted = (check: boolean) => (check ? dsql`${apiThreads.status} <> 'interrupted'` : undefined);
+
+export const interruptedThread = (threadId: string) =>
+  new ApiError(
+    409,
+    `thread ${threadId} is interrupted: a tool waits for approval. Resume it with command {"resume": {"approved": true}} or {"approved": false} first, or use multitask_strategy enqueue to run after it`,
+  );
+
+export const threadStatusAfter = (status: 'success' | 'error', paused: boolean) =>
+  paused ? 'interrupted' : status === 'error' ? 'error' : 'idle';
+
+/**
+ * The API runs a committed turn answered (its messages' runs, and a decision's resume run), and the thread whose
+ * approval it settled without a resume run (expired, or decided elsewhere): no longer interrupted.
+ */
+export async function runsOfTurn(
+  db: Db,
+  getRun: (keyId: string, runId: string) => Promise<RunRow | undefined>,
+  ctx: TurnContext,
+  outcome: string,
+): Promise<{ runs: { keyId: string; runId: string }[]; interruptEnded?: { keyId: string; threadId: string } }> {
+  const runs: { keyId: string; runId: string }[] = [];
+  for (const e of ctx.events) {
+    if (e.platform !== 'api') continue;
+    const runId = e.kind === 'approval' ? await resumeRunOf(db, getRun, e) : runIdOfEvent(e.id);
+    if (runId) runs.push({ keyId: e.tenant, runId });
+  }
+  const settled = outcome.startsWith('approval_') && outcome !== 'approval_pending';
+  const t = ctx.ref.platform === 'api' && settled && !runs.length ? threadOfRef(ctx.ref) : undefined;
+  return { runs, interruptEnded: t && { keyId: ctx.ref.tenant, threadId: t.threadId } };
 }
 
 /** The thread a conversation of platform `api` is (its channel is `<thread id>:<incarnation>`, ids.ts). */

@@ -26,24 +26,19 @@ import { conversationKey, type InboundEvent } from '../core/types.js';
 import { withTx, type Db } from '../db/client.js';
 import { ApiError } from './http.js';
 import { runResultOf } from './run-outcome.js';
-import { ASSISTANT_ID, apiSenderId, runEventId, runIdOfEvent, threadRef, type ApiKeys } from './ids.js';
+import { ASSISTANT_ID, apiSenderId, runEventId, threadRef, type ApiKeys } from './ids.js';
 import { apiCrons, apiRuns, apiThreads } from './schema.js';
 import { conversationKeyOf, getThread, type ThreadRow } from './thread-db.js';
 import { safeErr } from '../observability/logger.js';
 import type { Resume } from './interrupts.js';
-import { endInterrupt, submitDecision, resumeRunOf, threadOfRef } from './resume.js';
-
-/** A run other than a resume claims a thread only when it is not waiting for a decision. */
-const notInterrupted = (check: boolean) => (check ? dsql`${apiThreads.status} <> 'interrupted'` : undefined);
-
-const interruptedThread = (threadId: string) =>
-  new ApiError(
-    409,
-    `thread ${threadId} is interrupted: a tool waits for approval. Resume it with command {"resume": {"approved": true}} or {"approved": false} first, or use multitask_strategy enqueue to run after it`,
-  );
-
-const threadStatusAfter = (status: 'success' | 'error', paused: boolean) =>
-  paused ? 'interrupted' : status === 'error' ? 'error' : 'idle';
+import {
+  endInterrupt,
+  interruptedThread,
+  notInterrupted,
+  runsOfTurn,
+  submitDecision,
+  threadStatusAfter,
+} from './resume.js';
 
 export type RunRow = typeof apiRuns.$inferSelect;
 export type Strategy = 'reject' | 'enqueue' | 'interrupt' | 'rollback';
@@ -189,7 +184,7 @@ export class RunService {
           await this.dispatch(keyId, thread.threadId); // the active run may have finished meanwhile
           return (await this.get(keyId, n.runId)) ?? pending;
         }
-        if (!current) continue; // unreachable: an interrupted thread refuses every strategy but enqueue above
+        if (!current) continue; // never: with no active run, every path above returned, threw or retried
         const old = current;
         const swapped = await withTx(db, async (tx) => {
           const t = await tx
@@ -399,17 +394,9 @@ export class RunService {
   async onTurnCommitted(ctx: TurnContext, outcome: TurnOutcome): Promise<void> {
     const { status, error } = runResultOf(outcome.outcome);
     const paused = outcome.outcome === 'approval_pending';
-    let finalized = false;
-    for (const e of ctx.events) {
-      if (e.platform !== 'api') continue;
-      const runId =
-        e.kind === 'approval' ? await resumeRunOf(this.d.db, (k, r) => this.get(k, r), e) : runIdOfEvent(e.id);
-      if (runId) await this.finalize(e.tenant, runId, ctx.turnId, status, error, paused);
-      finalized ||= runId !== null;
-    }
-    // Settled without a resume run (expired, or decided elsewhere): the thread is no longer interrupted.
-    const t = ctx.ref.platform === 'api' && !finalized && !paused ? threadOfRef(ctx.ref) : undefined;
-    if (t && outcome.outcome.startsWith('approval_')) await this.interruptEnded(ctx.ref.tenant, t.threadId);
+    const t = await runsOfTurn(this.d.db, (k, r) => this.get(k, r), ctx, outcome.outcome);
+    for (const r of t.runs) await this.finalize(r.keyId, r.runId, ctx.turnId, status, error, paused);
+    if (t.interruptEnded) await this.interruptEnded(t.interruptEnded.keyId, t.interruptEnded.threadId);
   }
 
   /** Hands the run's input to the ingress sink as an inbound event (deduplicated by event id there). */

@@ -151,23 +151,28 @@ async function settleTurn(
   await deps.queues.scheduleDelivery(conversationKey);
   // A settled approval is a committed turn like any other: the hooks see it (the agent API finalizes its resume
   // run, or frees a thread whose approval expired). An expiry answers no event.
-  const hookCtx = ctx ?? { ...turnContextFor(turnId, conversationKey, ref, state.sessionId) };
+  const hookCtx = ctx ?? noEventContext(turnId, conversationKey, ref, state.sessionId);
   await afterCommitHooks(deps, hookCtx, again ? 'approval_pending' : `approval_${status}`, out, log);
   return true;
 }
 
 /** The context of a turn that answers no event (an expiry). */
-function turnContextFor(turnId: string, conversationKey: string, ref: ConversationRef, sessionId: string | null) {
-  const none = { id: '' };
+function noEventContext(
+  turnId: string,
+  conversationKey: string,
+  ref: ConversationRef,
+  sessionId: string | null,
+): TurnContext {
+  const now = new Date();
   return {
     turnId,
     conversationKey,
     ref,
     events: [],
     userKey: '',
-    sender: none,
-    kind: 'approval' as const,
-    now: new Date(),
+    sender: { id: '' },
+    kind: 'approval',
+    now,
     sessionId,
     instructions: [],
   };
