@@ -150,6 +150,8 @@ export async function prepareRun(
   const decision = b.command === undefined || b.command === null ? undefined : resumeDecision(b.command);
   const input = decision ? { text: '', attachments: [] } : parseRunInput(b.input, b.messages);
   if (decision && hasInput(b)) throw new ApiError(422, 'a resume takes no input: send command alone');
+  if (decision && threadId === null)
+    throw new ApiError(409, 'a stateless run has no interrupt to resume: resume on the thread that was interrupted');
   if (input.text.length > ctx.config.MAX_INPUT_CHARS) {
     throw new ApiError(
       413,

@@ -144,6 +144,21 @@ describe('command.resume', () => {
     expect(audit!.actor).toMatch(/^api:/);
   });
 
+  it('prints how long a resume takes, from command.resume to the answer (runs.wait)', async () => {
+    const ms: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      const { threadId } = await interrupted();
+      const started = performance.now();
+      const out = (await client.runs.wait(threadId, 'agent', { command: { resume: 'approve' } })) as Values;
+      ms.push(performance.now() - started);
+      expect(lastAi(out)).toMatch(/^Tool forget said: /);
+    }
+    ms.sort((a, b) => a - b);
+    const at = (q: number) => Math.round(ms[Math.min(ms.length - 1, Math.floor(q * ms.length))]!);
+    console.log(`resume to answer over ${ms.length} runs: p50 ${at(0.5)} ms, max ${at(1)} ms`);
+    expect(at(1)).toBeLessThan(5_000);
+  }, 30_000);
+
   it('reject, streamed: the model is told no, and the answer streams like any run', async () => {
     const { threadId, interrupt } = await interrupted();
     const events: { event: string; data: any }[] = [];
@@ -213,6 +228,17 @@ describe('command.resume', () => {
     });
     expect(none.status).toBe(409);
     expect(none.body.detail).toMatch(/no interrupt to resume/);
+    const stateless = await rawApi(app, 'POST', '/runs/wait', {
+      key,
+      body: { assistant_id: 'agent', command: { resume: true } },
+    });
+    expect(stateless.status).toBe(409);
+    expect(stateless.body.detail).toMatch(/no interrupt to resume/);
+    const withInput = await rawApi(app, 'POST', `/threads/${threadId}/runs`, {
+      key,
+      body: { assistant_id: 'agent', command: { resume: true }, input: userInput('and this') },
+    });
+    expect(withInput.status).toBe(422);
   });
 
   it('after expiry: a clear error, nothing runs, and the thread takes new input again', async () => {
