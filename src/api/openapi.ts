@@ -15,7 +15,16 @@ each key has its own token bucket (429 with Retry-After) and sees only its own t
   A turn already running cannot be aborted: its answer still lands in the thread.
 - Streams (SSE): \`metadata\` first, heartbeat comments while waiting, then the answer. The model is not token-streamed:
   the finished answer is sent as \`messages\` deltas (stream mode \`messages-tuple\`) of about API_STREAM_CHUNK_CHARS.
-- Not supported (422): time travel (checkpoints), resume commands, interrupts, delayed runs, webhooks, TTLs on threads.`;
+- Approvals as interrupts: a run whose agent calls a tool that needs a person's approval ends like a LangGraph run
+  paused at \`interrupt()\`: run \`success\`, thread \`interrupted\`, \`__interrupt__: [{id, value: {tool, args,
+  approval_id, expires_at, ...}}]\` in the wait/join values and the stream's \`updates\` and final \`values\`, and
+  \`interrupts\` / \`tasks[].interrupts\` in the thread state. Resume with a new run carrying only
+  \`command: {"resume": <decision>}\`, the decision being \`{"approved": true|false}\`, \`"approve"\` / \`"reject"\`,
+  \`true\` / \`false\` (or \`{"decision"|"type": "approve"|"reject"|"accept"|"ignore"}\`); its answer is that run's
+  result. A second resume, or one after the approval expired (APPROVAL_TIMEOUT_MS), is a 409 saying so. New input on
+  an interrupted thread is a 409 unless \`multitask_strategy\` is \`enqueue\` (it runs after the decision).
+- Not supported (422): time travel (checkpoints), \`command.update\` / \`command.goto\`, interrupt_before/after,
+  delayed runs, webhooks, TTLs on threads.`;
 
 function jsonSchema(schema: z.ZodType): Record<string, unknown> {
   const s = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;

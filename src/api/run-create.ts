@@ -1,7 +1,8 @@
 /**
  * The run-create body (LangGraph `RunCreate*` / Agent Protocol `RunCreateStateful|Stateless`), validated, and
  * turned into a thread plus a `NewRun`. Features the gateway cannot honour are refused with 422 rather than
- * silently ignored (time travel, resume commands, delayed starts, webhooks, interrupt points).
+ * silently ignored (time travel, delayed starts, webhooks, interrupt points). `command.resume` decides the
+ * thread's pending approval (interrupts.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
@@ -13,7 +14,8 @@ import { ASSISTANT_ID, configuredAgent, isOurAssistant } from './ids.js';
 import { parseRunInput } from './messages.js';
 import { dataUrlBytes } from '../attachments/download.js';
 import type { NewRun, RunRow, Strategy } from './run-service.js';
-import { getThread, insertThread, type ThreadRow } from './thread-db.js';
+import { conversationKeyOf, getThread, insertThread, type ThreadRow } from './thread-db.js';
+import { approvalToResume, resumeDecision } from './interrupts.js';
 
 export const STREAM_MODES = ['values', 'messages-tuple', 'messages', 'updates', 'custom'] as const;
 const record = z.record(z.string(), z.unknown());
@@ -57,7 +59,12 @@ export const runCreateBody = z.object({
   stream_resumable: z.boolean().optional(),
   durability: z.string().optional(),
   checkpoint_during: z.boolean().optional(),
-  command: z.unknown().optional().describe('not supported (no interrupts to resume)'),
+  command: z
+    .unknown()
+    .optional()
+    .describe(
+      'Resume an interrupted thread (a tool waiting for approval): {"resume": {"approved": true}} or {"approved": false}; also "approve" / "reject", true / false',
+    ),
   checkpoint: z.unknown().optional().describe('not supported (no time travel)'),
   checkpoint_id: z.string().nullish().describe('not supported (no time travel)'),
   after_seconds: z.number().nullish().describe('not supported'),
@@ -70,7 +77,6 @@ export type RunCreateBody = z.infer<typeof runCreateBody>;
 function refuseUnsupported(b: RunCreateBody): void {
   const set = (v: unknown) => v !== undefined && v !== null && v !== 0 && !(Array.isArray(v) && !v.length);
   for (const [field, v] of [
-    ['command', b.command],
     ['checkpoint', b.checkpoint],
     ['checkpoint_id', b.checkpoint_id],
     ['after_seconds', b.after_seconds],
@@ -141,7 +147,11 @@ export async function prepareRun(
       `assistant ${assistant} not found (this gateway serves "agent", ${ASSISTANT_ID}, and its agents by name)`,
     );
   }
-  const input = parseRunInput(b.input, b.messages);
+  const decision = b.command === undefined || b.command === null ? undefined : resumeDecision(b.command);
+  const input = decision ? { text: '', attachments: [] } : parseRunInput(b.input, b.messages);
+  if (decision && hasInput(b)) throw new ApiError(422, 'a resume takes no input: send command alone');
+  if (decision && threadId === null)
+    throw new ApiError(409, 'a stateless run has no interrupt to resume: resume on the thread that was interrupted');
   if (input.text.length > ctx.config.MAX_INPUT_CHARS) {
     throw new ApiError(
       413,
@@ -163,6 +173,8 @@ export async function prepareRun(
         (await insertThread(ctx.db, caller.keyId, threadId, {})) ?? (await getThread(ctx.db, caller.keyId, threadId));
     if (!thread) throw new ApiError(404, `thread ${threadId} not found`);
   }
+  const key = conversationKeyOf(thread!);
+  const resume = decision ? { approvalId: (await approvalToResume(ctx.db, key)).id, decision } : undefined;
   const strategy: Strategy = b.multitask_strategy ?? 'reject';
   return {
     thread: thread!,
@@ -178,9 +190,17 @@ export async function prepareRun(
         stream_mode: modes,
         on_completion: threadId === null ? (b.on_completion ?? 'delete') : 'keep',
         config: (b.config ?? {}) as Record<string, unknown>,
+        ...(resume ? { resume } : {}),
       },
     },
   };
+}
+
+function hasInput(b: RunCreateBody): boolean {
+  if (b.messages?.length) return true;
+  if (b.input === undefined || b.input === null) return false;
+  const msgs = (b.input as { messages?: unknown[] }).messages;
+  return typeof b.input === 'string' ? b.input.trim() !== '' : Array.isArray(msgs) && msgs.length > 0;
 }
 
 /** LangGraph `Run`. */
@@ -196,7 +216,8 @@ export function toRun(r: RunRow): Record<string, unknown> {
     metadata: r.metadata,
     multitask_strategy: r.multitaskStrategy,
     kwargs: {
-      input: { messages: [{ type: 'human', content: k.input }] },
+      input: k.resume ? null : { messages: [{ type: 'human', content: k.input }] },
+      ...(k.resume ? { command: { resume: { approved: k.resume.decision === 'approve' } } } : {}),
       config: k.config,
       stream_mode: k.stream_mode,
       on_completion: k.on_completion,

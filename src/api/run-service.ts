@@ -26,10 +26,19 @@ import { conversationKey, type InboundEvent } from '../core/types.js';
 import { withTx, type Db } from '../db/client.js';
 import { ApiError } from './http.js';
 import { runResultOf } from './run-outcome.js';
-import { ASSISTANT_ID, apiSenderId, runEventId, runIdOfEvent, threadRef, type ApiKeys } from './ids.js';
+import { ASSISTANT_ID, apiSenderId, runEventId, threadRef, type ApiKeys } from './ids.js';
 import { apiCrons, apiRuns, apiThreads } from './schema.js';
 import { conversationKeyOf, getThread, type ThreadRow } from './thread-db.js';
 import { safeErr } from '../observability/logger.js';
+import type { Resume } from './interrupts.js';
+import {
+  endInterrupt,
+  interruptedThread,
+  notInterrupted,
+  runsOfTurn,
+  submitDecision,
+  threadStatusAfter,
+} from './resume.js';
 
 export type RunRow = typeof apiRuns.$inferSelect;
 export type Strategy = 'reject' | 'enqueue' | 'interrupt' | 'rollback';
@@ -43,6 +52,8 @@ export interface RunKwargs {
   /** Stateless runs: delete the thread when the run is final. */
   on_completion: 'delete' | 'keep';
   config: Record<string, unknown>;
+  /** A resume (`command.resume`): the run decides this approval instead of adding input (interrupts.ts). */
+  resume?: Resume;
 }
 
 export interface NewRun {
@@ -133,15 +144,23 @@ export class RunService {
     });
     const threadPk = and(eq(apiThreads.keyId, keyId), eq(apiThreads.threadId, thread.threadId));
     let current = thread.activeRunId;
+    let interrupted = thread.status === 'interrupted';
+    // Only a resume goes first on an interrupted thread; other runs wait behind its decision (enqueue) or are refused.
+    const waits = () => interrupted && !n.kwargs.resume;
     for (let attempt = 0; attempt < 8; attempt++) {
-      if (attempt > 0) current = (await getThread(db, keyId, thread.threadId))?.activeRunId ?? null;
+      if (attempt > 0) {
+        const t = await getThread(db, keyId, thread.threadId);
+        current = t?.activeRunId ?? null;
+        interrupted = t?.status === 'interrupted';
+      }
       try {
-        if (!current) {
+        if (!current && waits() && n.strategy !== 'enqueue') throw interruptedThread(thread.threadId);
+        if (!current && !waits()) {
           const run = await withTx(db, async (tx) => {
             const t = await tx
               .update(apiThreads)
               .set({ activeRunId: n.runId, status: 'busy', updatedAt: new Date() })
-              .where(and(threadPk, dsql`${apiThreads.activeRunId} is null`))
+              .where(and(threadPk, dsql`${apiThreads.activeRunId} is null`, notInterrupted(!n.kwargs.resume)))
               .returning({ id: apiThreads.threadId });
             if (!t.length) return undefined;
             return insertedRun(await tx.insert(apiRuns).values(row('running')).returning());
@@ -165,6 +184,7 @@ export class RunService {
           await this.dispatch(keyId, thread.threadId); // the active run may have finished meanwhile
           return (await this.get(keyId, n.runId)) ?? pending;
         }
+        if (!current) continue; // never: with no active run, every path above returned, threw or retried
         const old = current;
         const swapped = await withTx(db, async (tx) => {
           const t = await tx
@@ -217,7 +237,7 @@ export class RunService {
       );
       if (!next) return;
       const thread = await getThread(db, keyId, threadId);
-      if (!thread || thread.activeRunId) return;
+      if (!thread || thread.activeRunId || thread.status === 'interrupted') return;
       const outcome = await withTx(db, async (tx) => {
         const t = await tx
           .update(apiThreads)
@@ -227,6 +247,7 @@ export class RunService {
               eq(apiThreads.keyId, keyId),
               eq(apiThreads.threadId, threadId),
               dsql`${apiThreads.activeRunId} is null`,
+              notInterrupted(true),
             ),
           )
           .returning({ id: apiThreads.threadId });
@@ -251,9 +272,10 @@ export class RunService {
   async finalize(
     keyId: string,
     runId: string,
-    turnId: string,
+    turnId: string | null,
     status: 'success' | 'error',
     error: string | null,
+    paused = false,
   ): Promise<void> {
     const run = await withTx(this.d.db, async (tx) => {
       const [r] = await tx
@@ -264,7 +286,7 @@ export class RunService {
       if (!r) return undefined;
       await tx
         .update(apiThreads)
-        .set({ activeRunId: null, status: status === 'error' ? 'error' : 'idle', updatedAt: new Date() })
+        .set({ activeRunId: null, status: threadStatusAfter(status, paused), updatedAt: new Date() })
         .where(
           and(eq(apiThreads.keyId, keyId), eq(apiThreads.threadId, r.threadId), eq(apiThreads.activeRunId, runId)),
         );
@@ -273,7 +295,14 @@ export class RunService {
     if (!run) return; // already final, cancelled or deleted
     await this.publish({ keyId, runId, threadId: run.threadId, status, error });
     if ((run.kwargs as RunKwargs).on_completion === 'delete') await this.deleteThread(keyId, run.threadId);
-    else await this.dispatch(keyId, run.threadId);
+    // An interrupted thread waits for its decision: runs queued behind start after the resume (or the expiry).
+    else if (!paused) await this.dispatch(keyId, run.threadId);
+  }
+
+  /** The thread's approval was settled without a resume run (it expired): idle again, queued runs start. */
+  async interruptEnded(keyId: string, threadId: string): Promise<void> {
+    await endInterrupt(this.d.db, keyId, threadId);
+    await this.dispatch(keyId, threadId);
   }
 
   /** Cancel: interrupt marks the run interrupted, rollback deletes it. null if it is not pending or running. */
@@ -364,15 +393,20 @@ export class RunService {
   /** The `afterCommit` hook: every API run answered by this turn is final now. */
   async onTurnCommitted(ctx: TurnContext, outcome: TurnOutcome): Promise<void> {
     const { status, error } = runResultOf(outcome.outcome);
-    for (const e of ctx.events) {
-      const runId = e.platform === 'api' ? runIdOfEvent(e.id) : null;
-      if (runId) await this.finalize(e.tenant, runId, ctx.turnId, status, error);
-    }
+    const paused = outcome.outcome === 'approval_pending';
+    const t = await runsOfTurn(this.d.db, (k, r) => this.get(k, r), ctx, outcome.outcome);
+    for (const r of t.runs) await this.finalize(r.keyId, r.runId, ctx.turnId, status, error, paused);
+    if (t.interruptEnded) await this.interruptEnded(t.interruptEnded.keyId, t.interruptEnded.threadId);
   }
 
   /** Hands the run's input to the ingress sink as an inbound event (deduplicated by event id there). */
   async submit(run: RunRow, thread: ThreadRow): Promise<void> {
     const k = run.kwargs as RunKwargs;
+    if (k.resume) {
+      const refused = await submitDecision(this.d, run, thread, k.resume);
+      if (refused) await this.finalize(run.keyId, run.runId, null, 'error', refused);
+      return;
+    }
     const now = new Date().toISOString();
     const event: InboundEvent = {
       id: runEventId(run.runId),

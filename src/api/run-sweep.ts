@@ -3,7 +3,7 @@ import { and, eq, lt, sql as dsql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Db } from '../db/client.js';
 import { inboundMessages, turns } from '../db/schema.js';
-import { runEventId } from './ids.js';
+import { eventIdOfRun } from './resume.js';
 import { runResultOf } from './run-outcome.js';
 import type { RunService } from './run-service.js';
 import { apiRuns } from './schema.js';
@@ -31,11 +31,12 @@ export async function sweepRuns(
     const [consumed] = await db
       .select({ turnId: inboundMessages.turnId })
       .from(inboundMessages)
-      .where(eq(inboundMessages.eventId, runEventId(run.runId)));
+      .where(eq(inboundMessages.eventId, eventIdOfRun(run)));
     if (consumed) {
       const [turn] = await db.select({ outcome: turns.outcome }).from(turns).where(eq(turns.id, consumed.turnId));
       const { status, error } = runResultOf(turn?.outcome ?? 'replied');
-      await runs.finalize(run.keyId, run.runId, consumed.turnId, status, error);
+      const paused = turn?.outcome === 'approval_pending';
+      await runs.finalize(run.keyId, run.runId, consumed.turnId, status, error, paused);
       finalized++;
     } else if (Date.now() - run.updatedAt.getTime() > resubmitAfterMs) {
       const thread = await getThread(db, run.keyId, run.threadId);

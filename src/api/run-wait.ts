@@ -5,6 +5,7 @@ import type { PreparedRun } from './run-create.js';
 import type { FinalStatus, RunRow } from './run-service.js';
 import { loadConversation, messagesOf } from './state.js';
 import { conversationKeyOf, type ThreadRow } from './thread-db.js';
+import { toInterrupt, waitingApproval } from './interrupts.js';
 
 export const FINAL = ['success', 'error', 'interrupted'];
 
@@ -61,17 +62,22 @@ export function timedOut(run: { runId: string }, ms: number, closing = false): A
   return new ApiError(408, `run ${run.runId} is still running after ${ms} ms; it continues, join it later`);
 }
 
-/** What LangGraph's wait and join answer: the thread's values, with `__error__` when the run failed. */
+/**
+ * What LangGraph's wait and join answer: the thread's values, with `__error__` when the run failed and
+ * `__interrupt__` when it stopped for an approval (interrupts.ts).
+ */
 export async function finalValues(
   ctx: ApiContext,
   thread: ThreadRow,
   run: { keyId: string; runId: string },
   status: FinalStatus,
 ): Promise<Record<string, unknown>> {
-  const values: Record<string, unknown> = {
-    messages: messagesOf(await loadConversation(ctx.db, conversationKeyOf(thread))),
-  };
+  const key = conversationKeyOf(thread);
+  const values: Record<string, unknown> = { messages: messagesOf(await loadConversation(ctx.db, key)) };
   if (status === 'error') values.__error__ = await runFailure(ctx, run);
+  // A run that stopped at a tool waiting for approval ends like a LangGraph run paused at interrupt().
+  const waiting = status === 'success' ? await waitingApproval(ctx.db, key) : undefined;
+  if (waiting) values.__interrupt__ = [toInterrupt(waiting)];
   return values;
 }
 

@@ -16,7 +16,7 @@ import { z } from 'zod';
 import { inboundMessages } from '../db/schema.js';
 import type { ApiContext } from './context.js';
 import { notFound, op, uuidParam, type Call, type Operation } from './http.js';
-import { ASSISTANT_ID, GRAPH_ID, runEventId } from './ids.js';
+import { ASSISTANT_ID, GRAPH_ID } from './ids.js';
 import { splitDeltas, type LgMessage } from './messages.js';
 import { prepareRun, runCreateBody, runLocation, streamModes } from './run-create.js';
 import type { FinalStatus, RunKwargs, RunRow } from './run-service.js';
@@ -26,6 +26,8 @@ import { followRunText, type LiveText } from './live-text.js';
 import { loadConversation, messagesOf, turnMessages } from './state.js';
 import { conversationKeyOf, getThread, type ThreadRow } from './thread-db.js';
 import { retrySerializable } from '../db/retry.js';
+import { toInterrupt, waitingApproval } from './interrupts.js';
+import { eventIdOfRun } from './resume.js';
 
 type WaitResult = Awaited<ReturnType<typeof createAndWait>>['status'];
 
@@ -39,12 +41,11 @@ function lastEventId(c: Call): number {
   return Number.isInteger(n) && n > 0 ? n : 0;
 }
 
-async function turnOfRun(ctx: ApiContext, runId: string): Promise<string | null> {
+/** The turn that answered the run: its input event's, or for a resume the turn that settled the approval. */
+async function turnOfRun(ctx: ApiContext, run: RunRow): Promise<string | null> {
+  const eventId = eventIdOfRun(run);
   const [row] = await retrySerializable(() =>
-    ctx.db
-      .select({ turnId: inboundMessages.turnId })
-      .from(inboundMessages)
-      .where(eq(inboundMessages.eventId, runEventId(runId))),
+    ctx.db.select({ turnId: inboundMessages.turnId }).from(inboundMessages).where(eq(inboundMessages.eventId, eventId)),
   );
   return row?.turnId ?? null;
 }
@@ -102,7 +103,7 @@ async function streamEvents(
   };
   if (modes.includes('values')) {
     const before = messagesOf(await loadConversation(ctx.db, key));
-    const pending = !isAnswered(run.status);
+    const pending = !isAnswered(run.status) && !k.resume;
     const input = {
       type: 'human',
       id: `${run.runId}-input`,
@@ -123,7 +124,7 @@ async function streamEvents(
     return sse.end();
   }
   const conv = await loadConversation(ctx.db, key);
-  const turnId = await turnOfRun(ctx, run.runId);
+  const turnId = await turnOfRun(ctx, run);
   const answer = (turnId ? turnMessages(conv, turnId) : []).filter((m) => m.type !== 'human');
   // The live text is the start of the last answer message: the rest follows under the live id.
   const lastText = answer.findLast((m) => m.type === 'ai' && m.content);
@@ -150,7 +151,11 @@ async function streamEvents(
     }
   }
   if (modes.includes('updates') && answer.length) sse.send('updates', { agent: { messages: answer } });
-  if (modes.includes('values')) sse.send('values', { messages: messagesOf(conv) });
+  // Stopped for an approval: the interrupt comes as LangGraph sends it, in updates and the final values.
+  const waiting = final === 'success' ? await waitingApproval(ctx.db, key) : undefined;
+  const interrupt = waiting ? { __interrupt__: [toInterrupt(waiting)] } : {};
+  if (modes.includes('updates') && waiting) sse.send('updates', interrupt);
+  if (modes.includes('values')) sse.send('values', { messages: messagesOf(conv), ...interrupt });
   if (final === 'error') sse.send('error', await runFailure(ctx, run));
   sse.end();
 }

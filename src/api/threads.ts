@@ -8,6 +8,7 @@ import { z } from 'zod';
 import type { ApiContext } from './context.js';
 import { ApiError, isUuid, notFound, op, uuidParam, type Call, type Operation } from './http.js';
 import { loadConversation, messagesOf, threadHistory, threadState } from './state.js';
+import { threadInterrupts, waitingApproval, withInterrupt } from './interrupts.js';
 import {
   conversationKeyOf,
   getThread,
@@ -68,7 +69,10 @@ export function threadOperations(ctx: ApiContext): Operation[] {
     return t;
   };
   const conversation = (t: ThreadRow) => loadConversation(ctx.db, conversationKeyOf(t));
-  const withValues = async (t: ThreadRow) => toThread(t, { messages: messagesOf(await conversation(t)) });
+  const withValues = async (t: ThreadRow) => ({
+    ...toThread(t, { messages: messagesOf(await conversation(t)) }),
+    interrupts: threadInterrupts(await waitingApproval(ctx.db, conversationKeyOf(t))),
+  });
   const history = async (c: Call, limit: number, before: unknown) => {
     const t = await load(c);
     const b =
@@ -179,7 +183,8 @@ export function threadOperations(ctx: ApiContext): Operation[] {
       responses: { 200: 'ThreadState', 404: 'Not found' },
       handler: async (c) => {
         const t = await load(c);
-        return threadState(t.threadId, await conversation(t));
+        const state = threadState(t.threadId, await conversation(t));
+        return state && withInterrupt(state, await waitingApproval(ctx.db, conversationKeyOf(t)));
       },
     }),
     op({

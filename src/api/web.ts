@@ -18,6 +18,7 @@ const FILES = {
   'chat.js': 'text/javascript; charset=utf-8',
   'chat.css': 'text/css; charset=utf-8',
   'markdown.js': 'text/javascript; charset=utf-8',
+  'approval.js': 'text/javascript; charset=utf-8',
 } as const;
 type FileName = keyof typeof FILES;
 
@@ -95,7 +96,7 @@ export async function registerWebChat(app: FastifyInstance, o: WebChatOptions): 
     'cache-control': 'no-cache',
   };
   app.get(o.path, async (_req, reply) => reply.headers(headers).type(FILES['index.html']).send(html));
-  for (const name of ['chat.js', 'chat.css', 'markdown.js'] as const) {
+  for (const name of ['chat.js', 'chat.css', 'markdown.js', 'approval.js'] as const) {
     app.get(`${o.path}/${name}`, async (_req, reply) => reply.headers(headers).type(FILES[name]).send(files.get(name)));
   }
   for (const [name, body] of vendor) {

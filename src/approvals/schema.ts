@@ -15,6 +15,8 @@ export const approvals = pgTable(
     /** `platform:userId` of the person whose message started the run: they (or an admin) decide. */
     requester: text('requester').notNull(),
     tool: text('tool').notNull(),
+    /** The tool call's arguments as the model wrote them (JSON text): shown in prompts and API interrupts. */
+    args: text('args'),
     /** The Agents SDK RunState (`state.toString()`), resumed with `RunState.fromString`. */
     state: text('state').notNull(),
     /** pending | approved | rejected | expired */

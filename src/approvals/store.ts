@@ -30,6 +30,17 @@ export async function pendingApproval(db: Db, conversationKey: string): Promise<
   return row;
 }
 
+/** The conversation's newest approval, whatever its status (what a late decision is told about). */
+export async function latestApproval(db: Db, conversationKey: string): Promise<Approval | undefined> {
+  const [row] = await db
+    .select()
+    .from(approvals)
+    .where(eq(approvals.conversationKey, conversationKey))
+    .orderBy(desc(approvals.createdAt))
+    .limit(1);
+  return row;
+}
+
 export async function approvalById(db: Db, id: string): Promise<Approval | undefined> {
   const [row] = await db.select().from(approvals).where(eq(approvals.id, id)).limit(1);
   return row;

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { approvalNote, type PausedRun, type TurnOutput } from '../agent/runtime.js';
 import type { TurnContext } from '../core/module.js';
-import { conversationRefSchema, type InboundEvent } from '../core/types.js';
+import { conversationRefSchema, type ConversationRef, type InboundEvent } from '../core/types.js';
 import { safeErr } from '../observability/logger.js';
 import { turnsTotal } from '../observability/metrics.js';
 import {
@@ -82,6 +82,7 @@ export function pauseWrites(deps: TurnDeps, ctx: TurnContext, paused: PausedRun)
         turnId: ctx.turnId,
         requester: `${ctx.ref.platform}:${ctx.sender.id}`,
         tool: paused.tool,
+        args: paused.args,
         state: paused.state,
         expiresAt: new Date(Date.now() + timeoutMs),
       }),
@@ -160,5 +161,49 @@ async function settleTurn(
   log.info({ status }, 'approval settled');
   turnsTotal.inc({ outcome: `approval_${status}` });
   await deps.queues.scheduleDelivery(conversationKey);
+  // A settled approval is a committed turn like any other: the hooks see it (the agent API finalizes its resume
+  // run, or frees a thread whose approval expired). An expiry answers no event.
+  const hookCtx = ctx ?? noEventContext(turnId, conversationKey, ref, state.sessionId);
+  await afterCommitHooks(deps, hookCtx, again ? 'approval_pending' : `approval_${status}`, out, log);
   return true;
+}
+
+/** The context of a turn that answers no event (an expiry). */
+function noEventContext(
+  turnId: string,
+  conversationKey: string,
+  ref: ConversationRef,
+  sessionId: string | null,
+): TurnContext {
+  const now = new Date();
+  return {
+    turnId,
+    conversationKey,
+    ref,
+    events: [],
+    userKey: '',
+    sender: { id: '' },
+    kind: 'approval',
+    now,
+    sessionId,
+    instructions: [],
+  };
+}
+
+async function afterCommitHooks(
+  deps: TurnDeps,
+  ctx: TurnContext,
+  outcome: string,
+  out: TurnOutput | undefined,
+  log: Logger,
+): Promise<void> {
+  const usage = {
+    inputTokens: out?.inputTokens ?? 0,
+    outputTokens: out?.outputTokens ?? 0,
+    model: out?.model ?? deps.runtime.modelName,
+  };
+  for (const h of deps.hooks ?? [])
+    await h
+      .afterCommit?.(ctx, { outcome, reply: out?.text ?? null, ...usage })
+      .catch((err: Error) => log.warn({ err: safeErr(err) }, 'afterCommit hook failed'));
 }

@@ -1,7 +1,9 @@
 // The web chat. Plain JS modules, no build step; it uses only the public agent API (the same endpoints and wire
 // format the LangGraph SDK uses), authenticated with a key kept in localStorage. The agent's answers are markdown,
-// rendered (and sanitised) as they stream in: markdown.js.
+// rendered (and sanitised) as they stream in: markdown.js. A tool waiting for approval shows Approve / Reject:
+// approval.js.
 import { renderMarkdown } from './markdown.js';
+import { pendingInterrupt, showApproval } from './approval.js';
 
 const API = document.querySelector('meta[name="api-prefix"]').content;
 const KEY = 'gw-chat-api-key';
@@ -137,6 +139,7 @@ async function openThread(id) {
   try {
     const state = await api(`/threads/${id}/state`);
     renderMessages(state.values.messages || []);
+    offerApproval(state);
   } catch (err) {
     if (err.status === 404) return newChat(); // deleted meanwhile
     throw err;
@@ -176,11 +179,22 @@ async function fileParts(files) {
   return parts;
 }
 
-async function send(text, files = []) {
+/** Runs `work` with the composer disabled; one run at a time. */
+async function exclusive(work) {
   busy = true;
   $('#send').disabled = true;
   setStatus('');
   try {
+    await work();
+  } finally {
+    hideStop();
+    busy = false;
+    $('#send').disabled = false;
+  }
+}
+
+function send(text, files = []) {
+  return exclusive(async () => {
     if (!current) {
       const t = await api('/threads', 'POST', {
         metadata: { title: (text || files[0]?.name || 'files').slice(0, 60) },
@@ -189,44 +203,65 @@ async function send(text, files = []) {
     }
     bubble('human', [text, ...files.map((f) => `[${f.name}]`)].filter(Boolean).join(' '));
     const content = files.length ? [...(text ? [{ type: 'text', text }] : []), ...(await fileParts(files))] : text;
-    const answer = bubble('ai', '');
-    answer.classList.add('streaming');
-    const res = await request(`/threads/${current}/runs/stream`, 'POST', {
+    await streamRun({ input: { messages: [{ role: 'user', content }] }, multitask_strategy: 'enqueue' });
+  });
+}
+
+/** A pending approval in these values (or state) gets its prompt, whose click resumes the run. */
+function offerApproval(values) {
+  const interrupt = pendingInterrupt(values);
+  if (!interrupt) return;
+  const threadId = current;
+  showApproval($('#messages'), interrupt, (approved) =>
+    exclusive(() => streamRun({ command: { resume: { approved } } })).catch(async (err) => {
+      // Decided elsewhere or expired meanwhile: the thread as it is now, and why.
+      if (err.status === 409 && current === threadId) await openThread(threadId);
+      showError(err);
+    }),
+  );
+}
+
+/** Streams one run on the current thread into a new answer bubble; the final state then replaces the view. */
+async function streamRun(body) {
+  const answer = bubble('ai', '');
+  answer.classList.add('streaming');
+  let res;
+  try {
+    res = await request(`/threads/${current}/runs/stream`, 'POST', {
       assistant_id: 'agent',
-      input: { messages: [{ role: 'user', content }] },
       stream_mode: ['messages-tuple', 'values'],
-      multitask_strategy: 'enqueue',
+      ...body,
     });
-    let chunks = 0;
-    let finalValues = null;
-    stopped = false;
-    let failure = null;
-    const live = liveAnswer(answer);
-    for await (const { event, data } of sseEvents(res.body)) {
-      if (event === 'metadata' && data.run_id) showStop({ threadId: current, runId: data.run_id });
-      else if (event === 'messages' && data[0].type === 'AIMessageChunk' && data[0].content) {
-        live.add(data[0].id, data[0].content);
-        answer.dataset.chunks = String(++chunks);
-      } else if (event === 'values') finalValues = data;
-      else if (event === 'error') failure = data.message;
-    }
-    live.flush();
-    hideStop();
-    answer.classList.remove('streaming');
-    // The final state is the source of truth (it also shows tool calls); keep how many deltas streamed in.
-    const messages = finalValues?.messages || [];
-    if (messages.at(-1)?.type === 'ai') renderMessages(messages);
-    // Stopped: the run ended before its turn committed the partial answer; what streamed stays, marked so
-    // (the thread shows the committed text when opened again).
-    else if (stopped) live.stopped();
-    $('#messages').dataset.lastChunks = String(chunks);
-    if (failure) bubble('error', failure);
-    await loadThreads();
-  } finally {
-    hideStop();
-    busy = false;
-    $('#send').disabled = false;
+  } catch (err) {
+    answer.remove();
+    throw err;
   }
+  let chunks = 0;
+  let finalValues = null;
+  stopped = false;
+  let failure = null;
+  const live = liveAnswer(answer);
+  for await (const { event, data } of sseEvents(res.body)) {
+    if (event === 'metadata' && data.run_id) showStop({ threadId: current, runId: data.run_id });
+    else if (event === 'messages' && data[0].type === 'AIMessageChunk' && data[0].content) {
+      live.add(data[0].id, data[0].content);
+      answer.dataset.chunks = String(++chunks);
+    } else if (event === 'values') finalValues = data;
+    else if (event === 'error') failure = data.message;
+  }
+  live.flush();
+  hideStop();
+  answer.classList.remove('streaming');
+  // The final state is the source of truth (it also shows tool calls); keep how many deltas streamed in.
+  const messages = finalValues?.messages || [];
+  if (messages.at(-1)?.type === 'ai') renderMessages(messages);
+  // Stopped: the run ended before its turn committed the partial answer; what streamed stays, marked so
+  // (the thread shows the committed text when opened again).
+  else if (stopped) live.stopped();
+  $('#messages').dataset.lastChunks = String(chunks);
+  if (failure) bubble('error', failure);
+  offerApproval(finalValues);
+  await loadThreads();
 }
 
 // Re-rendering the whole answer on every token would be wasted work on a long answer: at most every 50 ms.
