@@ -33,6 +33,7 @@ import { safeErr } from '../observability/logger.js';
 import type { Resume } from './interrupts.js';
 import {
   endInterrupt,
+  eventIdOfRun,
   interruptedThread,
   notInterrupted,
   runsOfTurn,
@@ -344,7 +345,8 @@ export class RunService {
   private async stopRunningTurn(keyId: string, run: RunRow): Promise<void> {
     if (!this.d.stopTurn) return;
     const thread = await getThread(this.d.db, keyId, run.threadId);
-    if (thread) await this.d.stopTurn(conversationKeyOf(thread), runEventId(run.runId));
+    // A resume run's turn answers the approval's decision event, not a message of its own.
+    if (thread) await this.d.stopTurn(conversationKeyOf(thread), eventIdOfRun(run));
   }
 
   /** Deletes a final run's record (open runs are cancelled instead). */

@@ -144,6 +144,30 @@ describe('command.resume', () => {
     expect(audit!.actor).toMatch(/^api:/);
   });
 
+  it('runs/cancel reaches the resumed run: its model call stops within a second, the partial answer is kept', async () => {
+    const t = await client.threads.create();
+    // Resumed, the answer drips a few words a second: some seconds unless stopped.
+    const out = (await client.runs.wait(t.thread_id, 'agent', {
+      input: userInput(`[[drip:700]] ${FORGET_ALL}`),
+    })) as Values;
+    expect(out.__interrupt__).toHaveLength(1);
+    const run = await client.runs.create(t.thread_id, 'agent', { command: { resume: true } });
+    await waitFor(async () => (await client.runs.get(t.thread_id, run.run_id)).status === 'running', 'the resume');
+    await sleep(1_000); // the tool ran, the answer has begun
+    const asked = Date.now();
+    await client.runs.cancel(t.thread_id, run.run_id);
+    const answer = await waitFor(async () => {
+      const msgs = ((await client.threads.getState(t.thread_id)).values as Values).messages ?? [];
+      const last = msgs.at(-1);
+      return last?.type === 'ai' && /_\(stopped\)_$/.test(last.content) ? last.content : undefined;
+    }, 'the stopped answer');
+    expect(Date.now() - asked).toBeLessThan(1_000);
+    expect(answer).toMatch(/^Tool forget said: /);
+    expect((await client.runs.get(t.thread_id, run.run_id)).status).toBe('interrupted');
+    const next = (await client.runs.wait(t.thread_id, 'agent', { input: userInput('still there?') })) as Values;
+    expect(lastAi(next)).toBe('Echo: still there?');
+  });
+
   it('prints how long a resume takes, from command.resume to the answer (runs.wait)', async () => {
     const ms: number[] = [];
     for (let i = 0; i < 8; i++) {
