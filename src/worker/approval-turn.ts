@@ -38,8 +38,10 @@ export async function approvalStep(
   conversationKey: string,
   fresh: InboundEvent[],
   log: Logger,
+  /** Whether the turn's read saw a pending approval (src/worker/commit.ts); unknown: read it here. */
+  maybePending = true,
 ): Promise<ApprovalStep> {
-  const pending = await pendingApproval(deps.db, conversationKey);
+  const pending = maybePending ? await pendingApproval(deps.db, conversationKey) : undefined;
   // A decision for an approval no longer pending (it raced the expiry, or an earlier decision) changes nothing.
   if (!pending) return { kind: 'none', fresh: fresh.filter((e) => e.kind !== 'approval') };
   const decisions = fresh.filter((e) => e.kind === 'approval');

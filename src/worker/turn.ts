@@ -12,6 +12,7 @@
  *   7. ackBatch: remove the consumed entries; if more arrived, schedule another turn.
  */
 import type { AgentInputItem } from '@openai/agents';
+import type { SQL } from 'drizzle-orm';
 import type { Span } from '@opentelemetry/api';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -28,7 +29,7 @@ import { commitTurn, loadTurnInputs, StaleTurnError, type ConversationState, typ
 import { batchHash, forgetModelOutput, reuseModelOutput } from './model-cache.js';
 import { endTurnSpan, inTurnSpan, rememberTurnTrace } from '../observability/turn-trace.js';
 
-import { APOLOGY, assistantItem, turnContext, userKeyOf, type TurnDeps } from './context.js';
+import { APOLOGY, assistantItem, readsOf, turnContext, userKeyOf, type TurnDeps } from './context.js';
 import { approvalStep, pauseWrites } from './approval-turn.js';
 
 export { APOLOGY, assistantItem, turnContext, userKeyOf };
@@ -226,6 +227,7 @@ async function commit(
   fresh: InboundEvent[],
   answer: Answer,
   started: number,
+  hookWrites: SQL[],
 ): Promise<number | null> {
   const last = fresh.at(-1)!;
   // A run stopped for an approval: its prompt is the reply, and the approval row is written with the turn.
@@ -243,6 +245,7 @@ async function commit(
       reply: pause?.prompt ?? answer.reply,
       approvalId: pause?.approvalId,
       extraWrites: pause?.writes,
+      hookWrites,
       replyTo: last.platformMessageId,
       outcome: answer.outcome,
       ...answer.usage,
@@ -299,7 +302,7 @@ async function turn(
   deps: TurnDeps,
   conversationKey: string,
   fresh: InboundEvent[],
-  { state, history }: TurnInputs,
+  { state, history, reads }: TurnInputs,
   parentLog: Logger,
   span: Span,
 ): Promise<TurnResult> {
@@ -308,6 +311,7 @@ async function turn(
   const log = parentLog.child({ correlationId: correlationId(eventIds), turnId });
   // State and history were read before the hooks, which need the session (memory recall): one read serves both.
   const ctx = turnContext(turnId, conversationKey, fresh, state.version === 0 ? null : state.sessionId);
+  ctx.reads = reads;
   const hooks = deps.hooks ?? [];
   const decision = await decide(hooks, ctx);
   if (ctx.agent) span.setAttribute('gen_ai.agent.name', ctx.agent.name);
@@ -331,7 +335,9 @@ async function turn(
   answer.items = withoutImageBytes(answer.items);
   // Files refused (over the size cap) are named under the answer, even when the model had nothing to say.
   if (notices.length) answer.reply = [answer.reply, ...notices.map((n) => `_${n}_`)].filter(Boolean).join('\n\n');
-  const seq = await commit(deps, ctx, state, fresh, answer, started);
+  const outcome = { outcome: answer.outcome, reply: answer.reply, ...answer.usage };
+  const hookWrites = hooks.flatMap((h) => h.commitWrites?.(ctx, outcome) ?? []);
+  const seq = await commit(deps, ctx, state, fresh, answer, started, hookWrites);
   endTurnSpan(span, answer.outcome, answer.usage, seq === null);
   if (seq === null) return 'stale';
   log.info({ seq, eventIds, outcome: answer.outcome, ms: Date.now() - started }, 'turn committed');
@@ -340,7 +346,7 @@ async function turn(
   await Promise.all([forgetModelOutput(deps.redis, keptKey), handOff(deps, ctx, eventIds, answer)]);
   for (const h of hooks) {
     await h
-      .afterCommit?.(ctx, { outcome: answer.outcome, reply: answer.reply, ...answer.usage })
+      .afterCommit?.(ctx, outcome)
       .catch((err: Error) => log.warn({ err: safeErr(err) }, 'afterCommit hook failed'));
   }
   return 'done';
@@ -361,10 +367,12 @@ export async function processConversation(deps: TurnDeps, conversationKey: strin
   const log = deps.log.child({ conversation: conversationKey });
   const batch = await readBatch(deps, conversationKey, log);
   const ids = batch.events.map((e) => e.id);
-  const inputs = ids.length ? await loadTurnInputs(deps.db, conversationKey, ids, deps.historyLimit) : undefined;
+  const inputs = ids.length
+    ? await loadTurnInputs(deps.db, conversationKey, batch.events, deps.historyLimit, readsOf(deps.hooks))
+    : undefined;
   let fresh = inputs ? await skipConsumed(deps, conversationKey, batch.events, inputs) : [];
   // A run waiting for an approval holds the conversation: its decision or expiry goes first (approval-turn.ts).
-  const step = await approvalStep(deps, conversationKey, fresh, log);
+  const step = await approvalStep(deps, conversationKey, fresh, log, inputs?.approvalPending ?? true);
   if (step.kind === 'waiting')
     return ackOnly(
       deps,
