@@ -8,7 +8,6 @@ import type { AuditEntry, Role } from '../commands/registry.js';
 import { conversationKey } from '../core/types.js';
 import { withTx, type Db } from '../db/client.js';
 import { preparedQuery } from '../db/prepared.js';
-import { retrySerializable } from '../db/retry.js';
 import { accessAudit, accessUsage, accessUsernames, accessUsers } from './schema.js';
 
 export type AccessUser = typeof accessUsers.$inferSelect;

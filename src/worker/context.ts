@@ -77,3 +77,28 @@ export function readsOf(hooks: TurnHooks[] = NO_HOOKS): TurnRead[] {
   if (!reads) readsCache.set(hooks, (reads = hooks.flatMap((h) => (h.read ? [h.read] : []))));
   return reads;
 }
+
+/** The platform's typing sign while `fn` runs, shown only past the typing delay (no flicker on fast answers). */
+export async function withTyping<T>(deps: TurnDeps, last: InboundEvent, fn: () => Promise<T>): Promise<T> {
+  const adapter = deps.adapters.get(last.platform);
+  if (!adapter?.startTyping) return fn();
+  let stop: (() => Promise<void>) | undefined;
+  let finished = false;
+  const timer = setTimeout(() => {
+    adapter.startTyping!(last.conversation, last.platformMessageId).then(
+      (s) => {
+        // The turn may have ended while the platform was answering startTyping: stop at once, or it types forever.
+        if (finished) void s().catch(() => undefined);
+        else stop = s;
+      },
+      () => undefined,
+    );
+  }, deps.typingDelayMs ?? 1_500);
+  try {
+    return await fn();
+  } finally {
+    finished = true;
+    clearTimeout(timer);
+    await stop?.().catch(() => undefined);
+  }
+}

@@ -26,10 +26,10 @@ import type { BeforeRun, TurnContext, TurnHooks } from '../core/module.js';
 import type { InboundEvent } from '../core/types.js';
 import { publishDelivered } from '../outbound/notifications.js';
 import { commitTurn, loadTurnInputs, StaleTurnError, type ConversationState, type TurnInputs } from './commit.js';
-import { batchHash, forgetModelOutput, reuseModelOutput } from './model-cache.js';
+import { batchHash, reuseModelOutput } from './model-cache.js';
 import { endTurnSpan, inTurnSpan, rememberTurnTrace } from '../observability/turn-trace.js';
 
-import { APOLOGY, assistantItem, readsOf, turnContext, userKeyOf, type TurnDeps } from './context.js';
+import { APOLOGY, assistantItem, readsOf, turnContext, userKeyOf, withTyping, type TurnDeps } from './context.js';
 import { approvalStep, pauseWrites } from './approval-turn.js';
 
 export { APOLOGY, assistantItem, turnContext, userKeyOf };
@@ -96,30 +96,6 @@ async function turnInput(deps: TurnDeps, ctx: TurnContext): Promise<{ input: Age
   return { input: ctx.events.map((e, i) => toUserItem(e, read[i])), notices: read.flatMap((r) => r.notices) };
 }
 
-async function withTyping<T>(deps: TurnDeps, last: InboundEvent, fn: () => Promise<T>): Promise<T> {
-  const adapter = deps.adapters.get(last.platform);
-  if (!adapter?.startTyping) return fn();
-  let stop: (() => Promise<void>) | undefined;
-  let finished = false;
-  const timer = setTimeout(() => {
-    adapter.startTyping!(last.conversation, last.platformMessageId).then(
-      (s) => {
-        // The turn may have ended while the platform was answering startTyping: stop at once, or it types forever.
-        if (finished) void s().catch(() => undefined);
-        else stop = s;
-      },
-      () => undefined,
-    );
-  }, deps.typingDelayMs ?? 1_500);
-  try {
-    return await fn();
-  } finally {
-    finished = true;
-    clearTimeout(timer);
-    await stop?.().catch(() => undefined);
-  }
-}
-
 type Decided = Exclude<BeforeRun, { action: 'defer' }>;
 
 /** What a turn commits: the reply (null: nothing to send), how it went, and the session items it adds. */
@@ -135,6 +111,8 @@ interface Answer {
 }
 
 interface Batch {
+  /** The model output kept for this conversation's last unfinished batch (src/worker/model-cache.ts). */
+  kept: string | null;
   streamIds: string[];
   events: InboundEvent[];
   /** When each event entered the inbox (its stream id's milliseconds): where its queue-wait span starts. */
@@ -145,11 +123,17 @@ interface Batch {
 
 /** Step 1: the batch, in arrival order (entries stay in the inbox until step 7). */
 async function readBatch(deps: TurnDeps, conversationKey: string, log: Logger): Promise<Batch> {
-  // The "queued" flag is cleared in the same round trip as the read: later appends schedule the next turn.
-  const entries = await deps.inbox.startTurn(conversationKey, deps.batchMax);
+  // The "queued" flag is cleared in the same round trip as the read (later appends schedule the next turn), and
+  // the model output kept for an unfinished batch comes with it.
+  const { entries, kept } = await deps.inbox.startTurn(
+    conversationKey,
+    deps.batchMax,
+    deps.modelOutputKey?.(conversationKey),
+  );
   for (const e of entries) if (!e.event) log.error({ streamId: e.streamId }, 'unreadable inbox entry dropped');
   const idOf = new Map(entries.flatMap((e) => (e.event ? [[e.event, e.streamId] as const] : [])));
   return {
+    kept,
     streamIds: entries.map((e) => e.streamId),
     events: [...idOf.keys()],
     idOf,
@@ -184,12 +168,12 @@ async function runAgent(
   ctx: TurnContext,
   session: TurnSession,
   input: AgentInputItem[],
-  keptKey: string | undefined,
+  kept: { key: string | undefined; batch: string; value: string | null },
   log: Logger,
 ): Promise<Answer> {
   const shown = ctx.events;
   try {
-    const out = await reuseModelOutput(deps.redis, keptKey, async () => {
+    const out = await reuseModelOutput(deps.redis, kept.key, kept.batch, kept.value, async () => {
       const o = await withTyping(deps, shown.at(-1)!, () => deps.runtime.run(input, session, ctx));
       // The session keeps a note of each image, not its bytes (nor does the kept output in Redis).
       return { ...o, items: withoutImageBytes(session.pending.length ? session.pending : input) };
@@ -273,7 +257,9 @@ async function ackBatch(deps: TurnDeps, conversationKey: string, streamIds: stri
   // Nothing read (an empty inbox): nothing to ack and nothing left, so no next turn, unless `again` asks for one
   // (an approval settled: the messages that waited behind it get their turn). Scheduling on an empty read would
   // spin one turn job after another for ever.
-  const left = streamIds.length ? await deps.inbox.ack(conversationKey, streamIds) : 0;
+  // The turn's kept model output (its batch is committed) goes in the same script.
+  const kept = deps.modelOutputKey?.(conversationKey);
+  const left = streamIds.length ? await deps.inbox.ack(conversationKey, streamIds, kept) : 0;
   if (left > 0 || again) await deps.queues.scheduleTurn(conversationKey);
 }
 
@@ -290,11 +276,11 @@ function takeTurn(
   conversationKey: string,
   fresh: InboundEvent[],
   inputs: TurnInputs,
-  enqueuedAt: Map<string, number>,
+  batch: Batch,
   parentLog: Logger,
 ): Promise<TurnResult> {
-  return inTurnSpan(conversationKey, fresh, enqueuedAt, (span) =>
-    turn(deps, conversationKey, fresh, inputs, parentLog, span),
+  return inTurnSpan(conversationKey, fresh, batch.enqueuedAt, (span) =>
+    turn(deps, conversationKey, fresh, inputs, batch.kept, parentLog, span),
   );
 }
 
@@ -303,6 +289,7 @@ async function turn(
   conversationKey: string,
   fresh: InboundEvent[],
   { state, history, reads }: TurnInputs,
+  keptValue: string | null,
   parentLog: Logger,
   span: Span,
 ): Promise<TurnResult> {
@@ -322,7 +309,7 @@ async function turn(
     return 'deferred';
   }
   const started = Date.now();
-  const keptKey = deps.modelOutputKey?.(batchHash(eventIds));
+  const kept = { key: deps.modelOutputKey?.(conversationKey), batch: batchHash(eventIds), value: keptValue };
   // What the model sees: the events no hook dropped (all of `fresh` is consumed either way).
   const { input, notices } =
     decision.action === 'reply'
@@ -331,7 +318,7 @@ async function turn(
   const answer =
     decision.action === 'reply'
       ? decidedAnswer(decision, input, deps.runtime.modelName)
-      : await runAgent(deps, ctx, openSession(deps, state, history, decision), input, keptKey, log);
+      : await runAgent(deps, ctx, openSession(deps, state, history, decision), input, kept, log);
   answer.items = withoutImageBytes(answer.items);
   // Files refused (over the size cap) are named under the answer, even when the model had nothing to say.
   if (notices.length) answer.reply = [answer.reply, ...notices.map((n) => `_${n}_`)].filter(Boolean).join('\n\n');
@@ -343,7 +330,8 @@ async function turn(
   log.info({ seq, eventIds, outcome: answer.outcome, ms: Date.now() - started }, 'turn committed');
   turnsTotal.inc({ outcome: answer.outcome });
   turnSeconds.observe((Date.now() - started) / 1000);
-  await Promise.all([forgetModelOutput(deps.redis, keptKey), handOff(deps, ctx, eventIds, answer)]);
+  // The kept model output goes with the batch's ack (step 7).
+  await handOff(deps, ctx, eventIds, answer);
   for (const h of hooks) {
     await h
       .afterCommit?.(ctx, outcome)
@@ -386,8 +374,7 @@ export async function processConversation(deps: TurnDeps, conversationKey: strin
     return ackBatch(deps, conversationKey, consumed, true);
   }
   fresh = step.fresh;
-  const result =
-    inputs && fresh.length ? await takeTurn(deps, conversationKey, fresh, inputs, batch.enqueuedAt, log) : 'done';
+  const result = inputs && fresh.length ? await takeTurn(deps, conversationKey, fresh, inputs, batch, log) : 'done';
   if (result === 'deferred') return;
   if (result === 'stale') {
     if (attempt >= 3) throw new StaleTurnError(`conversation ${conversationKey} kept moving on; retrying the job`);
