@@ -262,7 +262,7 @@ export function createAgentRuntime(
     const timer = setTimeout(
       () => ac.abort(new DOMException('The model call timed out', 'TimeoutError')),
       config.MODEL_TIMEOUT_MS,
-    );
+    ).unref(); // as AbortSignal.timeout's: it never holds the process up by itself
     const done = () => {
       clearTimeout(timer);
       for (const s of live) s.removeEventListener('abort', onAbort);
