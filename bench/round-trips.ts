@@ -49,6 +49,8 @@ async function main(): Promise<void> {
     LOG_LEVEL: 'error',
     RATE_LIMIT_PER_MINUTE: '0',
     BOT_LOOP_MAX_REPLIES_PER_MINUTE: '0',
+    // Memory extraction is a debounced job per person, not part of a turn: kept out of the window it measures.
+    MEMORY_EXTRACT_DELAY_MS: '600000',
   };
   const procs: RoleProcess[] = [];
   const monitor = new Redis(redis.url);

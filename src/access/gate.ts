@@ -17,7 +17,8 @@
  * every message as addressed). Text over MAX_INPUT_CHARS: HTTP channels get a 413 at ingress; chat platforms' messages
  * arrive here without their text (`tooLongChars`) and get a polite refusal (with the rest of their batch).
  *
- * `afterCommit` adds the turn's tokens to each sender's day (usage and budgets), split by their messages.
+ * `commitWrites` adds the turn's tokens to each sender's day (usage and budgets), split by their messages, in the
+ * turn's own commit. The standings and today's usage come with the turn's one read (`read`).
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -30,8 +31,8 @@ import { allowReply, claimRateNotice, takeTokens } from './limits.js';
 import { pairingCodeFor } from './pairing.js';
 import { currentPause, noticeOnce } from './pause.js';
 import { principalOf, userKeyOf, type AccessKeys, type AccessPolicy } from './policy.js';
-import { standingOf, type Standing } from './standing.js';
-import { recordUsage, rememberUsername, usageOn, utcDay } from './store.js';
+import { standingFrom, standingOf, type Standing } from './standing.js';
+import { accessTurnRead, addUsageSql, rememberUsername, usageOn, utcDay, type AccessTurnData } from './store.js';
 import { safeErr } from '../observability/logger.js';
 
 export interface GateDeps {
@@ -45,7 +46,8 @@ export interface GateDeps {
   log: Logger;
 }
 
-const isSynthetic = (e: InboundEvent) => e.kind === 'checkin' || e.kind === 'reminder';
+/** Not a person's message: a scheduled turn, or an approval decision (its resumed run is the asker's, ctx.userKey). */
+const isSynthetic = (e: InboundEvent) => e.kind === 'checkin' || e.kind === 'reminder' || e.kind === 'approval';
 
 export const RATE_LIMITED_TEXT =
   "You're sending messages faster than I can keep up with. Please wait a minute and try again.";
@@ -144,8 +146,10 @@ export function accessHooks(d: GateDeps): TurnHooks {
       }
       if (budget > 0) {
         const e = events[0]!;
-        const used = await usageOn(d.db, userKeyOf(e.platform, e.tenant, e.sender.id), utcDay(ctx.now));
-        if (used.inputTokens + used.outputTokens >= budget) {
+        const userKey = userKeyOf(e.platform, e.tenant, e.sender.id);
+        const pre = (ctx.reads?.access as AccessTurnData | undefined)?.usage;
+        const used = pre ? Number(pre[userKey] ?? 0) : await tokensOn(userKey, utcDay(ctx.now));
+        if (used >= budget) {
           drop.push(...ids);
           refused.budget++;
         }
@@ -154,7 +158,21 @@ export function accessHooks(d: GateDeps): TurnHooks {
     return { drop, refused };
   }
 
+  const tokensOn = async (userKey: string, day: string) => {
+    const used = await usageOn(d.db, userKey, day);
+    return used.inputTokens + used.outputTokens;
+  };
+
   return {
+    read: {
+      name: 'access',
+      sql: accessTurnRead(d.config.USER_DAILY_TOKEN_BUDGET > 0),
+      params: ({ events, now }) => ({
+        principals: [...new Set(events.map((e) => principalOf(e.platform, e.sender.id)))],
+        userKeys: [...new Set(events.map((e) => userKeyOf(e.platform, e.tenant, e.sender.id)))],
+        day: utcDay(now),
+      }),
+    },
     async beforeRun(ctx) {
       await learnUsernames(ctx.events).catch((err: Error) =>
         d.log.warn({ err: safeErr(err) }, 'could not remember usernames'),
@@ -172,7 +190,11 @@ export function accessHooks(d: GateDeps): TurnHooks {
       const senders = [
         ...new Set((people.length ? people : ctx.events).map((e) => principalOf(e.platform, e.sender.id))),
       ];
-      const standings = await Promise.all(senders.map((p) => standingOf(d.db, d.policy, p)));
+      // Read with the turn's state (the `read` below); a turn run without it reads them here.
+      const pre = ctx.reads?.access as AccessTurnData | undefined;
+      const standings = pre
+        ? senders.map((p) => standingFrom(d.policy, p, pre.users[p]))
+        : await Promise.all(senders.map((p) => standingOf(d.db, d.policy, p)));
       if (standings.every((s) => s.banned)) return { action: 'reply', text: null, outcome: 'banned' };
       const tooLong = people.find((e) => e.tooLongChars);
       if (tooLong)
@@ -224,25 +246,25 @@ export function accessHooks(d: GateDeps): TurnHooks {
       return decision;
     },
 
-    async afterCommit(ctx, outcome) {
-      if (outcome.inputTokens + outcome.outputTokens <= 0) return;
+    commitWrites(ctx, outcome) {
+      if (outcome.inputTokens + outcome.outputTokens <= 0) return [];
       // Each person pays their share (by message count) of a turn that answered several; ctx.events holds only
       // the messages the model saw. A synthetic-only turn is the turn person's.
       const people = ctx.events.filter((e) => !isSynthetic(e) && !e.sender.isBot);
       const counts = new Map<string, number>();
-      for (const e of people)
-        counts.set(
-          userKeyOf(e.platform, e.tenant, e.sender.id),
-          (counts.get(userKeyOf(e.platform, e.tenant, e.sender.id)) ?? 0) + 1,
-        );
+      for (const e of people) {
+        const userKey = userKeyOf(e.platform, e.tenant, e.sender.id);
+        counts.set(userKey, (counts.get(userKey) ?? 0) + 1);
+      }
       if (!counts.size) counts.set(ctx.userKey, 1);
       const inputs = shares(outcome.inputTokens, [...counts.values()]);
       const outputs = shares(outcome.outputTokens, [...counts.values()]);
-      let i = 0;
-      for (const userKey of counts.keys()) {
-        await recordUsage(d.db, userKey, utcDay(ctx.now), inputs[i]!, outputs[i]!);
-        i++;
-      }
+      const rows = [...counts.keys()].map((userKey, i) => ({
+        userKey,
+        inputTokens: inputs[i]!,
+        outputTokens: outputs[i]!,
+      }));
+      return [addUsageSql(d.db, utcDay(ctx.now), rows)];
     },
   };
 }

@@ -7,7 +7,7 @@ import { atLeast, type Caller, type Role } from '../commands/registry.js';
 import type { CommandInvocation } from '../core/adapter.js';
 import type { Db } from '../db/client.js';
 import { principalOf, userKeyOf, type AccessPolicy } from './policy.js';
-import { getUser, isRole } from './store.js';
+import { getUser, isRole, type AccessUser } from './store.js';
 
 export interface Standing {
   principal: string;
@@ -19,8 +19,16 @@ export interface Standing {
 }
 
 export async function standingOf(db: Db, policy: AccessPolicy, principal: string): Promise<Standing> {
+  return standingFrom(policy, principal, await getUser(db, principal));
+}
+
+/** The same, from a row already read (the turn's one read, src/access/gate.ts). */
+export function standingFrom(
+  policy: AccessPolicy,
+  principal: string,
+  row: Pick<AccessUser, 'role' | 'allowed' | 'banned'> | undefined,
+): Standing {
   const configured = policy.configRole(principal);
-  const row = await getUser(db, principal);
   const stored: Role = isRole(row?.role) ? row.role : 'user';
   const role: Role = configured && atLeast(configured, stored) ? configured : stored;
   const privileged = role !== 'user';

@@ -2,13 +2,12 @@
  * The access module's reads and writes. Every write is one upsert keyed by primary key in its own transaction
  * (`withTx`, retried on 40001); reads are primary-key lookups except the admin listings.
  */
-import { and, desc, eq, gte, lte, sql as dsql } from 'drizzle-orm';
+import { and, desc, eq, gte, lte, sql as dsql, type Placeholder, type SQL } from 'drizzle-orm';
 import { randomUUID } from 'node:crypto';
 import type { AuditEntry, Role } from '../commands/registry.js';
 import { conversationKey } from '../core/types.js';
 import { withTx, type Db } from '../db/client.js';
 import { preparedQuery } from '../db/prepared.js';
-import { retrySerializable } from '../db/retry.js';
 import { accessAudit, accessUsage, accessUsernames, accessUsers } from './schema.js';
 
 export type AccessUser = typeof accessUsers.$inferSelect;
@@ -75,42 +74,6 @@ export async function recentAudit(db: Db, limit: number) {
 /** UTC calendar day, `YYYY-MM-DD`: usage and budgets count per UTC day. */
 export function utcDay(d: Date): string {
   return d.toISOString().slice(0, 10);
-}
-
-const addUsage = preparedQuery((db) =>
-  db
-    .insert(accessUsage)
-    .values({
-      userKey: dsql.placeholder('userKey'),
-      day: dsql.placeholder('day'),
-      inputTokens: dsql.placeholder('inputTokens'),
-      outputTokens: dsql.placeholder('outputTokens'),
-      turns: 1,
-    })
-    .onConflictDoUpdate({
-      target: [accessUsage.userKey, accessUsage.day],
-      set: {
-        inputTokens: dsql`${accessUsage.inputTokens} + ${dsql.placeholder('inputTokens')}`,
-        outputTokens: dsql`${accessUsage.outputTokens} + ${dsql.placeholder('outputTokens')}`,
-        turns: dsql`${accessUsage.turns} + 1`,
-        updatedAt: dsql`now()`,
-      },
-    })
-    .prepare('add_usage'),
-);
-
-/**
- * Add one turn's tokens to the user's day: a single upsert, no read first. One statement is its own transaction,
- * so no BEGIN/COMMIT around it (two round trips saved on every turn); 40001 is still retried.
- */
-export async function recordUsage(
-  db: Db,
-  userKey: string,
-  day: string,
-  inputTokens: number,
-  outputTokens: number,
-): Promise<void> {
-  await retrySerializable(() => addUsage(db).execute({ userKey, day, inputTokens, outputTokens }));
 }
 
 export interface UsageTotals {
@@ -191,4 +154,47 @@ export async function userIdForUsername(db: Db, platform: string, username: stri
 
 export function isRole(v: string | null | undefined): v is Role {
   return v === 'user' || v === 'admin' || v === 'owner';
+}
+
+/**
+ * The turn's read (TurnHooks.read): the batch's senders' rows by principal and, when budgets are on, their tokens
+ * today by user key, as `{users: {principal: {role, allowed, banned}}, usage: {userKey: tokens} | null}`.
+ */
+export function accessTurnRead(budgets: boolean) {
+  return (p: (param: string) => Placeholder): SQL => dsql`select json_build_object(
+    'users', (select coalesce(json_object_agg(u.principal,
+        json_build_object('role', u.role, 'allowed', u.allowed, 'banned', u.banned)), '{}'::json)
+      from access_users u where u.principal = any(${p('principals')}::text[])),
+    'usage', ${
+      budgets
+        ? dsql`(select coalesce(json_object_agg(x.user_key, x.input_tokens + x.output_tokens), '{}'::json)
+      from access_usage x where x.user_key = any(${p('userKeys')}::text[]) and x.day = ${p('day')}::date)`
+        : dsql`null`
+    })`;
+}
+
+export interface AccessTurnData {
+  users: Record<string, Pick<AccessUser, 'role' | 'allowed' | 'banned'>>;
+  usage: Record<string, number> | null;
+}
+
+/** recordUsage for several people at once, as one statement for the turn's own commit (TurnHooks.commitWrites). */
+export function addUsageSql(
+  db: Db,
+  day: string,
+  rows: { userKey: string; inputTokens: number; outputTokens: number }[],
+): SQL {
+  return db
+    .insert(accessUsage)
+    .values(rows.map((r) => ({ ...r, day, turns: 1 })))
+    .onConflictDoUpdate({
+      target: [accessUsage.userKey, accessUsage.day],
+      set: {
+        inputTokens: dsql`${accessUsage.inputTokens} + excluded.input_tokens`,
+        outputTokens: dsql`${accessUsage.outputTokens} + excluded.output_tokens`,
+        turns: dsql`${accessUsage.turns} + 1`,
+        updatedAt: dsql`now()`,
+      },
+    })
+    .getSQL();
 }

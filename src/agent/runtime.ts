@@ -216,12 +216,12 @@ export function createAgentRuntime(
     options: RunOptions,
   ): Promise<Ran> {
     const { signal, stop, sink } = options;
-    const timeout = AbortSignal.timeout(config.MODEL_TIMEOUT_MS);
-    const signals = [timeout, ...(signal ? [signal] : []), ...(stop ? [stop] : [])];
+    const run = runSignal(signal, stop);
     let shown = '';
     const result = await runner
-      .run(choice.agent, input, { ...runOptions, stream: true, signal: AbortSignal.any(signals) })
+      .run(choice.agent, input, { ...runOptions, stream: true, signal: run.signal })
       .catch((err: unknown) => {
+        run.done();
         if (stop?.aborted) return null; // stopped before the model said anything
         throw err;
       });
@@ -239,11 +239,40 @@ export function createAgentRuntime(
       await result?.completed;
     } catch (err) {
       if (!stop?.aborted) throw err;
+    } finally {
+      run.done();
     }
     if (stop?.aborted) return { stopped: true, shown, usage: result?.state.usage };
     if (result?.error) throw result.error;
     if (!result) throw new Error('the model run ended without a result');
     return { stopped: false, result };
+  }
+
+  /**
+   * The run's signal: the model timeout, shutdown and /stop. One controller whose timer and listeners go when the
+   * run ends (`done`); AbortSignal.timeout + AbortSignal.any kept a timer and a composite signal per turn alive for
+   * MODEL_TIMEOUT_MS, tied to the worker's long-lived shutdown signal.
+   */
+  function runSignal(...sources: (AbortSignal | undefined)[]): { signal: AbortSignal; done(): void } {
+    const ac = new AbortController();
+    const live = sources.filter((s): s is AbortSignal => s !== undefined);
+    const onAbort = function (this: AbortSignal) {
+      ac.abort(this.reason);
+    };
+    const timer = setTimeout(
+      () => ac.abort(new DOMException('The model call timed out', 'TimeoutError')),
+      config.MODEL_TIMEOUT_MS,
+    ).unref(); // as AbortSignal.timeout's: it never holds the process up by itself
+    const done = () => {
+      clearTimeout(timer);
+      for (const s of live) s.removeEventListener('abort', onAbort);
+    };
+    for (const s of live) {
+      if (s.aborted) ac.abort(s.reason);
+      else s.addEventListener('abort', onAbort, { once: true });
+    }
+    if (ac.signal.aborted) done();
+    return { signal: ac.signal, done };
   }
 
   /**

@@ -3,7 +3,8 @@
  * admin's per-conversation choice (`/agent`), per-agent daily budgets, reload without a restart, and MCP tools.
  *
  * - Turn hook (runs right after access control): picks the conversation's agent and puts it on the turn context;
- *   refuses the turn when the person spent the agent's daily token budget; counts the turn's tokens after commit.
+ *   refuses the turn when the person spent the agent's daily token budget (both read with the turn's one read);
+ *   counts the turn's tokens in the turn's own commit.
  * - `agentPickerFor` gives the worker's runtime the per-turn agent builder (src/agents/build.ts).
  * - Reload: the file is watched; `/agent reload` reloads here and tells every other process over Redis pub/sub.
  */
@@ -19,7 +20,15 @@ import { AgentCatalog } from './catalog.js';
 import { agentsFromEnv, parseAgentsFile, type AgentsConfig } from './config.js';
 import { McpPool } from './mcp/pool.js';
 import { pickAgent, routedAgent } from './routing.js';
-import { addAgentTokens, agentTokensOn, chooseAgent, chosenAgent, clearChosenAgent } from './store.js';
+import {
+  addAgentTokensSql,
+  agentTokensOn,
+  agentTurnRead,
+  chooseAgent,
+  chosenAgent,
+  clearChosenAgent,
+  type AgentTurnData,
+} from './store.js';
 import type { Tool } from '@openai/agents';
 import type { OfflineTurn, TurnContext } from '../core/module.js';
 
@@ -146,22 +155,37 @@ export function createAgentsModule(deps: ModuleDeps): GatewayModule {
     provides: { agents: service },
     commands: [agentCommand],
     hooks: {
+      // The choice and today's usage come with the turn's one read; a turn run without it reads them here.
+      read: {
+        name: 'agents',
+        sql: agentTurnRead,
+        params: ({ conversationKey, events, now }) => ({
+          key: conversationKey,
+          userKeys: [...new Set(events.map((e) => `${e.platform}:${e.tenant}:${e.sender.id}`))],
+          day: utcDay(now),
+        }),
+      },
       async beforeRun(ctx) {
         const cfg = catalog.current;
-        const name = pickAgent(cfg, ctx.ref, await chosenAgent(db, ctx.conversationKey));
+        const pre = ctx.reads?.agents as AgentTurnData | undefined;
+        const chosen = pre ? pre.chosen : await chosenAgent(db, ctx.conversationKey);
+        const name = pickAgent(cfg, ctx.ref, chosen);
         const agent = catalog.agent(name)!;
         ctx.agent = { name, memory: agent.memory, ...(agent.images !== undefined ? { images: agent.images } : {}) };
         if (agent.dailyTokenBudget > 0) {
-          const used = await agentTokensOn(db, name, ctx.userKey, utcDay(ctx.now));
+          const day = utcDay(ctx.now);
+          const row = pre?.usage.find(([a, u]) => a === name && u === ctx.userKey);
+          const used = pre ? Number(row?.[2] ?? 0) : await agentTokensOn(db, name, ctx.userKey, day);
           if (used >= agent.dailyTokenBudget) {
             return { action: 'reply', text: budgetSpentText(name, agent.dailyTokenBudget), outcome: 'agent_budget' };
           }
         }
       },
-      async afterCommit(ctx, outcome) {
-        if (!ctx.agent) return;
+      // Counted in the turn's own commit: a retried turn never counts twice.
+      commitWrites(ctx, outcome) {
         const tokens = outcome.inputTokens + outcome.outputTokens;
-        await addAgentTokens(db, ctx.agent.name, ctx.userKey, utcDay(ctx.now), tokens);
+        if (!ctx.agent || tokens <= 0) return [];
+        return [addAgentTokensSql(db, ctx.agent.name, ctx.userKey, utcDay(ctx.now), tokens)];
       },
     },
     startWorker: start,

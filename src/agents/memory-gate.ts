@@ -10,6 +10,8 @@ export function withAgentMemoryGate(m: GatewayModule): GatewayModule {
   return {
     ...m,
     hooks: {
+      read: h.read,
+      commitWrites: h.commitWrites && ((ctx, o) => (ctx.agent?.memory === false ? [] : h.commitWrites!(ctx, o))),
       beforeRun: h.beforeRun && (async (ctx) => (ctx.agent?.memory === false ? undefined : h.beforeRun!(ctx))),
       afterCommit:
         h.afterCommit && (async (ctx, o) => (ctx.agent?.memory === false ? undefined : h.afterCommit!(ctx, o))),

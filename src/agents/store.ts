@@ -1,5 +1,5 @@
 /** Per-conversation agent choices and per-agent usage. Single statements: each is its own retried transaction. */
-import { and, eq, sql as dsql } from 'drizzle-orm';
+import { and, eq, sql as dsql, type Placeholder, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { retrySerializable } from '../db/retry.js';
 import { agentUsage, conversationAgents } from './schema.js';
@@ -39,22 +39,30 @@ export async function agentTokensOn(db: Db, agent: string, userKey: string, day:
   return Number(row?.tokens ?? 0);
 }
 
-/** Write-only upsert (no read first), like the per-user usage in src/access. */
-export async function addAgentTokens(
-  db: Db,
-  agent: string,
-  userKey: string,
-  day: string,
-  tokens: number,
-): Promise<void> {
-  if (tokens <= 0) return;
-  await retrySerializable(() =>
-    db
-      .insert(agentUsage)
-      .values({ agent, userKey, day, tokens })
-      .onConflictDoUpdate({
-        target: [agentUsage.agent, agentUsage.userKey, agentUsage.day],
-        set: { tokens: dsql`${agentUsage.tokens} + ${tokens}`, updatedAt: dsql`now()` },
-      }),
-  );
+/**
+ * The turn's read (TurnHooks.read): the conversation's chosen agent and the batch's people's tokens per agent
+ * today, as `{chosen, usage: [[agent, userKey, tokens], ...]}`.
+ */
+export function agentTurnRead(p: (param: string) => Placeholder): SQL {
+  return dsql`select json_build_object(
+    'chosen', (select ca.agent from conversation_agents ca where ca.conversation_key = ${p('key')}),
+    'usage', (select coalesce(json_agg(json_build_array(au.agent, au.user_key, au.tokens)), '[]'::json)
+      from agent_usage au where au.user_key = any(${p('userKeys')}::text[]) and au.day = ${p('day')}::date))`;
+}
+
+export interface AgentTurnData {
+  chosen: string | null;
+  usage: [string, string, number][];
+}
+
+/** Adds a turn's tokens: a write-only upsert (no read first), run in the turn's own commit (TurnHooks.commitWrites). */
+export function addAgentTokensSql(db: Db, agent: string, userKey: string, day: string, tokens: number): SQL {
+  return db
+    .insert(agentUsage)
+    .values({ agent, userKey, day, tokens })
+    .onConflictDoUpdate({
+      target: [agentUsage.agent, agentUsage.userKey, agentUsage.day],
+      set: { tokens: dsql`${agentUsage.tokens} + ${tokens}`, updatedAt: dsql`now()` },
+    })
+    .getSQL();
 }

@@ -57,6 +57,8 @@ export interface App {
   adapters: AdapterRegistry;
   /** What the modules provide each other (tests reach a module's functions through them). */
   services: Partial<Services>;
+  /** The app's database pool (tests watch the statements it sends). */
+  database: Database;
   worker?: RunningWorker;
   stop(): Promise<void>;
 }
@@ -263,6 +265,7 @@ export async function startApp(o: AppOptions): Promise<App> {
     url,
     adapters,
     services: c.services,
+    database,
     worker: running,
     async stop() {
       if (stopped) return;

@@ -2,6 +2,7 @@
  * What the pipeline tells the modules about a turn, and what their turn hooks may answer. The module contract
  * itself (deps, what a module contributes, provides and requires) is in src/modules/contract.ts.
  */
+import type { Placeholder, SQL } from 'drizzle-orm';
 import type { ConversationRef, InboundEvent } from './types.js';
 
 /** What the agent's tools and the turn hooks know about the turn being run. */
@@ -32,6 +33,20 @@ export interface TurnContext {
    * platform message, where it was sent, is where the resumed answer is previewed and then committed.
    */
   approval?: { id: string; requester: string; promptMessageId?: string };
+  /** What each hook's `read` returned, by its name, read with the turn's state (unset: not read; read it yourself). */
+  reads?: Record<string, unknown>;
+}
+
+/**
+ * A module's read folded into the turn's one statement (src/worker/commit.ts), so a turn reads its state, history
+ * and every module's data in one round trip. `sql` is a scalar subquery (one json value), built once per worker and
+ * prepared; `p(name)` is one of this read's parameters, which `params` gives for each batch (all of its events:
+ * a hook that drops some later just ignores theirs).
+ */
+export interface TurnRead {
+  name: string;
+  sql(p: (param: string) => Placeholder): SQL;
+  params(batch: { conversationKey: string; events: InboundEvent[]; now: Date }): Record<string, unknown>;
 }
 
 export type BeforeRun =
@@ -55,9 +70,16 @@ export interface TurnOutcome {
 }
 
 export interface TurnHooks {
+  /** Data `beforeRun` needs, read with the turn's state (`ctx.reads[read.name]`). */
+  read?: TurnRead;
   /** Before the agent runs. May push to `ctx.instructions`. The first non-'run' answer of any module wins. */
   beforeRun?(ctx: TurnContext): Promise<BeforeRun | void>;
-  /** After the turn is committed (usage accounting, memory extraction scheduling). Failures are logged, not fatal. */
+  /**
+   * Statements written in the turn's own commit transaction (usage accounting): atomic with the turn, so a retried
+   * turn never counts twice and a crash never loses them, at no extra round trip. A failure fails the commit.
+   */
+  commitWrites?(ctx: TurnContext, outcome: TurnOutcome): SQL[];
+  /** After the turn is committed (memory extraction scheduling). Failures are logged, not fatal. */
   afterCommit?(ctx: TurnContext, outcome: TurnOutcome): Promise<void>;
 }
 

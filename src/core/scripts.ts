@@ -10,6 +10,7 @@ import type { Redis } from 'ioredis';
 
 export const SCRIPT_NAMES = [
   'inbox-submit',
+  'inbox-start-turn',
   'inbox-ack',
   'count-failure',
   'token-bucket',

@@ -68,16 +68,20 @@ export class Inbox {
     return parseEntries(await this.redis.xrange(this.k.inbox(conversationKey), '-', '+', 'COUNT', max));
   }
 
-  /** turnStarting + read in one round trip (a pipeline: the flag is cleared before the read, as the two calls do). */
-  async startTurn(conversationKey: string, max: number): Promise<InboxEntry[]> {
-    const res = await this.redis
-      .pipeline()
-      .del(this.k.turnQueued(conversationKey))
-      .xrange(this.k.inbox(conversationKey), '-', '+', 'COUNT', max)
-      .exec();
-    const failed = res?.find(([err]) => err);
-    if (!res || failed) throw failed?.[0] ?? new Error('inbox pipeline returned nothing');
-    return parseEntries(res[1]![1] as [string, string[]][]);
+  /**
+   * turnStarting + read, and the model output kept under `keptKey` (src/worker/model-cache.ts), in one script
+   * (scripts/inbox-start-turn.lua): a turn's start is one round trip.
+   */
+  async startTurn(
+    conversationKey: string,
+    max: number,
+    keptKey?: string,
+  ): Promise<{ entries: InboxEntry[]; kept: string | null }> {
+    const keys = [this.k.turnQueued(conversationKey), this.k.inbox(conversationKey), ...(keptKey ? [keptKey] : [])];
+    const [rows, kept] = await runScript<[[string, string[]][], string | null]>(this.redis, 'inbox-start-turn', keys, [
+      max,
+    ]);
+    return { entries: parseEntries(rows), kept: kept ?? null };
   }
 
   /** The oldest entry as stored (the JSON, unparsed): what a dead letter keeps. */
@@ -88,10 +92,10 @@ export class Inbox {
     return { streamId, json: fields[fields.indexOf('e') + 1] ?? '' };
   }
 
-  /** Remove these entries; returns how many remain. */
-  async ack(conversationKey: string, streamIds: string[]): Promise<number> {
+  /** Remove these entries, and the key `alsoDelete` (a turn's kept model output); returns how many remain. */
+  async ack(conversationKey: string, streamIds: string[], alsoDelete?: string): Promise<number> {
     // Removes the entries, and forgets an inbox left empty, atomically (an append cannot slip between).
-    const inboxKeys = [this.k.inbox(conversationKey), this.k.inboxes];
+    const inboxKeys = [this.k.inbox(conversationKey), this.k.inboxes, ...(alsoDelete ? [alsoDelete] : [])];
     return runScript<number>(this.redis, 'inbox-ack', inboxKeys, [conversationKey, ...streamIds]);
   }
 

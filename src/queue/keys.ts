@@ -61,8 +61,8 @@ export interface Keys {
   /** Pub/sub channel: a local-channel part was appended (payload: its stream key). */
   localSent: string;
   lease(name: string): string;
-  /** A batch's model output, kept until its turn commits (src/worker/model-cache.ts). */
-  modelOutput(batchHash: string): string;
+  /** A conversation's model output for the batch its turn read, kept until that turn commits (src/worker/model-cache.ts). */
+  modelOutput(conversationKey: string): string;
   /** A turn's W3C traceparent, for its delivery's spans (only while tracing is on; src/observability/turn-trace.ts). */
   turnTrace(turnId: string): string;
   /** A conversation's run of permanent turn failures: the inbox head they were for, and how many. */
@@ -99,7 +99,7 @@ export function keys(prefix: string): Keys {
     localOut: (c) => `${prefix}:local:out:${c}`,
     localSent: `${prefix}:local:sent`,
     lease: (n) => `${prefix}:lease:${n}`,
-    modelOutput: (h) => `${prefix}:modelout:${h}`,
+    modelOutput: (c) => `${prefix}:modelout:${c}`,
     turnTrace: (t) => `${prefix}:trace:turn:${t}`,
     turnFailures: (c) => `${prefix}:tfail:${c}`,
     deadLetters: `${prefix}:deadletters`,

@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { approvalNote, type PausedRun, type TurnOutput } from '../agent/runtime.js';
-import type { TurnContext } from '../core/module.js';
+import type { TurnContext, TurnOutcome } from '../core/module.js';
 import { conversationRefSchema, type ConversationRef, type InboundEvent } from '../core/types.js';
 import { safeErr } from '../observability/logger.js';
 import { turnsTotal } from '../observability/metrics.js';
@@ -39,8 +39,10 @@ export async function approvalStep(
   conversationKey: string,
   fresh: InboundEvent[],
   log: Logger,
+  /** Whether the turn's read saw a pending approval (src/worker/commit.ts); unknown: read it here. */
+  maybePending = true,
 ): Promise<ApprovalStep> {
-  const pending = await pendingApproval(deps.db, conversationKey);
+  const pending = maybePending ? await pendingApproval(deps.db, conversationKey) : undefined;
   // A decision for an approval no longer pending (it raced the expiry, or an earlier decision) changes nothing.
   if (!pending) return { kind: 'none', fresh: fresh.filter((e) => e.kind !== 'approval') };
   const decisions = fresh.filter((e) => e.kind === 'approval');
@@ -135,6 +137,16 @@ async function settleTurn(
   const by = decision ? `${decision.platform}:${decision.sender.id}` : null;
   const again = out?.paused && ctx ? pauseWrites(deps, ctx, out.paused) : undefined;
   const reply = again?.prompt ?? (text.trim() ? text : '(done)');
+  const outcome = again ? 'approval_pending' : `approval_${status}`;
+  const usage = {
+    inputTokens: out?.inputTokens ?? 0,
+    outputTokens: out?.outputTokens ?? 0,
+    model: out?.model ?? deps.runtime.modelName,
+  };
+  // The resumed run's tokens count like any turn's, in the same commit (the asker's usage and budget).
+  const hookWrites = ctx
+    ? (deps.hooks ?? []).flatMap((h) => h.commitWrites?.(ctx, { outcome, reply: out?.text ?? null, ...usage }) ?? [])
+    : [];
   try {
     await commitTurn(deps.db, {
       turnId,
@@ -148,10 +160,9 @@ async function settleTurn(
       approvalId: again?.approvalId,
       replacesApproval: again ? undefined : pending.id,
       extraWrites: (tx) => [settleApproval(tx, pending.id, status, by), ...(again?.writes(tx) ?? [])],
-      outcome: again ? 'approval_pending' : `approval_${status}`,
-      inputTokens: out?.inputTokens ?? 0,
-      outputTokens: out?.outputTokens ?? 0,
-      model: out?.model ?? deps.runtime.modelName,
+      hookWrites,
+      outcome,
+      ...usage,
       durationMs: Date.now() - started,
     });
   } catch (err) {
@@ -164,7 +175,7 @@ async function settleTurn(
   // A settled approval is a committed turn like any other: the hooks see it (the agent API finalizes its resume
   // run, or frees a thread whose approval expired). An expiry answers no event.
   const hookCtx = ctx ?? noEventContext(turnId, conversationKey, ref, state.sessionId);
-  await afterCommitHooks(deps, hookCtx, again ? 'approval_pending' : `approval_${status}`, out, log);
+  await afterCommitHooks(deps, hookCtx, { outcome, reply: out?.text ?? null, ...usage }, log);
   return true;
 }
 
@@ -190,20 +201,9 @@ function noEventContext(
   };
 }
 
-async function afterCommitHooks(
-  deps: TurnDeps,
-  ctx: TurnContext,
-  outcome: string,
-  out: TurnOutput | undefined,
-  log: Logger,
-): Promise<void> {
-  const usage = {
-    inputTokens: out?.inputTokens ?? 0,
-    outputTokens: out?.outputTokens ?? 0,
-    model: out?.model ?? deps.runtime.modelName,
-  };
+async function afterCommitHooks(deps: TurnDeps, ctx: TurnContext, outcome: TurnOutcome, log: Logger): Promise<void> {
   for (const h of deps.hooks ?? [])
     await h
-      .afterCommit?.(ctx, { outcome, reply: out?.text ?? null, ...usage })
+      .afterCommit?.(ctx, outcome)
       .catch((err: Error) => log.warn({ err: safeErr(err) }, 'afterCommit hook failed'));
 }

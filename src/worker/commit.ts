@@ -4,8 +4,9 @@
  * can never commit over a newer turn, and by the inbound ids' primary key, so no message is answered twice.
  */
 import type { AgentInputItem } from '@openai/agents';
-import { and, eq, sql as dsql } from 'drizzle-orm';
+import { and, eq, sql as dsql, type SQL } from 'drizzle-orm';
 import { randomUUID } from 'node:crypto';
+import type { TurnRead } from '../core/module.js';
 import type { ConversationRef, InboundEvent } from '../core/types.js';
 import { withTx, type Db, type Tx } from '../db/client.js';
 import { preparedQuery } from '../db/prepared.js';
@@ -35,12 +36,17 @@ export async function loadConversation(db: Db, key: string): Promise<Conversatio
 }
 
 /*
- * Everything a turn reads before its hooks run, in one statement: the state, the session's recent items, and which
- * of the batch's events a committed turn already consumed (a crash after commit). Always one row: the dummy row
- * on the left keeps the consumed ids for a conversation that has no row yet.
+ * Everything a turn reads before its hooks run, in one statement: the state, the session's recent items, which
+ * of the batch's events a committed turn already consumed (a crash after commit), whether a run waits for an
+ * approval, and each module's own read (TurnRead: access standing, routed agent, budgets). Always one row: the
+ * dummy row on the left keeps the consumed ids for a conversation that has no row yet. Built once per worker (the
+ * modules' reads are fixed at composition) and prepared.
  */
-const turnInputs = preparedQuery((db) =>
-  db
+function buildTurnInputs(db: Db, reads: readonly TurnRead[]) {
+  const extra = Object.fromEntries(
+    reads.map((r) => [`read:${r.name}`, dsql<unknown>`(${r.sql((param) => dsql.placeholder(`${r.name}.${param}`))})`]),
+  );
+  return db
     .select({
       sessionId: conversations.sessionId,
       version: conversations.version,
@@ -51,26 +57,61 @@ const turnInputs = preparedQuery((db) =>
       // `= any(array)`: one statement shape for any number of ids, so it can be prepared (an IN list cannot).
       consumed: dsql<[string, string][]>`(select coalesce(json_agg(json_build_array(im.event_id, im.turn_id)),
         '[]'::json) from inbound_messages im where im.event_id = any(${dsql.placeholder('eventIds')}::text[]))`,
+      approvalPending: dsql<boolean>`exists (select 1 from approvals a
+        where a.conversation_key = ${dsql.placeholder('key')} and a.status = 'pending')`,
+      ...extra,
     })
     .from(dsql`(select 1) as one`)
     .leftJoin(conversations, eq(conversations.key, dsql.placeholder('key')))
-    .prepare('turn_inputs'),
-);
+    .prepare('turn_inputs');
+}
+
+const turnInputsCache = new WeakMap<Db, WeakMap<readonly TurnRead[], ReturnType<typeof buildTurnInputs>>>();
+const NO_READS: readonly TurnRead[] = [];
+
+function turnInputs(db: Db, reads: readonly TurnRead[]) {
+  let byReads = turnInputsCache.get(db);
+  if (!byReads) turnInputsCache.set(db, (byReads = new WeakMap()));
+  let q = byReads.get(reads);
+  if (!q) byReads.set(reads, (q = buildTurnInputs(db, reads)));
+  return q;
+}
 
 export interface TurnInputs {
   state: ConversationState;
   history: AgentInputItem[];
   /** Events of the batch a committed turn already consumed, with that turn's id. */
   consumed: Map<string, string>;
+  /** A run of this conversation waits for an approval (src/worker/approval-turn.ts reads it then). */
+  approvalPending: boolean;
+  /** Each module read's value, by its name (TurnContext.reads). */
+  reads: Record<string, unknown>;
 }
 
-/** The turn's reads in one round trip; a new conversation gets a fresh session at version 0, no history. */
-export async function loadTurnInputs(db: Db, key: string, eventIds: string[], maxItems: number): Promise<TurnInputs> {
-  const [row] = await turnInputs(db).execute({ key, n: maxItems, eventIds });
-  const consumed = new Map(row?.consumed ?? []);
-  if (!row?.sessionId) return { state: { sessionId: randomUUID(), version: 0 }, history: [], consumed };
+/**
+ * The turn's reads in one round trip; a new conversation gets a fresh session at version 0, no history. `reads`
+ * must be the same array on every call (the statement is built once for it).
+ */
+export async function loadTurnInputs(
+  db: Db,
+  key: string,
+  events: InboundEvent[],
+  maxItems: number,
+  reads: readonly TurnRead[] = NO_READS,
+  now = new Date(),
+): Promise<TurnInputs> {
+  const params: Record<string, unknown> = { key, n: maxItems, eventIds: events.map((e) => e.id) };
+  for (const r of reads)
+    for (const [k, v] of Object.entries(r.params({ conversationKey: key, events, now }))) params[`${r.name}.${k}`] = v;
+  const [row] = (await turnInputs(db, reads).execute(params)) as Record<string, unknown>[];
+  const consumed = new Map((row?.consumed as [string, string][] | undefined) ?? []);
+  const approvalPending = row?.approvalPending === true;
+  const values = Object.fromEntries(reads.map((r) => [r.name, row?.[`read:${r.name}`] ?? null]));
+  if (!row?.sessionId)
+    return { state: { sessionId: randomUUID(), version: 0 }, history: [], consumed, approvalPending, reads: values };
   const history = (row.history ?? []) as AgentInputItem[];
-  return { state: { sessionId: row.sessionId, version: row.version ?? 0 }, history, consumed };
+  const state = { sessionId: row.sessionId as string, version: Number(row.version ?? 0) };
+  return { state, history, consumed, approvalPending, reads: values };
 }
 
 /** Whether a turn with this id was committed (a deterministic id's second commit is refused by the primary key). */
@@ -102,6 +143,8 @@ export interface TurnRecord {
   replacesApproval?: string;
   /** More writes in the same transaction (approval rows); a rejection rolls the turn back (StaleTurnError). */
   extraWrites?: (tx: Tx) => Promise<unknown>[];
+  /** The modules' statements for this turn (TurnHooks.commitWrites: usage), run in the same transaction. */
+  hookWrites?: SQL[];
   replyTo?: string;
   /** replied | silent | apology, or a module's own outcome (refused, budget, ...). */
   outcome: string;
@@ -248,6 +291,7 @@ export async function commitTurn(db: Db, t: TurnRecord): Promise<number> {
         );
       }
       if (t.extraWrites) writes.push(...t.extraWrites(tx));
+      for (const w of t.hookWrites ?? []) writes.push(tx.execute(w));
       await settleInOrder(writes);
       return seq;
     });

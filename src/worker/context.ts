@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { Redis } from 'ioredis';
 import type { AgentRuntime } from '../agent/runtime.js';
 import type { AttachmentReader } from '../attachments/index.js';
-import type { TurnContext, TurnHooks } from '../core/module.js';
+import type { TurnContext, TurnHooks, TurnRead } from '../core/module.js';
 import type { AdapterRegistry } from '../core/registry.js';
 import type { Db } from '../db/client.js';
 import type { Inbox } from '../queue/inbox.js';
@@ -66,4 +66,39 @@ export function turnContext(
     now: new Date(),
     instructions: [],
   };
+}
+
+const NO_HOOKS: TurnHooks[] = [];
+const readsCache = new WeakMap<TurnHooks[], TurnRead[]>();
+
+/** The modules' reads, the same array for the same hooks (the turn's statement is built once for it). */
+export function readsOf(hooks: TurnHooks[] = NO_HOOKS): TurnRead[] {
+  let reads = readsCache.get(hooks);
+  if (!reads) readsCache.set(hooks, (reads = hooks.flatMap((h) => (h.read ? [h.read] : []))));
+  return reads;
+}
+
+/** The platform's typing sign while `fn` runs, shown only past the typing delay (no flicker on fast answers). */
+export async function withTyping<T>(deps: TurnDeps, last: InboundEvent, fn: () => Promise<T>): Promise<T> {
+  const adapter = deps.adapters.get(last.platform);
+  if (!adapter?.startTyping) return fn();
+  let stop: (() => Promise<void>) | undefined;
+  let finished = false;
+  const timer = setTimeout(() => {
+    adapter.startTyping!(last.conversation, last.platformMessageId).then(
+      (s) => {
+        // The turn may have ended while the platform was answering startTyping: stop at once, or it types forever.
+        if (finished) void s().catch(() => undefined);
+        else stop = s;
+      },
+      () => undefined,
+    );
+  }, deps.typingDelayMs ?? 1_500);
+  try {
+    return await fn();
+  } finally {
+    finished = true;
+    clearTimeout(timer);
+    await stop?.().catch(() => undefined);
+  }
 }

@@ -22,7 +22,6 @@ import type { Queues } from '../queue/queues.js';
 import { commitTurn, loadConversation, StaleTurnError, turnExists } from './commit.js';
 import { keepDeadLetter } from './deadletter-store.js';
 import { failureReason, isPermanentFailure } from './failures.js';
-import { batchHash, forgetModelOutput } from './model-cache.js';
 
 export const DEAD_LETTER_NOTICE =
   "Sorry, I couldn't process your last message. It has been set aside for an administrator; your next message will be answered as usual.";
@@ -108,9 +107,7 @@ async function deadLetter(
   });
   await sendNotice(g, key, head.json, id);
   // The output kept for its last attempts (it ran alone) came from the poison input: a re-run must not reuse it.
-  const eventId = eventIdOf(head.json);
-  if (eventId) await forgetModelOutput(g.redis, g.keys.modelOutput(batchHash([eventId])));
-  const left = await g.inbox.ack(key, [head.streamId]);
+  const left = await g.inbox.ack(key, [head.streamId], g.keys.modelOutput(key));
   await g.redis.del(g.keys.turnFailures(key));
   g.log.warn(
     { conversation: key, deadLetter: id, reason, attempts },
@@ -118,15 +115,6 @@ async function deadLetter(
   );
   turnsTotal.inc({ outcome: 'dead_letter' });
   if (left > 0) await g.queues.scheduleTurn(key);
-}
-
-function eventIdOf(json: string): string | undefined {
-  try {
-    const id = (JSON.parse(json) as { id?: unknown }).id;
-    return typeof id === 'string' ? id : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** One notice through the outbox, exactly once; none for a synthetic event (nobody asked) or no usable address. */

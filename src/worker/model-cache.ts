@@ -1,8 +1,10 @@
 /**
  * A model answer is bought once per batch of messages. The agent runs before the commit, so a turn that fails
  * only at commit (database away, a poison value) would otherwise call the model — and run its tools — again on
- * every retry. The output and the items it produced are kept in Redis under the batch's event ids until the turn
- * commits (then deleted), for at most MODEL_OUTPUT_TTL_SECONDS: past that a retry asks the model again.
+ * every retry. The output and the items it produced are kept in Redis, one key per conversation (one turn runs at
+ * a time) tagged with the batch's event ids, until the turn commits, for at most MODEL_OUTPUT_TTL_SECONDS: past
+ * that a retry asks the model again. The key is read with the batch and deleted with its ack (src/queue/inbox.ts),
+ * so keeping it costs one write per turn.
  */
 import type { AgentInputItem } from '@openai/agents';
 import { createHash } from 'node:crypto';
@@ -20,26 +22,27 @@ export function batchHash(eventIds: readonly string[]): string {
 }
 
 /**
- * The kept output for this batch, or `run()`'s, kept for the retries. A Redis error while reading or keeping it
- * only costs a second model call later, so it never fails the turn.
+ * The output kept for this batch (`kept`: the key's value, read with the batch), or `run()`'s, kept for the
+ * retries. A Redis error while keeping it only costs a second model call later, so it never fails the turn.
  */
 export async function reuseModelOutput(
   redis: Redis,
   key: string | undefined,
+  batch: string,
+  kept: string | null,
   run: () => Promise<KeptOutput>,
 ): Promise<KeptOutput & { reused: boolean }> {
-  if (key) {
-    const kept = await redis.get(key).catch(() => null);
-    if (kept) {
-      try {
-        return { ...(JSON.parse(kept) as KeptOutput), reused: true };
-      } catch {
-        /* unreadable: run again */
-      }
+  if (key && kept) {
+    try {
+      const k = JSON.parse(kept) as { batch?: string; out?: KeptOutput };
+      // Another batch's output (the batch grew, or a message was dead-lettered) is not this one's answer.
+      if (k.batch === batch && k.out) return { ...k.out, reused: true };
+    } catch {
+      /* unreadable: run again */
     }
   }
   const out = await run();
-  if (key) await redis.set(key, JSON.stringify(out), 'EX', MODEL_OUTPUT_TTL_SECONDS).catch(() => undefined);
+  if (key) await redis.set(key, JSON.stringify({ batch, out }), 'EX', MODEL_OUTPUT_TTL_SECONDS).catch(() => undefined);
   return { ...out, reused: false };
 }
 

@@ -12,6 +12,7 @@
  *   7. ackBatch: remove the consumed entries; if more arrived, schedule another turn.
  */
 import type { AgentInputItem } from '@openai/agents';
+import type { SQL } from 'drizzle-orm';
 import type { Span } from '@opentelemetry/api';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -25,10 +26,10 @@ import type { BeforeRun, TurnContext, TurnHooks } from '../core/module.js';
 import type { InboundEvent } from '../core/types.js';
 import { publishDelivered } from '../outbound/notifications.js';
 import { commitTurn, loadTurnInputs, StaleTurnError, type ConversationState, type TurnInputs } from './commit.js';
-import { batchHash, forgetModelOutput, reuseModelOutput } from './model-cache.js';
+import { batchHash, reuseModelOutput } from './model-cache.js';
 import { endTurnSpan, inTurnSpan, rememberTurnTrace } from '../observability/turn-trace.js';
 
-import { APOLOGY, assistantItem, turnContext, userKeyOf, type TurnDeps } from './context.js';
+import { APOLOGY, assistantItem, readsOf, turnContext, userKeyOf, withTyping, type TurnDeps } from './context.js';
 import { approvalStep, pauseWrites } from './approval-turn.js';
 
 export { APOLOGY, assistantItem, turnContext, userKeyOf };
@@ -95,30 +96,6 @@ async function turnInput(deps: TurnDeps, ctx: TurnContext): Promise<{ input: Age
   return { input: ctx.events.map((e, i) => toUserItem(e, read[i])), notices: read.flatMap((r) => r.notices) };
 }
 
-async function withTyping<T>(deps: TurnDeps, last: InboundEvent, fn: () => Promise<T>): Promise<T> {
-  const adapter = deps.adapters.get(last.platform);
-  if (!adapter?.startTyping) return fn();
-  let stop: (() => Promise<void>) | undefined;
-  let finished = false;
-  const timer = setTimeout(() => {
-    adapter.startTyping!(last.conversation, last.platformMessageId).then(
-      (s) => {
-        // The turn may have ended while the platform was answering startTyping: stop at once, or it types forever.
-        if (finished) void s().catch(() => undefined);
-        else stop = s;
-      },
-      () => undefined,
-    );
-  }, deps.typingDelayMs ?? 1_500);
-  try {
-    return await fn();
-  } finally {
-    finished = true;
-    clearTimeout(timer);
-    await stop?.().catch(() => undefined);
-  }
-}
-
 type Decided = Exclude<BeforeRun, { action: 'defer' }>;
 
 /** What a turn commits: the reply (null: nothing to send), how it went, and the session items it adds. */
@@ -134,6 +111,8 @@ interface Answer {
 }
 
 interface Batch {
+  /** The model output kept for this conversation's last unfinished batch (src/worker/model-cache.ts). */
+  kept: string | null;
   streamIds: string[];
   events: InboundEvent[];
   /** When each event entered the inbox (its stream id's milliseconds): where its queue-wait span starts. */
@@ -144,11 +123,17 @@ interface Batch {
 
 /** Step 1: the batch, in arrival order (entries stay in the inbox until step 7). */
 async function readBatch(deps: TurnDeps, conversationKey: string, log: Logger): Promise<Batch> {
-  // The "queued" flag is cleared in the same round trip as the read: later appends schedule the next turn.
-  const entries = await deps.inbox.startTurn(conversationKey, deps.batchMax);
+  // The "queued" flag is cleared in the same round trip as the read (later appends schedule the next turn), and
+  // the model output kept for an unfinished batch comes with it.
+  const { entries, kept } = await deps.inbox.startTurn(
+    conversationKey,
+    deps.batchMax,
+    deps.modelOutputKey?.(conversationKey),
+  );
   for (const e of entries) if (!e.event) log.error({ streamId: e.streamId }, 'unreadable inbox entry dropped');
   const idOf = new Map(entries.flatMap((e) => (e.event ? [[e.event, e.streamId] as const] : [])));
   return {
+    kept,
     streamIds: entries.map((e) => e.streamId),
     events: [...idOf.keys()],
     idOf,
@@ -183,12 +168,12 @@ async function runAgent(
   ctx: TurnContext,
   session: TurnSession,
   input: AgentInputItem[],
-  keptKey: string | undefined,
+  kept: { key: string | undefined; batch: string; value: string | null },
   log: Logger,
 ): Promise<Answer> {
   const shown = ctx.events;
   try {
-    const out = await reuseModelOutput(deps.redis, keptKey, async () => {
+    const out = await reuseModelOutput(deps.redis, kept.key, kept.batch, kept.value, async () => {
       const o = await withTyping(deps, shown.at(-1)!, () => deps.runtime.run(input, session, ctx));
       // The session keeps a note of each image, not its bytes (nor does the kept output in Redis).
       return { ...o, items: withoutImageBytes(session.pending.length ? session.pending : input) };
@@ -226,6 +211,7 @@ async function commit(
   fresh: InboundEvent[],
   answer: Answer,
   started: number,
+  hookWrites: SQL[],
 ): Promise<number | null> {
   const last = fresh.at(-1)!;
   // A run stopped for an approval: its prompt is the reply, and the approval row is written with the turn.
@@ -243,6 +229,7 @@ async function commit(
       reply: pause?.prompt ?? answer.reply,
       approvalId: pause?.approvalId,
       extraWrites: pause?.writes,
+      hookWrites,
       replyTo: last.platformMessageId,
       outcome: answer.outcome,
       ...answer.usage,
@@ -270,7 +257,9 @@ async function ackBatch(deps: TurnDeps, conversationKey: string, streamIds: stri
   // Nothing read (an empty inbox): nothing to ack and nothing left, so no next turn, unless `again` asks for one
   // (an approval settled: the messages that waited behind it get their turn). Scheduling on an empty read would
   // spin one turn job after another for ever.
-  const left = streamIds.length ? await deps.inbox.ack(conversationKey, streamIds) : 0;
+  // The turn's kept model output (its batch is committed) goes in the same script.
+  const kept = deps.modelOutputKey?.(conversationKey);
+  const left = streamIds.length ? await deps.inbox.ack(conversationKey, streamIds, kept) : 0;
   if (left > 0 || again) await deps.queues.scheduleTurn(conversationKey);
 }
 
@@ -287,11 +276,11 @@ function takeTurn(
   conversationKey: string,
   fresh: InboundEvent[],
   inputs: TurnInputs,
-  enqueuedAt: Map<string, number>,
+  batch: Batch,
   parentLog: Logger,
 ): Promise<TurnResult> {
-  return inTurnSpan(conversationKey, fresh, enqueuedAt, (span) =>
-    turn(deps, conversationKey, fresh, inputs, parentLog, span),
+  return inTurnSpan(conversationKey, fresh, batch.enqueuedAt, (span) =>
+    turn(deps, conversationKey, fresh, inputs, batch.kept, parentLog, span),
   );
 }
 
@@ -299,7 +288,8 @@ async function turn(
   deps: TurnDeps,
   conversationKey: string,
   fresh: InboundEvent[],
-  { state, history }: TurnInputs,
+  { state, history, reads }: TurnInputs,
+  keptValue: string | null,
   parentLog: Logger,
   span: Span,
 ): Promise<TurnResult> {
@@ -308,6 +298,7 @@ async function turn(
   const log = parentLog.child({ correlationId: correlationId(eventIds), turnId });
   // State and history were read before the hooks, which need the session (memory recall): one read serves both.
   const ctx = turnContext(turnId, conversationKey, fresh, state.version === 0 ? null : state.sessionId);
+  ctx.reads = reads;
   const hooks = deps.hooks ?? [];
   const decision = await decide(hooks, ctx);
   if (ctx.agent) span.setAttribute('gen_ai.agent.name', ctx.agent.name);
@@ -318,7 +309,7 @@ async function turn(
     return 'deferred';
   }
   const started = Date.now();
-  const keptKey = deps.modelOutputKey?.(batchHash(eventIds));
+  const kept = { key: deps.modelOutputKey?.(conversationKey), batch: batchHash(eventIds), value: keptValue };
   // What the model sees: the events no hook dropped (all of `fresh` is consumed either way).
   const { input, notices } =
     decision.action === 'reply'
@@ -327,20 +318,23 @@ async function turn(
   const answer =
     decision.action === 'reply'
       ? decidedAnswer(decision, input, deps.runtime.modelName)
-      : await runAgent(deps, ctx, openSession(deps, state, history, decision), input, keptKey, log);
+      : await runAgent(deps, ctx, openSession(deps, state, history, decision), input, kept, log);
   answer.items = withoutImageBytes(answer.items);
   // Files refused (over the size cap) are named under the answer, even when the model had nothing to say.
   if (notices.length) answer.reply = [answer.reply, ...notices.map((n) => `_${n}_`)].filter(Boolean).join('\n\n');
-  const seq = await commit(deps, ctx, state, fresh, answer, started);
+  const outcome = { outcome: answer.outcome, reply: answer.reply, ...answer.usage };
+  const hookWrites = hooks.flatMap((h) => h.commitWrites?.(ctx, outcome) ?? []);
+  const seq = await commit(deps, ctx, state, fresh, answer, started, hookWrites);
   endTurnSpan(span, answer.outcome, answer.usage, seq === null);
   if (seq === null) return 'stale';
   log.info({ seq, eventIds, outcome: answer.outcome, ms: Date.now() - started }, 'turn committed');
   turnsTotal.inc({ outcome: answer.outcome });
   turnSeconds.observe((Date.now() - started) / 1000);
-  await Promise.all([forgetModelOutput(deps.redis, keptKey), handOff(deps, ctx, eventIds, answer)]);
+  // The kept model output goes with the batch's ack (step 7).
+  await handOff(deps, ctx, eventIds, answer);
   for (const h of hooks) {
     await h
-      .afterCommit?.(ctx, { outcome: answer.outcome, reply: answer.reply, ...answer.usage })
+      .afterCommit?.(ctx, outcome)
       .catch((err: Error) => log.warn({ err: safeErr(err) }, 'afterCommit hook failed'));
   }
   return 'done';
@@ -361,10 +355,12 @@ export async function processConversation(deps: TurnDeps, conversationKey: strin
   const log = deps.log.child({ conversation: conversationKey });
   const batch = await readBatch(deps, conversationKey, log);
   const ids = batch.events.map((e) => e.id);
-  const inputs = ids.length ? await loadTurnInputs(deps.db, conversationKey, ids, deps.historyLimit) : undefined;
+  const inputs = ids.length
+    ? await loadTurnInputs(deps.db, conversationKey, batch.events, deps.historyLimit, readsOf(deps.hooks))
+    : undefined;
   let fresh = inputs ? await skipConsumed(deps, conversationKey, batch.events, inputs) : [];
   // A run waiting for an approval holds the conversation: its decision or expiry goes first (approval-turn.ts).
-  const step = await approvalStep(deps, conversationKey, fresh, log);
+  const step = await approvalStep(deps, conversationKey, fresh, log, inputs?.approvalPending ?? true);
   if (step.kind === 'waiting')
     return ackOnly(
       deps,
@@ -378,8 +374,7 @@ export async function processConversation(deps: TurnDeps, conversationKey: strin
     return ackBatch(deps, conversationKey, consumed, true);
   }
   fresh = step.fresh;
-  const result =
-    inputs && fresh.length ? await takeTurn(deps, conversationKey, fresh, inputs, batch.enqueuedAt, log) : 'done';
+  const result = inputs && fresh.length ? await takeTurn(deps, conversationKey, fresh, inputs, batch, log) : 'done';
   if (result === 'deferred') return;
   if (result === 'stale') {
     if (attempt >= 3) throw new StaleTurnError(`conversation ${conversationKey} kept moving on; retrying the job`);

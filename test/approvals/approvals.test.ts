@@ -77,6 +77,29 @@ describe('local channel: approve and reject by command', () => {
     expect(audit.map((a) => a.result)).toEqual(['refused', 'accepted', 'decided']);
   });
 
+  it("the resumed run's tokens count once, for the person who asked", async () => {
+    const tom = localPerson('tom');
+    const usage = async () =>
+      (
+        await p.sql<{ turns: number; input: number }[]>`
+          select coalesce(sum(turns), 0)::int as turns, coalesce(sum(input_tokens), 0)::int as input
+          from access_usage where user_key like ${`%:${tom.id}`}`
+      )[0]!;
+    const id = await askLocal(tom);
+    const before = await usage();
+    expect(before.turns).toBe(1); // the turn that stopped at the prompt
+    expect(await p.command(tom, 'approve', id, { dm: true })).toBe('Approved: running it now.');
+    await waitFor(async () => (await p.dmReplies(tom)).length >= 2, 'answer');
+    const after = await waitFor(async () => {
+      const u = await usage();
+      return u.turns > before.turns && u;
+    }, 'usage');
+    await sleep(300);
+    expect(await usage()).toEqual(after);
+    expect(after.turns).toBe(2);
+    expect(after.input).toBeGreaterThan(before.input);
+  });
+
   it('reject: the tool does not run and the model is told so', async () => {
     const ann = localPerson('ann');
     const id = await askLocal(ann);

@@ -1,6 +1,8 @@
 -- Remove consumed inbox entries; when the inbox is empty, forget it (atomically, so an append cannot slip between).
--- KEYS: inbox stream, set of non-empty inboxes. ARGV: conversation key, stream ids...
+-- The turn's kept model output (its batch is committed) goes in the same round trip.
+-- KEYS: inbox stream, set of non-empty inboxes, kept model output (optional). ARGV: conversation key, stream ids...
 -- Returns how many entries remain.
+if KEYS[3] then redis.call('DEL', KEYS[3]) end
 if #ARGV > 1 then redis.call('XDEL', KEYS[1], unpack(ARGV, 2)) end
 local left = redis.call('XLEN', KEYS[1])
 if left == 0 then

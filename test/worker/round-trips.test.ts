@@ -1,0 +1,78 @@
+/**
+ * What a one-message turn costs the stores, counted on the app's own connections: the turn reads its state,
+ * history and every module's data (access standing and budget, routed agent and its budget, a pending approval)
+ * in one statement, writes the modules' usage in its own commit, and starts and ends with one Redis script each.
+ * Fewer round trips is what lets a worker carry many turns at once (README, "Sizing workers").
+ */
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from '../helpers/app.js';
+import { REDIS_URL } from '../helpers/services.js';
+
+const TURNS = 5;
+/** Statements sent by the app, with the connection that sent them (a transaction stays on one). */
+const sent: { conn: number; query: string; params: string }[] = [];
+/** Redis commands naming the app's keys (not those a script runs itself). */
+const commands: string[][] = [];
+
+let app: TestApp;
+let monitor: Redis;
+beforeAll(async () => {
+  app = await startTestApp({ env: { USER_DAILY_TOKEN_BUDGET: '1000000', RATE_LIMIT_PER_MINUTE: '0' } });
+  // postgres.js reads `debug` on every query: every statement of the app's pool is seen from here on.
+  const options = app.database.sql.options as unknown as { debug?: unknown };
+  options.debug = (conn: number, query: string, params: unknown[]) =>
+    sent.push({ conn, query, params: JSON.stringify(params) });
+  monitor = await new Redis(REDIS_URL).monitor();
+  const prefix = `${app.config.KEY_PREFIX}:`;
+  monitor.on('monitor', (_t: string, args: string[], source: string) => {
+    if (source !== 'lua' && args.some((a) => String(a).startsWith(prefix))) commands.push(args.map(String));
+  });
+  for (let i = 0; i < TURNS; i++) {
+    const res = await app.post('/local/messages', { conversation: `rt-${i}`, user: `rt-${i}`, text: 'hi', wait: true });
+    expect(res.body.replies).toHaveLength(1);
+  }
+  // Whatever a turn still does after its reply left (the inbox ack) has landed.
+  await new Promise((r) => setTimeout(r, 500));
+  monitor.disconnect();
+}, 60_000);
+afterAll(async () => {
+  monitor?.disconnect();
+  await app?.close();
+});
+
+/** The turns' own statements (their parameters name the conversation or its person), not the sweeper's. */
+const turnStatements = () => sent.filter((s) => /rt-\d/.test(s.params));
+
+describe('a one-message turn', () => {
+  it('reads once before the model and once to deliver (plus memory recall), whatever modules are on', () => {
+    const selects = turnStatements().filter((s) => /^\s*select/i.test(s.query));
+    // The turn's read, the memory recall, the delivery's page of replies (a delivery job that runs twice reads its
+    // page again: one to spare). Reading each module's data on its own took 7-8.
+    expect(selects.length / TURNS).toBeLessThanOrEqual(4);
+  });
+
+  it("writes the person's and the agent's usage in the turn's own commit, once each", () => {
+    const inTx = new Map<number, boolean>();
+    const usage: { table: string; inTx: boolean }[] = [];
+    for (const s of sent) {
+      if (/^\s*begin/i.test(s.query)) inTx.set(s.conn, true);
+      else if (/^\s*(commit|rollback)/i.test(s.query)) inTx.set(s.conn, false);
+      const table = /^\s*insert into "(access_usage|agent_usage)"/i.exec(s.query)?.[1];
+      if (table) usage.push({ table, inTx: inTx.get(s.conn) === true });
+    }
+    expect(usage.filter((u) => u.table === 'access_usage')).toHaveLength(TURNS);
+    expect(usage.filter((u) => u.table === 'agent_usage')).toHaveLength(TURNS);
+    expect(usage.every((u) => u.inTx)).toBe(true);
+  });
+
+  it('starts with one Redis script and keeps its model output with one write', () => {
+    const keptOps = commands.filter((c) => c.some((a) => a.includes(':modelout:')));
+    // The kept output is read by the start script and deleted by the ack script: one SET is all that is left.
+    expect(keptOps.filter((c) => c[0]!.toLowerCase() === 'set')).toHaveLength(TURNS);
+    expect(keptOps.filter((c) => !/^eval(sha)?$/i.test(c[0]!) && c[0]!.toLowerCase() !== 'set')).toEqual([]);
+    // The queued flag and the inbox are read by the start script, never by separate commands.
+    const loose = commands.filter((c) => /^(del|xrange|get)$/i.test(c[0]!) && c.some((a) => /:(turnq|inbox):/.test(a)));
+    expect(loose).toEqual([]);
+  });
+});
