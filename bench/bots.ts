@@ -8,7 +8,7 @@
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { createBotFleet } from '../adapters/kit/fleet.js';
-import { createTelegramAdapter } from '../adapters/telegram/index.js';
+import { createTelegramAdapter, telegramShape } from '../adapters/telegram/index.js';
 import type { IngressSink } from '../src/core/adapter.js';
 import { FakeBotApi, startFakeBotApi } from '../test/fakes/telegram/fake-bot-api.js';
 
@@ -36,6 +36,7 @@ const fleet = createBotFleet({
     adapter: createTelegramAdapter({ ...shared, token: front.token, mode: 'webhook', webhookSecret: 'bench_secret' }),
     tenant: front.token.split(':')[0]!,
   },
+  shape: telegramShape,
   list: async () => listed,
   build: (s) =>
     createTelegramAdapter({

@@ -23,6 +23,15 @@ import { SECRET_TOKEN_PATTERN } from './verify.js';
 import { registerWebhookRoute, webhookHandler } from './webhook.js';
 
 export { setTelegramWebhook } from './webhook.js';
+
+/** What every Telegram bot shares (a fleet of added bots answers with it when there is no environment's bot). */
+export const telegramShape = {
+  capabilities: { ephemeral: false },
+  mentions: telegramMentions,
+  limits: { maxMessageChars: MAX_MESSAGE_CHARS, minSendIntervalMs: PRIVATE_SEND_INTERVAL_MS },
+  render: (markdown: string) => renderTelegram(markdown),
+  paceMs,
+};
 export { publishTelegramCommands } from './commands.js';
 export { toPlainText } from './format.js';
 

@@ -2,7 +2,8 @@
  * Admin HTTP routes for extra bots (ADMIN_API_KEY as `x-api-key` or a bearer token):
  * - `GET /admin/bots`: the bots (names, tenants, how they receive updates; never tokens),
  * - `PUT /admin/bots/:platform/:name` `{"token", "webhookSecret"?}`: add or replace a bot; it answers at once in
- *   this process and within BOTS_SYNC_MS in the others (webhook bots at `/<platform>/bots/<name>/webhook`),
+ *   this process, and the others hear of it over Redis pub/sub at once (BOTS_SYNC_MS is the fallback for a missed
+ *   announcement) (webhook bots at `/<platform>/bots/<name>/webhook`),
  * - `DELETE /admin/bots/:platform/:name`: remove it, the same way.
  * Telegram only for now; the fleet (adapters/kit/fleet.ts) is what another platform would plug into.
  */
@@ -11,6 +12,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { BotFleet } from '../../adapters/kit/fleet.js';
 import { secretsEqual } from '../core/api-key.js';
+import { safeErr } from '../core/safe-error.js';
 import type { BotStore } from './bots.js';
 
 const TELEGRAM_TOKEN = /^(\d+):[A-Za-z0-9_-]+$/;
@@ -36,7 +38,14 @@ function presentedKey(req: FastifyRequest): string | undefined {
 
 export function registerBotAdminRoutes(
   app: FastifyInstance,
-  o: { store: BotStore; fleets: BotFleet[]; adminKey: string; log: Logger },
+  o: {
+    store: BotStore;
+    fleets: BotFleet[];
+    /** Tell every replica that a platform's bots changed. */
+    announce(platform: string): Promise<void>;
+    adminKey: string;
+    log: Logger;
+  },
 ): void {
   const fleetOf = (platform: string) => o.fleets.find((f) => f.platform === platform);
 
@@ -62,7 +71,9 @@ export function registerBotAdminRoutes(
     admin.put<{ Params: { platform: string; name: string } }>('/admin/bots/:platform/:name', async (req, reply) => {
       const fleet = fleetOf(req.params.platform);
       if (req.params.platform !== 'telegram' || !fleet)
-        return reply.code(404).send({ error: 'extra bots need the platform configured (TELEGRAM_BOT_TOKEN)' });
+        return reply
+          .code(404)
+          .send({ error: 'this platform takes no added bots (TELEGRAM_BOT_TOKEN or BOTS_PLATFORMS)' });
       const name = nameSchema.safeParse(req.params.name);
       const body = telegramBotSchema.safeParse(req.body);
       if (!name.success) return reply.code(400).send({ error: `name: ${name.error.issues[0]!.message}` });
@@ -77,6 +88,7 @@ export function registerBotAdminRoutes(
       if (taken) return reply.code(409).send({ error: `this bot is already added as "${taken.name}"` });
       await o.store.put('telegram', name.data, tenant, body.data);
       await fleet.sync();
+      await o.announce('telegram').catch((err: Error) => o.log.warn({ err: safeErr(err) }, 'bots: announce failed'));
       o.log.info({ platform: 'telegram', bot: name.data, tenant }, 'bot saved by an admin');
       return reply.code(201).send({
         platform: 'telegram',
@@ -90,6 +102,10 @@ export function registerBotAdminRoutes(
     admin.delete<{ Params: { platform: string; name: string } }>('/admin/bots/:platform/:name', async (req, reply) => {
       const removed = await o.store.remove(req.params.platform, req.params.name);
       await fleetOf(req.params.platform)?.sync();
+      if (removed)
+        await o
+          .announce(req.params.platform)
+          .catch((err: Error) => o.log.warn({ err: safeErr(err) }, 'bots: announce failed'));
       if (!removed) return reply.code(404).send({ error: 'no such bot' });
       o.log.info({ platform: req.params.platform, bot: req.params.name }, 'bot removed by an admin');
       return reply.code(204).send();

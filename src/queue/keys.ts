@@ -60,6 +60,8 @@ export interface Keys {
   localOut(conversation: string): string;
   /** Pub/sub channel: a local-channel part was appended (payload: its stream key). */
   localSent: string;
+  /** Pub/sub channel: a platform's added bots changed (payload: the platform; src/installs/admin-routes.ts). */
+  botsChanged: string;
   lease(name: string): string;
   /** A batch's model output, kept until its turn commits (src/worker/model-cache.ts). */
   modelOutput(batchHash: string): string;
@@ -98,6 +100,7 @@ export function keys(prefix: string): Keys {
     delivered: `${prefix}:delivered`,
     localOut: (c) => `${prefix}:local:out:${c}`,
     localSent: `${prefix}:local:sent`,
+    botsChanged: `${prefix}:bots:changed`,
     lease: (n) => `${prefix}:lease:${n}`,
     modelOutput: (h) => `${prefix}:modelout:${h}`,
     turnTrace: (t) => `${prefix}:trace:turn:${t}`,
