@@ -11,7 +11,13 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import type { ChannelAdapter, ChannelHealth, IngressSink, PublishedCommand } from '../../src/core/adapter.js';
+import type {
+  ChannelAdapter,
+  ChannelHealth,
+  IngressSink,
+  LivePreviewOps,
+  PublishedCommand,
+} from '../../src/core/adapter.js';
 import { PermanentSendError } from '../../src/core/errors.js';
 import type { ConversationRef, Platform, RenderedPart } from '../../src/core/types.js';
 import { safeErr } from '../../src/observability/logger.js';
@@ -32,7 +38,10 @@ export interface FleetMember extends ChannelAdapter {
 }
 
 /** What every bot of a platform shares, so a fleet works without an environment's bot. */
-export type FleetShape = Pick<ChannelAdapter, 'capabilities' | 'limits' | 'render' | 'mentions' | 'paceMs'>;
+export type FleetShape = Pick<ChannelAdapter, 'capabilities' | 'limits' | 'render' | 'mentions' | 'paceMs'> & {
+  /** Live previews' pacing; the posts and edits go through the conversation's bot. */
+  preview?: Pick<LivePreviewOps, 'minIntervalMs' | 'minChars' | 'intervalFor' | 'isDraft'>;
+};
 
 export interface FleetOptions<S extends FleetBotSpec> {
   platform: Platform;
@@ -120,6 +129,11 @@ export function createBotFleet<S extends FleetBotSpec>(o: FleetOptions<S>): BotF
 
   const base = primary?.adapter;
   const shape = o.shape;
+  const previewOf = async (ref: ConversationRef): Promise<LivePreviewOps> => {
+    const p = (await forTenant(ref.tenant)).preview;
+    if (!p) throw new PermanentSendError('forbidden', `${o.platform}: this bot shows no previews`);
+    return p;
+  };
   const onChange = () => void sync().catch((err: Error) => o.log.warn({ err: safeErr(err) }, 'bots: sync failed'));
 
   return {
@@ -176,6 +190,16 @@ export function createBotFleet<S extends FleetBotSpec>(o: FleetOptions<S>): BotF
       if (!a.fetchAttachment) throw new Error(`${o.platform}: this bot does not fetch attachments`);
       return a.fetchAttachment(attachment, from);
     },
+    ...(shape.preview
+      ? {
+          preview: {
+            ...shape.preview,
+            post: async (ref, ...rest) => (await previewOf(ref)).post(ref, ...rest),
+            edit: async (ref, id, text) => (await previewOf(ref)).edit(ref, id, text),
+            remove: async (ref, id) => (await previewOf(ref)).remove(ref, id),
+          } satisfies LivePreviewOps,
+        }
+      : {}),
     approvals: {
       async replace(ref, messageId, text) {
         const a = await forTenant(ref.tenant);

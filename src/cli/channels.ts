@@ -6,7 +6,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { createDiscordAdapter } from '../../adapters/discord/index.js';
+import { createDiscordAdapter, discordScopeOf, discordShape } from '../../adapters/discord/index.js';
 import { createLocalAdapter } from '../../adapters/local/index.js';
 import { createSlackAdapter, type SlackOAuthOptions, type SlackWorkspaces } from '../../adapters/slack/index.js';
 import { createTelegramAdapter, telegramShape } from '../../adapters/telegram/index.js';
@@ -119,38 +119,76 @@ export function buildPlatformAdapters(config: Config, deps: ChannelDeps): Channe
       }),
     );
   }
-  if (config.DISCORD_TOKEN && config.DISCORD_APPLICATION_ID && config.DISCORD_PUBLIC_KEY) {
-    out.push(
-      createDiscordAdapter({
-        token: config.DISCORD_TOKEN,
-        applicationId: config.DISCORD_APPLICATION_ID,
-        publicKey: config.DISCORD_PUBLIC_KEY,
-        apiUrl: config.DISCORD_API_URL,
-        interactionsPath: config.DISCORD_INTERACTIONS_PATH,
-        gateway: config.DISCORD_GATEWAY,
-        requireMention: config.DISCORD_REQUIRE_MENTION,
-        allowBots: config.DISCORD_ALLOW_BOTS,
-        commandsGuildId: config.DISCORD_GUILD_ID,
-        publicCommands: config.DISCORD_PUBLIC_COMMANDS?.split(',')
-          .map((s) => s.trim())
-          .filter(Boolean),
-        leaseTtlMs: config.DISCORD_LEASE_TTL_MS,
-        shardCount: config.DISCORD_SHARD_COUNT,
-        redis: deps.redis,
-        keyPrefix: deps.keyPrefix,
-        log: deps.log,
-      }),
-    );
-  }
+  const discord = discordChannel(config, deps);
+  if (discord) out.push(discord);
   const telegram = telegramChannel(config, deps);
   if (telegram) out.push(telegram);
   return out;
 }
 
+/** Whether a platform takes added bots: its environment bot is set, or BOTS_PLATFORMS names it. */
+const takesBots = (config: Config, deps: ChannelDeps, platform: string, envBot: unknown) =>
+  !!deps.bots && (!!envBot || config.BOTS_PLATFORMS.split(',').includes(platform));
+
+/** The environment's Discord bot, wrapped in a fleet when bots can be added (even with no environment's bot). */
+function discordChannel(config: Config, deps: ChannelDeps): ChannelAdapter | undefined {
+  const envBot = config.DISCORD_TOKEN && config.DISCORD_APPLICATION_ID && config.DISCORD_PUBLIC_KEY;
+  const fleet = takesBots(config, deps, 'discord', envBot);
+  if (!envBot && !fleet) return undefined;
+  const shared = {
+    apiUrl: config.DISCORD_API_URL,
+    gateway: config.DISCORD_GATEWAY,
+    requireMention: config.DISCORD_REQUIRE_MENTION,
+    allowBots: config.DISCORD_ALLOW_BOTS,
+    commandsGuildId: config.DISCORD_GUILD_ID,
+    publicCommands: config.DISCORD_PUBLIC_COMMANDS?.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+    leaseTtlMs: config.DISCORD_LEASE_TTL_MS,
+    redis: deps.redis,
+    keyPrefix: deps.keyPrefix,
+    log: deps.log,
+  };
+  const discord =
+    envBot &&
+    createDiscordAdapter({
+      ...shared,
+      token: config.DISCORD_TOKEN!,
+      applicationId: config.DISCORD_APPLICATION_ID!,
+      publicKey: config.DISCORD_PUBLIC_KEY!,
+      interactionsPath: config.DISCORD_INTERACTIONS_PATH,
+      shardCount: config.DISCORD_SHARD_COUNT,
+    });
+  const store = deps.bots;
+  if (!store || !fleet) return discord || undefined;
+  const primaryApp = discord ? config.DISCORD_APPLICATION_ID! : '';
+  return createBotFleet({
+    platform: 'discord',
+    ...(discord ? { primary: { adapter: discord, tenant: primaryApp } } : {}),
+    shape: discordShape,
+    list: async () => (await store.list('discord')).map((b) => ({ ...b, version: secretsVersion(b) })),
+    // An added bot's conversations are `<app>.<guild>`; the environment's bot keeps bare guild ids.
+    botOf: (tenant) => discordScopeOf(tenant) ?? primaryApp,
+    webhookRoute: 'interactions',
+    build: (b) =>
+      createDiscordAdapter({
+        ...shared,
+        token: b.token,
+        applicationId: b.tenant,
+        publicKey: b.publicKey ?? '',
+        scope: b.tenant,
+        log: deps.log.child({ bot: b.name }),
+      }),
+    ...(deps.botChanges ? { changes: deps.botChanges('discord') } : {}),
+    syncMs: config.BOTS_SYNC_MS,
+    log: deps.log,
+  });
+}
+
 /** The environment's Telegram bot, wrapped in a fleet when bots can be added (even with no environment's bot). */
 function telegramChannel(config: Config, deps: ChannelDeps): ChannelAdapter | undefined {
   const store = deps.bots;
-  const fleet = store && (config.TELEGRAM_BOT_TOKEN || config.BOTS_PLATFORMS.split(',').includes('telegram'));
+  const fleet = takesBots(config, deps, 'telegram', config.TELEGRAM_BOT_TOKEN);
   if (!config.TELEGRAM_BOT_TOKEN && !fleet) return undefined;
   const shared = {
     apiRoot: config.TELEGRAM_API_ROOT,

@@ -5,7 +5,8 @@
  *   this process, and the others hear of it over Redis pub/sub at once (BOTS_SYNC_MS is the fallback for a missed
  *   announcement) (webhook bots at `/<platform>/bots/<name>/webhook`),
  * - `DELETE /admin/bots/:platform/:name`: remove it, the same way.
- * Telegram only for now; the fleet (adapters/kit/fleet.ts) is what another platform would plug into.
+ * Telegram (`{"token", "webhookSecret"?}`) and Discord (`{"token", "applicationId", "publicKey"}`: its own gateway
+ * connection and shard leases, interactions at `/discord/bots/<name>/interactions`).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
@@ -13,7 +14,7 @@ import { z } from 'zod';
 import type { BotFleet } from '../../adapters/kit/fleet.js';
 import { secretsEqual } from '../core/api-key.js';
 import { safeErr } from '../core/safe-error.js';
-import type { BotStore } from './bots.js';
+import type { BotSecrets, BotStore } from './bots.js';
 
 const TELEGRAM_TOKEN = /^(\d+):[A-Za-z0-9_-]+$/;
 
@@ -28,6 +29,32 @@ const telegramBotSchema = z.object({
     .regex(/^[A-Za-z0-9_-]{1,256}$/, '1-256 characters of A-Z, a-z, 0-9, _ and -')
     .optional(),
 });
+const discordBotSchema = z.object({
+  token: z.string().regex(/^[A-Za-z0-9._-]{20,200}$/, 'a bot token'),
+  applicationId: z.string().regex(/^\d{5,25}$/, 'an application id (digits)'),
+  publicKey: z.string().regex(/^[0-9a-fA-F]{64}$/, '64 hex characters'),
+});
+
+/** Per platform: the body, the bot's tenant, and how it receives updates (as GET /admin/bots shows it). */
+const platforms = {
+  telegram: {
+    parse: (body: unknown) => telegramBotSchema.safeParse(body),
+    tenant: (b: { token: string }) => telegramBotId(b.token),
+    secrets: (b: z.infer<typeof telegramBotSchema>): BotSecrets => b,
+    env: 'TELEGRAM_BOT_TOKEN',
+    shown: (name: string, b: BotSecrets) =>
+      b.webhookSecret
+        ? { mode: 'webhook', webhookPath: `/telegram/bots/${name}/webhook` }
+        : { mode: 'polling' as string },
+  },
+  discord: {
+    parse: (body: unknown) => discordBotSchema.safeParse(body),
+    tenant: (b: { applicationId: string }) => b.applicationId,
+    secrets: (b: z.infer<typeof discordBotSchema>): BotSecrets => ({ token: b.token, publicKey: b.publicKey }),
+    env: 'DISCORD_TOKEN',
+    shown: (name: string) => ({ mode: 'gateway', interactionsPath: `/discord/bots/${name}/interactions` }),
+  },
+} as const;
 
 function presentedKey(req: FastifyRequest): string | undefined {
   const key = req.headers['x-api-key'];
@@ -61,42 +88,36 @@ export function registerBotAdminRoutes(
           platform: b.platform,
           name: b.name,
           tenant: b.tenant,
-          mode: b.webhookSecret ? 'webhook' : 'polling',
-          ...(b.webhookSecret ? { webhookPath: `/${b.platform}/bots/${b.name}/webhook` } : {}),
+          ...platforms[b.platform as keyof typeof platforms]?.shown(b.name, b),
           createdAt: b.createdAt,
         })),
       };
     });
 
     admin.put<{ Params: { platform: string; name: string } }>('/admin/bots/:platform/:name', async (req, reply) => {
-      const fleet = fleetOf(req.params.platform);
-      if (req.params.platform !== 'telegram' || !fleet)
-        return reply
-          .code(404)
-          .send({ error: 'this platform takes no added bots (TELEGRAM_BOT_TOKEN or BOTS_PLATFORMS)' });
+      const platform = req.params.platform;
+      const fleet = fleetOf(platform);
+      const p = Object.hasOwn(platforms, platform) ? platforms[platform as keyof typeof platforms] : undefined;
+      if (!p || !fleet)
+        return reply.code(404).send({ error: 'this platform takes no added bots (its bot token or BOTS_PLATFORMS)' });
       const name = nameSchema.safeParse(req.params.name);
-      const body = telegramBotSchema.safeParse(req.body);
+      const body = p.parse(req.body);
       if (!name.success) return reply.code(400).send({ error: `name: ${name.error.issues[0]!.message}` });
       if (!body.success) {
         const i = body.error.issues[0]!;
         return reply.code(400).send({ error: `${i.path.join('.')}: ${i.message}` }); // names the field, not its value
       }
-      const tenant = telegramBotId(body.data.token);
+      const tenant = p.tenant(body.data as never);
       if (tenant === fleet.primaryTenant)
-        return reply.code(409).send({ error: 'this is the deployment’s own bot (TELEGRAM_BOT_TOKEN)' });
-      const taken = (await o.store.list('telegram')).find((b) => b.tenant === tenant && b.name !== name.data);
+        return reply.code(409).send({ error: `this is the deployment’s own bot (${p.env})` });
+      const taken = (await o.store.list(platform)).find((b) => b.tenant === tenant && b.name !== name.data);
       if (taken) return reply.code(409).send({ error: `this bot is already added as "${taken.name}"` });
-      await o.store.put('telegram', name.data, tenant, body.data);
+      const secrets = p.secrets(body.data as never);
+      await o.store.put(platform, name.data, tenant, secrets);
       await fleet.sync();
-      await o.announce('telegram').catch((err: Error) => o.log.warn({ err: safeErr(err) }, 'bots: announce failed'));
-      o.log.info({ platform: 'telegram', bot: name.data, tenant }, 'bot saved by an admin');
-      return reply.code(201).send({
-        platform: 'telegram',
-        name: name.data,
-        tenant,
-        mode: body.data.webhookSecret ? 'webhook' : 'polling',
-        ...(body.data.webhookSecret ? { webhookPath: `/telegram/bots/${name.data}/webhook` } : {}),
-      });
+      await o.announce(platform).catch((err: Error) => o.log.warn({ err: safeErr(err) }, 'bots: announce failed'));
+      o.log.info({ platform, bot: name.data, tenant }, 'bot saved by an admin');
+      return reply.code(201).send({ platform, name: name.data, tenant, ...p.shown(name.data, secrets) });
     });
 
     admin.delete<{ Params: { platform: string; name: string } }>('/admin/bots/:platform/:name', async (req, reply) => {
