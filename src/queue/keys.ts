@@ -174,6 +174,8 @@ export interface ShardLeaseKeys {
   replicas: string;
   /** Slot a shard takes before it identifies; one per `shard % max_concurrency` bucket. */
   identify(bucket: number): string;
+  /** The shard count every replica runs (the first stores it; a change is applied by all). */
+  count: string;
 }
 
 /** Shard leases of one bot token (hashed, never the token itself). */
@@ -185,6 +187,7 @@ export function shardLeaseKeys(prefix: string, platform: string, token: string):
     fence: (id) => `${prefix}:shards:${name}:fence:${id}`,
     replicas: `${prefix}:shards:${name}:replicas`,
     identify: (bucket) => `${prefix}:shards:${name}:identify:${bucket}`,
+    count: `${prefix}:shards:${name}:count`,
   };
 }
 
@@ -236,6 +239,7 @@ export const KEY_SHAPES: readonly string[] = (() => {
     shardLeaseKeys(P, '*', '')
       .identify(0)
       .replace(/:[^:]+:identify:0$/, ':*:identify:*'),
+    shardLeaseKeys(P, '*', '').count.replace(/:[^:]+:count$/, ':*:count'),
   ];
   return [...new Set(all.map((key) => key.slice(P.length + 1)))];
 })();
