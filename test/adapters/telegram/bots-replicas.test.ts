@@ -59,7 +59,7 @@ const post = (app: TestApp, update: unknown) =>
   }).then((r) => r.status);
 
 describe('added Telegram bots without an environment bot, over two replicas', () => {
-  it('a bot added through one replica serves on the other well under a second later, and stops there once removed', async () => {
+  it('a bot added through one replica serves on the other well under a second later', async () => {
     expect(a.adapters.get('telegram'), 'a Telegram channel with no TELEGRAM_BOT_TOKEN').toBeDefined();
     const ready = (await (await fetch(`${b.url}/readyz`)).json()) as { channels: Record<string, { state: string }> };
     expect(ready.channels.telegram?.state).toBe('up');
@@ -74,7 +74,21 @@ describe('added Telegram bots without an environment bot, over two replicas', ()
     console.log(`[figure] bot added on replica a serving on replica b after ${reachedMs} ms`);
     expect(reachedMs).toBeLessThan(1_000);
     expect((await repliesIn(added, user.id))[0]!.text).toBe('Echo: hello via b');
+  });
 
+  it('the added bot shows its live draft while the answer is written, through its own token', async () => {
+    const user = newUser('Lin', 'Park');
+    const text = `[[drip:60]] ${Array.from({ length: 40 }, (_, i) => `w${i}`).join(' ')}`;
+    expect(await post(a, privateUpdate(user, text))).toBe(200);
+    expect((await repliesIn(added, user.id))[0]!.text).toBe(`Echo: ${text}`);
+    const drafts = added.drafts.filter((d) => d.chat_id === user.id);
+    expect(drafts).toHaveLength(1);
+    expect(drafts[0]!.versions.length).toBeGreaterThanOrEqual(2);
+    expect(front.drafts).toEqual([]);
+  });
+
+  it('a bot removed through one replica stops on the other at once', async () => {
+    const user = newUser('Ada', 'Moss');
     expect((await admin(a, 'DELETE', '/admin/bots/telegram/added')).status).toBe(204);
     const removedAt = Date.now();
     await waitFor(async () => (await post(b, privateUpdate(user, 'gone?'))) === 404, 'the bot gone on b', 5_000);
