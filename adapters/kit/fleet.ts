@@ -72,6 +72,8 @@ export interface BotFleet extends ChannelAdapter {
 interface Member {
   spec: FleetBotSpec;
   adapter: FleetMember;
+  /** Connections opened (a member built before the fleet started, e.g. by a send, is started with it). */
+  started?: boolean;
 }
 
 export function createBotFleet<S extends FleetBotSpec>(o: FleetOptions<S>): BotFleet {
@@ -83,6 +85,8 @@ export function createBotFleet<S extends FleetBotSpec>(o: FleetOptions<S>): BotF
   let syncing: Promise<void> | undefined;
   let stopped = false;
   let unsubscribe: (() => Promise<void>) | undefined;
+  /** The command list published last: a bot added later gets it too. */
+  let published: PublishedCommand[] | undefined;
   const primary = o.primary;
   const botOf = o.botOf ?? ((tenant: string) => tenant);
 
@@ -90,6 +94,17 @@ export function createBotFleet<S extends FleetBotSpec>(o: FleetOptions<S>): BotF
     byName.delete(m.spec.name);
     if (byTenant.get(m.spec.tenant) === m) byTenant.delete(m.spec.tenant);
     await m.adapter.stop?.().catch((err: Error) => o.log.warn({ err: safeErr(err) }, 'bot stop failed'));
+  };
+
+  /** Once the fleet runs: open the bot's connections and give it the commands the others were given. */
+  const begin = async (m: Member) => {
+    if (!sink || stopped || m.started) return;
+    m.started = true;
+    await m.adapter.start?.(sink);
+    if (published && m.adapter.publishCommands) {
+      const warn = (err: Error) => o.log.warn({ bot: m.spec.name, err: safeErr(err) }, 'bot commands not published');
+      void m.adapter.publishCommands(published).catch(warn); // in the background: a slow platform holds up nothing
+    }
   };
 
   const reconcile = async () => {
@@ -104,7 +119,7 @@ export function createBotFleet<S extends FleetBotSpec>(o: FleetOptions<S>): BotF
       const m: Member = { spec, adapter: o.build(spec) };
       byName.set(spec.name, m);
       byTenant.set(spec.tenant, m);
-      if (sink && !stopped) await m.adapter.start?.(sink);
+      await begin(m);
       o.log.info({ platform: o.platform, bot: spec.name, tenant: spec.tenant }, 'bot added');
     }
     lastSync = Date.now();
@@ -164,6 +179,7 @@ export function createBotFleet<S extends FleetBotSpec>(o: FleetOptions<S>): BotF
         return undefined;
       });
       await sync().catch((err: Error) => o.log.warn({ err: safeErr(err) }, 'bots: first sync failed'));
+      for (const m of [...byName.values()]) await begin(m);
       timer = setInterval(onChange, o.syncMs); // the fallback for an announcement this process missed
       timer.unref();
     },
@@ -216,6 +232,8 @@ export function createBotFleet<S extends FleetBotSpec>(o: FleetOptions<S>): BotF
     },
 
     async publishCommands(commands: PublishedCommand[]) {
+      published = commands;
+      await sync(); // the bots in the table now, not only those this process happened to build
       let n = (await base?.publishCommands?.(commands)) ?? commands.length;
       for (const m of byName.values()) n = Math.min(n, (await m.adapter.publishCommands?.(commands)) ?? n);
       return n;

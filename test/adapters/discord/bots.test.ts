@@ -1,7 +1,8 @@
 /**
  * A second Discord application added at run time (PUT /admin/bots/discord/<name>), on the REAL app against the
  * loopback Discord fake with the real discord.js / @discordjs/ws pieces: it holds its own gateway connection, its
- * interactions are verified with its own public key at its own path, its messages are answered with its own token,
+ * interactions are verified with its own public key at its own path, its slash commands are published, its messages
+ * are answered with its own token,
  * and a message both bots see is answered by each in its own conversation. Removed, its connection closes.
  */
 import postgres from 'postgres';
@@ -71,6 +72,10 @@ describe('a second Discord application added at run time', () => {
     expect(await put.json()).toMatchObject({ tenant: BOT2.id, interactionsPath: '/discord/bots/second/interactions' });
     expect(await (await admin('GET', '/admin/bots')).text()).not.toContain(second.token);
     await waitFor(() => second.gateway.liveSessions().length === 1, 'the second application’s gateway session');
+    // Its slash commands are published under its own application, like the environment's bot's at start-up.
+    const puts = await waitFor(() => second.rest.commandPuts.length > 0 && second.rest.commandPuts, 'its commands');
+    expect(puts[0]!.path).toContain(`/applications/${BOT2.id}/`);
+    expect((puts[0]!.body as { name: string }[]).map((c) => c.name)).toContain('help');
     expect(first.fake.gateway.liveSessions()).toHaveLength(1);
 
     // One user message in a channel both bots are in, mentioning both: each bot's gateway delivers it.
