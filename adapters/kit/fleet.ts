@@ -233,7 +233,8 @@ export function createBotFleet<S extends FleetBotSpec>(o: FleetOptions<S>): BotF
 
     async publishCommands(commands: PublishedCommand[]) {
       published = commands;
-      await sync(); // the bots in the table now, not only those this process happened to build
+      // The bots in the table now, not only those this process happened to build; the environment's bot regardless.
+      await sync().catch((err: Error) => o.log.warn({ err: safeErr(err) }, 'bots: sync failed'));
       let n = (await base?.publishCommands?.(commands)) ?? commands.length;
       for (const m of byName.values()) n = Math.min(n, (await m.adapter.publishCommands?.(commands)) ?? n);
       return n;
