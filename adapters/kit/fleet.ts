@@ -116,7 +116,15 @@ export function createBotFleet<S extends FleetBotSpec>(o: FleetOptions<S>): BotF
       const had = byName.get(spec.name);
       if (had && had.spec.version === spec.version && had.spec.tenant === spec.tenant) continue;
       if (had) await drop(had);
-      const m: Member = { spec, adapter: o.build(spec) };
+      let adapter: FleetMember;
+      try {
+        adapter = o.build(spec);
+      } catch (err) {
+        // One bad row (say, a key the platform's library refuses) must not keep every other bot from starting.
+        o.log.error({ platform: o.platform, bot: spec.name, err: safeErr(err as Error) }, 'bot not started');
+        continue;
+      }
+      const m: Member = { spec, adapter };
       byName.set(spec.name, m);
       byTenant.set(spec.tenant, m);
       await begin(m);

@@ -35,26 +35,35 @@ const discordBotSchema = z.object({
   publicKey: z.string().regex(/^[0-9a-fA-F]{64}$/, '64 hex characters'),
 });
 
-/** Per platform: the body, the bot's tenant, and how it receives updates (as GET /admin/bots shows it). */
-const platforms = {
+/** The first problem, naming the field, never its value. */
+const problem = (e: z.ZodError) => `${e.issues[0]!.path.join('.')}: ${e.issues[0]!.message}`;
+
+type Accepted = { tenant: string; secrets: BotSecrets } | { error: string };
+
+/** Per platform: the body (its bot's tenant and secrets), and how the bot receives updates (as listed). */
+const platforms: Record<
+  string,
+  { accept(body: unknown): Accepted; env: string; shown(name: string, b: BotSecrets): Record<string, string> }
+> = {
   telegram: {
-    parse: (body: unknown) => telegramBotSchema.safeParse(body),
-    tenant: (b: { token: string }) => telegramBotId(b.token),
-    secrets: (b: z.infer<typeof telegramBotSchema>): BotSecrets => b,
+    accept(body) {
+      const r = telegramBotSchema.safeParse(body);
+      return r.success ? { tenant: telegramBotId(r.data.token), secrets: r.data } : { error: problem(r.error) };
+    },
     env: 'TELEGRAM_BOT_TOKEN',
-    shown: (name: string, b: BotSecrets) =>
-      b.webhookSecret
-        ? { mode: 'webhook', webhookPath: `/telegram/bots/${name}/webhook` }
-        : { mode: 'polling' as string },
+    shown: (name, b): Record<string, string> =>
+      b.webhookSecret ? { mode: 'webhook', webhookPath: `/telegram/bots/${name}/webhook` } : { mode: 'polling' },
   },
   discord: {
-    parse: (body: unknown) => discordBotSchema.safeParse(body),
-    tenant: (b: { applicationId: string }) => b.applicationId,
-    secrets: (b: z.infer<typeof discordBotSchema>): BotSecrets => ({ token: b.token, publicKey: b.publicKey }),
+    accept(body) {
+      const r = discordBotSchema.safeParse(body);
+      if (!r.success) return { error: problem(r.error) };
+      return { tenant: r.data.applicationId, secrets: { token: r.data.token, publicKey: r.data.publicKey } };
+    },
     env: 'DISCORD_TOKEN',
-    shown: (name: string) => ({ mode: 'gateway', interactionsPath: `/discord/bots/${name}/interactions` }),
+    shown: (name) => ({ mode: 'gateway', interactionsPath: `/discord/bots/${name}/interactions` }),
   },
-} as const;
+};
 
 function presentedKey(req: FastifyRequest): string | undefined {
   const key = req.headers['x-api-key'];
@@ -88,7 +97,7 @@ export function registerBotAdminRoutes(
           platform: b.platform,
           name: b.name,
           tenant: b.tenant,
-          ...platforms[b.platform as keyof typeof platforms]?.shown(b.name, b),
+          ...(Object.hasOwn(platforms, b.platform) ? platforms[b.platform]!.shown(b.name, b) : {}),
           createdAt: b.createdAt,
         })),
       };
@@ -97,22 +106,18 @@ export function registerBotAdminRoutes(
     admin.put<{ Params: { platform: string; name: string } }>('/admin/bots/:platform/:name', async (req, reply) => {
       const platform = req.params.platform;
       const fleet = fleetOf(platform);
-      const p = Object.hasOwn(platforms, platform) ? platforms[platform as keyof typeof platforms] : undefined;
+      const p = Object.hasOwn(platforms, platform) ? platforms[platform] : undefined;
       if (!p || !fleet)
         return reply.code(404).send({ error: 'this platform takes no added bots (its bot token or BOTS_PLATFORMS)' });
       const name = nameSchema.safeParse(req.params.name);
-      const body = p.parse(req.body);
       if (!name.success) return reply.code(400).send({ error: `name: ${name.error.issues[0]!.message}` });
-      if (!body.success) {
-        const i = body.error.issues[0]!;
-        return reply.code(400).send({ error: `${i.path.join('.')}: ${i.message}` }); // names the field, not its value
-      }
-      const tenant = p.tenant(body.data as never);
+      const bot = p.accept(req.body);
+      if ('error' in bot) return reply.code(400).send({ error: bot.error });
+      const { tenant, secrets } = bot;
       if (tenant === fleet.primaryTenant)
         return reply.code(409).send({ error: `this is the deployment’s own bot (${p.env})` });
       const taken = (await o.store.list(platform)).find((b) => b.tenant === tenant && b.name !== name.data);
       if (taken) return reply.code(409).send({ error: `this bot is already added as "${taken.name}"` });
-      const secrets = p.secrets(body.data as never);
       await o.store.put(platform, name.data, tenant, secrets);
       await fleet.sync();
       await o.announce(platform).catch((err: Error) => o.log.warn({ err: safeErr(err) }, 'bots: announce failed'));
