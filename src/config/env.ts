@@ -170,8 +170,8 @@ export const envSchema = z.object({
   TELEGRAM_POLL_TIMEOUT_SECONDS: int(30, 0),
 
   /**
-   * Extra bots added at run time (PUT /admin/bots/<platform>/<name>, ADMIN_API_KEY): their tokens are sealed with this key (32
-   * bytes, hex or base64; default SLACK_TOKEN_ENCRYPTION_KEY). Unset: no extra bots.
+   * Extra bots added at run time (PUT /admin/bots/<platform>/<name>, ADMIN_API_KEY): their tokens are sealed with
+   * this key (32 bytes, hex or base64; default SLACK_TOKEN_ENCRYPTION_KEY). Unset: no extra bots.
    */
   BOT_TOKEN_ENCRYPTION_KEY: z.string().optional(),
   /**
