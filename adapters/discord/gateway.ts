@@ -77,6 +77,8 @@ export interface GatewayOptions extends GatewayTuning {
   identifyThrottle?: IdentifyThrottle;
   /** Called for every MESSAGE_CREATE; must not reject (errors are logged if it does). */
   onMessage(message: Message, botId: string): Promise<void>;
+  /** Discord closed with 4011 (sharding required): the owner reshards, this connection's retry waits long. */
+  onShardingRequired?(): void;
 }
 
 export class DiscordGateway {
@@ -250,6 +252,7 @@ export class DiscordGateway {
     const fields = { closeCode: code, retryInMs: Math.round(delay), wasReady: this.loggedIn };
     if (fatal) this.opts.log.error(fields, `discord gateway down: ${fatal}`);
     else this.opts.log.warn({ ...fields, err: safeErr(err) }, 'discord gateway connection failed');
+    if (code === 4011) this.opts.onShardingRequired?.();
     await this.destroyClient();
     if (!this.running) return;
     clearTimeout(this.retryTimer);

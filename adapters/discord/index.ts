@@ -4,7 +4,7 @@
  * over the replicas; stand-bys take over when a holder dies; see shards.ts). Egress: REST sends with `nonce` + `enforce_nonce`, usable from any stateless worker — sending
  * needs neither the gateway nor the lease.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
 import type { ChannelAdapter, ChannelHealth, IngressSink } from '../../src/core/adapter.js';
@@ -16,12 +16,12 @@ import { renderDiscord } from './format.js';
 import type { GatewayTuning } from './gateway.js';
 import { DiscordConnections } from './shards.js';
 import { MessageIngest } from './ingress.js';
-import { registerInteractionRoute } from './webhook.js';
+import { interactionHandler } from './webhook.js';
 import { DISCORD_MAX_MESSAGE_CHARS, DISCORD_MIN_SEND_INTERVAL_MS } from './limits.js';
 import { createRest, fetchDiscordFile } from './client.js';
 import { discordMentions } from './parse.js';
 import { replacePrompt, sendPart, startTyping } from './send.js';
-import { discordPreview } from './stream.js';
+import { DISCORD_PREVIEW_INTERVAL_MS, DISCORD_PREVIEW_MIN_CHARS, discordPreview } from './stream.js';
 import { publicKeyFromHex } from './verify.js';
 
 export interface DiscordAdapterOptions {
@@ -58,6 +58,45 @@ export interface DiscordAdapterOptions {
   log?: Logger;
   /** Connection tuning (tests use short values). */
   gatewayTuning?: GatewayTuning;
+  /**
+   * An added bot's application id (adapters/kit/fleet.ts): its conversations' tenants and its events' ids carry it
+   * (`<app>.<guild>`), so two bots in one guild keep their own sessions, memory and dedupe.
+   */
+  scope?: string;
+}
+
+/** What every Discord bot shares (a fleet of added bots answers with it when there is no environment's bot). */
+export const discordShape = {
+  capabilities: { ephemeral: true },
+  mentions: discordMentions,
+  limits: { maxMessageChars: DISCORD_MAX_MESSAGE_CHARS, minSendIntervalMs: DISCORD_MIN_SEND_INTERVAL_MS },
+  render: (markdown: string) => renderDiscord(markdown),
+  preview: { minIntervalMs: DISCORD_PREVIEW_INTERVAL_MS, minChars: DISCORD_PREVIEW_MIN_CHARS },
+};
+
+/** The added bot a conversation tenant belongs to (`<app>.<guild>`); undefined: the environment's bot. */
+export function discordScopeOf(tenant: string): string | undefined {
+  const dot = tenant.indexOf('.');
+  return dot > 0 ? tenant.slice(0, dot) : undefined;
+}
+
+/** What an added bot hands the pipeline carries its scope in every tenant and id; sends need none of it. */
+function scopedSink(sink: IngressSink, scope: string | undefined): IngressSink {
+  if (!scope) return sink;
+  const tenant = (t: string) => `${scope}.${t}`;
+  return {
+    log: sink.log,
+    claim: (id) => sink.claim(`${scope}.${id}`),
+    submit: (e) =>
+      sink.submit({
+        ...e,
+        id: e.id.replace(/^discord:/, `discord:${scope}.`),
+        tenant: tenant(e.tenant),
+        conversation: { ...e.conversation, tenant: tenant(e.conversation.tenant) },
+      }),
+    command: (c) =>
+      sink.command({ ...c, tenant: tenant(c.tenant), conversation: { ...c.conversation, tenant: tenant(c.tenant) } }),
+  };
 }
 
 /** Lease key from a hash of the token: the token itself never appears in Redis or in logs. */
@@ -65,7 +104,13 @@ export function discordLeaseKey(keyPrefix: string, token: string): string {
   return platformLeaseKey(keyPrefix, 'discord', token);
 }
 
-export function createDiscordAdapter(options: DiscordAdapterOptions): ChannelAdapter & { readonly leaseKey: string } {
+export interface DiscordAdapter extends ChannelAdapter {
+  readonly leaseKey: string;
+  /** The interactions route handler (registerRoutes mounts it at `interactionsPath`; a fleet under its own path). */
+  webhook(sink: IngressSink): (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+}
+
+export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAdapter {
   if (!options.token) throw new Error('discord adapter: token is required (DISCORD_TOKEN)');
   if (!options.applicationId) throw new Error('discord adapter: applicationId is required (DISCORD_APPLICATION_ID)');
   publicKeyFromHex(options.publicKey); // fail at startup, not on the first interaction
@@ -86,6 +131,15 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): ChannelAda
   let started = false;
 
   const render = (markdown: string) => renderDiscord(markdown);
+  const interactions = (sink: IngressSink) =>
+    interactionHandler(scopedSink(sink, options.scope), {
+      publicKey: options.publicKey,
+      applicationId: options.applicationId,
+      rest,
+      render,
+      publicCommands,
+      log: (options.log ?? sink.log).child({ adapter: 'discord' }),
+    });
 
   return {
     platform: 'discord',
@@ -99,16 +153,10 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): ChannelAda
     limits: { maxMessageChars: DISCORD_MAX_MESSAGE_CHARS, minSendIntervalMs: DISCORD_MIN_SEND_INTERVAL_MS },
 
     registerRoutes(http: FastifyInstance, sink: IngressSink): void {
-      registerInteractionRoute(http, sink, {
-        path: options.interactionsPath ?? '/discord/interactions',
-        publicKey: options.publicKey,
-        applicationId: options.applicationId,
-        rest,
-        render,
-        publicCommands,
-        log: (options.log ?? sink.log).child({ adapter: 'discord' }),
-      });
+      http.post(options.interactionsPath ?? '/discord/interactions', interactions(sink));
     },
+
+    webhook: (sink: IngressSink) => interactions(sink),
 
     async start(sink: IngressSink): Promise<void> {
       if (started) return;
@@ -116,12 +164,13 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): ChannelAda
       if (!options.log) log = sink.log.child({ adapter: 'discord' });
       if (!useGateway) return;
       const redis = options.redis!;
+      const scope = options.scope;
       ingest = new MessageIngest(
-        sink,
+        scopedSink(sink, scope),
         {
           requireMention: options.requireMention ?? true,
           allowBots: options.allowBots ?? false,
-          tracker: new ThreadTracker(redis, (t) => threadKey(keyPrefix, t, 'discord')),
+          tracker: new ThreadTracker(redis, (t) => threadKey(keyPrefix, scope ? `${scope}.${t}` : t, 'discord')),
         },
         log,
       );

@@ -1,6 +1,11 @@
 /**
  * Who holds which gateway connection. The shard count comes from `DISCORD_SHARD_COUNT`, else from Discord's
- * recommendation (`GET /gateway/bot`, asked again with backoff until it answers). One shard: one connection per
+ * recommendation (`GET /gateway/bot`, asked again with backoff until it answers); the first replica stores it in
+ * Redis and the others run what is stored (an override is stored by whoever has it), so replicas agree. A stored
+ * count that changes (an override rolled out, or a 4011 "sharding required" mid-run, which re-asks Discord and
+ * stores the larger count) is applied by every replica without a restart: each closes its connections and gives
+ * its leases back, and claims shards of the new count only once no lease of the old count is left anywhere (never
+ * two connections for one shard, whichever count). One shard: one connection per
  * token held by a single lease, as before. More: each shard is a discord.js client with explicit `shards: [id]` and
  * `shardCount` (so @discordjs/ws's WebSocketManager runs exactly that shard), held through a shard lease
  * (src/queue/shard-leases.ts) that spreads the shards evenly over the replicas running; identifies wait for a
@@ -14,7 +19,7 @@ import type { ChannelHealth, ShardHealth } from '../../src/core/adapter.js';
 import { safeErr } from '../../src/observability/logger.js';
 import { shardLatencySeconds, shardResumes, shardsHeld } from '../../src/observability/metrics.js';
 import { RedisLease } from '../../src/queue/lease.js';
-import { shardLeaseKeys } from '../../src/queue/keys.js';
+import { shardLeaseKeys, type ShardLeaseKeys } from '../../src/queue/keys.js';
 import { ShardLeases } from '../../src/queue/shard-leases.js';
 import { backoffDelay, sleep } from '../kit/backoff.js';
 import { DiscordGateway, FATAL_CLOSE_CODES, type GatewayOptions } from './gateway.js';
@@ -36,6 +41,11 @@ export async function fetchShardPlan(rest: REST, override?: number): Promise<Sha
     maxConcurrency: Math.max(1, info.session_start_limit?.max_concurrency ?? 1),
   };
 }
+
+const storedCount = (v: string | null): number | undefined => {
+  const n = Number(v);
+  return v !== null && Number.isInteger(n) && n >= 1 ? n : undefined;
+};
 
 export interface ConnectionsOptions {
   redis: Redis;
@@ -63,9 +73,17 @@ export class DiscordConnections {
   private readonly gateways = new Map<number, DiscordGateway>();
   private readonly resumesSeen = new Map<number, number>();
   private sampler: NodeJS.Timeout | undefined;
+  private watcher: NodeJS.Timeout | undefined;
   private starting: Promise<void> | undefined;
+  private following: Promise<void> | undefined;
+  /** The count being moved to while the connections of the old one close. */
+  private resharding: number | undefined;
+  private resizing = false;
+  private readonly keys: ShardLeaseKeys;
 
-  constructor(private readonly o: ConnectionsOptions) {}
+  constructor(private readonly o: ConnectionsOptions) {
+    this.keys = shardLeaseKeys(o.keyPrefix, 'discord', o.token);
+  }
 
   /** Returns at once; the plan is resolved and the leases contended in the background. */
   start(): void {
@@ -80,13 +98,23 @@ export class DiscordConnections {
     this.running = false;
     this.abort.abort();
     clearInterval(this.sampler);
+    clearInterval(this.watcher);
     await this.starting;
-    await this.single?.lease.stop();
-    await this.single?.gateway.stop();
-    await this.sharded?.stop();
+    await this.following;
+    await this.stopConnections();
+    this.sample();
+  }
+
+  /** Close every connection here and give its lease back. */
+  private async stopConnections(): Promise<void> {
+    const { single, sharded } = this;
+    this.single = undefined;
+    this.sharded = undefined;
+    await single?.lease.stop();
+    await single?.gateway.stop();
+    await sharded?.stop();
     for (const g of this.gateways.values()) await g.stop();
     this.gateways.clear();
-    this.sample();
   }
 
   private async begin(): Promise<void> {
@@ -112,13 +140,90 @@ export class DiscordConnections {
       }
     }
     if (!this.running || !this.plan) return;
-    this.o.log.info({ shards: this.plan.count, maxConcurrency: this.plan.maxConcurrency }, 'discord shard plan');
-    if (this.plan.count === 1) this.startSingle();
-    else this.startSharded(this.plan);
+    const count = await this.agree(this.plan.count);
+    this.plan = { ...this.plan, count };
+    this.o.log.info({ shards: count, maxConcurrency: this.plan.maxConcurrency }, 'discord shard plan');
+    this.run(count);
+    const every = Math.min(2_000, Math.max(200, Math.floor((this.o.leaseTtlMs ?? 15_000) / 3)));
+    this.watcher = setInterval(() => void this.follow(), every);
+    this.watcher.unref?.();
+  }
+
+  private run(count: number): void {
+    if (count === 1) this.startSingle();
+    else this.startSharded({ count, maxConcurrency: this.plan!.maxConcurrency });
+  }
+
+  /** The count every replica runs: an override is stored as is; else the first replica's proposal stands. */
+  private async agree(proposed: number): Promise<number> {
+    try {
+      if (this.o.shardCount) await this.o.redis.set(this.keys.count, String(this.o.shardCount));
+      else await this.o.redis.set(this.keys.count, String(proposed), 'NX');
+      return storedCount(await this.o.redis.get(this.keys.count)) ?? proposed;
+    } catch (err) {
+      this.o.log.warn({ err: safeErr(err) }, 'discord shard count not shared (redis), running the proposal');
+      return proposed;
+    }
+  }
+
+  /** Apply a stored count that differs from the one running here (one pass at a time). */
+  private follow(): Promise<void> {
+    this.following ??= this.followOnce().finally(() => {
+      this.following = undefined;
+      this.resharding = undefined;
+    });
+    return this.following;
+  }
+
+  private async followOnce(): Promise<void> {
+    if (!this.running || !this.plan) return;
+    const stored = storedCount(await this.o.redis.get(this.keys.count).catch(() => null));
+    if (stored === undefined || stored === this.plan.count) return;
+    this.resharding = stored;
+    await this.reshard(this.plan.count, stored);
+  }
+
+  private async reshard(from: number, to: number): Promise<void> {
+    this.o.log.info({ from, to }, 'discord shard count changed: resharding');
+    await this.stopConnections();
+    this.sample();
+    // Leases of another count do not exclude each other: wait until every old one is given back or expired.
+    const old = from === 1 ? [this.o.leaseKey] : Array.from({ length: from }, (_, i) => this.keys.lease(i, from));
+    while (this.running && (await this.o.redis.exists(...old).catch(() => 1)) > 0) await sleep(200, this.abort.signal);
+    if (!this.running) return;
+    this.plan = { ...this.plan!, count: to };
+    this.run(to);
+  }
+
+  /** Close 4011 (the bot outgrew its shards): ask Discord again, store the larger count once, let all follow. */
+  private async shardingRequired(): Promise<void> {
+    if (this.resizing || !this.running || !this.plan) return;
+    this.resizing = true;
+    const current = this.plan.count;
+    try {
+      const recommended = (await fetchShardPlan(this.o.rest)).count;
+      const next = recommended > current ? recommended : current * 2;
+      // Every replica seeing the 4011 computes the same next count from the same current one; the first stores it.
+      if ((storedCount(await this.o.redis.get(this.keys.count)) ?? current) === current) {
+        await this.o.redis.set(this.keys.count, String(next));
+        this.o.log.warn({ from: current, to: next }, 'discord: sharding required (close 4011), new shard count stored');
+      }
+      await this.follow();
+    } catch (err) {
+      this.o.log.error({ err: safeErr(err) }, 'discord: sharding required (close 4011) but resharding failed');
+    } finally {
+      this.resizing = false;
+    }
   }
 
   private newGateway(extra: Partial<GatewayOptions> = {}): DiscordGateway {
-    return new DiscordGateway({ ...this.o.gateway, log: this.o.log, onMessage: this.o.onMessage, ...extra });
+    return new DiscordGateway({
+      ...this.o.gateway,
+      log: this.o.log,
+      onMessage: this.o.onMessage,
+      onShardingRequired: () => void this.shardingRequired(),
+      ...extra,
+    });
   }
 
   private startSingle(): void {
@@ -139,7 +244,7 @@ export class DiscordConnections {
   }
 
   private startSharded(plan: ShardPlan): void {
-    const keys = shardLeaseKeys(this.o.keyPrefix, 'discord', this.o.token);
+    const keys = this.keys;
     const leases: ShardLeases = new ShardLeases(
       this.o.redis,
       keys,
@@ -147,8 +252,7 @@ export class DiscordConnections {
       {
         onAcquired: (id) => {
           const log = this.o.log.child({ shard: id });
-          const gateway = new DiscordGateway({
-            ...this.o.gateway,
+          const gateway = this.newGateway({
             log,
             shard: { id, count: plan.count },
             identifyThrottle: throttle,
@@ -196,8 +300,13 @@ export class DiscordConnections {
       if (this.planError) return { state: 'down', detail: this.planError };
       return { state: 'connecting', detail: 'asking Discord for the shard count' };
     }
+    if (this.resharding) {
+      const detail = `resharding from ${this.plan.count} to ${this.resharding} shards`;
+      return { state: 'connecting', detail, shardCount: this.plan.count, shards: [] };
+    }
     if (this.single) {
-      if (!this.single.lease.held) return { state: 'standby', detail: 'another process holds the gateway lease' };
+      if (!this.single.lease.held)
+        return { state: 'standby', detail: 'another process holds the gateway lease', shardCount: 1, shards: [] };
       return { ...this.single.gateway.health(), shardCount: 1, shards: this.shardHealth() };
     }
     const shards = this.shardHealth();

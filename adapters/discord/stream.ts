@@ -8,7 +8,7 @@ import type { LivePreviewOps } from '../../src/core/adapter.js';
 import { mapSendError, nonceFor, targetChannel } from './send.js';
 
 export const DISCORD_PREVIEW_INTERVAL_MS = 1_200;
-const DISCORD_PREVIEW_MIN_CHARS = 20;
+export const DISCORD_PREVIEW_MIN_CHARS = 20;
 
 export function discordPreview(rest: REST): LivePreviewOps {
   const call = async <T>(fn: () => Promise<T>): Promise<T> => {

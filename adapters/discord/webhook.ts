@@ -5,7 +5,7 @@
  * so a command never runs twice. The interaction token is a credential for 15 minutes: it is never logged.
  */
 import { Routes, type REST } from 'discord.js';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { CommandInvocation, CommandResult, IngressSink } from '../../src/core/adapter.js';
 import { parseJson } from '../../src/ingress/json.js';
@@ -17,7 +17,6 @@ import { createInteractionVerifier } from './verify.js';
 import { safeErr } from '../../src/observability/logger.js';
 
 export interface InteractionRouteOptions {
-  path: string;
   publicKey: string;
   applicationId: string;
   rest: REST;
@@ -44,15 +43,15 @@ function responseSent(reply: FastifyReply, maxWaitMs = 3000): Promise<void> {
   });
 }
 
-export function registerInteractionRoute(
-  http: FastifyInstance,
+/** The route's handler, for a path of the caller's choosing (an added bot's, under `/discord/bots/<name>/`). */
+export function interactionHandler(
   sink: IngressSink,
   opts: InteractionRouteOptions,
-): void {
+): (req: FastifyRequest, reply: FastifyReply) => Promise<unknown> {
   const verify = createInteractionVerifier(opts.publicKey);
   const log = (opts.log ?? sink.log).child({ route: 'discord-interactions' });
 
-  http.post(opts.path, async (req, reply) => {
+  return async (req, reply) => {
     const body = Buffer.isBuffer(req.body)
       ? req.body
       : typeof req.body === 'string'
@@ -96,7 +95,7 @@ export function registerInteractionRoute(
           data: { content: 'This interaction is not supported.', flags: MessageFlagEphemeral },
         });
     }
-  });
+  };
 
   async function handleCommand(i: Interaction, reply: FastifyReply, invocation: CommandInvocation | undefined) {
     if (!invocation) return reply.code(400).send({ error: 'command interaction without data, channel or user' });

@@ -2,14 +2,22 @@
  * Many bots of one platform in one deployment, behind the one `ChannelAdapter` the pipeline knows for that
  * platform: a fleet of per-bot adapters keyed by tenant (the bot's platform id, which every conversation key
  * carries), so a reply, a typing sign or a published command goes out with the token of the bot the conversation
- * belongs to and never another's. Bots come from a list (the environment's bot plus the admin-managed table) that
- * is read again at most every `syncMs` (on a timer in gateways, before a send in workers), so an added bot starts
- * and a removed one stops without a restart. A platform plugs in with `build` (one bot's adapter) and, for
- * webhooks, each bot's route handler under `/<platform>/bots/:name/webhook`.
+ * belongs to and never another's. Bots come from a list (the environment's bot, if any, plus the admin-managed
+ * table) that is read again when a change is announced (`changes`: Redis pub/sub, so every replica hears an add or
+ * remove at once), and at most every `syncMs` as a fallback for a missed message (on a timer in gateways, before a
+ * send in workers), so an added bot starts and a removed one stops without a restart. A platform plugs in with
+ * `shape` (what every bot of it shares), `build` (one bot's adapter) and, for webhooks, each bot's route handler
+ * under `/<platform>/bots/:name/<route>`.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import type { ChannelAdapter, ChannelHealth, IngressSink, PublishedCommand } from '../../src/core/adapter.js';
+import type {
+  ChannelAdapter,
+  ChannelHealth,
+  IngressSink,
+  LivePreviewOps,
+  PublishedCommand,
+} from '../../src/core/adapter.js';
 import { PermanentSendError } from '../../src/core/errors.js';
 import type { ConversationRef, Platform, RenderedPart } from '../../src/core/types.js';
 import { safeErr } from '../../src/observability/logger.js';
@@ -22,17 +30,32 @@ export interface FleetBotSpec {
   version: string;
 }
 
+type RouteHandler = (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+
 export interface FleetMember extends ChannelAdapter {
   /** The bot's webhook route handler, when it takes webhooks. */
-  webhook?(sink: IngressSink): ((req: FastifyRequest, reply: FastifyReply) => Promise<unknown>) | undefined;
+  webhook?(sink: IngressSink): RouteHandler | undefined;
 }
+
+/** What every bot of a platform shares, so a fleet works without an environment's bot. */
+export type FleetShape = Pick<ChannelAdapter, 'capabilities' | 'limits' | 'render' | 'mentions' | 'paceMs'> & {
+  /** Live previews' pacing; the posts and edits go through the conversation's bot. */
+  preview?: Pick<LivePreviewOps, 'minIntervalMs' | 'minChars' | 'intervalFor' | 'isDraft'>;
+};
 
 export interface FleetOptions<S extends FleetBotSpec> {
   platform: Platform;
-  /** The environment's bot (registered, started and stopped as before), with its tenant. */
+  /** The environment's bot (registered, started and stopped as before), with its tenant; absent: added bots only. */
   primary?: { adapter: ChannelAdapter; tenant: string };
+  shape: FleetShape;
   list(): Promise<S[]>;
   build(spec: S): FleetMember;
+  /** The bot (its spec's tenant) a conversation tenant belongs to; default: the same string. */
+  botOf?(tenant: string): string;
+  /** The route segment of a bot's webhook under `/<platform>/bots/:name/`; default `webhook`. */
+  webhookRoute?: string;
+  /** Subscribe to "the bots changed" announcements; resolves to an unsubscribe. */
+  changes?(onChange: () => void): Promise<() => Promise<void>>;
   syncMs: number;
   log: Logger;
 }
@@ -49,6 +72,8 @@ export interface BotFleet extends ChannelAdapter {
 interface Member {
   spec: FleetBotSpec;
   adapter: FleetMember;
+  /** Connections opened (a member built before the fleet started, e.g. by a send, is started with it). */
+  started?: boolean;
 }
 
 export function createBotFleet<S extends FleetBotSpec>(o: FleetOptions<S>): BotFleet {
@@ -59,12 +84,27 @@ export function createBotFleet<S extends FleetBotSpec>(o: FleetOptions<S>): BotF
   let lastSync = 0;
   let syncing: Promise<void> | undefined;
   let stopped = false;
+  let unsubscribe: (() => Promise<void>) | undefined;
+  /** The command list published last: a bot added later gets it too. */
+  let published: PublishedCommand[] | undefined;
   const primary = o.primary;
+  const botOf = o.botOf ?? ((tenant: string) => tenant);
 
   const drop = async (m: Member) => {
     byName.delete(m.spec.name);
     if (byTenant.get(m.spec.tenant) === m) byTenant.delete(m.spec.tenant);
     await m.adapter.stop?.().catch((err: Error) => o.log.warn({ err: safeErr(err) }, 'bot stop failed'));
+  };
+
+  /** Once the fleet runs: open the bot's connections and give it the commands the others were given. */
+  const begin = async (m: Member) => {
+    if (!sink || stopped || m.started) return;
+    m.started = true;
+    await m.adapter.start?.(sink);
+    if (published && m.adapter.publishCommands) {
+      const warn = (err: Error) => o.log.warn({ bot: m.spec.name, err: safeErr(err) }, 'bot commands not published');
+      void m.adapter.publishCommands(published).catch(warn); // in the background: a slow platform holds up nothing
+    }
   };
 
   const reconcile = async () => {
@@ -76,10 +116,18 @@ export function createBotFleet<S extends FleetBotSpec>(o: FleetOptions<S>): BotF
       const had = byName.get(spec.name);
       if (had && had.spec.version === spec.version && had.spec.tenant === spec.tenant) continue;
       if (had) await drop(had);
-      const m: Member = { spec, adapter: o.build(spec) };
+      let adapter: FleetMember;
+      try {
+        adapter = o.build(spec);
+      } catch (err) {
+        // One bad row (say, a key the platform's library refuses) must not keep every other bot from starting.
+        o.log.error({ platform: o.platform, bot: spec.name, err: safeErr(err as Error) }, 'bot not started');
+        continue;
+      }
+      const m: Member = { spec, adapter };
       byName.set(spec.name, m);
       byTenant.set(spec.tenant, m);
-      if (sink && !stopped) await m.adapter.start?.(sink);
+      await begin(m);
       o.log.info({ platform: o.platform, bot: spec.name, tenant: spec.tenant }, 'bot added');
     }
     lastSync = Date.now();
@@ -94,76 +142,111 @@ export function createBotFleet<S extends FleetBotSpec>(o: FleetOptions<S>): BotF
 
   /** The adapter answering a tenant's conversations; a removed bot's conversations have none. */
   const forTenant = async (tenant: string): Promise<ChannelAdapter> => {
-    if (primary && tenant === primary.tenant) return primary.adapter;
-    if (Date.now() - lastSync > o.syncMs || !byTenant.has(tenant)) await sync();
-    const m = byTenant.get(tenant);
+    const bot = botOf(tenant);
+    if (primary && bot === primary.tenant) return primary.adapter;
+    if (Date.now() - lastSync > o.syncMs || !byTenant.has(bot)) await sync();
+    const m = byTenant.get(bot);
     if (!m) throw new PermanentSendError('forbidden', `${o.platform}: no bot for this conversation any more`);
     return m.adapter;
   };
 
   const base = primary?.adapter;
-  if (!base) throw new Error('createBotFleet: needs the platform adapter of the environment (primary)');
+  const shape = o.shape;
+  const previewOf = async (ref: ConversationRef): Promise<LivePreviewOps> => {
+    const p = (await forTenant(ref.tenant)).preview;
+    if (!p) throw new PermanentSendError('forbidden', `${o.platform}: this bot shows no previews`);
+    return p;
+  };
+  const onChange = () => void sync().catch((err: Error) => o.log.warn({ err: safeErr(err) }, 'bots: sync failed'));
 
   return {
     platform: o.platform,
-    capabilities: base.capabilities,
-    ...(base.mentions ? { mentions: base.mentions } : {}),
-    limits: base.limits,
-    render: (markdown) => base.render(markdown),
+    capabilities: shape.capabilities,
+    ...(shape.mentions ? { mentions: shape.mentions } : {}),
+    limits: shape.limits,
+    render: (markdown) => shape.render(markdown),
 
     registerRoutes(http: FastifyInstance, s: IngressSink) {
-      base.registerRoutes?.(http, s);
-      http.post<{ Params: { name: string } }>(`/${o.platform}/bots/:name/webhook`, async (req, reply) => {
-        const handler = byName.get(req.params.name)?.adapter.webhook?.(s);
-        if (!handler) return reply.code(404).send({ error: 'no such bot' });
-        return handler(req, reply);
-      });
+      base?.registerRoutes?.(http, s);
+      http.post<{ Params: { name: string } }>(
+        `/${o.platform}/bots/:name/${o.webhookRoute ?? 'webhook'}`,
+        async (req, reply) => {
+          const handler = byName.get(req.params.name)?.adapter.webhook?.(s);
+          if (!handler) return reply.code(404).send({ error: 'no such bot' });
+          return handler(req, reply);
+        },
+      );
     },
 
     async start(s: IngressSink) {
       sink = s;
-      await base.start?.(s);
+      await base?.start?.(s);
+      // Subscribed before the first read: a change announced in between is not missed.
+      unsubscribe = await o.changes?.(onChange).catch((err: Error) => {
+        o.log.warn({ err: safeErr(err) }, 'bots: no change announcements, polling only');
+        return undefined;
+      });
       await sync().catch((err: Error) => o.log.warn({ err: safeErr(err) }, 'bots: first sync failed'));
-      timer = setInterval(
-        () => void sync().catch((err: Error) => o.log.warn({ err: safeErr(err) }, 'bots: sync failed')),
-        o.syncMs,
-      );
+      for (const m of [...byName.values()]) await begin(m);
+      timer = setInterval(onChange, o.syncMs); // the fallback for an announcement this process missed
       timer.unref();
     },
 
     async stop() {
       stopped = true;
       if (timer) clearInterval(timer);
+      await unsubscribe?.().catch(() => undefined);
       await syncing?.catch(() => undefined);
-      await base.stop?.();
+      await base?.stop?.();
       for (const m of [...byName.values()]) await drop(m);
     },
 
     async send(ref: ConversationRef, part: RenderedPart) {
       return (await forTenant(ref.tenant)).send(ref, part);
     },
-    paceMs: (ref) => base.paceMs?.(ref) ?? base.limits.minSendIntervalMs,
+    paceMs: (ref) => shape.paceMs?.(ref) ?? shape.limits.minSendIntervalMs,
     async startTyping(ref, replyTo) {
       const a = await forTenant(ref.tenant).catch(() => undefined);
       return a?.startTyping ? a.startTyping(ref, replyTo) : async () => undefined;
     },
-
-    health(): ChannelHealth {
-      const h = base.health();
-      if (byName.size === 0) return h;
-      const up = [...byName.values()].filter((m) => m.adapter.health().state === 'up').length;
-      return { ...h, detail: [h.detail, `${up}/${byName.size} extra bots up`].filter(Boolean).join('; ') };
+    async fetchAttachment(attachment, from) {
+      const a = await forTenant(from.tenant);
+      if (!a.fetchAttachment) throw new Error(`${o.platform}: this bot does not fetch attachments`);
+      return a.fetchAttachment(attachment, from);
     },
-
-    ...(base.publishCommands
+    ...(shape.preview
       ? {
-          async publishCommands(commands: PublishedCommand[]) {
-            let n = await base.publishCommands!(commands);
-            for (const m of byName.values()) n = Math.min(n, (await m.adapter.publishCommands?.(commands)) ?? n);
-            return n;
-          },
+          preview: {
+            ...shape.preview,
+            post: async (ref, ...rest) => (await previewOf(ref)).post(ref, ...rest),
+            edit: async (ref, id, text) => (await previewOf(ref)).edit(ref, id, text),
+            remove: async (ref, id) => (await previewOf(ref)).remove(ref, id),
+          } satisfies LivePreviewOps,
         }
       : {}),
+    approvals: {
+      async replace(ref, messageId, text) {
+        const a = await forTenant(ref.tenant);
+        if (!a.approvals) throw new PermanentSendError('forbidden', `${o.platform}: this bot has no approval prompts`);
+        return a.approvals.replace(ref, messageId, text);
+      },
+    },
+
+    health(): ChannelHealth {
+      const h: ChannelHealth = base?.health() ?? { state: 'up' };
+      if (byName.size === 0) return base ? h : { state: 'up', detail: 'no bots added yet' };
+      const up = [...byName.values()].filter((m) => m.adapter.health().state === 'up').length;
+      return { ...h, detail: [h.detail, `${up}/${byName.size} added bots up`].filter(Boolean).join('; ') };
+    },
+
+    async publishCommands(commands: PublishedCommand[]) {
+      published = commands;
+      // The bots in the table now, not only those this process happened to build; the environment's bot regardless.
+      await sync().catch((err: Error) => o.log.warn({ err: safeErr(err) }, 'bots: sync failed'));
+      let n = (await base?.publishCommands?.(commands)) ?? commands.length;
+      for (const m of byName.values()) n = Math.min(n, (await m.adapter.publishCommands?.(commands)) ?? n);
+      return n;
+    },
 
     primaryTenant: primary?.tenant,
     sync,

@@ -18,11 +18,21 @@ import { MAX_MESSAGE_CHARS, paceMs, PRIVATE_SEND_INTERVAL_MS } from './limits.js
 import { telegramMentions, type BotIdentity } from './parse.js';
 import { TelegramPoller } from './polling.js';
 import { TelegramSender } from './send.js';
-import { telegramPreview } from './stream.js';
+import { telegramPreview, telegramPreviewPacing } from './stream.js';
 import { SECRET_TOKEN_PATTERN } from './verify.js';
 import { registerWebhookRoute, webhookHandler } from './webhook.js';
 
 export { setTelegramWebhook } from './webhook.js';
+
+/** What every Telegram bot shares (a fleet of added bots answers with it when there is no environment's bot). */
+export const telegramShape = {
+  capabilities: { ephemeral: false },
+  mentions: telegramMentions,
+  limits: { maxMessageChars: MAX_MESSAGE_CHARS, minSendIntervalMs: PRIVATE_SEND_INTERVAL_MS },
+  render: (markdown: string) => renderTelegram(markdown),
+  paceMs,
+  preview: telegramPreviewPacing,
+};
 export { publishTelegramCommands } from './commands.js';
 export { toPlainText } from './format.js';
 

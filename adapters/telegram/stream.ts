@@ -32,6 +32,14 @@ async function withFallback<T>(text: string, fn: (text: string, markdown: boolea
   }
 }
 
+/** Drafts in private chats, edited placeholders elsewhere, each at its own pace. */
+export const telegramPreviewPacing = {
+  minIntervalMs: DRAFT_INTERVAL_MS,
+  minChars: PREVIEW_MIN_CHARS,
+  intervalFor: previewIntervalMs,
+  isDraft: (ref: ConversationRef) => ref.kind === 'dm',
+};
+
 export function telegramPreview(api: Api): LivePreviewOps {
   const call = async <T>(fn: () => Promise<T>): Promise<T> => {
     try {
@@ -48,10 +56,7 @@ export function telegramPreview(api: Api): LivePreviewOps {
     );
 
   return {
-    minIntervalMs: DRAFT_INTERVAL_MS,
-    minChars: PREVIEW_MIN_CHARS,
-    intervalFor: previewIntervalMs,
-    isDraft: (ref) => ref.kind === 'dm',
+    ...telegramPreviewPacing,
     post: (ref, text, replyTo) =>
       call(async () => {
         if (ref.kind === 'dm') {

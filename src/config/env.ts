@@ -170,12 +170,23 @@ export const envSchema = z.object({
   TELEGRAM_POLL_TIMEOUT_SECONDS: int(30, 0),
 
   /**
-   * Extra bots added at run time (POST /admin/bots, ADMIN_API_KEY): their tokens are sealed with this key (32
-   * bytes, hex or base64; default SLACK_TOKEN_ENCRYPTION_KEY). Unset: no extra bots.
+   * Extra bots added at run time (PUT /admin/bots/<platform>/<name>, ADMIN_API_KEY): their tokens are sealed with
+   * this key (32 bytes, hex or base64; default SLACK_TOKEN_ENCRYPTION_KEY). Unset: no extra bots.
    */
   BOT_TOKEN_ENCRYPTION_KEY: z.string().optional(),
-  /** How often every process re-reads the extra bots (an add or remove reaches the other replicas within it). */
+  /**
+   * Fallback re-read of the extra bots: an add or remove is announced to every replica over Redis at once; this
+   * catches an announcement a replica missed (say, while its Redis connection was down).
+   */
   BOTS_SYNC_MS: int(5_000, 100),
+  /**
+   * Platforms that take added bots even without a bot in the environment (comma-separated: `telegram,discord`).
+   * A platform whose environment bot is set always takes them.
+   */
+  BOTS_PLATFORMS: z
+    .string()
+    .regex(/^((telegram|discord)(,(telegram|discord))*)?$/, 'a comma-separated list of telegram, discord')
+    .default(''),
 
   // --- memory (src/memory) ---
   /** Long-term memory (recall each turn, extraction after turns, tools). */

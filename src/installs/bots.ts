@@ -1,8 +1,9 @@
 /**
  * Extra bots of a platform in this deployment (beyond the one in the environment), added and removed at run time
  * by an admin. The table is the truth every gateway and worker reconciles from; tokens are sealed at rest.
- * `tenant` is the platform's id of the bot (Telegram: the number before the token's colon), the tenant of its
- * conversations, so two bots never share a session, memory, budget or audit key.
+ * `tenant` is the platform's id of the bot (Telegram: the number before the token's colon, the tenant of its
+ * conversations; Discord: the application id, which prefixes its conversations' tenants), so two bots never share
+ * a session, memory, budget or audit key.
  */
 import { createHash } from 'node:crypto';
 import type { Sql } from 'postgres';
@@ -13,6 +14,8 @@ export interface BotSecrets {
   token: string;
   /** Webhook mode: the secret the platform echoes on every delivery. Absent: the bot is polled. */
   webhookSecret?: string;
+  /** Discord: the application's public key, for its interactions' signatures. */
+  publicKey?: string;
 }
 
 export interface BotRecord extends BotSecrets {
@@ -32,7 +35,7 @@ export interface BotStore {
 /** Changes whenever a bot's token or webhook secret does (a fleet rebuilds the bot), and reveals neither. */
 export function secretsVersion(s: BotSecrets): string {
   return createHash('sha256')
-    .update(JSON.stringify([s.token, s.webhookSecret ?? '']))
+    .update(JSON.stringify([s.token, s.webhookSecret ?? '', s.publicKey ?? '']))
     .digest('hex')
     .slice(0, 16);
 }

@@ -60,6 +60,8 @@ export interface Keys {
   localOut(conversation: string): string;
   /** Pub/sub channel: a local-channel part was appended (payload: its stream key). */
   localSent: string;
+  /** Pub/sub channel: a platform's added bots changed (payload: the platform; src/installs/admin-routes.ts). */
+  botsChanged: string;
   lease(name: string): string;
   /** A conversation's model output for the batch its turn read, kept until that turn commits (src/worker/model-cache.ts). */
   modelOutput(conversationKey: string): string;
@@ -98,6 +100,7 @@ export function keys(prefix: string): Keys {
     delivered: `${prefix}:delivered`,
     localOut: (c) => `${prefix}:local:out:${c}`,
     localSent: `${prefix}:local:sent`,
+    botsChanged: `${prefix}:bots:changed`,
     lease: (n) => `${prefix}:lease:${n}`,
     modelOutput: (c) => `${prefix}:modelout:${c}`,
     turnTrace: (t) => `${prefix}:trace:turn:${t}`,
@@ -171,6 +174,8 @@ export interface ShardLeaseKeys {
   replicas: string;
   /** Slot a shard takes before it identifies; one per `shard % max_concurrency` bucket. */
   identify(bucket: number): string;
+  /** The shard count every replica runs (the first stores it; a change is applied by all). */
+  count: string;
 }
 
 /** Shard leases of one bot token (hashed, never the token itself). */
@@ -182,6 +187,7 @@ export function shardLeaseKeys(prefix: string, platform: string, token: string):
     fence: (id) => `${prefix}:shards:${name}:fence:${id}`,
     replicas: `${prefix}:shards:${name}:replicas`,
     identify: (bucket) => `${prefix}:shards:${name}:identify:${bucket}`,
+    count: `${prefix}:shards:${name}:count`,
   };
 }
 
@@ -233,6 +239,7 @@ export const KEY_SHAPES: readonly string[] = (() => {
     shardLeaseKeys(P, '*', '')
       .identify(0)
       .replace(/:[^:]+:identify:0$/, ':*:identify:*'),
+    shardLeaseKeys(P, '*', '').count.replace(/:[^:]+:count$/, ':*:count'),
   ];
   return [...new Set(all.map((key) => key.slice(P.length + 1)))];
 })();

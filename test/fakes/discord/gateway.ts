@@ -28,6 +28,9 @@ interface Session {
 export interface GatewayState {
   token: string;
   url(): string;
+  /** The bot user and application this token belongs to; default BOT_USER and IDS.app. */
+  bot?: Record<string, unknown>;
+  applicationId?: string;
 }
 
 export class FakeDiscordGateway {
@@ -184,12 +187,12 @@ export class FakeDiscordGateway {
           this.countLive(session.shard[0]);
           const ready = {
             v: 10,
-            user: BOT_USER,
+            user: this.state.bot ?? BOT_USER,
             guilds: mine.map((g) => ({ id: g.id, unavailable: true })),
             session_id: session.id,
             resume_gateway_url: this.state.url(),
             shard,
-            application: { id: IDS.app, flags: 0 },
+            application: { id: this.state.applicationId ?? IDS.app, flags: 0 },
           };
           for (const [t, d] of [['READY', ready], ...mine.map((g) => ['GUILD_CREATE', g] as const)] as const) {
             const event = { op: 0 as const, s: ++session.seq, t, d };

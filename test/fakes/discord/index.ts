@@ -41,16 +41,28 @@ export class FakeDiscord {
    */
   echoOwnMessages = false;
 
-  constructor(readonly token = 'fake-bot-token.' + Math.random().toString(36).slice(2)) {
+  /** Other applications' fakes whose REST calls arrive here (told apart by their token): see `serveAlso`. */
+  private readonly others: FakeDiscord[] = [];
+
+  constructor(
+    readonly token = 'fake-bot-token.' + Math.random().toString(36).slice(2),
+    /** Another application's bot: its user (id = its application id) instead of BOT_USER. */
+    readonly bot?: { id: string; username: string; discriminator: string; global_name: string | null; avatar: null },
+  ) {
     this.rest = new FakeDiscordRest({
       token,
+      ...(bot ? { bot } : {}),
       gatewayUrl: () => this.wsUrl,
       sharding: () => ({ shards: this.gateway.recommendedShards, maxConcurrency: this.gateway.maxConcurrency }),
       onMessageCreated: (channelId, message) => {
         if (this.echoOwnMessages) this.gateway.dispatch('MESSAGE_CREATE', this.gateway.ownMessage(channelId, message));
       },
     });
-    this.gateway = new FakeDiscordGateway({ token, url: () => this.wsUrl });
+    this.gateway = new FakeDiscordGateway({
+      token,
+      url: () => this.wsUrl,
+      ...(bot ? { bot, applicationId: bot.id } : {}),
+    });
     this.server = createServer((req, res) => {
       if (req.method === 'GET' && req.url?.startsWith('/attachments/')) {
         const path = req.url.split('?')[0]!;
@@ -59,7 +71,8 @@ export class FakeDiscord {
         if (!f) return void res.writeHead(404).end();
         return void res.writeHead(200, { 'content-type': f.contentType, 'content-length': f.body.length }).end(f.body);
       }
-      this.rest.handle(req, res).catch(() => res.writeHead(500).end());
+      const other = this.others.find((o) => req.headers.authorization === `Bot ${o.token}`);
+      (other ?? this).rest.handle(req, res).catch(() => res.writeHead(500).end());
     });
     this.server.on('upgrade', (req, socket, head) => this.gateway.handleUpgrade(req, socket, head));
   }
@@ -71,6 +84,15 @@ export class FakeDiscord {
     this.files.set(path, { body, contentType });
     const url = `http://127.0.0.1:${this.port}${path}?ex=6790abcd&is=678f5a4d&hm=0f1e2d3c4b5a&`;
     return { id, filename, size: body.length, url, proxy_url: url, content_type: contentType, ...extra };
+  }
+
+  /**
+   * Serve another application's REST calls too (one API URL for every bot, as on Discord); its `GET /gateway/bot`
+   * names its own websocket, so its gateway sessions stay its own. `other` must be started.
+   */
+  serveAlso(other: FakeDiscord): FakeDiscord {
+    this.others.push(other);
+    return other;
   }
 
   get apiUrl(): string {

@@ -30,6 +30,8 @@ export interface RestState {
   gatewayUrl(): string;
   /** What `GET /gateway/bot` recommends: shard count and identify concurrency. */
   sharding?(): { shards: number; maxConcurrency: number };
+  /** The bot user this token belongs to; default BOT_USER. */
+  bot?: Record<string, unknown>;
   /** Called for every message actually created in a channel (not for nonce repeats). */
   onMessageCreated?(channelId: string, message: Record<string, unknown>): void;
 }
@@ -124,7 +126,7 @@ export class FakeDiscordRest {
       });
     }
     if (method === 'GET' && path === '/gateway') return send(res, 200, { url: this.state.gatewayUrl() });
-    if (method === 'GET' && path === '/users/@me') return send(res, 200, BOT_USER);
+    if (method === 'GET' && path === '/users/@me') return send(res, 200, this.state.bot ?? BOT_USER);
 
     const channel = /^\/channels\/(\d+)\/(messages|typing)$/.exec(path);
     if (channel && method === 'POST') {
@@ -183,7 +185,7 @@ export class FakeDiscordRest {
       channel_id: channelId,
       type: body?.message_reference ? 19 : 0,
       content: body?.content ?? '',
-      author: { ...BOT_USER, id: IDS.bot },
+      author: this.state.bot ?? { ...BOT_USER, id: IDS.bot },
       timestamp: new Date().toISOString(),
       edited_timestamp: null,
       tts: false,
