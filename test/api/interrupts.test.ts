@@ -23,6 +23,7 @@ let key: string;
 beforeAll(async () => {
   app = await startApiApp({
     APPROVAL_TIMEOUT_MS: String(TIMEOUT_MS),
+    RATE_LIMIT_PER_MINUTE: '0', // one API sender asks for many runs here
     API_STREAM_CHUNK_CHARS: '8',
     API_SWEEP_INTERVAL_MS: '300',
   });
