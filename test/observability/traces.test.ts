@@ -176,31 +176,41 @@ describe('a trace per turn', () => {
     expect(exported).not.toContain('trace-user-private-id');
   }, 60_000);
 
-  it('memory extraction, debounced over turns, is a trace of its own without user text', async () => {
-    await app.post('/local/messages', {
+  it('memory extraction, debounced over turns, is a trace of its own, linked to the turn that caused it', async () => {
+    const res = await app.post('/local/messages', {
       conversation: 'trace-memory-room',
       user: 'trace-memory-user',
       text: `my favourite colour is teal ${SENTINEL}`,
       wait: true,
     });
-    const extract = await until(
-      async () => receiver.spans.filter((s) => s.name === 'memory extract'),
-      (ss) => ss.length > 0,
+    expect(res.status).toBe(200);
+    // The turn's own span, found through its log line (which names the trace) and the exported spans.
+    const committed = logLines.find((l) => l.msg === 'turn committed' && l.correlationId === res.body.id);
+    const turnSpan = await until(
+      async () => receiver.spans.find((s) => s.name === 'turn' && s.traceId === committed?.trace_id),
+      (s) => s !== undefined,
       30_000,
     );
-    expect(extract[0]!.parentSpanId).toBe('');
-    expect(extract[0]!.attributes['memory.store']).toBeTruthy();
+    const extract = await until(
+      async () =>
+        receiver.spans.find((s) => s.name === 'memory extract' && s.links.some((l) => l.traceId === turnSpan!.traceId)),
+      (s) => s !== undefined,
+      30_000,
+    );
+    // Its own trace (a root span), with a link to exactly the turn span, not to some other span of that trace.
+    expect(extract!.parentSpanId).toBe('');
+    expect(extract!.traceId).not.toBe(turnSpan!.traceId);
+    expect(extract!.links).toEqual([{ traceId: turnSpan!.traceId, spanId: turnSpan!.spanId }]);
+    // No QDRANT_URL in this app: memories live in Postgres.
+    expect(extract!.attributes['memory.store']).toBe('postgres');
     expect(receiver.bodies.join('\n')).not.toContain(SENTINEL);
   }, 60_000);
 
   it('Slack: the signed webhook, the turn and the chat.postMessage call are one trace', async () => {
     const channel = 'C0TRACES1';
     const text = `<@${BOT}> what time is it? ${SENTINEL}`;
-    const res = await postSigned(
-      `${app.url}/slack/events`,
-      SECRET,
-      envelope(appMention({ channel, ts: nextSlackTs(), text })),
-    );
+    const body = envelope(appMention({ channel, ts: nextSlackTs(), text }));
+    const res = await postSigned(`${app.url}/slack/events`, SECRET, body);
     expect(res.status).toBe(200);
     const posted = await until(
       async () => fake.posted(channel),
@@ -210,7 +220,9 @@ describe('a trace per turn', () => {
     expect(String(posted[0]!.body.text)).toContain('current_time');
     const spans = await traceOf('POST /slack/events', 'slack');
     expectTurnShape(spans, 'POST /slack/events', 'slack');
-    expect(one(spans, 'turn').attributes.tenant).toBeTruthy();
+    // The tenant is the workspace the event came from.
+    expect(body.team_id).toMatch(/^T/);
+    expect(one(spans, 'turn').attributes.tenant).toBe(body.team_id);
     expect(receiver.bodies.join('\n')).not.toContain(SENTINEL);
   }, 60_000);
 
