@@ -7,6 +7,7 @@
  * The context crosses processes only through Redis (the inbox entry, the turn's delivery key): a gateway app and a
  * worker app that share nothing else still produce one trace.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -251,6 +252,45 @@ describe('a trace per turn', () => {
     const exported = receiver.bodies.join('\n');
     expect(exported).not.toContain(SENTINEL);
     expect(exported).not.toContain(SENTINEL.toUpperCase());
+  }, 60_000);
+
+  it('a request carrying a W3C traceparent continues the caller trace; a malformed one starts a new trace', async () => {
+    const post = (conversation: string, traceparent: string) =>
+      fetch(`${app.url}/local/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', traceparent },
+        body: JSON.stringify({ conversation, user: 'caller-user', text: 'what time is it?', wait: true }),
+      });
+    const traceId = randomBytes(16).toString('hex');
+    const callerSpan = randomBytes(8).toString('hex');
+    expect((await post('caller-room', `00-${traceId}-${callerSpan}-01`)).status).toBe(200);
+    const spans = await until(
+      async () => receiver.spans.filter((s) => s.traceId === traceId),
+      (ss) => ['turn', 'deliver', 'send local'].every((n) => ss.some((s) => s.name === n)),
+      30_000,
+    );
+    // The whole turn, worker side included, is in the caller's trace, under the caller's span.
+    expect(one(spans, 'POST /local/messages').parentSpanId).toBe(callerSpan);
+    expect(one(spans, 'turn').parentSpanId).toBe(one(spans, 'ingress local').spanId);
+
+    // Version ff is invalid: the request starts a trace of its own, as if it had no header.
+    const badTrace = randomBytes(16).toString('hex');
+    const res = await post('caller-room-2', `ff-${badTrace}-${callerSpan}-01`);
+    expect(res.status).toBe(200);
+    const { id } = (await res.json()) as { id: string };
+    const committed = await until(
+      async () => logLines.find((l) => l.msg === 'turn committed' && l.correlationId === id),
+      (l) => l !== undefined,
+      10_000,
+    );
+    const own = await until(
+      async () => receiver.spans.filter((s) => s.traceId === committed?.trace_id),
+      (ss) => ss.some((s) => s.name === 'POST /local/messages'),
+      30_000,
+    );
+    expect(one(own, 'POST /local/messages').parentSpanId).toBe('');
+    expect(committed?.trace_id).not.toBe(badTrace);
+    expect(receiver.spans.some((s) => s.traceId === badTrace)).toBe(false);
   }, 60_000);
 
   it('a gateway and a worker as separate apps (sharing only Redis and Postgres) still make one trace', async () => {
