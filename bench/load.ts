@@ -21,7 +21,7 @@ import { FakeSlack } from '../test/fakes/slack/fake-slack.js';
 import { signedHeaders } from '../test/fakes/slack/requests.js';
 import { spawnRole, type RoleProcess } from '../test/helpers/processes.js';
 import { cleanRedisPrefix, createTestDatabase, REDIS_URL, uniqueName } from '../test/helpers/services.js';
-import { percentile } from './stats.js';
+import { percentile, scrape } from './stats.js';
 
 const { values } = parseArgs({
   options: {
@@ -51,17 +51,6 @@ const rssMb = (pid: number | undefined) => {
   }
 };
 const pct = (xs: number[], p: number) => percentile(xs, p, 0);
-
-/** A counter's value summed over its labels, from a Prometheus text page. */
-async function scrape(url: string, name: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    if (line.startsWith(`${name} `) || line.startsWith(`${name}{`))
-      sum += Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return sum;
-}
 
 /** Every model call that ran for conversation `c`, to subtract from its messages' latency. */
 const convOf = (text: string) => Number(/\bk(\d+)m\d+\b/.exec(text)?.[1] ?? -1);

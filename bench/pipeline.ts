@@ -1,5 +1,13 @@
 /**
- * `npm run bench -- [--messages N] [--conversations C] [--rate R] [--soak]`
+ * `npm run bench -- [--messages N] [--conversations C] [--rate R] [--soak] [--routing | --agents-file F] [--tracing]
+ *   [--compare [--rounds R]]`
+ *
+ * `--routing` runs the turns through an agents file of two agents with one routing rule per conversation of half
+ * the conversations (the other half falls to the default agent); `--agents-file` uses yours instead. `--tracing`
+ * exports every span over OTLP/HTTP to a loopback receiver (this process), as a collector would take them.
+ * `--compare` is the "no regression" check in one run: plain runs (no agents file, no tracing) alternate with
+ * runs with routing and tracing on, `--rounds` of each (default 2), and it prints the median of each side and the
+ * on/off ratios of throughput and latency.
  *
  * `--soak` is the leak check: 100,000 messages at a rate the worker sustains (250/s unless --rate is given), and
  * the worker's RSS growth from the 10,000th answered message to the end. It is paced because an unpaced run builds
@@ -12,12 +20,14 @@
  * that means something on any machine. Prints one JSON line last.
  */
 import { Queue, Worker } from 'bullmq';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { cleanRedisPrefix, createTestDatabase, REDIS_URL, uniqueName } from '../test/helpers/services.js';
 import { spawnRole, type RoleProcess } from '../test/helpers/processes.js';
-import { percentile } from './stats.js';
+import { startOtlpReceiver } from '../test/fakes/otlp/receiver.js';
+import { percentile, scrape } from './stats.js';
 
 const { values } = parseArgs({
   options: {
@@ -26,8 +36,16 @@ const { values } = parseArgs({
     rate: { type: 'string', default: '0' },
     concurrency: { type: 'string', default: '64' },
     soak: { type: 'boolean', default: false },
+    routing: { type: 'boolean', default: false },
+    'agents-file': { type: 'string' },
+    tracing: { type: 'boolean', default: false },
+    compare: { type: 'boolean', default: false },
+    rounds: { type: 'string', default: '2' },
   },
 });
+const COMPARE = values.compare!;
+const ROUNDS = Math.max(1, Number(values.rounds));
+const TRACING = values.tracing!;
 const soak = values.soak!;
 const N = soak && values.messages === '20000' ? 100_000 : Number(values.messages);
 const C = Number(values.conversations);
@@ -73,7 +91,73 @@ async function rawBullmq(count: number): Promise<number> {
   return count / seconds;
 }
 
-async function main(): Promise<void> {
+interface Features {
+  env: Record<string, string>;
+  /** Spans the receiver took so far (tracing on). */
+  spans?: () => number;
+  close(): Promise<void>;
+}
+
+/** Two agents; half the conversations routed to `support` by channel rules, the rest to the default `assistant`. */
+function routingFile(dir: string): string {
+  const file = resolve(dir, 'agents.yaml');
+  const routes = Array.from({ length: Math.ceil(C / 2) }, (_, c) => ({
+    platform: 'local',
+    channel: `conv${c * 2}`,
+    agent: 'support',
+  }));
+  const agents = {
+    agents: [
+      { name: 'assistant', instructions: 'You are a helpful assistant.' },
+      { name: 'support', instructions: 'You answer support questions.', tools: ['current_time'], memory: false },
+    ],
+    routes,
+    default: 'assistant',
+  };
+  writeFileSync(file, JSON.stringify(agents)); // JSON is YAML
+  return file;
+}
+
+/** The environment for routing (a given or generated agents file) and tracing, and what to clean up after. */
+async function featureEnv(
+  agentsFile: string | undefined,
+  tracing: boolean,
+  routing = values.routing!,
+): Promise<Features> {
+  const env: Record<string, string> = {};
+  let dir: string | undefined;
+  if (agentsFile) env.AGENTS_FILE = resolve(agentsFile);
+  else if (routing) {
+    mkdirSync('test-artifacts', { recursive: true });
+    dir = mkdtempSync(resolve('test-artifacts', 'bench-agents-'));
+    env.AGENTS_FILE = routingFile(dir);
+  }
+  const receiver = tracing ? await startOtlpReceiver({ keep: false }) : undefined;
+  if (receiver) env.OTEL_EXPORTER_OTLP_ENDPOINT = receiver.url; // default batch settings, as deployed
+  return {
+    env,
+    spans: receiver ? () => receiver.count() : undefined,
+    async close() {
+      await receiver?.close();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+interface PipelineRun {
+  msgsPerSec: number;
+  seconds: number;
+  latencies: number[];
+  acks: number[];
+  rss: { gateway: number; worker: number };
+  rssSamples: number[];
+  rssAt10k: number;
+  /** CPU milliseconds per message in each process (its own process_cpu_seconds_total over the run). */
+  cpuMsPerMsg: { gateway: number; worker: number };
+}
+
+/** One pipeline run: a fresh database, key prefix, gateway and worker process, `extraEnv` on top of the defaults. */
+async function runPipeline(extraEnv: Record<string, string>): Promise<PipelineRun> {
   const db = await createTestDatabase();
   const prefix = uniqueName('bench');
   const env = {
@@ -90,6 +174,7 @@ async function main(): Promise<void> {
     RATE_LIMIT_PER_MINUTE: '0',
     BOT_LOOP_MAX_REPLIES_PER_MINUTE: '0',
     ...(process.env.BENCH_PROFILE ? { NODE_ARGS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_PROFILE}` } : {}),
+    ...extraEnv,
   };
   const procs: RoleProcess[] = [];
   try {
@@ -122,6 +207,8 @@ async function main(): Promise<void> {
     });
     await sub.subscribe(`${prefix}:delivered`);
 
+    const cpu = () => Promise.all([gateway, worker].map((p) => scrape(p.url, 'process_cpu_seconds_total')));
+    const cpu0 = await cpu();
     const t0 = performance.now();
     let next = 0;
     const interval = RATE > 0 ? 1000 / RATE : 0;
@@ -154,31 +241,108 @@ async function main(): Promise<void> {
     ]);
     const seconds = (performance.now() - t0) / 1000;
     const rss = { gateway: rssMb(gateway.proc.pid), worker: rssMb(worker.proc.pid) };
+    const cpuMs = (await cpu()).map((v, i) => Math.round(((v - cpu0[i]!) * 1e6) / N) / 1e3);
+    const cpuMsPerMsg = { gateway: cpuMs[0]!, worker: cpuMs[1]! };
     sub.disconnect();
     for (const p of procs) await p.kill('SIGTERM');
     procs.length = 0;
 
-    const raw = await rawBullmq(N);
-    const msgsPerSec = N / seconds;
-    const result: Record<string, unknown> = {
-      messages: N,
-      conversations: C,
-      seconds: Math.round(seconds * 100) / 100,
-      msgsPerSec: Math.round(msgsPerSec),
-      rawBullmqPerSec: Math.round(raw),
-      ratio: Math.round((msgsPerSec / raw) * 1000) / 1000,
-      latencyMs: { p50: pct(latencies, 50), p99: pct(latencies, 99) },
-      ackMs: { p99: pct(acks, 99) },
-      rssMb: rss,
-    };
-    if (RATE) result.rate = RATE;
-    if (soak) result.rssSamplesMb = rssSamples;
-    if (soak) result.rssGrowthPct = rssAt10k ? Math.round(((rss.worker - rssAt10k) / rssAt10k) * 1000) / 10 : null;
-    console.log(JSON.stringify(result));
+    return { msgsPerSec: N / seconds, seconds, latencies, acks, rss, rssSamples, rssAt10k, cpuMsPerMsg };
   } finally {
     for (const p of procs) await p.kill('SIGKILL');
     await cleanRedisPrefix(prefix);
     await db.drop();
+  }
+}
+
+/** The figures of one run, as printed. */
+function figures(r: PipelineRun, raw: number): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    messages: N,
+    conversations: C,
+    seconds: Math.round(r.seconds * 100) / 100,
+    msgsPerSec: Math.round(r.msgsPerSec),
+    rawBullmqPerSec: Math.round(raw),
+    ratio: Math.round((r.msgsPerSec / raw) * 1000) / 1000,
+    latencyMs: { p50: pct(r.latencies, 50), p99: pct(r.latencies, 99) },
+    ackMs: { p99: pct(r.acks, 99) },
+    rssMb: r.rss,
+    cpuMsPerMsg: r.cpuMsPerMsg,
+  };
+  if (RATE) out.rate = RATE;
+  if (soak) out.rssSamplesMb = r.rssSamples;
+  if (soak) out.rssGrowthPct = r.rssAt10k ? Math.round(((r.rss.worker - r.rssAt10k) / r.rssAt10k) * 1000) / 10 : null;
+  return out;
+}
+
+async function main(): Promise<void> {
+  if (!COMPARE) {
+    const features = await featureEnv(values['agents-file'], TRACING);
+    try {
+      const run = await runPipeline(features.env);
+      const result = figures(run, await rawBullmq(N));
+      if (features.spans) result.spansExported = features.spans();
+      console.log(JSON.stringify(result));
+    } finally {
+      await features.close();
+    }
+    return;
+  }
+  // Plain and featured runs alternate, so drift on a shared machine (other load, a warming cache) hits both.
+  const features = await featureEnv(values['agents-file'] ?? undefined, true, true);
+  const plain: PipelineRun[] = [];
+  const featured: PipelineRun[] = [];
+  try {
+    for (let i = 0; i < ROUNDS; i++) {
+      plain.push(await runPipeline({}));
+      featured.push(await runPipeline(features.env));
+    }
+    const raw = await rawBullmq(N);
+    const med = (xs: number[]) => {
+      const s = [...xs].sort((a, b) => a - b);
+      const m = s.length >> 1;
+      return Math.round((s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2) * 100) / 100;
+    };
+    const summary = (runs: PipelineRun[]) => ({
+      msgsPerSec: Math.round(med(runs.map((r) => r.msgsPerSec))),
+      latencyMs: {
+        p50: med(runs.map((r) => pct(r.latencies, 50))),
+        p99: med(runs.map((r) => pct(r.latencies, 99))),
+      },
+      ackMs: { p99: med(runs.map((r) => pct(r.acks, 99))) },
+      rssMb: { worker: med(runs.map((r) => r.rss.worker)) },
+      cpuMsPerMsg: {
+        gateway: med(runs.map((r) => r.cpuMsPerMsg.gateway)),
+        worker: med(runs.map((r) => r.cpuMsPerMsg.worker)),
+      },
+    });
+    const brief = (r: PipelineRun) => ({ msgsPerSec: Math.round(r.msgsPerSec), p50: Math.round(pct(r.latencies, 50)) });
+    const off = summary(plain);
+    const on = summary(featured);
+    const ratio = (a: number, b: number) => (b ? Math.round((a / b) * 1000) / 1000 : null);
+    console.log(
+      JSON.stringify({
+        messages: N,
+        conversations: C,
+        rounds: ROUNDS,
+        rawBullmqPerSec: Math.round(raw),
+        off,
+        on: { ...on, spansExported: features.spans?.() },
+        // on / off: below 1 for throughput, above 1 for latency, is what routing and tracing cost.
+        onOffRatio: {
+          msgsPerSec: ratio(on.msgsPerSec, off.msgsPerSec),
+          latencyP50: ratio(on.latencyMs.p50, off.latencyMs.p50),
+          latencyP99: ratio(on.latencyMs.p99, off.latencyMs.p99),
+          ackP99: ratio(on.ackMs.p99, off.ackMs.p99),
+          gatewayCpu: ratio(on.cpuMsPerMsg.gateway, off.cpuMsPerMsg.gateway),
+          workerCpu: ratio(on.cpuMsPerMsg.worker, off.cpuMsPerMsg.worker),
+        },
+        // Each run's throughput and p50 latency, in order: how much the machine's noise moves them.
+        runs: { off: plain.map(brief), on: featured.map(brief) },
+      }),
+    );
+  } finally {
+    await features.close();
   }
 }
 

@@ -7,3 +7,14 @@ export function percentile(xs: number[], p: number, decimals?: number): number {
   const f = 10 ** decimals;
   return Math.round(v * f) / f;
 }
+
+/** A counter's value summed over its labels, from a Prometheus text page. */
+export async function scrape(url: string, name: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (line.startsWith(`${name} `) || line.startsWith(`${name}{`))
+      sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
+}

@@ -20,7 +20,7 @@ import { MemoryService } from './service.js';
 import { createStore } from './store/index.js';
 import { memoryTools } from './tools.js';
 import { visibleIn } from './recall.js';
-import { inSpan } from '../observability/tracing.js';
+import { inSpan, linkTo, traceparentOf } from '../observability/tracing.js';
 import type { Memory, VisibilityOptions } from './types.js';
 import { safeErr } from '../observability/logger.js';
 
@@ -119,7 +119,9 @@ function createMemoryModule(deps: ModuleDeps): GatewayModule {
         });
       },
       async afterCommit(ctx) {
-        for (const userKey of humansOf(ctx)) await scheduler.schedule(userKey, ctx.conversationKey);
+        // Runs inside the turn's span: the extraction it schedules links back to this turn.
+        const traceparent = traceparentOf();
+        for (const userKey of humansOf(ctx)) await scheduler.schedule(userKey, ctx.conversationKey, traceparent);
       },
     },
     async startWorker() {
@@ -140,10 +142,13 @@ function createMemoryModule(deps: ModuleDeps): GatewayModule {
         historyLimit: config.SESSION_HISTORY_LIMIT,
         log,
       };
-      // Extraction is debounced over several turns of one person, so it is a trace of its own (no user text in it).
+      // Extraction is debounced over several turns of one person, so it is a trace of its own (no user text in it),
+      // linked to the turn that scheduled it.
       const extract = (job: { data: ExtractionJob }) =>
-        inSpan('memory extract', { root: true, attributes: { 'memory.store': store.name } }, () =>
-          runExtraction(jobDeps, job.data.userKey),
+        inSpan(
+          'memory extract',
+          { root: true, attributes: { 'memory.store': store.name }, links: linkTo(job.data.traceparent) },
+          () => runExtraction(jobDeps, job.data.userKey),
         );
       const worker = new Worker<ExtractionJob>(QUEUE_MEMORY, extract, {
         connection: deps.connect() as ConnectionOptions,

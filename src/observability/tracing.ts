@@ -24,6 +24,7 @@ import {
 } from '@opentelemetry/api';
 import { setTraceProcessors, setTracingDisabled } from '@openai/agents';
 import { AgentsTraceBridge } from './agents-trace-bridge.js';
+import { AsyncLocalStorageContext, TraceparentPropagator } from './otel-context.js';
 
 export const TRACER_NAME = 'chat-gateway';
 export const tracer = () => trace.getTracer(TRACER_NAME);
@@ -74,22 +75,25 @@ const NO_TRACING: Tracing = { shutdown: async () => undefined, flush: async () =
 export async function startTracing(o: TracingOptions | undefined): Promise<Tracing> {
   if (!o) return NO_TRACING;
   if (!installed) {
-    // Loaded only when tracing is on: the SDK is large, and a process without tracing never needs it.
-    const [{ OTLPTraceExporter }, { node, resources, tracing }, { ATTR_SERVICE_NAME }] = await Promise.all([
-      import('@opentelemetry/exporter-trace-otlp-http'),
-      import('@opentelemetry/sdk-node'),
-      import('@opentelemetry/semantic-conventions'),
-    ]);
+    // Loaded only when tracing is on. The trace SDK alone, not the Node SDK bundle (see otel-context.ts).
+    const [{ OTLPTraceExporter }, { BasicTracerProvider, BatchSpanProcessor }, { resourceFromAttributes }, sem] =
+      await Promise.all([
+        import('@opentelemetry/exporter-trace-otlp-http'),
+        import('@opentelemetry/sdk-trace-base'),
+        import('@opentelemetry/resources'),
+        import('@opentelemetry/semantic-conventions'),
+      ]);
     if (installed) return startTracing(o); // another app in this process installed it meanwhile
-    const provider = new node.NodeTracerProvider({
-      resource: resources.resourceFromAttributes({ [ATTR_SERVICE_NAME]: o.serviceName }),
+    // The sampler comes from OTEL_TRACES_SAMPLER / _ARG (read by the SDK; default: every trace).
+    const provider = new BasicTracerProvider({
+      resource: resourceFromAttributes({ [sem.ATTR_SERVICE_NAME]: o.serviceName }),
       spanProcessors: [
-        new tracing.BatchSpanProcessor(new OTLPTraceExporter({ url: o.url }), {
-          scheduledDelayMillis: o.exportDelayMs,
-        }),
+        new BatchSpanProcessor(new OTLPTraceExporter({ url: o.url }), { scheduledDelayMillis: o.exportDelayMs }),
       ],
     });
-    provider.register();
+    trace.setGlobalTracerProvider(provider);
+    context.setGlobalContextManager(new AsyncLocalStorageContext().enable());
+    propagation.setGlobalPropagator(new TraceparentPropagator());
     setTraceProcessors([new AgentsTraceBridge()]);
     setTracingDisabled(false);
     installed = { provider, users: 0 };

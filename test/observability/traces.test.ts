@@ -7,6 +7,7 @@
  * The context crosses processes only through Redis (the inbox entry, the turn's delivery key): a gateway app and a
  * worker app that share nothing else still produce one trace.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -176,31 +177,41 @@ describe('a trace per turn', () => {
     expect(exported).not.toContain('trace-user-private-id');
   }, 60_000);
 
-  it('memory extraction, debounced over turns, is a trace of its own without user text', async () => {
-    await app.post('/local/messages', {
+  it('memory extraction, debounced over turns, is a trace of its own, linked to the turn that caused it', async () => {
+    const res = await app.post('/local/messages', {
       conversation: 'trace-memory-room',
       user: 'trace-memory-user',
       text: `my favourite colour is teal ${SENTINEL}`,
       wait: true,
     });
-    const extract = await until(
-      async () => receiver.spans.filter((s) => s.name === 'memory extract'),
-      (ss) => ss.length > 0,
+    expect(res.status).toBe(200);
+    // The turn's own span, found through its log line (which names the trace) and the exported spans.
+    const committed = logLines.find((l) => l.msg === 'turn committed' && l.correlationId === res.body.id);
+    const turnSpan = await until(
+      async () => receiver.spans.find((s) => s.name === 'turn' && s.traceId === committed?.trace_id),
+      (s) => s !== undefined,
       30_000,
     );
-    expect(extract[0]!.parentSpanId).toBe('');
-    expect(extract[0]!.attributes['memory.store']).toBeTruthy();
+    const extract = await until(
+      async () =>
+        receiver.spans.find((s) => s.name === 'memory extract' && s.links.some((l) => l.traceId === turnSpan!.traceId)),
+      (s) => s !== undefined,
+      30_000,
+    );
+    // Its own trace (a root span), with a link to exactly the turn span, not to some other span of that trace.
+    expect(extract!.parentSpanId).toBe('');
+    expect(extract!.traceId).not.toBe(turnSpan!.traceId);
+    expect(extract!.links).toEqual([{ traceId: turnSpan!.traceId, spanId: turnSpan!.spanId }]);
+    // No QDRANT_URL in this app: memories live in Postgres.
+    expect(extract!.attributes['memory.store']).toBe('postgres');
     expect(receiver.bodies.join('\n')).not.toContain(SENTINEL);
   }, 60_000);
 
   it('Slack: the signed webhook, the turn and the chat.postMessage call are one trace', async () => {
     const channel = 'C0TRACES1';
     const text = `<@${BOT}> what time is it? ${SENTINEL}`;
-    const res = await postSigned(
-      `${app.url}/slack/events`,
-      SECRET,
-      envelope(appMention({ channel, ts: nextSlackTs(), text })),
-    );
+    const body = envelope(appMention({ channel, ts: nextSlackTs(), text }));
+    const res = await postSigned(`${app.url}/slack/events`, SECRET, body);
     expect(res.status).toBe(200);
     const posted = await until(
       async () => fake.posted(channel),
@@ -210,7 +221,9 @@ describe('a trace per turn', () => {
     expect(String(posted[0]!.body.text)).toContain('current_time');
     const spans = await traceOf('POST /slack/events', 'slack');
     expectTurnShape(spans, 'POST /slack/events', 'slack');
-    expect(one(spans, 'turn').attributes.tenant).toBeTruthy();
+    // The tenant is the workspace the event came from.
+    expect(body.team_id).toMatch(/^T/);
+    expect(one(spans, 'turn').attributes.tenant).toBe(body.team_id);
     expect(receiver.bodies.join('\n')).not.toContain(SENTINEL);
   }, 60_000);
 
@@ -239,6 +252,45 @@ describe('a trace per turn', () => {
     const exported = receiver.bodies.join('\n');
     expect(exported).not.toContain(SENTINEL);
     expect(exported).not.toContain(SENTINEL.toUpperCase());
+  }, 60_000);
+
+  it('a request carrying a W3C traceparent continues the caller trace; a malformed one starts a new trace', async () => {
+    const post = (conversation: string, traceparent: string) =>
+      fetch(`${app.url}/local/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', traceparent },
+        body: JSON.stringify({ conversation, user: 'caller-user', text: 'what time is it?', wait: true }),
+      });
+    const traceId = randomBytes(16).toString('hex');
+    const callerSpan = randomBytes(8).toString('hex');
+    expect((await post('caller-room', `00-${traceId}-${callerSpan}-01`)).status).toBe(200);
+    const spans = await until(
+      async () => receiver.spans.filter((s) => s.traceId === traceId),
+      (ss) => ['turn', 'deliver', 'send local'].every((n) => ss.some((s) => s.name === n)),
+      30_000,
+    );
+    // The whole turn, worker side included, is in the caller's trace, under the caller's span.
+    expect(one(spans, 'POST /local/messages').parentSpanId).toBe(callerSpan);
+    expect(one(spans, 'turn').parentSpanId).toBe(one(spans, 'ingress local').spanId);
+
+    // Version ff is invalid: the request starts a trace of its own, as if it had no header.
+    const badTrace = randomBytes(16).toString('hex');
+    const res = await post('caller-room-2', `ff-${badTrace}-${callerSpan}-01`);
+    expect(res.status).toBe(200);
+    const { id } = (await res.json()) as { id: string };
+    const committed = await until(
+      async () => logLines.find((l) => l.msg === 'turn committed' && l.correlationId === id),
+      (l) => l !== undefined,
+      10_000,
+    );
+    const own = await until(
+      async () => receiver.spans.filter((s) => s.traceId === committed?.trace_id),
+      (ss) => ss.some((s) => s.name === 'POST /local/messages'),
+      30_000,
+    );
+    expect(one(own, 'POST /local/messages').parentSpanId).toBe('');
+    expect(committed?.trace_id).not.toBe(badTrace);
+    expect(receiver.spans.some((s) => s.traceId === badTrace)).toBe(false);
   }, 60_000);
 
   it('a gateway and a worker as separate apps (sharing only Redis and Postgres) still make one trace', async () => {

@@ -13,6 +13,11 @@ export const QUEUE_MEMORY = QUEUE_NAMES.memory;
 
 export interface ExtractionJob {
   userKey: string;
+  /**
+   * The W3C traceparent of the turn that scheduled this run (absent when tracing is off): the extraction's own
+   * trace links to it. A debounced burst keeps the first turn's job (or, while a run is active, the last turn's).
+   */
+  traceparent?: string;
 }
 
 export interface PendingConversation {
@@ -47,26 +52,22 @@ export class ExtractionScheduler {
     return this.queue;
   }
 
-  async schedule(userKey: string, conversationKey: string): Promise<void> {
+  async schedule(userKey: string, conversationKey: string, traceparent?: string): Promise<void> {
     const key = this.pendingKey(userKey);
     await this.redis
       .multi()
       .hset(key, conversationKey, JSON.stringify({ at: Date.now() }))
       .expire(key, PENDING_TTL_SECONDS)
       .exec();
-    await this.jobs.add(
-      'extract',
-      { userKey },
-      {
-        delay: this.delayMs,
-        deduplication: { id: `mem:${userKey}`, keepLastIfActive: true },
-        attempts: 8,
-        backoff: { type: 'exponential', delay: 2_000 },
-        // Kept for a while so operators (and the debounce test) can see how many runs there were.
-        removeOnComplete: { age: 3_600, count: 1_000 },
-        removeOnFail: { age: 7 * 86_400 },
-      },
-    );
+    await this.jobs.add('extract', traceparent ? { userKey, traceparent } : { userKey }, {
+      delay: this.delayMs,
+      deduplication: { id: `mem:${userKey}`, keepLastIfActive: true },
+      attempts: 8,
+      backoff: { type: 'exponential', delay: 2_000 },
+      // Kept for a while so operators (and the debounce test) can see how many runs there were.
+      removeOnComplete: { age: 3_600, count: 1_000 },
+      removeOnFail: { age: 7 * 86_400 },
+    });
   }
 
   async pending(userKey: string): Promise<PendingConversation[]> {

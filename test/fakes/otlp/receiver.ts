@@ -55,14 +55,19 @@ export interface OtlpReceiver {
   /** Base URL, for OTEL_EXPORTER_OTLP_ENDPOINT. */
   url: string;
   spans: ReceivedSpan[];
+  /** Spans received so far (also when they are not kept). */
+  count(): number;
   /** Every request body, as sent (to search for what must never be exported). */
   bodies: string[];
   close(): Promise<void>;
 }
 
-export async function startOtlpReceiver(): Promise<OtlpReceiver> {
+/** `keep: false` (benchmarks): only counts spans, so a long run does not hold every span and body in memory. */
+export async function startOtlpReceiver(o: { keep?: boolean } = {}): Promise<OtlpReceiver> {
+  const keep = o.keep ?? true;
   const spans: ReceivedSpan[] = [];
   const bodies: string[] = [];
+  let received = 0;
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -72,8 +77,14 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
         res.writeHead(415).end();
         return;
       }
-      bodies.push(text);
       const body = JSON.parse(text) as OtlpBody;
+      if (!keep) {
+        for (const rs of body.resourceSpans ?? [])
+          for (const ss of rs.scopeSpans ?? []) received += ss.spans?.length ?? 0;
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+        return;
+      }
+      bodies.push(text);
       for (const rs of body.resourceSpans ?? []) {
         const service = String(attrs(rs.resource?.attributes)['service.name'] ?? '');
         for (const ss of rs.scopeSpans ?? [])
@@ -101,6 +112,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
     url: `http://127.0.0.1:${port}`,
     spans,
     bodies,
+    count: () => (keep ? spans.length : received),
     close: () => new Promise((r) => server.close(() => r())),
   };
 }
