@@ -24,7 +24,6 @@ import {
 } from '@opentelemetry/api';
 import { setTraceProcessors, setTracingDisabled } from '@openai/agents';
 import { AgentsTraceBridge } from './agents-trace-bridge.js';
-import { AsyncLocalStorageContext, TraceparentPropagator } from './otel-context.js';
 
 export const TRACER_NAME = 'chat-gateway';
 export const tracer = () => trace.getTracer(TRACER_NAME);
@@ -75,14 +74,24 @@ const NO_TRACING: Tracing = { shutdown: async () => undefined, flush: async () =
 export async function startTracing(o: TracingOptions | undefined): Promise<Tracing> {
   if (!o) return NO_TRACING;
   if (!installed) {
-    // Loaded only when tracing is on. The trace SDK alone, not the Node SDK bundle (see otel-context.ts).
-    const [{ OTLPTraceExporter }, { BasicTracerProvider, BatchSpanProcessor }, { resourceFromAttributes }, sem] =
-      await Promise.all([
-        import('@opentelemetry/exporter-trace-otlp-http'),
-        import('@opentelemetry/sdk-trace-base'),
-        import('@opentelemetry/resources'),
-        import('@opentelemetry/semantic-conventions'),
-      ]);
+    // Loaded only when tracing is on: the trace SDK and its two process-wide pieces (context across awaits, the
+    // W3C propagator), not the Node SDK bundle, which loads every exporter and the metrics and logs SDKs with it
+    // (measured: ~58 MB of RSS and ~0.9 s of CPU at each process start, against ~17 MB and ~0.13 s).
+    const [
+      { OTLPTraceExporter },
+      { BasicTracerProvider, BatchSpanProcessor },
+      { resourceFromAttributes },
+      sem,
+      { AsyncLocalStorageContextManager },
+      { W3CTraceContextPropagator },
+    ] = await Promise.all([
+      import('@opentelemetry/exporter-trace-otlp-http'),
+      import('@opentelemetry/sdk-trace-base'),
+      import('@opentelemetry/resources'),
+      import('@opentelemetry/semantic-conventions'),
+      import('@opentelemetry/context-async-hooks'),
+      import('@opentelemetry/core'),
+    ]);
     if (installed) return startTracing(o); // another app in this process installed it meanwhile
     // The sampler comes from OTEL_TRACES_SAMPLER / _ARG (read by the SDK; default: every trace).
     const provider = new BasicTracerProvider({
@@ -92,8 +101,8 @@ export async function startTracing(o: TracingOptions | undefined): Promise<Traci
       ],
     });
     trace.setGlobalTracerProvider(provider);
-    context.setGlobalContextManager(new AsyncLocalStorageContext().enable());
-    propagation.setGlobalPropagator(new TraceparentPropagator());
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    propagation.setGlobalPropagator(new W3CTraceContextPropagator());
     setTraceProcessors([new AgentsTraceBridge()]);
     setTracingDisabled(false);
     installed = { provider, users: 0 };
