@@ -13,7 +13,7 @@ import type { AgentCatalog } from '../agents/catalog.js';
 import { ASSISTANT_ID, configuredAgent, isOurAssistant } from './ids.js';
 import { parseRunInput } from './messages.js';
 import { dataUrlBytes } from '../attachments/download.js';
-import type { NewRun, RunRow, Strategy } from './run-service.js';
+import type { NewRun, RunRow, Strategy } from './run-model.js';
 import { conversationKeyOf, getThread, insertThread, type ThreadRow } from './thread-db.js';
 import { approvalToResume, resumeDecision } from './interrupts.js';
 

@@ -22,15 +22,15 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { IngressSink } from '../core/adapter.js';
 import type { TurnContext, TurnOutcome } from '../core/module.js';
-import { conversationKey, type InboundEvent } from '../core/types.js';
+import { conversationKey } from '../core/types.js';
 import { withTx, type Db } from '../db/client.js';
 import { ApiError } from './http.js';
 import { runResultOf } from './run-outcome.js';
-import { ASSISTANT_ID, apiSenderId, runEventId, threadRef, type ApiKeys } from './ids.js';
+import { runEvent, type NewRun, type RunDone, type RunKwargs, type RunRow } from './run-model.js';
+import { ASSISTANT_ID, type ApiKeys } from './ids.js';
 import { apiCrons, apiRuns, apiThreads } from './schema.js';
 import { conversationKeyOf, getThread, type ThreadRow } from './thread-db.js';
 import { safeErr } from '../observability/logger.js';
-import type { Resume } from './interrupts.js';
 import {
   endInterrupt,
   eventIdOfRun,
@@ -40,39 +40,6 @@ import {
   submitDecision,
   threadStatusAfter,
 } from './resume.js';
-
-export type RunRow = typeof apiRuns.$inferSelect;
-export type Strategy = 'reject' | 'enqueue' | 'interrupt' | 'rollback';
-export type FinalStatus = 'success' | 'error' | 'interrupted' | 'deleted';
-
-export interface RunKwargs {
-  input: string;
-  attachments: { url: string; mimeType?: string; name?: string }[];
-  sender: { id: string; name?: string };
-  stream_mode: string[];
-  /** Stateless runs: delete the thread when the run is final. */
-  on_completion: 'delete' | 'keep';
-  config: Record<string, unknown>;
-  /** A resume (`command.resume`): the run decides this approval instead of adding input (interrupts.ts). */
-  resume?: Resume;
-}
-
-export interface NewRun {
-  runId: string;
-  assistantId: string;
-  strategy: Strategy;
-  metadata: Record<string, unknown>;
-  kwargs: RunKwargs;
-}
-
-export interface RunDone {
-  keyId: string;
-  runId: string;
-  threadId: string;
-  status: FinalStatus;
-  /** Why a failed run failed: a stateless run's record is deleted with its thread, so waiters learn it here. */
-  error?: string | null;
-}
 
 class Abort extends Error {}
 
@@ -409,24 +376,7 @@ export class RunService {
       if (refused) await this.finalize(run.keyId, run.runId, null, 'error', refused);
       return;
     }
-    const now = new Date().toISOString();
-    const event: InboundEvent = {
-      id: runEventId(run.runId),
-      platform: 'api',
-      tenant: run.keyId,
-      conversation: threadRef(run.keyId, thread.threadId, thread.incarnation),
-      sender: { id: apiSenderId(run.keyId, k.sender.id), name: k.sender.name ?? k.sender.id, isBot: false },
-      text: k.input,
-      attachments: k.attachments.map((a) => ({
-        url: a.url,
-        mimeType: a.mimeType,
-        ...(a.name ? { name: a.name } : {}),
-      })),
-      mentionsBot: true,
-      kind: 'message',
-      sentAt: run.createdAt.toISOString(),
-      receivedAt: now,
-    };
+    const event = runEvent(run, thread);
     // A run for a named agent (assistant_id = agent name): that agent answers this thread from now on.
     if (run.assistantId !== ASSISTANT_ID) {
       await chooseAgent(this.d.db, conversationKey(event.conversation), run.assistantId, `api:${run.keyId}`);

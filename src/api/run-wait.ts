@@ -2,7 +2,7 @@
 import type { ApiContext } from './context.js';
 import { ApiError } from './http.js';
 import type { PreparedRun } from './run-create.js';
-import type { FinalStatus, RunRow } from './run-service.js';
+import type { FinalStatus, RunRow } from './run-model.js';
 import { loadConversation, messagesOf } from './state.js';
 import { conversationKeyOf, type ThreadRow } from './thread-db.js';
 import { toInterrupt, waitingApproval } from './interrupts.js';

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { ApiContext } from './context.js';
 import { ApiError, notFound, op, uuidParam, type Call, type Operation } from './http.js';
 import { prepareRun, runCreateBody, runLocation, toRun } from './run-create.js';
-import type { RunRow } from './run-service.js';
+import type { RunRow } from './run-model.js';
 import { createAndWait, finalValues, isFinal, timedOut, waitForRun } from './run-wait.js';
 import { getThread } from './thread-db.js';
 

@@ -19,7 +19,7 @@ import { notFound, op, uuidParam, type Call, type Operation } from './http.js';
 import { ASSISTANT_ID, GRAPH_ID } from './ids.js';
 import { splitDeltas, type LgMessage } from './messages.js';
 import { prepareRun, runCreateBody, runLocation, streamModes } from './run-create.js';
-import type { FinalStatus, RunKwargs, RunRow } from './run-service.js';
+import type { FinalStatus, RunKwargs, RunRow } from './run-model.js';
 import { pollRun, runFailure, waitForRun, type createAndWait } from './run-wait.js';
 import { SseStream } from './sse.js';
 import { followRunText, type LiveText } from './live-text.js';

@@ -6,7 +6,7 @@
  */
 import type { Logger } from 'pino';
 import { PubSubWaiters, type WaitHandle as Handle } from '../core/waiters.js';
-import type { FinalStatus, RunDone } from './run-service.js';
+import type { FinalStatus, RunDone } from './run-model.js';
 
 export type WaitHandle = Handle<FinalStatus>;
 
