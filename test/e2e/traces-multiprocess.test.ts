@@ -8,8 +8,8 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startOtlpReceiver, type OtlpReceiver } from '../fakes/otlp/receiver.js';
-import { spawnRole, type RoleProcess } from '../helpers/processes.js';
-import { cleanRedisPrefix, createTestDatabase, REDIS_URL, uniqueName, type TestDatabase } from '../helpers/services.js';
+import { roleEnv, spawnRole, type RoleProcess } from '../helpers/processes.js';
+import { cleanRedisPrefix, createTestDatabase, uniqueName, type TestDatabase } from '../helpers/services.js';
 import { CONSUMER, expectTurnChain, turnSpans } from '../helpers/turn-trace.js';
 import { until } from '../helpers/wait.js';
 
@@ -48,17 +48,12 @@ function logLines(p: RoleProcess): Record<string, unknown>[] {
 }
 
 it('one turn is one trace across the gateway and worker processes, without user text, named in both logs', async () => {
-  const env = {
-    DATABASE_URL: db.url,
-    REDIS_URL,
-    KEY_PREFIX: prefix,
-    OFFLINE_MODEL: 'true',
-    RATE_LIMIT_PER_MINUTE: '0',
+  const env = roleEnv(db, prefix, {
     LOG_LEVEL: 'info',
     MEMORY_EXTRACT_DELAY_MS: '100',
     OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
     OTEL_BSP_SCHEDULE_DELAY: '50',
-  };
+  });
   const [gateway, worker] = await Promise.all([
     spawnRole('gateway', { ...env, OTEL_SERVICE_NAME: 'mp-gateway' }),
     spawnRole('worker', { ...env, OTEL_SERVICE_NAME: 'mp-worker' }),

@@ -8,7 +8,7 @@ import type { ChannelAdapter } from '../../../src/core/adapter.js';
 import { startTestApp, type TestApp } from '../../helpers/app.js';
 import type { TestDatabase } from '../../helpers/services.js';
 import type { FakeBotApi, SentMessage } from '../../fakes/telegram/fake-bot-api.js';
-import { fixture, SECRET } from './helpers.js';
+import { BOT, fixture, SECRET } from './helpers.js';
 import { sleep, waitFor } from '../../helpers/wait.js';
 
 export { sleep, waitFor };
@@ -167,6 +167,35 @@ export function mentions(text: string, username: string): Array<Record<string, u
   for (let i = text.indexOf(`@${username}`); i >= 0; i = text.indexOf(`@${username}`, i + 1))
     out.push({ type: 'mention', offset: i, length: username.length + 1 });
   return out;
+}
+
+/** A group message that @-mentions the bot ahead of `text` (with the entity Telegram sends), so the bot answers. */
+export function mentionUpdate(
+  chat: { id: number },
+  from: { id: number; first_name: string; last_name?: string },
+  text: string,
+): Record<string, any> {
+  const full = `@${BOT.username} ${text}`;
+  return groupUpdate(chat, from, full, { entities: mentions(full, BOT.username) });
+}
+
+/** A press of an inline button `data` on the bot's `message`, as query `queryId` (the bot must answer that id). */
+export function callbackUpdate(
+  queryId: string,
+  from: { id: number; first_name: string },
+  message: { message_id: number; chat: { id: number; type: string } },
+  data: string,
+): Record<string, any> {
+  return {
+    update_id: newUpdateId(),
+    callback_query: {
+      id: queryId,
+      from: { id: from.id, is_bot: false, first_name: from.first_name },
+      chat_instance: '42',
+      message: { message_id: message.message_id, date: 0, chat: message.chat },
+      data,
+    },
+  };
 }
 
 /** Rows from the app's database (the conversations a user's messages created, the outbox a reply went through). */
