@@ -9,6 +9,7 @@ import { startTestApp, type TestApp } from '../../helpers/app.js';
 import type { TestDatabase } from '../../helpers/services.js';
 import type { FakeBotApi, SentMessage } from '../../fakes/telegram/fake-bot-api.js';
 import { BOT, fixture, SECRET } from './helpers.js';
+import { settleForDuplicates } from '../../helpers/settle.js';
 import { sleep, waitFor } from '../../helpers/wait.js';
 
 export { sleep, waitFor };
@@ -168,6 +169,16 @@ export function mentions(text: string, username: string): Array<Record<string, u
     out.push({ type: 'mention', offset: i, length: username.length + 1 });
   return out;
 }
+
+/** Long enough for a wrongly accepted second reply to show up: past the pacer's interval for that kind of chat. */
+export const settle = (kind: 'dm' | 'group' = 'dm') => settleForDuplicates('telegram', kind);
+
+/** The texts the bot sent to `chat`, in order. */
+export const texts = (fake: FakeBotApi, chat: number) => fake.sentTo(chat).map((m) => m.text);
+
+/** How many times `needle` occurs in everything the bot sent to `chat`. */
+export const occurrences = (fake: FakeBotApi, chat: number, needle: string) =>
+  texts(fake, chat).join('\n').split(needle).length - 1;
 
 /** A group message that @-mentions the bot ahead of `text` (with the entity Telegram sends), so the bot answers. */
 export function mentionUpdate(
