@@ -3,6 +3,9 @@
  * Telegram poller, the schedule reconciler). The holder renews it; when it dies the key expires and a stand-by
  * takes over. The value is a random token, so only the holder can renew or release it. The key is built from
  * a caller-chosen name; callers hash secrets (bot tokens) before using them in a name.
+ *
+ * This module owns every command on a lease key (acquire, renew, release, holder check, the timing defaults);
+ * the numbered leases of ./shard-leases.ts go through the same functions, one key per shard.
  */
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
@@ -14,6 +17,32 @@ export interface LeaseOptions {
   ttlMs?: number;
   /** How often the holder renews and a stand-by retries; well under ttlMs. */
   intervalMs?: number;
+}
+
+/** TTL 15 s by default; renewal (and stand-by retries) three times per TTL, never more often than every 200 ms. */
+export function leaseTiming(opts: LeaseOptions = {}): { ttlMs: number; intervalMs: number } {
+  const ttlMs = opts.ttlMs ?? 15_000;
+  return { ttlMs, intervalMs: opts.intervalMs ?? Math.max(200, Math.floor(ttlMs / 3)) };
+}
+
+/** Take the key for `token` if nobody holds it (SET NX PX). */
+export async function acquireLease(redis: Redis, key: string, token: string, ttlMs: number): Promise<boolean> {
+  return (await redis.set(key, token, 'PX', ttlMs, 'NX')) === 'OK';
+}
+
+/** Extend the key's TTL if `token` still holds it. */
+export async function renewLease(redis: Redis, key: string, token: string, ttlMs: number): Promise<boolean> {
+  return (await runScript(redis, 'lease-renew', [key], [token, ttlMs])) === 1;
+}
+
+/** Delete the key if `token` still holds it, so a stand-by need not wait out the TTL. */
+export async function releaseLease(redis: Redis, key: string, token: string): Promise<void> {
+  await runScript(redis, 'delete-if-equals', [key], [token]);
+}
+
+/** Does Redis show `token` as the key's holder right now? */
+export async function holdsLease(redis: Redis, key: string, token: string): Promise<boolean> {
+  return (await redis.get(key)) === token;
 }
 
 export interface LeaseHandlers {
@@ -38,8 +67,7 @@ export class RedisLease {
     private readonly log: Logger,
     opts: LeaseOptions = {},
   ) {
-    this.ttlMs = opts.ttlMs ?? 15_000;
-    this.intervalMs = opts.intervalMs ?? Math.max(200, Math.floor(this.ttlMs / 3));
+    ({ ttlMs: this.ttlMs, intervalMs: this.intervalMs } = leaseTiming(opts));
   }
 
   get held(): boolean {
@@ -61,16 +89,16 @@ export class RedisLease {
   private async tick(): Promise<void> {
     try {
       if (this.holding) {
-        const ok = await runScript(this.redis, 'lease-renew', [this.key], [this.token, this.ttlMs]);
-        if (ok !== 1) await this.lose('renewal refused (another holder or expired)');
+        const ok = await renewLease(this.redis, this.key, this.token, this.ttlMs);
+        if (!ok) await this.lose('renewal refused (another holder or expired)');
       } else {
-        const ok = await this.redis.set(this.key, this.token, 'PX', this.ttlMs, 'NX');
-        if (ok === 'OK' && this.stopped) {
+        const ok = await acquireLease(this.redis, this.key, this.token, this.ttlMs);
+        if (ok && this.stopped) {
           // stop() ran while this SET was in flight: give the key straight back so a stand-by need not wait a TTL.
-          await runScript(this.redis, 'delete-if-equals', [this.key], [this.token]);
+          await releaseLease(this.redis, this.key, this.token);
           return;
         }
-        if (ok === 'OK') {
+        if (ok) {
           this.holding = true;
           this.log.info({ lease: this.key }, 'lease acquired');
           await this.handlers.onAcquired();
@@ -103,7 +131,7 @@ export class RedisLease {
       try {
         await this.handlers.onLost();
       } finally {
-        await runScript(this.redis, 'delete-if-equals', [this.key], [this.token]).catch(() => undefined);
+        await releaseLease(this.redis, this.key, this.token).catch(() => undefined);
       }
     }
   }

@@ -16,8 +16,8 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { safeErr } from '../core/safe-error.js';
-import { runScript } from '../core/scripts.js';
 import type { ShardLeaseKeys } from './keys.js';
+import { type LeaseOptions, acquireLease, holdsLease, leaseTiming, releaseLease, renewLease } from './lease.js';
 
 export interface ShardLeaseHandlers {
   /** This replica now holds `shard` (fence: its fencing token). Return quickly: the tick waits for it. */
@@ -26,11 +26,8 @@ export interface ShardLeaseHandlers {
   onReleased(shard: number, reason: string): Promise<void> | void;
 }
 
-export interface ShardLeaseOptions {
-  ttlMs?: number;
-  /** How often to renew, rebalance and claim; well under ttlMs. */
-  intervalMs?: number;
-}
+/** intervalMs: how often to renew, rebalance and claim. */
+export type ShardLeaseOptions = LeaseOptions;
 
 interface Held {
   fence: number;
@@ -63,8 +60,7 @@ export class ShardLeases {
     private readonly log: Logger,
     opts: ShardLeaseOptions = {},
   ) {
-    this.ttlMs = opts.ttlMs ?? 15_000;
-    this.intervalMs = opts.intervalMs ?? Math.max(200, Math.floor(this.ttlMs / 3));
+    ({ ttlMs: this.ttlMs, intervalMs: this.intervalMs } = leaseTiming(opts));
   }
 
   /** Shards held now, ascending. */
@@ -85,7 +81,7 @@ export class ShardLeases {
   /** Does Redis still show this replica as the holder of `shard`? (Checked before a connection identifies.) */
   async confirm(shard: number): Promise<boolean> {
     if (!this.isValid(shard)) return false;
-    return (await this.redis.get(this.keys.lease(shard, this.count))) === this.token(shard);
+    return holdsLease(this.redis, this.keys.lease(shard, this.count), this.token(shard));
   }
 
   start(): void {
@@ -132,13 +128,8 @@ export class ShardLeases {
         .exec();
       live = (res?.[2]?.[1] as string[] | undefined) ?? [];
       for (const shard of this.shards()) {
-        const ok = await runScript(
-          this.redis,
-          'lease-renew',
-          [this.keys.lease(shard, this.count)],
-          [this.token(shard), this.ttlMs],
-        );
-        if (ok === 1) this.held.get(shard)!.validUntil = started + this.ttlMs;
+        const ok = await renewLease(this.redis, this.keys.lease(shard, this.count), this.token(shard), this.ttlMs);
+        if (ok) this.held.get(shard)!.validUntil = started + this.ttlMs;
         else await this.lose(shard, 'renewal refused (another holder or expired)');
       }
     } catch (err) {
@@ -172,8 +163,7 @@ export class ShardLeases {
       const fence = await this.redis.incr(this.keys.fence(shard));
       const token = `${this.replicaId}:${fence}`;
       const at = Date.now();
-      const ok = await this.redis.set(this.keys.lease(shard, this.count), token, 'PX', this.ttlMs, 'NX');
-      if (ok !== 'OK') continue;
+      if (!(await acquireLease(this.redis, this.keys.lease(shard, this.count), token, this.ttlMs))) continue;
       this.held.set(shard, { fence, validUntil: at + this.ttlMs });
       this.log.info({ shard, count: this.count, fence }, 'shard lease acquired');
       try {
@@ -189,9 +179,8 @@ export class ShardLeases {
   private async release(shard: number, reason: string): Promise<void> {
     const token = this.token(shard);
     await this.lose(shard, reason);
-    await runScript(this.redis, 'delete-if-equals', [this.keys.lease(shard, this.count)], [token]).catch(
-      () => undefined, // it expires within the TTL anyway
-    );
+    // Best effort: it expires within the TTL anyway.
+    await releaseLease(this.redis, this.keys.lease(shard, this.count), token).catch(() => undefined);
   }
 
   private async lose(shard: number, reason: string): Promise<void> {

@@ -4,52 +4,25 @@
  * resumes the run through the agent API (command.resume), and the final answer takes the prompt's place.
  * The prompt's screenshot is the README's (docs/web-chat-approval.png; written there with DOCS_SCREENSHOTS=1).
  */
-import { copyFile, mkdir } from 'node:fs/promises';
+import { copyFile } from 'node:fs/promises';
 import path from 'node:path';
 import { eq } from 'drizzle-orm';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { approvals } from '../../src/approvals/schema.js';
-import { CHROMIUM, CHROMIUM_ARGS, chromiumGate } from './browser.js';
-import { startApiApp, type ApiTestApp } from './helpers.js';
+import { ARTIFACTS, chromiumGate, useWebChat } from './browser.js';
 
-const ARTIFACTS = path.resolve('test-artifacts');
 const FORGET_ALL = 'Forget everything you know about me [[tool:forget {"memory":"all"}]]';
 
 describe.skipIf(chromiumGate.skip)('web chat approvals in headless Chromium', () => {
-  let app: ApiTestApp;
-  let browser: Browser;
-  let key: string;
-
-  beforeAll(async () => {
-    chromiumGate.require();
-    app = await startApiApp({ WEB_CHAT: 'true' });
-    ({ key } = await app.newClient('web-approval'));
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
-    await mkdir(ARTIFACTS, { recursive: true });
-  }, 60_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await app?.close();
-  });
-
-  async function openChat(): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1100, height: 620 } });
-    await context.addInitScript(`localStorage.setItem('gw-chat-api-key', ${JSON.stringify(key)})`);
-    const page = await context.newPage();
-    await page.goto(`${app.url}/chat`);
-    await expect.poll(() => page.locator('#key-overlay').isVisible()).toBe(false);
-    return page;
-  }
+  const chat = useWebChat('web-approval', 620);
 
   async function approvalStatus(id: string): Promise<string | undefined> {
-    const [row] = await app.database.db.select().from(approvals).where(eq(approvals.id, id));
+    const [row] = await chat.app.database.db.select().from(approvals).where(eq(approvals.id, id));
     return row?.status;
   }
 
   it('shows Approve / Reject for a tool waiting for approval, also after a reload; Approve runs it and the answer replaces the prompt', async () => {
-    const page = await openChat();
+    const page = await chat.openChat();
     await page.fill('#input', FORGET_ALL);
     await page.press('#input', 'Enter');
     const prompt = page.locator('.msg-approval');
@@ -85,7 +58,7 @@ describe.skipIf(chromiumGate.skip)('web chat approvals in headless Chromium', ()
   });
 
   it('Reject tells the model no; the prompt is gone', async () => {
-    const page = await openChat();
+    const page = await chat.openChat();
     await page.click('#new-chat');
     await page.fill('#input', FORGET_ALL);
     await page.press('#input', 'Enter');

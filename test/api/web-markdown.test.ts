@@ -4,14 +4,10 @@
  * backticks), model output with raw HTML and a javascript: link runs nothing, and the Stop button cancels a
  * streaming run. The renderer and sanitiser (marked, DOMPurify) are served by the gateway itself.
  */
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, CHROMIUM_ARGS, chromiumGate } from './browser.js';
-import { startApiApp, type ApiTestApp } from './helpers.js';
-
-const ARTIFACTS = path.resolve('test-artifacts');
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { ARTIFACTS, chromiumGate, useWebChat } from './browser.js';
 
 /** What the streaming answer showed at each change of the page, recorded in the page (no polling gaps). */
 interface Snapshot {
@@ -23,35 +19,7 @@ interface Snapshot {
 }
 
 describe.skipIf(chromiumGate.skip)('web chat markdown in headless Chromium', () => {
-  let app: ApiTestApp;
-  let browser: Browser;
-  let key: string;
-
-  beforeAll(async () => {
-    chromiumGate.require();
-    app = await startApiApp({ WEB_CHAT: 'true' });
-    ({ key } = await app.newClient('web-md'));
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
-    await mkdir(ARTIFACTS, { recursive: true });
-  }, 60_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await app?.close();
-  });
-
-  /** A fresh page with the key saved; `bypassCSP` takes the page's CSP away so only the sanitiser protects it. */
-  async function openChat(o: { bypassCSP?: boolean } = {}): Promise<Page> {
-    const context = await browser.newContext({
-      bypassCSP: o.bypassCSP ?? false,
-      viewport: { width: 1100, height: 720 },
-    });
-    await context.addInitScript(`localStorage.setItem('gw-chat-api-key', ${JSON.stringify(key)})`);
-    const page = await context.newPage();
-    await page.goto(`${app.url}/chat`);
-    await expect.poll(() => page.locator('#key-overlay').isVisible()).toBe(false);
-    return page;
-  }
+  const chat = useWebChat('web-md', 720);
 
   async function send(page: Page, text: string): Promise<void> {
     await page.fill('#input', text);
@@ -60,7 +28,7 @@ describe.skipIf(chromiumGate.skip)('web chat markdown in headless Chromium', () 
 
   it('serves marked and DOMPurify from the gateway, as JavaScript under the page CSP', async () => {
     for (const name of ['marked.js', 'purify.js']) {
-      const res = await fetch(`${app.url}/chat/vendor/${name}`);
+      const res = await fetch(`${chat.app.url}/chat/vendor/${name}`);
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toMatch(/^text\/javascript/);
       expect(res.headers.get('content-security-policy')).toMatch(/script-src 'self'/);
@@ -69,7 +37,7 @@ describe.skipIf(chromiumGate.skip)('web chat markdown in headless Chromium', () 
   });
 
   it('renders a streamed table and code block as <table> and <pre> while the answer is still streaming', async () => {
-    const page = await openChat();
+    const page = await chat.openChat();
     // Record every state the answer bubble goes through while it streams.
     // (Browser code as a string: this project's TypeScript has no DOM library.)
     await page.evaluate(`
@@ -126,7 +94,7 @@ describe.skipIf(chromiumGate.skip)('web chat markdown in headless Chromium', () 
   });
 
   it('model output with raw HTML, an onerror attribute and a javascript: link runs nothing, even without the CSP', async () => {
-    const page = await openChat({ bypassCSP: true });
+    const page = await chat.openChat({ bypassCSP: true });
     // The page runs inline handlers now (proved by a probe): only the renderer and the sanitiser protect it.
     await page.evaluate(`document.body.insertAdjacentHTML('beforeend', '<img src=x onerror="window.__probe=1">')`);
     await expect.poll(() => page.evaluate('window.__probe')).toBe(1);
@@ -160,7 +128,7 @@ describe.skipIf(chromiumGate.skip)('web chat markdown in headless Chromium', () 
   });
 
   it('a turn that starts over mid-stream (its worker died) replaces what was shown instead of appending to it', async () => {
-    const page = await openChat();
+    const page = await chat.openChat();
     // The run's stream as the API sends it when the first attempt died: chunks under a second message id.
     const chunk = (id: string, content: string) =>
       `event: messages\ndata: ${JSON.stringify([{ type: 'AIMessageChunk', id, content }, {}])}\n\n`;
@@ -186,7 +154,7 @@ describe.skipIf(chromiumGate.skip)('web chat markdown in headless Chromium', () 
   });
 
   it('Stop cancels the streaming run: the answer keeps what was written, marked as stopped', async () => {
-    const page = await openChat();
+    const page = await chat.openChat();
     const words = Array.from({ length: 120 }, (_, i) => `word${i}`).join(' ');
     await send(page, `[[drip:250]] ${words}`);
     await expect.poll(() => page.locator('#stop').isVisible(), { timeout: 10_000 }).toBe(true);
@@ -202,7 +170,9 @@ describe.skipIf(chromiumGate.skip)('web chat markdown in headless Chromium', () 
     // The model call was aborted on the server: the turn committed the partial answer, marked as stopped.
     const threadId = new URL(page.url()).hash.slice(1);
     const committed = async () => {
-      const state = await app.client(key).threads.getState<{ messages: { type: string; content: string }[] }>(threadId);
+      const state = await chat.app
+        .client(chat.key)
+        .threads.getState<{ messages: { type: string; content: string }[] }>(threadId);
       return state.values.messages.at(-1);
     };
     await expect

@@ -22,7 +22,7 @@ import {
   type Platforms,
 } from '../access/platforms.js';
 import { postInteraction, commandInteraction } from '../adapters/discord/pipeline-helpers.js';
-import { newUpdateId, postUpdate } from '../adapters/telegram/e2e-helpers.js';
+import { callbackUpdate, postUpdate } from '../adapters/telegram/e2e-helpers.js';
 import { postSigned } from '../fakes/slack/requests.js';
 
 const TIMEOUT_MS = 6_000;
@@ -143,16 +143,9 @@ describe('Telegram: inline keyboard', () => {
     expect([approve!.text, reject!.text]).toEqual(['Approve', 'Reject']);
     const click = async (who: Person, data: string) => {
       const queryId = randomUUID();
-      const update = {
-        update_id: newUpdateId(),
-        callback_query: {
-          id: queryId,
-          from: { id: Number(who.id), is_bot: false, first_name: who.name },
-          chat_instance: '42',
-          message: { message_id: prompt.message_id, date: 0, chat: { id: Number(tess.id), type: 'private' } },
-          data,
-        },
-      };
+      const from = { id: Number(who.id), first_name: who.name };
+      const chat = { id: Number(tess.id), type: 'private' };
+      const update = callbackUpdate(queryId, from, { message_id: prompt.message_id, chat }, data);
       const started = Date.now();
       expect(await postUpdate(p.app.url, update)).toBe(200);
       expect(Date.now() - started).toBeLessThan(3_000);

@@ -18,13 +18,12 @@ import {
   localPerson,
   sleep,
   startPlatforms,
-  TELEGRAM_BOT,
   telegramPerson,
   waitFor,
   type Person,
   type Platforms,
 } from '../access/platforms.js';
-import { groupUpdate, mentions, newUpdateId, postUpdate } from '../adapters/telegram/e2e-helpers.js';
+import { callbackUpdate, mentionUpdate, postUpdate } from '../adapters/telegram/e2e-helpers.js';
 import { commandInteraction, postInteraction } from '../adapters/discord/pipeline-helpers.js';
 import { keys } from '../../src/queue/keys.js';
 import { createRedis } from '../../src/queue/redis.js';
@@ -76,16 +75,8 @@ async function approval(id: string): Promise<{ status: string; decided_by: strin
 async function click(who: Person, prompt: SentMessage, data: string, chatType = 'private'): Promise<string> {
   const queryId = randomUUID();
   const chat = { id: Number(prompt.chat_id), type: chatType };
-  const update = {
-    update_id: newUpdateId(),
-    callback_query: {
-      id: queryId,
-      from: { id: Number(who.id), is_bot: false, first_name: who.name },
-      chat_instance: '42',
-      message: { message_id: prompt.message_id, date: 0, chat },
-      data,
-    },
-  };
+  const from = { id: Number(who.id), first_name: who.name };
+  const update = callbackUpdate(queryId, from, { message_id: prompt.message_id, chat }, data);
   expect(await postUpdate(p.app.url, update)).toBe(200);
   const answer = await waitFor(
     () => p.telegram.callsOf('answerCallbackQuery').find((c) => c.params.callback_query_id === queryId),
@@ -260,10 +251,7 @@ describe('Telegram group: an admin decides for someone else', () => {
     const tess = telegramPerson('Tess');
     const mallory = telegramPerson('Mallory');
     const say = async (who: Person, text: string) => {
-      const full = `@${TELEGRAM_BOT.username} ${text}`;
-      const update = groupUpdate({ id: group }, { id: Number(who.id), first_name: who.name }, full, {
-        entities: mentions(full, TELEGRAM_BOT.username),
-      });
+      const update = mentionUpdate({ id: group }, { id: Number(who.id), first_name: who.name }, text);
       expect(await postUpdate(p.app.url, update)).toBe(200);
     };
     const bySender = async (who: Person) =>

@@ -7,8 +7,8 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { GROUP_SEND_INTERVAL_MS } from '../../adapters/telegram/limits.js';
-import { spawnRole, type RoleProcess } from '../helpers/processes.js';
-import { cleanRedisPrefix, createTestDatabase, REDIS_URL, uniqueName, type TestDatabase } from '../helpers/services.js';
+import { roleEnv, spawnRole, type RoleProcess } from '../helpers/processes.js';
+import { cleanRedisPrefix, createTestDatabase, uniqueName, type TestDatabase } from '../helpers/services.js';
 import {
   discordStreaming,
   localStreaming,
@@ -65,18 +65,13 @@ const everyOf = async (list: StreamingConversation[], ok: (c: StreamingConversat
 it('workers SIGKILLed mid-stream: one final answer per turn, no orphan preview left unmarked, nothing lost', async () => {
   const t0 = Date.now();
   platforms.push(...(await Promise.all(PLATFORMS.map((p) => p()))));
-  const env = {
-    DATABASE_URL: db.url,
-    REDIS_URL,
-    KEY_PREFIX: prefix,
-    OFFLINE_MODEL: 'true',
-    RATE_LIMIT_PER_MINUTE: '0',
+  const env = roleEnv(db, prefix, {
     // A killed worker's turn goes back to the queue after the lock lapses (stall check every half of it).
     JOB_LOCK_MS: '3000',
     SWEEP_INTERVAL_MS: '1000',
     WORKER_CONCURRENCY: '16', // every conversation's turn running at the kill, in either worker
     ...Object.assign({}, ...platforms.map((p) => p.env)),
-  };
+  });
   const started = await Promise.all([spawn('gateway', env), spawn('worker', env), spawn('worker', env)]);
   procs.push(...started);
   const [gateway, ...firstWorkers] = started as [RoleProcess, ...RoleProcess[]];

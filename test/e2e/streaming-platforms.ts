@@ -9,9 +9,7 @@ import { FakeSlack } from '../fakes/slack/fake-slack.js';
 import { BOT as SLACK_BOT, dmMessage, envelope, nextSlackTs, postSigned } from '../fakes/slack/requests.js';
 import { startFakeBotApi } from '../fakes/telegram/fake-bot-api.js';
 import {
-  BOT as TELEGRAM_BOT,
-  groupUpdate,
-  mentions,
+  mentionUpdate,
   newGroupId,
   newUser,
   postUpdate,
@@ -200,11 +198,8 @@ export async function telegramStreaming(): Promise<StreamingPlatform> {
       const privateChat = index % 2 === 0;
       const person = newUser(`Chaos${index}`);
       const chatId = privateChat ? person.id : newGroupId();
-      const update = (text: string) => {
-        if (privateChat) return privateUpdate(person, text);
-        const full = `@${TELEGRAM_BOT.username} ${text}`;
-        return groupUpdate({ id: chatId }, person, full, { entities: mentions(full, TELEGRAM_BOT.username) });
-      };
+      const update = (text: string) =>
+        privateChat ? privateUpdate(person, text) : mentionUpdate({ id: chatId }, person, text);
       const calls = (...methods: string[]) => methods.flatMap((m) => fake.callsTo(m, chatId).map((c) => c.at));
       const sent = () => fake.sentTo(chatId).map((m) => m.text);
       return {

@@ -7,18 +7,16 @@
  * of both processes name the trace; and the memory extraction the turn scheduled links back to the turn.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../fakes/otlp/receiver.js';
-import { spawnRole, type RoleProcess } from '../helpers/processes.js';
-import { cleanRedisPrefix, createTestDatabase, REDIS_URL, uniqueName, type TestDatabase } from '../helpers/services.js';
+import { startOtlpReceiver, type OtlpReceiver } from '../fakes/otlp/receiver.js';
+import { roleEnv, spawnRole, type RoleProcess } from '../helpers/processes.js';
+import { cleanRedisPrefix, createTestDatabase, uniqueName, type TestDatabase } from '../helpers/services.js';
+import { CONSUMER, expectTurnChain, turnSpans } from '../helpers/turn-trace.js';
 import { until } from '../helpers/wait.js';
 
 const SENTINEL = 'SENTINEL-91c2-multiprocess-do-not-export';
 const QUESTION = 'what time is it, mp-trace?';
 const ROOM = 'mp-trace-room-private-id';
 const USER = 'mp-trace-user-private-id';
-// SpanKind in the OTLP encoding: 1 internal, 2 server, 3 client, 4 producer, 5 consumer.
-const SERVER = 2;
-const CONSUMER = 5;
 
 let db: TestDatabase;
 let receiver: OtlpReceiver;
@@ -49,27 +47,13 @@ function logLines(p: RoleProcess): Record<string, unknown>[] {
     });
 }
 
-function one(spans: ReceivedSpan[], name: string | RegExp): ReceivedSpan {
-  const found = spans.filter((s) => (typeof name === 'string' ? s.name === name : name.test(s.name)));
-  expect(
-    found.map((s) => s.name),
-    `exactly one span named ${name}`,
-  ).toHaveLength(1);
-  return found[0]!;
-}
-
 it('one turn is one trace across the gateway and worker processes, without user text, named in both logs', async () => {
-  const env = {
-    DATABASE_URL: db.url,
-    REDIS_URL,
-    KEY_PREFIX: prefix,
-    OFFLINE_MODEL: 'true',
-    RATE_LIMIT_PER_MINUTE: '0',
+  const env = roleEnv(db, prefix, {
     LOG_LEVEL: 'info',
     MEMORY_EXTRACT_DELAY_MS: '100',
     OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
     OTEL_BSP_SCHEDULE_DELAY: '50',
-  };
+  });
   const [gateway, worker] = await Promise.all([
     spawnRole('gateway', { ...env, OTEL_SERVICE_NAME: 'mp-gateway' }),
     spawnRole('worker', { ...env, OTEL_SERVICE_NAME: 'mp-worker' }),
@@ -96,44 +80,17 @@ it('one turn is one trace across the gateway and worker processes, without user 
     30_000,
   );
 
-  // Gateway process: the webhook's server span and the ingress under it.
-  const http = one(spans, 'POST /local/messages');
-  const ingress = one(spans, 'ingress local');
-  expect(http.kind).toBe(SERVER);
-  expect(http.parentSpanId).toBe('');
-  expect(ingress.parentSpanId).toBe(http.spanId);
+  const t = turnSpans(spans, 'POST /local/messages', 'local');
+  expectTurnChain(t);
+  const { http, ingress, turn } = t;
+  expect(turn.kind).toBe(CONSUMER);
+  // Gateway process: the webhook's server span and the ingress under it; the worker process: everything from the
+  // queue on, hanging off the gateway's ingress span (the context crossed only through Redis).
   for (const s of [http, ingress]) expect(s.service, s.name).toBe('mp-gateway');
-
-  // Worker process: everything from the queue on, hanging off the gateway's ingress span.
-  const wait = one(spans, 'queue wait');
-  const turn = one(spans, 'turn');
-  const recall = one(spans, 'memory recall');
-  const run = one(spans, 'agent run');
-  const agent = one(spans, /^invoke_agent /);
-  const steps = spans.filter((s) => s.name.startsWith('agent turn '));
-  const models = spans.filter((s) => s.name === 'chat offline');
-  const tool = one(spans, 'execute_tool current_time');
-  const deliver = one(spans, 'deliver');
-  const send = one(spans, 'send local');
+  const { wait, recall, run, agent, steps, models, tool, deliver, send } = t;
   const workerSpans = [wait, turn, recall, run, agent, ...steps, ...models, tool, deliver, send];
   for (const s of workerSpans) expect(s.service, s.name).toBe('mp-worker');
   expect(new Set(spans.map((s) => s.service))).toEqual(new Set(['mp-gateway', 'mp-worker']));
-
-  expect(wait.parentSpanId).toBe(ingress.spanId);
-  expect(turn.parentSpanId).toBe(ingress.spanId);
-  expect(turn.kind).toBe(CONSUMER);
-  expect(recall.parentSpanId).toBe(turn.spanId);
-  expect(run.parentSpanId).toBe(turn.spanId);
-  expect(agent.parentSpanId).toBe(run.spanId);
-  // The tool is asked for by the first model call and its result read by the second: two steps, a model call each.
-  expect(steps).toHaveLength(2);
-  for (const step of steps) expect(step.parentSpanId).toBe(agent.spanId);
-  expect(models).toHaveLength(2);
-  expect(new Set(models.map((m) => m.parentSpanId))).toEqual(new Set(steps.map((s) => s.spanId)));
-  expect(steps.find((s) => s.spanId === tool.parentSpanId)?.attributes['agent.turn']).toBe(1);
-  expect(deliver.parentSpanId).toBe(turn.spanId);
-  expect(send.parentSpanId).toBe(deliver.spanId);
-  expect(wait.startMs).toBeLessThanOrEqual(turn.startMs);
   expect(turn.attributes).toMatchObject({ platform: 'local', 'turn.outcome': 'replied' });
 
   // Log lines name the trace, in both processes: the gateway's for the message, the worker's for its turn.

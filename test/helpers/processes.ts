@@ -1,6 +1,7 @@
 /** Runs gateway / worker roles as separate OS processes (the real entry point), for multi-process tests. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { freePort } from '../../src/cli/dev-services.js';
+import { REDIS_URL } from './services.js';
 
 export interface RoleProcess {
   role: string;
@@ -8,6 +9,22 @@ export interface RoleProcess {
   proc: ChildProcess;
   output(): string;
   kill(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** What every role process of one test shares: its database and key prefix, the offline model, no rate limit. */
+export function roleEnv(
+  db: { url: string },
+  prefix: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    DATABASE_URL: db.url,
+    REDIS_URL,
+    KEY_PREFIX: prefix,
+    OFFLINE_MODEL: 'true',
+    RATE_LIMIT_PER_MINUTE: '0',
+    ...extra,
+  };
 }
 
 export async function spawnRole(

@@ -14,9 +14,7 @@ import { BOT as SLACK_BOT, dmMessage, envelope, nextSlackTs, postSigned } from '
 import { startFakeBotApi, type FakeBotApi } from '../fakes/telegram/fake-bot-api.js';
 import { startDiscordApp, waitFor, type DiscordApp } from '../adapters/discord/pipeline-helpers.js';
 import {
-  BOT as TELEGRAM_BOT,
-  groupUpdate,
-  mentions,
+  mentionUpdate,
   newGroupId,
   newUser,
   postUpdate,
@@ -110,10 +108,7 @@ const drivers: Record<string, (run: number) => Promise<Turn>> = {
   },
   async 'telegram-group'() {
     const chat = { id: newGroupId() };
-    const full = `@${TELEGRAM_BOT.username} ${ASK}`;
-    const update = groupUpdate(chat, newUser('Ttft'), full, {
-      entities: mentions(full, TELEGRAM_BOT.username),
-    });
+    const update = mentionUpdate(chat, newUser('Ttft'), ASK);
     return {
       send: async () => expect(await postUpdate(d.app.url, update)).toBe(200),
       firstAt: () => telegram.callsTo('sendMessage', chat.id)[0]?.at,

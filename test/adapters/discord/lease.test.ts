@@ -1,11 +1,11 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDiscordAdapter, discordLeaseKey } from '../../../adapters/discord/index.js';
-import { FakeDiscord, IDS, createSigner, mentioning } from '../../fakes/discord/index.js';
-import { REDIS_URL, deleteKeys, recordingSink, testPrefix, trackUnhandled, waitFor } from './helpers.js';
+import { discordLeaseKey } from '../../../adapters/discord/index.js';
+import { FakeDiscord, mentioning } from '../../fakes/discord/index.js';
+import { REDIS_URL, deleteKeys, testPrefix, trackUnhandled, waitFor } from './helpers.js';
+import { discordReplica, stopReplicas } from './replica.js';
 
 const prefix = testPrefix('lease');
-const signer = createSigner();
 const TTL = 600;
 let fake: FakeDiscord;
 let admin: Redis;
@@ -23,21 +23,11 @@ afterAll(async () => {
 });
 
 /** Each adapter gets its own Redis connection, as separate processes would. */
-function replica() {
-  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
-  const sink = recordingSink();
-  const adapter = createDiscordAdapter({
-    token: fake.token,
-    applicationId: IDS.app,
-    publicKey: signer.publicKeyHex,
-    apiUrl: fake.apiUrl,
-    redis,
-    keyPrefix: prefix,
+const replica = () =>
+  discordReplica(fake, prefix, {
     leaseTtlMs: TTL,
     gatewayTuning: { retryBaseMs: 100, retryMaxMs: 400, connectTimeoutMs: 5000 },
   });
-  return { redis, sink, adapter };
-}
 
 describe('discord gateway lease', () => {
   it('keys the lease by a hash of the token, never the token', () => {
@@ -80,10 +70,7 @@ describe('discord gateway lease', () => {
       expect(fake.gateway.maxLiveSessions).toBe(1); // never two gateway connections at once
       expect(unhandled.errors).toEqual([]);
     } finally {
-      for (const r of [a, b, c]) {
-        await r.adapter.stop!().catch(() => undefined);
-        r.redis.disconnect();
-      }
+      await stopReplicas([a, b, c]);
     }
   });
 });

@@ -7,12 +7,11 @@
  */
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDiscordAdapter } from '../../../adapters/discord/index.js';
 import { shardLeaseKeys } from '../../../src/queue/keys.js';
-import { FakeDiscord, IDS, createSigner, mentioning, shardGuild } from '../../fakes/discord/index.js';
-import { REDIS_URL, deleteKeys, recordingSink, testPrefix, trackUnhandled, waitFor } from './helpers.js';
+import { FakeDiscord, mentioning, shardGuild } from '../../fakes/discord/index.js';
+import { REDIS_URL, deleteKeys, testPrefix, trackUnhandled, waitFor } from './helpers.js';
+import { type DiscordReplica as Replica, discordReplica, stopReplicas } from './replica.js';
 
-const signer = createSigner();
 const TTL = 900;
 let admin: Redis;
 const unhandled = trackUnhandled();
@@ -25,25 +24,14 @@ afterAll(async () => {
   admin.disconnect();
 });
 
-function replica(fake: FakeDiscord, prefix: string, extra: { shardCount?: number } = {}) {
-  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
-  const sink = recordingSink();
-  const adapter = createDiscordAdapter({
-    token: fake.token,
-    applicationId: IDS.app,
-    publicKey: signer.publicKeyHex,
-    apiUrl: fake.apiUrl,
-    redis,
-    keyPrefix: prefix,
+const replica = (fake: FakeDiscord, prefix: string, extra: { shardCount?: number } = {}) =>
+  discordReplica(fake, prefix, {
     leaseTtlMs: TTL,
     identifyWindowMs: 300,
     // A fatal close waits a minute before its own retry: only the resharding can bring the bot back in time.
     gatewayTuning: { retryBaseMs: 100, retryMaxMs: 400, connectTimeoutMs: 8000, fatalRetryMs: 60_000 },
     ...extra,
   });
-  return { redis, sink, adapter, shards: () => (adapter.health().shards ?? []).map((s) => s.id) };
-}
-type Replica = ReturnType<typeof replica>;
 
 /** Every shard of `count` held (up) by exactly one replica, each replica running `count`. */
 function covered(rs: Replica[], count: number): boolean {
@@ -56,10 +44,7 @@ function covered(rs: Replica[], count: number): boolean {
 }
 
 async function cleanup(rs: Replica[], fake: FakeDiscord, prefix: string) {
-  for (const r of rs) {
-    await r.adapter.stop!().catch(() => undefined);
-    r.redis.disconnect();
-  }
+  await stopReplicas(rs);
   await fake.stop();
   await deleteKeys(admin, prefix);
 }

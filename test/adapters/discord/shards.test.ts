@@ -5,13 +5,12 @@
  */
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDiscordAdapter } from '../../../adapters/discord/index.js';
 import { registry } from '../../../src/observability/metrics.js';
 import { quotaOf } from '../../../src/queue/shard-leases.js';
-import { FakeDiscord, IDS, createSigner, mentioning, shardGuild, shardOf } from '../../fakes/discord/index.js';
-import { REDIS_URL, deleteKeys, recordingSink, testPrefix, trackUnhandled, waitFor } from './helpers.js';
+import { FakeDiscord, IDS, mentioning, shardGuild, shardOf } from '../../fakes/discord/index.js';
+import { REDIS_URL, deleteKeys, testPrefix, trackUnhandled, waitFor } from './helpers.js';
+import { type DiscordReplica as Replica, discordReplica, stopReplicas } from './replica.js';
 
-const signer = createSigner();
 const TTL = 900;
 const WINDOW = 1_000;
 let admin: Redis;
@@ -25,24 +24,13 @@ afterAll(async () => {
   admin.disconnect();
 });
 
-function replica(fake: FakeDiscord, prefix: string, extra: { shardCount?: number } = {}) {
-  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
-  const sink = recordingSink();
-  const adapter = createDiscordAdapter({
-    token: fake.token,
-    applicationId: IDS.app,
-    publicKey: signer.publicKeyHex,
-    apiUrl: fake.apiUrl,
-    redis,
-    keyPrefix: prefix,
+const replica = (fake: FakeDiscord, prefix: string, extra: { shardCount?: number } = {}) =>
+  discordReplica(fake, prefix, {
     leaseTtlMs: TTL,
     identifyWindowMs: WINDOW,
     gatewayTuning: { retryBaseMs: 100, retryMaxMs: 400, connectTimeoutMs: 8000 },
     ...extra,
   });
-  return { redis, sink, adapter, shards: () => (adapter.health().shards ?? []).map((s) => s.id) };
-}
-type Replica = ReturnType<typeof replica>;
 
 /** Every shard held (up) by exactly one replica, with the given shares. */
 function balanced(rs: Replica[], count: number, shares: number[]): boolean {
@@ -116,10 +104,7 @@ describe('discord shards over replicas', () => {
       for (const i of [0, 1, 2, 3]) expect(fake.gateway.maxLivePerShard.get(i)).toBe(1);
       expect(unhandled.errors).toEqual([]);
     } finally {
-      for (const r of rs) {
-        await r.adapter.stop!().catch(() => undefined);
-        r.redis.disconnect();
-      }
+      await stopReplicas(rs);
       await fake.stop();
       await deleteKeys(admin, prefix);
     }

@@ -8,7 +8,8 @@ import type { ChannelAdapter } from '../../../src/core/adapter.js';
 import { startTestApp, type TestApp } from '../../helpers/app.js';
 import type { TestDatabase } from '../../helpers/services.js';
 import type { FakeBotApi, SentMessage } from '../../fakes/telegram/fake-bot-api.js';
-import { fixture, SECRET } from './helpers.js';
+import { BOT, fixture, SECRET } from './helpers.js';
+import { settleForDuplicates } from '../../helpers/settle.js';
 import { sleep, waitFor } from '../../helpers/wait.js';
 
 export { sleep, waitFor };
@@ -167,6 +168,45 @@ export function mentions(text: string, username: string): Array<Record<string, u
   for (let i = text.indexOf(`@${username}`); i >= 0; i = text.indexOf(`@${username}`, i + 1))
     out.push({ type: 'mention', offset: i, length: username.length + 1 });
   return out;
+}
+
+/** Long enough for a wrongly accepted second reply to show up: past the pacer's interval for that kind of chat. */
+export const settle = (kind: 'dm' | 'group' = 'dm') => settleForDuplicates('telegram', kind);
+
+/** The texts the bot sent to `chat`, in order. */
+export const texts = (fake: FakeBotApi, chat: number) => fake.sentTo(chat).map((m) => m.text);
+
+/** How many times `needle` occurs in everything the bot sent to `chat`. */
+export const occurrences = (fake: FakeBotApi, chat: number, needle: string) =>
+  texts(fake, chat).join('\n').split(needle).length - 1;
+
+/** A group message that @-mentions the bot ahead of `text` (with the entity Telegram sends), so the bot answers. */
+export function mentionUpdate(
+  chat: { id: number },
+  from: { id: number; first_name: string; last_name?: string },
+  text: string,
+): Record<string, any> {
+  const full = `@${BOT.username} ${text}`;
+  return groupUpdate(chat, from, full, { entities: mentions(full, BOT.username) });
+}
+
+/** A press of an inline button `data` on the bot's `message`, as query `queryId` (the bot must answer that id). */
+export function callbackUpdate(
+  queryId: string,
+  from: { id: number; first_name: string },
+  message: { message_id: number; chat: { id: number; type: string } },
+  data: string,
+): Record<string, any> {
+  return {
+    update_id: newUpdateId(),
+    callback_query: {
+      id: queryId,
+      from: { id: from.id, is_bot: false, first_name: from.first_name },
+      chat_instance: '42',
+      message: { message_id: message.message_id, date: 0, chat: message.chat },
+      data,
+    },
+  };
 }
 
 /** Rows from the app's database (the conversations a user's messages created, the outbox a reply went through). */

@@ -11,10 +11,10 @@
  * `message` event from the bot itself, as the Events API does for a bot subscribed to message.channels / message.im.
  * `delayNext` makes Slack slow to answer one call. `messages` holds what users see: posted and streamed messages
  * (chat.startStream / appendStream / stopStream, chat.update, chat.delete; see messages.ts).
- * OAuth: `GET /oauth/v2/authorize` is the page where a user approves the app for a workspace (the one given to
- * `approveNext`, registered with `addWorkspace`): it redirects to the app's redirect URL with a one-time code and
- * the state, as Slack does; `oauth.v2.access` trades the code (with the app's client id and secret) for that
- * workspace's bot token, and `auth.test` answers with the identity of whichever workspace's token calls it.
+ * OAuth (oauth.ts): `GET /oauth/v2/authorize` is the page where a user approves the app for a workspace (the one
+ * given to `approveNext`, registered with `addWorkspace`): it redirects to the app's redirect URL with a one-time
+ * code and the state, as Slack does; `oauth.v2.access` trades the code (with the app's client id and secret) for
+ * that workspace's bot token, and `auth.test` answers with the identity of whichever workspace's token calls it.
  * - Files:        GET /files-pri/{team}-{id}/{name} serves files added with `addFile` (their `url_private`) to a bot
  *   token only (Bearer xoxb-…), as files.slack.com does; every download is recorded with its Authorization.
  */
@@ -22,7 +22,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { FakeMessages } from './messages.js';
+import { FakeOAuth, type FakeOAuthApp, type FakeWorkspace } from './oauth.js';
 import { envelope, postSigned } from './requests.js';
+
+export type { FakeOAuthApp, FakeWorkspace };
 
 export interface RecordedCall {
   method: string;
@@ -59,22 +62,6 @@ export interface RecordedEcho {
   status: number;
 }
 
-export interface FakeWorkspace {
-  teamId: string;
-  teamName?: string;
-  botUserId: string;
-  botId: string;
-  /** The bot token oauth.v2.access hands out for this workspace. */
-  token: string;
-}
-
-export interface FakeOAuthApp {
-  clientId: string;
-  clientSecret: string;
-  /** The redirect URL configured for the app (used when the authorize request names none). */
-  redirectUrl?: string;
-}
-
 export interface FakeSlackOptions {
   botUserId?: string;
   botId?: string;
@@ -102,11 +89,7 @@ export class FakeSlack {
   private readonly files = new Map<string, { body: Buffer; mimetype: string }>();
   readonly downloads: { path: string; auth: string | undefined }[] = [];
   port = 0;
-  /** The app the OAuth pages know (client id and secret); unset: authorize answers 400. */
-  oauthApp: FakeOAuthApp | undefined;
-  private readonly workspaces = new Map<string, FakeWorkspace>();
-  private readonly codes = new Map<string, FakeWorkspace>();
-  private approving: string | undefined;
+  private readonly oauth = new FakeOAuth();
 
   constructor(private readonly opts: FakeSlackOptions = {}) {
     this.server = createServer((req, res) => void this.handle(req, res));
@@ -186,57 +169,27 @@ export class FakeSlack {
     return this.sockets.size;
   }
 
+  /** The app the OAuth pages know (client id and secret); unset: authorize answers 400. */
+  get oauthApp(): FakeOAuthApp | undefined {
+    return this.oauth.app;
+  }
+  set oauthApp(app: FakeOAuthApp | undefined) {
+    this.oauth.app = app;
+  }
+
   /** A workspace that can install the app, with the token it will get. */
   addWorkspace(w: FakeWorkspace): void {
-    this.workspaces.set(w.teamId, w);
+    this.oauth.addWorkspace(w);
   }
 
   /** The workspace the next user on the authorize page approves the app for. */
   approveNext(teamId: string): void {
-    this.approving = teamId;
+    this.oauth.approveNext(teamId);
   }
 
   /** Where users authorize the app (SLACK_AUTHORIZE_URL in a test deployment). */
   get authorizeUrl(): string {
     return `${this.baseUrl}/oauth/v2/authorize`;
-  }
-
-  private authorize(url: URL, res: ServerResponse): void {
-    const app = this.oauthApp;
-    const ws = this.approving ? this.workspaces.get(this.approving) : undefined;
-    const redirect = url.searchParams.get('redirect_uri') ?? app?.redirectUrl;
-    if (!app || url.searchParams.get('client_id') !== app.clientId || !ws || !redirect)
-      return this.json(res, 400, { ok: false, error: 'invalid_client_id' });
-    this.approving = undefined;
-    const code = `code-${ws.teamId}-${++this.seq}`;
-    this.codes.set(code, ws);
-    const back = new URL(redirect);
-    back.searchParams.set('code', code);
-    const state = url.searchParams.get('state');
-    if (state) back.searchParams.set('state', state);
-    res.writeHead(302, { location: back.toString() });
-    res.end();
-  }
-
-  private oauthAccess(body: Record<string, unknown>): Record<string, unknown> {
-    const app = this.oauthApp;
-    if (!app || body.client_id !== app.clientId || body.client_secret !== app.clientSecret)
-      return { ok: false, error: 'invalid_client' };
-    const ws = this.codes.get(String(body.code));
-    if (!ws) return { ok: false, error: 'invalid_code' };
-    this.codes.delete(String(body.code)); // one use, as Slack's
-    return {
-      ok: true,
-      app_id: 'AFAKEAPP01',
-      authed_user: { id: 'UINSTALLER1' },
-      scope: 'app_mentions:read,chat:write,im:history',
-      token_type: 'bot',
-      access_token: ws.token,
-      bot_user_id: ws.botUserId,
-      team: { id: ws.teamId, name: ws.teamName ?? ws.teamId },
-      enterprise: null,
-      is_enterprise_install: false,
-    };
   }
 
   /** Push a Socket Mode envelope to every connected client. */
@@ -300,8 +253,11 @@ export class FakeSlack {
       this.responses.push({ id: url.slice('/response/'.length), body, at: Date.now() });
       return this.json(res, 200, { ok: true });
     }
-    if (req.method === 'GET' && url.startsWith('/oauth/v2/authorize'))
-      return this.authorize(new URL(url, this.baseUrl), res);
+    if (req.method === 'GET' && url.startsWith('/oauth/v2/authorize')) {
+      const location = this.oauth.authorize(new URL(url, this.baseUrl));
+      if (!location) return this.json(res, 400, { ok: false, error: 'invalid_client_id' });
+      return void res.writeHead(302, { location }).end();
+    }
     if (!url.startsWith('/api/')) return this.json(res, 404, { ok: false, error: 'unknown_path' });
 
     const method = url.slice('/api/'.length).split('?')[0]!;
@@ -343,10 +299,10 @@ export class FakeSlack {
     call.ok = true;
     if (onMessage) return this.json(res, 200, { ok: true, ...onMessage.body });
 
-    const caller = [...this.workspaces.values()].find((w) => call.auth === `Bearer ${w.token}`);
+    const caller = this.oauth.workspaceOf(call.auth);
     switch (method) {
       case 'oauth.v2.access':
-        return this.json(res, 200, this.oauthAccess(body));
+        return this.json(res, 200, this.oauth.access(body));
       case 'auth.test':
         if (caller)
           return this.json(res, 200, {

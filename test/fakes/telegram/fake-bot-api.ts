@@ -2,7 +2,8 @@
  * A loopback fake of the Telegram Bot API (node:http on 127.0.0.1, port 0): `/bot<token>/<method>` with JSON
  * bodies, answering as Telegram does (HTTP status = error_code, `{ ok, result | error_code, description,
  * parameters }`). It records every call, keeps a queue of updates for long polling (offset confirms, one poller at
- * a time, 409 otherwise), parses MarkdownV2 strictly, and fails on demand (429 with retry_after, 403, 400).
+ * a time, 409 otherwise: update-queue.ts), parses MarkdownV2 strictly, and fails on demand (429 with
+ * retry_after, 403, 400).
  * Files added with `addFile` are answered by `getFile` and served at `/file/bot<token>/<file_path>`.
  * Live answers: sendMessageDraft (private chats only; a draft is shown until the bot sends a message there),
  * editMessageText (every version kept; the same text again answers "message is not modified") and deleteMessage.
@@ -11,6 +12,9 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { EntityParseError, parseMarkdownV2, type ParsedEntity } from './markdownv2.js';
+import { type FakeError, UpdateQueue } from './update-queue.js';
+
+export type { FakeError };
 
 export interface FakeCall {
   method: string;
@@ -47,34 +51,16 @@ export interface FakeDraft {
   shown: boolean;
 }
 
-export interface FakeError {
-  error_code: number;
-  description: string;
-  parameters?: Record<string, unknown>;
-}
-
-interface PendingPoll {
-  res: ServerResponse;
-  offset: number;
-  timer: NodeJS.Timeout;
-}
-
 export class FakeBotApi {
   readonly calls: FakeCall[] = [];
   readonly sent: SentMessage[] = [];
   readonly drafts: FakeDraft[] = [];
-  /** getUpdates answered 409 because another poll was open (or a webhook was set). */
-  conflicts = 0;
-  /** Most getUpdates open at the same moment (must stay 1 with one poller per token). */
-  maxConcurrentPolls = 0;
   webhookUrl = '';
   private server!: Server;
-  private updates: Array<Record<string, unknown> & { update_id: number }> = [];
-  private nextUpdateId = 500_000;
+  private readonly updates = new UpdateQueue({ ok: (res, r) => this.ok(res, r), fail: (res, e) => this.fail(res, e) });
   private nextMessageId = 9000;
   private failures = new Map<string, Array<{ error: FakeError; chatId?: string }>>();
   private blocked = new Set<string>();
-  private polls = new Set<PendingPoll>();
 
   constructor(
     readonly token: string,
@@ -108,28 +94,34 @@ export class FakeBotApi {
   }
 
   async close(): Promise<void> {
-    for (const p of this.polls) clearTimeout(p.timer);
-    this.polls.clear();
+    this.updates.close();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
   /** Queue an update for getUpdates (update_id assigned when missing); returns its update_id. */
   pushUpdate(update: Record<string, unknown>): number {
-    const u = { ...update, update_id: (update.update_id as number | undefined) ?? this.nextUpdateId++ };
-    this.updates.push(u);
-    this.flushPolls();
-    return u.update_id;
+    return this.updates.push(update);
   }
 
   /** getUpdates requests being held open right now. */
   get openPolls(): number {
-    return this.polls.size;
+    return this.updates.openPolls;
   }
 
   /** Updates not yet confirmed by an offset. */
   get pendingUpdates(): number[] {
-    return this.updates.map((u) => u.update_id);
+    return this.updates.pending;
+  }
+
+  /** getUpdates answered 409 because another poll was open (or a webhook was set). */
+  get conflicts(): number {
+    return this.updates.conflicts;
+  }
+
+  /** Most getUpdates open at the same moment (must stay 1 with one poller per token). */
+  get maxConcurrentPolls(): number {
+    return this.updates.maxConcurrentPolls;
   }
 
   /**
@@ -217,7 +209,7 @@ export class FakeBotApi {
       case 'getMe':
         return this.ok(res, { is_bot: true, first_name: 'Gateway', can_join_groups: true, ...this.bot });
       case 'getUpdates':
-        return this.getUpdates(res, params);
+        return this.updates.getUpdates(res, params, this.webhookUrl !== '');
       case 'sendMessage':
         return this.sendMessage(res, params);
       case 'sendMessageDraft':
@@ -361,55 +353,6 @@ export class FakeBotApi {
         ? { message_thread_id: msg.message_thread_id, is_topic_message: true }
         : {}),
     });
-  }
-
-  private getUpdates(res: ServerResponse, p: Record<string, any>): void {
-    this.maxConcurrentPolls = Math.max(this.maxConcurrentPolls, this.polls.size + 1);
-    if (this.webhookUrl) {
-      this.conflicts++;
-      return this.fail(res, {
-        error_code: 409,
-        description:
-          "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first",
-      });
-    }
-    if (this.polls.size > 0) {
-      this.conflicts++;
-      return this.fail(res, {
-        error_code: 409,
-        description:
-          'Conflict: terminated by other getUpdates request; make sure that only one bot instance is running',
-      });
-    }
-    const offset = typeof p.offset === 'number' ? p.offset : 0;
-    // An offset confirms every update below it: Telegram forgets them.
-    this.updates = this.updates.filter((u) => u.update_id >= offset);
-    const timeoutS = typeof p.timeout === 'number' ? p.timeout : 0;
-    if (this.updates.length || timeoutS <= 0) return this.ok(res, this.updates.slice(0, 100));
-    const poll: PendingPoll = {
-      res,
-      offset,
-      timer: setTimeout(() => {
-        this.polls.delete(poll);
-        this.ok(res, []);
-      }, timeoutS * 1000),
-    };
-    this.polls.add(poll);
-    // The client gave up (aborted fetch): the poll is no longer open.
-    res.on('close', () => {
-      clearTimeout(poll.timer);
-      this.polls.delete(poll);
-    });
-  }
-
-  private flushPolls(): void {
-    for (const poll of this.polls) {
-      const ready = this.updates.filter((u) => u.update_id >= poll.offset);
-      if (!ready.length) continue;
-      clearTimeout(poll.timer);
-      this.polls.delete(poll);
-      this.ok(poll.res, ready.slice(0, 100));
-    }
   }
 }
 
