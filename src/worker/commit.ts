@@ -194,6 +194,8 @@ export async function commitTurn(db: Db, t: TurnRecord): Promise<number> {
       const seq = t.state.version + 1;
       // Sent ahead of the inserts, answered after them (see `writes` below); its rows say whether the fence held.
       let fence: Promise<unknown[]> | undefined;
+      // A new conversation's row, sent with the inserts too: a second first turn fails on its key (stale).
+      let created: Promise<unknown> | undefined;
       if (t.state.version > 0 && t.state.itemCount !== undefined) {
         // The count read with the version is still the count while the version holds: every write of item_count
         // bumps the version (or, for PostgresSession, collides with these positions: a unique violation, stale).
@@ -218,17 +220,20 @@ export async function commitTurn(db: Db, t: TurnRecord): Promise<number> {
           .execute();
         itemCount = t.state.itemCount + n;
       } else if (t.state.version === 0) {
-        await tx.insert(conversations).values({
-          key: t.conversationKey,
-          platform: t.ref.platform,
-          tenant: t.ref.tenant,
-          ref: t.ref,
-          sessionId: t.state.sessionId,
-          version: seq,
-          itemCount: n,
-          lastUserId: last?.sender.id,
-          lastMessageAt,
-        });
+        created = tx
+          .insert(conversations)
+          .values({
+            key: t.conversationKey,
+            platform: t.ref.platform,
+            tenant: t.ref.tenant,
+            ref: t.ref,
+            sessionId: t.state.sessionId,
+            version: seq,
+            itemCount: n,
+            lastUserId: last?.sender.id,
+            lastMessageAt,
+          })
+          .execute();
         itemCount = n;
       } else {
         const [row] = await tx
@@ -256,7 +261,7 @@ export async function commitTurn(db: Db, t: TurnRecord): Promise<number> {
       // Independent inserts, sent together: postgres.js pipelines them on the transaction's connection, so the
       // commit costs one round trip for all four instead of one each. Results arrive in order, so the first
       // rejection is the statement that failed (the rest then fail as "transaction aborted").
-      const writes: Promise<unknown>[] = fence ? [fence] : [];
+      const writes: Promise<unknown>[] = fence ? [fence] : created ? [created] : [];
       if (t.events.length) {
         writes.push(
           tx
