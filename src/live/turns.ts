@@ -13,9 +13,12 @@ import type { Keys } from '../queue/keys.js';
 import { safeErr } from '../observability/logger.js';
 import type { LiveEvent } from './events.js';
 import { runScript } from '../core/scripts.js';
+import { DeltaBatch } from './delta-batch.js';
 
 /** Bounds a marker a killed worker left behind: /stop then answers "stopping" for a turn nobody runs. */
 const RUNNING_TTL_MS = 10 * 60_000;
+/** How long an unwatched turn's live text waits between publishes (src/live/delta-batch.ts). */
+const UNWATCHED_PUBLISH_MS = 250;
 
 /** A preview on the conversation's platform for one turn (src/live/preview.ts): fed the same text. */
 export interface TurnPreview extends DeltaSink {
@@ -92,7 +95,7 @@ export class LiveTurns {
     const previous = await redis.set(keys.liveRunning(conv), ctx.turnId, 'PX', RUNNING_TTL_MS, 'GET').catch(() => null);
     const preview = this.safePreview(ctx);
     let seq = 0;
-    const publish = (e: LiveBody) =>
+    const publish = (e: LiveBody): Promise<number> =>
       redis
         .publish(keys.live(conv), JSON.stringify({ ...e, turnId: ctx.turnId, eventIds, seq: seq++ }))
         .catch((err) => {
@@ -104,12 +107,14 @@ export class LiveTurns {
     // What the dead attempt streamed is void: watchers (local stream, web chat, agent API) start over. Platform
     // previews need no word: this attempt takes the orphan preview over (src/live/preview.ts).
     if (previous && previous !== ctx.turnId) void publish({ type: 'reset' });
+    const deltas = new DeltaBatch((text) => publish({ type: 'delta', text }), UNWATCHED_PUBLISH_MS);
     const sink: DeltaSink = {
       delta: (text) => {
-        void publish({ type: 'delta', text });
+        deltas.push(text);
         preview?.delta(text);
       },
       reset: () => {
+        deltas.discard();
         if (seq > 0) void publish({ type: 'reset' });
         preview?.reset();
       },
@@ -119,6 +124,7 @@ export class LiveTurns {
       return await go({ ...options, stop, sink });
     } finally {
       const stopped = controller.signal.aborted;
+      deltas.close();
       void publish({ type: 'end', stopped });
       const warn = (err: Error) => this.o.log.warn({ err: safeErr(err) }, 'live preview end failed');
       await preview?.end(stopped).catch(warn);

@@ -19,6 +19,11 @@ export class StaleTurnError extends Error {
 export interface ConversationState {
   sessionId: string;
   version: number;
+  /**
+   * Session items the conversation had at `version`, when read with it: the commit then writes the version fence
+   * and the new items in one pipelined batch instead of waiting for the fence's answer first.
+   */
+  itemCount?: number;
 }
 
 /** The conversation's current session and version; a new conversation gets a fresh session at version 0. */
@@ -50,6 +55,7 @@ function buildTurnInputs(db: Db, reads: readonly TurnRead[]) {
     .select({
       sessionId: conversations.sessionId,
       version: conversations.version,
+      itemCount: conversations.itemCount,
       history: dsql<unknown[] | null>`case when ${conversations.key} is null then null else (
         select coalesce(json_agg(r.item order by r.position), '[]'::json) from (
         select si.item, si.position from session_items si where si.session_id = ${conversations.sessionId}
@@ -110,7 +116,11 @@ export async function loadTurnInputs(
   if (!row?.sessionId)
     return { state: { sessionId: randomUUID(), version: 0 }, history: [], consumed, approvalPending, reads: values };
   const history = (row.history ?? []) as AgentInputItem[];
-  const state = { sessionId: row.sessionId as string, version: Number(row.version ?? 0) };
+  const state = {
+    sessionId: row.sessionId as string,
+    version: Number(row.version ?? 0),
+    itemCount: Number(row.itemCount ?? 0),
+  };
   return { state, history, consumed, approvalPending, reads: values };
 }
 
@@ -182,18 +192,48 @@ export async function commitTurn(db: Db, t: TurnRecord): Promise<number> {
     return await withTx(db, async (tx) => {
       let itemCount: number;
       const seq = t.state.version + 1;
-      if (t.state.version === 0) {
-        await tx.insert(conversations).values({
-          key: t.conversationKey,
-          platform: t.ref.platform,
-          tenant: t.ref.tenant,
-          ref: t.ref,
-          sessionId: t.state.sessionId,
-          version: seq,
-          itemCount: n,
-          lastUserId: last?.sender.id,
-          lastMessageAt,
-        });
+      // Sent ahead of the inserts, answered after them (see `writes` below); its rows say whether the fence held.
+      let fence: Promise<unknown[]> | undefined;
+      // A new conversation's row, sent with the inserts too: a second first turn fails on its key (stale).
+      let created: Promise<unknown> | undefined;
+      if (t.state.version > 0 && t.state.itemCount !== undefined) {
+        // The count read with the version is still the count while the version holds: every write of item_count
+        // bumps the version (or, for PostgresSession, collides with these positions: a unique violation, stale).
+        fence = tx
+          .update(conversations)
+          .set({
+            version: seq,
+            itemCount: dsql`${conversations.itemCount} + ${n}`,
+            ref: t.ref,
+            lastUserId: last?.sender.id ?? undefined,
+            lastMessageAt: lastMessageAt ?? undefined,
+            updatedAt: new Date(),
+          })
+          .where(
+            and(
+              eq(conversations.key, t.conversationKey),
+              eq(conversations.version, t.state.version),
+              eq(conversations.sessionId, t.state.sessionId),
+            ),
+          )
+          .returning({ key: conversations.key })
+          .execute();
+        itemCount = t.state.itemCount + n;
+      } else if (t.state.version === 0) {
+        created = tx
+          .insert(conversations)
+          .values({
+            key: t.conversationKey,
+            platform: t.ref.platform,
+            tenant: t.ref.tenant,
+            ref: t.ref,
+            sessionId: t.state.sessionId,
+            version: seq,
+            itemCount: n,
+            lastUserId: last?.sender.id,
+            lastMessageAt,
+          })
+          .execute();
         itemCount = n;
       } else {
         const [row] = await tx
@@ -221,7 +261,7 @@ export async function commitTurn(db: Db, t: TurnRecord): Promise<number> {
       // Independent inserts, sent together: postgres.js pipelines them on the transaction's connection, so the
       // commit costs one round trip for all four instead of one each. Results arrive in order, so the first
       // rejection is the statement that failed (the rest then fail as "transaction aborted").
-      const writes: Promise<unknown>[] = [];
+      const writes: Promise<unknown>[] = fence ? [fence] : created ? [created] : [];
       if (t.events.length) {
         writes.push(
           tx
@@ -293,6 +333,8 @@ export async function commitTurn(db: Db, t: TurnRecord): Promise<number> {
       if (t.extraWrites) writes.push(...t.extraWrites(tx));
       for (const w of t.hookWrites ?? []) writes.push(tx.execute(w));
       await settleInOrder(writes);
+      if (fence && !(await fence).length)
+        throw new StaleTurnError(`conversation ${t.conversationKey} moved on past version ${t.state.version}`);
       return seq;
     });
   } catch (err) {

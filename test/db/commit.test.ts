@@ -6,7 +6,13 @@ import type { InboundEvent } from '../../src/core/types.js';
 import { openDatabase, type Database } from '../../src/db/client.js';
 import { migrate } from '../../src/db/migrate.js';
 import { retrySerializable } from '../../src/db/retry.js';
-import { commitTurn, loadConversation, StaleTurnError, type TurnRecord } from '../../src/worker/commit.js';
+import {
+  commitTurn,
+  loadConversation,
+  loadTurnInputs,
+  StaleTurnError,
+  type TurnRecord,
+} from '../../src/worker/commit.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/services.js';
 
 let tdb: TestDatabase;
@@ -34,7 +40,11 @@ const event = (id: string): InboundEvent => ({
   sentAt: new Date().toISOString(),
   receivedAt: new Date().toISOString(),
 });
-const record = (key: string, state: { sessionId: string; version: number }, events: InboundEvent[]): TurnRecord => ({
+const record = (
+  key: string,
+  state: { sessionId: string; version: number; itemCount?: number },
+  events: InboundEvent[],
+): TurnRecord => ({
   turnId: randomUUID(),
   conversationKey: key,
   ref,
@@ -82,6 +92,41 @@ describe('commitTurn', () => {
     );
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     for (const r of results) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(StaleTurnError);
+  });
+});
+
+describe('commitTurn with the state read for the turn (fence and items sent in one batch)', () => {
+  const turnState = async (key: string) => (await loadTurnInputs(database.db, key, [], 50)).state;
+  const positions = async (sessionId: string) =>
+    (await database.sql`select position from session_items where session_id = ${sessionId} order by position`).map(
+      (r) => Number(r.position),
+    );
+
+  it('is still fenced: the stale commit writes nothing, the next turn appends after the winner', async () => {
+    const key = `k-${randomUUID()}`;
+    await commitTurn(database.db, record(key, await turnState(key), [event(`e-${randomUUID()}`)]));
+    const state = await turnState(key);
+    expect(state).toMatchObject({ version: 1, itemCount: 1 });
+    await commitTurn(database.db, record(key, state, [event(`e-${randomUUID()}`)]));
+    const stale = event(`e-${randomUUID()}`);
+    await expect(commitTurn(database.db, record(key, state, [stale]))).rejects.toBeInstanceOf(StaleTurnError);
+    const [kept] = await database.sql`select count(*)::int as n from inbound_messages where event_id = ${stale.id}`;
+    expect(kept!.n).toBe(0);
+    await commitTurn(database.db, record(key, await turnState(key), [event(`e-${randomUUID()}`)]));
+    expect(await positions(state.sessionId)).toEqual([0, 1, 2]);
+    expect(await turnState(key)).toMatchObject({ version: 3, itemCount: 3 });
+  });
+
+  it('of many racing commits from one read exactly one wins', async () => {
+    const key = `k-${randomUUID()}`;
+    await commitTurn(database.db, record(key, await turnState(key), [event(`e-${randomUUID()}`)]));
+    const state = await turnState(key);
+    const results = await Promise.allSettled(
+      Array.from({ length: 6 }, () => commitTurn(database.db, record(key, state, [event(`e-${randomUUID()}`)]))),
+    );
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    for (const r of results) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(StaleTurnError);
+    expect(await positions(state.sessionId)).toEqual([0, 1]);
   });
 });
 

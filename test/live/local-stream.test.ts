@@ -2,8 +2,10 @@
  * Live replies on the local channel, through the real pipeline: the worker streams the offline model's deltas,
  * the gateway shows them over SSE, the outbox posts the one committed reply; /stop aborts a slow turn.
  */
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
+import { REDIS_URL } from '../helpers/services.js';
 import { until } from '../helpers/wait.js';
 import { openSse } from './sse-client.js';
 
@@ -43,6 +45,34 @@ describe('live replies on the local channel', () => {
     expect(final).toBe(`Echo: [u1] [[drip:20]] ${words(12)}`);
     expect(sse.events.at(-1)).toMatchObject({ event: 'end', data: { stopped: false } });
     expect(await replies('live-1')).toEqual([final]);
+  });
+
+  it('a turn nobody watches publishes its live text a few times, not once per model delta', async () => {
+    const monitor = await new Redis(REDIS_URL).monitor();
+    const publishes: string[] = [];
+    let final = '';
+    monitor.on('monitor', (_t: string, args: string[], source: string) => {
+      if (source !== 'lua' && String(args[0]).toLowerCase() === 'publish' && String(args[1]).includes('live-quiet'))
+        publishes.push(String(args[2]));
+    });
+    try {
+      // 90 words in about 32 deltas, 20 ms apart: one publish each would be 33 with the end.
+      const res = await app.post('/local/messages', msg('live-quiet', `[[drip:20]] ${words(90)}`, { wait: true }));
+      final = res.body.replies.map((r: { text: string }) => r.text).join('');
+      await until(
+        async () => publishes.map((p) => JSON.parse(p).type),
+        (types) => types.at(-1) === 'end',
+      );
+    } finally {
+      monitor.disconnect();
+    }
+    const events = publishes.map((p) => JSON.parse(p) as { type: string; text?: string; seq: number });
+    expect(events.at(-1)?.type).toBe('end');
+    expect(events.length).toBeLessThanOrEqual(8);
+    // Still the whole text, in order, for a watcher that was there from the start.
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i));
+    expect(events.map((e) => e.text ?? '').join('')).toBe(final);
+    expect(final).toMatch(/word89$/);
   });
 
   it('/stop ends a slow turn within a second, keeps the partial answer, and queued messages still run', async () => {

@@ -173,7 +173,6 @@ export class PostgresMemoryStore implements MemoryStore {
   }
 
   async search(userKey: string, query: string, opts: SearchOptions): Promise<ScoredMemory[]> {
-    const [qv] = await this.embedder.embed([query]);
     const kind = opts.kind ? this.sql`and kind = ${opts.kind}` : this.sql``;
     const visible = this.visible(opts);
     // One aggregated value instead of one row per memory: far less for the client to parse (codec.ts).
@@ -182,7 +181,10 @@ export class PostgresMemoryStore implements MemoryStore {
       select string_agg(sig, ''::bytea) as sigs from memories
       where user_key = ${userKey} and superseded_at is null ${kind} ${visible}`,
     );
+    // The query is embedded only for a user with memories to rank: most turns of new users (and every turn of
+    // someone who never said anything memorable) skip a paid embeddings request and its round trip.
     if (!agg?.sigs) return [];
+    const [qv] = await this.embedder.embed([query]);
     const terms = queryTermIndex(query);
     const scan = scanSignatures(agg.sigs, this.modelKey, qv!, terms);
     if (!scan.count) return [];
