@@ -196,10 +196,9 @@ export async function commitTurn(db: Db, t: TurnRecord): Promise<number> {
       let fence: Promise<unknown[]> | undefined;
       // A new conversation's row, sent with the inserts too: a second first turn fails on its key (stale).
       let created: Promise<unknown> | undefined;
-      if (t.state.version > 0 && t.state.itemCount !== undefined) {
-        // The count read with the version is still the count while the version holds: every write of item_count
-        // bumps the version (or, for PostgresSession, collides with these positions: a unique violation, stale).
-        fence = tx
+      // The version fence: moves the conversation on only from the version this turn read.
+      const bumpVersion = () =>
+        tx
           .update(conversations)
           .set({
             version: seq,
@@ -215,9 +214,11 @@ export async function commitTurn(db: Db, t: TurnRecord): Promise<number> {
               eq(conversations.version, t.state.version),
               eq(conversations.sessionId, t.state.sessionId),
             ),
-          )
-          .returning({ key: conversations.key })
-          .execute();
+          );
+      if (t.state.version > 0 && t.state.itemCount !== undefined) {
+        // The count read with the version is still the count while the version holds: every write of item_count
+        // bumps the version (or, for PostgresSession, collides with these positions: a unique violation, stale).
+        fence = bumpVersion().returning({ key: conversations.key }).execute();
         itemCount = t.state.itemCount + n;
       } else if (t.state.version === 0) {
         created = tx
@@ -236,24 +237,7 @@ export async function commitTurn(db: Db, t: TurnRecord): Promise<number> {
           .execute();
         itemCount = n;
       } else {
-        const [row] = await tx
-          .update(conversations)
-          .set({
-            version: seq,
-            itemCount: dsql`${conversations.itemCount} + ${n}`,
-            ref: t.ref,
-            lastUserId: last?.sender.id ?? undefined,
-            lastMessageAt: lastMessageAt ?? undefined,
-            updatedAt: new Date(),
-          })
-          .where(
-            and(
-              eq(conversations.key, t.conversationKey),
-              eq(conversations.version, t.state.version),
-              eq(conversations.sessionId, t.state.sessionId),
-            ),
-          )
-          .returning({ itemCount: conversations.itemCount });
+        const [row] = await bumpVersion().returning({ itemCount: conversations.itemCount });
         if (!row)
           throw new StaleTurnError(`conversation ${t.conversationKey} moved on past version ${t.state.version}`);
         itemCount = Number(row.itemCount);
