@@ -20,7 +20,6 @@ import { MemoryService } from './service.js';
 import { createStore } from './store/index.js';
 import { memoryTools } from './tools.js';
 import { visibleIn } from './recall.js';
-import { knownToHaveNoMemories, memoryTurnRead } from './turn-read.js';
 import { inSpan, linkTo, traceparentOf } from '../observability/tracing.js';
 import type { Memory, VisibilityOptions } from './types.js';
 import { safeErr } from '../observability/logger.js';
@@ -92,7 +91,6 @@ function createMemoryModule(deps: ModuleDeps): GatewayModule {
     provides: { memory: api },
     tools: memoryTools(service),
     hooks: {
-      ...(config.QDRANT_URL ? {} : { read: memoryTurnRead }),
       async beforeRun(ctx) {
         const query = ctx.events
           .filter((e) => !e.sender.isBot)
@@ -101,11 +99,6 @@ function createMemoryModule(deps: ModuleDeps): GatewayModule {
         let timer: NodeJS.Timeout | undefined;
         // A span in the turn's trace: how long recall took and how much it added (counts, never the facts).
         await inSpan('memory recall', { attributes: { 'memory.store': store.name } }, async (span) => {
-          // The turn's read found none for this person: nothing to search (src/memory/turn-read.ts).
-          if (knownToHaveNoMemories(ctx)) {
-            span.setAttribute('memory.instructions', 0);
-            return;
-          }
           try {
             const lines = await Promise.race([
               service.instructionsFor(ctx.userKey, ctx.conversationKey, ctx.sessionId, query, ctx.now, {

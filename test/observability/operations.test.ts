@@ -2,8 +2,6 @@
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BREAKER_OPEN_NOTICE } from '../../src/agent/breaker.js';
-import { LexicalEmbedder } from '../../src/memory/embed/lexical.js';
-import { PostgresMemoryStore } from '../../src/memory/store/postgres.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 
 const ADMIN = 'admin-key-0123456789abcdef';
@@ -20,10 +18,6 @@ const say = (conversation: string, text: string) =>
 
 describe('operations', () => {
   it('exposes Prometheus metrics that count inbound events, turns, tokens, sends, memory operations and queue depth', async () => {
-    // A person with a memory: recall searches for them (for someone with none, the turn's read says so first).
-    await new PostgresMemoryStore(app.database.sql, app.database.db, new LexicalEmbedder(64)).add('local:default:ops', {
-      text: 'The user counts sheep.',
-    });
     expect((await say('m1', 'count me')).status).toBe(200);
     const text = await (await fetch(`${app.url}/metrics`)).text();
     const value = (re: RegExp) => Number(re.exec(text)?.[1] ?? NaN);
@@ -35,7 +29,7 @@ describe('operations', () => {
     expect(value(/gateway_outbound_parts_total\{platform="local",result="sent"\} (\d+)/)).toBeGreaterThanOrEqual(1);
     expect(text).toMatch(/gateway_queue_depth\{queue="turns",state="wait"\} \d+/);
     expect(text).toMatch(/gateway_turn_duration_seconds_bucket/);
-    // The store's operations are counted (the turn's search).
+    // Each turn recalls memories for its user: the store's operations are counted.
     expect(
       value(/gateway_memory_operations_total\{store="postgres",op="search",result="ok"\} (\d+)/),
     ).toBeGreaterThanOrEqual(1);

@@ -52,15 +52,6 @@ describe('a one-message turn', () => {
     expect(selects.length / TURNS).toBeLessThanOrEqual(4);
   });
 
-  it('asks nothing more of memory for a person who has none: the turn read says so', () => {
-    // The memory search (and its embeddings request) ran on every turn; the turn read includes the check.
-    const memoryReads = sent.filter((s) => /\bmemories\b/.test(s.query) && !/inbound_messages/.test(s.query));
-    expect(memoryReads).toEqual([]);
-    const turnReads = turnStatements().filter((s) => /inbound_messages/.test(s.query) && /^\s*select/i.test(s.query));
-    expect(turnReads).toHaveLength(TURNS);
-    expect(turnReads.every((s) => /\bmemories\b/.test(s.query))).toBe(true);
-  });
-
   it("writes the person's and the agent's usage in the turn's own commit, once each", () => {
     const inTx = new Map<number, boolean>();
     const usage: { table: string; inTx: boolean }[] = [];
