@@ -1,9 +1,10 @@
 /**
  * A turn's live deltas on their way to Redis pub/sub. Most turns have no watcher (nobody holds the conversation's
  * stream, web chat or an agent API stream open), and a real model sends a token at a time: one PUBLISH per token
- * was most of a turn's Redis commands. So deltas go out one publish at a time (text that arrives while one is in
- * flight joins the next), and once a publish reached no subscriber the text waits and goes out together every
- * `quietMs`: a watcher that joins mid-turn sees text within `quietMs`, an unwatched turn costs a few publishes.
+ * was most of a turn's Redis commands. So while someone watches (the last publish reached a subscriber, or none has
+ * answered yet) each delta goes out at once, as written; once a publish reached nobody, the text waits and goes out
+ * together every `quietMs`: a watcher that joins mid-turn sees text within `quietMs`, an unwatched turn costs a few
+ * publishes. Publishes share one connection, so they arrive in the order they were sent.
  */
 
 /** Publishes one delta's text; resolves to how many subscribers received it (PUBLISH's reply; 0 on failure). */
@@ -11,7 +12,7 @@ export type SendDelta = (text: string) => Promise<number>;
 
 export class DeltaBatch {
   private pending = '';
-  private inFlight = false;
+  private watched = true;
   private timer: NodeJS.Timeout | undefined;
   private quietUntil = 0;
   private closed = false;
@@ -24,7 +25,8 @@ export class DeltaBatch {
   push(text: string): void {
     if (this.closed || !text) return;
     this.pending += text;
-    this.kick();
+    if (this.watched) this.flush();
+    else this.schedule();
   }
 
   /** Text not yet published is void (a reset): dropped, never sent after the reset. */
@@ -40,23 +42,25 @@ export class DeltaBatch {
     if (this.pending) void this.send(this.take());
   }
 
-  private kick(): void {
-    if (this.closed || this.inFlight || this.timer || !this.pending) return;
-    const wait = this.quietUntil - Date.now();
-    if (wait > 0) {
-      this.timer = setTimeout(() => {
-        this.timer = undefined;
-        this.kick();
-      }, wait);
-      this.timer.unref();
-      return;
-    }
-    this.inFlight = true;
+  private flush(): void {
+    this.clearTimer();
+    if (this.closed || !this.pending) return;
     void this.send(this.take()).then((receivers) => {
-      this.inFlight = false;
-      this.quietUntil = receivers > 0 ? 0 : Date.now() + this.quietMs;
-      this.kick();
+      if (receivers > 0) {
+        this.watched = true;
+        this.flush(); // text that waited while nobody watched goes now
+        return;
+      }
+      this.watched = false;
+      this.quietUntil = Date.now() + this.quietMs;
+      this.schedule();
     });
+  }
+
+  private schedule(): void {
+    if (this.closed || this.timer || !this.pending) return;
+    this.timer = setTimeout(() => this.flush(), Math.max(0, this.quietUntil - Date.now()));
+    this.timer.unref();
   }
 
   private take(): string {
