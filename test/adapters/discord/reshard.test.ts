@@ -1,28 +1,11 @@
-/**
- * Replicas agreeing on the Discord shard count (adapters in one process, each with its own Redis connection, as
- * separate processes would have) against the loopback fake: the first replica stores the count it runs, later ones
- * run the stored count even when Discord now recommends another, an override rolled out on one replica is applied
- * by all, and a close 4011 ("sharding required") mid-run makes them re-ask Discord and reshard without a restart.
- * Throughout, no shard is ever connected twice (the fake counts live sessions per shard id, whatever the count).
- */
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { shardLeaseKeys } from '../../../src/queue/keys.js';
 import { FakeDiscord, mentioning, shardGuild } from '../../fakes/discord/index.js';
-import { REDIS_URL, deleteKeys, testPrefix, trackUnhandled, waitFor } from './helpers.js';
-import { type DiscordReplica as Replica, discordReplica, stopReplicas } from './replica.js';
+import { deleteKeys, testPrefix, waitFor } from './helpers.js';
+import { type DiscordReplica as Replica, discordReplica, replicaHarness, stopReplicas } from './replica.js';
 
 const TTL = 900;
-let admin: Redis;
-const unhandled = trackUnhandled();
-
-beforeAll(() => {
-  admin = new Redis(REDIS_URL);
-});
-afterAll(async () => {
-  unhandled.dispose();
-  admin.disconnect();
-});
+const { admin, unhandled } = replicaHarness();
 
 const replica = (fake: FakeDiscord, prefix: string, extra: { shardCount?: number } = {}) =>
   discordReplica(fake, prefix, {

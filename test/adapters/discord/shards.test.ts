@@ -1,28 +1,13 @@
-/**
- * Discord shards spread over replicas (adapters in one process, each with its own Redis connection, as separate
- * processes would have) against the loopback fake, which routes a guild's events to shard (guild_id >> 22) % count.
- * The SIGKILL takeover with real processes is in test/e2e/discord-shards.test.ts.
- */
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { registry } from '../../../src/observability/metrics.js';
 import { quotaOf } from '../../../src/queue/shard-leases.js';
 import { FakeDiscord, IDS, mentioning, shardGuild, shardOf } from '../../fakes/discord/index.js';
-import { REDIS_URL, deleteKeys, testPrefix, trackUnhandled, waitFor } from './helpers.js';
-import { type DiscordReplica as Replica, discordReplica, stopReplicas } from './replica.js';
+import { deleteKeys, testPrefix, waitFor } from './helpers.js';
+import { type DiscordReplica as Replica, discordReplica, replicaHarness, stopReplicas } from './replica.js';
 
 const TTL = 900;
 const WINDOW = 1_000;
-let admin: Redis;
-const unhandled = trackUnhandled();
-
-beforeAll(() => {
-  admin = new Redis(REDIS_URL);
-});
-afterAll(async () => {
-  unhandled.dispose();
-  admin.disconnect();
-});
+const { admin, unhandled } = replicaHarness();
 
 const replica = (fake: FakeDiscord, prefix: string, extra: { shardCount?: number } = {}) =>
   discordReplica(fake, prefix, {
