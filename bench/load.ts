@@ -1,6 +1,6 @@
 /**
  * `npm run bench:load -- [--conversations 1000] [--per 1] [--model-ms 2000] [--ttft-ms 500] [--tps 50]
- *   [--api chat_completions|responses] [--slack-share 0.5]`
+ *   [--api chat_completions|responses] [--slack-share 0.5] [--env KEY=VALUE ...]`
  *
  * N conversations at once against a realistic model: a gateway process and a worker process (default settings)
  * on real Redis and Postgres, messages through the local channel's HTTP ingress and the signed Slack Events
@@ -32,6 +32,8 @@ const { values } = parseArgs({
     tps: { type: 'string', default: '50' },
     api: { type: 'string', default: 'chat_completions' },
     'slack-share': { type: 'string', default: '0.5' },
+    // KEY=VALUE settings for both processes, e.g. `--env MEMORY_ENABLED=false` to see what a module costs.
+    env: { type: 'string', multiple: true, default: [] },
   },
 });
 const C = Number(values.conversations);
@@ -88,6 +90,7 @@ async function main(): Promise<void> {
     // The pipeline is measured, not the abuse limits.
     RATE_LIMIT_PER_MINUTE: '0',
     BOT_LOOP_MAX_REPLIES_PER_MINUTE: '0',
+    ...Object.fromEntries(values.env!.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])),
     ...(process.env.BENCH_PROFILE ? { NODE_ARGS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_PROFILE}` } : {}),
   };
   const procs: RoleProcess[] = [];
@@ -187,10 +190,9 @@ async function main(): Promise<void> {
     latencies.length = overheads.length = acks.length = 0;
     delivered = 0;
     let inFlightMax = 0;
-    const cpu0 = await Promise.all([
-      scrape(gateway.url, 'process_cpu_seconds_total'),
-      scrape(worker.url, 'process_cpu_seconds_total'),
-    ]);
+    const cpuOf = (url: string) =>
+      Promise.all([scrape(url, 'process_cpu_seconds_total'), scrape(url, 'process_cpu_system_seconds_total')]);
+    const cpu0 = await Promise.all([cpuOf(gateway.url), cpuOf(worker.url)]);
     const turns0 = await scrape(worker.url, 'gateway_turns_total');
     const rssPeak = { gateway: 0, worker: 0 };
     const sampler = setInterval(() => {
@@ -209,12 +211,11 @@ async function main(): Promise<void> {
     await done;
     const seconds = (performance.now() - t0) / 1000;
     clearInterval(sampler);
-    const cpu1 = await Promise.all([
-      scrape(gateway.url, 'process_cpu_seconds_total'),
-      scrape(worker.url, 'process_cpu_seconds_total'),
-    ]);
+    const cpu1 = await Promise.all([cpuOf(gateway.url), cpuOf(worker.url)]);
     const turns = (await scrape(worker.url, 'gateway_turns_total')) - turns0;
-    const perTurn = (i: number) => Math.round(((cpu1[i]! - cpu0[i]!) * 1000 * 100) / Math.max(1, turns)) / 100;
+    // [total, system] CPU seconds per process; system time is mostly the kernel's loopback TCP work.
+    const perTurn = (i: number, k = 0) =>
+      Math.round(((cpu1[i]![k]! - cpu0[i]![k]!) * 1000 * 100) / Math.max(1, turns)) / 100;
     console.log(
       JSON.stringify({
         conversations: C,
@@ -228,6 +229,7 @@ async function main(): Promise<void> {
         turns,
         workerCpuMsPerTurn: perTurn(1),
         gatewayCpuMsPerTurn: perTurn(0),
+        systemCpuMsPerTurn: { gateway: perTurn(0, 1), worker: perTurn(1, 1) },
         rssMb: { gateway: rssPeak.gateway, worker: rssPeak.worker },
         inFlightMax,
       }),

@@ -200,6 +200,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
 
     render: (markdown) => renderSlack(markdown, SLACK_MAX_MESSAGE_CHARS),
     send: (ref, part) => sender.send(ref, part),
+    findSent: (ref, part, since) => sender.findSent(ref, part, since),
     startTyping: (ref, replyTo) => sender.startTyping(ref, replyTo),
     approvals: { replace: (ref, messageId, text) => sender.replace(ref, messageId, text) },
     health: () => (socket ? socket.health() : { state: 'up' }),

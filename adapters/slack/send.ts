@@ -14,6 +14,9 @@ import { safeErr } from '../../src/observability/logger.js';
 
 export const DEFAULT_TYPING_REACTION = 'hourglass_flowing_sand';
 
+/** The metadata event type on every part the gateway posts (its payload: the part's idempotency key). */
+const PART_EVENT = 'gateway_reply_part';
+
 /** Longest the remover holds the answer back while a slow reactions.add / remove completes. */
 const REMOVE_WAIT_MS = 1_000;
 
@@ -52,6 +55,8 @@ export class SlackSender {
         mrkdwn: true,
         ...(part.approvalId ? { blocks: approvalBlocks(part.text, part.approvalId) } : {}),
         ...(ref.thread ? { thread_ts: ref.thread } : {}),
+        // Invisible to people: lets findSent recognise this part after a crash lost Slack's answer.
+        metadata: { event_type: PART_EVENT, event_payload: { part: part.idempotencyKey } },
       });
       ts = res.ts;
     } catch (err) {
@@ -66,6 +71,28 @@ export class SlackSender {
       });
     }
     return { platformMessageId: ts };
+  }
+
+  /**
+   * The part's message if Slack has it (posted since `since`, found by the metadata `send` attaches), from the
+   * thread's replies or the channel's history. Slack's clock may differ from ours: a minute of slack.
+   */
+  async findSent(ref: ConversationRef, part: RenderedPart, since: Date): Promise<SendReceipt | undefined> {
+    const client = await this.clients.forTeam(ref.tenant);
+    const window = { channel: ref.channel, oldest: String(since.getTime() / 1000 - 60), include_all_metadata: true };
+    let messages: { ts?: string; metadata?: { event_type?: string; event_payload?: Record<string, unknown> } }[];
+    try {
+      const res = ref.thread
+        ? await client.conversations.replies({ ...window, ts: ref.thread, limit: 200 })
+        : await client.conversations.history({ ...window, limit: 200 });
+      messages = res.messages ?? [];
+    } catch (err) {
+      throw mapSlackError(err, ref.thread ? 'conversations.replies' : 'conversations.history');
+    }
+    const m = messages.find(
+      (m) => m.metadata?.event_type === PART_EVENT && m.metadata.event_payload?.part === part.idempotencyKey,
+    );
+    return m?.ts ? { platformMessageId: m.ts } : undefined;
   }
 
   /** An approval prompt becomes its answer: chat.update with the new text and no blocks (the buttons go). */

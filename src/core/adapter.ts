@@ -174,6 +174,12 @@ export interface ChannelAdapter {
    * is gone), or anything else (transient; retried with backoff).
    */
   send(ref: ConversationRef, part: RenderedPart): Promise<SendReceipt>;
+  /**
+   * Find a part posted since `since` by its `idempotencyKey`: a send whose answer a crash lost (the platform may
+   * have posted it). Where the platform can say (Slack: message metadata), a retried delivery asks before posting
+   * again; absent, the part is sent again (Discord needs none: its nonce makes the repeat return the same message).
+   */
+  findSent?(ref: ConversationRef, part: RenderedPart, since: Date): Promise<SendReceipt | undefined>;
   /** Pacing for one conversation when it differs from `limits.minSendIntervalMs` (e.g. Telegram groups). */
   paceMs?(ref: ConversationRef): number;
   /** Show that the bot is working; the returned function removes the sign. Best effort, never throws. */

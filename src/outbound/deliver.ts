@@ -24,6 +24,7 @@ import { outboundParts } from '../observability/metrics.js';
 import { contextOf, conversationHash, inSpan, SpanKind } from '../observability/tracing.js';
 import { turnTrace } from '../observability/turn-trace.js';
 import { publishDelivered } from './notifications.js';
+import { clearSentMark, markSending, markSent, readMarks } from './sent-marks.js';
 import { pace } from './pacer.js';
 
 export interface DeliverDeps {
@@ -168,7 +169,7 @@ async function deliverOne(
     return finish('failed', [], `no adapter for ${ref.platform}`);
   }
   const parts = adapter.render(o.markdown);
-  await healFromSentMarks(deps, o.turnId, parts.length, done, log);
+  const unsure = await healFromMarks(deps, o.turnId, parts.length, done, log);
   // The answer was shown while it was written: its preview message becomes the first part (edited in place).
   const previewsKey = deps.previewsKey?.(o.conversationKey);
   // The record outlives part 0 until the whole reply is out, so a retried delivery still knows where parts go.
@@ -193,6 +194,19 @@ async function deliverOne(
       // An approval prompt carries its buttons on its last part, under the whole question.
       approvalId: o.approvalId && i === parts.length - 1 ? o.approvalId : undefined,
     };
+    const plain = !(i === 0 && (prompt || preview)); // not an edit, which a retry may repeat harmlessly
+    const target = i === 0 ? ref : rest;
+    // The last delivery stopped during this part's send: the platform may have posted it; ask before posting again.
+    const since = unsure.get(i);
+    const posted = since && plain && adapter.findSent ? await adapter.findSent(target, part, since) : undefined;
+    if (posted) {
+      const last = i === parts.length - 1;
+      await writeReceipt(deps.db, o.turnId, i, posted.platformMessageId, last ? parts.length : 0);
+      recorded = last;
+      await clearSentMark(deps, o.turnId, i);
+      log.warn({ part: i }, 'part was posted before a crash lost its answer; found on the platform, not sent again');
+      continue;
+    }
     for (;;) {
       await pace(deps.redis, deps.paceKey(channelKey), interval);
       if (deps.holdsLock && !(await deps.holdsLock())) {
@@ -207,7 +221,7 @@ async function deliverOne(
             ? replacePrompt(adapter, ref, prompt, part)
             : i === 0 && preview
               ? finalisePreview(adapter, ref, preview, part)
-              : adapter.send(i === 0 ? ref : rest, part),
+              : sendMarked(deps, adapter, target, part, o.turnId),
         );
       } catch (err) {
         if (err instanceof RateLimitedError) outboundParts.inc({ platform: ref.platform, result: 'rate_limited' });
@@ -255,6 +269,18 @@ async function deliverOne(
   await finish('sent', parts, undefined, recorded);
 }
 
+/** A platform that can be asked later (findSent) gets a "sending" mark first: a crash mid-send is then known. */
+async function sendMarked(
+  deps: DeliverDeps,
+  adapter: ChannelAdapter,
+  ref: ConversationRef,
+  part: RenderedPart,
+  turnId: string,
+) {
+  if (adapter.findSent) await markSending(deps, turnId, part.index);
+  return adapter.send(ref, part);
+}
+
 /** An edit is idempotent: a retry after a crash edits the same message again, never posts a second one. */
 async function finalisePreview(adapter: ChannelAdapter, ref: ConversationRef, messageId: string, part: RenderedPart) {
   try {
@@ -278,9 +304,6 @@ async function replacePrompt(adapter: ChannelAdapter, ref: ConversationRef, mess
   return { platformMessageId: messageId };
 }
 
-/** A mark is removed once its receipt is written; the TTL only bounds one a crash left behind and nobody healed. */
-const SENT_MARK_TTL_SECONDS = 7 * 24 * 3600;
-
 /**
  * A part's receipt; with `finishTotal` (> 0) the reply is marked sent with that many parts in the same statement.
  * Idempotent either way (the receipt's primary key), so it is retried as a whole.
@@ -296,41 +319,27 @@ async function writeReceipt(db: Db, turnId: string, partIndex: number, platformM
     where turn_id = ${turnId}`;
 }
 
-/** Best effort: a failure leaves the database receipt (being written at the same time) as the only record. */
-async function markSent(deps: DeliverDeps, turnId: string, i: number, platformMessageId: string): Promise<void> {
-  if (!deps.sentKey) return;
-  await deps.redis.set(deps.sentKey(`${turnId}:${i}`), platformMessageId, 'EX', SENT_MARK_TTL_SECONDS).then(
-    () => undefined,
-    (err: Error) =>
-      deps.log.warn(
-        { turnId, part: i, err: safeErr(err) },
-        'could not mark a sent part in Redis; the receipt write stands alone',
-      ),
-  );
-}
-
-async function clearSentMark(deps: DeliverDeps, turnId: string, i: number): Promise<void> {
-  if (deps.sentKey) await deps.redis.unlink(deps.sentKey(`${turnId}:${i}`)).catch(() => 0); // the TTL is the fallback
-}
-
 /**
  * Parts marked sent in Redis whose database receipt never landed (a worker died while the database was away):
- * they count as sent, and their receipts are written now. One MGET per reply.
+ * they count as sent, and their receipts are written now. Returns the parts whose send was under way when the
+ * last delivery stopped, with when it began (the platform is asked about them before they are sent again).
  */
-async function healFromSentMarks(
+async function healFromMarks(
   deps: DeliverDeps,
   turnId: string,
   total: number,
   done: Set<number>,
   log: Logger,
-): Promise<void> {
-  if (!deps.sentKey || done.size >= total) return;
+): Promise<Map<number, Date>> {
+  const unsure = new Map<number, Date>();
+  if (!deps.sentKey || done.size >= total) return unsure;
   const missing = Array.from({ length: total }, (_, i) => i).filter((i) => !done.has(i));
-  const marks = await deps.redis.mget(...missing.map((i) => deps.sentKey!(`${turnId}:${i}`)));
-  for (const [k, id] of marks.entries()) {
-    if (id === null) continue;
-    const i = missing[k]!;
-    await writeReceipt(deps.db, turnId, i, id);
+  for (const [i, mark] of await readMarks(deps, turnId, missing)) {
+    if ('sendingSince' in mark) {
+      unsure.set(i, mark.sendingSince);
+      continue;
+    }
+    await writeReceipt(deps.db, turnId, i, mark.sent);
     await clearSentMark(deps, turnId, i);
     done.add(i);
     log.warn(
@@ -338,4 +347,5 @@ async function healFromSentMarks(
       'part was sent before a crash but had no receipt; receipt written from its Redis mark, not sent again',
     );
   }
+  return unsure;
 }

@@ -9,8 +9,10 @@
  * Retry-After has passed: calls of that method into that channel before then get 429 again. A closed channel answers
  * `channel_not_found` for good. With `echoTo`, every accepted chat.postMessage comes back to the app as a signed
  * `message` event from the bot itself, as the Events API does for a bot subscribed to message.channels / message.im.
- * `delayNext` makes Slack slow to answer one call. `messages` holds what users see: posted and streamed messages
- * (chat.startStream / appendStream / stopStream, chat.update, chat.delete; see messages.ts).
+ * `delayNext` makes Slack slow to answer one call; `holdPostAnswer` posts a message but holds Slack's answer (a
+ * crash then loses it). `messages` holds what users see: posted and streamed messages (chat.startStream /
+ * appendStream / stopStream, chat.update, chat.delete; with their metadata, read back through
+ * conversations.history / replies; see messages.ts).
  * OAuth (oauth.ts): `GET /oauth/v2/authorize` is the page where a user approves the app for a workspace (the one
  * given to `approveNext`, registered with `addWorkspace`): it redirects to the app's redirect URL with a one-time
  * code and the state, as Slack does; `oauth.v2.access` trades the code (with the app's client id and secret) for
@@ -79,6 +81,7 @@ export class FakeSlack {
   private readonly failures = new Map<string, Array<{ failure: ScriptedFailure; channel?: string }>>();
   private readonly closedChannels = new Set<string>();
   private readonly delays = new Map<string, number[]>();
+  private readonly postHolds: number[] = [];
   /** `method channel` -> until when a 429 holds (ms since epoch). */
   private readonly limitedUntil = new Map<string, number>();
   private readonly pendingEchoes = new Set<Promise<void>>();
@@ -134,6 +137,14 @@ export class FakeSlack {
     const q = this.failures.get(method) ?? [];
     q.push({ failure, channel: opts.channel });
     this.failures.set(method, q);
+  }
+
+  /**
+   * The next chat.postMessage is posted at once but answered only after `ms`: the sender cannot know it went out
+   * (a crash meanwhile loses the answer). Queued.
+   */
+  holdPostAnswer(ms: number): void {
+    this.postHolds.push(ms);
   }
 
   /** The next call of `method` is answered only after `ms` (a slow Slack). Queued like failNext. */
@@ -326,6 +337,8 @@ export class FakeSlack {
       case 'chat.postMessage': {
         const ts = this.nextTs();
         this.messages.posted(body, ts);
+        const hold = this.postHolds.shift();
+        if (hold) await new Promise((r) => setTimeout(r, hold));
         this.json(res, 200, { ok: true, channel: body.channel, ts, message: { text: body.text, ts } });
         if (this.echoTo) this.echo(this.echoTo, body, ts);
         return;

@@ -15,6 +15,10 @@ export interface FakeMessage {
   streaming: boolean;
   streamed: boolean;
   deleted: boolean;
+  /** When it was posted (ms): `oldest` in conversations.history / replies compares with it. */
+  postedAt: number;
+  /** chat.postMessage's `metadata`, which history and replies show with `include_all_metadata`. */
+  metadata?: { event_type: string; event_payload: Record<string, unknown> };
 }
 
 type Body = Record<string, unknown>;
@@ -46,6 +50,7 @@ export class FakeMessages {
 
   posted(body: Body, ts: string): void {
     const text = String(body.text ?? '');
+    const metadata = typeof body.metadata === 'string' ? JSON.parse(body.metadata) : body.metadata;
     this.all.push({
       ts,
       channel: String(body.channel),
@@ -55,7 +60,28 @@ export class FakeMessages {
       streaming: false,
       streamed: false,
       deleted: false,
+      postedAt: Date.now(),
+      ...(metadata ? { metadata } : {}),
     });
+  }
+
+  /** conversations.history (top-level messages) or .replies (a thread), newest first, from `oldest` on. */
+  private read(method: string, body: Body): MessageResult {
+    const oldest = Number(body.oldest ?? 0) * 1000;
+    const thread = method === 'conversations.replies' ? String(body.ts) : undefined;
+    const found = this.in(String(body.channel), thread)
+      .filter((m) => (thread !== undefined || !m.thread_ts || m.thread_ts === m.ts) && m.postedAt >= oldest)
+      .reverse()
+      .slice(0, Number(body.limit ?? 100));
+    const withMetadata = body.include_all_metadata === true || body.include_all_metadata === 'true';
+    const messages = found.map(({ ts, text, thread_ts, metadata }) => ({
+      type: 'message',
+      ts,
+      text,
+      ...(thread_ts ? { thread_ts } : {}),
+      ...(withMetadata && metadata ? { metadata } : {}),
+    }));
+    return { ok: true, body: { messages, has_more: false } };
   }
 
   /** chat.* methods on messages; undefined for other methods. */
@@ -64,6 +90,9 @@ export class FakeMessages {
     const msg = body.ts ? this.get(String(body.ts)) : undefined;
     const found = msg && msg.channel === channel ? msg : undefined;
     switch (method) {
+      case 'conversations.history':
+      case 'conversations.replies':
+        return this.read(method, body);
       case 'chat.startStream': {
         if (!body.thread_ts) return { ok: false, error: 'invalid_arguments' };
         if (!channel.startsWith('D') && !(body.recipient_team_id && body.recipient_user_id))
@@ -79,6 +108,7 @@ export class FakeMessages {
           streaming: true,
           streamed: true,
           deleted: false,
+          postedAt: Date.now(),
         });
         return { ok: true, body: { channel, ts } };
       }
