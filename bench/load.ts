@@ -1,6 +1,6 @@
 /**
  * `npm run bench:load -- [--conversations 1000] [--per 1] [--model-ms 2000] [--ttft-ms 500] [--tps 50]
- *   [--api chat_completions|responses] [--slack-share 0.5] [--env KEY=VALUE ...]`
+ *   [--api chat_completions|responses] [--slack-share 0.5] [--env KEY=VALUE ...] [--dist]`
  *
  * N conversations at once against a realistic model: a gateway process and a worker process (default settings)
  * on real Redis and Postgres, messages through the local channel's HTTP ingress and the signed Slack Events
@@ -13,6 +13,7 @@
  * while it waited. CPU per turn comes from each process's own accounting (process_cpu_seconds_total on /metrics)
  * over the measured window, divided by the turns the worker committed. Prints one JSON line last.
  */
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
@@ -34,6 +35,8 @@ const { values } = parseArgs({
     'slack-share': { type: 'string', default: '0.5' },
     // KEY=VALUE settings for both processes, e.g. `--env MEMORY_ENABLED=false` to see what a module costs.
     env: { type: 'string', multiple: true, default: [] },
+    // The compiled build (`npm run build`, as `npm start` and the image run it) instead of TypeScript through tsx.
+    dist: { type: 'boolean', default: false },
   },
 });
 const C = Number(values.conversations);
@@ -65,6 +68,7 @@ function modelTimeWithin(calls: ServedRequest[] | undefined, from: number, to: n
 async function main(): Promise<void> {
   const answerTokens = Math.max(1, Math.round(((MODEL_MS - TTFT) / 1000) * TPS));
   // Ten tokens per streamed event keeps the fake's own CPU out of the way; workers do not stream today anyway.
+  if (values.dist) execFileSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });
   const model = await startFakeOpenAI({ ttftMs: TTFT, tokensPerSec: TPS, answerTokens, tokensPerChunk: 10 });
   const calls = new Map<number, ServedRequest[]>();
   model.onServed = (r) => {
@@ -90,6 +94,7 @@ async function main(): Promise<void> {
     // The pipeline is measured, not the abuse limits.
     RATE_LIMIT_PER_MINUTE: '0',
     BOT_LOOP_MAX_REPLIES_PER_MINUTE: '0',
+    ...(values.dist ? { ROLE_ENTRY: 'dist' } : {}),
     ...Object.fromEntries(values.env!.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])),
     ...(process.env.BENCH_PROFILE ? { NODE_ARGS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_PROFILE}` } : {}),
   };
@@ -218,6 +223,8 @@ async function main(): Promise<void> {
       Math.round(((cpu1[i]![k]! - cpu0[i]![k]!) * 1000 * 100) / Math.max(1, turns)) / 100;
     console.log(
       JSON.stringify({
+        node: process.versions.node,
+        entry: values.dist ? 'dist' : 'tsx',
         conversations: C,
         messages: C * PER,
         modelMs: Math.round(model.modelMs),

@@ -181,6 +181,27 @@ describe('slack send', () => {
     await expect(noTarget()).resolves.toBeUndefined();
   });
 
+  it('findSent: a posted part is found by its key (channel history, thread replies); others and older ones not', async () => {
+    const before = new Date();
+    const dmPart = { ...part('in the DM', 0), idempotencyKey: `find-${randomUUID()}:0` };
+    const threadPart = { ...part('in the thread', 1), idempotencyKey: `find-${randomUUID()}:1` };
+    const { platformMessageId: dmTs } = await adapter.send(dmRef, dmPart);
+    const { platformMessageId: threadTs } = await adapter.send(threadRef, threadPart);
+    expect(await adapter.findSent!(dmRef, dmPart, before)).toEqual({ platformMessageId: dmTs });
+    expect(await adapter.findSent!(threadRef, threadPart, before)).toEqual({ platformMessageId: threadTs });
+    expect(fake.callsOf('conversations.history')).toHaveLength(1);
+    expect(fake.callsOf('conversations.replies')).toHaveLength(1);
+    // Not sent: another key, or the same key looked for in the wrong place, or only after it was posted.
+    expect(await adapter.findSent!(dmRef, { ...dmPart, idempotencyKey: 'never-sent:0' }, before)).toBeUndefined();
+    expect(await adapter.findSent!(dmRef, threadPart, before)).toBeUndefined();
+    expect(await adapter.findSent!(dmRef, dmPart, new Date(Date.now() + 120_000))).toBeUndefined();
+  });
+
+  it('findSent failures are mapped like a send: a 429 is RateLimitedError (the delivery is retried later, nothing is posted)', async () => {
+    fake.failNext('conversations.history', { status: 429, retryAfter: 2 });
+    await expect(adapter.findSent!(dmRef, part('x'), new Date())).rejects.toBeInstanceOf(RateLimitedError);
+  });
+
   it('never logs the bot token', () => {
     expect(logs.lines.length).toBeGreaterThan(0); // the log did capture this file's activity
     expect(logs.lines.join('\n')).not.toContain(TOKEN);
