@@ -97,6 +97,8 @@ async function main(): Promise<void> {
     ...(values.dist ? { ROLE_ENTRY: 'dist' } : {}),
     ...Object.fromEntries(values.env!.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])),
     ...(process.env.BENCH_PROFILE ? { NODE_ARGS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_PROFILE}` } : {}),
+    // Other node flags for both processes, e.g. --perf-basic-prof for `perf record` (CPU time, not wall time).
+    ...(process.env.BENCH_NODE_ARGS ? { NODE_ARGS: process.env.BENCH_NODE_ARGS } : {}),
   };
   const procs: RoleProcess[] = [];
   const sub = new Redis(REDIS_URL);

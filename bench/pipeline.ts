@@ -174,6 +174,8 @@ async function runPipeline(extraEnv: Record<string, string>): Promise<PipelineRu
     RATE_LIMIT_PER_MINUTE: '0',
     BOT_LOOP_MAX_REPLIES_PER_MINUTE: '0',
     ...(process.env.BENCH_PROFILE ? { NODE_ARGS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_PROFILE}` } : {}),
+    // Other node flags for both processes, e.g. --perf-basic-prof for `perf record` (CPU time, not wall time).
+    ...(process.env.BENCH_NODE_ARGS ? { NODE_ARGS: process.env.BENCH_NODE_ARGS } : {}),
     ...extraEnv,
   };
   const procs: RoleProcess[] = [];

@@ -4,13 +4,16 @@
  * can never commit over a newer turn, and by the inbound ids' primary key, so no message is answered twice.
  */
 import type { AgentInputItem } from '@openai/agents';
-import { and, eq, sql as dsql, type SQL } from 'drizzle-orm';
+import { eq, sql as dsql, type SQL } from 'drizzle-orm';
+import { PgDialect } from 'drizzle-orm/pg-core';
+import type { Sql } from 'postgres';
 import { randomUUID } from 'node:crypto';
 import type { TurnRead } from '../core/module.js';
 import type { ConversationRef, InboundEvent } from '../core/types.js';
 import { withTx, type Db, type Tx } from '../db/client.js';
+import { retrySerializable } from '../db/retry.js';
 import { preparedQuery } from '../db/prepared.js';
-import { conversations, inboundMessages, outbox, sessionItems, turns } from '../db/schema.js';
+import { conversations, turns } from '../db/schema.js';
 
 export class StaleTurnError extends Error {
   override name = 'StaleTurnError';
@@ -19,11 +22,6 @@ export class StaleTurnError extends Error {
 export interface ConversationState {
   sessionId: string;
   version: number;
-  /**
-   * Session items the conversation had at `version`, when read with it: the commit then writes the version fence
-   * and the new items in one pipelined batch instead of waiting for the fence's answer first.
-   */
-  itemCount?: number;
 }
 
 /** The conversation's current session and version; a new conversation gets a fresh session at version 0. */
@@ -55,7 +53,6 @@ function buildTurnInputs(db: Db, reads: readonly TurnRead[]) {
     .select({
       sessionId: conversations.sessionId,
       version: conversations.version,
-      itemCount: conversations.itemCount,
       history: dsql<unknown[] | null>`case when ${conversations.key} is null then null else (
         select coalesce(json_agg(r.item order by r.position), '[]'::json) from (
         select si.item, si.position from session_items si where si.session_id = ${conversations.sessionId}
@@ -116,11 +113,7 @@ export async function loadTurnInputs(
   if (!row?.sessionId)
     return { state: { sessionId: randomUUID(), version: 0 }, history: [], consumed, approvalPending, reads: values };
   const history = (row.history ?? []) as AgentInputItem[];
-  const state = {
-    sessionId: row.sessionId as string,
-    version: Number(row.version ?? 0),
-    itemCount: Number(row.itemCount ?? 0),
-  };
+  const state = { sessionId: row.sessionId as string, version: Number(row.version ?? 0) };
   return { state, history, consumed, approvalPending, reads: values };
 }
 
@@ -177,153 +170,94 @@ function isUniqueViolation(err: unknown): boolean {
   return (e?.code ?? e?.cause?.code) === '23505';
 }
 
+/** Builds statement text only (no connection): the commit's SQL, composed below, becomes text and parameters. */
+const dialect = new PgDialect();
+
+/**
+ * The commit as one statement of data-modifying CTEs: no BEGIN/COMMIT round trips, and its text depends only on
+ * which parts a turn has (never on values or row counts), so postgres.js prepares it once per connection and the
+ * database plans it once. The fence (the version bump, or a new conversation's row) returns the session's new item
+ * count, which the new items' positions come from, and every insert is fed from its row. A fence that did not hold
+ * makes the final select divide by zero, aborting the whole statement, so nothing (not the modules' usage either)
+ * is written for a stale turn: plain SQL has no RAISE, and CockroachDB has no DO blocks.
+ */
+function commitStatement(t: TurnRecord, last: InboundEvent | undefined): SQL {
+  const seq = t.state.version + 1;
+  const n = t.items.length;
+  const key = t.conversationKey;
+  const sessionId = t.state.sessionId;
+  const ref = JSON.stringify(t.ref); // drizzle hands jsonb parameters to postgres.js as JSON text
+  const lastAt = last ? new Date(last.receivedAt).toISOString() : null;
+  const lastUser = last?.sender.id ?? null;
+  const fence =
+    t.state.version === 0
+      ? dsql`insert into conversations
+          (key, platform, tenant, ref, session_id, version, item_count, last_user_id, last_message_at)
+          values (${key}, ${t.ref.platform}, ${t.ref.tenant}, ${ref}::jsonb, ${sessionId}::uuid, ${seq}, ${n},
+            ${lastUser}, ${lastAt}::timestamptz)
+          returning item_count`
+      : dsql`update conversations set version = ${seq}, item_count = item_count + ${n}, ref = ${ref}::jsonb,
+          last_user_id = coalesce(${lastUser}::text, last_user_id),
+          last_message_at = coalesce(${lastAt}::timestamptz, last_message_at), updated_at = now()
+          where key = ${key} and version = ${t.state.version} and session_id = ${sessionId}::uuid
+          returning item_count`;
+  const parts: SQL[] = [dsql`fence as (${fence})`];
+  if (t.events.length) {
+    const rows = t.events.map((e) => [e.id, e.sender.id, new Date(e.receivedAt).toISOString()]);
+    parts.push(dsql`inbound as (insert into inbound_messages (event_id, conversation_key, turn_id, sender_id, received_at)
+      select e->>0, ${key}::text, ${t.turnId}::uuid, e->>1, (e->>2)::timestamptz
+      from fence, jsonb_array_elements(${JSON.stringify(rows)}::jsonb) e)`);
+  }
+  if (n) {
+    const rows = t.items.map((item, i) => [item, t.itemSenders?.[i] ?? null, t.itemAgents?.[i] ?? null]);
+    parts.push(dsql`items as (insert into session_items (session_id, position, turn_id, sender_key, agent, item)
+      select ${sessionId}::uuid, fence.item_count - ${n}::bigint + i.ord - 1, ${t.turnId}::uuid, i.e->>1, i.e->>2, i.e->0
+      from fence, jsonb_array_elements(${JSON.stringify(rows)}::jsonb) with ordinality as i(e, ord))`);
+  }
+  const eventIds = JSON.stringify(t.answers ?? t.events.map((e) => e.id));
+  parts.push(dsql`turn as (insert into turns
+    (id, conversation_key, session_id, seq, outcome, event_ids, input_tokens, output_tokens, model, duration_ms)
+    select ${t.turnId}::uuid, ${key}::text, ${sessionId}::uuid, ${seq}::bigint, ${t.outcome}::text, ${eventIds}::jsonb,
+      ${t.inputTokens}::int, ${t.outputTokens}::int, ${t.model}::text, ${t.durationMs}::int from fence)`);
+  if (t.reply !== null) {
+    parts.push(dsql`reply as (insert into outbox
+      (turn_id, conversation_key, seq, ref, markdown, reply_to, approval_id, replaces_approval)
+      select ${t.turnId}::uuid, ${key}::text, ${seq}::bigint, ${ref}::jsonb, ${t.reply}::text, ${t.replyTo ?? null}::text,
+        ${t.approvalId ?? null}::text, ${t.replacesApproval ?? null}::text from fence)`);
+  }
+  for (const [i, w] of (t.hookWrites ?? []).entries()) parts.push(dsql`${dsql.raw(`hook${i}`)} as (${w})`);
+  return dsql`with ${dsql.join(parts, dsql`, `)} select 1 / count(*) as held from fence`;
+}
+
+/** Division by zero: the fence's final select found no row (see commitStatement). */
+const isFenceMiss = (err: unknown) => (err as { code?: string })?.code === '22012';
+
 /**
  * Writes only, no reads: on Postgres, SERIALIZABLE tracks reads with page-level predicate locks, so reads in
  * concurrent turns of unrelated conversations would abort each other (40001) for nothing. The fence is the
  * conditional UPDATE (or the INSERT of a new conversation), and the primary keys catch everything else.
+ * One statement (retried on 40001); with `extraWrites` (approval rows) the same statement and those writes run
+ * as one transaction, pipelined.
  */
 export async function commitTurn(db: Db, t: TurnRecord): Promise<number> {
   // The last message a *person* wrote (check-ins and reminders are not): /sessions shows it, and a check-in
   // nobody answered since is not followed by another (src/scheduler/fire-checkin.ts).
   const last = [...t.events].reverse().find((e) => e.kind === 'message' || e.kind === 'edit');
-  const lastMessageAt = last ? new Date(last.receivedAt) : null;
-  const n = t.items.length;
+  const statement = commitStatement(t, last);
   try {
-    return await withTx(db, async (tx) => {
-      let itemCount: number;
-      const seq = t.state.version + 1;
-      // Sent ahead of the inserts, answered after them (see `writes` below); its rows say whether the fence held.
-      let fence: Promise<unknown[]> | undefined;
-      // A new conversation's row, sent with the inserts too: a second first turn fails on its key (stale).
-      let created: Promise<unknown> | undefined;
-      // The version fence: moves the conversation on only from the version this turn read.
-      const bumpVersion = () =>
-        tx
-          .update(conversations)
-          .set({
-            version: seq,
-            itemCount: dsql`${conversations.itemCount} + ${n}`,
-            ref: t.ref,
-            lastUserId: last?.sender.id ?? undefined,
-            lastMessageAt: lastMessageAt ?? undefined,
-            updatedAt: new Date(),
-          })
-          .where(
-            and(
-              eq(conversations.key, t.conversationKey),
-              eq(conversations.version, t.state.version),
-              eq(conversations.sessionId, t.state.sessionId),
-            ),
-          );
-      if (t.state.version > 0 && t.state.itemCount !== undefined) {
-        // The count read with the version is still the count while the version holds: every write of item_count
-        // bumps the version (or, for PostgresSession, collides with these positions: a unique violation, stale).
-        fence = bumpVersion().returning({ key: conversations.key }).execute();
-        itemCount = t.state.itemCount + n;
-      } else if (t.state.version === 0) {
-        created = tx
-          .insert(conversations)
-          .values({
-            key: t.conversationKey,
-            platform: t.ref.platform,
-            tenant: t.ref.tenant,
-            ref: t.ref,
-            sessionId: t.state.sessionId,
-            version: seq,
-            itemCount: n,
-            lastUserId: last?.sender.id,
-            lastMessageAt,
-          })
-          .execute();
-        itemCount = n;
-      } else {
-        const [row] = await bumpVersion().returning({ itemCount: conversations.itemCount });
-        if (!row)
-          throw new StaleTurnError(`conversation ${t.conversationKey} moved on past version ${t.state.version}`);
-        itemCount = Number(row.itemCount);
-      }
-      // Independent inserts, sent together: postgres.js pipelines them on the transaction's connection, so the
-      // commit costs one round trip for all four instead of one each. Results arrive in order, so the first
-      // rejection is the statement that failed (the rest then fail as "transaction aborted").
-      const writes: Promise<unknown>[] = fence ? [fence] : created ? [created] : [];
-      if (t.events.length) {
-        writes.push(
-          tx
-            .insert(inboundMessages)
-            .values(
-              t.events.map((e) => ({
-                eventId: e.id,
-                conversationKey: t.conversationKey,
-                turnId: t.turnId,
-                senderId: e.sender.id,
-                receivedAt: new Date(e.receivedAt),
-              })),
-            )
-            .execute(),
-        );
-      }
-      if (n) {
-        const base = itemCount - n;
-        writes.push(
-          tx
-            .insert(sessionItems)
-            .values(
-              t.items.map((item, i) => ({
-                sessionId: t.state.sessionId,
-                position: base + i,
-                turnId: t.turnId,
-                senderKey: t.itemSenders?.[i] ?? null,
-                agent: t.itemAgents?.[i] ?? null,
-                item,
-              })),
-            )
-            .execute(),
-        );
-      }
-      writes.push(
-        tx
-          .insert(turns)
-          .values({
-            id: t.turnId,
-            conversationKey: t.conversationKey,
-            sessionId: t.state.sessionId,
-            seq,
-            outcome: t.outcome,
-            eventIds: t.answers ?? t.events.map((e) => e.id),
-            inputTokens: t.inputTokens,
-            outputTokens: t.outputTokens,
-            model: t.model,
-            durationMs: t.durationMs,
-          })
-          .execute(),
-      );
-      if (t.reply !== null) {
-        writes.push(
-          tx
-            .insert(outbox)
-            .values({
-              turnId: t.turnId,
-              conversationKey: t.conversationKey,
-              seq,
-              ref: t.ref,
-              markdown: t.reply,
-              replyTo: t.replyTo ?? null,
-              approvalId: t.approvalId ?? null,
-              replacesApproval: t.replacesApproval ?? null,
-            })
-            .execute(),
-        );
-      }
-      if (t.extraWrites) writes.push(...t.extraWrites(tx));
-      for (const w of t.hookWrites ?? []) writes.push(tx.execute(w));
-      await settleInOrder(writes);
-      if (fence && !(await fence).length)
-        throw new StaleTurnError(`conversation ${t.conversationKey} moved on past version ${t.state.version}`);
-      return seq;
-    });
+    if (t.extraWrites) {
+      await withTx(db, (tx) => settleInOrder([tx.execute(statement), ...t.extraWrites!(tx)]));
+    } else {
+      const { sql: text, params } = dialect.sqlToQuery(statement);
+      const client = (db as unknown as { $client: Sql }).$client; // drizzle() sets it; the Db type leaves it out
+      await retrySerializable(() => client.unsafe(text, params as never[], { prepare: true }));
+    }
+    return t.state.version + 1;
   } catch (err) {
     if (isUniqueViolation(err))
       throw new StaleTurnError('another turn already committed this conversation state or these messages');
+    if (isFenceMiss(err))
+      throw new StaleTurnError(`conversation ${t.conversationKey} moved on past version ${t.state.version}`);
     if ((err as Error)?.name === 'ApprovalDecidedError') throw new StaleTurnError((err as Error).message);
     throw err;
   }

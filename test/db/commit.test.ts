@@ -6,6 +6,7 @@ import type { InboundEvent } from '../../src/core/types.js';
 import { openDatabase, type Database } from '../../src/db/client.js';
 import { migrate } from '../../src/db/migrate.js';
 import { retrySerializable } from '../../src/db/retry.js';
+import { addUsageSql } from '../../src/access/store.js';
 import {
   commitTurn,
   loadConversation,
@@ -40,11 +41,7 @@ const event = (id: string): InboundEvent => ({
   sentAt: new Date().toISOString(),
   receivedAt: new Date().toISOString(),
 });
-const record = (
-  key: string,
-  state: { sessionId: string; version: number; itemCount?: number },
-  events: InboundEvent[],
-): TurnRecord => ({
+const record = (key: string, state: { sessionId: string; version: number }, events: InboundEvent[]): TurnRecord => ({
   turnId: randomUUID(),
   conversationKey: key,
   ref,
@@ -95,7 +92,7 @@ describe('commitTurn', () => {
   });
 });
 
-describe('commitTurn with the state read for the turn (fence and items sent in one batch)', () => {
+describe('commitTurn with the state read for the turn (one statement: fence, items, turn, reply, usage)', () => {
   const turnState = async (key: string) => (await loadTurnInputs(database.db, key, [], 50)).state;
   const positions = async (sessionId: string) =>
     (await database.sql`select position from session_items where session_id = ${sessionId} order by position`).map(
@@ -106,7 +103,7 @@ describe('commitTurn with the state read for the turn (fence and items sent in o
     const key = `k-${randomUUID()}`;
     await commitTurn(database.db, record(key, await turnState(key), [event(`e-${randomUUID()}`)]));
     const state = await turnState(key);
-    expect(state).toMatchObject({ version: 1, itemCount: 1 });
+    expect(state).toMatchObject({ version: 1 });
     await commitTurn(database.db, record(key, state, [event(`e-${randomUUID()}`)]));
     const stale = event(`e-${randomUUID()}`);
     await expect(commitTurn(database.db, record(key, state, [stale]))).rejects.toBeInstanceOf(StaleTurnError);
@@ -114,7 +111,44 @@ describe('commitTurn with the state read for the turn (fence and items sent in o
     expect(kept!.n).toBe(0);
     await commitTurn(database.db, record(key, await turnState(key), [event(`e-${randomUUID()}`)]));
     expect(await positions(state.sessionId)).toEqual([0, 1, 2]);
-    expect(await turnState(key)).toMatchObject({ version: 3, itemCount: 3 });
+    expect(await turnState(key)).toMatchObject({ version: 3 });
+  });
+
+  it("a stale commit writes none of the modules' usage either, a fresh one writes it with the turn", async () => {
+    const key = `k-${randomUUID()}`;
+    await commitTurn(database.db, record(key, await turnState(key), [event(`e-${randomUUID()}`)]));
+    const state = await turnState(key);
+    const person = `local:default:${randomUUID()}`;
+    const usage = () => [
+      addUsageSql(database.db, '2026-12-06', [{ userKey: person, inputTokens: 7, outputTokens: 3 }]),
+    ];
+    await commitTurn(database.db, { ...record(key, state, [event(`e-${randomUUID()}`)]), hookWrites: usage() });
+    const stale = { ...record(key, state, [event(`e-${randomUUID()}`)]), hookWrites: usage() };
+    await expect(commitTurn(database.db, stale)).rejects.toBeInstanceOf(StaleTurnError);
+    const rows =
+      await database.sql`select input_tokens::int, output_tokens::int, turns::int from access_usage where user_key = ${person}`;
+    expect(rows).toEqual([{ input_tokens: 7, output_tokens: 3, turns: 1 }]);
+    expect(await database.sql`select 1 from turns where id = ${stale.turnId}`).toHaveLength(0);
+    expect(await database.sql`select 1 from outbox where turn_id = ${stale.turnId}`).toHaveLength(0);
+  });
+
+  it('places new items after whatever the session holds, even items written outside a turn', async () => {
+    const key = `k-${randomUUID()}`;
+    await commitTurn(database.db, record(key, await turnState(key), [event(`e-${randomUUID()}`)]));
+    const state = await turnState(key);
+    // The Agents SDK session interface appends items itself (src/agent/session.ts): two more, no version bump.
+    await new PostgresSession(database.db, state.sessionId, 50).addItems([
+      { role: 'user', content: 'a' },
+      { role: 'user', content: 'b' },
+    ]);
+    await commitTurn(database.db, {
+      ...record(key, state, [event(`e-${randomUUID()}`)]),
+      items: [
+        { role: 'user', content: 'c' },
+        { role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: 'd' }] },
+      ],
+    });
+    expect(await positions(state.sessionId)).toEqual([0, 1, 2, 3, 4]);
   });
 
   it('of many racing commits from one read exactly one wins', async () => {

@@ -1,7 +1,8 @@
 /**
  * What a one-message turn costs the stores, counted on the app's own connections: the turn reads its state,
  * history and every module's data (access standing and budget, routed agent and its budget, a pending approval)
- * in one statement, writes the modules' usage in its own commit, and starts and ends with one Redis script each.
+ * in one statement, commits in one statement that also writes the modules' usage, and starts and ends with one
+ * Redis script each.
  * Fewer round trips is what lets a worker carry many turns at once (README, "Sizing workers").
  */
 import { Redis } from 'ioredis';
@@ -52,18 +53,23 @@ describe('a one-message turn', () => {
     expect(selects.length / TURNS).toBeLessThanOrEqual(4);
   });
 
-  it("writes the person's and the agent's usage in the turn's own commit, once each", () => {
-    const inTx = new Map<number, boolean>();
-    const usage: { table: string; inTx: boolean }[] = [];
-    for (const s of sent) {
-      if (/^\s*begin/i.test(s.query)) inTx.set(s.conn, true);
-      else if (/^\s*(commit|rollback)/i.test(s.query)) inTx.set(s.conn, false);
-      const table = /^\s*insert into "(access_usage|agent_usage)"/i.exec(s.query)?.[1];
-      if (table) usage.push({ table, inTx: inTx.get(s.conn) === true });
+  it("commits in one statement, with the person's and the agent's usage in it, and no transaction", () => {
+    const commits = turnStatements().filter((s) => /^\s*with fence as/i.test(s.query));
+    expect(commits).toHaveLength(TURNS);
+    for (const c of commits) {
+      expect(c.query).toContain('insert into "access_usage"');
+      expect(c.query).toContain('insert into "agent_usage"');
     }
-    expect(usage.filter((u) => u.table === 'access_usage')).toHaveLength(TURNS);
-    expect(usage.filter((u) => u.table === 'agent_usage')).toHaveLength(TURNS);
-    expect(usage.every((u) => u.inTx)).toBe(true);
+    // One text for all of them: prepared once per connection (the values are parameters, rows a JSON array).
+    expect(new Set(commits.map((c) => c.query)).size).toBe(1);
+    // Nothing of the turn is written beside it, and no BEGIN / COMMIT round trips.
+    const beside = turnStatements().filter((s) =>
+      /^\s*(insert into|update) "?(turns|outbox|session_items|inbound_messages|conversations|access_usage|agent_usage)\b/i.test(
+        s.query,
+      ),
+    );
+    expect(beside).toEqual([]);
+    expect(sent.filter((s) => /^\s*(begin|commit)\b/i.test(s.query))).toEqual([]);
   });
 
   it('starts with one Redis script and keeps its model output with one write', () => {
