@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- [--messages N] [--conversations C] [--rate R] [--soak] [--routing | --agents-file F] [--tracing]
- *   [--compare [--rounds R]]`
+ *   [--compare [--rounds R]] [--env KEY=VALUE ...]`
  *
  * `--routing` runs the turns through an agents file of two agents with one routing rule per conversation of half
  * the conversations (the other half falls to the default agent); `--agents-file` uses yours instead. `--tracing`
@@ -41,8 +41,13 @@ const { values } = parseArgs({
     tracing: { type: 'boolean', default: false },
     compare: { type: 'boolean', default: false },
     rounds: { type: 'string', default: '2' },
+    // KEY=VALUE settings for both processes, e.g. `--env MEMORY_ENABLED=false` to see what a module costs.
+    env: { type: 'string', multiple: true, default: [] },
   },
 });
+const EXTRA_ENV = Object.fromEntries(
+  values.env!.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+);
 const COMPARE = values.compare!;
 const ROUNDS = Math.max(1, Number(values.rounds));
 const TRACING = values.tracing!;
@@ -52,6 +57,7 @@ const C = Number(values.conversations);
 const rateGiven = process.argv.some((a) => a === '--rate' || a.startsWith('--rate='));
 const RATE = soak && !rateGiven ? 250 : Number(values.rate);
 const INFLIGHT = Number(values.concurrency);
+const WARM_UP = 100;
 
 const rssMb = (pid: number | undefined) => {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -176,6 +182,7 @@ async function runPipeline(extraEnv: Record<string, string>): Promise<PipelineRu
     ...(process.env.BENCH_PROFILE ? { NODE_ARGS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_PROFILE}` } : {}),
     // Other node flags for both processes, e.g. --perf-basic-prof for `perf record` (CPU time, not wall time).
     ...(process.env.BENCH_NODE_ARGS ? { NODE_ARGS: process.env.BENCH_NODE_ARGS } : {}),
+    ...EXTRA_ENV,
     ...extraEnv,
   };
   const procs: RoleProcess[] = [];
@@ -192,10 +199,14 @@ async function runPipeline(extraEnv: Record<string, string>): Promise<PipelineRu
     let allDone!: () => void;
     const finished = new Promise<void>((r) => (allDone = r));
     const sub = new Redis(REDIS_URL);
+    const warming = new Set<string>();
+    let warmed!: () => void;
+    const warm = new Promise<void>((r) => (warmed = r));
     sub.on('message', (_c: string, msg: string) => {
       const d = JSON.parse(msg) as { eventIds: string[] };
       const now = performance.now();
       for (const id of d.eventIds) {
+        if (warming.delete(id) && !warming.size) warmed();
         const t = sentAt.get(id);
         if (t !== undefined) {
           latencies.push(now - t);
@@ -208,6 +219,20 @@ async function runPipeline(extraEnv: Record<string, string>): Promise<PipelineRu
       }
     });
     await sub.subscribe(`${prefix}:delivered`);
+
+    // Warm-up, not measured: connections opened and code paths compiled, in conversations of their own (the
+    // measured ones still start fresh). Without it the first second's cold start is most of a paced run's p99.
+    for (let i = 0; i < WARM_UP; i++) warming.add(`local:warm${i}`);
+    await Promise.all(
+      Array.from({ length: WARM_UP }, (_, i) =>
+        fetch(`${gateway.url}/local/messages`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ conversation: `warm-${i}`, user: `warm-${i}`, text: 'warm up', id: `warm${i}` }),
+        }).then((r) => r.arrayBuffer()),
+      ),
+    );
+    await warm;
 
     const cpu = () => Promise.all([gateway, worker].map((p) => scrape(p.url, 'process_cpu_seconds_total')));
     const cpu0 = await cpu();

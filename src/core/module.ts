@@ -75,8 +75,10 @@ export interface TurnHooks {
   /** Before the agent runs. May push to `ctx.instructions`. The first non-'run' answer of any module wins. */
   beforeRun?(ctx: TurnContext): Promise<BeforeRun | void>;
   /**
-   * Statements written in the turn's own commit transaction (usage accounting): atomic with the turn, so a retried
-   * turn never counts twice and a crash never loses them, at no extra round trip. A failure fails the commit.
+   * Statements written in the turn's own commit (usage accounting): atomic with the turn, so a retried turn never
+   * counts twice and a crash never loses them, at no extra round trip. Each must be one INSERT, UPDATE or DELETE
+   * with no WITH of its own, on a table none of the turn's other writes touches: it becomes a CTE of the commit's
+   * one statement (CockroachDB refuses two writes to a table in one statement). A failure fails the commit.
    */
   commitWrites?(ctx: TurnContext, outcome: TurnOutcome): SQL[];
   /** After the turn is committed (memory extraction scheduling). Failures are logged, not fatal. */

@@ -1,6 +1,6 @@
 /**
- * Commits one turn in a single serializable transaction (retried on 40001): the consumed inbound ids, the new
- * session items, the turn record and the reply (outbox). Fenced by the conversation's `version`, so a stale worker
+ * Commits one turn in a single serializable statement (retried on 40001): the consumed inbound ids, the new
+ * session items, the turn record, the reply (outbox) and the modules' usage. Fenced by the conversation's `version`, so a stale worker
  * can never commit over a newer turn, and by the inbound ids' primary key, so no message is answered twice.
  */
 import type { AgentInputItem } from '@openai/agents';
@@ -146,7 +146,7 @@ export interface TurnRecord {
   replacesApproval?: string;
   /** More writes in the same transaction (approval rows); a rejection rolls the turn back (StaleTurnError). */
   extraWrites?: (tx: Tx) => Promise<unknown>[];
-  /** The modules' statements for this turn (TurnHooks.commitWrites: usage), run in the same transaction. */
+  /** The modules' statements for this turn (TurnHooks.commitWrites: usage), CTEs of the commit's statement. */
   hookWrites?: SQL[];
   replyTo?: string;
   /** replied | silent | apology, or a module's own outcome (refused, budget, ...). */

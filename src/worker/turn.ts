@@ -7,7 +7,7 @@
  *      (read in the same statement as the conversation's state and history: one read per turn);
  *   3. decide: the modules' hooks may run the agent, answer for it, drop events, or defer the turn;
  *   4. runAgent: the agent on the fresh events, in arrival order, as one turn;
- *   5. commit: items + turn + reply (outbox) in one transaction;
+ *   5. commit: items + turn + reply (outbox) + the modules' usage in one statement;
  *   6. handOff: schedule delivery (or announce a silent turn);
  *   7. ackBatch: remove the consumed entries; if more arrived, schedule another turn.
  */
@@ -203,7 +203,7 @@ async function runAgent(
   }
 }
 
-/** Step 5: items + turn + reply (outbox) in one transaction. Null: a newer turn got there first (start over). */
+/** Step 5: items + turn + reply (outbox) in one statement. Null: a newer turn got there first (start over). */
 async function commit(
   deps: TurnDeps,
   ctx: TurnContext,
