@@ -24,6 +24,11 @@ export interface ChaosOptions {
   /** Spread the sends over this long, so the faults land mid-run. */
   sendSeconds: number;
   workerKillEveryMs: number;
+  /**
+   * Kill at least this many workers even if the send window closes first (a replacement worker's start-up on a
+   * loaded machine can outlast the window); the later kills then land while replies are still being worked on.
+   */
+  minWorkerKills?: number;
   redisRestarts: number;
   dbOutageMs: number;
   log?: (line: string) => void;
@@ -103,9 +108,10 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     // --- faults, on timers during the send window ---
     const faults = (async () => {
       let next = 0;
-      while (chaosOn) {
+      const more = () => chaosOn || counters.workerKills < (o.minWorkerKills ?? 0);
+      while (more()) {
         await sleep(o.workerKillEveryMs);
-        if (!chaosOn) break;
+        if (!more()) break;
         const victim = workers[next++ % workers.length]!;
         await victim.kill('SIGKILL');
         procs.delete(victim);

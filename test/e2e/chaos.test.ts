@@ -13,6 +13,7 @@ it('survives worker kills, a Redis restart and a database outage without losing 
     workers: 2,
     sendSeconds: 12,
     workerKillEveryMs: 3_000,
+    minWorkerKills: 2,
     redisRestarts: 1,
     dbOutageMs: 4_000,
     // Says which kind of duplicate, or what was left busy, if it ever happens.
