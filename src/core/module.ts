@@ -35,6 +35,11 @@ export interface TurnContext {
   approval?: { id: string; requester: string; promptMessageId?: string };
   /** What each hook's `read` returned, by its name, read with the turn's state (unset: not read; read it yourself). */
   reads?: Record<string, unknown>;
+  /**
+   * Set by the live preview once the answer shows on the platform as it is written (src/live/preview.ts): a
+   * "working on it" sign is then redundant, and not started (on Slack it costs two rate-limited calls a turn).
+   */
+  previewShown?: boolean;
 }
 
 /**

@@ -199,6 +199,7 @@ class Preview implements TurnPreview {
       last?.sender.id,
       key,
     );
+    this.ctx.previewShown = true;
     if (this.draft) return;
     await this.d.redis.multi().hset(this.key, this.field, this.messageId).expire(this.key, PREVIEW_TTL_SECONDS).exec();
   }

@@ -78,13 +78,22 @@ export function readsOf(hooks: TurnHooks[] = NO_HOOKS): TurnRead[] {
   return reads;
 }
 
-/** The platform's typing sign while `fn` runs, shown only past the typing delay (no flicker on fast answers). */
-export async function withTyping<T>(deps: TurnDeps, last: InboundEvent, fn: () => Promise<T>): Promise<T> {
+/**
+ * The platform's typing sign while `fn` runs, shown only past the typing delay (no flicker on fast answers) and
+ * only if no live preview shows the answer by then.
+ */
+export async function withTyping<T>(
+  deps: TurnDeps,
+  last: InboundEvent,
+  fn: () => Promise<T>,
+  previewShown: () => boolean = () => false,
+): Promise<T> {
   const adapter = deps.adapters.get(last.platform);
   if (!adapter?.startTyping) return fn();
   let stop: (() => Promise<void>) | undefined;
   let finished = false;
   const timer = setTimeout(() => {
+    if (previewShown()) return; // the answer already shows as it is written
     adapter.startTyping!(last.conversation, last.platformMessageId).then(
       (s) => {
         // The turn may have ended while the platform was answering startTyping: stop at once, or it types forever.

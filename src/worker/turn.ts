@@ -174,7 +174,8 @@ async function runAgent(
   const shown = ctx.events;
   try {
     const out = await reuseModelOutput(deps.redis, kept.key, kept.batch, kept.value, async () => {
-      const o = await withTyping(deps, shown.at(-1)!, () => deps.runtime.run(input, session, ctx));
+      const run = () => deps.runtime.run(input, session, ctx);
+      const o = await withTyping(deps, shown.at(-1)!, run, () => ctx.previewShown === true);
       // The session keeps a note of each image, not its bytes (nor does the kept output in Redis).
       return { ...o, items: withoutImageBytes(session.pending.length ? session.pending : input) };
     });

@@ -68,6 +68,10 @@ describe('slack live answers', () => {
     expect(shown[0]!.streamed).toBe(true);
     expect(shown[0]!.streaming).toBe(false); // stopped, not left open
     expect(fake.posted(channel)).toHaveLength(0);
+    // A turn of several seconds, but the answer showed as it was written: no "working on it" reaction (two calls saved, and
+    // reactions.add is one of Slack's rate-limited methods). test/adapters/slack/pipeline-delivery.test.ts has
+    // the reaction on a slow turn that shows nothing until it is done.
+    expect(fake.callsOf('reactions.add', channel)).toEqual([]);
     // The stream grew while the model wrote: started, appended at least once, then the committed text.
     const appends = fake.callsOf('chat.appendStream', channel).filter((c) => c.ok);
     expect(appends.length).toBeGreaterThanOrEqual(1);
