@@ -56,6 +56,17 @@ async function roles() {
   return { gateway, worker };
 }
 
+/** A new worker picks the delivery up once the dead worker's lock lapses; then any second copy would have come. */
+async function takeOver(channel: string) {
+  procs.push(await spawnRole('worker', env()));
+  await until(
+    () => outboxStatus(channel),
+    (s) => s === 'sent',
+    20_000,
+  );
+  await settleForDuplicates('slack');
+}
+
 const outboxStatus = async (channel: string) =>
   (await sql`select status from outbox where ref->>'channel' = ${channel}`)[0]?.status;
 const receiptsOf = (channel: string) => sql`select part_index, platform_message_id from receipts
@@ -77,13 +88,7 @@ it('a worker killed while its receipt write waits out a database failure: the pa
   await worker.kill('SIGKILL');
   await sql`alter table receipts drop constraint receipts_blocked`;
 
-  procs.push(await spawnRole('worker', env())); // picks the delivery up once the dead worker's lock lapses
-  await until(
-    () => outboxStatus(channel),
-    (s) => s === 'sent',
-    20_000,
-  );
-  await settleForDuplicates('slack');
+  await takeOver(channel);
   expect(slack.posted(channel).map((c) => c.body.text)).toEqual(['Echo: count my replies']);
   // Healed from the Redis mark (written the moment Slack answered), not looked up in Slack.
   expect((await receiptsOf(channel)).map((r) => r.part_index)).toEqual([0]);
@@ -108,13 +113,7 @@ it('a worker killed while Slack holds its answer to a post: the part is found in
   );
   await worker.kill('SIGKILL');
 
-  procs.push(await spawnRole('worker', env())); // picks the delivery up once the dead worker's lock lapses
-  await until(
-    () => outboxStatus(channel),
-    (s) => s === 'sent',
-    20_000,
-  );
-  await settleForDuplicates('slack');
+  await takeOver(channel);
   const posted = slack.messages.in(channel);
   expect(posted.map((m) => m.text)).toEqual(['Echo: count my replies']);
   expect(slack.callsOf('conversations.history', channel).length).toBeGreaterThanOrEqual(1);
