@@ -27,11 +27,8 @@ async function busyThread(ms = 1_000) {
 
 describe('multitask_strategy', () => {
   it('reject (the default): a second run on a busy thread is a 409 and the first run is unaffected', async () => {
-    const { threadId, first } = await busyThread(700);
-    expect(await statusOf(client.runs.create(threadId, 'agent', { input: userInput('second') }))).toBe(409);
-    expect(
-      await statusOf(client.runs.wait(threadId, 'agent', { input: userInput('second'), multitaskStrategy: 'reject' })),
-    ).toBe(409);
+    // Long enough that all three attempts land while it runs, even on a loaded machine; sent together.
+    const { threadId, first } = await busyThread(1_500);
     const streamed = (async () => {
       for await (const _ of client.runs.stream(threadId, 'agent', {
         input: userInput('second'),
@@ -40,7 +37,12 @@ describe('multitask_strategy', () => {
         /* drain */
       }
     })();
-    expect(await statusOf(streamed)).toBe(409);
+    const attempts = await Promise.all([
+      statusOf(client.runs.create(threadId, 'agent', { input: userInput('second') })),
+      statusOf(client.runs.wait(threadId, 'agent', { input: userInput('second'), multitaskStrategy: 'reject' })),
+      statusOf(streamed),
+    ]);
+    expect(attempts).toEqual([409, 409, 409]);
     const out = await client.runs.join(threadId, first.run_id);
     expect(lastAi(out)).toMatch(/first$/);
     expect((await client.runs.list(threadId)).map((r) => r.run_id)).toEqual([first.run_id]);
