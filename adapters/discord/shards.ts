@@ -140,9 +140,12 @@ export class DiscordConnections {
       }
     }
     if (!this.running || !this.plan) return;
-    const count = await this.agree(this.plan.count);
+    const { count, previous } = await this.agree(this.plan.count);
     this.plan = { ...this.plan, count };
     this.o.log.info({ shards: count, maxConcurrency: this.plan.maxConcurrency }, 'discord shard plan');
+    // This replica changed the count (an override rolled out): the others reshard, and it waits like they do.
+    if (previous !== undefined && previous !== count) await this.oldLeasesGone(previous);
+    if (!this.running) return;
     this.run(count);
     const every = Math.min(2_000, Math.max(200, Math.floor((this.o.leaseTtlMs ?? 15_000) / 3)));
     this.watcher = setInterval(() => void this.follow(), every);
@@ -154,16 +157,27 @@ export class DiscordConnections {
     else this.startSharded({ count, maxConcurrency: this.plan!.maxConcurrency });
   }
 
-  /** The count every replica runs: an override is stored as is; else the first replica's proposal stands. */
-  private async agree(proposed: number): Promise<number> {
+  /**
+   * The count every replica runs: an override is stored as is; else the first replica's proposal stands. With it,
+   * the count stored before an override replaced it.
+   */
+  private async agree(proposed: number): Promise<{ count: number; previous?: number }> {
     try {
-      if (this.o.shardCount) await this.o.redis.set(this.keys.count, String(this.o.shardCount));
+      let previous: number | undefined;
+      if (this.o.shardCount)
+        previous = storedCount(await this.o.redis.set(this.keys.count, String(this.o.shardCount), 'GET'));
       else await this.o.redis.set(this.keys.count, String(proposed), 'NX');
-      return storedCount(await this.o.redis.get(this.keys.count)) ?? proposed;
+      return { count: storedCount(await this.o.redis.get(this.keys.count)) ?? proposed, previous };
     } catch (err) {
       this.o.log.warn({ err: safeErr(err) }, 'discord shard count not shared (redis), running the proposal');
-      return proposed;
+      return { count: proposed };
     }
+  }
+
+  /** Leases of another count do not exclude each other: wait until every one of `count` is given back or expired. */
+  private async oldLeasesGone(count: number): Promise<void> {
+    const old = count === 1 ? [this.o.leaseKey] : Array.from({ length: count }, (_, i) => this.keys.lease(i, count));
+    while (this.running && (await this.o.redis.exists(...old).catch(() => 1)) > 0) await sleep(200, this.abort.signal);
   }
 
   /** Apply a stored count that differs from the one running here (one pass at a time). */
@@ -187,9 +201,7 @@ export class DiscordConnections {
     this.o.log.info({ from, to }, 'discord shard count changed: resharding');
     await this.stopConnections();
     this.sample();
-    // Leases of another count do not exclude each other: wait until every old one is given back or expired.
-    const old = from === 1 ? [this.o.leaseKey] : Array.from({ length: from }, (_, i) => this.keys.lease(i, from));
-    while (this.running && (await this.o.redis.exists(...old).catch(() => 1)) > 0) await sleep(200, this.abort.signal);
+    await this.oldLeasesGone(from);
     if (!this.running) return;
     this.plan = { ...this.plan!, count: to };
     this.run(to);
