@@ -32,17 +32,24 @@ export function jsonDeeperThan(text: string, max: number): boolean {
 
 /** NUL and unpaired surrogates: valid in a JS string, refused by Postgres jsonb and text columns. */
 const UNSTORABLE = /\u0000|\p{Cs}/u;
+const NUL = /\u0000/g;
+const LONE_SURROGATE = /\p{Cs}/gu; // with the u flag, a well-formed pair is one code point and never matches
+
+/** What Postgres cannot store, made storable: NUL removed, unpaired surrogates replaced by U+FFFD. */
+const storable = (s: string) => (UNSTORABLE.test(s) ? s.replace(NUL, '').replace(LONE_SURROGATE, '\uFFFD') : s);
 
 export class UnstorableTextError extends SyntaxError {
   constructor() {
-    super('JSON strings must not contain NUL characters or unpaired surrogates');
+    super('JSON object keys must not contain NUL characters or unpaired surrogates');
     this.name = 'UnstorableTextError';
   }
 }
 
 /**
- * `JSON.parse` that throws a SyntaxError for input nested deeper than `maxDepth` (JsonTooDeepError) and, with
- * `storable`, for strings or keys a database cannot store (UnstorableTextError).
+ * `JSON.parse` that throws a SyntaxError for input nested deeper than `maxDepth` (JsonTooDeepError). With
+ * `storable`, string values are made storable (see `storable`; the rest of the input rule applies later, to
+ * events: src/ingress/sanitize.ts), so one odd character in a message does not cost the person their answer; a
+ * key a database cannot store is still refused (UnstorableTextError).
  */
 export function parseJson(input: Buffer | string, o: { maxDepth?: number; storable?: boolean } = {}): unknown {
   const text = typeof input === 'string' ? input : input.toString('utf8');
@@ -50,7 +57,7 @@ export function parseJson(input: Buffer | string, o: { maxDepth?: number; storab
   if (jsonDeeperThan(text, maxDepth)) throw new JsonTooDeepError(maxDepth);
   if (!o.storable) return JSON.parse(text);
   return JSON.parse(text, (key, value: unknown) => {
-    if (UNSTORABLE.test(key) || (typeof value === 'string' && UNSTORABLE.test(value))) throw new UnstorableTextError();
-    return value;
+    if (UNSTORABLE.test(key)) throw new UnstorableTextError();
+    return typeof value === 'string' ? storable(value) : value;
   });
 }

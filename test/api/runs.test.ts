@@ -34,6 +34,17 @@ describe('run wait', () => {
     expect(lastAi(again)).toMatch(/and again$/);
   });
 
+  it('a message with a NUL or an unpaired surrogate is answered (made storable), and the thread goes on', async () => {
+    const t = await client.threads.create();
+    const out = (await client.runs.wait(t.thread_id, 'agent', {
+      input: userInput('odd\u0000 char \uD800 here'),
+    })) as { messages: Msg[] };
+    expect(out.messages[0]!.content).toBe('odd char \uFFFD here');
+    expect(lastAi(out)).toMatch(/odd char \uFFFD here$/);
+    const next = await client.runs.wait(t.thread_id, 'agent', { input: userInput('still here') });
+    expect(lastAi(next)).toMatch(/still here$/);
+  });
+
   it('stateless /runs/wait answers on a temporary thread', async () => {
     const out = (await client.runs.wait(null, 'agent', { input: userInput('no thread needed') })) as {
       messages: Msg[];
