@@ -1,3 +1,5 @@
+import { storableString } from './sanitize.js';
+
 /**
  * JSON from the network, parsed with a bound on nesting. `JSON.parse` itself copes with any depth, but everything
  * after it recurses (zod, JSON.stringify into Redis or jsonb, pino): a 10,000-deep body would blow the stack there
@@ -32,11 +34,6 @@ export function jsonDeeperThan(text: string, max: number): boolean {
 
 /** NUL and unpaired surrogates: valid in a JS string, refused by Postgres jsonb and text columns. */
 const UNSTORABLE = /\u0000|\p{Cs}/u;
-const NUL = /\u0000/g;
-const LONE_SURROGATE = /\p{Cs}/gu; // with the u flag, a well-formed pair is one code point and never matches
-
-/** What Postgres cannot store, made storable: NUL removed, unpaired surrogates replaced by U+FFFD. */
-const storable = (s: string) => (UNSTORABLE.test(s) ? s.replace(NUL, '').replace(LONE_SURROGATE, '\uFFFD') : s);
 
 export class UnstorableTextError extends SyntaxError {
   constructor() {
@@ -47,7 +44,7 @@ export class UnstorableTextError extends SyntaxError {
 
 /**
  * `JSON.parse` that throws a SyntaxError for input nested deeper than `maxDepth` (JsonTooDeepError). With
- * `storable`, string values are made storable (see `storable`; the rest of the input rule applies later, to
+ * `storable`, string values are made storable (`storableString`: NUL removed, unpaired surrogates replaced; the rest of the input rule applies later, to
  * events: src/ingress/sanitize.ts), so one odd character in a message does not cost the person their answer; a
  * key a database cannot store is still refused (UnstorableTextError).
  */
@@ -58,6 +55,6 @@ export function parseJson(input: Buffer | string, o: { maxDepth?: number; storab
   if (!o.storable) return JSON.parse(text);
   return JSON.parse(text, (key, value: unknown) => {
     if (UNSTORABLE.test(key)) throw new UnstorableTextError();
-    return typeof value === 'string' ? storable(value) : value;
+    return typeof value === 'string' && UNSTORABLE.test(value) ? storableString(value) : value;
   });
 }

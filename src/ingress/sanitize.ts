@@ -11,6 +11,7 @@
  */
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const NUL = /\u0000/g;
 const CONTROLS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/g;
 
 const NONCHARACTERS = (() => {
@@ -24,6 +25,11 @@ const NONCHARACTERS = (() => {
 
 /** Free text a person wrote: normalised as well as cleaned. */
 const HUMAN_TEXT_FIELDS = new Set(['text', 'name']);
+
+/** Only what Postgres cannot store at all (step 1, and NUL): for JSON that is not an event (the agent API's bodies). */
+export function storableString(s: string): string {
+  return s.replace(LONE_SURROGATE, '\uFFFD').replace(NUL, '');
+}
 
 /** Steps 1-3: the string can be stored anywhere (Postgres text and jsonb, Redis, logs). */
 export function cleanString(s: string): string {

@@ -200,10 +200,8 @@ async function deliverOne(
     const since = unsure.get(i);
     const posted = since && plain && adapter.findSent ? await adapter.findSent(target, part, since) : undefined;
     if (posted) {
-      const last = i === parts.length - 1;
-      await writeReceipt(deps.db, o.turnId, i, posted.platformMessageId, last ? parts.length : 0);
-      recorded = last;
-      await clearSentMark(deps, o.turnId, i);
+      recorded = i === parts.length - 1;
+      await recordFromMark(deps, o.turnId, i, posted.platformMessageId, recorded ? parts.length : 0);
       log.warn({ part: i }, 'part was posted before a crash lost its answer; found on the platform, not sent again');
       continue;
     }
@@ -319,6 +317,18 @@ async function writeReceipt(db: Db, turnId: string, partIndex: number, platformM
     where turn_id = ${turnId}`;
 }
 
+/** A part a crash left without a receipt, known sent after all: its receipt is written, then its mark goes. */
+async function recordFromMark(
+  deps: DeliverDeps,
+  turnId: string,
+  i: number,
+  platformMessageId: string,
+  finishTotal = 0,
+) {
+  await writeReceipt(deps.db, turnId, i, platformMessageId, finishTotal);
+  await clearSentMark(deps, turnId, i);
+}
+
 /**
  * Parts marked sent in Redis whose database receipt never landed (a worker died while the database was away):
  * they count as sent, and their receipts are written now. Returns the parts whose send was under way when the
@@ -339,8 +349,7 @@ async function healFromMarks(
       unsure.set(i, mark.sendingSince);
       continue;
     }
-    await writeReceipt(deps.db, turnId, i, mark.sent);
-    await clearSentMark(deps, turnId, i);
+    await recordFromMark(deps, turnId, i, mark.sent);
     done.add(i);
     log.warn(
       { part: i },
