@@ -31,6 +31,8 @@ const { values } = parseArgs({
     'model-ms': { type: 'string', default: '2000' },
     'ttft-ms': { type: 'string', default: '500' },
     tps: { type: 'string', default: '50' },
+    // Tokens per streamed event: real providers send about one; the default keeps the fake's own CPU down.
+    'tokens-per-chunk': { type: 'string', default: '10' },
     api: { type: 'string', default: 'chat_completions' },
     'slack-share': { type: 'string', default: '0.5' },
     // KEY=VALUE settings for both processes, e.g. `--env MEMORY_ENABLED=false` to see what a module costs.
@@ -69,7 +71,7 @@ async function main(): Promise<void> {
   const answerTokens = Math.max(1, Math.round(((MODEL_MS - TTFT) / 1000) * TPS));
   // Ten tokens per streamed event keeps the fake's own CPU out of the way; workers do not stream today anyway.
   if (values.dist) execFileSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });
-  const model = await startFakeOpenAI({ ttftMs: TTFT, tokensPerSec: TPS, answerTokens, tokensPerChunk: 10 });
+  const model = await startFakeOpenAI({ ttftMs: TTFT, tokensPerSec: TPS, answerTokens, tokensPerChunk: Number(values['tokens-per-chunk']) });
   const calls = new Map<number, ServedRequest[]>();
   model.onServed = (r) => {
     const c = convOf(r.lastUserText);

@@ -3,8 +3,10 @@
  * server-sent event stream of the answer being written there (`delta` {turnId, text}, `reset` {turnId}, `end`
  * {turnId, stopped}). Previews only: the committed reply arrives as always on `/messages` (the terminal client and
  * web tools show the preview, then replace it with the reply). `user` also follows that user's DM with the bot;
- * `once=1` ends the stream after the first turn's `end`. A `reset` says the text shown so far is void: a new model
- * response, or a retried turn whose first attempt died mid-stream (sent before the retry's first delta).
+ * `once=1` ends the stream after the first turn's `end`. Only turns that start while someone watches stream (an
+ * unwatched turn runs its model unstreamed, src/live/turns.ts): subscribe, then send. A `reset` says the text
+ * shown so far is void: a new model response, or a retried turn whose first attempt died mid-stream (sent before
+ * the retry's first delta).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';

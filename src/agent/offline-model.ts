@@ -121,6 +121,19 @@ export function offlineDeltas(text: string): string[] {
   return out;
 }
 
+/** The streamed deltas of a response's messages. */
+function messageDeltas(response: ModelResponse): string[] {
+  return (response.output as Item[]).filter((it) => it.type === 'message').flatMap((it) => offlineDeltas(textOf(it)));
+}
+
+/** What the user said since the model's last answer, one message per line. */
+function freshUserText(request: ModelRequest): string {
+  return turnInput(request)
+    .fresh.filter((it) => it.role === 'user')
+    .map(textOf)
+    .join('\n');
+}
+
 /** The text of a tool's output item: a string, a `{ type: 'text', text }` part, or a list of parts. */
 function outputText(out: unknown): string {
   if (typeof out === 'string') return out;
@@ -163,11 +176,20 @@ export class OfflineModel implements Model {
     return null;
   }
 
-  /** A model call as the SDK's own models trace one: a generation span with the model and token counts. */
+  /**
+   * A model call as the SDK's own models trace one: a generation span with the model and token counts. Not
+   * streamed, a `[[drip:MS]]` answer takes as long as its streamed deltas would, all of it before the answer.
+   */
   getResponse(request: ModelRequest): Promise<ModelResponse> {
+    return this.traced(request, true);
+  }
+
+  private traced(request: ModelRequest, whole: boolean): Promise<ModelResponse> {
     return withGenerationSpan(
       async (span) => {
         const response = await this.answer(request);
+        const drip = whole && /\[\[drip:(\d+)\]\]/.exec(freshUserText(request));
+        if (drip) await sleep(Number(drip[1]) * messageDeltas(response).length, request.signal);
         span.spanData.usage = {
           input_tokens: response.usage.inputTokens,
           output_tokens: response.usage.outputTokens,
@@ -247,19 +269,12 @@ export class OfflineModel implements Model {
   }
 
   async *getStreamedResponse(request: ModelRequest): AsyncIterable<StreamEvent> {
-    const response = await this.getResponse(request);
-    const asked = turnInput(request)
-      .fresh.filter((it) => it.role === 'user')
-      .map(textOf)
-      .join('\n');
-    const drip = /\[\[drip:(\d+)\]\]/.exec(asked);
+    const response = await this.traced(request, false);
+    const drip = /\[\[drip:(\d+)\]\]/.exec(freshUserText(request));
     yield { type: 'response_started' };
-    for (const item of response.output as Item[]) {
-      if (item.type !== 'message') continue;
-      for (const delta of offlineDeltas(textOf(item))) {
-        if (drip) await sleep(Number(drip[1]), request.signal);
-        yield { type: 'output_text_delta', delta };
-      }
+    for (const delta of messageDeltas(response)) {
+      if (drip) await sleep(Number(drip[1]), request.signal);
+      yield { type: 'output_text_delta', delta };
     }
     const usage = response.usage;
     yield {

@@ -13,7 +13,8 @@ import {
   RunState,
   type AgentInputItem,
   type RunItem,
-  type StreamedRunResult,
+  type RunResult,
+  StreamedRunResult,
   type Tool,
 } from '@openai/agents';
 import pRetry from 'p-retry';
@@ -132,7 +133,7 @@ export function createAgentRuntime(
         session.pending.length = 0; // a failed attempt's partial items must not be committed
         // Never throws for an unreachable MCP server: its tools are left out (src/agents/mcp/pool.ts).
         const choice = pick ? await pick(context) : { agent, modelName, maxTurns: 8 };
-        const ran = await runStreamed(choice, input, { session, context, maxTurns: choice.maxTurns }, options);
+        const ran = await runModel(choice, input, { session, context, maxTurns: choice.maxTurns }, options);
         if (ran.stopped) return stoppedOutput(ran.shown, session, input, ran.usage);
         const { result } = ran;
         const usage = result.state.usage;
@@ -165,7 +166,7 @@ export function createAgentRuntime(
           else state.reject(item, { message: REJECTED_MESSAGE });
         }
         // No session: the stored state carries the whole conversation the run had; the worker commits the answer.
-        const ran = await runStreamed(choice, state, { context, maxTurns: choice.maxTurns }, options);
+        const ran = await runModel(choice, state, { context, maxTurns: choice.maxTurns }, options);
         if (ran.stopped) {
           const text = ran.shown.trim() ? `${closeOpenFence(ran.shown)}\n\n${STOPPED_MARK}` : STOPPED_MARK;
           return { text, inputTokens: 0, outputTokens: 0, model: choice.modelName };
@@ -206,10 +207,15 @@ export function createAgentRuntime(
 
   type Ran =
     | { stopped: true; shown: string; usage?: { inputTokens: number; outputTokens: number } }
-    | { stopped: false; result: StreamedRunResult<TurnContext, any> };
+    | { stopped: false; result: RunResult<TurnContext, any> | StreamedRunResult<TurnContext, any> };
 
-  /** One streamed run: text deltas go to the sink; /stop ends it with what was shown; a failure throws. */
-  async function runStreamed(
+  /**
+   * One run: streamed when there is a sink (someone sees the text live), text deltas to it; otherwise one
+   * response per model call, which costs the worker about half the CPU of a turn (a provider streams a token or
+   * two per event, and every event goes through the SDK's stream machinery). /stop ends either with what was
+   * shown; a failure throws.
+   */
+  async function runModel(
     choice: AgentChoice,
     input: AgentInputItem[] | RunState<TurnContext, any>,
     runOptions: { session?: TurnSession; context: TurnContext; maxTurns: number },
@@ -218,32 +224,37 @@ export function createAgentRuntime(
     const { signal, stop, sink } = options;
     const run = runSignal(signal, stop);
     let shown = '';
-    const result = await runner
-      .run(choice.agent, input, { ...runOptions, stream: true, signal: run.signal })
-      .catch((err: unknown) => {
+    const started = sink
+      ? runner.run(choice.agent, input, { ...runOptions, stream: true, signal: run.signal })
+      : runner.run(choice.agent, input, { ...runOptions, signal: run.signal });
+    const result = await (started as Promise<RunResult<TurnContext, any> | StreamedRunResult<TurnContext, any>>).catch(
+      (err: unknown) => {
         run.done();
         if (stop?.aborted) return null; // stopped before the model said anything
         throw err;
-      });
+      },
+    );
     try {
-      for await (const ev of result ?? []) {
-        if (ev.type !== 'raw_model_stream_event') continue;
-        if (ev.data.type === 'response_started' && shown) {
-          shown = '';
-          sink?.reset();
-        } else if (ev.data.type === 'output_text_delta') {
-          shown += ev.data.delta;
-          sink?.delta(ev.data.delta);
+      if (result instanceof StreamedRunResult) {
+        for await (const ev of result) {
+          if (ev.type !== 'raw_model_stream_event') continue;
+          if (ev.data.type === 'response_started' && shown) {
+            shown = '';
+            sink?.reset();
+          } else if (ev.data.type === 'output_text_delta') {
+            shown += ev.data.delta;
+            sink?.delta(ev.data.delta);
+          }
         }
+        await result.completed;
       }
-      await result?.completed;
     } catch (err) {
       if (!stop?.aborted) throw err;
     } finally {
       run.done();
     }
     if (stop?.aborted) return { stopped: true, shown, usage: result?.state.usage };
-    if (result?.error) throw result.error;
+    if (result instanceof StreamedRunResult && result.error) throw result.error;
     if (!result) throw new Error('the model run ended without a result');
     return { stopped: false, result };
   }

@@ -1,7 +1,7 @@
 /**
- * A turn's live deltas on their way to Redis pub/sub. Most turns have no watcher (nobody holds the conversation's
- * stream, web chat or an agent API stream open), and a real model sends a token at a time: one PUBLISH per token
- * was most of a turn's Redis commands. So while someone watches (the last publish reached a subscriber, or none has
+ * A turn's live deltas on their way to Redis pub/sub. A turn streamed for its platform preview often has no
+ * watcher (nobody holds the conversation's stream, web chat or an agent API stream open), and a real model sends
+ * a token at a time: one PUBLISH per token was most of a turn's Redis commands. So while someone watches (the last publish reached a subscriber, or none has
  * answered yet) each delta goes out at once, as written; once a publish reached nobody, the text waits and goes out
  * together every `quietMs`: a watcher that joins mid-turn sees text within `quietMs`, an unwatched turn costs a few
  * publishes. Publishes share one connection, so they arrive in the order they were sent.

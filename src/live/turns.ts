@@ -1,8 +1,9 @@
 /**
  * The worker's side of live replies and /stop. It wraps the agent runtime, so the turn code only passes its
- * context: every run streams its text to the conversation's live channel (and to a platform preview, where the
- * channel shows one), and registers an abort that /stop (or the API's runs/cancel) fires from any gateway through
- * the stop channel. A stopped run returns what it said so far, marked as stopped, and the turn commits that.
+ * context: a run streams its text to the conversation's live channel and to a platform preview, where the channel
+ * shows one, but only while someone can see it (a preview, or a watcher subscribed to the channel when the turn
+ * starts); an unseen run is not streamed at all. Every run registers an abort that /stop (or the API's
+ * runs/cancel) fires from any gateway through the stop channel. A stopped run returns what it said so far, marked as stopped, and the turn commits that.
  */
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
@@ -91,19 +92,48 @@ export class LiveTurns {
     const entry = { controller, eventIds };
     this.running.set(conv, entry);
     const { redis, keys } = this.o;
-    // A marker still there is an attempt that died mid-stream (its worker was killed): see `reset` below.
-    const previous = await redis.set(keys.liveRunning(conv), ctx.turnId, 'PX', RUNNING_TTL_MS, 'GET').catch(() => null);
+    const channel = keys.live(conv);
+    // A marker still there is an attempt that died mid-stream (its worker was killed): see `reset` below. The
+    // same round trip counts who watches: a watcher subscribes before its message is submitted (src/api/live-text.ts).
+    const [previous, watchers] = await redis
+      .pipeline()
+      .set(keys.liveRunning(conv), ctx.turnId, 'PX', RUNNING_TTL_MS, 'GET')
+      .call('PUBSUB', 'NUMSUB', channel)
+      .exec()
+      .then((r): [string | null, number] => [
+        (r?.[0]?.[1] as string | null) ?? null,
+        Number((r?.[1]?.[1] as [string, number] | undefined)?.[1] ?? 0),
+      ])
+      .catch((): [null, number] => [null, 0]);
     const preview = this.safePreview(ctx);
+    // Nobody sees this turn's text live: the run is not streamed at all (half a turn's CPU with a real provider).
+    const view = preview || watchers ? this.view(ctx, channel, eventIds, previous, preview) : undefined;
+    const stop = options.stop ? AbortSignal.any([options.stop, controller.signal]) : controller.signal;
+    try {
+      return await go({ ...options, stop, sink: view?.sink });
+    } finally {
+      await view?.end(controller.signal.aborted);
+      if (this.running.get(conv) === entry) this.running.delete(conv);
+      await runScript(redis, 'delete-if-equals', [keys.liveRunning(conv)], [ctx.turnId]).catch(() => undefined);
+    }
+  }
+
+  /** Where a watched turn's text goes: published to the conversation's live channel and fed to its preview. */
+  private view(
+    ctx: TurnContext,
+    channel: string,
+    eventIds: string[],
+    previous: string | null,
+    preview: TurnPreview | undefined,
+  ): { sink: DeltaSink; end(stopped: boolean): Promise<void> } {
     let seq = 0;
     const publish = (e: LiveBody): Promise<number> =>
-      redis
-        .publish(keys.live(conv), JSON.stringify({ ...e, turnId: ctx.turnId, eventIds, seq: seq++ }))
-        .catch((err) => {
-          const why = 'live text not published (previews only; the reply is unaffected)';
-          if (!this.publishFailed) this.o.log.warn({ err: safeErr(err) }, why);
-          this.publishFailed = true;
-          return 0;
-        });
+      this.o.redis.publish(channel, JSON.stringify({ ...e, turnId: ctx.turnId, eventIds, seq: seq++ })).catch((err) => {
+        const why = 'live text not published (previews only; the reply is unaffected)';
+        if (!this.publishFailed) this.o.log.warn({ err: safeErr(err) }, why);
+        this.publishFailed = true;
+        return 0;
+      });
     // What the dead attempt streamed is void: watchers (local stream, web chat, agent API) start over. Platform
     // previews need no word: this attempt takes the orphan preview over (src/live/preview.ts).
     if (previous && previous !== ctx.turnId) void publish({ type: 'reset' });
@@ -119,18 +149,13 @@ export class LiveTurns {
         preview?.reset();
       },
     };
-    const stop = options.stop ? AbortSignal.any([options.stop, controller.signal]) : controller.signal;
-    try {
-      return await go({ ...options, stop, sink });
-    } finally {
-      const stopped = controller.signal.aborted;
+    const end = async (stopped: boolean) => {
       deltas.close();
       void publish({ type: 'end', stopped });
       const warn = (err: Error) => this.o.log.warn({ err: safeErr(err) }, 'live preview end failed');
       await preview?.end(stopped).catch(warn);
-      if (this.running.get(conv) === entry) this.running.delete(conv);
-      await runScript(redis, 'delete-if-equals', [keys.liveRunning(conv)], [ctx.turnId]).catch(() => undefined);
-    }
+    };
+    return { sink, end };
   }
 
   private safePreview(ctx: TurnContext): TurnPreview | undefined {

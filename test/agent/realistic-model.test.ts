@@ -6,6 +6,7 @@ import { Agent, OpenAIProvider, Runner } from '@openai/agents';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai/server.js';
 import { startTestApp } from '../helpers/app.js';
+import { openSse } from '../live/sse-client.js';
 
 let fake: FakeOpenAI;
 beforeAll(async () => {
@@ -51,7 +52,7 @@ describe('realistic model fake through the OpenAI provider', () => {
     expect(fake.served.at(-1)).toMatchObject({ api, stream, lastUserText: 'hello pace' });
   });
 
-  it('answers one turn of the gateway (local channel) through OPENAI_BASE_URL', async () => {
+  it('answers a turn of the gateway (local channel) through OPENAI_BASE_URL, streamed only while someone watches', async () => {
     const app = await startTestApp({
       env: {
         OFFLINE_MODEL: 'false',
@@ -60,23 +61,34 @@ describe('realistic model fake through the OpenAI provider', () => {
         OPENAI_API: 'chat_completions',
       },
     });
-    try {
+    const send = async (text: string) => {
       const t0 = performance.now();
-      const res = await app.post('/local/messages', {
-        conversation: 'paced',
-        user: 'u1',
-        text: 'hello model',
-        wait: true,
-      });
+      const res = await app.post('/local/messages', { conversation: 'paced', user: 'u1', text, wait: true });
       expect(res.status).toBe(200);
       expect(res.body.replies).toHaveLength(1);
-      expect(res.body.replies[0].text).toMatch(/^Echo: \[u1\] hello model w4 w5/);
       expect(performance.now() - t0).toBeGreaterThanOrEqual(fake.modelMs - 5);
+      return res.body.replies[0].text as string;
+    };
+    try {
+      // Nobody watches: one whole response, not a stream (half a turn's CPU with a real provider).
+      expect(await send('hello model')).toMatch(/^Echo: \[u1\] hello model w4 w5/);
       expect(fake.served.at(-1)).toMatchObject({
         api: 'chat_completions',
-        stream: true,
+        stream: false,
         lastUserText: '[u1] hello model',
-      }); // turns run streamed (live replies)
+      });
+      // A watcher on the conversation's live stream: the turn streams, and its tokens reach the watcher.
+      const sse = await openSse(`${app.url}/local/conversations/paced/stream`);
+      try {
+        await sse.next((e) => e.event === 'ready');
+        const answered = send('hello again');
+        const delta = await sse.next((e) => e.event === 'delta');
+        expect(await answered).toMatch(/^Echo: \[u1\] hello again w4 w5/);
+        expect(await answered).toContain((delta.data as { text: string }).text);
+        expect(fake.served.at(-1)).toMatchObject({ stream: true, lastUserText: '[u1] hello again' });
+      } finally {
+        sse.close();
+      }
     } finally {
       await app.close();
     }

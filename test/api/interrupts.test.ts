@@ -152,11 +152,23 @@ describe('command.resume', () => {
       input: userInput(`[[drip:700]] ${FORGET_ALL}`),
     })) as Values;
     expect(out.__interrupt__).toHaveLength(1);
-    const run = await client.runs.create(t.thread_id, 'agent', { command: { resume: true } });
-    await waitFor(async () => (await client.runs.get(t.thread_id, run.run_id)).status === 'running', 'the resume');
+    // Watched (streamed), so the answer shows as it is written and what was shown is kept.
+    const events: { event: string; data: any }[] = [];
+    const streaming = (async () => {
+      for await (const ev of client.runs.stream(t.thread_id, 'agent', {
+        command: { resume: true },
+        streamMode: ['messages-tuple'],
+      }))
+        events.push(ev as { event: string; data: any });
+    })();
+    const runId = await waitFor(
+      async () => events.find((e) => e.event === 'metadata')?.data.run_id as string,
+      'the run',
+    );
+    await waitFor(async () => (await client.runs.get(t.thread_id, runId)).status === 'running', 'the resume');
     await sleep(1_000); // the tool ran, the answer has begun
     const asked = Date.now();
-    await client.runs.cancel(t.thread_id, run.run_id);
+    await client.runs.cancel(t.thread_id, runId);
     const answer = await waitFor(async () => {
       const msgs = ((await client.threads.getState(t.thread_id)).values as Values).messages ?? [];
       const last = msgs.at(-1);
@@ -164,7 +176,8 @@ describe('command.resume', () => {
     }, 'the stopped answer');
     expect(Date.now() - asked).toBeLessThan(1_000);
     expect(answer).toMatch(/^Tool forget said: /);
-    expect((await client.runs.get(t.thread_id, run.run_id)).status).toBe('interrupted');
+    await streaming;
+    expect((await client.runs.get(t.thread_id, runId)).status).toBe('interrupted');
     const next = (await client.runs.wait(t.thread_id, 'agent', { input: userInput('still there?') })) as Values;
     expect(lastAi(next)).toBe('Echo: still there?');
   });

@@ -21,6 +21,18 @@ beforeAll(async () => {
 });
 afterAll(async () => app?.close());
 
+const stoppedAnswer = (threadId: string) =>
+  waitFor(
+    async () => {
+      const msgs =
+        ((await client.threads.getState(threadId)).values as { messages?: { type: string; content: string }[] })
+          .messages ?? [];
+      return msgs.find((m) => m.type === 'ai')?.content;
+    },
+    'the stopped answer',
+    5_000,
+  );
+
 const words = (n: number) => Array.from({ length: n }, (_, i) => `w${i}`).join(' ');
 
 describe('live tokens on the agent API', () => {
@@ -47,31 +59,44 @@ describe('live tokens on the agent API', () => {
     expect((state.values as { messages: { type: string }[] }).messages.filter((m) => m.type === 'ai')).toHaveLength(1);
   });
 
-  it('runs/cancel stops a running model call within a second; the partial answer stays in the thread', async () => {
+  it('runs/cancel stops a streaming run within a second; the partial answer it showed stays in the thread', async () => {
+    const t = await client.threads.create();
+    const events: { event: string; data: any }[] = [];
+    const streaming = (async () => {
+      for await (const ev of client.runs.stream(t.thread_id, 'agent', {
+        input: userInput(`[[drip:300]] ${words(150)}`),
+        streamMode: ['messages-tuple', 'values'],
+      }))
+        events.push(ev as { event: string; data: any });
+    })();
+    await waitFor(async () => events.filter((e) => e.event === 'messages').length >= 2, 'a few tokens shown');
+    const runId = events.find((e) => e.event === 'metadata')!.data.run_id as string;
+    const asked = Date.now();
+    await client.runs.cancel(t.thread_id, runId);
+    const answer = await stoppedAnswer(t.thread_id);
+    expect(Date.now() - asked).toBeLessThan(1_000);
+    expect(answer).toMatch(/^Echo: \[\[drip:300\]\] w0 .*_\(stopped\)_$/s);
+    expect(answer.length).toBeLessThan(300);
+    await streaming;
+    expect((await client.runs.get(t.thread_id, runId)).status).toBe('interrupted');
+    const next = await client.runs.wait(t.thread_id, 'agent', { input: userInput('still there?') });
+    expect(lastAi(next)).toBe('Echo: still there?');
+  });
+
+  it('runs/cancel stops a background run nobody watches within a second: the thread says it was stopped', async () => {
     const t = await client.threads.create();
     const run = await client.runs.create(t.thread_id, 'agent', { input: userInput(`[[drip:300]] ${words(150)}`) });
     await waitFor(
       async () => (await client.runs.get(t.thread_id, run.run_id)).status === 'running',
       'the run to start',
     );
-    await sleep(800); // a few tokens in
+    await sleep(800);
     const asked = Date.now();
     await client.runs.cancel(t.thread_id, run.run_id);
-    const answer = await waitFor(
-      async () => {
-        const msgs =
-          ((await client.threads.getState(t.thread_id)).values as { messages?: { type: string; content: string }[] })
-            .messages ?? [];
-        return msgs.find((m) => m.type === 'ai')?.content;
-      },
-      'the stopped answer',
-      5_000,
-    );
+    // Not streamed (nobody saw its text), so nothing of the answer exists to keep.
+    expect(await stoppedAnswer(t.thread_id)).toBe('_(stopped)_');
     expect(Date.now() - asked).toBeLessThan(1_000);
-    expect(answer).toMatch(/^Echo: \[\[drip:300\]\] w0 .*_\(stopped\)_$/s);
-    expect(answer.length).toBeLessThan(300);
     expect((await client.runs.get(t.thread_id, run.run_id)).status).toBe('interrupted');
-    // The thread goes on.
     const next = await client.runs.wait(t.thread_id, 'agent', { input: userInput('still there?') });
     expect(lastAi(next)).toBe('Echo: still there?');
   });
