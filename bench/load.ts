@@ -71,7 +71,12 @@ async function main(): Promise<void> {
   const answerTokens = Math.max(1, Math.round(((MODEL_MS - TTFT) / 1000) * TPS));
   // Ten tokens per streamed event keeps the fake's own CPU out of the way; workers do not stream today anyway.
   if (values.dist) execFileSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });
-  const model = await startFakeOpenAI({ ttftMs: TTFT, tokensPerSec: TPS, answerTokens, tokensPerChunk: Number(values['tokens-per-chunk']) });
+  const model = await startFakeOpenAI({
+    ttftMs: TTFT,
+    tokensPerSec: TPS,
+    answerTokens,
+    tokensPerChunk: Number(values['tokens-per-chunk']),
+  });
   const calls = new Map<number, ServedRequest[]>();
   model.onServed = (r) => {
     const c = convOf(r.lastUserText);
