@@ -1,10 +1,10 @@
 /**
  * A turn's live deltas on their way to Redis pub/sub. A turn streamed for its platform preview often has no
  * watcher (nobody holds the conversation's stream, web chat or an agent API stream open), and a real model sends
- * a token at a time: one PUBLISH per token was most of a turn's Redis commands. So while someone watches (the last publish reached a subscriber, or none has
- * answered yet) each delta goes out at once, as written; once a publish reached nobody, the text waits and goes out
- * together every `quietMs`: a watcher that joins mid-turn sees text within `quietMs`, an unwatched turn costs a few
- * publishes. Publishes share one connection, so they arrive in the order they were sent.
+ * a token at a time: one PUBLISH per token was most of a turn's Redis commands. So while someone watches (one
+ * was subscribed when the turn started, or the last publish reached a subscriber) each delta goes out at once, as
+ * written; otherwise the text waits and goes out together every `quietMs`: a watcher that joins mid-turn sees text
+ * within `quietMs`, an unwatched turn costs a few publishes. Publishes share one connection, so they arrive in the order they were sent.
  */
 
 /** Publishes one delta's text; resolves to how many subscribers received it (PUBLISH's reply; 0 on failure). */
@@ -17,10 +17,15 @@ export class DeltaBatch {
   private quietUntil = 0;
   private closed = false;
 
+  /** `watched`: whether anyone watched when the turn started (one is counted before the first publish). */
   constructor(
     private readonly send: SendDelta,
     private readonly quietMs: number,
-  ) {}
+    watched = true,
+  ) {
+    this.watched = watched;
+    if (!watched) this.quietUntil = Date.now() + quietMs;
+  }
 
   push(text: string): void {
     if (this.closed || !text) return;

@@ -107,7 +107,7 @@ export class LiveTurns {
       .catch((): [null, number] => [null, 0]);
     const preview = this.safePreview(ctx);
     // Nobody sees this turn's text live: the run is not streamed at all (half a turn's CPU with a real provider).
-    const view = preview || watchers ? this.view(ctx, channel, eventIds, previous, preview) : undefined;
+    const view = preview || watchers ? this.view(ctx, channel, eventIds, previous, preview, watchers > 0) : undefined;
     const stop = options.stop ? AbortSignal.any([options.stop, controller.signal]) : controller.signal;
     try {
       return await go({ ...options, stop, sink: view?.sink });
@@ -125,6 +125,7 @@ export class LiveTurns {
     eventIds: string[],
     previous: string | null,
     preview: TurnPreview | undefined,
+    watched: boolean,
   ): { sink: DeltaSink; end(stopped: boolean): Promise<void> } {
     let seq = 0;
     const publish = (e: LiveBody): Promise<number> =>
@@ -137,7 +138,7 @@ export class LiveTurns {
     // What the dead attempt streamed is void: watchers (local stream, web chat, agent API) start over. Platform
     // previews need no word: this attempt takes the orphan preview over (src/live/preview.ts).
     if (previous && previous !== ctx.turnId) void publish({ type: 'reset' });
-    const deltas = new DeltaBatch((text) => publish({ type: 'delta', text }), UNWATCHED_PUBLISH_MS);
+    const deltas = new DeltaBatch((text) => publish({ type: 'delta', text }), UNWATCHED_PUBLISH_MS, watched);
     const sink: DeltaSink = {
       delta: (text) => {
         deltas.push(text);

@@ -3,6 +3,7 @@
  * the thread of the message it answers (chat.startStream / appendStream, the SDK's ChatStreamer), and the outbox
  * turns that stream into the committed reply (chat.stopStream + chat.update) instead of posting a second message.
  */
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeSlack } from '../fakes/slack/fake-slack.js';
 import {
@@ -82,6 +83,36 @@ describe('slack live answers', () => {
     const at = [fake.callsOf('chat.startStream', channel)[0]!.at, ...appends.map((c) => c.at)];
     for (let i = 1; i < at.length; i++)
       expect(at[i]! - at[i - 1]!).toBeGreaterThanOrEqual(SLACK_STREAM_INTERVAL_MS * 0.7);
+  });
+
+  it('a streamed turn nobody watches publishes its live text a few times, not once per model delta', async () => {
+    const channel = newDm();
+    const monitor = await new Redis(REDIS_URL).monitor();
+    const published = new Map<string, { type: string; text?: string; seq: number }[]>();
+    monitor.on('monitor', (_t: string, args: string[], source: string) => {
+      if (source === 'lua' || String(args[0]).toLowerCase() !== 'publish' || !String(args[1]).includes(':live:'))
+        return;
+      published.set(String(args[1]), [...(published.get(String(args[1])) ?? []), JSON.parse(String(args[2]))]);
+    });
+    // 90 words in about 32 deltas, 20 ms apart: one publish each would be 33 with the end.
+    const text = `[[drip:20]] ${words(90)}`;
+    const final = `Echo: ${text}`;
+    const events = () =>
+      [...published.values()].find((es) => es.some((e) => e.text?.includes('w89')) && es.at(-1)?.type === 'end');
+    try {
+      await send(app, dmMessage({ channel, user: HUMAN, ts: nextSlackTs(), text }));
+      await waitFor(() => fake.messages.in(channel)[0]?.text === final, 'the committed reply');
+      await waitFor(() => events(), 'the end of its live text');
+    } finally {
+      monitor.disconnect();
+    }
+    const mine = events()!;
+    expect(mine.length).toBeLessThanOrEqual(8);
+    // Nobody was subscribed when the turn started, so even its first text waited (about a dozen 3-word deltas).
+    expect(mine[0]!.text!.split(/\s+/).filter(Boolean).length).toBeGreaterThanOrEqual(9);
+    // Still the whole text, in order, for a watcher that was there from the start.
+    expect(mine.map((e) => e.seq)).toEqual(mine.map((_, i) => i));
+    expect(mine.map((e) => e.text ?? '').join('')).toBe(final);
   });
 
   it('a channel mention streams in its thread, for the person who asked', async () => {
