@@ -1,6 +1,6 @@
 /**
  * `npm run bench:load -- [--conversations 1000] [--per 1] [--model-ms 2000] [--ttft-ms 500] [--tps 50]
- *   [--api chat_completions|responses] [--slack-share 0.5] [--env KEY=VALUE ...] [--dist]`
+ *   [--api chat_completions|responses] [--slack-share 0.5] [--tokens-per-chunk 10] [--warm 20] [--env KEY=VALUE ...] [--dist]`
  *
  * N conversations at once against a realistic model: a gateway process and a worker process (default settings)
  * on real Redis and Postgres, messages through the local channel's HTTP ingress and the signed Slack Events
@@ -35,6 +35,9 @@ const { values } = parseArgs({
     'tokens-per-chunk': { type: 'string', default: '10' },
     api: { type: 'string', default: 'chat_completions' },
     'slack-share': { type: 'string', default: '0.5' },
+    // Conversations answered before the measured burst (other conversations, same mix): 20 opens connections
+    // and compiles the code paths once; a worker that has run for a while is closer to --warm 2000.
+    warm: { type: 'string', default: '20' },
     // KEY=VALUE settings for both processes, e.g. `--env MEMORY_ENABLED=false` to see what a module costs.
     env: { type: 'string', multiple: true, default: [] },
     // The compiled build (`npm run build`, as `npm start` and the image run it) instead of TypeScript through tsx.
@@ -152,9 +155,8 @@ async function main(): Promise<void> {
         await new Promise((r) => setTimeout(r, 100 * 2 ** Math.min(attempt, 5)));
       }
     };
-    const send = async (c: number, m: number): Promise<void> => {
+    const send = async (c: number, m: number, viaSlack = c < C * SLACK_SHARE): Promise<void> => {
       const token = `k${c}m${m}`;
-      const viaSlack = c < C * SLACK_SHARE;
       const start = performance.now();
       let res: Response;
       if (viaSlack) {
@@ -197,10 +199,14 @@ async function main(): Promise<void> {
         reached = () => (clearTimeout(t), resolve());
       });
 
-    // Warm-up (not measured): connections opened, code paths compiled, on both ingresses.
-    const warm = Math.min(C, 20);
-    await Promise.all(Array.from({ length: warm }, (_, i) => send(i * Math.floor(C / warm), 1_000_000)));
-    await waitFor(warm, 120_000);
+    // Warm-up (not measured): connections opened, code paths compiled, on both ingresses; conversations of their
+    // own (numbered from C), in bursts of at most C, so the measured ones start fresh.
+    const warm = Number(values.warm);
+    for (let from = 0; from < warm; from += C) {
+      const n = Math.min(C, warm - from);
+      await Promise.all(Array.from({ length: n }, (_, i) => send(C + from + i, 0, i < n * SLACK_SHARE)));
+      await waitFor(from + n, 10 * 60_000);
+    }
     latencies.length = overheads.length = acks.length = 0;
     delivered = 0;
     let inFlightMax = 0;
