@@ -214,7 +214,9 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
     },
 
     preview: discordPreview(rest),
-    approvals: { replace: (ref, messageId, text) => replacePrompt(rest, ref, messageId, text) },
+    approvals: {
+      replace: (ref, messageId, text, approvalId) => replacePrompt(rest, ref, messageId, text, approvalId),
+    },
 
     health(): ChannelHealth {
       if (!useGateway) return { state: 'up', detail: 'gateway disabled: interactions and sends only' };

@@ -51,10 +51,17 @@ export function approvalComponents(approvalId: string) {
   return [{ type: 1, components: [button('Approve', true), button('Reject', false)] }];
 }
 
-/** An approval prompt becomes its answer: the text is replaced and the buttons removed. */
-export async function replacePrompt(rest: REST, ref: ConversationRef, messageId: string, text: string) {
+/** An approval prompt becomes its answer (buttons removed), or the run's next prompt (that approval's buttons). */
+export async function replacePrompt(
+  rest: REST,
+  ref: ConversationRef,
+  messageId: string,
+  text: string,
+  approvalId?: string,
+) {
   try {
-    const body = { content: text, components: [], allowed_mentions: { parse: [] } };
+    const components = approvalId ? approvalComponents(approvalId) : [];
+    const body = { content: text, components, allowed_mentions: { parse: [] } };
     await rest.patch(Routes.channelMessage(targetChannel(ref), messageId), { body });
   } catch (err) {
     throw mapSendError(err);

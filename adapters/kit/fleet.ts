@@ -225,10 +225,10 @@ export function createBotFleet<S extends FleetBotSpec>(o: FleetOptions<S>): BotF
         }
       : {}),
     approvals: {
-      async replace(ref, messageId, text) {
+      async replace(ref, messageId, text, approvalId) {
         const a = await forTenant(ref.tenant);
         if (!a.approvals) throw new PermanentSendError('forbidden', `${o.platform}: this bot has no approval prompts`);
-        return a.approvals.replace(ref, messageId, text);
+        return a.approvals.replace(ref, messageId, text, approvalId);
       },
     },
 

@@ -202,7 +202,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     send: (ref, part) => sender.send(ref, part),
     findSent: (ref, part, since) => sender.findSent(ref, part, since),
     startTyping: (ref, replyTo) => sender.startTyping(ref, replyTo),
-    approvals: { replace: (ref, messageId, text) => sender.replace(ref, messageId, text) },
+    approvals: { replace: (ref, messageId, text, approvalId) => sender.replace(ref, messageId, text, approvalId) },
     health: () => (socket ? socket.health() : { state: 'up' }),
     async fetchAttachment(a, { tenant, signal }) {
       if (!a.url) throw new Error('slack file without url_private');

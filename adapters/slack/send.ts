@@ -95,11 +95,15 @@ export class SlackSender {
     return m?.ts ? { platformMessageId: m.ts } : undefined;
   }
 
-  /** An approval prompt becomes its answer: chat.update with the new text and no blocks (the buttons go). */
-  async replace(ref: ConversationRef, messageId: string, text: string): Promise<void> {
+  /**
+   * An approval prompt becomes its answer: chat.update with the new text and no blocks (the buttons go); or the
+   * run's next prompt, with that approval's buttons.
+   */
+  async replace(ref: ConversationRef, messageId: string, text: string, approvalId?: string): Promise<void> {
     const client = await this.clients.forTeam(ref.tenant);
+    const blocks = approvalId ? approvalBlocks(text, approvalId) : [];
     try {
-      await client.chat.update({ channel: ref.channel, ts: messageId, text, blocks: [] });
+      await client.chat.update({ channel: ref.channel, ts: messageId, text, blocks });
     } catch (err) {
       throw mapSlackError(err, 'chat.update');
     }

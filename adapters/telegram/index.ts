@@ -184,7 +184,7 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
     paceMs,
     preview: telegramPreview(api),
     startTyping: (ref: ConversationRef) => sender.startTyping(ref),
-    approvals: { replace: (ref, messageId, text) => sender.replace(ref, messageId, text) },
+    approvals: { replace: (ref, messageId, text, approvalId) => sender.replace(ref, messageId, text, approvalId) },
 
     health(): ChannelHealth {
       if (!identity.known)

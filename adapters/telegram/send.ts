@@ -97,17 +97,19 @@ export class TelegramSender {
 
   /**
    * An approval prompt becomes its answer (or a resumed run's preview): the text is replaced and the keyboard goes
-   * with it. The same text again (a retried finalisation) is already done.
+   * with it; or the run's next prompt, with that approval's keyboard. The same text again (a retried
+   * finalisation) is already done.
    */
-  async replace(ref: ConversationRef, messageId: string, text: string): Promise<void> {
+  async replace(ref: ConversationRef, messageId: string, text: string, approvalId?: string): Promise<void> {
     const chat = chatIdOf(ref);
+    const keyboard = approvalId ? { reply_markup: approvalKeyboard(approvalId) } : {};
     try {
-      await this.api.editMessageText(chat, Number(messageId), text, { parse_mode: 'MarkdownV2' });
+      await this.api.editMessageText(chat, Number(messageId), text, { parse_mode: 'MarkdownV2', ...keyboard });
     } catch (err) {
       if (err instanceof GrammyError && /message is not modified/i.test(err.description)) return;
       if (!(err instanceof GrammyError && isParseError(err))) throw mapSendError(err);
       try {
-        await this.api.editMessageText(chat, Number(messageId), toPlainText(text));
+        await this.api.editMessageText(chat, Number(messageId), toPlainText(text), keyboard);
       } catch (err2) {
         throw mapSendError(err2);
       }

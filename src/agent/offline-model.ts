@@ -14,7 +14,8 @@
  * - streamed runs get the same answer as text deltas of a few words each (the runner's streamed path, as with a
  *   real provider), so live previews see several updates;
  * - `[[tool:NAME {json}]]` calls any tool it was given (MCP tools, handoffs `transfer_to_<agent>`) with those
- *   arguments, then answers "Tool NAME said: <output>" (after a handoff, the next agent answers the rest);
+ *   arguments, then answers "Tool NAME said: <output>" (after a handoff, the next agent answers the rest); several
+ *   phrases are called one after the other, and the answer has a line per tool;
  * - modules' phrasings, first: each module may contribute scripted answers (`offlineTurns`), e.g. the scheduler's
  *   silent check-ins and "remind me <when> to <what>" (src/scheduler/offline.ts).
  */
@@ -142,11 +143,12 @@ function outputText(out: unknown): string {
   return typeof o?.text === 'string' ? o.text : JSON.stringify(out ?? '');
 }
 
-const TOOL_PHRASE = /\[\[tool:([A-Za-z0-9_-]+)(?:\s+(\{.*?\}))?\]\]/;
+const TOOL_PHRASES = /\[\[tool:([A-Za-z0-9_-]+)(?:\s+(\{.*?\}))?\]\]/g;
 
 /**
- * `[[tool:NAME {json}]]`: a call (not made yet this turn), the answer from its result, or undefined to go on
- * (no phrase; or a handoff, whose next agent answers the rest of the message).
+ * `[[tool:NAME {json}]]`, one or several: a call (the first phrase not called yet this turn), the answer from
+ * their results once each was called, or undefined to go on (no phrase; or a handoff, whose next agent answers
+ * the rest of the message).
  */
 type ToolTurn = { call: Item } | { text: string } | undefined;
 
@@ -154,13 +156,31 @@ function genericToolTurn(joined: string, fresh: Item[], tools: string[]): ToolTu
   const calls = fresh.filter((it) => it.type === 'function_call');
   const result = fresh.findLast((it) => it.type === 'function_call_result');
   const resultOf = result && calls.find((c) => c.callId === result.callId);
-  if (resultOf && resultOf.name !== 'current_time' && !String(resultOf.name).startsWith('transfer_to_')) {
-    return { text: `Tool ${String(resultOf.name)} said: ${outputText(result!.output)}` };
+  const special = (name: unknown) => name === 'current_time' || String(name).startsWith('transfer_to_');
+  const phrases = [...joined.matchAll(TOOL_PHRASES)];
+  // Each phrase takes the first call of its tool not taken by an earlier phrase: the first left over is next.
+  const unused = [...calls];
+  const next = phrases.find((m) => {
+    const i = unused.findIndex((c) => c.name === m[1]);
+    if (i < 0) return true;
+    unused.splice(i, 1);
+    return false;
+  });
+  if (resultOf && !special(resultOf.name) && !next) {
+    const said = calls.flatMap((c) => {
+      const r = fresh.find((it) => it.type === 'function_call_result' && it.callId === c.callId);
+      return r && !special(c.name) ? [`Tool ${String(c.name)} said: ${outputText(r.output)}`] : [];
+    });
+    return { text: said.join('\n') };
   }
-  const m = TOOL_PHRASE.exec(joined);
-  if (!m || calls.some((c) => c.name === m[1])) return undefined;
-  if (!tools.includes(m[1]!)) return { text: `No tool ${m[1]} here.` };
-  const call = { type: 'function_call', callId: `call_${Date.now()}`, name: m[1], arguments: m[2] ?? '{}' };
+  if (!next) return undefined;
+  if (!tools.includes(next[1]!)) return { text: `No tool ${next[1]} here.` };
+  const call = {
+    type: 'function_call',
+    callId: `call_${Date.now()}_${calls.length}`,
+    name: next[1],
+    arguments: next[2] ?? '{}',
+  };
   return { call: { ...call, status: 'completed' } };
 }
 

@@ -205,7 +205,11 @@ export interface ChannelAdapter {
 }
 
 export interface ApprovalOps {
-  replace(ref: ConversationRef, messageId: string, text: string): Promise<void>;
+  /**
+   * A prompt's message takes new text: its answer (buttons removed), or, with `approvalId`, the next prompt of the
+   * same run (that approval's buttons in place of the old ones).
+   */
+  replace(ref: ConversationRef, messageId: string, text: string, approvalId?: string): Promise<void>;
 }
 
 /** What a button carries, on every platform: `ap:<y|n>:<approvalId>` (fits Telegram's 64-byte callback data). */

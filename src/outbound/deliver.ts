@@ -177,7 +177,8 @@ async function deliverOne(
     previewsKey && adapter.preview && eventIds[0] ? await deps.redis.hget(previewsKey, eventIds[0]) : null;
   const preview = done.has(0) ? null : previewed;
   const rest = previewed && adapter.preview?.continueIn ? adapter.preview.continueIn(ref, o.replyTo ?? undefined) : ref;
-  // An approval's answer (or its expiry) takes the prompt's place: the prompt is edited, its buttons removed.
+  // An approval's answer (or its expiry, or the run's next prompt) takes the prompt's place: the prompt is edited,
+  // its buttons removed (or replaced by the next prompt's).
   const promptId = o.replacesApproval && adapter.approvals ? await promptMessageOf(deps.db, o.replacesApproval) : null;
   const prompt = done.has(0) ? null : promptId;
   const interval = adapter.paceMs?.(ref) ?? adapter.limits.minSendIntervalMs;
@@ -294,7 +295,7 @@ async function finalisePreview(adapter: ChannelAdapter, ref: ConversationRef, me
 /** Like a preview: an edit is idempotent, and a prompt someone deleted is answered with a new message. */
 async function replacePrompt(adapter: ChannelAdapter, ref: ConversationRef, messageId: string, part: RenderedPart) {
   try {
-    await adapter.approvals!.replace(ref, messageId, part.text);
+    await adapter.approvals!.replace(ref, messageId, part.text, part.approvalId);
   } catch (err) {
     if (err instanceof PermanentSendError && err.reason === 'not_found') return adapter.send(ref, part);
     throw err;

@@ -156,9 +156,10 @@ async function settleTurn(
       events,
       items: [assistantItem(again && out?.paused ? approvalNote(out.paused.tool) : reply)],
       reply,
-      // A run that stops again posts a new prompt; otherwise the answer takes the old prompt's place.
+      // The answer takes the old prompt's place; so does the next prompt of a run that stops again (its buttons in
+      // place of the decided ones), so the conversation keeps one message throughout.
       approvalId: again?.approvalId,
-      replacesApproval: again ? undefined : pending.id,
+      replacesApproval: pending.id,
       extraWrites: (tx) => [settleApproval(tx, pending.id, status, by), ...(again?.writes(tx) ?? [])],
       hookWrites,
       outcome,

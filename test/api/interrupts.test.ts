@@ -145,6 +145,31 @@ describe('command.resume', () => {
     expect(audit!.actor).toMatch(/^api:/);
   });
 
+  it('a resumed run that needs a second approval stops again at a new interrupt; approving it finishes the run', async () => {
+    const t = await client.threads.create();
+    // Forgetting everything needs an approval (src/memory/tools.ts); asked twice, the second call needs its own.
+    const input = 'twice [[tool:forget {"memory":"all"}]] [[tool:forget {"memory":"ALL"}]]';
+    const first = (await client.runs.wait(t.thread_id, 'agent', { input: userInput(input) })) as Values;
+    const [one] = first.__interrupt__!;
+    expect(one!.value).toMatchObject({ tool: 'forget', args: { memory: 'all' } });
+    const second = (await client.runs.wait(t.thread_id, 'agent', { command: { resume: true } })) as Values;
+    expect(second.__interrupt__).toHaveLength(1);
+    const [two] = second.__interrupt__!;
+    expect(two!.id).not.toBe(one!.id);
+    expect(two!.value).toMatchObject({ tool: 'forget', args: { memory: 'ALL' } });
+    expect(await approvalStatus(one!.id)).toBe('approved');
+    expect(await approvalStatus(two!.id)).toBe('pending');
+    expect((await client.threads.get(t.thread_id)).status).toBe('interrupted');
+    const done = (await client.runs.wait(t.thread_id, 'agent', { command: { resume: true } })) as Values;
+    expect(done.__interrupt__).toBeUndefined();
+    // Both tools ran, each once, in order: the answer has a line per call.
+    expect(String(lastAi(done)).match(/^Tool forget said: /gm)).toHaveLength(2);
+    expect(await approvalStatus(two!.id)).toBe('approved');
+    expect((await client.threads.get(t.thread_id)).status).toBe('idle');
+    const next = (await client.runs.wait(t.thread_id, 'agent', { input: userInput('still there?') })) as Values;
+    expect(lastAi(next)).toBe('Echo: still there?');
+  });
+
   it('runs/cancel reaches the resumed run: its model call stops within a second, the partial answer is kept', async () => {
     const t = await client.threads.create();
     // Resumed, the answer drips a few words a second: some seconds unless stopped.

@@ -169,6 +169,52 @@ describe('Telegram: inline keyboard', () => {
   });
 });
 
+describe('Telegram: a run that needs a second approval', () => {
+  it("after the first Approve the prompt becomes the second call's, with its own buttons; then the answer: one message", async () => {
+    const tom = telegramPerson('Tom');
+    const chatId = Number(tom.id);
+    await p.dm(tom, 'twice [[tool:forget {"memory":"all"}]] [[tool:forget {"memory":"ALL"}]]');
+    const buttons = () =>
+      p.telegram.sentTo(chatId).flatMap((m) => (m.reply_markup?.inline_keyboard[0] ?? []).map((b) => b.callback_data!));
+    const first = await waitFor(() => buttons().find((d) => d.startsWith('ap:y:')), 'first prompt');
+    const click = async (data: string) => {
+      const queryId = randomUUID();
+      const from = { id: chatId, first_name: tom.name };
+      const msg = p.telegram
+        .sentTo(chatId)
+        .find((m) => m.reply_markup?.inline_keyboard[0]?.some((b) => b.callback_data === data));
+      const update = callbackUpdate(
+        queryId,
+        from,
+        { message_id: msg!.message_id, chat: { id: chatId, type: 'private' } },
+        data,
+      );
+      expect(await postUpdate(p.app.url, update)).toBe(200);
+      const answer = await waitFor(
+        () => p.telegram.callsOf('answerCallbackQuery').find((c) => c.params.callback_query_id === queryId),
+        'callback answered',
+      );
+      return String(answer.params.text);
+    };
+    expect(await click(first)).toBe('Approved: running it now.');
+    const second = await waitFor(() => buttons().find((d) => d.startsWith('ap:y:') && d !== first), 'second prompt');
+    expect(buttons()).not.toContain(first); // the decided buttons are gone
+    expect(p.telegram.sentTo(chatId)).toHaveLength(1); // the prompt itself became the next one
+    expect(await status(/^ap:y:(.+)$/.exec(first)![1]!)).toBe('approved');
+    expect(await click(second)).toBe('Approved: running it now.');
+    const answer = await waitFor(
+      () => p.telegram.sentTo(chatId).find((m) => (m.text.match(/^Tool forget said: /gm) ?? []).length === 2),
+      'the answer with both results',
+    );
+    expect(answer.reply_markup).toBeUndefined();
+    await sleep(300);
+    expect(buttons()).toEqual([]);
+    expect(await status(/^ap:y:(.+)$/.exec(second)![1]!)).toBe('approved');
+    // One message throughout: prompt, next prompt, answer; nothing half-written or doubled next to it.
+    expect(p.telegram.sentTo(chatId)).toHaveLength(1);
+  });
+});
+
 describe('Slack: Block Kit buttons through the Request URL', () => {
   it('a stranger is refused; Reject is acknowledged at once, the model is told no, and the prompt is updated', async () => {
     const sam = slackPerson('Sam');
@@ -265,5 +311,43 @@ describe('Discord: message components', () => {
     expect(edit?.body.components).toEqual([]);
     expect(await click(dee, buttons[1]!.custom_id)).toMatch(/already decided/);
     expect(await status(id)).toBe('approved');
+  });
+});
+
+describe('Discord: a run that needs a second approval', () => {
+  it("the prompt becomes the second call's with new buttons, then the answer with none: one message", async () => {
+    const dora = discordPerson('Dora');
+    await p.dm(dora, 'twice [[tool:forget {"memory":"all"}]] [[tool:forget {"memory":"ALL"}]]');
+    const msg = await waitFor(
+      () => p.discord.rest.messages.find((m) => m.body?.components && String(m.message.content).includes('Approval')),
+      'discord prompt',
+    );
+    const edits = () =>
+      p.discord.rest.requests.filter((r) => r.method === 'PATCH' && r.path.endsWith(`/messages/${msg.message.id}`));
+    const approveOf = (components: any[] | undefined) =>
+      (components?.[0]?.components as { custom_id: string }[] | undefined)?.[0]?.custom_id;
+    const click = async (customId: string) => {
+      const user = { id: dora.id, username: 'dora', global_name: dora.name };
+      const base = commandInteraction('x');
+      const data = { custom_id: customId, component_type: 2 };
+      const body = { ...base, type: 3, channel_id: msg.channelId, guild_id: undefined, member: undefined, user, data };
+      expect((await postInteraction(p.app.url, p.signer, body)).status).toBe(200);
+    };
+    const first = approveOf(msg.body.components)!;
+    await click(first);
+    const second = await waitFor(
+      () =>
+        edits()
+          .map((e) => approveOf(e.body.components))
+          .find(Boolean),
+      'next prompt',
+    );
+    expect(second).not.toBe(first);
+    expect(String(msg.message.content)).toContain('Approval needed');
+    await click(second!);
+    await waitFor(() => (String(msg.message.content).match(/^Tool forget said: /gm) ?? []).length === 2, 'answer');
+    expect(edits().at(-1)?.body.components).toEqual([]);
+    expect(await status(/^ap:y:(.+)$/.exec(second!)![1]!)).toBe('approved');
+    expect(p.discord.rest.messages.filter((m) => m.channelId === msg.channelId)).toHaveLength(1);
   });
 });
