@@ -14,7 +14,7 @@ export const liveModule = defineModule({ name: 'live', create: (deps) => createL
 export function createLiveModule(deps: ModuleDeps): GatewayModule {
   const stop = defineCommand({
     name: 'stop',
-    description: 'Stop the answer being written here (what it said so far is kept)',
+    description: 'Stop the answer being written here (what it showed so far is kept)',
     role: 'user',
     async run(inv) {
       const running = await requestStop(deps.redis, deps.keys, conversationKey(inv.conversation));
