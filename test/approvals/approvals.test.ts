@@ -267,6 +267,60 @@ describe('Slack: Block Kit buttons through the Request URL', () => {
   });
 });
 
+describe('Slack: a run that needs a second approval', () => {
+  it("the prompt is updated into the second call's with new buttons, then into the answer with none: one message", async () => {
+    const sue = slackPerson('Sue');
+    const dm = `D${sue.id.slice(1)}`;
+    await p.dm(sue, 'twice [[tool:forget {"memory":"all"}]] [[tool:forget {"memory":"ALL"}]]');
+    const blocksOf = (raw: unknown) => (typeof raw === 'string' ? JSON.parse(raw) : (raw ?? [])) as any[];
+    const approveOf = (raw: unknown) =>
+      blocksOf(raw).find((b) => b.type === 'actions')?.elements?.[0]?.action_id as string | undefined;
+    const post = await waitFor(
+      () => p.slack.posted(dm).find((c) => String(c.body.text).includes('Approval needed')),
+      'slack prompt',
+    );
+    const click = async (actionId: string) => {
+      const responseId = randomUUID();
+      const payload = {
+        type: 'block_actions',
+        team: { id: SLACK_TEAM },
+        user: { id: sue.id, team_id: SLACK_TEAM },
+        trigger_id: `${Date.now()}.${responseId}`,
+        response_url: p.slack.responseUrl(responseId),
+        channel: { id: dm },
+        container: { type: 'message', message_ts: '1' },
+        actions: [{ action_id: actionId, type: 'button', value: 'x', action_ts: `${Date.now() / 1000}` }],
+      };
+      const form = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+      const ack = await postSigned(`${p.app.url}/slack/events`, SLACK_SECRET, form, {
+        contentType: 'application/x-www-form-urlencoded',
+      });
+      expect(ack.status).toBe(200);
+      const r = await waitFor(() => p.slack.responses.find((x) => x.id === responseId), 'ephemeral answer');
+      return String(r.body.text);
+    };
+    const first = approveOf(post.body.blocks)!;
+    expect(await click(first)).toBe('Approved: running it now.');
+    const next = await waitFor(
+      () => p.slack.callsOf('chat.update', dm).find((c) => approveOf(c.body.blocks)),
+      'the prompt updated into the next one',
+    );
+    const second = approveOf(next.body.blocks)!;
+    expect(second).not.toBe(first);
+    expect(String(next.body.text)).toContain('Approval needed');
+    expect(await click(second)).toBe('Approved: running it now.');
+    const answer = await waitFor(
+      () =>
+        p.slack
+          .callsOf('chat.update', dm)
+          .find((c) => (String(c.body.text).match(/^Tool forget said: /gm) ?? []).length === 2),
+      'the answer',
+    );
+    expect(blocksOf(answer.body.blocks)).toEqual([]);
+    expect(p.slack.posted(dm)).toHaveLength(1);
+  });
+});
+
 describe('Discord: message components', () => {
   it('a stranger is refused; Approve runs it and the prompt is edited with its buttons removed', async () => {
     const dee = discordPerson('Dee');
