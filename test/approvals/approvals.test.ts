@@ -50,6 +50,31 @@ async function askLocal(who: Person): Promise<string> {
   return /\/approve (\S+)`/.exec(prompt)![1]!;
 }
 
+/** `who` clicks a Block Kit button in `dm`: acknowledged at once, answered with an ephemeral text (returned). */
+async function clickSlack(dm: string, who: Person, actionId: string): Promise<string> {
+  const responseId = randomUUID();
+  const payload = {
+    type: 'block_actions',
+    team: { id: SLACK_TEAM },
+    user: { id: who.id, team_id: SLACK_TEAM },
+    trigger_id: `${Date.now()}.${responseId}`,
+    response_url: p.slack.responseUrl(responseId),
+    channel: { id: dm },
+    container: { type: 'message', message_ts: '1' },
+    actions: [{ action_id: actionId, type: 'button', value: 'x', action_ts: `${Date.now() / 1000}` }],
+  };
+  const form = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+  const started = Date.now();
+  const ack = await postSigned(`${p.app.url}/slack/events`, SLACK_SECRET, form, {
+    contentType: 'application/x-www-form-urlencoded',
+  });
+  expect(ack.status).toBe(200);
+  expect(Date.now() - started).toBeLessThan(3_000);
+  const r = await waitFor(() => p.slack.responses.find((x) => x.id === responseId), 'ephemeral answer');
+  expect(r.body.response_type).toBe('ephemeral');
+  return String(r.body.text);
+}
+
 describe('local channel: approve and reject by command', () => {
   it('approve runs the tool; a stranger cannot decide; messages sent meanwhile wait and run after', async () => {
     const lou = localPerson('lou');
@@ -232,29 +257,7 @@ describe('Slack: Block Kit buttons through the Request URL', () => {
     }[];
     expect(buttons.map((b) => b.text.text)).toEqual(['Approve', 'Reject']);
     const id = /^ap:n:(.+)$/.exec(buttons[1]!.action_id)![1]!;
-    const click = async (who: Person, actionId: string) => {
-      const responseId = randomUUID();
-      const payload = {
-        type: 'block_actions',
-        team: { id: SLACK_TEAM },
-        user: { id: who.id, team_id: SLACK_TEAM },
-        trigger_id: `${Date.now()}.${responseId}`,
-        response_url: p.slack.responseUrl(responseId),
-        channel: { id: dm },
-        container: { type: 'message', message_ts: '1' },
-        actions: [{ action_id: actionId, type: 'button', value: id, action_ts: `${Date.now() / 1000}` }],
-      };
-      const form = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
-      const started = Date.now();
-      const ack = await postSigned(`${p.app.url}/slack/events`, SLACK_SECRET, form, {
-        contentType: 'application/x-www-form-urlencoded',
-      });
-      expect(ack.status).toBe(200);
-      expect(Date.now() - started).toBeLessThan(3_000);
-      const r = await waitFor(() => p.slack.responses.find((x) => x.id === responseId), 'ephemeral answer');
-      expect(r.body.response_type).toBe('ephemeral');
-      return String(r.body.text);
-    };
+    const click = (who: Person, actionId: string) => clickSlack(dm, who, actionId);
     expect(await click(slackPerson('Mal'), buttons[0]!.action_id)).toMatch(/Only the person who asked/);
     expect(await click(sam, buttons[1]!.action_id)).toBe('Rejected: it will not run.');
     const update = await waitFor(() => p.slack.callsOf('chat.update', dm)[0], 'prompt updated');
@@ -279,26 +282,7 @@ describe('Slack: a run that needs a second approval', () => {
       () => p.slack.posted(dm).find((c) => String(c.body.text).includes('Approval needed')),
       'slack prompt',
     );
-    const click = async (actionId: string) => {
-      const responseId = randomUUID();
-      const payload = {
-        type: 'block_actions',
-        team: { id: SLACK_TEAM },
-        user: { id: sue.id, team_id: SLACK_TEAM },
-        trigger_id: `${Date.now()}.${responseId}`,
-        response_url: p.slack.responseUrl(responseId),
-        channel: { id: dm },
-        container: { type: 'message', message_ts: '1' },
-        actions: [{ action_id: actionId, type: 'button', value: 'x', action_ts: `${Date.now() / 1000}` }],
-      };
-      const form = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
-      const ack = await postSigned(`${p.app.url}/slack/events`, SLACK_SECRET, form, {
-        contentType: 'application/x-www-form-urlencoded',
-      });
-      expect(ack.status).toBe(200);
-      const r = await waitFor(() => p.slack.responses.find((x) => x.id === responseId), 'ephemeral answer');
-      return String(r.body.text);
-    };
+    const click = (actionId: string) => clickSlack(dm, sue, actionId);
     const first = approveOf(post.body.blocks)!;
     expect(await click(first)).toBe('Approved: running it now.');
     const next = await waitFor(
