@@ -18,6 +18,7 @@ import postgres from 'postgres';
 import { startRedisServer } from '../src/cli/dev-services.js';
 import { spawnRole, type RoleProcess } from '../test/helpers/processes.js';
 import { createTestDatabase } from '../test/helpers/services.js';
+import { monitorRedis } from '../test/helpers/monitor.js';
 
 const { values } = parseArgs({ options: { turns: { type: 'string', default: '200' } } });
 const TURNS = Number(values.turns);
@@ -53,7 +54,6 @@ async function main(): Promise<void> {
     MEMORY_EXTRACT_DELAY_MS: '600000',
   };
   const procs: RoleProcess[] = [];
-  const monitor = new Redis(redis.url);
   const sub = new Redis(redis.url);
   try {
     procs.push(await spawnRole('gateway', env, 120_000));
@@ -67,8 +67,7 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 1_000)); // start-up writes flushed to the statistics first
     const before = await dbCounters(db.url);
     const commands = new Map<string, number>();
-    const m = await monitor.monitor();
-    m.on('monitor', (_t: string, args: string[], source: string) => {
+    const m = await monitorRedis(redis.url, (args, source) => {
       if (source === 'lua') return; // commands a script runs are not round trips
       const name = String(args[0]).toLowerCase();
       // evalsha: name the script by its first key's kind (BullMQ's and ours look alike otherwise).
@@ -89,7 +88,7 @@ async function main(): Promise<void> {
     }
     await finished;
     await new Promise((r) => setTimeout(r, 1_500)); // deliveries' last writes, statistics flushed
-    m.disconnect();
+    m.close();
     const after = await dbCounters(db.url);
     const per = (n: number) => Math.round((n / TURNS) * 100) / 100;
     const redisPerTurn = Object.fromEntries([...commands].sort((a, b) => b[1] - a[1]).map(([k, n]) => [k, per(n)]));
@@ -111,7 +110,6 @@ async function main(): Promise<void> {
     );
   } finally {
     sub.disconnect();
-    monitor.disconnect();
     for (const p of procs) await p.kill('SIGTERM');
     await redis.stop();
     await db.drop();

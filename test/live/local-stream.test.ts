@@ -3,8 +3,8 @@
  * the gateway shows them over SSE, the outbox posts the one committed reply; /stop aborts a slow turn.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { monitorRedis } from '../helpers/monitor.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { REDIS_URL } from '../helpers/services.js';
 import { until } from '../helpers/wait.js';
@@ -49,12 +49,11 @@ describe('live replies on the local channel', () => {
   });
 
   it('a turn nobody watches is not streamed: no live text is published, the answer is whole', async () => {
-    const monitor = await new Redis(REDIS_URL).monitor();
     const publishes: string[] = [];
     let final = '';
-    monitor.on('monitor', (_t: string, args: string[], source: string) => {
-      if (source !== 'lua' && String(args[0]).toLowerCase() === 'publish' && String(args[1]).includes('live-quiet'))
-        publishes.push(String(args[2]));
+    const monitor = await monitorRedis(REDIS_URL, (args, source) => {
+      if (source !== 'lua' && args[0]?.toLowerCase() === 'publish' && args[1]?.includes('live-quiet'))
+        publishes.push(args[2]!);
     });
     try {
       // 90 words in about 32 deltas 20 ms apart, were it streamed.
@@ -64,7 +63,7 @@ describe('live replies on the local channel', () => {
       expect(Date.now() - started).toBeGreaterThanOrEqual(600); // the model took its time, as a whole answer
       await sleep(300); // anything published late would be seen by now
     } finally {
-      monitor.disconnect();
+      monitor.close();
     }
     expect(publishes).toEqual([]);
     expect(final).toMatch(/^Echo: \[u1\] \[\[drip:20\]\] word0 .*word89$/);

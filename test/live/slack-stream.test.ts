@@ -3,8 +3,8 @@
  * the thread of the message it answers (chat.startStream / appendStream, the SDK's ChatStreamer), and the outbox
  * turns that stream into the committed reply (chat.stopStream + chat.update) instead of posting a second message.
  */
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { monitorRedis } from '../helpers/monitor.js';
 import { FakeSlack } from '../fakes/slack/fake-slack.js';
 import {
   BOT,
@@ -87,12 +87,10 @@ describe('slack live answers', () => {
 
   it('a streamed turn nobody watches publishes its live text a few times, not once per model delta', async () => {
     const channel = newDm();
-    const monitor = await new Redis(REDIS_URL).monitor();
     const published = new Map<string, { type: string; text?: string; seq: number }[]>();
-    monitor.on('monitor', (_t: string, args: string[], source: string) => {
-      if (source === 'lua' || String(args[0]).toLowerCase() !== 'publish' || !String(args[1]).includes(':live:'))
-        return;
-      published.set(String(args[1]), [...(published.get(String(args[1])) ?? []), JSON.parse(String(args[2]))]);
+    const monitor = await monitorRedis(REDIS_URL, (args, source) => {
+      if (source === 'lua' || args[0]?.toLowerCase() !== 'publish' || !args[1]?.includes(':live:')) return;
+      published.set(args[1], [...(published.get(args[1]) ?? []), JSON.parse(args[2]!)]);
     });
     // 90 words in about 32 deltas, 20 ms apart: one publish each would be 33 with the end.
     const text = `[[drip:20]] ${words(90)}`;
@@ -104,7 +102,7 @@ describe('slack live answers', () => {
       await waitFor(() => fake.messages.in(channel)[0]?.text === final, 'the committed reply');
       await waitFor(() => events(), 'the end of its live text');
     } finally {
-      monitor.disconnect();
+      monitor.close();
     }
     const mine = events()!;
     expect(mine.length).toBeLessThanOrEqual(8);

@@ -5,8 +5,8 @@
  * Redis script each.
  * Fewer round trips is what lets a worker carry many turns at once (README, "Sizing workers").
  */
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { monitorRedis, type RedisMonitor } from '../helpers/monitor.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { REDIS_URL } from '../helpers/services.js';
 
@@ -17,17 +17,16 @@ const sent: { conn: number; query: string; params: string }[] = [];
 const commands: string[][] = [];
 
 let app: TestApp;
-let monitor: Redis;
+let monitor: RedisMonitor | undefined;
 beforeAll(async () => {
   app = await startTestApp({ env: { USER_DAILY_TOKEN_BUDGET: '1000000', RATE_LIMIT_PER_MINUTE: '0' } });
   // postgres.js reads `debug` on every query: every statement of the app's pool is seen from here on.
   const options = app.database.sql.options as unknown as { debug?: unknown };
   options.debug = (conn: number, query: string, params: unknown[]) =>
     sent.push({ conn, query, params: JSON.stringify(params) });
-  monitor = await new Redis(REDIS_URL).monitor();
   const prefix = `${app.config.KEY_PREFIX}:`;
-  monitor.on('monitor', (_t: string, args: string[], source: string) => {
-    if (source !== 'lua' && args.some((a) => String(a).startsWith(prefix))) commands.push(args.map(String));
+  monitor = await monitorRedis(REDIS_URL, (args, source) => {
+    if (source !== 'lua' && args.some((a) => a.startsWith(prefix))) commands.push(args);
   });
   for (let i = 0; i < TURNS; i++) {
     const res = await app.post('/local/messages', { conversation: `rt-${i}`, user: `rt-${i}`, text: 'hi', wait: true });
@@ -35,10 +34,10 @@ beforeAll(async () => {
   }
   // Whatever a turn still does after its reply left (the inbox ack) has landed.
   await new Promise((r) => setTimeout(r, 500));
-  monitor.disconnect();
+  monitor.close();
 }, 60_000);
 afterAll(async () => {
-  monitor?.disconnect();
+  monitor?.close();
   await app?.close();
 });
 
