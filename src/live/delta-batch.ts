@@ -4,7 +4,8 @@
  * a token at a time: one PUBLISH per token was most of a turn's Redis commands. So while someone watches (one
  * was subscribed when the turn started, or the last publish reached a subscriber) each delta goes out at once, as
  * written; otherwise the text waits and goes out together every `quietMs`: a watcher that joins mid-turn sees text
- * within `quietMs`, an unwatched turn costs a few publishes. Publishes share one connection, so they arrive in the order they were sent.
+ * within `quietMs`, an unwatched turn costs a few publishes. Publishes share one connection, so they arrive in the
+ * order they were sent.
  */
 
 /** Publishes one delta's text; resolves to how many subscribers received it (PUBLISH's reply; 0 on failure). */

@@ -3,7 +3,8 @@
  * context: a run streams its text to the conversation's live channel and to a platform preview, where the channel
  * shows one, but only while someone can see it (a preview, or a watcher subscribed to the channel when the turn
  * starts); an unseen run is not streamed at all. Every run registers an abort that /stop (or the API's
- * runs/cancel) fires from any gateway through the stop channel. A stopped run returns what it said so far, marked as stopped, and the turn commits that.
+ * runs/cancel) fires from any gateway through the stop channel. A stopped run returns what it showed so far,
+ * marked as stopped, and the turn commits that.
  */
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
@@ -93,8 +94,8 @@ export class LiveTurns {
     this.running.set(conv, entry);
     const { redis, keys } = this.o;
     const channel = keys.live(conv);
-    // A marker still there is an attempt that died mid-stream (its worker was killed): see `reset` below. The
-    // same round trip counts who watches: a watcher subscribes before its message is submitted (src/api/live-text.ts).
+    // A marker still there is an attempt that died mid-stream (its worker was killed): see `reset` below. The same
+    // round trip counts who watches: a watcher subscribes before its message is submitted (src/api/live-text.ts).
     const [previous, watchers] = await redis
       .pipeline()
       .set(keys.liveRunning(conv), ctx.turnId, 'PX', RUNNING_TTL_MS, 'GET')
