@@ -127,12 +127,13 @@ function messageDeltas(response: ModelResponse): string[] {
   return (response.output as Item[]).filter((it) => it.type === 'message').flatMap((it) => offlineDeltas(textOf(it)));
 }
 
-/** What the user said since the model's last answer, one message per line. */
-function freshUserText(request: ModelRequest): string {
-  return turnInput(request)
+/** `[[drip:MS]]` in what the user said since the model's last answer: the pause between deltas (0: none). */
+function dripMs(request: ModelRequest): number {
+  const asked = turnInput(request)
     .fresh.filter((it) => it.role === 'user')
     .map(textOf)
     .join('\n');
+  return Number(/\[\[drip:(\d+)\]\]/.exec(asked)?.[1] ?? 0);
 }
 
 /** The text of a tool's output item: a string, a `{ type: 'text', text }` part, or a list of parts. */
@@ -208,8 +209,8 @@ export class OfflineModel implements Model {
     return withGenerationSpan(
       async (span) => {
         const response = await this.answer(request);
-        const drip = whole && /\[\[drip:(\d+)\]\]/.exec(freshUserText(request));
-        if (drip) await sleep(Number(drip[1]) * messageDeltas(response).length, request.signal);
+        const drip = whole ? dripMs(request) : 0;
+        if (drip) await sleep(drip * messageDeltas(response).length, request.signal);
         span.spanData.usage = {
           input_tokens: response.usage.inputTokens,
           output_tokens: response.usage.outputTokens,
@@ -290,10 +291,10 @@ export class OfflineModel implements Model {
 
   async *getStreamedResponse(request: ModelRequest): AsyncIterable<StreamEvent> {
     const response = await this.traced(request, false);
-    const drip = /\[\[drip:(\d+)\]\]/.exec(freshUserText(request));
+    const drip = dripMs(request);
     yield { type: 'response_started' };
     for (const delta of messageDeltas(response)) {
-      if (drip) await sleep(Number(drip[1]), request.signal);
+      if (drip) await sleep(drip, request.signal);
       yield { type: 'output_text_delta', delta };
     }
     const usage = response.usage;
