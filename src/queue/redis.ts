@@ -1,5 +1,6 @@
 /** Redis connections. BullMQ workers need `maxRetriesPerRequest: null` so blocking commands survive reconnects. */
 import { Redis, type RedisOptions } from 'ioredis';
+import { CoalescingConnector } from './coalesce.js';
 
 export function createRedis(url: string, opts: RedisOptions = {}): Redis {
   return new Redis(url, {
@@ -8,6 +9,7 @@ export function createRedis(url: string, opts: RedisOptions = {}): Redis {
     // Keep retrying forever with a capped back-off: a Redis restart must never kill a process.
     retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 6), 5_000),
     reconnectOnError: (err) => err.message.includes('READONLY'),
+    Connector: CoalescingConnector,
     ...opts,
   });
 }
