@@ -11,7 +11,9 @@
  *
  * overheadMs = a message's end-to-end latency minus the model time of its conversation's model calls that ran
  * while it waited. CPU per turn comes from each process's own accounting (process_cpu_seconds_total on /metrics)
- * over the measured window, divided by the turns the worker committed. Prints one JSON line last.
+ * over the measured window, divided by the turns the worker committed; the rest of the machine's CPU per turn
+ * (this host's Redis and Postgres, and this process: load generator, fake model, fake Slack) is printed beside it.
+ * Prints one JSON line last.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -22,7 +24,7 @@ import { FakeSlack } from '../test/fakes/slack/fake-slack.js';
 import { signedHeaders } from '../test/fakes/slack/requests.js';
 import { spawnRole, type RoleProcess } from '../test/helpers/processes.js';
 import { cleanRedisPrefix, createTestDatabase, REDIS_URL, uniqueName } from '../test/helpers/services.js';
-import { percentile, scrape } from './stats.js';
+import { percentile, scrape, serverCpuSeconds } from './stats.js';
 
 const { values } = parseArgs({
   options: {
@@ -214,6 +216,8 @@ async function main(): Promise<void> {
       Promise.all([scrape(url, 'process_cpu_seconds_total'), scrape(url, 'process_cpu_system_seconds_total')]);
     const cpu0 = await Promise.all([cpuOf(gateway.url), cpuOf(worker.url)]);
     const turns0 = await scrape(worker.url, 'gateway_turns_total');
+    const servers0 = serverCpuSeconds();
+    const self0 = process.cpuUsage();
     const rssPeak = { gateway: 0, worker: 0 };
     const sampler = setInterval(() => {
       rssPeak.gateway = Math.max(rssPeak.gateway, rssMb(gateway.proc.pid));
@@ -233,6 +237,9 @@ async function main(): Promise<void> {
     clearInterval(sampler);
     const cpu1 = await Promise.all([cpuOf(gateway.url), cpuOf(worker.url)]);
     const turns = (await scrape(worker.url, 'gateway_turns_total')) - turns0;
+    const servers1 = serverCpuSeconds();
+    const self = process.cpuUsage(self0);
+    const msPerTurn = (seconds: number) => Math.round((seconds * 1000 * 100) / Math.max(1, turns)) / 100;
     // [total, system] CPU seconds per process; system time is mostly the kernel's loopback TCP work.
     const perTurn = (i: number, k = 0) =>
       Math.round(((cpu1[i]![k]! - cpu0[i]![k]!) * 1000 * 100) / Math.max(1, turns)) / 100;
@@ -252,6 +259,16 @@ async function main(): Promise<void> {
         workerCpuMsPerTurn: perTurn(1),
         gatewayCpuMsPerTurn: perTurn(0),
         systemCpuMsPerTurn: { gateway: perTurn(0, 1), worker: perTurn(1, 1) },
+        // Where the rest of the machine's CPU went: this host's Redis and Postgres (null when not local), and this
+        // process (the load generator, the fake model and the fake Slack).
+        serverCpuMsPerTurn:
+          servers0 && servers1
+            ? {
+                redis: msPerTurn(servers1.redis - servers0.redis),
+                postgres: msPerTurn(servers1.postgres - servers0.postgres),
+              }
+            : null,
+        benchCpuMsPerTurn: msPerTurn((self.user + self.system) / 1e6),
         rssMb: { gateway: rssPeak.gateway, worker: rssPeak.worker },
         inFlightMax,
       }),
