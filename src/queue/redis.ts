@@ -9,7 +9,8 @@ export function createRedis(url: string, opts: RedisOptions = {}): Redis {
     // Keep retrying forever with a capped back-off: a Redis restart must never kill a process.
     retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 6), 5_000),
     reconnectOnError: (err) => err.message.includes('READONLY'),
-    Connector: CoalescingConnector,
+    // One write per tick per connection (src/queue/coalesce.ts); a Sentinel setup keeps ioredis's own connector.
+    ...(opts.sentinels ? {} : { Connector: CoalescingConnector }),
     ...opts,
   });
 }
