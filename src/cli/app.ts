@@ -24,6 +24,7 @@ import { keys as makeKeys, type Keys } from '../queue/keys.js';
 import { Queues } from '../queue/queues.js';
 import { checkEvictionPolicy, createRedis } from '../queue/redis.js';
 import { startWorker, type RunningWorker } from '../worker/index.js';
+import { defaultMaxRssMb } from '../worker/backpressure.js';
 import { checkModules, composeModules } from '../modules/compose.js';
 import type { GatewayModule, ModuleDefinition, ModuleDeps, Services } from '../modules/contract.js';
 import { builtInModules } from './modules.js';
@@ -243,7 +244,10 @@ export async function startApp(o: AppOptions): Promise<App> {
       hooks: modules.flatMap((m) => (m.hooks ? [m.hooks] : [])),
       deadLetterAfter: config.DEADLETTER_AFTER_ATTEMPTS,
       preview: platformPreviews({ redis, keys: k, adapters, log, off: config.LIVE_PREVIEWS_OFF }),
-      backpressure: { maxRssMb: config.WORKER_MAX_RSS_MB, maxLoopDelayMs: config.WORKER_MAX_LOOP_DELAY_MS },
+      backpressure: {
+        maxRssMb: config.WORKER_MAX_RSS_MB ?? defaultMaxRssMb(),
+        maxLoopDelayMs: config.WORKER_MAX_LOOP_DELAY_MS,
+      },
       // Files are read at turn time through their adapter (src/attachments).
       attachments: attachmentReaderFor(config, adapters, log),
       modelAcceptsImages: config.MODEL_ACCEPTS_IMAGES,

@@ -22,7 +22,7 @@ async function main(): Promise<void> {
     console.error(`unknown role "${role}": use gateway, worker, all, migrate or rotate-token-key`);
     process.exit(2);
   }
-  const log = createLogger(config.LOG_LEVEL);
+  const log = createLogger(config.LOG_LEVEL, 'gateway', undefined, role);
   const devServices: DevService[] = [];
   const stopDev = async () => {
     for (const s of devServices.reverse()) await s.stop().catch(() => undefined);

@@ -83,8 +83,11 @@ export const envSchema = z.object({
   TURN_BATCH_MAX: int(50, 1),
   /** Turns in flight per worker process (they mostly wait for the model); lowered under back-pressure. */
   WORKER_CONCURRENCY: int(1000, 1),
-  /** Back-pressure (src/worker/backpressure.ts): above this RSS or event-loop lag a worker takes fewer turns. */
-  WORKER_MAX_RSS_MB: int(1536, 0),
+  /**
+   * Back-pressure (src/worker/backpressure.ts): above this RSS or event-loop lag a worker takes fewer turns. Unset:
+   * 75% of the container's memory limit, or 1536 without one.
+   */
+  WORKER_MAX_RSS_MB: z.coerce.number().int().min(0).optional(),
   WORKER_MAX_LOOP_DELAY_MS: int(0, 0),
   OUTBOUND_CONCURRENCY: int(32, 1),
   DEDUPE_TTL_SECONDS: int(7 * 24 * 3600, 60),

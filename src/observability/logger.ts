@@ -52,7 +52,13 @@ export function traceFields(): { trace_id?: string; span_id?: string } {
   return { trace_id: sc.traceId, span_id: sc.spanId };
 }
 
-export function createLogger(level: string, name = 'gateway', destination?: DestinationStream): Logger {
+export function createLogger(
+  level: string,
+  name = 'gateway',
+  destination?: DestinationStream,
+  // The role the process runs: given on the command line (the image's args) or as ROLE.
+  role = process.env.ROLE ?? 'all',
+): Logger {
   return pino(
     {
       name,
@@ -61,7 +67,7 @@ export function createLogger(level: string, name = 'gateway', destination?: Dest
       serializers: { err: (e: unknown) => safeErr(e), error: (e: unknown) => safeErr(e) },
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       mixin: traceFields,
-      base: { pid: process.pid, role: process.env.ROLE ?? 'all' },
+      base: { pid: process.pid, role },
     },
     destination,
   );

@@ -7,6 +7,7 @@
  * jobs left waiting go to other workers.
  */
 import { startPeriodic } from '../core/periodic.js';
+import { totalmem } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 
@@ -22,6 +23,20 @@ export interface BackpressureOptions {
   maxLoopDelayMs: number;
   sampleEveryMs?: number;
   log: Logger;
+}
+
+/** WORKER_MAX_RSS_MB when unset and the process has no memory limit. */
+export const DEFAULT_MAX_RSS_MB = 1536;
+
+/**
+ * The memory budget when WORKER_MAX_RSS_MB is unset: three quarters of the container's memory limit (cgroup), so
+ * the worker takes fewer turns well before the kernel kills it (the rest is for what grows between two samples: the
+ * young generation, sockets, a burst of turns already taken); without a limit, DEFAULT_MAX_RSS_MB.
+ */
+export function defaultMaxRssMb(constrainedBytes = process.constrainedMemory(), totalBytes = totalmem()): number {
+  // Without a limit Node reports a huge number (2^64 on Linux) or 0; a limit above the machine's memory is none.
+  const limited = constrainedBytes > 0 && constrainedBytes < totalBytes;
+  return limited ? Math.floor((constrainedBytes / 1_048_576) * 0.75) : DEFAULT_MAX_RSS_MB;
 }
 
 export interface Sample {
@@ -47,6 +62,8 @@ export function nextLimit(
 /** Adapts `target.concurrency` (a BullMQ Worker) until the returned stop function is called. */
 export function adaptConcurrency(target: { concurrency: number }, o: BackpressureOptions): () => void {
   if (!o.maxRssMb && !o.maxLoopDelayMs) return () => undefined;
+  // The budget may come from the container's limit (defaultMaxRssMb): say which one applies.
+  o.log.info({ limit: o.max, maxRssMb: o.maxRssMb, maxLoopDelayMs: o.maxLoopDelayMs }, 'back-pressure on');
   const delay = monitorEventLoopDelay({ resolution: 20 });
   delay.enable();
   const stop = startPeriodic(

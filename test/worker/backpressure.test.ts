@@ -1,7 +1,7 @@
 /** The turn worker's in-flight limit under back-pressure (src/worker/backpressure.ts). */
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { adaptConcurrency, nextLimit } from '../../src/worker/backpressure.js';
+import { adaptConcurrency, DEFAULT_MAX_RSS_MB, defaultMaxRssMb, nextLimit } from '../../src/worker/backpressure.js';
 import { until } from '../helpers/wait.js';
 
 const limits = { max: 1000, maxRssMb: 500, maxLoopDelayMs: 200 };
@@ -35,5 +35,16 @@ describe('worker back-pressure', () => {
     } finally {
       stop();
     }
+  });
+
+  it("budgets memory from the container's limit when WORKER_MAX_RSS_MB is unset", () => {
+    const GiB = 1024 ** 3;
+    // The worker's Kubernetes limit (deploy/base/worker.yaml, 768Mi) on a 24 GiB node: taking fewer turns starts at
+    // 576 MB, well before the kernel's OOM kill at 768.
+    expect(defaultMaxRssMb(768 * 1024 ** 2, 24 * GiB)).toBe(576);
+    // No limit: Node reports 2^64 (or 0), or a limit larger than the machine.
+    expect(defaultMaxRssMb(2 ** 64, 24 * GiB)).toBe(DEFAULT_MAX_RSS_MB);
+    expect(defaultMaxRssMb(0, 24 * GiB)).toBe(DEFAULT_MAX_RSS_MB);
+    expect(defaultMaxRssMb(64 * GiB, 24 * GiB)).toBe(DEFAULT_MAX_RSS_MB);
   });
 });
