@@ -2,25 +2,15 @@
  * The spine's promise, end to end with separate OS processes: a gateway and two workers, 200 messages across 20
  * conversations, one worker SIGKILLed mid-run. Every message is answered exactly once, in per-conversation order.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { cleanRedisPrefix, createTestDatabase, REDIS_URL, uniqueName, type TestDatabase } from '../helpers/services.js';
-import { spawnRole, type RoleProcess } from '../helpers/processes.js';
+import { expect, it } from 'vitest';
+import { spawnRole } from '../helpers/processes.js';
+import { roleFixture } from '../helpers/role-fixture.js';
+import { REDIS_URL } from '../helpers/services.js';
 
 const CONVERSATIONS = 20;
 const PER_CONVERSATION = 10;
 
-let db: TestDatabase;
-const prefix = uniqueName('e2e');
-const procs: RoleProcess[] = [];
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-});
-afterAll(async () => {
-  await Promise.all(procs.map((p) => p.kill('SIGKILL')));
-  await cleanRedisPrefix(prefix);
-  await db?.drop();
-});
+const f = roleFixture('e2e');
 
 async function readAll(url: string, conversation: string): Promise<{ text: string; key: string }[]> {
   const res = await fetch(`${url}/local/conversations/${conversation}/messages?after=0`);
@@ -29,9 +19,9 @@ async function readAll(url: string, conversation: string): Promise<{ text: strin
 
 it('answers 200 messages exactly once and in order while a worker is SIGKILLed', async () => {
   const env = {
-    DATABASE_URL: db.url,
+    DATABASE_URL: f.db.url,
     REDIS_URL,
-    KEY_PREFIX: prefix,
+    KEY_PREFIX: f.prefix,
     OFFLINE_MODEL: 'true',
     JOB_LOCK_MS: '3000',
     SWEEP_INTERVAL_MS: '1000',
@@ -42,7 +32,7 @@ it('answers 200 messages exactly once and in order while a worker is SIGKILLed',
     spawnRole('worker', env),
     spawnRole('worker', env),
   ]);
-  procs.push(gateway!, w1!, w2!);
+  f.procs.push(gateway!, w1!, w2!);
 
   const sent = new Map<string, string[]>();
   let killed = false;

@@ -1,31 +1,22 @@
 /** A worker started as the image starts it (the role on the command line) says so in every log line, with its budget. */
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { defaultMaxRssMb } from '../../src/worker/backpressure.js';
-import { spawnRole, type RoleProcess } from '../helpers/processes.js';
-import { cleanRedisPrefix, createTestDatabase, REDIS_URL, uniqueName, type TestDatabase } from '../helpers/services.js';
+import { spawnRole } from '../helpers/processes.js';
+import { roleFixture } from '../helpers/role-fixture.js';
+import { REDIS_URL } from '../helpers/services.js';
 import { until } from '../helpers/wait.js';
 
-let db: TestDatabase;
-const prefix = uniqueName('workerlogs');
-const procs: RoleProcess[] = [];
-beforeAll(async () => {
-  db = await createTestDatabase();
-});
-afterAll(async () => {
-  await Promise.all(procs.map((p) => p.kill('SIGKILL')));
-  await cleanRedisPrefix(prefix);
-  await db?.drop();
-});
+const f = roleFixture('workerlogs');
 
 it('logs role "worker" (not "all") and the memory budget it takes from the container, or 1536 MB without a limit', async () => {
   const worker = await spawnRole('worker', {
-    DATABASE_URL: db.url,
+    DATABASE_URL: f.db.url,
     REDIS_URL,
-    KEY_PREFIX: prefix,
+    KEY_PREFIX: f.prefix,
     OFFLINE_MODEL: 'true',
     LOG_LEVEL: 'info',
   });
-  procs.push(worker);
+  f.procs.push(worker);
   const line = await until(
     async () =>
       worker
