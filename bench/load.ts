@@ -241,12 +241,11 @@ async function main(): Promise<void> {
     const self = process.cpuUsage(self0);
     const msPerTurn = (seconds: number) => Math.round((seconds * 1000 * 100) / Math.max(1, turns)) / 100;
     // [total, system] CPU seconds per process; system time is mostly the kernel's loopback TCP work.
-    const perTurn = (i: number, k = 0) =>
-      Math.round(((cpu1[i]![k]! - cpu0[i]![k]!) * 1000 * 100) / Math.max(1, turns)) / 100;
+    const perTurn = (i: number, k = 0) => msPerTurn(cpu1[i]![k]! - cpu0[i]![k]!);
     console.log(
       JSON.stringify({
         node: process.versions.node,
-        entry: values.dist ? 'dist' : 'tsx',
+        entry: env.ROLE_ENTRY === 'dist' ? 'dist' : 'tsx', // --dist, or --env ROLE_ENTRY=dist
         conversations: C,
         messages: C * PER,
         modelMs: Math.round(model.modelMs),
