@@ -62,6 +62,8 @@ export function toCron(c: CronRow): Record<string, unknown> {
 export interface CronServiceDeps extends RunCreateDeps {
   db: Db;
   redis: Redis;
+  /** Where the cron queue lives (BullMQ's scripts stay off `redis`: see queueRedis in src/cli/app.ts). */
+  queueRedis: Redis;
   log: Logger;
   /** A firing creates its run through the normal run path. */
   runs: Pick<RunService, 'create'>;
@@ -79,7 +81,7 @@ export class CronService {
 
   private get queue(): Queue<FireJob> {
     this.queueInstance ??= new Queue<FireJob>(CRON_QUEUE, {
-      connection: this.ctx.redis as ConnectionOptions,
+      connection: this.ctx.queueRedis as ConnectionOptions,
       prefix: this.bullPrefix,
     });
     return this.queueInstance;

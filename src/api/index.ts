@@ -72,7 +72,7 @@ function createApiModule(deps: ModuleDeps, services: Pick<Services, 'agents'>): 
       requestStop(redis, deps.keys, conversationKey, eventId).then(() => undefined),
   });
   const crons = new CronService(
-    { config, db, redis, log, runs, keys, agents: services.agents.catalog },
+    { config, db, redis, queueRedis: deps.queueRedis, log, runs, keys, agents: services.agents.catalog },
     deps.keys.bullPrefix,
   );
   const live = deps.role.gateway ? new LiveFeed(deps.keys.live, log) : undefined;

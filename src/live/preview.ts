@@ -192,6 +192,8 @@ class Preview implements TurnPreview {
     const last = this.ctx.events.at(-1);
     // Keyed by the turn's first event, as the record below: a post whose record a kill prevented is found again.
     const key = `preview:${this.field}`;
+    // Set before the post: a typing indicator started while the platform answers would cost two more calls.
+    this.ctx.previewShown = true;
     this.messageId = await this.adapter.preview!.post(
       this.ctx.ref,
       text,
@@ -199,7 +201,6 @@ class Preview implements TurnPreview {
       last?.sender.id,
       key,
     );
-    this.ctx.previewShown = true;
     if (this.draft) return;
     await this.d.redis.multi().hset(this.key, this.field, this.messageId).expire(this.key, PREVIEW_TTL_SECONDS).exec();
   }

@@ -75,6 +75,7 @@ function createMemoryModule(deps: ModuleDeps): GatewayModule {
   );
   const scheduler = new ExtractionScheduler(
     deps.redis,
+    deps.queueRedis,
     config.KEY_PREFIX,
     deps.keys.bullPrefix,
     config.MEMORY_EXTRACT_DELAY_MS,

@@ -27,6 +27,8 @@ export interface ModuleDeps {
   log: Logger;
   database: Database;
   redis: Redis;
+  /** The connection BullMQ queues (producers) share: BullMQ's scripts live there, not on `redis` (src/cli/app.ts). */
+  queueRedis: Redis;
   /** A new Redis connection (BullMQ workers need their own). */
   connect(): Redis;
   keys: Keys;

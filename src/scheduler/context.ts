@@ -38,7 +38,7 @@ export function createSchedulerContext(deps: ModuleDeps): SchedulerCtx {
     deps,
     log,
     db: deps.database.db,
-    queue: new SchedulerQueue(deps.redis, deps.keys.bullPrefix),
+    queue: new SchedulerQueue(deps.queueRedis, deps.keys.bullPrefix),
     keys: schedulerKeys(c.KEY_PREFIX),
     settings: {
       reconcileMs: c.SCHEDULER_RECONCILE_MS,

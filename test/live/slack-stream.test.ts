@@ -85,6 +85,19 @@ describe('slack live answers', () => {
       expect(at[i]! - at[i - 1]!).toBeGreaterThanOrEqual(SLACK_STREAM_INTERVAL_MS * 0.7);
   });
 
+  it('a stream Slack is slow to start still counts as shown: no "working on it" reaction meanwhile', async () => {
+    // Under load the platform (or this worker's own event loop) can take longer to answer chat.startStream than
+    // the typing delay (1.5 s): the answer is already on its way, and a reaction would be two more calls.
+    const channel = newDm();
+    fake.delayNext('chat.startStream', 2_500);
+    const text = `[[drip:100]] ${words(30)}`;
+    await send(app, dmMessage({ channel, user: HUMAN, ts: nextSlackTs(), text }));
+    await waitFor(() => fake.messages.in(channel)[0]?.text === `Echo: ${text}`, 'the committed reply', 15_000);
+    await settle();
+    expect(fake.callsOf('chat.startStream', channel)).toHaveLength(1);
+    expect(fake.callsOf('reactions.add', channel)).toEqual([]);
+  });
+
   it('a streamed turn nobody watches publishes its live text a few times, not once per model delta', async () => {
     const channel = newDm();
     const published = new Map<string, { type: string; text?: string; seq: number }[]>();

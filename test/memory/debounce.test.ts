@@ -17,7 +17,7 @@ describe('extraction scheduler', () => {
   let scheduler: ExtractionScheduler;
   beforeAll(() => {
     redis = new Redis(REDIS_URL);
-    scheduler = new ExtractionScheduler(redis, prefix, `${prefix}:bull`, 60_000);
+    scheduler = new ExtractionScheduler(redis, redis, prefix, `${prefix}:bull`, 60_000);
   });
   afterAll(async () => {
     await scheduler.close();

@@ -34,6 +34,8 @@ export class ExtractionScheduler {
 
   constructor(
     private readonly redis: Redis,
+    /** The extraction queue's connection (BullMQ's scripts stay off `redis`: see queueRedis in src/cli/app.ts). */
+    private readonly queueRedis: Redis,
     private readonly keyPrefix: string,
     private readonly bullPrefix: string,
     private readonly delayMs: number,
@@ -46,7 +48,7 @@ export class ExtractionScheduler {
 
   get jobs(): Queue<ExtractionJob> {
     this.queue ??= new Queue<ExtractionJob>(QUEUE_MEMORY, {
-      connection: this.redis as ConnectionOptions,
+      connection: this.queueRedis as ConnectionOptions,
       prefix: this.bullPrefix,
     });
     return this.queue;
