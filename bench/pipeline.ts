@@ -174,7 +174,6 @@ async function runPipeline(extraEnv: Record<string, string>): Promise<PipelineRu
     LOG_LEVEL: 'error',
     WORKER_CONCURRENCY: '32',
     OUTBOUND_CONCURRENCY: '32',
-    DATABASE_POOL_SIZE: '20',
     TURN_BATCH_MAX: '100',
     // The pipeline is measured, not the abuse limits: 100 messages per user in seconds would be refused.
     RATE_LIMIT_PER_MINUTE: '0',

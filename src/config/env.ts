@@ -30,8 +30,12 @@ export const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Postgres / CockroachDB URL. Unset in development: an embedded Postgres is started. */
   DATABASE_URL: z.string().url().optional(),
-  /** Connections per process: a turn holds one only for its reads and its commit, not while the model runs. */
-  DATABASE_POOL_SIZE: int(20, 1),
+  /**
+   * Connections per process. Few, on purpose: postgres.js pipelines statements on a busy connection, so fewer
+   * connections send more statements per write (README, "Sizing workers": 4 against 20 cut the database's CPU
+   * per turn by a quarter). A turn holds one only for its reads and its commit, not while the model runs.
+   */
+  DATABASE_POOL_SIZE: int(4, 1),
   /** Unset in development: a redis-server is spawned on a free port. */
   REDIS_URL: z.string().url().optional(),
   /** Prefix of every Redis key (BullMQ queues, inboxes, dedupe, leases): lets several gateways share a Redis. */
