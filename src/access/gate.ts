@@ -264,7 +264,7 @@ export function accessHooks(d: GateDeps): TurnHooks {
         inputTokens: inputs[i]!,
         outputTokens: outputs[i]!,
       }));
-      return [addUsageSql(d.db, utcDay(ctx.now), rows)];
+      return [addUsageSql(utcDay(ctx.now), rows)];
     },
   };
 }

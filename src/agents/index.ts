@@ -185,7 +185,7 @@ export function createAgentsModule(deps: ModuleDeps): GatewayModule {
       commitWrites(ctx, outcome) {
         const tokens = outcome.inputTokens + outcome.outputTokens;
         if (!ctx.agent || tokens <= 0) return [];
-        return [addAgentTokensSql(db, ctx.agent.name, ctx.userKey, utcDay(ctx.now), tokens)];
+        return [addAgentTokensSql(ctx.agent.name, ctx.userKey, utcDay(ctx.now), tokens)];
       },
     },
     startWorker: start,

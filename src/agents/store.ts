@@ -55,14 +55,13 @@ export interface AgentTurnData {
   usage: [string, string, number][];
 }
 
-/** Adds a turn's tokens: a write-only upsert (no read first), run in the turn's own commit (TurnHooks.commitWrites). */
-export function addAgentTokensSql(db: Db, agent: string, userKey: string, day: string, tokens: number): SQL {
-  return db
-    .insert(agentUsage)
-    .values({ agent, userKey, day, tokens })
-    .onConflictDoUpdate({
-      target: [agentUsage.agent, agentUsage.userKey, agentUsage.day],
-      set: { tokens: dsql`${agentUsage.tokens} + ${tokens}`, updatedAt: dsql`now()` },
-    })
-    .getSQL();
+/**
+ * Adds a turn's tokens: a write-only upsert (no read first), run in the turn's own commit (TurnHooks.commitWrites).
+ * Plain SQL for the reason given at addUsageSql (src/access/store.ts): it runs on every turn.
+ */
+export function addAgentTokensSql(agent: string, userKey: string, day: string, tokens: number): SQL {
+  return dsql`insert into "agent_usage" ("agent", "user_key", "day", "tokens")
+    values (${agent}::text, ${userKey}::text, ${day}::date, ${tokens}::bigint)
+    on conflict ("agent", "user_key", "day") do update set "tokens" = "agent_usage"."tokens" + excluded."tokens",
+      "updated_at" = now()`;
 }

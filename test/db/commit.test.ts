@@ -119,9 +119,7 @@ describe('commitTurn with the state read for the turn (one statement: fence, ite
     await commitTurn(database.db, record(key, await turnState(key), [event(`e-${randomUUID()}`)]));
     const state = await turnState(key);
     const person = `local:default:${randomUUID()}`;
-    const usage = () => [
-      addUsageSql(database.db, '2026-12-06', [{ userKey: person, inputTokens: 7, outputTokens: 3 }]),
-    ];
+    const usage = () => [addUsageSql('2026-12-06', [{ userKey: person, inputTokens: 7, outputTokens: 3 }])];
     await commitTurn(database.db, { ...record(key, state, [event(`e-${randomUUID()}`)]), hookWrites: usage() });
     const stale = { ...record(key, state, [event(`e-${randomUUID()}`)]), hookWrites: usage() };
     await expect(commitTurn(database.db, stale)).rejects.toBeInstanceOf(StaleTurnError);
