@@ -20,6 +20,8 @@ export const SCRIPT_NAMES = [
   'delete-if-equals',
   'hash-clear-if-unchanged',
   'local-send',
+  'hash-set-ttl',
+  'publish-kept',
 ] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 

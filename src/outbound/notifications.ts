@@ -6,6 +6,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { runScript } from '../core/scripts.js';
 import { PubSubWaiters, type WaitHandle } from '../core/waiters.js';
 import { recentDeliveryKey } from '../queue/keys.js';
 
@@ -32,9 +33,8 @@ export async function publishDelivered(
 ): Promise<void> {
   const json = JSON.stringify(d);
   if (keepRecent) {
-    const m = redis.multi();
-    for (const id of d.eventIds) m.set(recentDeliveryKey(channel, id), json, 'EX', RECENT_TTL_SECONDS);
-    await m.publish(channel, json).exec();
+    const kept = d.eventIds.map((id) => recentDeliveryKey(channel, id));
+    await runScript(redis, 'publish-kept', kept, [channel, json, RECENT_TTL_SECONDS]);
     return;
   }
   await redis.publish(channel, json);

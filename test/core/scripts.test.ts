@@ -60,3 +60,30 @@ it('the one token bucket serves both callers: a token per call, or one per messa
   expect(await runScript(redis, 'token-bucket', [bucket, charged], [perMs, 2, 'm1', 'm2'])).toBe(0);
   expect(await runScript<number>(redis, 'token-bucket', [bucket, charged], [perMs, 2, 'm2', 'm3'])).toBeGreaterThan(0);
 });
+
+it('a hash field is set and the hash kept for its time to live, in one round trip', async () => {
+  const key = `${prefix}:mem:pending:u1`;
+  expect(await runScript(redis, 'hash-set-ttl', [key], ['conv-a', '{"at":1}', 600])).toBe(1);
+  expect(await runScript(redis, 'hash-set-ttl', [key], ['conv-b', '{"at":2}', 900])).toBe(1);
+  expect(await redis.hgetall(key)).toEqual({ 'conv-a': '{"at":1}', 'conv-b': '{"at":2}' });
+  const ttl = await redis.ttl(key);
+  expect(ttl).toBeGreaterThan(600); // restarted by the second call
+  expect(ttl).toBeLessThanOrEqual(900);
+});
+
+it('a kept publish is readable under each key for its time to live and reaches a subscriber once', async () => {
+  const channel = `${prefix}:delivered`;
+  const sub = new Redis(REDIS_URL);
+  const got: string[] = [];
+  await sub.subscribe(channel);
+  sub.on('message', (_c, m) => got.push(m));
+  try {
+    const keys = [`${prefix}:recent:e1`, `${prefix}:recent:e2`];
+    expect(await runScript(redis, 'publish-kept', keys, [channel, '{"turnId":"t1"}', 3_600])).toBe(1);
+    await expect.poll(() => got).toEqual(['{"turnId":"t1"}']);
+    expect(await redis.mget(...keys)).toEqual(['{"turnId":"t1"}', '{"turnId":"t1"}']);
+    for (const k of keys) expect(await redis.ttl(k)).toBeGreaterThan(3_500);
+  } finally {
+    sub.disconnect();
+  }
+});

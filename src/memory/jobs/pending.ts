@@ -56,11 +56,12 @@ export class ExtractionScheduler {
 
   async schedule(userKey: string, conversationKey: string, traceparent?: string): Promise<void> {
     const key = this.pendingKey(userKey);
-    await this.redis
-      .multi()
-      .hset(key, conversationKey, JSON.stringify({ at: Date.now() }))
-      .expire(key, PENDING_TTL_SECONDS)
-      .exec();
+    await runScript(
+      this.redis,
+      'hash-set-ttl',
+      [key],
+      [conversationKey, JSON.stringify({ at: Date.now() }), PENDING_TTL_SECONDS],
+    );
     await this.jobs.add('extract', traceparent ? { userKey, traceparent } : { userKey }, {
       delay: this.delayMs,
       deduplication: { id: `mem:${userKey}`, keepLastIfActive: true },
