@@ -81,7 +81,7 @@ async function main(): Promise<void> {
         redisUrl: config.REDIS_URL ? undefined : redisUrl,
       });
   if (config.offlineModel) log.warn('no OPENAI_API_KEY: using the OFFLINE deterministic model (echoes; see README)');
-  log.info({ role, url: app.url, channels: app.adapters.all().map((a) => a.platform) }, 'gateway started');
+  log.info({ url: app.url, channels: app.adapters.all().map((a) => a.platform) }, 'gateway started');
   if (config.localChannelEnabled && role !== 'worker') {
     process.stdout.write(
       `\n  Chat with the bot:  npm run chat            (or: GATEWAY_URL=${app.url} npm run chat)\n` +

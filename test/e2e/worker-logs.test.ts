@@ -29,12 +29,12 @@ it('logs role "worker" (not "all") and the memory budget it takes from the conta
   const fields = JSON.parse(line!) as { role: string; maxRssMb: number };
   // This test runs on the same machine (and in the same container, if any) as the worker it started.
   expect(fields).toMatchObject({ role: 'worker', maxRssMb: defaultMaxRssMb() });
-  const roles = new Set(
-    worker
-      .output()
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => (JSON.parse(l) as { role?: string }).role),
-  );
+  const lines = worker
+    .output()
+    .split('\n')
+    .filter((l) => l.startsWith('{'));
+  const roles = new Set(lines.map((l) => (JSON.parse(l) as { role?: string }).role));
   expect([...roles]).toEqual(['worker']);
+  // Once per line: a log pipeline that keeps the first of two keys (or rejects duplicates) must see the same.
+  expect(lines.filter((l) => l.split('"role":').length !== 2)).toEqual([]);
 });
