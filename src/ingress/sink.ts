@@ -12,7 +12,7 @@ import type { AdapterRegistry } from '../core/registry.js';
 import { IngressError } from '../core/errors.js';
 import { conversationKey, inboundEventSchema } from '../core/types.js';
 import { correlationId } from '../observability/logger.js';
-import { conversationHash, inSpan, SpanKind, traceparentOf } from '../observability/tracing.js';
+import { conversationAttr, inSpan, SpanKind, traceparentOf } from '../observability/tracing.js';
 import { capAttachments, inputChars } from './limits.js';
 import { sanitizeEvent } from './sanitize.js';
 import type { Inbox } from '../queue/inbox.js';
@@ -91,7 +91,7 @@ export function createIngressSink(o: SinkOptions): IngressSink {
       );
     }
     const key = conversationKey(parsed.data.conversation);
-    span.setAttributes({ tenant: parsed.data.tenant, 'conversation.hash': conversationHash(key) });
+    span.setAttributes({ tenant: parsed.data.tenant, ...conversationAttr(key) });
     const traceparent = traceparentOf();
     const { fresh, needTurn } = await o.inbox.append(key, traceparent ? { ...parsed.data, traceparent } : parsed.data);
     // Also for a duplicate when no turn is queued: if a crash hit between an earlier append and its schedule,

@@ -138,6 +138,11 @@ export function conversationHash(key: string): string {
   return createHash('sha256').update(key).digest('hex').slice(0, 16);
 }
 
+/** The span attribute naming the conversation, hashed only when spans are recorded (a hash on every turn is not free). */
+export function conversationAttr(key: string): { 'conversation.hash'?: string } {
+  return tracingOn() ? { 'conversation.hash': conversationHash(key) } : {};
+}
+
 /** The active (or given) context as a W3C traceparent; undefined when tracing is off. */
 export function traceparentOf(ctx: Context = context.active()): string | undefined {
   const carrier: Record<string, string> = {};

@@ -9,7 +9,7 @@ import type { Redis } from 'ioredis';
 import type { InboundEvent } from '../core/types.js';
 import {
   contextOf,
-  conversationHash,
+  conversationAttr,
   inSpan,
   linkTo,
   recordSpan,
@@ -39,7 +39,7 @@ export function inTurnSpan<T>(
   const attributes = {
     platform: first.platform,
     tenant: first.tenant,
-    'conversation.hash': conversationHash(conversationKey),
+    ...conversationAttr(conversationKey),
     'turn.events': fresh.length,
   };
   const links = fresh.slice(1).flatMap((e) => linkTo(e.traceparent));

@@ -21,7 +21,7 @@ import { outbox, receipts, turns } from '../db/schema.js';
 import { promptMessageOf } from '../approvals/store.js';
 import { correlationId, safeErr } from '../observability/logger.js';
 import { outboundParts } from '../observability/metrics.js';
-import { contextOf, conversationHash, inSpan, SpanKind } from '../observability/tracing.js';
+import { contextOf, conversationAttr, inSpan, SpanKind } from '../observability/tracing.js';
 import { turnTrace } from '../observability/turn-trace.js';
 import { publishDelivered } from './notifications.js';
 import { clearSentMark, markSending, markSent, readMarks } from './sent-marks.js';
@@ -117,7 +117,7 @@ export async function deliverConversation(deps: DeliverDeps, conversationKey: st
       const traceparent = await turnTrace(deps.redis, deps.turnTraceKey, o.turnId);
       const parent = contextOf(traceparent);
       const platform = (o.ref as ConversationRef).platform;
-      const attributes = { platform, 'conversation.hash': conversationHash(o.conversationKey) };
+      const attributes = { platform, ...conversationAttr(o.conversationKey) };
       await inSpan(
         'deliver',
         { kind: SpanKind.PRODUCER, attributes },
