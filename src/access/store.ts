@@ -180,8 +180,8 @@ export interface AccessTurnData {
 
 /**
  * recordUsage for several people at once, as one statement for the turn's own commit (TurnHooks.commitWrites).
- * Plain SQL, not drizzle's insert builder: it runs on every turn, and building the upsert through the builder cost
- * ~150 µs of the worker's CPU per turn, where this costs a few. The rows are one JSON parameter, so the
+ * Plain SQL, not drizzle's insert builder: it runs on every turn, and building this upsert and the agents module's
+ * (addAgentTokensSql) through the builder cost ~300 µs of the worker's CPU per turn, where plain SQL costs ~25. The rows are one JSON parameter, so the
  * statement's text is the same for any number of people (the commit is prepared by its text).
  */
 export function addUsageSql(day: string, rows: { userKey: string; inputTokens: number; outputTokens: number }[]): SQL {

@@ -100,7 +100,7 @@ export function composeApp(o: AppOptions): Composition {
   // SHA is resent after NOSCRIPT inside an automatic pipeline (seen in bench:round-trips on a fresh Redis).
   const shared = gateway ? { maxRetriesPerRequest: 1, commandTimeout: 2_500 } : {};
   const redis = createRedis(o.redisUrl, shared);
-  // BullMQ defines its ~50 Lua scripts on the connection its queues are given, and ioredis copies every script
+  // BullMQ defines its ~60 Lua scripts on the connection its queues are given, and ioredis copies every script
   // defined on a connection onto each multi/pipeline built from it (56 µs a multi with them, 9 without). The
   // queues get a connection of their own, so the app's many small transactions stay cheap.
   const queueRedis = createRedis(o.redisUrl, shared);

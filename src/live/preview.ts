@@ -21,6 +21,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { closeOpenFence } from '../agent/runtime.js';
 import type { ChannelAdapter } from '../core/adapter.js';
+import { runScript } from '../core/scripts.js';
 import type { TurnContext } from '../core/module.js';
 import type { AdapterRegistry } from '../core/registry.js';
 import type { Keys } from '../queue/keys.js';
@@ -202,6 +203,6 @@ class Preview implements TurnPreview {
       key,
     );
     if (this.draft) return;
-    await this.d.redis.multi().hset(this.key, this.field, this.messageId).expire(this.key, PREVIEW_TTL_SECONDS).exec();
+    await runScript(this.d.redis, 'hash-set-ttl', [this.key], [this.field, this.messageId, PREVIEW_TTL_SECONDS]);
   }
 }

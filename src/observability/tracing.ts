@@ -134,7 +134,7 @@ export function tracingOn(): boolean {
 }
 
 /** The conversation key as span attributes carry it: DM keys hold a user id, so only a short hash goes out. */
-export function conversationHash(key: string): string {
+function conversationHash(key: string): string {
   return createHash('sha256').update(key).digest('hex').slice(0, 16);
 }
 
