@@ -52,8 +52,14 @@ export function slackLogger(log: Logger): SlackLogger {
   };
 }
 
-export function createWebClient(token: string | undefined, apiUrl: string, log: Logger): WebClient {
+export function createWebClient(
+  token: string | undefined,
+  apiUrl: string,
+  log: Logger,
+  httpFetch?: typeof fetch,
+): WebClient {
   return new WebClient(token, {
+    ...(httpFetch ? { fetch: httpFetch } : {}),
     slackApiUrl: apiUrl.endsWith('/') ? apiUrl : `${apiUrl}/`,
     rejectRateLimitedCalls: true,
     retryConfig: { retries: 0 },
@@ -69,13 +75,14 @@ export class SlackClients {
     private readonly tokenFor: TokenLookup,
     private readonly apiUrl: string,
     private readonly log: Logger,
+    private readonly httpFetch?: typeof fetch,
   ) {}
 
   async forTeam(teamId: string): Promise<WebClient> {
     const token = await this.tokenFor(teamId);
     let client = this.byToken.get(token);
     if (!client) {
-      client = createWebClient(token, this.apiUrl, this.log);
+      client = createWebClient(token, this.apiUrl, this.log, this.httpFetch);
       this.byToken.set(token, client);
     }
     return client;

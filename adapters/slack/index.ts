@@ -34,6 +34,8 @@ export interface SlackAdapterOptions {
   appToken?: string;
   /** Web API base URL, default https://slack.com/api/ (tests point it at a loopback fake). */
   apiUrl?: string;
+  /** The HTTP client Web API calls go through (src/core/http-fetch.ts); Node's fetch when absent. */
+  fetch?: typeof fetch;
   /** The bot's user id (U…); when absent it is read with auth.test (at start, else on first event). */
   botUserId?: string;
   /** The Request URL's path: events, slash commands and interactivity. Default `/slack/events`. */
@@ -87,7 +89,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
         envToken
           ? {
               token: envToken,
-              team: async () => (await createWebClient(envToken, apiUrl, log).auth.test()).team_id,
+              team: async () => (await createWebClient(envToken, apiUrl, log, options.fetch).auth.test()).team_id,
             }
           : undefined,
       )
@@ -99,7 +101,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
       if (!options.botToken) throw new Error('slack: no bot token');
       return options.botToken;
     });
-  const clients = new SlackClients(tokenFor, apiUrl, log);
+  const clients = new SlackClients(tokenFor, apiUrl, log, options.fetch);
   const threads = new ThreadTracker(options.redis, (t) => threadKey(options.keyPrefix, t));
   const sender = new SlackSender(clients, threads, log, options.typingReaction);
   const socket = options.appToken ? new SlackSocketMode({ appToken: options.appToken, apiUrl, log }) : undefined;

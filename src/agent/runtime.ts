@@ -7,7 +7,6 @@
  */
 import {
   Agent,
-  OpenAIProvider,
   RunContext,
   Runner,
   RunState,
@@ -21,6 +20,7 @@ import pRetry from 'p-retry';
 import type { Logger } from 'pino';
 import type { Config } from '../config/env.js';
 import { OfflineModel } from './offline-model.js';
+import { createOpenAIProvider } from './provider.js';
 import { baseTools, isOptIn } from './tools.js';
 import type { OfflineTurn, TurnContext } from '../core/module.js';
 import type { TurnSession } from './session.js';
@@ -100,6 +100,7 @@ export function createAgentRuntime(
   extraTools: Tool<TurnContext>[] = [],
   offlineTurns: OfflineTurn[] = [],
   pick?: AgentPicker,
+  httpFetch?: typeof fetch,
 ): AgentRuntime {
   const offline = config.offlineModel;
   const runner = new Runner({
@@ -110,10 +111,11 @@ export function createAgentRuntime(
     workflowName: 'agent run',
     modelProvider: offline
       ? { getModel: () => new OfflineModel(offlineTurns) }
-      : new OpenAIProvider({
+      : createOpenAIProvider({
           apiKey: config.OPENAI_API_KEY,
           baseURL: config.OPENAI_BASE_URL,
-          useResponses: config.OPENAI_API === 'responses',
+          api: config.OPENAI_API,
+          fetch: httpFetch,
         }),
   });
   const modelName = offline ? 'offline' : config.AGENT_MODEL;

@@ -5,10 +5,11 @@
  * replaces the configuration or when the MCP tools on offer change (a server went away or came back), so either
  * takes effect on the next turn.
  */
-import { Agent, OpenAIProvider, type Model, type Tool } from '@openai/agents';
+import { Agent, type OpenAIProvider, type Model, type Tool } from '@openai/agents';
 import type { Logger } from 'pino';
 import type { AgentChoice, AgentPicker } from '../agent/runtime.js';
 import { OfflineModel } from '../agent/offline-model.js';
+import { createOpenAIProvider } from '../agent/provider.js';
 import { isOptIn } from '../agent/tools.js';
 import type { OfflineTurn } from '../core/module.js';
 import type { Config } from '../config/env.js';
@@ -56,6 +57,8 @@ export interface PickerDeps {
   offlineTurns?: OfflineTurn[];
   log: Logger;
   env?: NodeJS.ProcessEnv;
+  /** The HTTP client model calls go through (src/core/http-fetch.ts); Node's fetch without it. */
+  httpFetch?: typeof fetch;
 }
 
 export function createAgentPicker(d: PickerDeps): AgentPicker {
@@ -75,7 +78,7 @@ export function createAgentPicker(d: PickerDeps): AgentPicker {
     let provider = providers.get(id);
     if (!provider) {
       // Keyless OpenAI-compatible servers (Ollama, vLLM) still need a non-empty key in the client.
-      provider = new OpenAIProvider({ apiKey: key ?? 'unused', baseURL, useResponses: api === 'responses' });
+      provider = createOpenAIProvider({ apiKey: key ?? 'unused', baseURL, api, fetch: d.httpFetch });
       providers.set(id, provider);
     }
     const name = a.model ?? d.config.AGENT_MODEL;

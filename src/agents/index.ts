@@ -146,7 +146,15 @@ export function createAgentsModule(deps: ModuleDeps): GatewayModule {
     picker(builtins, offlineTurns) {
       if (!deps.config.AGENTS_FILE) return undefined;
       pool ??= new McpPool(deps.log.child({ module: 'mcp' }));
-      return createAgentPicker({ config: deps.config, catalog, pool, builtins, offlineTurns, log: deps.log });
+      return createAgentPicker({
+        config: deps.config,
+        catalog,
+        pool,
+        builtins,
+        offlineTurns,
+        log: deps.log,
+        httpFetch: deps.httpFetch,
+      });
     },
   };
 

@@ -32,6 +32,7 @@ import { platformPreviews } from '../live/preview.js';
 import { registerPlatformCommands } from './register-commands.js';
 import { safeErr } from '../observability/logger.js';
 import { startTracing, tracingOptions } from '../observability/tracing.js';
+import { createHttpFetch } from '../core/http-fetch.js';
 
 /** How long in-flight HTTP requests get to finish at shutdown (platform webhooks ack within 3 s). */
 const HTTP_DRAIN_MS = 3_000;
@@ -72,6 +73,8 @@ export interface Composition {
   connect(): Redis;
   connections: Redis[];
   database: Database;
+  /** The HTTP client for the model provider and the platforms' Web APIs. */
+  httpFetch: typeof fetch;
   keys: Keys;
   queues: Queues;
   inbox: Inbox;
@@ -111,6 +114,8 @@ export function composeApp(o: AppOptions): Composition {
     return c;
   };
   const database = openDatabase(o.databaseUrl, config.DATABASE_POOL_SIZE);
+  // One HTTP client (keep-alive pool) for the model provider and the platforms' Web APIs.
+  const httpFetch = createHttpFetch();
   const queues = new Queues(queueRedis, k);
   const inbox = new Inbox(redis, k, config.DEDUPE_TTL_SECONDS);
   const commands = new CommandRegistry();
@@ -139,6 +144,7 @@ export function composeApp(o: AppOptions): Composition {
     redis,
     queueRedis,
     connect,
+    httpFetch,
     keys: k,
     queues,
     inbox,
@@ -168,6 +174,7 @@ export function composeApp(o: AppOptions): Composition {
     connect,
     connections,
     database,
+    httpFetch,
     keys: k,
     queues,
     inbox,
@@ -228,7 +235,7 @@ export async function startApp(o: AppOptions): Promise<App> {
     const offlineTurns = modules.flatMap((m) => m.offlineTurns ?? []);
     // Agents as configuration (src/agents): turns run the agent routed for their conversation.
     const pick = c.services.agents?.picker([...baseTools, ...tools], offlineTurns);
-    const runtime = withCircuitBreaker(createAgentRuntime(config, log, tools, offlineTurns, pick), log, {
+    const runtime = withCircuitBreaker(createAgentRuntime(config, log, tools, offlineTurns, pick, c.httpFetch), log, {
       volumeThreshold: config.MODEL_BREAKER_THRESHOLD,
       resetTimeoutMs: config.MODEL_BREAKER_RESET_MS,
     });

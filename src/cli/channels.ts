@@ -60,6 +60,7 @@ export const channelsModule = defineModule({
       redis,
       keyPrefix: config.KEY_PREFIX,
       log,
+      httpFetch: deps.httpFetch,
       slackWorkspaces,
       bots,
       botChanges,
@@ -89,6 +90,8 @@ export interface ChannelDeps {
   redis: Redis;
   keyPrefix: string;
   log: Logger;
+  /** The HTTP client for the platforms' Web APIs (src/core/http-fetch.ts). */
+  httpFetch?: typeof fetch;
   /** Workspaces installed through the Slack OAuth flow (when it is configured). */
   slackWorkspaces?: SlackWorkspaces;
   /** Extra bots added at run time (when a key to seal their tokens is configured). */
@@ -116,6 +119,7 @@ export function buildPlatformAdapters(config: Config, deps: ChannelDeps): Channe
         redis: deps.redis,
         keyPrefix: deps.keyPrefix,
         log: deps.log,
+        fetch: deps.httpFetch,
       }),
     );
   }

@@ -62,7 +62,7 @@ function createMemoryModule(deps: ModuleDeps): GatewayModule {
   const { config } = deps;
   if (!config.MEMORY_ENABLED) return { name: 'memory', provides: { memory: null } };
   const log = deps.log.child({ module: 'memory' });
-  const embedder = createEmbedder(config);
+  const embedder = createEmbedder(config, deps.httpFetch);
   const store = createStore(config, deps.database, embedder);
   const service = new MemoryService(
     store,
@@ -129,7 +129,7 @@ function createMemoryModule(deps: ModuleDeps): GatewayModule {
       let extractor: FactExtractor = new OfflineExtractor();
       let summariser: Summariser = new OfflineSummariser();
       if (!config.offlineModel) {
-        const runner = createModelRunner(config);
+        const runner = createModelRunner(config, deps.httpFetch);
         const model = config.MEMORY_MODEL ?? config.AGENT_MODEL;
         extractor = new ModelExtractor(runner, model);
         summariser = new ModelSummariser(runner, model);

@@ -31,6 +31,8 @@ export interface ModuleDeps {
   queueRedis: Redis;
   /** A new Redis connection (BullMQ workers need their own). */
   connect(): Redis;
+  /** The HTTP client for the model provider and the platforms' APIs (src/core/http-fetch.ts). */
+  httpFetch: typeof fetch;
   keys: Keys;
   queues: Queues;
   inbox: Inbox;

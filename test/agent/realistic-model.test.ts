@@ -4,6 +4,8 @@
  */
 import { Agent, OpenAIProvider, Runner } from '@openai/agents';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createOpenAIProvider } from '../../src/agent/provider.js';
+import { createHttpFetch } from '../../src/core/http-fetch.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai/server.js';
 import { startTestApp } from '../helpers/app.js';
 import { openSse } from '../live/sse-client.js';
@@ -14,16 +16,20 @@ beforeAll(async () => {
 });
 afterAll(async () => fake?.close());
 
-const modes = [
-  { api: 'chat_completions', stream: false },
-  { api: 'chat_completions', stream: true },
-  { api: 'responses', stream: false },
-  { api: 'responses', stream: true },
-] as const;
+// Each through Node's fetch (the SDK's default) and through the gateway's HTTP client, which the app uses.
+const httpFetch = createHttpFetch();
+const modes = (['node fetch', 'gateway client'] as const).flatMap((client) =>
+  (['chat_completions', 'responses'] as const).flatMap((api) =>
+    [false, true].map((stream) => ({ client, api, stream })),
+  ),
+);
 
 describe('realistic model fake through the OpenAI provider', () => {
-  it.each(modes)('$api, stream $stream: answers at the configured pace', async ({ api, stream }) => {
-    const provider = new OpenAIProvider({ apiKey: 'test-key', baseURL: fake.url, useResponses: api === 'responses' });
+  it.each(modes)('$client, $api, stream $stream: answers at the configured pace', async ({ client, api, stream }) => {
+    const provider =
+      client === 'node fetch'
+        ? new OpenAIProvider({ apiKey: 'test-key', baseURL: fake.url, useResponses: api === 'responses' })
+        : createOpenAIProvider({ apiKey: 'test-key', baseURL: fake.url, api, fetch: httpFetch });
     const runner = new Runner({ modelProvider: provider, tracingDisabled: true });
     const agent = new Agent({ name: 'bench', instructions: 'answer', model: 'gpt-test' });
     const t0 = performance.now();

@@ -26,7 +26,7 @@ function offlineEmbedder(): Embedder {
   return (wordVectors = new WordVectorEmbedder(vectors));
 }
 
-export function createEmbedder(config: Config): Embedder {
+export function createEmbedder(config: Config, httpFetch?: typeof fetch): Embedder {
   if (config.EMBEDDING_MODEL === 'lexical') return new LexicalEmbedder();
   if (config.offlineModel || config.EMBEDDING_MODEL === 'wordvec') return offlineEmbedder();
   return new OpenAIEmbedder({
@@ -34,6 +34,7 @@ export function createEmbedder(config: Config): Embedder {
     baseUrl: config.OPENAI_BASE_URL,
     model: config.EMBEDDING_MODEL,
     dimensions: config.EMBEDDING_DIMENSIONS,
+    fetch: httpFetch,
   });
 }
 

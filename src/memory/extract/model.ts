@@ -3,9 +3,10 @@
  * the agent's provider settings (OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_API) and MEMORY_MODEL or AGENT_MODEL.
  * Runs only in the background extraction job, never on a reply's hot path.
  */
-import { Agent, OpenAIProvider, Runner } from '@openai/agents';
+import { Agent, Runner } from '@openai/agents';
 import { z } from 'zod';
 import type { Config } from '../../config/env.js';
+import { createOpenAIProvider } from '../../agent/provider.js';
 import {
   memoryOpSchema,
   type ConversationLine,
@@ -36,13 +37,14 @@ function render(lines: ConversationLine[]): string {
   return lines.map((l) => `${l.isNew ? 'NEW' : 'CONTEXT'} ${l.at.toISOString()} ${l.role}: ${l.text}`).join('\n');
 }
 
-export function createModelRunner(config: Config): Runner {
+export function createModelRunner(config: Config, httpFetch?: typeof fetch): Runner {
   return new Runner({
     tracingDisabled: true,
-    modelProvider: new OpenAIProvider({
+    modelProvider: createOpenAIProvider({
       apiKey: config.OPENAI_API_KEY,
       baseURL: config.OPENAI_BASE_URL,
-      useResponses: config.OPENAI_API === 'responses',
+      api: config.OPENAI_API,
+      fetch: httpFetch,
     }),
   });
 }
