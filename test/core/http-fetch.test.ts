@@ -121,7 +121,8 @@ describe('the gateway HTTP client answers as fetch does', () => {
   });
 
   it('follows a redirect by default, refuses it when told to, returns it when manual', async () => {
-    expect((await (await httpFetch(`${base}/moved`, { method: 'POST', body: 'again' })).json()).body).toBe('again');
+    const followed = await httpFetch(`${base}/moved`, { method: 'POST', body: 'again' });
+    expect(((await followed.json()) as { body: string }).body).toBe('again');
     await expect(httpFetch(`${base}/moved`, { redirect: 'error' })).rejects.toThrow(TypeError);
     const manual = await httpFetch(`${base}/moved`, { redirect: 'manual' });
     expect(manual.status).toBe(307);
