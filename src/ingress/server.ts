@@ -10,6 +10,7 @@ import { registry } from '../observability/metrics.js';
 import { parseJson } from './json.js';
 import { registerAdapterRoutes } from './raw-body.js';
 import { safeErr } from '../observability/logger.js';
+import { lazyChild } from '../observability/lazy-child.js';
 import { traceRequests } from './trace-http.js';
 
 export interface ServerOptions {
@@ -34,6 +35,11 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
       { component: 'http' },
       { level: o.log.level === 'debug' || o.log.level === 'trace' ? o.log.level : 'warn' },
     ) as unknown as FastifyBaseLogger,
+    // Each request's logger (its reqId) is made only if the request writes a line (src/observability/lazy-child.ts).
+    childLoggerFactory: (logger, bindings, opts) =>
+      Object.keys(opts).length
+        ? logger.child(bindings, opts)
+        : (lazyChild(logger as unknown as Logger, bindings) as unknown as FastifyBaseLogger),
     bodyLimit: o.bodyLimit,
     // A client that trickles its request (slowloris) is cut after 30 s; fastify's default is no limit. This bounds
     // receiving the request only: long-polls and SSE responses may run longer.

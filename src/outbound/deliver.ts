@@ -26,6 +26,7 @@ import { turnTrace } from '../observability/turn-trace.js';
 import { publishDelivered } from './notifications.js';
 import { clearSentMark, markSending, markSent, readMarks } from './sent-marks.js';
 import { pace } from './pacer.js';
+import { lazyChild } from '../observability/lazy-child.js';
 
 export interface DeliverDeps {
   db: Db;
@@ -140,7 +141,7 @@ async function deliverOne(
   done: Set<number>,
 ): Promise<void> {
   const ref = o.ref as ConversationRef;
-  const log = deps.log.child({
+  const log = lazyChild(deps.log, {
     correlationId: correlationId(eventIds),
     turnId: o.turnId,
     conversation: o.conversationKey,

@@ -19,6 +19,7 @@ import { guardedTurn } from './deadletter.js';
 import { processConversation, type TurnDeps } from './turn.js';
 import { safeErr } from '../observability/logger.js';
 import { LiveTurns, type LiveTurnsOptions } from '../live/turns.js';
+import { lazyChild } from '../observability/lazy-child.js';
 
 export interface WorkerOptions {
   db: Db;
@@ -77,7 +78,7 @@ export function startWorker(o: WorkerOptions): RunningWorker {
     QUEUE_TURNS,
     (job) => {
       const key = job.data.conversationKey;
-      const log = o.log.child({ job: job.id });
+      const log = lazyChild(o.log, { job: job.id });
       const deps: TurnDeps = {
         db: o.db,
         redis: o.redis,
@@ -122,7 +123,7 @@ export function startWorker(o: WorkerOptions): RunningWorker {
           deliveredChannel: o.keys.delivered,
           paceKey: o.keys.pace,
           sentKey: o.keys.sent,
-          log: o.log.child({ job: job.id }),
+          log: lazyChild(o.log, { job: job.id }),
           previewsKey: o.keys.previews,
           turnTraceKey: o.keys.turnTrace,
           holdsLock: async () => token !== undefined && (await job.extendLock(token, lockDuration)) === 1,

@@ -31,6 +31,7 @@ import { endTurnSpan, inTurnSpan, rememberTurnTrace } from '../observability/tur
 
 import { APOLOGY, assistantItem, readsOf, turnContext, userKeyOf, withTyping, type TurnDeps } from './context.js';
 import { approvalStep, pauseWrites } from './approval-turn.js';
+import { lazyChild } from '../observability/lazy-child.js';
 
 export { APOLOGY, assistantItem, turnContext, userKeyOf };
 export type { TurnDeps };
@@ -296,7 +297,7 @@ async function turn(
 ): Promise<TurnResult> {
   const turnId = randomUUID();
   const eventIds = fresh.map((e) => e.id);
-  const log = parentLog.child({ correlationId: correlationId(eventIds), turnId });
+  const log = lazyChild(parentLog, { correlationId: correlationId(eventIds), turnId });
   // State and history were read before the hooks, which need the session (memory recall): one read serves both.
   const ctx = turnContext(turnId, conversationKey, fresh, state.version === 0 ? null : state.sessionId);
   ctx.reads = reads;
@@ -353,7 +354,7 @@ function openSession(
 }
 
 export async function processConversation(deps: TurnDeps, conversationKey: string, attempt = 0): Promise<void> {
-  const log = deps.log.child({ conversation: conversationKey });
+  const log = lazyChild(deps.log, { conversation: conversationKey });
   const batch = await readBatch(deps, conversationKey, log);
   const ids = batch.events.map((e) => e.id);
   const inputs = ids.length
