@@ -41,6 +41,25 @@ it('sends the commands issued in one tick in one write, with every reply in orde
   await redis.del(key);
 });
 
+it('sends the commands of several callbacks of one event-loop phase in one write', async () => {
+  // As one poll of the event loop hands a worker replies from several sockets: each callback issues commands.
+  const redis = open(createRedis(REDIS_URL));
+  const key = uniqueName('coalesce');
+  await redis.ping();
+  const flushes = countFlushes(redis.stream as Socket);
+  const replies = await new Promise<number[]>((resolve) => {
+    const out: Promise<number>[] = [];
+    for (let i = 0; i < 5; i++)
+      setTimeout(() => {
+        out.push(redis.incr(key));
+        if (out.length === 5) void Promise.all(out).then(resolve);
+      }, 0);
+  });
+  expect(replies).toEqual([1, 2, 3, 4, 5]);
+  expect(flushes()).toBe(1);
+  await redis.del(key);
+});
+
 it('coalesces on the duplicates BullMQ makes and on the new socket after a reconnect', async () => {
   const first = open(createRedis(REDIS_URL));
   const dup = open(first.duplicate());
