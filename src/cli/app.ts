@@ -115,7 +115,7 @@ export function composeApp(o: AppOptions): Composition {
   };
   const database = openDatabase(o.databaseUrl, config.DATABASE_POOL_SIZE);
   // One HTTP client (keep-alive pool) for the model provider and the platforms' Web APIs.
-  const httpFetch = createHttpFetch();
+  const httpFetch = createHttpFetch({ connectionsPerOrigin: config.HTTP_CONNECTIONS_PER_HOST });
   const queues = new Queues(queueRedis, k);
   const inbox = new Inbox(redis, k, config.DEDUPE_TTL_SECONDS);
   const commands = new CommandRegistry();

@@ -49,6 +49,12 @@ export const envSchema = z.object({
 
   OPENAI_API_KEY: z.string().optional(),
   OPENAI_BASE_URL: z.string().url().optional(),
+  /**
+   * Most connections per host the HTTP client keeps (model provider, Slack Web API; src/core/http-fetch.ts). 0: no
+   * limit, one per concurrent request. A cap makes further calls wait for a free connection: for a self-hosted
+   * model server (vLLM, Ollama) that serves only so many requests at once.
+   */
+  HTTP_CONNECTIONS_PER_HOST: int(0, 0),
   OPENAI_API: z.enum(['chat_completions', 'responses']).default('responses'),
   AGENT_MODEL: z.string().default('gpt-4.1-mini'),
   AGENT_NAME: z.string().default('Assistant'),

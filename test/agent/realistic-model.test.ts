@@ -99,4 +99,35 @@ describe('realistic model fake through the OpenAI provider', () => {
       await app.close();
     }
   });
+
+  it('HTTP_CONNECTIONS_PER_HOST caps the calls a self-hosted model server sees at once; the rest wait and are answered', async () => {
+    const app = await startTestApp({
+      env: {
+        OFFLINE_MODEL: 'false',
+        OPENAI_API_KEY: 'test-key',
+        OPENAI_BASE_URL: fake.url,
+        OPENAI_API: 'chat_completions',
+        HTTP_CONNECTIONS_PER_HOST: '2',
+      },
+    });
+    try {
+      const from = fake.served.length;
+      const replies = await Promise.all(
+        Array.from({ length: 5 }, (_, i) =>
+          app.post('/local/messages', { conversation: `capped-${i}`, user: `u${i}`, text: `hi ${i}`, wait: true }),
+        ),
+      );
+      for (const [i, res] of replies.entries())
+        expect(res.body.replies[0].text).toMatch(new RegExp(`^Echo: \\[u${i}\\] hi ${i}`));
+      const calls = fake.served.slice(from);
+      expect(calls).toHaveLength(5);
+      // At no moment were more than two of them being answered.
+      const most = Math.max(
+        ...calls.map((c) => calls.filter((o) => o.startedAt <= c.startedAt && o.endedAt > c.startedAt).length),
+      );
+      expect(most).toBe(2);
+    } finally {
+      await app.close();
+    }
+  });
 });

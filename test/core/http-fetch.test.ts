@@ -10,6 +10,7 @@ import { createHttpFetch } from '../../src/core/http-fetch.js';
 
 let server: Server;
 let base: string;
+const held = { now: 0, max: 0 };
 const seen: { method: string; url: string; headers: IncomingMessage['headers']; body: string }[] = [];
 
 function route(req: IncomingMessage, res: ServerResponse, body: string): void {
@@ -38,6 +39,14 @@ function route(req: IncomingMessage, res: ServerResponse, body: string): void {
       return;
     case '/slow':
       setTimeout(() => res.writeHead(200).end('late'), 600);
+      return;
+    case '/hold':
+      held.now++;
+      held.max = Math.max(held.max, held.now);
+      setTimeout(() => {
+        held.now--;
+        res.writeHead(200).end('held');
+      }, 150);
       return;
     case '/limited':
       res.writeHead(429, { 'retry-after': '7', 'set-cookie': ['a=1', 'b=2'] }).end('slow down');
@@ -139,6 +148,19 @@ describe('the gateway HTTP client answers as fetch does', () => {
     const refused = await httpFetch(`http://127.0.0.1:${port}/`).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(TypeError);
     expect((refused as Error).message).toBe('fetch failed');
+  });
+
+  it('keeps at most the configured connections per host; further calls wait for one (HTTP_CONNECTIONS_PER_HOST)', async () => {
+    const capped = createHttpFetch({ connectionsPerOrigin: 2 });
+    held.max = 0;
+    const t0 = performance.now();
+    const answers = await Promise.all(Array.from({ length: 5 }, () => capped(`${base}/hold`).then((r) => r.text())));
+    expect(answers).toEqual(Array(5).fill('held'));
+    expect(held.max).toBe(2);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(3 * 150 - 10); // three rounds of two, two and one
+    held.max = 0;
+    await Promise.all(Array.from({ length: 5 }, () => httpFetch(`${base}/hold`).then((r) => r.text())));
+    expect(held.max).toBe(5); // unlimited by default: one connection per concurrent call
   });
 
   it('leaves what it does not handle (a multipart upload) to Node fetch', async () => {
