@@ -117,6 +117,18 @@ describe('the gateway HTTP client answers as fetch does', () => {
     expect(performance.now() - t0).toBeGreaterThanOrEqual(290);
   });
 
+  it('ends a stream being read with an error when its signal aborts, as fetch does', async () => {
+    for (const client of [httpFetch, fetch]) {
+      const abort = new AbortController();
+      const res = await client(`${base}/events`, { signal: abort.signal });
+      const reader = res.body!.getReader();
+      expect(Buffer.from((await reader.read()).value!).toString()).toBe('data: one\n\n');
+      abort.abort();
+      const err = await reader.read().catch((e: unknown) => e);
+      expect((err as Error).name).toBe('AbortError');
+    }
+  });
+
   it('decodes a compressed answer, keeps repeated headers and gives bodiless statuses no body', async () => {
     expect(await (await httpFetch(`${base}/gzip`)).json()).toEqual({ ok: true, text: 'zipped' });
     const limited = await httpFetch(`${base}/limited`, { method: 'POST', body: 'x' });
