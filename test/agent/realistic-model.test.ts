@@ -18,6 +18,17 @@ afterAll(async () => fake?.close());
 
 // Each through Node's fetch (the SDK's default) and through the gateway's HTTP client, which the app uses.
 const httpFetch = createHttpFetch();
+/** The app on the real OpenAI provider path, pointed at the paced fake (Chat Completions). */
+const startModelApp = (env: Record<string, string> = {}) =>
+  startTestApp({
+    env: {
+      OFFLINE_MODEL: 'false',
+      OPENAI_API_KEY: 'test-key',
+      OPENAI_BASE_URL: fake.url,
+      OPENAI_API: 'chat_completions',
+      ...env,
+    },
+  });
 const modes = (['node fetch', 'gateway client'] as const).flatMap((client) =>
   (['chat_completions', 'responses'] as const).flatMap((api) =>
     [false, true].map((stream) => ({ client, api, stream })),
@@ -59,14 +70,7 @@ describe('realistic model fake through the OpenAI provider', () => {
   });
 
   it('answers a turn of the gateway (local channel) through OPENAI_BASE_URL, streamed only while someone watches', async () => {
-    const app = await startTestApp({
-      env: {
-        OFFLINE_MODEL: 'false',
-        OPENAI_API_KEY: 'test-key',
-        OPENAI_BASE_URL: fake.url,
-        OPENAI_API: 'chat_completions',
-      },
-    });
+    const app = await startModelApp();
     const send = async (text: string) => {
       const t0 = performance.now();
       const res = await app.post('/local/messages', { conversation: 'paced', user: 'u1', text, wait: true });
@@ -101,15 +105,7 @@ describe('realistic model fake through the OpenAI provider', () => {
   });
 
   it('HTTP_CONNECTIONS_PER_HOST caps the calls a self-hosted model server sees at once; the rest wait and are answered', async () => {
-    const app = await startTestApp({
-      env: {
-        OFFLINE_MODEL: 'false',
-        OPENAI_API_KEY: 'test-key',
-        OPENAI_BASE_URL: fake.url,
-        OPENAI_API: 'chat_completions',
-        HTTP_CONNECTIONS_PER_HOST: '2',
-      },
-    });
+    const app = await startModelApp({ HTTP_CONNECTIONS_PER_HOST: '2' });
     try {
       const from = fake.served.length;
       const replies = await Promise.all(
