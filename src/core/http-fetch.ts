@@ -3,8 +3,9 @@
  *
  * Why not Node's own fetch: its spec machinery (Request objects, body extraction into a web stream written back out
  * as an iterable, the fetch controller) cost 440-480 µs of CPU per call on loopback, against 180-210 µs for `request`
- * with a `Response` built from what it returned (client and server in one process, so both include the server's) (a worker makes one provider call per turn and a streamed Slack reply
- * four more). Both clients take a `fetch` option, so nothing else changes: they get a real `Response`.
+ * with a `Response` built from what it returned (client and server in one process, both figures include the
+ * server's). A worker makes one provider call per turn, and a streamed Slack reply four more. Both clients take a
+ * `fetch` option, so nothing else changes: they get a real `Response`.
  *
  * Only what those clients send takes the fast path: a URL or string, a string / bytes / URLSearchParams body or none.
  * Anything else (a `Request`, FormData for file uploads, a stream) and redirects to follow go to the global fetch.
