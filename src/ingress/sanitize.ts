@@ -6,7 +6,12 @@
  *   3. Unicode noncharacters (U+FDD0..U+FDEF and U+xFFFE / U+xFFFF of every plane) are removed;
  *   4. text a person wrote (message text, display names, file names) is NFC-normalised, so the same words are the
  *      same string for the model, memory and dedupe. Ids, URLs and MIME types are not normalised: they must
- *      reach the platform again exactly as it sent them.
+ *      reach the platform again exactly as it sent them;
+ *   5. bidi embeddings, overrides and isolates (U+202A..U+202E, U+2066..U+2069) are removed from names, where they
+ *      only serve to spoof ("Ann" shown for another "Ann", "photo\u202Egnp.exe" shown as "photoexe.png"); in message
+ *      text, where right-to-left writers use them, each one left open is closed at the end of its paragraph, so it
+ *      cannot reorder what a client or an admin's view shows after it. Bidi marks (LRM, RLM, ALM) have no scope and
+ *      stay.
  * The rule is idempotent, so events may pass through it more than once (a dead letter re-run does).
  */
 
@@ -26,6 +31,51 @@ const NONCHARACTERS = (() => {
 /** Free text a person wrote: normalised as well as cleaned. */
 const HUMAN_TEXT_FIELDS = new Set(['text', 'name']);
 
+const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069]/g;
+/** Paragraph separators of the bidi algorithm that survive step 2; an embedding never outlives its paragraph. */
+const PARAGRAPH_END = new Set(['\n', '\r', '\u2029']);
+const PDF = '\u202C';
+const PDI = '\u2069';
+/** The bidi algorithm's max_depth: an opener deeper than this has no effect, so it is dropped rather than closed. */
+const MAX_BIDI_DEPTH = 125;
+
+/**
+ * Step 5 for message text: close every embedding, override or isolate still open at the end of its paragraph
+ * (PDF for the first kind, PDI for isolates, innermost first), as the bidi algorithm pairs them: a PDF closes
+ * only an embedding above the innermost isolate, a PDI closes its isolate and whatever is open inside it.
+ */
+export function closeBidi(s: string): string {
+  if (!/[\u202A-\u202E\u2066-\u2068]/.test(s)) return s;
+  let out = '';
+  const open: string[] = []; // the closer each open opener needs, innermost last
+  const closeAll = () => {
+    for (let i = open.length - 1; i >= 0; i--) out += open[i];
+    open.length = 0;
+  };
+  for (const ch of s) {
+    if (ch >= '\u202A' && ch <= '\u202E' && ch !== PDF) {
+      if (open.length >= MAX_BIDI_DEPTH) continue;
+      open.push(PDF);
+    } else if (ch >= '\u2066' && ch <= '\u2068') {
+      if (open.length >= MAX_BIDI_DEPTH) continue;
+      open.push(PDI);
+    } else if (ch === PDF) {
+      if (open.at(-1) === PDF) open.pop();
+    } else if (ch === PDI) {
+      const at = open.lastIndexOf(PDI);
+      if (at >= 0) open.length = at;
+    } else if (PARAGRAPH_END.has(ch)) closeAll();
+    out += ch;
+  }
+  closeAll();
+  return out;
+}
+
+/** Step 5 for names. */
+export function stripBidi(s: string): string {
+  return s.replace(BIDI_CONTROLS, '');
+}
+
 /** Only what Postgres cannot store at all (step 1, and NUL): for JSON that is not an event (the agent API's bodies). */
 export function storableString(s: string): string {
   return s.replace(LONE_SURROGATE, '\uFFFD').replace(NUL, '');
@@ -36,14 +86,23 @@ export function cleanString(s: string): string {
   return s.replace(LONE_SURROGATE, '\uFFFD').replace(CONTROLS, '').replace(NONCHARACTERS, '');
 }
 
-/** Steps 1-4, for text a person wrote. */
+/** Steps 1-5, for message text. */
 export function sanitizeText(s: string): string {
-  return cleanString(s).normalize('NFC');
+  return closeBidi(cleanString(s).normalize('NFC'));
+}
+
+/** Steps 1-5, for a display or file name. */
+export function sanitizeName(s: string): string {
+  return stripBidi(cleanString(s)).normalize('NFC');
+}
+
+function humanText(field: string, s: string): string {
+  return field === 'name' ? sanitizeName(s) : sanitizeText(s);
 }
 
 function walk(value: unknown, field: string | undefined): unknown {
   if (typeof value === 'string')
-    return field !== undefined && HUMAN_TEXT_FIELDS.has(field) ? sanitizeText(value) : cleanString(value);
+    return field !== undefined && HUMAN_TEXT_FIELDS.has(field) ? humanText(field, value) : cleanString(value);
   if (Array.isArray(value)) return value.map((v) => walk(v, field));
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
