@@ -46,4 +46,20 @@ describe('lazy child logger', () => {
       ['nested', '7', 1],
     ]);
   });
+
+  it('nests: a lazy child of a lazy child writes both bindings, and still inherits from the real logger', () => {
+    const { log, lines } = capture('info');
+    const child = vi.spyOn(log, 'child');
+    const job = lazyChild(log, { job: '7' });
+    const turn = lazyChild(job, { turnId: 't1' });
+    turn.debug('not written');
+    expect(child).not.toHaveBeenCalled();
+    turn.info('written');
+    expect(lines.map((l) => [l.msg, l.job, l.turnId])).toEqual([['written', '7', 't1']]);
+    // A fresh object used as a prototype costs V8 ~15 µs to set up: a turn's logger must not be one.
+    expect(Object.getPrototypeOf(turn)).toBe(log);
+    log.level = 'debug';
+    turn.debug('now written');
+    expect(lines).toHaveLength(2);
+  });
 });
