@@ -64,12 +64,13 @@ export function adaptConcurrency(target: { concurrency: number }, o: Backpressur
   if (!o.maxRssMb && !o.maxLoopDelayMs) return () => undefined;
   // The budget may come from the container's limit (defaultMaxRssMb): say which one applies.
   o.log.info({ limit: o.max, maxRssMb: o.maxRssMb, maxLoopDelayMs: o.maxLoopDelayMs }, 'back-pressure on');
-  const delay = monitorEventLoopDelay({ resolution: 20 });
-  delay.enable();
+  // Its sampling timer wakes the process 50 times a second: only while the delay is watched.
+  const delay = o.maxLoopDelayMs ? monitorEventLoopDelay({ resolution: 20 }) : undefined;
+  delay?.enable();
   const stop = startPeriodic(
     async () => {
-      const sample = { rssMb: process.memoryUsage.rss() / 1_048_576, loopDelayMs: delay.percentile(99) / 1e6 };
-      delay.reset();
+      const sample = { rssMb: process.memoryUsage.rss() / 1_048_576, loopDelayMs: (delay?.percentile(99) ?? 0) / 1e6 };
+      delay?.reset();
       const before = target.concurrency;
       const next = nextLimit(before, sample, o);
       if (next === before) return;
@@ -88,6 +89,6 @@ export function adaptConcurrency(target: { concurrency: number }, o: Backpressur
   );
   return () => {
     void stop();
-    delay.disable();
+    delay?.disable();
   };
 }
