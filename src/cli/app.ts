@@ -63,6 +63,8 @@ export interface App {
   database: Database;
   /** The app's own Redis connection (tests check what is defined on it). */
   redis: Redis;
+  /** The app's queues (tests make a turn job's add fail, as a Redis error or a crash would). */
+  queues: Queues;
   worker?: RunningWorker;
   stop(): Promise<void>;
 }
@@ -155,6 +157,7 @@ export function composeApp(o: AppOptions): Composition {
     devApiKey: config.isProduction ? undefined : o.devApiKey,
   };
   const close = async () => {
+    await sink.drain();
     await queues.close();
     await database.close();
     for (const c of connections) c.disconnect();
@@ -286,6 +289,7 @@ export async function startApp(o: AppOptions): Promise<App> {
     services: c.services,
     database,
     redis,
+    queues,
     worker: running,
     async stop() {
       if (stopped) return;

@@ -1,7 +1,8 @@
 /**
  * The IngressSink every adapter hands its events to: sanitise every string (sanitize.ts), cap attachments, refuse
- * oversized input, validate, dedupe + append to the conversation's inbox, and make sure a turn is scheduled. Resolves only when the event is durably in Redis, so
- * an adapter may acknowledge the platform right after.
+ * oversized input, validate, dedupe + append to the conversation's inbox, and make sure a turn is scheduled.
+ * Resolves when the event is durably in Redis (the inbox), so an adapter may acknowledge the platform right after;
+ * the turn job is added meanwhile (see `submit`).
  */
 import type { Span } from '@opentelemetry/api';
 import type { Redis } from 'ioredis';
@@ -11,7 +12,7 @@ import type { IngressSink } from '../core/adapter.js';
 import type { AdapterRegistry } from '../core/registry.js';
 import { IngressError } from '../core/errors.js';
 import { conversationKey, inboundEventSchema } from '../core/types.js';
-import { correlationId } from '../observability/logger.js';
+import { correlationId, safeErr } from '../observability/logger.js';
 import { conversationAttr, inSpan, SpanKind, traceparentOf } from '../observability/tracing.js';
 import { capAttachments, inputChars } from './limits.js';
 import { sanitizeEvent } from './sanitize.js';
@@ -36,8 +37,15 @@ export interface SinkOptions {
   onSubmit?(platform: string, outcome: 'accepted' | 'duplicate' | 'refused'): void;
 }
 
-export function createIngressSink(o: SinkOptions): IngressSink {
+export interface Sink extends IngressSink {
+  /** Waits for the turn jobs still being added (before the queue's connection closes at shutdown). */
+  drain(): Promise<void>;
+}
+
+export function createIngressSink(o: SinkOptions): Sink {
+  const scheduling = new Set<Promise<void>>();
   return {
+    drain: async () => void (await Promise.all(scheduling)),
     log: o.log,
     // The message's trace starts here (under the webhook's HTTP span when there is one); its traceparent goes
     // into the inbox entry, so the worker's spans join it.
@@ -96,7 +104,18 @@ export function createIngressSink(o: SinkOptions): IngressSink {
     const { fresh, needTurn } = await o.inbox.append(key, traceparent ? { ...parsed.data, traceparent } : parsed.data);
     // Also for a duplicate when no turn is queued: if a crash hit between an earlier append and its schedule,
     // the platform's redelivery heals it. Deduplicated in BullMQ, so an extra add is harmless.
-    if (needTurn) await o.queues.scheduleTurn(key);
+    // Not awaited: the message is safe once in the inbox, and the add (BullMQ's heaviest script) would double the
+    // time to the platform's acknowledgement. Should it fail, or the process die first, the workers' sweep
+    // (SWEEP_INTERVAL_MS) schedules every conversation whose inbox holds messages.
+    if (needTurn) {
+      const adding: Promise<void> = o.queues
+        .scheduleTurn(key)
+        .catch((err: Error) =>
+          o.log.warn({ conversation: key, err: safeErr(err) }, 'turn not scheduled; the sweep will schedule it'),
+        )
+        .finally(() => scheduling.delete(adding));
+      scheduling.add(adding);
+    }
     const outcome = fresh ? 'accepted' : 'duplicate';
     span.setAttribute('ingress.outcome', outcome);
     o.onSubmit?.(event.platform, outcome);
