@@ -2,7 +2,7 @@
  * A second Discord application added at run time (PUT /admin/bots/discord/<name>), on the REAL app against the
  * loopback Discord fake with the real discord.js / @discordjs/ws pieces: it holds its own gateway connection, its
  * interactions are verified with its own public key at its own path, its slash commands are published, its messages
- * are answered with its own token,
+ * are answered with its own token, its approval prompts carry its own buttons and are decided at its own path,
  * and a message both bots see is answered by each in its own conversation. Removed, its connection closes.
  */
 import postgres from 'postgres';
@@ -119,6 +119,43 @@ describe('a second Discord application added at run time', () => {
       () => first.fake.rest.calls('PATCH', new RegExp(`^/webhooks/${BOT2.id}/`)).length > 0,
       'the answer edited in through the second application’s webhook',
     );
+  });
+
+  it('asks for an approval with its own buttons, takes the click at its own path and edits its own prompt', async () => {
+    const msg = messageCreate({
+      id: snowflake(),
+      content: `<@${BOT2.id}> clean slate please [[tool:forget {"memory":"all"}]]`,
+      mentions: [BOT2],
+    });
+    second.gateway.dispatch('MESSAGE_CREATE', msg);
+    const prompt = await waitFor(
+      () => second.rest.messages.find((m) => m.body?.components && String(m.message.content).includes('Approval')),
+      'the approval prompt, posted by the second application',
+    );
+    expect(first.fake.rest.messages.filter((m) => m.body?.components)).toEqual([]);
+    const [approve] = prompt.body.components[0].components as { label: string; custom_id: string }[];
+    expect(approve!.label).toBe('Approve');
+    const base = commandInteraction('x', { application_id: BOT2.id });
+    const author = msg.author as Record<string, unknown>;
+    const click = {
+      ...base,
+      type: 3,
+      channel_id: prompt.channelId,
+      guild_id: IDS.guild,
+      member: { ...(base.member as object), user: author },
+      data: { custom_id: approve!.custom_id, component_type: 2 },
+    };
+    const res = await interact(signer2, click);
+    expect(res.status).toBe(200);
+    await waitFor(() => (prompt.edits?.length ?? 0) > 0, 'the prompt edited with the answer');
+    expect(String(prompt.message.content)).toMatch(/^Tool forget said: /);
+    const edit = second.rest.requests.find(
+      (r) => r.method === 'PATCH' && r.path.endsWith(`/messages/${prompt.message.id}`),
+    );
+    expect(edit?.authorized).toBe(true); // with the second application's token
+    expect(edit?.body.components).toEqual([]);
+    const decided = await sql<{ status: string }[]>`select status from approvals order by created_at desc limit 1`;
+    expect(decided[0]?.status).toBe('approved');
   });
 
   it('once removed, closes its connection and its interactions path', async () => {
