@@ -96,6 +96,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
+  delete process.env.AGENTS_TEST_MCP_KEY; // test files share their process
   await sql?.end();
   await app?.close();
   await fake?.close();

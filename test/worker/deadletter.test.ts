@@ -32,6 +32,7 @@ afterAll(async () => {
   await queues?.close();
   redis?.disconnect();
   await app?.close();
+  modelCalls.mockRestore(); // test files share their process, and so the model's prototype
 });
 
 const callsMentioning = (s: string) =>
