@@ -3,7 +3,7 @@
  * The client queues per route bucket and waits out 429s itself; a wait longer than `maxRateLimitWaitMs` is turned
  * into a rejection instead, so a worker hands the part back to the outbound queue rather than blocking for minutes.
  */
-import { REST, type RateLimitData } from 'discord.js';
+import { REST, type RateLimitData } from '@discordjs/rest';
 import { allowlist, fetchFromHosts } from '../../src/attachments/download.js';
 import { safeErr } from '../../src/observability/logger.js';
 

@@ -3,7 +3,7 @@
  * development). Options use Discord's own shape; give a command a string option (e.g. `text`) when it takes
  * free text: its value arrives as `CommandInvocation.args`.
  */
-import { Routes, type APIApplicationCommandOption } from 'discord.js';
+import { Routes, type APIApplicationCommandOption } from 'discord-api-types/v10';
 import { createRest } from './client.js';
 
 export interface DiscordCommandSpec {

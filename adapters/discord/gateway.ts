@@ -8,12 +8,20 @@
  * Each attempt uses a fresh `Client` (a destroyed one cannot log in again); a generation counter makes late events
  * from an old client harmless.
  */
-import { Client, Events, GatewayIntentBits, Options, Partials, type ClientOptions, type Message } from 'discord.js';
+import { GatewayIntentBits } from 'discord-api-types/v10';
+import type { Client, ClientOptions, Message } from 'discord.js';
 import type { Logger } from 'pino';
 import type { ChannelHealth } from '../../src/core/adapter.js';
 import { safeErr } from '../../src/observability/logger.js';
 import { backoffDelay, jitter } from '../kit/backoff.js';
 import type { IdentifyThrottle } from './identify.js';
+
+/**
+ * discord.js (some 300 module files) is loaded when a gateway connects, not when the adapter is built: a worker
+ * only sends (REST), and most processes never hold a gateway connection.
+ */
+let discordJs: Promise<typeof import('discord.js')> | undefined;
+const loadDiscordJs = () => (discordJs ??= import('discord.js'));
 
 export const GATEWAY_INTENTS = [
   GatewayIntentBits.Guilds,
@@ -130,8 +138,16 @@ export class DiscordGateway {
 
   private async connect(): Promise<void> {
     if (!this.running) return;
+    let djs: typeof import('discord.js');
+    try {
+      djs = await loadDiscordJs();
+    } catch (err) {
+      discordJs = undefined; // a broken install: said in the log and in health, retried with back-off
+      return this.fail(this.generation, err);
+    }
+    if (!this.running) return;
     const gen = ++this.generation;
-    const client = this.createClient(gen);
+    const client = this.createClient(gen, djs);
     this.client = client;
     this.loggedIn = false;
     this.lastCloseCode = undefined;
@@ -154,7 +170,8 @@ export class DiscordGateway {
     }
   }
 
-  private createClient(gen: number): Client {
+  private createClient(gen: number, djs: typeof import('discord.js')): Client {
+    const { Client, Events, Options, Partials } = djs;
     const client = new Client({
       intents: GATEWAY_INTENTS,
       partials: [Partials.Channel], // DM channels are not cached before their first message

@@ -8,7 +8,8 @@
  * ThreadTracker so every replica agrees). `requireMention: false` answers every message the bot can read.
  * The bot's own messages are always dropped; other bots and webhooks unless `allowBots`.
  */
-import { MessageType, type Message } from 'discord.js';
+import { MessageType } from 'discord-api-types/v10';
+import type { Message } from 'discord.js';
 import type { Logger } from 'pino';
 import type { IngressSink } from '../../src/core/adapter.js';
 import { IngressError } from '../../src/core/errors.js';

@@ -5,7 +5,8 @@
  */
 import { approvalButtonData } from '../../src/core/adapter.js';
 import { createHash } from 'node:crypto';
-import { DiscordAPIError, RateLimitError, Routes, type REST } from 'discord.js';
+import { DiscordAPIError, RateLimitError, type REST } from '@discordjs/rest';
+import { Routes } from 'discord-api-types/v10';
 import type { Logger } from 'pino';
 import { PermanentSendError, RateLimitedError } from '../../src/core/errors.js';
 import type { ConversationRef, RenderedPart, SendReceipt } from '../../src/core/types.js';

@@ -12,7 +12,7 @@
  * Redis slot per `max_concurrency` bucket (identify.ts). Every shard feeds the same message handler.
  */
 import type { REST } from 'discord.js';
-import { Routes } from 'discord.js';
+import { Routes } from 'discord-api-types/v10';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { ChannelHealth, ShardHealth } from '../../src/core/adapter.js';

@@ -3,7 +3,8 @@
  * once a second per conversation: Discord allows 5 message edits per 5 s in a channel, and the final edit (the
  * outbox turning the preview into the reply) must not be the one rate-limited. Mentions never ping.
  */
-import { Routes, type REST } from 'discord.js';
+import type { REST } from '@discordjs/rest';
+import { Routes } from 'discord-api-types/v10';
 import type { LivePreviewOps } from '../../src/core/adapter.js';
 import { mapSendError, nonceFor, targetChannel } from './send.js';
 

@@ -4,7 +4,8 @@
  * placeholder by editing `@original` through the webhook API. Redeliveries are claimed once (`discord-int:{id}`)
  * so a command never runs twice. The interaction token is a credential for 15 minutes: it is never logged.
  */
-import { Routes, type REST } from 'discord.js';
+import type { REST } from '@discordjs/rest';
+import { Routes } from 'discord-api-types/v10';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { CommandInvocation, CommandResult, IngressSink } from '../../src/core/adapter.js';
