@@ -11,7 +11,7 @@
  * (src/queue/shard-leases.ts) that spreads the shards evenly over the replicas running; identifies wait for a
  * Redis slot per `max_concurrency` bucket (identify.ts). Every shard feeds the same message handler.
  */
-import type { REST } from 'discord.js';
+import type { REST } from '@discordjs/rest';
 import { Routes } from 'discord-api-types/v10';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';

@@ -28,10 +28,9 @@ const NONCHARACTERS = (() => {
   return new RegExp(`[${cls}]`, 'gu');
 })();
 
-/** Free text a person wrote: normalised as well as cleaned. */
-const HUMAN_TEXT_FIELDS = new Set(['text', 'name']);
-
 const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069]/g;
+/** The controls that open a scope (all but PDF and PDI). */
+const BIDI_OPENERS = /[\u202A\u202B\u202D\u202E\u2066-\u2068]/;
 /** Paragraph separators of the bidi algorithm that survive step 2; an embedding never outlives its paragraph. */
 const PARAGRAPH_END = new Set(['\n', '\r', '\u2029']);
 const PDF = '\u202C';
@@ -44,8 +43,8 @@ const MAX_BIDI_DEPTH = 125;
  * (PDF for the first kind, PDI for isolates, innermost first), as the bidi algorithm pairs them: a PDF closes
  * only an embedding above the innermost isolate, a PDI closes its isolate and whatever is open inside it.
  */
-export function closeBidi(s: string): string {
-  if (!/[\u202A-\u202E\u2066-\u2068]/.test(s)) return s;
+function closeBidi(s: string): string {
+  if (!BIDI_OPENERS.test(s)) return s;
   let out = '';
   const open: string[] = []; // the closer each open opener needs, innermost last
   const closeAll = () => {
@@ -53,12 +52,9 @@ export function closeBidi(s: string): string {
     open.length = 0;
   };
   for (const ch of s) {
-    if (ch >= '\u202A' && ch <= '\u202E' && ch !== PDF) {
+    if (BIDI_OPENERS.test(ch)) {
       if (open.length >= MAX_BIDI_DEPTH) continue;
-      open.push(PDF);
-    } else if (ch >= '\u2066' && ch <= '\u2068') {
-      if (open.length >= MAX_BIDI_DEPTH) continue;
-      open.push(PDI);
+      open.push(ch >= '\u2066' ? PDI : PDF); // isolates are closed by PDI, embeddings and overrides by PDF
     } else if (ch === PDF) {
       if (open.at(-1) === PDF) open.pop();
     } else if (ch === PDI) {
@@ -69,11 +65,6 @@ export function closeBidi(s: string): string {
   }
   closeAll();
   return out;
-}
-
-/** Step 5 for names. */
-export function stripBidi(s: string): string {
-  return s.replace(BIDI_CONTROLS, '');
 }
 
 /** Only what Postgres cannot store at all (step 1, and NUL): for JSON that is not an event (the agent API's bodies). */
@@ -93,16 +84,15 @@ export function sanitizeText(s: string): string {
 
 /** Steps 1-5, for a display or file name. */
 export function sanitizeName(s: string): string {
-  return stripBidi(cleanString(s)).normalize('NFC');
+  return cleanString(s).replace(BIDI_CONTROLS, '').normalize('NFC');
 }
 
-function humanText(field: string, s: string): string {
-  return field === 'name' ? sanitizeName(s) : sanitizeText(s);
-}
+/** Free text a person wrote, by field: normalised as well as cleaned. */
+const HUMAN_TEXT: Record<string, (s: string) => string> = { text: sanitizeText, name: sanitizeName };
 
 function walk(value: unknown, field: string | undefined): unknown {
   if (typeof value === 'string')
-    return field !== undefined && HUMAN_TEXT_FIELDS.has(field) ? humanText(field, value) : cleanString(value);
+    return (field !== undefined && Object.hasOwn(HUMAN_TEXT, field) ? HUMAN_TEXT[field]! : cleanString)(value);
   if (Array.isArray(value)) return value.map((v) => walk(v, field));
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
