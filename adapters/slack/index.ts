@@ -210,7 +210,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
       if (!a.url) throw new Error('slack file without url_private');
       return fetchSlackFile(a.url, await tokenFor(tenant), apiUrl, signal);
     },
-    preview: slackStreamPreview(clients),
+    preview: slackStreamPreview(clients, identityFor),
     onBlockActions(handler) {
       blockActions = handler;
     },

@@ -4,12 +4,20 @@
  * A stream lives in the process that started it; whole-text edits (the outbox's committed reply, a retried turn
  * taking over an orphan) end the stream with chat.stopStream and replace its text with chat.update, which works
  * from any process. Parts after the first follow the stream into its thread.
+ *
+ * chat.startStream takes no idempotency key and no metadata, so a worker killed after Slack started a stream but
+ * before its ts was recorded would leave it open for good. Every whole-text edit marks the message as settled
+ * (metadata `gateway_preview`); `unsettled` lists the thread for the bot's messages without any gateway metadata
+ * (neither a settled preview nor a posted part), which is where the retried attempt finds that stream.
  */
 import { WebAPIPlatformError, type ChatStreamer } from '@slack/web-api';
 import type { LivePreviewOps } from '../../src/core/adapter.js';
 import type { ConversationRef } from '../../src/core/types.js';
 import { mapSlackError, type SlackClients } from './client.js';
 import { SLACK_STREAM_INTERVAL_MS, SLACK_STREAM_MIN_CHARS } from './limits.js';
+
+/** The metadata event type a preview gets at its first whole-text edit: no longer an orphan to look for. */
+const PREVIEW_EVENT = 'gateway_preview';
 
 /** Slack's answer to appending to (or stopping) a stream that already ended. */
 const NOT_STREAMING = 'message_not_in_streaming_state';
@@ -19,7 +27,13 @@ const MAX_OPEN_STREAMS = 1_000;
 
 const codeOf = (err: unknown) => (err instanceof WebAPIPlatformError ? err.data.error : undefined);
 
-export function slackStreamPreview(clients: SlackClients): LivePreviewOps {
+/** Slack's clock may differ from ours: how far before `since` a listing looks. */
+const CLOCK_SLACK_SECONDS = 60;
+
+/** Whose messages are the bot's own in a workspace. */
+export type BotIdentityOf = (team: string) => Promise<{ botUserId: string; botId?: string }>;
+
+export function slackStreamPreview(clients: SlackClients, identityOf: BotIdentityOf): LivePreviewOps {
   const streams = new Map<string, ChatStreamer>(); // ts -> the stream this process appends to
   const call = async <T>(method: string, fn: () => Promise<T>): Promise<T> => {
     try {
@@ -76,7 +90,36 @@ export function slackStreamPreview(clients: SlackClients): LivePreviewOps {
         await client.chat.stopStream({ channel: ref.channel, ts }).catch((err: unknown) => {
           if (codeOf(err) !== NOT_STREAMING) throw err;
         });
-        await client.chat.update({ channel: ref.channel, ts, text });
+        await client.chat.update({
+          channel: ref.channel,
+          ts,
+          text,
+          metadata: { event_type: PREVIEW_EVENT, event_payload: { preview: ts } },
+        });
+      }),
+    unsettled: (ref, replyTo, since) =>
+      call('conversations.replies', async () => {
+        const thread = threadOf(ref, replyTo);
+        if (!thread) return [];
+        const client = await clients.forTeam(ref.tenant);
+        const me = await identityOf(ref.tenant);
+        const res = await client.conversations.replies({
+          channel: ref.channel,
+          ts: thread,
+          oldest: String(since.getTime() / 1000 - CLOCK_SLACK_SECONDS),
+          include_all_metadata: true,
+          limit: 200,
+        });
+        return (res.messages ?? [])
+          .filter(
+            (m) =>
+              m.ts &&
+              m.ts !== thread &&
+              !m.metadata &&
+              (m.user === me.botUserId || (me.botId !== undefined && m.bot_id === me.botId)),
+          )
+          .map((m) => m.ts!)
+          .sort((a, b) => (a < b ? 1 : a > b ? -1 : 0)); // newest first (ts strings share one format)
       }),
     remove: (ref, ts) =>
       call('chat.delete', async () => {

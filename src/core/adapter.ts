@@ -141,6 +141,12 @@ export interface LivePreviewOps {
   remove(ref: ConversationRef, messageId: string): Promise<void>;
   /** Where the parts after a finalised preview go (a stream in the thread of the answered message). */
   continueIn?(ref: ConversationRef, replyTo?: string): ConversationRef;
+  /**
+   * For a platform without an idempotency key but with a way to list messages (Slack): the previews this bot
+   * started since `since` where a preview answering `replyTo` goes, that no `edit` has settled yet, newest first.
+   * A retried attempt takes over the one a worker killed before recording its id. Absent: that window stays open.
+   */
+  unsettled?(ref: ConversationRef, replyTo: string | undefined, since: Date): Promise<string[]>;
 }
 
 /** A user named in a command argument: an id, or a username the platform's mentions carry instead (Telegram). */

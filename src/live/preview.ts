@@ -4,9 +4,11 @@
  * the answer rendered in the platform's dialect with an open code fence closed, so it stays valid mid-stream; an
  * answer longer than one message shows its first part and an ellipsis (the reply then continues in more parts).
  *
- * The preview message is recorded under the turn's first inbound event (`previews` hash), which a retried turn
- * (its worker was killed) shares: the retry takes the orphan over and edits it from the start, and the outbox
- * finalises it with the committed reply's first part instead of posting a second message.
+ * The preview message is recorded under the turn's first inbound event (`previews` hash, preview-record.ts), which a
+ * retried turn (its worker was killed) shares: the retry takes the orphan over and edits it from the start, and the
+ * outbox finalises it with the committed reply's first part instead of posting a second message. A worker killed
+ * between the platform taking the post and the record is covered where the platform allows: Discord's nonce returns
+ * the same message to the retry's post; on Slack the retry lists the thread for the bot's unsettled preview.
  *
  * Platforms differ in how a preview updates (LivePreviewOps): where the platform streams (`append`, Slack) the
  * preview appends the new markdown to the stream it started, and falls back to whole-text edits when it cannot
@@ -21,14 +23,13 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { closeOpenFence } from '../agent/runtime.js';
 import type { ChannelAdapter } from '../core/adapter.js';
-import { runScript } from '../core/scripts.js';
 import type { TurnContext } from '../core/module.js';
 import type { AdapterRegistry } from '../core/registry.js';
 import type { Keys } from '../queue/keys.js';
 import { safeErr } from '../observability/logger.js';
+import { readPreview, recordPosting, recordPreview } from './preview-record.js';
 import type { TurnPreview } from './turns.js';
 
-const PREVIEW_TTL_SECONDS = 24 * 3600;
 const CURSOR = ' …';
 
 export interface PreviewDeps {
@@ -38,11 +39,6 @@ export interface PreviewDeps {
   log: Logger;
   /** Platforms with previews switched off (LIVE_PREVIEWS_OFF). */
   off: string[];
-}
-
-/** The preview message of the turn answering these events, if one was posted. */
-export async function previewOf(redis: Redis, key: string, firstEventId: string): Promise<string | null> {
-  return redis.hget(key, firstEventId);
 }
 
 export function platformPreviews(d: PreviewDeps): (ctx: TurnContext) => TurnPreview | undefined {
@@ -146,7 +142,7 @@ class Preview implements TurnPreview {
     const ops = this.adapter.preview!;
     const ref = this.ctx.ref;
     if (this.messageId === undefined) {
-      this.messageId = this.draft ? null : await previewOf(this.d.redis, this.key, this.field);
+      this.messageId = this.draft ? null : await this.orphan();
       if (this.messageId) this.appending = false; // an orphan a killed attempt streamed: edited from the start
     }
     if (!this.text.trim()) {
@@ -189,20 +185,30 @@ class Preview implements TurnPreview {
     this.schedule();
   }
 
+  /** A preview an earlier attempt of this turn left: recorded, or (its record cut short by a kill) listed. */
+  private async orphan(): Promise<string | null> {
+    const record = await readPreview(this.d.redis, this.key, this.field);
+    if (!record) return null;
+    if ('messageId' in record) return record.messageId;
+    const ops = this.adapter.preview!;
+    const found = await ops.unsettled?.(this.ctx.ref, this.ctx.events.at(-1)?.platformMessageId, record.postingSince);
+    const id = found?.[0];
+    if (!id) return null;
+    await recordPreview(this.d.redis, this.key, this.field, id);
+    this.d.log.info({ platform: this.ctx.ref.platform }, 'live preview: took over an unrecorded preview');
+    return id;
+  }
+
   private async start(text: string): Promise<void> {
+    const ops = this.adapter.preview!;
     const last = this.ctx.events.at(-1);
     // Keyed by the turn's first event, as the record below: a post whose record a kill prevented is found again.
     const key = `preview:${this.field}`;
     // Set before the post: a typing indicator started while the platform answers would cost two more calls.
     this.ctx.previewShown = true;
-    this.messageId = await this.adapter.preview!.post(
-      this.ctx.ref,
-      text,
-      last?.platformMessageId,
-      last?.sender.id,
-      key,
-    );
+    if (ops.unsettled && !this.draft) await recordPosting(this.d.redis, this.key, this.field);
+    this.messageId = await ops.post(this.ctx.ref, text, last?.platformMessageId, last?.sender.id, key);
     if (this.draft) return;
-    await runScript(this.d.redis, 'hash-set-ttl', [this.key], [this.field, this.messageId, PREVIEW_TTL_SECONDS]);
+    await recordPreview(this.d.redis, this.key, this.field, this.messageId);
   }
 }

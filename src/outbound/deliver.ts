@@ -27,6 +27,7 @@ import { publishDelivered } from './notifications.js';
 import { clearSentMark, markSending, markSent, readMarks } from './sent-marks.js';
 import { pace } from './pacer.js';
 import { lazyChild } from '../observability/lazy-child.js';
+import { previewOf } from '../live/preview-record.js';
 
 export interface DeliverDeps {
   db: Db;
@@ -175,7 +176,7 @@ async function deliverOne(
   const previewsKey = deps.previewsKey?.(o.conversationKey);
   // The record outlives part 0 until the whole reply is out, so a retried delivery still knows where parts go.
   const previewed =
-    previewsKey && adapter.preview && eventIds[0] ? await deps.redis.hget(previewsKey, eventIds[0]) : null;
+    previewsKey && adapter.preview && eventIds[0] ? await previewOf(deps.redis, previewsKey, eventIds[0]) : null;
   const preview = done.has(0) ? null : previewed;
   const rest = previewed && adapter.preview?.continueIn ? adapter.preview.continueIn(ref, o.replyTo ?? undefined) : ref;
   // An approval's answer (or its expiry, or the run's next prompt) takes the prompt's place: the prompt is edited,

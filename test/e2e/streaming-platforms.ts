@@ -29,6 +29,13 @@ export interface StreamingConversation {
   answered(): Promise<boolean>;
   /** Previews of killed attempts still showing as if they were being written. */
   unmarkedOrphans(): string[];
+  /**
+   * Updates to wait for before a kill, where the platform leaves a window no retry can close: a Telegram group's
+   * preview is a sendMessage with no idempotency key and no way to read the chat back, so a worker killed between
+   * Telegram's answer and the record of its message id leaves that first preview as it was. Its first edit comes
+   * only after the record. Default 1.
+   */
+  killableAfter?: number;
   close(): void;
 }
 
@@ -211,6 +218,7 @@ export async function telegramStreaming(): Promise<StreamingPlatform> {
         updates: () => calls('sendMessageDraft', 'sendMessage', 'editMessageText').sort((a, b) => a - b),
         finals: async () => sent(),
         answered: async () => sent().some((t) => !t.endsWith(CURSOR)),
+        killableAfter: privateChat ? 1 : 2,
         unmarkedOrphans: () => [
           ...sent().filter((t) => t.endsWith(CURSOR)),
           // A draft still on screen after the reply: as if the answer were still being written.

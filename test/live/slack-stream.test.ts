@@ -21,6 +21,7 @@ import { startTestApp, type TestApp } from '../helpers/app.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 import { createRedis } from '../../src/queue/redis.js';
 import { keys } from '../../src/queue/keys.js';
+import { recordPosting } from '../../src/live/preview-record.js';
 import { REDIS_URL } from '../helpers/services.js';
 import { SLACK_STREAM_INTERVAL_MS } from '../../adapters/slack/limits.js';
 
@@ -51,6 +52,16 @@ let chan = 0;
 const newDm = () => `D0STREAM${String(++chan).padStart(3, '0')}`;
 const send = (to: TestApp, event: Record<string, unknown>) =>
   postSigned(`${to.url}/slack/events`, SECRET, envelope(event)).then((r) => expect(r.status).toBe(200));
+/** What a worker writes just before it starts a stream (src/live/preview-record.ts). */
+async function markPosting(channel: string, ts: string) {
+  const redis = createRedis(REDIS_URL);
+  try {
+    const k = keys(app.config.KEY_PREFIX).previews(`slack:${TEAM}:dm:${HUMAN}`);
+    await recordPosting(redis, k, `slack:${TEAM}:${channel}:${ts}`);
+  } finally {
+    redis.disconnect();
+  }
+}
 /** Outlasts the stream's pace and the outbox's: nothing may follow what was counted. */
 const settle = () => sleep(SLACK_STREAM_INTERVAL_MS * 1.5);
 
@@ -181,6 +192,52 @@ describe('slack live answers', () => {
     expect(fake.messages.in(channel).map((m) => m.text)).toEqual([final]);
     expect(fake.messages.get(orphan)!.streaming).toBe(false);
     expect(fake.callsOf('chat.startStream', channel).filter((c) => c.ok)).toHaveLength(1); // only the orphan's
+  });
+
+  it('a worker killed after Slack started its stream but before recording it: the retry finds that stream', async () => {
+    const channel = newDm();
+    const ts = nextSlackTs();
+    const api = (method: string, body: Record<string, unknown>) =>
+      fetch(`${fake.apiUrl}${method}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: 'Bearer xoxb-stream-token' },
+        body: JSON.stringify(body),
+      }).then((r) => r.json() as Promise<{ ts: string }>);
+    // What the killed attempt left: its "posting" mark in Redis, and the stream Slack started, whose ts it never saw.
+    await markPosting(channel, ts);
+    // A message of the bot's that something settled (a posted part): never mistaken for the orphan.
+    const settledPart = (
+      await api('chat.postMessage', {
+        channel,
+        thread_ts: ts,
+        text: 'an earlier part',
+        metadata: { event_type: 'gateway_reply_part', event_payload: { part: 'earlier:0' } },
+      })
+    ).ts;
+    const orphan = (await api('chat.startStream', { channel, thread_ts: ts, markdown_text: 'Echo: half an ans' })).ts;
+
+    const text = `[[drip:50]] ${words(20)}`;
+    await send(app, dmMessage({ channel, user: HUMAN, ts, text }));
+    const final = `Echo: ${text}`;
+    await waitFor(() => fake.messages.get(orphan)?.text === final, 'the committed reply in the unrecorded stream');
+    await settle();
+    expect(fake.messages.in(channel).map((m) => m.text)).toEqual(['an earlier part', final]);
+    expect(fake.messages.get(orphan)!.streaming).toBe(false);
+    expect(fake.messages.get(settledPart)!.versions).toEqual(['an earlier part']);
+    expect(fake.callsOf('chat.startStream', channel).filter((c) => c.ok)).toHaveLength(1); // only the orphan's
+  });
+
+  it('a worker killed before its stream reached Slack: the retry streams once, nothing else taken over', async () => {
+    const channel = newDm();
+    const ts = nextSlackTs();
+    await markPosting(channel, ts);
+    const text = `[[drip:50]] ${words(20)}`;
+    await send(app, dmMessage({ channel, user: HUMAN, ts, text }));
+    const final = `Echo: ${text}`;
+    await waitFor(() => fake.messages.in(channel).some((m) => m.text === final), 'the reply');
+    await settle();
+    expect(fake.messages.in(channel).map((m) => m.text)).toEqual([final]);
+    expect(fake.messages.in(channel)[0]!.streamed).toBe(true);
   });
 
   it('/agent stop ends a slow streamed turn within a second: the stream becomes the partial answer, marked', async () => {

@@ -302,7 +302,12 @@ export class FakeSlack {
       res.writeHead(failure.status, { 'content-type': 'text/plain' });
       return void res.end('body' in failure ? (failure.body ?? '') : 'fake failure');
     }
-    const onMessage = this.messages.handle(method, body, () => this.nextTs());
+    const caller = this.oauth.workspaceOf(call.auth);
+    // Whose message a post or stream is: the calling workspace's bot (with OAuth installs), else this fake's bot.
+    const author = caller
+      ? { user: caller.botUserId, bot_id: caller.botId }
+      : { user: this.opts.botUserId ?? 'UBOT0001', bot_id: this.opts.botId ?? 'BBOT0001' };
+    const onMessage = this.messages.handle(method, body, () => this.nextTs(), author);
     if (onMessage && !onMessage.ok) {
       refuse(onMessage.error);
       return this.json(res, 200, { ok: false, error: onMessage.error });
@@ -310,7 +315,6 @@ export class FakeSlack {
     call.ok = true;
     if (onMessage) return this.json(res, 200, { ok: true, ...onMessage.body });
 
-    const caller = this.oauth.workspaceOf(call.auth);
     switch (method) {
       case 'oauth.v2.access':
         return this.json(res, 200, this.oauth.access(body));
@@ -336,7 +340,7 @@ export class FakeSlack {
         });
       case 'chat.postMessage': {
         const ts = this.nextTs();
-        this.messages.posted(body, ts);
+        this.messages.posted(body, ts, author);
         const hold = this.postHolds.shift();
         if (hold) await new Promise((r) => setTimeout(r, hold));
         this.json(res, 200, { ok: true, channel: body.channel, ts, message: { text: body.text, ts } });

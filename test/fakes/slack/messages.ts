@@ -17,9 +17,18 @@ export interface FakeMessage {
   deleted: boolean;
   /** When it was posted (ms): `oldest` in conversations.history / replies compares with it. */
   postedAt: number;
-  /** chat.postMessage's `metadata`, which history and replies show with `include_all_metadata`. */
+  /** chat.postMessage's (or the last chat.update's) `metadata`: history and replies show it with `include_all_metadata`. */
   metadata?: { event_type: string; event_payload: Record<string, unknown> };
+  /** The bot that posted it, as history and replies show it. */
+  author: Author;
 }
+
+export interface Author {
+  user?: string;
+  bot_id?: string;
+}
+
+const metadataOf = (body: Body) => (typeof body.metadata === 'string' ? JSON.parse(body.metadata) : body.metadata);
 
 type Body = Record<string, unknown>;
 export type MessageResult = { ok: true; body: Body } | { ok: false; error: string };
@@ -48,9 +57,9 @@ export class FakeMessages {
     return this.all.find((m) => m.ts === ts && !m.deleted);
   }
 
-  posted(body: Body, ts: string): void {
+  posted(body: Body, ts: string, author: Author): void {
     const text = String(body.text ?? '');
-    const metadata = typeof body.metadata === 'string' ? JSON.parse(body.metadata) : body.metadata;
+    const metadata = metadataOf(body);
     this.all.push({
       ts,
       channel: String(body.channel),
@@ -62,6 +71,7 @@ export class FakeMessages {
       deleted: false,
       postedAt: Date.now(),
       ...(metadata ? { metadata } : {}),
+      author,
     });
   }
 
@@ -74,10 +84,11 @@ export class FakeMessages {
       .reverse()
       .slice(0, Number(body.limit ?? 100));
     const withMetadata = body.include_all_metadata === true || body.include_all_metadata === 'true';
-    const messages = found.map(({ ts, text, thread_ts, metadata }) => ({
+    const messages = found.map(({ ts, text, thread_ts, metadata, author }) => ({
       type: 'message',
       ts,
       text,
+      ...author,
       ...(thread_ts ? { thread_ts } : {}),
       ...(withMetadata && metadata ? { metadata } : {}),
     }));
@@ -85,7 +96,7 @@ export class FakeMessages {
   }
 
   /** chat.* methods on messages; undefined for other methods. */
-  handle(method: string, body: Body, nextTs: () => string): MessageResult | undefined {
+  handle(method: string, body: Body, nextTs: () => string, author: Author): MessageResult | undefined {
     const channel = String(body.channel);
     const msg = body.ts ? this.get(String(body.ts)) : undefined;
     const found = msg && msg.channel === channel ? msg : undefined;
@@ -109,6 +120,7 @@ export class FakeMessages {
           streamed: true,
           deleted: false,
           postedAt: Date.now(),
+          author,
         });
         return { ok: true, body: { channel, ts } };
       }
@@ -125,6 +137,8 @@ export class FakeMessages {
         if (!found) return { ok: false, error: 'message_not_found' };
         if (found.streaming) return { ok: false, error: 'streaming_state_conflict' };
         this.show(found, String(body.text ?? ''));
+        const metadata = metadataOf(body);
+        if (metadata) found.metadata = metadata;
         return { ok: true, body: { channel, ts: found.ts, text: found.text } };
       }
       case 'chat.delete': {
