@@ -21,7 +21,7 @@ import { accessHooks } from './gate.js';
 import { accessKeys, accessPolicy } from './policy.js';
 import type { Ports } from './ports.js';
 import { commandCaller } from './standing.js';
-import { packageVersion } from './status.js';
+import { packageVersion } from '../core/app-root.js';
 import { writeAudit } from './store.js';
 import { memoryPort, schedulerPorts } from './wiring.js';
 import { safeErr } from '../observability/logger.js';

@@ -4,26 +4,9 @@
  * process shares.
  */
 import type { Queue } from 'bullmq';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { AdapterRegistry } from '../core/registry.js';
 import type { Queues } from '../queue/queues.js';
 import type { PauseState } from './pause.js';
-
-/** package.json's version, from src/ (tsx) or dist/src/ (compiled). */
-export function packageVersion(): string {
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  for (const rel of ['../../package.json', '../../../package.json']) {
-    try {
-      const pkg = JSON.parse(readFileSync(path.resolve(here, rel), 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'chat-gateway' && pkg.version) return pkg.version;
-    } catch {
-      /* next */
-    }
-  }
-  return process.env.npm_package_version ?? 'unknown';
-}
 
 export interface QueueStatus {
   name: string;

@@ -8,9 +8,9 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { appPath } from '../core/app-root.js';
 import { safeErr } from '../observability/logger.js';
 
 const FILES = {
@@ -33,21 +33,11 @@ function vendorFiles(): Record<string, string> {
 }
 
 async function findWebDir(): Promise<string | null> {
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  // From src/ (tsx), next to compiled JS (dist/src/api, if the build copies it), or from the working directory.
-  for (const dir of [
-    path.join(here, 'web'),
-    path.resolve(here, '../../../src/api/web'),
-    path.resolve(process.cwd(), 'src/api/web'),
-  ]) {
-    try {
-      await readFile(path.join(dir, 'index.html'));
-      return dir;
-    } catch {
-      /* try next */
-    }
-  }
-  return null;
+  const dir = appPath('src/api/web');
+  return readFile(path.join(dir, 'index.html')).then(
+    () => dir,
+    () => null,
+  );
 }
 
 export interface WebChatOptions {
@@ -61,9 +51,7 @@ export interface WebChatOptions {
 export async function registerWebChat(app: FastifyInstance, o: WebChatOptions): Promise<boolean> {
   const dir = await findWebDir();
   if (!dir) {
-    o.log.error(
-      'WEB_CHAT is on but src/api/web/ was not found next to the code or in the working directory; web chat not served',
-    );
+    o.log.error('WEB_CHAT is on but src/api/web/ was not found in the app folder; web chat not served');
     return false;
   }
   const files = new Map<FileName, string>();

@@ -1,5 +1,5 @@
 /**
- * Entry point: `node dist/src/cli/main.js [gateway|worker|all|migrate|rotate-token-key]` (or ROLE). In development, missing
+ * Entry point: `node dist/gateway.mjs [gateway|worker|all|migrate|rotate-token-key]` (or ROLE). In development, missing
  * DATABASE_URL / REDIS_URL are replaced by an embedded Postgres and a spawned redis-server, and migrations run
  * automatically. SIGTERM / SIGINT shut down gracefully.
  */

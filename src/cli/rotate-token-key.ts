@@ -1,5 +1,5 @@
 /**
- * `node dist/src/cli/main.js rotate-token-key` (`npm run token-key:rotate`): after setting the new key in
+ * `node dist/gateway.mjs rotate-token-key` (`npm run token-key:rotate`): after setting the new key in
  * SLACK_TOKEN_ENCRYPTION_KEY (and BOT_TOKEN_ENCRYPTION_KEY, if used) and the old one in
  * SLACK_TOKEN_ENCRYPTION_KEY_PREVIOUS, re-seal every stored token under the new key. Safe to run again; once it
  * has run (and every process runs with the new key), the previous key can be dropped.

@@ -1,11 +1,12 @@
 /**
  * The gateway's Redis Lua scripts: one `.lua` file each in ./scripts, read from disk once per process and
  * registered on each connection with ioredis `defineCommand` (EVALSHA, falling back to EVAL after a Redis
- * restart or flush dropped the script cache). `npm run build` copies the files next to the compiled module.
+ * restart or flush dropped the script cache). They are read from the source tree, built code included (the image
+ * copies src/core/scripts).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { appPath } from './app-root.js';
 import type { Redis } from 'ioredis';
 
 export const SCRIPT_NAMES = [
@@ -25,11 +26,10 @@ export const SCRIPT_NAMES = [
 ] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 
-/** Where the .lua files are: next to this module (source, or dist after the build's copy). */
+/** Where the .lua files are. */
 export function scriptsDir(): string {
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  const dir = path.join(here, 'scripts');
-  if (!existsSync(dir)) throw new Error(`Redis scripts missing at ${dir}: the build copies src/core/scripts there`);
+  const dir = appPath('src/core/scripts');
+  if (!existsSync(dir)) throw new Error(`Redis scripts missing at ${dir}`);
   return dir;
 }
 

@@ -7,35 +7,16 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Sql } from 'postgres';
+import { appPath } from '../core/app-root.js';
 import { retrySerializable } from './retry.js';
-
-const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../migrations');
 
 interface Journal {
   entries: { idx: number; tag: string }[];
 }
 
-async function findMigrationsDir(): Promise<string> {
-  // Works from src/ (tsx) and from dist/src/ (compiled) alike.
-  for (const dir of [
-    MIGRATIONS_DIR,
-    path.resolve(MIGRATIONS_DIR, '..', 'migrations'),
-    path.resolve(process.cwd(), 'migrations'),
-  ]) {
-    try {
-      await readFile(path.join(dir, 'meta', '_journal.json'));
-      return dir;
-    } catch {
-      /* try next */
-    }
-  }
-  throw new Error('migrations/ folder not found');
-}
-
 export async function migrate(sql: Sql): Promise<string[]> {
-  const dir = await findMigrationsDir();
+  const dir = appPath('migrations');
   const journal = JSON.parse(await readFile(path.join(dir, 'meta', '_journal.json'), 'utf8')) as Journal;
   await sql`create table if not exists schema_migrations (name text primary key, applied_at timestamptz not null default now())`;
   const applied: string[] = [];

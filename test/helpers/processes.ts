@@ -35,8 +35,8 @@ export async function spawnRole(
   const port = await freePort();
   // NODE_ARGS: extra node flags for profiling (e.g. --cpu-prof), which NODE_OPTIONS does not allow.
   const nodeArgs = env.NODE_ARGS ? env.NODE_ARGS.split(' ') : [];
-  // ROLE_ENTRY=dist: the compiled entry point (`npm run build`), as `npm start` and the image run it, not tsx.
-  const entry = env.ROLE_ENTRY === 'dist' ? ['dist/src/cli/main.js'] : ['--import', 'tsx', 'src/cli/main.ts'];
+  // ROLE_ENTRY=dist: the built bundle (`npm run build`), as `npm start` and the image run it, not tsx.
+  const entry = env.ROLE_ENTRY === 'dist' ? ['dist/gateway.mjs'] : ['--import', 'tsx', 'src/cli/main.ts'];
   const proc = spawn(process.execPath, [...nodeArgs, ...entry, role], {
     env: { ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'warn', HOST: '127.0.0.1', PORT: String(port), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -6,20 +6,15 @@
  * L2-normalised. A word outside the vocabulary (names, rare words) gets a fixed pseudo-random direction of its own,
  * so it still matches itself; exact words are also scored by the stores' BM25 side.
  */
-import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
+import { appPath } from '../../core/app-root.js';
 import { contentWords, hash32, stemWord } from './tokenize.js';
 import { normalise, type Embedder } from './types.js';
 import { loadWordVectors, type WordVectors } from './vector-file.js';
 
 const FILE_NAME = 'wordvec-en-100d.bin';
-/** Where the build script writes the file (the source tree). */
-export const WORD_VECTORS_FILE = fileURLToPath(new URL(`./data/${FILE_NAME}`, import.meta.url));
-/** Compiled code (dist/src/memory/embed) reads the source tree's copy: tsc does not copy data files. */
-const CANDIDATES = [
-  WORD_VECTORS_FILE,
-  fileURLToPath(new URL(`../../../../src/memory/embed/data/${FILE_NAME}`, import.meta.url)),
-];
+/** In the source tree, where `npm run memory:vectors` writes it and the built code reads it (the image copies it). */
+export const WORD_VECTORS_FILE = appPath('src/memory/embed/data', FILE_NAME);
 
 /** SIF smoothing: words more frequent than ~1 in 1,000 are weighed down. */
 const SIF_A = 1e-3;
@@ -32,7 +27,7 @@ const UNKNOWN_WEIGHT = 0.5;
 const ZIPF_H = Math.log(400_000) + 0.5772;
 
 export function wordVectorsPath(): string | undefined {
-  return CANDIDATES.find((f) => existsSync(f));
+  return existsSync(WORD_VECTORS_FILE) ? WORD_VECTORS_FILE : undefined;
 }
 
 export class WordVectorEmbedder implements Embedder {
