@@ -3,11 +3,21 @@
  * loopback Discord fake with the real discord.js / @discordjs/ws pieces: it holds its own gateway connection, its
  * interactions are verified with its own public key at its own path, its slash commands are published, its messages
  * are answered with its own token, its approval prompts carry its own buttons and are decided at its own path,
- * and a message both bots see is answered by each in its own conversation. Removed, its connection closes.
+ * the files sent to it are read, and a message both bots see is answered by each in its own conversation. Removed,
+ * its connection closes.
  */
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BOT_USER, FakeDiscord, IDS, createSigner, messageCreate, snowflake } from '../../fakes/discord/index.js';
+import {
+  BOT_USER,
+  FakeDiscord,
+  IDS,
+  createSigner,
+  messageCreate,
+  person,
+  snowflake,
+} from '../../fakes/discord/index.js';
+import { fixtureFile } from '../../helpers/files.js';
 import type { TestSigner } from '../../fakes/discord/sign.js';
 import { commandInteraction, repliesIn, sleep, startDiscordApp, waitFor, type DiscordApp } from './pipeline-helpers.js';
 
@@ -156,6 +166,27 @@ describe('a second Discord application added at run time', () => {
     expect(edit?.body.components).toEqual([]);
     const decided = await sql<{ status: string }[]>`select status from approvals order by created_at desc limit 1`;
     expect(decided[0]?.status).toBe('approved');
+  });
+
+  it('reads the files sent to it: an image in a DM to the added application reaches the model', async () => {
+    // Discord's CDN serves every application's attachments: the front fake's, the origin the adapter allows.
+    const png = fixtureFile('pixel.png');
+    const image = first.fake.addAttachment('pixel.png', png, 'image/png');
+    const channelId = snowflake();
+    second.gateway.dispatch(
+      'MESSAGE_CREATE',
+      messageCreate({
+        guildId: null,
+        channelId,
+        author: person('Ada'),
+        content: 'what is this?',
+        attachments: [image],
+      }),
+    );
+    const [answer] = await repliesIn(second, channelId);
+    expect(answer).toContain(`[image input: image/png, ${png.length} bytes]`);
+    expect(first.fake.downloads.some((p) => p.endsWith('/pixel.png'))).toBe(true);
+    expect(first.fake.rest.contents(channelId)).toEqual([]); // answered by the application it was sent to
   });
 
   it('once removed, closes its connection and its interactions path', async () => {
