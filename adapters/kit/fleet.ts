@@ -37,6 +37,9 @@ export interface FleetMember extends ChannelAdapter {
   webhook?(sink: IngressSink): RouteHandler | undefined;
 }
 
+/** How many added bots that are not up /readyz names; the rest are counted. */
+const NAMED_NOT_UP = 5;
+
 /** What every bot of a platform shares, so a fleet works without an environment's bot. */
 export type FleetShape = Pick<ChannelAdapter, 'capabilities' | 'limits' | 'render' | 'mentions' | 'paceMs'> & {
   /** Live previews' pacing; the posts and edits go through the conversation's bot. */
@@ -235,8 +238,14 @@ export function createBotFleet<S extends FleetBotSpec>(o: FleetOptions<S>): BotF
     health(): ChannelHealth {
       const h: ChannelHealth = base?.health() ?? { state: 'up' };
       if (byName.size === 0) return base ? h : { state: 'up', detail: 'no bots added yet' };
-      const up = [...byName.values()].filter((m) => m.adapter.health().state === 'up').length;
-      return { ...h, detail: [h.detail, `${up}/${byName.size} added bots up`].filter(Boolean).join('; ') };
+      // Which ones are not up, by the name the admin gave them (never a token): the first few, then a count.
+      const notUp = [...byName.values()]
+        .map((m) => ({ name: m.spec.name, state: m.adapter.health().state }))
+        .filter((m) => m.state !== 'up');
+      const named = notUp.slice(0, NAMED_NOT_UP).map((m) => `${m.name} ${m.state}`);
+      if (notUp.length > NAMED_NOT_UP) named.push(`${notUp.length - NAMED_NOT_UP} more`);
+      const bots = `${byName.size - notUp.length}/${byName.size} added bots up${named.length ? ` (not up: ${named.join(', ')})` : ''}`;
+      return { ...h, detail: [h.detail, bots].filter(Boolean).join('; ') };
     },
 
     async publishCommands(commands: PublishedCommand[]) {

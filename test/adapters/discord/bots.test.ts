@@ -195,4 +195,25 @@ describe('a second Discord application added at run time', () => {
     expect((await interact(signer2, { type: 1, id: snowflake() })).status).toBe(404);
     expect(first.fake.gateway.liveSessions()).toHaveLength(1);
   });
+
+  it('added again, then refused by Discord: /readyz names it as not up, and the process stays ready', async () => {
+    const readyz = async () => {
+      const res = await fetch(`${first.app.url}/readyz`);
+      const body = (await res.json()) as { channels: Record<string, { detail?: string }> };
+      return { status: res.status, detail: body.channels.discord?.detail ?? '' };
+    };
+    const put = await admin('PUT', '/admin/bots/discord/second', {
+      token: second.token,
+      applicationId: BOT2.id,
+      publicKey: signer2.publicKeyHex,
+    });
+    expect(put.status).toBe(201);
+    await waitFor(() => second.gateway.liveSessions().length === 1, 'the second application connected again');
+    await waitFor(async () => (await readyz()).detail.includes('1/1 added bots up'), '/readyz: the bot up');
+    second.gateway.closeSessions(4004); // Discord: authentication failed (its token was reset)
+    await waitFor(async () => /0\/1 added bots up \(not up: second \w+\)/.test((await readyz()).detail), 'named');
+    const now = await readyz();
+    expect(now.status).toBe(200); // one bot's outage never takes the process out of service
+    expect(now.detail).not.toContain(second.token);
+  });
 });
