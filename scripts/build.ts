@@ -1,6 +1,6 @@
 /**
  * `npm run build`: the whole app as one ES module, dist/gateway.mjs (with its source map), which `npm start`, the
- * image and the multi-process tests run. One file instead of ~2,100 modules: Node's module resolution was ~40% of a
+ * image and the benchmarks' `ROLE_ENTRY=dist` run. One file instead of ~2,100 modules: Node's module resolution was ~40% of a
  * process's start-up, so a new worker joins a burst in about half the time, and each process holds ~90 MB less.
  * Files read at run time (Redis scripts, migrations, the web chat) stay in the app's folder (src/core/app-root.ts).
  *

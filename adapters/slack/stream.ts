@@ -119,7 +119,8 @@ export function slackStreamPreview(clients: SlackClients, identityOf: BotIdentit
               (m.user === me.botUserId || (me.botId !== undefined && m.bot_id === me.botId)),
           )
           .map((m) => m.ts!)
-          .sort((a, b) => (a < b ? 1 : a > b ? -1 : 0)); // newest first (ts strings share one format)
+          .sort()
+          .reverse(); // newest first (ts strings share one format, so they sort as text)
       }),
     remove: (ref, ts) =>
       call('chat.delete', async () => {

@@ -30,11 +30,14 @@ export async function previewOf(redis: Redis, key: string, firstEventId: string)
   return record && 'messageId' in record ? record.messageId : null;
 }
 
+const record = (redis: Redis, key: string, firstEventId: string, value: string) =>
+  runScript(redis, 'hash-set-ttl', [key], [firstEventId, value, TTL_SECONDS]);
+
 export async function recordPreview(redis: Redis, key: string, firstEventId: string, messageId: string) {
-  await runScript(redis, 'hash-set-ttl', [key], [firstEventId, messageId, TTL_SECONDS]);
+  await record(redis, key, firstEventId, messageId);
 }
 
 /** Written before a post only a listing can find again; `at` is a little before the platform could have it. */
 export async function recordPosting(redis: Redis, key: string, firstEventId: string, at = Date.now()) {
-  await runScript(redis, 'hash-set-ttl', [key], [firstEventId, `${POSTING}${at}`, TTL_SECONDS]);
+  await record(redis, key, firstEventId, `${POSTING}${at}`);
 }
