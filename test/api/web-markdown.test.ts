@@ -157,12 +157,21 @@ describe.skipIf(chromiumGate.skip)('web chat markdown in headless Chromium', () 
     const page = await chat.openChat();
     const words = Array.from({ length: 120 }, (_, i) => `word${i}`).join(' ');
     await send(page, `[[drip:250]] ${words}`);
-    await expect.poll(() => page.locator('#stop').isVisible(), { timeout: 10_000 }).toBe(true);
-    await expect.poll(() => page.locator('.msg-ai.streaming').textContent(), { timeout: 10_000 }).toMatch(/word\d/);
-    const asked = Date.now();
-    await page.click('#stop');
+    // What the page shows, read without waiting (a locator's textContent waits 30 s for an element that may
+    // never come): a failing poll names what was on screen instead of timing the whole test out.
     const answer = page.locator('.msg-ai').last();
-    await expect.poll(() => answer.locator('em').textContent(), { timeout: 5_000 }).toBe('(stopped)');
+    const shown = async () => ({
+      stop: await page.locator('#stop').isVisible(),
+      streaming: (await page.locator('.msg-ai.streaming').allTextContents()).join(''),
+      stopped: await answer.locator('em').allTextContents(),
+      status: (await page.locator('#status').allTextContents()).join(''),
+    });
+    await expect
+      .poll(shown, { timeout: 10_000 })
+      .toMatchObject({ stop: true, streaming: expect.stringMatching(/word\d/) });
+    const asked = Date.now();
+    await page.click('#stop', { timeout: 5_000 });
+    await expect.poll(shown, { timeout: 5_000 }).toMatchObject({ stopped: ['(stopped)'] });
     expect(Date.now() - asked).toBeLessThan(3_000);
     expect(await answer.textContent()).not.toContain('word119');
     expect(await page.locator('#stop').isVisible()).toBe(false);
