@@ -96,16 +96,19 @@ export class LiveTurns {
     const channel = keys.live(conv);
     // A marker still there is an attempt that died mid-stream (its worker was killed): see `reset` below. The same
     // round trip counts who watches: a watcher subscribes before its message is submitted (src/api/live-text.ts).
+    // Unanswered (Redis slow past the command timeout, or away): count a watcher. Streaming a turn nobody sees
+    // costs CPU; not streaming one somebody waits on leaves the web chat blank until the whole answer is in.
     const [previous, watchers] = await redis
       .pipeline()
       .set(keys.liveRunning(conv), ctx.turnId, 'PX', RUNNING_TTL_MS, 'GET')
       .call('PUBSUB', 'NUMSUB', channel)
       .exec()
-      .then((r): [string | null, number] => [
-        (r?.[0]?.[1] as string | null) ?? null,
-        Number((r?.[1]?.[1] as [string, number] | undefined)?.[1] ?? 0),
-      ])
-      .catch((): [null, number] => [null, 0]);
+      .then((r): [string | null, number] => {
+        const [marker, numsub] = r ?? [];
+        if (!marker || !numsub || marker[0] || numsub[0]) return [null, 1];
+        return [(marker[1] as string | null) ?? null, Number((numsub[1] as [string, number])[1] ?? 0)];
+      })
+      .catch((): [null, number] => [null, 1]);
     const preview = this.safePreview(ctx);
     // Nobody sees this turn's text live: the run is not streamed at all (half a turn's CPU with a real provider).
     const view = preview || watchers ? this.view(ctx, channel, eventIds, previous, preview, watchers > 0) : undefined;
