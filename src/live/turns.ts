@@ -195,7 +195,9 @@ export async function requestStop(
   conversationKey: string,
   eventId?: string,
 ): Promise<boolean> {
-  if (!(await redis.exists(keys.liveRunning(conversationKey)))) return false;
-  await redis.publish(keys.liveStop, JSON.stringify({ conversationKey, eventId }));
-  return true;
+  const running = (await redis.exists(keys.liveRunning(conversationKey))) > 0;
+  // An API cancel names its run's event, which workers match: sent even without the marker, whose write can fail
+  // while the turn runs on (Redis slow past the command timeout as the turn started).
+  if (running || eventId) await redis.publish(keys.liveStop, JSON.stringify({ conversationKey, eventId }));
+  return running;
 }

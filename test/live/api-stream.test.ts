@@ -101,6 +101,27 @@ describe('live tokens on the agent API', () => {
     expect(lastAi(next)).toBe('Echo: still there?');
   });
 
+  it('runs/cancel reaches a run whose running marker is gone (its write failed as the turn began)', async () => {
+    const t = await client.threads.create();
+    const run = await client.runs.create(t.thread_id, 'agent', { input: userInput(`[[drip:300]] ${words(150)}`) });
+    await waitFor(
+      async () => (await client.runs.get(t.thread_id, run.run_id)).status === 'running',
+      'the run to start',
+    );
+    // The marker /stop reads to say whether anything runs: written with the turn's first Redis call, which can
+    // time out under load while the turn goes on.
+    const [marker] = await waitFor(async () => {
+      const keys = await app.redis.keys(`${app.config.KEY_PREFIX}:liverun:*`);
+      return keys.length ? keys : undefined;
+    }, 'the turn to start its model run');
+    await sleep(300);
+    expect(await app.redis.del(marker!)).toBe(1);
+    const asked = Date.now();
+    await client.runs.cancel(t.thread_id, run.run_id);
+    expect(await stoppedAnswer(t.thread_id)).toBe('_(stopped)_');
+    expect(Date.now() - asked).toBeLessThan(1_000);
+  });
+
   it('time to first visible token, model streaming after 300 ms (p50/p99 printed)', async () => {
     const runs = 20;
     const ms: number[] = [];
