@@ -145,6 +145,25 @@ describe('command.resume', () => {
     expect(audit!.actor).toMatch(/^api:/);
   });
 
+  it('a stateless run kept with on_completion keep stops at its approval and is resumed on the thread it kept', async () => {
+    const events: { event: string; data: any }[] = [];
+    // The JS SDK's types leave onCompletion out of a stateless run; its client sends it (the Python SDK takes it).
+    const keep = { onCompletion: 'keep' } as object;
+    for await (const e of client.runs.stream(null, 'agent', {
+      input: userInput(FORGET_ALL),
+      streamMode: ['values'],
+      ...keep,
+    }))
+      events.push(e);
+    const threadId = events.find((e) => e.event === 'metadata')!.data.thread_id as string;
+    const [interrupt] = (events.at(-1)!.data as Values).__interrupt__!;
+    expect((await client.threads.get(threadId)).status).toBe('interrupted');
+    const out = (await client.runs.wait(threadId, 'agent', { command: { resume: { approved: true } } })) as Values;
+    expect(lastAi(out)).toMatch(/^Tool forget said: /);
+    expect(await approvalStatus(interrupt!.id)).toBe('approved');
+    expect((await client.threads.get(threadId)).status).toBe('idle');
+  });
+
   it('a resumed run that needs a second approval stops again at a new interrupt; approving it finishes the run', async () => {
     const t = await client.threads.create();
     // Forgetting everything needs an approval (src/memory/tools.ts); asked twice, the second call needs its own.
