@@ -186,7 +186,7 @@ function parseStop(raw: string): z.infer<typeof stopSchema> | null {
 
 /**
  * Asks whichever worker runs this conversation's turn to stop it (only if that turn answers `eventId`, when
- * given). False when no turn is running there. The abort reaches the model call at once (the Agents SDK run's
+ * given). False when no turn is known to run there. The abort reaches the model call at once (the Agents SDK run's
  * AbortSignal); the turn then commits what was said so far.
  */
 export async function requestStop(
@@ -196,8 +196,8 @@ export async function requestStop(
   eventId?: string,
 ): Promise<boolean> {
   const running = (await redis.exists(keys.liveRunning(conversationKey))) > 0;
-  // An API cancel names its run's event, which workers match: sent even without the marker, whose write can fail
-  // while the turn runs on (Redis slow past the command timeout as the turn started).
-  if (running || eventId) await redis.publish(keys.liveStop, JSON.stringify({ conversationKey, eventId }));
+  // Sent even without the marker: its write can fail while the turn runs on (Redis slow past the command timeout
+  // as the turn started), and a stop for a turn nobody runs is one ignored message.
+  await redis.publish(keys.liveStop, JSON.stringify({ conversationKey, eventId }));
   return running;
 }
