@@ -59,6 +59,8 @@ const rateGiven = process.argv.some((a) => a === '--rate' || a.startsWith('--rat
 const RATE = soak && !rateGiven ? 250 : Number(values.rate);
 const INFLIGHT = Number(values.concurrency);
 const WARM_UP = 100;
+/** Where a paced run's steady state is taken to begin (`steadyLatencyMs`). */
+const STEADY_AFTER_MS = 3_000;
 
 const rssMb = (pid: number | undefined) => {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -155,6 +157,8 @@ interface PipelineRun {
   msgsPerSec: number;
   seconds: number;
   latencies: number[];
+  /** Those of messages sent from STEADY_AFTER_MS on. */
+  steady: number[];
   acks: number[];
   rss: { gateway: number; worker: number };
   rssSamples: number[];
@@ -192,6 +196,10 @@ async function runPipeline(extraEnv: Record<string, string>): Promise<PipelineRu
 
     const sentAt = new Map<string, number>();
     const latencies: number[] = [];
+    // A paced run's first seconds carry the processes' warm-up (JIT, pools, caches) however long the warm-up
+    // phase: latencies of messages sent from STEADY_AFTER_MS on are also reported apart.
+    const steady: number[] = [];
+    let steadyFrom = Number.POSITIVE_INFINITY;
     const acks: number[] = [];
     let delivered = 0;
     let rssAt10k = 0;
@@ -210,6 +218,7 @@ async function runPipeline(extraEnv: Record<string, string>): Promise<PipelineRu
         const t = sentAt.get(id);
         if (t !== undefined) {
           latencies.push(now - t);
+          if (t >= steadyFrom) steady.push(now - t);
           sentAt.delete(id);
           // RSS growth is measured from the 10,000th *answered* message: by then the worker is warm.
           if (++delivered === 10_000 && soak) rssAt10k = rssMb(worker.proc.pid);
@@ -240,6 +249,7 @@ async function runPipeline(extraEnv: Record<string, string>): Promise<PipelineRu
     const cpu = () => Promise.all([gateway, worker].map((p) => scrape(p.url, 'process_cpu_seconds_total')));
     const cpu0 = await cpu();
     const t0 = performance.now();
+    steadyFrom = t0 + STEADY_AFTER_MS;
     let next = 0;
     const interval = RATE > 0 ? 1000 / RATE : 0;
     await Promise.all(
@@ -277,7 +287,7 @@ async function runPipeline(extraEnv: Record<string, string>): Promise<PipelineRu
     for (const p of procs) await p.kill('SIGTERM');
     procs.length = 0;
 
-    return { msgsPerSec: N / seconds, seconds, latencies, acks, rss, rssSamples, rssAt10k, cpuMsPerMsg };
+    return { msgsPerSec: N / seconds, seconds, latencies, steady, acks, rss, rssSamples, rssAt10k, cpuMsPerMsg };
   } finally {
     for (const p of procs) await p.kill('SIGKILL');
     await cleanRedisPrefix(prefix);
@@ -295,6 +305,7 @@ function figures(r: PipelineRun, raw: number): Record<string, unknown> {
     rawBullmqPerSec: Math.round(raw),
     ratio: Math.round((r.msgsPerSec / raw) * 1000) / 1000,
     latencyMs: { p50: pct(r.latencies, 50), p99: pct(r.latencies, 99) },
+    ...(RATE && r.steady.length ? { steadyLatencyMs: { p50: pct(r.steady, 50), p99: pct(r.steady, 99) } } : {}),
     ackMs: { p99: pct(r.acks, 99) },
     rssMb: r.rss,
     cpuMsPerMsg: r.cpuMsPerMsg,
