@@ -35,6 +35,14 @@ const stoppedAnswer = (threadId: string) =>
 
 const words = (n: number) => Array.from({ length: n }, (_, i) => `w${i}`).join(' ');
 
+/** A run nobody streams, writing for some 15 s, once a worker runs it. */
+async function backgroundRun() {
+  const t = await client.threads.create();
+  const run = await client.runs.create(t.thread_id, 'agent', { input: userInput(`[[drip:300]] ${words(150)}`) });
+  await waitFor(async () => (await client.runs.get(t.thread_id, run.run_id)).status === 'running', 'the run to start');
+  return { t, run };
+}
+
 describe('live tokens on the agent API', () => {
   it('messages-tuple: tokens arrive while the model writes, and add up to the one final message', async () => {
     const t = await client.threads.create();
@@ -84,12 +92,7 @@ describe('live tokens on the agent API', () => {
   });
 
   it('runs/cancel stops a background run nobody watches within a second: the thread says it was stopped', async () => {
-    const t = await client.threads.create();
-    const run = await client.runs.create(t.thread_id, 'agent', { input: userInput(`[[drip:300]] ${words(150)}`) });
-    await waitFor(
-      async () => (await client.runs.get(t.thread_id, run.run_id)).status === 'running',
-      'the run to start',
-    );
+    const { t, run } = await backgroundRun();
     await sleep(800);
     const asked = Date.now();
     await client.runs.cancel(t.thread_id, run.run_id);
@@ -102,12 +105,7 @@ describe('live tokens on the agent API', () => {
   });
 
   it('runs/cancel reaches a run whose running marker is gone (its write failed as the turn began)', async () => {
-    const t = await client.threads.create();
-    const run = await client.runs.create(t.thread_id, 'agent', { input: userInput(`[[drip:300]] ${words(150)}`) });
-    await waitFor(
-      async () => (await client.runs.get(t.thread_id, run.run_id)).status === 'running',
-      'the run to start',
-    );
+    const { t, run } = await backgroundRun();
     // The marker /stop reads to say whether anything runs: written with the turn's first Redis call, which can
     // time out under load while the turn goes on.
     const [marker] = await waitFor(async () => {
