@@ -1,9 +1,13 @@
 /** Waiting for runs and the values a finished run answers with (shared by runs, streams and joins). */
+import { eq } from 'drizzle-orm';
+import { inboundMessages } from '../db/schema.js';
+import { retrySerializable } from '../db/retry.js';
 import type { ApiContext } from './context.js';
 import { ApiError } from './http.js';
 import type { PreparedRun } from './run-create.js';
 import type { FinalStatus, RunRow } from './run-model.js';
-import { loadConversation, messagesOf } from './state.js';
+import { eventIdOfRun } from './resume.js';
+import { asOfTurn, loadConversation, messagesOf } from './state.js';
 import { conversationKeyOf, type ThreadRow } from './thread-db.js';
 import { toInterrupt, waitingApproval } from './interrupts.js';
 
@@ -69,11 +73,12 @@ export function timedOut(run: { runId: string }, ms: number, closing = false): A
 export async function finalValues(
   ctx: ApiContext,
   thread: ThreadRow,
-  run: { keyId: string; runId: string },
+  run: RunRow,
   status: FinalStatus,
 ): Promise<Record<string, unknown>> {
   const key = conversationKeyOf(thread);
-  const values: Record<string, unknown> = { messages: messagesOf(await loadConversation(ctx.db, key)) };
+  const [conv, turnId] = await Promise.all([loadConversation(ctx.db, key), turnOfRun(ctx, run)]);
+  const values: Record<string, unknown> = { messages: messagesOf(asOfTurn(conv, turnId)) };
   if (status === 'error') values.__error__ = await runFailure(ctx, run);
   // A run that stopped at a tool waiting for approval ends like a LangGraph run paused at interrupt().
   const waiting = status === 'success' ? await waitingApproval(ctx.db, key) : undefined;
@@ -89,4 +94,13 @@ export async function runFailure(
   const error = ctx.waiters.errorOf(run.runId) ?? (await ctx.runs.get(run.keyId, run.runId))?.error;
   const refused = error && !/^the model failed/.test(error);
   return { error: refused ? 'RunRefused' : 'ModelError', message: error ?? 'the run failed' };
+}
+
+/** The turn that answered the run: its input event's, or for a resume the turn that settled the approval. */
+export async function turnOfRun(ctx: ApiContext, run: RunRow): Promise<string | null> {
+  const eventId = eventIdOfRun(run);
+  const [row] = await retrySerializable(() =>
+    ctx.db.select({ turnId: inboundMessages.turnId }).from(inboundMessages).where(eq(inboundMessages.eventId, eventId)),
+  );
+  return row?.turnId ?? null;
 }

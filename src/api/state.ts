@@ -46,6 +46,15 @@ export function messagesOf(c: Conversation): LgMessage[] {
   return c.sessionId ? toLgMessages(c.sessionId, c.items) : [];
 }
 
+/**
+ * The conversation as turn `turnId` left it: a run's own final values, as LangGraph answers with the run's last
+ * checkpoint. A run queued behind it (multitask `enqueue`) may have committed by the time the values are read.
+ */
+export function asOfTurn(c: Conversation, turnId: string | null): Conversation {
+  const last = turnId ? c.items.findLastIndex((i) => i.turnId === turnId) : -1;
+  return last < 0 ? c : { ...c, items: c.items.slice(0, last + 1) };
+}
+
 /** The messages one turn wrote (a run's input and answer). */
 export function turnMessages(c: Conversation, turnId: string): LgMessage[] {
   return c.sessionId

@@ -11,23 +11,19 @@
  * A failed run ends with an `error` event. Event ids are sequential and the events a pure function of the
  * run's final state, so a client reconnecting with Last-Event-ID (the SDK uses the Location header) resumes.
  */
-import { eq } from 'drizzle-orm';
 import { z } from 'zod';
-import { inboundMessages } from '../db/schema.js';
 import type { ApiContext } from './context.js';
 import { notFound, op, uuidParam, type Call, type Operation } from './http.js';
 import { ASSISTANT_ID, GRAPH_ID } from './ids.js';
 import { splitDeltas, type LgMessage } from './messages.js';
 import { prepareRun, runCreateBody, runLocation, streamModes } from './run-create.js';
 import type { FinalStatus, RunKwargs, RunRow } from './run-model.js';
-import { pollRun, runFailure, waitForRun, type createAndWait } from './run-wait.js';
+import { pollRun, runFailure, turnOfRun, waitForRun, type createAndWait } from './run-wait.js';
 import { SseStream } from './sse.js';
 import { followRunText, type LiveText } from './live-text.js';
-import { loadConversation, messagesOf, turnMessages } from './state.js';
+import { asOfTurn, loadConversation, messagesOf, turnMessages } from './state.js';
 import { conversationKeyOf, getThread, type ThreadRow } from './thread-db.js';
-import { retrySerializable } from '../db/retry.js';
 import { toInterrupt, waitingApproval } from './interrupts.js';
-import { eventIdOfRun } from './resume.js';
 
 type WaitResult = Awaited<ReturnType<typeof createAndWait>>['status'];
 
@@ -39,15 +35,6 @@ const joinQuery = z.object({
 function lastEventId(c: Call): number {
   const n = Number(c.req.headers['last-event-id']);
   return Number.isInteger(n) && n > 0 ? n : 0;
-}
-
-/** The turn that answered the run: its input event's, or for a resume the turn that settled the approval. */
-async function turnOfRun(ctx: ApiContext, run: RunRow): Promise<string | null> {
-  const eventId = eventIdOfRun(run);
-  const [row] = await retrySerializable(() =>
-    ctx.db.select({ turnId: inboundMessages.turnId }).from(inboundMessages).where(eq(inboundMessages.eventId, eventId)),
-  );
-  return row?.turnId ?? null;
 }
 
 function chunkOf(m: LgMessage, content: string): Record<string, unknown> {
@@ -155,7 +142,7 @@ async function streamEvents(
   const waiting = final === 'success' ? await waitingApproval(ctx.db, key) : undefined;
   const interrupt = waiting ? { __interrupt__: [toInterrupt(waiting)] } : {};
   if (modes.includes('updates') && waiting) sse.send('updates', interrupt);
-  if (modes.includes('values')) sse.send('values', { messages: messagesOf(conv), ...interrupt });
+  if (modes.includes('values')) sse.send('values', { messages: messagesOf(asOfTurn(conv, turnId)), ...interrupt });
   if (final === 'error') sse.send('error', await runFailure(ctx, run));
   sse.end();
 }

@@ -119,10 +119,19 @@ describe('a run stopped for an approval', () => {
     });
     await sleep(500);
     expect((await client.runs.get(threadId, queued.run_id)).status).toBe('pending');
-    const out = (await client.runs.wait(threadId, 'agent', { command: { resume: 'reject' } })) as Values;
+    const resume = await client.runs.create(threadId, 'agent', { command: { resume: 'reject' } });
+    const out = (await client.runs.join(threadId, resume.run_id)) as Values;
     expect(lastAi(out)).toMatch(/rejected this tool call/);
     const after = (await client.runs.join(threadId, queued.run_id)) as Values;
     expect(lastAi(after)).toBe('Echo: after the decision');
+    // A run's values are the thread as that run left it, also when read after the queued run committed (as
+    // LangGraph answers with the run's last checkpoint): joined, and streamed again.
+    const again = (await client.runs.join(threadId, resume.run_id)) as Values;
+    expect(again.messages).toEqual(after.messages.slice(0, -2));
+    expect(lastAi(again)).toMatch(/rejected this tool call/);
+    const replayed: { event: string; data: any }[] = [];
+    for await (const e of client.runs.joinStream(threadId, resume.run_id, { streamMode: ['values'] })) replayed.push(e);
+    expect(replayed.filter((e) => e.event === 'values').at(-1)!.data.messages).toEqual(again.messages);
   });
 });
 
