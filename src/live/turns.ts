@@ -104,9 +104,9 @@ export class LiveTurns {
       .call('PUBSUB', 'NUMSUB', channel)
       .exec()
       .then((r): [string | null, number] => {
-        const [marker, numsub] = r ?? [];
-        if (!marker || !numsub || marker[0] || numsub[0]) return [null, 1];
-        return [(marker[1] as string | null) ?? null, Number((numsub[1] as [string, number])[1] ?? 0)];
+        const [marker, numsub] = r ?? []; // each [error, reply]: one can fail alone (PUBSUB refused)
+        const previous = marker && !marker[0] ? ((marker[1] as string | null) ?? null) : null;
+        return [previous, numsub && !numsub[0] ? Number((numsub[1] as [string, number])[1] ?? 0) : 1];
       })
       .catch((): [null, number] => [null, 1]);
     const preview = this.safePreview(ctx);

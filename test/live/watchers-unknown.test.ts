@@ -33,7 +33,8 @@ it('streams tokens while the model writes when Redis does not say who watches', 
     events.push({ ...(ev as { event: string; data: any }), at: Date.now() });
   const deltas = events.filter((e) => e.event === 'messages');
   const end = events.at(-1)!.at;
-  // The model writes 11 deltas 300 ms apart (~3.3 s): the first words show long before the end, not all at once when it is done.
+  // The model writes 11 deltas 300 ms apart (~3.3 s): the first words show long before the end, not all at once
+  // when it is done.
   expect(end - deltas[0]!.at).toBeGreaterThan(1_500);
   expect(deltas.filter((d) => d.at < end - 1_000).length).toBeGreaterThanOrEqual(3);
   expect(deltas.map((d) => d.data[0].content as string).join('')).toBe(lastAi(events.at(-1)!.data));

@@ -167,7 +167,7 @@ describe('scheduled messages', () => {
     // 5 per second per platform: the three local recipients get send slots 200 ms apart, from when the fan-out runs
     // (at `at` or later), so the last cannot arrive before two intervals after `at`; unpaced, all three arrive right
     // after it. A lower bound on the last only: a busy machine stamps arrivals late (the spread between the first and
-    // the last, checked here before, shrank below one interval when the first was stamped 231 ms late in CI).
+    // the last, checked here before, shrank below one interval when the first was stamped 231 ms late in a run of the whole suite).
     expect(Math.max(...arrived) - at.getTime()).toBeGreaterThanOrEqual(2 * 200 - 20);
     await sleep(500);
     expect((await posted(t.app, 'dm-u4')).map((x) => x.text)).toEqual(['Echo: hi']);
